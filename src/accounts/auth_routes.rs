@@ -1,0 +1,140 @@
+//! Login, token refresh, logout, password change and `/me`.
+
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
+
+use super::api::{ChangePasswordRequest, LoginRequest, MeOut, RefreshRequest, TokenResponse};
+use super::sessions::{self, Refreshed};
+use super::{password, queries, throttle};
+use crate::db;
+use crate::error::AppError;
+use crate::http::json::ValidJson;
+use crate::policy::Caller;
+use crate::AppState;
+
+fn wrong_credentials() -> AppError {
+    AppError::Unauthorized(
+        "Je e-mailadres of wachtwoord klopt niet. Probeer het opnieuw of vraag een inloglink aan.".into(),
+    )
+}
+
+/// Log in with email and password. Public. Repeated failures for one account or address are
+/// answered more slowly and then with 429.
+#[utoipa::path(tag = "auth", request_body = LoginRequest, responses((status = 200, body = TokenResponse)))]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidJson<LoginRequest>,
+) -> Result<HttpResponse, AppError> {
+    let LoginRequest { email, password: given } = body.0;
+    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into());
+    let (account_key, address_key) = (throttle::account_key(&email), throttle::address_key(&ip));
+
+    let (k1, k2) = (account_key.clone(), address_key.clone());
+    let user = db::read(&state.pool, move |c| {
+        throttle::check(c, &k1)?;
+        throttle::check(c, &k2)?;
+        queries::find_user_by_email(c, &email)
+    })
+    .await?;
+
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let ok = web::block(move || password::verify(&given, stored.as_deref()))
+        .await
+        .map_err(|e| AppError::internal(format!("password check: {e}")))?;
+
+    match user {
+        Some(user) if ok && user.active => {
+            let st = state.clone();
+            let tokens = db::tx(&state.pool, move |c| {
+                throttle::clear(c, &account_key)?;
+                sessions::start(c, &st.tokens, user)
+            })
+            .await?;
+            tracing::info!(user_id = %tokens.user.id, "login");
+            Ok(HttpResponse::Ok().json(tokens))
+        }
+        _ => {
+            let delay = db::tx(&state.pool, move |c| {
+                let a = throttle::record_failure(c, &account_key, &throttle::PER_ACCOUNT)?;
+                let b = throttle::record_failure(c, &address_key, &throttle::PER_ADDRESS)?;
+                Ok(a.max(b))
+            })
+            .await?;
+            tracing::info!("failed login");
+            actix_web::rt::time::sleep(delay).await;
+            Err(wrong_credentials())
+        }
+    }
+}
+
+/// Trade a refresh token for new tokens. Public. The presented token is used up; presenting it
+/// again revokes the whole session.
+#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 200, body = TokenResponse)))]
+#[post("/auth/refresh")]
+pub async fn refresh(state: web::Data<AppState>, body: ValidJson<RefreshRequest>) -> Result<HttpResponse, AppError> {
+    let st = state.clone();
+    let presented = body.0.refresh_token;
+    // The revocation on reuse must be committed, so the transaction succeeds and we answer 401 after.
+    match db::tx(&state.pool, move |c| sessions::refresh(c, &st.tokens, &presented)).await? {
+        Refreshed::Tokens(tokens) => Ok(HttpResponse::Ok().json(tokens)),
+        Refreshed::ReuseDetected => Err(sessions::expired_error()),
+    }
+}
+
+/// End the current session: its refresh tokens stop working. Any logged-in user.
+#[utoipa::path(tag = "auth", responses((status = 204)), security(("bearer" = [])))]
+#[post("/auth/logout")]
+pub async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    db::tx(&state.pool, move |c| queries::revoke_family(c, &caller.session_id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's own account and organisation. Any logged-in user.
+#[utoipa::path(tag = "auth", responses((status = 200, body = MeOut)), security(("bearer" = [])))]
+#[get("/me")]
+pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    let out = db::read(&state.pool, move |c| {
+        let user = queries::find_user(c, &caller.user_id)?;
+        let organization = match &user.organization_id {
+            Some(id) => Some(queries::find_organization(c, id)?.into()),
+            None => None,
+        };
+        Ok(MeOut { user: user.into(), organization })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Change your own password. Any logged-in user with a password. Every session of the account
+/// ends (all refresh tokens are revoked).
+#[utoipa::path(tag = "auth", request_body = ChangePasswordRequest, responses((status = 204)), security(("bearer" = [])))]
+#[put("/me/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ValidJson<ChangePasswordRequest>,
+) -> Result<HttpResponse, AppError> {
+    let ChangePasswordRequest { current_password, new_password } = body.0;
+    let id = caller.user_id.clone();
+    let user = db::read(&state.pool, move |c| queries::find_user(c, &id)).await?;
+    let stored = user.password_hash.clone();
+    let new_hash = web::block(move || {
+        if !password::verify(&current_password, stored.as_deref()) {
+            return Err(AppError::field("current_password", "Je huidige wachtwoord klopt niet."));
+        }
+        password::hash(&new_password)
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("password hash: {e}")))??;
+    db::tx(&state.pool, move |c| {
+        queries::update_user(
+            c,
+            &user.id,
+            queries::UserChanges { password_hash: Some(Some(new_hash)), ..Default::default() },
+        )?;
+        queries::revoke_all_for_user(c, &user.id)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,222 @@
+//! Database functions of accounts. They take a connection so that callers compose them inside
+//! one transaction.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::model::{Cohort, Organization, RefreshToken, User};
+use crate::db::schema::{cohorts, organizations, refresh_tokens, users};
+use crate::db::{new_id, now, DbConnection};
+use crate::error::AppError;
+use crate::policy::Role;
+
+type Db = DbConnection;
+
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+// --- organisations -------------------------------------------------------------------------
+
+pub fn insert_organization(conn: &mut Db, name: &str) -> Result<Organization, AppError> {
+    let t = now();
+    let org = Organization { id: new_id(), name: name.trim().to_string(), created_at: t, updated_at: t };
+    diesel::insert_into(organizations::table).values(&org).execute(conn).map_err(|e| match AppError::from(e) {
+        AppError::Conflict(_) => AppError::Conflict("Er bestaat al een organisatie met deze naam.".into()),
+        other => other,
+    })?;
+    Ok(org)
+}
+
+pub fn find_organization(conn: &mut Db, id: &str) -> Result<Organization, AppError> {
+    Ok(organizations::table.find(id).select(Organization::as_select()).first(conn)?)
+}
+
+pub fn list_organizations(conn: &mut Db, only: Option<&str>, after: Option<&str>, limit: i64) -> Result<Vec<Organization>, AppError> {
+    let mut q = organizations::table.select(Organization::as_select()).order(organizations::id).limit(limit + 1).into_boxed();
+    if let Some(id) = only {
+        q = q.filter(organizations::id.eq(id.to_string()));
+    }
+    if let Some(c) = after {
+        q = q.filter(organizations::id.gt(c.to_string()));
+    }
+    Ok(q.load(conn)?)
+}
+
+pub fn rename_organization(conn: &mut Db, id: &str, name: &str) -> Result<(), AppError> {
+    diesel::update(organizations::table.find(id))
+        .set((organizations::name.eq(name.trim()), organizations::updated_at.eq(now())))
+        .execute(conn)
+        .map_err(|e| match AppError::from(e) {
+            AppError::Conflict(_) => AppError::Conflict("Er bestaat al een organisatie met deze naam.".into()),
+            other => other,
+        })?;
+    Ok(())
+}
+
+// --- cohorts -------------------------------------------------------------------------------
+
+pub fn insert_cohort(conn: &mut Db, cohort: &Cohort) -> Result<(), AppError> {
+    diesel::insert_into(cohorts::table).values(cohort).execute(conn).map_err(|e| match AppError::from(e) {
+        AppError::Conflict(_) => AppError::Conflict("Deze organisatie heeft al een ronde met deze naam.".into()),
+        other => other,
+    })?;
+    Ok(())
+}
+
+pub fn list_cohorts(conn: &mut Db, org_id: &str, after: Option<&str>, limit: i64) -> Result<Vec<Cohort>, AppError> {
+    let mut q = cohorts::table
+        .filter(cohorts::organization_id.eq(org_id.to_string()))
+        .select(Cohort::as_select())
+        .order(cohorts::id)
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(c) = after {
+        q = q.filter(cohorts::id.gt(c.to_string()));
+    }
+    Ok(q.load(conn)?)
+}
+
+// --- users ---------------------------------------------------------------------------------
+
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub first_name: &'a str,
+    pub last_name: Option<&'a str>,
+    pub role: Role,
+    pub organization_id: Option<&'a str>,
+    pub password_hash: Option<String>,
+}
+
+pub fn insert_user(conn: &mut Db, new: NewUser<'_>) -> Result<User, AppError> {
+    if new.role.has_organization() != new.organization_id.is_some() {
+        let msg = if new.role.has_organization() {
+            "Kies de organisatie van dit account."
+        } else {
+            "Beheerders en onderzoekers horen niet bij één organisatie: laat dit veld leeg."
+        };
+        return Err(AppError::field("organization_id", msg));
+    }
+    if let Some(org) = new.organization_id {
+        find_organization(conn, org).map_err(|e| match e {
+            AppError::NotFound => AppError::field("organization_id", "Deze organisatie bestaat niet."),
+            other => other,
+        })?;
+    }
+    let t = now();
+    let user = User {
+        id: new_id(),
+        email: normalize_email(new.email),
+        first_name: new.first_name.trim().to_string(),
+        last_name: new.last_name.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+        role: new.role.as_str().to_string(),
+        organization_id: new.organization_id.map(str::to_string),
+        password_hash: new.password_hash,
+        active: true,
+        created_at: t,
+        updated_at: t,
+    };
+    diesel::insert_into(users::table).values(&user).execute(conn).map_err(duplicate_email)?;
+    Ok(user)
+}
+
+pub fn duplicate_email(e: diesel::result::Error) -> AppError {
+    match AppError::from(e) {
+        AppError::Conflict(_) => AppError::Conflict("Er is al een account met dit e-mailadres.".into()),
+        other => other,
+    }
+}
+
+pub fn find_user(conn: &mut Db, id: &str) -> Result<User, AppError> {
+    Ok(users::table.find(id).select(User::as_select()).first(conn)?)
+}
+
+pub fn find_user_by_email(conn: &mut Db, email: &str) -> Result<Option<User>, AppError> {
+    Ok(users::table
+        .filter(users::email.eq(normalize_email(email)))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub struct UserQuery<'a> {
+    pub organization: Option<&'a str>,
+    pub role: Option<Role>,
+    /// Restrict to these ids (a coach's own employees and themself).
+    pub ids: Option<Vec<String>>,
+    pub after: Option<&'a str>,
+    pub limit: i64,
+}
+
+pub fn list_users(conn: &mut Db, q: UserQuery<'_>) -> Result<Vec<User>, AppError> {
+    let mut query = users::table.select(User::as_select()).order(users::id).limit(q.limit + 1).into_boxed();
+    if let Some(org) = q.organization {
+        query = query.filter(users::organization_id.eq(org.to_string()));
+    }
+    if let Some(role) = q.role {
+        query = query.filter(users::role.eq(role.as_str()));
+    }
+    if let Some(ids) = q.ids {
+        query = query.filter(users::id.eq_any(ids));
+    }
+    if let Some(c) = q.after {
+        query = query.filter(users::id.gt(c.to_string()));
+    }
+    Ok(query.load(conn)?)
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = users)]
+pub struct UserChanges {
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<Option<String>>,
+    pub role: Option<String>,
+    pub active: Option<bool>,
+    pub password_hash: Option<Option<String>>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+pub fn update_user(conn: &mut Db, id: &str, mut changes: UserChanges) -> Result<(), AppError> {
+    changes.updated_at = Some(now());
+    diesel::update(users::table.find(id)).set(&changes).execute(conn).map_err(duplicate_email)?;
+    Ok(())
+}
+
+// --- refresh tokens ------------------------------------------------------------------------
+
+pub fn insert_refresh_token(conn: &mut Db, token: &RefreshToken) -> Result<(), AppError> {
+    diesel::insert_into(refresh_tokens::table).values(token).execute(conn)?;
+    Ok(())
+}
+
+pub fn find_refresh_token(conn: &mut Db, hash: &str) -> Result<Option<RefreshToken>, AppError> {
+    Ok(refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(hash))
+        .select(RefreshToken::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn mark_refresh_used(conn: &mut Db, id: &str) -> Result<(), AppError> {
+    diesel::update(refresh_tokens::table.find(id)).set(refresh_tokens::used_at.eq(Some(now()))).execute(conn)?;
+    Ok(())
+}
+
+pub fn revoke_family(conn: &mut Db, family_id: &str) -> Result<(), AppError> {
+    diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(family_id)).filter(refresh_tokens::revoked_at.is_null()))
+        .set(refresh_tokens::revoked_at.eq(Some(now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn revoke_all_for_user(conn: &mut Db, user_id: &str) -> Result<(), AppError> {
+    diesel::update(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)).filter(refresh_tokens::revoked_at.is_null()))
+        .set(refresh_tokens::revoked_at.eq(Some(now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn count_users(conn: &mut Db) -> Result<i64, AppError> {
+    Ok(users::table.count().get_result(conn)?)
+}

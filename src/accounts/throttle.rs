@@ -1,0 +1,76 @@
+//! Failed-login throttling per account and per address, kept in the database so that it holds
+//! across instances: after a few failures answers are slowed down, after more they are refused
+//! with 429 until the window has passed.
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use diesel::prelude::*;
+
+use super::model::ThrottleRow;
+use crate::db::schema::login_throttle;
+use crate::db::{now, DbConnection};
+use crate::error::AppError;
+
+pub struct Limits {
+    /// Failures within the window before further attempts get 429.
+    pub max_failures: i32,
+    pub window: TimeDelta,
+}
+
+pub const PER_ACCOUNT: Limits = Limits { max_failures: 5, window: TimeDelta::minutes(15) };
+pub const PER_ADDRESS: Limits = Limits { max_failures: 20, window: TimeDelta::minutes(15) };
+/// Failures after which each further failure is answered more slowly.
+const SLOW_AFTER: i32 = 2;
+
+pub fn account_key(email: &str) -> String {
+    format!("email:{}", super::queries::normalize_email(email))
+}
+
+pub fn address_key(ip: &str) -> String {
+    format!("ip:{ip}")
+}
+
+/// 429 when `key` is blocked right now.
+pub fn check(conn: &mut DbConnection, key: &str) -> Result<(), AppError> {
+    let row: Option<ThrottleRow> = login_throttle::table.find(key).select(ThrottleRow::as_select()).first(conn).optional()?;
+    let t = now();
+    if let Some(until) = row.and_then(|r| r.blocked_until).filter(|u| *u > t) {
+        return Err(AppError::TooManyRequests { retry_after_seconds: (until - t).num_seconds().max(1) as u64 });
+    }
+    Ok(())
+}
+
+/// Counts one failure; returns the delay to apply before answering.
+pub fn record_failure(conn: &mut DbConnection, key: &str, limits: &Limits) -> Result<Duration, AppError> {
+    let t = now();
+    let row: Option<ThrottleRow> = login_throttle::table.find(key).select(ThrottleRow::as_select()).first(conn).optional()?;
+    let failures = match &row {
+        Some(r) if t - r.window_started_at < limits.window => r.failures + 1,
+        _ => 1,
+    };
+    let window_started_at = match &row {
+        Some(r) if failures > 1 => r.window_started_at,
+        _ => t,
+    };
+    let blocked_until = (failures >= limits.max_failures).then(|| t + limits.window);
+    let new = ThrottleRow { key: key.to_string(), failures, window_started_at, blocked_until };
+    // No on_conflict on the two-backend connection: update, insert when nothing was there.
+    let updated = diesel::update(login_throttle::table.find(key))
+        .set((
+            login_throttle::failures.eq(new.failures),
+            login_throttle::window_started_at.eq(new.window_started_at),
+            login_throttle::blocked_until.eq(new.blocked_until),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(login_throttle::table).values(&new).execute(conn)?;
+    }
+    let slow = (failures - SLOW_AFTER).max(0) as u64;
+    Ok(Duration::from_millis((slow * 400).min(2_000)))
+}
+
+pub fn clear(conn: &mut DbConnection, key: &str) -> Result<(), AppError> {
+    diesel::delete(login_throttle::table.find(key)).execute(conn)?;
+    Ok(())
+}

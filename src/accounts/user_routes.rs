@@ -1,0 +1,159 @@
+//! User accounts. Admins manage every account; project leaders the coaches and employees of their
+//! own organisation; nobody else creates or changes accounts.
+
+use actix_web::{get, patch, post, web, HttpResponse};
+
+use super::api::{CreateUser, UpdateUser, UserFilter, UserOut};
+use super::model::User;
+use super::{password, queries};
+use crate::db;
+use crate::error::AppError;
+use crate::http::json::ValidJson;
+use crate::http::pagination::{Page, PageQuery};
+use crate::policy::{Caller, Role};
+use crate::AppState;
+
+/// Whether `caller` may see `user` at all (otherwise 404).
+fn sees_user(caller: &Caller, user: &User) -> bool {
+    match caller.role {
+        Role::Admin => true,
+        Role::ProjectLeader => user.organization_id.as_deref().is_some_and(|o| caller.in_org(o)),
+        _ => caller.user_id == user.id,
+    }
+}
+
+/// Accounts the caller may see: admins all (filter by organisation and role), project leaders
+/// their organisation, everybody else only themself.
+#[utoipa::path(tag = "users", params(UserFilter), responses((status = 200, body = Page<UserOut>)), security(("bearer" = [])))]
+#[get("/users")]
+pub async fn list(state: web::Data<AppState>, caller: Caller, filter: web::Query<UserFilter>) -> Result<HttpResponse, AppError> {
+    let filter = filter.into_inner();
+    let limit = PageQuery { limit: filter.limit, cursor: None }.limit()?;
+    let rows = db::read(&state.pool, move |c| {
+        let (organization, ids) = match caller.role {
+            Role::Admin => (filter.organization, None),
+            Role::ProjectLeader => {
+                if filter.organization.as_deref().is_some_and(|o| !caller.in_org(o)) {
+                    return Ok(Vec::new());
+                }
+                (caller.organization_id.clone(), None)
+            }
+            _ => (None, Some(vec![caller.user_id.clone()])),
+        };
+        queries::list_users(
+            c,
+            queries::UserQuery { organization: organization.as_deref(), role: filter.role, ids, after: filter.cursor.as_deref(), limit },
+        )
+    })
+    .await?;
+    let page = Page::from_rows(rows.into_iter().map(UserOut::from).collect(), limit, |u| u.id.clone());
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Create an account. Admins: any role; project leaders: coaches and employees of their own
+/// organisation. A duplicate email answers 409.
+#[utoipa::path(tag = "users", request_body = CreateUser, responses((status = 201, body = UserOut)), security(("bearer" = [])))]
+#[post("/users")]
+pub async fn create(state: web::Data<AppState>, caller: Caller, body: ValidJson<CreateUser>) -> Result<HttpResponse, AppError> {
+    let input = body.0;
+    if !caller.may_manage_account(input.role, input.organization_id.as_deref()) {
+        return Err(AppError::Forbidden);
+    }
+    let hash = match input.password.clone() {
+        Some(p) => Some(
+            web::block(move || password::hash(&p))
+                .await
+                .map_err(|e| AppError::internal(format!("password hash: {e}")))??,
+        ),
+        None => None,
+    };
+    let user = db::tx(&state.pool, move |c| {
+        queries::insert_user(
+            c,
+            queries::NewUser {
+                email: &input.email,
+                first_name: &input.first_name,
+                last_name: input.last_name.as_deref(),
+                role: input.role,
+                organization_id: input.organization_id.as_deref(),
+                password_hash: hash,
+            },
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(UserOut::from(user)))
+}
+
+/// One account: admins any, project leaders those of their organisation, everybody their own.
+#[utoipa::path(tag = "users", params(("id" = String, Path)), responses((status = 200, body = UserOut)), security(("bearer" = [])))]
+#[get("/users/{id}")]
+pub async fn get_one(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let user = db::read(&state.pool, move |c| queries::find_user(c, &id)).await?;
+    if !sees_user(&caller, &user) {
+        return Err(AppError::NotFound);
+    }
+    Ok(HttpResponse::Ok().json(UserOut::from(user)))
+}
+
+/// Change an account. Admins any; project leaders coaches and employees of their organisation
+/// (not the role). Deactivating or setting a password ends the account's sessions.
+#[utoipa::path(tag = "users", params(("id" = String, Path)), request_body = UpdateUser, responses((status = 200, body = UserOut)), security(("bearer" = [])))]
+#[patch("/users/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: ValidJson<UpdateUser>,
+) -> Result<HttpResponse, AppError> {
+    let input = body.0;
+    let hash = match input.password.clone() {
+        Some(p) => Some(
+            web::block(move || password::hash(&p))
+                .await
+                .map_err(|e| AppError::internal(format!("password hash: {e}")))??,
+        ),
+        None => None,
+    };
+    let id = id.into_inner();
+    let user = db::tx(&state.pool, move |c| {
+        let user = queries::find_user(c, &id)?;
+        if !sees_user(&caller, &user) {
+            return Err(AppError::NotFound);
+        }
+        if !caller.may_manage_account(user.role(), user.organization_id.as_deref()) {
+            return Err(AppError::Forbidden);
+        }
+        if let Some(role) = input.role.filter(|r| *r != user.role()) {
+            if !caller.is(Role::Admin) {
+                return Err(AppError::Forbidden);
+            }
+            if role.has_organization() != user.role().has_organization() {
+                return Err(AppError::field(
+                    "role",
+                    "Deze rol hoort bij een ander soort account (met of zonder organisatie). Maak een nieuw account aan.",
+                ));
+            }
+        }
+        let ends_sessions = input.active == Some(false) || hash.is_some();
+        queries::update_user(
+            c,
+            &id,
+            queries::UserChanges {
+                email: input.email.as_deref().map(queries::normalize_email),
+                first_name: input.first_name.map(|s| s.trim().to_string()),
+                last_name: input.last_name.map(|s| Some(s.trim().to_string()).filter(|s| !s.is_empty())),
+                role: input.role.map(|r| r.as_str().to_string()),
+                active: input.active,
+                password_hash: hash.map(Some),
+                updated_at: None,
+            },
+        )?;
+        if ends_sessions {
+            queries::revoke_all_for_user(c, &id)?;
+        }
+        queries::find_user(c, &id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(UserOut::from(user)))
+}

@@ -1,0 +1,255 @@
+//! Configuration: defaults < `wilkan.toml` < environment, validated once at start-up.
+//!
+//! One table (`SETTINGS`) lists every setting with its environment variable, file key, default and
+//! help text; `--help` prints it, so the documentation cannot drift from what is read.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::db::DbTarget;
+
+pub struct Setting {
+    pub env: &'static str,
+    pub key: &'static str,
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+pub const SETTINGS: &[Setting] = &[
+    Setting { env: "DATABASE_URL", key: "database_url", default: "", help: "postgres://... for PostgreSQL, sqlite://PATH for SQLite; empty: SQLite in the data folder" },
+    Setting { env: "WILKAN_DATA_DIR", key: "data_dir", default: "./data", help: "folder for the embedded SQLite file, the generated JWT secret and the mail outbox" },
+    Setting { env: "WILKAN_BIND", key: "bind", default: "127.0.0.1:8080", help: "address and port to listen on" },
+    Setting { env: "WILKAN_MODE", key: "mode", default: "development", help: "development or production; production requires WILKAN_JWT_SECRET" },
+    Setting { env: "WILKAN_JWT_SECRET", key: "jwt_secret", default: "", help: "HS256 secret (at least 32 characters); secret, never logged" },
+    Setting { env: "WILKAN_ACCESS_TOKEN_MINUTES", key: "access_token_minutes", default: "15", help: "lifetime of access tokens" },
+    Setting { env: "WILKAN_REFRESH_TOKEN_DAYS", key: "refresh_token_days", default: "30", help: "lifetime of refresh tokens" },
+    Setting { env: "WILKAN_DB_POOL_SIZE", key: "db_pool_size", default: "16", help: "database connections in the pool" },
+    Setting { env: "WILKAN_DB_TIMEOUT_SECONDS", key: "db_timeout_seconds", default: "3", help: "how long a request waits for a database connection before answering 503" },
+    Setting { env: "WILKAN_DB_STARTUP_WAIT_SECONDS", key: "db_startup_wait_seconds", default: "30", help: "how long start-up waits for the database to come up" },
+    Setting { env: "WILKAN_WORKERS", key: "workers", default: "0", help: "HTTP worker threads; 0 = one per core" },
+    Setting { env: "WILKAN_BODY_LIMIT_BYTES", key: "body_limit_bytes", default: "262144", help: "largest JSON body accepted (413 above)" },
+    Setting { env: "WILKAN_CONTENT_DIR", key: "content_dir", default: "./course-content", help: "folder with courses, questionnaires and email templates" },
+    Setting { env: "WILKAN_VIDEO_BASE_URL", key: "video_base_url", default: "https://video.wilkan.nl", help: "base URL of course videos (<base>/<key>.mp4)" },
+    Setting { env: "WILKAN_PUBLIC_URL", key: "public_url", default: "http://127.0.0.1:8080", help: "URL users reach Wilkan at (used in emails)" },
+    Setting { env: "WILKAN_SMTP_HOST", key: "smtp_host", default: "", help: "SMTP server; empty: mails are written as .eml files to <data>/outbox" },
+    Setting { env: "WILKAN_SMTP_PORT", key: "smtp_port", default: "587", help: "SMTP port" },
+    Setting { env: "WILKAN_SMTP_TLS", key: "smtp_tls", default: "starttls", help: "none, starttls or tls" },
+    Setting { env: "WILKAN_SMTP_USERNAME", key: "smtp_username", default: "", help: "SMTP user name" },
+    Setting { env: "WILKAN_SMTP_PASSWORD", key: "smtp_password", default: "", help: "SMTP password; secret, never logged" },
+    Setting { env: "WILKAN_MAIL_FROM", key: "mail_from", default: "Wilkan <noreply@wilkan.local>", help: "sender address of all mail" },
+    Setting { env: "WILKAN_LOG", key: "log", default: "info", help: "log filter, e.g. info or wilkan=debug" },
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    None,
+    StartTls,
+    Tls,
+}
+
+#[derive(Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub database: DbTarget,
+    pub data_dir: PathBuf,
+    pub bind: String,
+    pub mode: Mode,
+    pub jwt_secret: String,
+    pub access_token_minutes: i64,
+    pub refresh_token_days: i64,
+    pub db_pool_size: u32,
+    pub db_timeout_seconds: u64,
+    pub db_startup_wait_seconds: u64,
+    pub workers: usize,
+    pub body_limit_bytes: usize,
+    pub content_dir: PathBuf,
+    pub video_base_url: String,
+    pub public_url: String,
+    pub smtp: Option<SmtpConfig>,
+    pub mail_from: String,
+    pub log: String,
+}
+
+impl fmt::Debug for Config {
+    // Written by hand so that secrets can never end up in a log line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database", &crate::db::redact_url(&self.database.location))
+            .field("data_dir", &self.data_dir)
+            .field("bind", &self.bind)
+            .field("mode", &self.mode)
+            .field("jwt_secret", &"***")
+            .field("db_pool_size", &self.db_pool_size)
+            .field("workers", &self.workers)
+            .field("content_dir", &self.content_dir)
+            .field("smtp_host", &self.smtp.as_ref().map(|s| s.host.clone()))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Text for `--help`: every setting, its variable and default.
+pub fn settings_help() -> String {
+    let mut out = String::from(
+        "Settings (environment variable, or the key in wilkan.toml; the environment wins):\n",
+    );
+    for s in SETTINGS {
+        let default = if s.default.is_empty() { "(empty)" } else { s.default };
+        out.push_str(&format!("  {:<32} {:<26} default {}\n      {}\n", s.env, s.key, default, s.help));
+    }
+    out
+}
+
+impl Config {
+    /// Loads `file` (if given, it must exist; otherwise `./wilkan.toml` if present) and the
+    /// environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, String> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        Self::from_sources(file, &env)
+    }
+
+    pub fn from_sources(file: Option<&Path>, env: &HashMap<String, String>) -> Result<Self, String> {
+        let mut values: HashMap<&'static str, String> =
+            SETTINGS.iter().map(|s| (s.key, s.default.to_string())).collect();
+        let path = match file {
+            Some(p) => Some(p.to_path_buf()),
+            None => Some(PathBuf::from("wilkan.toml")).filter(|p| p.exists()),
+        };
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let table: toml::Table = text.parse().map_err(|e| format!("{}: {e}", path.display()))?;
+            for (k, v) in table {
+                let setting = SETTINGS
+                    .iter()
+                    .find(|s| s.key == k)
+                    .ok_or_else(|| format!("{}: unknown setting '{k}'", path.display()))?;
+                let text = match v {
+                    toml::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                values.insert(setting.key, text);
+            }
+        }
+        for s in SETTINGS {
+            if let Some(v) = env.get(s.env) {
+                values.insert(s.key, v.clone());
+            }
+        }
+        Self::from_values(&values)
+    }
+
+    fn from_values(v: &HashMap<&'static str, String>) -> Result<Self, String> {
+        let get = |k: &str| v.get(k).cloned().unwrap_or_default();
+        fn num<T: std::str::FromStr>(v: &HashMap<&'static str, String>, key: &str) -> Result<T, String> {
+            let raw = v.get(key).cloned().unwrap_or_default();
+            raw.trim().parse().map_err(|_| format!("setting {key}: '{raw}' is not a valid number"))
+        }
+        let data_dir = PathBuf::from(get("data_dir"));
+        let url = get("database_url");
+        let database = if url.trim().is_empty() {
+            DbTarget::parse(&format!("sqlite://{}", data_dir.join("wilkan.db").display()))?
+        } else {
+            DbTarget::parse(url.trim())?
+        };
+        let mode = match get("mode").as_str() {
+            "development" => Mode::Development,
+            "production" => Mode::Production,
+            other => return Err(format!("setting mode: '{other}' must be development or production")),
+        };
+        let smtp_host = get("smtp_host");
+        let smtp = if smtp_host.trim().is_empty() {
+            None
+        } else {
+            Some(SmtpConfig {
+                host: smtp_host,
+                port: num(v, "smtp_port")?,
+                tls: match get("smtp_tls").as_str() {
+                    "none" => SmtpTls::None,
+                    "starttls" => SmtpTls::StartTls,
+                    "tls" => SmtpTls::Tls,
+                    other => return Err(format!("setting smtp_tls: '{other}' must be none, starttls or tls")),
+                },
+                username: get("smtp_username"),
+                password: get("smtp_password"),
+            })
+        };
+        let config = Config {
+            database,
+            data_dir,
+            bind: get("bind"),
+            mode,
+            jwt_secret: get("jwt_secret"),
+            access_token_minutes: num(v, "access_token_minutes")?,
+            refresh_token_days: num(v, "refresh_token_days")?,
+            db_pool_size: num(v, "db_pool_size")?,
+            db_timeout_seconds: num(v, "db_timeout_seconds")?,
+            db_startup_wait_seconds: num(v, "db_startup_wait_seconds")?,
+            workers: num(v, "workers")?,
+            body_limit_bytes: num(v, "body_limit_bytes")?,
+            content_dir: PathBuf::from(get("content_dir")),
+            video_base_url: get("video_base_url").trim_end_matches('/').to_string(),
+            public_url: get("public_url").trim_end_matches('/').to_string(),
+            smtp,
+            mail_from: get("mail_from"),
+            log: get("log"),
+        };
+        if config.access_token_minutes < 1 || config.refresh_token_days < 1 {
+            return Err("token lifetimes must be at least 1".into());
+        }
+        if !config.jwt_secret.is_empty() && config.jwt_secret.len() < 32 {
+            return Err("setting jwt_secret: use at least 32 characters".into());
+        }
+        Ok(config)
+    }
+
+    /// The JWT secret: configured, or in development generated once and kept in the data folder.
+    pub fn resolve_jwt_secret(&mut self) -> Result<(), String> {
+        if !self.jwt_secret.is_empty() {
+            return Ok(());
+        }
+        if self.mode == Mode::Production {
+            return Err("WILKAN_JWT_SECRET is not set. In production mode Wilkan needs a secret of at least \
+                        32 characters, e.g. from `openssl rand -base64 48`."
+                .into());
+        }
+        let path = self.data_dir.join("jwt-secret");
+        if let Ok(existing) = std::fs::read_to_string(&path) {
+            if existing.trim().len() >= 32 {
+                self.jwt_secret = existing.trim().to_string();
+                return Ok(());
+            }
+        }
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| format!("{}: {e}", self.data_dir.display()))?;
+        let secret = crate::accounts::tokens::random_token();
+        write_private(&path, &secret).map_err(|e| format!("{}: {e}", path.display()))?;
+        tracing::info!(path = %path.display(), "generated a JWT secret for development");
+        self.jwt_secret = secret;
+        Ok(())
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
+}

@@ -1,0 +1,209 @@
+//! The database: one connection type over two backends, the pool, and the embedded migrations.
+//!
+//! The backend is chosen from the URL scheme by us, never guessed: SQLite accepts any string as a
+//! path, so a mistyped PostgreSQL URL must not silently become a file.
+
+pub mod schema;
+
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::AppError;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+pub type DbPool = Pool<Manager>;
+pub type PooledDb = PooledConnection<Manager>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// A parsed `DATABASE_URL`: for SQLite `location` is the file path.
+#[derive(Clone, Debug)]
+pub struct DbTarget {
+    pub backend: Backend,
+    pub location: String,
+}
+
+impl DbTarget {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self { backend: Backend::Postgres, location: url.to_string() });
+        }
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"));
+        match path {
+            Some(p) if !p.is_empty() => Ok(Self { backend: Backend::Sqlite, location: p.to_string() }),
+            _ => Err(format!(
+                "DATABASE_URL must start with postgres://, postgresql:// or sqlite:// (got '{}')",
+                redact_url(url)
+            )),
+        }
+    }
+}
+
+/// Hides a password in a URL so that it can be logged.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &creds[..colon], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnError {
+    #[error(transparent)]
+    Connection(#[from] diesel::ConnectionError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("cannot create the data folder: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn sqlite_connection(path: &str) -> Result<SqliteConnection, ConnError> {
+    if let Some(dir) = Path::new(path).parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir)?;
+        }
+    }
+    let mut conn = SqliteConnection::establish(path)?;
+    // WAL lets readers work while one writer writes; busy_timeout makes writers queue instead of
+    // failing with SQLITE_BUSY; foreign keys are off by default in SQLite.
+    conn.batch_execute(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+         PRAGMA busy_timeout = 10000;",
+    )?;
+    Ok(conn)
+}
+
+pub fn establish(target: &DbTarget) -> Result<DbConnection, ConnError> {
+    Ok(match target.backend {
+        Backend::Postgres => DbConnection::Pg(PgConnection::establish(&target.location)?),
+        Backend::Sqlite => DbConnection::Sqlite(sqlite_connection(&target.location)?),
+    })
+}
+
+/// r2d2 manager that knows its backend (diesel's generic manager would try every variant).
+pub struct Manager {
+    target: DbTarget,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = ConnError;
+
+    fn connect(&self) -> Result<DbConnection, ConnError> {
+        establish(&self.target)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnError> {
+        conn.batch_execute("SELECT 1")?;
+        Ok(())
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        match conn {
+            DbConnection::Pg(c) => c.is_broken(),
+            DbConnection::Sqlite(c) => c.is_broken(),
+        }
+    }
+}
+
+pub fn build_pool(target: &DbTarget, size: u32, timeout: Duration) -> DbPool {
+    // SQLite allows one writer at a time; more connections only help readers (WAL).
+    Pool::builder()
+        .max_size(size.max(1))
+        .min_idle(Some(1))
+        .connection_timeout(timeout)
+        // A connection broken by a database restart is detected here and replaced, so the
+        // service recovers by itself.
+        .test_on_check_out(true)
+        .build_unchecked(Manager { target: target.clone() })
+}
+
+/// Runs the pending migrations of the target's backend; returns how many ran.
+pub fn migrate(target: &DbTarget) -> Result<usize, String> {
+    match establish(target).map_err(|e| e.to_string())? {
+        DbConnection::Pg(mut c) => c
+            .run_pending_migrations(PG_MIGRATIONS)
+            .map(|v| v.len())
+            .map_err(|e| format!("migration failed: {e}")),
+        DbConnection::Sqlite(mut c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.len())
+            .map_err(|e| format!("migration failed: {e}")),
+    }
+}
+
+/// True when every embedded migration has been applied (used by `/ready`).
+pub fn migrations_current(conn: &mut DbConnection) -> Result<bool, AppError> {
+    let pending = match conn {
+        DbConnection::Pg(c) => c.has_pending_migration(PG_MIGRATIONS),
+        DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+    };
+    pending.map(|p| !p).map_err(|e| AppError::internal(format!("migration check: {e}")))
+}
+
+/// Runs `f` on a pooled connection in a blocking thread, inside one transaction: on any error
+/// nothing is written.
+pub async fn tx<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().map_err(|_| AppError::Unavailable)?;
+        let conn: &mut DbConnection = &mut conn;
+        conn.transaction(f)
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
+}
+
+/// Like [`tx`] for reads that need no transaction.
+pub async fn read<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().map_err(|_| AppError::Unavailable)?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
+}
+
+pub fn now() -> chrono::NaiveDateTime {
+    // Microsecond precision: PostgreSQL stores no more, so values read back compare equal.
+    let now = chrono::Utc::now().naive_utc();
+    chrono::DateTime::from_timestamp_micros(now.and_utc().timestamp_micros()).map_or(now, |d| d.naive_utc())
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

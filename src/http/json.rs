@@ -1,0 +1,141 @@
+//! JSON input: read with a size limit, parse, and validate, with answers a user can act on.
+//!
+//! - a body that is not JSON at all: 400;
+//! - JSON with a missing, wrongly typed or unknown field: 422 naming the field;
+//! - a struct that breaks a `validator` rule: 422 with the rule's Dutch message per field;
+//! - a body over the configured limit: 413.
+
+use std::borrow::Cow;
+
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use futures_util::{future::LocalBoxFuture, StreamExt};
+use serde::de::DeserializeOwned;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use crate::error::{AppError, FieldErrors};
+use crate::AppState;
+
+pub struct ValidJson<T>(pub T);
+
+const DEFAULT_LIMIT: usize = 256 * 1024;
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(DEFAULT_LIMIT, |s| s.config.body_limit_bytes);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared.is_some_and(|n| n > limit) {
+                return Err(AppError::PayloadTooLarge);
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| {
+                    AppError::BadRequest("De gegevens kwamen niet goed aan. Probeer het opnieuw.".into())
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(AppError::PayloadTooLarge);
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse(&body).map(ValidJson)
+        })
+    }
+}
+
+/// Parses and validates a JSON document (also used for query-less inputs in the CLI).
+pub fn parse<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, AppError> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| {
+        AppError::BadRequest("Wat je stuurde is geen geldige JSON. Controleer de gegevens en probeer het opnieuw.".into())
+    })?;
+    let parsed: T = serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let (field, message) = describe_serde_error(&path, &e.into_inner().to_string());
+        AppError::field(&field, &message)
+    })?;
+    parsed.validate().map_err(validation_error)?;
+    Ok(parsed)
+}
+
+fn backticked(msg: &str) -> Vec<&str> {
+    msg.split('`').skip(1).step_by(2).collect()
+}
+
+fn join_path(path: &str, name: &str) -> String {
+    if path == name || path.ends_with(&format!(".{name}")) {
+        path.to_string()
+    } else if path == "." || path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+/// Turns a serde message into (field, Dutch message).
+fn describe_serde_error(path: &str, msg: &str) -> (String, String) {
+    let names = backticked(msg);
+    if msg.starts_with("missing field") {
+        let field = join_path(path, names.first().copied().unwrap_or("?"));
+        return (field, "Dit veld is verplicht.".into());
+    }
+    if msg.starts_with("unknown field") {
+        let field = join_path(path, names.first().copied().unwrap_or("?"));
+        return (field, "Dit veld kennen we niet. Haal het weg of controleer de spelling.".into());
+    }
+    let field = if path == "." { "body".to_string() } else { path.to_string() };
+    if msg.starts_with("unknown variant") {
+        let allowed: Vec<&str> = names.iter().skip(1).copied().collect();
+        return (field, format!("Deze waarde kennen we niet. Kies uit: {}.", allowed.join(", ")));
+    }
+    if msg.contains("premature end of input") || msg.contains("input contains invalid characters") || msg.contains("trailing input") {
+        return (field, "Dit is geen geldige datum of tijd. Gebruik JJJJ-MM-DD.".into());
+    }
+    (field, "Dit veld heeft niet de juiste vorm (bijvoorbeeld tekst waar een getal hoort).".into())
+}
+
+/// Flattens validator errors to field -> Dutch messages.
+pub fn validation_error(errors: ValidationErrors) -> AppError {
+    let mut out = FieldErrors::new();
+    collect(&errors, "", &mut out);
+    AppError::Validation { detail: "Niet alle gegevens kloppen. Kijk de velden hieronder na.".into(), errors: out }
+}
+
+fn collect(errors: &ValidationErrors, prefix: &str, out: &mut FieldErrors) {
+    for (field, kind) in errors.errors() {
+        let name = if field == "__all__" { prefix.trim_end_matches('.').to_string() } else { format!("{prefix}{field}") };
+        let name = if name.is_empty() { "body".to_string() } else { name };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for e in list {
+                    let message = e.message.clone().unwrap_or_else(|| Cow::Owned(default_message(&e.code)));
+                    out.entry(name.clone()).or_default().push(message.into_owned());
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => collect(inner, &format!("{name}."), out),
+            ValidationErrorsKind::List(items) => {
+                for (i, inner) in items {
+                    collect(inner, &format!("{name}[{i}]."), out);
+                }
+            }
+        }
+    }
+}
+
+fn default_message(code: &str) -> String {
+    match code {
+        "email" => "Vul een geldig e-mailadres in.".into(),
+        "length" => "De lengte klopt niet.".into(),
+        "range" => "Deze waarde valt buiten wat kan.".into(),
+        "url" => "Vul een geldig webadres in.".into(),
+        _ => "Deze waarde klopt niet.".into(),
+    }
+}

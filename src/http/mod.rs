@@ -1,0 +1,9 @@
+//! Shared HTTP pieces: the auth extractor, JSON input with validation, pagination, middleware,
+//! health and the OpenAPI document.
+
+pub mod auth;
+pub mod health;
+pub mod json;
+pub mod middleware;
+pub mod openapi;
+pub mod pagination;

@@ -1,0 +1,97 @@
+//! The OpenAPI document, assembled from the same route registration the server uses (through
+//! utoipa-actix-web), so the spec cannot drift from the router.
+
+use actix_web::dev::{ServiceFactory, ServiceRequest};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr, ResponseBuilder};
+use utoipa::OpenApi;
+use utoipa_actix_web::{scope, UtoipaApp};
+
+use crate::error::Problem;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Wilkan API",
+        description = "Backend of the Wilkan blended-learning programme for verzuimbegeleiding at sociaal \
+                       werkbedrijven. Errors are application/problem+json with a Dutch `detail`.",
+    ),
+    components(schemas(Problem)),
+    modifiers(&Finish),
+)]
+pub struct ApiDoc;
+
+/// Problem answers every operation may give; documented once here instead of on every handler.
+const PROBLEMS: &[(&str, &str)] = &[
+    ("400", "The body is not JSON."),
+    ("401", "No valid access token."),
+    ("403", "The caller's role may not do this."),
+    ("404", "Not found, or outside the caller's scope."),
+    ("409", "Conflict with existing data."),
+    ("413", "The body is larger than the limit."),
+    ("422", "Validation failed; `errors` names the fields."),
+    ("429", "Too many attempts; see Retry-After."),
+    ("503", "The database is unavailable; try again."),
+];
+
+struct Finish;
+
+impl utoipa::Modify for Finish {
+    fn modify(&self, api: &mut Document) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+fn add_problem_responses(api: &mut Document) {
+    for item in api.paths.paths.values_mut() {
+        for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten() {
+            for (status, description) in PROBLEMS {
+                op.responses.responses.entry(status.to_string()).or_insert_with(|| {
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description(*description)
+                            .content(
+                                "application/problem+json",
+                                ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+                            )
+                            .build(),
+                    )
+                });
+            }
+        }
+    }
+}
+
+/// Registers every route on `app`: the server and the spec generator both start here.
+pub fn mount<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.openapi(ApiDoc::openapi())
+        .service(super::health::health)
+        .service(super::health::ready)
+        .service(scope("/api/v1").configure(crate::api_routes))
+}
+
+pub fn finish(mut api: Document) -> Document {
+    add_problem_responses(&mut api);
+    api.info.version = env!("CARGO_PKG_VERSION").to_string();
+    api
+}
+
+/// The spec as served at `/openapi.json` and committed in `openapi/openapi.json`.
+pub fn document() -> Document {
+    use utoipa_actix_web::AppExt;
+    let (_, api) = mount(actix_web::App::new().into_utoipa_app()).split_for_parts();
+    finish(api)
+}
+
+pub fn to_json(api: &Document) -> String {
+    let mut text = api.to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}

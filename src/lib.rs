@@ -1,0 +1,96 @@
+//! Wilkan: the backend of a blended-learning programme for verzuimbegeleiding.
+//!
+//! `lib.rs` builds the service from a `Config`; `main.rs` (the CLI) and the integration tests
+//! both start it through [`prepare`] and [`start`].
+
+pub mod accounts;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod policy;
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use actix_web::dev::Server;
+use actix_web::{middleware::from_fn, web, App, HttpResponse, HttpServer};
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::accounts::tokens::TokenService;
+use crate::config::Config;
+use crate::db::DbPool;
+use crate::error::AppError;
+
+/// Shared by every request.
+pub struct AppState {
+    pub pool: DbPool,
+    pub config: Config,
+    pub tokens: TokenService,
+}
+
+/// Every route under `/api/v1`, one line per feature.
+pub fn api_routes(cfg: &mut ServiceConfig) {
+    accounts::routes(cfg);
+}
+
+/// Resolves secrets, waits for the database, migrates it and builds the pool.
+pub fn prepare(mut config: Config) -> Result<AppState, String> {
+    config.resolve_jwt_secret()?;
+    let started = Instant::now();
+    let wait = Duration::from_secs(config.db_startup_wait_seconds);
+    loop {
+        match db::migrate(&config.database) {
+            Ok(n) => {
+                if n > 0 {
+                    tracing::info!(migrations = n, "database migrated");
+                }
+                break;
+            }
+            Err(e) if started.elapsed() < wait && e.contains("connect") => {
+                tracing::warn!(error = %e, "database not reachable yet; waiting");
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            Err(e) => return Err(format!("database {}: {e}", db::redact_url(&config.database.location))),
+        }
+    }
+    let pool = db::build_pool(&config.database, config.db_pool_size, Duration::from_secs(config.db_timeout_seconds));
+    let tokens = TokenService::new(&config.jwt_secret, config.access_token_minutes, config.refresh_token_days);
+    Ok(AppState { pool, config, tokens })
+}
+
+async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+fn query_error(err: actix_web::error::QueryPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
+    let msg = err.to_string();
+    let field = msg.split('`').nth(1).unwrap_or("query").to_string();
+    AppError::field(&field, "Deze zoekwaarde klopt niet. Controleer de schrijfwijze.").into()
+}
+
+/// Starts serving on `listener`. SIGTERM/SIGINT stop it gracefully: in-flight requests finish.
+pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+    let workers = match state.config.workers {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let state = web::Data::new(state);
+    let spec = http::openapi::document();
+    let server = HttpServer::new(move || {
+        let (app, _) = http::openapi::mount(App::new().into_utoipa_app()).split_for_parts();
+        app.app_data(state.clone())
+            .app_data(web::QueryConfig::default().error_handler(query_error))
+            .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
+            .default_service(web::to(not_found))
+            .wrap(from_fn(http::middleware::request_context))
+    })
+    .workers(workers)
+    .shutdown_timeout(30)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,141 @@
+//! The `wilkan` command line: serve (default), migrate, create-admin, openapi.
+
+use std::io::{IsTerminal, Read};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use wilkan::config::{settings_help, Config};
+
+#[derive(Parser)]
+#[command(name = "wilkan", version, about = "Wilkan: verzuimbegeleiding with willen + kunnen")]
+struct Cli {
+    /// Configuration file (default: ./wilkan.toml when it exists).
+    #[arg(long, global = true, env = "WILKAN_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Run pending database migrations and exit.
+    Migrate,
+    /// Create an admin account; the password is asked for, or read from stdin when piped.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+    },
+    /// Print the OpenAPI document (or write it to --out).
+    Openapi {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let matches = Cli::command().after_help(settings_help()).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Openapi { out } = &command {
+        let text = wilkan::http::openapi::to_json(&wilkan::http::openapi::document());
+        return match out {
+            Some(path) => match std::fs::write(path, text) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&format!("{}: {e}", path.display())),
+            },
+            None => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+        };
+    }
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    init_logging(&config.log);
+    match command {
+        Command::Serve => serve(config),
+        Command::Migrate => match wilkan::db::migrate(&config.database) {
+            Ok(n) => {
+                println!("{n} migration(s) applied");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        },
+        Command::CreateAdmin { email } => create_admin(config, &email),
+        Command::Openapi { .. } => unreachable!("handled above"),
+    }
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("wilkan: {msg}");
+    ExitCode::FAILURE
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+}
+
+fn serve(config: Config) -> ExitCode {
+    let bind = config.bind.clone();
+    let state = match wilkan::prepare(config) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    let has_admin = wilkan::db::establish(&state.config.database)
+        .ok()
+        .and_then(|mut c| wilkan::accounts::queries::count_users(&mut c).ok())
+        .unwrap_or(0)
+        > 0;
+    let listener = match TcpListener::bind(&bind) {
+        Ok(l) => l,
+        Err(e) => return fail(&format!("cannot listen on {bind}: {e}")),
+    };
+    println!("Wilkan listens on http://{bind} (API under /api/v1, docs at /docs)");
+    if !has_admin {
+        println!("No accounts yet. Create the first admin with:\n  cargo run -- create-admin --email you@example.org");
+    }
+    let result = actix_web::rt::System::new().block_on(async move { wilkan::start(state, listener)?.await });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+fn create_admin(config: Config, email: &str) -> ExitCode {
+    let password = if std::io::stdin().is_terminal() {
+        match rpassword::prompt_password("Password (at least 10 characters): ") {
+            Ok(p) => p,
+            Err(e) => return fail(&e.to_string()),
+        }
+    } else {
+        let mut text = String::new();
+        if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+            return fail(&e.to_string());
+        }
+        text.lines().next().unwrap_or_default().to_string()
+    };
+    if let Err(e) = wilkan::db::migrate(&config.database) {
+        return fail(&e);
+    }
+    let mut conn = match wilkan::db::establish(&config.database) {
+        Ok(c) => c,
+        Err(e) => return fail(&e.to_string()),
+    };
+    match wilkan::accounts::create_admin(&mut conn, email, &password) {
+        Ok(user) => {
+            println!("admin {} created (id {})", user.email, user.id);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e.problem().detail_with_fields()),
+    }
+}
