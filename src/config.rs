@@ -108,8 +108,15 @@ pub fn settings_help() -> String {
         "Settings (environment variable, or the key in wilkan.toml; the environment wins):\n",
     );
     for s in SETTINGS {
-        let default = if s.default.is_empty() { "(empty)" } else { s.default };
-        out.push_str(&format!("  {:<32} {:<26} default {}\n      {}\n", s.env, s.key, default, s.help));
+        let default = if s.default.is_empty() {
+            "(empty)"
+        } else {
+            s.default
+        };
+        out.push_str(&format!(
+            "  {:<32} {:<26} default {}\n      {}\n",
+            s.env, s.key, default, s.help
+        ));
     }
     out
 }
@@ -122,16 +129,24 @@ impl Config {
         Self::from_sources(file, &env)
     }
 
-    pub fn from_sources(file: Option<&Path>, env: &HashMap<String, String>) -> Result<Self, String> {
-        let mut values: HashMap<&'static str, String> =
-            SETTINGS.iter().map(|s| (s.key, s.default.to_string())).collect();
+    pub fn from_sources(
+        file: Option<&Path>,
+        env: &HashMap<String, String>,
+    ) -> Result<Self, String> {
+        let mut values: HashMap<&'static str, String> = SETTINGS
+            .iter()
+            .map(|s| (s.key, s.default.to_string()))
+            .collect();
         let path = match file {
             Some(p) => Some(p.to_path_buf()),
             None => Some(PathBuf::from("wilkan.toml")).filter(|p| p.exists()),
         };
         if let Some(path) = path {
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let table: toml::Table = text.parse().map_err(|e| format!("{}: {e}", path.display()))?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let table: toml::Table = text
+                .parse()
+                .map_err(|e| format!("{}: {e}", path.display()))?;
             for (k, v) in table {
                 let setting = SETTINGS
                     .iter()
@@ -154,21 +169,33 @@ impl Config {
 
     fn from_values(v: &HashMap<&'static str, String>) -> Result<Self, String> {
         let get = |k: &str| v.get(k).cloned().unwrap_or_default();
-        fn num<T: std::str::FromStr>(v: &HashMap<&'static str, String>, key: &str) -> Result<T, String> {
+        fn num<T: std::str::FromStr>(
+            v: &HashMap<&'static str, String>,
+            key: &str,
+        ) -> Result<T, String> {
             let raw = v.get(key).cloned().unwrap_or_default();
-            raw.trim().parse().map_err(|_| format!("setting {key}: '{raw}' is not a valid number"))
+            raw.trim()
+                .parse()
+                .map_err(|_| format!("setting {key}: '{raw}' is not a valid number"))
         }
         let data_dir = PathBuf::from(get("data_dir"));
         let url = get("database_url");
         let database = if url.trim().is_empty() {
-            DbTarget::parse(&format!("sqlite://{}", data_dir.join("wilkan.db").display()))?
+            DbTarget::parse(&format!(
+                "sqlite://{}",
+                data_dir.join("wilkan.db").display()
+            ))?
         } else {
             DbTarget::parse(url.trim())?
         };
         let mode = match get("mode").as_str() {
             "development" => Mode::Development,
             "production" => Mode::Production,
-            other => return Err(format!("setting mode: '{other}' must be development or production")),
+            other => {
+                return Err(format!(
+                    "setting mode: '{other}' must be development or production"
+                ))
+            }
         };
         let smtp_host = get("smtp_host");
         let smtp = if smtp_host.trim().is_empty() {
@@ -181,7 +208,11 @@ impl Config {
                     "none" => SmtpTls::None,
                     "starttls" => SmtpTls::StartTls,
                     "tls" => SmtpTls::Tls,
-                    other => return Err(format!("setting smtp_tls: '{other}' must be none, starttls or tls")),
+                    other => {
+                        return Err(format!(
+                            "setting smtp_tls: '{other}' must be none, starttls or tls"
+                        ))
+                    }
                 },
                 username: get("smtp_username"),
                 password: get("smtp_password"),
@@ -233,7 +264,8 @@ impl Config {
                 return Ok(());
             }
         }
-        std::fs::create_dir_all(&self.data_dir).map_err(|e| format!("{}: {e}", self.data_dir.display()))?;
+        std::fs::create_dir_all(&self.data_dir)
+            .map_err(|e| format!("{}: {e}", self.data_dir.display()))?;
         let secret = crate::accounts::tokens::random_token();
         write_private(&path, &secret).map_err(|e| format!("{}: {e}", path.display()))?;
         tracing::info!(path = %path.display(), "generated a JWT secret for development");

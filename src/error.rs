@@ -59,7 +59,10 @@ impl AppError {
     pub fn field(field: &str, message: &str) -> Self {
         let mut errors = FieldErrors::new();
         errors.insert(field.to_string(), vec![message.to_string()]);
-        AppError::Validation { detail: "Niet alle gegevens kloppen. Kijk de velden hieronder na.".into(), errors }
+        AppError::Validation {
+            detail: "Niet alle gegevens kloppen. Kijk de velden hieronder na.".into(),
+            errors,
+        }
     }
 
     fn parts(&self) -> (&'static str, &'static str, String) {
@@ -141,7 +144,9 @@ impl ResponseError for AppError {
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         match self {
-            AppError::TooManyRequests { retry_after_seconds } => {
+            AppError::TooManyRequests {
+                retry_after_seconds,
+            } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
             }
             AppError::Unauthorized(_) => {
@@ -161,13 +166,14 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind as K, Error as E};
         match e {
             E::NotFound => AppError::NotFound,
-            E::DatabaseError(K::UniqueViolation, _) => {
-                AppError::Conflict("Dit bestaat al. Kies een andere naam of een ander e-mailadres.".into())
-            }
-            E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, _) | E::BrokenTransactionManager => {
+            E::DatabaseError(K::UniqueViolation, _) => AppError::Conflict(
+                "Dit bestaat al. Kies een andere naam of een ander e-mailadres.".into(),
+            ),
+            E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, _)
+            | E::BrokenTransactionManager => AppError::Unavailable,
+            E::DatabaseError(_, info) if is_unavailable_message(info.message()) => {
                 AppError::Unavailable
             }
-            E::DatabaseError(_, info) if is_unavailable_message(info.message()) => AppError::Unavailable,
             other => AppError::Internal(format!("database: {other}")),
         }
     }
@@ -176,9 +182,15 @@ impl From<diesel::result::Error> for AppError {
 /// Messages of errors that mean "the database is not there right now", not "your input is wrong".
 fn is_unavailable_message(msg: &str) -> bool {
     let m = msg.to_ascii_lowercase();
-    ["database is locked", "terminating connection", "server closed the connection", "connection refused", "no connection to the server"]
-        .iter()
-        .any(|needle| m.contains(needle))
+    [
+        "database is locked",
+        "terminating connection",
+        "server closed the connection",
+        "connection refused",
+        "no connection to the server",
+    ]
+    .iter()
+    .any(|needle| m.contains(needle))
 }
 
 impl Problem {

@@ -53,22 +53,46 @@ pub fn prepare(mut config: Config) -> Result<AppState, String> {
                 tracing::warn!(error = %e, "database not reachable yet; waiting");
                 std::thread::sleep(Duration::from_millis(500));
             }
-            Err(e) => return Err(format!("database {}: {e}", db::redact_url(&config.database.location))),
+            Err(e) => {
+                return Err(format!(
+                    "database {}: {e}",
+                    db::redact_url(&config.database.location)
+                ))
+            }
         }
     }
-    let pool = db::build_pool(&config.database, config.db_pool_size, Duration::from_secs(config.db_timeout_seconds));
-    let tokens = TokenService::new(&config.jwt_secret, config.access_token_minutes, config.refresh_token_days);
-    Ok(AppState { pool, config, tokens })
+    let pool = db::build_pool(
+        &config.database,
+        config.db_pool_size,
+        Duration::from_secs(config.db_timeout_seconds),
+    );
+    let tokens = TokenService::new(
+        &config.jwt_secret,
+        config.access_token_minutes,
+        config.refresh_token_days,
+    );
+    Ok(AppState {
+        pool,
+        config,
+        tokens,
+    })
 }
 
 async fn not_found() -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
 }
 
-fn query_error(err: actix_web::error::QueryPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
+fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
     let msg = err.to_string();
     let field = msg.split('`').nth(1).unwrap_or("query").to_string();
-    AppError::field(&field, "Deze zoekwaarde klopt niet. Controleer de schrijfwijze.").into()
+    AppError::field(
+        &field,
+        "Deze zoekwaarde klopt niet. Controleer de schrijfwijze.",
+    )
+    .into()
 }
 
 /// Starts serving on `listener`. SIGTERM/SIGINT stop it gracefully: in-flight requests finish.

@@ -9,7 +9,11 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use wilkan::config::{settings_help, Config};
 
 #[derive(Parser)]
-#[command(name = "wilkan", version, about = "Wilkan: verzuimbegeleiding with willen + kunnen")]
+#[command(
+    name = "wilkan",
+    version,
+    about = "Wilkan: verzuimbegeleiding with willen + kunnen"
+)]
 struct Cli {
     /// Configuration file (default: ./wilkan.toml when it exists).
     #[arg(long, global = true, env = "WILKAN_CONFIG")]
@@ -82,7 +86,10 @@ fn fail(msg: &str) -> ExitCode {
 
 fn init_logging(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
 }
 
 fn serve(config: Config) -> ExitCode {
@@ -104,7 +111,8 @@ fn serve(config: Config) -> ExitCode {
     if !has_admin {
         println!("No accounts yet. Create the first admin with:\n  cargo run -- create-admin --email you@example.org");
     }
-    let result = actix_web::rt::System::new().block_on(async move { wilkan::start(state, listener)?.await });
+    let result =
+        actix_web::rt::System::new().block_on(async move { wilkan::start(state, listener)?.await });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e.to_string()),

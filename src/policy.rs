@@ -19,7 +19,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Admin, Role::ProjectLeader, Role::Coach, Role::Employee, Role::Researcher];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::ProjectLeader,
+        Role::Coach,
+        Role::Employee,
+        Role::Researcher,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

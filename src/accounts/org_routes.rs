@@ -2,7 +2,9 @@
 
 use actix_web::{get, patch, post, web, HttpResponse};
 
-use super::api::{CohortOut, CreateCohort, CreateOrganization, OrganizationOut, UpdateOrganization};
+use super::api::{
+    CohortOut, CreateCohort, CreateOrganization, OrganizationOut, UpdateOrganization,
+};
 use super::model::Cohort;
 use super::queries;
 use crate::db::{self, new_id, now};
@@ -15,19 +17,38 @@ use crate::AppState;
 /// Organisations the caller may see: all for admins and researchers, otherwise their own.
 #[utoipa::path(tag = "organizations", params(PageQuery), responses((status = 200, body = Page<OrganizationOut>)), security(("bearer" = [])))]
 #[get("/organizations")]
-pub async fn list(state: web::Data<AppState>, caller: Caller, page: web::Query<PageQuery>) -> Result<HttpResponse, AppError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
     let limit = page.limit()?;
-    let only = if matches!(caller.role, Role::Admin | Role::Researcher) { None } else { caller.organization_id.clone() };
+    let only = if matches!(caller.role, Role::Admin | Role::Researcher) {
+        None
+    } else {
+        caller.organization_id.clone()
+    };
     let cursor = page.cursor.clone();
-    let rows = db::read(&state.pool, move |c| queries::list_organizations(c, only.as_deref(), cursor.as_deref(), limit)).await?;
-    let page = Page::from_rows(rows.into_iter().map(OrganizationOut::from).collect(), limit, |o| o.id.clone());
+    let rows = db::read(&state.pool, move |c| {
+        queries::list_organizations(c, only.as_deref(), cursor.as_deref(), limit)
+    })
+    .await?;
+    let page = Page::from_rows(
+        rows.into_iter().map(OrganizationOut::from).collect(),
+        limit,
+        |o| o.id.clone(),
+    );
     Ok(HttpResponse::Ok().json(page))
 }
 
 /// Create an organisation. Admin only.
 #[utoipa::path(tag = "organizations", request_body = CreateOrganization, responses((status = 201, body = OrganizationOut)), security(("bearer" = [])))]
 #[post("/organizations")]
-pub async fn create(state: web::Data<AppState>, caller: Caller, body: ValidJson<CreateOrganization>) -> Result<HttpResponse, AppError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ValidJson<CreateOrganization>,
+) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Admin])?;
     let name = body.0.name;
     let org = db::tx(&state.pool, move |c| queries::insert_organization(c, &name)).await?;
@@ -37,7 +58,11 @@ pub async fn create(state: web::Data<AppState>, caller: Caller, body: ValidJson<
 /// One organisation. Admins and researchers: any; others: their own (404 otherwise).
 #[utoipa::path(tag = "organizations", params(("id" = String, Path)), responses((status = 200, body = OrganizationOut)), security(("bearer" = [])))]
 #[get("/organizations/{id}")]
-pub async fn get_one(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn get_one(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     caller.organization_scope(&id)?;
     let id = id.into_inner();
     let org = db::read(&state.pool, move |c| queries::find_organization(c, &id)).await?;
@@ -77,7 +102,12 @@ pub async fn list_cohorts(
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.organization_scope(&id)?;
-    caller.require(&[Role::Admin, Role::Researcher, Role::ProjectLeader, Role::Coach])?;
+    caller.require(&[
+        Role::Admin,
+        Role::Researcher,
+        Role::ProjectLeader,
+        Role::Coach,
+    ])?;
     let limit = page.limit()?;
     let (id, cursor) = (id.into_inner(), page.cursor.clone());
     let rows = db::read(&state.pool, move |c| {
@@ -85,7 +115,11 @@ pub async fn list_cohorts(
         queries::list_cohorts(c, &id, cursor.as_deref(), limit)
     })
     .await?;
-    let page = Page::from_rows(rows.into_iter().map(CohortOut::from).collect(), limit, |o| o.id.clone());
+    let page = Page::from_rows(
+        rows.into_iter().map(CohortOut::from).collect(),
+        limit,
+        |o| o.id.clone(),
+    );
     Ok(HttpResponse::Ok().json(page))
 }
 

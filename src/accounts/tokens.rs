@@ -47,7 +47,13 @@ impl TokenService {
         }
     }
 
-    pub fn issue_access(&self, user_id: &str, role: Role, org: Option<&str>, session_id: &str) -> Result<String, AppError> {
+    pub fn issue_access(
+        &self,
+        user_id: &str,
+        role: Role,
+        org: Option<&str>,
+        session_id: &str,
+    ) -> Result<String, AppError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -73,7 +79,9 @@ impl TokenService {
         })?;
         let now = chrono::Utc::now().timestamp();
         if data.claims.iat > now + LEEWAY_SECONDS as i64 {
-            return Err(AppError::Unauthorized("Je inlogcode klopt niet. Log opnieuw in.".into()));
+            return Err(AppError::Unauthorized(
+                "Je inlogcode klopt niet. Log opnieuw in.".into(),
+            ));
         }
         Ok(Caller {
             user_id: data.claims.sub,

@@ -17,7 +17,10 @@ use crate::AppState;
 fn sees_user(caller: &Caller, user: &User) -> bool {
     match caller.role {
         Role::Admin => true,
-        Role::ProjectLeader => user.organization_id.as_deref().is_some_and(|o| caller.in_org(o)),
+        Role::ProjectLeader => user
+            .organization_id
+            .as_deref()
+            .is_some_and(|o| caller.in_org(o)),
         _ => caller.user_id == user.id,
     }
 }
@@ -26,14 +29,26 @@ fn sees_user(caller: &Caller, user: &User) -> bool {
 /// their organisation, everybody else only themself.
 #[utoipa::path(tag = "users", params(UserFilter), responses((status = 200, body = Page<UserOut>)), security(("bearer" = [])))]
 #[get("/users")]
-pub async fn list(state: web::Data<AppState>, caller: Caller, filter: web::Query<UserFilter>) -> Result<HttpResponse, AppError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    filter: web::Query<UserFilter>,
+) -> Result<HttpResponse, AppError> {
     let filter = filter.into_inner();
-    let limit = PageQuery { limit: filter.limit, cursor: None }.limit()?;
+    let limit = PageQuery {
+        limit: filter.limit,
+        cursor: None,
+    }
+    .limit()?;
     let rows = db::read(&state.pool, move |c| {
         let (organization, ids) = match caller.role {
             Role::Admin => (filter.organization, None),
             Role::ProjectLeader => {
-                if filter.organization.as_deref().is_some_and(|o| !caller.in_org(o)) {
+                if filter
+                    .organization
+                    .as_deref()
+                    .is_some_and(|o| !caller.in_org(o))
+                {
                     return Ok(Vec::new());
                 }
                 (caller.organization_id.clone(), None)
@@ -42,11 +57,19 @@ pub async fn list(state: web::Data<AppState>, caller: Caller, filter: web::Query
         };
         queries::list_users(
             c,
-            queries::UserQuery { organization: organization.as_deref(), role: filter.role, ids, after: filter.cursor.as_deref(), limit },
+            queries::UserQuery {
+                organization: organization.as_deref(),
+                role: filter.role,
+                ids,
+                after: filter.cursor.as_deref(),
+                limit,
+            },
         )
     })
     .await?;
-    let page = Page::from_rows(rows.into_iter().map(UserOut::from).collect(), limit, |u| u.id.clone());
+    let page = Page::from_rows(rows.into_iter().map(UserOut::from).collect(), limit, |u| {
+        u.id.clone()
+    });
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -54,7 +77,11 @@ pub async fn list(state: web::Data<AppState>, caller: Caller, filter: web::Query
 /// organisation. A duplicate email answers 409.
 #[utoipa::path(tag = "users", request_body = CreateUser, responses((status = 201, body = UserOut)), security(("bearer" = [])))]
 #[post("/users")]
-pub async fn create(state: web::Data<AppState>, caller: Caller, body: ValidJson<CreateUser>) -> Result<HttpResponse, AppError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ValidJson<CreateUser>,
+) -> Result<HttpResponse, AppError> {
     let input = body.0;
     if !caller.may_manage_account(input.role, input.organization_id.as_deref()) {
         return Err(AppError::Forbidden);
@@ -87,7 +114,11 @@ pub async fn create(state: web::Data<AppState>, caller: Caller, body: ValidJson<
 /// One account: admins any, project leaders those of their organisation, everybody their own.
 #[utoipa::path(tag = "users", params(("id" = String, Path)), responses((status = 200, body = UserOut)), security(("bearer" = [])))]
 #[get("/users/{id}")]
-pub async fn get_one(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn get_one(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let user = db::read(&state.pool, move |c| queries::find_user(c, &id)).await?;
     if !sees_user(&caller, &user) {

@@ -1,0 +1,14 @@
+# Build stage: the release binary with bundled SQLite and libpq.
+FROM rust:1-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN cargo build --release --locked
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 ca-certificates && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=build /src/target/release/wilkan /usr/local/bin/wilkan
+COPY course-content /app/course-content
+ENV WILKAN_BIND=0.0.0.0:8080 WILKAN_DATA_DIR=/app/data
+EXPOSE 8080
+CMD ["wilkan", "serve"]

@@ -1,0 +1,248 @@
+//! Every route of the OpenAPI document x every kind of caller -> the expected status.
+//! A route without a row fails the test, so a new route cannot skip its access rules.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::World;
+
+/// Callers, in the column order of `expect`.
+const CALLERS: [&str; 9] = [
+    "anonymous",
+    "employee_self",
+    "employee_other",
+    "coach_own",
+    "coach_other",
+    "pl_own_org",
+    "pl_other_org",
+    "researcher",
+    "admin",
+];
+
+struct Row {
+    method: Method,
+    template: &'static str,
+    path: String,
+    body: Option<Value>,
+    expect: [u16; 9],
+}
+
+fn row(
+    method: Method,
+    template: &'static str,
+    path: String,
+    body: Option<Value>,
+    expect: [u16; 9],
+) -> Row {
+    Row {
+        method,
+        template,
+        path,
+        body,
+        expect,
+    }
+}
+
+static UNIQUE: AtomicU32 = AtomicU32::new(0);
+
+/// Replaces "{n}" in string values with a fresh number, so creating twice never conflicts.
+fn fresh(v: &Value) -> Value {
+    match v {
+        Value::String(s) => {
+            Value::String(s.replace("{n}", &UNIQUE.fetch_add(1, Ordering::SeqCst).to_string()))
+        }
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), fresh(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+fn rows(w: &World) -> Vec<Row> {
+    use Method as M;
+    let org = &w.org_a;
+    let emp = &w.employee_a.id;
+    vec![
+        row(M::GET, "/health", "/health".into(), None, [200; 9]),
+        row(M::GET, "/ready", "/ready".into(), None, [200; 9]),
+        row(
+            M::POST,
+            "/api/v1/auth/login",
+            "/auth/login".into(),
+            Some(json!({"email": "x@wilkan.test"})),
+            [422; 9],
+        ),
+        row(
+            M::POST,
+            "/api/v1/auth/refresh",
+            "/auth/refresh".into(),
+            Some(json!({"refresh_token": "bogus"})),
+            [401; 9],
+        ),
+        row(
+            M::GET,
+            "/api/v1/me",
+            "/me".into(),
+            None,
+            [401, 200, 200, 200, 200, 200, 200, 200, 200],
+        ),
+        row(
+            M::PUT,
+            "/api/v1/me/password",
+            "/me/password".into(),
+            Some(json!({"current_password": "wrong", "new_password": "long enough password"})),
+            [401, 422, 422, 422, 422, 422, 422, 422, 422],
+        ),
+        row(
+            M::GET,
+            "/api/v1/organizations",
+            "/organizations".into(),
+            None,
+            [401, 200, 200, 200, 200, 200, 200, 200, 200],
+        ),
+        row(
+            M::POST,
+            "/api/v1/organizations",
+            "/organizations".into(),
+            Some(json!({"name": "Bedrijf {n}"})),
+            [401, 403, 403, 403, 403, 403, 403, 403, 201],
+        ),
+        row(
+            M::GET,
+            "/api/v1/organizations/{id}",
+            format!("/organizations/{org}"),
+            None,
+            [401, 200, 200, 200, 404, 200, 404, 200, 200],
+        ),
+        row(
+            M::PATCH,
+            "/api/v1/organizations/{id}",
+            format!("/organizations/{org}"),
+            Some(json!({})),
+            [401, 403, 403, 403, 404, 403, 404, 403, 200],
+        ),
+        row(
+            M::GET,
+            "/api/v1/organizations/{id}/cohorts",
+            format!("/organizations/{org}/cohorts"),
+            None,
+            [401, 403, 403, 200, 404, 200, 404, 200, 200],
+        ),
+        row(
+            M::POST,
+            "/api/v1/organizations/{id}/cohorts",
+            format!("/organizations/{org}/cohorts"),
+            Some(json!({"name": "Ronde {n}"})),
+            [401, 403, 403, 403, 404, 201, 404, 403, 201],
+        ),
+        row(
+            M::GET,
+            "/api/v1/users",
+            "/users".into(),
+            None,
+            [401, 200, 200, 200, 200, 200, 200, 200, 200],
+        ),
+        row(
+            M::POST,
+            "/api/v1/users",
+            "/users".into(),
+            Some(
+                json!({"email": "nieuw{n}@wilkan.test", "first_name": "Nieuw", "role": "employee", "organization_id": org}),
+            ),
+            [401, 403, 403, 403, 403, 201, 403, 403, 201],
+        ),
+        row(
+            M::GET,
+            "/api/v1/users/{id}",
+            format!("/users/{emp}"),
+            None,
+            [401, 200, 404, 404, 404, 200, 404, 404, 200],
+        ),
+        row(
+            M::PATCH,
+            "/api/v1/users/{id}",
+            format!("/users/{emp}"),
+            Some(json!({"first_name": "Sandra"})),
+            [401, 403, 404, 404, 404, 200, 404, 404, 200],
+        ),
+        // Last: logging out revokes the caller's refresh tokens.
+        row(
+            M::POST,
+            "/api/v1/auth/logout",
+            "/auth/logout".into(),
+            None,
+            [401, 204, 204, 204, 204, 204, 204, 204, 204],
+        ),
+    ]
+}
+
+#[test]
+fn every_route_answers_every_caller_as_specified() {
+    let w = World::new();
+    let tokens: [Option<&str>; 9] = [
+        None,
+        Some(&w.employee_a.token),
+        Some(&w.employee_a2.token),
+        Some(&w.coach_a.token),
+        Some(&w.coach_b.token),
+        Some(&w.pl_a.token),
+        Some(&w.pl_b.token),
+        Some(&w.researcher.token),
+        Some(&w.admin.token),
+    ];
+    let rows = rows(&w);
+
+    // Every documented operation has a row, and every row is documented.
+    let spec = wilkan::http::openapi::document();
+    let documented: BTreeSet<(String, String)> = spec
+        .paths
+        .paths
+        .iter()
+        .flat_map(|(path, item)| {
+            [
+                ("GET", &item.get),
+                ("PUT", &item.put),
+                ("POST", &item.post),
+                ("DELETE", &item.delete),
+                ("PATCH", &item.patch),
+            ]
+            .into_iter()
+            .filter(|(_, op)| op.is_some())
+            .map(move |(m, _)| (m.to_string(), path.clone()))
+        })
+        .collect();
+    let covered: BTreeSet<(String, String)> = rows
+        .iter()
+        .map(|r| (r.method.to_string(), r.template.to_string()))
+        .collect();
+    let missing: Vec<_> = documented.difference(&covered).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without an access-matrix row: {missing:?}"
+    );
+    let extra: Vec<_> = covered.difference(&documented).collect();
+    assert!(extra.is_empty(), "rows for undocumented routes: {extra:?}");
+
+    let mut failures = Vec::new();
+    for r in &rows {
+        for (i, token) in tokens.iter().enumerate() {
+            let mut req = w.app.request(r.method.clone(), &r.path, *token);
+            if let Some(body) = &r.body {
+                req = req.json(&fresh(body));
+            }
+            let status = req.send().expect("request").status().as_u16();
+            if status != r.expect[i] {
+                failures.push(format!(
+                    "{} {} as {}: expected {}, got {}",
+                    r.method, r.template, CALLERS[i], r.expect[i], status
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "access matrix mismatches:\n{}",
+        failures.join("\n")
+    );
+}

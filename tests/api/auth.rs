@@ -1,0 +1,267 @@
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{problem, TestApp, World, JWT_SECRET, PASSWORD};
+
+#[test]
+fn login_with_good_and_bad_credentials() {
+    let app = TestApp::spawn();
+    app.create_admin("beheer@wilkan.test");
+
+    let tokens = app.login("Beheer@Wilkan.test", PASSWORD);
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["expires_in"], 900);
+    assert_eq!(tokens["user"]["role"], "admin");
+    assert!(tokens["user"].get("password_hash").is_none());
+    let me: Value = app
+        .get("/me", tokens["access_token"].as_str())
+        .json()
+        .unwrap();
+    assert_eq!(me["email"], "beheer@wilkan.test");
+
+    let body = problem(
+        app.post(
+            "/auth/login",
+            None,
+            &json!({"email": "beheer@wilkan.test", "password": "wrong-password"}),
+        ),
+        401,
+    );
+    assert!(body["detail"].as_str().unwrap().contains("klopt niet"));
+    // Unknown address: the same answer, so addresses cannot be probed.
+    let unknown = problem(
+        app.post(
+            "/auth/login",
+            None,
+            &json!({"email": "niemand@wilkan.test", "password": "wrong-password"}),
+        ),
+        401,
+    );
+    assert_eq!(unknown["detail"], body["detail"]);
+    problem(app.get("/me", None), 401);
+    problem(app.get("/me", Some("not-a-jwt")), 401);
+}
+
+#[test]
+fn expired_and_forged_tokens_are_refused() {
+    let app = TestApp::spawn();
+    let id = app.create_admin("beheer@wilkan.test");
+    // Issued with a lifetime of -2 minutes: expired beyond the allowed clock skew.
+    let expired = wilkan::accounts::tokens::TokenService::new(JWT_SECRET, -2, 1)
+        .issue_access(&id, wilkan::policy::Role::Admin, None, "s")
+        .unwrap();
+    let body = problem(app.get("/me", Some(&expired)), 401);
+    assert!(body["detail"].as_str().unwrap().contains("verlopen"));
+
+    let forged = wilkan::accounts::tokens::TokenService::new(
+        "another-secret-another-secret-another-secret",
+        15,
+        1,
+    )
+    .issue_access(&id, wilkan::policy::Role::Admin, None, "s")
+    .unwrap();
+    problem(app.get("/me", Some(&forged)), 401);
+
+    // alg "none" is never accepted.
+    let parts: Vec<&str> = forged.split('.').collect();
+    use base64::Engine;
+    let header =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    problem(
+        app.get("/me", Some(&format!("{header}.{}.", parts[1]))),
+        401,
+    );
+}
+
+#[test]
+fn refresh_rotates_and_reuse_revokes_the_session() {
+    let app = TestApp::spawn();
+    app.create_admin("beheer@wilkan.test");
+    let first = app.login("beheer@wilkan.test", PASSWORD);
+    let r1 = first["refresh_token"].as_str().unwrap();
+
+    let res = app.post("/auth/refresh", None, &json!({"refresh_token": r1}));
+    assert_eq!(res.status(), 200);
+    let second: Value = res.json().unwrap();
+    let r2 = second["refresh_token"].as_str().unwrap();
+    assert_ne!(r1, r2);
+    assert_eq!(
+        app.get("/me", second["access_token"].as_str()).status(),
+        200
+    );
+
+    // r1 again: replay. The whole family is revoked, so r2 stops working too.
+    problem(
+        app.post("/auth/refresh", None, &json!({"refresh_token": r1})),
+        401,
+    );
+    problem(
+        app.post("/auth/refresh", None, &json!({"refresh_token": r2})),
+        401,
+    );
+    problem(
+        app.post("/auth/refresh", None, &json!({"refresh_token": "made-up"})),
+        401,
+    );
+}
+
+#[test]
+fn logout_ends_the_session_only() {
+    let app = TestApp::spawn();
+    app.create_admin("beheer@wilkan.test");
+    let phone = app.login("beheer@wilkan.test", PASSWORD);
+    let laptop = app.login("beheer@wilkan.test", PASSWORD);
+    let res = app
+        .request(Method::POST, "/auth/logout", phone["access_token"].as_str())
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    problem(
+        app.post(
+            "/auth/refresh",
+            None,
+            &json!({"refresh_token": phone["refresh_token"]}),
+        ),
+        401,
+    );
+    assert_eq!(
+        app.post(
+            "/auth/refresh",
+            None,
+            &json!({"refresh_token": laptop["refresh_token"]})
+        )
+        .status(),
+        200
+    );
+    problem(
+        app.request(Method::POST, "/auth/logout", None)
+            .send()
+            .unwrap(),
+        401,
+    );
+}
+
+#[test]
+fn password_change_revokes_every_refresh_token() {
+    let app = TestApp::spawn();
+    app.create_admin("beheer@wilkan.test");
+    let a = app.login("beheer@wilkan.test", PASSWORD);
+    let b = app.login("beheer@wilkan.test", PASSWORD);
+    let token = a["access_token"].as_str();
+
+    let wrong = problem(
+        app.send(
+            Method::PUT,
+            "/me/password",
+            token,
+            &json!({"current_password": "nope", "new_password": "a much better one"}),
+        ),
+        422,
+    );
+    assert!(wrong["errors"]["current_password"].is_array());
+    let short = problem(
+        app.send(
+            Method::PUT,
+            "/me/password",
+            token,
+            &json!({"current_password": PASSWORD, "new_password": "kort"}),
+        ),
+        422,
+    );
+    assert!(short["errors"]["new_password"].is_array());
+
+    let res = app.send(
+        Method::PUT,
+        "/me/password",
+        token,
+        &json!({"current_password": PASSWORD, "new_password": "a much better one"}),
+    );
+    assert_eq!(res.status(), 204);
+    for session in [&a, &b] {
+        problem(
+            app.post(
+                "/auth/refresh",
+                None,
+                &json!({"refresh_token": session["refresh_token"]}),
+            ),
+            401,
+        );
+    }
+    problem(
+        app.post(
+            "/auth/login",
+            None,
+            &json!({"email": "beheer@wilkan.test", "password": PASSWORD}),
+        ),
+        401,
+    );
+    app.login("beheer@wilkan.test", "a much better one");
+}
+
+#[test]
+fn repeated_failures_are_slowed_then_refused_with_429() {
+    let app = TestApp::spawn();
+    app.create_admin("beheer@wilkan.test");
+    let started = std::time::Instant::now();
+    for _ in 0..5 {
+        problem(
+            app.post(
+                "/auth/login",
+                None,
+                &json!({"email": "beheer@wilkan.test", "password": "guess"}),
+            ),
+            401,
+        );
+    }
+    // Failures 3-5 were answered with a growing delay (0.4 + 0.8 + 1.2 s).
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(2_000),
+        "failures are slowed down"
+    );
+    // Now even the right password is refused until the window has passed.
+    let res = app.post(
+        "/auth/login",
+        None,
+        &json!({"email": "beheer@wilkan.test", "password": PASSWORD}),
+    );
+    let retry = res
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    assert!(retry.is_some_and(|s| s > 0 && s <= 900), "Retry-After set");
+    let body = problem(res, 429);
+    assert!(body["detail"].as_str().unwrap().contains("Wacht"));
+    // Another account from the same address is not blocked yet (address limit is higher).
+    let world_admin = app.create_admin("tweede@wilkan.test");
+    assert!(!world_admin.is_empty());
+    app.login("tweede@wilkan.test", PASSWORD);
+}
+
+#[test]
+fn deactivated_accounts_cannot_log_in_or_refresh() {
+    let w = World::new();
+    let session = w.app.login(&w.employee_a.email, PASSWORD);
+    let res = w.app.patch(
+        &format!("/users/{}", w.employee_a.id),
+        Some(&w.pl_a.token),
+        &json!({"active": false}),
+    );
+    assert_eq!(res.status(), 200);
+    problem(
+        w.app.post(
+            "/auth/refresh",
+            None,
+            &json!({"refresh_token": session["refresh_token"]}),
+        ),
+        401,
+    );
+    problem(
+        w.app.post(
+            "/auth/login",
+            None,
+            &json!({"email": w.employee_a.email, "password": PASSWORD}),
+        ),
+        401,
+    );
+}

@@ -1,0 +1,298 @@
+//! Spawns the real server on a free port with a fresh database (a temp SQLite file, or a new
+//! PostgreSQL database when WILKAN_TEST_POSTGRES is set) and talks HTTP to it.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use reqwest::Method;
+use serde_json::{json, Value};
+use wilkan::config::Config;
+use wilkan::db::{DbConnection, DbTarget};
+
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub target: DbTarget,
+    /// Server database name on PostgreSQL (for outage tests).
+    pub pg_name: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+pub fn postgres_base() -> Option<String> {
+    std::env::var("WILKAN_TEST_POSTGRES")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim_end_matches('/').to_string())
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A new empty database; returns (DATABASE_URL, PostgreSQL database name).
+pub fn fresh_database(dir: &std::path::Path) -> (String, Option<String>) {
+    match postgres_base() {
+        Some(base) => {
+            let name = format!(
+                "wilkan_t_{}_{}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::SeqCst),
+                &uuid::Uuid::new_v4().simple().to_string()[..8]
+            );
+            let mut admin = diesel::pg::PgConnection::establish(&format!("{base}/postgres"))
+                .unwrap_or_else(|e| {
+                    panic!("WILKAN_TEST_POSTGRES={base} is set but PostgreSQL is unreachable: {e}")
+                });
+            admin
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .expect("create test database");
+            (format!("{base}/{name}"), Some(name))
+        }
+        None => (
+            format!("sqlite://{}", dir.join("wilkan.db").display()),
+            None,
+        ),
+    }
+}
+
+impl TestApp {
+    pub fn spawn() -> TestApp {
+        Self::spawn_with(&[])
+    }
+
+    pub fn spawn_with(settings: &[(&str, &str)]) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (url, pg_name) = fresh_database(dir.path());
+        let mut env: HashMap<String, String> = HashMap::new();
+        env.insert("DATABASE_URL".into(), url);
+        env.insert("WILKAN_DATA_DIR".into(), dir.path().display().to_string());
+        env.insert("WILKAN_JWT_SECRET".into(), JWT_SECRET.into());
+        env.insert("WILKAN_WORKERS".into(), "2".into());
+        env.insert("WILKAN_DB_POOL_SIZE".into(), "4".into());
+        env.insert("WILKAN_DB_TIMEOUT_SECONDS".into(), "2".into());
+        env.insert("WILKAN_DB_STARTUP_WAIT_SECONDS".into(), "0".into());
+        env.insert(
+            "WILKAN_CONTENT_DIR".into(),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/course-content").into(),
+        );
+        env.insert("WILKAN_LOG".into(), "warn".into());
+        for (k, v) in settings {
+            env.insert(k.to_string(), v.to_string());
+        }
+        let config = Config::from_sources(None, &env).expect("test config");
+        let target = config.database.clone();
+        let state = wilkan::prepare(config).expect("prepare app");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind free port");
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                wilkan::start(state, listener)
+                    .expect("start server")
+                    .await
+                    .expect("server ran");
+            })
+        });
+        let app = TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            client: Client::builder()
+                .timeout(std::time::Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            target,
+            pg_name,
+            _dir: dir,
+        };
+        for _ in 0..200 {
+            if app.client.get(app.url("/health")).send().is_ok() {
+                return app;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("server did not come up");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("/api/")
+            || path == "/health"
+            || path == "/ready"
+            || path.starts_with("/docs")
+            || path == "/openapi.json"
+        {
+            format!("{}{}", self.base, path)
+        } else {
+            format!("{}/api/v1{}", self.base, path)
+        }
+    }
+
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let mut rb = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        rb
+    }
+
+    pub fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(Method::GET, path, token)
+            .send()
+            .expect("request")
+    }
+
+    pub fn send(&self, method: Method, path: &str, token: Option<&str>, body: &Value) -> Response {
+        self.request(method, path, token)
+            .json(body)
+            .send()
+            .expect("request")
+    }
+
+    pub fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        self.send(Method::POST, path, token, body)
+    }
+
+    pub fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        self.send(Method::PATCH, path, token, body)
+    }
+
+    pub fn conn(&self) -> DbConnection {
+        wilkan::db::establish(&self.target).expect("test db connection")
+    }
+
+    /// Number of rows in `table`, read straight from the database.
+    pub fn count(&self, table: &str) -> i64 {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let rows: Vec<N> = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+            .load(&mut self.conn())
+            .unwrap();
+        rows[0].n
+    }
+
+    pub fn create_admin(&self, email: &str) -> String {
+        let mut conn = self.conn();
+        wilkan::accounts::create_admin(&mut conn, email, PASSWORD)
+            .expect("admin")
+            .id
+    }
+
+    pub fn login(&self, email: &str, password: &str) -> Value {
+        let res = self.post(
+            "/auth/login",
+            None,
+            &json!({"email": email, "password": password}),
+        );
+        assert_eq!(res.status(), 200, "login {email}");
+        res.json().unwrap()
+    }
+
+    pub fn token(&self, email: &str) -> String {
+        self.login(email, PASSWORD)["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+/// Parses a problem+json answer and checks its shape.
+pub fn problem(res: Response, status: u16) -> Value {
+    assert_eq!(res.status().as_u16(), status, "unexpected status");
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert_eq!(ct, "application/problem+json");
+    let body: Value = res.json().expect("problem body");
+    assert_eq!(body["status"], status);
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "detail present"
+    );
+    assert!(body["title"].is_string() && body["type"].is_string());
+    body
+}
+
+/// One user of each kind in two organisations, logged in.
+pub struct World {
+    pub app: TestApp,
+    pub org_a: String,
+    pub org_b: String,
+    pub admin: Actor,
+    pub researcher: Actor,
+    pub pl_a: Actor,
+    pub pl_b: Actor,
+    pub coach_a: Actor,
+    pub coach_b: Actor,
+    pub employee_a: Actor,
+    pub employee_a2: Actor,
+}
+
+pub struct Actor {
+    pub id: String,
+    pub email: String,
+    pub token: String,
+}
+
+impl World {
+    pub fn new() -> World {
+        Self::on(TestApp::spawn())
+    }
+
+    pub fn on(app: TestApp) -> World {
+        let admin_id = app.create_admin("admin@wilkan.test");
+        let admin = Actor {
+            id: admin_id,
+            email: "admin@wilkan.test".into(),
+            token: app.token("admin@wilkan.test"),
+        };
+        let org = |name: &str| -> String {
+            let res = app.post("/organizations", Some(&admin.token), &json!({"name": name}));
+            assert_eq!(res.status(), 201);
+            res.json::<Value>().unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let org_a = org("Werkbedrijf Noord");
+        let org_b = org("Werkbedrijf Zuid");
+        let user = |email: &str, role: &str, org: Option<&str>| -> Actor {
+            let res = app.post(
+                "/users",
+                Some(&admin.token),
+                &json!({"email": email, "first_name": email.split('@').next().unwrap(), "role": role, "organization_id": org, "password": PASSWORD}),
+            );
+            assert_eq!(res.status(), 201, "create {email}");
+            let id = res.json::<Value>().unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            Actor {
+                id,
+                email: email.into(),
+                token: app.token(email),
+            }
+        };
+        World {
+            researcher: user("onderzoeker@wilkan.test", "researcher", None),
+            pl_a: user("pl.noord@wilkan.test", "project_leader", Some(&org_a)),
+            pl_b: user("pl.zuid@wilkan.test", "project_leader", Some(&org_b)),
+            coach_a: user("coach.noord@wilkan.test", "coach", Some(&org_a)),
+            coach_b: user("coach.zuid@wilkan.test", "coach", Some(&org_b)),
+            employee_a: user("sandra@wilkan.test", "employee", Some(&org_a)),
+            employee_a2: user("kees@wilkan.test", "employee", Some(&org_a)),
+            org_a,
+            org_b,
+            admin,
+            app,
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! One integration-test binary: the crate links once (fast builds on 2 cores).
+
+mod helpers;
+
+mod access_matrix;
+mod accounts;
+mod auth;
+mod openapi;
+mod platform;
+mod schema;

@@ -1,0 +1,119 @@
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+
+use crate::helpers::{postgres_base, problem, TestApp, World};
+
+#[test]
+fn health_ready_and_headers_on_every_response() {
+    let app = TestApp::spawn();
+    let res = app.get("/health", None);
+    assert_eq!(res.status(), 200);
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+    ] {
+        assert_eq!(res.headers().get(name).unwrap(), value);
+    }
+    assert!(res.headers().get("x-request-id").is_some());
+    assert_eq!(app.get("/ready", None).status(), 200);
+
+    // A caller's request id is echoed; a forged one is replaced.
+    let res = app
+        .request(reqwest::Method::GET, "/health", None)
+        .header("x-request-id", "abc-123")
+        .send()
+        .unwrap();
+    assert_eq!(res.headers().get("x-request-id").unwrap(), "abc-123");
+    let res = app
+        .request(reqwest::Method::GET, "/health", None)
+        .header("x-request-id", "bad id\tinjected")
+        .send()
+        .unwrap();
+    assert_ne!(
+        res.headers().get("x-request-id").unwrap(),
+        "bad id\tinjected"
+    );
+
+    // Unknown routes: problem+json 404, not an empty body.
+    problem(app.get("/nergens", None), 404);
+}
+
+#[test]
+fn database_outage_answers_503_and_recovers() {
+    let Some(base) = postgres_base() else {
+        eprintln!("database_outage_answers_503_and_recovers runs in the PostgreSQL pass (WILKAN_TEST_POSTGRES)");
+        return;
+    };
+    let w = World::new();
+    let name = w.app.pg_name.clone().unwrap();
+    let mut admin = diesel::pg::PgConnection::establish(&format!("{base}/postgres")).unwrap();
+    admin
+        .batch_execute(&format!(
+            "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
+        ))
+        .unwrap();
+    let body = problem(w.app.get("/ready", None), 503);
+    assert!(body["detail"].as_str().unwrap().contains("Probeer het"));
+    problem(w.app.get("/me", Some(&w.admin.token)), 503);
+
+    admin
+        .batch_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+        .unwrap();
+    let mut recovered = false;
+    for _ in 0..50 {
+        if w.app.get("/ready", None).status() == 200 {
+            recovered = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(recovered, "service recovers when the database is back");
+    assert_eq!(w.app.get("/me", Some(&w.admin.token)).status(), 200);
+}
+
+#[test]
+fn config_refuses_production_without_secret_and_unknown_settings() {
+    use std::collections::HashMap;
+    use wilkan::config::Config;
+    let dir = tempfile::tempdir().unwrap();
+    let mut env: HashMap<String, String> = HashMap::new();
+    env.insert("WILKAN_MODE".into(), "production".into());
+    env.insert("WILKAN_DATA_DIR".into(), dir.path().display().to_string());
+    let mut config = Config::from_sources(None, &env).unwrap();
+    let err = config.resolve_jwt_secret().unwrap_err();
+    assert!(err.contains("WILKAN_JWT_SECRET"), "{err}");
+
+    // Development: a secret is generated once and kept.
+    env.insert("WILKAN_MODE".into(), "development".into());
+    let mut a = Config::from_sources(None, &env).unwrap();
+    a.resolve_jwt_secret().unwrap();
+    let mut b = Config::from_sources(None, &env).unwrap();
+    b.resolve_jwt_secret().unwrap();
+    assert_eq!(a.jwt_secret, b.jwt_secret);
+    assert!(a.jwt_secret.len() >= 32);
+    assert!(
+        !format!("{a:?}").contains(&a.jwt_secret),
+        "secrets never in Debug output"
+    );
+
+    // The file is read; the environment wins; unknown keys and bad URLs are errors.
+    let file = dir.path().join("wilkan.toml");
+    std::fs::write(&file, "bind = \"0.0.0.0:9000\"\nworkers = 3\n").unwrap();
+    env.insert("WILKAN_WORKERS".into(), "5".into());
+    let c = Config::from_sources(Some(&file), &env).unwrap();
+    assert_eq!((c.bind.as_str(), c.workers), ("0.0.0.0:9000", 5));
+    std::fs::write(&file, "bnid = \"x\"\n").unwrap();
+    assert!(Config::from_sources(Some(&file), &env)
+        .unwrap_err()
+        .contains("bnid"));
+    env.insert("DATABASE_URL".into(), "mysql://x".into());
+    assert!(Config::from_sources(None, &env).is_err());
+    env.insert(
+        "DATABASE_URL".into(),
+        "postgres://u:geheim@db/wilkan".into(),
+    );
+    let c = Config::from_sources(None, &env).unwrap();
+    assert!(!format!("{c:?}").contains("geheim"));
+}
