@@ -17,27 +17,107 @@ pub struct Setting {
 }
 
 pub const SETTINGS: &[Setting] = &[
-    Setting { env: "DATABASE_URL", key: "database_url", default: "", help: "postgres://... for PostgreSQL, sqlite://PATH for SQLite; empty: SQLite in the data folder" },
-    Setting { env: "WILKAN_DATA_DIR", key: "data_dir", default: "./data", help: "folder for the embedded SQLite file, the generated JWT secret and the mail outbox" },
+    Setting {
+        env: "DATABASE_URL",
+        key: "database_url",
+        default: "",
+        help: "postgres://... for PostgreSQL, sqlite://PATH for SQLite; empty: SQLite in the data folder",
+    },
+    Setting {
+        env: "WILKAN_DATA_DIR",
+        key: "data_dir",
+        default: "./data",
+        help: "folder for the embedded SQLite file, the generated JWT secret and the mail outbox",
+    },
     Setting { env: "WILKAN_BIND", key: "bind", default: "127.0.0.1:8080", help: "address and port to listen on" },
-    Setting { env: "WILKAN_MODE", key: "mode", default: "development", help: "development or production; production requires WILKAN_JWT_SECRET" },
-    Setting { env: "WILKAN_JWT_SECRET", key: "jwt_secret", default: "", help: "HS256 secret (at least 32 characters); secret, never logged" },
-    Setting { env: "WILKAN_ACCESS_TOKEN_MINUTES", key: "access_token_minutes", default: "15", help: "lifetime of access tokens" },
-    Setting { env: "WILKAN_REFRESH_TOKEN_DAYS", key: "refresh_token_days", default: "30", help: "lifetime of refresh tokens" },
-    Setting { env: "WILKAN_DB_POOL_SIZE", key: "db_pool_size", default: "16", help: "database connections in the pool" },
-    Setting { env: "WILKAN_DB_TIMEOUT_SECONDS", key: "db_timeout_seconds", default: "3", help: "how long a request waits for a database connection before answering 503" },
-    Setting { env: "WILKAN_DB_STARTUP_WAIT_SECONDS", key: "db_startup_wait_seconds", default: "30", help: "how long start-up waits for the database to come up" },
+    Setting {
+        env: "WILKAN_MODE",
+        key: "mode",
+        default: "development",
+        help: "development or production; production requires WILKAN_JWT_SECRET",
+    },
+    Setting {
+        env: "WILKAN_JWT_SECRET",
+        key: "jwt_secret",
+        default: "",
+        help: "HS256 secret (at least 32 characters); secret, never logged",
+    },
+    Setting {
+        env: "WILKAN_ACCESS_TOKEN_MINUTES",
+        key: "access_token_minutes",
+        default: "15",
+        help: "lifetime of access tokens",
+    },
+    Setting {
+        env: "WILKAN_REFRESH_TOKEN_DAYS",
+        key: "refresh_token_days",
+        default: "30",
+        help: "lifetime of refresh tokens",
+    },
+    Setting {
+        env: "WILKAN_DB_POOL_SIZE",
+        key: "db_pool_size",
+        default: "16",
+        help: "database connections in the pool",
+    },
+    Setting {
+        env: "WILKAN_DB_TIMEOUT_SECONDS",
+        key: "db_timeout_seconds",
+        default: "3",
+        help: "how long a request waits for a database connection before answering 503",
+    },
+    Setting {
+        env: "WILKAN_DB_STARTUP_WAIT_SECONDS",
+        key: "db_startup_wait_seconds",
+        default: "30",
+        help: "how long start-up waits for the database to come up",
+    },
     Setting { env: "WILKAN_WORKERS", key: "workers", default: "0", help: "HTTP worker threads; 0 = one per core" },
-    Setting { env: "WILKAN_BODY_LIMIT_BYTES", key: "body_limit_bytes", default: "262144", help: "largest JSON body accepted (413 above)" },
-    Setting { env: "WILKAN_CONTENT_DIR", key: "content_dir", default: "./course-content", help: "folder with courses, questionnaires and email templates" },
-    Setting { env: "WILKAN_VIDEO_BASE_URL", key: "video_base_url", default: "https://video.wilkan.nl", help: "base URL of course videos (<base>/<key>.mp4)" },
-    Setting { env: "WILKAN_PUBLIC_URL", key: "public_url", default: "http://127.0.0.1:8080", help: "URL users reach Wilkan at (used in emails)" },
-    Setting { env: "WILKAN_SMTP_HOST", key: "smtp_host", default: "", help: "SMTP server; empty: mails are written as .eml files to <data>/outbox" },
+    Setting {
+        env: "WILKAN_BODY_LIMIT_BYTES",
+        key: "body_limit_bytes",
+        default: "262144",
+        help: "largest JSON body accepted (413 above)",
+    },
+    Setting {
+        env: "WILKAN_CONTENT_DIR",
+        key: "content_dir",
+        default: "./course-content",
+        help: "folder with courses, questionnaires and email templates",
+    },
+    Setting {
+        env: "WILKAN_VIDEO_BASE_URL",
+        key: "video_base_url",
+        default: "https://video.wilkan.nl",
+        help: "base URL of course videos (<base>/<key>.mp4)",
+    },
+    Setting {
+        env: "WILKAN_PUBLIC_URL",
+        key: "public_url",
+        default: "http://127.0.0.1:8080",
+        help: "URL users reach Wilkan at (used in emails)",
+    },
+    Setting {
+        env: "WILKAN_SMTP_HOST",
+        key: "smtp_host",
+        default: "",
+        help: "SMTP server; empty: mails are written as .eml files to <data>/outbox",
+    },
     Setting { env: "WILKAN_SMTP_PORT", key: "smtp_port", default: "587", help: "SMTP port" },
     Setting { env: "WILKAN_SMTP_TLS", key: "smtp_tls", default: "starttls", help: "none, starttls or tls" },
     Setting { env: "WILKAN_SMTP_USERNAME", key: "smtp_username", default: "", help: "SMTP user name" },
-    Setting { env: "WILKAN_SMTP_PASSWORD", key: "smtp_password", default: "", help: "SMTP password; secret, never logged" },
-    Setting { env: "WILKAN_MAIL_FROM", key: "mail_from", default: "Wilkan <noreply@wilkan.local>", help: "sender address of all mail" },
+    Setting {
+        env: "WILKAN_SMTP_PASSWORD",
+        key: "smtp_password",
+        default: "",
+        help: "SMTP password; secret, never logged",
+    },
+    Setting {
+        env: "WILKAN_MAIL_FROM",
+        key: "mail_from",
+        default: "Wilkan <noreply@wilkan.local>",
+        help: "sender address of all mail",
+    },
     Setting { env: "WILKAN_LOG", key: "log", default: "info", help: "log filter, e.g. info or wilkan=debug" },
 ];
 
@@ -104,19 +184,10 @@ impl fmt::Debug for Config {
 
 /// Text for `--help`: every setting, its variable and default.
 pub fn settings_help() -> String {
-    let mut out = String::from(
-        "Settings (environment variable, or the key in wilkan.toml; the environment wins):\n",
-    );
+    let mut out = String::from("Settings (environment variable, or the key in wilkan.toml; the environment wins):\n");
     for s in SETTINGS {
-        let default = if s.default.is_empty() {
-            "(empty)"
-        } else {
-            s.default
-        };
-        out.push_str(&format!(
-            "  {:<32} {:<26} default {}\n      {}\n",
-            s.env, s.key, default, s.help
-        ));
+        let default = if s.default.is_empty() { "(empty)" } else { s.default };
+        out.push_str(&format!("  {:<32} {:<26} default {}\n      {}\n", s.env, s.key, default, s.help));
     }
     out
 }
@@ -129,24 +200,16 @@ impl Config {
         Self::from_sources(file, &env)
     }
 
-    pub fn from_sources(
-        file: Option<&Path>,
-        env: &HashMap<String, String>,
-    ) -> Result<Self, String> {
-        let mut values: HashMap<&'static str, String> = SETTINGS
-            .iter()
-            .map(|s| (s.key, s.default.to_string()))
-            .collect();
+    pub fn from_sources(file: Option<&Path>, env: &HashMap<String, String>) -> Result<Self, String> {
+        let mut values: HashMap<&'static str, String> =
+            SETTINGS.iter().map(|s| (s.key, s.default.to_string())).collect();
         let path = match file {
             Some(p) => Some(p.to_path_buf()),
             None => Some(PathBuf::from("wilkan.toml")).filter(|p| p.exists()),
         };
         if let Some(path) = path {
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let table: toml::Table = text
-                .parse()
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let table: toml::Table = text.parse().map_err(|e| format!("{}: {e}", path.display()))?;
             for (k, v) in table {
                 let setting = SETTINGS
                     .iter()
@@ -169,33 +232,21 @@ impl Config {
 
     fn from_values(v: &HashMap<&'static str, String>) -> Result<Self, String> {
         let get = |k: &str| v.get(k).cloned().unwrap_or_default();
-        fn num<T: std::str::FromStr>(
-            v: &HashMap<&'static str, String>,
-            key: &str,
-        ) -> Result<T, String> {
+        fn num<T: std::str::FromStr>(v: &HashMap<&'static str, String>, key: &str) -> Result<T, String> {
             let raw = v.get(key).cloned().unwrap_or_default();
-            raw.trim()
-                .parse()
-                .map_err(|_| format!("setting {key}: '{raw}' is not a valid number"))
+            raw.trim().parse().map_err(|_| format!("setting {key}: '{raw}' is not a valid number"))
         }
         let data_dir = PathBuf::from(get("data_dir"));
         let url = get("database_url");
         let database = if url.trim().is_empty() {
-            DbTarget::parse(&format!(
-                "sqlite://{}",
-                data_dir.join("wilkan.db").display()
-            ))?
+            DbTarget::parse(&format!("sqlite://{}", data_dir.join("wilkan.db").display()))?
         } else {
             DbTarget::parse(url.trim())?
         };
         let mode = match get("mode").as_str() {
             "development" => Mode::Development,
             "production" => Mode::Production,
-            other => {
-                return Err(format!(
-                    "setting mode: '{other}' must be development or production"
-                ))
-            }
+            other => return Err(format!("setting mode: '{other}' must be development or production")),
         };
         let smtp_host = get("smtp_host");
         let smtp = if smtp_host.trim().is_empty() {
@@ -208,11 +259,7 @@ impl Config {
                     "none" => SmtpTls::None,
                     "starttls" => SmtpTls::StartTls,
                     "tls" => SmtpTls::Tls,
-                    other => {
-                        return Err(format!(
-                            "setting smtp_tls: '{other}' must be none, starttls or tls"
-                        ))
-                    }
+                    other => return Err(format!("setting smtp_tls: '{other}' must be none, starttls or tls")),
                 },
                 username: get("smtp_username"),
                 password: get("smtp_password"),
@@ -264,8 +311,7 @@ impl Config {
                 return Ok(());
             }
         }
-        std::fs::create_dir_all(&self.data_dir)
-            .map_err(|e| format!("{}: {e}", self.data_dir.display()))?;
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| format!("{}: {e}", self.data_dir.display()))?;
         let secret = crate::accounts::tokens::random_token();
         write_private(&path, &secret).map_err(|e| format!("{}: {e}", path.display()))?;
         tracing::info!(path = %path.display(), "generated a JWT secret for development");

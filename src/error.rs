@@ -59,24 +59,18 @@ impl AppError {
     pub fn field(field: &str, message: &str) -> Self {
         let mut errors = FieldErrors::new();
         errors.insert(field.to_string(), vec![message.to_string()]);
-        AppError::Validation {
-            detail: "Niet alle gegevens kloppen. Kijk de velden hieronder na.".into(),
-            errors,
-        }
+        AppError::Validation { detail: "Niet alle gegevens kloppen. Kijk de velden hieronder na.".into(), errors }
     }
 
     fn parts(&self) -> (&'static str, &'static str, String) {
         match self {
             AppError::BadRequest(d) => ("bad-request", "Bad request", d.clone()),
             AppError::Unauthorized(d) => ("unauthorized", "Unauthorized", d.clone()),
-            AppError::Forbidden => {
-                ("forbidden", "Forbidden", "Je hebt geen toestemming voor deze actie.".into())
-            }
+            AppError::Forbidden => ("forbidden", "Forbidden", "Je hebt geen toestemming voor deze actie.".into()),
             AppError::NotFound => (
                 "not-found",
                 "Not found",
-                "Dit bestaat niet, of je mag het niet zien. Controleer de link of vraag het je begeleider."
-                    .into(),
+                "Dit bestaat niet, of je mag het niet zien. Controleer de link of vraag het je begeleider.".into(),
             ),
             AppError::Conflict(d) => ("conflict", "Conflict", d.clone()),
             AppError::PayloadTooLarge => (
@@ -144,9 +138,7 @@ impl ResponseError for AppError {
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         match self {
-            AppError::TooManyRequests {
-                retry_after_seconds,
-            } => {
+            AppError::TooManyRequests { retry_after_seconds } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
             }
             AppError::Unauthorized(_) => {
@@ -166,14 +158,13 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind as K, Error as E};
         match e {
             E::NotFound => AppError::NotFound,
-            E::DatabaseError(K::UniqueViolation, _) => AppError::Conflict(
-                "Dit bestaat al. Kies een andere naam of een ander e-mailadres.".into(),
-            ),
-            E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, _)
-            | E::BrokenTransactionManager => AppError::Unavailable,
-            E::DatabaseError(_, info) if is_unavailable_message(info.message()) => {
+            E::DatabaseError(K::UniqueViolation, _) => {
+                AppError::Conflict("Dit bestaat al. Kies een andere naam of een ander e-mailadres.".into())
+            }
+            E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, _) | E::BrokenTransactionManager => {
                 AppError::Unavailable
             }
+            E::DatabaseError(_, info) if is_unavailable_message(info.message()) => AppError::Unavailable,
             other => AppError::Internal(format!("database: {other}")),
         }
     }

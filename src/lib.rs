@@ -5,12 +5,14 @@
 
 pub mod accounts;
 pub mod config;
+pub mod courses;
 pub mod db;
 pub mod error;
 pub mod http;
 pub mod policy;
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::Server;
@@ -29,16 +31,32 @@ pub struct AppState {
     pub pool: DbPool,
     pub config: Config,
     pub tokens: TokenService,
+    /// The courses, loaded and checked at start-up.
+    pub content: Arc<courses::content::Catalogue>,
 }
 
 /// Every route under `/api/v1`, one line per feature.
 pub fn api_routes(cfg: &mut ServiceConfig) {
     accounts::routes(cfg);
+    courses::routes(cfg);
+}
+
+/// Loads and checks the course content; every problem is named with file and line.
+pub fn load_content(config: &Config) -> Result<courses::content::Catalogue, String> {
+    let options = courses::loader::LoadOptions {
+        video_base_url: config.video_base_url.clone(),
+        image_base_path: "/api/v1/courses".into(),
+    };
+    courses::loader::load(&config.content_dir, &options).map_err(|errors| {
+        let list: Vec<String> = errors.iter().map(|e| format!("  {}/{e}", config.content_dir.display())).collect();
+        format!("course content has {} problem(s):\n{}", errors.len(), list.join("\n"))
+    })
 }
 
 /// Resolves secrets, waits for the database, migrates it and builds the pool.
 pub fn prepare(mut config: Config) -> Result<AppState, String> {
     config.resolve_jwt_secret()?;
+    let content = load_content(&config)?;
     let started = Instant::now();
     let wait = Duration::from_secs(config.db_startup_wait_seconds);
     loop {
@@ -53,46 +71,25 @@ pub fn prepare(mut config: Config) -> Result<AppState, String> {
                 tracing::warn!(error = %e, "database not reachable yet; waiting");
                 std::thread::sleep(Duration::from_millis(500));
             }
-            Err(e) => {
-                return Err(format!(
-                    "database {}: {e}",
-                    db::redact_url(&config.database.location)
-                ))
-            }
+            Err(e) => return Err(format!("database {}: {e}", db::redact_url(&config.database.location))),
         }
     }
-    let pool = db::build_pool(
-        &config.database,
-        config.db_pool_size,
-        Duration::from_secs(config.db_timeout_seconds),
-    );
-    let tokens = TokenService::new(
-        &config.jwt_secret,
-        config.access_token_minutes,
-        config.refresh_token_days,
-    );
-    Ok(AppState {
-        pool,
-        config,
-        tokens,
-    })
+    let pool = db::build_pool(&config.database, config.db_pool_size, Duration::from_secs(config.db_timeout_seconds));
+    let tokens = TokenService::new(&config.jwt_secret, config.access_token_minutes, config.refresh_token_days);
+    let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
+    courses::progress::record_versions(&mut conn, &content).map_err(|e| format!("recording course versions: {e}"))?;
+    drop(conn);
+    Ok(AppState { pool, config, tokens, content: Arc::new(content) })
 }
 
 async fn not_found() -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
 }
 
-fn query_error(
-    err: actix_web::error::QueryPayloadError,
-    _: &actix_web::HttpRequest,
-) -> actix_web::Error {
+fn query_error(err: actix_web::error::QueryPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
     let msg = err.to_string();
     let field = msg.split('`').nth(1).unwrap_or("query").to_string();
-    AppError::field(
-        &field,
-        "Deze zoekwaarde klopt niet. Controleer de schrijfwijze.",
-    )
-    .into()
+    AppError::field(&field, "Deze zoekwaarde klopt niet. Controleer de schrijfwijze.").into()
 }
 
 /// Starts serving on `listener`. SIGTERM/SIGINT stop it gracefully: in-flight requests finish.

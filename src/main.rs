@@ -9,11 +9,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use wilkan::config::{settings_help, Config};
 
 #[derive(Parser)]
-#[command(
-    name = "wilkan",
-    version,
-    about = "Wilkan: verzuimbegeleiding with willen + kunnen"
-)]
+#[command(name = "wilkan", version, about = "Wilkan: verzuimbegeleiding with willen + kunnen")]
 struct Cli {
     /// Configuration file (default: ./wilkan.toml when it exists).
     #[arg(long, global = true, env = "WILKAN_CONFIG")]
@@ -32,6 +28,12 @@ enum Command {
     CreateAdmin {
         #[arg(long)]
         email: String,
+    },
+    /// Check the course content and record new course versions; with --check DIR only check a
+    /// folder (no database needed).
+    ImportContent {
+        #[arg(long, value_name = "DIR")]
+        check: Option<PathBuf>,
     },
     /// Print the OpenAPI document (or write it to --out).
     Openapi {
@@ -60,6 +62,15 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Command::ImportContent { check: Some(dir) } = &command {
+        return match wilkan::courses::loader::check_folder(dir) {
+            Ok(report) => {
+                print!("{report}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&format!("course content in {} has problems:\n{e}", dir.display())),
+        };
+    }
     let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => return fail(&e),
@@ -75,6 +86,7 @@ fn main() -> ExitCode {
             Err(e) => fail(&e),
         },
         Command::CreateAdmin { email } => create_admin(config, &email),
+        Command::ImportContent { .. } => import_content(config),
         Command::Openapi { .. } => unreachable!("handled above"),
     }
 }
@@ -86,10 +98,7 @@ fn fail(msg: &str) -> ExitCode {
 
 fn init_logging(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
 }
 
 fn serve(config: Config) -> ExitCode {
@@ -111,8 +120,7 @@ fn serve(config: Config) -> ExitCode {
     if !has_admin {
         println!("No accounts yet. Create the first admin with:\n  cargo run -- create-admin --email you@example.org");
     }
-    let result =
-        actix_web::rt::System::new().block_on(async move { wilkan::start(state, listener)?.await });
+    let result = actix_web::rt::System::new().block_on(async move { wilkan::start(state, listener)?.await });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e.to_string()),
@@ -145,5 +153,29 @@ fn create_admin(config: Config, email: &str) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e.problem().detail_with_fields()),
+    }
+}
+
+fn import_content(config: Config) -> ExitCode {
+    let catalogue = match wilkan::load_content(&config) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    if let Err(e) = wilkan::db::migrate(&config.database) {
+        return fail(&e);
+    }
+    let mut conn = match wilkan::db::establish(&config.database) {
+        Ok(c) => c,
+        Err(e) => return fail(&e.to_string()),
+    };
+    match wilkan::courses::progress::record_versions(&mut conn, &catalogue) {
+        Ok(n) => {
+            for c in &catalogue.courses {
+                println!("ok  {:>2} {:<36} {} pages, hash {}", c.number, c.slug, c.pages.len(), &c.content_hash[..12]);
+            }
+            println!("{n} new course version(s) recorded");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e.to_string()),
     }
 }

@@ -19,13 +19,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Admin,
-        Role::ProjectLeader,
-        Role::Coach,
-        Role::Employee,
-        Role::Researcher,
-    ];
+    pub const ALL: [Role; 5] = [Role::Admin, Role::ProjectLeader, Role::Coach, Role::Employee, Role::Researcher];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -95,9 +89,7 @@ impl Caller {
     pub fn may_manage_account(&self, role: Role, org: Option<&str>) -> bool {
         match self.role {
             Role::Admin => true,
-            Role::ProjectLeader => {
-                matches!(role, Role::Coach | Role::Employee) && org.is_some_and(|o| self.in_org(o))
-            }
+            Role::ProjectLeader => matches!(role, Role::Coach | Role::Employee) && org.is_some_and(|o| self.in_org(o)),
             _ => false,
         }
     }

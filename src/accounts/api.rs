@@ -29,11 +29,7 @@ pub struct RefreshRequest {
 pub struct ChangePasswordRequest {
     #[validate(length(min = 1, max = 1024, message = "Vul je huidige wachtwoord in."))]
     pub current_password: String,
-    #[validate(length(
-        min = 10,
-        max = 1024,
-        message = "Kies een wachtwoord van minstens 10 tekens."
-    ))]
+    #[validate(length(min = 10, max = 1024, message = "Kies een wachtwoord van minstens 10 tekens."))]
     pub new_password: String,
 }
 
@@ -60,32 +56,21 @@ pub struct OrganizationOut {
 
 impl From<Organization> for OrganizationOut {
     fn from(o: Organization) -> Self {
-        OrganizationOut {
-            id: o.id,
-            name: o.name,
-            created_at: o.created_at,
-            updated_at: o.updated_at,
-        }
+        OrganizationOut { id: o.id, name: o.name, created_at: o.created_at, updated_at: o.updated_at }
     }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganization {
-    #[validate(
-        custom(function = "not_blank"),
-        length(max = 200, message = "Gebruik hoogstens 200 tekens.")
-    )]
+    #[validate(custom(function = "not_blank"), length(max = 200, message = "Gebruik hoogstens 200 tekens."))]
     pub name: String,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganization {
-    #[validate(
-        custom(function = "not_blank"),
-        length(max = 200, message = "Gebruik hoogstens 200 tekens.")
-    )]
+    #[validate(custom(function = "not_blank"), length(max = 200, message = "Gebruik hoogstens 200 tekens."))]
     pub name: Option<String>,
 }
 
@@ -117,10 +102,7 @@ impl From<Cohort> for CohortOut {
 #[validate(schema(function = "cohort_dates"))]
 pub struct CreateCohort {
     /// For example "Ronde 1 - voorjaar 2027".
-    #[validate(
-        custom(function = "not_blank"),
-        length(max = 200, message = "Gebruik hoogstens 200 tekens.")
-    )]
+    #[validate(custom(function = "not_blank"), length(max = 200, message = "Gebruik hoogstens 200 tekens."))]
     pub name: String,
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
@@ -128,9 +110,7 @@ pub struct CreateCohort {
 
 fn cohort_dates(c: &CreateCohort) -> Result<(), ValidationError> {
     match (c.starts_on, c.ends_on) {
-        (Some(s), Some(e)) if e < s => {
-            Err(message("dates", "De einddatum ligt voor de begindatum."))
-        }
+        (Some(s), Some(e)) if e < s => Err(message("dates", "De einddatum ligt voor de begindatum.")),
         _ => Ok(()),
     }
 }
@@ -182,10 +162,7 @@ pub struct CreateUser {
         length(max = 254, message = "Dit e-mailadres is te lang.")
     )]
     pub email: String,
-    #[validate(
-        custom(function = "not_blank"),
-        length(max = 100, message = "Gebruik hoogstens 100 tekens.")
-    )]
+    #[validate(custom(function = "not_blank"), length(max = 100, message = "Gebruik hoogstens 100 tekens."))]
     pub first_name: String,
     #[validate(length(max = 100, message = "Gebruik hoogstens 100 tekens."))]
     pub last_name: Option<String>,
@@ -193,11 +170,7 @@ pub struct CreateUser {
     /// Required for project leaders, coaches and employees; absent for admins and researchers.
     pub organization_id: Option<String>,
     /// Optional: employees can log in with an email link instead.
-    #[validate(length(
-        min = 10,
-        max = 1024,
-        message = "Kies een wachtwoord van minstens 10 tekens."
-    ))]
+    #[validate(length(min = 10, max = 1024, message = "Kies een wachtwoord van minstens 10 tekens."))]
     pub password: Option<String>,
 }
 
@@ -209,10 +182,7 @@ pub struct UpdateUser {
         length(max = 254, message = "Dit e-mailadres is te lang.")
     )]
     pub email: Option<String>,
-    #[validate(
-        custom(function = "not_blank"),
-        length(max = 100, message = "Gebruik hoogstens 100 tekens.")
-    )]
+    #[validate(custom(function = "not_blank"), length(max = 100, message = "Gebruik hoogstens 100 tekens."))]
     pub first_name: Option<String>,
     #[validate(length(max = 100, message = "Gebruik hoogstens 100 tekens."))]
     pub last_name: Option<String>,
@@ -220,11 +190,7 @@ pub struct UpdateUser {
     pub role: Option<Role>,
     /// A deactivated account cannot log in; its refresh tokens are revoked.
     pub active: Option<bool>,
-    #[validate(length(
-        min = 10,
-        max = 1024,
-        message = "Kies een wachtwoord van minstens 10 tekens."
-    ))]
+    #[validate(length(min = 10, max = 1024, message = "Kies een wachtwoord van minstens 10 tekens."))]
     pub password: Option<String>,
 }
 

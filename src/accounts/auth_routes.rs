@@ -13,8 +13,7 @@ use crate::AppState;
 
 fn wrong_credentials() -> AppError {
     AppError::Unauthorized(
-        "Je e-mailadres of wachtwoord klopt niet. Probeer het opnieuw of vraag een inloglink aan."
-            .into(),
+        "Je e-mailadres of wachtwoord klopt niet. Probeer het opnieuw of vraag een inloglink aan.".into(),
     )
 }
 
@@ -27,14 +26,8 @@ pub async fn login(
     req: HttpRequest,
     body: ValidJson<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let LoginRequest {
-        email,
-        password: given,
-    } = body.0;
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
+    let LoginRequest { email, password: given } = body.0;
+    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into());
     let (account_key, address_key) = (throttle::account_key(&email), throttle::address_key(&ip));
 
     let (k1, k2) = (account_key.clone(), address_key.clone());
@@ -79,18 +72,11 @@ pub async fn login(
 /// again revokes the whole session.
 #[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 200, body = TokenResponse)))]
 #[post("/auth/refresh")]
-pub async fn refresh(
-    state: web::Data<AppState>,
-    body: ValidJson<RefreshRequest>,
-) -> Result<HttpResponse, AppError> {
+pub async fn refresh(state: web::Data<AppState>, body: ValidJson<RefreshRequest>) -> Result<HttpResponse, AppError> {
     let st = state.clone();
     let presented = body.0.refresh_token;
     // The revocation on reuse must be committed, so the transaction succeeds and we answer 401 after.
-    match db::tx(&state.pool, move |c| {
-        sessions::refresh(c, &st.tokens, &presented)
-    })
-    .await?
-    {
+    match db::tx(&state.pool, move |c| sessions::refresh(c, &st.tokens, &presented)).await? {
         Refreshed::Tokens(tokens) => Ok(HttpResponse::Ok().json(tokens)),
         Refreshed::ReuseDetected => Err(sessions::expired_error()),
     }
@@ -100,10 +86,7 @@ pub async fn refresh(
 #[utoipa::path(tag = "auth", responses((status = 204)), security(("bearer" = [])))]
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
-    db::tx(&state.pool, move |c| {
-        queries::revoke_family(c, &caller.session_id)
-    })
-    .await?;
+    db::tx(&state.pool, move |c| queries::revoke_family(c, &caller.session_id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -117,10 +100,7 @@ pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpRespon
             Some(id) => Some(queries::find_organization(c, id)?.into()),
             None => None,
         };
-        Ok(MeOut {
-            user: user.into(),
-            organization,
-        })
+        Ok(MeOut { user: user.into(), organization })
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -135,19 +115,13 @@ pub async fn change_password(
     caller: Caller,
     body: ValidJson<ChangePasswordRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let ChangePasswordRequest {
-        current_password,
-        new_password,
-    } = body.0;
+    let ChangePasswordRequest { current_password, new_password } = body.0;
     let id = caller.user_id.clone();
     let user = db::read(&state.pool, move |c| queries::find_user(c, &id)).await?;
     let stored = user.password_hash.clone();
     let new_hash = web::block(move || {
         if !password::verify(&current_password, stored.as_deref()) {
-            return Err(AppError::field(
-                "current_password",
-                "Je huidige wachtwoord klopt niet.",
-            ));
+            return Err(AppError::field("current_password", "Je huidige wachtwoord klopt niet."));
         }
         password::hash(&new_password)
     })
@@ -157,10 +131,7 @@ pub async fn change_password(
         queries::update_user(
             c,
             &user.id,
-            queries::UserChanges {
-                password_hash: Some(Some(new_hash)),
-                ..Default::default()
-            },
+            queries::UserChanges { password_hash: Some(Some(new_hash)), ..Default::default() },
         )?;
         queries::revoke_all_for_user(c, &user.id)
     })

@@ -39,16 +39,10 @@ pub fn create_admin(
 ) -> Result<model::User, crate::error::AppError> {
     use validator::ValidateEmail;
     if !email.validate_email() {
-        return Err(crate::error::AppError::field(
-            "email",
-            "Vul een geldig e-mailadres in.",
-        ));
+        return Err(crate::error::AppError::field("email", "Vul een geldig e-mailadres in."));
     }
     if password.chars().count() < 10 {
-        return Err(crate::error::AppError::field(
-            "password",
-            "Kies een wachtwoord van minstens 10 tekens.",
-        ));
+        return Err(crate::error::AppError::field("password", "Kies een wachtwoord van minstens 10 tekens."));
     }
     let hash = password::hash(password)?;
     let first_name = email.split('@').next().unwrap_or("Beheerder");

@@ -2,9 +2,7 @@
 
 use actix_web::{get, patch, post, web, HttpResponse};
 
-use super::api::{
-    CohortOut, CreateCohort, CreateOrganization, OrganizationOut, UpdateOrganization,
-};
+use super::api::{CohortOut, CreateCohort, CreateOrganization, OrganizationOut, UpdateOrganization};
 use super::model::Cohort;
 use super::queries;
 use crate::db::{self, new_id, now};
@@ -23,21 +21,13 @@ pub async fn list(
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let limit = page.limit()?;
-    let only = if matches!(caller.role, Role::Admin | Role::Researcher) {
-        None
-    } else {
-        caller.organization_id.clone()
-    };
+    let only =
+        if matches!(caller.role, Role::Admin | Role::Researcher) { None } else { caller.organization_id.clone() };
     let cursor = page.cursor.clone();
-    let rows = db::read(&state.pool, move |c| {
-        queries::list_organizations(c, only.as_deref(), cursor.as_deref(), limit)
-    })
-    .await?;
-    let page = Page::from_rows(
-        rows.into_iter().map(OrganizationOut::from).collect(),
-        limit,
-        |o| o.id.clone(),
-    );
+    let rows =
+        db::read(&state.pool, move |c| queries::list_organizations(c, only.as_deref(), cursor.as_deref(), limit))
+            .await?;
+    let page = Page::from_rows(rows.into_iter().map(OrganizationOut::from).collect(), limit, |o| o.id.clone());
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -102,12 +92,7 @@ pub async fn list_cohorts(
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.organization_scope(&id)?;
-    caller.require(&[
-        Role::Admin,
-        Role::Researcher,
-        Role::ProjectLeader,
-        Role::Coach,
-    ])?;
+    caller.require(&[Role::Admin, Role::Researcher, Role::ProjectLeader, Role::Coach])?;
     let limit = page.limit()?;
     let (id, cursor) = (id.into_inner(), page.cursor.clone());
     let rows = db::read(&state.pool, move |c| {
@@ -115,11 +100,7 @@ pub async fn list_cohorts(
         queries::list_cohorts(c, &id, cursor.as_deref(), limit)
     })
     .await?;
-    let page = Page::from_rows(
-        rows.into_iter().map(CohortOut::from).collect(),
-        limit,
-        |o| o.id.clone(),
-    );
+    let page = Page::from_rows(rows.into_iter().map(CohortOut::from).collect(), limit, |o| o.id.clone());
     Ok(HttpResponse::Ok().json(page))
 }
 

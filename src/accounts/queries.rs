@@ -20,29 +20,16 @@ pub fn normalize_email(email: &str) -> String {
 
 pub fn insert_organization(conn: &mut Db, name: &str) -> Result<Organization, AppError> {
     let t = now();
-    let org = Organization {
-        id: new_id(),
-        name: name.trim().to_string(),
-        created_at: t,
-        updated_at: t,
-    };
-    diesel::insert_into(organizations::table)
-        .values(&org)
-        .execute(conn)
-        .map_err(|e| match AppError::from(e) {
-            AppError::Conflict(_) => {
-                AppError::Conflict("Er bestaat al een organisatie met deze naam.".into())
-            }
-            other => other,
-        })?;
+    let org = Organization { id: new_id(), name: name.trim().to_string(), created_at: t, updated_at: t };
+    diesel::insert_into(organizations::table).values(&org).execute(conn).map_err(|e| match AppError::from(e) {
+        AppError::Conflict(_) => AppError::Conflict("Er bestaat al een organisatie met deze naam.".into()),
+        other => other,
+    })?;
     Ok(org)
 }
 
 pub fn find_organization(conn: &mut Db, id: &str) -> Result<Organization, AppError> {
-    Ok(organizations::table
-        .find(id)
-        .select(Organization::as_select())
-        .first(conn)?)
+    Ok(organizations::table.find(id).select(Organization::as_select()).first(conn)?)
 }
 
 pub fn list_organizations(
@@ -51,11 +38,8 @@ pub fn list_organizations(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Organization>, AppError> {
-    let mut q = organizations::table
-        .select(Organization::as_select())
-        .order(organizations::id)
-        .limit(limit + 1)
-        .into_boxed();
+    let mut q =
+        organizations::table.select(Organization::as_select()).order(organizations::id).limit(limit + 1).into_boxed();
     if let Some(id) = only {
         q = q.filter(organizations::id.eq(id.to_string()));
     }
@@ -67,15 +51,10 @@ pub fn list_organizations(
 
 pub fn rename_organization(conn: &mut Db, id: &str, name: &str) -> Result<(), AppError> {
     diesel::update(organizations::table.find(id))
-        .set((
-            organizations::name.eq(name.trim()),
-            organizations::updated_at.eq(now()),
-        ))
+        .set((organizations::name.eq(name.trim()), organizations::updated_at.eq(now())))
         .execute(conn)
         .map_err(|e| match AppError::from(e) {
-            AppError::Conflict(_) => {
-                AppError::Conflict("Er bestaat al een organisatie met deze naam.".into())
-            }
+            AppError::Conflict(_) => AppError::Conflict("Er bestaat al een organisatie met deze naam.".into()),
             other => other,
         })?;
     Ok(())
@@ -84,24 +63,14 @@ pub fn rename_organization(conn: &mut Db, id: &str, name: &str) -> Result<(), Ap
 // --- cohorts -------------------------------------------------------------------------------
 
 pub fn insert_cohort(conn: &mut Db, cohort: &Cohort) -> Result<(), AppError> {
-    diesel::insert_into(cohorts::table)
-        .values(cohort)
-        .execute(conn)
-        .map_err(|e| match AppError::from(e) {
-            AppError::Conflict(_) => {
-                AppError::Conflict("Deze organisatie heeft al een ronde met deze naam.".into())
-            }
-            other => other,
-        })?;
+    diesel::insert_into(cohorts::table).values(cohort).execute(conn).map_err(|e| match AppError::from(e) {
+        AppError::Conflict(_) => AppError::Conflict("Deze organisatie heeft al een ronde met deze naam.".into()),
+        other => other,
+    })?;
     Ok(())
 }
 
-pub fn list_cohorts(
-    conn: &mut Db,
-    org_id: &str,
-    after: Option<&str>,
-    limit: i64,
-) -> Result<Vec<Cohort>, AppError> {
+pub fn list_cohorts(conn: &mut Db, org_id: &str, after: Option<&str>, limit: i64) -> Result<Vec<Cohort>, AppError> {
     let mut q = cohorts::table
         .filter(cohorts::organization_id.eq(org_id.to_string()))
         .select(Cohort::as_select())
@@ -136,9 +105,7 @@ pub fn insert_user(conn: &mut Db, new: NewUser<'_>) -> Result<User, AppError> {
     }
     if let Some(org) = new.organization_id {
         find_organization(conn, org).map_err(|e| match e {
-            AppError::NotFound => {
-                AppError::field("organization_id", "Deze organisatie bestaat niet.")
-            }
+            AppError::NotFound => AppError::field("organization_id", "Deze organisatie bestaat niet."),
             other => other,
         })?;
     }
@@ -147,10 +114,7 @@ pub fn insert_user(conn: &mut Db, new: NewUser<'_>) -> Result<User, AppError> {
         id: new_id(),
         email: normalize_email(new.email),
         first_name: new.first_name.trim().to_string(),
-        last_name: new
-            .last_name
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty()),
+        last_name: new.last_name.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
         role: new.role.as_str().to_string(),
         organization_id: new.organization_id.map(str::to_string),
         password_hash: new.password_hash,
@@ -158,35 +122,23 @@ pub fn insert_user(conn: &mut Db, new: NewUser<'_>) -> Result<User, AppError> {
         created_at: t,
         updated_at: t,
     };
-    diesel::insert_into(users::table)
-        .values(&user)
-        .execute(conn)
-        .map_err(duplicate_email)?;
+    diesel::insert_into(users::table).values(&user).execute(conn).map_err(duplicate_email)?;
     Ok(user)
 }
 
 pub fn duplicate_email(e: diesel::result::Error) -> AppError {
     match AppError::from(e) {
-        AppError::Conflict(_) => {
-            AppError::Conflict("Er is al een account met dit e-mailadres.".into())
-        }
+        AppError::Conflict(_) => AppError::Conflict("Er is al een account met dit e-mailadres.".into()),
         other => other,
     }
 }
 
 pub fn find_user(conn: &mut Db, id: &str) -> Result<User, AppError> {
-    Ok(users::table
-        .find(id)
-        .select(User::as_select())
-        .first(conn)?)
+    Ok(users::table.find(id).select(User::as_select()).first(conn)?)
 }
 
 pub fn find_user_by_email(conn: &mut Db, email: &str) -> Result<Option<User>, AppError> {
-    Ok(users::table
-        .filter(users::email.eq(normalize_email(email)))
-        .select(User::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(users::table.filter(users::email.eq(normalize_email(email))).select(User::as_select()).first(conn).optional()?)
 }
 
 pub struct UserQuery<'a> {
@@ -199,11 +151,7 @@ pub struct UserQuery<'a> {
 }
 
 pub fn list_users(conn: &mut Db, q: UserQuery<'_>) -> Result<Vec<User>, AppError> {
-    let mut query = users::table
-        .select(User::as_select())
-        .order(users::id)
-        .limit(q.limit + 1)
-        .into_boxed();
+    let mut query = users::table.select(User::as_select()).order(users::id).limit(q.limit + 1).into_boxed();
     if let Some(org) = q.organization {
         query = query.filter(users::organization_id.eq(org.to_string()));
     }
@@ -233,19 +181,14 @@ pub struct UserChanges {
 
 pub fn update_user(conn: &mut Db, id: &str, mut changes: UserChanges) -> Result<(), AppError> {
     changes.updated_at = Some(now());
-    diesel::update(users::table.find(id))
-        .set(&changes)
-        .execute(conn)
-        .map_err(duplicate_email)?;
+    diesel::update(users::table.find(id)).set(&changes).execute(conn).map_err(duplicate_email)?;
     Ok(())
 }
 
 // --- refresh tokens ------------------------------------------------------------------------
 
 pub fn insert_refresh_token(conn: &mut Db, token: &RefreshToken) -> Result<(), AppError> {
-    diesel::insert_into(refresh_tokens::table)
-        .values(token)
-        .execute(conn)?;
+    diesel::insert_into(refresh_tokens::table).values(token).execute(conn)?;
     Ok(())
 }
 
@@ -258,9 +201,7 @@ pub fn find_refresh_token(conn: &mut Db, hash: &str) -> Result<Option<RefreshTok
 }
 
 pub fn mark_refresh_used(conn: &mut Db, id: &str) -> Result<(), AppError> {
-    diesel::update(refresh_tokens::table.find(id))
-        .set(refresh_tokens::used_at.eq(Some(now())))
-        .execute(conn)?;
+    diesel::update(refresh_tokens::table.find(id)).set(refresh_tokens::used_at.eq(Some(now()))).execute(conn)?;
     Ok(())
 }
 
@@ -277,9 +218,7 @@ pub fn revoke_family(conn: &mut Db, family_id: &str) -> Result<(), AppError> {
 
 pub fn revoke_all_for_user(conn: &mut Db, user_id: &str) -> Result<(), AppError> {
     diesel::update(
-        refresh_tokens::table
-            .filter(refresh_tokens::user_id.eq(user_id))
-            .filter(refresh_tokens::revoked_at.is_null()),
+        refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)).filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(Some(now())))
     .execute(conn)?;

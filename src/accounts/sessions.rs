@@ -15,11 +15,7 @@ fn expired() -> AppError {
 }
 
 /// Starts a new session (family) for `user`.
-pub fn start(
-    conn: &mut DbConnection,
-    tokens: &TokenService,
-    user: User,
-) -> Result<TokenResponse, AppError> {
+pub fn start(conn: &mut DbConnection, tokens: &TokenService, user: User) -> Result<TokenResponse, AppError> {
     issue(conn, tokens, user, new_id())
 }
 
@@ -42,12 +38,7 @@ fn issue(
         revoked_at: None,
     };
     queries::insert_refresh_token(conn, &row)?;
-    let access = tokens.issue_access(
-        &user.id,
-        user.role(),
-        user.organization_id.as_deref(),
-        &family_id,
-    )?;
+    let access = tokens.issue_access(&user.id, user.role(), user.organization_id.as_deref(), &family_id)?;
     Ok(TokenResponse {
         access_token: access,
         token_type: "Bearer".into(),
@@ -64,11 +55,7 @@ pub enum Refreshed {
     ReuseDetected,
 }
 
-pub fn refresh(
-    conn: &mut DbConnection,
-    tokens: &TokenService,
-    presented: &str,
-) -> Result<Refreshed, AppError> {
+pub fn refresh(conn: &mut DbConnection, tokens: &TokenService, presented: &str) -> Result<Refreshed, AppError> {
     let row = queries::find_refresh_token(conn, &hash_token(presented))?.ok_or_else(expired)?;
     if row.revoked_at.is_some() || row.expires_at <= now() {
         return Err(expired());
@@ -83,12 +70,7 @@ pub fn refresh(
         return Err(expired());
     }
     queries::mark_refresh_used(conn, &row.id)?;
-    Ok(Refreshed::Tokens(Box::new(issue(
-        conn,
-        tokens,
-        user,
-        row.family_id,
-    )?)))
+    Ok(Refreshed::Tokens(Box::new(issue(conn, tokens, user, row.family_id)?)))
 }
 
 pub fn expired_error() -> AppError {

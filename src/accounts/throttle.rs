@@ -18,14 +18,8 @@ pub struct Limits {
     pub window: TimeDelta,
 }
 
-pub const PER_ACCOUNT: Limits = Limits {
-    max_failures: 5,
-    window: TimeDelta::minutes(15),
-};
-pub const PER_ADDRESS: Limits = Limits {
-    max_failures: 20,
-    window: TimeDelta::minutes(15),
-};
+pub const PER_ACCOUNT: Limits = Limits { max_failures: 5, window: TimeDelta::minutes(15) };
+pub const PER_ADDRESS: Limits = Limits { max_failures: 20, window: TimeDelta::minutes(15) };
 /// Failures after which each further failure is answered more slowly.
 const SLOW_AFTER: i32 = 2;
 
@@ -39,32 +33,20 @@ pub fn address_key(ip: &str) -> String {
 
 /// 429 when `key` is blocked right now.
 pub fn check(conn: &mut DbConnection, key: &str) -> Result<(), AppError> {
-    let row: Option<ThrottleRow> = login_throttle::table
-        .find(key)
-        .select(ThrottleRow::as_select())
-        .first(conn)
-        .optional()?;
+    let row: Option<ThrottleRow> =
+        login_throttle::table.find(key).select(ThrottleRow::as_select()).first(conn).optional()?;
     let t = now();
     if let Some(until) = row.and_then(|r| r.blocked_until).filter(|u| *u > t) {
-        return Err(AppError::TooManyRequests {
-            retry_after_seconds: (until - t).num_seconds().max(1) as u64,
-        });
+        return Err(AppError::TooManyRequests { retry_after_seconds: (until - t).num_seconds().max(1) as u64 });
     }
     Ok(())
 }
 
 /// Counts one failure; returns the delay to apply before answering.
-pub fn record_failure(
-    conn: &mut DbConnection,
-    key: &str,
-    limits: &Limits,
-) -> Result<Duration, AppError> {
+pub fn record_failure(conn: &mut DbConnection, key: &str, limits: &Limits) -> Result<Duration, AppError> {
     let t = now();
-    let row: Option<ThrottleRow> = login_throttle::table
-        .find(key)
-        .select(ThrottleRow::as_select())
-        .first(conn)
-        .optional()?;
+    let row: Option<ThrottleRow> =
+        login_throttle::table.find(key).select(ThrottleRow::as_select()).first(conn).optional()?;
     let failures = match &row {
         Some(r) if t - r.window_started_at < limits.window => r.failures + 1,
         _ => 1,
@@ -74,12 +56,7 @@ pub fn record_failure(
         _ => t,
     };
     let blocked_until = (failures >= limits.max_failures).then(|| t + limits.window);
-    let new = ThrottleRow {
-        key: key.to_string(),
-        failures,
-        window_started_at,
-        blocked_until,
-    };
+    let new = ThrottleRow { key: key.to_string(), failures, window_started_at, blocked_until };
     // No on_conflict on the two-backend connection: update, insert when nothing was there.
     let updated = diesel::update(login_throttle::table.find(key))
         .set((
@@ -89,9 +66,7 @@ pub fn record_failure(
         ))
         .execute(conn)?;
     if updated == 0 {
-        diesel::insert_into(login_throttle::table)
-            .values(&new)
-            .execute(conn)?;
+        diesel::insert_into(login_throttle::table).values(&new).execute(conn)?;
     }
     let slow = (failures - SLOW_AFTER).max(0) as u64;
     Ok(Duration::from_millis((slow * 400).min(2_000)))

@@ -79,9 +79,7 @@ impl TokenService {
         })?;
         let now = chrono::Utc::now().timestamp();
         if data.claims.iat > now + LEEWAY_SECONDS as i64 {
-            return Err(AppError::Unauthorized(
-                "Je inlogcode klopt niet. Log opnieuw in.".into(),
-            ));
+            return Err(AppError::Unauthorized("Je inlogcode klopt niet. Log opnieuw in.".into()));
         }
         Ok(Caller {
             user_id: data.claims.sub,

@@ -17,10 +17,7 @@ use crate::AppState;
 fn sees_user(caller: &Caller, user: &User) -> bool {
     match caller.role {
         Role::Admin => true,
-        Role::ProjectLeader => user
-            .organization_id
-            .as_deref()
-            .is_some_and(|o| caller.in_org(o)),
+        Role::ProjectLeader => user.organization_id.as_deref().is_some_and(|o| caller.in_org(o)),
         _ => caller.user_id == user.id,
     }
 }
@@ -35,20 +32,12 @@ pub async fn list(
     filter: web::Query<UserFilter>,
 ) -> Result<HttpResponse, AppError> {
     let filter = filter.into_inner();
-    let limit = PageQuery {
-        limit: filter.limit,
-        cursor: None,
-    }
-    .limit()?;
+    let limit = PageQuery { limit: filter.limit, cursor: None }.limit()?;
     let rows = db::read(&state.pool, move |c| {
         let (organization, ids) = match caller.role {
             Role::Admin => (filter.organization, None),
             Role::ProjectLeader => {
-                if filter
-                    .organization
-                    .as_deref()
-                    .is_some_and(|o| !caller.in_org(o))
-                {
+                if filter.organization.as_deref().is_some_and(|o| !caller.in_org(o)) {
                     return Ok(Vec::new());
                 }
                 (caller.organization_id.clone(), None)
@@ -67,9 +56,7 @@ pub async fn list(
         )
     })
     .await?;
-    let page = Page::from_rows(rows.into_iter().map(UserOut::from).collect(), limit, |u| {
-        u.id.clone()
-    });
+    let page = Page::from_rows(rows.into_iter().map(UserOut::from).collect(), limit, |u| u.id.clone());
     Ok(HttpResponse::Ok().json(page))
 }
 

@@ -45,19 +45,11 @@ pub struct DbTarget {
 impl DbTarget {
     pub fn parse(url: &str) -> Result<Self, String> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(Self {
-                backend: Backend::Postgres,
-                location: url.to_string(),
-            });
+            return Ok(Self { backend: Backend::Postgres, location: url.to_string() });
         }
-        let path = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"));
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"));
         match path {
-            Some(p) if !p.is_empty() => Ok(Self {
-                backend: Backend::Sqlite,
-                location: p.to_string(),
-            }),
+            Some(p) if !p.is_empty() => Ok(Self { backend: Backend::Sqlite, location: p.to_string() }),
             _ => Err(format!(
                 "DATABASE_URL must start with postgres://, postgresql:// or sqlite:// (got '{}')",
                 redact_url(url)
@@ -72,12 +64,7 @@ pub fn redact_url(url: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let creds = &url[scheme_end + 3..at];
             match creds.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme_end + 3],
-                    &creds[..colon],
-                    &url[at..]
-                ),
+                Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &creds[..colon], &url[at..]),
                 None => url.to_string(),
             }
         }
@@ -153,22 +140,18 @@ pub fn build_pool(target: &DbTarget, size: u32, timeout: Duration) -> DbPool {
         // A connection broken by a database restart is detected here and replaced, so the
         // service recovers by itself.
         .test_on_check_out(true)
-        .build_unchecked(Manager {
-            target: target.clone(),
-        })
+        .build_unchecked(Manager { target: target.clone() })
 }
 
 /// Runs the pending migrations of the target's backend; returns how many ran.
 pub fn migrate(target: &DbTarget) -> Result<usize, String> {
     match establish(target).map_err(|e| e.to_string())? {
-        DbConnection::Pg(mut c) => c
-            .run_pending_migrations(PG_MIGRATIONS)
-            .map(|v| v.len())
-            .map_err(|e| format!("migration failed: {e}")),
-        DbConnection::Sqlite(mut c) => c
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map(|v| v.len())
-            .map_err(|e| format!("migration failed: {e}")),
+        DbConnection::Pg(mut c) => {
+            c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()).map_err(|e| format!("migration failed: {e}"))
+        }
+        DbConnection::Sqlite(mut c) => {
+            c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()).map_err(|e| format!("migration failed: {e}"))
+        }
     }
 }
 
@@ -178,9 +161,7 @@ pub fn migrations_current(conn: &mut DbConnection) -> Result<bool, AppError> {
         DbConnection::Pg(c) => c.has_pending_migration(PG_MIGRATIONS),
         DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
     };
-    pending
-        .map(|p| !p)
-        .map_err(|e| AppError::internal(format!("migration check: {e}")))
+    pending.map(|p| !p).map_err(|e| AppError::internal(format!("migration check: {e}")))
 }
 
 /// Runs `f` on a pooled connection in a blocking thread, inside one transaction: on any error
@@ -218,8 +199,7 @@ where
 pub fn now() -> chrono::NaiveDateTime {
     // Microsecond precision: PostgreSQL stores no more, so values read back compare equal.
     let now = chrono::Utc::now().naive_utc();
-    chrono::DateTime::from_timestamp_micros(now.and_utc().timestamp_micros())
-        .map_or(now, |d| d.naive_utc())
+    chrono::DateTime::from_timestamp_micros(now.and_utc().timestamp_micros()).map_or(now, |d| d.naive_utc())
 }
 
 pub fn new_id() -> String {

@@ -62,10 +62,48 @@ diesel::joinable!(cohorts -> organizations (organization_id));
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(
-    organizations,
-    cohorts,
-    users,
-    refresh_tokens,
-    login_throttle,
-);
+diesel::allow_tables_to_appear_in_same_query!(organizations, cohorts, users, refresh_tokens, login_throttle,);
+
+diesel::table! {
+    course_versions (id) {
+        id -> Text,
+        course_slug -> Text,
+        content_hash -> Text,
+        title -> Text,
+        page_hashes -> Text,
+        loaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    course_progress (user_id, course_slug) {
+        user_id -> Text,
+        course_slug -> Text,
+        started_at -> Timestamp,
+        last_page_id -> Nullable<Text>,
+        celebration -> Nullable<Text>,
+        celebrated_at -> Nullable<Timestamp>,
+        reflection -> Nullable<Text>,
+        reflection_choice -> Nullable<Text>,
+        reflected_at -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+        completed_via -> Nullable<Text>,
+        completed_by -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    page_progress (user_id, course_slug, page_id) {
+        user_id -> Text,
+        course_slug -> Text,
+        page_id -> Text,
+        page_hash -> Text,
+        visited_at -> Timestamp,
+        done_at -> Nullable<Timestamp>,
+        answers -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(course_versions, course_progress, page_progress, users);

@@ -20,19 +20,12 @@ impl FromRequest for Caller {
 }
 
 fn caller_from_request(req: &HttpRequest) -> Result<Caller, AppError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| AppError::internal("application state missing"))?;
+    let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| AppError::internal("application state missing"))?;
     let token = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .ok_or_else(|| {
-            AppError::Unauthorized("Je bent niet ingelogd. Log in en probeer het opnieuw.".into())
-        })?;
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .ok_or_else(|| AppError::Unauthorized("Je bent niet ingelogd. Log in en probeer het opnieuw.".into()))?;
     state.tokens.verify_access(token.trim())
 }

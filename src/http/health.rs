@@ -16,9 +16,7 @@ pub struct Health {
 #[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
 #[get("/health")]
 pub async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(Health {
-        status: "ok".into(),
-    })
+    HttpResponse::Ok().json(Health { status: "ok".into() })
 }
 
 /// The database is reachable and every migration has run.
@@ -32,7 +30,5 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, AppError>
     if !current {
         return Err(AppError::Unavailable);
     }
-    Ok(HttpResponse::Ok().json(Health {
-        status: "ready".into(),
-    }))
+    Ok(HttpResponse::Ok().json(Health { status: "ready".into() }))
 }

@@ -24,9 +24,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map_or(DEFAULT_LIMIT, |s| s.config.body_limit_bytes);
+        let limit = req.app_data::<web::Data<AppState>>().map_or(DEFAULT_LIMIT, |s| s.config.body_limit_bytes);
         let declared = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -40,9 +38,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk.map_err(|_| {
-                    AppError::BadRequest(
-                        "De gegevens kwamen niet goed aan. Probeer het opnieuw.".into(),
-                    )
+                    AppError::BadRequest("De gegevens kwamen niet goed aan. Probeer het opnieuw.".into())
                 })?;
                 if body.len() + chunk.len() > limit {
                     return Err(AppError::PayloadTooLarge);
@@ -58,8 +54,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
 pub fn parse<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, AppError> {
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| {
         AppError::BadRequest(
-            "Wat je stuurde is geen geldige JSON. Controleer de gegevens en probeer het opnieuw."
-                .into(),
+            "Wat je stuurde is geen geldige JSON. Controleer de gegevens en probeer het opnieuw.".into(),
         )
     })?;
     let parsed: T = serde_path_to_error::deserialize(value).map_err(|e| {
@@ -94,73 +89,39 @@ fn describe_serde_error(path: &str, msg: &str) -> (String, String) {
     }
     if msg.starts_with("unknown field") {
         let field = join_path(path, names.first().copied().unwrap_or("?"));
-        return (
-            field,
-            "Dit veld kennen we niet. Haal het weg of controleer de spelling.".into(),
-        );
+        return (field, "Dit veld kennen we niet. Haal het weg of controleer de spelling.".into());
     }
-    let field = if path == "." {
-        "body".to_string()
-    } else {
-        path.to_string()
-    };
+    let field = if path == "." { "body".to_string() } else { path.to_string() };
     if msg.starts_with("unknown variant") {
         let allowed: Vec<&str> = names.iter().skip(1).copied().collect();
-        return (
-            field,
-            format!(
-                "Deze waarde kennen we niet. Kies uit: {}.",
-                allowed.join(", ")
-            ),
-        );
+        return (field, format!("Deze waarde kennen we niet. Kies uit: {}.", allowed.join(", ")));
     }
     if msg.contains("premature end of input")
         || msg.contains("input contains invalid characters")
         || msg.contains("trailing input")
     {
-        return (
-            field,
-            "Dit is geen geldige datum of tijd. Gebruik JJJJ-MM-DD.".into(),
-        );
+        return (field, "Dit is geen geldige datum of tijd. Gebruik JJJJ-MM-DD.".into());
     }
-    (
-        field,
-        "Dit veld heeft niet de juiste vorm (bijvoorbeeld tekst waar een getal hoort).".into(),
-    )
+    (field, "Dit veld heeft niet de juiste vorm (bijvoorbeeld tekst waar een getal hoort).".into())
 }
 
 /// Flattens validator errors to field -> Dutch messages.
 pub fn validation_error(errors: ValidationErrors) -> AppError {
     let mut out = FieldErrors::new();
     collect(&errors, "", &mut out);
-    AppError::Validation {
-        detail: "Niet alle gegevens kloppen. Kijk de velden hieronder na.".into(),
-        errors: out,
-    }
+    AppError::Validation { detail: "Niet alle gegevens kloppen. Kijk de velden hieronder na.".into(), errors: out }
 }
 
 fn collect(errors: &ValidationErrors, prefix: &str, out: &mut FieldErrors) {
     for (field, kind) in errors.errors() {
-        let name = if field == "__all__" {
-            prefix.trim_end_matches('.').to_string()
-        } else {
-            format!("{prefix}{field}")
-        };
-        let name = if name.is_empty() {
-            "body".to_string()
-        } else {
-            name
-        };
+        let name =
+            if field == "__all__" { prefix.trim_end_matches('.').to_string() } else { format!("{prefix}{field}") };
+        let name = if name.is_empty() { "body".to_string() } else { name };
         match kind {
             ValidationErrorsKind::Field(list) => {
                 for e in list {
-                    let message = e
-                        .message
-                        .clone()
-                        .unwrap_or_else(|| Cow::Owned(default_message(&e.code)));
-                    out.entry(name.clone())
-                        .or_default()
-                        .push(message.into_owned());
+                    let message = e.message.clone().unwrap_or_else(|| Cow::Owned(default_message(&e.code)));
+                    out.entry(name.clone()).or_default().push(message.into_owned());
                 }
             }
             ValidationErrorsKind::Struct(inner) => collect(inner, &format!("{name}."), out),

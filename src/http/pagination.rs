@@ -23,10 +23,7 @@ impl PageQuery {
         match self.limit {
             None => Ok(DEFAULT_LIMIT),
             Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            Some(_) => Err(AppError::field(
-                "limit",
-                "Kies een aantal van 1 tot en met 200.",
-            )),
+            Some(_) => Err(AppError::field("limit", "Kies een aantal van 1 tot en met 200.")),
         }
     }
 }
@@ -44,9 +41,6 @@ impl<T> Page<T> {
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
         let next_cursor = if more { rows.last().map(&id) } else { None };
-        Page {
-            items: rows,
-            next_cursor,
-        }
+        Page { items: rows, next_cursor }
     }
 }

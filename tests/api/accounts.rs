@@ -11,16 +11,9 @@ fn admin_creates_organisations_cohorts_and_accounts() {
     let orgs: Value = app.get("/organizations", admin).json().unwrap();
     assert_eq!(orgs["items"].as_array().unwrap().len(), 2);
 
-    let res = app.patch(
-        &format!("/organizations/{}", w.org_a),
-        admin,
-        &json!({"name": "Werkbedrijf Noord-Oost"}),
-    );
+    let res = app.patch(&format!("/organizations/{}", w.org_a), admin, &json!({"name": "Werkbedrijf Noord-Oost"}));
     assert_eq!(res.status(), 200);
-    assert_eq!(
-        res.json::<Value>().unwrap()["name"],
-        "Werkbedrijf Noord-Oost"
-    );
+    assert_eq!(res.json::<Value>().unwrap()["name"], "Werkbedrijf Noord-Oost");
 
     let res = app.post(
         &format!("/organizations/{}/cohorts", w.org_a),
@@ -31,20 +24,10 @@ fn admin_creates_organisations_cohorts_and_accounts() {
     let cohort: Value = res.json().unwrap();
     assert_eq!(cohort["starts_on"], "2027-01-01");
     problem(
-        app.post(
-            &format!("/organizations/{}/cohorts", w.org_a),
-            Some(&w.pl_a.token),
-            &json!({"name": "Ronde 1"}),
-        ),
+        app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&w.pl_a.token), &json!({"name": "Ronde 1"})),
         409,
     );
-    let list: Value = app
-        .get(
-            &format!("/organizations/{}/cohorts", w.org_a),
-            Some(&w.coach_a.token),
-        )
-        .json()
-        .unwrap();
+    let list: Value = app.get(&format!("/organizations/{}/cohorts", w.org_a), Some(&w.coach_a.token)).json().unwrap();
     assert_eq!(list["items"][0]["name"], "Ronde 1");
 
     // The project leader creates a coach in their own organisation, who can log in.
@@ -60,17 +43,14 @@ fn admin_creates_organisations_cohorts_and_accounts() {
     app.login("nieuwe.coach@wilkan.test", PASSWORD);
 
     // An employee without a password exists but cannot log in with one.
-    let res = app.post("/users", admin, &json!({"email": "ayse@wilkan.test", "first_name": "Ayşe", "role": "employee", "organization_id": w.org_b}));
+    let res = app.post(
+        "/users",
+        admin,
+        &json!({"email": "ayse@wilkan.test", "first_name": "Ayşe", "role": "employee", "organization_id": w.org_b}),
+    );
     assert_eq!(res.status(), 201);
     assert_eq!(res.json::<Value>().unwrap()["has_password"], false);
-    problem(
-        app.post(
-            "/auth/login",
-            None,
-            &json!({"email": "ayse@wilkan.test", "password": "whatever-it-is"}),
-        ),
-        401,
-    );
+    problem(app.post("/auth/login", None, &json!({"email": "ayse@wilkan.test", "password": "whatever-it-is"})), 401);
 }
 
 #[test]
@@ -86,14 +66,7 @@ fn duplicate_email_is_a_conflict_and_writes_nothing() {
         409,
     );
     assert!(body["detail"].as_str().unwrap().contains("e-mailadres"));
-    problem(
-        w.app.post(
-            "/organizations",
-            Some(&w.admin.token),
-            &json!({"name": "Werkbedrijf Noord"}),
-        ),
-        409,
-    );
+    problem(w.app.post("/organizations", Some(&w.admin.token), &json!({"name": "Werkbedrijf Noord"})), 409);
     assert_eq!(w.app.count("users"), before);
     assert_eq!(w.app.count("organizations"), 2);
 }
@@ -120,31 +93,29 @@ fn validation_errors_name_the_fields_and_write_nothing() {
     assert!(body["errors"]["name"].is_array());
     let body = problem(app.post("/organizations", admin, &json!({})), 422);
     assert!(body["errors"]["name"].is_array());
-    let body = problem(
-        app.post(
-            "/users",
-            admin,
-            &json!({"email": "a@b.nl", "first_name": "A", "role": "boss"}),
-        ),
-        422,
-    );
-    assert!(body["errors"]["role"][0]
-        .as_str()
-        .unwrap()
-        .contains("employee"));
+    let body = problem(app.post("/users", admin, &json!({"email": "a@b.nl", "first_name": "A", "role": "boss"})), 422);
+    assert!(body["errors"]["role"][0].as_str().unwrap().contains("employee"));
     // Employees need an organisation that exists; admins must have none.
+    let body =
+        problem(app.post("/users", admin, &json!({"email": "a@b.nl", "first_name": "A", "role": "employee"})), 422);
+    assert!(body["errors"]["organization_id"].is_array());
     let body = problem(
         app.post(
             "/users",
             admin,
-            &json!({"email": "a@b.nl", "first_name": "A", "role": "employee"}),
+            &json!({"email": "a@b.nl", "first_name": "A", "role": "employee", "organization_id": "missing"}),
         ),
         422,
     );
     assert!(body["errors"]["organization_id"].is_array());
-    let body = problem(app.post("/users", admin, &json!({"email": "a@b.nl", "first_name": "A", "role": "employee", "organization_id": "missing"})), 422);
-    assert!(body["errors"]["organization_id"].is_array());
-    let body = problem(app.post("/users", admin, &json!({"email": "a@b.nl", "first_name": "A", "role": "admin", "organization_id": w.org_a})), 422);
+    let body = problem(
+        app.post(
+            "/users",
+            admin,
+            &json!({"email": "a@b.nl", "first_name": "A", "role": "admin", "organization_id": w.org_a}),
+        ),
+        422,
+    );
     assert!(body["errors"]["organization_id"].is_array());
     let body = problem(
         app.post(
@@ -154,17 +125,9 @@ fn validation_errors_name_the_fields_and_write_nothing() {
         ),
         422,
     );
-    assert!(body["errors"]
-        .as_object()
-        .unwrap()
-        .values()
-        .any(|m| m[0].as_str().unwrap().contains("einddatum")));
+    assert!(body["errors"].as_object().unwrap().values().any(|m| m[0].as_str().unwrap().contains("einddatum")));
     let body = problem(
-        app.post(
-            &format!("/organizations/{}/cohorts", w.org_a),
-            admin,
-            &json!({"name": "R", "starts_on": "1 mei"}),
-        ),
+        app.post(&format!("/organizations/{}/cohorts", w.org_a), admin, &json!({"name": "R", "starts_on": "1 mei"})),
         422,
     );
     assert!(body["errors"]["starts_on"].is_array());
@@ -182,22 +145,14 @@ fn not_json_is_400_and_oversize_is_413() {
     let w = World::new();
     let app = &w.app;
     let res = app
-        .request(
-            reqwest::Method::POST,
-            "/organizations",
-            Some(&w.admin.token),
-        )
+        .request(reqwest::Method::POST, "/organizations", Some(&w.admin.token))
         .header("content-type", "application/json")
         .body("{name: not json")
         .send()
         .unwrap();
     problem(res, 400);
     let huge = "x".repeat(300 * 1024);
-    let res = app.post(
-        "/organizations",
-        Some(&w.admin.token),
-        &json!({ "name": huge }),
-    );
+    let res = app.post("/organizations", Some(&w.admin.token), &json!({ "name": huge }));
     problem(res, 413);
     assert_eq!(app.count("organizations"), 2);
 }
@@ -209,72 +164,46 @@ fn project_leaders_manage_only_their_own_organisation() {
     let pl = Some(w.pl_a.token.as_str());
     let before = app.count("users");
     // Not another organisation, not other roles.
-    problem(app.post("/users", pl, &json!({"email": "x@b.nl", "first_name": "X", "role": "employee", "organization_id": w.org_b})), 403);
-    problem(app.post("/users", pl, &json!({"email": "x@b.nl", "first_name": "X", "role": "project_leader", "organization_id": w.org_a})), 403);
     problem(
         app.post(
             "/users",
             pl,
-            &json!({"email": "x@b.nl", "first_name": "X", "role": "admin"}),
+            &json!({"email": "x@b.nl", "first_name": "X", "role": "employee", "organization_id": w.org_b}),
         ),
         403,
     );
+    problem(
+        app.post(
+            "/users",
+            pl,
+            &json!({"email": "x@b.nl", "first_name": "X", "role": "project_leader", "organization_id": w.org_a}),
+        ),
+        403,
+    );
+    problem(app.post("/users", pl, &json!({"email": "x@b.nl", "first_name": "X", "role": "admin"})), 403);
     assert_eq!(app.count("users"), before);
     // Lists are scoped.
     let users: Value = app.get("/users", pl).json().unwrap();
-    let emails: Vec<&str> = users["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["email"].as_str().unwrap())
-        .collect();
-    assert!(
-        emails.contains(&"sandra@wilkan.test") && !emails.contains(&"coach.zuid@wilkan.test"),
-        "{emails:?}"
-    );
-    let other: Value = app
-        .get(&format!("/users?organization={}", w.org_b), pl)
-        .json()
-        .unwrap();
+    let emails: Vec<&str> = users["items"].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap()).collect();
+    assert!(emails.contains(&"sandra@wilkan.test") && !emails.contains(&"coach.zuid@wilkan.test"), "{emails:?}");
+    let other: Value = app.get(&format!("/users?organization={}", w.org_b), pl).json().unwrap();
     assert!(other["items"].as_array().unwrap().is_empty());
     // Role changes are for admins; other fields are fine.
-    problem(
-        app.patch(
-            &format!("/users/{}", w.employee_a.id),
-            pl,
-            &json!({"role": "coach"}),
-        ),
-        403,
-    );
+    problem(app.patch(&format!("/users/{}", w.employee_a.id), pl, &json!({"role": "coach"})), 403);
     let res = app.patch(
         &format!("/users/{}", w.employee_a.id),
         pl,
         &json!({"first_name": "Sandra", "last_name": "de Vries"}),
     );
     assert_eq!(res.json::<Value>().unwrap()["last_name"], "de Vries");
-    let res = app.patch(
-        &format!("/users/{}", w.employee_a.id),
-        Some(&w.admin.token),
-        &json!({"role": "coach"}),
-    );
+    let res = app.patch(&format!("/users/{}", w.employee_a.id), Some(&w.admin.token), &json!({"role": "coach"}));
     assert_eq!(res.json::<Value>().unwrap()["role"], "coach");
     problem(
-        app.patch(
-            &format!("/users/{}", w.employee_a.id),
-            Some(&w.admin.token),
-            &json!({"role": "researcher"}),
-        ),
+        app.patch(&format!("/users/{}", w.employee_a.id), Some(&w.admin.token), &json!({"role": "researcher"})),
         422,
     );
     // Another account's email: conflict.
-    problem(
-        app.patch(
-            &format!("/users/{}", w.employee_a.id),
-            pl,
-            &json!({"email": "kees@wilkan.test"}),
-        ),
-        409,
-    );
+    problem(app.patch(&format!("/users/{}", w.employee_a.id), pl, &json!({"email": "kees@wilkan.test"})), 409);
 }
 
 #[test]

@@ -13,28 +13,17 @@ fn login_with_good_and_bad_credentials() {
     assert_eq!(tokens["expires_in"], 900);
     assert_eq!(tokens["user"]["role"], "admin");
     assert!(tokens["user"].get("password_hash").is_none());
-    let me: Value = app
-        .get("/me", tokens["access_token"].as_str())
-        .json()
-        .unwrap();
+    let me: Value = app.get("/me", tokens["access_token"].as_str()).json().unwrap();
     assert_eq!(me["email"], "beheer@wilkan.test");
 
     let body = problem(
-        app.post(
-            "/auth/login",
-            None,
-            &json!({"email": "beheer@wilkan.test", "password": "wrong-password"}),
-        ),
+        app.post("/auth/login", None, &json!({"email": "beheer@wilkan.test", "password": "wrong-password"})),
         401,
     );
     assert!(body["detail"].as_str().unwrap().contains("klopt niet"));
     // Unknown address: the same answer, so addresses cannot be probed.
     let unknown = problem(
-        app.post(
-            "/auth/login",
-            None,
-            &json!({"email": "niemand@wilkan.test", "password": "wrong-password"}),
-        ),
+        app.post("/auth/login", None, &json!({"email": "niemand@wilkan.test", "password": "wrong-password"})),
         401,
     );
     assert_eq!(unknown["detail"], body["detail"]);
@@ -53,24 +42,16 @@ fn expired_and_forged_tokens_are_refused() {
     let body = problem(app.get("/me", Some(&expired)), 401);
     assert!(body["detail"].as_str().unwrap().contains("verlopen"));
 
-    let forged = wilkan::accounts::tokens::TokenService::new(
-        "another-secret-another-secret-another-secret",
-        15,
-        1,
-    )
-    .issue_access(&id, wilkan::policy::Role::Admin, None, "s")
-    .unwrap();
+    let forged = wilkan::accounts::tokens::TokenService::new("another-secret-another-secret-another-secret", 15, 1)
+        .issue_access(&id, wilkan::policy::Role::Admin, None, "s")
+        .unwrap();
     problem(app.get("/me", Some(&forged)), 401);
 
     // alg "none" is never accepted.
     let parts: Vec<&str> = forged.split('.').collect();
     use base64::Engine;
-    let header =
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-    problem(
-        app.get("/me", Some(&format!("{header}.{}.", parts[1]))),
-        401,
-    );
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    problem(app.get("/me", Some(&format!("{header}.{}.", parts[1]))), 401);
 }
 
 #[test]
@@ -85,24 +66,12 @@ fn refresh_rotates_and_reuse_revokes_the_session() {
     let second: Value = res.json().unwrap();
     let r2 = second["refresh_token"].as_str().unwrap();
     assert_ne!(r1, r2);
-    assert_eq!(
-        app.get("/me", second["access_token"].as_str()).status(),
-        200
-    );
+    assert_eq!(app.get("/me", second["access_token"].as_str()).status(), 200);
 
     // r1 again: replay. The whole family is revoked, so r2 stops working too.
-    problem(
-        app.post("/auth/refresh", None, &json!({"refresh_token": r1})),
-        401,
-    );
-    problem(
-        app.post("/auth/refresh", None, &json!({"refresh_token": r2})),
-        401,
-    );
-    problem(
-        app.post("/auth/refresh", None, &json!({"refresh_token": "made-up"})),
-        401,
-    );
+    problem(app.post("/auth/refresh", None, &json!({"refresh_token": r1})), 401);
+    problem(app.post("/auth/refresh", None, &json!({"refresh_token": r2})), 401);
+    problem(app.post("/auth/refresh", None, &json!({"refresh_token": "made-up"})), 401);
 }
 
 #[test]
@@ -111,34 +80,11 @@ fn logout_ends_the_session_only() {
     app.create_admin("beheer@wilkan.test");
     let phone = app.login("beheer@wilkan.test", PASSWORD);
     let laptop = app.login("beheer@wilkan.test", PASSWORD);
-    let res = app
-        .request(Method::POST, "/auth/logout", phone["access_token"].as_str())
-        .send()
-        .unwrap();
+    let res = app.request(Method::POST, "/auth/logout", phone["access_token"].as_str()).send().unwrap();
     assert_eq!(res.status(), 204);
-    problem(
-        app.post(
-            "/auth/refresh",
-            None,
-            &json!({"refresh_token": phone["refresh_token"]}),
-        ),
-        401,
-    );
-    assert_eq!(
-        app.post(
-            "/auth/refresh",
-            None,
-            &json!({"refresh_token": laptop["refresh_token"]})
-        )
-        .status(),
-        200
-    );
-    problem(
-        app.request(Method::POST, "/auth/logout", None)
-            .send()
-            .unwrap(),
-        401,
-    );
+    problem(app.post("/auth/refresh", None, &json!({"refresh_token": phone["refresh_token"]})), 401);
+    assert_eq!(app.post("/auth/refresh", None, &json!({"refresh_token": laptop["refresh_token"]})).status(), 200);
+    problem(app.request(Method::POST, "/auth/logout", None).send().unwrap(), 401);
 }
 
 #[test]
@@ -160,12 +106,7 @@ fn password_change_revokes_every_refresh_token() {
     );
     assert!(wrong["errors"]["current_password"].is_array());
     let short = problem(
-        app.send(
-            Method::PUT,
-            "/me/password",
-            token,
-            &json!({"current_password": PASSWORD, "new_password": "kort"}),
-        ),
+        app.send(Method::PUT, "/me/password", token, &json!({"current_password": PASSWORD, "new_password": "kort"})),
         422,
     );
     assert!(short["errors"]["new_password"].is_array());
@@ -178,23 +119,9 @@ fn password_change_revokes_every_refresh_token() {
     );
     assert_eq!(res.status(), 204);
     for session in [&a, &b] {
-        problem(
-            app.post(
-                "/auth/refresh",
-                None,
-                &json!({"refresh_token": session["refresh_token"]}),
-            ),
-            401,
-        );
+        problem(app.post("/auth/refresh", None, &json!({"refresh_token": session["refresh_token"]})), 401);
     }
-    problem(
-        app.post(
-            "/auth/login",
-            None,
-            &json!({"email": "beheer@wilkan.test", "password": PASSWORD}),
-        ),
-        401,
-    );
+    problem(app.post("/auth/login", None, &json!({"email": "beheer@wilkan.test", "password": PASSWORD})), 401);
     app.login("beheer@wilkan.test", "a much better one");
 }
 
@@ -204,31 +131,13 @@ fn repeated_failures_are_slowed_then_refused_with_429() {
     app.create_admin("beheer@wilkan.test");
     let started = std::time::Instant::now();
     for _ in 0..5 {
-        problem(
-            app.post(
-                "/auth/login",
-                None,
-                &json!({"email": "beheer@wilkan.test", "password": "guess"}),
-            ),
-            401,
-        );
+        problem(app.post("/auth/login", None, &json!({"email": "beheer@wilkan.test", "password": "guess"})), 401);
     }
     // Failures 3-5 were answered with a growing delay (0.4 + 0.8 + 1.2 s).
-    assert!(
-        started.elapsed() >= std::time::Duration::from_millis(2_000),
-        "failures are slowed down"
-    );
+    assert!(started.elapsed() >= std::time::Duration::from_millis(2_000), "failures are slowed down");
     // Now even the right password is refused until the window has passed.
-    let res = app.post(
-        "/auth/login",
-        None,
-        &json!({"email": "beheer@wilkan.test", "password": PASSWORD}),
-    );
-    let retry = res
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let res = app.post("/auth/login", None, &json!({"email": "beheer@wilkan.test", "password": PASSWORD}));
+    let retry = res.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     assert!(retry.is_some_and(|s| s > 0 && s <= 900), "Retry-After set");
     let body = problem(res, 429);
     assert!(body["detail"].as_str().unwrap().contains("Wacht"));
@@ -242,26 +151,8 @@ fn repeated_failures_are_slowed_then_refused_with_429() {
 fn deactivated_accounts_cannot_log_in_or_refresh() {
     let w = World::new();
     let session = w.app.login(&w.employee_a.email, PASSWORD);
-    let res = w.app.patch(
-        &format!("/users/{}", w.employee_a.id),
-        Some(&w.pl_a.token),
-        &json!({"active": false}),
-    );
+    let res = w.app.patch(&format!("/users/{}", w.employee_a.id), Some(&w.pl_a.token), &json!({"active": false}));
     assert_eq!(res.status(), 200);
-    problem(
-        w.app.post(
-            "/auth/refresh",
-            None,
-            &json!({"refresh_token": session["refresh_token"]}),
-        ),
-        401,
-    );
-    problem(
-        w.app.post(
-            "/auth/login",
-            None,
-            &json!({"email": w.employee_a.email, "password": PASSWORD}),
-        ),
-        401,
-    );
+    problem(w.app.post("/auth/refresh", None, &json!({"refresh_token": session["refresh_token"]})), 401);
+    problem(w.app.post("/auth/login", None, &json!({"email": w.employee_a.email, "password": PASSWORD})), 401);
 }

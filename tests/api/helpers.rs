@@ -45,18 +45,11 @@ pub fn fresh_database(dir: &std::path::Path) -> (String, Option<String>) {
                 &uuid::Uuid::new_v4().simple().to_string()[..8]
             );
             let mut admin = diesel::pg::PgConnection::establish(&format!("{base}/postgres"))
-                .unwrap_or_else(|e| {
-                    panic!("WILKAN_TEST_POSTGRES={base} is set but PostgreSQL is unreachable: {e}")
-                });
-            admin
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .expect("create test database");
+                .unwrap_or_else(|e| panic!("WILKAN_TEST_POSTGRES={base} is set but PostgreSQL is unreachable: {e}"));
+            admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
             (format!("{base}/{name}"), Some(name))
         }
-        None => (
-            format!("sqlite://{}", dir.join("wilkan.db").display()),
-            None,
-        ),
+        None => (format!("sqlite://{}", dir.join("wilkan.db").display()), None),
     }
 }
 
@@ -68,6 +61,19 @@ impl TestApp {
     pub fn spawn_with(settings: &[(&str, &str)]) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let (url, pg_name) = fresh_database(dir.path());
+        Self::spawn_on(dir, url, pg_name, settings)
+    }
+
+    /// A second server on this app's database (e.g. after the course content changed).
+    pub fn restart_with(&self, settings: &[(&str, &str)]) -> TestApp {
+        let url = match self.target.backend {
+            wilkan::db::Backend::Postgres => self.target.location.clone(),
+            wilkan::db::Backend::Sqlite => format!("sqlite://{}", self.target.location),
+        };
+        Self::spawn_on(tempfile::tempdir().expect("temp dir"), url, self.pg_name.clone(), settings)
+    }
+
+    fn spawn_on(dir: tempfile::TempDir, url: String, pg_name: Option<String>, settings: &[(&str, &str)]) -> TestApp {
         let mut env: HashMap<String, String> = HashMap::new();
         env.insert("DATABASE_URL".into(), url);
         env.insert("WILKAN_DATA_DIR".into(), dir.path().display().to_string());
@@ -76,10 +82,7 @@ impl TestApp {
         env.insert("WILKAN_DB_POOL_SIZE".into(), "4".into());
         env.insert("WILKAN_DB_TIMEOUT_SECONDS".into(), "2".into());
         env.insert("WILKAN_DB_STARTUP_WAIT_SECONDS".into(), "0".into());
-        env.insert(
-            "WILKAN_CONTENT_DIR".into(),
-            concat!(env!("CARGO_MANIFEST_DIR"), "/course-content").into(),
-        );
+        env.insert("WILKAN_CONTENT_DIR".into(), concat!(env!("CARGO_MANIFEST_DIR"), "/course-content").into());
         env.insert("WILKAN_LOG".into(), "warn".into());
         for (k, v) in settings {
             env.insert(k.to_string(), v.to_string());
@@ -91,18 +94,12 @@ impl TestApp {
         let port = listener.local_addr().unwrap().port();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                wilkan::start(state, listener)
-                    .expect("start server")
-                    .await
-                    .expect("server ran");
+                wilkan::start(state, listener).expect("start server").await.expect("server ran");
             })
         });
         let app = TestApp {
             base: format!("http://127.0.0.1:{port}"),
-            client: Client::builder()
-                .timeout(std::time::Duration::from_secs(30))
-                .build()
-                .unwrap(),
+            client: Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap(),
             target,
             pg_name,
             _dir: dir,
@@ -138,16 +135,11 @@ impl TestApp {
     }
 
     pub fn get(&self, path: &str, token: Option<&str>) -> Response {
-        self.request(Method::GET, path, token)
-            .send()
-            .expect("request")
+        self.request(Method::GET, path, token).send().expect("request")
     }
 
     pub fn send(&self, method: Method, path: &str, token: Option<&str>, body: &Value) -> Response {
-        self.request(method, path, token)
-            .json(body)
-            .send()
-            .expect("request")
+        self.request(method, path, token).json(body).send().expect("request")
     }
 
     pub fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
@@ -170,53 +162,35 @@ impl TestApp {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        let rows: Vec<N> = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
-            .load(&mut self.conn())
-            .unwrap();
+        let rows: Vec<N> =
+            diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")).load(&mut self.conn()).unwrap();
         rows[0].n
     }
 
     pub fn create_admin(&self, email: &str) -> String {
         let mut conn = self.conn();
-        wilkan::accounts::create_admin(&mut conn, email, PASSWORD)
-            .expect("admin")
-            .id
+        wilkan::accounts::create_admin(&mut conn, email, PASSWORD).expect("admin").id
     }
 
     pub fn login(&self, email: &str, password: &str) -> Value {
-        let res = self.post(
-            "/auth/login",
-            None,
-            &json!({"email": email, "password": password}),
-        );
+        let res = self.post("/auth/login", None, &json!({"email": email, "password": password}));
         assert_eq!(res.status(), 200, "login {email}");
         res.json().unwrap()
     }
 
     pub fn token(&self, email: &str) -> String {
-        self.login(email, PASSWORD)["access_token"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        self.login(email, PASSWORD)["access_token"].as_str().unwrap().to_string()
     }
 }
 
 /// Parses a problem+json answer and checks its shape.
 pub fn problem(res: Response, status: u16) -> Value {
     assert_eq!(res.status().as_u16(), status, "unexpected status");
-    let ct = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let ct = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     assert_eq!(ct, "application/problem+json");
     let body: Value = res.json().expect("problem body");
     assert_eq!(body["status"], status);
-    assert!(
-        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
-        "detail present"
-    );
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "detail present");
     assert!(body["title"].is_string() && body["type"].is_string());
     body
 }
@@ -249,18 +223,11 @@ impl World {
 
     pub fn on(app: TestApp) -> World {
         let admin_id = app.create_admin("admin@wilkan.test");
-        let admin = Actor {
-            id: admin_id,
-            email: "admin@wilkan.test".into(),
-            token: app.token("admin@wilkan.test"),
-        };
+        let admin = Actor { id: admin_id, email: "admin@wilkan.test".into(), token: app.token("admin@wilkan.test") };
         let org = |name: &str| -> String {
             let res = app.post("/organizations", Some(&admin.token), &json!({"name": name}));
             assert_eq!(res.status(), 201);
-            res.json::<Value>().unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
+            res.json::<Value>().unwrap()["id"].as_str().unwrap().to_string()
         };
         let org_a = org("Werkbedrijf Noord");
         let org_b = org("Werkbedrijf Zuid");
@@ -271,15 +238,8 @@ impl World {
                 &json!({"email": email, "first_name": email.split('@').next().unwrap(), "role": role, "organization_id": org, "password": PASSWORD}),
             );
             assert_eq!(res.status(), 201, "create {email}");
-            let id = res.json::<Value>().unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string();
-            Actor {
-                id,
-                email: email.into(),
-                token: app.token(email),
-            }
+            let id = res.json::<Value>().unwrap()["id"].as_str().unwrap().to_string();
+            Actor { id, email: email.into(), token: app.token(email) }
         };
         World {
             researcher: user("onderzoeker@wilkan.test", "researcher", None),

@@ -5,6 +5,8 @@ mod helpers;
 mod access_matrix;
 mod accounts;
 mod auth;
+mod content;
+mod courses;
 mod openapi;
 mod platform;
 mod schema;

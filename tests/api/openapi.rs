@@ -17,25 +17,16 @@ fn committed_spec_matches_the_code_and_the_server() {
 
     let docs = app.get("/docs/", None);
     assert_eq!(docs.status(), 200);
-    assert!(
-        docs.text().unwrap().contains("swagger"),
-        "docs page is served from the binary"
-    );
+    assert!(docs.text().unwrap().contains("swagger"), "docs page is served from the binary");
 }
 
 #[test]
 fn every_operation_documents_its_problem_answers() {
     let spec = wilkan::http::openapi::document();
     for (path, item) in &spec.paths.paths {
-        for op in [&item.get, &item.put, &item.post, &item.delete, &item.patch]
-            .into_iter()
-            .flatten()
-        {
+        for op in [&item.get, &item.put, &item.post, &item.delete, &item.patch].into_iter().flatten() {
             for status in ["401", "404", "422", "503"] {
-                assert!(
-                    op.responses.responses.contains_key(status),
-                    "{path} lacks {status}"
-                );
+                assert!(op.responses.responses.contains_key(status), "{path} lacks {status}");
             }
         }
     }

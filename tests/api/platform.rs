@@ -8,32 +8,20 @@ fn health_ready_and_headers_on_every_response() {
     let app = TestApp::spawn();
     let res = app.get("/health", None);
     assert_eq!(res.status(), 200);
-    for (name, value) in [
-        ("x-content-type-options", "nosniff"),
-        ("x-frame-options", "DENY"),
-        ("referrer-policy", "no-referrer"),
-    ] {
+    for (name, value) in
+        [("x-content-type-options", "nosniff"), ("x-frame-options", "DENY"), ("referrer-policy", "no-referrer")]
+    {
         assert_eq!(res.headers().get(name).unwrap(), value);
     }
     assert!(res.headers().get("x-request-id").is_some());
     assert_eq!(app.get("/ready", None).status(), 200);
 
     // A caller's request id is echoed; a forged one is replaced.
-    let res = app
-        .request(reqwest::Method::GET, "/health", None)
-        .header("x-request-id", "abc-123")
-        .send()
-        .unwrap();
+    let res = app.request(reqwest::Method::GET, "/health", None).header("x-request-id", "abc-123").send().unwrap();
     assert_eq!(res.headers().get("x-request-id").unwrap(), "abc-123");
-    let res = app
-        .request(reqwest::Method::GET, "/health", None)
-        .header("x-request-id", "bad id\tinjected")
-        .send()
-        .unwrap();
-    assert_ne!(
-        res.headers().get("x-request-id").unwrap(),
-        "bad id\tinjected"
-    );
+    let res =
+        app.request(reqwest::Method::GET, "/health", None).header("x-request-id", "bad id\tinjected").send().unwrap();
+    assert_ne!(res.headers().get("x-request-id").unwrap(), "bad id\tinjected");
 
     // Unknown routes: problem+json 404, not an empty body.
     problem(app.get("/nergens", None), 404);
@@ -58,9 +46,7 @@ fn database_outage_answers_503_and_recovers() {
     assert!(body["detail"].as_str().unwrap().contains("Probeer het"));
     problem(w.app.get("/me", Some(&w.admin.token)), 503);
 
-    admin
-        .batch_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
-        .unwrap();
+    admin.batch_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).unwrap();
     let mut recovered = false;
     for _ in 0..50 {
         if w.app.get("/ready", None).status() == 200 {
@@ -93,10 +79,7 @@ fn config_refuses_production_without_secret_and_unknown_settings() {
     b.resolve_jwt_secret().unwrap();
     assert_eq!(a.jwt_secret, b.jwt_secret);
     assert!(a.jwt_secret.len() >= 32);
-    assert!(
-        !format!("{a:?}").contains(&a.jwt_secret),
-        "secrets never in Debug output"
-    );
+    assert!(!format!("{a:?}").contains(&a.jwt_secret), "secrets never in Debug output");
 
     // The file is read; the environment wins; unknown keys and bad URLs are errors.
     let file = dir.path().join("wilkan.toml");
@@ -105,15 +88,10 @@ fn config_refuses_production_without_secret_and_unknown_settings() {
     let c = Config::from_sources(Some(&file), &env).unwrap();
     assert_eq!((c.bind.as_str(), c.workers), ("0.0.0.0:9000", 5));
     std::fs::write(&file, "bnid = \"x\"\n").unwrap();
-    assert!(Config::from_sources(Some(&file), &env)
-        .unwrap_err()
-        .contains("bnid"));
+    assert!(Config::from_sources(Some(&file), &env).unwrap_err().contains("bnid"));
     env.insert("DATABASE_URL".into(), "mysql://x".into());
     assert!(Config::from_sources(None, &env).is_err());
-    env.insert(
-        "DATABASE_URL".into(),
-        "postgres://u:geheim@db/wilkan".into(),
-    );
+    env.insert("DATABASE_URL".into(), "postgres://u:geheim@db/wilkan".into());
     let c = Config::from_sources(None, &env).unwrap();
     assert!(!format!("{c:?}").contains("geheim"));
 }

@@ -44,19 +44,14 @@ fn collect(cols: Vec<Col>) -> Schema {
         if c.table_name.starts_with("__diesel") {
             continue;
         }
-        schema
-            .entry(c.table_name)
-            .or_default()
-            .insert(c.column_name, (normalise(&c.data_type), c.not_null != 0));
+        schema.entry(c.table_name).or_default().insert(c.column_name, (normalise(&c.data_type), c.not_null != 0));
     }
     schema
 }
 
 pub fn sqlite_schema() -> Schema {
     let dir = tempfile::tempdir().unwrap();
-    let target =
-        wilkan::db::DbTarget::parse(&format!("sqlite://{}", dir.path().join("s.db").display()))
-            .unwrap();
+    let target = wilkan::db::DbTarget::parse(&format!("sqlite://{}", dir.path().join("s.db").display())).unwrap();
     wilkan::db::migrate(&target).unwrap();
     let mut conn = diesel::sqlite::SqliteConnection::establish(&target.location).unwrap();
     let cols: Vec<Col> = diesel::sql_query(
@@ -94,10 +89,7 @@ fn sqlite_schema_uses_only_portable_types() {
     assert!(schema.contains_key("users"));
     for (table, cols) in &schema {
         for (col, (ty, _)) in cols {
-            assert!(
-                !ty.starts_with("unmapped"),
-                "{table}.{col} has a non-portable type {ty}"
-            );
+            assert!(!ty.starts_with("unmapped"), "{table}.{col} has a non-portable type {ty}");
         }
     }
 }
@@ -105,18 +97,12 @@ fn sqlite_schema_uses_only_portable_types() {
 #[test]
 fn both_backends_have_the_same_schema() {
     let Some(base) = postgres_base() else {
-        eprintln!(
-            "both_backends_have_the_same_schema runs in the PostgreSQL pass (WILKAN_TEST_POSTGRES)"
-        );
+        eprintln!("both_backends_have_the_same_schema runs in the PostgreSQL pass (WILKAN_TEST_POSTGRES)");
         return;
     };
     let sqlite = sqlite_schema();
     let pg = postgres_schema(&base);
-    assert_eq!(
-        sqlite.keys().collect::<Vec<_>>(),
-        pg.keys().collect::<Vec<_>>(),
-        "same tables"
-    );
+    assert_eq!(sqlite.keys().collect::<Vec<_>>(), pg.keys().collect::<Vec<_>>(), "same tables");
     for (table, cols) in &sqlite {
         assert_eq!(cols, &pg[table], "columns of {table} (type, not null)");
     }

@@ -1,0 +1,3 @@
+DROP TABLE page_progress;
+DROP TABLE course_progress;
+DROP TABLE course_versions;

@@ -1,0 +1,237 @@
+//! Request and response types of courses and learning progress.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::content::{Course, PageKind};
+use super::progress::{CourseProgress, PageProgress};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CourseStatus {
+    NotStarted,
+    InProgress,
+    Completed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CompletedVia {
+    Online,
+    Paper,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CourseSummary {
+    pub slug: String,
+    pub number: u32,
+    pub title: String,
+    pub summary: String,
+    pub minutes: u32,
+    pub content_hash: String,
+    pub page_count: usize,
+    pub exercise_count: usize,
+    /// Only when an employee asks: their own status in this course.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<CourseStatus>,
+}
+
+impl CourseSummary {
+    pub fn new(c: &Course, status: Option<CourseStatus>) -> Self {
+        CourseSummary {
+            slug: c.slug.clone(),
+            number: c.number,
+            title: c.title.clone(),
+            summary: c.summary.clone(),
+            minutes: c.minutes,
+            content_hash: c.content_hash.clone(),
+            page_count: c.pages.len(),
+            exercise_count: c.exercises().count(),
+            status,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Catalogue {
+    pub items: Vec<CourseSummary>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReflectionChoice {
+    /// Talk about it with my coach.
+    CoachTalk,
+    /// Talk about it in a group session.
+    GroupSession,
+    /// Not now.
+    None,
+}
+
+impl ReflectionChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReflectionChoice::CoachTalk => "coach_talk",
+            ReflectionChoice::GroupSession => "group_session",
+            ReflectionChoice::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::CoachTalk, Self::GroupSession, Self::None].into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PageState {
+    pub page_id: String,
+    pub kind: PageKind,
+    pub visited: bool,
+    pub done: bool,
+    /// The page changed after it was done: show it as new.
+    pub changed_since_done: bool,
+    /// Saved answers: {"answers": {question_id: value}, "exercises": {number: text}}.
+    #[schema(value_type = Option<Object>)]
+    pub answers: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReflectionOut {
+    pub text: String,
+    pub choice: ReflectionChoice,
+    pub saved_at: NaiveDateTime,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MyCourse {
+    pub slug: String,
+    pub number: u32,
+    pub title: String,
+    pub minutes: u32,
+    pub content_hash: String,
+    pub status: CourseStatus,
+    pub completed_at: Option<NaiveDateTime>,
+    pub completed_via: Option<CompletedVia>,
+    /// Where to continue: the last page visited, or the first page.
+    pub resume_page_id: String,
+    /// Pages that are new or changed since the employee did them.
+    pub new_page_ids: Vec<String>,
+    pub celebration: Option<String>,
+    pub reflection: Option<ReflectionOut>,
+    pub pages: Vec<PageState>,
+}
+
+impl MyCourse {
+    /// Derives the employee's view of a course from their rows (nothing derived is stored).
+    pub fn derive(course: &Course, row: Option<&CourseProgress>, pages: &[&PageProgress]) -> Self {
+        let completed = row.and_then(|r| r.completed_at).is_some();
+        let states: Vec<PageState> = course
+            .pages
+            .iter()
+            .map(|p| {
+                let saved = pages.iter().find(|s| s.page_id == p.id);
+                let done = saved.is_some_and(|s| s.done_at.is_some());
+                PageState {
+                    page_id: p.id.clone(),
+                    kind: p.kind,
+                    visited: saved.is_some(),
+                    done,
+                    changed_since_done: done && saved.is_some_and(|s| s.page_hash != p.content_hash),
+                    answers: saved.and_then(|s| s.answers.as_deref()).and_then(|a| serde_json::from_str(a).ok()),
+                }
+            })
+            .collect();
+        let new_page_ids = states
+            .iter()
+            .filter(|s| s.changed_since_done || (completed && !s.visited))
+            .map(|s| s.page_id.clone())
+            .collect();
+        let status = if completed {
+            CourseStatus::Completed
+        } else if row.is_some() || !pages.is_empty() {
+            CourseStatus::InProgress
+        } else {
+            CourseStatus::NotStarted
+        };
+        let first = course.pages.first().map(|p| p.id.clone()).unwrap_or_default();
+        let resume_page_id =
+            row.and_then(|r| r.last_page_id.clone()).filter(|id| course.page(id).is_some()).unwrap_or(first);
+        MyCourse {
+            slug: course.slug.clone(),
+            number: course.number,
+            title: course.title.clone(),
+            minutes: course.minutes,
+            content_hash: course.content_hash.clone(),
+            status,
+            completed_at: row.and_then(|r| r.completed_at),
+            completed_via: row.and_then(|r| r.completed_via.as_deref()).map(|v| {
+                if v == "paper" {
+                    CompletedVia::Paper
+                } else {
+                    CompletedVia::Online
+                }
+            }),
+            resume_page_id,
+            new_page_ids,
+            celebration: row.and_then(|r| r.celebration.clone()),
+            reflection: row.and_then(|r| match (&r.reflection, &r.reflection_choice, r.reflected_at) {
+                (Some(text), Some(choice), Some(at)) => ReflectionChoice::parse(choice).map(|choice| ReflectionOut {
+                    text: text.clone(),
+                    choice,
+                    saved_at: at,
+                }),
+                _ => None,
+            }),
+            pages: states,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MyCourses {
+    pub items: Vec<MyCourse>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PageStatus {
+    Visited,
+    Done,
+}
+
+/// Progress on one page. Answers are merged with earlier ones, so a page can be saved in parts.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PageProgressIn {
+    pub status: PageStatus,
+    /// The page's `content_hash` as the employee saw it. When the page has changed since, the
+    /// answer is 409 and nothing is saved: reload the course (earlier answers are kept).
+    pub page_hash: Option<String>,
+    /// Question id -> the index of the chosen option (choice, situation) or a short text (open question).
+    #[schema(value_type = Option<Object>)]
+    pub answers: Option<BTreeMap<String, serde_json::Value>>,
+    /// Exercise number -> the employee's online answer.
+    pub exercises: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CelebrationIn {
+    /// What went well since last time (no medical details).
+    #[validate(length(min = 1, max = 5000, message = "Schrijf iets op (hoogstens 5.000 tekens)."))]
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReflectionIn {
+    /// What I take with me from this course (no medical details).
+    #[validate(length(max = 5000, message = "Je terugblik is te lang: hoogstens 5.000 tekens."))]
+    pub text: String,
+    /// Would I like to talk about this with my coach, in a group, or not now.
+    pub choice: ReflectionChoice,
+}

@@ -1,0 +1,196 @@
+//! Course content: the types read from `course-content/courses/`, and the rendered form served to
+//! front ends. Content is data, loaded and checked at start-up by `loader`.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// `course.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CourseFile {
+    pub slug: String,
+    pub number: u32,
+    pub title: String,
+    pub summary: String,
+    pub minutes: u32,
+}
+
+/// One page file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageFile {
+    pub id: String,
+    pub title: String,
+    pub blocks: Vec<Block>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceOption {
+    pub text: String,
+    /// Shown after the employee picks this option.
+    pub feedback: String,
+    /// Absent when no answer is right or wrong.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correct: Option<bool>,
+}
+
+/// A block of a page. Fields marked "set by the server" are filled in at load time.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Block {
+    /// Opening step of every course: what went well since last time.
+    Celebration {
+        text: String,
+    },
+    Text {
+        text: String,
+    },
+    Image {
+        src: String,
+        alt: String,
+        /// Set by the server.
+        #[serde(default, skip_deserializing)]
+        url: String,
+    },
+    Video {
+        key: String,
+        title: String,
+        /// Always present: many employees read along or cannot play sound.
+        transcript: String,
+        /// Set by the server from the configured video base URL.
+        #[serde(default, skip_deserializing)]
+        url: String,
+    },
+    Exercise {
+        number: u32,
+        title: String,
+        instructions: String,
+        answer_lines: u32,
+        /// "Opdracht 3.2": the same label as in the paper map. Set by the server.
+        #[serde(default, skip_deserializing)]
+        label: String,
+    },
+    Choice {
+        id: String,
+        question: String,
+        options: Vec<ChoiceOption>,
+    },
+    OpenQuestion {
+        id: String,
+        question: String,
+    },
+    /// A situation video with a choice of reactions.
+    Situation {
+        id: String,
+        video_key: String,
+        title: String,
+        transcript: String,
+        question: String,
+        options: Vec<ChoiceOption>,
+        /// Set by the server.
+        #[serde(default, skip_deserializing)]
+        url: String,
+    },
+    /// Closing step of every course; the choice coach talk / group session / none is the API's.
+    Reflection {
+        text: String,
+    },
+}
+
+impl Block {
+    /// Question id for blocks that take an answer.
+    pub fn question_id(&self) -> Option<&str> {
+        match self {
+            Block::Choice { id, .. } | Block::OpenQuestion { id, .. } | Block::Situation { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+
+    /// Every text a reader sees in this block (for the readability check).
+    pub fn visible_texts(&self) -> Vec<&str> {
+        match self {
+            Block::Celebration { text } | Block::Text { text } | Block::Reflection { text } => vec![text],
+            Block::Image { alt, .. } => vec![alt],
+            Block::Video { title, transcript, .. } => vec![title, transcript],
+            Block::Exercise { title, instructions, .. } => vec![title, instructions],
+            Block::OpenQuestion { question, .. } => vec![question],
+            Block::Choice { question, options, .. } => {
+                let mut v = vec![question.as_str()];
+                options.iter().for_each(|o| v.extend([o.text.as_str(), o.feedback.as_str()]));
+                v
+            }
+            Block::Situation { title, transcript, question, options, .. } => {
+                let mut v = vec![title.as_str(), transcript.as_str(), question.as_str()];
+                options.iter().for_each(|o| v.extend([o.text.as_str(), o.feedback.as_str()]));
+                v
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PageKind {
+    Celebration,
+    Content,
+    Reflection,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Page {
+    pub id: String,
+    pub title: String,
+    pub kind: PageKind,
+    /// Changes whenever the page's content changes; progress remembers the hash it was done on.
+    pub content_hash: String,
+    pub blocks: Vec<Block>,
+    /// Source file, for messages.
+    #[serde(skip)]
+    pub file: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Course {
+    pub slug: String,
+    pub number: u32,
+    pub title: String,
+    pub summary: String,
+    pub minutes: u32,
+    pub content_hash: String,
+    pub pages: Vec<Page>,
+    /// The course folder (images are served from its `images/`).
+    #[serde(skip)]
+    pub dir: std::path::PathBuf,
+}
+
+impl Course {
+    pub fn page(&self, id: &str) -> Option<&Page> {
+        self.pages.iter().find(|p| p.id == id)
+    }
+
+    pub fn exercises(&self) -> impl Iterator<Item = (&Page, u32, &str)> {
+        self.pages.iter().flat_map(|p| {
+            p.blocks.iter().filter_map(move |b| match b {
+                Block::Exercise { number, label, .. } => Some((p, *number, label.as_str())),
+                _ => None,
+            })
+        })
+    }
+}
+
+/// All courses, in advised order (by number).
+#[derive(Debug, Clone, Default)]
+pub struct Catalogue {
+    pub courses: Vec<Course>,
+}
+
+impl Catalogue {
+    pub fn get(&self, slug: &str) -> Option<&Course> {
+        self.courses.iter().find(|c| c.slug == slug)
+    }
+
+    pub fn slugs(&self) -> Vec<&str> {
+        self.courses.iter().map(|c| c.slug.as_str()).collect()
+    }
+}

@@ -1,0 +1,33 @@
+//! The seven e-learnings: content loading and validation, the catalogue, learning progress and
+//! the paper map.
+
+pub mod api;
+pub mod content;
+pub mod loader;
+pub mod map;
+pub mod map_model;
+pub mod map_pdf;
+pub mod progress;
+pub mod readability;
+mod routes;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub use routes::my_courses;
+
+/// Fonts embedded in the binary for the PDF map (DejaVu Sans: all Dutch characters).
+pub const FONT_REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+pub const FONT_BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    // `/courses/map` before `/courses/{slug}`: the first match wins.
+    cfg.service(routes::full_map)
+        .service(routes::catalogue)
+        .service(routes::one)
+        .service(routes::image)
+        .service(routes::course_map)
+        .service(routes::me_courses)
+        .service(routes::save_page)
+        .service(routes::save_celebration)
+        .service(routes::save_reflection);
+}

@@ -1,0 +1,153 @@
+//! Learning progress rows and the database functions that keep them.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{course_progress, course_versions, page_progress};
+use crate::db::{new_id, now, DbConnection};
+use crate::error::AppError;
+
+use super::content::Catalogue;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = course_progress)]
+pub struct CourseProgress {
+    pub user_id: String,
+    pub course_slug: String,
+    pub started_at: NaiveDateTime,
+    pub last_page_id: Option<String>,
+    pub celebration: Option<String>,
+    pub celebrated_at: Option<NaiveDateTime>,
+    pub reflection: Option<String>,
+    pub reflection_choice: Option<String>,
+    pub reflected_at: Option<NaiveDateTime>,
+    pub completed_at: Option<NaiveDateTime>,
+    pub completed_via: Option<String>,
+    pub completed_by: Option<String>,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = page_progress)]
+pub struct PageProgress {
+    pub user_id: String,
+    pub course_slug: String,
+    pub page_id: String,
+    pub page_hash: String,
+    pub visited_at: NaiveDateTime,
+    pub done_at: Option<NaiveDateTime>,
+    pub answers: Option<String>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Records each course version the first time it is served.
+pub fn record_versions(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<usize, AppError> {
+    let mut added = 0;
+    for c in &catalogue.courses {
+        let exists: i64 = course_versions::table
+            .filter(course_versions::course_slug.eq(&c.slug))
+            .filter(course_versions::content_hash.eq(&c.content_hash))
+            .count()
+            .get_result(conn)?;
+        if exists == 0 {
+            let pages: serde_json::Map<String, serde_json::Value> =
+                c.pages.iter().map(|p| (p.id.clone(), p.content_hash.clone().into())).collect();
+            diesel::insert_into(course_versions::table)
+                .values((
+                    course_versions::id.eq(new_id()),
+                    course_versions::course_slug.eq(&c.slug),
+                    course_versions::content_hash.eq(&c.content_hash),
+                    course_versions::title.eq(&c.title),
+                    course_versions::page_hashes.eq(serde_json::Value::Object(pages).to_string()),
+                    course_versions::loaded_at.eq(now()),
+                ))
+                .execute(conn)?;
+            added += 1;
+        }
+    }
+    Ok(added)
+}
+
+pub fn courses_of(conn: &mut DbConnection, user_id: &str) -> Result<Vec<CourseProgress>, AppError> {
+    Ok(course_progress::table
+        .filter(course_progress::user_id.eq(user_id))
+        .select(CourseProgress::as_select())
+        .load(conn)?)
+}
+
+pub fn pages_of(conn: &mut DbConnection, user_id: &str) -> Result<Vec<PageProgress>, AppError> {
+    Ok(page_progress::table.filter(page_progress::user_id.eq(user_id)).select(PageProgress::as_select()).load(conn)?)
+}
+
+pub fn find_course(conn: &mut DbConnection, user_id: &str, slug: &str) -> Result<Option<CourseProgress>, AppError> {
+    Ok(course_progress::table.find((user_id, slug)).select(CourseProgress::as_select()).first(conn).optional()?)
+}
+
+/// The course row, created on first touch.
+pub fn ensure_course(conn: &mut DbConnection, user_id: &str, slug: &str) -> Result<CourseProgress, AppError> {
+    if let Some(row) = find_course(conn, user_id, slug)? {
+        return Ok(row);
+    }
+    let t = now();
+    let row = CourseProgress {
+        user_id: user_id.into(),
+        course_slug: slug.into(),
+        started_at: t,
+        last_page_id: None,
+        celebration: None,
+        celebrated_at: None,
+        reflection: None,
+        reflection_choice: None,
+        reflected_at: None,
+        completed_at: None,
+        completed_via: None,
+        completed_by: None,
+        updated_at: t,
+    };
+    diesel::insert_into(course_progress::table).values(&row).execute(conn)?;
+    Ok(row)
+}
+
+pub fn save_course(conn: &mut DbConnection, row: &CourseProgress) -> Result<(), AppError> {
+    diesel::update(course_progress::table.find((&row.user_id, &row.course_slug)))
+        .set((
+            course_progress::last_page_id.eq(&row.last_page_id),
+            course_progress::celebration.eq(&row.celebration),
+            course_progress::celebrated_at.eq(row.celebrated_at),
+            course_progress::reflection.eq(&row.reflection),
+            course_progress::reflection_choice.eq(&row.reflection_choice),
+            course_progress::reflected_at.eq(row.reflected_at),
+            course_progress::completed_at.eq(row.completed_at),
+            course_progress::completed_via.eq(&row.completed_via),
+            course_progress::completed_by.eq(&row.completed_by),
+            course_progress::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_page(
+    conn: &mut DbConnection,
+    user_id: &str,
+    slug: &str,
+    page_id: &str,
+) -> Result<Option<PageProgress>, AppError> {
+    Ok(page_progress::table.find((user_id, slug, page_id)).select(PageProgress::as_select()).first(conn).optional()?)
+}
+
+/// Writes a page row (no upsert on the two-backend connection: update, else insert).
+pub fn save_page(conn: &mut DbConnection, row: &PageProgress) -> Result<(), AppError> {
+    let updated = diesel::update(page_progress::table.find((&row.user_id, &row.course_slug, &row.page_id)))
+        .set((
+            page_progress::page_hash.eq(&row.page_hash),
+            page_progress::visited_at.eq(row.visited_at),
+            page_progress::done_at.eq(row.done_at),
+            page_progress::answers.eq(&row.answers),
+            page_progress::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(page_progress::table).values(row).execute(conn)?;
+    }
+    Ok(())
+}

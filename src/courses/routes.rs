@@ -1,0 +1,372 @@
+//! Course catalogue, course pages, the paper map, and an employee's own progress.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::header;
+use actix_web::{get, put, web, HttpRequest, HttpResponse};
+use utoipa::IntoParams;
+
+use super::api::{
+    Catalogue, CelebrationIn, CourseStatus, CourseSummary, MyCourse, MyCourses, PageProgressIn, PageStatus,
+    ReflectionIn,
+};
+use super::content::{Block, Course};
+use super::progress::{self, PageProgress};
+use super::{map, map_pdf};
+use crate::db::{self, now};
+use crate::error::AppError;
+use crate::http::json::ValidJson;
+use crate::policy::{Caller, Role};
+use crate::AppState;
+
+fn course<'a>(state: &'a AppState, slug: &str) -> Result<&'a Course, AppError> {
+    state.content.get(slug).ok_or(AppError::NotFound)
+}
+
+/// The catalogue in advised order. Any logged-in user; an employee also gets their status.
+#[utoipa::path(tag = "courses", responses((status = 200, body = Catalogue)), security(("bearer" = [])))]
+#[get("/courses")]
+pub async fn catalogue(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    let statuses: BTreeMap<String, CourseStatus> = if caller.is(Role::Employee) {
+        my_courses(&state, &caller.user_id).await?.into_iter().map(|c| (c.slug, c.status)).collect()
+    } else {
+        BTreeMap::new()
+    };
+    let items = state.content.courses.iter().map(|c| CourseSummary::new(c, statuses.get(&c.slug).copied())).collect();
+    Ok(HttpResponse::Ok().json(Catalogue { items }))
+}
+
+/// One course with all pages and blocks, ready to render. Any logged-in user.
+#[utoipa::path(tag = "courses", params(("slug" = String, Path)), responses((status = 200, body = Course)), security(("bearer" = [])))]
+#[get("/courses/{slug}")]
+pub async fn one(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(course(&state, &slug)?))
+}
+
+/// An illustration of a course. Public: pictures are loaded by `<img>` tags and hold no personal data.
+#[utoipa::path(tag = "courses", params(("slug" = String, Path), ("file" = String, Path)), responses((status = 200, content_type = "image/svg+xml", body = String)))]
+#[get("/courses/{slug}/images/{file}")]
+pub async fn image(state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<HttpResponse, AppError> {
+    let (slug, file) = path.into_inner();
+    let course = course(&state, &slug)?;
+    // Only files that a block refers to: no path tricks.
+    let known =
+        course.pages.iter().flat_map(|p| &p.blocks).any(|b| matches!(b, Block::Image { src, .. } if *src == file));
+    if !known {
+        return Err(AppError::NotFound);
+    }
+    let bytes = web::block({
+        let path = course.dir.join("images").join(&file);
+        move || std::fs::read(path)
+    })
+    .await
+    .map_err(|e| AppError::internal(e.to_string()))?
+    .map_err(|_| AppError::NotFound)?;
+    let content_type = if file.ends_with(".svg") { "image/svg+xml" } else { "application/octet-stream" };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header(("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'"))
+        .body(bytes))
+}
+
+#[derive(serde::Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MapQuery {
+    /// `pdf` for a PDF; the default is printable HTML. `Accept: application/pdf` also gives PDF.
+    pub format: Option<String>,
+}
+
+fn wants_pdf(req: &HttpRequest, q: &MapQuery) -> Result<bool, AppError> {
+    match q.format.as_deref() {
+        Some("pdf") => return Ok(true),
+        Some("html") => return Ok(false),
+        Some(_) => return Err(AppError::field("format", "Kies html of pdf.")),
+        None => {}
+    }
+    Ok(req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/pdf")))
+}
+
+async fn render_map(
+    courses: Vec<Course>,
+    subtitle: String,
+    pdf: bool,
+    filename: String,
+) -> Result<HttpResponse, AppError> {
+    let out = web::block(move || {
+        let refs: Vec<&Course> = courses.iter().collect();
+        let doc = map::build(&refs, &subtitle);
+        if pdf {
+            map_pdf::render_pdf(&doc, super::FONT_REGULAR, super::FONT_BOLD).map(|b| (b, true))
+        } else {
+            Ok((map::render_html(&doc).into_bytes(), false))
+        }
+    })
+    .await
+    .map_err(|e| AppError::internal(e.to_string()))?
+    .map_err(|e| AppError::internal(format!("map: {e}")))?;
+    let mut res = HttpResponse::Ok();
+    if out.1 {
+        res.insert_header((header::CONTENT_TYPE, "application/pdf"))
+            .insert_header((header::CONTENT_DISPOSITION, format!("inline; filename=\"{filename}.pdf\"")));
+    } else {
+        res.insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"));
+    }
+    Ok(res.body(out.0))
+}
+
+/// The printable map of all seven courses in advised order (HTML, or PDF). Any logged-in user.
+#[utoipa::path(tag = "courses", params(MapQuery), responses(
+    (status = 200, content_type = "text/html", body = String),
+    (status = 200, content_type = "application/pdf", body = Vec<u8>),
+), security(("bearer" = [])))]
+#[get("/courses/map")]
+pub async fn full_map(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    req: HttpRequest,
+    q: web::Query<MapQuery>,
+) -> Result<HttpResponse, AppError> {
+    let pdf = wants_pdf(&req, &q)?;
+    let courses = state.content.courses.clone();
+    render_map(courses, "Alle cursussen, in de aanbevolen volgorde".into(), pdf, "werkmap".into()).await
+}
+
+/// The printable map of one course (HTML, or PDF). Any logged-in user.
+#[utoipa::path(tag = "courses", params(("slug" = String, Path), MapQuery), responses(
+    (status = 200, content_type = "text/html", body = String),
+    (status = 200, content_type = "application/pdf", body = Vec<u8>),
+), security(("bearer" = [])))]
+#[get("/courses/{slug}/map")]
+pub async fn course_map(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    q: web::Query<MapQuery>,
+) -> Result<HttpResponse, AppError> {
+    let pdf = wants_pdf(&req, &q)?;
+    let c = course(&state, &slug)?.clone();
+    let subtitle = format!("Cursus {}: {}", c.number, c.title);
+    let filename = format!("werkmap-{}", c.slug);
+    render_map(vec![c], subtitle, pdf, filename).await
+}
+
+/// Every course with the employee's progress (derived from the saved rows).
+pub async fn my_courses(state: &web::Data<AppState>, user_id: &str) -> Result<Vec<MyCourse>, AppError> {
+    let uid = user_id.to_string();
+    let (rows, pages) =
+        db::read(&state.pool, move |c| Ok((progress::courses_of(c, &uid)?, progress::pages_of(c, &uid)?))).await?;
+    Ok(state
+        .content
+        .courses
+        .iter()
+        .map(|course| {
+            let row = rows.iter().find(|r| r.course_slug == course.slug);
+            let mine: Vec<&PageProgress> = pages.iter().filter(|p| p.course_slug == course.slug).collect();
+            MyCourse::derive(course, row, &mine)
+        })
+        .collect())
+}
+
+/// The caller's courses with progress, where to resume, and what is new. Employees only.
+#[utoipa::path(tag = "learning", responses((status = 200, body = MyCourses)), security(("bearer" = [])))]
+#[get("/me/courses")]
+pub async fn me_courses(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    caller.require(&[Role::Employee])?;
+    Ok(HttpResponse::Ok().json(MyCourses { items: my_courses(&state, &caller.user_id).await? }))
+}
+
+/// Checks answers against the page: known question ids, valid option indexes, sizes.
+fn check_answers(course: &Course, page_id: &str, input: &PageProgressIn) -> Result<(), AppError> {
+    let page = course.page(page_id).ok_or(AppError::NotFound)?;
+    let mut errors = crate::error::FieldErrors::new();
+    for (id, value) in input.answers.iter().flatten() {
+        let field = format!("answers.{id}");
+        let block = page.blocks.iter().find(|b| b.question_id() == Some(id.as_str()));
+        let problem = match block {
+            None => Some("Deze vraag staat niet op deze pagina."),
+            Some(Block::Choice { options, .. } | Block::Situation { options, .. }) => match value.as_u64() {
+                Some(i) if (i as usize) < options.len() => None,
+                _ => Some("Kies een van de antwoorden (het nummer van het antwoord, vanaf 0)."),
+            },
+            Some(_) => match value.as_str() {
+                Some(t) if t.chars().count() <= 2000 => None,
+                Some(_) => Some("Je antwoord is te lang: hoogstens 2.000 tekens."),
+                None => Some("Schrijf je antwoord als tekst."),
+            },
+        };
+        if let Some(msg) = problem {
+            errors.entry(field).or_default().push(msg.to_string());
+        }
+    }
+    for (number, text) in input.exercises.iter().flatten() {
+        let field = format!("exercises.{number}");
+        let exists =
+            page.blocks.iter().any(|b| matches!(b, Block::Exercise { number: n, .. } if n.to_string() == *number));
+        if !exists {
+            errors.entry(field).or_default().push("Deze opdracht staat niet op deze pagina.".into());
+        } else if text.chars().count() > 5000 {
+            errors.entry(field).or_default().push("Je antwoord is te lang: hoogstens 5.000 tekens.".into());
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation { detail: "Niet alle antwoorden kloppen. Kijk ze hieronder na.".into(), errors })
+    }
+}
+
+/// Adds new answers to the saved ones: a page can be answered in parts.
+fn merge_answers(
+    saved: Option<&str>,
+    answers: Option<BTreeMap<String, serde_json::Value>>,
+    exercises: Option<BTreeMap<String, String>>,
+) -> Option<String> {
+    use serde_json::{Map, Value};
+    let mut merged: Map<String, Value> = saved.and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default();
+    let new_parts = [
+        ("answers", answers.map(|m| m.into_iter().collect::<Map<_, _>>())),
+        ("exercises", exercises.map(|m| m.into_iter().map(|(k, v)| (k, Value::String(v))).collect())),
+    ];
+    for (key, part) in new_parts {
+        if let Some(part) = part {
+            if let Value::Object(target) = merged.entry(key).or_insert_with(|| Value::Object(Map::new())) {
+                target.extend(part);
+            }
+        }
+    }
+    (!merged.is_empty()).then(|| Value::Object(merged).to_string())
+}
+
+/// Save progress on one page (visited or done, with answers). Employees only, for themselves.
+/// A page that changed since the employee loaded it answers 409 (send `page_hash` to get this check).
+#[utoipa::path(tag = "learning", params(("slug" = String, Path), ("page_id" = String, Path)), request_body = PageProgressIn,
+    responses((status = 200, body = MyCourse)), security(("bearer" = [])))]
+#[put("/me/courses/{slug}/pages/{page_id}")]
+pub async fn save_page(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: ValidJson<PageProgressIn>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(&[Role::Employee])?;
+    let (slug, page_id) = path.into_inner();
+    let course = course(&state, &slug)?.clone();
+    let input = body.0;
+    check_answers(&course, &page_id, &input)?;
+    let page = course.page(&page_id).ok_or(AppError::NotFound)?.clone();
+    if input.page_hash.as_deref().is_some_and(|h| h != page.content_hash) {
+        return Err(AppError::Conflict(
+            "Deze pagina is net aangepast. Laad de cursus opnieuw; je eerdere antwoorden blijven bewaard.".into(),
+        ));
+    }
+    let uid = caller.user_id.clone();
+    let course_for_view = course.clone();
+    let (row, pages) = db::tx(&state.pool, move |c| {
+        let mut row = progress::ensure_course(c, &uid, &slug)?;
+        let t = now();
+        let existing = progress::find_page(c, &uid, &slug, &page_id)?;
+        let answers =
+            merge_answers(existing.as_ref().and_then(|p| p.answers.as_deref()), input.answers, input.exercises);
+        let is_done = input.status == PageStatus::Done;
+        let record = PageProgress {
+            user_id: uid.clone(),
+            course_slug: slug.clone(),
+            page_id: page_id.clone(),
+            // The hash records the version the page was done on; a visit does not clear "changed".
+            page_hash: match (&existing, is_done) {
+                (Some(e), false) => e.page_hash.clone(),
+                _ => page.content_hash.clone(),
+            },
+            visited_at: t,
+            done_at: if is_done { Some(t) } else { existing.as_ref().and_then(|e| e.done_at) },
+            answers,
+            updated_at: t,
+        };
+        progress::save_page(c, &record)?;
+        row.last_page_id = Some(page_id.clone());
+        progress::save_course(c, &row)?;
+        let pages: Vec<PageProgress> =
+            progress::pages_of(c, &uid)?.into_iter().filter(|p| p.course_slug == slug).collect();
+        Ok((row, pages))
+    })
+    .await?;
+    let refs: Vec<&PageProgress> = pages.iter().collect();
+    Ok(HttpResponse::Ok().json(MyCourse::derive(&course_for_view, Some(&row), &refs)))
+}
+
+async fn update_course<F>(
+    state: &web::Data<AppState>,
+    caller: &Caller,
+    slug: String,
+    f: F,
+) -> Result<MyCourse, AppError>
+where
+    F: FnOnce(&mut progress::CourseProgress) + Send + 'static,
+{
+    caller.require(&[Role::Employee])?;
+    let course = course(state, &slug)?.clone();
+    let uid = caller.user_id.clone();
+    let (row, pages) = db::tx(&state.pool, move |c| {
+        let mut row = progress::ensure_course(c, &uid, &slug)?;
+        f(&mut row);
+        progress::save_course(c, &row)?;
+        let pages: Vec<PageProgress> =
+            progress::pages_of(c, &uid)?.into_iter().filter(|p| p.course_slug == slug).collect();
+        Ok((row, pages))
+    })
+    .await?;
+    let refs: Vec<&PageProgress> = pages.iter().collect();
+    Ok(MyCourse::derive(&course, Some(&row), &refs))
+}
+
+/// Save the opening step: what went well since last time. Employees only, for themselves.
+#[utoipa::path(tag = "learning", params(("slug" = String, Path)), request_body = CelebrationIn,
+    responses((status = 200, body = MyCourse)), security(("bearer" = [])))]
+#[put("/me/courses/{slug}/celebration")]
+pub async fn save_celebration(
+    state: web::Data<AppState>,
+    caller: Caller,
+    slug: web::Path<String>,
+    body: ValidJson<CelebrationIn>,
+) -> Result<HttpResponse, AppError> {
+    let text = body.0.text;
+    let view = update_course(&state, &caller, slug.into_inner(), move |row| {
+        row.celebration = Some(text);
+        row.celebrated_at = Some(now());
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Save the closing reflection and the choice of a coach talk, a group session or neither. This
+/// completes the course. Employees only, for themselves.
+#[utoipa::path(tag = "learning", params(("slug" = String, Path)), request_body = ReflectionIn,
+    responses((status = 200, body = MyCourse)), security(("bearer" = [])))]
+#[put("/me/courses/{slug}/reflection")]
+pub async fn save_reflection(
+    state: web::Data<AppState>,
+    caller: Caller,
+    slug: web::Path<String>,
+    body: ValidJson<ReflectionIn>,
+) -> Result<HttpResponse, AppError> {
+    let input = body.0;
+    let view = update_course(&state, &caller, slug.into_inner(), move |row| {
+        let t = now();
+        row.reflection = Some(input.text);
+        row.reflection_choice = Some(input.choice.as_str().to_string());
+        row.reflected_at = Some(t);
+        if row.completed_at.is_none() {
+            row.completed_at = Some(t);
+            row.completed_via = Some("online".into());
+            row.completed_by = row.completed_by.take().or(Some(row.user_id.clone()));
+        }
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}

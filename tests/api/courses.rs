@@ -1,0 +1,341 @@
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{problem, TestApp, World};
+
+const C1: &str = "uitgangspunten-en-misverstanden";
+
+fn put(w: &World, token: &str, path: &str, body: Value) -> reqwest::blocking::Response {
+    w.app.send(Method::PUT, path, Some(token), &body)
+}
+
+/// The first page of course 1 with a choice question, and the question's id and option count.
+fn choice_page(course: &Value) -> (String, String, usize) {
+    for page in course["pages"].as_array().unwrap() {
+        for b in page["blocks"].as_array().unwrap() {
+            if b["type"] == "choice" {
+                return (
+                    page["id"].as_str().unwrap().into(),
+                    b["id"].as_str().unwrap().into(),
+                    b["options"].as_array().unwrap().len(),
+                );
+            }
+        }
+    }
+    panic!("no choice question");
+}
+
+fn exercise_page(course: &Value) -> (String, u64) {
+    for page in course["pages"].as_array().unwrap() {
+        for b in page["blocks"].as_array().unwrap() {
+            if b["type"] == "exercise" {
+                return (page["id"].as_str().unwrap().into(), b["number"].as_u64().unwrap());
+            }
+        }
+    }
+    panic!("no exercise");
+}
+
+#[test]
+fn catalogue_lists_seven_courses_in_order_with_the_employees_status() {
+    let w = World::new();
+    let cat: Value = w.app.get("/courses", Some(&w.coach_a.token)).json().unwrap();
+    let items = cat["items"].as_array().unwrap();
+    assert_eq!(items.len(), 7);
+    let numbers: Vec<u64> = items.iter().map(|c| c["number"].as_u64().unwrap()).collect();
+    assert_eq!(numbers, vec![1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(items[0]["slug"], C1);
+    assert!(items.iter().all(|c| (20..=30).contains(&c["minutes"].as_u64().unwrap())));
+    assert!(items[0].get("status").is_none(), "no status for a coach");
+
+    let mine: Value = w.app.get("/courses", Some(&w.employee_a.token)).json().unwrap();
+    assert_eq!(mine["items"][0]["status"], "not_started");
+    problem(w.app.get("/courses", None), 401);
+}
+
+#[test]
+fn a_course_is_structured_json_with_transcripts_alt_texts_and_labels() {
+    let w = World::new();
+    let course: Value = w.app.get(&format!("/courses/{C1}"), Some(&w.employee_a.token)).json().unwrap();
+    let pages = course["pages"].as_array().unwrap();
+    assert_eq!(pages.first().unwrap()["kind"], "celebration");
+    assert_eq!(pages.last().unwrap()["kind"], "reflection");
+    let blocks: Vec<&Value> = pages.iter().flat_map(|p| p["blocks"].as_array().unwrap()).collect();
+    let video = blocks.iter().find(|b| b["type"] == "video").unwrap();
+    assert!(video["url"].as_str().unwrap().starts_with("https://video.wilkan.nl/"));
+    assert!(video["transcript"].as_str().unwrap().len() > 100);
+    let image = blocks.iter().find(|b| b["type"] == "image").unwrap();
+    assert!(!image["alt"].as_str().unwrap().is_empty());
+    let exercise = blocks.iter().find(|b| b["type"] == "exercise").unwrap();
+    assert_eq!(exercise["label"], "Opdracht 1.1");
+    assert!(pages.iter().all(|p| p["content_hash"].as_str().unwrap().len() == 64));
+
+    // The picture is served (publicly: <img> tags send no token), as SVG.
+    let res = w.app.get(image["url"].as_str().unwrap(), None);
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/svg+xml");
+    assert!(res.text().unwrap().contains("<svg"));
+    problem(w.app.get(&format!("/courses/{C1}/images/..%2Fcourse.toml"), None), 404);
+    problem(w.app.get(&format!("/courses/{C1}/images/niet-bestaand.svg"), None), 404);
+    problem(w.app.get("/courses/bestaat-niet", Some(&w.employee_a.token)), 404);
+}
+
+#[test]
+fn progress_is_saved_merged_resumed_and_completed_by_the_reflection() {
+    let w = World::new();
+    let emp = &w.employee_a.token;
+    let course: Value = w.app.get(&format!("/courses/{C1}"), Some(emp)).json().unwrap();
+    let (page, question, options) = choice_page(&course);
+    let (ex_page, ex_number) = exercise_page(&course);
+
+    let res =
+        put(&w, emp, &format!("/me/courses/{C1}/celebration"), json!({"text": "Ik ben twee keer gaan wandelen."}));
+    assert_eq!(res.status(), 200);
+    let res = put(
+        &w,
+        emp,
+        &format!("/me/courses/{C1}/pages/{page}"),
+        json!({"status": "visited", "answers": {question.clone(): 0}}),
+    );
+    assert_eq!(res.status(), 200);
+    let view: Value = res.json().unwrap();
+    assert_eq!(view["status"], "in_progress");
+    assert_eq!(view["resume_page_id"], page.as_str());
+
+    // A later save adds to the earlier answers.
+    let ex = ex_number.to_string();
+    let res = put(
+        &w,
+        emp,
+        &format!("/me/courses/{C1}/pages/{ex_page}"),
+        json!({"status": "done", "exercises": {ex.clone(): "Mijn antwoord"}}),
+    );
+    assert_eq!(res.status(), 200);
+    let res = put(
+        &w,
+        emp,
+        &format!("/me/courses/{C1}/pages/{page}"),
+        json!({"status": "done", "answers": {question.clone(): options - 1}}),
+    );
+    let view: Value = res.json().unwrap();
+    let state = view["pages"].as_array().unwrap().iter().find(|p| p["page_id"] == page.as_str()).unwrap();
+    assert_eq!(state["done"], true);
+    assert_eq!(state["answers"]["answers"][&question], options - 1);
+
+    let mine: Value = w.app.get("/me/courses", Some(emp)).json().unwrap();
+    let c1 = &mine["items"][0];
+    assert_eq!(c1["celebration"], "Ik ben twee keer gaan wandelen.");
+    assert_eq!(c1["resume_page_id"], page.as_str());
+    let ex_state = c1["pages"].as_array().unwrap().iter().find(|p| p["page_id"] == ex_page.as_str()).unwrap();
+    assert_eq!(ex_state["answers"]["exercises"][&ex], "Mijn antwoord");
+    // The other employee sees none of it.
+    let other: Value = w.app.get("/me/courses", Some(&w.employee_a2.token)).json().unwrap();
+    assert_eq!(other["items"][0]["status"], "not_started");
+
+    let res = put(
+        &w,
+        emp,
+        &format!("/me/courses/{C1}/reflection"),
+        json!({"text": "Ik neem mee dat kleine stappen tellen.", "choice": "group_session"}),
+    );
+    assert_eq!(res.status(), 200);
+    let view: Value = res.json().unwrap();
+    assert_eq!(view["status"], "completed");
+    assert_eq!(view["completed_via"], "online");
+    assert_eq!(view["reflection"]["choice"], "group_session");
+    let cat: Value = w.app.get("/courses", Some(emp)).json().unwrap();
+    assert_eq!(cat["items"][0]["status"], "completed");
+}
+
+#[test]
+fn bad_progress_input_is_refused_and_writes_nothing() {
+    let w = World::new();
+    let emp = &w.employee_a.token;
+    let course: Value = w.app.get(&format!("/courses/{C1}"), Some(emp)).json().unwrap();
+    let (page, question, options) = choice_page(&course);
+
+    let body = problem(
+        put(
+            &w,
+            emp,
+            &format!("/me/courses/{C1}/pages/{page}"),
+            json!({"status": "done", "answers": {question.clone(): options}}),
+        ),
+        422,
+    );
+    assert!(body["errors"][format!("answers.{question}")].is_array());
+    let body = problem(
+        put(&w, emp, &format!("/me/courses/{C1}/pages/{page}"), json!({"status": "done", "answers": {"verzonnen": 1}})),
+        422,
+    );
+    assert!(body["errors"]["answers.verzonnen"].is_array());
+    let body = problem(
+        put(&w, emp, &format!("/me/courses/{C1}/pages/{page}"), json!({"status": "done", "exercises": {"99": "x"}})),
+        422,
+    );
+    assert!(body["errors"]["exercises.99"].is_array());
+    problem(put(&w, emp, &format!("/me/courses/{C1}/pages/{page}"), json!({"status": "klaar"})), 422);
+    problem(put(&w, emp, &format!("/me/courses/{C1}/pages/bestaat-niet"), json!({"status": "done"})), 404);
+    problem(put(&w, emp, "/me/courses/bestaat-niet/pages/welkom", json!({"status": "done"})), 404);
+    let body = problem(
+        put(&w, emp, &format!("/me/courses/{C1}/pages/{page}"), json!({"status": "done", "page_hash": "oud"})),
+        409,
+    );
+    assert!(body["detail"].as_str().unwrap().contains("opnieuw"));
+    let long = "a".repeat(5001);
+    let body =
+        problem(put(&w, emp, &format!("/me/courses/{C1}/reflection"), json!({"text": long, "choice": "none"})), 422);
+    assert!(body["errors"]["text"].is_array());
+    problem(put(&w, emp, &format!("/me/courses/{C1}/reflection"), json!({"text": "x", "choice": "misschien"})), 422);
+    problem(put(&w, emp, &format!("/me/courses/{C1}/celebration"), json!({"text": ""})), 422);
+    assert_eq!(w.app.count("page_progress"), 0);
+    assert_eq!(w.app.count("course_progress"), 0);
+
+    // Progress is the employee's own: other roles are refused.
+    problem(put(&w, &w.coach_a.token, &format!("/me/courses/{C1}/pages/{page}"), json!({"status": "done"})), 403);
+    problem(w.app.get("/me/courses", Some(&w.pl_a.token)), 403);
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_changed_page_is_shown_as_new_and_other_progress_is_kept() {
+    let content = tempfile::tempdir().unwrap();
+    copy_dir(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/course-content")), content.path());
+    let dir = content.path().display().to_string();
+    let w = World::on(TestApp::spawn_with(&[("WILKAN_CONTENT_DIR", &dir)]));
+    let emp = &w.employee_a.token;
+    let course: Value = w.app.get(&format!("/courses/{C1}"), Some(emp)).json().unwrap();
+    let pages: Vec<String> =
+        course["pages"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()).collect();
+    for p in &pages[..3] {
+        assert_eq!(put(&w, emp, &format!("/me/courses/{C1}/pages/{p}"), json!({"status": "done"})).status(), 200);
+    }
+    let old_hash = course["pages"][1]["content_hash"].as_str().unwrap().to_string();
+
+    // A writer edits the second page; the service restarts on the same database.
+    let course_dir = content.path().join("courses/01-uitgangspunten-en-misverstanden");
+    let file = std::fs::read_dir(&course_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("02-"))
+        .unwrap();
+    let text = std::fs::read_to_string(&file).unwrap().replacen("title = \"", "title = \"Nieuw: ", 1);
+    std::fs::write(&file, text).unwrap();
+    let app2 = w.app.restart_with(&[("WILKAN_CONTENT_DIR", &dir)]);
+    let token = app2.token(&w.employee_a.email);
+
+    let mine: Value = app2.get("/me/courses", Some(&token)).json().unwrap();
+    let c1 = &mine["items"][0];
+    assert_eq!(c1["new_page_ids"], json!([pages[1]]));
+    let states = c1["pages"].as_array().unwrap();
+    assert_eq!(states[0]["done"], true);
+    assert_eq!(states[0]["changed_since_done"], false);
+    assert_eq!(states[1]["changed_since_done"], true);
+    assert_eq!(states[2]["done"], true);
+    // Progress sent for the old version: a clear 409, nothing written; the new version is accepted.
+    problem(
+        app2.send(
+            Method::PUT,
+            &format!("/me/courses/{C1}/pages/{}", pages[1]),
+            Some(&token),
+            &json!({"status": "done", "page_hash": old_hash}),
+        ),
+        409,
+    );
+    let course2: Value = app2.get(&format!("/courses/{C1}"), Some(&token)).json().unwrap();
+    let new_hash = course2["pages"][1]["content_hash"].as_str().unwrap();
+    assert_ne!(new_hash, old_hash);
+    let res = app2.send(
+        Method::PUT,
+        &format!("/me/courses/{C1}/pages/{}", pages[1]),
+        Some(&token),
+        &json!({"status": "done", "page_hash": new_hash}),
+    );
+    let view: Value = res.json().unwrap();
+    assert_eq!(view["new_page_ids"], json!([]));
+    assert_eq!(app2.count("course_versions"), 8, "seven versions, and the edited one");
+}
+
+#[test]
+fn the_map_follows_the_online_order_exactly() {
+    let w = World::new();
+    let token = Some(w.coach_a.token.as_str());
+    let cat: Value = w.app.get("/courses", token).json().unwrap();
+    let mut all_pages = Vec::new();
+    for summary in cat["items"].as_array().unwrap() {
+        let slug = summary["slug"].as_str().unwrap();
+        let course: Value = w.app.get(&format!("/courses/{slug}"), token).json().unwrap();
+        let online_pages: Vec<String> =
+            course["pages"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()).collect();
+        let online_exercises: Vec<String> = course["pages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["blocks"].as_array().unwrap().iter())
+            .filter(|b| b["type"] == "exercise")
+            .map(|b| b["label"].as_str().unwrap().to_string())
+            .collect();
+        let online_titles: Vec<String> =
+            course["pages"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap().to_string()).collect();
+
+        let res = w.app.get(&format!("/courses/{slug}/map"), token);
+        assert_eq!(res.status(), 200);
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(res.headers().get("content-security-policy").is_some());
+        let html = res.text().unwrap();
+        assert_eq!(attr_values(&html, "data-page-id"), online_pages, "page order of {slug}");
+        assert_eq!(attr_values(&html, "data-exercise"), online_exercises, "exercise numbers of {slug}");
+        for t in &online_titles {
+            assert!(html.contains(&escape(t)), "title {t} in the map");
+        }
+        all_pages.extend(online_pages);
+    }
+    let full = w.app.get("/courses/map", token).text().unwrap();
+    assert_eq!(attr_values(&full, "data-page-id"), all_pages, "the full map in advised order");
+    assert!(full.contains("Inhoud"));
+    assert!(!full.contains("<script"), "no scripts in the map");
+}
+
+#[test]
+fn the_map_is_a_pdf_when_asked() {
+    let w = World::new();
+    let res = w
+        .app
+        .request(Method::GET, &format!("/courses/{C1}/map"), Some(&w.employee_a.token))
+        .header("accept", "application/pdf")
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    let bytes = res.bytes().unwrap();
+    assert!(bytes.starts_with(b"%PDF"));
+    let res = w.app.get("/courses/map?format=pdf", Some(&w.employee_a.token));
+    assert!(res.bytes().unwrap().len() > bytes.len());
+    problem(w.app.get("/courses/map?format=docx", Some(&w.employee_a.token)), 422);
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn attr_values(html: &str, attr: &str) -> Vec<String> {
+    let needle = format!("{attr}=\"");
+    html.match_indices(&needle)
+        .map(|(i, _)| {
+            let rest = &html[i + needle.len()..];
+            rest[..rest.find('"').unwrap()].to_string()
+        })
+        .collect()
+}
