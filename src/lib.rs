@@ -3,13 +3,17 @@
 //! `lib.rs` builds the service from a `Config`; `main.rs` (the CLI) and the integration tests
 //! both start it through [`prepare`] and [`start`].
 
+pub mod absences;
 pub mod accounts;
 pub mod config;
 pub mod courses;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod intake;
+pub mod logbook;
 pub mod policy;
+pub mod trajectories;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -39,6 +43,10 @@ pub struct AppState {
 pub fn api_routes(cfg: &mut ServiceConfig) {
     accounts::routes(cfg);
     courses::routes(cfg);
+    trajectories::routes(cfg);
+    absences::routes(cfg);
+    intake::routes(cfg);
+    logbook::routes(cfg);
 }
 
 /// Loads and checks the course content; every problem is named with file and line.

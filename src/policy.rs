@@ -94,3 +94,27 @@ impl Caller {
         }
     }
 }
+
+impl Caller {
+    /// A trajectory is in scope for its coach, its employee and the project leaders of its
+    /// organisation. Admins and researchers never see one (they work with accounts and exports).
+    pub fn sees_trajectory(&self, employee_id: &str, coach_id: &str, org_id: &str) -> bool {
+        match self.role {
+            Role::Coach => self.user_id == coach_id,
+            Role::Employee => self.user_id == employee_id,
+            Role::ProjectLeader => self.in_org(org_id),
+            Role::Admin | Role::Researcher => false,
+        }
+    }
+
+    /// An employee's records (absences) are in scope for the employee, a coach who coaches
+    /// them (`coaches_them`), and project leaders of their organisation.
+    pub fn sees_employee(&self, employee_id: &str, employee_org: Option<&str>, coaches_them: bool) -> bool {
+        match self.role {
+            Role::Employee => self.user_id == employee_id,
+            Role::Coach => coaches_them,
+            Role::ProjectLeader => employee_org.is_some_and(|o| self.in_org(o)),
+            Role::Admin | Role::Researcher => false,
+        }
+    }
+}

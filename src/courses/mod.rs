@@ -29,5 +29,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(routes::me_courses)
         .service(routes::save_page)
         .service(routes::save_celebration)
-        .service(routes::save_reflection);
+        .service(routes::save_reflection)
+        .service(routes::trajectory_progress)
+        .service(routes::done_on_paper);
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::http::header;
-use actix_web::{get, put, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use utoipa::IntoParams;
 
 use super::api::{
@@ -17,6 +17,7 @@ use crate::db::{self, now};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
 use crate::policy::{Caller, Role};
+use crate::trajectories::queries as trajectories;
 use crate::AppState;
 
 fn course<'a>(state: &'a AppState, slug: &str) -> Result<&'a Course, AppError> {
@@ -79,6 +80,8 @@ pub async fn image(state: web::Data<AppState>, path: web::Path<(String, String)>
 pub struct MapQuery {
     /// `pdf` for a PDF; the default is printable HTML. `Accept: application/pdf` also gives PDF.
     pub format: Option<String>,
+    /// Only for the full map: the courses in the order of this trajectory's plan.
+    pub trajectory: Option<String>,
 }
 
 fn wants_pdf(req: &HttpRequest, q: &MapQuery) -> Result<bool, AppError> {
@@ -119,7 +122,8 @@ async fn render_map(
     Ok(res.body(out.0))
 }
 
-/// The printable map of all seven courses in advised order (HTML, or PDF). Any logged-in user.
+/// The printable map of all seven courses (HTML, or PDF): in advised order, or with `trajectory`
+/// in the order of that trajectory's plan (its employee, coach and project leaders). Any logged-in user.
 #[utoipa::path(tag = "courses", params(MapQuery), responses(
     (status = 200, content_type = "text/html", body = String),
     (status = 200, content_type = "application/pdf", body = Vec<u8>),
@@ -127,13 +131,28 @@ async fn render_map(
 #[get("/courses/map")]
 pub async fn full_map(
     state: web::Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     req: HttpRequest,
     q: web::Query<MapQuery>,
 ) -> Result<HttpResponse, AppError> {
     let pdf = wants_pdf(&req, &q)?;
-    let courses = state.content.courses.clone();
-    render_map(courses, "Alle cursussen, in de aanbevolen volgorde".into(), pdf, "werkmap".into()).await
+    let Some(trajectory) = q.trajectory.clone() else {
+        let courses = state.content.courses.clone();
+        return render_map(courses, "Alle cursussen, in de aanbevolen volgorde".into(), pdf, "werkmap".into()).await;
+    };
+    let order = db::read(&state.pool, move |c| {
+        let t = trajectories::load_in_scope(c, &caller, &trajectory)?;
+        crate::intake::routes::course_order(c, &t.id)
+    })
+    .await?;
+    let (courses, subtitle) = match order {
+        Some(order) => {
+            let courses = order.iter().filter_map(|slug| state.content.get(slug).cloned()).collect();
+            (courses, "Alle cursussen, in de volgorde van jouw plan".to_string())
+        }
+        None => (state.content.courses.clone(), "Alle cursussen, in de aanbevolen volgorde".to_string()),
+    };
+    render_map(courses, subtitle, pdf, "werkmap".into()).await
 }
 
 /// The printable map of one course (HTML, or PDF). Any logged-in user.
@@ -369,4 +388,58 @@ pub async fn save_reflection(
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+/// Progress of a trajectory's employee in every course. Its coach and employee; project leaders
+/// see status only, not the text of celebrations, reflections and answers.
+#[utoipa::path(tag = "learning", params(("id" = String, Path)), responses((status = 200, body = MyCourses)), security(("bearer" = [])))]
+#[get("/trajectories/{id}/progress")]
+pub async fn trajectory_progress(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let c2 = caller.clone();
+    let t = db::read(&state.pool, move |c| trajectories::load_in_scope(c, &c2, &id)).await?;
+    let mut items = my_courses(&state, &t.employee_id).await?;
+    if caller.is(Role::ProjectLeader) {
+        for course in &mut items {
+            course.celebration = None;
+            course.reflection = None;
+            course.pages.iter_mut().for_each(|p| p.answers = None);
+        }
+    }
+    Ok(HttpResponse::Ok().json(MyCourses { items }))
+}
+
+/// Record that the employee did this course in the paper map: it counts as completed, `paper`.
+/// Only the trajectory's own coach.
+#[utoipa::path(tag = "learning", params(("id" = String, Path), ("slug" = String, Path)), responses((status = 200, body = MyCourse)), security(("bearer" = [])))]
+#[post("/trajectories/{id}/progress/{slug}/paper")]
+pub async fn done_on_paper(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, slug) = path.into_inner();
+    let course = course(&state, &slug)?.clone();
+    let (row, pages) = db::tx(&state.pool, move |c| {
+        let t = trajectories::load_in_scope(c, &caller, &id)?;
+        if !(caller.is(Role::Coach) && caller.user_id == t.coach_id) {
+            return Err(AppError::Forbidden);
+        }
+        let mut row = progress::ensure_course(c, &t.employee_id, &slug)?;
+        if row.completed_at.is_none() {
+            row.completed_at = Some(now());
+            row.completed_via = Some("paper".into());
+            row.completed_by = Some(caller.user_id.clone());
+            progress::save_course(c, &row)?;
+        }
+        let pages: Vec<PageProgress> =
+            progress::pages_of(c, &t.employee_id)?.into_iter().filter(|p| p.course_slug == slug).collect();
+        Ok((row, pages))
+    })
+    .await?;
+    let refs: Vec<&PageProgress> = pages.iter().collect();
+    Ok(HttpResponse::Ok().json(MyCourse::derive(&course, Some(&row), &refs)))
 }

@@ -62,8 +62,6 @@ diesel::joinable!(cohorts -> organizations (organization_id));
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(organizations, cohorts, users, refresh_tokens, login_throttle,);
-
 diesel::table! {
     course_versions (id) {
         id -> Text,
@@ -106,4 +104,152 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(course_versions, course_progress, page_progress, users);
+diesel::table! {
+    trajectories (id) {
+        id -> Text,
+        organization_id -> Text,
+        cohort_id -> Text,
+        employee_id -> Text,
+        coach_id -> Text,
+        status -> Text,
+        stop_reason -> Nullable<Text>,
+        stop_note -> Nullable<Text>,
+        inclusion_answers -> Text,
+        inclusion_advice -> Text,
+        inclusion_override_reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    trajectory_events (id) {
+        id -> Text,
+        trajectory_id -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        reason -> Nullable<Text>,
+        note -> Nullable<Text>,
+        actor_id -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    consents (id) {
+        id -> Text,
+        trajectory_id -> Text,
+        kind -> Text,
+        given -> Bool,
+        recorded_by -> Text,
+        on_behalf_of_employee -> Bool,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    absences (id) {
+        id -> Text,
+        employee_id -> Text,
+        start_date -> Date,
+        end_date -> Nullable<Date>,
+        percentage -> Integer,
+        category -> Nullable<Text>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    intakes (trajectory_id) {
+        trajectory_id -> Text,
+        factors -> Text,
+        goals -> Text,
+        basic_needs -> Text,
+        expectations -> Text,
+        shared_with_employee -> Bool,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    plans (trajectory_id) {
+        trajectory_id -> Text,
+        course_order -> Text,
+        first_course_reason -> Nullable<Text>,
+        focus_courses -> Text,
+        course_modes -> Text,
+        digital_skills_pretrack -> Bool,
+        group_sessions_interest -> Bool,
+        buddy_interest -> Bool,
+        help_needed -> Nullable<Text>,
+        shared_with_employee -> Bool,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    logbook_entries (id) {
+        id -> Text,
+        trajectory_id -> Text,
+        author_id -> Text,
+        entry_date -> Date,
+        kind -> Text,
+        duration_minutes -> Integer,
+        preparation_minutes -> Integer,
+        led_by -> Text,
+        impression -> Nullable<Text>,
+        agreements -> Nullable<Text>,
+        developments -> Nullable<Text>,
+        next_appointment -> Nullable<Date>,
+        shared_with_employee -> Bool,
+        weighing -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    logbook_revisions (id) {
+        id -> Text,
+        entry_id -> Text,
+        previous -> Text,
+        revised_by -> Text,
+        revised_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    work_value_snapshots (id) {
+        id -> Text,
+        trajectory_id -> Text,
+        card -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+// Every table may be joined with every other (the list grows with each migration).
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    cohorts,
+    users,
+    refresh_tokens,
+    login_throttle,
+    course_versions,
+    course_progress,
+    page_progress,
+    trajectories,
+    trajectory_events,
+    consents,
+    absences,
+    intakes,
+    plans,
+    logbook_entries,
+    logbook_revisions,
+    work_value_snapshots,
+);

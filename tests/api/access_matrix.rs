@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::World;
+use crate::helpers::{entry_body, intake_body, plan_body, work_values_body, World};
 
 /// Callers, in the column order of `expect`.
 const CALLERS: [&str; 9] = [
@@ -36,13 +36,19 @@ fn row(method: Method, template: &'static str, path: String, body: Option<Value>
 
 static UNIQUE: AtomicU32 = AtomicU32::new(0);
 
-/// Replaces "{n}" in string values with a fresh number, so creating twice never conflicts.
+/// Replaces "{n}" (and "{year}", 1900 + n) in string values with a number fresh for each request,
+/// so creating twice never conflicts.
 fn fresh(v: &Value) -> Value {
-    match v {
-        Value::String(s) => Value::String(s.replace("{n}", &UNIQUE.fetch_add(1, Ordering::SeqCst).to_string())),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), fresh(v))).collect()),
-        other => other.clone(),
+    fn fill(v: &Value, n: u32) -> Value {
+        match v {
+            Value::String(s) => {
+                Value::String(s.replace("{n}", &n.to_string()).replace("{year}", &(1900 + n).to_string()))
+            }
+            Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), fill(v, n))).collect()),
+            other => other.clone(),
+        }
     }
+    fill(v, UNIQUE.fetch_add(1, Ordering::SeqCst))
 }
 
 fn rows(w: &World) -> Vec<Row> {
@@ -61,6 +67,14 @@ fn rows(w: &World) -> Vec<Row> {
         .map(|b| b["src"].as_str().unwrap().to_string())
         .unwrap();
     let own = [401, 200, 200, 403, 403, 403, 403, 403, 403];
+    let m = w.method();
+    let t = format!("/trajectories/{}", m.trajectory);
+    // Read by the employee, their coach and the project leader of the organisation.
+    let read = [401, 200, 404, 200, 404, 200, 404, 404, 404];
+    // Written only by the trajectory's coach.
+    let coach_writes = [401, 403, 404, 200, 404, 403, 404, 404, 404];
+    // Written by the coach or the project leader.
+    let staff_writes = [401, 403, 404, 200, 404, 200, 404, 404, 404];
     let any_user = [401, 200, 200, 200, 200, 200, 200, 200, 200];
     vec![
         row(M::GET, "/api/v1/courses", "/courses".into(), None, any_user),
@@ -161,6 +175,94 @@ fn rows(w: &World) -> Vec<Row> {
             format!("/users/{emp}"),
             Some(json!({"first_name": "Sandra"})),
             [401, 403, 404, 404, 404, 200, 404, 404, 200],
+        ),
+        row(
+            M::GET,
+            "/api/v1/trajectories",
+            "/trajectories".into(),
+            None,
+            [401, 200, 200, 200, 200, 200, 200, 403, 403],
+        ),
+        row(
+            M::POST,
+            "/api/v1/trajectories",
+            "/trajectories".into(),
+            Some(
+                json!({"employee_id": w.employee_a2.id, "coach_id": w.coach_a.id, "cohort_id": m.cohort, "inclusion": crate::helpers::inclusion_ok()}),
+            ),
+            // coach_a proposes first; the project leader then meets the open trajectory (409).
+            [401, 403, 403, 201, 403, 409, 422, 403, 403],
+        ),
+        row(M::GET, "/api/v1/trajectories/{id}", t.clone(), None, read),
+        row(M::PATCH, "/api/v1/trajectories/{id}", t.clone(), Some(json!({})), staff_writes),
+        row(M::GET, "/api/v1/trajectories/{id}/consents", format!("{t}/consents"), None, read),
+        row(
+            M::POST,
+            "/api/v1/trajectories/{id}/consents",
+            format!("{t}/consents"),
+            Some(json!({"kind": "research", "given": true})),
+            [401, 201, 404, 201, 404, 403, 404, 404, 404],
+        ),
+        row(M::GET, "/api/v1/employees/{id}/absences", format!("/employees/{emp}/absences"), None, read),
+        row(
+            M::POST,
+            "/api/v1/employees/{id}/absences",
+            format!("/employees/{emp}/absences"),
+            Some(json!({"start_date": "{year}-03-01", "end_date": "{year}-03-05"})),
+            [401, 403, 404, 201, 404, 201, 404, 404, 404],
+        ),
+        row(
+            M::PATCH,
+            "/api/v1/absences/{id}",
+            format!("/absences/{}", m.absence),
+            Some(json!({"percentage": 50})),
+            staff_writes,
+        ),
+        row(M::GET, "/api/v1/employees/{id}/absence-summary", format!("/employees/{emp}/absence-summary"), None, read),
+        // The intake is not shared: the employee does not see it.
+        row(
+            M::GET,
+            "/api/v1/trajectories/{id}/intake",
+            format!("{t}/intake"),
+            None,
+            [401, 404, 404, 200, 404, 200, 404, 404, 404],
+        ),
+        row(M::PUT, "/api/v1/trajectories/{id}/intake", format!("{t}/intake"), Some(intake_body(false)), coach_writes),
+        row(M::GET, "/api/v1/trajectories/{id}/plan", format!("{t}/plan"), None, read),
+        row(M::PUT, "/api/v1/trajectories/{id}/plan", format!("{t}/plan"), Some(plan_body()), coach_writes),
+        row(M::GET, "/api/v1/trajectories/{id}/work-values", format!("{t}/work-values"), None, read),
+        row(
+            M::PUT,
+            "/api/v1/trajectories/{id}/work-values",
+            format!("{t}/work-values"),
+            Some(work_values_body("later")),
+            [401, 200, 404, 200, 404, 403, 404, 404, 404],
+        ),
+        row(M::GET, "/api/v1/trajectories/{id}/logbook", format!("{t}/logbook"), None, read),
+        row(
+            M::POST,
+            "/api/v1/trajectories/{id}/logbook",
+            format!("{t}/logbook"),
+            Some(entry_body(false)),
+            [401, 403, 404, 201, 404, 403, 404, 404, 404],
+        ),
+        row(M::GET, "/api/v1/logbook/{entry_id}", format!("/logbook/{}", m.entry), None, read),
+        row(M::PATCH, "/api/v1/logbook/{entry_id}", format!("/logbook/{}", m.entry), Some(json!({})), coach_writes),
+        row(M::GET, "/api/v1/weighings", "/weighings".into(), None, [401, 403, 403, 200, 200, 403, 403, 403, 403]),
+        row(
+            M::GET,
+            "/api/v1/weighings/summary",
+            "/weighings/summary".into(),
+            None,
+            [401, 403, 403, 403, 403, 200, 200, 403, 403],
+        ),
+        row(M::GET, "/api/v1/trajectories/{id}/progress", format!("{t}/progress"), None, read),
+        row(
+            M::POST,
+            "/api/v1/trajectories/{id}/progress/{slug}/paper",
+            format!("{t}/progress/{c1}/paper"),
+            None,
+            coach_writes,
         ),
         // Last: logging out revokes the caller's refresh tokens.
         row(M::POST, "/api/v1/auth/logout", "/auth/logout".into(), None, [401, 204, 204, 204, 204, 204, 204, 204, 204]),

@@ -256,3 +256,116 @@ impl World {
         }
     }
 }
+
+pub fn json_id(res: Response, status: u16) -> String {
+    assert_eq!(res.status().as_u16(), status, "unexpected status");
+    res.json::<Value>().unwrap()["id"].as_str().unwrap().to_string()
+}
+
+pub fn inclusion_ok() -> Value {
+    json!({
+        "absent_over_4_weeks": true, "frequent_absence": false, "expected_absence_over_2_months": true,
+        "expected_return_within_2_to_12_months": true, "return_within_24_months_of_sick_report": true,
+        "device_at_home": true, "reading_and_digital_skills_sufficient": true, "paper_route_chosen": false
+    })
+}
+
+pub fn intake_body(shared: bool) -> Value {
+    let f = |score: u8| json!({"score": score, "note": "Wil graag weer aan de slag in de groenvoorziening."});
+    json!({
+        "factors": {"attitude": f(4), "self_efficacy": f(2), "social_pressure": f(3), "knowledge_and_skills": f(4),
+                    "capacity": f(2), "context": f(3), "self_regulation": f(1)},
+        "goals": {"employee": "Weer twee dagen werken", "professional": "Structuur in de week", "organization": null},
+        "basic_needs_under_pressure": {"autonomy": true, "inclusion": false, "competence": true, "affection": false},
+        "expectations": {"of_employee": "Hulp bij plannen", "of_coach": "Elke week contact"},
+        "shared_with_employee": shared
+    })
+}
+
+pub const COURSE_ORDER: [&str; 7] = [
+    "uitgangspunten-en-misverstanden",
+    "doelen-en-plannen-maken",
+    "kwaliteiten",
+    "hulp-vragen",
+    "invloed",
+    "meningen-van-anderen",
+    "aan-het-werk-en-nu",
+];
+
+pub fn plan_body() -> Value {
+    json!({
+        "course_order": COURSE_ORDER, "first_course_reason": null,
+        "focus_courses": ["doelen-en-plannen-maken"], "course_modes": {"kwaliteiten": "paper"},
+        "digital_skills_pretrack": false, "group_sessions_interest": true, "buddy_interest": false,
+        "help_needed": "Samen de eerste cursus doen", "shared_with_employee": true
+    })
+}
+
+pub fn work_values_body(circle: &str) -> Value {
+    let v = |important: bool| json!({"important": important, "circle": circle, "note": null});
+    json!({
+        "using_knowledge_and_skills": v(true), "developing_knowledge_and_skills": v(true),
+        "involved_in_important_decisions": v(false), "meaningful_work_contacts": v(true),
+        "setting_own_goals": v(false), "fair_income": v(true), "contributing_to_something_valuable": v(true)
+    })
+}
+
+pub fn entry_body(shared: bool) -> Value {
+    json!({
+        "date": "2026-11-02", "kind": "coaching_talk", "duration_minutes": 45, "preparation_minutes": 30,
+        "led_by": "together", "impression": "Open en betrokken", "agreements": "Cursus 1 afmaken",
+        "developments": "Plant zelf een afspraak", "next_appointment": "2026-11-09", "shared_with_employee": shared,
+        "weighing": {
+            "decision": "Eerst de cursus op papier laten doen", "steps": {"beforehand": "Leest liever op papier", "response": "Map meegegeven"},
+            "pitfalls_checked": ["haste", "anchoring"], "factor_clusters": ["client_related"],
+            "explained_to_employee": true, "explanation": "Uitgelegd waarom papier nu beter past",
+            "feedback_loop": {"right_decision": "Ja", "right_steps": "Deels", "contributes_to_result": "Ja"}
+        }
+    })
+}
+
+/// A cohort and an active trajectory of employee_a with coach_a, with a shared plan, a shared
+/// logbook entry, an unshared intake and one closed absence episode.
+pub struct Fixture {
+    pub cohort: String,
+    pub trajectory: String,
+    pub entry: String,
+    pub absence: String,
+}
+
+impl World {
+    pub fn method(&self) -> Fixture {
+        let app = &self.app;
+        let pl = Some(self.pl_a.token.as_str());
+        let coach = Some(self.coach_a.token.as_str());
+        let cohort =
+            json_id(app.post(&format!("/organizations/{}/cohorts", self.org_a), pl, &json!({"name": "Ronde 1"})), 201);
+        let trajectory = json_id(
+            app.post(
+                "/trajectories",
+                pl,
+                &json!({"employee_id": self.employee_a.id, "coach_id": self.coach_a.id, "cohort_id": cohort, "inclusion": inclusion_ok()}),
+            ),
+            201,
+        );
+        let t = format!("/trajectories/{trajectory}");
+        assert_eq!(
+            app.post(&format!("{t}/consents"), Some(&self.employee_a.token), &json!({"kind": "method", "given": true}))
+                .status(),
+            201
+        );
+        assert_eq!(app.patch(&t, coach, &json!({"status": "active"})).status(), 200);
+        assert_eq!(app.send(reqwest::Method::PUT, &format!("{t}/intake"), coach, &intake_body(false)).status(), 200);
+        assert_eq!(app.send(reqwest::Method::PUT, &format!("{t}/plan"), coach, &plan_body()).status(), 200);
+        let entry = json_id(app.post(&format!("{t}/logbook"), coach, &entry_body(true)), 201);
+        let absence = json_id(
+            app.post(
+                &format!("/employees/{}/absences", self.employee_a.id),
+                coach,
+                &json!({"start_date": "2026-01-05", "end_date": "2026-01-20"}),
+            ),
+            201,
+        );
+        Fixture { cohort, trajectory, entry, absence }
+    }
+}

@@ -1,0 +1,9 @@
+DROP TABLE work_value_snapshots;
+DROP TABLE logbook_revisions;
+DROP TABLE logbook_entries;
+DROP TABLE plans;
+DROP TABLE intakes;
+DROP TABLE absences;
+DROP TABLE consents;
+DROP TABLE trajectory_events;
+DROP TABLE trajectories;

@@ -1,0 +1,112 @@
+//! Request and response types of absences. Never a diagnosis: at most a coarse category.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::{Validate, ValidationError};
+
+use super::timeline::Milestone;
+use crate::accounts::api::message;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Physical,
+    Psychological,
+    Both,
+    Unknown,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Physical => "physical",
+            Category::Psychological => "psychological",
+            Category::Both => "both",
+            Category::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Physical, Self::Psychological, Self::Both, Self::Unknown].into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// A sick-leave episode. There is no free-text field: Wilkan never stores medical details.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[validate(schema(function = "dates_in_order"))]
+pub struct AbsenceIn {
+    /// First sick day.
+    pub start_date: NaiveDate,
+    /// Last sick day; absent while the employee is still sick.
+    pub end_date: Option<NaiveDate>,
+    /// Percentage absent (partial absence); default 100.
+    #[validate(range(min = 1, max = 100, message = "Kies een percentage van 1 tot en met 100."))]
+    pub percentage: Option<i32>,
+    /// Optional coarse category, only with research consent. Never a diagnosis.
+    pub category: Option<Category>,
+}
+
+fn dates_in_order(a: &AbsenceIn) -> Result<(), ValidationError> {
+    match a.end_date {
+        Some(end) if end < a.start_date => Err(message("end_date", "De laatste ziektedag ligt voor de eerste.")),
+        _ => Ok(()),
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AbsenceUpdate {
+    pub start_date: Option<NaiveDate>,
+    /// Set when the employee is better (recovered).
+    pub end_date: Option<NaiveDate>,
+    #[validate(range(min = 1, max = 100, message = "Kies een percentage van 1 tot en met 100."))]
+    pub percentage: Option<i32>,
+    pub category: Option<Category>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AbsenceOut {
+    pub id: String,
+    pub employee_id: String,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+    pub percentage: i32,
+    pub category: Option<Category>,
+    /// Calendar days so far (until today while open).
+    pub days: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CurrentEpisode {
+    pub absence_id: String,
+    pub start_date: NaiveDate,
+    pub days: i64,
+    pub percentage: i32,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AbsenceSummary {
+    pub employee_id: String,
+    pub as_of: NaiveDate,
+    pub episodes_last_12_months: usize,
+    pub current_episode: Option<CurrentEpisode>,
+    /// Current episode longer than 42 days.
+    pub long_term: bool,
+    /// 4 or more episodes in the last 12 months.
+    pub frequent: bool,
+    pub total_days_last_12_months: i64,
+    /// Days weighted by the percentage absent.
+    pub weighted_days_last_12_months: f64,
+    /// The poortwachter milestones of the current episode, from its first sick day. Wilkan does
+    /// not replace the absence administration; this shows where the employee stands.
+    pub poortwachter: Vec<Milestone>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AbsenceList {
+    pub items: Vec<AbsenceOut>,
+}

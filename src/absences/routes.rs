@@ -1,0 +1,234 @@
+//! Absence episodes of an employee, and the derived summary with the poortwachter timeline.
+
+use actix_web::{get, patch, post, web, HttpResponse};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use super::api::{AbsenceIn, AbsenceList, AbsenceOut, AbsenceSummary, AbsenceUpdate, Category, CurrentEpisode};
+use super::timeline::{self, Episode};
+use crate::accounts::model::User;
+use crate::accounts::queries as accounts;
+use crate::db::schema::absences;
+use crate::db::{self, new_id, now, DbConnection};
+use crate::error::AppError;
+use crate::http::json::ValidJson;
+use crate::policy::{Caller, Role};
+use crate::trajectories::queries as trajectories;
+use crate::AppState;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = absences)]
+pub struct Absence {
+    pub id: String,
+    pub employee_id: String,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+    pub percentage: i32,
+    pub category: Option<String>,
+    pub recorded_by: String,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+impl Absence {
+    fn episode(&self) -> Episode {
+        Episode { start: self.start_date, end: self.end_date, percentage: self.percentage }
+    }
+
+    fn out(self) -> AbsenceOut {
+        let days = (self.end_date.unwrap_or_else(today).max(self.start_date) - self.start_date).num_days() + 1;
+        AbsenceOut {
+            days,
+            category: self.category.as_deref().and_then(Category::parse),
+            id: self.id,
+            employee_id: self.employee_id,
+            start_date: self.start_date,
+            end_date: self.end_date,
+            percentage: self.percentage,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// The employee if the caller may see their records (404 otherwise).
+pub fn employee_in_scope(conn: &mut DbConnection, caller: &Caller, employee_id: &str) -> Result<User, AppError> {
+    let user = accounts::find_user(conn, employee_id)?;
+    if user.role() != Role::Employee {
+        return Err(AppError::NotFound);
+    }
+    let coaches = caller.is(Role::Coach) && trajectories::coaches(conn, &caller.user_id, employee_id)?;
+    if caller.sees_employee(&user.id, user.organization_id.as_deref(), coaches) {
+        Ok(user)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+fn episodes_of(conn: &mut DbConnection, employee_id: &str) -> Result<Vec<Absence>, AppError> {
+    Ok(absences::table
+        .filter(absences::employee_id.eq(employee_id))
+        .order((absences::start_date, absences::id))
+        .select(Absence::as_select())
+        .load(conn)?)
+}
+
+/// A category only with research consent (DOMAIN.md).
+fn check_category(conn: &mut DbConnection, employee_id: &str, category: Option<Category>) -> Result<(), AppError> {
+    if category.is_none() {
+        return Ok(());
+    }
+    let consented = match trajectories::latest_of_employee(conn, employee_id)? {
+        Some(t) => {
+            let records = trajectories::consents_of(conn, &[t.id])?;
+            trajectories::consent_state(&records.iter().collect::<Vec<_>>()).research
+        }
+        None => false,
+    };
+    if consented {
+        Ok(())
+    } else {
+        Err(AppError::field(
+            "category",
+            "Een categorie mag alleen als de medewerker toestemming voor onderzoek heeft gegeven. Laat dit veld leeg.",
+        ))
+    }
+}
+
+fn check_overlap(others: &[Absence], start: NaiveDate, end: Option<NaiveDate>) -> Result<(), AppError> {
+    let far = NaiveDate::MAX;
+    let clash = others.iter().any(|o| start <= o.end_date.unwrap_or(far) && o.start_date <= end.unwrap_or(far));
+    if clash {
+        return Err(AppError::field(
+            "start_date",
+            "Deze periode overlapt met een andere ziekteperiode. Pas die periode aan.",
+        ));
+    }
+    if end.is_some_and(|e| e < start) {
+        return Err(AppError::field("end_date", "De laatste ziektedag ligt voor de eerste."));
+    }
+    Ok(())
+}
+
+/// The employee's absence episodes, newest last. The employee, their coach, project leaders of the organisation.
+#[utoipa::path(tag = "absences", params(("id" = String, Path)), responses((status = 200, body = AbsenceList)), security(("bearer" = [])))]
+#[get("/employees/{id}/absences")]
+pub async fn list(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let items = db::read(&state.pool, move |c| {
+        let user = employee_in_scope(c, &caller, &id)?;
+        Ok(episodes_of(c, &user.id)?.into_iter().map(Absence::out).collect())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(AbsenceList { items }))
+}
+
+/// Record an absence episode. The employee's coach and project leaders of the organisation.
+#[utoipa::path(tag = "absences", params(("id" = String, Path)), request_body = AbsenceIn, responses((status = 201, body = AbsenceOut)), security(("bearer" = [])))]
+#[post("/employees/{id}/absences")]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: ValidJson<AbsenceIn>,
+) -> Result<HttpResponse, AppError> {
+    let input = body.0;
+    let out = db::tx(&state.pool, move |c| {
+        let user = employee_in_scope(c, &caller, &id)?;
+        caller.require(&[Role::Coach, Role::ProjectLeader])?;
+        check_category(c, &user.id, input.category)?;
+        check_overlap(&episodes_of(c, &user.id)?, input.start_date, input.end_date)?;
+        let t = now();
+        let row = Absence {
+            id: new_id(),
+            employee_id: user.id,
+            start_date: input.start_date,
+            end_date: input.end_date,
+            percentage: input.percentage.unwrap_or(100),
+            category: input.category.map(|c| c.as_str().into()),
+            recorded_by: caller.user_id.clone(),
+            created_at: t,
+            updated_at: t,
+        };
+        diesel::insert_into(absences::table).values(&row).execute(c)?;
+        Ok(row.out())
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+/// Correct an episode or close it (end date). The employee's coach and project leaders.
+#[utoipa::path(tag = "absences", params(("id" = String, Path)), request_body = AbsenceUpdate, responses((status = 200, body = AbsenceOut)), security(("bearer" = [])))]
+#[patch("/absences/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: ValidJson<AbsenceUpdate>,
+) -> Result<HttpResponse, AppError> {
+    let input = body.0;
+    let out = db::tx(&state.pool, move |c| {
+        let row: Absence = absences::table.find(id.as_str()).select(Absence::as_select()).first(c)?;
+        employee_in_scope(c, &caller, &row.employee_id)?;
+        caller.require(&[Role::Coach, Role::ProjectLeader])?;
+        check_category(c, &row.employee_id, input.category)?;
+        let start = input.start_date.unwrap_or(row.start_date);
+        let end = input.end_date.or(row.end_date);
+        let others: Vec<Absence> = episodes_of(c, &row.employee_id)?.into_iter().filter(|a| a.id != row.id).collect();
+        check_overlap(&others, start, end)?;
+        diesel::update(absences::table.find(&row.id))
+            .set((
+                absences::start_date.eq(start),
+                absences::end_date.eq(end),
+                absences::percentage.eq(input.percentage.unwrap_or(row.percentage)),
+                absences::category.eq(input.category.map(|c| c.as_str().to_string()).or(row.category.clone())),
+                absences::updated_at.eq(now()),
+            ))
+            .execute(c)?;
+        Ok(absences::table.find(&row.id).select(Absence::as_select()).first(c)?.out())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Episodes in 12 months, current length, long-term and frequent flags, days absent, and the
+/// poortwachter timeline of the current episode. Same callers as the episode list.
+#[utoipa::path(tag = "absences", params(("id" = String, Path)), responses((status = 200, body = AbsenceSummary)), security(("bearer" = [])))]
+#[get("/employees/{id}/absence-summary")]
+pub async fn summary(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let out = db::read(&state.pool, move |c| {
+        let user = employee_in_scope(c, &caller, &id)?;
+        Ok(summarise(&user.id, &episodes_of(c, &user.id)?, today()))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+pub fn summarise(employee_id: &str, rows: &[Absence], today: NaiveDate) -> AbsenceSummary {
+    let episodes: Vec<Episode> = rows.iter().map(Absence::episode).collect();
+    let f = timeline::figures(&episodes, today);
+    let current = rows.iter().filter(|a| a.end_date.is_none() && a.start_date <= today).max_by_key(|a| a.start_date);
+    AbsenceSummary {
+        employee_id: employee_id.to_string(),
+        as_of: today,
+        episodes_last_12_months: f.episodes_last_12_months,
+        current_episode: current.map(|a| CurrentEpisode {
+            absence_id: a.id.clone(),
+            start_date: a.start_date,
+            days: (today - a.start_date).num_days() + 1,
+            percentage: a.percentage,
+        }),
+        long_term: f.long_term,
+        frequent: f.frequent,
+        total_days_last_12_months: f.total_days_last_12_months,
+        weighted_days_last_12_months: f.weighted_days_last_12_months,
+        poortwachter: current.map(|a| timeline::poortwachter(a.start_date, today)).unwrap_or_default(),
+    }
+}

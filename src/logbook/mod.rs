@@ -1,0 +1,16 @@
+//! Coaching logbook: entries kept by coaches, their correction history, and weighings.
+
+pub mod api;
+pub mod routes;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    // `/weighings/summary` before any pattern that could match it.
+    cfg.service(routes::summary)
+        .service(routes::my_weighings)
+        .service(routes::list)
+        .service(routes::create)
+        .service(routes::get_one)
+        .service(routes::update);
+}

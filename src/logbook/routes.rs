@@ -1,0 +1,333 @@
+//! Coaching logbook: entries, corrections with history, and weighings.
+
+use std::collections::BTreeMap;
+
+use actix_web::{get, patch, post, web, HttpResponse};
+use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::api::{
+    EntryIn, EntryList, EntryOut, EntryUpdate, RevisionOut, Weighing, WeighingItem, WeighingList, WeighingSummary,
+};
+use crate::db::schema::{logbook_entries, logbook_revisions, trajectories};
+use crate::db::{self, new_id, now, DbConnection};
+use crate::error::AppError;
+use crate::http::json::ValidJson;
+use crate::policy::{Caller, Role};
+use crate::trajectories::model::Trajectory;
+use crate::trajectories::queries as trajectory_queries;
+use crate::AppState;
+
+/// Corrections within this period change the entry in place; later ones keep the original.
+const CORRECTION_WINDOW: TimeDelta = TimeDelta::days(7);
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = logbook_entries)]
+pub struct EntryRow {
+    pub id: String,
+    pub trajectory_id: String,
+    pub author_id: String,
+    pub entry_date: NaiveDate,
+    pub kind: String,
+    pub duration_minutes: i32,
+    pub preparation_minutes: i32,
+    pub led_by: String,
+    pub impression: Option<String>,
+    pub agreements: Option<String>,
+    pub developments: Option<String>,
+    pub next_appointment: Option<NaiveDate>,
+    pub shared_with_employee: bool,
+    pub weighing: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = logbook_revisions)]
+struct RevisionRow {
+    entry_id: String,
+    previous: String,
+    revised_by: String,
+    revised_at: NaiveDateTime,
+}
+
+/// Enum <-> its snake_case text, through serde (one spelling for the API and the database).
+fn to_text<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+fn from_text<T: DeserializeOwned>(s: &str) -> Result<T, AppError> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|e| AppError::internal(e.to_string()))
+}
+
+fn parse_weighing(s: Option<&str>) -> Result<Option<Weighing>, AppError> {
+    s.map(|w| serde_json::from_str(w).map_err(|e| AppError::internal(e.to_string()))).transpose()
+}
+
+fn render(row: EntryRow, revisions: Vec<RevisionOut>, caller: &Caller) -> Result<EntryOut, AppError> {
+    // The weighing is the author's private reflection.
+    let weighing = if caller.user_id == row.author_id { parse_weighing(row.weighing.as_deref())? } else { None };
+    Ok(EntryOut {
+        has_weighing: row.weighing.is_some(),
+        weighing,
+        kind: from_text(&row.kind)?,
+        led_by: from_text(&row.led_by)?,
+        revisions: if caller.is(Role::Employee) { Vec::new() } else { revisions },
+        id: row.id,
+        trajectory_id: row.trajectory_id,
+        author_id: row.author_id,
+        date: row.entry_date,
+        duration_minutes: row.duration_minutes,
+        preparation_minutes: row.preparation_minutes,
+        impression: row.impression,
+        agreements: row.agreements,
+        developments: row.developments,
+        next_appointment: row.next_appointment,
+        shared_with_employee: row.shared_with_employee,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+fn revisions_of(c: &mut DbConnection, ids: &[String]) -> Result<Vec<RevisionRow>, AppError> {
+    Ok(logbook_revisions::table
+        .filter(logbook_revisions::entry_id.eq_any(ids))
+        .order((logbook_revisions::revised_at, logbook_revisions::id))
+        .select(RevisionRow::as_select())
+        .load(c)?)
+}
+
+fn render_all(c: &mut DbConnection, rows: Vec<EntryRow>, caller: &Caller) -> Result<Vec<EntryOut>, AppError> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let revisions = revisions_of(c, &ids)?;
+    rows.into_iter()
+        .map(|row| {
+            let mine = revisions
+                .iter()
+                .filter(|r| r.entry_id == row.id)
+                .map(|r| RevisionOut {
+                    previous: serde_json::from_str(&r.previous).unwrap_or_default(),
+                    revised_by: r.revised_by.clone(),
+                    revised_at: r.revised_at,
+                })
+                .collect();
+            render(row, mine, caller)
+        })
+        .collect()
+}
+
+/// Entry and trajectory if the caller may see the entry (employees: shared entries only).
+fn entry_in_scope(c: &mut DbConnection, caller: &Caller, id: &str) -> Result<(EntryRow, Trajectory), AppError> {
+    let row: EntryRow =
+        logbook_entries::table.find(id).select(EntryRow::as_select()).first(c).optional()?.ok_or(AppError::NotFound)?;
+    let t = trajectory_queries::load_in_scope(c, caller, &row.trajectory_id)?;
+    if caller.is(Role::Employee) && !row.shared_with_employee {
+        return Err(AppError::NotFound);
+    }
+    Ok((row, t))
+}
+
+/// The logbook of a trajectory, oldest first: its coach and project leaders (without weighing
+/// content); the employee sees entries shared with them.
+#[utoipa::path(tag = "logbook", params(("id" = String, Path)), responses((status = 200, body = EntryList)), security(("bearer" = [])))]
+#[get("/trajectories/{id}/logbook")]
+pub async fn list(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let items = db::read(&state.pool, move |c| {
+        let t = trajectory_queries::load_in_scope(c, &caller, &id)?;
+        let mut q = logbook_entries::table
+            .filter(logbook_entries::trajectory_id.eq(&t.id))
+            .order((logbook_entries::entry_date, logbook_entries::id))
+            .select(EntryRow::as_select())
+            .into_boxed();
+        if caller.is(Role::Employee) {
+            q = q.filter(logbook_entries::shared_with_employee.eq(true));
+        }
+        let rows = q.load(c)?;
+        render_all(c, rows, &caller)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(EntryList { items }))
+}
+
+/// Write a logbook entry (with an optional weighing). Only the trajectory's own coach.
+#[utoipa::path(tag = "logbook", params(("id" = String, Path)), request_body = EntryIn, responses((status = 201, body = EntryOut)), security(("bearer" = [])))]
+#[post("/trajectories/{id}/logbook")]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: ValidJson<EntryIn>,
+) -> Result<HttpResponse, AppError> {
+    let e = body.0;
+    let out = db::tx(&state.pool, move |c| {
+        let t = trajectory_queries::load_in_scope(c, &caller, &id)?;
+        if !(caller.is(Role::Coach) && caller.user_id == t.coach_id) {
+            return Err(AppError::Forbidden);
+        }
+        let ts = now();
+        let row = EntryRow {
+            id: new_id(),
+            trajectory_id: t.id,
+            author_id: caller.user_id.clone(),
+            entry_date: e.date,
+            kind: to_text(&e.kind),
+            duration_minutes: e.duration_minutes,
+            preparation_minutes: e.preparation_minutes,
+            led_by: to_text(&e.led_by),
+            impression: e.impression,
+            agreements: e.agreements,
+            developments: e.developments,
+            next_appointment: e.next_appointment,
+            shared_with_employee: e.shared_with_employee,
+            weighing: e
+                .weighing
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(|e| AppError::internal(e.to_string()))?,
+            created_at: ts,
+            updated_at: ts,
+        };
+        diesel::insert_into(logbook_entries::table).values(&row).execute(c)?;
+        render(row, Vec::new(), &caller)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+/// One entry. Same callers as the trajectory's logbook.
+#[utoipa::path(tag = "logbook", params(("entry_id" = String, Path)), responses((status = 200, body = EntryOut)), security(("bearer" = [])))]
+#[get("/logbook/{entry_id}")]
+pub async fn get_one(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let out = db::read(&state.pool, move |c| {
+        let (row, _) = entry_in_scope(c, &caller, &id)?;
+        Ok(render_all(c, vec![row], &caller)?.remove(0))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Correct an entry. Only its author. Within 7 days the entry changes in place; later corrections
+/// keep the original version in `revisions`.
+#[utoipa::path(tag = "logbook", params(("entry_id" = String, Path)), request_body = EntryUpdate, responses((status = 200, body = EntryOut)), security(("bearer" = [])))]
+#[patch("/logbook/{entry_id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: ValidJson<EntryUpdate>,
+) -> Result<HttpResponse, AppError> {
+    let u = body.0;
+    let out = db::tx(&state.pool, move |c| {
+        let (row, _) = entry_in_scope(c, &caller, &id)?;
+        if row.author_id != caller.user_id {
+            return Err(AppError::Forbidden);
+        }
+        let ts = now();
+        if ts - row.created_at > CORRECTION_WINDOW {
+            let previous = serde_json::to_string(&row).map_err(|e| AppError::internal(e.to_string()))?;
+            diesel::insert_into(logbook_revisions::table)
+                .values((
+                    logbook_revisions::id.eq(new_id()),
+                    logbook_revisions::entry_id.eq(&row.id),
+                    logbook_revisions::previous.eq(previous),
+                    logbook_revisions::revised_by.eq(&caller.user_id),
+                    logbook_revisions::revised_at.eq(ts),
+                ))
+                .execute(c)?;
+        }
+        let weighing = match &u.weighing {
+            Some(w) => Some(serde_json::to_string(w).map_err(|e| AppError::internal(e.to_string()))?),
+            None => row.weighing.clone(),
+        };
+        diesel::update(logbook_entries::table.find(&row.id))
+            .set((
+                logbook_entries::entry_date.eq(u.date.unwrap_or(row.entry_date)),
+                logbook_entries::kind.eq(u.kind.map(|k| to_text(&k)).unwrap_or(row.kind.clone())),
+                logbook_entries::duration_minutes.eq(u.duration_minutes.unwrap_or(row.duration_minutes)),
+                logbook_entries::preparation_minutes.eq(u.preparation_minutes.unwrap_or(row.preparation_minutes)),
+                logbook_entries::led_by.eq(u.led_by.map(|k| to_text(&k)).unwrap_or(row.led_by.clone())),
+                logbook_entries::impression.eq(u.impression.or(row.impression.clone())),
+                logbook_entries::agreements.eq(u.agreements.or(row.agreements.clone())),
+                logbook_entries::developments.eq(u.developments.or(row.developments.clone())),
+                logbook_entries::next_appointment.eq(u.next_appointment.or(row.next_appointment)),
+                logbook_entries::shared_with_employee.eq(u.shared_with_employee.unwrap_or(row.shared_with_employee)),
+                logbook_entries::weighing.eq(weighing),
+                logbook_entries::updated_at.eq(ts),
+            ))
+            .execute(c)?;
+        let fresh = logbook_entries::table.find(&row.id).select(EntryRow::as_select()).first(c)?;
+        Ok(render_all(c, vec![fresh], &caller)?.remove(0))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// The caller's own weighings across all their trajectories, newest first (for intervision). Coaches only.
+#[utoipa::path(tag = "logbook", responses((status = 200, body = WeighingList)), security(("bearer" = [])))]
+#[get("/weighings")]
+pub async fn my_weighings(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    caller.require(&[Role::Coach])?;
+    let items = db::read(&state.pool, move |c| {
+        let rows: Vec<EntryRow> = logbook_entries::table
+            .filter(logbook_entries::author_id.eq(&caller.user_id))
+            .filter(logbook_entries::weighing.is_not_null())
+            .order((logbook_entries::entry_date.desc(), logbook_entries::id.desc()))
+            .select(EntryRow::as_select())
+            .load(c)?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(WeighingItem {
+                    weighing: parse_weighing(r.weighing.as_deref())?.ok_or(AppError::NotFound)?,
+                    entry_id: r.id,
+                    trajectory_id: r.trajectory_id,
+                    date: r.entry_date,
+                })
+            })
+            .collect::<Result<Vec<_>, AppError>>()
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(WeighingList { items }))
+}
+
+/// How weighings are used in the caller's organisation: counts, never content. Project leaders only.
+#[utoipa::path(tag = "logbook", responses((status = 200, body = WeighingSummary)), security(("bearer" = [])))]
+#[get("/weighings/summary")]
+pub async fn summary(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    caller.require(&[Role::ProjectLeader])?;
+    let org = caller.organization_id.clone().ok_or(AppError::Forbidden)?;
+    let out = db::read(&state.pool, move |c| {
+        let weighings: Vec<Option<String>> = logbook_entries::table
+            .inner_join(trajectories::table.on(trajectories::id.eq(logbook_entries::trajectory_id)))
+            .filter(trajectories::organization_id.eq(&org))
+            .select(logbook_entries::weighing)
+            .load(c)?;
+        let mut s = WeighingSummary {
+            organization_id: org,
+            entries: weighings.len() as i64,
+            entries_with_weighing: 0,
+            explained_to_employee: 0,
+            pitfalls_checked: BTreeMap::new(),
+            factor_clusters: BTreeMap::new(),
+        };
+        for w in weighings.iter().filter_map(|w| parse_weighing(w.as_deref()).ok().flatten()) {
+            s.entries_with_weighing += 1;
+            s.explained_to_employee += i64::from(w.explained_to_employee);
+            for p in &w.pitfalls_checked {
+                *s.pitfalls_checked.entry(to_text(p)).or_default() += 1;
+            }
+            for f in &w.factor_clusters {
+                *s.factor_clusters.entry(to_text(f)).or_default() += 1;
+            }
+        }
+        Ok(s)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}

@@ -1,0 +1,266 @@
+//! Request and response types of trajectories, the inclusion guide and consent.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Proposed,
+    Active,
+    Returned,
+    Aftercare,
+    Closed,
+    Stopped,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] =
+        [Status::Proposed, Status::Active, Status::Returned, Status::Aftercare, Status::Closed, Status::Stopped];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Proposed => "proposed",
+            Status::Active => "active",
+            Status::Returned => "returned",
+            Status::Aftercare => "aftercare",
+            Status::Closed => "closed",
+            Status::Stopped => "stopped",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// The one step forward from each status; `stopped` is reachable from every open status.
+    pub fn next(self) -> Option<Status> {
+        match self {
+            Status::Proposed => Some(Status::Active),
+            Status::Active => Some(Status::Returned),
+            Status::Returned => Some(Status::Aftercare),
+            Status::Aftercare => Some(Status::Closed),
+            Status::Closed | Status::Stopped => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    Medical,
+    /// Too difficult, or the language level did not fit.
+    TooDifficult,
+    NotBehaviourRelated,
+    PrivacyResearch,
+    Other,
+}
+
+impl StopReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopReason::Medical => "medical",
+            StopReason::TooDifficult => "too_difficult",
+            StopReason::NotBehaviourRelated => "not_behaviour_related",
+            StopReason::PrivacyResearch => "privacy_research",
+            StopReason::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<StopReason> {
+        [Self::Medical, Self::TooDifficult, Self::NotBehaviourRelated, Self::PrivacyResearch, Self::Other]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+}
+
+/// The inclusion guide (DOMAIN.md). It advises; a coach may include anyway with a reason.
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InclusionAnswers {
+    /// Absent for more than 4 weeks now.
+    pub absent_over_4_weeks: bool,
+    /// Frequent absence: 4 or more episodes in the last 12 months.
+    pub frequent_absence: bool,
+    /// Absence is expected to last more than 2 months.
+    pub expected_absence_over_2_months: bool,
+    /// (Partial) return is expected within 2 to 12 months.
+    pub expected_return_within_2_to_12_months: bool,
+    /// ... and at most 24 months after the sick report.
+    pub return_within_24_months_of_sick_report: bool,
+    /// A computer or tablet at home.
+    pub device_at_home: bool,
+    /// Reading and digital skills are enough for the online courses.
+    pub reading_and_digital_skills_sufficient: bool,
+    /// The employee chose the paper route (the map) instead.
+    pub paper_route_chosen: bool,
+}
+
+impl InclusionAnswers {
+    /// Criteria not met, in plain Dutch (empty: the guide advises to include).
+    pub fn unmet(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !(self.absent_over_4_weeks || self.frequent_absence) {
+            out.push("Niet langer dan 4 weken afwezig en geen frequent verzuim.".to_string());
+        }
+        if !self.expected_absence_over_2_months {
+            out.push("Het verzuim duurt naar verwachting niet langer dan 2 maanden.".into());
+        }
+        if !self.expected_return_within_2_to_12_months {
+            out.push("Terugkeer wordt niet binnen 2 tot 12 maanden verwacht.".into());
+        }
+        if !self.return_within_24_months_of_sick_report {
+            out.push("Terugkeer ligt later dan 24 maanden na de ziekmelding.".into());
+        }
+        if !self.device_at_home {
+            out.push("Geen computer of tablet thuis.".into());
+        }
+        if !(self.reading_and_digital_skills_sufficient || self.paper_route_chosen) {
+            out.push("Lees- en computervaardigheden zijn niet genoeg en de papieren route is niet gekozen.".into());
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Advice {
+    Include,
+    Exclude,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct InclusionOut {
+    pub answers: InclusionAnswers,
+    pub advice: Advice,
+    /// The guide's criteria that were not met (Dutch).
+    pub unmet_criteria: Vec<String>,
+    /// Why the coach included the employee against the advice.
+    pub override_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTrajectory {
+    pub employee_id: String,
+    /// A project leader names the coach; a coach proposing a trajectory is its coach.
+    pub coach_id: Option<String>,
+    pub cohort_id: String,
+    #[validate(nested)]
+    pub inclusion: InclusionAnswers,
+    /// Required when the guide advises against inclusion. Work matters only: no medical details.
+    #[validate(length(min = 1, max = 1000, message = "Geef een reden van hoogstens 1.000 tekens."))]
+    pub inclusion_override_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTrajectory {
+    /// The next status, or `stopped` (with a reason) from any open status.
+    pub status: Option<Status>,
+    pub stop_reason: Option<StopReason>,
+    /// Short note on the stop. No medical details.
+    #[validate(length(max = 1000, message = "Gebruik hoogstens 1.000 tekens."))]
+    pub stop_note: Option<String>,
+    /// A project leader may hand the trajectory to another coach of the organisation.
+    pub coach_id: Option<String>,
+    pub cohort_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PersonRef {
+    pub id: String,
+    pub first_name: String,
+    pub last_name: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EventOut {
+    pub from_status: Option<Status>,
+    pub to_status: Status,
+    pub reason: Option<StopReason>,
+    pub note: Option<String>,
+    pub actor_id: String,
+    pub at: NaiveDateTime,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ConsentState {
+    pub method: bool,
+    pub research: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TrajectoryOut {
+    pub id: String,
+    pub organization_id: String,
+    pub cohort_id: String,
+    pub employee: PersonRef,
+    pub coach: PersonRef,
+    pub status: Status,
+    pub stop_reason: Option<StopReason>,
+    pub stop_note: Option<String>,
+    pub inclusion: InclusionOut,
+    pub consent: ConsentState,
+    /// Every status change, oldest first (only on single-trajectory answers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<EventOut>>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrajectoryFilter {
+    pub cohort: Option<String>,
+    pub status: Option<Status>,
+    pub coach: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentKind {
+    /// Taking part in the method.
+    Method,
+    /// Taking part in the evaluation research (exports).
+    Research,
+}
+
+impl ConsentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentKind::Method => "method",
+            ConsentKind::Research => "research",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentIn {
+    pub kind: ConsentKind,
+    /// true: given; false: withdrawn (always possible, effective at once).
+    pub given: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ConsentOut {
+    pub id: String,
+    pub kind: ConsentKind,
+    pub given: bool,
+    pub recorded_by: String,
+    /// Recorded by the coach on the employee's behalf (e.g. on a paper form).
+    pub on_behalf_of_employee: bool,
+    pub recorded_at: NaiveDateTime,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ConsentsOut {
+    pub current: ConsentState,
+    /// Oldest first.
+    pub history: Vec<ConsentOut>,
+}

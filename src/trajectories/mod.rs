@@ -1,0 +1,18 @@
+//! Trajectories: one employee's run through the method with one coach, its status history,
+//! the inclusion guide and consent.
+
+pub mod api;
+pub mod model;
+pub mod queries;
+mod routes;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(routes::list)
+        .service(routes::create)
+        .service(routes::get_one)
+        .service(routes::update)
+        .service(routes::consents)
+        .service(routes::record_consent);
+}

@@ -1,0 +1,56 @@
+//! Database rows of trajectories, their status history and consents.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{consents, trajectories, trajectory_events};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = trajectories)]
+pub struct Trajectory {
+    pub id: String,
+    pub organization_id: String,
+    pub cohort_id: String,
+    pub employee_id: String,
+    pub coach_id: String,
+    pub status: String,
+    pub stop_reason: Option<String>,
+    pub stop_note: Option<String>,
+    pub inclusion_answers: String,
+    pub inclusion_advice: String,
+    pub inclusion_override_reason: Option<String>,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Trajectory {
+    pub fn is_open(&self) -> bool {
+        !matches!(self.status.as_str(), "closed" | "stopped")
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = trajectory_events)]
+pub struct TrajectoryEvent {
+    pub id: String,
+    pub trajectory_id: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+    pub actor_id: String,
+    pub at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = consents)]
+pub struct Consent {
+    pub id: String,
+    pub trajectory_id: String,
+    pub kind: String,
+    pub given: bool,
+    pub recorded_by: String,
+    pub on_behalf_of_employee: bool,
+    pub recorded_at: NaiveDateTime,
+}

@@ -1,0 +1,240 @@
+//! Database functions of trajectories, status history and consent.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use super::api::{
+    Advice, ConsentKind, ConsentState, EventOut, InclusionOut, PersonRef, Status, StopReason, TrajectoryOut,
+};
+use super::model::{Consent, Trajectory, TrajectoryEvent};
+use crate::accounts::model::User;
+use crate::db::schema::{consents, trajectories, trajectory_events, users};
+use crate::db::{new_id, now, DbConnection};
+use crate::error::AppError;
+use crate::policy::Caller;
+
+type Db = DbConnection;
+
+pub fn find(conn: &mut Db, id: &str) -> Result<Trajectory, AppError> {
+    Ok(trajectories::table.find(id).select(Trajectory::as_select()).first(conn)?)
+}
+
+/// The trajectory if the caller may see it; 404 otherwise (its existence is not revealed).
+pub fn load_in_scope(conn: &mut Db, caller: &Caller, id: &str) -> Result<Trajectory, AppError> {
+    let t = trajectories::table.find(id).select(Trajectory::as_select()).first(conn).optional()?;
+    match t {
+        Some(t) if caller.sees_trajectory(&t.employee_id, &t.coach_id, &t.organization_id) => Ok(t),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// Whether `coach_id` coaches `employee_id` in any trajectory (also a closed one: their records stay theirs).
+pub fn coaches(conn: &mut Db, coach_id: &str, employee_id: &str) -> Result<bool, AppError> {
+    let n: i64 = trajectories::table
+        .filter(trajectories::coach_id.eq(coach_id))
+        .filter(trajectories::employee_id.eq(employee_id))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+pub fn open_of_employee(conn: &mut Db, employee_id: &str) -> Result<Option<Trajectory>, AppError> {
+    Ok(trajectories::table
+        .filter(trajectories::employee_id.eq(employee_id))
+        .filter(trajectories::status.ne_all(["closed", "stopped"]))
+        .select(Trajectory::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The employee's latest trajectory (open or not).
+pub fn latest_of_employee(conn: &mut Db, employee_id: &str) -> Result<Option<Trajectory>, AppError> {
+    Ok(trajectories::table
+        .filter(trajectories::employee_id.eq(employee_id))
+        .order(trajectories::id.desc())
+        .select(Trajectory::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn insert(conn: &mut Db, t: &Trajectory) -> Result<(), AppError> {
+    diesel::insert_into(trajectories::table).values(t).execute(conn).map_err(|e| match AppError::from(e) {
+        AppError::Conflict(_) => AppError::Conflict("Deze medewerker heeft al een lopend traject.".into()),
+        other => other,
+    })?;
+    Ok(())
+}
+
+pub fn record_event(
+    conn: &mut Db,
+    trajectory_id: &str,
+    from: Option<Status>,
+    to: Status,
+    reason: Option<StopReason>,
+    note: Option<&str>,
+    actor: &str,
+) -> Result<(), AppError> {
+    let e = TrajectoryEvent {
+        id: new_id(),
+        trajectory_id: trajectory_id.into(),
+        from_status: from.map(|s| s.as_str().into()),
+        to_status: to.as_str().into(),
+        reason: reason.map(|r| r.as_str().into()),
+        note: note.map(str::to_string),
+        actor_id: actor.into(),
+        at: now(),
+    };
+    diesel::insert_into(trajectory_events::table).values(&e).execute(conn)?;
+    Ok(())
+}
+
+/// Moves a trajectory to `to`, keeping who and when.
+pub fn set_status(
+    conn: &mut Db,
+    t: &Trajectory,
+    to: Status,
+    reason: Option<StopReason>,
+    note: Option<&str>,
+    actor: &str,
+) -> Result<(), AppError> {
+    diesel::update(trajectories::table.find(&t.id))
+        .set((
+            trajectories::status.eq(to.as_str()),
+            trajectories::stop_reason.eq(reason.map(|r| r.as_str())),
+            trajectories::stop_note.eq(note),
+            trajectories::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    record_event(conn, &t.id, Status::parse(&t.status), to, reason, note, actor)
+}
+
+pub struct ListQuery<'a> {
+    pub coach: Option<&'a str>,
+    pub organization: Option<&'a str>,
+    pub employee: Option<&'a str>,
+    pub cohort: Option<&'a str>,
+    pub status: Option<Status>,
+    pub after: Option<&'a str>,
+    pub limit: i64,
+}
+
+pub fn list(conn: &mut Db, q: ListQuery<'_>) -> Result<Vec<Trajectory>, AppError> {
+    let mut query =
+        trajectories::table.select(Trajectory::as_select()).order(trajectories::id).limit(q.limit + 1).into_boxed();
+    if let Some(v) = q.coach {
+        query = query.filter(trajectories::coach_id.eq(v.to_string()));
+    }
+    if let Some(v) = q.organization {
+        query = query.filter(trajectories::organization_id.eq(v.to_string()));
+    }
+    if let Some(v) = q.employee {
+        query = query.filter(trajectories::employee_id.eq(v.to_string()));
+    }
+    if let Some(v) = q.cohort {
+        query = query.filter(trajectories::cohort_id.eq(v.to_string()));
+    }
+    if let Some(v) = q.status {
+        query = query.filter(trajectories::status.eq(v.as_str()));
+    }
+    if let Some(v) = q.after {
+        query = query.filter(trajectories::id.gt(v.to_string()));
+    }
+    Ok(query.load(conn)?)
+}
+
+pub fn consents_of(conn: &mut Db, trajectory_ids: &[String]) -> Result<Vec<Consent>, AppError> {
+    Ok(consents::table
+        .filter(consents::trajectory_id.eq_any(trajectory_ids))
+        .order((consents::recorded_at, consents::id))
+        .select(Consent::as_select())
+        .load(conn)?)
+}
+
+/// The latest record of each kind decides; no record means not given.
+pub fn consent_state(records: &[&Consent]) -> ConsentState {
+    let latest = |kind: ConsentKind| {
+        records
+            .iter()
+            .filter(|c| c.kind == kind.as_str())
+            .max_by(|a, b| (a.recorded_at, &a.id).cmp(&(b.recorded_at, &b.id)))
+            .is_some_and(|c| c.given)
+    };
+    ConsentState { method: latest(ConsentKind::Method), research: latest(ConsentKind::Research) }
+}
+
+pub fn insert_consent(conn: &mut Db, c: &Consent) -> Result<(), AppError> {
+    diesel::insert_into(consents::table).values(c).execute(conn)?;
+    Ok(())
+}
+
+fn person(u: Option<&User>, id: &str) -> PersonRef {
+    PersonRef {
+        id: id.to_string(),
+        first_name: u.map(|u| u.first_name.clone()).unwrap_or_default(),
+        last_name: u.and_then(|u| u.last_name.clone()),
+    }
+}
+
+/// Builds the answers for `rows` with two extra queries (names, consent), not one per row.
+pub fn render(conn: &mut Db, rows: Vec<Trajectory>, with_history: bool) -> Result<Vec<TrajectoryOut>, AppError> {
+    let mut people: Vec<String> = rows.iter().flat_map(|t| [t.employee_id.clone(), t.coach_id.clone()]).collect();
+    people.sort();
+    people.dedup();
+    let users: HashMap<String, User> = users::table
+        .filter(users::id.eq_any(&people))
+        .select(User::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|u| (u.id.clone(), u))
+        .collect();
+    let ids: Vec<String> = rows.iter().map(|t| t.id.clone()).collect();
+    let consents = consents_of(conn, &ids)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for t in rows {
+        let mine: Vec<&Consent> = consents.iter().filter(|c| c.trajectory_id == t.id).collect();
+        let history = if with_history { Some(history(conn, &t.id)?) } else { None };
+        let answers = serde_json::from_str(&t.inclusion_answers)
+            .map_err(|e| AppError::internal(format!("inclusion answers of {}: {e}", t.id)))?;
+        out.push(TrajectoryOut {
+            employee: person(users.get(&t.employee_id), &t.employee_id),
+            coach: person(users.get(&t.coach_id), &t.coach_id),
+            status: Status::parse(&t.status).unwrap_or(Status::Proposed),
+            stop_reason: t.stop_reason.as_deref().and_then(StopReason::parse),
+            inclusion: InclusionOut {
+                unmet_criteria: super::api::InclusionAnswers::unmet(&answers),
+                answers,
+                advice: if t.inclusion_advice == "include" { Advice::Include } else { Advice::Exclude },
+                override_reason: t.inclusion_override_reason,
+            },
+            consent: consent_state(&mine),
+            history,
+            id: t.id,
+            organization_id: t.organization_id,
+            cohort_id: t.cohort_id,
+            stop_note: t.stop_note,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        });
+    }
+    Ok(out)
+}
+
+pub fn history(conn: &mut Db, trajectory_id: &str) -> Result<Vec<EventOut>, AppError> {
+    let events: Vec<TrajectoryEvent> = trajectory_events::table
+        .filter(trajectory_events::trajectory_id.eq(trajectory_id))
+        .order((trajectory_events::at, trajectory_events::id))
+        .select(TrajectoryEvent::as_select())
+        .load(conn)?;
+    Ok(events
+        .into_iter()
+        .map(|e| EventOut {
+            from_status: e.from_status.as_deref().and_then(Status::parse),
+            to_status: Status::parse(&e.to_status).unwrap_or(Status::Proposed),
+            reason: e.reason.as_deref().and_then(StopReason::parse),
+            note: e.note,
+            actor_id: e.actor_id,
+            at: e.at,
+        })
+        .collect())
+}

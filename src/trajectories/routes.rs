@@ -1,0 +1,340 @@
+//! Trajectories: propose, list, read, move through the statuses; consent.
+
+use actix_web::{get, patch, post, web, HttpResponse};
+
+use super::api::{
+    Advice, ConsentIn, ConsentKind, ConsentOut, ConsentsOut, CreateTrajectory, Status, StopReason, TrajectoryFilter,
+    TrajectoryOut, UpdateTrajectory,
+};
+use super::model::{Consent, Trajectory};
+use super::queries;
+use crate::accounts::model::User;
+use crate::accounts::queries as accounts;
+use crate::db::schema::cohorts;
+use crate::db::{self, new_id, now, DbConnection};
+use crate::error::AppError;
+use crate::http::json::ValidJson;
+use crate::http::pagination::{Page, PageQuery};
+use crate::policy::{Caller, Role};
+use crate::AppState;
+use diesel::prelude::*;
+
+fn user_in_org(
+    conn: &mut DbConnection,
+    id: &str,
+    role: Role,
+    org: &str,
+    field: &str,
+    msg: &str,
+) -> Result<User, AppError> {
+    match accounts::find_user(conn, id) {
+        Ok(u) if u.role() == role && u.organization_id.as_deref() == Some(org) && u.active => Ok(u),
+        Ok(_) | Err(AppError::NotFound) => Err(AppError::field(field, msg)),
+        Err(e) => Err(e),
+    }
+}
+
+fn cohort_in_org(conn: &mut DbConnection, cohort_id: &str, org: &str) -> Result<(), AppError> {
+    let n: i64 = cohorts::table
+        .filter(cohorts::id.eq(cohort_id))
+        .filter(cohorts::organization_id.eq(org))
+        .count()
+        .get_result(conn)?;
+    if n == 0 {
+        return Err(AppError::field("cohort_id", "Deze ronde bestaat niet in jouw organisatie."));
+    }
+    Ok(())
+}
+
+fn one(conn: &mut DbConnection, t: Trajectory) -> Result<TrajectoryOut, AppError> {
+    queries::render(conn, vec![t], true)?.pop().ok_or(AppError::NotFound)
+}
+
+/// Trajectories in the caller's scope: a coach their own, a project leader their organisation's
+/// (filter by cohort, status, coach), an employee their own. Admins and researchers: 403.
+#[utoipa::path(tag = "trajectories", params(TrajectoryFilter), responses((status = 200, body = Page<TrajectoryOut>)), security(("bearer" = [])))]
+#[get("/trajectories")]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    filter: web::Query<TrajectoryFilter>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(&[Role::Coach, Role::ProjectLeader, Role::Employee])?;
+    let f = filter.into_inner();
+    let limit = PageQuery { limit: f.limit, cursor: None }.limit()?;
+    let page = db::read(&state.pool, move |c| {
+        let (coach, organization, employee) = match caller.role {
+            Role::Coach => (Some(caller.user_id.clone()), None, None),
+            Role::ProjectLeader => (f.coach.clone(), caller.organization_id.clone(), None),
+            _ => (None, None, Some(caller.user_id.clone())),
+        };
+        let rows = queries::list(
+            c,
+            queries::ListQuery {
+                coach: coach.as_deref(),
+                organization: organization.as_deref(),
+                employee: employee.as_deref(),
+                cohort: f.cohort.as_deref(),
+                status: f.status,
+                after: f.cursor.as_deref(),
+                limit,
+            },
+        )?;
+        let more = rows.len() as i64 > limit;
+        let mut items = queries::render(c, rows.into_iter().take(limit as usize).collect(), false)?;
+        let next_cursor = if more { items.last().map(|t| t.id.clone()) } else { None };
+        items.truncate(limit as usize);
+        Ok(Page { items, next_cursor })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Propose a trajectory. Coaches (for themselves) and project leaders (naming the coach), for an
+/// employee of their organisation. The inclusion guide is evaluated and stored; against its advice
+/// a reason is required. An employee has at most one open trajectory (409).
+#[utoipa::path(tag = "trajectories", request_body = CreateTrajectory, responses((status = 201, body = TrajectoryOut)), security(("bearer" = [])))]
+#[post("/trajectories")]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ValidJson<CreateTrajectory>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(&[Role::Coach, Role::ProjectLeader])?;
+    let input = body.0;
+    let org = caller.organization_id.clone().ok_or(AppError::Forbidden)?;
+    let coach_id = match (caller.role, &input.coach_id) {
+        (Role::Coach, None) => caller.user_id.clone(),
+        (Role::Coach, Some(id)) if *id == caller.user_id => id.clone(),
+        (Role::Coach, Some(_)) => return Err(AppError::Forbidden),
+        (_, Some(id)) => id.clone(),
+        (_, None) => return Err(AppError::field("coach_id", "Kies de coach van dit traject.")),
+    };
+    let unmet = input.inclusion.unmet();
+    let advice = if unmet.is_empty() { Advice::Include } else { Advice::Exclude };
+    if advice == Advice::Exclude && input.inclusion_override_reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        return Err(AppError::field(
+            "inclusion_override_reason",
+            "De handreiking raadt af om deze medewerker op te nemen. Wil je het toch? Schrijf dan op waarom.",
+        ));
+    }
+    let out = db::tx(&state.pool, move |c| {
+        user_in_org(
+            c,
+            &input.employee_id,
+            Role::Employee,
+            &org,
+            "employee_id",
+            "Deze medewerker bestaat niet in jouw organisatie.",
+        )?;
+        user_in_org(c, &coach_id, Role::Coach, &org, "coach_id", "Deze coach bestaat niet in jouw organisatie.")?;
+        cohort_in_org(c, &input.cohort_id, &org)?;
+        if queries::open_of_employee(c, &input.employee_id)?.is_some() {
+            return Err(AppError::Conflict("Deze medewerker heeft al een lopend traject.".into()));
+        }
+        let t = now();
+        let row = Trajectory {
+            id: new_id(),
+            organization_id: org,
+            cohort_id: input.cohort_id,
+            employee_id: input.employee_id,
+            coach_id,
+            status: Status::Proposed.as_str().into(),
+            stop_reason: None,
+            stop_note: None,
+            inclusion_answers: serde_json::to_string(&input.inclusion)
+                .map_err(|e| AppError::internal(e.to_string()))?,
+            inclusion_advice: if advice == Advice::Include { "include" } else { "exclude" }.into(),
+            inclusion_override_reason: input.inclusion_override_reason.filter(|_| advice == Advice::Exclude),
+            created_by: caller.user_id.clone(),
+            created_at: t,
+            updated_at: t,
+        };
+        queries::insert(c, &row)?;
+        queries::record_event(c, &row.id, None, Status::Proposed, None, None, &caller.user_id)?;
+        one(c, row)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+/// One trajectory with its status history. Its coach, its employee, project leaders of the organisation.
+#[utoipa::path(tag = "trajectories", params(("id" = String, Path)), responses((status = 200, body = TrajectoryOut)), security(("bearer" = [])))]
+#[get("/trajectories/{id}")]
+pub async fn get_one(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let out = db::read(&state.pool, move |c| {
+        let t = queries::load_in_scope(c, &caller, &id)?;
+        one(c, t)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Move a trajectory on (proposed -> active -> returned -> aftercare -> closed) or stop it with a
+/// reason; a project leader may also change its coach or cohort. Its coach and project leaders.
+/// Becoming active needs method consent.
+#[utoipa::path(tag = "trajectories", params(("id" = String, Path)), request_body = UpdateTrajectory, responses((status = 200, body = TrajectoryOut)), security(("bearer" = [])))]
+#[patch("/trajectories/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: ValidJson<UpdateTrajectory>,
+) -> Result<HttpResponse, AppError> {
+    let input = body.0;
+    let out = db::tx(&state.pool, move |c| {
+        let t = queries::load_in_scope(c, &caller, &id)?;
+        caller.require(&[Role::Coach, Role::ProjectLeader])?;
+        if let Some(coach) = &input.coach_id {
+            if *coach != t.coach_id {
+                caller.require(&[Role::ProjectLeader])?;
+                user_in_org(
+                    c,
+                    coach,
+                    Role::Coach,
+                    &t.organization_id,
+                    "coach_id",
+                    "Deze coach bestaat niet in jouw organisatie.",
+                )?;
+                diesel::update(crate::db::schema::trajectories::table.find(&t.id))
+                    .set(crate::db::schema::trajectories::coach_id.eq(coach))
+                    .execute(c)?;
+            }
+        }
+        if let Some(cohort) = &input.cohort_id {
+            cohort_in_org(c, cohort, &t.organization_id)?;
+            diesel::update(crate::db::schema::trajectories::table.find(&t.id))
+                .set(crate::db::schema::trajectories::cohort_id.eq(cohort))
+                .execute(c)?;
+        }
+        if let Some(to) = input.status {
+            change_status(c, &t, to, input.stop_reason, input.stop_note.as_deref(), &caller.user_id)?;
+        } else if input.stop_reason.is_some() || input.stop_note.is_some() {
+            return Err(AppError::field("status", "Een reden om te stoppen hoort bij status 'stopped'."));
+        }
+        let t = queries::find(c, &t.id)?;
+        one(c, t)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+fn change_status(
+    c: &mut DbConnection,
+    t: &Trajectory,
+    to: Status,
+    reason: Option<StopReason>,
+    note: Option<&str>,
+    actor: &str,
+) -> Result<(), AppError> {
+    let from = Status::parse(&t.status).unwrap_or(Status::Proposed);
+    if from == to {
+        return Ok(());
+    }
+    if !t.is_open() {
+        return Err(AppError::Conflict("Dit traject is al afgesloten of gestopt.".into()));
+    }
+    if to == Status::Stopped {
+        let reason = reason.ok_or_else(|| AppError::field("stop_reason", "Kies de reden waarom het traject stopt."))?;
+        return queries::set_status(c, t, to, Some(reason), note, actor);
+    }
+    if reason.is_some() {
+        return Err(AppError::field("stop_reason", "Een reden om te stoppen hoort bij status 'stopped'."));
+    }
+    if from.next() != Some(to) {
+        return Err(AppError::Conflict(format!(
+            "Een traject gaat van '{}' alleen naar '{}' (of 'stopped').",
+            from.as_str(),
+            from.next().map_or("-", Status::as_str)
+        )));
+    }
+    if to == Status::Active {
+        let records = queries::consents_of(c, std::slice::from_ref(&t.id))?;
+        if !queries::consent_state(&records.iter().collect::<Vec<_>>()).method {
+            return Err(AppError::Conflict(
+                "Het traject kan pas starten als de medewerker toestemming voor de methode heeft gegeven.".into(),
+            ));
+        }
+    }
+    queries::set_status(c, t, to, None, note, actor)
+}
+
+/// Consent records of a trajectory, with the current state. Its coach, employee and project leaders.
+#[utoipa::path(tag = "trajectories", params(("id" = String, Path)), responses((status = 200, body = ConsentsOut)), security(("bearer" = [])))]
+#[get("/trajectories/{id}/consents")]
+pub async fn consents(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let out = db::read(&state.pool, move |c| {
+        let t = queries::load_in_scope(c, &caller, &id)?;
+        consents_out(c, &t.id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+fn consents_out(c: &mut DbConnection, trajectory_id: &str) -> Result<ConsentsOut, AppError> {
+    let rows = queries::consents_of(c, &[trajectory_id.to_string()])?;
+    Ok(ConsentsOut {
+        current: queries::consent_state(&rows.iter().collect::<Vec<_>>()),
+        history: rows
+            .into_iter()
+            .map(|r| ConsentOut {
+                kind: if r.kind == "method" { ConsentKind::Method } else { ConsentKind::Research },
+                id: r.id,
+                given: r.given,
+                recorded_by: r.recorded_by,
+                on_behalf_of_employee: r.on_behalf_of_employee,
+                recorded_at: r.recorded_at,
+            })
+            .collect(),
+    })
+}
+
+/// Record consent given or withdrawn: by the employee, or by their coach on their behalf
+/// (recorded as such). Withdrawal is immediate; withdrawing method consent stops an open trajectory.
+#[utoipa::path(tag = "trajectories", params(("id" = String, Path)), request_body = ConsentIn, responses((status = 201, body = ConsentsOut)), security(("bearer" = [])))]
+#[post("/trajectories/{id}/consents")]
+pub async fn record_consent(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: ValidJson<ConsentIn>,
+) -> Result<HttpResponse, AppError> {
+    let input = body.0;
+    let out = db::tx(&state.pool, move |c| {
+        let t = queries::load_in_scope(c, &caller, &id)?;
+        caller.require(&[Role::Employee, Role::Coach])?;
+        queries::insert_consent(
+            c,
+            &Consent {
+                id: new_id(),
+                trajectory_id: t.id.clone(),
+                kind: input.kind.as_str().into(),
+                given: input.given,
+                recorded_by: caller.user_id.clone(),
+                on_behalf_of_employee: caller.is(Role::Coach),
+                recorded_at: now(),
+            },
+        )?;
+        if input.kind == ConsentKind::Method && !input.given && t.is_open() {
+            queries::set_status(
+                c,
+                &t,
+                Status::Stopped,
+                Some(StopReason::PrivacyResearch),
+                Some("Toestemming voor de methode ingetrokken."),
+                &caller.user_id,
+            )?;
+        }
+        consents_out(c, &t.id)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(out))
+}
