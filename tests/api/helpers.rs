@@ -22,7 +22,17 @@ pub struct TestApp {
     pub target: DbTarget,
     /// Server database name on PostgreSQL (for outage tests).
     pub pg_name: Option<String>,
+    server: Option<actix_web::dev::ServerHandle>,
     _dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    // Stop the server so that its pool closes its connections (PostgreSQL has a client limit).
+    fn drop(&mut self) {
+        if let Some(handle) = self.server.take() {
+            actix_web::rt::System::new().block_on(handle.stop(false));
+        }
+    }
 }
 
 pub fn postgres_base() -> Option<String> {
@@ -92,16 +102,21 @@ impl TestApp {
         let state = wilkan::prepare(config).expect("prepare app");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind free port");
         let port = listener.local_addr().unwrap().port();
+        let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                wilkan::start(state, listener).expect("start server").await.expect("server ran");
+                let server = wilkan::start(state, listener).expect("start server");
+                tx.send(server.handle()).expect("send handle");
+                server.await.expect("server ran");
             })
         });
+        let server = Some(rx.recv().expect("server handle"));
         let app = TestApp {
             base: format!("http://127.0.0.1:{port}"),
             client: Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap(),
             target,
             pg_name,
+            server,
             _dir: dir,
         };
         for _ in 0..200 {
@@ -325,7 +340,7 @@ pub fn entry_body(shared: bool) -> Value {
 }
 
 /// A cohort and an active trajectory of employee_a with coach_a, with a shared plan, a shared
-/// logbook entry, an unshared intake and one closed absence episode.
+/// logbook entry, an unshared intake and one absence episode long ago (outside any 12-month window).
 pub struct Fixture {
     pub cohort: String,
     pub trajectory: String,
@@ -362,7 +377,7 @@ impl World {
             app.post(
                 &format!("/employees/{}/absences", self.employee_a.id),
                 coach,
-                &json!({"start_date": "2026-01-05", "end_date": "2026-01-20"}),
+                &json!({"start_date": "2020-01-06", "end_date": "2020-01-20"}),
             ),
             201,
         );

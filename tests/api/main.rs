@@ -7,6 +7,7 @@ mod accounts;
 mod auth;
 mod content;
 mod courses;
+mod method;
 mod openapi;
 mod platform;
 mod schema;

@@ -107,3 +107,28 @@ fn both_backends_have_the_same_schema() {
         assert_eq!(cols, &pg[table], "columns of {table} (type, not null)");
     }
 }
+
+/// Column names that would invite medical data. Wilkan never stores a diagnosis.
+const MEDICAL: [&str; 9] =
+    ["diagnos", "medic", "symptom", "ziekte", "klacht", "illness", "condition", "health", "treatment"];
+
+fn assert_no_medical_columns(schema: &Schema, backend: &str) {
+    for (table, cols) in schema {
+        for col in cols.keys() {
+            let name = col.to_lowercase();
+            assert!(!MEDICAL.iter().any(|m| name.contains(m)), "{backend}: {table}.{col} looks like a medical field");
+        }
+    }
+}
+
+#[test]
+fn no_schema_has_a_medical_field() {
+    assert_no_medical_columns(&sqlite_schema(), "sqlite");
+    if let Some(base) = postgres_base() {
+        assert_no_medical_columns(&postgres_schema(&base), "postgres");
+    }
+    // The only absence detail is a coarse category with a closed list of values.
+    let absences = &sqlite_schema()["absences"];
+    let text_columns: Vec<&String> = absences.iter().filter(|(_, (t, _))| t == "text").map(|(c, _)| c).collect();
+    assert_eq!(text_columns, ["category", "employee_id", "id", "recorded_by"]);
+}

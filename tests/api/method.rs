@@ -1,0 +1,415 @@
+//! Trajectories, consent, absences, intake, plan, logbook and work values.
+
+use reqwest::Method as M;
+use serde_json::{json, Value};
+
+use crate::helpers::{inclusion_ok, intake_body, json_id, plan_body, problem, work_values_body, World, COURSE_ORDER};
+
+fn cohort(w: &World) -> String {
+    json_id(
+        w.app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&w.pl_a.token), &json!({"name": "Ronde 1"})),
+        201,
+    )
+}
+
+#[test]
+fn a_trajectory_moves_through_its_statuses_with_history() {
+    let w = World::new();
+    let app = &w.app;
+    let cohort = cohort(&w);
+    let coach = Some(w.coach_a.token.as_str());
+    // The coach proposes for an employee of their organisation; the coach is themself.
+    let res = app.post(
+        "/trajectories",
+        coach,
+        &json!({"employee_id": w.employee_a.id, "cohort_id": cohort, "inclusion": inclusion_ok()}),
+    );
+    assert_eq!(res.status(), 201);
+    let t: Value = res.json().unwrap();
+    assert_eq!(t["status"], "proposed");
+    assert_eq!(t["coach"]["id"], w.coach_a.id.as_str());
+    assert_eq!(t["employee"]["first_name"], "sandra");
+    assert_eq!(t["inclusion"]["advice"], "include");
+    let path = format!("/trajectories/{}", t["id"].as_str().unwrap());
+
+    // One open trajectory per employee.
+    let before = app.count("trajectories");
+    problem(app.post("/trajectories", Some(&w.pl_a.token), &json!({"employee_id": w.employee_a.id, "coach_id": w.coach_a.id, "cohort_id": cohort, "inclusion": inclusion_ok()})), 409);
+    assert_eq!(app.count("trajectories"), before);
+
+    // Not active without method consent; no skipping steps.
+    let body = problem(app.patch(&path, coach, &json!({"status": "active"})), 409);
+    assert!(body["detail"].as_str().unwrap().contains("toestemming"));
+    problem(app.patch(&path, coach, &json!({"status": "returned"})), 409);
+    let res = app.post(&format!("{path}/consents"), coach, &json!({"kind": "method", "given": true}));
+    let consents: Value = res.json().unwrap();
+    assert_eq!(consents["current"]["method"], true);
+    assert_eq!(consents["history"][0]["on_behalf_of_employee"], true, "the coach records on the employee's behalf");
+    for status in ["active", "returned", "aftercare", "closed"] {
+        let res = app.patch(&path, coach, &json!({"status": status}));
+        assert_eq!(res.status(), 200, "to {status}");
+    }
+    let t: Value = app.get(&path, Some(&w.employee_a.token)).json().unwrap();
+    let history: Vec<&str> =
+        t["history"].as_array().unwrap().iter().map(|e| e["to_status"].as_str().unwrap()).collect();
+    assert_eq!(history, ["proposed", "active", "returned", "aftercare", "closed"]);
+    assert!(t["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["actor_id"] == w.coach_a.id.as_str() && e["at"].is_string()));
+    problem(app.patch(&path, coach, &json!({"status": "stopped", "stop_reason": "other"})), 409);
+
+    // A closed trajectory allows a new one; stopping needs a reason.
+    let res = app.post(
+        "/trajectories",
+        coach,
+        &json!({"employee_id": w.employee_a.id, "cohort_id": cohort, "inclusion": inclusion_ok()}),
+    );
+    let second = format!("/trajectories/{}", res.json::<Value>().unwrap()["id"].as_str().unwrap());
+    let body = problem(app.patch(&second, coach, &json!({"status": "stopped"})), 422);
+    assert!(body["errors"]["stop_reason"].is_array());
+    let res = app.patch(
+        &second,
+        Some(&w.pl_a.token),
+        &json!({"status": "stopped", "stop_reason": "too_difficult", "stop_note": "Taalniveau te hoog"}),
+    );
+    let t: Value = res.json().unwrap();
+    assert_eq!((t["status"].as_str(), t["stop_reason"].as_str()), (Some("stopped"), Some("too_difficult")));
+    assert_eq!(t["history"][1]["actor_id"], w.pl_a.id.as_str());
+    // The employee reads but never changes it.
+    problem(app.patch(&second, Some(&w.employee_a.token), &json!({"status": "active"})), 403);
+}
+
+#[test]
+fn the_inclusion_guide_advises_and_a_coach_may_override_with_a_reason() {
+    let w = World::new();
+    let cohort = cohort(&w);
+    let mut inclusion = inclusion_ok();
+    inclusion["absent_over_4_weeks"] = json!(false);
+    inclusion["device_at_home"] = json!(false);
+    let body = json!({"employee_id": w.employee_a.id, "cohort_id": cohort, "inclusion": inclusion});
+    let err = problem(w.app.post("/trajectories", Some(&w.coach_a.token), &body), 422);
+    assert!(err["errors"]["inclusion_override_reason"].is_array());
+    assert_eq!(w.app.count("trajectories"), 0);
+    let mut body = body;
+    body["inclusion_override_reason"] = json!("Gebruikt de papieren map; laptop van de bibliotheek.");
+    let t: Value = w.app.post("/trajectories", Some(&w.coach_a.token), &body).json().unwrap();
+    assert_eq!(t["inclusion"]["advice"], "exclude");
+    assert_eq!(t["inclusion"]["unmet_criteria"].as_array().unwrap().len(), 2);
+    assert_eq!(t["inclusion"]["override_reason"], "Gebruikt de papieren map; laptop van de bibliotheek.");
+    assert_eq!(t["inclusion"]["answers"]["device_at_home"], false);
+    // Wrong organisation or unknown references: named fields, nothing written.
+    let err = problem(w.app.post("/trajectories", Some(&w.pl_a.token), &json!({"employee_id": w.employee_a2.id, "coach_id": w.coach_b.id, "cohort_id": cohort, "inclusion": inclusion_ok()})), 422);
+    assert!(err["errors"]["coach_id"].is_array());
+    let err = problem(w.app.post("/trajectories", Some(&w.pl_a.token), &json!({"employee_id": w.employee_a2.id, "coach_id": w.coach_a.id, "cohort_id": "nope", "inclusion": inclusion_ok()})), 422);
+    assert!(err["errors"]["cohort_id"].is_array());
+    let err = problem(
+        w.app.post(
+            "/trajectories",
+            Some(&w.pl_a.token),
+            &json!({"employee_id": w.employee_a2.id, "coach_id": w.coach_a.id, "cohort_id": cohort}),
+        ),
+        422,
+    );
+    assert!(err["errors"]["inclusion"].is_array());
+    assert_eq!(w.app.count("trajectories"), 1);
+}
+
+#[test]
+fn consent_withdrawal_is_immediate_and_stops_the_method() {
+    let w = World::new();
+    let m = w.method();
+    let path = format!("/trajectories/{}", m.trajectory);
+    let emp = Some(w.employee_a.token.as_str());
+    let c: Value =
+        w.app.post(&format!("{path}/consents"), emp, &json!({"kind": "research", "given": true})).json().unwrap();
+    assert_eq!(c["current"], json!({"method": true, "research": true}));
+    let c: Value =
+        w.app.post(&format!("{path}/consents"), emp, &json!({"kind": "research", "given": false})).json().unwrap();
+    assert_eq!(c["current"]["research"], false);
+    assert_eq!(c["history"].as_array().unwrap().len(), 3);
+    let t: Value = w.app.get(&path, emp).json().unwrap();
+    assert_eq!(t["status"], "active", "research consent does not touch the method");
+
+    w.app.post(&format!("{path}/consents"), emp, &json!({"kind": "method", "given": false}));
+    let t: Value = w.app.get(&path, emp).json().unwrap();
+    assert_eq!(t["status"], "stopped");
+    assert_eq!(t["stop_reason"], "privacy_research");
+    problem(
+        w.app.post(&format!("{path}/consents"), Some(&w.pl_a.token), &json!({"kind": "method", "given": true})),
+        403,
+    );
+}
+
+#[test]
+fn lists_are_scoped_and_filtered() {
+    let w = World::new();
+    let m = w.method();
+    let cohort2 = json_id(
+        w.app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&w.pl_a.token), &json!({"name": "Ronde 2"})),
+        201,
+    );
+    w.app.post("/trajectories", Some(&w.pl_a.token), &json!({"employee_id": w.employee_a2.id, "coach_id": w.coach_a.id, "cohort_id": cohort2, "inclusion": inclusion_ok()}));
+    let ids = |token: &str, query: &str| -> Vec<String> {
+        let page: Value = w.app.get(&format!("/trajectories{query}"), Some(token)).json().unwrap();
+        page["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(ids(&w.coach_a.token, "").len(), 2);
+    assert!(ids(&w.coach_b.token, "").is_empty());
+    assert!(ids(&w.pl_b.token, "").is_empty());
+    assert_eq!(ids(&w.employee_a.token, ""), vec![m.trajectory.clone()]);
+    assert_eq!(ids(&w.pl_a.token, "?status=active"), vec![m.trajectory.clone()]);
+    assert_eq!(ids(&w.pl_a.token, &format!("?cohort={cohort2}")).len(), 1);
+    assert_eq!(ids(&w.pl_a.token, &format!("?coach={}", w.coach_a.id)).len(), 2);
+    assert_eq!(ids(&w.pl_a.token, "?limit=1").len(), 1);
+    problem(w.app.get("/trajectories?status=unknown", Some(&w.pl_a.token)), 422);
+    problem(w.app.get("/trajectories", Some(&w.admin.token)), 403);
+}
+
+#[test]
+fn absences_summary_and_poortwachter_timeline() {
+    let w = World::new();
+    let m = w.method();
+    let coach = Some(w.coach_a.token.as_str());
+    let path = format!("/employees/{}/absences", w.employee_a.id);
+    let today = chrono::Utc::now().date_naive();
+    let day = |days_ago: i64| (today - chrono::Duration::days(days_ago)).to_string();
+    for (start, end) in [(300, 296), (200, 199), (120, 118)] {
+        let res = w.app.post(&path, coach, &json!({"start_date": day(start), "end_date": day(end)}));
+        assert_eq!(res.status(), 201);
+    }
+    let open = json_id(w.app.post(&path, coach, &json!({"start_date": day(49), "percentage": 50})), 201);
+    let s: Value = w
+        .app
+        .get(&format!("/employees/{}/absence-summary", w.employee_a.id), Some(&w.employee_a.token))
+        .json()
+        .unwrap();
+    assert_eq!(s["episodes_last_12_months"], 4, "{s}");
+    assert_eq!(s["frequent"], true);
+    assert_eq!(s["current_episode"]["days"], 50);
+    assert_eq!(s["current_episode"]["absence_id"], open.as_str());
+    assert_eq!(s["long_term"], true);
+    assert_eq!(s["total_days_last_12_months"], 5 + 2 + 3 + 50);
+    assert_eq!(s["weighted_days_last_12_months"], 5.0 + 2.0 + 3.0 + 25.0);
+    let milestones = s["poortwachter"].as_array().unwrap();
+    let get = |key: &str| milestones.iter().find(|x| x["key"] == key).unwrap();
+    assert_eq!(
+        get("probleemanalyse")["date"],
+        (today - chrono::Duration::days(49) + chrono::Duration::weeks(6)).to_string()
+    );
+    assert_eq!(get("probleemanalyse")["past"], true);
+    assert_eq!(get("plan_van_aanpak")["past"], false);
+    assert_eq!(get("wia_aanvraag")["week"], 91);
+    assert_eq!(get("einde_loondoorbetaling")["week"], 104);
+
+    // Overlap, reversed dates and a category without research consent are refused; nothing written.
+    let before = w.app.count("absences");
+    problem(w.app.post(&path, coach, &json!({"start_date": day(30)})), 422);
+    problem(w.app.post(&path, coach, &json!({"start_date": day(500), "end_date": day(510)})), 422);
+    problem(w.app.post(&path, coach, &json!({"start_date": day(600), "percentage": 0})), 422);
+    let err = problem(
+        w.app.post(&path, coach, &json!({"start_date": day(700), "end_date": day(699), "category": "physical"})),
+        422,
+    );
+    assert!(err["errors"]["category"].is_array());
+    problem(w.app.post(&path, coach, &json!({"start_date": day(700), "diagnosis": "griep"})), 422);
+    assert_eq!(w.app.count("absences"), before);
+    // With research consent a coarse category may be recorded.
+    w.app.post(
+        &format!("/trajectories/{}/consents", m.trajectory),
+        Some(&w.employee_a.token),
+        &json!({"kind": "research", "given": true}),
+    );
+    assert_eq!(
+        w.app
+            .post(&path, coach, &json!({"start_date": day(700), "end_date": day(699), "category": "physical"}))
+            .status(),
+        201
+    );
+    // Closing the open episode ends the current episode.
+    let res = w.app.patch(&format!("/absences/{open}"), coach, &json!({"end_date": day(1)}));
+    assert_eq!(res.status(), 200);
+    let s: Value = w.app.get(&format!("/employees/{}/absence-summary", w.employee_a.id), coach).json().unwrap();
+    assert!(s["current_episode"].is_null());
+    assert!(s["poortwachter"].as_array().unwrap().is_empty());
+    // The employee reads their own, never writes; another coach does not see them.
+    problem(w.app.post(&path, Some(&w.employee_a.token), &json!({"start_date": day(900)})), 403);
+    problem(w.app.get(&path, Some(&w.coach_b.token)), 404);
+    let _ = m.absence;
+}
+
+#[test]
+fn intake_is_the_coachs_and_shared_on_purpose() {
+    let w = World::new();
+    let m = w.method();
+    let path = format!("/trajectories/{}/intake", m.trajectory);
+    let coach = Some(w.coach_a.token.as_str());
+    let intake: Value = w.app.get(&path, Some(&w.pl_a.token)).json().unwrap();
+    assert_eq!(intake["factors"]["self_regulation"]["score"], 1);
+    assert_eq!(intake["basic_needs_under_pressure"]["autonomy"], true);
+    problem(w.app.get(&path, Some(&w.employee_a.token)), 404);
+    let mut bad = intake_body(true);
+    bad["factors"]["capacity"]["score"] = json!(6);
+    let err = problem(w.app.send(M::PUT, &path, coach, &bad), 422);
+    assert!(err["errors"]["factors.capacity.score"].is_array(), "{err}");
+    problem(w.app.get(&path, Some(&w.employee_a.token)), 404);
+    assert_eq!(w.app.send(M::PUT, &path, coach, &intake_body(true)).status(), 200);
+    assert_eq!(w.app.get(&path, Some(&w.employee_a.token)).status(), 200);
+    problem(w.app.send(M::PUT, &path, Some(&w.pl_a.token), &intake_body(true)), 403);
+}
+
+#[test]
+fn the_plan_sets_course_order_and_the_map_follows_it() {
+    let w = World::new();
+    let m = w.method();
+    let path = format!("/trajectories/{}/plan", m.trajectory);
+    let coach = Some(w.coach_a.token.as_str());
+    let plan: Value = w.app.get(&path, Some(&w.employee_a.token)).json().unwrap();
+    assert_eq!(plan["course_order"], json!(COURSE_ORDER));
+    assert_eq!(plan["course_modes"]["kwaliteiten"], "paper");
+    assert_eq!(plan["course_modes"]["hulp-vragen"], "online");
+
+    let mut bad = plan_body();
+    bad["course_order"] = json!(["kwaliteiten", "kwaliteiten"]);
+    assert!(problem(w.app.send(M::PUT, &path, coach, &bad), 422)["errors"]["course_order"].is_array());
+    let mut order = COURSE_ORDER.to_vec();
+    order.swap(0, 1);
+    let mut later_first = plan_body();
+    later_first["course_order"] = json!(order);
+    assert!(problem(w.app.send(M::PUT, &path, coach, &later_first), 422)["errors"]["first_course_reason"].is_array());
+    later_first["first_course_reason"] = json!("Wil eerst een doel stellen; cursus 1 samen in het gesprek.");
+    assert_eq!(w.app.send(M::PUT, &path, coach, &later_first).status(), 200);
+
+    // The map in the employee's order.
+    let html =
+        w.app.get(&format!("/courses/map?trajectory={}", m.trajectory), Some(&w.employee_a.token)).text().unwrap();
+    let courses: Vec<String> = html
+        .match_indices("data-course=\"")
+        .map(|(i, _)| html[i + 13..].split('"').next().unwrap().to_string())
+        .collect();
+    assert_eq!(courses, order);
+    assert!(html.contains("volgorde van jouw plan"));
+    problem(w.app.get(&format!("/courses/map?trajectory={}", m.trajectory), Some(&w.coach_b.token)), 404);
+}
+
+#[test]
+fn logbook_entries_weighings_and_corrections() {
+    let w = World::new();
+    let m = w.method();
+    let coach = Some(w.coach_a.token.as_str());
+    let entry_path = format!("/logbook/{}", m.entry);
+    let mine: Value = w.app.get(&entry_path, coach).json().unwrap();
+    assert_eq!(mine["weighing"]["pitfalls_checked"], json!(["haste", "anchoring"]));
+    assert_eq!(mine["duration_minutes"], 45);
+    // The project leader sees the entry but not the weighing; the employee neither.
+    let pl: Value = w.app.get(&entry_path, Some(&w.pl_a.token)).json().unwrap();
+    assert!(pl["weighing"].is_null() && pl["has_weighing"] == true);
+    let emp: Value = w.app.get(&entry_path, Some(&w.employee_a.token)).json().unwrap();
+    assert!(emp["weighing"].is_null());
+    // An unshared entry is invisible to the employee.
+    let mut private = crate::helpers::entry_body(false);
+    private["weighing"] = Value::Null;
+    let hidden = json_id(w.app.post(&format!("/trajectories/{}/logbook", m.trajectory), coach, &private), 201);
+    problem(w.app.get(&format!("/logbook/{hidden}"), Some(&w.employee_a.token)), 404);
+    let list: Value =
+        w.app.get(&format!("/trajectories/{}/logbook", m.trajectory), Some(&w.employee_a.token)).json().unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+
+    // Bad input: nothing written.
+    let before = w.app.count("logbook_entries");
+    let mut bad = crate::helpers::entry_body(true);
+    bad["duration_minutes"] = json!(-5);
+    bad["weighing"]["pitfalls_checked"] = json!(["hurry"]);
+    problem(w.app.post(&format!("/trajectories/{}/logbook", m.trajectory), coach, &bad), 422);
+    assert_eq!(w.app.count("logbook_entries"), before);
+
+    // A correction within 7 days changes in place; a later one keeps the original.
+    let res = w.app.patch(&entry_path, coach, &json!({"duration_minutes": 50}));
+    assert_eq!(res.json::<Value>().unwrap()["revisions"], json!([]));
+    {
+        use diesel::RunQueryDsl;
+        let old = (chrono::Utc::now() - chrono::Duration::days(10)).naive_utc();
+        diesel::update(wilkan_schema::logbook_entries::table)
+            .set(wilkan_schema::logbook_entries::created_at.eq(old))
+            .execute(&mut w.app.conn())
+            .unwrap();
+    }
+    let res: Value = w.app.patch(&entry_path, coach, &json!({"agreements": "Cursus 2 starten"})).json().unwrap();
+    assert_eq!(res["agreements"], "Cursus 2 starten");
+    assert_eq!(res["revisions"][0]["previous"]["agreements"], "Cursus 1 afmaken");
+    assert_eq!(res["revisions"][0]["previous"]["duration_minutes"], 50);
+    problem(w.app.patch(&entry_path, Some(&w.pl_a.token), &json!({"agreements": "x"})), 403);
+
+    // Own weighings across trajectories; counts for the project leader.
+    let list: Value = w.app.get("/weighings", coach).json().unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let summary: Value = w.app.get("/weighings/summary", Some(&w.pl_a.token)).json().unwrap();
+    assert_eq!(summary["entries"], 2);
+    assert_eq!(summary["entries_with_weighing"], 1);
+    assert_eq!(summary["pitfalls_checked"]["haste"], 1);
+    assert!(summary.get("items").is_none());
+}
+
+use diesel::ExpressionMethods;
+use wilkan::db::schema as wilkan_schema;
+
+#[test]
+fn work_values_keep_their_history() {
+    let w = World::new();
+    let m = w.method();
+    let path = format!("/trajectories/{}/work-values", m.trajectory);
+    assert_eq!(w.app.send(M::PUT, &path, Some(&w.employee_a.token), &work_values_body("can_improve")).status(), 200);
+    let out: Value = w.app.send(M::PUT, &path, Some(&w.coach_a.token), &work_values_body("going_well")).json().unwrap();
+    assert_eq!(out["history"].as_array().unwrap().len(), 2);
+    assert_eq!(out["current"]["card"]["fair_income"]["circle"], "going_well");
+    assert_eq!(out["history"][0]["card"]["fair_income"]["circle"], "can_improve");
+    let mut bad = work_values_body("later");
+    bad["fair_income"]["circle"] = json!("someday");
+    problem(w.app.send(M::PUT, &path, Some(&w.coach_a.token), &bad), 422);
+    let mut missing = work_values_body("later");
+    missing.as_object_mut().unwrap().remove("fair_income");
+    problem(w.app.send(M::PUT, &path, Some(&w.coach_a.token), &missing), 422);
+    assert_eq!(w.app.count("work_value_snapshots"), 2);
+}
+
+#[test]
+fn coaches_read_progress_and_record_paper_completion() {
+    let w = World::new();
+    let m = w.method();
+    let c1 = "uitgangspunten-en-misverstanden";
+    let emp = Some(w.employee_a.token.as_str());
+    w.app.send(
+        M::PUT,
+        &format!("/me/courses/{c1}/reflection"),
+        emp,
+        &json!({"text": "Ik zorg goed voor mezelf.", "choice": "coach_talk"}),
+    );
+    let path = format!("/trajectories/{}/progress", m.trajectory);
+    let coach: Value = w.app.get(&path, Some(&w.coach_a.token)).json().unwrap();
+    assert_eq!(coach["items"][0]["reflection"]["text"], "Ik zorg goed voor mezelf.");
+    let pl: Value = w.app.get(&path, Some(&w.pl_a.token)).json().unwrap();
+    assert_eq!(pl["items"][0]["status"], "completed");
+    assert!(pl["items"][0]["reflection"].is_null(), "no reflection text for project leaders");
+
+    let res = w
+        .app
+        .request(M::POST, &format!("/trajectories/{}/progress/kwaliteiten/paper", m.trajectory), Some(&w.coach_a.token))
+        .send()
+        .unwrap();
+    let view: Value = res.json().unwrap();
+    assert_eq!((view["status"].as_str(), view["completed_via"].as_str()), (Some("completed"), Some("paper")));
+    let mine: Value = w.app.get("/me/courses", emp).json().unwrap();
+    assert_eq!(mine["items"][1]["completed_via"], "paper");
+    problem(
+        w.app
+            .request(
+                M::POST,
+                &format!("/trajectories/{}/progress/bestaat-niet/paper", m.trajectory),
+                Some(&w.coach_a.token),
+            )
+            .send()
+            .unwrap(),
+        404,
+    );
+}
