@@ -52,10 +52,10 @@ pub struct Goals {
     /// Goals important to the employee. No medical details.
     #[validate(length(max = 2000, message = "Gebruik hoogstens 2.000 tekens."))]
     pub employee: Option<String>,
-    /// Goals important to the professional.
+    /// Goals important to the professional. No medical details.
     #[validate(length(max = 2000, message = "Gebruik hoogstens 2.000 tekens."))]
     pub professional: Option<String>,
-    /// Goals important to the organisation.
+    /// Goals important to the organisation. No medical details.
     #[validate(length(max = 2000, message = "Gebruik hoogstens 2.000 tekens."))]
     pub organization: Option<String>,
 }
@@ -76,7 +76,7 @@ pub struct Expectations {
     /// What the employee expects. No medical details.
     #[validate(length(max = 2000, message = "Gebruik hoogstens 2.000 tekens."))]
     pub of_employee: Option<String>,
-    /// What the coach expects.
+    /// What the coach expects. No medical details.
     #[validate(length(max = 2000, message = "Gebruik hoogstens 2.000 tekens."))]
     pub of_coach: Option<String>,
 }
@@ -120,6 +120,7 @@ pub struct PlanIn {
     /// All seven course slugs, each once, in the order the employee follows them.
     pub course_order: Vec<String>,
     /// Required when the order does not start with course 1 (Uitgangspunten en misverstanden).
+    /// No medical details.
     #[validate(length(max = 1000, message = "Gebruik hoogstens 1.000 tekens."))]
     pub first_course_reason: Option<String>,
     /// Courses to put the emphasis on.

@@ -62,22 +62,22 @@ pub enum FactorCluster {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WeighingSteps {
-    /// Vooraf: context and information beforehand.
+    /// Vooraf: context and information beforehand. No medical details.
     #[validate(length(max = 2000, message = "Gebruik hoogstens 2.000 tekens."))]
     pub beforehand: Option<String>,
-    /// Waarnemingen.
+    /// Waarnemingen. No medical details.
     #[validate(length(max = 2000, message = "Gebruik hoogstens 2.000 tekens."))]
     pub observations: Option<String>,
-    /// Interpreteren: is the information complete, clear, reliable?
+    /// Interpreteren: is the information complete, clear, reliable? No medical details.
     #[validate(length(max = 2000, message = "Gebruik hoogstens 2.000 tekens."))]
     pub interpreting: Option<String>,
-    /// Opties.
+    /// Opties. No medical details.
     #[validate(length(max = 2000, message = "Gebruik hoogstens 2.000 tekens."))]
     pub options: Option<String>,
-    /// Prioriteren.
+    /// Prioriteren. No medical details.
     #[validate(length(max = 2000, message = "Gebruik hoogstens 2.000 tekens."))]
     pub prioritising: Option<String>,
-    /// Reactie: the chosen response.
+    /// Reactie: the chosen response. No medical details.
     #[validate(length(max = 2000, message = "Gebruik hoogstens 2.000 tekens."))]
     pub response: Option<String>,
 }
@@ -86,13 +86,13 @@ pub struct WeighingSteps {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FeedbackLoop {
-    /// Did I take the right decision?
+    /// Did I take the right decision? No medical details.
     #[validate(length(max = 2000, message = "Gebruik hoogstens 2.000 tekens."))]
     pub right_decision: Option<String>,
-    /// Did I take the right steps to reach it?
+    /// Did I take the right steps to reach it? No medical details.
     #[validate(length(max = 2000, message = "Gebruik hoogstens 2.000 tekens."))]
     pub right_steps: Option<String>,
-    /// Does it contribute to the intended result?
+    /// Does it contribute to the intended result? No medical details.
     #[validate(length(max = 2000, message = "Gebruik hoogstens 2.000 tekens."))]
     pub contributes_to_result: Option<String>,
 }
@@ -112,7 +112,7 @@ pub struct Weighing {
     #[serde(default)]
     pub factor_clusters: Vec<FactorCluster>,
     pub explained_to_employee: bool,
-    /// How the decision was explained: clients want to hear why, not only what.
+    /// How the decision was explained: clients want to hear why, not only what. No medical details.
     #[validate(length(max = 2000, message = "Gebruik hoogstens 2.000 tekens."))]
     pub explanation: Option<String>,
     #[validate(nested)]

@@ -297,9 +297,13 @@ fn the_map_follows_the_online_order_exactly() {
         let html = res.text().unwrap();
         assert_eq!(attr_values(&html, "data-page-id"), online_pages, "page order of {slug}");
         assert_eq!(attr_values(&html, "data-exercise"), online_exercises, "exercise numbers of {slug}");
-        for t in &online_titles {
-            assert!(html.contains(&escape(t)), "title {t} in the map");
-        }
+        let map_titles: Vec<String> = html
+            .split("<article data-page-id=")
+            .skip(1)
+            .map(|a| a.split("<h3>").nth(1).unwrap().split("</h3>").next().unwrap().to_string())
+            .collect();
+        let expected: Vec<String> = online_titles.iter().map(|t| escape(t)).collect();
+        assert_eq!(map_titles, expected, "page titles of {slug} in online order");
         all_pages.extend(online_pages);
     }
     let full = w.app.get("/courses/map", token).text().unwrap();

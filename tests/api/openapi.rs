@@ -31,3 +31,55 @@ fn every_operation_documents_its_problem_answers() {
         }
     }
 }
+
+/// Every free-text field a client can send carries the "no medical details" hint.
+#[test]
+fn free_text_inputs_say_no_medical_details() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&wilkan::http::openapi::to_json(&wilkan::http::openapi::document())).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    // Names that are not free text: references, credentials, names, hashes.
+    let structured = |name: &str| {
+        name.ends_with("_id")
+            || [
+                "email",
+                "first_name",
+                "last_name",
+                "name",
+                "password",
+                "current_password",
+                "new_password",
+                "refresh_token",
+                "page_hash",
+            ]
+            .contains(&name)
+    };
+    let mut todo: Vec<String> = Vec::new();
+    for item in spec["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            if let Some(r) = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str() {
+                todo.push(r.rsplit('/').next().unwrap().to_string());
+            }
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut missing = Vec::new();
+    while let Some(name) = todo.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        for (prop, v) in schemas[&name]["properties"].as_object().into_iter().flatten() {
+            let text = v.to_string();
+            for r in text.split("#/components/schemas/").skip(1) {
+                todo.push(r.split('"').next().unwrap().to_string());
+            }
+            let is_string = v["type"] == "string" || v["type"].as_array().is_some_and(|t| t.contains(&"string".into()));
+            let free = is_string && v.get("format").is_none() && v.get("enum").is_none() && !structured(prop);
+            if free && !v["description"].as_str().unwrap_or("").to_lowercase().contains("no medical details") {
+                missing.push(format!("{name}.{prop}"));
+            }
+        }
+    }
+    assert!(seen.len() > 10, "request schemas were found");
+    assert!(missing.is_empty(), "free-text fields without the hint: {missing:?}");
+}
