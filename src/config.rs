@@ -118,6 +118,30 @@ pub const SETTINGS: &[Setting] = &[
         default: "Wilkan <noreply@wilkan.local>",
         help: "sender address of all mail",
     },
+    Setting {
+        env: "WILKAN_MAIL_POLL_MS",
+        key: "mail_poll_ms",
+        default: "2000",
+        help: "how often the worker looks for mail to send and reminders to queue",
+    },
+    Setting {
+        env: "WILKAN_MAIL_RETRY_BASE_SECONDS",
+        key: "mail_retry_base_seconds",
+        default: "30",
+        help: "first retry delay after a failed send; doubles each attempt (max 1 hour)",
+    },
+    Setting {
+        env: "WILKAN_MAIL_MAX_ATTEMPTS",
+        key: "mail_max_attempts",
+        default: "8",
+        help: "attempts before a message is marked failed",
+    },
+    Setting {
+        env: "WILKAN_CARD_HOLD_HOURS",
+        key: "card_hold_hours",
+        default: "24",
+        help: "a colleague's card waits this long before delivery, so the coach can stop a hurtful one",
+    },
     Setting { env: "WILKAN_LOG", key: "log", default: "info", help: "log filter, e.g. info or wilkan=debug" },
 ];
 
@@ -162,6 +186,10 @@ pub struct Config {
     pub public_url: String,
     pub smtp: Option<SmtpConfig>,
     pub mail_from: String,
+    pub mail_poll_ms: u64,
+    pub mail_retry_base_seconds: i64,
+    pub mail_max_attempts: i32,
+    pub card_hold_hours: i64,
     pub log: String,
 }
 
@@ -283,6 +311,10 @@ impl Config {
             public_url: get("public_url").trim_end_matches('/').to_string(),
             smtp,
             mail_from: get("mail_from"),
+            mail_poll_ms: num(v, "mail_poll_ms")?,
+            mail_retry_base_seconds: num(v, "mail_retry_base_seconds")?,
+            mail_max_attempts: num(v, "mail_max_attempts")?,
+            card_hold_hours: num(v, "card_hold_hours")?,
             log: get("log"),
         };
         if config.access_token_minutes < 1 || config.refresh_token_days < 1 {

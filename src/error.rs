@@ -22,6 +22,8 @@ pub enum AppError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(String),
+    #[error("gone: {0}")]
+    Gone(String),
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("validation failed: {errors:?}")]
@@ -73,6 +75,7 @@ impl AppError {
                 "Dit bestaat niet, of je mag het niet zien. Controleer de link of vraag het je begeleider.".into(),
             ),
             AppError::Conflict(d) => ("conflict", "Conflict", d.clone()),
+            AppError::Gone(d) => ("gone", "Gone", d.clone()),
             AppError::PayloadTooLarge => (
                 "payload-too-large",
                 "Payload too large",
@@ -123,6 +126,7 @@ impl ResponseError for AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Gone(_) => StatusCode::GONE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -5,15 +5,21 @@
 
 pub mod absences;
 pub mod accounts;
+pub mod aftercare;
+pub mod buddies;
+pub mod cards;
 pub mod config;
 pub mod courses;
 pub mod db;
 pub mod error;
+pub mod groups;
 pub mod http;
 pub mod intake;
 pub mod logbook;
+pub mod mail;
 pub mod policy;
 pub mod trajectories;
+pub mod visits;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -37,6 +43,7 @@ pub struct AppState {
     pub tokens: TokenService,
     /// The courses, loaded and checked at start-up.
     pub content: Arc<courses::content::Catalogue>,
+    pub templates: Arc<mail::templates::Templates>,
 }
 
 /// Every route under `/api/v1`, one line per feature.
@@ -47,6 +54,11 @@ pub fn api_routes(cfg: &mut ServiceConfig) {
     absences::routes(cfg);
     intake::routes(cfg);
     logbook::routes(cfg);
+    aftercare::routes(cfg);
+    groups::routes(cfg);
+    buddies::routes(cfg);
+    visits::routes(cfg);
+    cards::routes(cfg);
 }
 
 /// Loads and checks the course content; every problem is named with file and line.
@@ -65,6 +77,7 @@ pub fn load_content(config: &Config) -> Result<courses::content::Catalogue, Stri
 pub fn prepare(mut config: Config) -> Result<AppState, String> {
     config.resolve_jwt_secret()?;
     let content = load_content(&config)?;
+    let templates = mail::templates::Templates::load(&config.content_dir)?;
     let started = Instant::now();
     let wait = Duration::from_secs(config.db_startup_wait_seconds);
     loop {
@@ -87,7 +100,7 @@ pub fn prepare(mut config: Config) -> Result<AppState, String> {
     let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
     courses::progress::record_versions(&mut conn, &content).map_err(|e| format!("recording course versions: {e}"))?;
     drop(conn);
-    Ok(AppState { pool, config, tokens, content: Arc::new(content) })
+    Ok(AppState { pool, config, tokens, content: Arc::new(content), templates: Arc::new(templates) })
 }
 
 async fn not_found() -> Result<HttpResponse, AppError> {
@@ -101,11 +114,37 @@ fn query_error(err: actix_web::error::QueryPayloadError, _: &actix_web::HttpRequ
 }
 
 /// Starts serving on `listener`. SIGTERM/SIGINT stop it gracefully: in-flight requests finish.
-pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+/// The running service: the HTTP server and the background worker (mail, reminders).
+pub struct Service {
+    server: Server,
+    worker: mail::worker::Worker,
+}
+
+impl Service {
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped (SIGTERM/SIGINT or the handle); then stops the worker.
+    pub async fn run(mut self) -> std::io::Result<()> {
+        let result = (&mut self.server).await;
+        self.worker.stop();
+        result
+    }
+}
+
+/// Starts serving on `listener`. SIGTERM/SIGINT stop it gracefully: in-flight requests finish.
+pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Service> {
     let workers = match state.config.workers {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,
     };
+    let worker = mail::worker::Worker::spawn(mail::worker::Context {
+        pool: state.pool.clone(),
+        templates: state.templates.clone(),
+        config: state.config.clone(),
+    })
+    .map_err(std::io::Error::other)?;
     let state = web::Data::new(state);
     let spec = http::openapi::document();
     let server = HttpServer::new(move || {
@@ -121,5 +160,5 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
     .shutdown_timeout(30)
     .listen(listener)?
     .run();
-    Ok(server)
+    Ok(Service { server, worker })
 }

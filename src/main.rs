@@ -120,7 +120,7 @@ fn serve(config: Config) -> ExitCode {
     if !has_admin {
         println!("No accounts yet. Create the first admin with:\n  cargo run -- create-admin --email you@example.org");
     }
-    let result = actix_web::rt::System::new().block_on(async move { wilkan::start(state, listener)?.await });
+    let result = actix_web::rt::System::new().block_on(async move { wilkan::start(state, listener)?.run().await });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e.to_string()),

@@ -50,13 +50,21 @@ pub struct TokenResponse {
 pub struct OrganizationOut {
     pub id: String,
     pub name: String,
+    /// Weeks after return to work at which aftercare check-ins are scheduled.
+    pub aftercare_weeks: Vec<u32>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
 impl From<Organization> for OrganizationOut {
     fn from(o: Organization) -> Self {
-        OrganizationOut { id: o.id, name: o.name, created_at: o.created_at, updated_at: o.updated_at }
+        OrganizationOut {
+            aftercare_weeks: serde_json::from_str(&o.aftercare_weeks).unwrap_or_default(),
+            id: o.id,
+            name: o.name,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+        }
     }
 }
 
@@ -69,9 +77,27 @@ pub struct CreateOrganization {
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[validate(schema(function = "aftercare_weeks_valid"))]
 pub struct UpdateOrganization {
+    /// Admins only.
     #[validate(custom(function = "not_blank"), length(max = 200, message = "Gebruik hoogstens 200 tekens."))]
     pub name: Option<String>,
+    /// Weeks after return for aftercare check-ins (1-104, rising). Admins and the organisation's project leaders.
+    pub aftercare_weeks: Option<Vec<u32>>,
+}
+
+fn aftercare_weeks_valid(u: &UpdateOrganization) -> Result<(), ValidationError> {
+    match &u.aftercare_weeks {
+        Some(w)
+            if w.is_empty()
+                || w.len() > 12
+                || w.iter().any(|x| !(1..=104).contains(x))
+                || w.windows(2).any(|p| p[0] >= p[1]) =>
+        {
+            Err(message("aftercare_weeks", "Kies 1 tot 12 weken tussen 1 en 104, van klein naar groot."))
+        }
+        _ => Ok(()),
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -2,6 +2,7 @@
 
 pub mod api;
 mod auth_routes;
+mod magic_routes;
 pub mod model;
 mod org_routes;
 pub mod password;
@@ -17,6 +18,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(auth_routes::login)
         .service(auth_routes::refresh)
         .service(auth_routes::logout)
+        .service(magic_routes::request)
+        .service(magic_routes::redeem)
         .service(auth_routes::me)
         .service(auth_routes::change_password)
         .service(org_routes::list)

@@ -12,6 +12,8 @@ pub struct Organization {
     pub name: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// JSON array: weeks after return at which aftercare check-ins are due.
+    pub aftercare_weeks: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

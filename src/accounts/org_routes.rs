@@ -59,7 +59,7 @@ pub async fn get_one(
     Ok(HttpResponse::Ok().json(OrganizationOut::from(org)))
 }
 
-/// Rename an organisation. Admin only.
+/// Rename an organisation (admins) or set its aftercare weeks (admins and its project leaders).
 #[utoipa::path(tag = "organizations", params(("id" = String, Path)), request_body = UpdateOrganization, responses((status = 200, body = OrganizationOut)), security(("bearer" = [])))]
 #[patch("/organizations/{id}")]
 pub async fn update(
@@ -69,12 +69,18 @@ pub async fn update(
     body: ValidJson<UpdateOrganization>,
 ) -> Result<HttpResponse, AppError> {
     caller.organization_scope(&id)?;
-    caller.require(&[Role::Admin])?;
+    caller.require(&[Role::Admin, Role::ProjectLeader])?;
+    if body.0.name.is_some() {
+        caller.require(&[Role::Admin])?;
+    }
     let id = id.into_inner();
     let org = db::tx(&state.pool, move |c| {
         queries::find_organization(c, &id)?;
         if let Some(name) = &body.0.name {
             queries::rename_organization(c, &id, name)?;
+        }
+        if let Some(weeks) = &body.0.aftercare_weeks {
+            queries::set_aftercare_weeks(c, &id, weeks)?;
         }
         queries::find_organization(c, &id)
     })

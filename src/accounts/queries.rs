@@ -20,7 +20,13 @@ pub fn normalize_email(email: &str) -> String {
 
 pub fn insert_organization(conn: &mut Db, name: &str) -> Result<Organization, AppError> {
     let t = now();
-    let org = Organization { id: new_id(), name: name.trim().to_string(), created_at: t, updated_at: t };
+    let org = Organization {
+        id: new_id(),
+        name: name.trim().to_string(),
+        created_at: t,
+        updated_at: t,
+        aftercare_weeks: "[2,6,12]".into(),
+    };
     diesel::insert_into(organizations::table).values(&org).execute(conn).map_err(|e| match AppError::from(e) {
         AppError::Conflict(_) => AppError::Conflict("Er bestaat al een organisatie met deze naam.".into()),
         other => other,
@@ -57,6 +63,14 @@ pub fn rename_organization(conn: &mut Db, id: &str, name: &str) -> Result<(), Ap
             AppError::Conflict(_) => AppError::Conflict("Er bestaat al een organisatie met deze naam.".into()),
             other => other,
         })?;
+    Ok(())
+}
+
+pub fn set_aftercare_weeks(conn: &mut Db, id: &str, weeks: &[u32]) -> Result<(), AppError> {
+    let text = serde_json::to_string(weeks).map_err(|e| AppError::internal(e.to_string()))?;
+    diesel::update(organizations::table.find(id))
+        .set((organizations::aftercare_weeks.eq(text), organizations::updated_at.eq(now())))
+        .execute(conn)?;
     Ok(())
 }
 

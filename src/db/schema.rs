@@ -7,6 +7,7 @@ diesel::table! {
         name -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        aftercare_weeks -> Text,
     }
 }
 
@@ -233,6 +234,152 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        template -> Text,
+        to_address -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        subject_ref -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    magic_links (id) {
+        id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    group_sessions (id) {
+        id -> Text,
+        organization_id -> Text,
+        facilitator_id -> Text,
+        starts_at -> Timestamp,
+        place -> Nullable<Text>,
+        video_link -> Nullable<Text>,
+        topic -> Text,
+        notes -> Nullable<Text>,
+        cancelled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    group_invitations (session_id, employee_id) {
+        session_id -> Text,
+        employee_id -> Text,
+        attendance -> Nullable<Text>,
+        invited_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    buddy_pairs (id) {
+        id -> Text,
+        organization_id -> Text,
+        employee_a -> Text,
+        employee_b -> Text,
+        status -> Text,
+        a_confirmed -> Bool,
+        b_confirmed -> Bool,
+        a_contact -> Nullable<Text>,
+        b_contact -> Nullable<Text>,
+        proposed_by -> Text,
+        created_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        ended_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    workplace_visits (id) {
+        id -> Text,
+        trajectory_id -> Text,
+        visit_date -> Date,
+        kind -> Text,
+        with_whom -> Text,
+        status -> Text,
+        how_it_went -> Nullable<Text>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    card_links (id) {
+        id -> Text,
+        trajectory_id -> Text,
+        token_hash -> Text,
+        delivery -> Text,
+        max_uses -> Integer,
+        uses -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cards (id) {
+        id -> Text,
+        trajectory_id -> Text,
+        link_id -> Text,
+        author_name -> Text,
+        message -> Text,
+        delivery -> Text,
+        blocked -> Bool,
+        blocked_by -> Nullable<Text>,
+        deliver_after -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    work_returns (id) {
+        id -> Text,
+        trajectory_id -> Text,
+        return_date -> Date,
+        extent -> Text,
+        hours_per_week -> Double,
+        own_work -> Bool,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    aftercare_checkins (id) {
+        id -> Text,
+        trajectory_id -> Text,
+        week -> Integer,
+        due_on -> Date,
+        status -> Text,
+        note -> Nullable<Text>,
+        skip_reason -> Nullable<Text>,
+        completed_at -> Nullable<Timestamp>,
+        completed_by -> Nullable<Text>,
+        reminder_sent_at -> Nullable<Timestamp>,
+        overdue_reminder_sent_at -> Nullable<Timestamp>,
+    }
+}
+
 // Every table may be joined with every other (the list grows with each migration).
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -252,4 +399,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     logbook_entries,
     logbook_revisions,
     work_value_snapshots,
+    outbox,
+    magic_links,
+    group_sessions,
+    group_invitations,
+    buddy_pairs,
+    workplace_visits,
+    card_links,
+    cards,
+    work_returns,
+    aftercare_checkins,
 );

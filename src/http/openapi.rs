@@ -28,6 +28,7 @@ const PROBLEMS: &[(&str, &str)] = &[
     ("403", "The caller's role may not do this."),
     ("404", "Not found, or outside the caller's scope."),
     ("409", "Conflict with existing data."),
+    ("410", "A one-time link that is spent or expired."),
     ("413", "The body is larger than the limit."),
     ("422", "Validation failed; `errors` names the fields."),
     ("429", "Too many attempts; see Retry-After."),

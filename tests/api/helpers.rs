@@ -105,9 +105,9 @@ impl TestApp {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let server = wilkan::start(state, listener).expect("start server");
-                tx.send(server.handle()).expect("send handle");
-                server.await.expect("server ran");
+                let service = wilkan::start(state, listener).expect("start server");
+                tx.send(service.handle()).expect("send handle");
+                service.run().await.expect("server ran");
             })
         });
         let server = Some(rx.recv().expect("server handle"));
@@ -382,5 +382,78 @@ impl World {
             201,
         );
         Fixture { cohort, trajectory, entry, absence }
+    }
+}
+
+/// On top of `method()`: a group session (coach_a, inviting employee_a), a third employee of
+/// org A with an active trajectory paired with employee_a as buddies, a visit, a card link with
+/// one card, and a return to work with its aftercare check-ins.
+pub struct Connect {
+    pub session: String,
+    #[allow(dead_code)] // used by the connecting-parts tests
+    pub buddy_employee: Actor,
+    pub pair: String,
+    pub visit: String,
+    pub card_token: String,
+    pub card: String,
+    pub checkin: String,
+}
+
+impl World {
+    pub fn connect(&self, m: &Fixture) -> Connect {
+        let app = &self.app;
+        let coach = Some(self.coach_a.token.as_str());
+        let pl = Some(self.pl_a.token.as_str());
+        let t = format!("/trajectories/{}", m.trajectory);
+        let session = json_id(
+            app.post(
+                "/group-sessions",
+                coach,
+                &json!({"starts_at": "2026-12-01T10:00:00", "place": "Kantine, gebouw B", "topic": "hulp-vragen", "invite": [self.employee_a.id]}),
+            ),
+            201,
+        );
+        let res = app.post(
+            "/users",
+            pl,
+            &json!({"email": "ayse@wilkan.test", "first_name": "Ayşe", "role": "employee", "organization_id": self.org_a, "password": PASSWORD}),
+        );
+        let buddy_id = json_id(res, 201);
+        let buddy_employee =
+            Actor { id: buddy_id.clone(), email: "ayse@wilkan.test".into(), token: app.token("ayse@wilkan.test") };
+        let t2 = json_id(
+            app.post("/trajectories", pl, &json!({"employee_id": buddy_id, "coach_id": self.coach_a.id, "cohort_id": m.cohort, "inclusion": inclusion_ok()})),
+            201,
+        );
+        app.post(&format!("/trajectories/{t2}/consents"), coach, &json!({"kind": "method", "given": true}));
+        assert_eq!(app.patch(&format!("/trajectories/{t2}"), coach, &json!({"status": "active"})).status(), 200);
+        let pair = json_id(
+            app.post("/buddy-pairs", coach, &json!({"employee_a": self.employee_a.id, "employee_b": buddy_id})),
+            201,
+        );
+        let visit = json_id(
+            app.post(&format!("{t}/visits"), coach, &json!({"date": "2026-12-03", "kind": "coffee", "with_whom": "De ploeg van de wasserij", "status": "planned"})),
+            201,
+        );
+        let link: Value = app.post(&format!("{t}/card-links"), coach, &json!({"delivery": "email"})).json().unwrap();
+        let card_token = link["token"].as_str().unwrap().to_string();
+        assert_eq!(
+            app.post(&format!("/cards/{card_token}"), None, &json!({"name": "Kees", "message": "We missen je!"}))
+                .status(),
+            201
+        );
+        let cards: Value = app.get(&format!("{t}/cards"), coach).json().unwrap();
+        let card = cards["items"][0]["id"].as_str().unwrap().to_string();
+        let ret: Value = app
+            .send(
+                reqwest::Method::PUT,
+                &format!("{t}/return"),
+                coach,
+                &json!({"date": "2026-11-02", "extent": "partial", "hours_per_week": 8.0, "own_work": true}),
+            )
+            .json()
+            .unwrap();
+        let checkin = ret["aftercare"][0]["id"].as_str().unwrap().to_string();
+        Connect { session, buddy_employee, pair, visit, card_token, card, checkin }
     }
 }

@@ -11,3 +11,4 @@ mod method;
 mod openapi;
 mod platform;
 mod schema;
+mod smtp;

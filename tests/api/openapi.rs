@@ -51,6 +51,10 @@ fn free_text_inputs_say_no_medical_details() {
                 "new_password",
                 "refresh_token",
                 "page_hash",
+                "token",
+                "video_link",
+                "employee_a",
+                "employee_b",
             ]
             .contains(&name)
     };

@@ -1,0 +1,11 @@
+DROP TABLE aftercare_checkins;
+DROP TABLE work_returns;
+DROP TABLE cards;
+DROP TABLE card_links;
+DROP TABLE workplace_visits;
+DROP TABLE buddy_pairs;
+DROP TABLE group_invitations;
+DROP TABLE group_sessions;
+DROP TABLE magic_links;
+DROP TABLE outbox;
+ALTER TABLE organizations DROP COLUMN aftercare_weeks;

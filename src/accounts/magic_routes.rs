@@ -1,0 +1,153 @@
+//! Login by a one-time link in an email: no password to remember (many employees have low
+//! digital skills). The answer is always 202, so addresses cannot be probed.
+
+use std::collections::BTreeMap;
+
+use actix_web::{post, web, HttpRequest, HttpResponse};
+use chrono::TimeDelta;
+use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::api::TokenResponse;
+use super::tokens::{hash_token, random_token};
+use super::{queries, sessions, throttle};
+use crate::db::schema::magic_links;
+use crate::db::{self, new_id, now};
+use crate::error::AppError;
+use crate::http::json::ValidJson;
+use crate::mail::outbox::{self, Mail};
+use crate::AppState;
+
+/// How long a link works.
+pub const VALID_MINUTES: i64 = 15;
+/// Links per account per window; more requests are answered 202 but send nothing.
+const PER_ACCOUNT: throttle::Limits = throttle::Limits { max_failures: 3, window: TimeDelta::minutes(15) };
+/// Requests per address per window before 429.
+const PER_ADDRESS: throttle::Limits = throttle::Limits { max_failures: 20, window: TimeDelta::minutes(15) };
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MagicLinkRequest {
+    #[validate(length(min = 1, max = 254, message = "Vul je e-mailadres in."))]
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedeemRequest {
+    #[validate(length(min = 1, max = 200, message = "De code uit de e-mail ontbreekt."))]
+    pub token: String,
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct Accepted {
+    /// Always the same Dutch sentence, whether the address exists or not.
+    pub detail: String,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = magic_links)]
+struct LinkRow {
+    id: String,
+    user_id: String,
+    expires_at: chrono::NaiveDateTime,
+    used_at: Option<chrono::NaiveDateTime>,
+}
+
+/// Ask for a login link by email. Public; always 202 (429 when one address asks too often).
+#[utoipa::path(tag = "auth", request_body = MagicLinkRequest, responses((status = 202, body = Accepted)))]
+#[post("/auth/magic-link")]
+pub async fn request(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidJson<MagicLinkRequest>,
+) -> Result<HttpResponse, AppError> {
+    let email = body.0.email;
+    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into());
+    let st = state.clone();
+    db::tx(&state.pool, move |c| {
+        let address_key = format!("magic-{}", throttle::address_key(&ip));
+        throttle::check(c, &address_key)?;
+        throttle::record_failure(c, &address_key, &PER_ADDRESS)?;
+        let account_key = format!("magic-{}", throttle::account_key(&email));
+        if throttle::check(c, &account_key).is_err() {
+            return Ok(());
+        }
+        throttle::record_failure(c, &account_key, &PER_ACCOUNT)?;
+        let Some(user) = queries::find_user_by_email(c, &email)?.filter(|u| u.active) else {
+            return Ok(());
+        };
+        let token = random_token();
+        let t = now();
+        diesel::insert_into(magic_links::table)
+            .values((
+                magic_links::id.eq(new_id()),
+                magic_links::user_id.eq(&user.id),
+                magic_links::token_hash.eq(hash_token(&token)),
+                magic_links::created_at.eq(t),
+                magic_links::expires_at.eq(t + TimeDelta::minutes(VALID_MINUTES)),
+            ))
+            .execute(c)?;
+        let organization = match &user.organization_id {
+            Some(org) => queries::find_organization(c, org)?.name,
+            None => "Wilkan".into(),
+        };
+        let vars = BTreeMap::from([
+            ("first_name", user.first_name.clone()),
+            ("organization", organization),
+            ("link", format!("{}/inloggen?code={token}", st.config.public_url)),
+            ("minutes", VALID_MINUTES.to_string()),
+        ]);
+        outbox::queue(
+            c,
+            &st.templates,
+            Mail { template: "magic-link", to: &user.email, vars, about: None, not_before: None },
+        )?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::Accepted().json(Accepted {
+        detail: "Als dit e-mailadres bij ons bekend is, krijg je binnen een paar minuten een e-mail met een inloglink."
+            .into(),
+    }))
+}
+
+/// Trade the code from the email for tokens. Public. A link works once, for 15 minutes.
+#[utoipa::path(tag = "auth", request_body = RedeemRequest, responses((status = 200, body = TokenResponse)))]
+#[post("/auth/magic-link/redeem")]
+pub async fn redeem(state: web::Data<AppState>, body: ValidJson<RedeemRequest>) -> Result<HttpResponse, AppError> {
+    let hash = hash_token(&body.0.token);
+    let st = state.clone();
+    let tokens = db::tx(&state.pool, move |c| {
+        let link: Option<LinkRow> = magic_links::table
+            .filter(magic_links::token_hash.eq(&hash))
+            .select(LinkRow::as_select())
+            .first(c)
+            .optional()?;
+        let link = link.ok_or_else(|| {
+            AppError::Unauthorized("Deze inloglink kennen we niet. Vraag een nieuwe inloglink aan.".into())
+        })?;
+        if link.used_at.is_some() {
+            return Err(AppError::Unauthorized(
+                "Deze inloglink is al gebruikt. Een link werkt maar één keer. Vraag een nieuwe inloglink aan.".into(),
+            ));
+        }
+        if link.expires_at <= now() {
+            return Err(AppError::Unauthorized(
+                "Deze inloglink is verlopen: hij werkt 15 minuten. Vraag een nieuwe inloglink aan.".into(),
+            ));
+        }
+        diesel::update(magic_links::table.find(&link.id)).set(magic_links::used_at.eq(Some(now()))).execute(c)?;
+        let user = queries::find_user(c, &link.user_id)?;
+        if !user.active {
+            return Err(AppError::Unauthorized(
+                "Dit account is niet meer actief. Neem contact op met je begeleider.".into(),
+            ));
+        }
+        sessions::start(c, &st.tokens, user)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(tokens))
+}

@@ -1,0 +1,92 @@
+//! Request and response types of return to work and aftercare.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Extent {
+    Partial,
+    Full,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnIn {
+    pub date: NaiveDate,
+    pub extent: Extent,
+    #[validate(range(min = 0.0, max = 60.0, message = "Vul 0 tot 60 uur per week in."))]
+    pub hours_per_week: f64,
+    /// Back in their own work (true) or in other work (false).
+    pub own_work: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReturnRecord {
+    pub date: NaiveDate,
+    pub extent: Extent,
+    pub hours_per_week: f64,
+    pub own_work: bool,
+    pub recorded_by: String,
+    pub recorded_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckinStatus {
+    Due,
+    Done,
+    Skipped,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CheckinOut {
+    pub id: String,
+    pub trajectory_id: String,
+    /// Weeks after the first return.
+    pub week: i32,
+    pub due_on: NaiveDate,
+    pub status: CheckinStatus,
+    pub overdue: bool,
+    pub note: Option<String>,
+    pub skip_reason: Option<String>,
+    pub completed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReturnOut {
+    pub trajectory_id: String,
+    pub current: Option<ReturnRecord>,
+    /// Every update, oldest first: hours built up over time.
+    pub history: Vec<ReturnRecord>,
+    pub aftercare: Vec<CheckinOut>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DueItem {
+    #[serde(flatten)]
+    pub checkin: CheckinOut,
+    pub employee_first_name: String,
+    pub days_overdue: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DueList {
+    /// Check-ins due within the next 7 days or overdue, earliest first.
+    pub items: Vec<DueItem>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckinUpdate {
+    /// `done` or `skipped` (with a reason).
+    pub status: CheckinStatus,
+    /// How it went. No medical details.
+    #[validate(length(max = 2000, message = "Gebruik hoogstens 2.000 tekens."))]
+    pub note: Option<String>,
+    /// Why the check-in was skipped. No medical details.
+    #[validate(length(max = 1000, message = "Gebruik hoogstens 1.000 tekens."))]
+    pub skip_reason: Option<String>,
+}

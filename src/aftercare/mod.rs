@@ -1,0 +1,91 @@
+//! Return to work and aftercare (nazorg): the return with its history, check-ins scheduled from
+//! it, the coach's list of what is due, and reminders that make them hard to forget.
+
+pub mod api;
+pub mod routes;
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use crate::accounts::model::{Organization, User};
+use crate::db::schema::{aftercare_checkins, organizations, trajectories, users};
+use crate::db::{now, DbConnection};
+use crate::error::AppError;
+use crate::mail::outbox::{self, Mail};
+use crate::mail::templates::Templates;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(routes::put_return).service(routes::get_return).service(routes::due).service(routes::update_checkin);
+}
+
+/// Days after the due date at which a second reminder goes out.
+pub const OVERDUE_AFTER_DAYS: i64 = 7;
+
+fn dutch_date(d: NaiveDate) -> String {
+    d.format("%d-%m-%Y").to_string()
+}
+
+/// Queues the reminder mails for check-ins that became due or a week overdue (each once).
+pub fn queue_reminders(conn: &mut DbConnection, templates: &Templates, today: NaiveDate) -> Result<usize, AppError> {
+    type Row =
+        (String, i32, NaiveDate, Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>, String, String, String);
+    let rows: Vec<Row> = aftercare_checkins::table
+        .inner_join(trajectories::table.on(trajectories::id.eq(aftercare_checkins::trajectory_id)))
+        .filter(aftercare_checkins::status.eq("due"))
+        .filter(aftercare_checkins::due_on.le(today))
+        .filter(aftercare_checkins::overdue_reminder_sent_at.is_null())
+        .select((
+            aftercare_checkins::id,
+            aftercare_checkins::week,
+            aftercare_checkins::due_on,
+            aftercare_checkins::reminder_sent_at,
+            aftercare_checkins::overdue_reminder_sent_at,
+            trajectories::coach_id,
+            trajectories::employee_id,
+            trajectories::organization_id,
+        ))
+        .load(conn)?;
+    let mut queued = 0;
+    for (id, week, due_on, reminded, _, coach_id, employee_id, org_id) in rows {
+        let overdue = (today - due_on).num_days() >= OVERDUE_AFTER_DAYS;
+        let template = match (reminded.is_some(), overdue) {
+            (false, false) => "aftercare-due",
+            (_, true) => "aftercare-overdue",
+            (true, false) => continue,
+        };
+        let coach: User = users::table.find(&coach_id).select(User::as_select()).first(conn)?;
+        let employee: User = users::table.find(&employee_id).select(User::as_select()).first(conn)?;
+        let org: Organization = organizations::table.find(&org_id).select(Organization::as_select()).first(conn)?;
+        let vars = BTreeMap::from([
+            ("first_name", coach.first_name.clone()),
+            ("organization", org.name),
+            ("employee", employee.first_name),
+            ("due", dutch_date(due_on)),
+            ("week", week.to_string()),
+        ]);
+        outbox::queue(
+            conn,
+            templates,
+            Mail { template, to: &coach.email, vars, about: Some(format!("aftercare:{id}")), not_before: None },
+        )?;
+        let t = Some(now());
+        if template == "aftercare-due" {
+            diesel::update(aftercare_checkins::table.find(&id))
+                .set(aftercare_checkins::reminder_sent_at.eq(t))
+                .execute(conn)?;
+        } else {
+            // An overdue reminder also stands for the first one.
+            diesel::update(aftercare_checkins::table.find(&id))
+                .set((
+                    aftercare_checkins::reminder_sent_at.eq(reminded.or(t)),
+                    aftercare_checkins::overdue_reminder_sent_at.eq(t),
+                ))
+                .execute(conn)?;
+        }
+        queued += 1;
+    }
+    Ok(queued)
+}

@@ -1,0 +1,255 @@
+//! Return to work and the aftercare check-ins.
+
+use actix_web::{get, patch, put, web, HttpResponse};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::api::{
+    CheckinOut, CheckinStatus, CheckinUpdate, DueItem, DueList, Extent, ReturnIn, ReturnOut, ReturnRecord,
+};
+use crate::accounts::queries as accounts;
+use crate::db::schema::{aftercare_checkins, trajectories, users, work_returns};
+use crate::db::{self, new_id, now, DbConnection};
+use crate::error::AppError;
+use crate::http::json::ValidJson;
+use crate::policy::{Caller, Role};
+use crate::trajectories::api::Status;
+use crate::trajectories::queries as trajectory_queries;
+use crate::AppState;
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = work_returns)]
+struct ReturnRow {
+    id: String,
+    trajectory_id: String,
+    return_date: NaiveDate,
+    extent: String,
+    hours_per_week: f64,
+    own_work: bool,
+    recorded_by: String,
+    recorded_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = aftercare_checkins)]
+struct CheckinRow {
+    id: String,
+    trajectory_id: String,
+    week: i32,
+    due_on: NaiveDate,
+    status: String,
+    note: Option<String>,
+    skip_reason: Option<String>,
+    completed_at: Option<NaiveDateTime>,
+    completed_by: Option<String>,
+    reminder_sent_at: Option<NaiveDateTime>,
+    overdue_reminder_sent_at: Option<NaiveDateTime>,
+}
+
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+impl CheckinRow {
+    fn out(self) -> CheckinOut {
+        let status = match self.status.as_str() {
+            "done" => CheckinStatus::Done,
+            "skipped" => CheckinStatus::Skipped,
+            _ => CheckinStatus::Due,
+        };
+        CheckinOut {
+            overdue: status == CheckinStatus::Due && self.due_on < today(),
+            status,
+            id: self.id,
+            trajectory_id: self.trajectory_id,
+            week: self.week,
+            due_on: self.due_on,
+            note: self.note,
+            skip_reason: self.skip_reason,
+            completed_at: self.completed_at,
+        }
+    }
+}
+
+fn return_out(c: &mut DbConnection, trajectory_id: &str) -> Result<ReturnOut, AppError> {
+    let rows: Vec<ReturnRow> = work_returns::table
+        .filter(work_returns::trajectory_id.eq(trajectory_id))
+        .order((work_returns::recorded_at, work_returns::id))
+        .select(ReturnRow::as_select())
+        .load(c)?;
+    let history: Vec<ReturnRecord> = rows
+        .into_iter()
+        .map(|r| ReturnRecord {
+            date: r.return_date,
+            extent: if r.extent == "full" { Extent::Full } else { Extent::Partial },
+            hours_per_week: r.hours_per_week,
+            own_work: r.own_work,
+            recorded_by: r.recorded_by,
+            recorded_at: r.recorded_at,
+        })
+        .collect();
+    let checkins: Vec<CheckinRow> = aftercare_checkins::table
+        .filter(aftercare_checkins::trajectory_id.eq(trajectory_id))
+        .order(aftercare_checkins::due_on)
+        .select(CheckinRow::as_select())
+        .load(c)?;
+    let current = history.last().map(|r| ReturnRecord { recorded_by: r.recorded_by.clone(), ..*r });
+    Ok(ReturnOut {
+        trajectory_id: trajectory_id.to_string(),
+        current,
+        history,
+        aftercare: checkins.into_iter().map(CheckinRow::out).collect(),
+    })
+}
+
+/// Record the (partial) return to work, or an update of it (kept as history). The first return
+/// schedules the aftercare check-ins (the organisation's weeks; default 2, 6 and 12) and moves an
+/// active trajectory to `returned`. The trajectory's coach and project leaders.
+#[utoipa::path(tag = "aftercare", params(("id" = String, Path)), request_body = ReturnIn, responses((status = 200, body = ReturnOut)), security(("bearer" = [])))]
+#[put("/trajectories/{id}/return")]
+pub async fn put_return(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: ValidJson<ReturnIn>,
+) -> Result<HttpResponse, AppError> {
+    let input = body.0;
+    let out = db::tx(&state.pool, move |c| {
+        let t = trajectory_queries::load_in_scope(c, &caller, &id)?;
+        caller.require(&[Role::Coach, Role::ProjectLeader])?;
+        if !t.is_open() {
+            return Err(AppError::Conflict("Dit traject is afgesloten of gestopt.".into()));
+        }
+        let first: i64 = work_returns::table.filter(work_returns::trajectory_id.eq(&t.id)).count().get_result(c)?;
+        let row = ReturnRow {
+            id: new_id(),
+            trajectory_id: t.id.clone(),
+            return_date: input.date,
+            extent: if input.extent == Extent::Full { "full" } else { "partial" }.into(),
+            hours_per_week: input.hours_per_week,
+            own_work: input.own_work,
+            recorded_by: caller.user_id.clone(),
+            recorded_at: now(),
+        };
+        diesel::insert_into(work_returns::table).values(&row).execute(c)?;
+        if first == 0 {
+            let org = accounts::find_organization(c, &t.organization_id)?;
+            let weeks: Vec<i64> = serde_json::from_str(&org.aftercare_weeks).unwrap_or_else(|_| vec![2, 6, 12]);
+            for week in weeks {
+                diesel::insert_into(aftercare_checkins::table)
+                    .values(&CheckinRow {
+                        id: new_id(),
+                        trajectory_id: t.id.clone(),
+                        week: week as i32,
+                        due_on: input.date + Duration::weeks(week),
+                        status: "due".into(),
+                        note: None,
+                        skip_reason: None,
+                        completed_at: None,
+                        completed_by: None,
+                        reminder_sent_at: None,
+                        overdue_reminder_sent_at: None,
+                    })
+                    .execute(c)?;
+            }
+            if t.status == Status::Active.as_str() {
+                trajectory_queries::set_status(c, &t, Status::Returned, None, None, &caller.user_id)?;
+            }
+        }
+        return_out(c, &t.id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// The return to work with its history and the aftercare check-ins. Same callers as the trajectory.
+#[utoipa::path(tag = "aftercare", params(("id" = String, Path)), responses((status = 200, body = ReturnOut)), security(("bearer" = [])))]
+#[get("/trajectories/{id}/return")]
+pub async fn get_return(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let out = db::read(&state.pool, move |c| {
+        let t = trajectory_queries::load_in_scope(c, &caller, &id)?;
+        return_out(c, &t.id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Check-ins due in the next 7 days or overdue: a coach's own, a project leader's organisation.
+#[utoipa::path(tag = "aftercare", responses((status = 200, body = DueList)), security(("bearer" = [])))]
+#[get("/aftercare/due")]
+pub async fn due(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    caller.require(&[Role::Coach, Role::ProjectLeader])?;
+    let items = db::read(&state.pool, move |c| {
+        let horizon = today() + Duration::days(7);
+        let mut q = aftercare_checkins::table
+            .inner_join(trajectories::table.on(trajectories::id.eq(aftercare_checkins::trajectory_id)))
+            .inner_join(users::table.on(users::id.eq(trajectories::employee_id)))
+            .filter(aftercare_checkins::status.eq("due"))
+            .filter(aftercare_checkins::due_on.le(horizon))
+            .order((aftercare_checkins::due_on, aftercare_checkins::id))
+            .select((CheckinRow::as_select(), users::first_name))
+            .into_boxed();
+        q = match caller.role {
+            Role::Coach => q.filter(trajectories::coach_id.eq(caller.user_id.clone())),
+            _ => q.filter(trajectories::organization_id.eq(caller.organization_id.clone().unwrap_or_default())),
+        };
+        let rows: Vec<(CheckinRow, String)> = q.load(c)?;
+        Ok(rows
+            .into_iter()
+            .map(|(row, name)| {
+                let days_overdue = (today() - row.due_on).num_days().max(0);
+                DueItem { checkin: row.out(), employee_first_name: name, days_overdue }
+            })
+            .collect())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(DueList { items }))
+}
+
+/// Record a check-in as done (with a note) or skipped (with a reason). The trajectory's coach.
+#[utoipa::path(tag = "aftercare", params(("id" = String, Path)), request_body = CheckinUpdate, responses((status = 200, body = CheckinOut)), security(("bearer" = [])))]
+#[patch("/aftercare/{id}")]
+pub async fn update_checkin(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: ValidJson<CheckinUpdate>,
+) -> Result<HttpResponse, AppError> {
+    let input = body.0;
+    let out = db::tx(&state.pool, move |c| {
+        let row: CheckinRow = aftercare_checkins::table
+            .find(id.as_str())
+            .select(CheckinRow::as_select())
+            .first(c)
+            .optional()?
+            .ok_or(AppError::NotFound)?;
+        let t = trajectory_queries::load_in_scope(c, &caller, &row.trajectory_id)?;
+        if !(caller.is(Role::Coach) && caller.user_id == t.coach_id) {
+            return Err(AppError::Forbidden);
+        }
+        let status = match input.status {
+            CheckinStatus::Done => "done",
+            CheckinStatus::Skipped if input.skip_reason.as_deref().is_some_and(|r| !r.trim().is_empty()) => "skipped",
+            CheckinStatus::Skipped => {
+                return Err(AppError::field("skip_reason", "Schrijf op waarom deze nazorg niet doorgaat."))
+            }
+            CheckinStatus::Due => return Err(AppError::field("status", "Kies done of skipped.")),
+        };
+        diesel::update(aftercare_checkins::table.find(&row.id))
+            .set((
+                aftercare_checkins::status.eq(status),
+                aftercare_checkins::note.eq(input.note),
+                aftercare_checkins::skip_reason.eq(input.skip_reason),
+                aftercare_checkins::completed_at.eq(Some(now())),
+                aftercare_checkins::completed_by.eq(Some(caller.user_id.clone())),
+            ))
+            .execute(c)?;
+        Ok(aftercare_checkins::table.find(&row.id).select(CheckinRow::as_select()).first(c)?.out())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}

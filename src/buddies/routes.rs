@@ -1,0 +1,367 @@
+//! Buddy pair endpoints.
+
+use std::collections::BTreeMap;
+
+use actix_web::{delete, get, post, web, HttpResponse};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::accounts::model::User;
+use crate::accounts::queries as accounts;
+use crate::db::schema::{buddy_pairs, trajectories};
+use crate::db::{self, new_id, now, DbConnection};
+use crate::error::AppError;
+use crate::http::json::ValidJson;
+use crate::mail::outbox::{self, Mail};
+use crate::policy::{Caller, Role};
+use crate::AppState;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = buddy_pairs)]
+struct PairRow {
+    id: String,
+    organization_id: String,
+    employee_a: String,
+    employee_b: String,
+    status: String,
+    a_confirmed: bool,
+    b_confirmed: bool,
+    a_contact: Option<String>,
+    b_contact: Option<String>,
+    proposed_by: String,
+    created_at: NaiveDateTime,
+    ended_at: Option<NaiveDateTime>,
+    ended_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PairStatus {
+    Proposed,
+    Active,
+    Ended,
+}
+
+fn status(s: &str) -> PairStatus {
+    match s {
+        "active" => PairStatus::Active,
+        "ended" => PairStatus::Ended,
+        _ => PairStatus::Proposed,
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePair {
+    pub employee_a: String,
+    pub employee_b: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmPair {
+    /// How the buddy may reach me (phone, email, app); shown only to the buddy. No medical details.
+    #[validate(length(min = 1, max = 200, message = "Vul in hoe je buddy je kan bereiken (hoogstens 200 tekens)."))]
+    pub contact: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PairMember {
+    pub employee_id: String,
+    pub first_name: String,
+    pub confirmed: bool,
+}
+
+/// A pair as its coaches see it (no contact details: those are for the buddies).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PairOut {
+    pub id: String,
+    pub status: PairStatus,
+    pub members: Vec<PairMember>,
+    pub created_at: NaiveDateTime,
+    pub ended_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PairList {
+    pub items: Vec<PairOut>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PairCounts {
+    pub proposed: i64,
+    pub active: i64,
+    pub ended: i64,
+}
+
+/// What an employee sees of their buddy: first name and the shared contact, nothing else.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MyBuddy {
+    pub pair_id: String,
+    pub status: PairStatus,
+    pub buddy_first_name: String,
+    /// Shown once the pair is active.
+    pub buddy_contact: Option<String>,
+    pub i_confirmed: bool,
+}
+
+fn open_pair_of(c: &mut DbConnection, employee: &str) -> Result<Option<PairRow>, AppError> {
+    Ok(buddy_pairs::table
+        .filter(buddy_pairs::employee_a.eq(employee).or(buddy_pairs::employee_b.eq(employee)))
+        .filter(buddy_pairs::status.ne("ended"))
+        .select(PairRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
+fn has_active_trajectory(c: &mut DbConnection, employee: &str) -> Result<bool, AppError> {
+    let n: i64 = trajectories::table
+        .filter(trajectories::employee_id.eq(employee))
+        .filter(trajectories::status.eq_any(["active", "returned", "aftercare"]))
+        .count()
+        .get_result(c)?;
+    Ok(n > 0)
+}
+
+fn coaches_either(c: &mut DbConnection, coach: &str, p: &PairRow) -> Result<bool, AppError> {
+    Ok(crate::trajectories::queries::coaches(c, coach, &p.employee_a)?
+        || crate::trajectories::queries::coaches(c, coach, &p.employee_b)?)
+}
+
+/// The pair if the caller may see it: its two employees, a coach of either, project leaders of the organisation.
+fn load(c: &mut DbConnection, caller: &Caller, id: &str) -> Result<PairRow, AppError> {
+    let p: PairRow =
+        buddy_pairs::table.find(id).select(PairRow::as_select()).first(c).optional()?.ok_or(AppError::NotFound)?;
+    let visible = match caller.role {
+        Role::Employee => caller.user_id == p.employee_a || caller.user_id == p.employee_b,
+        Role::Coach => coaches_either(c, &caller.user_id, &p)?,
+        Role::ProjectLeader => caller.in_org(&p.organization_id),
+        _ => false,
+    };
+    if visible {
+        Ok(p)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+fn render(c: &mut DbConnection, p: PairRow) -> Result<PairOut, AppError> {
+    let a = accounts::find_user(c, &p.employee_a)?;
+    let b = accounts::find_user(c, &p.employee_b)?;
+    Ok(PairOut {
+        status: status(&p.status),
+        members: vec![
+            PairMember { employee_id: a.id, first_name: a.first_name, confirmed: p.a_confirmed },
+            PairMember { employee_id: b.id, first_name: b.first_name, confirmed: p.b_confirmed },
+        ],
+        id: p.id,
+        created_at: p.created_at,
+        ended_at: p.ended_at,
+    })
+}
+
+/// Pairs with the caller's own employees. Coaches only (project leaders: `/buddy-pairs/summary`).
+#[utoipa::path(tag = "buddies", responses((status = 200, body = PairList)), security(("bearer" = [])))]
+#[get("/buddy-pairs")]
+pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    caller.require(&[Role::Coach])?;
+    let items = db::read(&state.pool, move |c| {
+        let coached: Vec<String> = trajectories::table
+            .filter(trajectories::coach_id.eq(&caller.user_id))
+            .select(trajectories::employee_id)
+            .load(c)?;
+        let rows: Vec<PairRow> = buddy_pairs::table
+            .filter(buddy_pairs::employee_a.eq_any(&coached).or(buddy_pairs::employee_b.eq_any(&coached)))
+            .order(buddy_pairs::created_at.desc())
+            .select(PairRow::as_select())
+            .load(c)?;
+        rows.into_iter().map(|p| render(c, p)).collect::<Result<Vec<_>, _>>()
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(PairList { items }))
+}
+
+/// How many pairs the organisation has, by status. Project leaders only (counts, no names).
+#[utoipa::path(tag = "buddies", responses((status = 200, body = PairCounts)), security(("bearer" = [])))]
+#[get("/buddy-pairs/summary")]
+pub async fn summary(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    caller.require(&[Role::ProjectLeader])?;
+    let org = caller.organization_id.clone().unwrap_or_default();
+    let out = db::read(&state.pool, move |c| {
+        let statuses: Vec<String> =
+            buddy_pairs::table.filter(buddy_pairs::organization_id.eq(&org)).select(buddy_pairs::status).load(c)?;
+        let n = |s: &str| statuses.iter().filter(|x| *x == s).count() as i64;
+        Ok(PairCounts { proposed: n("proposed"), active: n("active"), ended: n("ended") })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Propose a pair of two employees of the organisation, both with an active trajectory and
+/// neither in another pair (409). A coach of one of them, or a project leader. Both get an email.
+#[utoipa::path(tag = "buddies", request_body = CreatePair, responses((status = 201, body = PairOut)), security(("bearer" = [])))]
+#[post("/buddy-pairs")]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ValidJson<CreatePair>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(&[Role::Coach, Role::ProjectLeader])?;
+    let input = body.0;
+    let org = caller.organization_id.clone().unwrap_or_default();
+    let st = state.clone();
+    let out = db::tx(&state.pool, move |c| {
+        if input.employee_a == input.employee_b {
+            return Err(AppError::field("employee_b", "Kies twee verschillende medewerkers."));
+        }
+        let mut people: Vec<User> = Vec::new();
+        for (field, id) in [("employee_a", &input.employee_a), ("employee_b", &input.employee_b)] {
+            let u = match accounts::find_user(c, id) {
+                Ok(u) if u.role() == Role::Employee && u.organization_id.as_deref() == Some(&org) => u,
+                Ok(_) | Err(AppError::NotFound) => {
+                    return Err(AppError::field(field, "Deze medewerker bestaat niet in jouw organisatie."))
+                }
+                Err(e) => return Err(e),
+            };
+            if !has_active_trajectory(c, id)? {
+                return Err(AppError::field(field, "Deze medewerker heeft geen actief traject."));
+            }
+            people.push(u);
+        }
+        let row = PairRow {
+            id: new_id(),
+            organization_id: org.clone(),
+            employee_a: input.employee_a.clone(),
+            employee_b: input.employee_b.clone(),
+            status: "proposed".into(),
+            a_confirmed: false,
+            b_confirmed: false,
+            a_contact: None,
+            b_contact: None,
+            proposed_by: caller.user_id.clone(),
+            created_at: now(),
+            ended_at: None,
+            ended_by: None,
+        };
+        if caller.is(Role::Coach) && !coaches_either(c, &caller.user_id, &row)? {
+            return Err(AppError::Forbidden);
+        }
+        for id in [&input.employee_a, &input.employee_b] {
+            if open_pair_of(c, id)?.is_some() {
+                return Err(AppError::Conflict("Een van deze medewerkers heeft al een buddy.".into()));
+            }
+        }
+        diesel::insert_into(buddy_pairs::table).values(&row).execute(c)?;
+        let org_name = accounts::find_organization(c, &org)?.name;
+        for (me, other) in [(&people[0], &people[1]), (&people[1], &people[0])] {
+            let vars = BTreeMap::from([
+                ("first_name", me.first_name.clone()),
+                ("organization", org_name.clone()),
+                ("buddy", other.first_name.clone()),
+                ("link", format!("{}/buddy", st.config.public_url)),
+            ]);
+            outbox::queue(
+                c,
+                &st.templates,
+                Mail {
+                    template: "buddy-proposed",
+                    to: &me.email,
+                    vars,
+                    about: Some(format!("buddy:{}", row.id)),
+                    not_before: None,
+                },
+            )?;
+        }
+        render(c, row)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+/// Say yes to a proposed pair, with the contact to share. One of the pair's two employees. The
+/// pair is active when both said yes.
+#[utoipa::path(tag = "buddies", params(("id" = String, Path)), request_body = ConfirmPair, responses((status = 200, body = MyBuddy)), security(("bearer" = [])))]
+#[post("/buddy-pairs/{id}/confirm")]
+pub async fn confirm(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: ValidJson<ConfirmPair>,
+) -> Result<HttpResponse, AppError> {
+    let contact = body.0.contact;
+    let out = db::tx(&state.pool, move |c| {
+        let p = load(c, &caller, &id)?;
+        caller.require(&[Role::Employee])?;
+        if p.status == "ended" {
+            return Err(AppError::Conflict("Dit buddy-koppel is al gestopt.".into()));
+        }
+        let is_a = p.employee_a == caller.user_id;
+        let (a_ok, b_ok) = if is_a { (true, p.b_confirmed) } else { (p.a_confirmed, true) };
+        let q = diesel::update(buddy_pairs::table.find(&p.id));
+        if is_a {
+            q.set((buddy_pairs::a_confirmed.eq(true), buddy_pairs::a_contact.eq(Some(&contact)))).execute(c)?;
+        } else {
+            q.set((buddy_pairs::b_confirmed.eq(true), buddy_pairs::b_contact.eq(Some(&contact)))).execute(c)?;
+        }
+        if a_ok && b_ok {
+            diesel::update(buddy_pairs::table.find(&p.id)).set(buddy_pairs::status.eq("active")).execute(c)?;
+        }
+        my_buddy(c, &caller.user_id)?.ok_or(AppError::NotFound)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// End a pair. Either employee, a coach of either, or a project leader.
+#[utoipa::path(tag = "buddies", params(("id" = String, Path)), responses((status = 204)), security(("bearer" = [])))]
+#[delete("/buddy-pairs/{id}")]
+pub async fn end(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    db::tx(&state.pool, move |c| {
+        let p = load(c, &caller, &id)?;
+        diesel::update(buddy_pairs::table.find(&p.id).filter(buddy_pairs::status.ne("ended")))
+            .set((
+                buddy_pairs::status.eq("ended"),
+                buddy_pairs::ended_at.eq(Some(now())),
+                buddy_pairs::ended_by.eq(Some(&caller.user_id)),
+            ))
+            .execute(c)?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn my_buddy(c: &mut DbConnection, me: &str) -> Result<Option<MyBuddy>, AppError> {
+    let Some(p) = open_pair_of(c, me)? else { return Ok(None) };
+    let is_a = p.employee_a == me;
+    let other = accounts::find_user(c, if is_a { &p.employee_b } else { &p.employee_a })?;
+    let active = p.status == "active";
+    Ok(Some(MyBuddy {
+        status: status(&p.status),
+        buddy_first_name: other.first_name,
+        buddy_contact: if active {
+            if is_a {
+                p.b_contact.clone()
+            } else {
+                p.a_contact.clone()
+            }
+        } else {
+            None
+        },
+        i_confirmed: if is_a { p.a_confirmed } else { p.b_confirmed },
+        pair_id: p.id,
+    }))
+}
+
+/// The caller's buddy (proposed or active): first name and shared contact only. Employees; 404
+/// when there is none.
+#[utoipa::path(tag = "buddies", responses((status = 200, body = MyBuddy)), security(("bearer" = [])))]
+#[get("/me/buddy")]
+pub async fn mine(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    caller.require(&[Role::Employee])?;
+    let out = db::read(&state.pool, move |c| my_buddy(c, &caller.user_id)?.ok_or(AppError::NotFound)).await?;
+    Ok(HttpResponse::Ok().json(out))
+}

@@ -1,0 +1,421 @@
+//! Card links, cards, the print sheet and blocking.
+
+use std::collections::BTreeMap;
+
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::accounts::queries as accounts;
+use crate::accounts::throttle;
+use crate::accounts::tokens::{hash_token, random_token};
+use crate::db::schema::{card_links, cards, outbox as outbox_table};
+use crate::db::{self, new_id, now};
+use crate::error::AppError;
+use crate::http::json::ValidJson;
+use crate::mail::outbox::{self, Mail};
+use crate::policy::{Caller, Role};
+use crate::trajectories::queries as trajectories;
+use crate::AppState;
+
+/// Cards one address may write per hour (on any link).
+const PER_ADDRESS: throttle::Limits = throttle::Limits { max_failures: 10, window: TimeDelta::hours(1) };
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// By email to the employee.
+    Email,
+    /// On a print sheet the coach hands over.
+    Print,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CardLinkIn {
+    /// How the employee wants to receive cards.
+    pub delivery: Delivery,
+    /// Days the link works (1-60, default 14).
+    #[validate(range(min = 1, max = 60, message = "Kies 1 tot 60 dagen."))]
+    pub valid_days: Option<i64>,
+    /// How many cards the link accepts (1-50, default 10).
+    #[validate(range(min = 1, max = 50, message = "Kies 1 tot 50 kaartjes."))]
+    pub max_uses: Option<i32>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CardLinkOut {
+    pub id: String,
+    /// Give this link to colleagues; it is shown only now.
+    pub url: String,
+    pub token: String,
+    pub delivery: Delivery,
+    pub max_uses: i32,
+    pub expires_at: NaiveDateTime,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CardIn {
+    /// The colleague's name as it should appear on the card.
+    #[validate(length(min = 1, max = 100, message = "Vul je naam in (hoogstens 100 tekens)."))]
+    pub name: String,
+    /// A short message, at most 1,000 characters. No medical details.
+    #[validate(length(min = 1, max = 1000, message = "Schrijf een bericht van hoogstens 1.000 tekens."))]
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CardThanks {
+    pub detail: String,
+    /// The only thing a colleague learns about the employee.
+    pub employee_first_name: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CardOut {
+    pub id: String,
+    pub author_name: String,
+    pub message: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CardList {
+    pub items: Vec<CardOut>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CoachCard {
+    pub id: String,
+    pub author_name: String,
+    pub message: String,
+    pub delivery: Delivery,
+    pub blocked: bool,
+    /// Held until this moment; the coach can stop the card before.
+    pub deliver_after: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CoachCardList {
+    pub items: Vec<CoachCard>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CardUpdate {
+    /// true: never deliver this card.
+    pub blocked: bool,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PrintQuery {
+    /// `1` for a printable HTML sheet of the cards.
+    pub printable: Option<u8>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = card_links)]
+struct LinkRow {
+    id: String,
+    trajectory_id: String,
+    delivery: String,
+    max_uses: i32,
+    uses: i32,
+    expires_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = cards)]
+struct CardRow {
+    id: String,
+    trajectory_id: String,
+    link_id: String,
+    author_name: String,
+    message: String,
+    delivery: String,
+    blocked: bool,
+    blocked_by: Option<String>,
+    deliver_after: NaiveDateTime,
+    created_at: NaiveDateTime,
+}
+
+fn delivery(s: &str) -> Delivery {
+    if s == "print" {
+        Delivery::Print
+    } else {
+        Delivery::Email
+    }
+}
+
+/// Make a one-time link for colleagues. Only the trajectory's own coach.
+#[utoipa::path(tag = "cards", params(("id" = String, Path)), request_body = CardLinkIn, responses((status = 201, body = CardLinkOut)), security(("bearer" = [])))]
+#[post("/trajectories/{id}/card-links")]
+pub async fn create_link(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: ValidJson<CardLinkIn>,
+) -> Result<HttpResponse, AppError> {
+    let input = body.0;
+    let public = state.config.public_url.clone();
+    let out = db::tx(&state.pool, move |c| {
+        let t = trajectories::load_in_scope(c, &caller, &id)?;
+        if !(caller.is(Role::Coach) && caller.user_id == t.coach_id) {
+            return Err(AppError::Forbidden);
+        }
+        let token = random_token();
+        let ts = now();
+        let expires_at = ts + TimeDelta::days(input.valid_days.unwrap_or(14));
+        let max_uses = input.max_uses.unwrap_or(10);
+        let link_id = new_id();
+        diesel::insert_into(card_links::table)
+            .values((
+                card_links::id.eq(&link_id),
+                card_links::trajectory_id.eq(&t.id),
+                card_links::token_hash.eq(hash_token(&token)),
+                card_links::delivery.eq(if input.delivery == Delivery::Print { "print" } else { "email" }),
+                card_links::max_uses.eq(max_uses),
+                card_links::uses.eq(0),
+                card_links::created_by.eq(&caller.user_id),
+                card_links::created_at.eq(ts),
+                card_links::expires_at.eq(expires_at),
+            ))
+            .execute(c)?;
+        Ok(CardLinkOut {
+            id: link_id,
+            url: format!("{public}/kaartje/{token}"),
+            token,
+            delivery: input.delivery,
+            max_uses,
+            expires_at,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+fn gone() -> AppError {
+    AppError::Gone("Deze link werkt niet meer: hij is verlopen of al vaak genoeg gebruikt. Vraag de begeleider om een nieuwe link.".into())
+}
+
+/// A colleague writes a card. Public (no account); the link is the key. Spent or expired links
+/// answer 410; too many cards from one address 429.
+#[utoipa::path(tag = "cards", params(("token" = String, Path)), request_body = CardIn, responses((status = 201, body = CardThanks)))]
+#[post("/cards/{token}")]
+pub async fn write_card(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+    body: ValidJson<CardIn>,
+) -> Result<HttpResponse, AppError> {
+    let input = body.0;
+    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into());
+    let hash = hash_token(&token);
+    let st = state.clone();
+    let out = db::tx(&state.pool, move |c| {
+        let key = format!("card-{}", throttle::address_key(&ip));
+        throttle::check(c, &key)?;
+        let link: LinkRow = card_links::table
+            .filter(card_links::token_hash.eq(&hash))
+            .select(LinkRow::as_select())
+            .first(c)
+            .optional()?
+            .ok_or(AppError::NotFound)?;
+        if link.expires_at <= now() || link.uses >= link.max_uses {
+            return Err(gone());
+        }
+        let t = trajectories::find(c, &link.trajectory_id)?;
+        if !t.is_open() {
+            return Err(gone());
+        }
+        throttle::record_failure(c, &key, &PER_ADDRESS)?;
+        diesel::update(card_links::table.find(&link.id)).set(card_links::uses.eq(link.uses + 1)).execute(c)?;
+        let ts = now();
+        let card = CardRow {
+            id: new_id(),
+            trajectory_id: t.id.clone(),
+            link_id: link.id.clone(),
+            author_name: input.name.trim().to_string(),
+            message: input.message.trim().to_string(),
+            delivery: link.delivery.clone(),
+            blocked: false,
+            blocked_by: None,
+            deliver_after: ts + TimeDelta::hours(st.config.card_hold_hours.max(0)),
+            created_at: ts,
+        };
+        diesel::insert_into(cards::table).values(&card).execute(c)?;
+        let employee = accounts::find_user(c, &t.employee_id)?;
+        if link.delivery == "email" {
+            let org = accounts::find_organization(c, &t.organization_id)?;
+            let vars = BTreeMap::from([
+                ("first_name", employee.first_name.clone()),
+                ("organization", org.name),
+                ("author", card.author_name.clone()),
+                ("message", card.message.clone()),
+            ]);
+            outbox::queue(
+                c,
+                &st.templates,
+                Mail {
+                    template: "card-received",
+                    to: &employee.email,
+                    vars,
+                    about: Some(format!("card:{}", card.id)),
+                    not_before: Some(card.deliver_after),
+                },
+            )?;
+        }
+        Ok(CardThanks {
+            detail: format!("Dank je wel! Je kaartje voor {} is ontvangen.", employee.first_name),
+            employee_first_name: employee.first_name,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+/// The caller's cards (not stopped, after the hold), newest first. Employees.
+#[utoipa::path(tag = "cards", responses((status = 200, body = CardList)), security(("bearer" = [])))]
+#[get("/me/cards")]
+pub async fn mine(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    caller.require(&[Role::Employee])?;
+    let items = db::read(&state.pool, move |c| {
+        let ids: Vec<String> = crate::db::schema::trajectories::table
+            .filter(crate::db::schema::trajectories::employee_id.eq(&caller.user_id))
+            .select(crate::db::schema::trajectories::id)
+            .load(c)?;
+        let rows: Vec<CardRow> = cards::table
+            .filter(cards::trajectory_id.eq_any(&ids))
+            .filter(cards::blocked.eq(false))
+            .filter(cards::deliver_after.le(now()))
+            .order(cards::created_at.desc())
+            .select(CardRow::as_select())
+            .load(c)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| CardOut { id: r.id, author_name: r.author_name, message: r.message, created_at: r.created_at })
+            .collect())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(CardList { items }))
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Every card of a trajectory with its state; `?printable=1` gives a print sheet of the cards to
+/// hand over. The trajectory's coach and project leaders.
+#[utoipa::path(tag = "cards", params(("id" = String, Path), PrintQuery), responses(
+    (status = 200, body = CoachCardList),
+    (status = 200, content_type = "text/html", body = String),
+), security(("bearer" = [])))]
+#[get("/trajectories/{id}/cards")]
+pub async fn of_trajectory(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    q: web::Query<PrintQuery>,
+) -> Result<HttpResponse, AppError> {
+    let printable = q.printable == Some(1);
+    let (rows, first_name) = db::read(&state.pool, move |c| {
+        let t = trajectories::load_in_scope(c, &caller, &id)?;
+        caller.require(&[Role::Coach, Role::ProjectLeader])?;
+        let rows: Vec<CardRow> = cards::table
+            .filter(cards::trajectory_id.eq(&t.id))
+            .order(cards::created_at)
+            .select(CardRow::as_select())
+            .load(c)?;
+        Ok((rows, accounts::find_user(c, &t.employee_id)?.first_name))
+    })
+    .await?;
+    if printable {
+        let mut html = format!(
+            "<!DOCTYPE html><html lang=\"nl\"><head><meta charset=\"utf-8\"><title>Kaartjes voor {name}</title><style>\
+             body{{font-family:'DejaVu Sans',Verdana,sans-serif;font-size:16pt}} .card{{border:2px dashed #555;padding:1em;margin:1em 0;break-inside:avoid}} \
+             .from{{font-weight:bold;margin-top:.6em}}</style></head><body><h1>Kaartjes voor {name}</h1>",
+            name = esc(&first_name)
+        );
+        for r in rows.iter().filter(|r| !r.blocked && r.deliver_after <= now()) {
+            html.push_str(&format!(
+                "<div class=\"card\"><p>{}</p><p class=\"from\">{}</p></div>",
+                esc(&r.message).replace('\n', "<br>"),
+                esc(&r.author_name)
+            ));
+        }
+        html.push_str("</body></html>");
+        return Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html));
+    }
+    let items = rows
+        .into_iter()
+        .map(|r| CoachCard {
+            delivery: delivery(&r.delivery),
+            id: r.id,
+            author_name: r.author_name,
+            message: r.message,
+            blocked: r.blocked,
+            deliver_after: r.deliver_after,
+            created_at: r.created_at,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(CoachCardList { items }))
+}
+
+/// Stop a card (e.g. hurtful): it is never delivered. Only the trajectory's own coach; 409 when
+/// the card was already sent.
+#[utoipa::path(tag = "cards", params(("id" = String, Path)), request_body = CardUpdate, responses((status = 200, body = CoachCard)), security(("bearer" = [])))]
+#[patch("/cards/{id}")]
+pub async fn block(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: ValidJson<CardUpdate>,
+) -> Result<HttpResponse, AppError> {
+    let blocked = body.0.blocked;
+    let out = db::tx(&state.pool, move |c| {
+        let row: CardRow = cards::table
+            .find(id.as_str())
+            .select(CardRow::as_select())
+            .first(c)
+            .optional()?
+            .ok_or(AppError::NotFound)?;
+        let t = trajectories::load_in_scope(c, &caller, &row.trajectory_id)?;
+        if !(caller.is(Role::Coach) && caller.user_id == t.coach_id) {
+            return Err(AppError::Forbidden);
+        }
+        let about = format!("card:{}", row.id);
+        if blocked {
+            let sent: i64 = outbox_table::table
+                .filter(outbox_table::subject_ref.eq(&about))
+                .filter(outbox_table::status.eq_any(["sending", "sent"]))
+                .count()
+                .get_result(c)?;
+            if sent > 0 {
+                return Err(AppError::Conflict(
+                    "Dit kaartje is al bezorgd en kan niet meer worden tegengehouden.".into(),
+                ));
+            }
+            outbox::cancel(c, &about)?;
+        }
+        diesel::update(cards::table.find(&row.id))
+            .set((cards::blocked.eq(blocked), cards::blocked_by.eq(blocked.then(|| caller.user_id.clone()))))
+            .execute(c)?;
+        Ok(CoachCard {
+            id: row.id,
+            author_name: row.author_name,
+            message: row.message,
+            delivery: delivery(&row.delivery),
+            blocked,
+            deliver_after: row.deliver_after,
+            created_at: row.created_at,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}

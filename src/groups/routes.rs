@@ -1,0 +1,422 @@
+//! Group sessions: plan, invite (by email through the outbox), keep attendance; and the list of
+//! employees who asked for a group talk about a course.
+
+use std::collections::BTreeMap;
+
+use actix_web::{get, patch, post, put, web, HttpResponse};
+use chrono::{Datelike, NaiveDateTime, Timelike};
+use diesel::prelude::*;
+
+use super::api::{
+    Attendance, AttendanceIn, CreateSession, InterestList, InterestQuery, Interested, Invitee, SessionList, SessionOut,
+    UpdateSession,
+};
+use crate::accounts::model::User;
+use crate::accounts::queries as accounts;
+use crate::db::schema::{course_progress, group_invitations, group_sessions, trajectories, users};
+use crate::db::{self, new_id, now, DbConnection};
+use crate::error::AppError;
+use crate::http::json::ValidJson;
+use crate::mail::outbox::{self, Mail};
+use crate::mail::templates::Templates;
+use crate::policy::{Caller, Role};
+use crate::AppState;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = group_sessions)]
+struct SessionRow {
+    id: String,
+    organization_id: String,
+    facilitator_id: String,
+    starts_at: NaiveDateTime,
+    place: Option<String>,
+    video_link: Option<String>,
+    topic: String,
+    notes: Option<String>,
+    cancelled: bool,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+const DAYS: [&str; 7] = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"];
+const MONTHS: [&str; 12] = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+];
+
+/// "dinsdag 3 december om 10:00" (chrono's locales are behind an unstable feature).
+pub fn dutch_when(t: NaiveDateTime) -> String {
+    format!(
+        "{} {} {} om {:02}:{:02}",
+        DAYS[t.weekday().num_days_from_monday() as usize],
+        t.day(),
+        MONTHS[t.month0() as usize],
+        t.hour(),
+        t.minute()
+    )
+}
+
+fn attendance_text(a: Attendance) -> &'static str {
+    match a {
+        Attendance::Present => "present",
+        Attendance::AbsentWithNotice => "absent_with_notice",
+        Attendance::Absent => "absent",
+    }
+}
+
+fn parse_attendance(s: &str) -> Option<Attendance> {
+    [Attendance::Present, Attendance::AbsentWithNotice, Attendance::Absent]
+        .into_iter()
+        .find(|a| attendance_text(*a) == s)
+}
+
+/// Facilitator and project leaders of the organisation run a session; invited employees see it.
+enum View {
+    Staff,
+    Invited(String),
+}
+
+fn load(c: &mut DbConnection, caller: &Caller, id: &str) -> Result<(SessionRow, View), AppError> {
+    let row: SessionRow = group_sessions::table
+        .find(id)
+        .select(SessionRow::as_select())
+        .first(c)
+        .optional()?
+        .ok_or(AppError::NotFound)?;
+    let view = match caller.role {
+        Role::Coach if row.facilitator_id == caller.user_id => View::Staff,
+        Role::ProjectLeader if caller.in_org(&row.organization_id) => View::Staff,
+        Role::Employee => {
+            let invited: i64 = group_invitations::table
+                .filter(group_invitations::session_id.eq(&row.id))
+                .filter(group_invitations::employee_id.eq(&caller.user_id))
+                .count()
+                .get_result(c)?;
+            if invited == 0 {
+                return Err(AppError::NotFound);
+            }
+            View::Invited(caller.user_id.clone())
+        }
+        _ => return Err(AppError::NotFound),
+    };
+    Ok((row, view))
+}
+
+fn render(c: &mut DbConnection, row: SessionRow, view: &View) -> Result<SessionOut, AppError> {
+    let invitees: Vec<(String, Option<String>, String)> = group_invitations::table
+        .inner_join(users::table.on(users::id.eq(group_invitations::employee_id)))
+        .filter(group_invitations::session_id.eq(&row.id))
+        .order(users::first_name)
+        .select((group_invitations::employee_id, group_invitations::attendance, users::first_name))
+        .load(c)?;
+    let facilitator = accounts::find_user(c, &row.facilitator_id)?;
+    let invited_count = invitees.len();
+    let (notes, invitees) = match view {
+        View::Staff => (row.notes, invitees),
+        View::Invited(me) => (None, invitees.into_iter().filter(|(id, _, _)| id == me).collect()),
+    };
+    Ok(SessionOut {
+        facilitator_first_name: facilitator.first_name,
+        invitees: invitees
+            .into_iter()
+            .map(|(employee_id, a, first_name)| Invitee {
+                employee_id,
+                first_name,
+                attendance: a.as_deref().and_then(parse_attendance),
+            })
+            .collect(),
+        invited_count,
+        notes,
+        id: row.id,
+        organization_id: row.organization_id,
+        facilitator_id: row.facilitator_id,
+        starts_at: row.starts_at,
+        place: row.place,
+        video_link: row.video_link,
+        topic: row.topic,
+        cancelled: row.cancelled,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+/// Adds invitations (employees of the organisation only) and queues one email each.
+fn invite(
+    c: &mut DbConnection,
+    templates: &Templates,
+    topic_title: &str,
+    row: &SessionRow,
+    facilitator: &User,
+    employee_ids: &[String],
+) -> Result<(), AppError> {
+    let org = accounts::find_organization(c, &row.organization_id)?;
+    for id in employee_ids {
+        let employee = match accounts::find_user(c, id) {
+            Ok(u) if u.role() == Role::Employee && u.organization_id.as_deref() == Some(&row.organization_id) => u,
+            Ok(_) | Err(AppError::NotFound) => {
+                return Err(AppError::field("invite", "Nodig alleen medewerkers van je eigen organisatie uit."))
+            }
+            Err(e) => return Err(e),
+        };
+        let already: i64 = group_invitations::table
+            .filter(group_invitations::session_id.eq(&row.id))
+            .filter(group_invitations::employee_id.eq(id))
+            .count()
+            .get_result(c)?;
+        if already > 0 {
+            continue;
+        }
+        diesel::insert_into(group_invitations::table)
+            .values((
+                group_invitations::session_id.eq(&row.id),
+                group_invitations::employee_id.eq(id),
+                group_invitations::invited_at.eq(now()),
+            ))
+            .execute(c)?;
+        let vars = BTreeMap::from([
+            ("first_name", employee.first_name.clone()),
+            ("organization", org.name.clone()),
+            ("topic", topic_title.to_string()),
+            ("when", dutch_when(row.starts_at)),
+            ("place", row.place.clone().or_else(|| row.video_link.clone()).unwrap_or_else(|| "online".into())),
+            ("facilitator", facilitator.first_name.clone()),
+        ]);
+        outbox::queue(
+            c,
+            templates,
+            Mail {
+                template: "group-invitation",
+                to: &employee.email,
+                vars,
+                about: Some(format!("group:{}", row.id)),
+                not_before: None,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn topic_title(state: &AppState, topic: &str) -> String {
+    state.content.get(topic).map_or_else(|| topic.to_string(), |c| c.title.clone())
+}
+
+/// Sessions: a coach those they facilitate, a project leader the organisation's, an employee
+/// those they are invited to. Newest first.
+#[utoipa::path(tag = "groups", responses((status = 200, body = SessionList)), security(("bearer" = [])))]
+#[get("/group-sessions")]
+pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    caller.require(&[Role::Coach, Role::ProjectLeader, Role::Employee])?;
+    let items = db::read(&state.pool, move |c| {
+        let mut q =
+            group_sessions::table.order(group_sessions::starts_at.desc()).select(SessionRow::as_select()).into_boxed();
+        q = match caller.role {
+            Role::Coach => q.filter(group_sessions::facilitator_id.eq(caller.user_id.clone())),
+            Role::ProjectLeader => {
+                q.filter(group_sessions::organization_id.eq(caller.organization_id.clone().unwrap_or_default()))
+            }
+            _ => q.filter(
+                group_sessions::id.eq_any(
+                    group_invitations::table
+                        .filter(group_invitations::employee_id.eq(caller.user_id.clone()))
+                        .select(group_invitations::session_id),
+                ),
+            ),
+        };
+        let rows = q.load(c)?;
+        let view = if caller.is(Role::Employee) { View::Invited(caller.user_id.clone()) } else { View::Staff };
+        rows.into_iter().map(|r| render(c, r, &view)).collect::<Result<Vec<_>, _>>()
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(SessionList { items }))
+}
+
+/// Plan a session and invite employees (each gets an email). Coaches (as facilitator) and project
+/// leaders (naming the facilitator).
+#[utoipa::path(tag = "groups", request_body = CreateSession, responses((status = 201, body = SessionOut)), security(("bearer" = [])))]
+#[post("/group-sessions")]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ValidJson<CreateSession>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(&[Role::Coach, Role::ProjectLeader])?;
+    let input = body.0;
+    let org = caller.organization_id.clone().ok_or(AppError::Forbidden)?;
+    let title = topic_title(&state, &input.topic);
+    let st = state.clone();
+    let out = db::tx(&state.pool, move |c| {
+        let facilitator_id = match (caller.role, input.facilitator_id) {
+            (Role::Coach, None) => caller.user_id.clone(),
+            (Role::Coach, Some(id)) if id == caller.user_id => id,
+            (Role::Coach, Some(_)) => return Err(AppError::Forbidden),
+            (_, Some(id)) => id,
+            (_, None) => return Err(AppError::field("facilitator_id", "Kies de coach die het gesprek leidt.")),
+        };
+        let facilitator = match accounts::find_user(c, &facilitator_id) {
+            Ok(u) if u.role() == Role::Coach && u.organization_id.as_deref() == Some(&org) => u,
+            Ok(_) | Err(AppError::NotFound) => {
+                return Err(AppError::field("facilitator_id", "Deze coach bestaat niet in jouw organisatie."))
+            }
+            Err(e) => return Err(e),
+        };
+        let t = now();
+        let row = SessionRow {
+            id: new_id(),
+            organization_id: org,
+            facilitator_id,
+            starts_at: input.starts_at,
+            place: input.place.filter(|p| !p.trim().is_empty()),
+            video_link: input.video_link,
+            topic: input.topic,
+            notes: None,
+            cancelled: false,
+            created_at: t,
+            updated_at: t,
+        };
+        diesel::insert_into(group_sessions::table).values(&row).execute(c)?;
+        invite(c, &st.templates, &title, &row, &facilitator, &input.invite)?;
+        render(c, row, &View::Staff)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+/// One session: the facilitator and project leaders see everything; an invited employee the
+/// time, place, topic and their own invitation.
+#[utoipa::path(tag = "groups", params(("id" = String, Path)), responses((status = 200, body = SessionOut)), security(("bearer" = [])))]
+#[get("/group-sessions/{id}")]
+pub async fn get_one(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let out = db::read(&state.pool, move |c| {
+        let (row, view) = load(c, &caller, &id)?;
+        render(c, row, &view)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Change a session, write notes, cancel it, or invite more employees. Facilitator and project leaders.
+#[utoipa::path(tag = "groups", params(("id" = String, Path)), request_body = UpdateSession, responses((status = 200, body = SessionOut)), security(("bearer" = [])))]
+#[patch("/group-sessions/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: ValidJson<UpdateSession>,
+) -> Result<HttpResponse, AppError> {
+    let u = body.0;
+    let st = state.clone();
+    let out = db::tx(&state.pool, move |c| {
+        let (row, view) = load(c, &caller, &id)?;
+        if !matches!(view, View::Staff) {
+            return Err(AppError::Forbidden);
+        }
+        diesel::update(group_sessions::table.find(&row.id))
+            .set((
+                group_sessions::starts_at.eq(u.starts_at.unwrap_or(row.starts_at)),
+                group_sessions::place.eq(u.place.or(row.place.clone())),
+                group_sessions::video_link.eq(u.video_link.or(row.video_link.clone())),
+                group_sessions::topic.eq(u.topic.unwrap_or(row.topic.clone())),
+                group_sessions::notes.eq(u.notes.or(row.notes.clone())),
+                group_sessions::cancelled.eq(u.cancelled.unwrap_or(row.cancelled)),
+                group_sessions::updated_at.eq(now()),
+            ))
+            .execute(c)?;
+        let fresh: SessionRow = group_sessions::table.find(&row.id).select(SessionRow::as_select()).first(c)?;
+        if !u.invite.is_empty() {
+            let facilitator = accounts::find_user(c, &fresh.facilitator_id)?;
+            invite(c, &st.templates, &topic_title(&st, &fresh.topic), &fresh, &facilitator, &u.invite)?;
+        }
+        render(c, fresh, &View::Staff)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Record who came: present, absent with notice, absent. Facilitator and project leaders; only
+/// for invited employees.
+#[utoipa::path(tag = "groups", params(("id" = String, Path)), request_body = AttendanceIn, responses((status = 200, body = SessionOut)), security(("bearer" = [])))]
+#[put("/group-sessions/{id}/attendance")]
+pub async fn attendance(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: ValidJson<AttendanceIn>,
+) -> Result<HttpResponse, AppError> {
+    let input = body.0;
+    let out = db::tx(&state.pool, move |c| {
+        let (row, view) = load(c, &caller, &id)?;
+        if !matches!(view, View::Staff) {
+            return Err(AppError::Forbidden);
+        }
+        for (employee, a) in &input.attendance {
+            let n = diesel::update(
+                group_invitations::table
+                    .filter(group_invitations::session_id.eq(&row.id))
+                    .filter(group_invitations::employee_id.eq(employee)),
+            )
+            .set(group_invitations::attendance.eq(Some(attendance_text(*a))))
+            .execute(c)?;
+            if n == 0 {
+                return Err(AppError::field(&format!("attendance.{employee}"), "Deze medewerker is niet uitgenodigd."));
+            }
+        }
+        render(c, row, &View::Staff)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Employees of the caller's organisation (with an open trajectory) who chose a group talk in the
+/// reflection of this course: the facilitator's list for inviting. Coaches and project leaders.
+#[utoipa::path(tag = "groups", params(InterestQuery), responses((status = 200, body = InterestList)), security(("bearer" = [])))]
+#[get("/group-sessions/interest")]
+pub async fn interest(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<InterestQuery>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(&[Role::Coach, Role::ProjectLeader])?;
+    let topic = q.into_inner().topic;
+    if state.content.get(&topic).is_none() {
+        return Err(AppError::field("topic", "Kies een cursus."));
+    }
+    let org = caller.organization_id.clone().unwrap_or_default();
+    let t2 = topic.clone();
+    let items = db::read(&state.pool, move |c| {
+        let rows: Vec<(String, String, String, Option<NaiveDateTime>)> = course_progress::table
+            .inner_join(users::table.on(users::id.eq(course_progress::user_id)))
+            .inner_join(trajectories::table.on(trajectories::employee_id.eq(course_progress::user_id)))
+            .filter(course_progress::course_slug.eq(&t2))
+            .filter(course_progress::reflection_choice.eq("group_session"))
+            .filter(trajectories::organization_id.eq(&org))
+            .filter(trajectories::status.ne_all(["closed", "stopped"]))
+            .order(course_progress::reflected_at)
+            .select((users::id, users::first_name, trajectories::id, course_progress::reflected_at))
+            .load(c)?;
+        Ok(rows
+            .into_iter()
+            .map(|(employee_id, first_name, trajectory_id, at)| Interested {
+                employee_id,
+                first_name,
+                trajectory_id,
+                reflected_at: at.unwrap_or_default(),
+            })
+            .collect())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(InterestList { topic, items }))
+}

@@ -1,0 +1,6 @@
+//! Email: templates, the durable outbox, delivery with lettre, and the background worker.
+
+pub mod outbox;
+pub mod sender;
+pub mod templates;
+pub mod worker;

@@ -1,0 +1,161 @@
+//! The durable outbox: mail is written in the same transaction as the record that caused it, and
+//! a worker sends it later. Claiming is safe with several instances: on PostgreSQL with
+//! `FOR UPDATE SKIP LOCKED`, on SQLite (one writer at a time) with a conditional update.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text, Timestamp};
+
+use super::templates::Templates;
+use crate::db::schema::outbox;
+use crate::db::{new_id, now, DbConnection};
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, QueryableByName)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: String,
+    pub template: String,
+    pub to_address: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub subject_ref: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// One mail to queue.
+pub struct Mail<'a> {
+    pub template: &'a str,
+    pub to: &'a str,
+    pub vars: BTreeMap<&'a str, String>,
+    /// What the mail is about (e.g. "card:<id>"), so that it can be cancelled.
+    pub about: Option<String>,
+    /// Not before this moment (e.g. a card held for the coach).
+    pub not_before: Option<NaiveDateTime>,
+}
+
+pub fn queue(conn: &mut DbConnection, templates: &Templates, mail: Mail<'_>) -> Result<String, AppError> {
+    let rendered = templates.render(mail.template, &mail.vars).map_err(AppError::internal)?;
+    let t = now();
+    let row = OutboxRow {
+        id: new_id(),
+        template: mail.template.to_string(),
+        to_address: mail.to.to_string(),
+        subject: rendered.subject,
+        body_text: rendered.text,
+        body_html: rendered.html,
+        status: "queued".into(),
+        attempts: 0,
+        next_attempt_at: mail.not_before.unwrap_or(t),
+        locked_until: None,
+        last_error: None,
+        subject_ref: mail.about,
+        created_at: t,
+        sent_at: None,
+    };
+    diesel::insert_into(outbox::table).values(&row).execute(conn)?;
+    Ok(row.id)
+}
+
+/// Cancels unsent mail about `about`; returns how many.
+pub fn cancel(conn: &mut DbConnection, about: &str) -> Result<usize, AppError> {
+    Ok(diesel::update(outbox::table.filter(outbox::subject_ref.eq(about)).filter(outbox::status.eq("queued")))
+        .set(outbox::status.eq("cancelled"))
+        .execute(conn)?)
+}
+
+/// How long a claimed message stays ours; after that another worker may retry it.
+const LEASE: TimeDelta = TimeDelta::minutes(5);
+
+/// Claims up to `limit` due messages for this worker.
+pub fn claim(conn: &mut DbConnection, limit: i64) -> Result<Vec<OutboxRow>, AppError> {
+    let t = now();
+    let lease = t + LEASE;
+    match conn {
+        DbConnection::Pg(_) => Ok(diesel::sql_query(
+            "UPDATE outbox SET status = 'sending', locked_until = $1 WHERE id IN ( \
+               SELECT id FROM outbox \
+               WHERE (status = 'queued' AND next_attempt_at <= $2) OR (status = 'sending' AND locked_until < $2) \
+               ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING *",
+        )
+        .bind::<Timestamp, _>(lease)
+        .bind::<Timestamp, _>(t)
+        .bind::<Integer, _>(limit as i32)
+        .load(conn)?),
+        DbConnection::Sqlite(_) => {
+            let candidates: Vec<OutboxRow> = outbox::table
+                .filter(
+                    outbox::status
+                        .eq("queued")
+                        .and(outbox::next_attempt_at.le(t))
+                        .or(outbox::status.eq("sending").and(outbox::locked_until.lt(t))),
+                )
+                .order(outbox::next_attempt_at)
+                .limit(limit)
+                .select(OutboxRow::as_select())
+                .load(conn)?;
+            let mut mine = Vec::new();
+            for mut row in candidates {
+                // Only one claimant can change the row from the state it read.
+                let won = diesel::sql_query(
+                    "UPDATE outbox SET status = 'sending', locked_until = ? WHERE id = ? AND status = ? \
+                     AND (locked_until IS NULL OR locked_until < ?)",
+                )
+                .bind::<Timestamp, _>(lease)
+                .bind::<Text, _>(&row.id)
+                .bind::<Text, _>(&row.status)
+                .bind::<Timestamp, _>(t)
+                .execute(conn)?;
+                if won == 1 {
+                    row.status = "sending".into();
+                    mine.push(row);
+                }
+            }
+            Ok(mine)
+        }
+    }
+}
+
+pub fn mark_sent(conn: &mut DbConnection, id: &str) -> Result<(), AppError> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq("sent"),
+            outbox::sent_at.eq(Some(now())),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records a failed attempt: retried later with exponential backoff, or given up after `max_attempts`.
+pub fn mark_failed(
+    conn: &mut DbConnection,
+    row: &OutboxRow,
+    error: &str,
+    base: TimeDelta,
+    max_attempts: i32,
+) -> Result<(), AppError> {
+    let attempts = row.attempts + 1;
+    let backoff = (base * 2i32.pow((attempts - 1).clamp(0, 10) as u32)).min(TimeDelta::hours(1));
+    let status = if attempts >= max_attempts { "failed" } else { "queued" };
+    diesel::update(outbox::table.find(&row.id))
+        .set((
+            outbox::status.eq(status),
+            outbox::attempts.eq(attempts),
+            outbox::next_attempt_at.eq(now() + backoff),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(Some(error.chars().take(500).collect::<String>())),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! Delivery through lettre: SMTP when configured, otherwise `.eml` files in `<data>/outbox/` so a
+//! newcomer sees every mail without a mail server.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{FileTransport, Message, SmtpTransport, Transport};
+
+use super::outbox::OutboxRow;
+use crate::config::{Config, SmtpTls};
+
+pub enum Sender {
+    Smtp(Box<SmtpTransport>),
+    Files(FileTransport, PathBuf),
+}
+
+impl Sender {
+    pub fn from_config(config: &Config) -> Result<Sender, String> {
+        match &config.smtp {
+            Some(smtp) => {
+                let builder = match smtp.tls {
+                    SmtpTls::None => SmtpTransport::builder_dangerous(&smtp.host),
+                    SmtpTls::StartTls => SmtpTransport::starttls_relay(&smtp.host).map_err(|e| e.to_string())?,
+                    SmtpTls::Tls => SmtpTransport::relay(&smtp.host).map_err(|e| e.to_string())?,
+                };
+                let mut builder = builder.port(smtp.port).timeout(Some(Duration::from_secs(10)));
+                if !smtp.username.is_empty() {
+                    builder = builder.credentials(Credentials::new(smtp.username.clone(), smtp.password.clone()));
+                }
+                Ok(Sender::Smtp(Box::new(builder.build())))
+            }
+            None => {
+                let dir = config.data_dir.join("outbox");
+                std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                Ok(Sender::Files(FileTransport::new(&dir), dir))
+            }
+        }
+    }
+
+    pub fn send(&self, from: &str, row: &OutboxRow) -> Result<(), String> {
+        let from: Mailbox = from.parse().map_err(|e| format!("sender address: {e}"))?;
+        let to: Mailbox = row.to_address.parse().map_err(|e| format!("recipient address: {e}"))?;
+        let builder = Message::builder()
+            .from(from)
+            .to(to)
+            .subject(row.subject.clone())
+            // A stable id: a receiver (and our tests) can see a message is the same one.
+            .message_id(Some(format!("<{}@wilkan>", row.id)));
+        let message = match &row.body_html {
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(row.body_text.clone(), html.clone())),
+            None => {
+                builder.singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(row.body_text.clone()))
+            }
+        }
+        .map_err(|e| format!("building the message: {e}"))?;
+        match self {
+            Sender::Smtp(t) => t.send(&message).map(|_| ()).map_err(|e| e.to_string()),
+            Sender::Files(t, dir) => {
+                let id = t.send(&message).map_err(|e| e.to_string())?;
+                tracing::info!(file = %dir.join(format!("{id}.eml")).display(), to = %row.to_address, template = %row.template, "mail written to the outbox folder");
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The background worker: sends queued mail and runs periodic jobs (aftercare reminders).
+
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use diesel::Connection;
+
+use super::outbox;
+use super::sender::Sender;
+use super::templates::Templates;
+use crate::config::Config;
+use crate::db::{DbConnection, DbPool};
+use crate::error::AppError;
+
+pub struct Context {
+    pub pool: DbPool,
+    pub templates: Arc<Templates>,
+    pub config: Config,
+}
+
+pub struct Worker {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    pub fn spawn(ctx: Context) -> Result<Worker, String> {
+        let sender = Sender::from_config(&ctx.config)?;
+        let (tx, rx) = mpsc::channel();
+        let poll = Duration::from_millis(ctx.config.mail_poll_ms.max(10));
+        let thread = std::thread::Builder::new()
+            .name("wilkan-worker".into())
+            .spawn(move || loop {
+                if let Err(e) = tick(&ctx, &sender) {
+                    tracing::warn!(error = %e, "worker round failed; will retry");
+                }
+                match rx.recv_timeout(poll) {
+                    Err(RecvTimeoutError::Timeout) => continue,
+                    _ => break,
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(Worker { stop: Some(tx), thread: Some(thread) })
+    }
+
+    /// Stops after the current round.
+    pub fn stop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// One round: periodic jobs, then every due message (in batches).
+pub fn tick(ctx: &Context, sender: &Sender) -> Result<(), AppError> {
+    let mut conn = ctx.pool.get().map_err(|_| AppError::Unavailable)?;
+    let conn: &mut DbConnection = &mut conn;
+    conn.transaction(|c| crate::aftercare::queue_reminders(c, &ctx.templates, crate::db::now().date()))?;
+    let base = TimeDelta::seconds(ctx.config.mail_retry_base_seconds.max(1));
+    loop {
+        let batch = conn.transaction(|c| outbox::claim(c, 20))?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        for row in &batch {
+            match sender.send(&ctx.config.mail_from, row) {
+                Ok(()) => outbox::mark_sent(conn, &row.id)?,
+                Err(e) => {
+                    tracing::warn!(to = %row.to_address, template = %row.template, error = %e, "sending failed; will retry");
+                    outbox::mark_failed(conn, row, &e, base, ctx.config.mail_max_attempts)?;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! 'Op de koffie': planned and done workplace visits that keep the link with work.
+
+use actix_web::{get, patch, post, web, HttpResponse};
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use validator::Validate;
+
+use crate::db::schema::workplace_visits;
+use crate::db::{self, new_id, now};
+use crate::error::AppError;
+use crate::http::json::ValidJson;
+use crate::policy::{Caller, Role};
+use crate::trajectories::queries as trajectories;
+use crate::AppState;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list).service(create).service(update);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VisitKind {
+    Coffee,
+    Lunch,
+    Meeting,
+    /// Joining the work for a while.
+    JoiningWork,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VisitStatus {
+    Planned,
+    Done,
+    Cancelled,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisitIn {
+    pub date: NaiveDate,
+    pub kind: VisitKind,
+    /// With whom (e.g. "de ploeg van de inpakafdeling"). No medical details.
+    #[validate(length(min = 1, max = 200, message = "Vul in met wie (hoogstens 200 tekens)."))]
+    pub with_whom: String,
+    pub status: VisitStatus,
+    /// How it went, in a few words. No medical details.
+    #[validate(length(max = 1000, message = "Gebruik hoogstens 1.000 tekens."))]
+    pub how_it_went: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisitUpdate {
+    pub date: Option<NaiveDate>,
+    pub status: Option<VisitStatus>,
+    /// No medical details.
+    #[validate(length(max = 1000, message = "Gebruik hoogstens 1.000 tekens."))]
+    pub how_it_went: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VisitOut {
+    pub id: String,
+    pub trajectory_id: String,
+    pub date: NaiveDate,
+    pub kind: VisitKind,
+    pub with_whom: String,
+    pub status: VisitStatus,
+    pub how_it_went: Option<String>,
+    pub recorded_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VisitList {
+    pub items: Vec<VisitOut>,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = workplace_visits)]
+struct VisitRow {
+    id: String,
+    trajectory_id: String,
+    visit_date: NaiveDate,
+    kind: String,
+    with_whom: String,
+    status: String,
+    how_it_went: Option<String>,
+    recorded_by: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+fn text<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, AppError> {
+    serde_json::from_value(serde_json::Value::String(s.into())).map_err(|e| AppError::internal(e.to_string()))
+}
+
+impl VisitRow {
+    fn out(self) -> Result<VisitOut, AppError> {
+        Ok(VisitOut {
+            kind: parse(&self.kind)?,
+            status: parse(&self.status)?,
+            id: self.id,
+            trajectory_id: self.trajectory_id,
+            date: self.visit_date,
+            with_whom: self.with_whom,
+            how_it_went: self.how_it_went,
+            recorded_by: self.recorded_by,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// Visits of a trajectory, by date. Its employee, coach and project leaders.
+#[utoipa::path(tag = "visits", params(("id" = String, Path)), responses((status = 200, body = VisitList)), security(("bearer" = [])))]
+#[get("/trajectories/{id}/visits")]
+pub async fn list(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let items = db::read(&state.pool, move |c| {
+        let t = trajectories::load_in_scope(c, &caller, &id)?;
+        let rows: Vec<VisitRow> = workplace_visits::table
+            .filter(workplace_visits::trajectory_id.eq(&t.id))
+            .order((workplace_visits::visit_date, workplace_visits::id))
+            .select(VisitRow::as_select())
+            .load(c)?;
+        rows.into_iter().map(VisitRow::out).collect::<Result<Vec<_>, _>>()
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(VisitList { items }))
+}
+
+/// Plan or record a visit. The employee and their coach.
+#[utoipa::path(tag = "visits", params(("id" = String, Path)), request_body = VisitIn, responses((status = 201, body = VisitOut)), security(("bearer" = [])))]
+#[post("/trajectories/{id}/visits")]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: ValidJson<VisitIn>,
+) -> Result<HttpResponse, AppError> {
+    let v = body.0;
+    let out = db::tx(&state.pool, move |c| {
+        let t = trajectories::load_in_scope(c, &caller, &id)?;
+        caller.require(&[Role::Employee, Role::Coach])?;
+        let ts = now();
+        let row = VisitRow {
+            id: new_id(),
+            trajectory_id: t.id,
+            visit_date: v.date,
+            kind: text(&v.kind),
+            with_whom: v.with_whom,
+            status: text(&v.status),
+            how_it_went: v.how_it_went,
+            recorded_by: caller.user_id.clone(),
+            created_at: ts,
+            updated_at: ts,
+        };
+        diesel::insert_into(workplace_visits::table).values(&row).execute(c)?;
+        row.out()
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+/// Mark a planned visit as done (with how it went) or cancelled. The employee and their coach.
+#[utoipa::path(tag = "visits", params(("id" = String, Path)), request_body = VisitUpdate, responses((status = 200, body = VisitOut)), security(("bearer" = [])))]
+#[patch("/visits/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: ValidJson<VisitUpdate>,
+) -> Result<HttpResponse, AppError> {
+    let u = body.0;
+    let out = db::tx(&state.pool, move |c| {
+        let row: VisitRow = workplace_visits::table
+            .find(id.as_str())
+            .select(VisitRow::as_select())
+            .first(c)
+            .optional()?
+            .ok_or(AppError::NotFound)?;
+        trajectories::load_in_scope(c, &caller, &row.trajectory_id)?;
+        caller.require(&[Role::Employee, Role::Coach])?;
+        diesel::update(workplace_visits::table.find(&row.id))
+            .set((
+                workplace_visits::visit_date.eq(u.date.unwrap_or(row.visit_date)),
+                workplace_visits::status.eq(u.status.map(|s| text(&s)).unwrap_or(row.status.clone())),
+                workplace_visits::how_it_went.eq(u.how_it_went.or(row.how_it_went.clone())),
+                workplace_visits::updated_at.eq(now()),
+            ))
+            .execute(c)?;
+        workplace_visits::table.find(&row.id).select(VisitRow::as_select()).first(c)?.out()
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
