@@ -165,6 +165,10 @@ impl TestApp {
         self.send(Method::PATCH, path, token, body)
     }
 
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn conn(&self) -> DbConnection {
         wilkan::db::establish(&self.target).expect("test db connection")
     }
@@ -390,7 +394,6 @@ impl World {
 /// one card, and a return to work with its aftercare check-ins.
 pub struct Connect {
     pub session: String,
-    #[allow(dead_code)] // used by the connecting-parts tests
     pub buddy_employee: Actor,
     pub pair: String,
     pub visit: String,

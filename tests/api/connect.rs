@@ -1,0 +1,495 @@
+//! Mail (through a real SMTP listener), magic links, group sessions, buddies, visits, cards,
+//! return to work and aftercare.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use reqwest::Method as M;
+use serde_json::{json, Value};
+use wilkan::db::schema::{aftercare_checkins, magic_links, outbox};
+
+use crate::helpers::{problem, TestApp, World};
+use crate::smtp::SmtpServer;
+
+fn mail_settings(port: u16) -> Vec<(&'static str, String)> {
+    vec![
+        ("WILKAN_SMTP_HOST", "127.0.0.1".into()),
+        ("WILKAN_SMTP_PORT", port.to_string()),
+        ("WILKAN_SMTP_TLS", "none".into()),
+        ("WILKAN_MAIL_POLL_MS", "100".into()),
+        ("WILKAN_MAIL_RETRY_BASE_SECONDS", "1".into()),
+    ]
+}
+
+fn spawn_with_mail(port: u16, extra: &[(&str, &str)]) -> TestApp {
+    let owned = mail_settings(port);
+    let mut settings: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    settings.extend_from_slice(extra);
+    TestApp::spawn_with(&settings)
+}
+
+fn outbox_rows(app: &TestApp) -> Vec<(String, String, i32, Option<String>)> {
+    outbox::table
+        .select((outbox::template, outbox::status, outbox::attempts, outbox::last_error))
+        .load(&mut app.conn())
+        .unwrap()
+}
+
+fn code_from(text: &str) -> String {
+    let start = text.find("code=").expect("link with a code") + 5;
+    text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
+}
+
+#[test]
+fn mail_stays_queued_while_smtp_is_down_and_is_delivered_exactly_once() {
+    let smtp = SmtpServer::start();
+    let port = smtp.port();
+    smtp.stop();
+    let w = World::on(spawn_with_mail(port, &[]));
+    let res = w.app.post("/auth/magic-link", None, &json!({"email": w.employee_a.email}));
+    assert_eq!(res.status(), 202);
+    std::thread::sleep(Duration::from_millis(800));
+    let rows = outbox_rows(&w.app);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].1, "queued", "still queued while the server is down");
+    assert!(rows[0].2 >= 1 && rows[0].3.is_some(), "the failed attempt is recorded: {rows:?}");
+
+    let smtp = SmtpServer::start_on(port);
+    let got = smtp.wait_for(1, Duration::from_secs(15));
+    assert_eq!(got.len(), 1);
+    let mail = &got[0];
+    assert_eq!(mail.to, vec![w.employee_a.email.clone()]);
+    let text = mail.text_body();
+    assert!(text.contains("Werkbedrijf Noord"), "the organisation is named: {text}");
+    assert!(text.contains("15"), "validity is mentioned");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(smtp.messages().len(), 1, "delivered exactly once");
+    assert_eq!(outbox_rows(&w.app)[0].1, "sent");
+
+    // The code logs in once.
+    let code = code_from(&text);
+    let tokens: Value = w.app.post("/auth/magic-link/redeem", None, &json!({"token": code})).json().unwrap();
+    assert_eq!(tokens["user"]["email"], w.employee_a.email.as_str());
+    let body = problem(w.app.post("/auth/magic-link/redeem", None, &json!({"token": code})), 401);
+    assert!(body["detail"].as_str().unwrap().contains("al gebruikt"));
+}
+
+#[test]
+fn two_instances_never_send_a_message_twice() {
+    let smtp = SmtpServer::start();
+    let app1 = spawn_with_mail(smtp.port(), &[]);
+    let owned = mail_settings(smtp.port());
+    let settings: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app2 = app1.restart_with(&settings);
+    let templates = wilkan::mail::templates::Templates::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/course-content"
+    )))
+    .unwrap();
+    let mut conn = app1.conn();
+    conn.transaction::<_, wilkan::error::AppError, _>(|c| {
+        for i in 0..30 {
+            let vars = std::collections::BTreeMap::from([
+                ("first_name", format!("Medewerker {i}")),
+                ("organization", "Werkbedrijf Noord".to_string()),
+                ("link", "https://wilkan.test/x".to_string()),
+                ("minutes", "15".to_string()),
+            ]);
+            wilkan::mail::outbox::queue(
+                c,
+                &templates,
+                wilkan::mail::outbox::Mail {
+                    template: "magic-link",
+                    to: &format!("m{i}@wilkan.test"),
+                    vars,
+                    about: None,
+                    not_before: None,
+                },
+            )?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let got = smtp.wait_for(30, Duration::from_secs(20));
+    assert_eq!(got.len(), 30);
+    std::thread::sleep(Duration::from_millis(1000));
+    let mut ids: Vec<String> = smtp.messages().iter().map(|m| m.header("Message-ID").unwrap()).collect();
+    assert_eq!(ids.len(), 30);
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 30, "every message once");
+    drop(app2);
+}
+
+#[test]
+fn without_smtp_mail_is_written_as_eml_files() {
+    let w = World::new();
+    assert_eq!(w.app.post("/auth/magic-link", None, &json!({"email": w.employee_a.email})).status(), 202);
+    let dir = w.app.data_dir().join("outbox");
+    let mut found = Vec::new();
+    for _ in 0..100 {
+        found =
+            std::fs::read_dir(&dir).map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect()).unwrap_or_default();
+        if !found.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(found.len(), 1, "one .eml file in {}", dir.display());
+    assert!(found[0].extension().is_some_and(|e| e == "eml"));
+    let text = std::fs::read_to_string(&found[0]).unwrap();
+    assert!(text.contains("sandra@wilkan.test"));
+}
+
+#[test]
+fn magic_links_answer_the_same_for_unknown_addresses_and_expire() {
+    let w = World::new();
+    let res = w.app.post("/auth/magic-link", None, &json!({"email": "onbekend@wilkan.test"}));
+    assert_eq!(res.status(), 202);
+    let known = w.app.post("/auth/magic-link", None, &json!({"email": w.employee_a.email}));
+    assert_eq!(res.json::<Value>().unwrap(), known.json::<Value>().unwrap(), "no difference to probe");
+    assert_eq!(w.app.count("magic_links"), 1);
+    // At most three links per account per window.
+    for _ in 0..4 {
+        w.app.post("/auth/magic-link", None, &json!({"email": w.employee_a.email}));
+    }
+    assert_eq!(w.app.count("magic_links"), 3);
+    problem(w.app.post("/auth/magic-link", None, &json!({"mail": "x"})), 422);
+    // An expired link: a clear Dutch message.
+    diesel::update(magic_links::table)
+        .set(magic_links::expires_at.eq((chrono::Utc::now() - chrono::Duration::minutes(1)).naive_utc()))
+        .execute(&mut w.app.conn())
+        .unwrap();
+    let rows = outbox_rows(&w.app);
+    assert_eq!(rows.iter().filter(|r| r.0 == "magic-link").count(), 3);
+    let body: Vec<String> = outbox::table.select(outbox::body_text).load(&mut w.app.conn()).unwrap();
+    let code = code_from(&body[0]);
+    let err = problem(w.app.post("/auth/magic-link/redeem", None, &json!({"token": code})), 401);
+    assert!(err["detail"].as_str().unwrap().contains("verlopen"));
+}
+
+#[test]
+fn group_sessions_invite_by_mail_keep_attendance_and_list_interest() {
+    let smtp = SmtpServer::start();
+    let w = World::on(spawn_with_mail(smtp.port(), &[]));
+    let m = w.method();
+    let k = w.connect(&m);
+    let mails = smtp.wait_for(3, Duration::from_secs(10));
+    let invitation = mails
+        .iter()
+        .find(|m| m.to == vec![w.employee_a.email.clone()] && m.text_body().contains("Kantine"))
+        .expect("invitation");
+    assert!(invitation.text_body().contains("dinsdag 1 december om 10:00"), "{}", invitation.text_body());
+
+    let path = format!("/group-sessions/{}", k.session);
+    let mine: Value = w.app.get(&path, Some(&w.employee_a.token)).json().unwrap();
+    assert!(mine["notes"].is_null());
+    assert_eq!(mine["invitees"].as_array().unwrap().len(), 1);
+    problem(w.app.get(&path, Some(&w.employee_a2.token)), 404);
+    let res = w.app.patch(
+        &path,
+        Some(&w.coach_a.token),
+        &json!({"notes": "Goed gesprek over hulp vragen.", "invite": [w.employee_a2.id]}),
+    );
+    assert_eq!(res.json::<Value>().unwrap()["invited_count"], 2);
+    let res = w.app.send(
+        M::PUT,
+        &format!("{path}/attendance"),
+        Some(&w.coach_a.token),
+        &json!({"attendance": {w.employee_a.id.clone(): "present", w.employee_a2.id.clone(): "absent_with_notice"}}),
+    );
+    let s: Value = res.json().unwrap();
+    assert!(s["invitees"].as_array().unwrap().iter().any(|i| i["attendance"] == "absent_with_notice"));
+    problem(
+        w.app.send(
+            M::PUT,
+            &format!("{path}/attendance"),
+            Some(&w.coach_a.token),
+            &json!({"attendance": {w.coach_a.id.clone(): "present"}}),
+        ),
+        422,
+    );
+    let before = w.app.count("group_sessions");
+    problem(
+        w.app.post(
+            "/group-sessions",
+            Some(&w.coach_a.token),
+            &json!({"starts_at": "2026-12-01T10:00:00", "place": "Kantine", "topic": "x", "invite": [w.coach_b.id]}),
+        ),
+        422,
+    );
+    problem(
+        w.app.post(
+            "/group-sessions",
+            Some(&w.coach_a.token),
+            &json!({"starts_at": "2026-12-01T10:00:00", "topic": "x"}),
+        ),
+        422,
+    );
+    assert_eq!(w.app.count("group_sessions"), before);
+
+    // A reflection choosing a group talk puts the employee on the interest list for that course.
+    w.app.send(
+        M::PUT,
+        "/me/courses/hulp-vragen/reflection",
+        Some(&w.employee_a.token),
+        &json!({"text": "Vragen is oké", "choice": "group_session"}),
+    );
+    let list: Value = w.app.get("/group-sessions/interest?topic=hulp-vragen", Some(&w.coach_a.token)).json().unwrap();
+    assert_eq!(list["items"][0]["employee_id"], w.employee_a.id.as_str());
+    let other: Value = w.app.get("/group-sessions/interest?topic=invloed", Some(&w.coach_a.token)).json().unwrap();
+    assert!(other["items"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn buddies_see_only_first_name_and_shared_contact() {
+    let w = World::new();
+    let m = w.method();
+    let k = w.connect(&m);
+    let mine: Value = w.app.get("/me/buddy", Some(&w.employee_a.token)).json().unwrap();
+    assert_eq!((mine["status"].as_str(), mine["buddy_first_name"].as_str()), (Some("proposed"), Some("Ayşe")));
+    assert!(mine["buddy_contact"].is_null());
+    assert_eq!(mine.as_object().unwrap().len(), 5, "nothing else about the buddy: {mine}");
+    let confirm = |token: &str, contact: &str| {
+        w.app.post(&format!("/buddy-pairs/{}/confirm", k.pair), Some(token), &json!({"contact": contact}))
+    };
+    assert_eq!(confirm(&w.employee_a.token, "06-11111111").status(), 200);
+    let v: Value = confirm(&k.buddy_employee.token, "Via de app").json().unwrap();
+    assert_eq!((v["status"].as_str(), v["buddy_contact"].as_str()), (Some("active"), Some("06-11111111")));
+    let mine: Value = w.app.get("/me/buddy", Some(&w.employee_a.token)).json().unwrap();
+    assert_eq!(mine["buddy_contact"], "Via de app");
+    let counts: Value = w.app.get("/buddy-pairs/summary", Some(&w.pl_a.token)).json().unwrap();
+    assert_eq!(counts, json!({"proposed": 0, "active": 1, "ended": 0}));
+    let pairs: Value = w.app.get("/buddy-pairs", Some(&w.coach_a.token)).json().unwrap();
+    assert!(!pairs.to_string().contains("06-11111111"), "coaches do not see the shared contact");
+    // One pair per employee.
+    problem(
+        w.app.post(
+            "/buddy-pairs",
+            Some(&w.coach_a.token),
+            &json!({"employee_a": w.employee_a.id, "employee_b": k.buddy_employee.id}),
+        ),
+        409,
+    );
+    problem(confirm(&w.employee_a.token, ""), 422);
+    let res =
+        w.app.request(M::DELETE, &format!("/buddy-pairs/{}", k.pair), Some(&k.buddy_employee.token)).send().unwrap();
+    assert_eq!(res.status(), 204);
+    problem(w.app.get("/me/buddy", Some(&w.employee_a.token)), 404);
+}
+
+#[test]
+fn workplace_visits_are_planned_and_recorded() {
+    let w = World::new();
+    let m = w.method();
+    let k = w.connect(&m);
+    let res = w.app.patch(
+        &format!("/visits/{}", k.visit),
+        Some(&w.employee_a.token),
+        &json!({"status": "done", "how_it_went": "Fijn om iedereen weer te zien."}),
+    );
+    assert_eq!(res.json::<Value>().unwrap()["status"], "done");
+    let before = w.app.count("workplace_visits");
+    problem(
+        w.app.post(
+            &format!("/trajectories/{}/visits", m.trajectory),
+            Some(&w.coach_a.token),
+            &json!({"date": "2026-12-01", "kind": "party", "with_whom": "x", "status": "planned"}),
+        ),
+        422,
+    );
+    problem(
+        w.app.post(
+            &format!("/trajectories/{}/visits", m.trajectory),
+            Some(&w.coach_a.token),
+            &json!({"date": "2026-12-01", "kind": "coffee", "with_whom": "", "status": "planned"}),
+        ),
+        422,
+    );
+    assert_eq!(w.app.count("workplace_visits"), before);
+    let list: Value = w.app.get(&format!("/trajectories/{}/visits", m.trajectory), Some(&w.pl_a.token)).json().unwrap();
+    assert_eq!(list["items"][0]["how_it_went"], "Fijn om iedereen weer te zien.");
+}
+
+#[test]
+fn cards_are_held_can_be_stopped_and_links_run_out() {
+    let w = World::new();
+    let m = w.method();
+    let k = w.connect(&m);
+    let t = format!("/trajectories/{}", m.trajectory);
+    // Held for the coach (24 hours by default): not yet visible to the employee.
+    let mine: Value = w.app.get("/me/cards", Some(&w.employee_a.token)).json().unwrap();
+    assert!(mine["items"].as_array().unwrap().is_empty());
+    let res = w.app.patch(&format!("/cards/{}", k.card), Some(&w.coach_a.token), &json!({"blocked": true}));
+    assert_eq!(res.json::<Value>().unwrap()["blocked"], true);
+    let statuses: Vec<String> = outbox::table
+        .filter(outbox::template.eq("card-received"))
+        .select(outbox::status)
+        .load(&mut w.app.conn())
+        .unwrap();
+    assert_eq!(statuses, vec!["cancelled"], "a stopped card is never sent");
+
+    // The colleague learns only the first name; bad input and spent links are refused.
+    let thanks: Value = w
+        .app
+        .post(
+            &format!("/cards/{}", k.card_token),
+            None,
+            &json!({"name": "Priya", "message": "Beterschap en tot snel!"}),
+        )
+        .json()
+        .unwrap();
+    assert_eq!(thanks["employee_first_name"], "sandra");
+    assert_eq!(thanks.as_object().unwrap().len(), 2);
+    problem(
+        w.app.post(&format!("/cards/{}", k.card_token), None, &json!({"name": "Priya", "message": "x".repeat(1001)})),
+        422,
+    );
+    problem(w.app.post("/cards/verzonnen", None, &json!({"name": "Priya", "message": "Hoi"})), 404);
+    let link: Value = w
+        .app
+        .post(&format!("{t}/card-links"), Some(&w.coach_a.token), &json!({"delivery": "print", "max_uses": 1}))
+        .json()
+        .unwrap();
+    let token = link["token"].as_str().unwrap();
+    assert_eq!(
+        w.app.post(&format!("/cards/{token}"), None, &json!({"name": "Jeroen", "message": "Hoi!"})).status(),
+        201
+    );
+    let err =
+        problem(w.app.post(&format!("/cards/{token}"), None, &json!({"name": "Jeroen", "message": "Nog een"})), 410);
+    assert!(err["detail"].as_str().unwrap().contains("nieuwe link"));
+    // Per address: at most ten cards an hour.
+    let big: Value = w
+        .app
+        .post(&format!("{t}/card-links"), Some(&w.coach_a.token), &json!({"delivery": "print", "max_uses": 50}))
+        .json()
+        .unwrap();
+    let big = big["token"].as_str().unwrap();
+    let mut statuses = Vec::new();
+    for i in 0..10 {
+        statuses.push(
+            w.app
+                .post(&format!("/cards/{big}"), None, &json!({"name": format!("Collega {i}"), "message": "Hoi"}))
+                .status()
+                .as_u16(),
+        );
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    let cards: Value = w.app.get(&format!("{t}/cards"), Some(&w.coach_a.token)).json().unwrap();
+    assert!(cards["items"].as_array().unwrap().len() >= 3);
+}
+
+#[test]
+fn cards_without_hold_reach_the_employee_by_mail_and_print() {
+    let smtp = SmtpServer::start();
+    let w = World::on(spawn_with_mail(smtp.port(), &[("WILKAN_CARD_HOLD_HOURS", "0")]));
+    let m = w.method();
+    let t = format!("/trajectories/{}", m.trajectory);
+    let link: Value =
+        w.app.post(&format!("{t}/card-links"), Some(&w.coach_a.token), &json!({"delivery": "email"})).json().unwrap();
+    w.app.post(
+        &format!("/cards/{}", link["token"].as_str().unwrap()),
+        None,
+        &json!({"name": "Mohammed", "message": "We denken aan je."}),
+    );
+    let got = smtp.wait_for(1, Duration::from_secs(10));
+    let card = got.iter().find(|m| m.text_body().contains("We denken aan je.")).expect("card mail");
+    assert!(card.text_body().contains("Mohammed"));
+    let mine: Value = w.app.get("/me/cards", Some(&w.employee_a.token)).json().unwrap();
+    assert_eq!(mine["items"][0]["author_name"], "Mohammed");
+    let sheet = w.app.get(&format!("{t}/cards?printable=1"), Some(&w.coach_a.token));
+    assert!(sheet.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(sheet.text().unwrap().contains("We denken aan je."));
+}
+
+#[test]
+fn return_to_work_schedules_aftercare_and_reminds_the_coach() {
+    let smtp = SmtpServer::start();
+    let w = World::on(spawn_with_mail(smtp.port(), &[]));
+    let m = w.method();
+    let t = format!("/trajectories/{}", m.trajectory);
+    let coach = Some(w.coach_a.token.as_str());
+    let day = |ago: i64| (chrono::Utc::now().date_naive() - chrono::Duration::days(ago)).to_string();
+    let ret: Value = w
+        .app
+        .send(
+            M::PUT,
+            &format!("{t}/return"),
+            coach,
+            &json!({"date": day(100), "extent": "partial", "hours_per_week": 8.0, "own_work": true}),
+        )
+        .json()
+        .unwrap();
+    let weeks: Vec<i64> = ret["aftercare"].as_array().unwrap().iter().map(|c| c["week"].as_i64().unwrap()).collect();
+    assert_eq!(weeks, [2, 6, 12]);
+    assert_eq!(ret["aftercare"][0]["due_on"], day(100 - 14));
+    let status: Value = w.app.get(&t, coach).json().unwrap();
+    assert_eq!(status["status"], "returned");
+    // Hours built up: history kept, check-ins not scheduled twice.
+    let ret: Value = w
+        .app
+        .send(
+            M::PUT,
+            &format!("{t}/return"),
+            coach,
+            &json!({"date": day(60), "extent": "full", "hours_per_week": 24.0, "own_work": true}),
+        )
+        .json()
+        .unwrap();
+    assert_eq!(ret["history"].as_array().unwrap().len(), 2);
+    assert_eq!(ret["current"]["hours_per_week"], 24.0);
+    assert_eq!(ret["aftercare"].as_array().unwrap().len(), 3);
+    problem(
+        w.app.send(
+            M::PUT,
+            &format!("{t}/return"),
+            coach,
+            &json!({"date": day(1), "extent": "partial", "hours_per_week": 80.0, "own_work": true}),
+        ),
+        422,
+    );
+
+    // Weeks 2 and 6 are long overdue, week 12 (due 16 days ago) too: on the coach's list.
+    let due: Value = w.app.get("/aftercare/due", coach).json().unwrap();
+    assert_eq!(due["items"].as_array().unwrap().len(), 3);
+    assert!(due["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["overdue"] == true && i["employee_first_name"] == "sandra"));
+    // Reminders: each overdue check-in mails the coach once.
+    let mails = smtp.wait_for(3, Duration::from_secs(10));
+    assert!(mails.iter().filter(|m| m.to == vec![w.coach_a.email.clone()]).count() >= 3);
+    std::thread::sleep(Duration::from_millis(500));
+    let reminders = smtp.messages().iter().filter(|m| m.to == vec![w.coach_a.email.clone()]).count();
+    assert_eq!(reminders, 3, "one reminder per check-in, not one per worker round");
+    let sent: Vec<Option<chrono::NaiveDateTime>> =
+        aftercare_checkins::table.select(aftercare_checkins::overdue_reminder_sent_at).load(&mut w.app.conn()).unwrap();
+    assert!(sent.iter().all(Option::is_some));
+
+    let first = due["items"][0]["id"].as_str().unwrap();
+    problem(w.app.patch(&format!("/aftercare/{first}"), coach, &json!({"status": "skipped"})), 422);
+    let done: Value = w
+        .app
+        .patch(&format!("/aftercare/{first}"), coach, &json!({"status": "done", "note": "Gaat goed, wil meer uren."}))
+        .json()
+        .unwrap();
+    assert_eq!(done["status"], "done");
+    let due: Value = w.app.get("/aftercare/due", coach).json().unwrap();
+    assert_eq!(due["items"].as_array().unwrap().len(), 2);
+    problem(w.app.patch(&format!("/aftercare/{first}"), Some(&w.pl_a.token), &json!({"status": "done"})), 403);
+
+    // The organisation chooses its own weeks.
+    let org: Value = w
+        .app
+        .patch(&format!("/organizations/{}", w.org_a), Some(&w.pl_a.token), &json!({"aftercare_weeks": [1, 4]}))
+        .json()
+        .unwrap();
+    assert_eq!(org["aftercare_weeks"], json!([1, 4]));
+    problem(
+        w.app.patch(&format!("/organizations/{}", w.org_a), Some(&w.pl_a.token), &json!({"aftercare_weeks": [4, 1]})),
+        422,
+    );
+    problem(w.app.patch(&format!("/organizations/{}", w.org_a), Some(&w.pl_a.token), &json!({"name": "Nieuw"})), 403);
+}
