@@ -5,6 +5,7 @@ pub mod api;
 pub mod model;
 pub mod queries;
 mod routes;
+pub mod timeline;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -14,5 +15,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(routes::get_one)
         .service(routes::update)
         .service(routes::consents)
-        .service(routes::record_consent);
+        .service(routes::record_consent)
+        .service(timeline::timeline);
 }

@@ -351,6 +351,7 @@ fn rows(w: &World) -> Vec<Row> {
             [401, 204, 404, 204, 404, 204, 404, 404, 404],
         ),
         row(M::GET, "/api/v1/trajectories/{id}/visits", format!("{t}/visits"), None, read),
+        row(M::GET, "/api/v1/trajectories/{id}/timeline", format!("{t}/timeline"), None, read),
         row(
             M::POST,
             "/api/v1/trajectories/{id}/visits",

@@ -309,6 +309,17 @@ fn workplace_visits_are_planned_and_recorded() {
     assert_eq!(w.app.count("workplace_visits"), before);
     let list: Value = w.app.get(&format!("/trajectories/{}/visits", m.trajectory), Some(&w.pl_a.token)).json().unwrap();
     assert_eq!(list["items"][0]["how_it_went"], "Fijn om iedereen weer te zien.");
+    // The visit shows on the trajectory's timeline, between the other records, in date order.
+    let timeline: Value =
+        w.app.get(&format!("/trajectories/{}/timeline", m.trajectory), Some(&w.employee_a.token)).json().unwrap();
+    let items = timeline["items"].as_array().unwrap();
+    let kinds: Vec<&str> = items.iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    for kind in ["status", "logbook", "visit", "group_session", "card", "return", "aftercare"] {
+        assert!(kinds.contains(&kind), "{kind} on the timeline: {kinds:?}");
+    }
+    let dates: Vec<&str> = items.iter().map(|i| i["date"].as_str().unwrap()).collect();
+    assert!(dates.windows(2).all(|d| d[0] <= d[1]));
+    assert!(items.iter().any(|i| i["kind"] == "visit" && i["title"].as_str().unwrap().contains("wasserij")));
 }
 
 #[test]

@@ -95,3 +95,15 @@ fn config_refuses_production_without_secret_and_unknown_settings() {
     let c = Config::from_sources(None, &env).unwrap();
     assert!(!format!("{c:?}").contains("geheim"));
 }
+
+#[test]
+fn readme_documents_every_setting_and_the_two_commands() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for s in wilkan::config::SETTINGS {
+        assert!(readme.contains(&format!("`{}`", s.env)), "README lacks {}", s.env);
+    }
+    let head: String = readme.lines().take(12).collect::<Vec<_>>().join("\n");
+    assert!(head.contains("cargo run") && head.contains("cargo test"), "the first lines give both commands");
+    let ci = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/run")).unwrap();
+    assert!(ci.contains("\ncargo test\n") && ci.contains("WILKAN_TEST_POSTGRES"), ".ci/run runs the README command and the PostgreSQL pass");
+}

@@ -1,0 +1,144 @@
+//! One trajectory's timeline: status changes, logbook entries, workplace visits, group sessions,
+//! cards, the return to work and aftercare, in date order. Read-only; built from the records.
+
+use actix_web::{get, web, HttpResponse};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db;
+use crate::db::schema::{
+    aftercare_checkins, cards, group_invitations, group_sessions, logbook_entries, trajectory_events, work_returns,
+    workplace_visits,
+};
+use crate::error::AppError;
+use crate::policy::{Caller, Role};
+use crate::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    Status,
+    Logbook,
+    Visit,
+    GroupSession,
+    Card,
+    Return,
+    Aftercare,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TimelineItem {
+    pub date: NaiveDate,
+    pub kind: ItemKind,
+    /// Short Dutch description.
+    pub title: String,
+    /// Id of the record behind the item.
+    pub ref_id: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Timeline {
+    pub trajectory_id: String,
+    pub items: Vec<TimelineItem>,
+}
+
+fn item(date: NaiveDate, kind: ItemKind, title: String, ref_id: String) -> TimelineItem {
+    TimelineItem { date, kind, title, ref_id }
+}
+
+/// The trajectory's timeline, oldest first. Its coach and project leaders see everything; the
+/// employee sees what is theirs to see (logbook entries only when shared).
+#[utoipa::path(tag = "trajectories", params(("id" = String, Path)), responses((status = 200, body = Timeline)), security(("bearer" = [])))]
+#[get("/trajectories/{id}/timeline")]
+pub async fn timeline(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let out = db::read(&state.pool, move |c| {
+        let t = super::queries::load_in_scope(c, &caller, &id)?;
+        let mut items = Vec::new();
+        let events: Vec<(String, String, chrono::NaiveDateTime)> = trajectory_events::table
+            .filter(trajectory_events::trajectory_id.eq(&t.id))
+            .select((trajectory_events::id, trajectory_events::to_status, trajectory_events::at))
+            .load(c)?;
+        for (ref_id, to, at) in events {
+            items.push(item(at.date(), ItemKind::Status, format!("Status: {to}"), ref_id));
+        }
+        let mut entries = logbook_entries::table.filter(logbook_entries::trajectory_id.eq(&t.id)).into_boxed();
+        if caller.is(Role::Employee) {
+            entries = entries.filter(logbook_entries::shared_with_employee.eq(true));
+        }
+        let entries: Vec<(String, NaiveDate, String, i32)> = entries
+            .select((
+                logbook_entries::id,
+                logbook_entries::entry_date,
+                logbook_entries::kind,
+                logbook_entries::duration_minutes,
+            ))
+            .load(c)?;
+        for (ref_id, date, kind, minutes) in entries {
+            items.push(item(date, ItemKind::Logbook, format!("Logboek: {kind} ({minutes} min)"), ref_id));
+        }
+        let visits: Vec<(String, NaiveDate, String, String)> = workplace_visits::table
+            .filter(workplace_visits::trajectory_id.eq(&t.id))
+            .select((
+                workplace_visits::id,
+                workplace_visits::visit_date,
+                workplace_visits::with_whom,
+                workplace_visits::status,
+            ))
+            .load(c)?;
+        for (ref_id, date, with_whom, status) in visits {
+            items.push(item(date, ItemKind::Visit, format!("Op de koffie bij {with_whom} ({status})"), ref_id));
+        }
+        let sessions: Vec<(String, chrono::NaiveDateTime, String, Option<String>)> = group_invitations::table
+            .inner_join(group_sessions::table.on(group_sessions::id.eq(group_invitations::session_id)))
+            .filter(group_invitations::employee_id.eq(&t.employee_id))
+            .filter(group_sessions::starts_at.ge(t.created_at))
+            .select((
+                group_sessions::id,
+                group_sessions::starts_at,
+                group_sessions::topic,
+                group_invitations::attendance,
+            ))
+            .load(c)?;
+        for (ref_id, at, topic, attendance) in sessions {
+            let how = attendance.unwrap_or_else(|| "uitgenodigd".into());
+            items.push(item(at.date(), ItemKind::GroupSession, format!("Groepsgesprek: {topic} ({how})"), ref_id));
+        }
+        let card_rows: Vec<(String, chrono::NaiveDateTime, String, bool)> = cards::table
+            .filter(cards::trajectory_id.eq(&t.id))
+            .select((cards::id, cards::created_at, cards::author_name, cards::blocked))
+            .load(c)?;
+        for (ref_id, at, author, blocked) in card_rows.into_iter().filter(|r| !r.3 || !caller.is(Role::Employee)) {
+            let note = if blocked { " (tegengehouden)" } else { "" };
+            items.push(item(at.date(), ItemKind::Card, format!("Kaartje van {author}{note}"), ref_id));
+        }
+        let returns: Vec<(String, NaiveDate, String, f64)> = work_returns::table
+            .filter(work_returns::trajectory_id.eq(&t.id))
+            .select((work_returns::id, work_returns::return_date, work_returns::extent, work_returns::hours_per_week))
+            .load(c)?;
+        for (ref_id, date, extent, hours) in returns {
+            items.push(item(date, ItemKind::Return, format!("Werkhervatting: {extent}, {hours} uur per week"), ref_id));
+        }
+        let checkins: Vec<(String, NaiveDate, i32, String)> = aftercare_checkins::table
+            .filter(aftercare_checkins::trajectory_id.eq(&t.id))
+            .select((
+                aftercare_checkins::id,
+                aftercare_checkins::due_on,
+                aftercare_checkins::week,
+                aftercare_checkins::status,
+            ))
+            .load(c)?;
+        for (ref_id, date, week, status) in checkins {
+            items.push(item(date, ItemKind::Aftercare, format!("Nazorg na {week} weken ({status})"), ref_id));
+        }
+        items.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.ref_id.cmp(&b.ref_id)));
+        Ok(Timeline { trajectory_id: t.id, items })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
