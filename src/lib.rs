@@ -18,6 +18,7 @@ pub mod intake;
 pub mod logbook;
 pub mod mail;
 pub mod policy;
+pub mod privacy;
 pub mod trajectories;
 pub mod visits;
 

@@ -49,9 +49,27 @@ pub struct Caller {
     pub role: Role,
     pub organization_id: Option<String>,
     pub session_id: String,
+    /// For the audit log: "<METHOD> <route pattern>" and the request id.
+    pub action: String,
+    pub request_id: String,
 }
 
 impl Caller {
+    /// An audit entry for this request. Reads of other people's data and every write are logged.
+    pub fn audit(&self) -> crate::privacy::audit::AuditEntry {
+        crate::privacy::audit::AuditEntry {
+            actor_id: Some(self.user_id.clone()),
+            actor_role: Some(self.role.as_str().to_string()),
+            organization_id: self.organization_id.clone(),
+            route: self.action.split_once(' ').map_or(self.action.clone(), |(_, r)| r.to_string()),
+            is_read: self.action.starts_with("GET "),
+            action: self.action.clone(),
+            subject_id: None,
+            request_id: self.request_id.clone(),
+            detail: None,
+        }
+    }
+
     /// 403 unless the caller has one of `roles`.
     pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
         if roles.contains(&self.role) {

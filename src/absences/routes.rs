@@ -118,8 +118,9 @@ fn check_overlap(others: &[Absence], start: NaiveDate, end: Option<NaiveDate>) -
 #[utoipa::path(tag = "absences", params(("id" = String, Path)), responses((status = 200, body = AbsenceList)), security(("bearer" = [])))]
 #[get("/employees/{id}/absences")]
 pub async fn list(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let items = db::read(&state.pool, move |c| {
+    let items = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let user = employee_in_scope(c, &caller, &id)?;
+        audit.about(&user.id);
         Ok(episodes_of(c, &user.id)?.into_iter().map(Absence::out).collect())
     })
     .await?;
@@ -136,8 +137,9 @@ pub async fn create(
     body: ValidJson<AbsenceIn>,
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
-    let out = db::tx(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let user = employee_in_scope(c, &caller, &id)?;
+        audit.about(&user.id);
         caller.require(&[Role::Coach, Role::ProjectLeader])?;
         check_category(c, &user.id, input.category)?;
         check_overlap(&episodes_of(c, &user.id)?, input.start_date, input.end_date)?;
@@ -170,9 +172,10 @@ pub async fn update(
     body: ValidJson<AbsenceUpdate>,
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
-    let out = db::tx(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let row: Absence = absences::table.find(id.as_str()).select(Absence::as_select()).first(c)?;
         employee_in_scope(c, &caller, &row.employee_id)?;
+        audit.about(&row.employee_id);
         caller.require(&[Role::Coach, Role::ProjectLeader])?;
         check_category(c, &row.employee_id, input.category)?;
         let start = input.start_date.unwrap_or(row.start_date);
@@ -203,8 +206,9 @@ pub async fn summary(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let out = db::read(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let user = employee_in_scope(c, &caller, &id)?;
+        audit.about(&user.id);
         Ok(summarise(&user.id, &episodes_of(c, &user.id)?, today()))
     })
     .await?;

@@ -46,7 +46,11 @@ pub async fn login(
     match user {
         Some(user) if ok && user.active => {
             let st = state.clone();
-            let tokens = db::tx(&state.pool, move |c| {
+            let mut audit = crate::http::auth::anonymous_audit(&req, "login.succeeded");
+            audit.actor_id = Some(user.id.clone());
+            audit.actor_role = Some(user.role.clone());
+            audit.organization_id = user.organization_id.clone();
+            let tokens = db::tx(&state.pool, audit, move |c, _| {
                 throttle::clear(c, &account_key)?;
                 sessions::start(c, &st.tokens, user)
             })
@@ -54,8 +58,13 @@ pub async fn login(
             tracing::info!(user_id = %tokens.user.id, "login");
             Ok(HttpResponse::Ok().json(tokens))
         }
-        _ => {
-            let delay = db::tx(&state.pool, move |c| {
+        other => {
+            let mut audit = crate::http::auth::anonymous_audit(&req, "login.failed");
+            if let Some(u) = &other {
+                audit.about(&u.id);
+                audit.organization_id = u.organization_id.clone();
+            }
+            let delay = db::tx(&state.pool, audit, move |c, _| {
                 let a = throttle::record_failure(c, &account_key, &throttle::PER_ACCOUNT)?;
                 let b = throttle::record_failure(c, &address_key, &throttle::PER_ADDRESS)?;
                 Ok(a.max(b))
@@ -72,11 +81,25 @@ pub async fn login(
 /// again revokes the whole session.
 #[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 200, body = TokenResponse)))]
 #[post("/auth/refresh")]
-pub async fn refresh(state: web::Data<AppState>, body: ValidJson<RefreshRequest>) -> Result<HttpResponse, AppError> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidJson<RefreshRequest>,
+) -> Result<HttpResponse, AppError> {
     let st = state.clone();
     let presented = body.0.refresh_token;
     // The revocation on reuse must be committed, so the transaction succeeds and we answer 401 after.
-    match db::tx(&state.pool, move |c| sessions::refresh(c, &st.tokens, &presented)).await? {
+    let audit = crate::http::auth::anonymous_audit(&req, "token.refreshed");
+    let refreshed = db::tx(&state.pool, audit, move |c, audit| {
+        let out = sessions::refresh(c, &st.tokens, &presented)?;
+        match &out {
+            Refreshed::Tokens(t) => audit.actor_id = Some(t.user.id.clone()),
+            Refreshed::ReuseDetected => audit.action = "token.reuse_detected".into(),
+        }
+        Ok(out)
+    })
+    .await?;
+    match refreshed {
         Refreshed::Tokens(tokens) => Ok(HttpResponse::Ok().json(tokens)),
         Refreshed::ReuseDetected => Err(sessions::expired_error()),
     }
@@ -86,7 +109,7 @@ pub async fn refresh(state: web::Data<AppState>, body: ValidJson<RefreshRequest>
 #[utoipa::path(tag = "auth", responses((status = 204)), security(("bearer" = [])))]
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
-    db::tx(&state.pool, move |c| queries::revoke_family(c, &caller.session_id)).await?;
+    db::tx(&state.pool, caller.audit(), move |c, _| queries::revoke_family(c, &caller.session_id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -94,7 +117,7 @@ pub async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpRe
 #[utoipa::path(tag = "auth", responses((status = 200, body = MeOut)), security(("bearer" = [])))]
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
-    let out = db::read(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, _| {
         let user = queries::find_user(c, &caller.user_id)?;
         let organization = match &user.organization_id {
             Some(id) => Some(queries::find_organization(c, id)?.into()),
@@ -127,7 +150,7 @@ pub async fn change_password(
     })
     .await
     .map_err(|e| AppError::internal(format!("password hash: {e}")))??;
-    db::tx(&state.pool, move |c| {
+    db::tx(&state.pool, caller.audit(), move |c, _| {
         queries::update_user(
             c,
             &user.id,

@@ -67,7 +67,7 @@ pub async fn request(
     let email = body.0.email;
     let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into());
     let st = state.clone();
-    db::tx(&state.pool, move |c| {
+    db::tx(&state.pool, crate::http::auth::anonymous_audit(&req, "magic_link.requested"), move |c, audit| {
         let address_key = format!("magic-{}", throttle::address_key(&ip));
         throttle::check(c, &address_key)?;
         throttle::record_failure(c, &address_key, &PER_ADDRESS)?;
@@ -79,6 +79,7 @@ pub async fn request(
         let Some(user) = queries::find_user_by_email(c, &email)?.filter(|u| u.active) else {
             return Ok(());
         };
+        audit.about(&user.id);
         let token = random_token();
         let t = now();
         diesel::insert_into(magic_links::table)
@@ -117,10 +118,14 @@ pub async fn request(
 /// Trade the code from the email for tokens. Public. A link works once, for 15 minutes.
 #[utoipa::path(tag = "auth", request_body = RedeemRequest, responses((status = 200, body = TokenResponse)))]
 #[post("/auth/magic-link/redeem")]
-pub async fn redeem(state: web::Data<AppState>, body: ValidJson<RedeemRequest>) -> Result<HttpResponse, AppError> {
+pub async fn redeem(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidJson<RedeemRequest>,
+) -> Result<HttpResponse, AppError> {
     let hash = hash_token(&body.0.token);
     let st = state.clone();
-    let tokens = db::tx(&state.pool, move |c| {
+    let tokens = db::tx(&state.pool, crate::http::auth::anonymous_audit(&req, "login.magic_link"), move |c, audit| {
         let link: Option<LinkRow> = magic_links::table
             .filter(magic_links::token_hash.eq(&hash))
             .select(LinkRow::as_select())
@@ -146,6 +151,9 @@ pub async fn redeem(state: web::Data<AppState>, body: ValidJson<RedeemRequest>) 
                 "Dit account is niet meer actief. Neem contact op met je begeleider.".into(),
             ));
         }
+        audit.actor_id = Some(user.id.clone());
+        audit.actor_role = Some(user.role.clone());
+        audit.organization_id = user.organization_id.clone();
         sessions::start(c, &st.tokens, user)
     })
     .await?;

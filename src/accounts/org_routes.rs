@@ -41,7 +41,7 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Admin])?;
     let name = body.0.name;
-    let org = db::tx(&state.pool, move |c| queries::insert_organization(c, &name)).await?;
+    let org = db::tx(&state.pool, caller.audit(), move |c, _| queries::insert_organization(c, &name)).await?;
     Ok(HttpResponse::Created().json(OrganizationOut::from(org)))
 }
 
@@ -74,7 +74,7 @@ pub async fn update(
         caller.require(&[Role::Admin])?;
     }
     let id = id.into_inner();
-    let org = db::tx(&state.pool, move |c| {
+    let org = db::tx(&state.pool, caller.audit(), move |c, _| {
         queries::find_organization(c, &id)?;
         if let Some(name) = &body.0.name {
             queries::rename_organization(c, &id, name)?;
@@ -101,7 +101,7 @@ pub async fn list_cohorts(
     caller.require(&[Role::Admin, Role::Researcher, Role::ProjectLeader, Role::Coach])?;
     let limit = page.limit()?;
     let (id, cursor) = (id.into_inner(), page.cursor.clone());
-    let rows = db::read(&state.pool, move |c| {
+    let rows = db::tx(&state.pool, caller.audit(), move |c, _| {
         queries::find_organization(c, &id)?;
         queries::list_cohorts(c, &id, cursor.as_deref(), limit)
     })
@@ -130,8 +130,9 @@ pub async fn create_cohort(
         ends_on: input.ends_on,
         created_at: now(),
     };
-    let cohort = db::tx(&state.pool, move |c| {
+    let cohort = db::tx(&state.pool, caller.audit(), move |c, audit| {
         queries::find_organization(c, &cohort.organization_id)?;
+        audit.in_org(&cohort.organization_id);
         queries::insert_cohort(c, &cohort)?;
         Ok(cohort)
     })

@@ -135,6 +135,7 @@ pub fn insert_user(conn: &mut Db, new: NewUser<'_>) -> Result<User, AppError> {
         active: true,
         created_at: t,
         updated_at: t,
+        erased_at: None,
     };
     diesel::insert_into(users::table).values(&user).execute(conn).map_err(duplicate_email)?;
     Ok(user)

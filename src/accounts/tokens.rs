@@ -86,6 +86,8 @@ impl TokenService {
             role: data.claims.role,
             organization_id: data.claims.org,
             session_id: data.claims.sid,
+            action: String::new(),
+            request_id: String::new(),
         })
     }
 }

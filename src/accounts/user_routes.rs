@@ -33,7 +33,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let filter = filter.into_inner();
     let limit = PageQuery { limit: filter.limit, cursor: None }.limit()?;
-    let rows = db::read(&state.pool, move |c| {
+    let rows = db::tx(&state.pool, caller.audit(), move |c, _| {
         let (organization, ids) = match caller.role {
             Role::Admin => (filter.organization, None),
             Role::ProjectLeader => {
@@ -81,8 +81,8 @@ pub async fn create(
         ),
         None => None,
     };
-    let user = db::tx(&state.pool, move |c| {
-        queries::insert_user(
+    let user = db::tx(&state.pool, caller.audit(), move |c, audit| {
+        let user = queries::insert_user(
             c,
             queries::NewUser {
                 email: &input.email,
@@ -92,7 +92,9 @@ pub async fn create(
                 organization_id: input.organization_id.as_deref(),
                 password_hash: hash,
             },
-        )
+        )?;
+        audit.about(&user.id);
+        Ok(user)
     })
     .await?;
     Ok(HttpResponse::Created().json(UserOut::from(user)))
@@ -107,10 +109,15 @@ pub async fn get_one(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let user = db::read(&state.pool, move |c| queries::find_user(c, &id)).await?;
-    if !sees_user(&caller, &user) {
-        return Err(AppError::NotFound);
-    }
+    let user = db::tx(&state.pool, caller.audit(), move |c, audit| {
+        let user = queries::find_user(c, &id)?;
+        if !sees_user(&caller, &user) {
+            return Err(AppError::NotFound);
+        }
+        audit.about(&user.id);
+        Ok(user)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(UserOut::from(user)))
 }
 
@@ -134,11 +141,12 @@ pub async fn update(
         None => None,
     };
     let id = id.into_inner();
-    let user = db::tx(&state.pool, move |c| {
+    let user = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let user = queries::find_user(c, &id)?;
         if !sees_user(&caller, &user) {
             return Err(AppError::NotFound);
         }
+        audit.about(&user.id);
         if !caller.may_manage_account(user.role(), user.organization_id.as_deref()) {
             return Err(AppError::Forbidden);
         }

@@ -114,8 +114,9 @@ pub async fn put_return(
     body: ValidJson<ReturnIn>,
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
-    let out = db::tx(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectory_queries::load_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Coach, Role::ProjectLeader])?;
         if !t.is_open() {
             return Err(AppError::Conflict("Dit traject is afgesloten of gestopt.".into()));
@@ -170,8 +171,9 @@ pub async fn get_return(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let out = db::read(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectory_queries::load_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         return_out(c, &t.id)
     })
     .await?;
@@ -183,7 +185,7 @@ pub async fn get_return(
 #[get("/aftercare/due")]
 pub async fn due(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Coach, Role::ProjectLeader])?;
-    let items = db::read(&state.pool, move |c| {
+    let items = db::tx(&state.pool, caller.audit(), move |c, _| {
         let horizon = today() + Duration::days(7);
         let mut q = aftercare_checkins::table
             .inner_join(trajectories::table.on(trajectories::id.eq(aftercare_checkins::trajectory_id)))
@@ -220,7 +222,7 @@ pub async fn update_checkin(
     body: ValidJson<CheckinUpdate>,
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
-    let out = db::tx(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let row: CheckinRow = aftercare_checkins::table
             .find(id.as_str())
             .select(CheckinRow::as_select())
@@ -228,6 +230,7 @@ pub async fn update_checkin(
             .optional()?
             .ok_or(AppError::NotFound)?;
         let t = trajectory_queries::load_in_scope(c, &caller, &row.trajectory_id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         if !(caller.is(Role::Coach) && caller.user_id == t.coach_id) {
             return Err(AppError::Forbidden);
         }

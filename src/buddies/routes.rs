@@ -168,7 +168,7 @@ fn render(c: &mut DbConnection, p: PairRow) -> Result<PairOut, AppError> {
 #[get("/buddy-pairs")]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Coach])?;
-    let items = db::read(&state.pool, move |c| {
+    let items = db::tx(&state.pool, caller.audit(), move |c, _| {
         let coached: Vec<String> = trajectories::table
             .filter(trajectories::coach_id.eq(&caller.user_id))
             .select(trajectories::employee_id)
@@ -190,7 +190,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
 pub async fn summary(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::ProjectLeader])?;
     let org = caller.organization_id.clone().unwrap_or_default();
-    let out = db::read(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, _| {
         let statuses: Vec<String> =
             buddy_pairs::table.filter(buddy_pairs::organization_id.eq(&org)).select(buddy_pairs::status).load(c)?;
         let n = |s: &str| statuses.iter().filter(|x| *x == s).count() as i64;
@@ -213,7 +213,7 @@ pub async fn create(
     let input = body.0;
     let org = caller.organization_id.clone().unwrap_or_default();
     let st = state.clone();
-    let out = db::tx(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         if input.employee_a == input.employee_b {
             return Err(AppError::field("employee_b", "Kies twee verschillende medewerkers."));
         }
@@ -255,6 +255,8 @@ pub async fn create(
             }
         }
         diesel::insert_into(buddy_pairs::table).values(&row).execute(c)?;
+        audit.about(&row.employee_a);
+        audit.detail(serde_json::json!({"employee_b": row.employee_b}));
         let org_name = accounts::find_organization(c, &org)?.name;
         for (me, other) in [(&people[0], &people[1]), (&people[1], &people[0])] {
             let vars = BTreeMap::from([
@@ -292,7 +294,7 @@ pub async fn confirm(
     body: ValidJson<ConfirmPair>,
 ) -> Result<HttpResponse, AppError> {
     let contact = body.0.contact;
-    let out = db::tx(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, _| {
         let p = load(c, &caller, &id)?;
         caller.require(&[Role::Employee])?;
         if p.status == "ended" {
@@ -319,8 +321,10 @@ pub async fn confirm(
 #[utoipa::path(tag = "buddies", params(("id" = String, Path)), responses((status = 204)), security(("bearer" = [])))]
 #[delete("/buddy-pairs/{id}")]
 pub async fn end(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
-    db::tx(&state.pool, move |c| {
+    db::tx(&state.pool, caller.audit(), move |c, audit| {
         let p = load(c, &caller, &id)?;
+        audit.about(&p.employee_a);
+        audit.detail(serde_json::json!({"employee_b": p.employee_b}));
         diesel::update(buddy_pairs::table.find(&p.id).filter(buddy_pairs::status.ne("ended")))
             .set((
                 buddy_pairs::status.eq("ended"),

@@ -164,8 +164,9 @@ pub async fn create_link(
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
     let public = state.config.public_url.clone();
-    let out = db::tx(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         if !(caller.is(Role::Coach) && caller.user_id == t.coach_id) {
             return Err(AppError::Forbidden);
         }
@@ -218,7 +219,7 @@ pub async fn write_card(
     let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into());
     let hash = hash_token(&token);
     let st = state.clone();
-    let out = db::tx(&state.pool, move |c| {
+    let out = db::tx(&state.pool, crate::http::auth::anonymous_audit(&req, "card.written"), move |c, audit| {
         let key = format!("card-{}", throttle::address_key(&ip));
         throttle::check(c, &key)?;
         let link: LinkRow = card_links::table
@@ -231,6 +232,7 @@ pub async fn write_card(
             return Err(gone());
         }
         let t = trajectories::find(c, &link.trajectory_id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         if !t.is_open() {
             return Err(gone());
         }
@@ -285,7 +287,7 @@ pub async fn write_card(
 #[get("/me/cards")]
 pub async fn mine(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Employee])?;
-    let items = db::read(&state.pool, move |c| {
+    let items = db::tx(&state.pool, caller.audit(), move |c, _| {
         let ids: Vec<String> = crate::db::schema::trajectories::table
             .filter(crate::db::schema::trajectories::employee_id.eq(&caller.user_id))
             .select(crate::db::schema::trajectories::id)
@@ -324,8 +326,9 @@ pub async fn of_trajectory(
     q: web::Query<PrintQuery>,
 ) -> Result<HttpResponse, AppError> {
     let printable = q.printable == Some(1);
-    let (rows, first_name) = db::read(&state.pool, move |c| {
+    let (rows, first_name) = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Coach, Role::ProjectLeader])?;
         let rows: Vec<CardRow> = cards::table
             .filter(cards::trajectory_id.eq(&t.id))
@@ -378,7 +381,7 @@ pub async fn block(
     body: ValidJson<CardUpdate>,
 ) -> Result<HttpResponse, AppError> {
     let blocked = body.0.blocked;
-    let out = db::tx(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let row: CardRow = cards::table
             .find(id.as_str())
             .select(CardRow::as_select())
@@ -386,6 +389,7 @@ pub async fn block(
             .optional()?
             .ok_or(AppError::NotFound)?;
         let t = trajectories::load_in_scope(c, &caller, &row.trajectory_id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         if !(caller.is(Role::Coach) && caller.user_id == t.coach_id) {
             return Err(AppError::Forbidden);
         }

@@ -140,8 +140,9 @@ pub async fn full_map(
         let courses = state.content.courses.clone();
         return render_map(courses, "Alle cursussen, in de aanbevolen volgorde".into(), pdf, "werkmap".into()).await;
     };
-    let order = db::read(&state.pool, move |c| {
+    let order = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &trajectory)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         crate::intake::routes::course_order(c, &t.id)
     })
     .await?;
@@ -286,7 +287,7 @@ pub async fn save_page(
     }
     let uid = caller.user_id.clone();
     let course_for_view = course.clone();
-    let (row, pages) = db::tx(&state.pool, move |c| {
+    let (row, pages) = db::tx(&state.pool, caller.audit(), move |c, _| {
         let mut row = progress::ensure_course(c, &uid, &slug)?;
         let t = now();
         let existing = progress::find_page(c, &uid, &slug, &page_id)?;
@@ -331,7 +332,7 @@ where
     caller.require(&[Role::Employee])?;
     let course = course(state, &slug)?.clone();
     let uid = caller.user_id.clone();
-    let (row, pages) = db::tx(&state.pool, move |c| {
+    let (row, pages) = db::tx(&state.pool, caller.audit(), move |c, _| {
         let mut row = progress::ensure_course(c, &uid, &slug)?;
         f(&mut row);
         progress::save_course(c, &row)?;
@@ -400,7 +401,12 @@ pub async fn trajectory_progress(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let c2 = caller.clone();
-    let t = db::read(&state.pool, move |c| trajectories::load_in_scope(c, &c2, &id)).await?;
+    let t = db::tx(&state.pool, caller.audit(), move |c, audit| {
+        let t = trajectories::load_in_scope(c, &c2, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
+        Ok(t)
+    })
+    .await?;
     let mut items = my_courses(&state, &t.employee_id).await?;
     if caller.is(Role::ProjectLeader) {
         for course in &mut items {
@@ -423,8 +429,9 @@ pub async fn done_on_paper(
 ) -> Result<HttpResponse, AppError> {
     let (id, slug) = path.into_inner();
     let course = course(&state, &slug)?.clone();
-    let (row, pages) = db::tx(&state.pool, move |c| {
+    let (row, pages) = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         if !(caller.is(Role::Coach) && caller.user_id == t.coach_id) {
             return Err(AppError::Forbidden);
         }

@@ -16,6 +16,7 @@ use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::AppError;
+use crate::privacy::audit::AuditEntry;
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -164,24 +165,30 @@ pub fn migrations_current(conn: &mut DbConnection) -> Result<bool, AppError> {
     pending.map(|p| !p).map_err(|e| AppError::internal(format!("migration check: {e}")))
 }
 
-/// Runs `f` on a pooled connection in a blocking thread, inside one transaction: on any error
-/// nothing is written.
-pub async fn tx<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>
+/// Runs `f` on a pooled connection in a blocking thread, inside one transaction, and writes its
+/// audit entry in that same transaction: on any error nothing is written, not even the entry.
+/// `f` names the person concerned on the entry (`audit.about(..)`).
+pub async fn tx<T, F>(pool: &DbPool, mut audit: AuditEntry, f: F) -> Result<T, AppError>
 where
     T: Send + 'static,
-    F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+    F: FnOnce(&mut DbConnection, &mut AuditEntry) -> Result<T, AppError> + Send + 'static,
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
         let mut conn = pool.get().map_err(|_| AppError::Unavailable)?;
         let conn: &mut DbConnection = &mut conn;
-        conn.transaction(f)
+        conn.transaction(|c| {
+            let out = f(c, &mut audit)?;
+            crate::privacy::audit::write(c, &audit)?;
+            Ok(out)
+        })
     })
     .await
     .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
 }
 
-/// Like [`tx`] for reads that need no transaction.
+/// For reads that touch nobody else's personal data (own data, course content, health): no
+/// transaction and no audit entry. Reads of other people's data go through [`tx`].
 pub async fn read<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>
 where
     T: Send + 'static,

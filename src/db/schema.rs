@@ -34,6 +34,7 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -380,6 +381,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        actor_role -> Nullable<Text>,
+        action -> Text,
+        subject_id -> Nullable<Text>,
+        organization_id -> Nullable<Text>,
+        route -> Text,
+        request_id -> Text,
+        detail -> Nullable<Text>,
+    }
+}
+
 // Every table may be joined with every other (the list grows with each migration).
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -409,4 +425,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     cards,
     work_returns,
     aftercare_checkins,
+    audit_log,
 );

@@ -216,7 +216,7 @@ fn topic_title(state: &AppState, topic: &str) -> String {
 #[get("/group-sessions")]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Coach, Role::ProjectLeader, Role::Employee])?;
-    let items = db::read(&state.pool, move |c| {
+    let items = db::tx(&state.pool, caller.audit(), move |c, _| {
         let mut q =
             group_sessions::table.order(group_sessions::starts_at.desc()).select(SessionRow::as_select()).into_boxed();
         q = match caller.role {
@@ -254,7 +254,7 @@ pub async fn create(
     let org = caller.organization_id.clone().ok_or(AppError::Forbidden)?;
     let title = topic_title(&state, &input.topic);
     let st = state.clone();
-    let out = db::tx(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, _| {
         let facilitator_id = match (caller.role, input.facilitator_id) {
             (Role::Coach, None) => caller.user_id.clone(),
             (Role::Coach, Some(id)) if id == caller.user_id => id,
@@ -300,7 +300,7 @@ pub async fn get_one(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let out = db::read(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, _| {
         let (row, view) = load(c, &caller, &id)?;
         render(c, row, &view)
     })
@@ -319,7 +319,7 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     let u = body.0;
     let st = state.clone();
-    let out = db::tx(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, _| {
         let (row, view) = load(c, &caller, &id)?;
         if !matches!(view, View::Staff) {
             return Err(AppError::Forbidden);
@@ -357,7 +357,7 @@ pub async fn attendance(
     body: ValidJson<AttendanceIn>,
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
-    let out = db::tx(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, _| {
         let (row, view) = load(c, &caller, &id)?;
         if !matches!(view, View::Staff) {
             return Err(AppError::Forbidden);
@@ -396,7 +396,7 @@ pub async fn interest(
     }
     let org = caller.organization_id.clone().unwrap_or_default();
     let t2 = topic.clone();
-    let items = db::read(&state.pool, move |c| {
+    let items = db::tx(&state.pool, caller.audit(), move |c, _| {
         let rows: Vec<(String, String, String, Option<NaiveDateTime>)> = course_progress::table
             .inner_join(users::table.on(users::id.eq(course_progress::user_id)))
             .inner_join(trajectories::table.on(trajectories::employee_id.eq(course_progress::user_id)))

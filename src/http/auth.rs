@@ -27,5 +27,23 @@ fn caller_from_request(req: &HttpRequest) -> Result<Caller, AppError> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .ok_or_else(|| AppError::Unauthorized("Je bent niet ingelogd. Log in en probeer het opnieuw.".into()))?;
-    state.tokens.verify_access(token.trim())
+    let mut caller = state.tokens.verify_access(token.trim())?;
+    let (action, request_id) = request_context(req);
+    caller.action = action;
+    caller.request_id = request_id;
+    Ok(caller)
+}
+
+/// "<METHOD> <route pattern>" and the request id, for audit entries.
+pub fn request_context(req: &HttpRequest) -> (String, String) {
+    use actix_web::HttpMessage;
+    let route = req.match_pattern().unwrap_or_else(|| req.path().to_string());
+    let id = req.extensions().get::<crate::http::middleware::RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    (format!("{} {route}", req.method()), id)
+}
+
+/// An audit entry for a request without a logged-in caller (login, card links).
+pub fn anonymous_audit(req: &HttpRequest, action: &str) -> crate::privacy::audit::AuditEntry {
+    let (route, id) = request_context(req);
+    crate::privacy::audit::AuditEntry::anonymous(action, route.split_once(' ').map_or(&route, |(_, r)| r), &id)
 }

@@ -78,8 +78,9 @@ pub async fn get_intake(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let out = db::read(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         let row: IntakeRow = intakes::table.find(&t.id).select(IntakeRow::as_select()).first(c)?;
         hide_unshared(&caller, row.shared_with_employee)?;
         row.out()
@@ -98,8 +99,9 @@ pub async fn put_intake(
     body: ValidJson<IntakeIn>,
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
-    let out = db::tx(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         require_own_coach(&caller, &t)?;
         let row = IntakeRow {
             trajectory_id: t.id.clone(),
@@ -197,8 +199,9 @@ pub async fn get_plan(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let out = db::read(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         let row: PlanRow = plans::table.find(&t.id).select(PlanRow::as_select()).first(c)?;
         hide_unshared(&caller, row.shared_with_employee)?;
         row.out()
@@ -224,8 +227,9 @@ pub async fn put_plan(
         .iter()
         .map(|s| (s.clone(), input.course_modes.get(s).copied().unwrap_or(Mode::Online)))
         .collect();
-    let out = db::tx(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         require_own_coach(&caller, &t)?;
         let row = PlanRow {
             trajectory_id: t.id.clone(),
@@ -285,8 +289,9 @@ pub async fn get_work_values(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let out = db::read(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         work_values_out(c, &t.id)
     })
     .await?;
@@ -303,8 +308,9 @@ pub async fn put_work_values(
     body: ValidJson<WorkValuesCard>,
 ) -> Result<HttpResponse, AppError> {
     let card = body.0;
-    let out = db::tx(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Employee, Role::Coach])?;
         diesel::insert_into(work_value_snapshots::table)
             .values((

@@ -134,8 +134,9 @@ fn entry_in_scope(c: &mut DbConnection, caller: &Caller, id: &str) -> Result<(En
 #[utoipa::path(tag = "logbook", params(("id" = String, Path)), responses((status = 200, body = EntryList)), security(("bearer" = [])))]
 #[get("/trajectories/{id}/logbook")]
 pub async fn list(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let items = db::read(&state.pool, move |c| {
+    let items = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectory_queries::load_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         let mut q = logbook_entries::table
             .filter(logbook_entries::trajectory_id.eq(&t.id))
             .order((logbook_entries::entry_date, logbook_entries::id))
@@ -161,8 +162,9 @@ pub async fn create(
     body: ValidJson<EntryIn>,
 ) -> Result<HttpResponse, AppError> {
     let e = body.0;
-    let out = db::tx(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectory_queries::load_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         if !(caller.is(Role::Coach) && caller.user_id == t.coach_id) {
             return Err(AppError::Forbidden);
         }
@@ -205,8 +207,9 @@ pub async fn get_one(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let out = db::read(&state.pool, move |c| {
-        let (row, _) = entry_in_scope(c, &caller, &id)?;
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
+        let (row, t) = entry_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         Ok(render_all(c, vec![row], &caller)?.remove(0))
     })
     .await?;
@@ -224,8 +227,9 @@ pub async fn update(
     body: ValidJson<EntryUpdate>,
 ) -> Result<HttpResponse, AppError> {
     let u = body.0;
-    let out = db::tx(&state.pool, move |c| {
-        let (row, _) = entry_in_scope(c, &caller, &id)?;
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
+        let (row, t) = entry_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         if row.author_id != caller.user_id {
             return Err(AppError::Forbidden);
         }
@@ -274,7 +278,7 @@ pub async fn update(
 #[get("/weighings")]
 pub async fn my_weighings(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Coach])?;
-    let items = db::read(&state.pool, move |c| {
+    let items = db::tx(&state.pool, caller.audit(), move |c, _| {
         let rows: Vec<EntryRow> = logbook_entries::table
             .filter(logbook_entries::author_id.eq(&caller.user_id))
             .filter(logbook_entries::weighing.is_not_null())
@@ -302,7 +306,7 @@ pub async fn my_weighings(state: web::Data<AppState>, caller: Caller) -> Result<
 pub async fn summary(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::ProjectLeader])?;
     let org = caller.organization_id.clone().ok_or(AppError::Forbidden)?;
-    let out = db::read(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, _| {
         let weighings: Vec<Option<String>> = logbook_entries::table
             .inner_join(trajectories::table.on(trajectories::id.eq(logbook_entries::trajectory_id)))
             .filter(trajectories::organization_id.eq(&org))

@@ -62,7 +62,7 @@ pub async fn list(
     caller.require(&[Role::Coach, Role::ProjectLeader, Role::Employee])?;
     let f = filter.into_inner();
     let limit = PageQuery { limit: f.limit, cursor: None }.limit()?;
-    let page = db::read(&state.pool, move |c| {
+    let page = db::tx(&state.pool, caller.audit(), move |c, _| {
         let (coach, organization, employee) = match caller.role {
             Role::Coach => (Some(caller.user_id.clone()), None, None),
             Role::ProjectLeader => (f.coach.clone(), caller.organization_id.clone(), None),
@@ -118,7 +118,7 @@ pub async fn create(
             "De handreiking raadt af om deze medewerker op te nemen. Wil je het toch? Schrijf dan op waarom.",
         ));
     }
-    let out = db::tx(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         user_in_org(
             c,
             &input.employee_id,
@@ -151,6 +151,7 @@ pub async fn create(
             updated_at: t,
         };
         queries::insert(c, &row)?;
+        audit.about_trajectory(&row.employee_id, &row.organization_id);
         queries::record_event(c, &row.id, None, Status::Proposed, None, None, &caller.user_id)?;
         one(c, row)
     })
@@ -166,8 +167,9 @@ pub async fn get_one(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let out = db::read(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = queries::load_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         one(c, t)
     })
     .await?;
@@ -186,8 +188,9 @@ pub async fn update(
     body: ValidJson<UpdateTrajectory>,
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
-    let out = db::tx(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = queries::load_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Coach, Role::ProjectLeader])?;
         if let Some(coach) = &input.coach_id {
             if *coach != t.coach_id {
@@ -271,8 +274,9 @@ pub async fn consents(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let out = db::read(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = queries::load_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         consents_out(c, &t.id)
     })
     .await?;
@@ -308,8 +312,9 @@ pub async fn record_consent(
     body: ValidJson<ConsentIn>,
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
-    let out = db::tx(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = queries::load_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Employee, Role::Coach])?;
         queries::insert_consent(
             c,

@@ -57,8 +57,9 @@ pub async fn timeline(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let out = db::read(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = super::queries::load_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         let mut items = Vec::new();
         let events: Vec<(String, String, chrono::NaiveDateTime)> = trajectory_events::table
             .filter(trajectory_events::trajectory_id.eq(&t.id))

@@ -126,8 +126,9 @@ impl VisitRow {
 #[utoipa::path(tag = "visits", params(("id" = String, Path)), responses((status = 200, body = VisitList)), security(("bearer" = [])))]
 #[get("/trajectories/{id}/visits")]
 pub async fn list(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let items = db::read(&state.pool, move |c| {
+    let items = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         let rows: Vec<VisitRow> = workplace_visits::table
             .filter(workplace_visits::trajectory_id.eq(&t.id))
             .order((workplace_visits::visit_date, workplace_visits::id))
@@ -149,8 +150,9 @@ pub async fn create(
     body: ValidJson<VisitIn>,
 ) -> Result<HttpResponse, AppError> {
     let v = body.0;
-    let out = db::tx(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Employee, Role::Coach])?;
         let ts = now();
         let row = VisitRow {
@@ -182,14 +184,15 @@ pub async fn update(
     body: ValidJson<VisitUpdate>,
 ) -> Result<HttpResponse, AppError> {
     let u = body.0;
-    let out = db::tx(&state.pool, move |c| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let row: VisitRow = workplace_visits::table
             .find(id.as_str())
             .select(VisitRow::as_select())
             .first(c)
             .optional()?
             .ok_or(AppError::NotFound)?;
-        trajectories::load_in_scope(c, &caller, &row.trajectory_id)?;
+        let t = trajectories::load_in_scope(c, &caller, &row.trajectory_id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Employee, Role::Coach])?;
         diesel::update(workplace_visits::table.find(&row.id))
             .set((

@@ -105,5 +105,8 @@ fn readme_documents_every_setting_and_the_two_commands() {
     let head: String = readme.lines().take(12).collect::<Vec<_>>().join("\n");
     assert!(head.contains("cargo run") && head.contains("cargo test"), "the first lines give both commands");
     let ci = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/run")).unwrap();
-    assert!(ci.contains("\ncargo test\n") && ci.contains("WILKAN_TEST_POSTGRES"), ".ci/run runs the README command and the PostgreSQL pass");
+    assert!(
+        ci.contains("\ncargo test\n") && ci.contains("WILKAN_TEST_POSTGRES"),
+        ".ci/run runs the README command and the PostgreSQL pass"
+    );
 }

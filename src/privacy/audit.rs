@@ -1,0 +1,90 @@
+//! The audit log: who read or changed whose data, when, through which route. Entries are written
+//! in the same transaction as the work they describe (see `db::tx`), and only ever inserted.
+
+use diesel::prelude::*;
+
+use crate::db::schema::audit_log;
+use crate::db::{new_id, now, DbConnection};
+use crate::error::AppError;
+
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub actor_id: Option<String>,
+    pub actor_role: Option<String>,
+    pub organization_id: Option<String>,
+    /// "<METHOD> <route pattern>", or a named event such as "login.failed".
+    pub action: String,
+    pub subject_id: Option<String>,
+    pub route: String,
+    pub request_id: String,
+    pub detail: Option<serde_json::Value>,
+    /// Reads of one's own data are not worth an entry.
+    pub is_read: bool,
+}
+
+impl AuditEntry {
+    pub fn anonymous(action: &str, route: &str, request_id: &str) -> AuditEntry {
+        AuditEntry {
+            actor_id: None,
+            actor_role: None,
+            organization_id: None,
+            action: action.to_string(),
+            subject_id: None,
+            route: route.to_string(),
+            request_id: request_id.to_string(),
+            detail: None,
+            is_read: false,
+        }
+    }
+
+    /// Names the person whose data this is about.
+    pub fn about(&mut self, person_id: &str) {
+        self.subject_id = Some(person_id.to_string());
+    }
+
+    /// Data of a trajectory: about its employee, in its organisation.
+    pub fn about_trajectory(&mut self, employee_id: &str, org_id: &str) {
+        self.about(employee_id);
+        self.in_org(org_id);
+    }
+
+    /// The organisation the data belongs to (project leaders read their organisation's log).
+    pub fn in_org(&mut self, org_id: &str) {
+        self.organization_id = Some(org_id.to_string());
+    }
+
+    pub fn detail(&mut self, detail: serde_json::Value) {
+        self.detail = Some(detail);
+    }
+
+    pub fn named(mut self, action: &str) -> AuditEntry {
+        self.action = action.to_string();
+        self
+    }
+
+    fn worth_writing(&self) -> bool {
+        !(self.is_read && (self.subject_id.is_none() || self.subject_id == self.actor_id))
+    }
+}
+
+/// Inserts the entry (inside the caller's transaction).
+pub fn write(conn: &mut DbConnection, e: &AuditEntry) -> Result<(), AppError> {
+    if !e.worth_writing() {
+        return Ok(());
+    }
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::id.eq(new_id()),
+            audit_log::at.eq(now()),
+            audit_log::actor_id.eq(&e.actor_id),
+            audit_log::actor_role.eq(&e.actor_role),
+            audit_log::action.eq(&e.action),
+            audit_log::subject_id.eq(&e.subject_id),
+            audit_log::organization_id.eq(&e.organization_id),
+            audit_log::route.eq(&e.route),
+            audit_log::request_id.eq(&e.request_id),
+            audit_log::detail.eq(e.detail.as_ref().map(|d| d.to_string())),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,3 @@
+//! Privacy: the audit log, inzage (everything about me), erasure, and retention.
+
+pub mod audit;
