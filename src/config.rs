@@ -142,6 +142,12 @@ pub const SETTINGS: &[Setting] = &[
         default: "24",
         help: "a colleague's card waits this long before delivery, so the coach can stop a hurtful one",
     },
+    Setting {
+        env: "WILKAN_RETENTION_DAYS",
+        key: "retention_days",
+        default: "730",
+        help: "trajectories ended longer ago than this are pseudonymised by the housekeeping job",
+    },
     Setting { env: "WILKAN_LOG", key: "log", default: "info", help: "log filter, e.g. info or wilkan=debug" },
 ];
 
@@ -190,6 +196,7 @@ pub struct Config {
     pub mail_retry_base_seconds: i64,
     pub mail_max_attempts: i32,
     pub card_hold_hours: i64,
+    pub retention_days: i64,
     pub log: String,
 }
 
@@ -315,6 +322,7 @@ impl Config {
             mail_retry_base_seconds: num(v, "mail_retry_base_seconds")?,
             mail_max_attempts: num(v, "mail_max_attempts")?,
             card_hold_hours: num(v, "card_hold_hours")?,
+            retention_days: num(v, "retention_days")?,
             log: get("log"),
         };
         if config.access_token_minutes < 1 || config.refresh_token_days < 1 {

@@ -60,6 +60,7 @@ pub fn api_routes(cfg: &mut ServiceConfig) {
     buddies::routes(cfg);
     visits::routes(cfg);
     cards::routes(cfg);
+    privacy::routes(cfg);
 }
 
 /// Loads and checks the course content; every problem is named with file and line.

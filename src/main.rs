@@ -35,6 +35,9 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         check: Option<PathBuf>,
     },
+    /// Run the retention job once: pseudonymise people whose trajectories ended longer ago than
+    /// WILKAN_RETENTION_DAYS.
+    Housekeeping,
     /// Print the OpenAPI document (or write it to --out).
     Openapi {
         #[arg(long)]
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
         },
         Command::CreateAdmin { email } => create_admin(config, &email),
         Command::ImportContent { .. } => import_content(config),
+        Command::Housekeeping => housekeeping(config),
         Command::Openapi { .. } => unreachable!("handled above"),
     }
 }
@@ -174,6 +178,20 @@ fn import_content(config: Config) -> ExitCode {
                 println!("ok  {:>2} {:<36} {} pages, hash {}", c.number, c.slug, c.pages.len(), &c.content_hash[..12]);
             }
             println!("{n} new course version(s) recorded");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+fn housekeeping(config: Config) -> ExitCode {
+    if let Err(e) = wilkan::db::migrate(&config.database) {
+        return fail(&e);
+    }
+    let pool = wilkan::db::build_pool(&config.database, 1, std::time::Duration::from_secs(config.db_timeout_seconds));
+    match wilkan::mail::worker::housekeeping(&pool, config.retention_days) {
+        Ok(n) => {
+            println!("{n} person(s) pseudonymised (retention {} days)", config.retention_days);
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e.to_string()),

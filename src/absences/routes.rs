@@ -39,7 +39,7 @@ impl Absence {
         Episode { start: self.start_date, end: self.end_date, percentage: self.percentage }
     }
 
-    fn out(self) -> AbsenceOut {
+    pub fn out(self) -> AbsenceOut {
         let days = (self.end_date.unwrap_or_else(today).max(self.start_date) - self.start_date).num_days() + 1;
         AbsenceOut {
             days,
@@ -69,7 +69,7 @@ pub fn employee_in_scope(conn: &mut DbConnection, caller: &Caller, employee_id: 
     }
 }
 
-fn episodes_of(conn: &mut DbConnection, employee_id: &str) -> Result<Vec<Absence>, AppError> {
+pub fn episodes_of(conn: &mut DbConnection, employee_id: &str) -> Result<Vec<Absence>, AppError> {
     Ok(absences::table
         .filter(absences::employee_id.eq(employee_id))
         .order((absences::start_date, absences::id))

@@ -71,7 +71,7 @@ impl CheckinRow {
     }
 }
 
-fn return_out(c: &mut DbConnection, trajectory_id: &str) -> Result<ReturnOut, AppError> {
+pub fn return_out(c: &mut DbConnection, trajectory_id: &str) -> Result<ReturnOut, AppError> {
     let rows: Vec<ReturnRow> = work_returns::table
         .filter(work_returns::trajectory_id.eq(trajectory_id))
         .order((work_returns::recorded_at, work_returns::id))

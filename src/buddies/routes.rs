@@ -338,7 +338,7 @@ pub async fn end(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
     Ok(HttpResponse::NoContent().finish())
 }
 
-fn my_buddy(c: &mut DbConnection, me: &str) -> Result<Option<MyBuddy>, AppError> {
+pub fn my_buddy(c: &mut DbConnection, me: &str) -> Result<Option<MyBuddy>, AppError> {
     let Some(p) = open_pair_of(c, me)? else { return Ok(None) };
     let is_a = p.employee_a == me;
     let other = accounts::find_user(c, if is_a { &p.employee_b } else { &p.employee_a })?;

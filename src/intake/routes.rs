@@ -157,6 +157,19 @@ impl PlanRow {
     }
 }
 
+/// The intake of a trajectory, if written (for inzage).
+pub fn intake_of(conn: &mut DbConnection, trajectory_id: &str) -> Result<Option<IntakeOut>, AppError> {
+    let row: Option<IntakeRow> =
+        intakes::table.find(trajectory_id).select(IntakeRow::as_select()).first(conn).optional()?;
+    row.map(IntakeRow::out).transpose()
+}
+
+/// The plan of a trajectory, if written (for inzage).
+pub fn plan_of(conn: &mut DbConnection, trajectory_id: &str) -> Result<Option<PlanOut>, AppError> {
+    let row: Option<PlanRow> = plans::table.find(trajectory_id).select(PlanRow::as_select()).first(conn).optional()?;
+    row.map(PlanRow::out).transpose()
+}
+
 /// The plan's course order for a trajectory, if a plan exists (used by the paper map).
 pub fn course_order(conn: &mut DbConnection, trajectory_id: &str) -> Result<Option<Vec<String>>, AppError> {
     let row: Option<PlanRow> = plans::table.find(trajectory_id).select(PlanRow::as_select()).first(conn).optional()?;
@@ -261,7 +274,7 @@ struct SnapshotRow {
     recorded_at: chrono::NaiveDateTime,
 }
 
-fn work_values_out(c: &mut DbConnection, trajectory_id: &str) -> Result<WorkValuesOut, AppError> {
+pub fn work_values_out(c: &mut DbConnection, trajectory_id: &str) -> Result<WorkValuesOut, AppError> {
     let rows: Vec<SnapshotRow> = work_value_snapshots::table
         .filter(work_value_snapshots::trajectory_id.eq(trajectory_id))
         .order((work_value_snapshots::recorded_at, work_value_snapshots::id))

@@ -99,7 +99,7 @@ fn revisions_of(c: &mut DbConnection, ids: &[String]) -> Result<Vec<RevisionRow>
         .load(c)?)
 }
 
-fn render_all(c: &mut DbConnection, rows: Vec<EntryRow>, caller: &Caller) -> Result<Vec<EntryOut>, AppError> {
+pub fn render_all(c: &mut DbConnection, rows: Vec<EntryRow>, caller: &Caller) -> Result<Vec<EntryOut>, AppError> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let revisions = revisions_of(c, &ids)?;
     rows.into_iter()

@@ -33,13 +33,23 @@ impl Worker {
         let poll = Duration::from_millis(ctx.config.mail_poll_ms.max(10));
         let thread = std::thread::Builder::new()
             .name("wilkan-worker".into())
-            .spawn(move || loop {
-                if let Err(e) = tick(&ctx, &sender) {
-                    tracing::warn!(error = %e, "worker round failed; will retry");
-                }
-                match rx.recv_timeout(poll) {
-                    Err(RecvTimeoutError::Timeout) => continue,
-                    _ => break,
+            .spawn(move || {
+                let mut last_housekeeping: Option<std::time::Instant> = None;
+                loop {
+                    if let Err(e) = tick(&ctx, &sender) {
+                        tracing::warn!(error = %e, "worker round failed; will retry");
+                    }
+                    // Retention runs hourly, not every round.
+                    if last_housekeeping.is_none_or(|t| t.elapsed() > HOUSEKEEPING_EVERY) {
+                        last_housekeeping = Some(std::time::Instant::now());
+                        if let Err(e) = housekeeping(&ctx.pool, ctx.config.retention_days) {
+                            tracing::warn!(error = %e, "housekeeping failed; will retry");
+                        }
+                    }
+                    match rx.recv_timeout(poll) {
+                        Err(RecvTimeoutError::Timeout) => continue,
+                        _ => break,
+                    }
                 }
             })
             .map_err(|e| e.to_string())?;
@@ -61,6 +71,25 @@ impl Drop for Worker {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
+
+/// Retention: pseudonymises people whose trajectories ended longer ago than `retention_days`,
+/// with an audit entry that names no one. Also `wilkan housekeeping`.
+pub fn housekeeping(pool: &DbPool, retention_days: i64) -> Result<usize, AppError> {
+    let mut conn = pool.get().map_err(|_| AppError::Unavailable)?;
+    let conn: &mut DbConnection = &mut conn;
+    conn.transaction(|c| {
+        let n = crate::privacy::erase::retention(c, retention_days)?;
+        if n > 0 {
+            let mut entry = crate::privacy::audit::AuditEntry::anonymous("retention.pseudonymised", "housekeeping", "");
+            entry.detail(serde_json::json!({"people": n, "retention_days": retention_days}));
+            crate::privacy::audit::write(c, &entry)?;
+            tracing::info!(people = n, "retention: pseudonymised");
+        }
+        Ok(n)
+    })
 }
 
 /// One round: periodic jobs, then every due message (in batches).

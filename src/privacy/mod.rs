@@ -1,3 +1,12 @@
 //! Privacy: the audit log, inzage (everything about me), erasure, and retention.
 
 pub mod audit;
+pub mod erase;
+pub mod inzage;
+pub mod routes;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(routes::audit_log_list).service(routes::my_data).service(routes::erase_user);
+}

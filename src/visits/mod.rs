@@ -122,6 +122,16 @@ impl VisitRow {
     }
 }
 
+/// Visits of a trajectory by date (also for inzage).
+pub fn visits_of(c: &mut crate::db::DbConnection, trajectory_id: &str) -> Result<Vec<VisitOut>, AppError> {
+    let rows: Vec<VisitRow> = workplace_visits::table
+        .filter(workplace_visits::trajectory_id.eq(trajectory_id))
+        .order((workplace_visits::visit_date, workplace_visits::id))
+        .select(VisitRow::as_select())
+        .load(c)?;
+    rows.into_iter().map(VisitRow::out).collect()
+}
+
 /// Visits of a trajectory, by date. Its employee, coach and project leaders.
 #[utoipa::path(tag = "visits", params(("id" = String, Path)), responses((status = 200, body = VisitList)), security(("bearer" = [])))]
 #[get("/trajectories/{id}/visits")]
@@ -129,12 +139,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller, id: web::Path<Stri
     let items = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
-        let rows: Vec<VisitRow> = workplace_visits::table
-            .filter(workplace_visits::trajectory_id.eq(&t.id))
-            .order((workplace_visits::visit_date, workplace_visits::id))
-            .select(VisitRow::as_select())
-            .load(c)?;
-        rows.into_iter().map(VisitRow::out).collect::<Result<Vec<_>, _>>()
+        visits_of(c, &t.id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(VisitList { items }))

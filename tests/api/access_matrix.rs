@@ -76,6 +76,14 @@ fn rows(w: &World) -> Vec<Row> {
     // Written by the coach or the project leader.
     let staff_writes = [401, 403, 404, 200, 404, 200, 404, 404, 404];
     let k = w.connect(&m);
+    let throwaway = crate::helpers::json_id(
+        w.app.post(
+            "/users",
+            Some(&w.admin.token),
+            &json!({"email": "weg@wilkan.test", "first_name": "Weg", "role": "employee", "organization_id": w.org_b}),
+        ),
+        201,
+    );
     let session = format!("/group-sessions/{}", k.session);
     let staff_list = [401, 403, 403, 200, 200, 200, 200, 403, 403];
     let any_user = [401, 200, 200, 200, 200, 200, 200, 200, 200];
@@ -411,6 +419,15 @@ fn rows(w: &World) -> Vec<Row> {
             format!("/aftercare/{}", k.checkin),
             Some(json!({"status": "done"})),
             coach_writes,
+        ),
+        row(M::GET, "/api/v1/audit", "/audit".into(), None, [401, 403, 403, 403, 403, 200, 200, 403, 200]),
+        row(M::GET, "/api/v1/me/data", "/me/data".into(), None, [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+        row(
+            M::POST,
+            "/api/v1/users/{id}/erase",
+            format!("/users/{}/erase", throwaway),
+            Some(json!({"reason": "Verzoek van de medewerker"})),
+            [401, 403, 403, 403, 403, 403, 403, 403, 200],
         ),
         // Last: logging out revokes the caller's refresh tokens.
         row(M::POST, "/api/v1/auth/logout", "/auth/logout".into(), None, [401, 204, 204, 204, 204, 204, 204, 204, 204]),

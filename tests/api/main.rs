@@ -11,5 +11,6 @@ mod courses;
 mod method;
 mod openapi;
 mod platform;
+mod privacy;
 mod schema;
 mod smtp;

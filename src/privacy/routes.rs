@@ -1,0 +1,164 @@
+//! Privacy endpoints: the audit log, inzage, erasure.
+
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::{erase, inzage};
+use crate::db::schema::audit_log;
+use crate::db::{self};
+use crate::error::AppError;
+use crate::http::json::ValidJson;
+use crate::http::pagination::{Page, PageQuery};
+use crate::policy::{Caller, Role};
+use crate::AppState;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema, Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+pub struct AuditOut {
+    pub id: String,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<String>,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub subject_id: Option<String>,
+    pub organization_id: Option<String>,
+    pub route: String,
+    pub request_id: String,
+    /// JSON text: filters and row counts of exports, the reason of an erasure.
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub subject: Option<String>,
+    /// Actions starting with this text, e.g. `GET /api/v1/trajectories` or `login`.
+    pub action: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// The audit log, newest first: admins all of it, project leaders their organisation's. Entries
+/// cannot be changed or deleted through the API.
+#[utoipa::path(tag = "privacy", params(AuditFilter), responses((status = 200, body = Page<AuditOut>)), security(("bearer" = [])))]
+#[get("/audit")]
+pub async fn audit_log_list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    f: web::Query<AuditFilter>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(&[Role::Admin, Role::ProjectLeader])?;
+    let f = f.into_inner();
+    let limit = PageQuery { limit: f.limit, cursor: None }.limit()?;
+    let rows = db::read(&state.pool, move |c| {
+        let mut q =
+            audit_log::table.order(audit_log::id.desc()).limit(limit + 1).select(AuditOut::as_select()).into_boxed();
+        if caller.is(Role::ProjectLeader) {
+            q = q.filter(audit_log::organization_id.eq(caller.organization_id.clone().unwrap_or_default()));
+        }
+        if let Some(v) = f.actor {
+            q = q.filter(audit_log::actor_id.eq(v));
+        }
+        if let Some(v) = f.subject {
+            q = q.filter(audit_log::subject_id.eq(v));
+        }
+        if let Some(v) = f.action {
+            q = q.filter(audit_log::action.like(format!("{}%", v.replace('%', ""))));
+        }
+        if let Some(d) = f.from {
+            q = q.filter(audit_log::at.ge(d.and_hms_opt(0, 0, 0).unwrap_or_default()));
+        }
+        if let Some(d) = f.to {
+            q = q.filter(audit_log::at.lt((d + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default()));
+        }
+        if let Some(c) = f.cursor {
+            q = q.filter(audit_log::id.lt(c));
+        }
+        Ok(q.load(c)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |a: &AuditOut| a.id.clone())))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DataQuery {
+    /// `zip` for a ZIP with the JSON and a readable HTML page.
+    pub format: Option<String>,
+}
+
+/// Everything Wilkan holds about the caller (inzage), including who looked at their data. Any
+/// logged-in user, about themself. The coach's private weighings are left out (see `not_included`).
+#[utoipa::path(tag = "privacy", params(DataQuery), responses(
+    (status = 200, body = Object),
+    (status = 200, content_type = "application/zip", body = Vec<u8>),
+), security(("bearer" = [])))]
+#[get("/me/data")]
+pub async fn my_data(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<DataQuery>,
+) -> Result<HttpResponse, AppError> {
+    let zip = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("zip") => true,
+        Some(_) => return Err(AppError::field("format", "Kies json of zip.")),
+    };
+    let mut entry = caller.audit().named("inzage");
+    entry.about(&caller.user_id);
+    let mut doc = db::tx(&state.pool, entry, move |c, _| inzage::collect(c, &caller)).await?;
+    if let Some(p) = doc.get("account").and_then(|a| a.get("id")).and_then(|id| id.as_str()).map(str::to_string) {
+        let progress = crate::courses::my_courses(&state, &p).await?;
+        doc["learning"] = serde_json::to_value(progress).unwrap_or_default();
+    }
+    if zip {
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, "application/zip"))
+            .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"mijn-gegevens.zip\""))
+            .body(inzage::zip(&doc)?));
+    }
+    Ok(HttpResponse::Ok().json(doc))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EraseIn {
+    /// Why (kept in the audit log; the person is not named there). No medical details.
+    #[validate(length(min = 3, max = 500, message = "Geef een reden (3 tot 500 tekens)."))]
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Erased {
+    pub detail: String,
+}
+
+/// Erase a person: every personal field in every table is removed or overwritten; rows needed for
+/// counts stay under a new random id; sessions end. Admins only.
+#[utoipa::path(tag = "privacy", params(("id" = String, Path)), request_body = EraseIn, responses((status = 200, body = Erased)), security(("bearer" = [])))]
+#[post("/users/{id}/erase")]
+pub async fn erase_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: ValidJson<EraseIn>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(&[Role::Admin])?;
+    if *id == caller.user_id {
+        return Err(AppError::Conflict(
+            "Je kunt je eigen account niet verwijderen. Vraag een andere beheerder.".into(),
+        ));
+    }
+    let mut entry = caller.audit().named("user.erased");
+    entry.detail(serde_json::json!({"reason": body.0.reason}));
+    db::tx(&state.pool, entry, move |c, _| erase::erase_person(c, &id)).await?;
+    Ok(HttpResponse::Ok().json(Erased { detail: "De gegevens van deze persoon zijn verwijderd.".into() }))
+}

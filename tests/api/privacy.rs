@@ -1,0 +1,229 @@
+//! Audit log, inzage, erasure and retention.
+
+use std::io::Read;
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use reqwest::Method as M;
+use serde_json::{json, Value};
+
+use crate::helpers::{problem, TestApp, World, PASSWORD};
+
+fn audit(w: &World, token: &str, query: &str) -> Vec<Value> {
+    let page: Value = w.app.get(&format!("/audit?limit=200{query}"), Some(token)).json().unwrap();
+    page["items"].as_array().unwrap().clone()
+}
+
+#[test]
+fn reads_writes_and_logins_are_audited_in_scope() {
+    let w = World::new();
+    let m = w.method();
+    let res = w.app.get(&format!("/trajectories/{}", m.trajectory), Some(&w.coach_a.token));
+    let request_id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    let entries = audit(&w, &w.admin.token, &format!("&subject={}", w.employee_a.id));
+    let read = entries.iter().find(|e| e["request_id"] == request_id.as_str()).expect("the read is audited");
+    assert_eq!(read["actor_id"], w.coach_a.id.as_str());
+    assert_eq!(read["actor_role"], "coach");
+    assert_eq!(read["action"], "GET /api/v1/trajectories/{id}");
+    assert_eq!(read["organization_id"], w.org_a.as_str());
+
+    // Logins, good and bad.
+    w.app.post("/auth/login", None, &json!({"email": w.employee_a.email, "password": "fout-wachtwoord"}));
+    let logins = audit(&w, &w.admin.token, "&action=login");
+    assert!(logins.iter().any(|e| e["action"] == "login.failed" && e["subject_id"] == w.employee_a.id.as_str()));
+    assert!(logins.iter().any(|e| e["action"] == "login.succeeded" && e["actor_id"] == w.coach_a.id.as_str()));
+
+    // A write that fails leaves no entry; reading your own data leaves none either.
+    let before = w.app.count("audit_log");
+    problem(
+        w.app.patch(&format!("/trajectories/{}", m.trajectory), Some(&w.coach_a.token), &json!({"status": "closed"})),
+        409,
+    );
+    w.app.get(&format!("/trajectories/{}", m.trajectory), Some(&w.employee_a.token));
+    assert_eq!(w.app.count("audit_log"), before);
+
+    // Project leaders see their organisation's log only; others none.
+    assert!(!audit(&w, &w.pl_a.token, "").is_empty());
+    assert!(audit(&w, &w.pl_b.token, "").iter().all(|e| e["organization_id"] != w.org_a.as_str()));
+    problem(w.app.get("/audit", Some(&w.coach_a.token)), 403);
+    // There is no way to change or delete entries.
+    let spec = wilkan::http::openapi::document();
+    let item = &spec.paths.paths["/api/v1/audit"];
+    assert!(item.put.is_none() && item.patch.is_none() && item.delete.is_none() && item.post.is_none());
+}
+
+#[test]
+fn inzage_gives_everything_about_me_as_json_and_zip() {
+    let w = World::new();
+    let m = w.method();
+    w.app.get(&format!("/employees/{}/absences", w.employee_a.id), Some(&w.pl_a.token));
+    let doc: Value = w.app.get("/me/data", Some(&w.employee_a.token)).json().unwrap();
+    assert_eq!(doc["account"]["email"], w.employee_a.email.as_str());
+    assert_eq!(doc["trajectories"][0]["trajectory"]["id"], m.trajectory.as_str());
+    assert_eq!(doc["absences"].as_array().unwrap().len(), 1);
+    let entry = &doc["trajectories"][0]["logbook"][0];
+    assert_eq!(entry["agreements"], "Cursus 1 afmaken");
+    assert!(entry["weighing"].is_null() && entry["has_weighing"] == true, "weighings are left out");
+    assert!(doc["not_included"].as_str().unwrap().contains("Afwegingen"));
+    assert!(doc["trajectories"][0]["intake"].is_null(), "the intake was not shared");
+    assert_eq!(doc["learning"].as_array().unwrap().len(), 7);
+    let seen = doc["who_used_my_data"].as_array().unwrap();
+    assert!(seen.iter().any(|e| e["role"] == "project_leader" && e["action"].as_str().unwrap().contains("absences")));
+
+    let res = w.app.get("/me/data?format=zip", Some(&w.employee_a.token));
+    assert_eq!(res.headers()["content-type"], "application/zip");
+    let bytes = res.bytes().unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut html = String::new();
+    archive.by_name("mijn-gegevens.html").unwrap().read_to_string(&mut html).unwrap();
+    assert!(html.contains("Mijn gegevens in Wilkan") && html.contains("Cursus 1 afmaken"));
+    let mut json_text = String::new();
+    archive.by_name("mijn-gegevens.json").unwrap().read_to_string(&mut json_text).unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&json_text).unwrap()["account"]["id"], w.employee_a.id.as_str());
+    problem(w.app.get("/me/data?format=pdf", Some(&w.employee_a.token)), 422);
+}
+
+#[derive(QueryableByName)]
+struct Col {
+    #[diesel(sql_type = Text)]
+    t: String,
+    #[diesel(sql_type = Text)]
+    c: String,
+}
+
+#[derive(QueryableByName)]
+struct N {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Every (table, column) that still contains `needle`, in any table of the database.
+fn find_everywhere(app: &TestApp, needle: &str) -> Vec<String> {
+    let mut conn = app.conn();
+    let cols: Vec<Col> = match app.target.backend {
+        wilkan::db::Backend::Sqlite => diesel::sql_query(
+            "SELECT m.name AS t, p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+        ),
+        wilkan::db::Backend::Postgres => diesel::sql_query(
+            "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns WHERE table_schema = 'public'",
+        ),
+    }
+    .load(&mut conn)
+    .unwrap();
+    let mut hits = Vec::new();
+    for col in cols {
+        let n: Vec<N> = diesel::sql_query(format!(
+            "SELECT COUNT(*) AS n FROM {} WHERE LOWER(CAST({} AS TEXT)) LIKE '%{}%'",
+            col.t,
+            col.c,
+            needle.to_lowercase()
+        ))
+        .load(&mut conn)
+        .unwrap();
+        if n[0].n > 0 {
+            hits.push(format!("{}.{}", col.t, col.c));
+        }
+    }
+    hits
+}
+
+#[test]
+fn erasure_leaves_no_personal_value_and_keeps_the_counts() {
+    let w = World::new();
+    let m = w.method();
+    let k = w.connect(&m);
+    let coach = Some(w.coach_a.token.as_str());
+    let emp = Some(w.employee_a.token.as_str());
+    // A name that appears nowhere else, written into every kind of place.
+    w.app.patch(
+        &format!("/users/{}", w.employee_a.id),
+        Some(&w.pl_a.token),
+        &json!({"first_name": "Zwaantje", "last_name": "Brouwersgracht"}),
+    );
+    w.app.patch(&format!("/group-sessions/{}", k.session), coach, &json!({"notes": "Zwaantje vertelde veel."}));
+    let mut entry = crate::helpers::entry_body(true);
+    entry["impression"] = json!("Zwaantje Brouwersgracht was open");
+    w.app.post(&format!("/trajectories/{}/logbook", m.trajectory), coach, &entry);
+    w.app.post(
+        &format!("/cards/{}", k.card_token),
+        None,
+        &json!({"name": "Kees", "message": "Hoi Zwaantje, we missen je!"}),
+    );
+    w.app.send(
+        M::PUT,
+        "/me/courses/uitgangspunten-en-misverstanden/reflection",
+        emp,
+        &json!({"text": "Ik, Zwaantje, neem mee: rust.", "choice": "coach_talk"}),
+    );
+    w.app.post(
+        &format!("/trajectories/{}/visits", m.trajectory),
+        emp,
+        &json!({"date": "2026-12-01", "kind": "coffee", "with_whom": "Brouwersgracht-team", "status": "planned"}),
+    );
+    w.app.post("/auth/magic-link", None, &json!({"email": w.employee_a.email}));
+    let session = w.app.login(&w.employee_a.email, PASSWORD);
+    for needle in ["zwaantje", "brouwersgracht", "sandra@wilkan.test"] {
+        assert!(!find_everywhere(&w.app, needle).is_empty(), "{needle} was written somewhere before erasure");
+    }
+    let counts = |app: &TestApp| {
+        ["trajectories", "absences", "logbook_entries", "course_progress", "consents", "aftercare_checkins"]
+            .map(|t| app.count(t))
+    };
+    let before = counts(&w.app);
+
+    problem(
+        w.app.post(
+            &format!("/users/{}/erase", w.employee_a.id),
+            Some(&w.pl_a.token),
+            &json!({"reason": "Verzoek van de medewerker"}),
+        ),
+        403,
+    );
+    problem(
+        w.app.post(&format!("/users/{}/erase", w.employee_a.id), Some(&w.admin.token), &json!({"reason": ""})),
+        422,
+    );
+    let res = w.app.post(
+        &format!("/users/{}/erase", w.employee_a.id),
+        Some(&w.admin.token),
+        &json!({"reason": "Verzoek van de medewerker (AVG)"}),
+    );
+    assert_eq!(res.status(), 200);
+
+    for needle in ["zwaantje", "brouwersgracht", "sandra@wilkan.test", &w.employee_a.id] {
+        let hits = find_everywhere(&w.app, needle);
+        assert!(hits.is_empty(), "{needle} still in {hits:?}");
+    }
+    assert_eq!(counts(&w.app), before, "rows for aggregate counts stay");
+    problem(w.app.post("/auth/refresh", None, &json!({"refresh_token": session["refresh_token"]})), 401);
+    problem(w.app.post("/auth/login", None, &json!({"email": w.employee_a.email, "password": PASSWORD})), 401);
+    let log = audit(&w, &w.admin.token, "&action=user.erased");
+    assert_eq!(log.len(), 1);
+    assert!(log[0]["subject_id"].is_null(), "the entry does not name the person");
+    assert!(log[0]["detail"].as_str().unwrap().contains("Verzoek van de medewerker"));
+    problem(
+        w.app.post(&format!("/users/{}/erase", w.employee_a.id), Some(&w.admin.token), &json!({"reason": "nog eens"})),
+        404,
+    );
+}
+
+#[test]
+fn retention_pseudonymises_long_ended_trajectories() {
+    let w = World::new();
+    let m = w.method();
+    w.app.patch(
+        &format!("/trajectories/{}", m.trajectory),
+        Some(&w.coach_a.token),
+        &json!({"status": "stopped", "stop_reason": "other"}),
+    );
+    let pool = wilkan::db::build_pool(&w.app.target, 1, std::time::Duration::from_secs(5));
+    assert_eq!(wilkan::mail::worker::housekeeping(&pool, 730).unwrap(), 0, "recently ended: kept");
+    use wilkan::db::schema::trajectories;
+    let old = (chrono::Utc::now() - chrono::Duration::days(800)).naive_utc();
+    diesel::update(trajectories::table).set(trajectories::updated_at.eq(old)).execute(&mut w.app.conn()).unwrap();
+    assert_eq!(wilkan::mail::worker::housekeeping(&pool, 730).unwrap(), 1);
+    assert!(find_everywhere(&w.app, "sandra@wilkan.test").is_empty());
+    assert_eq!(w.app.count("trajectories"), 1);
+    assert_eq!(wilkan::mail::worker::housekeeping(&pool, 730).unwrap(), 0, "done once");
+}
