@@ -148,6 +148,18 @@ pub const SETTINGS: &[Setting] = &[
         default: "730",
         help: "trajectories ended longer ago than this are pseudonymised by the housekeeping job",
     },
+    Setting {
+        env: "WILKAN_CORS_ORIGINS",
+        key: "cors_origins",
+        default: "",
+        help: "comma-separated origins allowed to call the API from a browser (none by default)",
+    },
+    Setting {
+        env: "WILKAN_REQUEST_TIMEOUT_SECONDS",
+        key: "request_timeout_seconds",
+        default: "30",
+        help: "time a client has to send a request's headers and body",
+    },
     Setting { env: "WILKAN_LOG", key: "log", default: "info", help: "log filter, e.g. info or wilkan=debug" },
 ];
 
@@ -197,6 +209,8 @@ pub struct Config {
     pub mail_max_attempts: i32,
     pub card_hold_hours: i64,
     pub retention_days: i64,
+    pub cors_origins: Vec<String>,
+    pub request_timeout_seconds: u64,
     pub log: String,
 }
 
@@ -323,6 +337,12 @@ impl Config {
             mail_max_attempts: num(v, "mail_max_attempts")?,
             card_hold_hours: num(v, "card_hold_hours")?,
             retention_days: num(v, "retention_days")?,
+            cors_origins: get("cors_origins")
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_string())
+                .filter(|o| !o.is_empty())
+                .collect(),
+            request_timeout_seconds: num(v, "request_timeout_seconds")?,
             log: get("log"),
         };
         if config.access_token_minutes < 1 || config.refresh_token_days < 1 {

@@ -147,17 +147,34 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Service>
         config: state.config.clone(),
     })
     .map_err(std::io::Error::other)?;
+    let timeout = Duration::from_secs(state.config.request_timeout_seconds.max(1));
+    let origins = state.config.cors_origins.clone();
     let state = web::Data::new(state);
     let spec = http::openapi::document();
     let server = HttpServer::new(move || {
+        // Browsers may call the API only from configured origins; none by default.
+        let cors = origins.iter().fold(
+            actix_cors::Cors::default()
+                .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+                .allowed_headers([actix_web::http::header::AUTHORIZATION, actix_web::http::header::CONTENT_TYPE])
+                .expose_headers(["x-request-id"])
+                .max_age(3600),
+            |cors, origin| cors.allowed_origin(origin),
+        );
         let (app, _) = http::openapi::mount(App::new().into_utoipa_app()).split_for_parts();
         app.app_data(state.clone())
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
             .default_service(web::to(not_found))
+            // Without configured origins there is no CORS header at all: browsers then refuse
+            // cross-origin reads, and same-origin requests are untouched.
+            .wrap(actix_web::middleware::Condition::new(!origins.is_empty(), cors))
             .wrap(from_fn(http::middleware::request_context))
     })
+    .client_request_timeout(timeout)
+    .client_disconnect_timeout(Duration::from_secs(5))
+    .keep_alive(Duration::from_secs(75))
     .workers(workers)
     .shutdown_timeout(30)
     .listen(listener)?

@@ -76,7 +76,11 @@ pub struct AbsenceOut {
     pub category: Option<Category>,
     /// Calendar days so far (until today while open).
     pub days: i64,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
 }
 

@@ -42,6 +42,8 @@ pub struct TokenResponse {
     pub expires_in: i64,
     /// One-time token for `POST /auth/refresh`; a new one comes with every refresh.
     pub refresh_token: String,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub refresh_expires_at: NaiveDateTime,
     pub user: UserOut,
 }
@@ -52,7 +54,11 @@ pub struct OrganizationOut {
     pub name: String,
     /// Weeks after return to work at which aftercare check-ins are scheduled.
     pub aftercare_weeks: Vec<u32>,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -107,6 +113,8 @@ pub struct CohortOut {
     pub name: String,
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
 }
 
@@ -152,7 +160,11 @@ pub struct UserOut {
     pub active: bool,
     /// Whether the account can log in with a password (employees may use email links only).
     pub has_password: bool,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
 }
 

@@ -30,6 +30,8 @@ pub struct ReturnRecord {
     pub hours_per_week: f64,
     pub own_work: bool,
     pub recorded_by: String,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub recorded_at: NaiveDateTime,
 }
 
@@ -52,6 +54,8 @@ pub struct CheckinOut {
     pub overdue: bool,
     pub note: Option<String>,
     pub skip_reason: Option<String>,
+    #[serde(with = "crate::http::time::utc_option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub completed_at: Option<NaiveDateTime>,
 }
 

@@ -81,7 +81,11 @@ pub struct PairOut {
     pub id: String,
     pub status: PairStatus,
     pub members: Vec<PairMember>,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
+    #[serde(with = "crate::http::time::utc_option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub ended_at: Option<NaiveDateTime>,
 }
 

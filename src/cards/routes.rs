@@ -54,6 +54,8 @@ pub struct CardLinkOut {
     pub token: String,
     pub delivery: Delivery,
     pub max_uses: i32,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub expires_at: NaiveDateTime,
 }
 
@@ -80,6 +82,8 @@ pub struct CardOut {
     pub id: String,
     pub author_name: String,
     pub message: String,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
 }
 
@@ -96,7 +100,11 @@ pub struct CoachCard {
     pub delivery: Delivery,
     pub blocked: bool,
     /// Held until this moment; the coach can stop the card before.
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub deliver_after: NaiveDateTime,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
 }
 

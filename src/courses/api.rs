@@ -103,6 +103,8 @@ pub struct PageState {
 pub struct ReflectionOut {
     pub text: String,
     pub choice: ReflectionChoice,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub saved_at: NaiveDateTime,
 }
 
@@ -114,6 +116,8 @@ pub struct MyCourse {
     pub minutes: u32,
     pub content_hash: String,
     pub status: CourseStatus,
+    #[serde(with = "crate::http::time::utc_option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub completed_at: Option<NaiveDateTime>,
     pub completed_via: Option<CompletedVia>,
     /// Where to continue: the last page visited, or the first page.

@@ -30,7 +30,8 @@ fn place_or_link(s: &CreateSession) -> Result<(), ValidationError> {
 pub struct CreateSession {
     /// A project leader names the facilitating coach; a coach facilitates their own session.
     pub facilitator_id: Option<String>,
-    /// Date and time (UTC).
+    /// Local time at the organisation (Europe/Amsterdam), e.g. "2026-12-01T10:00:00".
+    #[schema(value_type = String, example = "2026-12-01T10:00:00")]
     pub starts_at: NaiveDateTime,
     /// Where the group meets. No medical details.
     #[validate(length(max = 300, message = "Gebruik hoogstens 300 tekens."))]
@@ -51,6 +52,8 @@ pub struct CreateSession {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSession {
+    /// Local time at the organisation (Europe/Amsterdam), e.g. "2026-12-01T10:00:00".
+    #[schema(value_type = String, example = "2026-12-01T10:00:00")]
     pub starts_at: Option<NaiveDateTime>,
     /// No medical details.
     #[validate(length(max = 300, message = "Gebruik hoogstens 300 tekens."))]
@@ -92,6 +95,8 @@ pub struct SessionOut {
     pub organization_id: String,
     pub facilitator_id: String,
     pub facilitator_first_name: String,
+    /// Local time at the organisation (Europe/Amsterdam), e.g. "2026-12-01T10:00:00".
+    #[schema(value_type = String, example = "2026-12-01T10:00:00")]
     pub starts_at: NaiveDateTime,
     pub place: Option<String>,
     pub video_link: Option<String>,
@@ -103,7 +108,11 @@ pub struct SessionOut {
     /// their own invitation.
     pub invitees: Vec<Invitee>,
     pub invited_count: usize,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -124,6 +133,8 @@ pub struct Interested {
     pub employee_id: String,
     pub first_name: String,
     pub trajectory_id: String,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub reflected_at: NaiveDateTime,
 }
 

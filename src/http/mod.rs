@@ -7,3 +7,4 @@ pub mod json;
 pub mod middleware;
 pub mod openapi;
 pub mod pagination;
+pub mod time;

@@ -104,6 +104,8 @@ pub struct IntakeOut {
     pub expectations: Expectations,
     pub shared_with_employee: bool,
     pub updated_by: String,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -150,6 +152,8 @@ pub struct PlanOut {
     pub help_needed: Option<String>,
     pub shared_with_employee: bool,
     pub updated_by: String,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -205,6 +209,8 @@ pub struct WorkValuesCard {
 pub struct WorkValuesSnapshot {
     pub card: WorkValuesCard,
     pub recorded_by: String,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub recorded_at: NaiveDateTime,
 }
 

@@ -177,6 +177,8 @@ pub struct RevisionOut {
     #[schema(value_type = Object)]
     pub previous: serde_json::Value,
     pub revised_by: String,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub revised_at: NaiveDateTime,
 }
 
@@ -200,7 +202,11 @@ pub struct EntryOut {
     pub weighing: Option<Weighing>,
     /// Corrections made more than 7 days after writing keep the earlier version here.
     pub revisions: Vec<RevisionOut>,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
 }
 

@@ -21,6 +21,8 @@ use crate::AppState;
 #[diesel(table_name = audit_log)]
 pub struct AuditOut {
     pub id: String,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub at: NaiveDateTime,
     pub actor_id: Option<String>,
     pub actor_role: Option<String>,

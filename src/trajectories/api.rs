@@ -183,6 +183,8 @@ pub struct EventOut {
     pub reason: Option<StopReason>,
     pub note: Option<String>,
     pub actor_id: String,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub at: NaiveDateTime,
 }
 
@@ -207,7 +209,11 @@ pub struct TrajectoryOut {
     /// Every status change, oldest first (only on single-trajectory answers).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<EventOut>>,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -255,6 +261,8 @@ pub struct ConsentOut {
     pub recorded_by: String,
     /// Recorded by the coach on the employee's behalf (e.g. on a paper form).
     pub on_behalf_of_employee: bool,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub recorded_at: NaiveDateTime,
 }
 

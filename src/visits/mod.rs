@@ -73,7 +73,11 @@ pub struct VisitOut {
     pub status: VisitStatus,
     pub how_it_went: Option<String>,
     pub recorded_by: String,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
 }
 

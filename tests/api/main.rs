@@ -12,5 +12,6 @@ mod method;
 mod openapi;
 mod platform;
 mod privacy;
+mod properties;
 mod schema;
 mod smtp;

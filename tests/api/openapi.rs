@@ -55,6 +55,7 @@ fn free_text_inputs_say_no_medical_details() {
                 "video_link",
                 "employee_a",
                 "employee_b",
+                "starts_at",
             ]
             .contains(&name)
     };

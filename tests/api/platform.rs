@@ -110,3 +110,24 @@ fn readme_documents_every_setting_and_the_two_commands() {
         ".ci/run runs the README command and the PostgreSQL pass"
     );
 }
+
+#[test]
+fn cors_only_for_configured_origins() {
+    let plain = TestApp::spawn();
+    let res =
+        plain.request(reqwest::Method::GET, "/health", None).header("origin", "https://evil.example").send().unwrap();
+    assert!(res.headers().get("access-control-allow-origin").is_none(), "no CORS by default");
+
+    let app = TestApp::spawn_with(&[("WILKAN_CORS_ORIGINS", "https://app.wilkan.nl, https://pilot.wilkan.nl")]);
+    let res = app
+        .request(reqwest::Method::OPTIONS, "/api/v1/me", None)
+        .header("origin", "https://app.wilkan.nl")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .unwrap();
+    assert_eq!(res.headers()["access-control-allow-origin"], "https://app.wilkan.nl");
+    let res =
+        app.request(reqwest::Method::GET, "/health", None).header("origin", "https://evil.example").send().unwrap();
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+}
