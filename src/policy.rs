@@ -79,6 +79,15 @@ impl Caller {
         }
     }
 
+    /// 403 unless the caller is the coach named (work only a trajectory's own coach may do).
+    pub fn require_coach_of(&self, coach_id: &str) -> Result<(), AppError> {
+        if self.role == Role::Coach && self.user_id == coach_id {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
     pub fn is(&self, role: Role) -> bool {
         self.role == role
     }

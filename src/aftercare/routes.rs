@@ -231,9 +231,7 @@ pub async fn update_checkin(
             .ok_or(AppError::NotFound)?;
         let t = trajectory_queries::load_in_scope(c, &caller, &row.trajectory_id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
-        if !(caller.is(Role::Coach) && caller.user_id == t.coach_id) {
-            return Err(AppError::Forbidden);
-        }
+        caller.require_coach_of(&t.coach_id)?;
         let status = match input.status {
             CheckinStatus::Done => "done",
             CheckinStatus::Skipped if input.skip_reason.as_deref().is_some_and(|r| !r.trim().is_empty()) => "skipped",

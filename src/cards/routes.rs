@@ -175,9 +175,7 @@ pub async fn create_link(
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
-        if !(caller.is(Role::Coach) && caller.user_id == t.coach_id) {
-            return Err(AppError::Forbidden);
-        }
+        caller.require_coach_of(&t.coach_id)?;
         let token = random_token();
         let ts = now();
         let expires_at = ts + TimeDelta::days(input.valid_days.unwrap_or(14));
@@ -398,9 +396,7 @@ pub async fn block(
             .ok_or(AppError::NotFound)?;
         let t = trajectories::load_in_scope(c, &caller, &row.trajectory_id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
-        if !(caller.is(Role::Coach) && caller.user_id == t.coach_id) {
-            return Err(AppError::Forbidden);
-        }
+        caller.require_coach_of(&t.coach_id)?;
         let about = format!("card:{}", row.id);
         if blocked {
             let sent: i64 = outbox_table::table

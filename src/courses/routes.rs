@@ -432,9 +432,7 @@ pub async fn done_on_paper(
     let (row, pages) = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
-        if !(caller.is(Role::Coach) && caller.user_id == t.coach_id) {
-            return Err(AppError::Forbidden);
-        }
+        caller.require_coach_of(&t.coach_id)?;
         let mut row = progress::ensure_course(c, &t.employee_id, &slug)?;
         if row.completed_at.is_none() {
             row.completed_at = Some(now());

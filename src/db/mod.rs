@@ -4,6 +4,7 @@
 //! path, so a mistyped PostgreSQL URL must not silently become a file.
 
 pub mod schema;
+pub mod text;
 
 use std::path::Path;
 use std::time::Duration;

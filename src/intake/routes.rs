@@ -4,34 +4,16 @@ use std::collections::BTreeMap;
 
 use actix_web::{get, put, web, HttpResponse};
 use diesel::prelude::*;
-use serde::de::DeserializeOwned;
 
 use super::api::{IntakeIn, IntakeOut, Mode, PlanIn, PlanOut, WorkValuesCard, WorkValuesOut, WorkValuesSnapshot};
 use crate::db::schema::{intakes, plans, work_value_snapshots};
+use crate::db::text::{from_json as parse, to_json as json};
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
 use crate::policy::{Caller, Role};
-use crate::trajectories::model::Trajectory;
 use crate::trajectories::queries as trajectories;
 use crate::AppState;
-
-fn json<T: serde::Serialize>(v: &T) -> Result<String, AppError> {
-    serde_json::to_string(v).map_err(|e| AppError::internal(e.to_string()))
-}
-
-fn parse<T: DeserializeOwned>(s: &str) -> Result<T, AppError> {
-    serde_json::from_str(s).map_err(|e| AppError::internal(format!("stored json: {e}")))
-}
-
-/// Only the trajectory's own coach writes intake and plan.
-fn require_own_coach(caller: &Caller, t: &Trajectory) -> Result<(), AppError> {
-    if caller.is(Role::Coach) && caller.user_id == t.coach_id {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
 
 /// An employee sees intake and plan only when the coach shared them; otherwise they do not exist for them.
 fn hide_unshared(caller: &Caller, shared: bool) -> Result<(), AppError> {
@@ -102,7 +84,7 @@ pub async fn put_intake(
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
-        require_own_coach(&caller, &t)?;
+        caller.require_coach_of(&t.coach_id)?;
         let row = IntakeRow {
             trajectory_id: t.id.clone(),
             factors: json(&input.factors)?,
@@ -243,7 +225,7 @@ pub async fn put_plan(
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
-        require_own_coach(&caller, &t)?;
+        caller.require_coach_of(&t.coach_id)?;
         let row = PlanRow {
             trajectory_id: t.id.clone(),
             course_order: json(&input.course_order)?,

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::api::{
     EntryIn, EntryList, EntryOut, EntryUpdate, RevisionOut, Weighing, WeighingItem, WeighingList, WeighingSummary,
 };
 use crate::db::schema::{logbook_entries, logbook_revisions, trajectories};
+use crate::db::text::{from_text, to_text};
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
@@ -51,15 +51,6 @@ struct RevisionRow {
     previous: String,
     revised_by: String,
     revised_at: NaiveDateTime,
-}
-
-/// Enum <-> its snake_case text, through serde (one spelling for the API and the database).
-fn to_text<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-}
-
-fn from_text<T: DeserializeOwned>(s: &str) -> Result<T, AppError> {
-    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|e| AppError::internal(e.to_string()))
 }
 
 fn parse_weighing(s: Option<&str>) -> Result<Option<Weighing>, AppError> {
@@ -165,9 +156,7 @@ pub async fn create(
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectory_queries::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
-        if !(caller.is(Role::Coach) && caller.user_id == t.coach_id) {
-            return Err(AppError::Forbidden);
-        }
+        caller.require_coach_of(&t.coach_id)?;
         let ts = now();
         let row = EntryRow {
             id: new_id(),

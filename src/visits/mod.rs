@@ -9,6 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use crate::db::schema::workplace_visits;
+use crate::db::text::{from_text, to_text};
 use crate::db::{self, new_id, now};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
@@ -101,19 +102,11 @@ struct VisitRow {
     updated_at: NaiveDateTime,
 }
 
-fn text<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-}
-
-fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, AppError> {
-    serde_json::from_value(serde_json::Value::String(s.into())).map_err(|e| AppError::internal(e.to_string()))
-}
-
 impl VisitRow {
     fn out(self) -> Result<VisitOut, AppError> {
         Ok(VisitOut {
-            kind: parse(&self.kind)?,
-            status: parse(&self.status)?,
+            kind: from_text(&self.kind)?,
+            status: from_text(&self.status)?,
             id: self.id,
             trajectory_id: self.trajectory_id,
             date: self.visit_date,
@@ -168,9 +161,9 @@ pub async fn create(
             id: new_id(),
             trajectory_id: t.id,
             visit_date: v.date,
-            kind: text(&v.kind),
+            kind: to_text(&v.kind),
             with_whom: v.with_whom,
-            status: text(&v.status),
+            status: to_text(&v.status),
             how_it_went: v.how_it_went,
             recorded_by: caller.user_id.clone(),
             created_at: ts,
@@ -206,7 +199,7 @@ pub async fn update(
         diesel::update(workplace_visits::table.find(&row.id))
             .set((
                 workplace_visits::visit_date.eq(u.date.unwrap_or(row.visit_date)),
-                workplace_visits::status.eq(u.status.map(|s| text(&s)).unwrap_or(row.status.clone())),
+                workplace_visits::status.eq(u.status.map(|s| to_text(&s)).unwrap_or(row.status.clone())),
                 workplace_visits::how_it_went.eq(u.how_it_went.or(row.how_it_went.clone())),
                 workplace_visits::updated_at.eq(now()),
             ))

@@ -131,3 +131,40 @@ fn cors_only_for_configured_origins() {
         app.request(reqwest::Method::GET, "/health", None).header("origin", "https://evil.example").send().unwrap();
     assert!(res.headers().get("access-control-allow-origin").is_none());
 }
+
+#[test]
+fn the_binary_serves_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wilkan"))
+        .arg("serve")
+        .env("WILKAN_DATA_DIR", dir.path())
+        .env("WILKAN_BIND", format!("127.0.0.1:{port}"))
+        .env("WILKAN_CONTENT_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/course-content"))
+        .env("WILKAN_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = reqwest::blocking::Client::new();
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        client.get(format!("http://127.0.0.1:{port}/ready")).send().is_ok_and(|r| r.status() == 200)
+    });
+    assert!(ready, "the embedded default (SQLite in the data folder) comes up");
+    assert!(dir.path().join("wilkan.db").exists() && dir.path().join("jwt-secret").exists());
+    let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let started = std::time::Instant::now();
+    let exit = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "stops after SIGTERM");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(exit.success(), "graceful shutdown exits 0: {exit:?}");
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    assert!(out.contains("create-admin"), "prints how to create the first admin: {out}");
+}
