@@ -11,6 +11,7 @@ pub mod cards;
 pub mod config;
 pub mod courses;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod groups;
 pub mod http;

@@ -35,6 +35,17 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         check: Option<PathBuf>,
     },
+    /// Fill the database with realistic synthetic data (deterministic for a seed). Demo accounts
+    /// log in with the password `wilkan-demo`: projectleider@org1.demo, coach1@org1.demo,
+    /// medewerker1@org1.demo, ...
+    SeedDemo {
+        #[arg(long, default_value_t = 2)]
+        organizations: usize,
+        #[arg(long, default_value_t = 40)]
+        employees_per_org: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Run the retention job once: pseudonymise people whose trajectories ended longer ago than
     /// WILKAN_RETENTION_DAYS.
     Housekeeping,
@@ -91,6 +102,9 @@ fn main() -> ExitCode {
         Command::CreateAdmin { email } => create_admin(config, &email),
         Command::ImportContent { .. } => import_content(config),
         Command::Housekeeping => housekeeping(config),
+        Command::SeedDemo { organizations, employees_per_org, seed } => {
+            seed_demo(config, wilkan::demo::Options { organizations, employees_per_org, seed })
+        }
         Command::Openapi { .. } => unreachable!("handled above"),
     }
 }
@@ -192,6 +206,47 @@ fn housekeeping(config: Config) -> ExitCode {
     match wilkan::mail::worker::housekeeping(&pool, config.retention_days) {
         Ok(n) => {
             println!("{n} person(s) pseudonymised (retention {} days)", config.retention_days);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+fn seed_demo(config: Config, opts: wilkan::demo::Options) -> ExitCode {
+    let catalogue = match wilkan::load_content(&config) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    if let Err(e) = wilkan::db::migrate(&config.database) {
+        return fail(&e);
+    }
+    let mut conn = match wilkan::db::establish(&config.database) {
+        Ok(c) => c,
+        Err(e) => return fail(&e.to_string()),
+    };
+    // A bar on a terminal; nothing in logs and pipes.
+    let bar = indicatif::ProgressBar::new(opts.organizations as u64);
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} organisations {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let result = wilkan::demo::seed(&mut conn, &catalogue, &opts, |n| bar.set_position(n as u64));
+    bar.finish_and_clear();
+    match result {
+        Ok(s) => {
+            println!(
+                "{} organisations, {} users, {} trajectories, {} other rows in {:.1}s; demo password: {}",
+                s.organizations,
+                s.users,
+                s.trajectories,
+                s.rows,
+                started.elapsed().as_secs_f64(),
+                wilkan::demo::DEMO_PASSWORD
+            );
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e.to_string()),

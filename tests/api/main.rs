@@ -8,6 +8,7 @@ mod auth;
 mod connect;
 mod content;
 mod courses;
+mod demo;
 mod method;
 mod openapi;
 mod platform;

@@ -1,0 +1,67 @@
+//! `seed-demo`: realistic data, deterministic for a seed, usable through the API.
+
+use serde_json::{json, Value};
+
+use crate::helpers::TestApp;
+
+fn seed(app: &TestApp, seed: u64) -> wilkan::demo::Summary {
+    let catalogue = wilkan::courses::loader::load(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/course-content")),
+        &Default::default(),
+    )
+    .unwrap();
+    let opts = wilkan::demo::Options { organizations: 2, employees_per_org: 24, seed };
+    wilkan::demo::seed(&mut app.conn(), &catalogue, &opts, |_| {}).unwrap()
+}
+
+fn statuses(app: &TestApp) -> Vec<String> {
+    use diesel::prelude::*;
+    use wilkan::db::schema::{trajectories, users};
+    trajectories::table
+        .inner_join(users::table.on(users::id.eq(trajectories::employee_id)))
+        .order(users::email)
+        .select(trajectories::status)
+        .load(&mut app.conn())
+        .unwrap()
+}
+
+#[test]
+fn demo_data_is_deterministic_and_works_through_the_api() {
+    let a = TestApp::spawn();
+    let b = TestApp::spawn();
+    let sa = seed(&a, 42);
+    let sb = seed(&b, 42);
+    assert_eq!((sa.trajectories, sa.rows), (sb.trajectories, sb.rows));
+    assert_eq!(statuses(&a), statuses(&b), "same seed, same data");
+    let all = statuses(&a);
+    for status in ["proposed", "active", "returned", "aftercare", "closed", "stopped"] {
+        assert!(all.iter().any(|s| s == status), "every status occurs: {status}");
+    }
+    for table in [
+        "absences",
+        "consents",
+        "intakes",
+        "plans",
+        "course_progress",
+        "logbook_entries",
+        "group_sessions",
+        "buddy_pairs",
+        "workplace_visits",
+        "cards",
+        "work_returns",
+        "aftercare_checkins",
+    ] {
+        assert!(a.count(table) > 0, "{table} has rows");
+    }
+
+    let login = |email: &str| -> String {
+        let res = a.post("/auth/login", None, &json!({"email": email, "password": wilkan::demo::DEMO_PASSWORD}));
+        assert_eq!(res.status(), 200, "{email}");
+        res.json::<Value>().unwrap()["access_token"].as_str().unwrap().to_string()
+    };
+    let coach = login("coach1@org1.demo");
+    let page: Value = a.get("/trajectories?limit=50", Some(&coach)).json().unwrap();
+    assert!(!page["items"].as_array().unwrap().is_empty());
+    let employee = login("medewerker1@org1.demo");
+    assert_eq!(a.get("/me/courses", Some(&employee)).status(), 200);
+}
