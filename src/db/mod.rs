@@ -170,9 +170,10 @@ pub fn migrations_current(conn: &mut DbConnection) -> Result<bool, AppError> {
     })
 }
 
-/// Runs `f` on a pooled connection in a blocking thread, inside one transaction, and writes its
-/// audit entry in that same transaction: on any error nothing is written, not even the entry.
-/// `f` names the person concerned on the entry (`audit.about(..)`).
+/// Runs `f` on a pooled connection in a blocking thread with its audit entry (`f` names the person
+/// concerned: `audit.about(..)`). A write runs in one transaction together with its entry: on any
+/// error nothing is written, not even the entry. A read (GET) runs without a transaction and its
+/// entry, when it concerns someone else, is written after it.
 pub async fn tx<T, F>(pool: &DbPool, mut audit: AuditEntry, f: F) -> Result<T, AppError>
 where
     T: Send + 'static,
@@ -182,6 +183,15 @@ where
     actix_web::web::block(move || {
         let mut conn = pool.get().map_err(|_| AppError::Unavailable)?;
         let conn: &mut DbConnection = &mut conn;
+        if audit.is_read {
+            // A read writes nothing but (perhaps) its audit entry: no transaction around the
+            // read, so readers never queue behind writers; the entry is written after it.
+            let out = f(conn, &mut audit)?;
+            if audit.worth_writing() {
+                crate::privacy::audit::write(conn, &audit)?;
+            }
+            return Ok(out);
+        }
         if matches!(conn, DbConnection::Sqlite(_)) {
             // BEGIN IMMEDIATE takes the write lock up front, so concurrent writers wait (busy
             // timeout) instead of failing when a read transaction cannot be upgraded.

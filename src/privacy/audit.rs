@@ -62,7 +62,7 @@ impl AuditEntry {
         self
     }
 
-    fn worth_writing(&self) -> bool {
+    pub fn worth_writing(&self) -> bool {
         !(self.is_read && (self.subject_id.is_none() || self.subject_id == self.actor_id))
     }
 }
