@@ -83,6 +83,32 @@ pub fn find_course(conn: &mut DbConnection, user_id: &str, slug: &str) -> Result
     Ok(course_progress::table.find((user_id, slug)).select(CourseProgress::as_select()).first(conn).optional()?)
 }
 
+/// Insert unless a row with the same key exists: two requests of one employee may race. Written
+/// per backend because `on_conflict` does not compile on the two-backend connection (STACK.md).
+trait InsertRow {
+    fn insert_ignore(&self, conn: &mut DbConnection) -> Result<usize, AppError>;
+}
+
+impl InsertRow for CourseProgress {
+    fn insert_ignore(&self, conn: &mut DbConnection) -> Result<usize, AppError> {
+        let q = diesel::insert_into(course_progress::table).values(self.clone()).on_conflict_do_nothing();
+        Ok(match conn {
+            DbConnection::Pg(c) => q.execute(c)?,
+            DbConnection::Sqlite(c) => q.execute(c)?,
+        })
+    }
+}
+
+impl InsertRow for PageProgress {
+    fn insert_ignore(&self, conn: &mut DbConnection) -> Result<usize, AppError> {
+        let q = diesel::insert_into(page_progress::table).values(self.clone()).on_conflict_do_nothing();
+        Ok(match conn {
+            DbConnection::Pg(c) => q.execute(c)?,
+            DbConnection::Sqlite(c) => q.execute(c)?,
+        })
+    }
+}
+
 /// The course row, created on first touch.
 pub fn ensure_course(conn: &mut DbConnection, user_id: &str, slug: &str) -> Result<CourseProgress, AppError> {
     if let Some(row) = find_course(conn, user_id, slug)? {
@@ -104,8 +130,8 @@ pub fn ensure_course(conn: &mut DbConnection, user_id: &str, slug: &str) -> Resu
         completed_by: None,
         updated_at: t,
     };
-    diesel::insert_into(course_progress::table).values(&row).execute(conn)?;
-    Ok(row)
+    row.insert_ignore(conn)?;
+    find_course(conn, user_id, slug)?.ok_or(AppError::NotFound)
 }
 
 pub fn save_course(conn: &mut DbConnection, row: &CourseProgress) -> Result<(), AppError> {
@@ -146,8 +172,9 @@ pub fn save_page(conn: &mut DbConnection, row: &PageProgress) -> Result<(), AppE
             page_progress::updated_at.eq(row.updated_at),
         ))
         .execute(conn)?;
-    if updated == 0 {
-        diesel::insert_into(page_progress::table).values(row).execute(conn)?;
+    if updated == 0 && row.insert_ignore(conn)? == 0 {
+        // Another request inserted it in between: ours is the newer state.
+        return save_page(conn, row);
     }
     Ok(())
 }

@@ -174,11 +174,15 @@ fn group_sessions_invite_by_mail_keep_attendance_and_list_interest() {
     let w = World::on(spawn_with_mail(smtp.port(), &[]));
     let m = w.method();
     let k = w.connect(&m);
-    let mails = smtp.wait_for(3, Duration::from_secs(10));
-    let invitation = mails
-        .iter()
-        .find(|m| m.to == vec![w.employee_a.email.clone()] && m.text_body().contains("Kantine"))
-        .expect("invitation");
+    // Other mail (buddy proposals, reminders) goes out too, in any order: wait for this one.
+    let is_invitation =
+        |m: &crate::smtp::Received| m.to == vec![w.employee_a.email.clone()] && m.text_body().contains("Kantine");
+    let started = std::time::Instant::now();
+    while !smtp.messages().iter().any(is_invitation) && started.elapsed() < Duration::from_secs(15) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mails = smtp.messages();
+    let invitation = mails.iter().find(|m| is_invitation(m)).expect("invitation");
     assert!(invitation.text_body().contains("dinsdag 1 december om 10:00"), "{}", invitation.text_body());
 
     let path = format!("/group-sessions/{}", k.session);
@@ -503,4 +507,29 @@ fn return_to_work_schedules_aftercare_and_reminds_the_coach() {
         422,
     );
     problem(w.app.patch(&format!("/organizations/{}", w.org_a), Some(&w.pl_a.token), &json!({"name": "Nieuw"})), 403);
+}
+
+#[test]
+fn a_check_in_that_falls_due_mails_the_coach_once() {
+    let smtp = SmtpServer::start();
+    let w = World::on(spawn_with_mail(smtp.port(), &[]));
+    let m = w.method();
+    let coach = Some(w.coach_a.token.as_str());
+    // Returned 15 days ago: the 2-week check-in is due (1 day), the others are in the future.
+    let date = (chrono::Utc::now().date_naive() - chrono::Duration::days(15)).to_string();
+    w.app.send(
+        M::PUT,
+        &format!("/trajectories/{}/return", m.trajectory),
+        coach,
+        &json!({"date": date, "extent": "partial", "hours_per_week": 8.0, "own_work": true}),
+    );
+    let got = smtp.wait_for(1, Duration::from_secs(10));
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].to, vec![w.coach_a.email.clone()]);
+    assert!(got[0].text_body().contains("sandra"), "names the employee's first name: {}", got[0].text_body());
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(smtp.messages().len(), 1, "the due reminder goes once");
+    let due: Value = w.app.get("/aftercare/due", coach).json().unwrap();
+    assert_eq!(due["items"].as_array().unwrap().len(), 1);
+    assert_eq!(due["items"][0]["days_overdue"], 1);
 }
