@@ -153,18 +153,34 @@ fn load(c: &mut DbConnection, caller: &Caller, id: &str) -> Result<PairRow, AppE
 }
 
 fn render(c: &mut DbConnection, p: PairRow) -> Result<PairOut, AppError> {
-    let a = accounts::find_user(c, &p.employee_a)?;
-    let b = accounts::find_user(c, &p.employee_b)?;
-    Ok(PairOut {
-        status: status(&p.status),
-        members: vec![
-            PairMember { employee_id: a.id, first_name: a.first_name, confirmed: p.a_confirmed },
-            PairMember { employee_id: b.id, first_name: b.first_name, confirmed: p.b_confirmed },
-        ],
-        id: p.id,
-        created_at: p.created_at,
-        ended_at: p.ended_at,
-    })
+    Ok(render_all(c, vec![p])?.remove(0))
+}
+
+/// Renders pairs with one query for all members' first names.
+fn render_all(c: &mut DbConnection, pairs: Vec<PairRow>) -> Result<Vec<PairOut>, AppError> {
+    use crate::db::schema::users;
+    let ids: Vec<&String> = pairs.iter().flat_map(|p| [&p.employee_a, &p.employee_b]).collect();
+    let names: std::collections::HashMap<String, String> = users::table
+        .filter(users::id.eq_any(&ids))
+        .select((users::id, users::first_name))
+        .load(c)?
+        .into_iter()
+        .collect();
+    let member = |id: &str, confirmed: bool| PairMember {
+        employee_id: id.to_string(),
+        first_name: names.get(id).cloned().unwrap_or_default(),
+        confirmed,
+    };
+    Ok(pairs
+        .into_iter()
+        .map(|p| PairOut {
+            status: status(&p.status),
+            members: vec![member(&p.employee_a, p.a_confirmed), member(&p.employee_b, p.b_confirmed)],
+            id: p.id,
+            created_at: p.created_at,
+            ended_at: p.ended_at,
+        })
+        .collect())
 }
 
 /// Pairs with the caller's own employees. Coaches only (project leaders: `/buddy-pairs/summary`).
@@ -182,7 +198,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
             .order(buddy_pairs::created_at.desc())
             .select(PairRow::as_select())
             .load(c)?;
-        rows.into_iter().map(|p| render(c, p)).collect::<Result<Vec<_>, _>>()
+        render_all(c, rows)
     })
     .await?;
     Ok(HttpResponse::Ok().json(PairList { items }))

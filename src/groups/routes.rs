@@ -113,41 +113,64 @@ fn load(c: &mut DbConnection, caller: &Caller, id: &str) -> Result<(SessionRow, 
 }
 
 fn render(c: &mut DbConnection, row: SessionRow, view: &View) -> Result<SessionOut, AppError> {
-    let invitees: Vec<(String, Option<String>, String)> = group_invitations::table
+    Ok(render_all(c, vec![row], view)?.remove(0))
+}
+
+/// Renders sessions with two queries in all (invitations with names, facilitators), not two per session.
+fn render_all(c: &mut DbConnection, rows: Vec<SessionRow>, view: &View) -> Result<Vec<SessionOut>, AppError> {
+    let ids: Vec<&String> = rows.iter().map(|r| &r.id).collect();
+    let all: Vec<(String, String, Option<String>, String)> = group_invitations::table
         .inner_join(users::table.on(users::id.eq(group_invitations::employee_id)))
-        .filter(group_invitations::session_id.eq(&row.id))
+        .filter(group_invitations::session_id.eq_any(&ids))
         .order(users::first_name)
-        .select((group_invitations::employee_id, group_invitations::attendance, users::first_name))
+        .select((
+            group_invitations::session_id,
+            group_invitations::employee_id,
+            group_invitations::attendance,
+            users::first_name,
+        ))
         .load(c)?;
-    let facilitator = accounts::find_user(c, &row.facilitator_id)?;
-    let invited_count = invitees.len();
-    let (notes, invitees) = match view {
-        View::Staff => (row.notes, invitees),
-        View::Invited(me) => (None, invitees.into_iter().filter(|(id, _, _)| id == me).collect()),
-    };
-    Ok(SessionOut {
-        facilitator_first_name: facilitator.first_name,
-        invitees: invitees
-            .into_iter()
-            .map(|(employee_id, a, first_name)| Invitee {
-                employee_id,
-                first_name,
-                attendance: a.as_deref().and_then(parse_attendance),
-            })
-            .collect(),
-        invited_count,
-        notes,
-        id: row.id,
-        organization_id: row.organization_id,
-        facilitator_id: row.facilitator_id,
-        starts_at: row.starts_at,
-        place: row.place,
-        video_link: row.video_link,
-        topic: row.topic,
-        cancelled: row.cancelled,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-    })
+    let facilitator_ids: Vec<&String> = rows.iter().map(|r| &r.facilitator_id).collect();
+    let facilitators: std::collections::HashMap<String, String> = users::table
+        .filter(users::id.eq_any(&facilitator_ids))
+        .select((users::id, users::first_name))
+        .load(c)?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let mine: Vec<&(String, String, Option<String>, String)> = all.iter().filter(|i| i.0 == row.id).collect();
+            let invited_count = mine.len();
+            let (notes, shown): (Option<String>, Vec<_>) = match view {
+                View::Staff => (row.notes, mine),
+                View::Invited(me) => (None, mine.into_iter().filter(|i| &i.1 == me).collect()),
+            };
+            SessionOut {
+                facilitator_first_name: facilitators.get(&row.facilitator_id).cloned().unwrap_or_default(),
+                invitees: shown
+                    .into_iter()
+                    .map(|(_, employee_id, a, first_name)| Invitee {
+                        employee_id: employee_id.clone(),
+                        first_name: first_name.clone(),
+                        attendance: a.as_deref().and_then(parse_attendance),
+                    })
+                    .collect(),
+                invited_count,
+                notes,
+                id: row.id,
+                organization_id: row.organization_id,
+                facilitator_id: row.facilitator_id,
+                starts_at: row.starts_at,
+                place: row.place,
+                video_link: row.video_link,
+                topic: row.topic,
+                cancelled: row.cancelled,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+            }
+        })
+        .collect())
 }
 
 /// Adds invitations (employees of the organisation only) and queues one email each.
@@ -234,7 +257,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
         };
         let rows = q.load(c)?;
         let view = if caller.is(Role::Employee) { View::Invited(caller.user_id.clone()) } else { View::Staff };
-        rows.into_iter().map(|r| render(c, r, &view)).collect::<Result<Vec<_>, _>>()
+        render_all(c, rows, &view)
     })
     .await?;
     Ok(HttpResponse::Ok().json(SessionList { items }))
