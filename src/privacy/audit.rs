@@ -18,7 +18,7 @@ pub struct AuditEntry {
     pub route: String,
     pub request_id: String,
     pub detail: Option<serde_json::Value>,
-    /// Reads of one's own data are not worth an entry.
+    /// A GET: reads of one's own data are not worth an entry (see `worth_writing`).
     pub is_read: bool,
 }
 
@@ -62,8 +62,16 @@ impl AuditEntry {
         self
     }
 
+    /// Every write, and every read of other people's data. A read about no one in particular is
+    /// a list: other people's data for staff, one's own for an employee (their lists are theirs).
     pub fn worth_writing(&self) -> bool {
-        !(self.is_read && (self.subject_id.is_none() || self.subject_id == self.actor_id))
+        if !self.is_read {
+            return true;
+        }
+        match &self.subject_id {
+            Some(subject) => Some(subject) != self.actor_id.as_ref(),
+            None => self.actor_role.as_deref() != Some("employee"),
+        }
     }
 }
 

@@ -227,3 +227,19 @@ fn retention_pseudonymises_long_ended_trajectories() {
     assert_eq!(w.app.count("trajectories"), 1);
     assert_eq!(wilkan::mail::worker::housekeeping(&pool, 730).unwrap(), 0, "done once");
 }
+
+#[test]
+fn staff_lists_of_other_peoples_data_are_audited_too() {
+    let w = World::new();
+    let _m = w.method();
+    let res = w.app.get("/trajectories?limit=10", Some(&w.coach_a.token));
+    let request_id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    let entries = audit(&w, &w.admin.token, "&action=GET");
+    let list = entries.iter().find(|e| e["request_id"] == request_id.as_str()).expect("the list read is audited");
+    assert_eq!(list["action"], "GET /api/v1/trajectories");
+    assert!(list["subject_id"].is_null());
+    // An employee's lists are their own data.
+    let before = w.app.count("audit_log");
+    w.app.get("/trajectories", Some(&w.employee_a.token));
+    assert_eq!(w.app.count("audit_log"), before);
+}
