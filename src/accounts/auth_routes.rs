@@ -65,8 +65,8 @@ pub async fn login(
                 audit.organization_id = u.organization_id.clone();
             }
             let delay = db::tx(&state.pool, audit, move |c, _| {
-                let a = throttle::record_failure(c, &account_key, &throttle::PER_ACCOUNT)?;
-                let b = throttle::record_failure(c, &address_key, &throttle::PER_ADDRESS)?;
+                let a = throttle::count_attempt(c, &account_key, &throttle::PER_ACCOUNT)?;
+                let b = throttle::count_attempt(c, &address_key, &throttle::PER_ADDRESS)?;
                 Ok(a.max(b))
             })
             .await?;

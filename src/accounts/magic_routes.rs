@@ -70,12 +70,12 @@ pub async fn request(
     db::tx(&state.pool, crate::http::auth::anonymous_audit(&req, "magic_link.requested"), move |c, audit| {
         let address_key = format!("magic-{}", throttle::address_key(&ip));
         throttle::check(c, &address_key)?;
-        throttle::record_failure(c, &address_key, &PER_ADDRESS)?;
+        throttle::count_attempt(c, &address_key, &PER_ADDRESS)?;
         let account_key = format!("magic-{}", throttle::account_key(&email));
         if throttle::check(c, &account_key).is_err() {
             return Ok(());
         }
-        throttle::record_failure(c, &account_key, &PER_ACCOUNT)?;
+        throttle::count_attempt(c, &account_key, &PER_ACCOUNT)?;
         let Some(user) = queries::find_user_by_email(c, &email)?.filter(|u| u.active) else {
             return Ok(());
         };

@@ -42,8 +42,9 @@ pub fn check(conn: &mut DbConnection, key: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Counts one failure; returns the delay to apply before answering.
-pub fn record_failure(conn: &mut DbConnection, key: &str, limits: &Limits) -> Result<Duration, AppError> {
+/// Counts one attempt (a failed login, a link request, a card); returns the delay to apply
+/// before answering.
+pub fn count_attempt(conn: &mut DbConnection, key: &str, limits: &Limits) -> Result<Duration, AppError> {
     let t = now();
     let row: Option<ThrottleRow> =
         login_throttle::table.find(key).select(ThrottleRow::as_select()).first(conn).optional()?;

@@ -242,7 +242,7 @@ pub async fn write_card(
         if !t.is_open() {
             return Err(gone());
         }
-        throttle::record_failure(c, &key, &PER_ADDRESS)?;
+        throttle::count_attempt(c, &key, &PER_ADDRESS)?;
         diesel::update(card_links::table.find(&link.id)).set(card_links::uses.eq(link.uses + 1)).execute(c)?;
         let ts = now();
         let card = CardRow {

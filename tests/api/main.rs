@@ -5,6 +5,7 @@ mod helpers;
 mod access_matrix;
 mod accounts;
 mod auth;
+mod bad_input;
 mod connect;
 mod content;
 mod courses;

@@ -236,7 +236,11 @@ fn absences_summary_and_poortwachter_timeline() {
     // The employee reads their own, never writes; another coach does not see them.
     problem(w.app.post(&path, Some(&w.employee_a.token), &json!({"start_date": day(900)})), 403);
     problem(w.app.get(&path, Some(&w.coach_b.token)), 404);
-    let _ = m.absence;
+    let list: Value = w.app.get(&path, Some(&w.employee_a.token)).json().unwrap();
+    assert!(
+        list["items"].as_array().unwrap().iter().any(|a| a["id"] == m.absence.as_str()),
+        "the fixture's episode is listed"
+    );
 }
 
 #[test]

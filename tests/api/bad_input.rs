@@ -1,0 +1,75 @@
+//! Every route that takes a JSON body refuses a body with an unknown field: 422 problem+json
+//! naming the field, and not a single row written anywhere. Built from the OpenAPI document, so a
+//! new write route is covered without being listed here.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use serde_json::{json, Value};
+
+use crate::helpers::{problem, TestApp, World};
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    t: String,
+}
+
+#[derive(QueryableByName)]
+struct N {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn total_rows(app: &TestApp) -> i64 {
+    let mut conn = app.conn();
+    let tables: Vec<Name> = match app.target.backend {
+        wilkan::db::Backend::Sqlite => {
+            diesel::sql_query("SELECT name AS t FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        }
+        wilkan::db::Backend::Postgres => diesel::sql_query(
+            "SELECT table_name::text AS t FROM information_schema.tables WHERE table_schema = 'public'",
+        ),
+    }
+    .load(&mut conn)
+    .unwrap();
+    tables
+        .iter()
+        .map(|t| diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {}", t.t)).load::<N>(&mut conn).unwrap()[0].n)
+        .sum()
+}
+
+#[test]
+fn every_body_route_refuses_unknown_fields_and_writes_nothing() {
+    let w = World::new();
+    let m = w.method();
+    let spec: Value =
+        serde_json::from_str(&wilkan::http::openapi::to_json(&wilkan::http::openapi::document())).unwrap();
+    let before = total_rows(&w.app);
+    let mut checked = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if op["requestBody"].is_null() {
+                continue;
+            }
+            // Real ids where the route names one, so that nothing but the body can be wrong.
+            let concrete = path
+                .replace("{slug}", "kwaliteiten")
+                .replace("{page_id}", "welkom")
+                .replace("{id}", &m.trajectory)
+                .replace("{entry_id}", &m.entry)
+                .replace("{token}", "x");
+            let res = w
+                .app
+                .request(method.to_uppercase().parse().unwrap(), &concrete, Some(&w.admin.token))
+                .json(&json!({"unexpected_field": 1}))
+                .send()
+                .unwrap();
+            let body = problem(res, 422);
+            assert!(body["errors"].as_object().is_some_and(|e| !e.is_empty()), "{method} {path}: field errors named");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "all write routes were tried ({checked})");
+    let after = total_rows(&w.app);
+    assert_eq!(after, before, "bad input wrote nothing (the audit log included)");
+}
