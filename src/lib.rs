@@ -13,6 +13,7 @@ pub mod courses;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod evaluation;
 pub mod groups;
 pub mod http;
 pub mod intake;
@@ -46,6 +47,8 @@ pub struct AppState {
     /// The courses, loaded and checked at start-up.
     pub content: Arc<courses::content::Catalogue>,
     pub templates: Arc<mail::templates::Templates>,
+    /// Every version of every questionnaire.
+    pub instruments: Arc<evaluation::instruments::Instruments>,
 }
 
 /// Every route under `/api/v1`, one line per feature.
@@ -62,6 +65,7 @@ pub fn api_routes(cfg: &mut ServiceConfig) {
     visits::routes(cfg);
     cards::routes(cfg);
     privacy::routes(cfg);
+    evaluation::routes(cfg);
 }
 
 /// Loads and checks the course content; every problem is named with file and line.
@@ -76,10 +80,23 @@ pub fn load_content(config: &Config) -> Result<courses::content::Catalogue, Stri
     })
 }
 
+/// Loads and checks the questionnaires (items may name courses of `catalogue`).
+pub fn load_instruments(
+    content_dir: &std::path::Path,
+    catalogue: &courses::content::Catalogue,
+) -> Result<evaluation::instruments::Instruments, String> {
+    let slugs: Vec<String> = catalogue.courses.iter().map(|c| c.slug.clone()).collect();
+    evaluation::instruments::load(content_dir, &slugs).map_err(|errors| {
+        let list: Vec<String> = errors.iter().map(|e| format!("  {}/{e}", content_dir.display())).collect();
+        format!("questionnaires have {} problem(s):\n{}", errors.len(), list.join("\n"))
+    })
+}
+
 /// Resolves secrets, waits for the database, migrates it and builds the pool.
 pub fn prepare(mut config: Config) -> Result<AppState, String> {
     config.resolve_jwt_secret()?;
     let content = load_content(&config)?;
+    let instruments = load_instruments(&config.content_dir, &content)?;
     let templates = mail::templates::Templates::load(&config.content_dir)?;
     let started = Instant::now();
     let wait = Duration::from_secs(config.db_startup_wait_seconds);
@@ -103,7 +120,14 @@ pub fn prepare(mut config: Config) -> Result<AppState, String> {
     let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
     courses::progress::record_versions(&mut conn, &content).map_err(|e| format!("recording course versions: {e}"))?;
     drop(conn);
-    Ok(AppState { pool, config, tokens, content: Arc::new(content), templates: Arc::new(templates) })
+    Ok(AppState {
+        pool,
+        config,
+        tokens,
+        content: Arc::new(content),
+        templates: Arc::new(templates),
+        instruments: Arc::new(instruments),
+    })
 }
 
 async fn not_found() -> Result<HttpResponse, AppError> {

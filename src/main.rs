@@ -46,6 +46,32 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Write an evaluation export to a file: the same code as `GET /exports/...`, with a
+    /// progress bar on a terminal. Research-consented people only, unless --own-organization.
+    Export {
+        /// kirkpatrick or process
+        #[arg(value_parser = ["kirkpatrick", "process"])]
+        kind: String,
+        #[arg(long)]
+        organization: Option<String>,
+        #[arg(long)]
+        cohort: Option<String>,
+        /// Kirkpatrick level 1-4 (all when left out)
+        #[arg(long)]
+        level: Option<u8>,
+        #[arg(long, default_value = "json", value_parser = ["json", "csv", "xlsx"])]
+        format: String,
+        #[arg(long, default_value = "nl", value_parser = ["nl", "en"])]
+        locale: String,
+        /// Export key for stable pseudonyms (at least 8 characters)
+        #[arg(long)]
+        key: Option<String>,
+        /// Everybody in --organization (operational use, as a project leader's export)
+        #[arg(long, requires = "organization")]
+        own_organization: bool,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Run the retention job once: pseudonymise people whose trajectories ended longer ago than
     /// WILKAN_RETENTION_DAYS.
     Housekeeping,
@@ -104,6 +130,19 @@ fn main() -> ExitCode {
         Command::Housekeeping => housekeeping(config),
         Command::SeedDemo { organizations, employees_per_org, seed } => {
             seed_demo(config, wilkan::demo::Options { organizations, employees_per_org, seed })
+        }
+        Command::Export { kind, organization, cohort, level, format, locale, key, own_organization, out } => {
+            let query = wilkan::evaluation::export::ExportQuery {
+                organization: organization.clone(),
+                cohort,
+                level,
+                format: serde_json::from_value(serde_json::json!(format)).ok(),
+                locale: serde_json::from_value(serde_json::json!(locale)).ok(),
+                key,
+                free_text: None,
+                table: None,
+            };
+            export(config, &kind, query, organization, own_organization, &out)
         }
         Command::Openapi { .. } => unreachable!("handled above"),
     }
@@ -198,6 +237,82 @@ fn import_content(config: Config) -> ExitCode {
     }
 }
 
+fn export(
+    config: Config,
+    kind: &str,
+    query: wilkan::evaluation::export::ExportQuery,
+    organization: Option<String>,
+    own_organization: bool,
+    out: &std::path::Path,
+) -> ExitCode {
+    use wilkan::evaluation::engine::{ExportKind, Population};
+    let state = match wilkan::prepare(config) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    let mut conn = match state.pool.get() {
+        Ok(c) => c,
+        Err(e) => return fail(&format!("database: {e}")),
+    };
+    let kind = if kind == "process" { ExportKind::Process } else { ExportKind::Kirkpatrick };
+    let population = if own_organization { Population::Organisation } else { Population::Research };
+    let plan = match wilkan::evaluation::export::plan_checked(
+        &mut conn,
+        &state,
+        kind,
+        query,
+        population,
+        organization,
+        false,
+        "command line".into(),
+    ) {
+        Ok(p) => p,
+        Err(e) => return fail(&e.problem().detail_with_fields()),
+    };
+    let file = match std::fs::File::create(out) {
+        Ok(f) => std::io::BufWriter::new(f),
+        Err(e) => return fail(&format!("{}: {e}", out.display())),
+    };
+    let bar = indicatif::ProgressBar::new(0);
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} trajectories {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let result = wilkan::evaluation::export::write(&mut conn, &state, &plan, file, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    let mut audit =
+        wilkan::privacy::audit::AuditEntry::anonymous(&format!("export.{}", kind.as_str()), "cli export", "cli");
+    audit.organization_id = plan.spec.scope.organization.clone();
+    audit.detail = Some(wilkan::evaluation::export::audit_detail(
+        &plan,
+        result.as_ref().ok(),
+        result.as_ref().err().map(|e| e.to_string()).as_deref(),
+    ));
+    if let Err(e) = wilkan::privacy::audit::write(&mut conn, &audit) {
+        return fail(&format!("audit entry: {e}"));
+    }
+    match result {
+        Ok(summary) => {
+            println!(
+                "{} export of {} people written to {} in {:.1} s",
+                kind.as_str(),
+                summary.people,
+                out.display(),
+                started.elapsed().as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
 fn housekeeping(config: Config) -> ExitCode {
     if let Err(e) = wilkan::db::migrate(&config.database) {
         return fail(&e);
@@ -234,7 +349,11 @@ fn seed_demo(config: Config, opts: wilkan::demo::Options) -> ExitCode {
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let started = std::time::Instant::now();
-    let result = wilkan::demo::seed(&mut conn, &catalogue, &opts, |n| bar.set_position(n as u64));
+    let instruments = match wilkan::load_instruments(&config.content_dir, &catalogue) {
+        Ok(i) => i,
+        Err(e) => return fail(&e),
+    };
+    let result = wilkan::demo::seed(&mut conn, &catalogue, &instruments, &opts, |n| bar.set_position(n as u64));
     bar.finish_and_clear();
     match result {
         Ok(s) => {

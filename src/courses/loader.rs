@@ -374,6 +374,12 @@ pub fn check_folder(dir: &Path) -> Result<String, String> {
                     &c.content_hash[..12]
                 ));
             }
+            let slugs: Vec<String> = cat.courses.iter().map(|c| c.slug.clone()).collect();
+            let instruments = crate::evaluation::instruments::load(dir, &slugs)
+                .map_err(|errors| errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))?;
+            for i in instruments.all() {
+                out.push_str(&format!("ok  questionnaire {} v{}, {} items\n", i.key, i.version, i.items.len()));
+            }
             Ok(out)
         }
         Err(errors) => Err(errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")),

@@ -396,6 +396,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    questionnaire_responses (id) {
+        id -> Text,
+        questionnaire_key -> Text,
+        version -> Integer,
+        respondent_id -> Text,
+        organization_id -> Text,
+        trajectory_id -> Nullable<Text>,
+        cohort_id -> Nullable<Text>,
+        subject_key -> Text,
+        answers -> Text,
+        open_answers -> Text,
+        status -> Text,
+        entered_by -> Text,
+        on_paper -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+    }
+}
+
 // Every table may be joined with every other (the list grows with each migration).
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -426,4 +447,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     work_returns,
     aftercare_checkins,
     audit_log,
+    questionnaire_responses,
 );

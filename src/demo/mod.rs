@@ -15,6 +15,9 @@ use crate::courses::content::Catalogue;
 use crate::db::schema::*;
 use crate::db::{now, DbConnection};
 use crate::error::AppError;
+use crate::evaluation::instruments::{Audience, Instruments, Moment};
+
+mod answers;
 use crate::trajectories::model::{Consent, Trajectory, TrajectoryEvent};
 
 pub const DEMO_PASSWORD: &str = "wilkan-demo";
@@ -76,6 +79,7 @@ fn day(rng: &mut ChaCha8Rng, from: NaiveDate, span_days: i64) -> NaiveDate {
 pub fn seed(
     conn: &mut DbConnection,
     catalogue: &Catalogue,
+    instruments: &Instruments,
     opts: &Options,
     mut progress: impl FnMut(usize),
 ) -> Result<Summary, AppError> {
@@ -86,25 +90,32 @@ pub fn seed(
     let slugs: Vec<String> = catalogue.courses.iter().map(|c| c.slug.clone()).collect();
     for o in 0..opts.organizations {
         conn.transaction(|c| {
-            organisation(c, &mut rng, o, opts.employees_per_org, &hash, &slugs, catalogue, today, &mut s)
+            let ctx = Context { hash: &hash, slugs: &slugs, catalogue, instruments, today };
+            organisation(c, &mut rng, o, opts.employees_per_org, &ctx, &mut s)
         })?;
         progress(o + 1);
     }
     Ok(s)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What every organisation is generated from.
+struct Context<'a> {
+    hash: &'a str,
+    slugs: &'a [String],
+    catalogue: &'a Catalogue,
+    instruments: &'a Instruments,
+    today: NaiveDate,
+}
+
 fn organisation(
     c: &mut DbConnection,
     rng: &mut ChaCha8Rng,
     index: usize,
     employees: usize,
-    hash: &str,
-    slugs: &[String],
-    catalogue: &Catalogue,
-    today: NaiveDate,
+    ctx: &Context<'_>,
     s: &mut Summary,
 ) -> Result<(), AppError> {
+    let (hash, slugs, today) = (ctx.hash, ctx.slugs, ctx.today);
     let t0 = now() - Duration::days(720);
     let org = Organization {
         id: id_at(rng, t0),
@@ -155,9 +166,25 @@ fn organisation(
         diesel::insert_into(users::table).values(&employee).execute(c)?;
         let coach = &coaches[e % coaches.len()];
         let cohort = &cohorts[e % cohorts.len()];
-        trajectory(c, rng, &org, cohort, &employee, coach, slugs, catalogue, today, s)?;
+        trajectory(c, rng, &org, cohort, &employee, coach, ctx, s)?;
         s.users += 1;
         s.trajectories += 1;
+    }
+    // Every coach answers the coach questionnaire once per cohort.
+    if let Some(inst) = ctx.instruments.for_moment(Audience::Coach, Moment::Training) {
+        for cohort in &cohorts {
+            for coach in &coaches {
+                let who = answers::Subject {
+                    respondent_id: &coach.id,
+                    organization_id: &org.id,
+                    trajectory_id: None,
+                    cohort_id: &cohort.id,
+                    entered_by: &coach.id,
+                };
+                answers::insert(c, rng, inst, who, 1, now())?;
+                s.rows += 1;
+            }
+        }
     }
     // Group sessions per cohort, with invitations and attendance.
     let people: Vec<String> = trajectories::table
@@ -235,11 +262,10 @@ fn trajectory(
     cohort: &Cohort,
     employee: &User,
     coach: &User,
-    slugs: &[String],
-    catalogue: &Catalogue,
-    today: NaiveDate,
+    ctx: &Context<'_>,
     s: &mut Summary,
 ) -> Result<(), AppError> {
+    let (slugs, catalogue, today) = (ctx.slugs, ctx.catalogue, ctx.today);
     let start = day(rng, today - Duration::days(540), 500);
     let created = start.and_hms_opt(9, 0, 0).unwrap_or_default();
     // Where it stands: mostly active; some stopped at a step (the study: 12 of 52 stopped).
@@ -324,6 +350,26 @@ fn trajectory(
         return Ok(());
     }
     intake_and_plan(c, rng, &t, slugs)?;
+    // Baseline answers at the start (some on paper), end answers once back at work.
+    let who = |entered_by: &'_ str| answers::Subject {
+        respondent_id: &employee.id,
+        organization_id: &org.id,
+        trajectory_id: Some(&t.id),
+        cohort_id: &cohort.id,
+        entered_by: if entered_by == "coach" { &coach.id } else { &employee.id },
+    };
+    if let Some(inst) = ctx.instruments.for_moment(Audience::Employee, Moment::Baseline) {
+        let by = if rng.gen_bool(0.3) { "coach" } else { "employee" };
+        answers::insert(c, rng, inst, who(by), 0, created + Duration::days(3))?;
+        s.rows += 1;
+    }
+    if reached >= 2 && !stopped {
+        if let Some(inst) = ctx.instruments.for_moment(Audience::Employee, Moment::End) {
+            let lift = rng.gen_range(0..=2);
+            answers::insert(c, rng, inst, who("employee"), lift, created + Duration::days(60))?;
+            s.rows += 1;
+        }
+    }
     // Courses: some completed (a few on paper), one in progress.
     let done = rng.gen_range(0..=slugs.len().min(reached * 3));
     for (k, slug) in slugs.iter().enumerate().take(done + 1) {

@@ -42,6 +42,8 @@ const USER_REFERENCES: &[(&str, &str)] = &[
     ("cards", "blocked_by"),
     ("work_returns", "recorded_by"),
     ("aftercare_checkins", "completed_by"),
+    ("questionnaire_responses", "respondent_id"),
+    ("questionnaire_responses", "entered_by"),
     ("audit_log", "actor_id"),
     ("audit_log", "subject_id"),
 ];
@@ -56,6 +58,7 @@ pub const FREE_TEXT: &[(&str, &str, &str)] = &[
     ("intakes", "trajectory_id", "expectations"),
     ("plans", "trajectory_id", "help_needed"),
     ("plans", "trajectory_id", "first_course_reason"),
+    ("questionnaire_responses", "id", "open_answers"),
     ("logbook_entries", "id", "impression"),
     ("logbook_entries", "id", "agreements"),
     ("logbook_entries", "id", "developments"),
@@ -173,6 +176,7 @@ pub fn erase_person(c: &mut DbConnection, user_id: &str) -> Result<String, AppEr
         format!("UPDATE buddy_pairs SET a_contact = NULL WHERE employee_a = {new}"),
         format!("UPDATE buddy_pairs SET b_contact = NULL WHERE employee_b = {new}"),
         format!("UPDATE aftercare_checkins SET note = NULL, skip_reason = NULL WHERE trajectory_id IN {theirs}"),
+        format!("UPDATE questionnaire_responses SET open_answers = '{{}}' WHERE respondent_id = {new}"),
     ] {
         exec(c, &sql)?;
     }

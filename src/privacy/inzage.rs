@@ -100,6 +100,7 @@ pub fn collect(c: &mut DbConnection, caller: &Caller) -> Result<Value, AppError>
             .map(|(id, at, topic, a)| json!({"id": id, "starts_at": at, "topic": topic, "attendance": a}))
             .collect(),
     );
+    doc["questionnaires"] = Value::Array(crate::evaluation::responses::responses_of(c, &me.id)?);
     doc["buddy"] = to_value(&crate::buddies::routes::my_buddy(c, &me.id)?)?;
     // Who looked at or changed my data.
     type Seen = (chrono::NaiveDateTime, Option<String>, Option<String>, String, Option<String>);

@@ -429,6 +429,52 @@ fn rows(w: &World) -> Vec<Row> {
             Some(json!({"reason": "Verzoek van de medewerker"})),
             [401, 403, 403, 403, 403, 403, 403, 403, 200],
         ),
+        row(M::GET, "/api/v1/questionnaires", "/questionnaires".into(), None, any_user),
+        row(M::GET, "/api/v1/questionnaires/{key}", "/questionnaires/employee-baseline".into(), None, any_user),
+        // The employee answers their own; their coach only from paper (the second row).
+        row(
+            M::POST,
+            "/api/v1/questionnaires/{key}/responses",
+            "/questionnaires/employee-baseline/responses".into(),
+            Some(json!({"trajectory_id": m.trajectory, "answers": {"confidence_return": 3}})),
+            [401, 201, 404, 422, 404, 403, 403, 403, 403],
+        ),
+        row(
+            M::POST,
+            "/api/v1/questionnaires/{key}/responses",
+            "/questionnaires/employee-baseline/responses".into(),
+            Some(json!({"trajectory_id": m.trajectory, "answers": {"own_role": 2}, "on_paper": true})),
+            [401, 422, 404, 200, 404, 403, 403, 403, 403],
+        ),
+        row(
+            M::GET,
+            "/api/v1/questionnaires/{key}/responses",
+            "/questionnaires/employee-baseline/responses".into(),
+            None,
+            [401, 200, 200, 200, 200, 200, 200, 403, 403],
+        ),
+        // Exports and the report: project leaders (own organisation) and researchers.
+        row(
+            M::GET,
+            "/api/v1/exports/kirkpatrick",
+            "/exports/kirkpatrick".into(),
+            None,
+            [401, 403, 403, 403, 403, 200, 200, 200, 403],
+        ),
+        row(
+            M::GET,
+            "/api/v1/exports/process",
+            "/exports/process?format=csv".into(),
+            None,
+            [401, 403, 403, 403, 403, 200, 200, 200, 403],
+        ),
+        row(
+            M::GET,
+            "/api/v1/reports/evaluation",
+            "/reports/evaluation".into(),
+            None,
+            [401, 403, 403, 403, 403, 200, 200, 200, 403],
+        ),
         // Last: logging out revokes the caller's refresh tokens.
         row(M::POST, "/api/v1/auth/logout", "/auth/logout".into(), None, [401, 204, 204, 204, 204, 204, 204, 204, 204]),
     ]

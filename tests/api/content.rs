@@ -144,7 +144,9 @@ fn broken_content_is_reported_with_file_and_line() {
         .output()
         .unwrap();
     assert!(ok.status.success());
-    assert_eq!(String::from_utf8_lossy(&ok.stdout).lines().count(), 7);
+    let report = String::from_utf8_lossy(&ok.stdout).to_string();
+    assert_eq!(report.lines().count(), 7 + 3, "{report}");
+    assert!(report.contains("questionnaire employee-baseline v1"), "{report}");
 }
 
 #[test]

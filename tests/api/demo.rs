@@ -10,8 +10,10 @@ fn seed(app: &TestApp, seed: u64) -> wilkan::demo::Summary {
         &Default::default(),
     )
     .unwrap();
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/course-content"));
+    let instruments = wilkan::load_instruments(dir, &catalogue).unwrap();
     let opts = wilkan::demo::Options { organizations: 2, employees_per_org: 24, seed };
-    wilkan::demo::seed(&mut app.conn(), &catalogue, &opts, |_| {}).unwrap()
+    wilkan::demo::seed(&mut app.conn(), &catalogue, &instruments, &opts, |_| {}).unwrap()
 }
 
 fn statuses(app: &TestApp) -> Vec<String> {
@@ -50,6 +52,7 @@ fn demo_data_is_deterministic_and_works_through_the_api() {
         "cards",
         "work_returns",
         "aftercare_checkins",
+        "questionnaire_responses",
     ] {
         assert!(a.count(table) > 0, "{table} has rows");
     }
@@ -64,4 +67,9 @@ fn demo_data_is_deterministic_and_works_through_the_api() {
     assert!(!page["items"].as_array().unwrap().is_empty());
     let employee = login("medewerker1@org1.demo");
     assert_eq!(a.get("/me/courses", Some(&employee)).status(), 200);
+    // The evaluation has something to show: paired answers and coach answers.
+    let leader = login("projectleider@org1.demo");
+    let k: Value = a.get("/exports/kirkpatrick?level=3", Some(&leader)).json().unwrap();
+    let change = k["tables"].as_array().unwrap().iter().find(|t| t["key"] == "l3_change").unwrap();
+    assert!(change["rows"][0]["n_pairs"].as_i64().unwrap() >= 5, "{change}");
 }

@@ -10,6 +10,7 @@ mod connect;
 mod content;
 mod courses;
 mod demo;
+mod evaluation;
 mod method;
 mod openapi;
 mod platform;

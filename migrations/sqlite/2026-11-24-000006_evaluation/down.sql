@@ -1,0 +1,3 @@
+DROP INDEX course_progress_user;
+DROP INDEX trajectories_cohort;
+DROP TABLE questionnaire_responses;

@@ -1,0 +1,473 @@
+//! The evaluation's raw material, read batch by batch: one `Record` per trajectory with
+//! everything the exports need. Batches use keyset paging on the trajectory id, so memory stays
+//! the same whatever the number of trajectories.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::schema::{
+    absences, aftercare_checkins, buddy_pairs, cards, consents, course_progress, group_invitations, intakes,
+    logbook_entries, plans, questionnaire_responses, trajectories, trajectory_events, work_returns, workplace_visits,
+};
+use crate::db::text::from_json;
+use crate::db::DbConnection;
+use crate::error::AppError;
+
+/// How many trajectories one batch reads.
+pub const BATCH: i64 = 500;
+
+/// Which trajectories an export covers.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub organization: Option<String>,
+    pub cohort: Option<String>,
+}
+
+pub type Answers = BTreeMap<String, serde_json::Value>;
+
+/// An absence episode: start, end (open when running) and coarse category.
+pub type Episode = (NaiveDate, Option<NaiveDate>, Option<String>);
+
+#[derive(Debug, Clone, Default)]
+pub struct Absence {
+    pub reports_before: i64,
+    pub days_before: i64,
+    pub reports_after: i64,
+    pub days_after: i64,
+    /// Days of follow-up after the start (at most 365; fewer for recent trajectories).
+    pub follow_up_days: i64,
+    /// At the start: an episode of more than six weeks was running.
+    pub long_term: bool,
+    /// At the start: three or more episodes in the 12 months before.
+    pub frequent: bool,
+    /// Coarse category of the latest episode before the start (no diagnosis).
+    pub category: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Return {
+    pub first_date: NaiveDate,
+    pub first_hours: f64,
+    pub latest_extent: String,
+    pub latest_hours: f64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Logbook {
+    pub sessions: i64,
+    pub coaching_talks: i64,
+    pub session_minutes: i64,
+    pub preparation_minutes: i64,
+    pub intake_minutes: i64,
+    /// Entries with more than 30 minutes of preparation for a talk of under 60 minutes.
+    pub long_preparations: i64,
+    pub agreements: i64,
+    pub led_by_employee: i64,
+    pub led_by_coach: i64,
+    pub led_together: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Reflection {
+    pub course: String,
+    pub text: Option<String>,
+    pub choice: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub key: String,
+    pub version: i32,
+    pub answers: Answers,
+    pub open: Answers,
+}
+
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub trajectory_id: String,
+    pub organization_id: String,
+    pub cohort_id: String,
+    pub employee_id: String,
+    pub coach_id: String,
+    pub status: String,
+    pub stop_reason: Option<String>,
+    pub started: NaiveDate,
+    /// Method consent was given at some point.
+    pub method_consent: bool,
+    /// Research consent is given now (a withdrawal removes the person from later exports).
+    pub research_consent: bool,
+    pub intake_done: bool,
+    pub plan_done: bool,
+    pub courses_started: Vec<String>,
+    pub courses_completed: Vec<String>,
+    pub reflections: Vec<Reflection>,
+    pub baseline: Option<Response>,
+    pub end: Option<Response>,
+    pub logbook: Logbook,
+    pub group_invited: i64,
+    pub group_attended: i64,
+    pub buddy: bool,
+    pub visits_done: i64,
+    pub cards_received: i64,
+    pub aftercare_done: i64,
+    pub work_return: Option<Return>,
+    pub absence: Absence,
+}
+
+impl Record {
+    pub fn days_to_return(&self) -> Option<i64> {
+        self.work_return.as_ref().map(|r| (r.first_date - self.started).num_days().max(0))
+    }
+}
+
+/// Reads the batch of trajectories after `after` (by id). Empty when done.
+pub fn batch(
+    c: &mut DbConnection,
+    scope: &Scope,
+    after: Option<&str>,
+    today: NaiveDate,
+    baseline_key: &str,
+    end_key: &str,
+) -> Result<Vec<Record>, AppError> {
+    type Row = (String, String, String, String, String, String, Option<String>, NaiveDateTime);
+    let mut q = trajectories::table
+        .select((
+            trajectories::id,
+            trajectories::organization_id,
+            trajectories::cohort_id,
+            trajectories::employee_id,
+            trajectories::coach_id,
+            trajectories::status,
+            trajectories::stop_reason,
+            trajectories::created_at,
+        ))
+        .order(trajectories::id)
+        .limit(BATCH)
+        .into_boxed();
+    if let Some(o) = &scope.organization {
+        q = q.filter(trajectories::organization_id.eq(o.clone()));
+    }
+    if let Some(co) = &scope.cohort {
+        q = q.filter(trajectories::cohort_id.eq(co.clone()));
+    }
+    if let Some(a) = after {
+        q = q.filter(trajectories::id.gt(a.to_string()));
+    }
+    let rows: Vec<Row> = q.load(c)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    let employees: Vec<String> = rows.iter().map(|r| r.3.clone()).collect();
+
+    let mut started: HashMap<String, NaiveDateTime> = HashMap::new();
+    for (tid, at) in trajectory_events::table
+        .filter(trajectory_events::trajectory_id.eq_any(&ids))
+        .filter(trajectory_events::to_status.eq("active"))
+        .select((trajectory_events::trajectory_id, trajectory_events::at))
+        .load::<(String, NaiveDateTime)>(c)?
+    {
+        let e = started.entry(tid).or_insert(at);
+        *e = (*e).min(at);
+    }
+
+    // Consents in time order: the last research record decides; any method "yes" counts.
+    let mut method: HashMap<String, bool> = HashMap::new();
+    let mut research: HashMap<String, bool> = HashMap::new();
+    for (tid, kind, given) in consents::table
+        .filter(consents::trajectory_id.eq_any(&ids))
+        .order((consents::recorded_at, consents::id))
+        .select((consents::trajectory_id, consents::kind, consents::given))
+        .load::<(String, String, bool)>(c)?
+    {
+        if kind == "method" {
+            *method.entry(tid).or_default() |= given;
+        } else {
+            research.insert(tid, given);
+        }
+    }
+
+    let with_intake: Vec<String> =
+        intakes::table.filter(intakes::trajectory_id.eq_any(&ids)).select(intakes::trajectory_id).load(c)?;
+    let with_plan: Vec<String> =
+        plans::table.filter(plans::trajectory_id.eq_any(&ids)).select(plans::trajectory_id).load(c)?;
+
+    type Progress = (String, String, Option<NaiveDateTime>, Option<String>, Option<String>);
+    let progress: Vec<Progress> = course_progress::table
+        .filter(course_progress::user_id.eq_any(&employees))
+        .order((course_progress::user_id, course_progress::course_slug))
+        .select((
+            course_progress::user_id,
+            course_progress::course_slug,
+            course_progress::completed_at,
+            course_progress::reflection,
+            course_progress::reflection_choice,
+        ))
+        .load(c)?;
+
+    let mut responses: HashMap<(String, String), Response> = HashMap::new();
+    for (tid, key, version, answers, open) in questionnaire_responses::table
+        .filter(questionnaire_responses::trajectory_id.eq_any(&ids))
+        .filter(questionnaire_responses::status.eq("submitted"))
+        .filter(questionnaire_responses::questionnaire_key.eq_any([baseline_key, end_key]))
+        .select((
+            questionnaire_responses::trajectory_id.assume_not_null(),
+            questionnaire_responses::questionnaire_key,
+            questionnaire_responses::version,
+            questionnaire_responses::answers,
+            questionnaire_responses::open_answers,
+        ))
+        .load::<(String, String, i32, String, String)>(c)?
+    {
+        let r = Response { key: key.clone(), version, answers: from_json(&answers)?, open: from_json(&open)? };
+        responses.insert((tid, key), r);
+    }
+
+    let mut logbooks: HashMap<String, Logbook> = HashMap::new();
+    for (tid, kind, minutes, prep, led, agreements) in logbook_entries::table
+        .filter(logbook_entries::trajectory_id.eq_any(&ids))
+        .select((
+            logbook_entries::trajectory_id,
+            logbook_entries::kind,
+            logbook_entries::duration_minutes,
+            logbook_entries::preparation_minutes,
+            logbook_entries::led_by,
+            logbook_entries::agreements,
+        ))
+        .load::<(String, String, i32, i32, String, Option<String>)>(c)?
+    {
+        let l = logbooks.entry(tid).or_default();
+        l.sessions += 1;
+        l.session_minutes += i64::from(minutes);
+        l.preparation_minutes += i64::from(prep);
+        if kind == "intake" {
+            l.intake_minutes += i64::from(minutes);
+        }
+        if kind == "coaching_talk" {
+            l.coaching_talks += 1;
+        }
+        if prep > 30 && minutes < 60 {
+            l.long_preparations += 1;
+        }
+        if agreements.is_some_and(|a| !a.trim().is_empty()) {
+            l.agreements += 1;
+        }
+        match led.as_str() {
+            "employee" => l.led_by_employee += 1,
+            "coach" => l.led_by_coach += 1,
+            _ => l.led_together += 1,
+        }
+    }
+
+    let mut groups: HashMap<String, (i64, i64)> = HashMap::new();
+    for (emp, attendance) in group_invitations::table
+        .filter(group_invitations::employee_id.eq_any(&employees))
+        .select((group_invitations::employee_id, group_invitations::attendance))
+        .load::<(String, Option<String>)>(c)?
+    {
+        let g = groups.entry(emp).or_default();
+        g.0 += 1;
+        if attendance.as_deref() == Some("present") {
+            g.1 += 1;
+        }
+    }
+
+    let mut buddies: HashMap<String, bool> = HashMap::new();
+    for (a, b) in buddy_pairs::table
+        .filter(buddy_pairs::employee_a.eq_any(&employees).or(buddy_pairs::employee_b.eq_any(&employees)))
+        .filter(buddy_pairs::a_confirmed.and(buddy_pairs::b_confirmed))
+        .select((buddy_pairs::employee_a, buddy_pairs::employee_b))
+        .load::<(String, String)>(c)?
+    {
+        buddies.insert(a, true);
+        buddies.insert(b, true);
+    }
+
+    let visits = count_by(
+        workplace_visits::table
+            .filter(workplace_visits::trajectory_id.eq_any(&ids))
+            .filter(workplace_visits::status.eq("done"))
+            .select(workplace_visits::trajectory_id)
+            .load::<String>(c)?,
+    );
+    let now = crate::db::now();
+    let card_counts = count_by(
+        cards::table
+            .filter(cards::trajectory_id.eq_any(&ids))
+            .filter(cards::blocked.eq(false))
+            .filter(cards::deliver_after.le(now))
+            .select(cards::trajectory_id)
+            .load::<String>(c)?,
+    );
+    let aftercare = count_by(
+        aftercare_checkins::table
+            .filter(aftercare_checkins::trajectory_id.eq_any(&ids))
+            .filter(aftercare_checkins::status.eq("done"))
+            .select(aftercare_checkins::trajectory_id)
+            .load::<String>(c)?,
+    );
+
+    let mut returns: HashMap<String, Return> = HashMap::new();
+    for (tid, date, extent, hours) in work_returns::table
+        .filter(work_returns::trajectory_id.eq_any(&ids))
+        .order((work_returns::recorded_at, work_returns::id))
+        .select((
+            work_returns::trajectory_id,
+            work_returns::return_date,
+            work_returns::extent,
+            work_returns::hours_per_week,
+        ))
+        .load::<(String, NaiveDate, String, f64)>(c)?
+    {
+        returns
+            .entry(tid)
+            .and_modify(|r| {
+                if date < r.first_date {
+                    r.first_date = date;
+                    r.first_hours = hours;
+                }
+                r.latest_extent = extent.clone();
+                r.latest_hours = hours;
+            })
+            .or_insert(Return {
+                first_date: date,
+                first_hours: hours,
+                latest_extent: extent.clone(),
+                latest_hours: hours,
+            });
+    }
+
+    let mut episodes: HashMap<String, Vec<Episode>> = HashMap::new();
+    for (emp, s, e, cat) in absences::table
+        .filter(absences::employee_id.eq_any(&employees))
+        .order((absences::employee_id, absences::start_date))
+        .select((absences::employee_id, absences::start_date, absences::end_date, absences::category))
+        .load::<(String, NaiveDate, Option<NaiveDate>, Option<String>)>(c)?
+    {
+        episodes.entry(emp).or_default().push((s, e, cat));
+    }
+
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, org, cohort, employee, coach, status, stop_reason, created) in rows {
+        let start = started.get(&id).copied().unwrap_or(created).date();
+        let mine: Vec<&Progress> = progress.iter().filter(|p| p.0 == employee).collect();
+        let (g_inv, g_att) = groups.get(&employee).copied().unwrap_or_default();
+        out.push(Record {
+            method_consent: method.get(&id).copied().unwrap_or(false),
+            research_consent: research.get(&id).copied().unwrap_or(false),
+            intake_done: with_intake.contains(&id),
+            plan_done: with_plan.contains(&id),
+            courses_started: mine.iter().map(|p| p.1.clone()).collect(),
+            courses_completed: mine.iter().filter(|p| p.2.is_some()).map(|p| p.1.clone()).collect(),
+            reflections: mine
+                .iter()
+                .filter(|p| p.3.is_some() || p.4.is_some())
+                .map(|p| Reflection { course: p.1.clone(), text: p.3.clone(), choice: p.4.clone() })
+                .collect(),
+            baseline: responses.remove(&(id.clone(), baseline_key.to_string())),
+            end: responses.remove(&(id.clone(), end_key.to_string())),
+            logbook: logbooks.remove(&id).unwrap_or_default(),
+            group_invited: g_inv,
+            group_attended: g_att,
+            buddy: buddies.contains_key(&employee),
+            visits_done: visits.get(&id).copied().unwrap_or(0),
+            cards_received: card_counts.get(&id).copied().unwrap_or(0),
+            aftercare_done: aftercare.get(&id).copied().unwrap_or(0),
+            work_return: returns.remove(&id),
+            absence: absence_figures(episodes.get(&employee).map_or(&[][..], |v| v.as_slice()), start, today),
+            trajectory_id: id,
+            organization_id: org,
+            cohort_id: cohort,
+            employee_id: employee,
+            coach_id: coach,
+            status,
+            stop_reason,
+            started: start,
+        });
+    }
+    Ok(out)
+}
+
+fn count_by(keys: Vec<String>) -> HashMap<String, i64> {
+    let mut m = HashMap::new();
+    for k in keys {
+        *m.entry(k).or_insert(0) += 1;
+    }
+    m
+}
+
+fn overlap(s: NaiveDate, e: Option<NaiveDate>, from: NaiveDate, to: NaiveDate) -> i64 {
+    let a = s.max(from);
+    let b = e.unwrap_or(to).min(to);
+    if b < a {
+        0
+    } else {
+        (b - a).num_days() + 1
+    }
+}
+
+/// Sick reports and days in the 12 months before the start and in the (at most) 12 months from
+/// the start, and the situation at the start.
+pub fn absence_figures(
+    episodes: &[(NaiveDate, Option<NaiveDate>, Option<String>)],
+    start: NaiveDate,
+    today: NaiveDate,
+) -> Absence {
+    let before_from = start - Duration::days(365);
+    let before_to = start - Duration::days(1);
+    let after_to = (start + Duration::days(364)).min(today);
+    let mut a = Absence { follow_up_days: ((after_to - start).num_days() + 1).max(0), ..Absence::default() };
+    for (s, e, cat) in episodes {
+        if *s >= before_from && *s <= before_to {
+            a.reports_before += 1;
+        }
+        a.days_before += overlap(*s, *e, before_from, before_to);
+        if *s >= start && *s <= after_to {
+            a.reports_after += 1;
+        }
+        if after_to >= start {
+            a.days_after += overlap(*s, *e, start, after_to);
+        }
+        if *s < start {
+            a.category = Some(cat.clone().unwrap_or_else(|| "unknown".into()));
+            let running_days = (start - *s).num_days();
+            if e.is_none_or(|e| e >= start) && running_days > 42 {
+                a.long_term = true;
+            }
+        }
+    }
+    a.frequent = a.reports_before >= 3;
+    a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn absence_before_and_after_the_start() {
+        let start = d("2026-03-01");
+        let eps = vec![
+            (d("2025-02-01"), Some(d("2025-02-10")), None), // more than 12 months before
+            (d("2025-06-01"), Some(d("2025-06-05")), Some("physical".into())), // 5 days before
+            (d("2026-01-01"), Some(d("2026-03-31")), Some("psychological".into())), // running at the start
+            (d("2026-05-01"), Some(d("2026-05-03")), Some("physical".into())), // 3 days after
+        ];
+        // The running episode: 2026-01-01..2026-02-28 before (59 days), all of March after (31).
+        let a = absence_figures(&eps, start, d("2026-06-01"));
+        assert_eq!(a.reports_before, 2);
+        assert_eq!(a.days_before, 5 + 59);
+        assert_eq!(a.reports_after, 1);
+        assert_eq!(a.days_after, 31 + 3);
+        assert_eq!(a.follow_up_days, 93);
+        assert!(a.long_term);
+        assert!(!a.frequent);
+        assert_eq!(a.category.as_deref(), Some("psychological"));
+    }
+}

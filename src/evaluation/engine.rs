@@ -1,0 +1,394 @@
+//! Runs an export: reads the trajectories in scope batch by batch, streams the per-person
+//! records (pseudonymised) to the sink as it goes, and adds up the summary tables, which are
+//! written at the end. Memory holds one batch plus the running sums.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use super::dataset::{self, Record, Scope};
+use super::instruments::{Audience, Instrument, Instruments, ItemType, ItemUse, Moment};
+use super::output::Sink;
+use super::pseudonym::Pseudonyms;
+use super::table::{col, Cell, Column, Dist, Kind, Stat, TableSpec};
+use crate::courses::content::Catalogue;
+use crate::db::schema::{cohorts, organizations, questionnaire_responses, trajectories};
+use crate::db::text::from_json;
+use crate::db::DbConnection;
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportKind {
+    Kirkpatrick,
+    Process,
+}
+
+impl ExportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportKind::Kirkpatrick => "kirkpatrick",
+            ExportKind::Process => "process",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Population {
+    /// People with research consent (researchers; always pseudonymised).
+    Research,
+    /// Everybody in the project leader's own organisation (operational use; pseudonymised too).
+    Organisation,
+}
+
+impl Population {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Population::Research => "research_consent",
+            Population::Organisation => "own_organisation",
+        }
+    }
+}
+
+pub struct Spec {
+    pub kind: ExportKind,
+    pub scope: Scope,
+    /// Kirkpatrick level 1-4; `None` for all.
+    pub level: Option<u8>,
+    pub population: Population,
+    /// Reflections and open answers (project leader, own organisation, on request).
+    pub free_text: bool,
+    pub pseudonyms: Pseudonyms,
+    pub today: NaiveDate,
+}
+
+impl Spec {
+    pub fn wants(&self, level: u8) -> bool {
+        self.level.is_none_or(|l| l == level)
+    }
+
+    fn includes(&self, r: &Record) -> bool {
+        self.population == Population::Organisation || r.research_consent
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub row_counts: Vec<(String, usize)>,
+    /// Trajectories included (after the consent filter).
+    pub people: usize,
+    pub coach_responses: usize,
+}
+
+/// The instruments an export reads: the employees' baseline and end, and the coaches'.
+pub struct Used<'a> {
+    pub baseline: &'a Instrument,
+    pub end: &'a Instrument,
+    pub coach: &'a Instrument,
+}
+
+pub fn used(instruments: &Instruments) -> Result<Used<'_>, AppError> {
+    let get = |a, m| instruments.for_moment(a, m).ok_or_else(|| AppError::internal("a questionnaire is missing"));
+    Ok(Used {
+        baseline: get(Audience::Employee, Moment::Baseline)?,
+        end: get(Audience::Employee, Moment::End)?,
+        coach: get(Audience::Coach, Moment::Training)?,
+    })
+}
+
+/// Number of trajectories in scope (for a progress bar).
+pub fn count(c: &mut DbConnection, scope: &Scope) -> Result<i64, AppError> {
+    let mut q = trajectories::table.count().into_boxed();
+    if let Some(o) = &scope.organization {
+        q = q.filter(trajectories::organization_id.eq(o.clone()));
+    }
+    if let Some(co) = &scope.cohort {
+        q = q.filter(trajectories::cohort_id.eq(co.clone()));
+    }
+    Ok(q.get_result(c)?)
+}
+
+/// Organisation and cohort names (not personal; small).
+pub struct Names {
+    orgs: HashMap<String, String>,
+    cohorts: HashMap<String, String>,
+}
+
+impl Names {
+    fn load(c: &mut DbConnection) -> Result<Names, AppError> {
+        Ok(Names {
+            orgs: organizations::table.select((organizations::id, organizations::name)).load(c)?.into_iter().collect(),
+            cohorts: cohorts::table.select((cohorts::id, cohorts::name)).load(c)?.into_iter().collect(),
+        })
+    }
+
+    pub fn org(&self, id: &str) -> String {
+        self.orgs.get(id).cloned().unwrap_or_default()
+    }
+
+    pub fn cohort(&self, id: &str) -> String {
+        self.cohorts.get(id).cloned().unwrap_or_default()
+    }
+}
+
+/// Writes one whole table.
+fn table(
+    sink: &mut dyn Sink,
+    counts: &mut Vec<(String, usize)>,
+    spec: TableSpec,
+    rows: Vec<Vec<Cell>>,
+) -> Result<(), AppError> {
+    sink.begin(&spec)?;
+    for r in &rows {
+        sink.row(r)?;
+    }
+    sink.end()?;
+    counts.push((spec.key, rows.len()));
+    Ok(())
+}
+
+fn answer_cell(item_type: ItemType, v: Option<&serde_json::Value>) -> Cell {
+    match v {
+        None => Cell::Null,
+        Some(v) => match item_type {
+            ItemType::YesNo => v.as_bool().map_or(Cell::Null, Cell::Bool),
+            ItemType::Choice | ItemType::Open => v.as_str().map_or(Cell::Null, Cell::text),
+            _ => v.as_i64().map_or(Cell::Null, Cell::Int),
+        },
+    }
+}
+
+fn kind_of(t: ItemType) -> Kind {
+    match t {
+        ItemType::YesNo => Kind::Boolean,
+        ItemType::Choice | ItemType::Open => Kind::Text,
+        _ => Kind::Integer,
+    }
+}
+
+/// Runs the export into `sink`; `progress(done, total)` after every batch.
+pub fn run(
+    c: &mut DbConnection,
+    spec: &Spec,
+    instruments: &Instruments,
+    catalogue: &Catalogue,
+    sink: &mut dyn Sink,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Summary, AppError> {
+    let used = used(instruments)?;
+    let names = Names::load(c)?;
+    let total = count(c, &spec.scope)? as u64;
+    let mut summary = Summary::default();
+    let mut acc: Box<dyn Accumulator> = match spec.kind {
+        ExportKind::Kirkpatrick => Box::new(super::kirkpatrick::Kirkpatrick::new(spec, &used, catalogue)),
+        ExportKind::Process => Box::new(super::process::Process::new(spec, &used)),
+    };
+    let records = acc.record_table();
+    sink.begin(&records)?;
+    let mut written = 0usize;
+    let mut after: Option<String> = None;
+    let mut done = 0u64;
+    loop {
+        let batch = dataset::batch(c, &spec.scope, after.as_deref(), spec.today, &used.baseline.key, &used.end.key)?;
+        let Some(last) = batch.last() else { break };
+        after = Some(last.trajectory_id.clone());
+        done += batch.len() as u64;
+        for r in &batch {
+            acc.funnel(r);
+            if !spec.includes(r) {
+                continue;
+            }
+            summary.people += 1;
+            let person = spec.pseudonyms.of("P", &r.employee_id);
+            let mut row = vec![
+                Cell::Text(person.clone()),
+                Cell::text(names.org(&r.organization_id)),
+                Cell::text(names.cohort(&r.cohort_id)),
+            ];
+            row.extend(acc.add(r, &person));
+            sink.row(&row)?;
+            written += 1;
+        }
+        progress(done, total);
+    }
+    sink.end()?;
+    summary.row_counts.push((records.key.clone(), written));
+    summary.coach_responses = coach_responses(c, spec, used.coach, acc.as_mut())?;
+    for (t, rows) in acc.tables(&names) {
+        table(sink, &mut summary.row_counts, t, rows)?;
+    }
+    sink.finish(&summary.row_counts)?;
+    Ok(summary)
+}
+
+/// The columns every record table starts with.
+pub fn record_columns() -> Vec<Column> {
+    vec![
+        col("person", "Persoon (pseudoniem)", "Person (pseudonym)", Kind::Text),
+        col("organization", "Organisatie", "Organisation", Kind::Text),
+        col("cohort", "Ronde", "Cohort", Kind::Text),
+    ]
+}
+
+/// What the two exports add up.
+pub trait Accumulator {
+    /// The per-person table (its first three columns are `record_columns`).
+    fn record_table(&self) -> TableSpec;
+    /// Every trajectory in scope, also those without research consent (reach counts only).
+    fn funnel(&mut self, _r: &Record) {}
+    /// An included trajectory: adds it up and returns its record cells after the first three.
+    fn add(&mut self, r: &Record, person: &str) -> Vec<Cell>;
+    /// A submitted coach questionnaire in scope.
+    fn coach(&mut self, _answers: &dataset::Answers) {}
+    fn tables(&mut self, names: &Names) -> Vec<(TableSpec, Vec<Vec<Cell>>)>;
+}
+
+/// Reads the coaches' submitted questionnaires in scope, batch by batch; for researchers only
+/// those where the coach agreed to research use.
+fn coach_responses(
+    c: &mut DbConnection,
+    spec: &Spec,
+    coach: &Instrument,
+    acc: &mut dyn Accumulator,
+) -> Result<usize, AppError> {
+    let consent_item = coach.items.iter().find(|i| i.item_use == Some(ItemUse::Consent)).map(|i| i.key.clone());
+    let mut after = String::new();
+    let mut n = 0;
+    loop {
+        let mut q = questionnaire_responses::table
+            .filter(questionnaire_responses::questionnaire_key.eq(&coach.key))
+            .filter(questionnaire_responses::status.eq("submitted"))
+            .filter(questionnaire_responses::id.gt(after.clone()))
+            .order(questionnaire_responses::id)
+            .limit(dataset::BATCH)
+            .select((questionnaire_responses::id, questionnaire_responses::answers))
+            .into_boxed();
+        if let Some(o) = &spec.scope.organization {
+            q = q.filter(questionnaire_responses::organization_id.eq(o.clone()));
+        }
+        if let Some(co) = &spec.scope.cohort {
+            q = q.filter(questionnaire_responses::cohort_id.eq(co.clone()));
+        }
+        let rows: Vec<(String, String)> = q.load(c)?;
+        let Some(last) = rows.last() else { break };
+        after = last.0.clone();
+        for (_, answers) in rows {
+            let answers: dataset::Answers = from_json(&answers)?;
+            let consented =
+                consent_item.as_ref().is_none_or(|k| answers.get(k).and_then(|v| v.as_bool()) == Some(true));
+            if spec.population == Population::Research && !consented {
+                continue;
+            }
+            acc.coach(&answers);
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Running figures for one questionnaire item: mean and spread, and answers per category.
+#[derive(Clone)]
+pub struct ItemAcc {
+    pub audience: &'static str,
+    pub instrument: String,
+    pub item: super::instruments::Item,
+    pub stat: Stat,
+    pub dist: Dist,
+}
+
+impl ItemAcc {
+    pub fn new(audience: &'static str, instrument: &str, item: &super::instruments::Item) -> ItemAcc {
+        ItemAcc {
+            audience,
+            instrument: instrument.into(),
+            item: item.clone(),
+            stat: Stat::default(),
+            dist: Dist::default(),
+        }
+    }
+
+    pub fn push(&mut self, v: Option<&serde_json::Value>) {
+        let Some(v) = v else { return };
+        if let Some(x) = self.item.numeric(v) {
+            self.stat.push(x);
+        }
+        if let Some(cat) = self.item.category_of(v) {
+            self.dist.push(&cat);
+        }
+    }
+}
+
+pub fn item_table(key: &str, nl: &str, en: &str, items: &[&ItemAcc]) -> (TableSpec, Vec<Vec<Cell>>) {
+    let spec = TableSpec::new(
+        key,
+        nl,
+        en,
+        vec![
+            col("group", "Groep", "Group", Kind::Text),
+            col("questionnaire", "Vragenlijst", "Questionnaire", Kind::Text),
+            col("item", "Vraag", "Item", Kind::Text),
+            col("text", "Tekst", "Text", Kind::Text),
+            col("n", "Aantal", "n", Kind::Integer),
+            col("mean", "Gemiddelde", "Mean", Kind::Decimal),
+            col("sd", "Standaardafwijking", "SD", Kind::Decimal),
+        ],
+    );
+    let rows = items
+        .iter()
+        .filter(|a| a.item.numeric(&serde_json::json!(1)).is_some() || a.item.item_type == ItemType::YesNo)
+        .map(|a| {
+            let n = a.stat.n();
+            vec![
+                Cell::text(a.audience),
+                Cell::text(&a.instrument),
+                Cell::text(&a.item.key),
+                Cell::text(&a.item.text),
+                Cell::people(n),
+                Cell::over(n, a.stat.mean()),
+                Cell::over(n, a.stat.sd()),
+            ]
+        })
+        .collect();
+    (spec, rows)
+}
+
+pub fn distribution_table(key: &str, nl: &str, en: &str, items: &[&ItemAcc]) -> (TableSpec, Vec<Vec<Cell>>) {
+    let spec = TableSpec::new(
+        key,
+        nl,
+        en,
+        vec![
+            col("group", "Groep", "Group", Kind::Text),
+            col("item", "Vraag", "Item", Kind::Text),
+            col("answer", "Antwoord", "Answer", Kind::Text),
+            col("n", "Aantal", "n", Kind::Integer),
+            col("percent", "Procent", "Percent", Kind::Decimal),
+        ],
+    );
+    let mut rows = Vec::new();
+    for a in items {
+        for cat in a.item.categories() {
+            let k = a.dist.get(&cat);
+            rows.push(vec![
+                Cell::text(a.audience),
+                Cell::text(&a.item.key),
+                Cell::text(cat),
+                Cell::people(k),
+                Cell::percent(k, a.dist.n),
+            ]);
+        }
+    }
+    (spec, rows)
+}
+
+pub fn answer_column(item: &super::instruments::Item, suffix: &str) -> Column {
+    let key = format!("{}{suffix}", item.key);
+    Column { nl: key.clone(), en: key.clone(), key, kind: kind_of(item.item_type) }
+}
+
+pub fn answer(item: &super::instruments::Item, answers: Option<&dataset::Answers>) -> Cell {
+    answer_cell(item.item_type, answers.and_then(|a| a.get(&item.key)))
+}
+
+/// Counts per group key (organisation, cohort), in a stable order.
+pub type Grouped<T> = BTreeMap<(String, String), T>;

@@ -1,0 +1,247 @@
+//! One export from request to file: checks the filter against the caller, then runs the engine
+//! into the chosen format. The API streams the result; the CLI writes it to a file.
+
+use std::io::Write;
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::IntoParams;
+
+use super::dataset::Scope;
+use super::engine::{self, ExportKind, Population, Spec, Summary};
+use super::output::{CsvSink, Format, Header, JsonSink, Locale, Sink, XlsxSink};
+use super::pseudonym::Pseudonyms;
+use crate::db::schema::{cohorts, organizations};
+use crate::db::DbConnection;
+use crate::error::AppError;
+use crate::policy::{Caller, Role};
+use crate::AppState;
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// Organisation id. A project leader exports their own organisation (the default).
+    pub organization: Option<String>,
+    /// Cohort (recruitment round) id.
+    pub cohort: Option<String>,
+    /// Kirkpatrick level 1-4; all levels when left out (Kirkpatrick export only).
+    pub level: Option<u8>,
+    /// json (default), csv or xlsx.
+    pub format: Option<Format>,
+    /// nl (default: labels in Dutch, CSV with `;` and a decimal comma) or en.
+    pub locale: Option<Locale>,
+    /// Export key (at least 8 characters): the same key gives the same pseudonyms in every
+    /// export, another key gives pseudonyms that cannot be linked.
+    pub key: Option<String>,
+    /// Project leaders, own organisation only: add reflections and open answers (Kirkpatrick).
+    pub free_text: Option<bool>,
+    /// CSV only: just this table, as plain CSV (e.g. `records`, `reach`).
+    pub table: Option<String>,
+}
+
+/// Table keys per export (for `table=`).
+pub fn table_keys(kind: ExportKind) -> Vec<String> {
+    let mut keys = vec!["records".to_string()];
+    match kind {
+        ExportKind::Kirkpatrick => {
+            for l in 1..=4 {
+                keys.push(format!("l{l}_items"));
+                keys.push(format!("l{l}_distribution"));
+            }
+            keys.extend(
+                [
+                    "l1_difficulty",
+                    "l2_courses",
+                    "l3_change",
+                    "l3_self_regulation",
+                    "l3_signals",
+                    "l4_change",
+                    "l4_results",
+                    "texts",
+                ]
+                .map(String::from),
+            );
+        }
+        ExportKind::Process => keys.extend(
+            ["reach", "reach_stops", "participants", "time_invested", "time_per_coach", "fidelity"].map(String::from),
+        ),
+    }
+    keys
+}
+
+/// A checked export request.
+pub struct Plan {
+    pub spec: Spec,
+    pub format: Format,
+    pub locale: Locale,
+    pub table: Option<String>,
+    /// For the audit log and the file's header.
+    pub filter: serde_json::Value,
+}
+
+fn field(name: &str, msg: &str) -> AppError {
+    AppError::field(name, msg)
+}
+
+/// Checks the request against the caller: researchers see research-consented people of every
+/// organisation; a project leader their own organisation. Anyone else: 403.
+pub fn plan(
+    c: &mut DbConnection,
+    state: &AppState,
+    caller: &Caller,
+    kind: ExportKind,
+    q: ExportQuery,
+) -> Result<Plan, AppError> {
+    let population = match caller.role {
+        Role::Researcher => Population::Research,
+        Role::ProjectLeader => Population::Organisation,
+        _ => return Err(AppError::Forbidden),
+    };
+    let mut organization = q.organization.clone();
+    if population == Population::Organisation {
+        let own = caller.organization_id.clone().ok_or(AppError::Forbidden)?;
+        match &organization {
+            Some(o) if *o != own => return Err(AppError::NotFound),
+            _ => organization = Some(own),
+        }
+    }
+    let free_text = q.free_text.unwrap_or(false);
+    if free_text && population != Population::Organisation {
+        return Err(field(
+            "free_text",
+            "Eigen woorden van deelnemers zijn alleen voor de projectleider van de eigen organisatie.",
+        ));
+    }
+    plan_checked(c, state, kind, q, population, organization, free_text, caller.user_id.clone())
+}
+
+/// The checks that do not depend on the caller (also used by the CLI).
+#[allow(clippy::too_many_arguments)]
+pub fn plan_checked(
+    c: &mut DbConnection,
+    state: &AppState,
+    kind: ExportKind,
+    q: ExportQuery,
+    population: Population,
+    organization: Option<String>,
+    free_text: bool,
+    requested_by: String,
+) -> Result<Plan, AppError> {
+    if let Some(o) = &organization {
+        let found: i64 = organizations::table.filter(organizations::id.eq(o)).count().get_result(c)?;
+        if found == 0 {
+            return Err(AppError::NotFound);
+        }
+    }
+    if let Some(co) = &q.cohort {
+        let org: Option<String> = cohorts::table.find(co).select(cohorts::organization_id).first(c).optional()?;
+        match (org, &organization) {
+            (None, _) => return Err(field("cohort", "Deze ronde bestaat niet. Kies een ronde van de organisatie.")),
+            (Some(o), Some(want)) if o != *want => {
+                return Err(field("cohort", "Deze ronde hoort niet bij de gekozen organisatie."))
+            }
+            _ => {}
+        }
+    }
+    if let Some(l) = q.level {
+        if kind == ExportKind::Process {
+            return Err(field("level", "Het procesoverzicht heeft geen niveaus. Laat 'level' weg."));
+        }
+        if !(1..=4).contains(&l) {
+            return Err(field("level", "Kies niveau 1, 2, 3 of 4."));
+        }
+    }
+    if free_text && kind == ExportKind::Process {
+        return Err(field("free_text", "Het procesoverzicht bevat geen eigen woorden. Laat 'free_text' weg."));
+    }
+    let key = q.key.clone().unwrap_or_default();
+    if q.key.is_some() && !(8..=200).contains(&key.chars().count()) {
+        return Err(field("key", "Een exportsleutel heeft 8 tot 200 tekens."));
+    }
+    let format = q.format.unwrap_or_default();
+    if let Some(t) = &q.table {
+        if format != Format::Csv {
+            return Err(field("table", "Eén tabel kiezen kan alleen bij format=csv."));
+        }
+        if !table_keys(kind).contains(t) {
+            return Err(field("table", &format!("Kies een van deze tabellen: {}.", table_keys(kind).join(", "))));
+        }
+    }
+    let filter = json!({
+        "export": kind.as_str(),
+        "organization": organization,
+        "cohort": q.cohort,
+        "level": q.level,
+        "format": format,
+        "locale": q.locale.unwrap_or_default(),
+        "population": population.as_str(),
+        "free_text": free_text,
+        "export_key": if q.key.is_some() { "given" } else { "default" },
+        "table": q.table,
+        "requested_by": requested_by,
+    });
+    Ok(Plan {
+        spec: Spec {
+            kind,
+            scope: Scope { organization, cohort: q.cohort },
+            level: q.level,
+            population,
+            free_text,
+            pseudonyms: Pseudonyms::new(&state.config.jwt_secret, &key),
+            today: today(),
+        },
+        format,
+        locale: q.locale.unwrap_or_default(),
+        table: q.table,
+        filter,
+    })
+}
+
+pub fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+pub fn header(state: &AppState, plan: &Plan) -> Header {
+    let instruments = engine::used(&state.instruments)
+        .map(|u| [u.baseline, u.end, u.coach].iter().map(|i| (i.key.clone(), i.version)).collect())
+        .unwrap_or_default();
+    Header {
+        export: plan.spec.kind.as_str().into(),
+        generated_at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        filter: plan.filter.clone(),
+        population: plan.spec.population.as_str().into(),
+        instruments,
+        locale: plan.locale,
+    }
+}
+
+/// Runs the planned export into `out` in its format.
+pub fn write<W: Write>(
+    c: &mut DbConnection,
+    state: &AppState,
+    plan: &Plan,
+    out: W,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Summary, AppError> {
+    let header = header(state, plan);
+    let mut sink: Box<dyn Sink> = match plan.format {
+        Format::Json => Box::new(JsonSink::new(out, &header)?),
+        Format::Csv => Box::new(CsvSink::new(out, plan.locale, plan.table.clone())?),
+        Format::Xlsx => Box::new(XlsxSink::new(out, &header)?),
+    };
+    engine::run(c, &plan.spec, &state.instruments, &state.content, sink.as_mut(), progress)
+}
+
+/// What the audit log keeps about an export: the filter and how many rows each table had.
+pub fn audit_detail(plan: &Plan, summary: Option<&Summary>, error: Option<&str>) -> serde_json::Value {
+    json!({
+        "filter": plan.filter,
+        "people": summary.map(|s| s.people),
+        "coach_responses": summary.map(|s| s.coach_responses),
+        "rows": summary.map(|s| s.row_counts.iter().map(|(k, n)| (k.clone(), json!(n))).collect::<serde_json::Map<_, _>>()),
+        "error": error,
+    })
+}

@@ -1,0 +1,571 @@
+//! The Kirkpatrick export: reaction (1), learning (2), behaviour (3) and results (4), for
+//! employees and coaches, as EVALUATION.md lists them.
+
+use std::collections::BTreeMap;
+
+use super::dataset::{Answers, Record};
+use super::engine::{
+    answer, answer_column, distribution_table, item_table, record_columns, Accumulator, ItemAcc, Names, Spec, Used,
+};
+use super::instruments::{Item, ItemType};
+use super::table::{col, Cell, Dist, Kind, Stat, TableSpec};
+use crate::courses::content::Catalogue;
+
+/// Change from the start to the end for one paired item (people with both answers only).
+struct Pair {
+    item: Item,
+    before: Stat,
+    after: Stat,
+    change: Stat,
+}
+
+#[derive(Default)]
+struct CourseAcc {
+    started: i64,
+    completed: i64,
+    reflected: i64,
+    choices: Dist,
+}
+
+#[derive(Default)]
+struct Signals {
+    n: i64,
+    sessions: Stat,
+    agreements: Stat,
+    led_by_employee: i64,
+    led_by_coach: i64,
+    led_together: i64,
+    group_attended: Stat,
+    with_group: i64,
+    with_buddy: i64,
+}
+
+#[derive(Default)]
+struct Results {
+    n: i64,
+    reports_before: Stat,
+    reports_after: Stat,
+    days_before: Stat,
+    days_after: Stat,
+    follow_up: Stat,
+    returned: i64,
+    partial: i64,
+    full: i64,
+    days_to_return: Stat,
+    first_hours: Stat,
+    latest_hours: Stat,
+}
+
+pub struct Kirkpatrick<'a> {
+    spec: &'a Spec,
+    courses: Vec<(String, String)>,
+    /// Employees' end answers (not paired, not per course) and coaches' answers, per level.
+    employee_items: Vec<ItemAcc>,
+    coach_items: Vec<ItemAcc>,
+    /// The items shown per person in the record table.
+    record_items: Vec<Item>,
+    pairs: Vec<Pair>,
+    difficulty: Vec<(String, Item, Dist)>,
+    course_acc: BTreeMap<String, CourseAcc>,
+    signals: Signals,
+    results: Results,
+    /// Free text, only when asked for (project leader, own organisation): bounded by its size.
+    texts: Vec<Vec<Cell>>,
+}
+
+impl<'a> Kirkpatrick<'a> {
+    pub fn new(spec: &'a Spec, used: &Used<'_>, catalogue: &Catalogue) -> Kirkpatrick<'a> {
+        let wants = |i: &Item| i.level.is_some_and(|l| spec.level.is_none_or(|s| s == l));
+        let plain = |i: &&Item| i.item_type != ItemType::Open && i.item_use.is_none();
+        let employee_items = used
+            .end
+            .items
+            .iter()
+            .filter(plain)
+            .filter(|i| wants(i) && !i.paired && i.course.is_none())
+            .map(|i| ItemAcc::new("employee", &used.end.key, i))
+            .collect();
+        let coach_items = used
+            .coach
+            .items
+            .iter()
+            .filter(plain)
+            .filter(|i| wants(i))
+            .map(|i| ItemAcc::new("coach", &used.coach.key, i))
+            .collect();
+        let pairs = used
+            .end
+            .items
+            .iter()
+            .filter(|i| i.paired && wants(i))
+            .map(|i| Pair { item: i.clone(), before: Stat::default(), after: Stat::default(), change: Stat::default() })
+            .collect();
+        let difficulty = used
+            .end
+            .items
+            .iter()
+            .filter(|i| wants(i) && i.item_type == ItemType::Choice)
+            .filter_map(|i| i.course.clone().map(|c| (c, i.clone(), Dist::default())))
+            .collect();
+        let record_items = used.end.items.iter().filter(plain).filter(|i| wants(i) && !i.paired).cloned().collect();
+        Kirkpatrick {
+            spec,
+            courses: catalogue.courses.iter().map(|c| (c.slug.clone(), c.title.clone())).collect(),
+            employee_items,
+            coach_items,
+            record_items,
+            pairs,
+            difficulty,
+            course_acc: BTreeMap::new(),
+            signals: Signals::default(),
+            results: Results::default(),
+            texts: Vec::new(),
+        }
+    }
+
+    fn text(&mut self, person: &str, what: String, text: &str) {
+        self.texts.push(vec![Cell::text(person), Cell::text(what), Cell::text(text)]);
+    }
+}
+
+fn numeric_pair(p: &Pair) -> bool {
+    p.item.item_type != ItemType::YesNo
+}
+
+impl Accumulator for Kirkpatrick<'_> {
+    fn record_table(&self) -> TableSpec {
+        let s = self.spec;
+        let mut cols = record_columns();
+        cols.push(col("status", "Status", "Status", Kind::Text));
+        cols.extend(self.record_items.iter().map(|i| answer_column(i, "")));
+        if s.wants(2) {
+            cols.push(col("courses_completed", "Cursussen afgerond", "Courses completed", Kind::Integer));
+        }
+        for p in &self.pairs {
+            cols.push(answer_column(&p.item, "_start"));
+            cols.push(answer_column(&p.item, "_end"));
+        }
+        if s.wants(3) {
+            cols.extend([
+                col("sessions", "Gesprekken", "Sessions", Kind::Integer),
+                col("agreements", "Gesprekken met afspraken", "Sessions with agreements", Kind::Integer),
+                col("group_attended", "Groepsbijeenkomsten bijgewoond", "Group sessions attended", Kind::Integer),
+                col("buddy", "Buddy", "Buddy", Kind::Boolean),
+            ]);
+        }
+        if s.wants(4) {
+            cols.extend([
+                col("reports_before", "Ziekmeldingen 12 mnd ervoor", "Sick reports 12 months before", Kind::Integer),
+                col("reports_after", "Ziekmeldingen vanaf start", "Sick reports from start", Kind::Integer),
+                col("days_before", "Verzuimdagen 12 mnd ervoor", "Days absent 12 months before", Kind::Integer),
+                col("days_after", "Verzuimdagen vanaf start", "Days absent from start", Kind::Integer),
+                col("follow_up_days", "Dagen gevolgd na start", "Days followed after start", Kind::Integer),
+                col("returned", "Werkhervatting", "Return to work", Kind::Text),
+                col("days_to_return", "Dagen tot hervatting", "Days to return", Kind::Integer),
+                col("hours_first", "Uren per week bij hervatting", "Hours per week at return", Kind::Decimal),
+                col("hours_latest", "Uren per week nu", "Hours per week latest", Kind::Decimal),
+            ]);
+        }
+        TableSpec::new("records", "Per persoon (pseudoniem)", "Per person (pseudonymised)", cols)
+    }
+
+    fn add(&mut self, r: &Record, person: &str) -> Vec<Cell> {
+        let s = self.spec;
+        let end = r.end.as_ref().map(|e| &e.answers);
+        let base = r.baseline.as_ref().map(|b| &b.answers);
+        let mut row = vec![Cell::text(&r.status)];
+        for acc in &mut self.employee_items {
+            acc.push(end.and_then(|a| a.get(&acc.item.key)));
+        }
+        row.extend(self.record_items.iter().map(|i| answer(i, end)));
+        for (_, item, dist) in &mut self.difficulty {
+            if let Some(cat) = end.and_then(|a| a.get(&item.key)).and_then(|v| item.category_of(v)) {
+                dist.push(&cat);
+            }
+        }
+        if s.wants(2) {
+            for slug in &r.courses_started {
+                self.course_acc.entry(slug.clone()).or_default().started += 1;
+            }
+            for slug in &r.courses_completed {
+                self.course_acc.entry(slug.clone()).or_default().completed += 1;
+            }
+            for refl in &r.reflections {
+                let c = self.course_acc.entry(refl.course.clone()).or_default();
+                if refl.text.is_some() {
+                    c.reflected += 1;
+                }
+                if let Some(ch) = &refl.choice {
+                    c.choices.push(ch);
+                }
+            }
+            row.push(Cell::Int(r.courses_completed.len() as i64));
+        }
+        for p in &mut self.pairs {
+            let b = base.and_then(|a| a.get(&p.item.key)).and_then(|v| p.item.numeric(v));
+            let e = end.and_then(|a| a.get(&p.item.key)).and_then(|v| p.item.numeric(v));
+            if let (Some(b), Some(e)) = (b, e) {
+                p.before.push(b);
+                p.after.push(e);
+                p.change.push(e - b);
+            }
+            row.push(answer(&p.item, base));
+            row.push(answer(&p.item, end));
+        }
+        if s.wants(3) {
+            let l = &r.logbook;
+            let g = &mut self.signals;
+            g.n += 1;
+            g.sessions.push(l.sessions as f64);
+            g.agreements.push(l.agreements as f64);
+            g.led_by_employee += l.led_by_employee;
+            g.led_by_coach += l.led_by_coach;
+            g.led_together += l.led_together;
+            g.group_attended.push(r.group_attended as f64);
+            g.with_group += i64::from(r.group_attended > 0);
+            g.with_buddy += i64::from(r.buddy);
+            row.extend([
+                Cell::Int(l.sessions),
+                Cell::Int(l.agreements),
+                Cell::Int(r.group_attended),
+                Cell::Bool(r.buddy),
+            ]);
+        }
+        if s.wants(4) {
+            let a = &r.absence;
+            let x = &mut self.results;
+            x.n += 1;
+            x.reports_before.push(a.reports_before as f64);
+            x.reports_after.push(a.reports_after as f64);
+            x.days_before.push(a.days_before as f64);
+            x.days_after.push(a.days_after as f64);
+            x.follow_up.push(a.follow_up_days as f64);
+            if let Some(w) = &r.work_return {
+                x.returned += 1;
+                if w.latest_extent == "full" {
+                    x.full += 1;
+                } else {
+                    x.partial += 1;
+                }
+                x.first_hours.push(w.first_hours);
+                x.latest_hours.push(w.latest_hours);
+            }
+            if let Some(d) = r.days_to_return() {
+                x.days_to_return.push(d as f64);
+            }
+            row.extend([
+                Cell::Int(a.reports_before),
+                Cell::Int(a.reports_after),
+                Cell::Int(a.days_before),
+                Cell::Int(a.days_after),
+                Cell::Int(a.follow_up_days),
+                r.work_return.as_ref().map_or(Cell::text("none"), |w| Cell::text(&w.latest_extent)),
+                r.days_to_return().map_or(Cell::Null, Cell::Int),
+                r.work_return.as_ref().map_or(Cell::Null, |w| Cell::Dec(w.first_hours)),
+                r.work_return.as_ref().map_or(Cell::Null, |w| Cell::Dec(w.latest_hours)),
+            ]);
+        }
+        if s.free_text {
+            if s.wants(2) {
+                for refl in &r.reflections {
+                    if let Some(t) = &refl.text {
+                        self.text(person, format!("reflectie {}", refl.course), t);
+                    }
+                }
+            }
+            if let Some(e) = &r.end {
+                for (k, v) in &e.open {
+                    if let Some(t) = v.as_str() {
+                        self.text(person, format!("{} {k}", e.key), t);
+                    }
+                }
+            }
+        }
+        row
+    }
+
+    fn coach(&mut self, answers: &Answers) {
+        for acc in &mut self.coach_items {
+            acc.push(answers.get(&acc.item.key));
+        }
+    }
+
+    fn tables(&mut self, _names: &Names) -> Vec<(TableSpec, Vec<Vec<Cell>>)> {
+        let s = self.spec;
+        let mut out = Vec::new();
+        let by_level = |items: &[ItemAcc], level: u8| -> Vec<ItemAcc> {
+            items.iter().filter(|a| a.item.level == Some(level)).cloned().collect()
+        };
+        for level in 1..=4u8 {
+            if !s.wants(level) {
+                continue;
+            }
+            let mut items = by_level(&self.employee_items, level);
+            items.extend(by_level(&self.coach_items, level));
+            let refs: Vec<&ItemAcc> = items.iter().collect();
+            out.push(item_table(
+                &format!("l{level}_items"),
+                &format!("Niveau {level}: vragen (gemiddelde en spreiding)"),
+                &format!("Level {level}: items (mean and spread)"),
+                &refs,
+            ));
+            let categorical: Vec<&ItemAcc> = refs.iter().copied().filter(|a| !a.item.categories().is_empty()).collect();
+            out.push(distribution_table(
+                &format!("l{level}_distribution"),
+                &format!("Niveau {level}: verdeling van de antwoorden"),
+                &format!("Level {level}: distribution of answers"),
+                &categorical,
+            ));
+            match level {
+                1 => out.push(self.difficulty_table()),
+                2 => out.push(self.courses_table()),
+                3 => {
+                    out.push(self.change_table(3));
+                    out.push(self.self_regulation_table());
+                    out.push(self.signals_table());
+                }
+                _ => {
+                    out.push(self.change_table(4));
+                    out.push(self.results_table());
+                }
+            }
+        }
+        if s.free_text {
+            let spec = TableSpec::new(
+                "texts",
+                "Eigen woorden (reflecties en open antwoorden)",
+                "Own words (reflections and open answers)",
+                vec![
+                    col("person", "Persoon (pseudoniem)", "Person (pseudonym)", Kind::Text),
+                    col("about", "Over", "About", Kind::Text),
+                    col("text", "Tekst", "Text", Kind::Text),
+                ],
+            );
+            out.push((spec, std::mem::take(&mut self.texts)));
+        }
+        out
+    }
+}
+
+impl Kirkpatrick<'_> {
+    fn difficulty_table(&self) -> (TableSpec, Vec<Vec<Cell>>) {
+        let spec = TableSpec::new(
+            "l1_difficulty",
+            "Niveau 1: hoe moeilijk was elke cursus",
+            "Level 1: difficulty per course",
+            vec![
+                col("course", "Cursus", "Course", Kind::Text),
+                col("n", "Aantal", "n", Kind::Integer),
+                col("too_hard", "Te moeilijk (%)", "Too hard (%)", Kind::Decimal),
+                col("right", "Goed zo (%)", "Right (%)", Kind::Decimal),
+                col("too_easy", "Te makkelijk (%)", "Too easy (%)", Kind::Decimal),
+            ],
+        );
+        let rows = self
+            .difficulty
+            .iter()
+            .map(|(course, _, d)| {
+                // 'Not done' answers do not count in the shares.
+                let n = d.get("too_hard") + d.get("right") + d.get("too_easy");
+                vec![
+                    Cell::text(course),
+                    Cell::people(n),
+                    Cell::percent(d.get("too_hard"), n),
+                    Cell::percent(d.get("right"), n),
+                    Cell::percent(d.get("too_easy"), n),
+                ]
+            })
+            .collect();
+        (spec, rows)
+    }
+
+    fn courses_table(&self) -> (TableSpec, Vec<Vec<Cell>>) {
+        let spec = TableSpec::new(
+            "l2_courses",
+            "Niveau 2: cursussen en reflecties",
+            "Level 2: courses and reflections",
+            vec![
+                col("course", "Cursus", "Course", Kind::Text),
+                col("title", "Titel", "Title", Kind::Text),
+                col("started", "Begonnen", "Started", Kind::Integer),
+                col("completed", "Afgerond", "Completed", Kind::Integer),
+                col("reflections", "Reflecties geschreven", "Reflections written", Kind::Integer),
+                col("talk_coach", "Wil praten met coach", "Wants to talk with coach", Kind::Integer),
+                col("talk_group", "Wil praten in groep", "Wants to talk in group", Kind::Integer),
+            ],
+        );
+        let empty = CourseAcc::default();
+        let rows = self
+            .courses
+            .iter()
+            .map(|(slug, title)| {
+                let c = self.course_acc.get(slug).unwrap_or(&empty);
+                vec![
+                    Cell::text(slug),
+                    Cell::text(title),
+                    Cell::people(c.started),
+                    Cell::people(c.completed),
+                    Cell::people(c.reflected),
+                    Cell::people(c.choices.get("coach_talk")),
+                    Cell::people(c.choices.get("group_session")),
+                ]
+            })
+            .collect();
+        (spec, rows)
+    }
+
+    fn change_table(&self, level: u8) -> (TableSpec, Vec<Vec<Cell>>) {
+        let spec = TableSpec::new(
+            &format!("l{level}_change"),
+            &format!("Niveau {level}: verandering van start tot eind (alleen wie beide invulde)"),
+            &format!("Level {level}: change from start to end (paired)"),
+            vec![
+                col("item", "Vraag", "Item", Kind::Text),
+                col("text", "Tekst", "Text", Kind::Text),
+                col("n_pairs", "Aantal paren", "Pairs", Kind::Integer),
+                col("mean_start", "Gemiddelde start", "Mean start", Kind::Decimal),
+                col("mean_end", "Gemiddelde eind", "Mean end", Kind::Decimal),
+                col("mean_change", "Gemiddelde verandering", "Mean change", Kind::Decimal),
+                col("sd_change", "Spreiding verandering", "SD change", Kind::Decimal),
+            ],
+        );
+        let rows = self
+            .pairs
+            .iter()
+            .filter(|p| p.item.level == Some(level) && numeric_pair(p))
+            .map(|p| {
+                let n = p.change.n();
+                vec![
+                    Cell::text(&p.item.key),
+                    Cell::text(&p.item.text),
+                    Cell::people(n),
+                    Cell::over(n, p.before.mean()),
+                    Cell::over(n, p.after.mean()),
+                    Cell::over(n, p.change.mean()),
+                    Cell::over(n, p.change.sd()),
+                ]
+            })
+            .collect();
+        (spec, rows)
+    }
+
+    fn self_regulation_table(&self) -> (TableSpec, Vec<Vec<Cell>>) {
+        let spec = TableSpec::new(
+            "l3_self_regulation",
+            "Niveau 3: zelfregulatie herkend bij start en eind (alleen wie beide invulde)",
+            "Level 3: self-regulation statements recognised at start and end (paired)",
+            vec![
+                col("item", "Uitspraak", "Statement", Kind::Text),
+                col("text", "Tekst", "Text", Kind::Text),
+                col("n_pairs", "Aantal paren", "Pairs", Kind::Integer),
+                col("yes_start", "Ja bij start", "Yes at start", Kind::Integer),
+                col("yes_end", "Ja bij eind", "Yes at end", Kind::Integer),
+                col("percent_start", "Ja bij start (%)", "Yes at start (%)", Kind::Decimal),
+                col("percent_end", "Ja bij eind (%)", "Yes at end (%)", Kind::Decimal),
+            ],
+        );
+        let rows = self
+            .pairs
+            .iter()
+            .filter(|p| p.item.level == Some(3) && !numeric_pair(p))
+            .map(|p| {
+                let n = p.change.n();
+                let yes_start = p.before.sum().round() as i64;
+                let yes_end = p.after.sum().round() as i64;
+                vec![
+                    Cell::text(&p.item.key),
+                    Cell::text(&p.item.text),
+                    Cell::people(n),
+                    Cell::people(yes_start),
+                    Cell::people(yes_end),
+                    Cell::percent(yes_start, n),
+                    Cell::percent(yes_end, n),
+                ]
+            })
+            .collect();
+        (spec, rows)
+    }
+
+    fn signals_table(&self) -> (TableSpec, Vec<Vec<Cell>>) {
+        let g = &self.signals;
+        let spec = TableSpec::new(
+            "l3_signals",
+            "Niveau 3: signalen uit logboek, groepen en buddy's",
+            "Level 3: signals from logbook, groups and buddies",
+            vec![
+                col("measure", "Maat", "Measure", Kind::Text),
+                col("n", "Aantal trajecten", "Trajectories", Kind::Integer),
+                col("value", "Waarde", "Value", Kind::Decimal),
+            ],
+        );
+        let n = g.n;
+        let led_total = g.led_by_employee + g.led_by_coach + g.led_together;
+        let rows = vec![
+            vec![Cell::text("sessions_mean"), Cell::people(n), Cell::over(n, g.sessions.mean())],
+            vec![Cell::text("sessions_total"), Cell::people(n), Cell::over(n, Some(g.sessions.sum()))],
+            vec![Cell::text("agreements_mean"), Cell::people(n), Cell::over(n, g.agreements.mean())],
+            vec![
+                Cell::text("led_by_employee_percent"),
+                Cell::people(n),
+                gated(n, Cell::percent(g.led_by_employee, led_total)),
+            ],
+            vec![
+                Cell::text("led_by_coach_percent"),
+                Cell::people(n),
+                gated(n, Cell::percent(g.led_by_coach, led_total)),
+            ],
+            vec![
+                Cell::text("led_together_percent"),
+                Cell::people(n),
+                gated(n, Cell::percent(g.led_together, led_total)),
+            ],
+            vec![Cell::text("group_sessions_attended_mean"), Cell::people(n), Cell::over(n, g.group_attended.mean())],
+            vec![Cell::text("with_group_session_percent"), Cell::people(n), Cell::percent(g.with_group, n)],
+            vec![Cell::text("with_buddy_percent"), Cell::people(n), Cell::percent(g.with_buddy, n)],
+        ];
+        (spec, rows)
+    }
+
+    fn results_table(&self) -> (TableSpec, Vec<Vec<Cell>>) {
+        let x = &self.results;
+        let spec = TableSpec::new(
+            "l4_results",
+            "Niveau 4: verzuim en werkhervatting",
+            "Level 4: absence and return to work",
+            vec![
+                col("measure", "Maat", "Measure", Kind::Text),
+                col("n", "Aantal", "n", Kind::Integer),
+                col("value", "Waarde", "Value", Kind::Decimal),
+            ],
+        );
+        let n = x.n;
+        let mean = |s: &Stat| Cell::over(s.n(), s.mean());
+        let rows = vec![
+            vec![Cell::text("sick_reports_before_mean"), Cell::people(n), mean(&x.reports_before)],
+            vec![Cell::text("sick_reports_after_mean"), Cell::people(n), mean(&x.reports_after)],
+            vec![Cell::text("days_absent_before_mean"), Cell::people(n), mean(&x.days_before)],
+            vec![Cell::text("days_absent_after_mean"), Cell::people(n), mean(&x.days_after)],
+            vec![Cell::text("follow_up_days_mean"), Cell::people(n), mean(&x.follow_up)],
+            vec![Cell::text("returned_percent"), Cell::people(x.returned), Cell::percent(x.returned, n)],
+            vec![
+                Cell::text("returned_partial"),
+                Cell::people(x.partial),
+                Cell::over(x.partial, Some(x.partial as f64)),
+            ],
+            vec![Cell::text("returned_full"), Cell::people(x.full), Cell::over(x.full, Some(x.full as f64))],
+            vec![Cell::text("days_to_return_mean"), Cell::people(x.days_to_return.n()), mean(&x.days_to_return)],
+            vec![Cell::text("hours_at_return_mean"), Cell::people(x.first_hours.n()), mean(&x.first_hours)],
+            vec![Cell::text("hours_latest_mean"), Cell::people(x.latest_hours.n()), mean(&x.latest_hours)],
+        ];
+        (spec, rows)
+    }
+}
+
+/// A share among the sessions of fewer than five people is suppressed too.
+fn gated(people: i64, cell: Cell) -> Cell {
+    if people > 0 && people < super::table::MIN_CELL {
+        Cell::Suppressed
+    } else {
+        cell
+    }
+}

@@ -1,0 +1,27 @@
+//! Evaluation: questionnaires, the Kirkpatrick and process exports, and the report
+//! (EVALUATION.md is the specification).
+
+pub mod dataset;
+pub mod engine;
+pub mod export;
+pub mod instruments;
+pub mod kirkpatrick;
+pub mod output;
+pub mod process;
+pub mod pseudonym;
+pub mod report;
+pub mod responses;
+mod routes;
+pub mod table;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(responses::list)
+        .service(responses::one)
+        .service(responses::answer)
+        .service(responses::responses)
+        .service(routes::kirkpatrick)
+        .service(routes::process)
+        .service(routes::report);
+}

@@ -1,0 +1,495 @@
+//! The process evaluation: reach funnel with stop reasons, participants, time invested and
+//! fidelity (which parts of the method each trajectory used).
+
+use std::collections::HashMap;
+
+use super::dataset::Record;
+use super::engine::{record_columns, Accumulator, Grouped, Names, Population, Spec, Used};
+use super::instruments::{Item, ItemType, ItemUse};
+use super::table::{col, Cell, Dist, Kind, Stat, TableSpec};
+
+/// The funnel's steps, in order (key, Dutch, English).
+pub const STEPS: [(&str, &str, &str); 7] = [
+    ("approached", "Benaderd", "Approached"),
+    ("method_consent", "Toestemming methode", "Consented (method)"),
+    ("research_consent", "Toestemming onderzoek", "Consented (research)"),
+    ("intake_done", "Intake gedaan", "Intake done"),
+    ("course_started", "Cursus begonnen", "Started a course"),
+    ("course_completed", "Cursus afgerond", "Completed a course"),
+    ("returned", "Aan het werk", "Returned to work"),
+];
+
+pub const STOP_REASONS: [&str; 5] = ["medical", "too_difficult", "not_behaviour_related", "privacy_research", "other"];
+
+#[derive(Default)]
+struct Participants {
+    n: i64,
+    /// Per participants item: answers per category (choice) or the numbers (number).
+    choices: HashMap<String, Dist>,
+    numbers: HashMap<String, Stat>,
+    long_term: i64,
+    frequent: i64,
+    category: Dist,
+}
+
+#[derive(Default)]
+struct CoachTime {
+    trajectories: i64,
+    sessions: i64,
+    minutes: i64,
+    preparation: i64,
+}
+
+pub struct Process<'a> {
+    spec: &'a Spec,
+    participant_items: Vec<Item>,
+    reached: [i64; 7],
+    stops: HashMap<(usize, String), i64>,
+    groups: Grouped<Participants>,
+    total: Participants,
+    n: i64,
+    session_minutes: Stat,
+    preparation_minutes: Stat,
+    intake_minutes: Stat,
+    sessions: i64,
+    long_preparations: i64,
+    coaches: HashMap<String, CoachTime>,
+    parts: [i64; 9],
+    courses_completed: Dist,
+}
+
+/// Parts of the method counted for fidelity (key, Dutch, English).
+const PARTS: [(&str, &str, &str); 9] = [
+    ("intake", "Intake", "Intake"),
+    ("plan", "Plan van aanpak", "Plan"),
+    ("course", "Minstens één cursus afgerond", "At least one course completed"),
+    ("coaching", "Coachgesprekken", "Coaching talks"),
+    ("group", "Groepsbijeenkomst bijgewoond", "Group session attended"),
+    ("buddy", "Buddy", "Buddy"),
+    ("visit", "Op de koffie", "Workplace visit"),
+    ("cards", "Kaartjes ontvangen", "Cards received"),
+    ("aftercare", "Nazorg", "Aftercare"),
+];
+
+impl<'a> Process<'a> {
+    pub fn new(spec: &'a Spec, used: &Used<'_>) -> Process<'a> {
+        Process {
+            spec,
+            participant_items: used
+                .baseline
+                .items
+                .iter()
+                .filter(|i| i.item_use == Some(ItemUse::Participants))
+                .cloned()
+                .collect(),
+            reached: [0; 7],
+            stops: HashMap::new(),
+            groups: Grouped::new(),
+            total: Participants::default(),
+            n: 0,
+            session_minutes: Stat::default(),
+            preparation_minutes: Stat::default(),
+            intake_minutes: Stat::default(),
+            sessions: 0,
+            long_preparations: 0,
+            coaches: HashMap::new(),
+            parts: [0; 9],
+            courses_completed: Dist::default(),
+        }
+    }
+
+    /// The furthest step reached without skipping one. For a project leader's own-organisation
+    /// export research consent is counted but does not gate the later steps.
+    fn furthest(&self, r: &Record) -> usize {
+        let flags = [
+            true,
+            r.method_consent,
+            r.research_consent,
+            r.intake_done,
+            !r.courses_started.is_empty(),
+            !r.courses_completed.is_empty(),
+            r.work_return.is_some(),
+        ];
+        let mut furthest = 0;
+        for (i, ok) in flags.iter().enumerate().skip(1) {
+            if i == 2 && self.spec.population == Population::Organisation {
+                continue;
+            }
+            if !ok {
+                break;
+            }
+            furthest = i;
+        }
+        furthest
+    }
+
+    fn parts_of(r: &Record) -> [bool; 9] {
+        [
+            r.intake_done,
+            r.plan_done,
+            !r.courses_completed.is_empty(),
+            r.logbook.coaching_talks > 0,
+            r.group_attended > 0,
+            r.buddy,
+            r.visits_done > 0,
+            r.cards_received > 0,
+            r.aftercare_done > 0,
+        ]
+    }
+}
+
+fn add_participant(p: &mut Participants, r: &Record, items: &[Item]) {
+    p.n += 1;
+    let base = r.baseline.as_ref().map(|b| &b.answers);
+    for item in items {
+        let Some(v) = base.and_then(|a| a.get(&item.key)) else {
+            if item.item_type == ItemType::Choice {
+                p.choices.entry(item.key.clone()).or_default().push("unknown");
+            }
+            continue;
+        };
+        match item.item_type {
+            ItemType::Number => {
+                if let Some(x) = v.as_f64() {
+                    p.numbers.entry(item.key.clone()).or_default().push(x);
+                }
+            }
+            _ => {
+                if let Some(cat) = item.category_of(v) {
+                    p.choices.entry(item.key.clone()).or_default().push(&cat);
+                }
+            }
+        }
+    }
+    p.long_term += i64::from(r.absence.long_term);
+    p.frequent += i64::from(r.absence.frequent);
+    p.category.push(r.absence.category.as_deref().unwrap_or("none"));
+}
+
+const CATEGORIES: [&str; 5] = ["physical", "psychological", "both", "unknown", "none"];
+
+impl Accumulator for Process<'_> {
+    fn record_table(&self) -> TableSpec {
+        let mut cols = record_columns();
+        cols.extend([
+            col("status", "Status", "Status", Kind::Text),
+            col("stop_reason", "Reden van stoppen", "Stop reason", Kind::Text),
+            col("furthest_step", "Verste stap", "Furthest step", Kind::Text),
+            col("sessions", "Gesprekken", "Sessions", Kind::Integer),
+            col("session_minutes", "Minuten gesprekken", "Session minutes", Kind::Integer),
+            col("preparation_minutes", "Minuten voorbereiding", "Preparation minutes", Kind::Integer),
+            col("courses_completed", "Cursussen afgerond", "Courses completed", Kind::Integer),
+        ]);
+        cols.extend(PARTS.iter().map(|(k, nl, en)| col(&format!("used_{k}"), nl, en, Kind::Boolean)));
+        TableSpec::new("records", "Per traject (pseudoniem)", "Per trajectory (pseudonymised)", cols)
+    }
+
+    fn funnel(&mut self, r: &Record) {
+        // Everyone approached counts in the first two steps (numbers only); further steps only
+        // count people who are included in this export.
+        let org_mode = self.spec.population == Population::Organisation;
+        let included = org_mode || r.research_consent;
+        let furthest = self.furthest(r);
+        let top = if included { furthest } else { furthest.min(1) };
+        for step in 0..=top {
+            // In an own-organisation export research consent is counted but is no gate.
+            if step == 2 && org_mode && !r.research_consent {
+                continue;
+            }
+            self.reached[step] += 1;
+        }
+        if org_mode && r.research_consent && top < 2 {
+            self.reached[2] += 1;
+        }
+        if r.status == "stopped" {
+            let reason = r.stop_reason.clone().unwrap_or_else(|| "other".into());
+            *self.stops.entry((top, reason)).or_insert(0) += 1;
+        }
+    }
+
+    fn add(&mut self, r: &Record, _person: &str) -> Vec<Cell> {
+        self.n += 1;
+        let key = (r.organization_id.clone(), r.cohort_id.clone());
+        add_participant(self.groups.entry(key).or_default(), r, &self.participant_items);
+        add_participant(&mut self.total, r, &self.participant_items);
+        let l = &r.logbook;
+        self.session_minutes.push(l.session_minutes as f64);
+        self.preparation_minutes.push(l.preparation_minutes as f64);
+        self.intake_minutes.push(l.intake_minutes as f64);
+        self.sessions += l.sessions;
+        self.long_preparations += l.long_preparations;
+        let c = self.coaches.entry(r.coach_id.clone()).or_default();
+        c.trajectories += 1;
+        c.sessions += l.sessions;
+        c.minutes += l.session_minutes;
+        c.preparation += l.preparation_minutes;
+        let parts = Self::parts_of(r);
+        for (i, used) in parts.iter().enumerate() {
+            self.parts[i] += i64::from(*used);
+        }
+        let done = r.courses_completed.len();
+        self.courses_completed.push(match done {
+            0 => "0",
+            1..=3 => "1-3",
+            4..=6 => "4-6",
+            _ => "7",
+        });
+        let mut row = vec![
+            Cell::text(&r.status),
+            r.stop_reason.as_ref().map_or(Cell::Null, Cell::text),
+            Cell::text(STEPS[self.furthest(r)].0),
+            Cell::Int(l.sessions),
+            Cell::Int(l.session_minutes),
+            Cell::Int(l.preparation_minutes),
+            Cell::Int(done as i64),
+        ];
+        row.extend(parts.iter().map(|b| Cell::Bool(*b)));
+        row
+    }
+
+    fn tables(&mut self, names: &Names) -> Vec<(TableSpec, Vec<Vec<Cell>>)> {
+        vec![
+            self.reach(),
+            self.reach_stops(),
+            self.participants(names),
+            self.time(),
+            self.time_per_coach(),
+            self.fidelity(),
+        ]
+    }
+}
+
+impl Process<'_> {
+    fn reach(&self) -> (TableSpec, Vec<Vec<Cell>>) {
+        let spec = TableSpec::new(
+            "reach",
+            "Bereik: van benaderd tot aan het werk",
+            "Reach: from approached to back at work",
+            vec![
+                col("step", "Stap", "Step", Kind::Text),
+                col("label", "Omschrijving", "Label", Kind::Text),
+                col("n", "Aantal", "n", Kind::Integer),
+                col("stopped_here", "Gestopt bij deze stap", "Stopped at this step", Kind::Integer),
+                col("percent_of_approached", "% van benaderd", "% of approached", Kind::Decimal),
+            ],
+        );
+        let rows = STEPS
+            .iter()
+            .enumerate()
+            .map(|(i, (k, nl, _))| {
+                let stopped: i64 = self.stops.iter().filter(|((s, _), _)| *s == i).map(|(_, n)| n).sum();
+                vec![
+                    Cell::text(*k),
+                    Cell::text(*nl),
+                    Cell::people(self.reached[i]),
+                    Cell::people(stopped),
+                    Cell::percent(self.reached[i], self.reached[0]),
+                ]
+            })
+            .collect();
+        (spec, rows)
+    }
+
+    fn reach_stops(&self) -> (TableSpec, Vec<Vec<Cell>>) {
+        let spec = TableSpec::new(
+            "reach_stops",
+            "Gestopt: bij welke stap en waarom",
+            "Stopped: at which step and why",
+            vec![
+                col("step", "Stap", "Step", Kind::Text),
+                col("reason", "Reden", "Reason", Kind::Text),
+                col("n", "Aantal", "n", Kind::Integer),
+            ],
+        );
+        let mut rows = Vec::new();
+        for (i, (k, _, _)) in STEPS.iter().enumerate() {
+            for reason in STOP_REASONS {
+                let n = self.stops.get(&(i, reason.to_string())).copied().unwrap_or(0);
+                if n > 0 {
+                    rows.push(vec![Cell::text(*k), Cell::text(reason), Cell::people(n)]);
+                }
+            }
+        }
+        (spec, rows)
+    }
+
+    fn participants(&self, names: &Names) -> (TableSpec, Vec<Vec<Cell>>) {
+        let mut cols = vec![
+            col("organization", "Organisatie", "Organisation", Kind::Text),
+            col("cohort", "Ronde", "Cohort", Kind::Text),
+            col("n", "Aantal", "n", Kind::Integer),
+        ];
+        for item in &self.participant_items {
+            match item.item_type {
+                ItemType::Number => {
+                    for (s, nl, en) in
+                        [("mean", "gemiddeld", "mean"), ("min", "laagst", "min"), ("max", "hoogst", "max")]
+                    {
+                        cols.push(col(
+                            &format!("{}_{s}", item.key),
+                            &format!("{} {nl}", item.key),
+                            &format!("{} {en}", item.key),
+                            Kind::Decimal,
+                        ));
+                    }
+                }
+                _ => {
+                    for cat in item.categories().into_iter().chain(["unknown".to_string()]) {
+                        let k = format!("{}_{cat}", item.key);
+                        cols.push(col(&k, &k, &k, Kind::Integer));
+                    }
+                }
+            }
+        }
+        cols.push(col("long_term", "Langdurig verzuim", "Long-term absence", Kind::Integer));
+        cols.push(col("frequent", "Frequent verzuim", "Frequent absence", Kind::Integer));
+        for c in CATEGORIES {
+            cols.push(col(&format!("reason_{c}"), &format!("Oorzaak: {c}"), &format!("Cause: {c}"), Kind::Integer));
+        }
+        let spec = TableSpec::new("participants", "Deelnemers", "Participants", cols);
+        let row = |org: String, cohort: String, p: &Participants| {
+            let mut r = vec![Cell::text(org), Cell::text(cohort), Cell::people(p.n)];
+            let whole = |cell: Cell| if p.n > 0 && p.n < super::table::MIN_CELL { Cell::Suppressed } else { cell };
+            for item in &self.participant_items {
+                match item.item_type {
+                    ItemType::Number => {
+                        let s = p.numbers.get(&item.key).cloned().unwrap_or_default();
+                        r.push(whole(Cell::over(s.n(), s.mean())));
+                        r.push(whole(Cell::over(s.n(), s.min())));
+                        r.push(whole(Cell::over(s.n(), s.max())));
+                    }
+                    _ => {
+                        let d = p.choices.get(&item.key).cloned().unwrap_or_default();
+                        for cat in item.categories().into_iter().chain(["unknown".to_string()]) {
+                            r.push(whole(Cell::people(d.get(&cat))));
+                        }
+                    }
+                }
+            }
+            r.push(whole(Cell::people(p.long_term)));
+            r.push(whole(Cell::people(p.frequent)));
+            for c in CATEGORIES {
+                r.push(whole(Cell::people(p.category.get(c))));
+            }
+            r
+        };
+        let mut rows: Vec<Vec<Cell>> =
+            self.groups.iter().map(|((o, c), p)| row(names.org(o), names.cohort(c), p)).collect();
+        rows.push(row("totaal".into(), String::new(), &self.total));
+        (spec, rows)
+    }
+
+    fn time(&self) -> (TableSpec, Vec<Vec<Cell>>) {
+        let spec = TableSpec::new(
+            "time_invested",
+            "Tijd van coaches",
+            "Coach time invested",
+            vec![
+                col("measure", "Maat", "Measure", Kind::Text),
+                col("n", "Aantal trajecten", "Trajectories", Kind::Integer),
+                col("value", "Waarde", "Value", Kind::Decimal),
+            ],
+        );
+        let n = self.n;
+        let rows = vec![
+            vec![Cell::text("session_minutes_total"), Cell::people(n), Cell::over(n, Some(self.session_minutes.sum()))],
+            vec![
+                Cell::text("preparation_minutes_total"),
+                Cell::people(n),
+                Cell::over(n, Some(self.preparation_minutes.sum())),
+            ],
+            vec![
+                Cell::text("session_minutes_per_trajectory"),
+                Cell::people(n),
+                Cell::over(n, self.session_minutes.mean()),
+            ],
+            vec![
+                Cell::text("preparation_minutes_per_trajectory"),
+                Cell::people(n),
+                Cell::over(n, self.preparation_minutes.mean()),
+            ],
+            vec![
+                Cell::text("intake_minutes_per_trajectory"),
+                Cell::people(n),
+                Cell::over(n, self.intake_minutes.mean()),
+            ],
+            vec![Cell::text("sessions_total"), Cell::people(n), Cell::over(n, Some(self.sessions as f64))],
+            vec![
+                Cell::text("long_preparation_percent_of_sessions"),
+                Cell::people(n),
+                if n > 0 && n < super::table::MIN_CELL {
+                    Cell::Suppressed
+                } else {
+                    Cell::percent(self.long_preparations, self.sessions)
+                },
+            ],
+        ];
+        (spec, rows)
+    }
+
+    fn time_per_coach(&self) -> (TableSpec, Vec<Vec<Cell>>) {
+        let spec = TableSpec::new(
+            "time_per_coach",
+            "Tijd per coach (pseudoniem; coaches met minder dan 5 trajecten onderdrukt)",
+            "Time per coach (pseudonymised; coaches with fewer than 5 trajectories suppressed)",
+            vec![
+                col("coach", "Coach (pseudoniem)", "Coach (pseudonym)", Kind::Text),
+                col("trajectories", "Trajecten", "Trajectories", Kind::Integer),
+                col("sessions", "Gesprekken", "Sessions", Kind::Integer),
+                col("session_minutes", "Minuten gesprekken", "Session minutes", Kind::Integer),
+                col("preparation_minutes", "Minuten voorbereiding", "Preparation minutes", Kind::Integer),
+                col("minutes_per_trajectory", "Minuten per traject", "Minutes per trajectory", Kind::Decimal),
+            ],
+        );
+        let mut coaches: Vec<(String, &CoachTime)> =
+            self.coaches.iter().map(|(id, t)| (self.spec.pseudonyms.of("C", id), t)).collect();
+        coaches.sort_by(|a, b| a.0.cmp(&b.0));
+        let rows = coaches
+            .into_iter()
+            .map(|(p, t)| {
+                let n = t.trajectories;
+                let hide = |c: Cell| if n < super::table::MIN_CELL { Cell::Suppressed } else { c };
+                vec![
+                    Cell::text(p),
+                    Cell::people(n),
+                    hide(Cell::Int(t.sessions)),
+                    hide(Cell::Int(t.minutes)),
+                    hide(Cell::Int(t.preparation)),
+                    Cell::over(n, Some((t.minutes + t.preparation) as f64 / n as f64)),
+                ]
+            })
+            .collect();
+        (spec, rows)
+    }
+
+    fn fidelity(&self) -> (TableSpec, Vec<Vec<Cell>>) {
+        let spec = TableSpec::new(
+            "fidelity",
+            "Welke onderdelen van de methode werden gebruikt",
+            "Which parts of the method were used",
+            vec![
+                col("part", "Onderdeel", "Part", Kind::Text),
+                col("label", "Omschrijving", "Label", Kind::Text),
+                col("n", "Aantal trajecten", "Trajectories", Kind::Integer),
+                col("percent", "Procent", "Percent", Kind::Decimal),
+            ],
+        );
+        let mut rows: Vec<Vec<Cell>> = PARTS
+            .iter()
+            .enumerate()
+            .map(|(i, (k, nl, _))| {
+                vec![Cell::text(*k), Cell::text(*nl), Cell::people(self.parts[i]), Cell::percent(self.parts[i], self.n)]
+            })
+            .collect();
+        for bucket in ["0", "1-3", "4-6", "7"] {
+            let k = self.courses_completed.get(bucket);
+            rows.push(vec![
+                Cell::text(format!("courses_completed_{bucket}")),
+                Cell::text(format!("{bucket} cursussen afgerond")),
+                Cell::people(k),
+                Cell::percent(k, self.n),
+            ]);
+        }
+        (spec, rows)
+    }
+}

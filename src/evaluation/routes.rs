@@ -1,0 +1,178 @@
+//! Export and report endpoints. Exports stream: the response starts while the database is
+//! still being read, in chunks, so memory stays flat however large the export.
+
+use std::io::{self, Write};
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{get, web, HttpResponse};
+use futures_util::stream;
+
+use super::engine::ExportKind;
+use super::export::{self, ExportQuery};
+use super::output::Collect;
+use crate::db;
+use crate::error::AppError;
+use crate::policy::Caller;
+use crate::AppState;
+
+/// Sends what is written in chunks to the response body; fails once the client has gone.
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<Result<Bytes, io::Error>>,
+    buf: Vec<u8>,
+}
+
+const CHUNK: usize = 64 * 1024;
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "client went away"))
+    }
+}
+
+async fn stream_export(
+    state: web::Data<AppState>,
+    caller: Caller,
+    kind: ExportKind,
+    q: ExportQuery,
+) -> Result<HttpResponse, AppError> {
+    // Everything that can be refused is checked before the first byte goes out.
+    let st = state.clone();
+    let who = caller.clone();
+    let plan = db::read(&state.pool, move |c| export::plan(c, &st, &who, kind, q)).await?;
+    let filename = format!("wilkan-{}-{}.{}", kind.as_str(), export::today(), plan.format.extension());
+    let content_type = plan.format.content_type();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, io::Error>>(8);
+    let st = state.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut audit = caller.audit().named(&format!("export.{}", kind.as_str()));
+        if let Some(o) = &plan.spec.scope.organization {
+            audit.in_org(o);
+        }
+        let mut conn = match st.pool.get() {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = tx.blocking_send(Err(io::Error::other(e.to_string())));
+                return;
+            }
+        };
+        let mut writer = ChannelWriter { tx: tx.clone(), buf: Vec::with_capacity(CHUNK) };
+        let result = export::write(&mut conn, &st, &plan, &mut writer, &mut |_, _| {}).and_then(|s| {
+            writer.flush()?;
+            Ok(s)
+        });
+        match &result {
+            Ok(summary) => audit.detail(export::audit_detail(&plan, Some(summary), None)),
+            Err(e) => {
+                tracing::error!(error = %e, "export failed");
+                audit.detail(export::audit_detail(&plan, None, Some(&e.to_string())));
+                let _ = tx.blocking_send(Err(io::Error::other("export failed")));
+            }
+        }
+        if let Err(e) = crate::privacy::audit::write(&mut conn, &audit) {
+            tracing::error!(error = %e, "export audit entry not written");
+        }
+    });
+    let body = stream::poll_fn(move |cx| rx.poll_recv(cx));
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .streaming(body))
+}
+
+/// The Kirkpatrick export (reaction, learning, behaviour, results). Researchers: people with
+/// research consent in every organisation; project leaders: their own organisation. Pseudonymised;
+/// cells about fewer than five people are suppressed. Written to the audit log.
+#[utoipa::path(tag = "evaluation", params(ExportQuery), responses(
+    (status = 200, description = "The export (streamed)", content(
+        (Object = "application/json"),
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )),
+), security(("bearer" = [])))]
+#[get("/exports/kirkpatrick")]
+pub async fn kirkpatrick(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<ExportQuery>,
+) -> Result<HttpResponse, AppError> {
+    stream_export(state, caller, ExportKind::Kirkpatrick, q.into_inner()).await
+}
+
+/// The process evaluation: reach funnel with stop reasons, participants, time invested and
+/// fidelity. Who may call it and what it contains: as the Kirkpatrick export.
+#[utoipa::path(tag = "evaluation", params(ExportQuery), responses(
+    (status = 200, description = "The export (streamed)", content(
+        (Object = "application/json"),
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )),
+), security(("bearer" = [])))]
+#[get("/exports/process")]
+pub async fn process(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<ExportQuery>,
+) -> Result<HttpResponse, AppError> {
+    stream_export(state, caller, ExportKind::Process, q.into_inner()).await
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// Organisation id; a project leader's own organisation by default.
+    pub organization: Option<String>,
+    /// Cohort (recruitment round) id.
+    pub cohort: Option<String>,
+}
+
+/// The evaluation report: one printable HTML page with the reach funnel, the participants,
+/// levels 1-4 with charts, for a project leader (own organisation) or a researcher.
+#[utoipa::path(tag = "evaluation", params(ReportQuery), responses(
+    (status = 200, description = "HTML page", content_type = "text/html", body = String),
+), security(("bearer" = [])))]
+#[get("/reports/evaluation")]
+pub async fn report(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<ReportQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = q.into_inner();
+    let st = state.clone();
+    let mut audit = caller.audit().named("report.evaluation");
+    if let Some(o) = caller.organization_id.clone().or(q.organization.clone()) {
+        audit.in_org(&o);
+    }
+    let html = db::tx(&state.pool, audit, move |c, audit| {
+        let query = ExportQuery { organization: q.organization, cohort: q.cohort, ..ExportQuery::default() };
+        let process_plan = export::plan(c, &st, &caller, ExportKind::Process, query.clone())?;
+        let kirkpatrick_plan = export::plan(c, &st, &caller, ExportKind::Kirkpatrick, query)?;
+        let mut p = Collect::default();
+        let ps = super::engine::run(c, &process_plan.spec, &st.instruments, &st.content, &mut p, &mut |_, _| {})?;
+        let mut k = Collect::default();
+        let ks = super::engine::run(c, &kirkpatrick_plan.spec, &st.instruments, &st.content, &mut k, &mut |_, _| {})?;
+        audit.detail(serde_json::json!({
+            "filter": process_plan.filter,
+            "process": export::audit_detail(&process_plan, Some(&ps), None)["rows"],
+            "kirkpatrick": export::audit_detail(&kirkpatrick_plan, Some(&ks), None)["rows"],
+        }));
+        let names = super::report::Names::load(c, &process_plan)?;
+        Ok(super::report::render(&names, &process_plan, &p, &k))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html))
+}

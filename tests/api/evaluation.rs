@@ -1,0 +1,581 @@
+//! Questionnaires, the Kirkpatrick and process exports and the report, against a small
+//! organisation built through the API. Every expected figure is computed by hand in comments.
+
+use chrono::{Duration, Utc};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{inclusion_ok, intake_body, json_id, problem, World, PASSWORD};
+
+const C1: &str = "uitgangspunten-en-misverstanden";
+const C2: &str = "kwaliteiten";
+
+struct Person {
+    id: String,
+    token: String,
+    trajectory: String,
+}
+
+/// A new employee of `w.org_a` with a trajectory in `cohort` (coach_a), method consent given,
+/// research consent as asked, active.
+fn employee(w: &World, n: &str, cohort: &str, research: bool) -> Person {
+    let app = &w.app;
+    let email = format!("{n}@wilkan.test");
+    let id = json_id(
+        app.post(
+            "/users",
+            Some(&w.admin.token),
+            &json!({"email": email, "first_name": n, "role": "employee", "organization_id": w.org_a, "password": PASSWORD}),
+        ),
+        201,
+    );
+    let token = app.token(&email);
+    let trajectory = json_id(
+        app.post(
+            "/trajectories",
+            Some(&w.pl_a.token),
+            &json!({"employee_id": id, "coach_id": w.coach_a.id, "cohort_id": cohort, "inclusion": inclusion_ok()}),
+        ),
+        201,
+    );
+    let t = format!("/trajectories/{trajectory}");
+    assert_eq!(
+        app.post(&format!("{t}/consents"), Some(&token), &json!({"kind": "method", "given": true})).status(),
+        201
+    );
+    if research {
+        assert_eq!(
+            app.post(&format!("{t}/consents"), Some(&token), &json!({"kind": "research", "given": true})).status(),
+            201
+        );
+    }
+    assert_eq!(app.patch(&t, Some(&w.coach_a.token), &json!({"status": "active"})).status(), 200);
+    Person { id, token, trajectory }
+}
+
+fn intake(w: &World, p: &Person) {
+    let r = w.app.send(
+        Method::PUT,
+        &format!("/trajectories/{}/intake", p.trajectory),
+        Some(&w.coach_a.token),
+        &intake_body(false),
+    );
+    assert_eq!(r.status(), 200);
+}
+
+fn baseline(sex: &str, age: i64, confidence: i64, sr: bool) -> Value {
+    let mut a = json!({"sex": sex, "age": age, "confidence_return": confidence, "own_role": 2, "attention_felt": 3});
+    for k in
+        ["sr_plan", "sr_contact", "sr_information", "sr_ask_help", "sr_limits", "sr_small_goals", "sr_talk_manager"]
+    {
+        a[k] = json!(if k == "sr_plan" { sr } else { true });
+    }
+    a
+}
+
+fn end(confidence: i64, useful: i64, mark: i64) -> Value {
+    let mut a = json!({"confidence_return": confidence, "own_role": 3, "attention_felt": 4, "useful": useful, "pleasant": 4,
+        "paper_map": "not_used", "mark_programme": mark, "goals_reached": "partly",
+        "difficulty_uitgangspunten_en_misverstanden": "right", "learned": "Dat ik zelf kleine stappen kan zetten."});
+    for k in
+        ["sr_plan", "sr_contact", "sr_information", "sr_ask_help", "sr_limits", "sr_small_goals", "sr_talk_manager"]
+    {
+        a[k] = json!(true);
+    }
+    a
+}
+
+fn answer(w: &World, p: &Person, key: &str, answers: Value) {
+    let r = w.app.post(
+        &format!("/questionnaires/{key}/responses"),
+        Some(&p.token),
+        &json!({"trajectory_id": p.trajectory, "answers": answers, "submit": true}),
+    );
+    assert_eq!(r.status(), 201, "{key}: {}", r.text().unwrap_or_default());
+}
+
+fn complete(w: &World, p: &Person, slug: &str) {
+    let r = w.app.send(
+        Method::PUT,
+        &format!("/me/courses/{slug}/reflection"),
+        Some(&p.token),
+        &json!({"text": "Ik neem mee dat ik hulp mag vragen.", "choice": "none"}),
+    );
+    assert_eq!(r.status(), 200);
+}
+
+fn logbook(w: &World, p: &Person, minutes: i64, preparation: i64, led_by: &str) {
+    let r = w.app.post(
+        &format!("/trajectories/{}/logbook", p.trajectory),
+        Some(&w.coach_a.token),
+        &json!({"date": Utc::now().date_naive(), "kind": "coaching_talk", "duration_minutes": minutes,
+                "preparation_minutes": preparation, "led_by": led_by, "agreements": "Volgende week bellen",
+                "shared_with_employee": true}),
+    );
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
+}
+
+fn absence(w: &World, p: &Person, from_days_ago: i64, to_days_ago: Option<i64>) {
+    let today = Utc::now().date_naive();
+    let r = w.app.post(
+        &format!("/employees/{}/absences", p.id),
+        Some(&w.coach_a.token),
+        &json!({"start_date": today - Duration::days(from_days_ago), "end_date": to_days_ago.map(|d| today - Duration::days(d))}),
+    );
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
+}
+
+fn coach(w: &World, n: usize, cohort: &str, consent: bool, igm: i64, mark: i64) {
+    let email = format!("coach{n}@wilkan.test");
+    json_id(
+        w.app.post(
+            "/users",
+            Some(&w.admin.token),
+            &json!({"email": email, "first_name": format!("Coach{n}"), "role": "coach", "organization_id": w.org_a, "password": PASSWORD}),
+        ),
+        201,
+    );
+    let token = w.app.token(&email);
+    let mut answers = json!({"research_consent": consent, "knowledge_igm": igm, "mark_training": mark, "mark_method": 8,
+        "best_part": "De groepsbijeenkomsten."});
+    for k in [
+        "knowledge_method",
+        "skills_method",
+        "knowledge_coaching",
+        "efficacy_intake",
+        "efficacy_coaching",
+        "efficacy_groups",
+        "efficacy_willen",
+        "efficacy_kunnen",
+        "time_enough",
+        "priority_managers",
+        "support_colleagues",
+        "work_pleasure",
+    ] {
+        answers[k] = json!(4);
+    }
+    let r = w.app.post(
+        "/questionnaires/coach-evaluation/responses",
+        Some(&token),
+        &json!({"cohort_id": cohort, "answers": answers, "submit": true}),
+    );
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
+}
+
+fn export(w: &World, token: &str, path: &str) -> Value {
+    let r = w.app.get(path, Some(token));
+    assert_eq!(r.status(), 200, "{path}");
+    r.json().unwrap()
+}
+
+fn table<'a>(doc: &'a Value, key: &str) -> &'a Vec<Value> {
+    doc["tables"].as_array().unwrap().iter().find(|t| t["key"] == key).unwrap_or_else(|| panic!("table {key}"))["rows"]
+        .as_array()
+        .unwrap()
+}
+
+fn find<'a>(rows: &'a [Value], col: &str, value: &str) -> &'a Value {
+    rows.iter().find(|r| r[col] == value).unwrap_or_else(|| panic!("row {col}={value}"))
+}
+
+fn suppressed(row: &Value, col: &str) -> bool {
+    row[col].is_null() && row["suppressed"].as_array().is_some_and(|s| s.iter().any(|c| c == col))
+}
+
+/// Cohort R1: seven employees. E1-E6 gave research consent, E7 did not. Everyone had an intake;
+/// E6 stopped (too difficult) after it. E1-E5 did course 1 and both questionnaires, E1 also
+/// course 2. E1 and E2 returned to work. Six coaches answered the coach questionnaire, five of
+/// them agreeing to research use.
+#[test]
+fn exports_and_report_match_hand_computed_figures() {
+    let w = World::new();
+    let app = &w.app;
+    let pl = w.pl_a.token.clone();
+    let researcher = w.researcher.token.clone();
+    let r1 =
+        json_id(app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&pl), &json!({"name": "Ronde 1"})), 201);
+    let r2 =
+        json_id(app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&pl), &json!({"name": "Ronde 2"})), 201);
+
+    let e: Vec<Person> = (1..=7).map(|i| employee(&w, &format!("e{i}"), &r1, i <= 6)).collect();
+    for p in &e {
+        intake(&w, p);
+    }
+    // Baseline: sex, age, confidence; sr_plan 'no' for all at the start.
+    let base = [
+        ("female", 30, 2),
+        ("female", 40, 3),
+        ("male", 50, 1),
+        ("female", 60, 2),
+        ("male", 45, 3),
+        ("rather_not", 35, 4),
+    ];
+    for (p, (sex, age, conf)) in e.iter().zip(base) {
+        answer(&w, p, "employee-baseline", baseline(sex, age, conf, false));
+    }
+    answer(&w, &e[6], "employee-baseline", baseline("male", 25, 5, false));
+    // End (E1-E5): confidence 4,4,2,3,3; useful 4,5,3,4,4; mark 8,9,7,8,6.
+    for (p, (conf, useful, mark)) in e.iter().zip([(4, 4, 8), (4, 5, 9), (2, 3, 7), (3, 4, 8), (3, 4, 6)]) {
+        answer(&w, p, "employee-end", end(conf, useful, mark));
+        complete(&w, p, C1);
+        logbook(&w, p, 45, 30, "together");
+    }
+    complete(&w, &e[0], C2);
+    logbook(&w, &e[0], 60, 40, "employee");
+    let stop = app.patch(
+        &format!("/trajectories/{}", e[5].trajectory),
+        Some(&w.coach_a.token),
+        &json!({"status": "stopped", "stop_reason": "too_difficult"}),
+    );
+    assert_eq!(stop.status(), 200);
+    for (p, extent, hours) in [(&e[0], "partial", 16.0), (&e[1], "full", 32.0)] {
+        let r = app.send(
+            Method::PUT,
+            &format!("/trajectories/{}/return", p.trajectory),
+            Some(&w.coach_a.token),
+            &json!({"date": Utc::now().date_naive(), "extent": extent, "hours_per_week": hours, "own_work": true}),
+        );
+        assert_eq!(r.status(), 200, "{}", r.text().unwrap_or_default());
+    }
+    // Absences before the start (today): E1 10 days; E2 5 + 10 days; E4 30 days, still running.
+    absence(&w, &e[0], 100, Some(91));
+    absence(&w, &e[1], 200, Some(196));
+    absence(&w, &e[1], 50, Some(41));
+    absence(&w, &e[3], 30, None);
+    // Coaches: knowledge_igm 4,4,5,3,4 and training marks 7,8,8,9,8 with consent; one without (1, 2).
+    for (i, (igm, mark)) in [(4, 7), (4, 8), (5, 8), (3, 9), (4, 8)].into_iter().enumerate() {
+        coach(&w, i, &r1, true, igm, mark);
+    }
+    coach(&w, 9, &r1, false, 1, 2);
+
+    // --- Process, researcher, cohort R1: E1-E6 included; E7 only in the first two steps.
+    let p = export(&w, &researcher, &format!("/exports/process?cohort={r1}&key=studie-2026"));
+    assert_eq!(p["population"], "research_consent");
+    assert_eq!(p["filter"]["cohort"], r1.as_str());
+    assert_eq!(p["row_counts"]["records"], 6);
+    let reach = table(&p, "reach");
+    let n = |step: &str| find(reach, "step", step)["n"].clone();
+    assert_eq!((n("approached"), n("method_consent"), n("research_consent")), (json!(7), json!(7), json!(6)));
+    assert_eq!((n("intake_done"), n("course_started"), n("course_completed")), (json!(6), json!(5), json!(5)));
+    assert!(suppressed(find(reach, "step", "returned"), "n"), "2 returned: fewer than 5");
+    assert_eq!(find(reach, "step", "research_consent")["percent_of_approached"], 85.7); // 6/7
+    assert_eq!(find(reach, "step", "course_started")["percent_of_approached"], 71.4); // 5/7
+    assert!(suppressed(find(reach, "step", "intake_done"), "stopped_here"), "E6 stopped there");
+    let stops = table(&p, "reach_stops");
+    assert_eq!(stops.len(), 1);
+    assert_eq!((stops[0]["step"].as_str(), stops[0]["reason"].as_str()), (Some("intake_done"), Some("too_difficult")));
+    assert!(suppressed(&stops[0], "n"));
+    let parts = table(&p, "participants");
+    let r1_row = find(parts, "cohort", "Ronde 1");
+    assert_eq!(r1_row["n"], 6);
+    assert_eq!(r1_row["age_mean"], 43.33); // (30+40+50+60+45+35)/6
+    assert_eq!((r1_row["age_min"].clone(), r1_row["age_max"].clone()), (json!(30.0), json!(60.0)));
+    for c in ["sex_female", "sex_male", "sex_rather_not"] {
+        assert!(suppressed(r1_row, c), "{c}: 3, 2 and 1 people");
+    }
+    assert_eq!(r1_row["sex_other"], 0);
+    let time = table(&p, "time_invested");
+    let v = |m: &str| find(time, "measure", m)["value"].clone();
+    assert_eq!(v("session_minutes_total"), json!(285.0)); // 5 x 45 + 60
+    assert_eq!(v("preparation_minutes_total"), json!(190.0)); // 5 x 30 + 40
+    assert_eq!(v("session_minutes_per_trajectory"), json!(47.5)); // 285 / 6
+    assert_eq!(v("preparation_minutes_per_trajectory"), json!(31.67)); // 190 / 6
+    assert_eq!(v("long_preparation_percent_of_sessions"), json!(0.0));
+    let per_coach = table(&p, "time_per_coach");
+    assert_eq!(per_coach.len(), 1);
+    assert_eq!((per_coach[0]["trajectories"].clone(), per_coach[0]["session_minutes"].clone()), (json!(6), json!(285)));
+    assert!(per_coach[0]["coach"].as_str().unwrap().starts_with("C-"));
+    let fidelity = table(&p, "fidelity");
+    assert_eq!(find(fidelity, "part", "intake")["n"], 6);
+    assert_eq!(find(fidelity, "part", "intake")["percent"], 100.0);
+    assert_eq!(find(fidelity, "part", "course")["n"], 5);
+    assert_eq!(find(fidelity, "part", "coaching")["percent"], 83.3); // 5/6
+    assert_eq!(find(fidelity, "part", "buddy")["n"], 0);
+    assert_eq!(find(fidelity, "part", "courses_completed_1-3")["n"], 5);
+    assert!(suppressed(find(fidelity, "part", "courses_completed_0"), "n"));
+
+    // --- The same as the project leader: everyone in the organisation (E7 too), pseudonymised.
+    let own = export(&w, &pl, &format!("/exports/process?cohort={r1}"));
+    assert_eq!(own["population"], "own_organisation");
+    assert_eq!(own["row_counts"]["records"], 7);
+    let reach = table(&own, "reach");
+    assert_eq!(find(reach, "step", "intake_done")["n"], 7, "research consent is no gate here");
+    assert_eq!(find(reach, "step", "research_consent")["n"], 6);
+
+    // --- Kirkpatrick, researcher, cohort R1.
+    let k = export(&w, &researcher, &format!("/exports/kirkpatrick?cohort={r1}&key=studie-2026"));
+    assert_eq!(k["instruments"].as_array().unwrap().len(), 3);
+    assert!(k["instruments"].as_array().unwrap().iter().all(|i| i["version"] == 1));
+    let l1 = table(&k, "l1_items");
+    let useful = find(l1, "item", "useful");
+    assert_eq!(
+        (useful["n"].clone(), useful["mean"].clone(), useful["sd"].clone()),
+        (json!(5), json!(4.0), json!(0.71))
+    );
+    let mark = find(l1, "item", "mark_programme");
+    assert_eq!((mark["mean"].clone(), mark["sd"].clone()), (json!(7.6), json!(1.14))); // sd = sqrt(5.2 / 4)
+    let training = l1.iter().find(|r| r["group"] == "coach" && r["item"] == "mark_training").unwrap();
+    assert_eq!(
+        (training["n"].clone(), training["mean"].clone(), training["sd"].clone()),
+        (json!(5), json!(8.0), json!(0.71))
+    );
+    let dist = table(&k, "l1_distribution");
+    let useful_4 = dist.iter().find(|r| r["item"] == "useful" && r["answer"] == "4").unwrap();
+    assert!(suppressed(useful_4, "n"), "three people answered 4");
+    let paper = dist.iter().find(|r| r["item"] == "paper_map" && r["answer"] == "not_used").unwrap();
+    assert_eq!((paper["n"].clone(), paper["percent"].clone()), (json!(5), json!(100.0)));
+    let difficulty = find(table(&k, "l1_difficulty"), "course", C1);
+    assert_eq!(
+        (difficulty["n"].clone(), difficulty["right"].clone(), difficulty["too_hard"].clone()),
+        (json!(5), json!(100.0), json!(0.0))
+    );
+    let courses = table(&k, "l2_courses");
+    assert_eq!(
+        (find(courses, "course", C1)["completed"].clone(), find(courses, "course", C1)["reflections"].clone()),
+        (json!(5), json!(5))
+    );
+    assert!(suppressed(find(courses, "course", C2), "completed"), "one person did course 2");
+    let igm = table(&k, "l2_items").iter().find(|r| r["item"] == "knowledge_igm").unwrap().clone();
+    assert_eq!((igm["n"].clone(), igm["mean"].clone(), igm["sd"].clone()), (json!(5), json!(4.0), json!(0.71)));
+    let change = find(table(&k, "l3_change"), "item", "confidence_return");
+    // Pairs E1-E5: 2->4, 3->4, 1->2, 2->3, 3->3.
+    assert_eq!(change["n_pairs"], 5);
+    assert_eq!((change["mean_start"].clone(), change["mean_end"].clone()), (json!(2.2), json!(3.2)));
+    assert_eq!((change["mean_change"].clone(), change["sd_change"].clone()), (json!(1.0), json!(0.71)));
+    let plan = find(table(&k, "l3_self_regulation"), "item", "sr_plan");
+    assert_eq!(
+        (plan["yes_start"].clone(), plan["yes_end"].clone(), plan["percent_end"].clone()),
+        (json!(0), json!(5), json!(100.0))
+    );
+    let signals = table(&k, "l3_signals");
+    assert_eq!(find(signals, "measure", "sessions_total")["value"], 6.0);
+    assert_eq!(find(signals, "measure", "sessions_mean")["value"], 1.0); // 6 sessions / 6 people
+    assert_eq!(find(signals, "measure", "led_together_percent")["value"], 83.3); // 5 of 6 sessions
+    let results = table(&k, "l4_results");
+    let r = |m: &str| find(results, "measure", m)["value"].clone();
+    assert_eq!(r("sick_reports_before_mean"), json!(0.67)); // (1 + 2 + 0 + 1 + 0 + 0) / 6
+    assert_eq!(r("days_absent_before_mean"), json!(9.17)); // (10 + 15 + 30) / 6
+    assert_eq!(r("days_absent_after_mean"), json!(0.17)); // E4's running episode: today, 1 / 6
+    assert!(suppressed(find(results, "measure", "returned_percent"), "value"));
+    let records = table(&k, "records");
+    assert_eq!(records.len(), 6);
+    assert!(records.iter().all(|r| r["person"].as_str().unwrap().starts_with("P-")));
+    assert!(
+        k.get("tables").unwrap().as_array().unwrap().iter().all(|t| t["key"] != "texts"),
+        "no free text for researchers"
+    );
+
+    // No names, emails or ids of people anywhere in an export.
+    let raw = app.get(&format!("/exports/kirkpatrick?cohort={r1}&key=studie-2026"), Some(&researcher)).text().unwrap();
+    for p in &e {
+        assert!(!raw.contains(&p.id) && !raw.contains(&p.trajectory));
+    }
+    assert!(!raw.contains("@wilkan.test") && !raw.contains("\"e1\""));
+    // Pseudonyms: stable under the same key, different under another.
+    let again = export(&w, &researcher, &format!("/exports/kirkpatrick?cohort={r1}&key=studie-2026"));
+    let people = |d: &Value| -> Vec<String> {
+        table(d, "records").iter().map(|r| r["person"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(people(&k), people(&again));
+    let other = export(&w, &researcher, &format!("/exports/kirkpatrick?cohort={r1}&key=ander-project"));
+    assert!(people(&other).iter().all(|p| !people(&k).contains(p)));
+
+    // Free text: the project leader, own organisation, when asked.
+    let texts = export(&w, &pl, &format!("/exports/kirkpatrick?cohort={r1}&level=2&free_text=true"));
+    let texts = table(&texts, "texts");
+    assert_eq!(texts.iter().filter(|t| t["about"] == format!("reflectie {C1}")).count(), 5);
+    assert!(texts.iter().any(|t| t["text"] == "Dat ik zelf kleine stappen kan zetten."));
+    let body = problem(app.get(&format!("/exports/kirkpatrick?cohort={r1}&free_text=true"), Some(&researcher)), 422);
+    assert!(body["errors"]["free_text"].is_array());
+
+    // Every export is in the audit log with its filter and row counts.
+    let entries = audit_exports(&w);
+    assert!(entries
+        .iter()
+        .any(|d| d["filter"]["cohort"] == r1.as_str() && d["rows"]["records"] == 6 && d["people"] == 6));
+
+    // --- 4 versus 5: cohort R2 with four research-consented people and one without.
+    let f: Vec<Person> = (1..=5).map(|i| employee(&w, &format!("f{i}"), &r2, i <= 4)).collect();
+    for (i, p) in f.iter().enumerate() {
+        answer(&w, p, "employee-baseline", baseline("female", 40 + i as i64, 3, true));
+    }
+    let four = export(&w, &researcher, &format!("/exports/process?cohort={r2}"));
+    let row = find(table(&four, "participants"), "cohort", "Ronde 2");
+    assert!(suppressed(row, "n") && suppressed(row, "age_mean") && suppressed(row, "sex_female"));
+    let five = export(&w, &pl, &format!("/exports/process?cohort={r2}"));
+    let row = find(table(&five, "participants"), "cohort", "Ronde 2");
+    assert_eq!(
+        (row["n"].clone(), row["age_mean"].clone(), row["sex_female"].clone()),
+        (json!(5), json!(42.0), json!(5))
+    );
+
+    // --- Withdrawing research consent removes the person from the next export.
+    let before = people(&k);
+    assert_eq!(
+        app.post(
+            &format!("/trajectories/{}/consents", e[4].trajectory),
+            Some(&e[4].token),
+            &json!({"kind": "research", "given": false})
+        )
+        .status(),
+        201
+    );
+    let after = export(&w, &researcher, &format!("/exports/kirkpatrick?cohort={r1}&key=studie-2026"));
+    let now = people(&after);
+    assert_eq!(now.len(), 5);
+    assert!(now.iter().all(|p| before.contains(p)));
+    let change = find(table(&after, "l3_change"), "item", "confidence_return");
+    assert!(suppressed(change, "n_pairs") && suppressed(change, "mean_change"), "four pairs left");
+
+    // --- CSV for Dutch Excel, parsed back.
+    let res = app.get(&format!("/exports/process?cohort={r1}&format=csv&locale=nl"), Some(&researcher));
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(res.headers()["content-disposition"].to_str().unwrap().contains(".csv"));
+    let bytes = res.bytes().unwrap();
+    assert_eq!(&bytes[..3], "\u{feff}".as_bytes(), "UTF-8 byte order mark");
+    let text = std::str::from_utf8(&bytes[3..]).unwrap();
+    let mut rdr =
+        csv::ReaderBuilder::new().delimiter(b';').has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let lines: Vec<Vec<String>> = rdr.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
+    let title = lines.iter().position(|l| l == &vec!["Deelnemers".to_string()]).expect("participants section");
+    let header = &lines[title + 1];
+    let row = &lines[title + 2];
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("{name} in {header:?}"));
+    assert_eq!(row[col("age gemiddeld")], "43", "E1-E4 and E6 now: (30+40+50+60+35)/5");
+    assert_eq!(row[col("age laagst")], "30");
+    let intake_row = lines.iter().find(|l| l.first().map(String::as_str) == Some("intake_done")).unwrap();
+    assert_eq!(intake_row[4], "71,4", "5 of 7, with a decimal comma");
+    assert_eq!(row[col("sex_female")], "<5");
+    let plain = app
+        .get(&format!("/exports/process?cohort={r1}&format=csv&locale=en&table=reach"), Some(&researcher))
+        .bytes()
+        .unwrap();
+    let mut rdr = csv::ReaderBuilder::new().from_reader(&plain[3..]);
+    assert_eq!(rdr.headers().unwrap().iter().next(), Some("Step"));
+    let steps: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(steps.len(), 7);
+    assert_eq!((&steps[3][0], &steps[3][4]), ("intake_done", "71.4")); // 5 of 7 after the withdrawal
+
+    // --- XLSX, read back.
+    let res = app.get(&format!("/exports/kirkpatrick?cohort={r1}&format=xlsx&key=studie-2026"), Some(&researcher));
+    assert_eq!(res.status(), 200);
+    let bytes = res.bytes().unwrap().to_vec();
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("valid xlsx");
+    let sheets = book.sheet_names();
+    for s in ["records", "l1_items", "l3_change", "l4_results", "about"] {
+        assert!(sheets.iter().any(|n| n == s), "sheet {s} in {sheets:?}");
+    }
+    let records = book.worksheet_range("records").unwrap();
+    assert_eq!(records.height(), 1 + 5, "a header and five people");
+    let l1 = book.worksheet_range("l1_items").unwrap();
+    let useful = l1.rows().find(|r| r.get(2).map(|c| c.to_string()) == Some("useful".into())).unwrap();
+    assert_eq!(useful[4], calamine::Data::String("<5".into()), "four people left");
+
+    // --- The report: one printable page, charts, suppression explained, nothing external.
+    let res = app.get(&format!("/reports/evaluation?cohort={r1}"), Some(&pl));
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = res.text().unwrap();
+    for needle in [
+        "<svg",
+        "Bereik",
+        "Niveau 1",
+        "Niveau 4",
+        "Werkbedrijf Noord",
+        "Ronde 1",
+        "minder dan 5 mensen",
+        "@media print",
+    ] {
+        assert!(html.contains(needle), "report contains {needle}");
+    }
+    assert!(!html.contains("<script") && !html.contains("<link") && !html.contains("@import"));
+    assert!(!html.contains("e1@wilkan.test"));
+    assert_eq!(
+        problem(app.get(&format!("/reports/evaluation?organization={}", w.org_b), Some(&pl)), 404)["status"],
+        404
+    );
+}
+
+fn audit_exports(w: &World) -> Vec<Value> {
+    use diesel::prelude::*;
+    use wilkan::db::schema::audit_log;
+    let rows: Vec<Option<String>> = audit_log::table
+        .filter(audit_log::action.like("export.%"))
+        .select(audit_log::detail)
+        .load(&mut w.app.conn())
+        .unwrap();
+    rows.into_iter().flatten().map(|d| serde_json::from_str(&d).unwrap()).collect()
+}
+
+/// Answers are checked per item type; a draft can be finished later; a finished questionnaire
+/// is final; a coach enters a paper form on the employee's behalf, recorded as such.
+#[test]
+fn questionnaires_save_drafts_and_validate_per_item() {
+    let w = World::new();
+    let app = &w.app;
+    let m = w.method();
+    let list: Value = app.get("/questionnaires", Some(&w.employee_a.token)).json().unwrap();
+    let keys: Vec<&str> = list["items"].as_array().unwrap().iter().map(|i| i["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["coach-evaluation", "employee-baseline", "employee-end"]);
+    let one: Value = app.get("/questionnaires/employee-end", Some(&w.employee_a.token)).json().unwrap();
+    assert_eq!(one["version"], 1);
+    assert!(one["items"].as_array().unwrap().iter().any(|i| i["type"] == "mark"));
+    problem(app.get("/questionnaires/unknown", Some(&w.employee_a.token)), 404);
+
+    let path = "/questionnaires/employee-baseline/responses";
+    let emp = Some(w.employee_a.token.as_str());
+    let bad = problem(
+        app.post(path, emp, &json!({"trajectory_id": m.trajectory, "answers": {"confidence_return": 6, "sr_plan": "ja", "sex": "x", "age": 12, "nope": 1}})),
+        422,
+    );
+    let errors = bad["errors"].as_object().unwrap();
+    for f in ["answers.confidence_return", "answers.sr_plan", "answers.sex", "answers.age", "answers.nope"] {
+        assert!(errors.contains_key(f), "{f} in {errors:?}");
+    }
+    assert_eq!(app.count("questionnaire_responses"), 0, "nothing written");
+
+    // A draft, then more answers, then an incomplete submit (422, nothing changes).
+    let draft: Value = {
+        let r = app.post(path, emp, &json!({"trajectory_id": m.trajectory, "answers": {"confidence_return": 2}}));
+        assert_eq!(r.status(), 201);
+        r.json().unwrap()
+    };
+    assert_eq!(draft["status"], "draft");
+    assert!(draft["missing"].as_array().unwrap().iter().any(|k| k == "sex"));
+    let r = app.post(
+        path,
+        emp,
+        &json!({"trajectory_id": m.trajectory, "answers": {"view_on_return": "Spannend, maar ik wil het."}}),
+    );
+    assert_eq!(r.status(), 200);
+    let body =
+        problem(app.post(path, emp, &json!({"trajectory_id": m.trajectory, "answers": {}, "submit": true})), 422);
+    assert!(body["errors"]["answers.sex"].is_array());
+    // The coach fills in the rest from the paper form and submits.
+    let coach = Some(w.coach_a.token.as_str());
+    problem(app.post(path, coach, &json!({"trajectory_id": m.trajectory, "answers": {"sex": "male"}})), 422);
+    let rest = json!({"sex": "male", "age": 44, "own_role": 3, "attention_felt": 2, "sr_plan": true, "sr_contact": false,
+        "sr_information": true, "sr_ask_help": true, "sr_limits": false, "sr_small_goals": true, "sr_talk_manager": false});
+    let done: Value = app
+        .post(path, coach, &json!({"trajectory_id": m.trajectory, "answers": rest, "on_paper": true, "submit": true}))
+        .json()
+        .unwrap();
+    assert_eq!(done["status"], "submitted");
+    assert_eq!((done["on_paper"].clone(), done["entered_by"].clone()), (json!(true), json!(w.coach_a.id)));
+    assert_eq!(done["respondent_id"], w.employee_a.id);
+    assert_eq!(done["answers"]["confidence_return"], 2, "the draft's answers are kept");
+    assert_eq!(done["answers"]["view_on_return"], "Spannend, maar ik wil het.");
+    assert!(done["missing"].as_array().unwrap().is_empty());
+    problem(app.post(path, emp, &json!({"trajectory_id": m.trajectory, "answers": {"age": 45}})), 409);
+    // Others cannot answer for this trajectory; the coach questionnaire is for coaches.
+    problem(app.post(path, Some(&w.employee_a2.token), &json!({"trajectory_id": m.trajectory, "answers": {}})), 404);
+    problem(app.post("/questionnaires/coach-evaluation/responses", emp, &json!({"answers": {}})), 403);
+    // The employee sees their own answers, also in inzage.
+    let mine: Value = app.get(path, emp).json().unwrap();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    let data: Value = app.get("/me/data", emp).json().unwrap();
+    assert_eq!(data["questionnaires"][0]["answers"]["age"], 44);
+    assert!(app.get(path, Some(&w.employee_a2.token)).json::<Value>().unwrap()["items"].as_array().unwrap().is_empty());
+}
