@@ -54,7 +54,7 @@ pub enum ItemUse {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ChoiceOption {
+pub struct AnswerOption {
     pub key: String,
     pub text: String,
 }
@@ -77,7 +77,7 @@ pub struct Item {
     pub labels: Vec<String>,
     /// For `choice`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub options: Vec<ChoiceOption>,
+    pub options: Vec<AnswerOption>,
     /// For `number`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min: Option<i64>,

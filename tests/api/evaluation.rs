@@ -579,3 +579,40 @@ fn questionnaires_save_drafts_and_validate_per_item() {
     assert_eq!(data["questionnaires"][0]["answers"]["age"], 44);
     assert!(app.get(path, Some(&w.employee_a2.token)).json::<Value>().unwrap()["items"].as_array().unwrap().is_empty());
 }
+
+/// Export filters that cannot work get a 422 naming the field (or 404 for another organisation),
+/// before anything is streamed.
+#[test]
+fn bad_export_filters_are_refused_with_problems() {
+    let w = World::new();
+    let app = &w.app;
+    let m = w.method();
+    let pl = Some(w.pl_a.token.as_str());
+    let researcher = Some(w.researcher.token.as_str());
+    let other = json_id(
+        app.post(&format!("/organizations/{}/cohorts", w.org_b), Some(&w.pl_b.token), &json!({"name": "Zuid 1"})),
+        201,
+    );
+    let audit_before = app.count("audit_log");
+    for (path, field) in [
+        ("/exports/kirkpatrick?level=5".to_string(), "level"),
+        ("/exports/process?level=2".to_string(), "level"),
+        ("/exports/kirkpatrick?table=records".to_string(), "table"),
+        ("/exports/process?format=csv&table=nope".to_string(), "table"),
+        ("/exports/kirkpatrick?key=short".to_string(), "key"),
+        ("/exports/process?free_text=true".to_string(), "free_text"),
+        (format!("/exports/kirkpatrick?cohort={other}"), "cohort"),
+        ("/exports/kirkpatrick?cohort=unknown".to_string(), "cohort"),
+    ] {
+        let body = problem(app.get(&path, pl), 422);
+        assert!(body["errors"][field].is_array(), "{path}: {body}");
+    }
+    let body =
+        problem(app.get(&format!("/exports/kirkpatrick?organization={}&cohort={other}", w.org_a), researcher), 422);
+    assert!(body["errors"]["cohort"].is_array());
+    problem(app.get(&format!("/exports/process?organization={}", w.org_b), pl), 404);
+    problem(app.get("/exports/process?organization=unknown", researcher), 404);
+    problem(app.get(&format!("/exports/process?cohort={}&surprise=1", m.cohort), pl), 422);
+    problem(app.get("/exports/kirkpatrick?format=pdf", pl), 422);
+    assert_eq!(app.count("audit_log"), audit_before, "a refused export writes nothing");
+}
