@@ -2,7 +2,7 @@
 //! everything the exports need. Batches use keyset paging on the trajectory id, so memory stays
 //! the same whatever the number of trajectories.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -189,13 +189,21 @@ pub fn batch(
         }
     }
 
-    let with_intake: Vec<String> =
-        intakes::table.filter(intakes::trajectory_id.eq_any(&ids)).select(intakes::trajectory_id).load(c)?;
-    let with_plan: Vec<String> =
-        plans::table.filter(plans::trajectory_id.eq_any(&ids)).select(plans::trajectory_id).load(c)?;
+    let with_intake: HashSet<String> = intakes::table
+        .filter(intakes::trajectory_id.eq_any(&ids))
+        .select(intakes::trajectory_id)
+        .load::<String>(c)?
+        .into_iter()
+        .collect();
+    let with_plan: HashSet<String> = plans::table
+        .filter(plans::trajectory_id.eq_any(&ids))
+        .select(plans::trajectory_id)
+        .load::<String>(c)?
+        .into_iter()
+        .collect();
 
     type Progress = (String, String, Option<NaiveDateTime>, Option<String>, Option<String>);
-    let progress: Vec<Progress> = course_progress::table
+    let progress_rows: Vec<Progress> = course_progress::table
         .filter(course_progress::user_id.eq_any(&employees))
         .order((course_progress::user_id, course_progress::course_slug))
         .select((
@@ -206,6 +214,11 @@ pub fn batch(
             course_progress::reflection_choice,
         ))
         .load(c)?;
+    // Per employee, so that each record finds its own rows without scanning the batch's.
+    let mut progress: HashMap<String, Vec<Progress>> = HashMap::new();
+    for p in progress_rows {
+        progress.entry(p.0.clone()).or_default().push(p);
+    }
 
     let mut responses: HashMap<(String, String), Response> = HashMap::new();
     for (tid, key, version, answers, open) in questionnaire_responses::table
@@ -352,7 +365,7 @@ pub fn batch(
     let mut out = Vec::with_capacity(rows.len());
     for (id, org, cohort, employee, coach, status, stop_reason, created) in rows {
         let start = started.get(&id).copied().unwrap_or(created).date();
-        let mine: Vec<&Progress> = progress.iter().filter(|p| p.0 == employee).collect();
+        let mine: Vec<&Progress> = progress.get(&employee).map(|v| v.iter().collect()).unwrap_or_default();
         let (g_inv, g_att) = groups.get(&employee).copied().unwrap_or_default();
         out.push(Record {
             method_consent: method.get(&id).copied().unwrap_or(false),
