@@ -32,7 +32,6 @@ use actix_web::dev::Server;
 use actix_web::{middleware::from_fn, web, App, HttpResponse, HttpServer};
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::AppExt;
-use utoipa_swagger_ui::SwaggerUi;
 
 use crate::accounts::tokens::TokenService;
 use crate::config::Config;
@@ -175,7 +174,7 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Service>
     let timeout = Duration::from_secs(state.config.request_timeout_seconds.max(1));
     let origins = state.config.cors_origins.clone();
     let state = web::Data::new(state);
-    let spec = http::openapi::document();
+    let docs = http::openapi::Docs::new(&http::openapi::document());
     let server = HttpServer::new(move || {
         // Browsers may call the API only from configured origins; none by default.
         let cors = origins.iter().fold(
@@ -186,11 +185,15 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Service>
                 .max_age(3600),
             |cors, origin| cors.allowed_origin(origin),
         );
-        let (app, _) = http::openapi::mount(App::new().into_utoipa_app()).split_for_parts();
+        let (app, spec) = http::openapi::mount(App::new().into_utoipa_app()).split_for_parts();
+        // Registering the routes through utoipa builds a whole spec per worker (megabytes); it is
+        // not needed here, and the allocator is asked to give that memory back.
+        drop(spec);
+        http::memory::release_free();
         app.app_data(state.clone())
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
+            .configure(|cfg| docs.register(cfg))
             .default_service(web::to(not_found))
             // Without configured origins there is no CORS header at all: browsers then refuse
             // cross-origin reads, and same-origin requests are untouched.

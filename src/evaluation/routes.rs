@@ -81,7 +81,7 @@ async fn stream_export(
                 let _ = tx.blocking_send(Err(io::Error::other("export failed")));
             }
         }
-        if let Err(e) = crate::privacy::audit::write(&mut conn, &audit) {
+        if let Err(e) = st.pool.written(|| crate::privacy::audit::write(&mut conn, &audit)) {
             tracing::error!(error = %e, "export audit entry not written");
         }
     });

@@ -93,6 +93,65 @@ pub fn document() -> Document {
     finish(api)
 }
 
+/// The spec and the Swagger UI, served from one serialised copy shared by every worker.
+///
+/// The spec as a utoipa value is about 7 MB of heap; `SwaggerUi::url` keeps one such copy per
+/// worker (and serialises it again on every request). That was most of the idle memory.
+#[derive(Clone)]
+pub struct Docs {
+    spec: actix_web::web::Bytes,
+    ui: std::sync::Arc<utoipa_swagger_ui::Config<'static>>,
+}
+
+impl Docs {
+    pub fn new(api: &Document) -> Docs {
+        Docs {
+            spec: api.to_json().unwrap_or_default().into(),
+            ui: std::sync::Arc::new(utoipa_swagger_ui::Config::from("/openapi.json")),
+        }
+    }
+
+    /// `GET /openapi.json` and `GET /docs/...` (public, outside the API).
+    pub fn register(&self, cfg: &mut actix_web::web::ServiceConfig) {
+        use actix_web::{web, HttpResponse};
+        let spec = self.spec.clone();
+        let ui = self.ui.clone();
+        cfg.route(
+            "/openapi.json",
+            web::get().to(move || {
+                let spec = spec.clone();
+                async move { HttpResponse::Ok().content_type("application/json").body(spec) }
+            }),
+        )
+        .route(
+            "/docs/{tail:.*}",
+            web::get().to(move |tail: web::Path<String>| {
+                let ui = ui.clone();
+                async move { swagger_file(&tail, ui) }
+            }),
+        );
+    }
+}
+
+fn swagger_file(tail: &str, ui: std::sync::Arc<utoipa_swagger_ui::Config<'static>>) -> actix_web::HttpResponse {
+    use actix_web::http::header::{ContentEncoding, CONTENT_ENCODING};
+    use actix_web::HttpResponse;
+    match utoipa_swagger_ui::serve(tail, ui) {
+        Ok(Some(file)) => {
+            let mut res = HttpResponse::Ok();
+            if file.gzpipped {
+                res.insert_header((CONTENT_ENCODING, ContentEncoding::Gzip));
+            }
+            res.content_type(file.content_type).body(file.bytes.into_owned())
+        }
+        Ok(None) => HttpResponse::NotFound().finish(),
+        Err(e) => {
+            tracing::error!(error = %e, "swagger ui");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
 pub fn to_json(api: &Document) -> String {
     let mut text = api.to_pretty_json().unwrap_or_default();
     text.push('\n');

@@ -80,6 +80,7 @@ const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
 pub fn housekeeping(pool: &DbPool, retention_days: i64) -> Result<usize, AppError> {
     let mut conn = pool.get().map_err(|_| AppError::Unavailable)?;
     let conn: &mut DbConnection = &mut conn;
+    let _queued = pool.write_lock();
     conn.transaction(|c| {
         let n = crate::privacy::erase::retention(c, retention_days)?;
         if n > 0 {
@@ -96,19 +97,22 @@ pub fn housekeeping(pool: &DbPool, retention_days: i64) -> Result<usize, AppErro
 pub fn tick(ctx: &Context, sender: &Sender) -> Result<(), AppError> {
     let mut conn = ctx.pool.get().map_err(|_| AppError::Unavailable)?;
     let conn: &mut DbConnection = &mut conn;
-    conn.transaction(|c| crate::aftercare::queue_reminders(c, &ctx.templates, crate::db::now().date()))?;
+    // Each write takes the pool's writer lock for as long as it writes, never while mailing.
+    ctx.pool.written(|| {
+        conn.transaction(|c| crate::aftercare::queue_reminders(c, &ctx.templates, crate::db::now().date()))
+    })?;
     let base = TimeDelta::seconds(ctx.config.mail_retry_base_seconds.max(1));
     loop {
-        let batch = conn.transaction(|c| outbox::claim(c, 20))?;
+        let batch = ctx.pool.written(|| conn.transaction(|c| outbox::claim(c, 20)))?;
         if batch.is_empty() {
             return Ok(());
         }
         for row in &batch {
             match sender.send(&ctx.config.mail_from, row) {
-                Ok(()) => outbox::mark_sent(conn, &row.id)?,
+                Ok(()) => ctx.pool.written(|| outbox::mark_sent(conn, &row.id))?,
                 Err(e) => {
                     tracing::warn!(to = %row.to_address, template = %row.template, error = %e, "sending failed; will retry");
-                    outbox::mark_failed(conn, row, &e, base, ctx.config.mail_max_attempts)?;
+                    ctx.pool.written(|| outbox::mark_failed(conn, row, &e, base, ctx.config.mail_max_attempts))?;
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! Privacy: the audit log, inzage (everything about me), erasure, and retention.
 
 pub mod audit;
+pub mod audit_batch;
 pub mod erase;
 pub mod inzage;
 pub mod routes;
