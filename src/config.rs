@@ -57,8 +57,8 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         env: "WILKAN_DB_POOL_SIZE",
         key: "db_pool_size",
-        default: "16",
-        help: "database connections in the pool",
+        default: "0",
+        help: "database connections in the pool; 0 = four per core",
     },
     Setting {
         env: "WILKAN_DB_TIMEOUT_SECONDS",

@@ -114,7 +114,14 @@ pub fn prepare(mut config: Config) -> Result<AppState, String> {
             Err(e) => return Err(format!("database {}: {e}", db::redact_url(&config.database.location))),
         }
     }
-    let pool = db::build_pool(&config.database, config.db_pool_size, Duration::from_secs(config.db_timeout_seconds));
+    // More connections than the cores can serve only queue inside the database (PostgreSQL) or
+    // behind its one lock (SQLite): on 2 cores, 16 connections gave PostgreSQL reads a p99 of
+    // 151 ms, 8 gave 22 ms, at the same throughput.
+    let pool_size = match config.db_pool_size {
+        0 => 4 * std::thread::available_parallelism().map_or(2, |n| n.get() as u32),
+        n => n,
+    };
+    let pool = db::build_pool(&config.database, pool_size, Duration::from_secs(config.db_timeout_seconds));
     let tokens = TokenService::new(&config.jwt_secret, config.access_token_minutes, config.refresh_token_days);
     let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
     courses::progress::record_versions(&mut conn, &content).map_err(|e| format!("recording course versions: {e}"))?;
@@ -174,6 +181,7 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Service>
     let timeout = Duration::from_secs(state.config.request_timeout_seconds.max(1));
     let origins = state.config.cors_origins.clone();
     let state = web::Data::new(state);
+    let blocking_threads = (state.pool.max_size() as usize).max(2);
     let docs = http::openapi::Docs::new(&http::openapi::document());
     let server = HttpServer::new(move || {
         // Browsers may call the API only from configured origins; none by default.
@@ -204,6 +212,11 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Service>
     .client_disconnect_timeout(Duration::from_secs(5))
     .keep_alive(Duration::from_secs(75))
     .workers(workers)
+    // A blocking thread without a database connection only waits for one (every blocking task
+    // here is a database task, or CPU work that more threads than cores cannot speed up). Left
+    // at actix's default of 512 per worker, load spawned a hundred threads, each with its own
+    // stack and allocator arena.
+    .worker_max_blocking_threads(blocking_threads)
     .shutdown_timeout(30)
     .listen(listener)?
     .run();

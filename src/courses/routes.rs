@@ -276,17 +276,22 @@ pub async fn save_page(
 ) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Employee])?;
     let (slug, page_id) = path.into_inner();
-    let course = course(&state, &slug)?.clone();
     let input = body.0;
-    check_answers(&course, &page_id, &input)?;
-    let page = course.page(&page_id).ok_or(AppError::NotFound)?.clone();
-    if input.page_hash.as_deref().is_some_and(|h| h != page.content_hash) {
-        return Err(AppError::Conflict(
-            "Deze pagina is net aangepast. Laad de cursus opnieuw; je eerdere antwoorden blijven bewaard.".into(),
-        ));
-    }
+    // Only the page's hash goes into the database closure: cloning the course (every page and
+    // block) twice per save was a measurable part of the write path.
+    let page_hash = {
+        let course = course(&state, &slug)?;
+        check_answers(course, &page_id, &input)?;
+        let page = course.page(&page_id).ok_or(AppError::NotFound)?;
+        if input.page_hash.as_deref().is_some_and(|h| h != page.content_hash) {
+            return Err(AppError::Conflict(
+                "Deze pagina is net aangepast. Laad de cursus opnieuw; je eerdere antwoorden blijven bewaard.".into(),
+            ));
+        }
+        page.content_hash.clone()
+    };
     let uid = caller.user_id.clone();
-    let course_for_view = course.clone();
+    let view_slug = slug.clone();
     let (row, pages) = db::tx(&state.pool, caller.audit(), move |c, _| {
         let mut row = progress::ensure_course(c, &uid, &slug)?;
         let t = now();
@@ -301,7 +306,7 @@ pub async fn save_page(
             // The hash records the version the page was done on; a visit does not clear "changed".
             page_hash: match (&existing, is_done) {
                 (Some(e), false) => e.page_hash.clone(),
-                _ => page.content_hash.clone(),
+                _ => page_hash,
             },
             visited_at: t,
             done_at: if is_done { Some(t) } else { existing.as_ref().and_then(|e| e.done_at) },
@@ -317,7 +322,7 @@ pub async fn save_page(
     })
     .await?;
     let refs: Vec<&PageProgress> = pages.iter().collect();
-    Ok(HttpResponse::Ok().json(MyCourse::derive(&course_for_view, Some(&row), &refs)))
+    Ok(HttpResponse::Ok().json(MyCourse::derive(course(&state, &view_slug)?, Some(&row), &refs)))
 }
 
 async fn update_course<F>(

@@ -7,10 +7,11 @@
 //! is durable, so no read goes unrecorded.
 
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use diesel::r2d2::Pool;
 use diesel::Connection;
+use parking_lot::FairMutex;
 use tokio::sync::oneshot;
 
 use super::audit::{self, AuditEntry};
@@ -29,7 +30,7 @@ pub struct Batcher {
 
 impl Batcher {
     /// Starts the committing thread; it ends when the last `Batcher` clone is dropped.
-    pub fn start(pool: Pool<Manager>, writer: Option<Arc<Mutex<()>>>) -> Batcher {
+    pub fn start(pool: Pool<Manager>, writer: Option<Arc<FairMutex<()>>>) -> Batcher {
         let (jobs, queue) = mpsc::channel();
         let spawned = std::thread::Builder::new().name("audit-batch".into()).spawn(move || run(&pool, writer, queue));
         if let Err(e) = spawned {
@@ -50,11 +51,11 @@ impl Batcher {
     }
 }
 
-fn run(pool: &Pool<Manager>, writer: Option<Arc<Mutex<()>>>, queue: Receiver<Job>) {
+fn run(pool: &Pool<Manager>, writer: Option<Arc<FairMutex<()>>>, queue: Receiver<Job>) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         batch.extend(queue.try_iter().take(MAX_BATCH - 1));
-        let _queued = writer.as_ref().map(|m| m.lock().unwrap_or_else(|e| e.into_inner()));
+        let _queued = writer.as_ref().map(|m| m.lock());
         let ok = match pool.get() {
             Ok(mut conn) => commit(&mut conn, &batch),
             Err(e) => {

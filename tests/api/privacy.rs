@@ -243,3 +243,29 @@ fn staff_lists_of_other_peoples_data_are_audited_too() {
     w.app.get("/trajectories", Some(&w.employee_a.token));
     assert_eq!(w.app.count("audit_log"), before);
 }
+
+/// Reads that arrive together share one audit transaction (group commit); each of them still gets
+/// exactly one entry, written before its answer.
+#[test]
+fn concurrent_list_reads_each_leave_one_entry() {
+    let w = World::new();
+    let _m = w.method();
+    let before = w.app.count("audit_log");
+    let ids: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..24)
+            .map(|_| {
+                s.spawn(|| {
+                    let res = w.app.get("/trajectories?limit=10", Some(&w.coach_a.token));
+                    assert_eq!(res.status(), 200);
+                    res.headers()["x-request-id"].to_str().unwrap().to_string()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(w.app.count("audit_log"), before + 24);
+    let entries = audit(&w, &w.admin.token, "&action=GET");
+    for id in &ids {
+        assert_eq!(entries.iter().filter(|e| e["request_id"] == id.as_str()).count(), 1, "one entry for {id}");
+    }
+}
