@@ -9,8 +9,6 @@ pub mod text;
 use std::ops::Deref;
 use std::path::Path;
 use std::sync::Arc;
-
-use parking_lot::{FairMutex, FairMutexGuard};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -19,6 +17,7 @@ use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use parking_lot::{FairMutex, FairMutexGuard};
 
 use crate::error::AppError;
 use crate::privacy::audit::AuditEntry;
