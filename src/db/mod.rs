@@ -243,8 +243,10 @@ where
     }
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let _queued = pool.write_lock();
+        // Connection first, then the writer lock, everywhere: the lock holder never waits for
+        // the pool, so writers and connection holders cannot wait on each other.
         let mut conn = pool.get().map_err(|_| AppError::Unavailable)?;
+        let _queued = pool.write_lock();
         let conn: &mut DbConnection = &mut conn;
         if matches!(conn, DbConnection::Sqlite(_)) {
             // BEGIN IMMEDIATE takes the write lock up front, so concurrent writers wait (busy

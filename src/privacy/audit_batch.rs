@@ -55,9 +55,12 @@ fn run(pool: &Pool<Manager>, writer: Option<Arc<FairMutex<()>>>, queue: Receiver
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         batch.extend(queue.try_iter().take(MAX_BATCH - 1));
-        let _queued = writer.as_ref().map(|m| m.lock());
+        // Connection first, then the writer lock (the order `db::tx` uses).
         let ok = match pool.get() {
-            Ok(mut conn) => commit(&mut conn, &batch),
+            Ok(mut conn) => {
+                let _queued = writer.as_ref().map(|m| m.lock());
+                commit(&mut conn, &batch)
+            }
             Err(e) => {
                 tracing::error!(error = %e, "no database connection for audit entries");
                 false
