@@ -16,7 +16,7 @@ use crate::db::DbConnection;
 use crate::error::AppError;
 
 /// How many trajectories one batch reads.
-pub const BATCH: i64 = 500;
+pub const BATCH: i64 = 1000;
 
 /// Which trajectories an export covers.
 #[derive(Debug, Clone)]
@@ -221,19 +221,24 @@ pub fn batch(
     }
 
     let mut responses: HashMap<(String, String), Response> = HashMap::new();
-    for (tid, key, version, answers, open) in questionnaire_responses::table
+    // Status and key are checked here, not in SQL: without statistics SQLite would walk the
+    // (questionnaire_key, ...) index for every batch instead of the trajectory index, which made
+    // the export quadratic in the number of trajectories.
+    for (tid, key, status, version, answers, open) in questionnaire_responses::table
         .filter(questionnaire_responses::trajectory_id.eq_any(&ids))
-        .filter(questionnaire_responses::status.eq("submitted"))
-        .filter(questionnaire_responses::questionnaire_key.eq_any([baseline_key, end_key]))
         .select((
             questionnaire_responses::trajectory_id.assume_not_null(),
             questionnaire_responses::questionnaire_key,
+            questionnaire_responses::status,
             questionnaire_responses::version,
             questionnaire_responses::answers,
             questionnaire_responses::open_answers,
         ))
-        .load::<(String, String, i32, String, String)>(c)?
+        .load::<(String, String, String, i32, String, String)>(c)?
     {
+        if status != "submitted" || (key != baseline_key && key != end_key) {
+            continue;
+        }
         let r = Response { key: key.clone(), version, answers: from_json(&answers)?, open: from_json(&open)? };
         responses.insert((tid, key), r);
     }
@@ -314,12 +319,15 @@ pub fn batch(
             .select(cards::trajectory_id)
             .load::<String>(c)?,
     );
+    // Status is checked here for the same reason as above (the `aftercare_due` index).
     let aftercare = count_by(
         aftercare_checkins::table
             .filter(aftercare_checkins::trajectory_id.eq_any(&ids))
-            .filter(aftercare_checkins::status.eq("done"))
-            .select(aftercare_checkins::trajectory_id)
-            .load::<String>(c)?,
+            .select((aftercare_checkins::trajectory_id, aftercare_checkins::status))
+            .load::<(String, String)>(c)?
+            .into_iter()
+            .filter_map(|(tid, status)| (status == "done").then_some(tid))
+            .collect(),
     );
 
     let mut returns: HashMap<String, Return> = HashMap::new();

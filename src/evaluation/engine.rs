@@ -1,6 +1,6 @@
 //! Runs an export: reads the trajectories in scope batch by batch, streams the per-person
 //! records (pseudonymised) to the sink as it goes, and adds up the summary tables, which are
-//! written at the end. Memory holds one batch plus the running sums.
+//! written at the end. Memory holds a few batches plus the running sums.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -186,31 +186,55 @@ pub fn run(
     let records = acc.record_table();
     sink.begin(&records)?;
     let mut written = 0usize;
-    let mut after: Option<String> = None;
     let mut done = 0u64;
-    loop {
-        let batch = dataset::batch(c, &spec.scope, after.as_deref(), spec.today, &used.baseline.key, &used.end.key)?;
-        let Some(last) = batch.last() else { break };
-        after = Some(last.trajectory_id.clone());
-        done += batch.len() as u64;
-        for r in &batch {
-            acc.funnel(r);
-            if !spec.includes(r) {
-                continue;
+    // One thread reads the next batch while this one writes the current: reading (database and
+    // decoding) and writing (pseudonyms, sums, CSV/XLSX) then overlap on two cores. The channel
+    // holds one batch, so memory stays at about three batches whatever the size of the export.
+    let (scope, today) = (&spec.scope, spec.today);
+    let (baseline_key, end_key) = (used.baseline.key.as_str(), used.end.key.as_str());
+    std::thread::scope(|threads| -> Result<(), AppError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Record>, AppError>>(1);
+        let conn = &mut *c;
+        threads.spawn(move || {
+            let mut after: Option<String> = None;
+            loop {
+                let batch = dataset::batch(conn, scope, after.as_deref(), today, baseline_key, end_key);
+                let last = batch.as_ref().ok().and_then(|b| b.last()).map(|r| r.trajectory_id.clone());
+                // A closed channel means the writer stopped (an error): stop reading too.
+                if tx.send(batch).is_err() {
+                    break;
+                }
+                match last {
+                    Some(id) => after = Some(id),
+                    None => break,
+                }
             }
-            summary.people += 1;
-            let person = spec.pseudonyms.of("P", &r.employee_id);
-            let mut row = vec![
-                Cell::Text(person.clone()),
-                Cell::text(names.org(&r.organization_id)),
-                Cell::text(names.cohort(&r.cohort_id)),
-            ];
-            row.extend(acc.add(r, &person));
-            sink.row(&row)?;
-            written += 1;
+        });
+        for batch in rx {
+            let batch = batch?;
+            done += batch.len() as u64;
+            for r in &batch {
+                acc.funnel(r);
+                if !spec.includes(r) {
+                    continue;
+                }
+                summary.people += 1;
+                let person = spec.pseudonyms.of("P", &r.employee_id);
+                let mut row = vec![
+                    Cell::Text(person.clone()),
+                    Cell::text(names.org(&r.organization_id)),
+                    Cell::text(names.cohort(&r.cohort_id)),
+                ];
+                row.extend(acc.add(r, &person));
+                sink.row(&row)?;
+                written += 1;
+            }
+            if !batch.is_empty() {
+                progress(done, total);
+            }
         }
-        progress(done, total);
-    }
+        Ok(())
+    })?;
     sink.end()?;
     summary.row_counts.push((records.key.clone(), written));
     summary.coach_responses = coach_responses(c, spec, used.coach, acc.as_mut())?;

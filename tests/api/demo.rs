@@ -5,6 +5,10 @@ use serde_json::{json, Value};
 use crate::helpers::TestApp;
 
 fn seed(app: &TestApp, seed: u64) -> wilkan::demo::Summary {
+    seed_with(app, wilkan::demo::Options { organizations: 2, employees_per_org: 24, seed })
+}
+
+fn seed_with(app: &TestApp, opts: wilkan::demo::Options) -> wilkan::demo::Summary {
     let catalogue = wilkan::courses::loader::load(
         std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/course-content")),
         &Default::default(),
@@ -12,7 +16,6 @@ fn seed(app: &TestApp, seed: u64) -> wilkan::demo::Summary {
     .unwrap();
     let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/course-content"));
     let instruments = wilkan::load_instruments(dir, &catalogue).unwrap();
-    let opts = wilkan::demo::Options { organizations: 2, employees_per_org: 24, seed };
     wilkan::demo::seed(&mut app.conn(), &catalogue, &instruments, &opts, |_| {}).unwrap()
 }
 
@@ -72,4 +75,28 @@ fn demo_data_is_deterministic_and_works_through_the_api() {
     let k: Value = a.get("/exports/kirkpatrick?level=3", Some(&leader)).json().unwrap();
     let change = k["tables"].as_array().unwrap().iter().find(|t| t["key"] == "l3_change").unwrap();
     assert!(change["rows"][0]["n_pairs"].as_i64().unwrap() >= 5, "{change}");
+}
+
+/// An export longer than one read batch: the reading thread hands every batch over once and in
+/// order, so each trajectory gives exactly one record whatever the batch boundaries.
+#[test]
+fn an_export_of_several_batches_has_every_trajectory_once() {
+    let app = TestApp::spawn();
+    let employees = wilkan::evaluation::dataset::BATCH as usize * 2 + 37;
+    let summary = seed_with(&app, wilkan::demo::Options { organizations: 1, employees_per_org: employees, seed: 7 });
+    assert!(summary.trajectories > wilkan::evaluation::dataset::BATCH as usize * 2, "{}", summary.trajectories);
+    let res = app.post(
+        "/auth/login",
+        None,
+        &json!({"email": "projectleider@org1.demo", "password": wilkan::demo::DEMO_PASSWORD}),
+    );
+    let leader = res.json::<Value>().unwrap()["access_token"].as_str().unwrap().to_string();
+    // The project leader's export covers everyone in the organisation, consent or not.
+    let doc: Value = app.get("/exports/process", Some(&leader)).json().unwrap();
+    assert_eq!(doc["row_counts"]["records"], summary.trajectories, "{}", doc["row_counts"]);
+    let records =
+        doc["tables"].as_array().unwrap().iter().find(|t| t["key"] == "records").unwrap()["rows"].as_array().unwrap();
+    let people: std::collections::HashSet<&str> = records.iter().map(|r| r["person"].as_str().unwrap()).collect();
+    // One trajectory per demo employee: a record read twice or skipped would show here.
+    assert_eq!(people.len(), summary.trajectories);
 }
