@@ -386,6 +386,6 @@ pub fn my_buddy(c: &mut DbConnection, me: &str) -> Result<Option<MyBuddy>, AppEr
 #[get("/me/buddy")]
 pub async fn mine(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Employee])?;
-    let out = db::read(&state.pool, move |c| my_buddy(c, &caller.user_id)?.ok_or(AppError::NotFound)).await?;
+    let out = db::read_by_key(&state.pool, move |c| my_buddy(c, &caller.user_id)?.ok_or(AppError::NotFound)).await?;
     Ok(HttpResponse::Ok().json(out))
 }

@@ -4,11 +4,12 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 use validator::Validate;
 
 use super::content::{Course, PageKind};
-use super::progress::{CourseProgress, PageProgress};
+use super::progress::{CourseProgress, PageSeen};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -96,7 +97,7 @@ pub struct PageState {
     pub changed_since_done: bool,
     /// Saved answers: {"answers": {question_id: value}, "exercises": {number: text}}.
     #[schema(value_type = Option<Object>)]
-    pub answers: Option<serde_json::Value>,
+    pub answers: Option<Box<RawValue>>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -131,21 +132,22 @@ pub struct MyCourse {
 
 impl MyCourse {
     /// Derives the employee's view of a course from their rows (nothing derived is stored).
-    pub fn derive(course: &Course, row: Option<&CourseProgress>, pages: &[&PageProgress]) -> Self {
+    pub fn derive(course: &Course, row: Option<&CourseProgress>, pages: &[&PageSeen]) -> Self {
         let completed = row.and_then(|r| r.completed_at).is_some();
         let states: Vec<PageState> = course
             .pages
             .iter()
             .map(|p| {
                 let saved = pages.iter().find(|s| s.page_id == p.id);
-                let done = saved.is_some_and(|s| s.done_at.is_some());
+                let done = saved.is_some_and(|s| s.done);
                 PageState {
                     page_id: p.id.clone(),
                     kind: p.kind,
                     visited: saved.is_some(),
                     done,
                     changed_since_done: done && saved.is_some_and(|s| s.page_hash != p.content_hash),
-                    answers: saved.and_then(|s| s.answers.as_deref()).and_then(|a| serde_json::from_str(a).ok()),
+                    // Passed on as stored (we wrote it as JSON): no parse into a tree and back.
+                    answers: saved.and_then(|s| s.answers.clone()).and_then(|a| RawValue::from_string(a).ok()),
                 }
             })
             .collect();

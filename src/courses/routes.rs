@@ -11,7 +11,7 @@ use super::api::{
     ReflectionIn,
 };
 use super::content::{Block, Course};
-use super::progress::{self, PageProgress};
+use super::progress::{self, PageProgress, PageSeen};
 use super::{map, map_pdf};
 use crate::db::{self, now};
 use crate::error::AppError;
@@ -180,14 +180,15 @@ pub async fn course_map(
 pub async fn my_courses(state: &web::Data<AppState>, user_id: &str) -> Result<Vec<MyCourse>, AppError> {
     let uid = user_id.to_string();
     let (rows, pages) =
-        db::read(&state.pool, move |c| Ok((progress::courses_of(c, &uid)?, progress::pages_of(c, &uid)?))).await?;
+        db::read_by_key(&state.pool, move |c| Ok((progress::courses_of(c, &uid)?, progress::pages_of(c, &uid, None)?)))
+            .await?;
     Ok(state
         .content
         .courses
         .iter()
         .map(|course| {
             let row = rows.iter().find(|r| r.course_slug == course.slug);
-            let mine: Vec<&PageProgress> = pages.iter().filter(|p| p.course_slug == course.slug).collect();
+            let mine: Vec<&PageSeen> = pages.iter().filter(|p| p.course_slug == course.slug).collect();
             MyCourse::derive(course, row, &mine)
         })
         .collect())
@@ -316,12 +317,11 @@ pub async fn save_page(
         progress::save_page(c, &record)?;
         row.last_page_id = Some(page_id.clone());
         progress::save_course(c, &row)?;
-        let pages: Vec<PageProgress> =
-            progress::pages_of(c, &uid)?.into_iter().filter(|p| p.course_slug == slug).collect();
+        let pages = progress::pages_of(c, &uid, Some(&slug))?;
         Ok((row, pages))
     })
     .await?;
-    let refs: Vec<&PageProgress> = pages.iter().collect();
+    let refs: Vec<&PageSeen> = pages.iter().collect();
     Ok(HttpResponse::Ok().json(MyCourse::derive(course(&state, &view_slug)?, Some(&row), &refs)))
 }
 
@@ -341,12 +341,11 @@ where
         let mut row = progress::ensure_course(c, &uid, &slug)?;
         f(&mut row);
         progress::save_course(c, &row)?;
-        let pages: Vec<PageProgress> =
-            progress::pages_of(c, &uid)?.into_iter().filter(|p| p.course_slug == slug).collect();
+        let pages = progress::pages_of(c, &uid, Some(&slug))?;
         Ok((row, pages))
     })
     .await?;
-    let refs: Vec<&PageProgress> = pages.iter().collect();
+    let refs: Vec<&PageSeen> = pages.iter().collect();
     Ok(MyCourse::derive(&course, Some(&row), &refs))
 }
 
@@ -445,11 +444,10 @@ pub async fn done_on_paper(
             row.completed_by = Some(caller.user_id.clone());
             progress::save_course(c, &row)?;
         }
-        let pages: Vec<PageProgress> =
-            progress::pages_of(c, &t.employee_id)?.into_iter().filter(|p| p.course_slug == slug).collect();
+        let pages = progress::pages_of(c, &t.employee_id, Some(&slug))?;
         Ok((row, pages))
     })
     .await?;
-    let refs: Vec<&PageProgress> = pages.iter().collect();
+    let refs: Vec<&PageSeen> = pages.iter().collect();
     Ok(HttpResponse::Ok().json(MyCourse::derive(&course, Some(&row), &refs)))
 }
