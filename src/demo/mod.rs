@@ -377,6 +377,7 @@ fn trajectory(
         let finished = k < done;
         let when = created + Duration::days(7 * (k as i64 + 1));
         let choice = ["coach_talk", "group_session", "none", "none"].choose(rng).copied().unwrap_or("none");
+        let via = finished.then(|| if rng.gen_bool(0.2) { "paper" } else { "online" });
         diesel::insert_into(course_progress::table)
             .values((
                 course_progress::user_id.eq(&employee.id),
@@ -389,26 +390,31 @@ fn trajectory(
                 course_progress::reflection_choice.eq(finished.then_some(choice)),
                 course_progress::reflected_at.eq(finished.then_some(when + Duration::days(3))),
                 course_progress::completed_at.eq(finished.then_some(when + Duration::days(3))),
-                course_progress::completed_via.eq(finished.then(|| if rng.gen_bool(0.2) { "paper" } else { "online" })),
+                course_progress::completed_via.eq(via),
                 course_progress::completed_by.eq(finished.then(|| employee.id.clone())),
                 course_progress::updated_at.eq(when),
             ))
             .execute(c)?;
-        if let (Some(course), false) = (course, finished) {
-            for page in course.pages.iter().take(rng.gen_range(1..course.pages.len().max(2))) {
-                diesel::insert_into(page_progress::table)
-                    .values((
-                        page_progress::user_id.eq(&employee.id),
-                        page_progress::course_slug.eq(slug),
-                        page_progress::page_id.eq(&page.id),
-                        page_progress::page_hash.eq(&page.content_hash),
-                        page_progress::visited_at.eq(when),
-                        page_progress::done_at.eq(Some(when)),
-                        page_progress::updated_at.eq(when),
-                    ))
-                    .execute(c)?;
-                s.rows += 1;
-            }
+        // Online every page leaves a row (with the answers given); on paper none do.
+        let pages_done = match (course, via) {
+            (Some(_), Some("paper")) | (None, _) => 0,
+            (Some(course), Some(_)) => course.pages.len(),
+            (Some(course), None) => rng.gen_range(1..course.pages.len().max(2)),
+        };
+        for page in course.map_or(&[][..], |c| &c.pages[..pages_done.min(c.pages.len())]) {
+            diesel::insert_into(page_progress::table)
+                .values((
+                    page_progress::user_id.eq(&employee.id),
+                    page_progress::course_slug.eq(slug),
+                    page_progress::page_id.eq(&page.id),
+                    page_progress::page_hash.eq(&page.content_hash),
+                    page_progress::visited_at.eq(when),
+                    page_progress::done_at.eq(Some(when)),
+                    page_progress::answers.eq(page_answers(rng, page)),
+                    page_progress::updated_at.eq(when),
+                ))
+                .execute(c)?;
+            s.rows += 1;
         }
         s.rows += 1;
     }
@@ -634,4 +640,34 @@ fn intake_and_plan(
         ))
         .execute(c)?;
     Ok(())
+}
+
+/// Answers to a page's questions and exercises, in the form the API saves them; `None` when the
+/// page asks nothing.
+fn page_answers(rng: &mut ChaCha8Rng, page: &crate::courses::content::Page) -> Option<String> {
+    use crate::courses::content::Block;
+    let mut answers = serde_json::Map::new();
+    let mut exercises = serde_json::Map::new();
+    for block in &page.blocks {
+        match block {
+            Block::Choice { id, options, .. } | Block::Situation { id, options, .. } if !options.is_empty() => {
+                answers.insert(id.clone(), rng.gen_range(0..options.len()).into());
+            }
+            Block::OpenQuestion { id, .. } => {
+                let text = ["Rustig beginnen.", "Eerst met mijn leidinggevende praten.", "Ik weet het nog niet."];
+                answers.insert(id.clone(), text.choose(rng).copied().unwrap_or_default().into());
+            }
+            Block::Exercise { number, .. } => {
+                exercises.insert(number.to_string(), "Twee ochtenden per week wandelen met de buurman.".into());
+            }
+            _ => {}
+        }
+    }
+    let mut out = serde_json::Map::new();
+    for (key, part) in [("answers", answers), ("exercises", exercises)] {
+        if !part.is_empty() {
+            out.insert(key.into(), part.into());
+        }
+    }
+    (!out.is_empty()).then(|| serde_json::Value::Object(out).to_string())
 }

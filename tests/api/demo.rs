@@ -70,6 +70,19 @@ fn demo_data_is_deterministic_and_works_through_the_api() {
     assert!(!page["items"].as_array().unwrap().is_empty());
     let employee = login("medewerker1@org1.demo");
     assert_eq!(a.get("/me/courses", Some(&employee)).status(), 200);
+    // A course done online has every page done, with answers where the page asks something.
+    let online_done = (1..=24)
+        .flat_map(|n| {
+            let token = login(&format!("medewerker{n}@org1.demo"));
+            let mine: Value = a.get("/me/courses", Some(&token)).json().unwrap();
+            mine["items"].as_array().unwrap().clone()
+        })
+        .find(|c| c["status"] == "completed" && c["completed_via"] == "online")
+        .expect("someone finished a course online");
+    let pages = online_done["pages"].as_array().unwrap();
+    assert!(pages.iter().all(|p| p["done"] == true && p["changed_since_done"] == false), "{online_done}");
+    assert_eq!(online_done["new_page_ids"], json!([]));
+    assert!(pages.iter().any(|p| p["answers"].is_object()), "{online_done}");
     // The evaluation has something to show: paired answers and coach answers.
     let leader = login("projectleider@org1.demo");
     let k: Value = a.get("/exports/kirkpatrick?level=3", Some(&leader)).json().unwrap();
