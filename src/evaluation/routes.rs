@@ -81,7 +81,9 @@ async fn stream_export(
                 let _ = tx.blocking_send(Err(io::Error::other("export failed")));
             }
         }
-        if let Err(e) = st.pool.written(|| crate::privacy::audit::write(&mut conn, &audit)) {
+        // The reading connection goes back first: nobody waits for the writer lock holding one.
+        drop(conn);
+        if let Err(e) = st.pool.write(|c| crate::privacy::audit::write(c, &audit)) {
             tracing::error!(error = %e, "export audit entry not written");
         }
     });

@@ -12,7 +12,7 @@ use super::outbox;
 use super::sender::Sender;
 use super::templates::Templates;
 use crate::config::Config;
-use crate::db::{DbConnection, DbPool};
+use crate::db::DbPool;
 use crate::error::AppError;
 
 pub struct Context {
@@ -78,41 +78,41 @@ const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
 /// Retention: pseudonymises people whose trajectories ended longer ago than `retention_days`,
 /// with an audit entry that names no one. Also `wilkan housekeeping`.
 pub fn housekeeping(pool: &DbPool, retention_days: i64) -> Result<usize, AppError> {
-    let mut conn = pool.get().map_err(|_| AppError::Unavailable)?;
-    let conn: &mut DbConnection = &mut conn;
-    let _queued = pool.write_lock();
-    conn.transaction(|c| {
-        let n = crate::privacy::erase::retention(c, retention_days)?;
-        if n > 0 {
-            let mut entry = crate::privacy::audit::AuditEntry::anonymous("retention.pseudonymised", "housekeeping", "");
-            entry.detail(serde_json::json!({"people": n, "retention_days": retention_days}));
-            crate::privacy::audit::write(c, &entry)?;
-            tracing::info!(people = n, "retention: pseudonymised");
-        }
-        Ok(n)
+    pool.write(|conn| {
+        conn.transaction(|c| {
+            let n = crate::privacy::erase::retention(c, retention_days)?;
+            if n > 0 {
+                let mut entry =
+                    crate::privacy::audit::AuditEntry::anonymous("retention.pseudonymised", "housekeeping", "");
+                entry.detail(serde_json::json!({"people": n, "retention_days": retention_days}));
+                crate::privacy::audit::write(c, &entry)?;
+                tracing::info!(people = n, "retention: pseudonymised");
+            }
+            Ok(n)
+        })
     })
 }
 
 /// One round: periodic jobs, then every due message (in batches).
 pub fn tick(ctx: &Context, sender: &Sender) -> Result<(), AppError> {
-    let mut conn = ctx.pool.get().map_err(|_| AppError::Unavailable)?;
-    let conn: &mut DbConnection = &mut conn;
-    // Each write takes the pool's writer lock for as long as it writes, never while mailing.
-    ctx.pool.written(|| {
+    // Each write takes the writer lock and a connection for as long as it writes, never while
+    // mailing.
+    let pool = &ctx.pool;
+    pool.write(|conn| {
         conn.transaction(|c| crate::aftercare::queue_reminders(c, &ctx.templates, crate::db::now().date()))
     })?;
     let base = TimeDelta::seconds(ctx.config.mail_retry_base_seconds.max(1));
     loop {
-        let batch = ctx.pool.written(|| conn.transaction(|c| outbox::claim(c, 20)))?;
+        let batch = pool.write(|conn| conn.transaction(|c| outbox::claim(c, 20)))?;
         if batch.is_empty() {
             return Ok(());
         }
         for row in &batch {
             match sender.send(&ctx.config.mail_from, row) {
-                Ok(()) => ctx.pool.written(|| outbox::mark_sent(conn, &row.id))?,
+                Ok(()) => pool.write(|conn| outbox::mark_sent(conn, &row.id))?,
                 Err(e) => {
                     tracing::warn!(to = %row.to_address, template = %row.template, error = %e, "sending failed; will retry");
-                    ctx.pool.written(|| outbox::mark_failed(conn, row, &e, base, ctx.config.mail_max_attempts))?;
+                    pool.write(|conn| outbox::mark_failed(conn, row, &e, base, ctx.config.mail_max_attempts))?;
                 }
             }
         }

@@ -55,12 +55,10 @@ fn run(pool: &Pool<Manager>, writer: Option<Arc<FairMutex<()>>>, queue: Receiver
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         batch.extend(queue.try_iter().take(MAX_BATCH - 1));
-        // Connection first, then the writer lock (the order `db::tx` uses).
+        // The writer lock first, then the connection (the order of `DbPool::write`).
+        let _queued = writer.as_ref().map(|m| m.lock());
         let ok = match pool.get() {
-            Ok(mut conn) => {
-                let _queued = writer.as_ref().map(|m| m.lock());
-                commit(&mut conn, &batch)
-            }
+            Ok(mut conn) => commit(&mut conn, &batch),
             Err(e) => {
                 tracing::error!(error = %e, "no database connection for audit entries");
                 false
