@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::content::{Course, PageKind};
-use super::progress::{CourseProgress, PageSeen};
+use super::progress::{CourseSeen, PageSeen};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -131,23 +131,25 @@ pub struct MyCourse {
 }
 
 impl MyCourse {
-    /// Derives the employee's view of a course from their rows (nothing derived is stored).
-    pub fn derive(course: &Course, row: Option<&CourseProgress>, pages: &[&PageSeen]) -> Self {
-        let completed = row.and_then(|r| r.completed_at).is_some();
+    /// Derives the employee's view of a course from their rows (nothing derived is stored). The
+    /// rows are consumed: saved texts and answers move into the answer instead of being copied.
+    pub fn derive(course: &Course, row: Option<CourseSeen>, mut pages: Vec<PageSeen>) -> Self {
+        let completed = row.as_ref().is_some_and(|r| r.completed_at.is_some());
+        let started = row.is_some() || !pages.is_empty();
         let states: Vec<PageState> = course
             .pages
             .iter()
             .map(|p| {
-                let saved = pages.iter().find(|s| s.page_id == p.id);
-                let done = saved.is_some_and(|s| s.done);
+                let saved = pages.iter().position(|s| s.page_id == p.id).map(|i| pages.swap_remove(i));
+                let done = saved.as_ref().is_some_and(|s| s.done);
                 PageState {
                     page_id: p.id.clone(),
                     kind: p.kind,
                     visited: saved.is_some(),
                     done,
-                    changed_since_done: done && saved.is_some_and(|s| s.page_hash != p.content_hash),
+                    changed_since_done: done && saved.as_ref().is_some_and(|s| s.page_hash != p.content_hash),
                     // Passed on as stored (we wrote it as JSON): no parse into a tree and back.
-                    answers: saved.and_then(|s| s.answers.clone()).and_then(|a| RawValue::from_string(a).ok()),
+                    answers: saved.and_then(|s| s.answers).and_then(|a| RawValue::from_string(a).ok()),
                 }
             })
             .collect();
@@ -158,14 +160,23 @@ impl MyCourse {
             .collect();
         let status = if completed {
             CourseStatus::Completed
-        } else if row.is_some() || !pages.is_empty() {
+        } else if started {
             CourseStatus::InProgress
         } else {
             CourseStatus::NotStarted
         };
-        let first = course.pages.first().map(|p| p.id.clone()).unwrap_or_default();
-        let resume_page_id =
-            row.and_then(|r| r.last_page_id.clone()).filter(|id| course.page(id).is_some()).unwrap_or(first);
+        let row = row.unwrap_or_default();
+        let resume_page_id = row
+            .last_page_id
+            .filter(|id| course.page(id).is_some())
+            .or_else(|| course.pages.first().map(|p| p.id.clone()))
+            .unwrap_or_default();
+        let reflection = match (row.reflection, row.reflection_choice, row.reflected_at) {
+            (Some(text), Some(choice), Some(saved_at)) => {
+                ReflectionChoice::parse(&choice).map(|choice| ReflectionOut { text, choice, saved_at })
+            }
+            _ => None,
+        };
         MyCourse {
             slug: course.slug.clone(),
             number: course.number,
@@ -173,25 +184,14 @@ impl MyCourse {
             minutes: course.minutes,
             content_hash: course.content_hash.clone(),
             status,
-            completed_at: row.and_then(|r| r.completed_at),
-            completed_via: row.and_then(|r| r.completed_via.as_deref()).map(|v| {
-                if v == "paper" {
-                    CompletedVia::Paper
-                } else {
-                    CompletedVia::Online
-                }
-            }),
+            completed_at: row.completed_at,
+            completed_via: row
+                .completed_via
+                .map(|v| if v == "paper" { CompletedVia::Paper } else { CompletedVia::Online }),
             resume_page_id,
             new_page_ids,
-            celebration: row.and_then(|r| r.celebration.clone()),
-            reflection: row.and_then(|r| match (&r.reflection, &r.reflection_choice, r.reflected_at) {
-                (Some(text), Some(choice), Some(at)) => ReflectionChoice::parse(choice).map(|choice| ReflectionOut {
-                    text: text.clone(),
-                    choice,
-                    saved_at: at,
-                }),
-                _ => None,
-            }),
+            celebration: row.celebration,
+            reflection,
             pages: states,
         }
     }

@@ -11,7 +11,7 @@ use super::api::{
     ReflectionIn,
 };
 use super::content::{Block, Course};
-use super::progress::{self, PageProgress, PageSeen};
+use super::progress::{self, PageProgress};
 use super::{map, map_pdf};
 use crate::db::{self, now};
 use crate::error::AppError;
@@ -179,7 +179,7 @@ pub async fn course_map(
 /// Every course with the employee's progress (derived from the saved rows).
 pub async fn my_courses(state: &web::Data<AppState>, user_id: &str) -> Result<Vec<MyCourse>, AppError> {
     let uid = user_id.to_string();
-    let (rows, pages) =
+    let (mut rows, mut pages) =
         db::read_by_key(&state.pool, move |c| Ok((progress::courses_of(c, &uid)?, progress::pages_of(c, &uid, None)?)))
             .await?;
     Ok(state
@@ -187,9 +187,10 @@ pub async fn my_courses(state: &web::Data<AppState>, user_id: &str) -> Result<Ve
         .courses
         .iter()
         .map(|course| {
-            let row = rows.iter().find(|r| r.course_slug == course.slug);
-            let mine: Vec<&PageSeen> = pages.iter().filter(|p| p.course_slug == course.slug).collect();
-            MyCourse::derive(course, row, &mine)
+            let row = rows.iter().position(|r| r.course_slug == course.slug).map(|i| rows.swap_remove(i));
+            let mine;
+            (mine, pages) = std::mem::take(&mut pages).into_iter().partition(|p| p.course_slug == course.slug);
+            MyCourse::derive(course, row, mine)
         })
         .collect())
 }
@@ -321,8 +322,7 @@ pub async fn save_page(
         Ok((row, pages))
     })
     .await?;
-    let refs: Vec<&PageSeen> = pages.iter().collect();
-    Ok(HttpResponse::Ok().json(MyCourse::derive(course(&state, &view_slug)?, Some(&row), &refs)))
+    Ok(HttpResponse::Ok().json(MyCourse::derive(course(&state, &view_slug)?, Some(row.into()), pages)))
 }
 
 async fn update_course<F>(
@@ -345,8 +345,7 @@ where
         Ok((row, pages))
     })
     .await?;
-    let refs: Vec<&PageSeen> = pages.iter().collect();
-    Ok(MyCourse::derive(&course, Some(&row), &refs))
+    Ok(MyCourse::derive(&course, Some(row.into()), pages))
 }
 
 /// Save the opening step: what went well since last time. Employees only, for themselves.
@@ -448,6 +447,5 @@ pub async fn done_on_paper(
         Ok((row, pages))
     })
     .await?;
-    let refs: Vec<&PageSeen> = pages.iter().collect();
-    Ok(HttpResponse::Ok().json(MyCourse::derive(&course, Some(&row), &refs)))
+    Ok(HttpResponse::Ok().json(MyCourse::derive(&course, Some(row.into()), pages)))
 }

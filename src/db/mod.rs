@@ -4,6 +4,7 @@
 //! path, so a mistyped PostgreSQL URL must not silently become a file.
 
 pub mod schema;
+mod sqlite_library;
 pub mod text;
 
 use std::ops::Deref;
@@ -138,6 +139,7 @@ fn sqlite_connection(path: &str) -> Result<SqliteConnection, ConnError> {
             std::fs::create_dir_all(dir)?;
         }
     }
+    sqlite_library::configure();
     let mut conn = SqliteConnection::establish(path)?;
     // WAL lets readers work while one writer writes; busy_timeout makes writers queue instead of
     // failing with SQLITE_BUSY; foreign keys are off by default in SQLite.
