@@ -1,11 +1,11 @@
-# Build stage: the release binary with bundled SQLite and libpq.
+# Build stage: the release binary with SQLite and libpq built in (TLS from the system OpenSSL).
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends libpq5 ca-certificates && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends libssl3 ca-certificates && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /src/target/release/wilkan /usr/local/bin/wilkan
 COPY course-content /app/course-content
