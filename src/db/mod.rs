@@ -312,7 +312,10 @@ where
 {
     if pool.writer.is_some() {
         if let Some(mut conn) = pool.try_get() {
-            return f(&mut conn);
+            // One read transaction for all of `f`'s queries: they see one snapshot, and SQLite
+            // takes and drops its WAL read lock (a mutex and a lock on the -shm file) once
+            // instead of per statement.
+            return (*conn).transaction(f);
         }
     }
     read(pool, f).await
