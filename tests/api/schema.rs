@@ -132,3 +132,59 @@ fn no_schema_has_a_medical_field() {
     let text_columns: Vec<&String> = absences.iter().filter(|(_, (t, _))| t == "text").map(|(c, _)| c).collect();
     assert_eq!(text_columns, ["category", "employee_id", "id", "recorded_by"]);
 }
+
+/// The SQLite migration that stores progress rows in key order rebuilds both tables: rows saved
+/// before it must come through unchanged, and the tables must end up clustered on their key.
+#[test]
+fn sqlite_progress_tables_are_rebuilt_in_key_order_with_their_rows() {
+    use diesel_migrations::MigrationHarness;
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = diesel::sqlite::SqliteConnection::establish(&dir.path().join("m.db").display().to_string()).unwrap();
+    for _ in 0..6 {
+        conn.run_next_migration(wilkan::db::SQLITE_MIGRATIONS).unwrap();
+    }
+    conn.batch_execute(
+        "INSERT INTO users (id, email, first_name, role, active, created_at, updated_at) \
+           VALUES ('u1', 'a@example.org', 'Anna', 'researcher', 1, '2026-01-01 08:00:00', '2026-01-01 08:00:00'); \
+         INSERT INTO course_progress (user_id, course_slug, started_at, celebration, completed_at, completed_via, updated_at) \
+           VALUES ('u1', 'kwaliteiten', '2026-01-02 09:00:00', 'Ik liep een rondje.', '2026-01-03 10:00:00', 'paper', '2026-01-03 10:00:00'); \
+         INSERT INTO page_progress (user_id, course_slug, page_id, page_hash, visited_at, done_at, answers, updated_at) \
+           VALUES ('u1', 'kwaliteiten', 'welkom', 'h1', '2026-01-02 09:00:00', NULL, NULL, '2026-01-02 09:00:00'), \
+                  ('u1', 'kwaliteiten', 'terugblik', 'h2', '2026-01-02 09:05:00', '2026-01-02 09:06:00', '{\"answers\":{\"q\":1}}', '2026-01-02 09:06:00');",
+    )
+    .unwrap();
+    let applied = conn.run_pending_migrations(wilkan::db::SQLITE_MIGRATIONS).unwrap();
+    assert!(!applied.is_empty(), "the clustering migration ran");
+
+    #[derive(diesel::QueryableByName, Debug, PartialEq)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        v: String,
+    }
+    let rows = |conn: &mut diesel::sqlite::SqliteConnection, sql: &str| -> Vec<String> {
+        diesel::sql_query(sql).load::<Row>(conn).unwrap().into_iter().map(|r| r.v).collect()
+    };
+    assert_eq!(
+        rows(&mut conn, "SELECT user_id || '|' || celebration || '|' || completed_at || '|' || completed_via AS v FROM course_progress"),
+        ["u1|Ik liep een rondje.|2026-01-03 10:00:00|paper"]
+    );
+    assert_eq!(
+        rows(
+            &mut conn,
+            "SELECT page_id || '|' || page_hash || '|' || coalesce(done_at, '-') || '|' || coalesce(answers, '-') AS v \
+             FROM page_progress ORDER BY page_id"
+        ),
+        ["terugblik|h2|2026-01-02 09:06:00|{\"answers\":{\"q\":1}}", "welkom|h1|-|-"]
+    );
+    for table in ["course_progress", "page_progress"] {
+        let sql =
+            rows(&mut conn, &format!("SELECT sql AS v FROM sqlite_master WHERE type = 'table' AND name = '{table}'"));
+        assert!(sql[0].ends_with("WITHOUT ROWID"), "{table} is stored in key order: {}", sql[0]);
+    }
+    // The key constraints survive the rebuild.
+    let duplicate = conn.batch_execute(
+        "INSERT INTO page_progress (user_id, course_slug, page_id, page_hash, visited_at, updated_at) \
+         VALUES ('u1', 'kwaliteiten', 'welkom', 'h3', '2026-01-04 09:00:00', '2026-01-04 09:00:00')",
+    );
+    assert!(duplicate.is_err(), "one row per user, course and page");
+}
