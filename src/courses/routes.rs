@@ -179,9 +179,7 @@ pub async fn course_map(
 /// Every course with the employee's progress (derived from the saved rows).
 pub async fn my_courses(state: &web::Data<AppState>, user_id: &str) -> Result<Vec<MyCourse>, AppError> {
     let uid = user_id.to_string();
-    let (mut rows, mut pages) =
-        db::read_by_key(&state.pool, move |c| Ok((progress::courses_of(c, &uid)?, progress::pages_of(c, &uid, None)?)))
-            .await?;
+    let (mut rows, mut pages) = db::read_by_key(&state.pool, move |c| progress::progress_of(c, &uid)).await?;
     Ok(state
         .content
         .courses

@@ -143,6 +143,13 @@ fn progress_is_saved_merged_resumed_and_completed_by_the_reflection() {
     assert_eq!(view["status"], "completed");
     assert_eq!(view["completed_via"], "online");
     assert_eq!(view["reflection"]["choice"], "group_session");
+    // The list reads all rows in one statement, the single course reads them apart: both must
+    // give the same course, field for field (status, completion, reflection, every page's state).
+    let mine: Value = w.app.get("/me/courses", Some(emp)).json().unwrap();
+    assert_eq!(mine["items"][0], view);
+    assert_eq!(mine["items"][0]["reflection"]["text"], "Ik neem mee dat kleine stappen tellen.");
+    assert!(mine["items"][0]["completed_at"].is_string());
+    assert_eq!(mine["items"][1]["status"], "not_started");
     let cat: Value = w.app.get("/courses", Some(emp)).json().unwrap();
     assert_eq!(cat["items"][0]["status"], "completed");
 }
