@@ -202,14 +202,13 @@ pub fn progress_of(conn: &mut DbConnection, user_id: &str) -> Result<(Vec<Course
     Ok((course_rows, page_rows))
 }
 
-/// The employee's page rows: of one course, or of all when `slug` is `None`.
-pub fn pages_of(conn: &mut DbConnection, user_id: &str, slug: Option<&str>) -> Result<Vec<PageSeen>, AppError> {
-    // Two static queries rather than one boxed: diesel caches those without building the SQL.
-    let mine = page_progress::table.filter(page_progress::user_id.eq(user_id)).select(PageSeen::as_select());
-    Ok(match slug {
-        Some(slug) => mine.filter(page_progress::course_slug.eq(slug)).load(conn)?,
-        None => mine.load(conn)?,
-    })
+/// The employee's page rows in one course (all courses at once: [`progress_of`]).
+pub fn pages_of(conn: &mut DbConnection, user_id: &str, slug: &str) -> Result<Vec<PageSeen>, AppError> {
+    Ok(page_progress::table
+        .filter(page_progress::user_id.eq(user_id))
+        .filter(page_progress::course_slug.eq(slug))
+        .select(PageSeen::as_select())
+        .load(conn)?)
 }
 
 pub fn find_course(conn: &mut DbConnection, user_id: &str, slug: &str) -> Result<Option<CourseProgress>, AppError> {

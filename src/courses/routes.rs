@@ -316,7 +316,7 @@ pub async fn save_page(
         progress::save_page(c, &record)?;
         row.last_page_id = Some(page_id.clone());
         progress::save_course(c, &row)?;
-        let pages = progress::pages_of(c, &uid, Some(&slug))?;
+        let pages = progress::pages_of(c, &uid, &slug)?;
         Ok((row, pages))
     })
     .await?;
@@ -339,7 +339,7 @@ where
         let mut row = progress::ensure_course(c, &uid, &slug)?;
         f(&mut row);
         progress::save_course(c, &row)?;
-        let pages = progress::pages_of(c, &uid, Some(&slug))?;
+        let pages = progress::pages_of(c, &uid, &slug)?;
         Ok((row, pages))
     })
     .await?;
@@ -441,7 +441,7 @@ pub async fn done_on_paper(
             row.completed_by = Some(caller.user_id.clone());
             progress::save_course(c, &row)?;
         }
-        let pages = progress::pages_of(c, &t.employee_id, Some(&slug))?;
+        let pages = progress::pages_of(c, &t.employee_id, &slug)?;
         Ok((row, pages))
     })
     .await?;
