@@ -27,20 +27,27 @@ pub const SETTINGS: &[Setting] = &[
         env: "WILKAN_DATA_DIR",
         key: "data_dir",
         default: "./data",
-        help: "folder for the embedded SQLite file, the generated JWT secret and the mail outbox",
+        help: "folder for the embedded SQLite file, the generated development secrets and the mail outbox",
     },
     Setting { env: "WILKAN_BIND", key: "bind", default: "127.0.0.1:8080", help: "address and port to listen on" },
     Setting {
         env: "WILKAN_MODE",
         key: "mode",
         default: "development",
-        help: "development or production; production requires WILKAN_JWT_SECRET",
+        help: "development or production; production requires WILKAN_JWT_SECRET and WILKAN_PSEUDONYM_SECRET",
     },
     Setting {
         env: "WILKAN_JWT_SECRET",
         key: "jwt_secret",
         default: "",
         help: "HS256 secret (at least 32 characters); secret, never logged",
+    },
+    Setting {
+        env: "WILKAN_PSEUDONYM_SECRET",
+        key: "pseudonym_secret",
+        default: "",
+        help: "key of the pseudonyms in exports (at least 32 characters), apart from the JWT secret so that \
+               replacing that one keeps pseudonyms stable; secret, never logged",
     },
     Setting {
         env: "WILKAN_ACCESS_TOKEN_MINUTES",
@@ -192,6 +199,7 @@ pub struct Config {
     pub bind: String,
     pub mode: Mode,
     pub jwt_secret: String,
+    pub pseudonym_secret: String,
     pub access_token_minutes: i64,
     pub refresh_token_days: i64,
     pub db_pool_size: u32,
@@ -223,6 +231,7 @@ impl fmt::Debug for Config {
             .field("bind", &self.bind)
             .field("mode", &self.mode)
             .field("jwt_secret", &"***")
+            .field("pseudonym_secret", &"***")
             .field("db_pool_size", &self.db_pool_size)
             .field("workers", &self.workers)
             .field("content_dir", &self.content_dir)
@@ -320,6 +329,7 @@ impl Config {
             bind: get("bind"),
             mode,
             jwt_secret: get("jwt_secret"),
+            pseudonym_secret: get("pseudonym_secret"),
             access_token_minutes: num(v, "access_token_minutes")?,
             refresh_token_days: num(v, "refresh_token_days")?,
             db_pool_size: num(v, "db_pool_size")?,
@@ -348,35 +358,46 @@ impl Config {
         if config.access_token_minutes < 1 || config.refresh_token_days < 1 {
             return Err("token lifetimes must be at least 1".into());
         }
-        if !config.jwt_secret.is_empty() && config.jwt_secret.len() < 32 {
-            return Err("setting jwt_secret: use at least 32 characters".into());
+        for (key, value) in [("jwt_secret", &config.jwt_secret), ("pseudonym_secret", &config.pseudonym_secret)] {
+            if !value.is_empty() && value.len() < 32 {
+                return Err(format!("setting {key}: use at least 32 characters"));
+            }
+        }
+        if !config.jwt_secret.is_empty() && config.jwt_secret == config.pseudonym_secret {
+            return Err("settings jwt_secret and pseudonym_secret: use two different secrets".into());
         }
         Ok(config)
     }
 
-    /// The JWT secret: configured, or in development generated once and kept in the data folder.
-    pub fn resolve_jwt_secret(&mut self) -> Result<(), String> {
-        if !self.jwt_secret.is_empty() {
-            return Ok(());
+    /// The secrets: configured, or in development generated once and kept in the data folder.
+    pub fn resolve_secrets(&mut self) -> Result<(), String> {
+        self.jwt_secret = self.resolve_secret(&self.jwt_secret, "WILKAN_JWT_SECRET", "jwt-secret")?;
+        self.pseudonym_secret =
+            self.resolve_secret(&self.pseudonym_secret, "WILKAN_PSEUDONYM_SECRET", "pseudonym-secret")?;
+        Ok(())
+    }
+
+    fn resolve_secret(&self, configured: &str, env: &str, file: &str) -> Result<String, String> {
+        if !configured.is_empty() {
+            return Ok(configured.to_string());
         }
         if self.mode == Mode::Production {
-            return Err("WILKAN_JWT_SECRET is not set. In production mode Wilkan needs a secret of at least \
-                        32 characters, e.g. from `openssl rand -base64 48`."
-                .into());
+            return Err(format!(
+                "{env} is not set. In production mode Wilkan needs a secret of at least 32 characters, \
+                 e.g. from `openssl rand -base64 48`."
+            ));
         }
-        let path = self.data_dir.join("jwt-secret");
+        let path = self.data_dir.join(file);
         if let Ok(existing) = std::fs::read_to_string(&path) {
             if existing.trim().len() >= 32 {
-                self.jwt_secret = existing.trim().to_string();
-                return Ok(());
+                return Ok(existing.trim().to_string());
             }
         }
         std::fs::create_dir_all(&self.data_dir).map_err(|e| format!("{}: {e}", self.data_dir.display()))?;
         let secret = crate::accounts::tokens::random_token();
         write_private(&path, &secret).map_err(|e| format!("{}: {e}", path.display()))?;
-        tracing::info!(path = %path.display(), "generated a JWT secret for development");
-        self.jwt_secret = secret;
-        Ok(())
+        tracing::info!(path = %path.display(), "generated a secret for development");
+        Ok(secret)
     }
 }
 

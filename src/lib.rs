@@ -93,7 +93,7 @@ pub fn load_instruments(
 
 /// Resolves secrets, waits for the database, migrates it and builds the pool.
 pub fn prepare(mut config: Config) -> Result<AppState, String> {
-    config.resolve_jwt_secret()?;
+    config.resolve_secrets()?;
     let content = load_content(&config)?;
     let instruments = load_instruments(&config.content_dir, &content)?;
     let templates = mail::templates::Templates::load(&config.content_dir)?;
@@ -140,13 +140,6 @@ async fn not_found() -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
 }
 
-fn query_error(err: actix_web::error::QueryPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
-    let msg = err.to_string();
-    let field = msg.split('`').nth(1).unwrap_or("query").to_string();
-    AppError::field(&field, "Deze zoekwaarde klopt niet. Controleer de schrijfwijze.").into()
-}
-
-/// Starts serving on `listener`. SIGTERM/SIGINT stop it gracefully: in-flight requests finish.
 /// The running service: the HTTP server and the background worker (mail, reminders).
 pub struct Service {
     server: Server,
@@ -199,7 +192,6 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Service>
         drop(spec);
         http::memory::release_free();
         app.app_data(state.clone())
-            .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
             .configure(|cfg| docs.register(cfg))
             .default_service(web::to(not_found))

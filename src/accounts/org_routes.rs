@@ -9,6 +9,7 @@ use crate::db::{self, new_id, now};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
 use crate::http::pagination::{Page, PageQuery};
+use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::AppState;
 
@@ -18,7 +19,7 @@ use crate::AppState;
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let limit = page.limit()?;
     let only =
@@ -95,7 +96,7 @@ pub async fn list_cohorts(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.organization_scope(&id)?;
     caller.require(&[Role::Admin, Role::Researcher, Role::ProjectLeader, Role::Coach])?;

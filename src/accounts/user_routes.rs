@@ -10,6 +10,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::http::json::ValidJson;
 use crate::http::pagination::{Page, PageQuery};
+use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::AppState;
 
@@ -29,7 +30,7 @@ fn sees_user(caller: &Caller, user: &User) -> bool {
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    filter: web::Query<UserFilter>,
+    filter: Query<UserFilter>,
 ) -> Result<HttpResponse, AppError> {
     let filter = filter.into_inner();
     let limit = PageQuery { limit: filter.limit, cursor: None }.limit()?;

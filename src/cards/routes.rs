@@ -16,6 +16,7 @@ use crate::db::schema::{card_links, cards, outbox as outbox_table};
 use crate::db::{self, new_id, now};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
+use crate::http::query::Query;
 use crate::mail::outbox::{self, Mail};
 use crate::policy::{Caller, Role};
 use crate::trajectories::queries as trajectories;
@@ -329,7 +330,7 @@ pub async fn of_trajectory(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    q: web::Query<PrintQuery>,
+    q: Query<PrintQuery>,
 ) -> Result<HttpResponse, AppError> {
     let printable = q.printable == Some(1);
     let (rows, first_name) = db::tx(&state.pool, caller.audit(), move |c, audit| {

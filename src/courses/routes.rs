@@ -16,6 +16,7 @@ use super::{map, map_pdf};
 use crate::db::{self, now};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
+use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::trajectories::queries as trajectories;
 use crate::AppState;
@@ -133,7 +134,7 @@ pub async fn full_map(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    q: web::Query<MapQuery>,
+    q: Query<MapQuery>,
 ) -> Result<HttpResponse, AppError> {
     let pdf = wants_pdf(&req, &q)?;
     let Some(trajectory) = q.trajectory.clone() else {
@@ -167,7 +168,7 @@ pub async fn course_map(
     _caller: Caller,
     req: HttpRequest,
     slug: web::Path<String>,
-    q: web::Query<MapQuery>,
+    q: Query<MapQuery>,
 ) -> Result<HttpResponse, AppError> {
     let pdf = wants_pdf(&req, &q)?;
     let c = course(&state, &slug)?.clone();

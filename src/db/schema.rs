@@ -122,6 +122,7 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        recruitment_minutes -> Nullable<Integer>,
     }
 }
 

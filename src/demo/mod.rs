@@ -299,6 +299,8 @@ fn trajectory(
         created_by: coach.id.clone(),
         created_at: created,
         updated_at: created + Duration::days(30 * reached as i64 + 1),
+        // Most coaches note the time a first approach took; some forget.
+        recruitment_minutes: rng.gen_bool(0.85).then(|| rng.gen_range(10..=120)),
     };
     diesel::insert_into(trajectories::table).values(&t).execute(c)?;
     let mut at = created;

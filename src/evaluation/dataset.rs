@@ -94,6 +94,8 @@ pub struct Record {
     pub status: String,
     pub stop_reason: Option<String>,
     pub started: NaiveDate,
+    /// Minutes the coach spent on recruitment, when recorded.
+    pub recruitment_minutes: Option<i64>,
     /// Method consent was given at some point.
     pub method_consent: bool,
     /// Research consent is given now (a withdrawal removes the person from later exports).
@@ -131,7 +133,7 @@ pub fn batch(
     baseline_key: &str,
     end_key: &str,
 ) -> Result<Vec<Record>, AppError> {
-    type Row = (String, String, String, String, String, String, Option<String>, NaiveDateTime);
+    type Row = (String, String, String, String, String, String, Option<String>, NaiveDateTime, Option<i32>);
     let mut q = trajectories::table
         .select((
             trajectories::id,
@@ -142,6 +144,7 @@ pub fn batch(
             trajectories::status,
             trajectories::stop_reason,
             trajectories::created_at,
+            trajectories::recruitment_minutes,
         ))
         .order(trajectories::id)
         .limit(BATCH)
@@ -371,7 +374,7 @@ pub fn batch(
     }
 
     let mut out = Vec::with_capacity(rows.len());
-    for (id, org, cohort, employee, coach, status, stop_reason, created) in rows {
+    for (id, org, cohort, employee, coach, status, stop_reason, created, recruitment) in rows {
         let start = started.get(&id).copied().unwrap_or(created).date();
         let mine: Vec<&Progress> = progress.get(&employee).map(|v| v.iter().collect()).unwrap_or_default();
         let (g_inv, g_att) = groups.get(&employee).copied().unwrap_or_default();
@@ -406,6 +409,7 @@ pub fn batch(
             status,
             stop_reason,
             started: start,
+            recruitment_minutes: recruitment.map(i64::from),
         });
     }
     Ok(out)

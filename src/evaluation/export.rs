@@ -190,7 +190,7 @@ pub fn plan_checked(
             level: q.level,
             population,
             free_text,
-            pseudonyms: Pseudonyms::new(&state.config.jwt_secret, &key),
+            pseudonyms: Pseudonyms::new(&state.config.pseudonym_secret, &key),
             today: today(),
         },
         format,

@@ -38,6 +38,7 @@ struct CoachTime {
     sessions: i64,
     minutes: i64,
     preparation: i64,
+    recruitment: i64,
 }
 
 pub struct Process<'a> {
@@ -51,6 +52,9 @@ pub struct Process<'a> {
     session_minutes: Stat,
     preparation_minutes: Stat,
     intake_minutes: Stat,
+    /// Over everyone approached with a recorded time, like the funnel: recruiting people who
+    /// then declined is time invested too.
+    recruitment_minutes: Stat,
     sessions: i64,
     long_preparations: i64,
     coaches: HashMap<String, CoachTime>,
@@ -90,6 +94,7 @@ impl<'a> Process<'a> {
             session_minutes: Stat::default(),
             preparation_minutes: Stat::default(),
             intake_minutes: Stat::default(),
+            recruitment_minutes: Stat::default(),
             sessions: 0,
             long_preparations: 0,
             coaches: HashMap::new(),
@@ -178,6 +183,7 @@ impl Accumulator for Process<'_> {
             col("sessions", "Gesprekken", "Sessions", Kind::Integer),
             col("session_minutes", "Minuten gesprekken", "Session minutes", Kind::Integer),
             col("preparation_minutes", "Minuten voorbereiding", "Preparation minutes", Kind::Integer),
+            col("recruitment_minutes", "Minuten werving", "Recruitment minutes", Kind::Integer),
             col("courses_completed", "Cursussen afgerond", "Courses completed", Kind::Integer),
         ]);
         cols.extend(PARTS.iter().map(|(k, nl, en)| col(&format!("used_{k}"), nl, en, Kind::Boolean)));
@@ -189,6 +195,9 @@ impl Accumulator for Process<'_> {
         // count people who are included in this export.
         let org_mode = self.spec.population == Population::Organisation;
         let included = org_mode || r.research_consent;
+        if let Some(m) = r.recruitment_minutes {
+            self.recruitment_minutes.push(m as f64);
+        }
         let furthest = self.furthest(r);
         let top = if included { furthest } else { furthest.min(1) };
         for step in 0..=top {
@@ -223,6 +232,7 @@ impl Accumulator for Process<'_> {
         c.sessions += l.sessions;
         c.minutes += l.session_minutes;
         c.preparation += l.preparation_minutes;
+        c.recruitment += r.recruitment_minutes.unwrap_or(0);
         let parts = Self::parts_of(r);
         for (i, used) in parts.iter().enumerate() {
             self.parts[i] += i64::from(*used);
@@ -241,6 +251,7 @@ impl Accumulator for Process<'_> {
             Cell::Int(l.sessions),
             Cell::Int(l.session_minutes),
             Cell::Int(l.preparation_minutes),
+            r.recruitment_minutes.map_or(Cell::Null, Cell::Int),
             Cell::Int(done as i64),
         ];
         row.extend(parts.iter().map(|b| Cell::Bool(*b)));
@@ -391,6 +402,7 @@ impl Process<'_> {
             ],
         );
         let n = self.n;
+        let recruited = self.recruitment_minutes.n();
         let rows = vec![
             vec![Cell::text("session_minutes_total"), Cell::people(n), Cell::over(n, Some(self.session_minutes.sum()))],
             vec![
@@ -412,6 +424,16 @@ impl Process<'_> {
                 Cell::text("intake_minutes_per_trajectory"),
                 Cell::people(n),
                 Cell::over(n, self.intake_minutes.mean()),
+            ],
+            vec![
+                Cell::text("recruitment_minutes_total"),
+                Cell::people(recruited),
+                Cell::over(recruited, Some(self.recruitment_minutes.sum())),
+            ],
+            vec![
+                Cell::text("recruitment_minutes_per_approached"),
+                Cell::people(recruited),
+                Cell::over(recruited, self.recruitment_minutes.mean()),
             ],
             vec![Cell::text("sessions_total"), Cell::people(n), Cell::over(n, Some(self.sessions as f64))],
             vec![
@@ -438,6 +460,7 @@ impl Process<'_> {
                 col("sessions", "Gesprekken", "Sessions", Kind::Integer),
                 col("session_minutes", "Minuten gesprekken", "Session minutes", Kind::Integer),
                 col("preparation_minutes", "Minuten voorbereiding", "Preparation minutes", Kind::Integer),
+                col("recruitment_minutes", "Minuten werving", "Recruitment minutes", Kind::Integer),
                 col("minutes_per_trajectory", "Minuten per traject", "Minutes per trajectory", Kind::Decimal),
             ],
         );
@@ -455,6 +478,7 @@ impl Process<'_> {
                     hide(Cell::Int(t.sessions)),
                     hide(Cell::Int(t.minutes)),
                     hide(Cell::Int(t.preparation)),
+                    hide(Cell::Int(t.recruitment)),
                     Cell::over(n, Some((t.minutes + t.preparation) as f64 / n as f64)),
                 ]
             })

@@ -1,5 +1,5 @@
-//! Pseudonyms for exports: HMAC-SHA256 of the id under a key made from the installation's secret
-//! and the export key. The same export key gives the same pseudonyms in every export (so that
+//! Pseudonyms for exports: HMAC-SHA256 of the id under a key made from the installation's
+//! pseudonym secret (not the JWT secret, which may be replaced after a leak) and the export key. The same export key gives the same pseudonyms in every export (so that
 //! exports can be linked); without the key they cannot be traced back to a person.
 
 use hmac::{Hmac, Mac};
@@ -22,8 +22,8 @@ fn mac(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
 }
 
 impl Pseudonyms {
-    pub fn new(installation_secret: &str, export_key: &str) -> Pseudonyms {
-        Pseudonyms { key: mac(installation_secret.as_bytes(), &[b"wilkan export pseudonyms\0", export_key.as_bytes()]) }
+    pub fn new(pseudonym_secret: &str, export_key: &str) -> Pseudonyms {
+        Pseudonyms { key: mac(pseudonym_secret.as_bytes(), &[b"wilkan export pseudonyms\0", export_key.as_bytes()]) }
     }
 
     /// `prefix` tells kinds apart: "P" for employees, "C" for coaches.

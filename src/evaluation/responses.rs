@@ -16,6 +16,7 @@ use crate::db::text::{from_json, to_json};
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
+use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::trajectories::queries as trajectory_queries;
 use crate::AppState;
@@ -382,7 +383,7 @@ pub async fn responses(
     state: web::Data<AppState>,
     caller: Caller,
     key: web::Path<String>,
-    query: web::Query<ResponseQuery>,
+    query: Query<ResponseQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Employee, Role::Coach, Role::ProjectLeader])?;
     let inst = instrument(&state, &key)?.key.clone();

@@ -13,6 +13,7 @@ use super::export::{self, ExportQuery};
 use super::output::Collect;
 use crate::db;
 use crate::error::AppError;
+use crate::http::query::Query;
 use crate::policy::Caller;
 use crate::AppState;
 
@@ -109,7 +110,7 @@ async fn stream_export(
 pub async fn kirkpatrick(
     state: web::Data<AppState>,
     caller: Caller,
-    q: web::Query<ExportQuery>,
+    q: Query<ExportQuery>,
 ) -> Result<HttpResponse, AppError> {
     stream_export(state, caller, ExportKind::Kirkpatrick, q.into_inner()).await
 }
@@ -127,7 +128,7 @@ pub async fn kirkpatrick(
 pub async fn process(
     state: web::Data<AppState>,
     caller: Caller,
-    q: web::Query<ExportQuery>,
+    q: Query<ExportQuery>,
 ) -> Result<HttpResponse, AppError> {
     stream_export(state, caller, ExportKind::Process, q.into_inner()).await
 }
@@ -151,7 +152,7 @@ pub struct ReportQuery {
 pub async fn report(
     state: web::Data<AppState>,
     caller: Caller,
-    q: web::Query<ReportQuery>,
+    q: Query<ReportQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = q.into_inner();
     let st = state.clone();

@@ -17,6 +17,7 @@ use crate::db::schema::{course_progress, group_invitations, group_sessions, traj
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
+use crate::http::query::Query;
 use crate::mail::outbox::{self, Mail};
 use crate::mail::templates::Templates;
 use crate::policy::{Caller, Role};
@@ -410,7 +411,7 @@ pub async fn attendance(
 pub async fn interest(
     state: web::Data<AppState>,
     caller: Caller,
-    q: web::Query<InterestQuery>,
+    q: Query<InterestQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Coach, Role::ProjectLeader])?;
     let topic = q.into_inner().topic;

@@ -59,7 +59,7 @@ pub fn parse<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, AppError>
     })?;
     let parsed: T = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let (field, message) = describe_serde_error(&path, &e.into_inner().to_string());
+        let (field, message) = describe_serde_error(&path, &e.into_inner().to_string(), "body");
         AppError::field(&field, &message)
     })?;
     parsed.validate().map_err(validation_error)?;
@@ -80,8 +80,8 @@ fn join_path(path: &str, name: &str) -> String {
     }
 }
 
-/// Turns a serde message into (field, Dutch message).
-fn describe_serde_error(path: &str, msg: &str) -> (String, String) {
+/// Turns a serde message into (field, Dutch message); `root` names the whole input.
+pub(crate) fn describe_serde_error(path: &str, msg: &str, root: &str) -> (String, String) {
     let names = backticked(msg);
     if msg.starts_with("missing field") {
         let field = join_path(path, names.first().copied().unwrap_or("?"));
@@ -91,7 +91,7 @@ fn describe_serde_error(path: &str, msg: &str) -> (String, String) {
         let field = join_path(path, names.first().copied().unwrap_or("?"));
         return (field, "Dit veld kennen we niet. Haal het weg of controleer de spelling.".into());
     }
-    let field = if path == "." { "body".to_string() } else { path.to_string() };
+    let field = if path == "." { root.to_string() } else { path.to_string() };
     if msg.starts_with("unknown variant") {
         let allowed: Vec<&str> = names.iter().skip(1).copied().collect();
         return (field, format!("Deze waarde kennen we niet. Kies uit: {}.", allowed.join(", ")));

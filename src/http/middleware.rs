@@ -1,9 +1,10 @@
 //! Middleware on every response: a request id (also in every log line of the request) and
-//! security headers.
+//! security headers; HEAD answered as GET.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
 use tracing::Instrument;
@@ -12,7 +13,7 @@ use tracing::Instrument;
 pub struct RequestId(pub String);
 
 pub async fn request_context(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     // Accept a caller's id only when it is short and plain, so logs cannot be forged.
@@ -26,6 +27,11 @@ pub async fn request_context(
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
     let started = std::time::Instant::now();
+    // Every GET route answers HEAD too (monitors, link checkers). The routes only know GET; the
+    // HTTP/1 codec remembers the request was HEAD and sends the headers without the body.
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
     let mut res = next.call(req).instrument(span.clone()).await?;
     let status = res.status().as_u16();
     span.in_scope(|| {

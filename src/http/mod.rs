@@ -8,4 +8,5 @@ pub mod memory;
 pub mod middleware;
 pub mod openapi;
 pub mod pagination;
+pub mod query;
 pub mod time;

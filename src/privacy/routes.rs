@@ -14,6 +14,7 @@ use crate::db::{self};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
 use crate::http::pagination::{Page, PageQuery};
+use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::AppState;
 
@@ -55,7 +56,7 @@ pub struct AuditFilter {
 pub async fn audit_log_list(
     state: web::Data<AppState>,
     caller: Caller,
-    f: web::Query<AuditFilter>,
+    f: Query<AuditFilter>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Admin, Role::ProjectLeader])?;
     let f = f.into_inner();
@@ -107,7 +108,7 @@ pub struct DataQuery {
 pub async fn my_data(
     state: web::Data<AppState>,
     caller: Caller,
-    q: web::Query<DataQuery>,
+    q: Query<DataQuery>,
 ) -> Result<HttpResponse, AppError> {
     let zip = match q.format.as_deref() {
         None | Some("json") => false,

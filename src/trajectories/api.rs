@@ -153,6 +153,10 @@ pub struct CreateTrajectory {
     /// Required when the guide advises against inclusion. Work matters only: no medical details.
     #[validate(length(min = 1, max = 1000, message = "Geef een reden van hoogstens 1.000 tekens."))]
     pub inclusion_override_reason: Option<String>,
+    /// Minutes spent on recruiting this employee so far: approaching them, the inclusion guide,
+    /// the invitation talk. Counted as time invested in the process evaluation.
+    #[validate(range(min = 0, max = 6000, message = "Vul de tijd voor werving in minuten in, van 0 tot 6.000."))]
+    pub recruitment_minutes: Option<i32>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -167,6 +171,10 @@ pub struct UpdateTrajectory {
     /// A project leader may hand the trajectory to another coach of the organisation.
     pub coach_id: Option<String>,
     pub cohort_id: Option<String>,
+    /// Minutes spent on recruiting this employee so far: approaching them, the inclusion guide,
+    /// the invitation talk. Counted as time invested in the process evaluation.
+    #[validate(range(min = 0, max = 6000, message = "Vul de tijd voor werving in minuten in, van 0 tot 6.000."))]
+    pub recruitment_minutes: Option<i32>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -205,6 +213,8 @@ pub struct TrajectoryOut {
     pub stop_reason: Option<StopReason>,
     pub stop_note: Option<String>,
     pub inclusion: InclusionOut,
+    /// Minutes spent on recruiting the employee; `null` while not recorded.
+    pub recruitment_minutes: Option<i32>,
     pub consent: ConsentState,
     /// Every status change, oldest first (only on single-trajectory answers).
     #[serde(skip_serializing_if = "Option::is_none")]

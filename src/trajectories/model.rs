@@ -22,6 +22,7 @@ pub struct Trajectory {
     pub created_by: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub recruitment_minutes: Option<i32>,
 }
 
 impl Trajectory {

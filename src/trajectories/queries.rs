@@ -216,6 +216,7 @@ pub fn render(conn: &mut Db, rows: Vec<Trajectory>, with_history: bool) -> Resul
                 advice: if t.inclusion_advice == "include" { Advice::Include } else { Advice::Exclude },
                 override_reason: t.inclusion_override_reason,
             },
+            recruitment_minutes: t.recruitment_minutes,
             consent: consent_state(&mine),
             history,
             id: t.id,

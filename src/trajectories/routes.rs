@@ -10,11 +10,12 @@ use super::model::{Consent, Trajectory};
 use super::queries;
 use crate::accounts::model::User;
 use crate::accounts::queries as accounts;
-use crate::db::schema::cohorts;
+use crate::db::schema::{cohorts, trajectories};
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
 use crate::http::pagination::{Page, PageQuery};
+use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::AppState;
 use diesel::prelude::*;
@@ -57,7 +58,7 @@ fn one(conn: &mut DbConnection, t: Trajectory) -> Result<TrajectoryOut, AppError
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    filter: web::Query<TrajectoryFilter>,
+    filter: Query<TrajectoryFilter>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Coach, Role::ProjectLeader, Role::Employee])?;
     let f = filter.into_inner();
@@ -149,6 +150,7 @@ pub async fn create(
             created_by: caller.user_id.clone(),
             created_at: t,
             updated_at: t,
+            recruitment_minutes: input.recruitment_minutes,
         };
         queries::insert(c, &row)?;
         audit.about_trajectory(&row.employee_id, &row.organization_id);
@@ -177,8 +179,8 @@ pub async fn get_one(
 }
 
 /// Move a trajectory on (proposed -> active -> returned -> aftercare -> closed) or stop it with a
-/// reason; a project leader may also change its coach or cohort. Its coach and project leaders.
-/// Becoming active needs method consent.
+/// reason; a project leader may also change its coach or cohort; its coach and project leaders
+/// record the time spent on recruitment. Becoming active needs method consent.
 #[utoipa::path(tag = "trajectories", params(("id" = String, Path)), request_body = UpdateTrajectory, responses((status = 200, body = TrajectoryOut)), security(("bearer" = [])))]
 #[patch("/trajectories/{id}")]
 pub async fn update(
@@ -203,15 +205,20 @@ pub async fn update(
                     "coach_id",
                     "Deze coach bestaat niet in jouw organisatie.",
                 )?;
-                diesel::update(crate::db::schema::trajectories::table.find(&t.id))
-                    .set(crate::db::schema::trajectories::coach_id.eq(coach))
+                diesel::update(trajectories::table.find(&t.id))
+                    .set((trajectories::coach_id.eq(coach), trajectories::updated_at.eq(now())))
                     .execute(c)?;
             }
         }
         if let Some(cohort) = &input.cohort_id {
             cohort_in_org(c, cohort, &t.organization_id)?;
-            diesel::update(crate::db::schema::trajectories::table.find(&t.id))
-                .set(crate::db::schema::trajectories::cohort_id.eq(cohort))
+            diesel::update(trajectories::table.find(&t.id))
+                .set((trajectories::cohort_id.eq(cohort), trajectories::updated_at.eq(now())))
+                .execute(c)?;
+        }
+        if let Some(minutes) = input.recruitment_minutes {
+            diesel::update(trajectories::table.find(&t.id))
+                .set((trajectories::recruitment_minutes.eq(minutes), trajectories::updated_at.eq(now())))
                 .execute(c)?;
         }
         if let Some(to) = input.status {

@@ -201,6 +201,15 @@ fn exports_and_report_match_hand_computed_figures() {
     for p in &e {
         intake(&w, p);
     }
+    // Recruitment time: E1-E6 20..70 minutes; E7, who gives no research consent, 90.
+    for (p, minutes) in e.iter().zip([20, 30, 40, 50, 60, 70, 90]) {
+        let r = app.patch(
+            &format!("/trajectories/{}", p.trajectory),
+            Some(&w.coach_a.token),
+            &json!({"recruitment_minutes": minutes}),
+        );
+        assert_eq!(r.status(), 200);
+    }
     // Baseline: sex, age, confidence; sr_plan 'no' for all at the start.
     let base = [
         ("female", 30, 2),
@@ -281,9 +290,17 @@ fn exports_and_report_match_hand_computed_figures() {
     assert_eq!(v("session_minutes_per_trajectory"), json!(47.5)); // 285 / 6
     assert_eq!(v("preparation_minutes_per_trajectory"), json!(31.67)); // 190 / 6
     assert_eq!(v("long_preparation_percent_of_sessions"), json!(0.0));
+    // Recruitment counts everyone approached, like the funnel's first step: E7 too.
+    assert_eq!(find(time, "measure", "recruitment_minutes_total")["n"], 7);
+    assert_eq!(v("recruitment_minutes_total"), json!(360.0));
+    assert_eq!(v("recruitment_minutes_per_approached"), json!(51.43)); // 360 / 7
+    let records = table(&p, "records");
+    let recruited: i64 = records.iter().map(|r| r["recruitment_minutes"].as_i64().unwrap()).sum();
+    assert_eq!(recruited, 270, "per-trajectory rows: E1-E6 only");
     let per_coach = table(&p, "time_per_coach");
     assert_eq!(per_coach.len(), 1);
     assert_eq!((per_coach[0]["trajectories"].clone(), per_coach[0]["session_minutes"].clone()), (json!(6), json!(285)));
+    assert_eq!(per_coach[0]["recruitment_minutes"], 270);
     assert!(per_coach[0]["coach"].as_str().unwrap().starts_with("C-"));
     let fidelity = table(&p, "fidelity");
     assert_eq!(find(fidelity, "part", "intake")["n"], 6);
@@ -612,7 +629,12 @@ fn bad_export_filters_are_refused_with_problems() {
     assert!(body["errors"]["cohort"].is_array());
     problem(app.get(&format!("/exports/process?organization={}", w.org_b), pl), 404);
     problem(app.get("/exports/process?organization=unknown", researcher), 404);
-    problem(app.get(&format!("/exports/process?cohort={}&surprise=1", m.cohort), pl), 422);
-    problem(app.get("/exports/kirkpatrick?format=pdf", pl), 422);
+    // Wrong parameters are named, not their values.
+    let body = problem(app.get(&format!("/exports/process?cohort={}&surprise=1", m.cohort), pl), 422);
+    assert!(body["errors"]["surprise"].is_array(), "{body}");
+    let body = problem(app.get("/exports/kirkpatrick?format=pdf", pl), 422);
+    assert!(body["errors"]["format"][0].as_str().unwrap().contains("csv"), "{body}");
+    let body = problem(app.get("/exports/kirkpatrick?level=vier", pl), 422);
+    assert!(body["errors"]["level"].is_array(), "{body}");
     assert_eq!(app.count("audit_log"), audit_before, "a refused export writes nothing");
 }

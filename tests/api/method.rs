@@ -22,11 +22,12 @@ fn a_trajectory_moves_through_its_statuses_with_history() {
     let res = app.post(
         "/trajectories",
         coach,
-        &json!({"employee_id": w.employee_a.id, "cohort_id": cohort, "inclusion": inclusion_ok()}),
+        &json!({"employee_id": w.employee_a.id, "cohort_id": cohort, "inclusion": inclusion_ok(), "recruitment_minutes": 40}),
     );
     assert_eq!(res.status(), 201);
     let t: Value = res.json().unwrap();
     assert_eq!(t["status"], "proposed");
+    assert_eq!(t["recruitment_minutes"], 40);
     assert_eq!(t["coach"]["id"], w.coach_a.id.as_str());
     assert_eq!(t["employee"]["first_name"], "sandra");
     assert_eq!(t["inclusion"]["advice"], "include");
@@ -36,6 +37,18 @@ fn a_trajectory_moves_through_its_statuses_with_history() {
     let before = app.count("trajectories");
     problem(app.post("/trajectories", Some(&w.pl_a.token), &json!({"employee_id": w.employee_a.id, "coach_id": w.coach_a.id, "cohort_id": cohort, "inclusion": inclusion_ok()})), 409);
     assert_eq!(app.count("trajectories"), before);
+
+    // Recruitment time adds up over several contacts: the coach corrects the total; out of range
+    // is refused by field and changes nothing.
+    let t: Value = app.patch(&path, coach, &json!({"recruitment_minutes": 75})).json().unwrap();
+    assert_eq!((t["recruitment_minutes"].clone(), t["status"].clone()), (json!(75), json!("proposed")));
+    for bad in [json!(-5), json!(6001), json!("een uur")] {
+        let body = problem(app.patch(&path, coach, &json!({"recruitment_minutes": bad})), 422);
+        assert!(body["errors"]["recruitment_minutes"].is_array(), "{bad}: {body}");
+    }
+    let t: Value = app.get(&path, coach).json().unwrap();
+    assert_eq!(t["recruitment_minutes"], 75);
+    problem(app.patch(&path, Some(&w.employee_a.token), &json!({"recruitment_minutes": 1})), 403);
 
     // Not active without method consent; no skipping steps.
     let body = problem(app.patch(&path, coach, &json!({"status": "active"})), 409);

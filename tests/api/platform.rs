@@ -28,6 +28,30 @@ fn health_ready_and_headers_on_every_response() {
 }
 
 #[test]
+fn head_answers_like_get_without_a_body() {
+    let w = World::new();
+    let app = &w.app;
+    let employee = Some(w.employee_a.token.as_str());
+    for (path, token) in [("/health", None), ("/me/courses", employee)] {
+        let get = app.get(path, token);
+        let length = get.headers()["content-length"].clone();
+        let content_type = get.headers()["content-type"].clone();
+        assert!(!get.bytes().unwrap().is_empty());
+        let head = app.request(reqwest::Method::HEAD, path, token).send().unwrap();
+        assert_eq!(head.status(), 200, "HEAD {path}");
+        assert_eq!((&head.headers()["content-length"], &head.headers()["content-type"]), (&length, &content_type));
+        assert!(head.bytes().unwrap().is_empty(), "HEAD {path} sends no body");
+    }
+    // Access rules are the GET route's own.
+    let head = app.request(reqwest::Method::HEAD, "/me/courses", None).send().unwrap();
+    assert_eq!(head.status(), 401);
+    let head = app.request(reqwest::Method::HEAD, "/trajectories", employee).send().unwrap();
+    assert_eq!(head.status(), 200);
+    let head = app.request(reqwest::Method::HEAD, "/audit", employee).send().unwrap();
+    assert_eq!(head.status(), 403);
+}
+
+#[test]
 fn database_outage_answers_503_and_recovers() {
     let Some(base) = postgres_base() else {
         eprintln!("database_outage_answers_503_and_recovers runs in the PostgreSQL pass (WILKAN_TEST_POSTGRES)");
@@ -68,18 +92,32 @@ fn config_refuses_production_without_secret_and_unknown_settings() {
     env.insert("WILKAN_MODE".into(), "production".into());
     env.insert("WILKAN_DATA_DIR".into(), dir.path().display().to_string());
     let mut config = Config::from_sources(None, &env).unwrap();
-    let err = config.resolve_jwt_secret().unwrap_err();
+    let err = config.resolve_secrets().unwrap_err();
     assert!(err.contains("WILKAN_JWT_SECRET"), "{err}");
+    // Production needs the pseudonym secret too, and it must differ from the JWT secret.
+    env.insert("WILKAN_JWT_SECRET".into(), "j".repeat(40));
+    let err = Config::from_sources(None, &env).unwrap().resolve_secrets().unwrap_err();
+    assert!(err.contains("WILKAN_PSEUDONYM_SECRET"), "{err}");
+    env.insert("WILKAN_PSEUDONYM_SECRET".into(), "j".repeat(40));
+    assert!(Config::from_sources(None, &env).unwrap_err().contains("two different secrets"));
+    env.insert("WILKAN_PSEUDONYM_SECRET".into(), "p".repeat(40));
+    let mut both = Config::from_sources(None, &env).unwrap();
+    both.resolve_secrets().unwrap();
+    assert_eq!((both.jwt_secret.clone(), both.pseudonym_secret.clone()), ("j".repeat(40), "p".repeat(40)));
+    env.remove("WILKAN_JWT_SECRET");
+    env.remove("WILKAN_PSEUDONYM_SECRET");
 
-    // Development: a secret is generated once and kept.
+    // Development: the secrets are generated once and kept, one of each.
     env.insert("WILKAN_MODE".into(), "development".into());
     let mut a = Config::from_sources(None, &env).unwrap();
-    a.resolve_jwt_secret().unwrap();
+    a.resolve_secrets().unwrap();
     let mut b = Config::from_sources(None, &env).unwrap();
-    b.resolve_jwt_secret().unwrap();
-    assert_eq!(a.jwt_secret, b.jwt_secret);
-    assert!(a.jwt_secret.len() >= 32);
-    assert!(!format!("{a:?}").contains(&a.jwt_secret), "secrets never in Debug output");
+    b.resolve_secrets().unwrap();
+    assert_eq!((&a.jwt_secret, &a.pseudonym_secret), (&b.jwt_secret, &b.pseudonym_secret));
+    assert!(a.jwt_secret.len() >= 32 && a.pseudonym_secret.len() >= 32);
+    assert_ne!(a.jwt_secret, a.pseudonym_secret);
+    let debug = format!("{a:?}");
+    assert!(!debug.contains(&a.jwt_secret) && !debug.contains(&a.pseudonym_secret), "secrets never in Debug output");
 
     // The file is read; the environment wins; unknown keys and bad URLs are errors.
     let file = dir.path().join("wilkan.toml");
@@ -153,6 +191,7 @@ fn the_binary_serves_and_stops_cleanly_on_sigterm() {
     });
     assert!(ready, "the embedded default (SQLite in the data folder) comes up");
     assert!(dir.path().join("wilkan.db").exists() && dir.path().join("jwt-secret").exists());
+    assert!(dir.path().join("pseudonym-secret").exists());
     let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let started = std::time::Instant::now();

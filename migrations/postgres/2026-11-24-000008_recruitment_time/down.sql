@@ -1,0 +1,1 @@
+ALTER TABLE trajectories DROP COLUMN recruitment_minutes;
