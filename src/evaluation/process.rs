@@ -397,55 +397,68 @@ impl Process<'_> {
             "Coach time invested",
             vec![
                 col("measure", "Maat", "Measure", Kind::Text),
+                col("label", "Omschrijving", "Label", Kind::Text),
                 col("n", "Aantal trajecten", "Trajectories", Kind::Integer),
                 col("value", "Waarde", "Value", Kind::Decimal),
             ],
         );
         let n = self.n;
         let recruited = self.recruitment_minutes.n();
-        let rows = vec![
-            vec![Cell::text("session_minutes_total"), Cell::people(n), Cell::over(n, Some(self.session_minutes.sum()))],
-            vec![
-                Cell::text("preparation_minutes_total"),
-                Cell::people(n),
+        let long_preparations = if n > 0 && n < super::table::MIN_CELL {
+            Cell::Suppressed
+        } else {
+            Cell::percent(self.long_preparations, self.sessions)
+        };
+        let measures = [
+            ("session_minutes_total", "Minuten gesprekken, samen", n, Cell::over(n, Some(self.session_minutes.sum()))),
+            (
+                "preparation_minutes_total",
+                "Minuten voorbereiding, samen",
+                n,
                 Cell::over(n, Some(self.preparation_minutes.sum())),
-            ],
-            vec![
-                Cell::text("session_minutes_per_trajectory"),
-                Cell::people(n),
+            ),
+            (
+                "session_minutes_per_trajectory",
+                "Minuten gesprekken per traject",
+                n,
                 Cell::over(n, self.session_minutes.mean()),
-            ],
-            vec![
-                Cell::text("preparation_minutes_per_trajectory"),
-                Cell::people(n),
+            ),
+            (
+                "preparation_minutes_per_trajectory",
+                "Minuten voorbereiding per traject",
+                n,
                 Cell::over(n, self.preparation_minutes.mean()),
-            ],
-            vec![
-                Cell::text("intake_minutes_per_trajectory"),
-                Cell::people(n),
+            ),
+            (
+                "intake_minutes_per_trajectory",
+                "Minuten intake per traject",
+                n,
                 Cell::over(n, self.intake_minutes.mean()),
-            ],
-            vec![
-                Cell::text("recruitment_minutes_total"),
-                Cell::people(recruited),
+            ),
+            (
+                "recruitment_minutes_total",
+                "Minuten werving, samen (iedereen die benaderd is)",
+                recruited,
                 Cell::over(recruited, Some(self.recruitment_minutes.sum())),
-            ],
-            vec![
-                Cell::text("recruitment_minutes_per_approached"),
-                Cell::people(recruited),
+            ),
+            (
+                "recruitment_minutes_per_approached",
+                "Minuten werving per benaderde medewerker",
+                recruited,
                 Cell::over(recruited, self.recruitment_minutes.mean()),
-            ],
-            vec![Cell::text("sessions_total"), Cell::people(n), Cell::over(n, Some(self.sessions as f64))],
-            vec![
-                Cell::text("long_preparation_percent_of_sessions"),
-                Cell::people(n),
-                if n > 0 && n < super::table::MIN_CELL {
-                    Cell::Suppressed
-                } else {
-                    Cell::percent(self.long_preparations, self.sessions)
-                },
-            ],
+            ),
+            ("sessions_total", "Aantal gesprekken", n, Cell::over(n, Some(self.sessions as f64))),
+            (
+                "long_preparation_percent_of_sessions",
+                "Procent gesprekken korter dan 60 minuten met meer dan 30 minuten voorbereiding",
+                n,
+                long_preparations,
+            ),
         ];
+        let rows = measures
+            .into_iter()
+            .map(|(key, label, n, value)| vec![Cell::text(key), Cell::text(label), Cell::people(n), value])
+            .collect();
         (spec, rows)
     }
 

@@ -185,7 +185,12 @@ pub fn render(names: &Names, plan: &Plan, process: &Collect, kirkpatrick: &Colle
         "participants",
         "Wie deden er mee? Geslacht en leeftijd komen uit de vragenlijst bij de start.",
     );
-    section(&mut body, process, "time_invested", "Tijd van coaches, uit de logboeken.");
+    section(
+        &mut body,
+        process,
+        "time_invested",
+        "Tijd van coaches: gesprekken en voorbereiding uit de logboeken, werving zoals genoteerd bij het traject.",
+    );
     section(&mut body, process, "fidelity", "Welke onderdelen van de methode zijn gebruikt?");
 
     body.push_str("<h2>Niveau 1: wat vonden ze ervan?</h2>");
