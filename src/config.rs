@@ -129,7 +129,7 @@ pub const SETTINGS: &[Setting] = &[
         env: "WILKAN_MAIL_POLL_MS",
         key: "mail_poll_ms",
         default: "2000",
-        help: "how often the worker looks for mail to send and reminders to queue",
+        help: "how often the worker looks for mail to send, reminders to queue and sessions other instances ended",
     },
     Setting {
         env: "WILKAN_MAIL_RETRY_BASE_SECONDS",

@@ -43,6 +43,8 @@ pub struct AppState {
     pub pool: DbPool,
     pub config: Config,
     pub tokens: TokenService,
+    /// Sessions ended before their access tokens expire.
+    pub revocations: Arc<accounts::revocations::Revocations>,
     /// The courses, loaded and checked at start-up.
     pub content: Arc<courses::content::Catalogue>,
     pub templates: Arc<mail::templates::Templates>,
@@ -125,11 +127,15 @@ pub fn prepare(mut config: Config) -> Result<AppState, String> {
     let tokens = TokenService::new(&config.jwt_secret, config.access_token_minutes, config.refresh_token_days);
     let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
     courses::progress::record_versions(&mut conn, &content).map_err(|e| format!("recording course versions: {e}"))?;
+    // Sessions ended shortly before a restart stay refused.
+    let revocations = Arc::new(accounts::revocations::Revocations::new(config.access_token_minutes));
+    revocations.sync(&mut conn).map_err(|e| format!("reading ended sessions: {e}"))?;
     drop(conn);
     Ok(AppState {
         pool,
         config,
         tokens,
+        revocations,
         content: Arc::new(content),
         templates: Arc::new(templates),
         instruments: Arc::new(instruments),
@@ -167,6 +173,7 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Service>
     };
     let worker = mail::worker::Worker::spawn(mail::worker::Context {
         pool: state.pool.clone(),
+        revocations: state.revocations.clone(),
         templates: state.templates.clone(),
         config: state.config.clone(),
     })

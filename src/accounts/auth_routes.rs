@@ -94,22 +94,27 @@ pub async fn refresh(
         let out = sessions::refresh(c, &st.tokens, &presented)?;
         match &out {
             Refreshed::Tokens(t) => audit.actor_id = Some(t.user.id.clone()),
-            Refreshed::ReuseDetected => audit.action = "token.reuse_detected".into(),
+            Refreshed::ReuseDetected(_) => audit.action = "token.reuse_detected".into(),
         }
         Ok(out)
     })
     .await?;
     match refreshed {
         Refreshed::Tokens(tokens) => Ok(HttpResponse::Ok().json(tokens)),
-        Refreshed::ReuseDetected => Err(sessions::expired_error()),
+        Refreshed::ReuseDetected(session) => {
+            state.revocations.add(vec![session]);
+            Err(sessions::expired_error())
+        }
     }
 }
 
-/// End the current session: its refresh tokens stop working. Any logged-in user.
+/// End the current session: its refresh and access tokens stop working at once. Any logged-in user.
 #[utoipa::path(tag = "auth", responses((status = 204)), security(("bearer" = [])))]
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    let session = caller.session_id.clone();
     db::tx(&state.pool, caller.audit(), move |c, _| queries::revoke_family(c, &caller.session_id)).await?;
+    state.revocations.add(vec![session]);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -150,7 +155,7 @@ pub async fn change_password(
     })
     .await
     .map_err(|e| AppError::internal(format!("password hash: {e}")))??;
-    db::tx(&state.pool, caller.audit(), move |c, _| {
+    let ended = db::tx(&state.pool, caller.audit(), move |c, _| {
         queries::update_user(
             c,
             &user.id,
@@ -159,5 +164,6 @@ pub async fn change_password(
         queries::revoke_all_for_user(c, &user.id)
     })
     .await?;
+    state.revocations.add(ended);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -7,6 +7,7 @@ pub mod model;
 mod org_routes;
 pub mod password;
 pub mod queries;
+pub mod revocations;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;

@@ -220,6 +220,8 @@ pub fn mark_refresh_used(conn: &mut Db, id: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Ends one session (a refresh-token family): its refresh tokens and, through
+/// [`super::revocations`], its access tokens. Pass the id on to `Revocations::add` after commit.
 pub fn revoke_family(conn: &mut Db, family_id: &str) -> Result<(), AppError> {
     diesel::update(
         refresh_tokens::table
@@ -228,16 +230,17 @@ pub fn revoke_family(conn: &mut Db, family_id: &str) -> Result<(), AppError> {
     )
     .set(refresh_tokens::revoked_at.eq(Some(now())))
     .execute(conn)?;
-    Ok(())
+    super::revocations::record(conn, &[family_id.to_string()])
 }
 
-pub fn revoke_all_for_user(conn: &mut Db, user_id: &str) -> Result<(), AppError> {
-    diesel::update(
-        refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)).filter(refresh_tokens::revoked_at.is_null()),
-    )
-    .set(refresh_tokens::revoked_at.eq(Some(now())))
-    .execute(conn)?;
-    Ok(())
+/// Ends every open session of a user; returns their ids for `Revocations::add` after commit.
+pub fn revoke_all_for_user(conn: &mut Db, user_id: &str) -> Result<Vec<String>, AppError> {
+    let open =
+        refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)).filter(refresh_tokens::revoked_at.is_null());
+    let families: Vec<String> = open.select(refresh_tokens::family_id).distinct().load(conn)?;
+    diesel::update(open).set(refresh_tokens::revoked_at.eq(Some(now()))).execute(conn)?;
+    super::revocations::record(conn, &families)?;
+    Ok(families)
 }
 
 pub fn count_users(conn: &mut Db) -> Result<i64, AppError> {

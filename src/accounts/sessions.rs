@@ -51,8 +51,9 @@ fn issue(
 
 pub enum Refreshed {
     Tokens(Box<TokenResponse>),
-    /// A used token came back: the family was revoked; the caller commits that and answers 401.
-    ReuseDetected,
+    /// A used token came back: the family (this session id) was revoked; the caller commits that
+    /// and answers 401.
+    ReuseDetected(String),
 }
 
 pub fn refresh(conn: &mut DbConnection, tokens: &TokenService, presented: &str) -> Result<Refreshed, AppError> {
@@ -63,7 +64,7 @@ pub fn refresh(conn: &mut DbConnection, tokens: &TokenService, presented: &str) 
     if row.used_at.is_some() {
         queries::revoke_family(conn, &row.family_id)?;
         tracing::warn!(family = %row.family_id, "refresh token reused; session family revoked");
-        return Ok(Refreshed::ReuseDetected);
+        return Ok(Refreshed::ReuseDetected(row.family_id));
     }
     let user = queries::find_user(conn, &row.user_id)?;
     if !user.active {

@@ -142,7 +142,7 @@ pub async fn update(
         None => None,
     };
     let id = id.into_inner();
-    let user = db::tx(&state.pool, caller.audit(), move |c, audit| {
+    let (user, ended) = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let user = queries::find_user(c, &id)?;
         if !sees_user(&caller, &user) {
             return Err(AppError::NotFound);
@@ -176,11 +176,10 @@ pub async fn update(
                 updated_at: None,
             },
         )?;
-        if ends_sessions {
-            queries::revoke_all_for_user(c, &id)?;
-        }
-        queries::find_user(c, &id)
+        let ended = if ends_sessions { queries::revoke_all_for_user(c, &id)? } else { Vec::new() };
+        Ok((queries::find_user(c, &id)?, ended))
     })
     .await?;
+    state.revocations.add(ended);
     Ok(HttpResponse::Ok().json(UserOut::from(user)))
 }

@@ -39,6 +39,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    ended_sessions (session_id, ended_at) {
+        session_id -> Text,
+        ended_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> Text,
         user_id -> Text,
@@ -424,6 +431,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     cohorts,
     users,
     refresh_tokens,
+    ended_sessions,
     login_throttle,
     course_versions,
     course_progress,

@@ -28,6 +28,9 @@ fn caller_from_request(req: &HttpRequest) -> Result<Caller, AppError> {
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .ok_or_else(|| AppError::Unauthorized("Je bent niet ingelogd. Log in en probeer het opnieuw.".into()))?;
     let mut caller = state.tokens.verify_access(token.trim())?;
+    if state.revocations.is_ended(&caller.session_id) {
+        return Err(AppError::Unauthorized("Je bent uitgelogd. Log opnieuw in.".into()));
+    }
     let (action, request_id) = request_context(req);
     caller.action = action;
     caller.request_id = request_id;

@@ -1,4 +1,5 @@
-//! The background worker: sends queued mail and runs periodic jobs (aftercare reminders).
+//! The background worker: sends queued mail and runs periodic jobs (aftercare reminders, the
+//! list of ended sessions).
 
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use crate::error::AppError;
 
 pub struct Context {
     pub pool: DbPool,
+    pub revocations: Arc<crate::accounts::revocations::Revocations>,
     pub templates: Arc<Templates>,
     pub config: Config,
 }
@@ -80,6 +82,7 @@ const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
 pub fn housekeeping(pool: &DbPool, retention_days: i64) -> Result<usize, AppError> {
     pool.write(|conn| {
         conn.transaction(|c| {
+            crate::accounts::revocations::prune(c)?;
             let n = crate::privacy::erase::retention(c, retention_days)?;
             if n > 0 {
                 let mut entry =
@@ -95,9 +98,11 @@ pub fn housekeeping(pool: &DbPool, retention_days: i64) -> Result<usize, AppErro
 
 /// One round: periodic jobs, then every due message (in batches).
 pub fn tick(ctx: &Context, sender: &Sender) -> Result<(), AppError> {
+    let pool = &ctx.pool;
+    // Sessions other instances (or the command line) ended: their access tokens stop here too.
+    ctx.revocations.sync(&mut *pool.get().map_err(|_| AppError::Unavailable)?)?;
     // Each write takes the writer lock and a connection for as long as it writes, never while
     // mailing.
-    let pool = &ctx.pool;
     pool.write(|conn| {
         conn.transaction(|c| crate::aftercare::queue_reminders(c, &ctx.templates, crate::db::now().date()))
     })?;

@@ -126,8 +126,9 @@ fn redact(text: &str, needles: &[String]) -> String {
     out
 }
 
-/// Erases `user_id`; returns the new, unlinkable id under which aggregate rows remain.
-pub fn erase_person(c: &mut DbConnection, user_id: &str) -> Result<String, AppError> {
+/// Erases `user_id`; returns the new, unlinkable id under which aggregate rows remain, and the
+/// sessions it ended (for `Revocations::add` after commit).
+pub fn erase_person(c: &mut DbConnection, user_id: &str) -> Result<(String, Vec<String>), AppError> {
     let user: User = accounts::find_user(c, user_id)?;
     if user.erased_at.is_some() {
         return Err(AppError::Conflict("Deze persoon is al verwijderd.".into()));
@@ -153,7 +154,9 @@ pub fn erase_person(c: &mut DbConnection, user_id: &str) -> Result<String, AppEr
     for (table, column) in USER_REFERENCES {
         exec(c, &format!("UPDATE {table} SET {column} = {new} WHERE {column} = {old}"))?;
     }
-    // Sessions and one-time links die; throttling counters name the address.
+    // Sessions and one-time links die (access tokens too, by the list of ended sessions);
+    // throttling counters name the address.
+    let ended = accounts::revoke_all_for_user(c, &user.id)?;
     exec(c, &format!("DELETE FROM refresh_tokens WHERE user_id = {old}"))?;
     exec(c, &format!("DELETE FROM magic_links WHERE user_id = {old}"))?;
     exec(c, &format!("DELETE FROM login_throttle WHERE key LIKE {}", quote(&format!("%{}", user.email))))?;
@@ -211,7 +214,7 @@ pub fn erase_person(c: &mut DbConnection, user_id: &str) -> Result<String, AppEr
             }
         }
     }
-    Ok(new_id)
+    Ok((new_id, ended))
 }
 
 /// Keeps the scores (needed for counts) and drops the notes of the intake factors.
@@ -272,6 +275,7 @@ pub fn retention(c: &mut DbConnection, days: i64) -> Result<usize, AppError> {
             .count()
             .get_result(c)?;
         if recent == 0 {
+            // Its ended sessions reach every instance through the worker's next round.
             erase_person(c, &employee)?;
             done += 1;
         }

@@ -162,6 +162,7 @@ pub async fn erase_user(
     }
     let mut entry = caller.audit().named("user.erased");
     entry.detail(serde_json::json!({"reason": body.0.reason}));
-    db::tx(&state.pool, entry, move |c, _| erase::erase_person(c, &id)).await?;
+    let (_, ended) = db::tx(&state.pool, entry, move |c, _| erase::erase_person(c, &id)).await?;
+    state.revocations.add(ended);
     Ok(HttpResponse::Ok().json(Erased { detail: "De gegevens van deze persoon zijn verwijderd.".into() }))
 }

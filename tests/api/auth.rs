@@ -80,11 +80,31 @@ fn logout_ends_the_session_only() {
     app.create_admin("beheer@wilkan.test");
     let phone = app.login("beheer@wilkan.test", PASSWORD);
     let laptop = app.login("beheer@wilkan.test", PASSWORD);
-    let res = app.request(Method::POST, "/auth/logout", phone["access_token"].as_str()).send().unwrap();
+    let (phone_access, laptop_access) = (phone["access_token"].as_str(), laptop["access_token"].as_str());
+    // A second instance on the same database, running before the logout.
+    let other = app.restart_with(&[("WILKAN_MAIL_POLL_MS", "100")]);
+    assert_eq!(other.get("/me", phone_access).status(), 200);
+
+    let res = app.request(Method::POST, "/auth/logout", phone_access).send().unwrap();
     assert_eq!(res.status(), 204);
     problem(app.post("/auth/refresh", None, &json!({"refresh_token": phone["refresh_token"]})), 401);
+    // The access token stops at once, not when it expires; the other session goes on.
+    let body = problem(app.get("/me", phone_access), 401);
+    assert!(body["detail"].as_str().unwrap().contains("uitgelogd"), "{body}");
+    assert_eq!(app.get("/me", laptop_access).status(), 200);
     assert_eq!(app.post("/auth/refresh", None, &json!({"refresh_token": laptop["refresh_token"]})).status(), 200);
     problem(app.request(Method::POST, "/auth/logout", None).send().unwrap(), 401);
+
+    // The other instance learns it within a worker round; one started later knows it at once.
+    let started = std::time::Instant::now();
+    while other.get("/me", phone_access).status() != 401 {
+        assert!(started.elapsed().as_secs() < 10, "the other instance still accepts the ended session");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(other.get("/me", laptop_access).status(), 200);
+    let later = app.restart_with(&[]);
+    problem(later.get("/me", phone_access), 401);
+    assert_eq!(later.get("/me", laptop_access).status(), 200);
 }
 
 #[test]
@@ -120,6 +140,7 @@ fn password_change_revokes_every_refresh_token() {
     assert_eq!(res.status(), 204);
     for session in [&a, &b] {
         problem(app.post("/auth/refresh", None, &json!({"refresh_token": session["refresh_token"]})), 401);
+        problem(app.get("/me", session["access_token"].as_str()), 401);
     }
     problem(app.post("/auth/login", None, &json!({"email": "beheer@wilkan.test", "password": PASSWORD})), 401);
     app.login("beheer@wilkan.test", "a much better one");
@@ -151,8 +172,15 @@ fn repeated_failures_are_slowed_then_refused_with_429() {
 fn deactivated_accounts_cannot_log_in_or_refresh() {
     let w = World::new();
     let session = w.app.login(&w.employee_a.email, PASSWORD);
+    assert_eq!(w.app.get("/me/courses", Some(&w.employee_a.token)).status(), 200);
     let res = w.app.patch(&format!("/users/{}", w.employee_a.id), Some(&w.pl_a.token), &json!({"active": false}));
     assert_eq!(res.status(), 200);
     problem(w.app.post("/auth/refresh", None, &json!({"refresh_token": session["refresh_token"]})), 401);
+    // Every session ends at once, also the access tokens handed out before.
+    for token in [w.employee_a.token.as_str(), session["access_token"].as_str().unwrap()] {
+        problem(w.app.get("/me/courses", Some(token)), 401);
+    }
+    // Other people's sessions go on.
+    assert_eq!(w.app.get("/me/courses", Some(&w.employee_a2.token)).status(), 200);
     problem(w.app.post("/auth/login", None, &json!({"email": w.employee_a.email, "password": PASSWORD})), 401);
 }

@@ -292,7 +292,10 @@ fn exports_and_report_match_hand_computed_figures() {
     assert_eq!(v("long_preparation_percent_of_sessions"), json!(0.0));
     // Recruitment counts everyone approached, like the funnel's first step: E7 too.
     assert_eq!(find(time, "measure", "recruitment_minutes_total")["n"], 7);
-    assert!(find(time, "measure", "recruitment_minutes_total")["label"].as_str().unwrap().starts_with("Minuten werving"));
+    assert!(find(time, "measure", "recruitment_minutes_total")["label"]
+        .as_str()
+        .unwrap()
+        .starts_with("Minuten werving"));
     assert!(time.iter().all(|r| r["label"].as_str().is_some_and(|l| !l.is_empty())), "every measure in Dutch");
     assert_eq!(v("recruitment_minutes_total"), json!(360.0));
     assert_eq!(v("recruitment_minutes_per_approached"), json!(51.43)); // 360 / 7

@@ -197,6 +197,8 @@ fn erasure_leaves_no_personal_value_and_keeps_the_counts() {
     }
     assert_eq!(counts(&w.app), before, "rows for aggregate counts stay");
     problem(w.app.post("/auth/refresh", None, &json!({"refresh_token": session["refresh_token"]})), 401);
+    problem(w.app.get("/me", session["access_token"].as_str()), 401);
+    problem(w.app.get("/me", Some(&w.employee_a.token)), 401);
     problem(w.app.post("/auth/login", None, &json!({"email": w.employee_a.email, "password": PASSWORD})), 401);
     let log = audit(&w, &w.admin.token, "&action=user.erased");
     assert_eq!(log.len(), 1);
