@@ -1,6 +1,7 @@
 //! Pseudonyms for exports: HMAC-SHA256 of the id under a key made from the installation's
-//! pseudonym secret (not the JWT secret, which may be replaced after a leak) and the export key. The same export key gives the same pseudonyms in every export (so that
-//! exports can be linked); without the key they cannot be traced back to a person.
+//! pseudonym secret (not the JWT secret, which may be replaced after a leak) and the export key.
+//! The same export key gives the same pseudonyms in every export (so that exports can be
+//! linked); without the key they cannot be traced back to a person.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

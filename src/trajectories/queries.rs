@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::api::{
@@ -55,6 +56,26 @@ pub fn latest_of_employee(conn: &mut Db, employee_id: &str) -> Result<Option<Tra
         .select(Trajectory::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// What a PATCH changes besides the status; fields left `None` stay as they are.
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = trajectories)]
+pub struct TrajectoryChanges {
+    pub coach_id: Option<String>,
+    pub cohort_id: Option<String>,
+    pub recruitment_minutes: Option<i32>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// One statement for all changed fields; nothing (not even `updated_at`) when none changed.
+pub fn update(conn: &mut Db, id: &str, mut changes: TrajectoryChanges) -> Result<(), AppError> {
+    if changes.coach_id.is_none() && changes.cohort_id.is_none() && changes.recruitment_minutes.is_none() {
+        return Ok(());
+    }
+    changes.updated_at = Some(now());
+    diesel::update(trajectories::table.find(id)).set(&changes).execute(conn)?;
+    Ok(())
 }
 
 pub fn insert(conn: &mut Db, t: &Trajectory) -> Result<(), AppError> {

@@ -10,7 +10,7 @@ use super::model::{Consent, Trajectory};
 use super::queries;
 use crate::accounts::model::User;
 use crate::accounts::queries as accounts;
-use crate::db::schema::{cohorts, trajectories};
+use crate::db::schema::cohorts;
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
@@ -194,6 +194,8 @@ pub async fn update(
         let t = queries::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Coach, Role::ProjectLeader])?;
+        let mut changes =
+            queries::TrajectoryChanges { recruitment_minutes: input.recruitment_minutes, ..Default::default() };
         if let Some(coach) = &input.coach_id {
             if *coach != t.coach_id {
                 caller.require(&[Role::ProjectLeader])?;
@@ -205,22 +207,14 @@ pub async fn update(
                     "coach_id",
                     "Deze coach bestaat niet in jouw organisatie.",
                 )?;
-                diesel::update(trajectories::table.find(&t.id))
-                    .set((trajectories::coach_id.eq(coach), trajectories::updated_at.eq(now())))
-                    .execute(c)?;
+                changes.coach_id = Some(coach.clone());
             }
         }
         if let Some(cohort) = &input.cohort_id {
             cohort_in_org(c, cohort, &t.organization_id)?;
-            diesel::update(trajectories::table.find(&t.id))
-                .set((trajectories::cohort_id.eq(cohort), trajectories::updated_at.eq(now())))
-                .execute(c)?;
+            changes.cohort_id = Some(cohort.clone());
         }
-        if let Some(minutes) = input.recruitment_minutes {
-            diesel::update(trajectories::table.find(&t.id))
-                .set((trajectories::recruitment_minutes.eq(minutes), trajectories::updated_at.eq(now())))
-                .execute(c)?;
-        }
+        queries::update(c, &t.id, changes)?;
         if let Some(to) = input.status {
             change_status(c, &t, to, input.stop_reason, input.stop_note.as_deref(), &caller.user_id)?;
         } else if input.stop_reason.is_some() || input.stop_note.is_some() {
