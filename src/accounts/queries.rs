@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{Cohort, Organization, RefreshToken, User};
+use crate::db::one_of::one_of;
 use crate::db::schema::{cohorts, organizations, refresh_tokens, users};
 use crate::db::{new_id, now, DbConnection};
 use crate::error::AppError;
@@ -174,7 +175,7 @@ pub fn list_users(conn: &mut Db, q: UserQuery<'_>) -> Result<Vec<User>, AppError
         query = query.filter(users::role.eq(role.as_str()));
     }
     if let Some(ids) = q.ids {
-        query = query.filter(users::id.eq_any(ids));
+        query = query.filter(one_of(users::id, ids));
     }
     if let Some(c) = q.after {
         query = query.filter(users::id.gt(c.to_string()));

@@ -11,6 +11,7 @@ use validator::Validate;
 
 use crate::accounts::model::User;
 use crate::accounts::queries as accounts;
+use crate::db::one_of::one_of;
 use crate::db::schema::{buddy_pairs, trajectories};
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
@@ -124,7 +125,7 @@ fn open_pair_of(c: &mut DbConnection, employee: &str) -> Result<Option<PairRow>,
 fn has_active_trajectory(c: &mut DbConnection, employee: &str) -> Result<bool, AppError> {
     let n: i64 = trajectories::table
         .filter(trajectories::employee_id.eq(employee))
-        .filter(trajectories::status.eq_any(["active", "returned", "aftercare"]))
+        .filter(one_of(trajectories::status, ["active", "returned", "aftercare"]))
         .count()
         .get_result(c)?;
     Ok(n > 0)
@@ -161,7 +162,7 @@ fn render_all(c: &mut DbConnection, pairs: Vec<PairRow>) -> Result<Vec<PairOut>,
     use crate::db::schema::users;
     let ids: Vec<&String> = pairs.iter().flat_map(|p| [&p.employee_a, &p.employee_b]).collect();
     let names: std::collections::HashMap<String, String> = users::table
-        .filter(users::id.eq_any(&ids))
+        .filter(one_of(users::id, &ids))
         .select((users::id, users::first_name))
         .load(c)?
         .into_iter()
@@ -194,7 +195,7 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
             .select(trajectories::employee_id)
             .load(c)?;
         let rows: Vec<PairRow> = buddy_pairs::table
-            .filter(buddy_pairs::employee_a.eq_any(&coached).or(buddy_pairs::employee_b.eq_any(&coached)))
+            .filter(one_of(buddy_pairs::employee_a, &coached).or(one_of(buddy_pairs::employee_b, &coached)))
             .order(buddy_pairs::created_at.desc())
             .select(PairRow::as_select())
             .load(c)?;

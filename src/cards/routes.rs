@@ -12,6 +12,7 @@ use validator::Validate;
 use crate::accounts::queries as accounts;
 use crate::accounts::throttle;
 use crate::accounts::tokens::{hash_token, random_token};
+use crate::db::one_of::one_of;
 use crate::db::schema::{card_links, cards, outbox as outbox_table};
 use crate::db::{self, new_id, now};
 use crate::error::AppError;
@@ -300,7 +301,7 @@ pub async fn mine(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
             .select(crate::db::schema::trajectories::id)
             .load(c)?;
         let rows: Vec<CardRow> = cards::table
-            .filter(cards::trajectory_id.eq_any(&ids))
+            .filter(one_of(cards::trajectory_id, &ids))
             .filter(cards::blocked.eq(false))
             .filter(cards::deliver_after.le(now()))
             .order(cards::created_at.desc())
@@ -402,7 +403,7 @@ pub async fn block(
         if blocked {
             let sent: i64 = outbox_table::table
                 .filter(outbox_table::subject_ref.eq(&about))
-                .filter(outbox_table::status.eq_any(["sending", "sent"]))
+                .filter(one_of(outbox_table::status, ["sending", "sent"]))
                 .count()
                 .get_result(c)?;
             if sent > 0 {

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::db::one_of::one_of;
 use crate::db::schema::{
     absences, aftercare_checkins, buddy_pairs, cards, consents, course_progress, group_invitations, intakes,
     logbook_entries, plans, questionnaire_responses, trajectories, trajectory_events, work_returns, workplace_visits,
@@ -167,7 +168,7 @@ pub fn batch(
 
     let mut started: HashMap<String, NaiveDateTime> = HashMap::new();
     for (tid, at) in trajectory_events::table
-        .filter(trajectory_events::trajectory_id.eq_any(&ids))
+        .filter(one_of(trajectory_events::trajectory_id, &ids))
         .filter(trajectory_events::to_status.eq("active"))
         .select((trajectory_events::trajectory_id, trajectory_events::at))
         .load::<(String, NaiveDateTime)>(c)?
@@ -180,7 +181,7 @@ pub fn batch(
     let mut method: HashMap<String, bool> = HashMap::new();
     let mut research: HashMap<String, bool> = HashMap::new();
     for (tid, kind, given) in consents::table
-        .filter(consents::trajectory_id.eq_any(&ids))
+        .filter(one_of(consents::trajectory_id, &ids))
         .order((consents::recorded_at, consents::id))
         .select((consents::trajectory_id, consents::kind, consents::given))
         .load::<(String, String, bool)>(c)?
@@ -193,13 +194,13 @@ pub fn batch(
     }
 
     let with_intake: HashSet<String> = intakes::table
-        .filter(intakes::trajectory_id.eq_any(&ids))
+        .filter(one_of(intakes::trajectory_id, &ids))
         .select(intakes::trajectory_id)
         .load::<String>(c)?
         .into_iter()
         .collect();
     let with_plan: HashSet<String> = plans::table
-        .filter(plans::trajectory_id.eq_any(&ids))
+        .filter(one_of(plans::trajectory_id, &ids))
         .select(plans::trajectory_id)
         .load::<String>(c)?
         .into_iter()
@@ -207,7 +208,7 @@ pub fn batch(
 
     type Progress = (String, String, Option<NaiveDateTime>, Option<String>, Option<String>);
     let progress_rows: Vec<Progress> = course_progress::table
-        .filter(course_progress::user_id.eq_any(&employees))
+        .filter(one_of(course_progress::user_id, &employees))
         .order((course_progress::user_id, course_progress::course_slug))
         .select((
             course_progress::user_id,
@@ -228,7 +229,7 @@ pub fn batch(
     // (questionnaire_key, ...) index for every batch instead of the trajectory index, which made
     // the export quadratic in the number of trajectories.
     for (tid, key, status, version, answers, open) in questionnaire_responses::table
-        .filter(questionnaire_responses::trajectory_id.eq_any(&ids))
+        .filter(one_of(questionnaire_responses::trajectory_id, &ids))
         .select((
             questionnaire_responses::trajectory_id.assume_not_null(),
             questionnaire_responses::questionnaire_key,
@@ -248,7 +249,7 @@ pub fn batch(
 
     let mut logbooks: HashMap<String, Logbook> = HashMap::new();
     for (tid, kind, minutes, prep, led, agreements) in logbook_entries::table
-        .filter(logbook_entries::trajectory_id.eq_any(&ids))
+        .filter(one_of(logbook_entries::trajectory_id, &ids))
         .select((
             logbook_entries::trajectory_id,
             logbook_entries::kind,
@@ -284,7 +285,7 @@ pub fn batch(
 
     let mut groups: HashMap<String, (i64, i64)> = HashMap::new();
     for (emp, attendance) in group_invitations::table
-        .filter(group_invitations::employee_id.eq_any(&employees))
+        .filter(one_of(group_invitations::employee_id, &employees))
         .select((group_invitations::employee_id, group_invitations::attendance))
         .load::<(String, Option<String>)>(c)?
     {
@@ -297,7 +298,7 @@ pub fn batch(
 
     let mut buddies: HashMap<String, bool> = HashMap::new();
     for (a, b) in buddy_pairs::table
-        .filter(buddy_pairs::employee_a.eq_any(&employees).or(buddy_pairs::employee_b.eq_any(&employees)))
+        .filter(one_of(buddy_pairs::employee_a, &employees).or(one_of(buddy_pairs::employee_b, &employees)))
         .filter(buddy_pairs::a_confirmed.and(buddy_pairs::b_confirmed))
         .select((buddy_pairs::employee_a, buddy_pairs::employee_b))
         .load::<(String, String)>(c)?
@@ -308,7 +309,7 @@ pub fn batch(
 
     let visits = count_by(
         workplace_visits::table
-            .filter(workplace_visits::trajectory_id.eq_any(&ids))
+            .filter(one_of(workplace_visits::trajectory_id, &ids))
             .filter(workplace_visits::status.eq("done"))
             .select(workplace_visits::trajectory_id)
             .load::<String>(c)?,
@@ -316,7 +317,7 @@ pub fn batch(
     let now = crate::db::now();
     let card_counts = count_by(
         cards::table
-            .filter(cards::trajectory_id.eq_any(&ids))
+            .filter(one_of(cards::trajectory_id, &ids))
             .filter(cards::blocked.eq(false))
             .filter(cards::deliver_after.le(now))
             .select(cards::trajectory_id)
@@ -325,7 +326,7 @@ pub fn batch(
     // Status is checked here for the same reason as above (the `aftercare_due` index).
     let aftercare = count_by(
         aftercare_checkins::table
-            .filter(aftercare_checkins::trajectory_id.eq_any(&ids))
+            .filter(one_of(aftercare_checkins::trajectory_id, &ids))
             .select((aftercare_checkins::trajectory_id, aftercare_checkins::status))
             .load::<(String, String)>(c)?
             .into_iter()
@@ -335,7 +336,7 @@ pub fn batch(
 
     let mut returns: HashMap<String, Return> = HashMap::new();
     for (tid, date, extent, hours) in work_returns::table
-        .filter(work_returns::trajectory_id.eq_any(&ids))
+        .filter(one_of(work_returns::trajectory_id, &ids))
         .order((work_returns::recorded_at, work_returns::id))
         .select((
             work_returns::trajectory_id,
@@ -365,7 +366,7 @@ pub fn batch(
 
     let mut episodes: HashMap<String, Vec<Episode>> = HashMap::new();
     for (emp, s, e, cat) in absences::table
-        .filter(absences::employee_id.eq_any(&employees))
+        .filter(one_of(absences::employee_id, &employees))
         .order((absences::employee_id, absences::start_date))
         .select((absences::employee_id, absences::start_date, absences::end_date, absences::category))
         .load::<(String, NaiveDate, Option<NaiveDate>, Option<String>)>(c)?

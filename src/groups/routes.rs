@@ -13,6 +13,7 @@ use super::api::{
 };
 use crate::accounts::model::User;
 use crate::accounts::queries as accounts;
+use crate::db::one_of::one_of;
 use crate::db::schema::{course_progress, group_invitations, group_sessions, trajectories, users};
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
@@ -122,7 +123,7 @@ fn render_all(c: &mut DbConnection, rows: Vec<SessionRow>, view: &View) -> Resul
     let ids: Vec<&String> = rows.iter().map(|r| &r.id).collect();
     let all: Vec<(String, String, Option<String>, String)> = group_invitations::table
         .inner_join(users::table.on(users::id.eq(group_invitations::employee_id)))
-        .filter(group_invitations::session_id.eq_any(&ids))
+        .filter(one_of(group_invitations::session_id, &ids))
         .order(users::first_name)
         .select((
             group_invitations::session_id,
@@ -133,7 +134,7 @@ fn render_all(c: &mut DbConnection, rows: Vec<SessionRow>, view: &View) -> Resul
         .load(c)?;
     let facilitator_ids: Vec<&String> = rows.iter().map(|r| &r.facilitator_id).collect();
     let facilitators: std::collections::HashMap<String, String> = users::table
-        .filter(users::id.eq_any(&facilitator_ids))
+        .filter(one_of(users::id, &facilitator_ids))
         .select((users::id, users::first_name))
         .load(c)?
         .into_iter()
@@ -427,7 +428,7 @@ pub async fn interest(
             .filter(course_progress::course_slug.eq(&t2))
             .filter(course_progress::reflection_choice.eq("group_session"))
             .filter(trajectories::organization_id.eq(&org))
-            .filter(trajectories::status.ne_all(["closed", "stopped"]))
+            .filter(diesel::dsl::not(one_of(trajectories::status, ["closed", "stopped"])))
             .order(course_progress::reflected_at)
             .select((users::id, users::first_name, trajectories::id, course_progress::reflected_at))
             .load(c)?;

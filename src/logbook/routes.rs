@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::api::{
     EntryIn, EntryList, EntryOut, EntryUpdate, RevisionOut, Weighing, WeighingItem, WeighingList, WeighingSummary,
 };
+use crate::db::one_of::one_of;
 use crate::db::schema::{logbook_entries, logbook_revisions, trajectories};
 use crate::db::text::{from_text, to_text};
 use crate::db::{self, new_id, now, DbConnection};
@@ -84,7 +85,7 @@ fn render(row: EntryRow, revisions: Vec<RevisionOut>, caller: &Caller) -> Result
 
 fn revisions_of(c: &mut DbConnection, ids: &[String]) -> Result<Vec<RevisionRow>, AppError> {
     Ok(logbook_revisions::table
-        .filter(logbook_revisions::entry_id.eq_any(ids))
+        .filter(one_of(logbook_revisions::entry_id, ids))
         .order((logbook_revisions::revised_at, logbook_revisions::id))
         .select(RevisionRow::as_select())
         .load(c)?)

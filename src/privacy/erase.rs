@@ -8,6 +8,7 @@ use diesel::sql_types::Text;
 
 use crate::accounts::model::User;
 use crate::accounts::queries as accounts;
+use crate::db::one_of::one_of;
 use crate::db::schema::users;
 use crate::db::{now, DbConnection};
 use crate::error::AppError;
@@ -262,7 +263,7 @@ pub fn retention(c: &mut DbConnection, days: i64) -> Result<usize, AppError> {
     let candidates: Vec<String> = trajectories::table
         .inner_join(users::table.on(users::id.eq(trajectories::employee_id)))
         .filter(users::erased_at.is_null())
-        .filter(trajectories::status.eq_any(["closed", "stopped"]))
+        .filter(one_of(trajectories::status, ["closed", "stopped"]))
         .filter(trajectories::updated_at.lt(cutoff))
         .select(trajectories::employee_id)
         .distinct()
@@ -271,7 +272,10 @@ pub fn retention(c: &mut DbConnection, days: i64) -> Result<usize, AppError> {
     for employee in candidates {
         let recent: i64 = trajectories::table
             .filter(trajectories::employee_id.eq(&employee))
-            .filter(trajectories::status.ne_all(["closed", "stopped"]).or(trajectories::updated_at.ge(cutoff)))
+            .filter(
+                diesel::dsl::not(one_of(trajectories::status, ["closed", "stopped"]))
+                    .or(trajectories::updated_at.ge(cutoff)),
+            )
             .count()
             .get_result(c)?;
         if recent == 0 {

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use crate::accounts::api::UserOut;
 use crate::accounts::queries as accounts;
+use crate::db::one_of::one_of;
 use crate::db::schema::{audit_log, cards, group_invitations, group_sessions, logbook_entries, trajectories, users};
 use crate::db::DbConnection;
 use crate::error::AppError;
@@ -79,7 +80,7 @@ pub fn collect(c: &mut DbConnection, caller: &Caller) -> Result<Value, AppError>
     doc["absences"] =
         to_value(&crate::absences::routes::episodes_of(c, &me.id)?.into_iter().map(|a| a.out()).collect::<Vec<_>>())?;
     let my_cards: Vec<(String, String, chrono::NaiveDateTime, bool)> = cards::table
-        .filter(cards::trajectory_id.eq_any(&ids))
+        .filter(one_of(cards::trajectory_id, &ids))
         .order(cards::created_at)
         .select((cards::author_name, cards::message, cards::created_at, cards::blocked))
         .load(c)?;

@@ -9,6 +9,7 @@ use super::api::{
     Advice, ConsentKind, ConsentState, EventOut, InclusionOut, PersonRef, Status, StopReason, TrajectoryOut,
 };
 use super::model::{Consent, Trajectory, TrajectoryEvent};
+use crate::db::one_of::one_of;
 use crate::db::schema::{consents, trajectories, trajectory_events, users};
 use crate::db::{new_id, now, DbConnection};
 use crate::error::AppError;
@@ -42,7 +43,7 @@ pub fn coaches(conn: &mut Db, coach_id: &str, employee_id: &str) -> Result<bool,
 pub fn open_of_employee(conn: &mut Db, employee_id: &str) -> Result<Option<Trajectory>, AppError> {
     Ok(trajectories::table
         .filter(trajectories::employee_id.eq(employee_id))
-        .filter(trajectories::status.ne_all(["closed", "stopped"]))
+        .filter(diesel::dsl::not(one_of(trajectories::status, ["closed", "stopped"])))
         .select(Trajectory::as_select())
         .first(conn)
         .optional()?)
@@ -165,7 +166,7 @@ pub fn list(conn: &mut Db, q: ListQuery<'_>) -> Result<Vec<Trajectory>, AppError
 
 pub fn consents_of(conn: &mut Db, trajectory_ids: &[String]) -> Result<Vec<Consent>, AppError> {
     Ok(consents::table
-        .filter(consents::trajectory_id.eq_any(trajectory_ids))
+        .filter(one_of(consents::trajectory_id, trajectory_ids.iter().cloned()))
         .order((consents::recorded_at, consents::id))
         .select(Consent::as_select())
         .load(conn)?)
@@ -212,7 +213,7 @@ pub fn render(conn: &mut Db, rows: Vec<Trajectory>, with_history: bool) -> Resul
     people.sort();
     people.dedup();
     let users: HashMap<String, Name> = users::table
-        .filter(users::id.eq_any(&people))
+        .filter(one_of(users::id, people))
         .select(Name::as_select())
         .load(conn)?
         .into_iter()
