@@ -65,7 +65,7 @@ pub const SETTINGS: &[Setting] = &[
         env: "WILKAN_DB_POOL_SIZE",
         key: "db_pool_size",
         default: "0",
-        help: "database connections in the pool; 0 = four per core",
+        help: "database connections in the pool; 0 = two per core, at least 4",
     },
     Setting {
         env: "WILKAN_DB_TIMEOUT_SECONDS",
