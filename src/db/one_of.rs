@@ -7,6 +7,8 @@
 //! SQLite gets `IN (SELECT value FROM json_each(?))` with the values as one JSON array, and
 //! PostgreSQL `= ANY(?)` with a text array (what `eq_any` already writes there).
 
+use std::cell::OnceCell;
+
 use diesel::expression::{is_aggregate, AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
@@ -26,8 +28,8 @@ impl TextColumn for Nullable<Text> {}
 pub struct OneOf<C> {
     column: C,
     values: Vec<String>,
-    /// The values as a JSON array, the form SQLite's `json_each` reads.
-    json: String,
+    /// The values as a JSON array, the form SQLite's `json_each` reads; made on SQLite only.
+    json: OnceCell<String>,
 }
 
 /// `column IN (values)`, cached as one prepared statement whatever the number of values.
@@ -38,9 +40,8 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    let values: Vec<String> = values.into_iter().map(|v| v.as_ref().to_owned()).collect();
-    let json = serde_json::to_string(&values).unwrap_or_else(|_| "[]".into());
-    OneOf { column, values, json }
+    let values = values.into_iter().map(|v| v.as_ref().to_owned()).collect();
+    OneOf { column, values, json: OnceCell::new() }
 }
 
 impl<C: Expression> Expression for OneOf<C> {
@@ -65,7 +66,9 @@ impl<C: QueryFragment<Sqlite>> QueryFragment<Sqlite> for OneOf<C> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         self.column.walk_ast(out.reborrow())?;
         out.push_sql(" IN (SELECT value FROM json_each(");
-        out.push_bind_param::<Text, _>(&self.json)?;
+        // Strings always serialise; the fallback (matching nothing) is never taken.
+        let json = self.json.get_or_init(|| serde_json::to_string(&self.values).unwrap_or_else(|_| "[]".into()));
+        out.push_bind_param::<Text, _>(json)?;
         out.push_sql("))");
         Ok(())
     }

@@ -166,7 +166,7 @@ pub fn list(conn: &mut Db, q: ListQuery<'_>) -> Result<Vec<Trajectory>, AppError
 
 pub fn consents_of(conn: &mut Db, trajectory_ids: &[String]) -> Result<Vec<Consent>, AppError> {
     Ok(consents::table
-        .filter(one_of(consents::trajectory_id, trajectory_ids.iter().cloned()))
+        .filter(one_of(consents::trajectory_id, trajectory_ids))
         .order((consents::recorded_at, consents::id))
         .select(Consent::as_select())
         .load(conn)?)
