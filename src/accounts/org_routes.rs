@@ -56,7 +56,7 @@ pub async fn get_one(
 ) -> Result<HttpResponse, AppError> {
     caller.organization_scope(&id)?;
     let id = id.into_inner();
-    let org = db::read_by_key(&state.pool, move |c| queries::find_organization(c, &id)).await?;
+    let org = db::read_statement_by_key(&state.pool, move |c| queries::find_organization(c, &id)).await?;
     Ok(HttpResponse::Ok().json(OrganizationOut::from(org)))
 }
 

@@ -1,6 +1,7 @@
 //! Learning progress rows and the database functions that keep them.
 
 use chrono::NaiveDateTime;
+use diesel::connection::DefaultLoadingMode;
 use diesel::prelude::*;
 
 use crate::db::schema::{course_progress, course_versions, page_progress};
@@ -160,25 +161,33 @@ pub fn progress_of(conn: &mut DbConnection, user_id: &str) -> Result<(Vec<Course
         no_time(),
     ));
     // Per backend: the two-backend connection has no UNION (as with `on_conflict`, STACK.md).
+    // Rows go one at a time to their own kind, with no vector of all rows in between (it grew, and
+    // was copied, several times per request).
     let query = courses.union_all(pages);
-    let rows: Vec<ProgressRow> = match conn {
-        DbConnection::Pg(c) => query.load(c)?,
-        DbConnection::Sqlite(c) => query.load(c)?,
-    };
-    let (mut course_rows, mut page_rows) = (Vec::new(), Vec::with_capacity(rows.len()));
-    for (
-        course_slug,
-        page_id,
-        hash_or_last,
-        done,
-        answers_or_celebration,
-        reflection,
-        choice,
-        via,
-        reflected,
-        completed,
-    ) in rows
-    {
+    match conn {
+        DbConnection::Pg(c) => split_rows(query.load_iter::<ProgressRow, DefaultLoadingMode>(c)?),
+        DbConnection::Sqlite(c) => split_rows(query.load_iter::<ProgressRow, DefaultLoadingMode>(c)?),
+    }
+}
+
+fn split_rows(
+    rows: impl Iterator<Item = QueryResult<ProgressRow>>,
+) -> Result<(Vec<CourseSeen>, Vec<PageSeen>), AppError> {
+    // Seven courses of up to about twenty pages each: one allocation for the usual employee.
+    let (mut course_rows, mut page_rows) = (Vec::with_capacity(8), Vec::with_capacity(128));
+    for row in rows {
+        let (
+            course_slug,
+            page_id,
+            hash_or_last,
+            done,
+            answers_or_celebration,
+            reflection,
+            choice,
+            via,
+            reflected,
+            completed,
+        ) = row?;
         match page_id {
             Some(page_id) => page_rows.push(PageSeen {
                 course_slug,

@@ -11,12 +11,13 @@ use super::api::{
     ReflectionIn,
 };
 use super::content::{Block, Course};
-use super::progress::{self, PageProgress};
+use super::progress::{self, PageProgress, PageSeen};
 use super::{map, map_pdf};
 use crate::db::{self, now};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
 use crate::http::query::Query;
+use crate::http::reply::json_sized;
 use crate::policy::{Caller, Role};
 use crate::trajectories::queries as trajectories;
 use crate::AppState;
@@ -29,12 +30,13 @@ fn course<'a>(state: &'a AppState, slug: &str) -> Result<&'a Course, AppError> {
 #[utoipa::path(tag = "courses", responses((status = 200, body = Catalogue)), security(("bearer" = [])))]
 #[get("/courses")]
 pub async fn catalogue(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
-    let statuses: BTreeMap<String, CourseStatus> = if caller.is(Role::Employee) {
+    let statuses: BTreeMap<&str, CourseStatus> = if caller.is(Role::Employee) {
         my_courses(&state, &caller.user_id).await?.into_iter().map(|c| (c.slug, c.status)).collect()
     } else {
         BTreeMap::new()
     };
-    let items = state.content.courses.iter().map(|c| CourseSummary::new(c, statuses.get(&c.slug).copied())).collect();
+    let items =
+        state.content.courses.iter().map(|c| CourseSummary::new(c, statuses.get(c.slug.as_str()).copied())).collect();
     Ok(HttpResponse::Ok().json(Catalogue { items }))
 }
 
@@ -178,17 +180,22 @@ pub async fn course_map(
 }
 
 /// Every course with the employee's progress (derived from the saved rows).
-pub async fn my_courses(state: &web::Data<AppState>, user_id: &str) -> Result<Vec<MyCourse>, AppError> {
+pub async fn my_courses<'a>(state: &'a web::Data<AppState>, user_id: &str) -> Result<Vec<MyCourse<'a>>, AppError> {
     let uid = user_id.to_string();
-    let (mut rows, mut pages) = db::read_by_key(&state.pool, move |c| progress::progress_of(c, &uid)).await?;
-    Ok(state
-        .content
-        .courses
+    let (mut rows, pages) = db::read_statement_by_key(&state.pool, move |c| progress::progress_of(c, &uid)).await?;
+    let courses = &state.content.courses;
+    // Each page row to its course in one pass (rows of a course no longer offered are left out).
+    let mut by_course: Vec<Vec<PageSeen>> = courses.iter().map(|c| Vec::with_capacity(c.pages.len())).collect();
+    for page in pages {
+        if let Some(i) = courses.iter().position(|c| c.slug == page.course_slug) {
+            by_course[i].push(page);
+        }
+    }
+    Ok(courses
         .iter()
-        .map(|course| {
+        .zip(by_course)
+        .map(|(course, mine)| {
             let row = rows.iter().position(|r| r.course_slug == course.slug).map(|i| rows.swap_remove(i));
-            let mine;
-            (mine, pages) = std::mem::take(&mut pages).into_iter().partition(|p| p.course_slug == course.slug);
             MyCourse::derive(course, row, mine)
         })
         .collect())
@@ -199,7 +206,8 @@ pub async fn my_courses(state: &web::Data<AppState>, user_id: &str) -> Result<Ve
 #[get("/me/courses")]
 pub async fn me_courses(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Employee])?;
-    Ok(HttpResponse::Ok().json(MyCourses { items: my_courses(&state, &caller.user_id).await? }))
+    let courses = MyCourses { items: my_courses(&state, &caller.user_id).await? };
+    json_sized(&courses, courses.json_size())
 }
 
 /// Checks answers against the page: known question ids, valid option indexes, sizes.
@@ -324,17 +332,17 @@ pub async fn save_page(
     Ok(HttpResponse::Ok().json(MyCourse::derive(course(&state, &view_slug)?, Some(row.into()), pages)))
 }
 
-async fn update_course<F>(
-    state: &web::Data<AppState>,
+async fn update_course<'a, F>(
+    state: &'a web::Data<AppState>,
     caller: &Caller,
     slug: String,
     f: F,
-) -> Result<MyCourse, AppError>
+) -> Result<MyCourse<'a>, AppError>
 where
     F: FnOnce(&mut progress::CourseProgress) + Send + 'static,
 {
     caller.require(&[Role::Employee])?;
-    let course = course(state, &slug)?.clone();
+    let course = course(state, &slug)?;
     let uid = caller.user_id.clone();
     let (row, pages) = db::tx(&state.pool, caller.audit(), move |c, _| {
         let mut row = progress::ensure_course(c, &uid, &slug)?;
@@ -344,7 +352,7 @@ where
         Ok((row, pages))
     })
     .await?;
-    Ok(MyCourse::derive(&course, Some(row.into()), pages))
+    Ok(MyCourse::derive(course, Some(row.into()), pages))
 }
 
 /// Save the opening step: what went well since last time. Employees only, for themselves.
@@ -417,7 +425,8 @@ pub async fn trajectory_progress(
             course.pages.iter_mut().for_each(|p| p.answers = None);
         }
     }
-    Ok(HttpResponse::Ok().json(MyCourses { items }))
+    let courses = MyCourses { items };
+    json_sized(&courses, courses.json_size())
 }
 
 /// Record that the employee did this course in the paper map: it counts as completed, `paper`.
@@ -430,7 +439,7 @@ pub async fn done_on_paper(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, slug) = path.into_inner();
-    let course = course(&state, &slug)?.clone();
+    let course = course(&state, &slug)?;
     let (row, pages) = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
@@ -446,5 +455,5 @@ pub async fn done_on_paper(
         Ok((row, pages))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(MyCourse::derive(&course, Some(row.into()), pages)))
+    Ok(HttpResponse::Ok().json(MyCourse::derive(course, Some(row.into()), pages)))
 }

@@ -9,4 +9,5 @@ pub mod middleware;
 pub mod openapi;
 pub mod pagination;
 pub mod query;
+pub mod reply;
 pub mod time;
