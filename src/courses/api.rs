@@ -201,22 +201,6 @@ pub struct MyCourses<'a> {
     pub items: Vec<MyCourse<'a>>,
 }
 
-impl MyCourses<'_> {
-    /// A little over the size of the JSON: its fixed part per course and per page (about 450 and
-    /// 110 bytes), and the saved texts.
-    pub fn json_size(&self) -> usize {
-        let text = |t: &Option<String>| t.as_ref().map_or(0, String::len);
-        self.items
-            .iter()
-            .map(|c| {
-                let answers: usize = c.pages.iter().filter_map(|p| p.answers.as_ref()).map(|a| a.get().len()).sum();
-                let reflection = c.reflection.as_ref().map_or(0, |r| r.text.len());
-                512 + 128 * c.pages.len() + answers + text(&c.celebration) + reflection
-            })
-            .sum()
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PageStatus {

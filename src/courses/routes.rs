@@ -17,7 +17,6 @@ use crate::db::{self, now};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
 use crate::http::query::Query;
-use crate::http::reply::json_sized;
 use crate::policy::{Caller, Role};
 use crate::trajectories::queries as trajectories;
 use crate::AppState;
@@ -207,7 +206,7 @@ pub async fn my_courses<'a>(state: &'a web::Data<AppState>, user_id: &str) -> Re
 pub async fn me_courses(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Employee])?;
     let courses = MyCourses { items: my_courses(&state, &caller.user_id).await? };
-    json_sized(&courses, courses.json_size())
+    Ok(HttpResponse::Ok().content_type(header::ContentType::json()).body(courses.to_json()?))
 }
 
 /// Checks answers against the page: known question ids, valid option indexes, sizes.
@@ -426,7 +425,7 @@ pub async fn trajectory_progress(
         }
     }
     let courses = MyCourses { items };
-    json_sized(&courses, courses.json_size())
+    Ok(HttpResponse::Ok().content_type(header::ContentType::json()).body(courses.to_json()?))
 }
 
 /// Record that the employee did this course in the paper map: it counts as completed, `paper`.
