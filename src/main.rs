@@ -115,7 +115,8 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    init_logging(&config.log);
+    // Held to the end of main: dropping it writes out the log lines still queued.
+    let _log_writer = init_logging(&config.log);
     match command {
         Command::Serve => serve(config),
         Command::Migrate => match wilkan::db::migrate(&config.database) {
@@ -153,9 +154,25 @@ fn fail(msg: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-fn init_logging(filter: &str) {
+/// Log lines go to stdout from a thread of their own, through a buffer that is written out
+/// whenever the queue is empty: under load many lines make one `write`, when quiet each line is
+/// written at once. A line per request written by the request's own thread was about 9% of the
+/// CPU time of `GET /me/courses`. The queue blocks when full (`lossy(false)`): no line is lost.
+/// Colours only on a terminal: escape codes in a log file or journal are noise.
+fn init_logging(filter: &str) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    let terminal = std::io::stdout().is_terminal();
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("wilkan-log")
+        .finish(std::io::BufWriter::new(std::io::stdout()));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(terminal)
+        .with_writer(writer)
+        .try_init();
+    guard
 }
 
 fn serve(config: Config) -> ExitCode {
