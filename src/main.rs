@@ -158,12 +158,14 @@ fn fail(msg: &str) -> ExitCode {
 /// whenever the queue is empty: under load many lines make one `write`, when quiet each line is
 /// written at once. A line per request written by the request's own thread was about 9% of the
 /// CPU time of `GET /me/courses`. The queue blocks when full (`lossy(false)`): no line is lost.
+/// It holds 4,096 lines: the default of 128,000 is allocated up front, 4 MB of idle memory.
 /// Colours only on a terminal: escape codes in a log file or journal are noise.
 fn init_logging(filter: &str) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into());
     let terminal = std::io::stdout().is_terminal();
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
+        .buffered_lines_limit(4096)
         .thread_name("wilkan-log")
         .finish(std::io::BufWriter::new(std::io::stdout()));
     let _ = tracing_subscriber::fmt()

@@ -200,13 +200,16 @@ pub async fn my_courses<'a>(state: &'a web::Data<AppState>, user_id: &str) -> Re
         .collect())
 }
 
+fn courses_response(courses: MyCourses) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().content_type(header::ContentType::json()).body(courses.to_json()?))
+}
+
 /// The caller's courses with progress, where to resume, and what is new. Employees only.
 #[utoipa::path(tag = "learning", responses((status = 200, body = MyCourses)), security(("bearer" = [])))]
 #[get("/me/courses")]
 pub async fn me_courses(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Employee])?;
-    let courses = MyCourses { items: my_courses(&state, &caller.user_id).await? };
-    Ok(HttpResponse::Ok().content_type(header::ContentType::json()).body(courses.to_json()?))
+    courses_response(MyCourses { items: my_courses(&state, &caller.user_id).await? })
 }
 
 /// Checks answers against the page: known question ids, valid option indexes, sizes.
@@ -424,8 +427,7 @@ pub async fn trajectory_progress(
             course.pages.iter_mut().for_each(|p| p.answers = None);
         }
     }
-    let courses = MyCourses { items };
-    Ok(HttpResponse::Ok().content_type(header::ContentType::json()).body(courses.to_json()?))
+    courses_response(MyCourses { items })
 }
 
 /// Record that the employee did this course in the paper map: it counts as completed, `paper`.
