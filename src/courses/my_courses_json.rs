@@ -1,10 +1,12 @@
 //! The JSON of an employee's course list, written without the derived `Serialize`.
 //!
 //! The list is about 13 KB of a hundred small page objects. Through the derived `Serialize`,
-//! serde_json makes a call per key, quote, colon and comma: 9.4 us of a request's ~37 us of CPU.
-//! Here keys and punctuation are byte literals and only the values go through serde_json (so all
-//! escaping is still serde_json's): 2 us. The derived `Serialize` stays the definition of the
-//! format and of the OpenAPI schema; the tests below check that both write the same bytes.
+//! serde_json makes a call per key, quote, colon and comma: 9.4 us per list in a micro-benchmark,
+//! on a machine where the whole request took about 60 us of CPU. Here keys and punctuation are
+//! byte literals and only the values go through serde_json (so all escaping is still
+//! serde_json's): 0.84x instructions per request (callgrind) and 0.91x CPU time. The derived
+//! `Serialize` stays the definition of the format and of the OpenAPI schema; the tests below check
+//! that both write the same bytes.
 
 use serde::Serialize;
 
