@@ -2,6 +2,7 @@
 //! the inclusion guide and consent.
 
 pub mod api;
+mod latest_consent;
 pub mod model;
 pub mod queries;
 mod routes;

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use super::api::{
     Advice, ConsentKind, ConsentState, EventOut, InclusionOut, PersonRef, Status, StopReason, TrajectoryOut,
 };
+use super::latest_consent::LatestConsent;
 use super::model::{Consent, Trajectory, TrajectoryEvent};
 use crate::db::one_of::one_of;
 use crate::db::schema::{consents, trajectories, trajectory_events, users};
@@ -140,9 +141,31 @@ pub struct ListQuery<'a> {
     pub limit: i64,
 }
 
-pub fn list(conn: &mut Db, q: ListQuery<'_>) -> Result<Vec<Trajectory>, AppError> {
-    let mut query =
-        trajectories::table.select(Trajectory::as_select()).order(trajectories::id).limit(q.limit + 1).into_boxed();
+/// The two users a list row names, as aliases of `users` (the table is joined twice).
+type Names = (String, Option<String>);
+
+/// A row of a list: the trajectory, the employee's and the coach's names, and whether method and
+/// research consent stand.
+pub type ListRow = (Trajectory, Names, Names, bool, bool);
+
+/// A page of trajectories in one statement: names and consent come with each row. Three
+/// statements (the page, then the names and the consents of its rows) cost two more round trips
+/// on PostgreSQL and two more statements on SQLite.
+pub fn list(conn: &mut Db, q: ListQuery<'_>) -> Result<Vec<ListRow>, AppError> {
+    let (employee, coach) = diesel::alias!(users as employee, users as coach);
+    let mut query = trajectories::table
+        .inner_join(employee.on(employee.field(users::id).eq(trajectories::employee_id)))
+        .inner_join(coach.on(coach.field(users::id).eq(trajectories::coach_id)))
+        .select((
+            Trajectory::as_select(),
+            employee.fields((users::first_name, users::last_name)),
+            coach.fields((users::first_name, users::last_name)),
+            LatestConsent(ConsentKind::Method),
+            LatestConsent(ConsentKind::Research),
+        ))
+        .order(trajectories::id)
+        .limit(q.limit + 1)
+        .into_boxed();
     if let Some(v) = q.coach {
         query = query.filter(trajectories::coach_id.eq(v.to_string()));
     }
@@ -162,6 +185,17 @@ pub fn list(conn: &mut Db, q: ListQuery<'_>) -> Result<Vec<Trajectory>, AppError
         query = query.filter(trajectories::id.gt(v.to_string()));
     }
     Ok(query.load(conn)?)
+}
+
+/// The answers for a page of [`list`]; no further query.
+pub fn render_list(rows: Vec<ListRow>) -> Result<Vec<TrajectoryOut>, AppError> {
+    rows.into_iter()
+        .map(|(t, (ef, el), (cf, cl), method, research)| {
+            let employee = PersonRef { id: t.employee_id.clone(), first_name: ef, last_name: el };
+            let coach = PersonRef { id: t.coach_id.clone(), first_name: cf, last_name: cl };
+            answer(t, employee, coach, ConsentState { method, research }, None)
+        })
+        .collect()
 }
 
 pub fn consents_of(conn: &mut Db, trajectory_ids: &[String]) -> Result<Vec<Consent>, AppError> {
@@ -225,31 +259,43 @@ pub fn render(conn: &mut Db, rows: Vec<Trajectory>, with_history: bool) -> Resul
     for t in rows {
         let mine: Vec<&Consent> = consents.iter().filter(|c| c.trajectory_id == t.id).collect();
         let history = if with_history { Some(history(conn, &t.id)?) } else { None };
-        let answers = serde_json::from_str(&t.inclusion_answers)
-            .map_err(|e| AppError::internal(format!("inclusion answers of {}: {e}", t.id)))?;
-        out.push(TrajectoryOut {
-            employee: person(users.get(&t.employee_id), &t.employee_id),
-            coach: person(users.get(&t.coach_id), &t.coach_id),
-            status: Status::parse(&t.status).unwrap_or(Status::Proposed),
-            stop_reason: t.stop_reason.as_deref().and_then(StopReason::parse),
-            inclusion: InclusionOut {
-                unmet_criteria: super::api::InclusionAnswers::unmet(&answers),
-                answers,
-                advice: if t.inclusion_advice == "include" { Advice::Include } else { Advice::Exclude },
-                override_reason: t.inclusion_override_reason,
-            },
-            recruitment_minutes: t.recruitment_minutes,
-            consent: consent_state(&mine),
-            history,
-            id: t.id,
-            organization_id: t.organization_id,
-            cohort_id: t.cohort_id,
-            stop_note: t.stop_note,
-            created_at: t.created_at,
-            updated_at: t.updated_at,
-        });
+        let employee = person(users.get(&t.employee_id), &t.employee_id);
+        let coach = person(users.get(&t.coach_id), &t.coach_id);
+        out.push(answer(t, employee, coach, consent_state(&mine), history)?);
     }
     Ok(out)
+}
+
+fn answer(
+    t: Trajectory,
+    employee: PersonRef,
+    coach: PersonRef,
+    consent: ConsentState,
+    history: Option<Vec<EventOut>>,
+) -> Result<TrajectoryOut, AppError> {
+    let answers = serde_json::from_str(&t.inclusion_answers)
+        .map_err(|e| AppError::internal(format!("inclusion answers of {}: {e}", t.id)))?;
+    Ok(TrajectoryOut {
+        employee,
+        coach,
+        status: Status::parse(&t.status).unwrap_or(Status::Proposed),
+        stop_reason: t.stop_reason.as_deref().and_then(StopReason::parse),
+        inclusion: InclusionOut {
+            unmet_criteria: super::api::InclusionAnswers::unmet(&answers),
+            answers,
+            advice: if t.inclusion_advice == "include" { Advice::Include } else { Advice::Exclude },
+            override_reason: t.inclusion_override_reason,
+        },
+        recruitment_minutes: t.recruitment_minutes,
+        consent,
+        history,
+        id: t.id,
+        organization_id: t.organization_id,
+        cohort_id: t.cohort_id,
+        stop_note: t.stop_note,
+        created_at: t.created_at,
+        updated_at: t.updated_at,
+    })
 }
 
 pub fn history(conn: &mut Db, trajectory_id: &str) -> Result<Vec<EventOut>, AppError> {

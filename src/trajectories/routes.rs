@@ -82,7 +82,7 @@ pub async fn list(
             },
         )?;
         let more = rows.len() as i64 > limit;
-        let mut items = queries::render(c, rows.into_iter().take(limit as usize).collect(), false)?;
+        let mut items = queries::render_list(rows.into_iter().take(limit as usize).collect())?;
         let next_cursor = if more { items.last().map(|t| t.id.clone()) } else { None };
         items.truncate(limit as usize);
         Ok(Page { items, next_cursor })

@@ -138,21 +138,38 @@ fn consent_withdrawal_is_immediate_and_stops_the_method() {
     let c: Value =
         w.app.post(&format!("{path}/consents"), emp, &json!({"kind": "research", "given": true})).json().unwrap();
     assert_eq!(c["current"], json!({"method": true, "research": true}));
+    assert_listed_as_read(&w, &m.trajectory, json!({"method": true, "research": true}));
     let c: Value =
         w.app.post(&format!("{path}/consents"), emp, &json!({"kind": "research", "given": false})).json().unwrap();
     assert_eq!(c["current"]["research"], false);
     assert_eq!(c["history"].as_array().unwrap().len(), 3);
     let t: Value = w.app.get(&path, emp).json().unwrap();
     assert_eq!(t["status"], "active", "research consent does not touch the method");
+    assert_listed_as_read(&w, &m.trajectory, json!({"method": true, "research": false}));
 
     w.app.post(&format!("{path}/consents"), emp, &json!({"kind": "method", "given": false}));
     let t: Value = w.app.get(&path, emp).json().unwrap();
     assert_eq!(t["status"], "stopped");
     assert_eq!(t["stop_reason"], "privacy_research");
+    assert_listed_as_read(&w, &m.trajectory, json!({"method": false, "research": false}));
     problem(
         w.app.post(&format!("{path}/consents"), Some(&w.pl_a.token), &json!({"kind": "method", "given": true})),
         403,
     );
+}
+
+/// The list (one statement with names and the latest consent of each kind) shows what reading the
+/// trajectory by itself shows, without its history, to the coach and to the project leader.
+fn assert_listed_as_read(w: &World, id: &str, consent: Value) {
+    for token in [&w.coach_a.token, &w.pl_a.token] {
+        let mut one: Value = w.app.get(&format!("/trajectories/{id}"), Some(token)).json().unwrap();
+        one.as_object_mut().unwrap().remove("history");
+        let page: Value = w.app.get("/trajectories", Some(token)).json().unwrap();
+        let listed = page["items"].as_array().unwrap().iter().find(|t| t["id"] == id).expect("listed");
+        assert_eq!(listed["consent"], consent);
+        assert_eq!(listed["employee"]["first_name"], one["employee"]["first_name"]);
+        assert_eq!(*listed, one);
+    }
 }
 
 #[test]
