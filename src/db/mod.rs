@@ -4,6 +4,7 @@
 //! path, so a mistyped PostgreSQL URL must not silently become a file.
 
 pub mod one_of;
+pub mod prefix;
 pub mod schema;
 mod sqlite_library;
 pub mod text;

@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::{erase, inzage};
+use crate::db::prefix::starts_with;
 use crate::db::schema::audit_log;
 use crate::db::{self};
 use crate::error::AppError;
@@ -41,7 +42,8 @@ pub struct AuditOut {
 pub struct AuditFilter {
     pub actor: Option<String>,
     pub subject: Option<String>,
-    /// Actions starting with this text, e.g. `GET /api/v1/trajectories` or `login`.
+    /// Actions starting with exactly this text (case-sensitive), e.g. `GET /api/v1/trajectories` or
+    /// `login`.
     pub action: Option<String>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -74,7 +76,7 @@ pub async fn audit_log_list(
             q = q.filter(audit_log::subject_id.eq(v));
         }
         if let Some(v) = f.action {
-            q = q.filter(audit_log::action.like(format!("{}%", v.replace('%', ""))));
+            q = q.filter(starts_with(audit_log::action, &v));
         }
         if let Some(d) = f.from {
             q = q.filter(audit_log::at.ge(d.and_hms_opt(0, 0, 0).unwrap_or_default()));

@@ -32,6 +32,12 @@ fn reads_writes_and_logins_are_audited_in_scope() {
     let logins = audit(&w, &w.admin.token, "&action=login");
     assert!(logins.iter().any(|e| e["action"] == "login.failed" && e["subject_id"] == w.employee_a.id.as_str()));
     assert!(logins.iter().any(|e| e["action"] == "login.succeeded" && e["actor_id"] == w.coach_a.id.as_str()));
+    assert!(logins.iter().all(|e| e["action"].as_str().unwrap().starts_with("login")));
+    // The filter is a plain prefix on both backends: `_` and `%` are characters, case counts.
+    assert!(audit(&w, &w.admin.token, "&action=login_").is_empty());
+    assert!(audit(&w, &w.admin.token, "&action=login%25").is_empty());
+    assert!(audit(&w, &w.admin.token, "&action=LOGIN").is_empty());
+    assert_eq!(audit(&w, &w.admin.token, "&action=login.failed").len(), 1);
 
     // A write that fails leaves no entry; reading your own data leaves none either.
     let before = w.app.count("audit_log");
