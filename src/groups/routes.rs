@@ -22,6 +22,7 @@ use crate::http::query::Query;
 use crate::mail::outbox::{self, Mail};
 use crate::mail::templates::Templates;
 use crate::policy::{Caller, Role};
+use crate::trajectories::model::ENDED;
 use crate::AppState;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -428,7 +429,7 @@ pub async fn interest(
             .filter(course_progress::course_slug.eq(&t2))
             .filter(course_progress::reflection_choice.eq("group_session"))
             .filter(trajectories::organization_id.eq(&org))
-            .filter(diesel::dsl::not(one_of(trajectories::status, ["closed", "stopped"])))
+            .filter(diesel::dsl::not(one_of(trajectories::status, ENDED)))
             .order(course_progress::reflected_at)
             .select((users::id, users::first_name, trajectories::id, course_progress::reflected_at))
             .load(c)?;

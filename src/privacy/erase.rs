@@ -12,6 +12,7 @@ use crate::db::one_of::one_of;
 use crate::db::schema::users;
 use crate::db::{now, DbConnection};
 use crate::error::AppError;
+use crate::trajectories::model::ENDED;
 
 pub const REDACTED: &str = "[verwijderd]";
 
@@ -263,7 +264,7 @@ pub fn retention(c: &mut DbConnection, days: i64) -> Result<usize, AppError> {
     let candidates: Vec<String> = trajectories::table
         .inner_join(users::table.on(users::id.eq(trajectories::employee_id)))
         .filter(users::erased_at.is_null())
-        .filter(one_of(trajectories::status, ["closed", "stopped"]))
+        .filter(one_of(trajectories::status, ENDED))
         .filter(trajectories::updated_at.lt(cutoff))
         .select(trajectories::employee_id)
         .distinct()
@@ -272,10 +273,7 @@ pub fn retention(c: &mut DbConnection, days: i64) -> Result<usize, AppError> {
     for employee in candidates {
         let recent: i64 = trajectories::table
             .filter(trajectories::employee_id.eq(&employee))
-            .filter(
-                diesel::dsl::not(one_of(trajectories::status, ["closed", "stopped"]))
-                    .or(trajectories::updated_at.ge(cutoff)),
-            )
+            .filter(diesel::dsl::not(one_of(trajectories::status, ENDED)).or(trajectories::updated_at.ge(cutoff)))
             .count()
             .get_result(c)?;
         if recent == 0 {

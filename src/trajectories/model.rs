@@ -25,9 +25,13 @@ pub struct Trajectory {
     pub recruitment_minutes: Option<i32>,
 }
 
+/// The statuses of a trajectory that has ended; every other status is open. The migrations'
+/// `trajectories_one_open` index names the same two.
+pub const ENDED: [&str; 2] = ["closed", "stopped"];
+
 impl Trajectory {
     pub fn is_open(&self) -> bool {
-        !matches!(self.status.as_str(), "closed" | "stopped")
+        !ENDED.contains(&self.status.as_str())
     }
 }
 

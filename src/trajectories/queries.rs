@@ -9,7 +9,7 @@ use super::api::{
     Advice, ConsentKind, ConsentState, EventOut, InclusionOut, PersonRef, Status, StopReason, TrajectoryOut,
 };
 use super::latest_consent::LatestConsent;
-use super::model::{Consent, Trajectory, TrajectoryEvent};
+use super::model::{Consent, Trajectory, TrajectoryEvent, ENDED};
 use crate::db::one_of::one_of;
 use crate::db::schema::{consents, trajectories, trajectory_events, users};
 use crate::db::{new_id, now, DbConnection};
@@ -44,7 +44,7 @@ pub fn coaches(conn: &mut Db, coach_id: &str, employee_id: &str) -> Result<bool,
 pub fn open_of_employee(conn: &mut Db, employee_id: &str) -> Result<Option<Trajectory>, AppError> {
     Ok(trajectories::table
         .filter(trajectories::employee_id.eq(employee_id))
-        .filter(diesel::dsl::not(one_of(trajectories::status, ["closed", "stopped"])))
+        .filter(diesel::dsl::not(one_of(trajectories::status, ENDED)))
         .select(Trajectory::as_select())
         .first(conn)
         .optional()?)
