@@ -152,9 +152,20 @@ fn sqlite_connection(path: &str) -> Result<SqliteConnection, ConnError> {
     Ok(conn)
 }
 
+fn pg_connection(url: &str) -> Result<PgConnection, ConnError> {
+    let mut conn = PgConnection::establish(url)?;
+    // Every statement is prepared once per connection, so plan it once: with a custom plan per
+    // execution, PostgreSQL estimates `= ANY($1)` element by element against the column
+    // statistics, about 2.3 ms per statement for an export's batch of 1,000 ids (export of 10,000
+    // trajectories: 0.96 s with statistics, 0.67 s with generic plans, the same file). The API's
+    // key lookups already settle on generic plans: req/s unchanged.
+    conn.batch_execute("SET plan_cache_mode = force_generic_plan")?;
+    Ok(conn)
+}
+
 pub fn establish(target: &DbTarget) -> Result<DbConnection, ConnError> {
     Ok(match target.backend {
-        Backend::Postgres => DbConnection::Pg(PgConnection::establish(&target.location)?),
+        Backend::Postgres => DbConnection::Pg(pg_connection(&target.location)?),
         Backend::Sqlite => DbConnection::Sqlite(sqlite_connection(&target.location)?),
     })
 }
