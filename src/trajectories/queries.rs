@@ -141,7 +141,7 @@ pub struct ListQuery<'a> {
     pub limit: i64,
 }
 
-/// The two users a list row names, as aliases of `users` (the table is joined twice).
+/// A first and a last name, from one of the two joins on `users`.
 type Names = (String, Option<String>);
 
 /// A row of a list: the trajectory, the employee's and the coach's names, and whether method and
