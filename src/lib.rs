@@ -184,6 +184,7 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Service>
     let timeout = Duration::from_secs(state.config.request_timeout_seconds.max(1));
     let origins = state.config.cors_origins.clone();
     let state = web::Data::new(state);
+    http::memory::map_large_blocks();
     let blocking_threads = (state.pool.max_size() as usize).max(2);
     let docs = http::openapi::Docs::new(&http::openapi::document());
     let server = HttpServer::new(move || {

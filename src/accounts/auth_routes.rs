@@ -39,9 +39,7 @@ pub async fn login(
     .await?;
 
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    let ok = web::block(move || password::verify(&given, stored.as_deref()))
-        .await
-        .map_err(|e| AppError::internal(format!("password check: {e}")))?;
+    let ok = password::off_thread(move || password::verify(&given, stored.as_deref())).await?;
 
     match user {
         Some(user) if ok && user.active => {
@@ -147,14 +145,13 @@ pub async fn change_password(
     let id = caller.user_id.clone();
     let user = db::read(&state.pool, move |c| queries::find_user(c, &id)).await?;
     let stored = user.password_hash.clone();
-    let new_hash = web::block(move || {
+    let new_hash = password::off_thread(move || {
         if !password::verify(&current_password, stored.as_deref()) {
             return Err(AppError::field("current_password", "Je huidige wachtwoord klopt niet."));
         }
         password::hash(&new_password)
     })
-    .await
-    .map_err(|e| AppError::internal(format!("password hash: {e}")))??;
+    .await??;
     let ended = db::tx(&state.pool, caller.audit(), move |c, _| {
         queries::update_user(
             c,

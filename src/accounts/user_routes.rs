@@ -75,11 +75,7 @@ pub async fn create(
         return Err(AppError::Forbidden);
     }
     let hash = match input.password.clone() {
-        Some(p) => Some(
-            web::block(move || password::hash(&p))
-                .await
-                .map_err(|e| AppError::internal(format!("password hash: {e}")))??,
-        ),
+        Some(p) => Some(password::off_thread(move || password::hash(&p)).await??),
         None => None,
     };
     let user = db::tx(&state.pool, caller.audit(), move |c, audit| {
@@ -134,11 +130,7 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
     let hash = match input.password.clone() {
-        Some(p) => Some(
-            web::block(move || password::hash(&p))
-                .await
-                .map_err(|e| AppError::internal(format!("password hash: {e}")))??,
-        ),
+        Some(p) => Some(password::off_thread(move || password::hash(&p)).await??),
         None => None,
     };
     let id = id.into_inner();
