@@ -9,7 +9,7 @@ use tokio::sync::Semaphore;
 use crate::error::AppError;
 
 /// Password work running at once, at most one per core. argon2 is CPU-bound, so running more at
-/// once only adds memory (19 MiB each): 64 logins at once took the server's memory to 450 MB.
+/// once only adds memory (19 MiB each): 64 logins at once took the server to 450-830 MB.
 /// Those waiting wait here, not on a blocking thread that database reads also need.
 static SLOTS: LazyLock<Semaphore> =
     LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
