@@ -370,3 +370,25 @@ pub fn now() -> chrono::NaiveDateTime {
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::prelude::*;
+
+    use super::*;
+
+    /// A PostgreSQL connection plans each prepared statement once (see [`pg_connection`]): a
+    /// custom plan per execution made `= ANY($1)` over 1,000 ids cost milliseconds to plan.
+    /// PostgreSQL pass only (`WILKAN_TEST_POSTGRES`); SQLite has no such setting.
+    #[test]
+    fn postgres_connections_use_generic_plans() {
+        let Ok(base) = std::env::var("WILKAN_TEST_POSTGRES") else { return };
+        let url = format!("{}/postgres", base.trim_end_matches('/'));
+        let mut conn = establish(&DbTarget::parse(&url).unwrap()).unwrap();
+        let mode: String =
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>("current_setting('plan_cache_mode')"))
+                .get_result(&mut conn)
+                .unwrap();
+        assert_eq!(mode, "force_generic_plan");
+    }
+}

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use crate::accounts::api::UserOut;
 use crate::accounts::queries as accounts;
 use crate::db::one_of::one_of;
-use crate::db::schema::{audit_log, cards, group_invitations, group_sessions, logbook_entries, trajectories, users};
+use crate::db::schema::{audit_log, cards, group_invitations, group_sessions, logbook_entries, users};
 use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::policy::{Caller, Role};
@@ -40,13 +40,11 @@ pub fn collect(c: &mut DbConnection, caller: &Caller) -> Result<Value, AppError>
         "account": to_value(&UserOut::from(me.clone()))?,
         "organization": organization,
     });
-    let rows: Vec<crate::trajectories::model::Trajectory> = trajectories::table
-        .filter(trajectories::employee_id.eq(&me.id))
-        .order(trajectories::id)
-        .select(crate::trajectories::model::Trajectory::as_select())
-        .load(c)?;
-    let ids: Vec<String> = rows.iter().map(|t| t.id.clone()).collect();
-    let rendered = crate::trajectories::queries::render(c, rows, true)?;
+    let rendered = crate::trajectories::queries::with_history(
+        c,
+        crate::trajectories::queries::ListQuery { employee: Some(&me.id), ..Default::default() },
+    )?;
+    let ids: Vec<String> = rendered.iter().map(|t| t.id.clone()).collect();
     let consents: Vec<Value> = crate::trajectories::queries::consents_of(c, &ids)?
         .into_iter()
         .map(|r| {

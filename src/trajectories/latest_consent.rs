@@ -79,15 +79,7 @@ mod tests {
             }
         });
         for _ in 0..3 {
-            let q = ListQuery {
-                coach: Some("c"),
-                organization: None,
-                employee: None,
-                cohort: None,
-                status: None,
-                after: None,
-                limit: 50,
-            };
+            let q = ListQuery { coach: Some("c"), limit: Some(50), ..Default::default() };
             assert!(list(&mut conn, q).unwrap().is_empty());
         }
         let cached = cached.lock().unwrap();

@@ -1,7 +1,4 @@
 //! Database functions of trajectories, status history and consent.
-
-use std::collections::HashMap;
-
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -131,14 +128,18 @@ pub fn set_status(
     record_event(conn, &t.id, Status::parse(&t.status), to, reason, note, actor)
 }
 
+#[derive(Default)]
 pub struct ListQuery<'a> {
+    /// One trajectory by id (its own answer after a read or a change).
+    pub id: Option<&'a str>,
     pub coach: Option<&'a str>,
     pub organization: Option<&'a str>,
     pub employee: Option<&'a str>,
     pub cohort: Option<&'a str>,
     pub status: Option<Status>,
     pub after: Option<&'a str>,
-    pub limit: i64,
+    /// At most this many rows and one more (which tells that there is a next page); `None`: all.
+    pub limit: Option<i64>,
 }
 
 /// A first and a last name, from one of the two joins on `users`.
@@ -164,8 +165,13 @@ pub fn list(conn: &mut Db, q: ListQuery<'_>) -> Result<Vec<ListRow>, AppError> {
             LatestConsent(ConsentKind::Research),
         ))
         .order(trajectories::id)
-        .limit(q.limit + 1)
         .into_boxed();
+    if let Some(v) = q.limit {
+        query = query.limit(v + 1);
+    }
+    if let Some(v) = q.id {
+        query = query.filter(trajectories::id.eq(v.to_string()));
+    }
     if let Some(v) = q.coach {
         query = query.filter(trajectories::coach_id.eq(v.to_string()));
     }
@@ -223,45 +229,12 @@ pub fn insert_consent(conn: &mut Db, c: &Consent) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The name columns of a user: a list shows names. Whole user rows (password hash, three
-/// timestamps to parse) made a page of fifty trajectories cost about 10% more CPU time.
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = users)]
-struct Name {
-    id: String,
-    first_name: String,
-    last_name: Option<String>,
-}
-
-fn person(u: Option<&Name>, id: &str) -> PersonRef {
-    PersonRef {
-        id: id.to_string(),
-        first_name: u.map(|u| u.first_name.clone()).unwrap_or_default(),
-        last_name: u.and_then(|u| u.last_name.clone()),
-    }
-}
-
-/// Builds the answers for `rows` with two extra queries (names, consent), not one per row.
-pub fn render(conn: &mut Db, rows: Vec<Trajectory>, with_history: bool) -> Result<Vec<TrajectoryOut>, AppError> {
-    let mut people: Vec<String> = rows.iter().flat_map(|t| [t.employee_id.clone(), t.coach_id.clone()]).collect();
-    people.sort();
-    people.dedup();
-    let users: HashMap<String, Name> = users::table
-        .filter(one_of(users::id, people))
-        .select(Name::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(|u| (u.id.clone(), u))
-        .collect();
-    let ids: Vec<String> = rows.iter().map(|t| t.id.clone()).collect();
-    let consents = consents_of(conn, &ids)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for t in rows {
-        let mine: Vec<&Consent> = consents.iter().filter(|c| c.trajectory_id == t.id).collect();
-        let history = if with_history { Some(history(conn, &t.id)?) } else { None };
-        let employee = person(users.get(&t.employee_id), &t.employee_id);
-        let coach = person(users.get(&t.coach_id), &t.coach_id);
-        out.push(answer(t, employee, coach, consent_state(&mine), history)?);
+/// Trajectories with their status history (one trajectory, or all of an employee's for inzage):
+/// the list's one statement, then each history.
+pub fn with_history(conn: &mut Db, q: ListQuery<'_>) -> Result<Vec<TrajectoryOut>, AppError> {
+    let mut out = render_list(list(conn, q)?)?;
+    for t in &mut out {
+        t.history = Some(history(conn, &t.id)?);
     }
     Ok(out)
 }

@@ -47,8 +47,11 @@ fn cohort_in_org(conn: &mut DbConnection, cohort_id: &str, org: &str) -> Result<
     Ok(())
 }
 
-fn one(conn: &mut DbConnection, t: Trajectory) -> Result<TrajectoryOut, AppError> {
-    queries::render(conn, vec![t], true)?.pop().ok_or(AppError::NotFound)
+/// The answer for one trajectory, with its history, read after the caller's checks and changes.
+fn one(conn: &mut DbConnection, id: &str) -> Result<TrajectoryOut, AppError> {
+    queries::with_history(conn, queries::ListQuery { id: Some(id), ..Default::default() })?
+        .pop()
+        .ok_or(AppError::NotFound)
 }
 
 /// Trajectories in the caller's scope: a coach their own, a project leader their organisation's
@@ -78,7 +81,8 @@ pub async fn list(
                 cohort: f.cohort.as_deref(),
                 status: f.status,
                 after: f.cursor.as_deref(),
-                limit,
+                limit: Some(limit),
+                ..Default::default()
             },
         )?;
         let more = rows.len() as i64 > limit;
@@ -155,7 +159,7 @@ pub async fn create(
         queries::insert(c, &row)?;
         audit.about_trajectory(&row.employee_id, &row.organization_id);
         queries::record_event(c, &row.id, None, Status::Proposed, None, None, &caller.user_id)?;
-        one(c, row)
+        one(c, &row.id)
     })
     .await?;
     Ok(HttpResponse::Created().json(out))
@@ -172,7 +176,7 @@ pub async fn get_one(
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = queries::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
-        one(c, t)
+        one(c, &t.id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -220,8 +224,7 @@ pub async fn update(
         } else if input.stop_reason.is_some() || input.stop_note.is_some() {
             return Err(AppError::field("status", "Een reden om te stoppen hoort bij status 'stopped'."));
         }
-        let t = queries::find(c, &t.id)?;
-        one(c, t)
+        one(c, &t.id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))

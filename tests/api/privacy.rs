@@ -65,7 +65,12 @@ fn inzage_gives_everything_about_me_as_json_and_zip() {
     w.app.get(&format!("/employees/{}/absences", w.employee_a.id), Some(&w.pl_a.token));
     let doc: Value = w.app.get("/me/data", Some(&w.employee_a.token)).json().unwrap();
     assert_eq!(doc["account"]["email"], w.employee_a.email.as_str());
-    assert_eq!(doc["trajectories"][0]["trajectory"]["id"], m.trajectory.as_str());
+    assert_eq!(doc["trajectories"].as_array().unwrap().len(), 1);
+    // The same trajectory, names, consent and history as the employee reads it by itself.
+    let single: Value =
+        w.app.get(&format!("/trajectories/{}", m.trajectory), Some(&w.employee_a.token)).json().unwrap();
+    assert_eq!(doc["trajectories"][0]["trajectory"], single);
+    assert!(!single["history"].as_array().unwrap().is_empty() && single["employee"]["first_name"] != "");
     assert_eq!(doc["absences"].as_array().unwrap().len(), 1);
     let entry = &doc["trajectories"][0]["logbook"][0];
     assert_eq!(entry["agreements"], "Cursus 1 afmaken");
