@@ -53,10 +53,13 @@ pub struct AppState {
 }
 
 /// Every route under `/api/v1`, one line per feature.
+///
+/// actix tries the routes in this order and runs a regex for each route with a `{parameter}` it
+/// passes: the most frequent requests (an employee's courses, a coach's list) come first.
 pub fn api_routes(cfg: &mut ServiceConfig) {
-    accounts::routes(cfg);
     courses::routes(cfg);
     trajectories::routes(cfg);
+    accounts::routes(cfg);
     absences::routes(cfg);
     intake::routes(cfg);
     logbook::routes(cfg);

@@ -21,13 +21,14 @@ pub const FONT_REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.tt
 pub const FONT_BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    // `/courses/map` before `/courses/{slug}`: the first match wins.
-    cfg.service(routes::full_map)
+    // `/courses/map` before `/courses/{slug}`: the first match wins. The employee's course list,
+    // the most frequent request, before any route with a parameter (see `api_routes`).
+    cfg.service(routes::me_courses)
+        .service(routes::full_map)
         .service(routes::catalogue)
         .service(routes::one)
         .service(routes::image)
         .service(routes::course_map)
-        .service(routes::me_courses)
         .service(routes::save_page)
         .service(routes::save_celebration)
         .service(routes::save_reflection)
