@@ -42,7 +42,7 @@ pub fn collect(c: &mut DbConnection, caller: &Caller) -> Result<Value, AppError>
     });
     let rendered = crate::trajectories::queries::with_history(
         c,
-        crate::trajectories::queries::ListQuery { employee: Some(&me.id), ..Default::default() },
+        crate::trajectories::queries::ListQuery::new(crate::trajectories::queries::Scope::Employee(&me.id)),
     )?;
     let ids: Vec<String> = rendered.iter().map(|t| t.id.clone()).collect();
     let consents: Vec<Value> = crate::trajectories::queries::consents_of(c, &ids)?

@@ -1,5 +1,7 @@
 //! Whether a consent stands, as a column of a query over `trajectories`.
 
+use std::marker::PhantomData;
+
 use diesel::backend::Backend;
 use diesel::expression::{is_aggregate, ValidGrouping};
 use diesel::prelude::*;
@@ -9,34 +11,54 @@ use diesel::sql_types::Bool;
 use super::api::ConsentKind;
 use crate::db::schema::trajectories;
 
-/// The latest record of `kind` for the row's trajectory decides, as in
+/// The latest record of kind `K` for the row's trajectory decides, as in
 /// [`super::queries::consent_state`]; no record means not given.
 ///
 /// A correlated subquery, which diesel's query builder cannot express. `diesel::dsl::sql` could,
 /// but a statement holding a SQL literal is never cached: it was prepared anew on every request,
-/// which made a coach's list 2.2 times slower on PostgreSQL. The SQL text here depends only on the
-/// kind, so the statement is cached like any other.
-#[derive(Debug, Clone, Copy)]
-pub struct LatestConsent(pub ConsentKind);
+/// which made a coach's list 2.2 times slower on PostgreSQL. The kind is a type, so the SQL text
+/// follows from the type alone (a static query id): diesel then finds the prepared statement by
+/// type, without writing out the SQL on every request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LatestConsent<K>(PhantomData<K>);
 
-impl Expression for LatestConsent {
+/// A kind of consent, as a type (see [`LatestConsent`]).
+pub trait Kind: Copy + Default + Send + Sync + 'static {
+    const KIND: ConsentKind;
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Method;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Research;
+
+impl Kind for Method {
+    const KIND: ConsentKind = ConsentKind::Method;
+}
+
+impl Kind for Research {
+    const KIND: ConsentKind = ConsentKind::Research;
+}
+
+impl<K: Kind> Expression for LatestConsent<K> {
     type SqlType = Bool;
 }
 
-impl<QS> AppearsOnTable<QS> for LatestConsent where trajectories::id: AppearsOnTable<QS> {}
+impl<K: Kind, QS> AppearsOnTable<QS> for LatestConsent<K> where trajectories::id: AppearsOnTable<QS> {}
 
-impl<QS> SelectableExpression<QS> for LatestConsent where trajectories::id: SelectableExpression<QS> {}
+impl<K: Kind, QS> SelectableExpression<QS> for LatestConsent<K> where trajectories::id: SelectableExpression<QS> {}
 
-impl ValidGrouping<()> for LatestConsent {
+impl<K: Kind> ValidGrouping<()> for LatestConsent<K> {
     type IsAggregate = is_aggregate::Never;
 }
 
-impl QueryId for LatestConsent {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
+impl<K: Kind> QueryId for LatestConsent<K> {
+    type QueryId = Self;
+    const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl<DB: Backend> QueryFragment<DB> for LatestConsent
+impl<K: Kind, DB: Backend> QueryFragment<DB> for LatestConsent<K>
 where
     trajectories::id: QueryFragment<DB>,
 {
@@ -46,7 +68,7 @@ where
         trajectories::id.walk_ast(out.reborrow())?;
         out.push_sql(" AND c.kind = '");
         // A fixed word from our own enum, never input: safe to write into the SQL.
-        out.push_sql(self.0.as_str());
+        out.push_sql(K::KIND.as_str());
         out.push_sql("' ORDER BY c.recorded_at DESC, c.id DESC LIMIT 1), FALSE)");
         Ok(())
     }
@@ -61,7 +83,7 @@ mod tests {
     use diesel_migrations::MigrationHarness;
 
     use crate::db::{establish, DbConnection, DbTarget, SQLITE_MIGRATIONS};
-    use crate::trajectories::queries::{list, ListQuery};
+    use crate::trajectories::queries::{list, ListQuery, Scope};
 
     /// The list is one statement, prepared once and then taken from the cache: the reason this
     /// expression exists instead of a SQL literal.
@@ -79,7 +101,7 @@ mod tests {
             }
         });
         for _ in 0..3 {
-            let q = ListQuery { coach: Some("c"), limit: Some(50), ..Default::default() };
+            let q = ListQuery { limit: Some(50), ..ListQuery::new(Scope::Coach("c")) };
             assert!(list(&mut conn, q).unwrap().is_empty());
         }
         let cached = cached.lock().unwrap();

@@ -49,7 +49,7 @@ fn cohort_in_org(conn: &mut DbConnection, cohort_id: &str, org: &str) -> Result<
 
 /// The answer for one trajectory, with its history, read after the caller's checks and changes.
 fn one(conn: &mut DbConnection, id: &str) -> Result<TrajectoryOut, AppError> {
-    queries::with_history(conn, queries::ListQuery { id: Some(id), ..Default::default() })?
+    queries::with_history(conn, queries::ListQuery::new(queries::Scope::Trajectory(id)))?
         .pop()
         .ok_or(AppError::NotFound)
 }
@@ -67,22 +67,23 @@ pub async fn list(
     let f = filter.into_inner();
     let limit = PageQuery { limit: f.limit, cursor: None }.limit()?;
     let page = db::tx(&state.pool, caller.audit(), move |c, _| {
-        let (coach, organization, employee) = match caller.role {
-            Role::Coach => (Some(caller.user_id.clone()), None, None),
-            Role::ProjectLeader => (f.coach.clone(), caller.organization_id.clone(), None),
-            _ => (None, None, Some(caller.user_id.clone())),
+        let (scope, coach) = match caller.role {
+            Role::Coach => (queries::Scope::Coach(&caller.user_id), None),
+            Role::ProjectLeader => (
+                queries::Scope::Organization(caller.organization_id.as_deref().ok_or(AppError::Forbidden)?),
+                f.coach.as_deref(),
+            ),
+            _ => (queries::Scope::Employee(&caller.user_id), None),
         };
         let rows = queries::list(
             c,
             queries::ListQuery {
-                coach: coach.as_deref(),
-                organization: organization.as_deref(),
-                employee: employee.as_deref(),
+                coach,
                 cohort: f.cohort.as_deref(),
                 status: f.status,
                 after: f.cursor.as_deref(),
                 limit: Some(limit),
-                ..Default::default()
+                ..queries::ListQuery::new(scope)
             },
         )?;
         let more = rows.len() as i64 > limit;

@@ -113,3 +113,76 @@ fn an_export_of_several_batches_has_every_trajectory_once() {
     // One trajectory per demo employee: a record read twice or skipped would show here.
     assert_eq!(people.len(), summary.trajectories);
 }
+
+/// The staff list's filters and cursor give exactly the rows the database holds for them, for a
+/// project leader (organisation, with coach, cohort and status filters), a coach (their own, a
+/// coach filter ignored) and an employee (their own).
+#[test]
+fn the_staff_list_filters_and_pages_as_the_database_says() {
+    use diesel::prelude::*;
+    use wilkan::db::schema::{trajectories, users};
+    let app = TestApp::spawn();
+    seed(&app, 3);
+    let login = |email: &str| -> String {
+        let res = app.post("/auth/login", None, &json!({"email": email, "password": wilkan::demo::DEMO_PASSWORD}));
+        res.json::<Value>().unwrap()["access_token"].as_str().unwrap().to_string()
+    };
+    let id_of = |email: &str| -> String {
+        users::table.filter(users::email.eq(email)).select(users::id).first(&mut app.conn()).unwrap()
+    };
+    // (id, organisation, coach, cohort, status, employee), in id order.
+    type Row = (String, String, String, String, String, String);
+    let rows: Vec<Row> = trajectories::table
+        .order(trajectories::id)
+        .select((
+            trajectories::id,
+            trajectories::organization_id,
+            trajectories::coach_id,
+            trajectories::cohort_id,
+            trajectories::status,
+            trajectories::employee_id,
+        ))
+        .load(&mut app.conn())
+        .unwrap();
+    let expect =
+        |keep: &dyn Fn(&Row) -> bool| -> Vec<String> { rows.iter().filter(|r| keep(r)).map(|r| r.0.clone()).collect() };
+    // Every page of `query`, following the cursor.
+    let pages = |query: &str, token: &str| -> Vec<String> {
+        let (mut ids, mut path) = (Vec::new(), format!("/trajectories?limit=4{query}"));
+        loop {
+            let page: Value = app.get(&path, Some(token)).json().unwrap();
+            let items = page["items"].as_array().unwrap();
+            assert!(items.len() <= 4, "{page}");
+            ids.extend(items.iter().map(|t| t["id"].as_str().unwrap().to_string()));
+            match page["next_cursor"].as_str() {
+                Some(c) => path = format!("/trajectories?limit=4{query}&cursor={c}"),
+                None => return ids,
+            }
+        }
+    };
+    let leader = login("projectleider@org1.demo");
+    let coach = id_of("coach1@org1.demo");
+    let org = rows.iter().find(|r| r.2 == coach).unwrap().1.clone();
+    let in_org = |r: &Row| r.1 == org;
+    assert!(expect(&in_org).len() > 8 && expect(&in_org).len() < rows.len(), "several pages, one organisation");
+    assert_eq!(pages("", &leader), expect(&in_org));
+    assert_eq!(pages(&format!("&coach={coach}"), &leader), expect(&|r| in_org(r) && r.2 == coach));
+    let cohort = rows.iter().find(|r| in_org(r)).unwrap().3.clone();
+    assert_eq!(pages(&format!("&cohort={cohort}"), &leader), expect(&|r| in_org(r) && r.3 == cohort));
+    for status in ["proposed", "active", "returned", "aftercare", "closed", "stopped"] {
+        assert_eq!(pages(&format!("&status={status}"), &leader), expect(&|r| in_org(r) && r.4 == status), "{status}");
+        assert_eq!(
+            pages(&format!("&status={status}&coach={coach}"), &leader),
+            expect(&|r| in_org(r) && r.4 == status && r.2 == coach),
+            "{status}"
+        );
+    }
+    let own = expect(&|r| r.2 == coach);
+    assert!(!own.is_empty());
+    let other = rows.iter().find(|r| in_org(r) && r.2 != coach).unwrap().2.clone();
+    assert_eq!(pages("", &login("coach1@org1.demo")), own);
+    assert_eq!(pages(&format!("&coach={other}"), &login("coach1@org1.demo")), own, "a coach sees only their own");
+    let employee = rows.iter().find(|r| r.2 == coach).unwrap().5.clone();
+    let email: String = users::table.find(&employee).select(users::email).first(&mut app.conn()).unwrap();
+    assert_eq!(pages("", &login(&email)), expect(&|r| r.5 == employee));
+}
