@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::model::{Cohort, Organization, RefreshToken, User};
 use crate::db::one_of::one_of;
+use crate::db::reuse::update;
 use crate::db::schema::{cohorts, organizations, refresh_tokens, users};
 use crate::db::{new_id, now, DbConnection};
 use crate::error::AppError;
@@ -217,19 +218,18 @@ pub fn find_refresh_token(conn: &mut Db, hash: &str) -> Result<Option<RefreshTok
 }
 
 pub fn mark_refresh_used(conn: &mut Db, id: &str) -> Result<(), AppError> {
-    diesel::update(refresh_tokens::table.find(id)).set(refresh_tokens::used_at.eq(Some(now()))).execute(conn)?;
+    update(refresh_tokens::table, refresh_tokens::used_at.eq(Some(now())), refresh_tokens::id.eq(id)).execute(conn)?;
     Ok(())
 }
 
 /// Ends one session (a refresh-token family): its refresh tokens and, through
 /// [`super::revocations`], its access tokens. Pass the id on to `Revocations::add` after commit.
 pub fn revoke_family(conn: &mut Db, family_id: &str) -> Result<(), AppError> {
-    diesel::update(
-        refresh_tokens::table
-            .filter(refresh_tokens::family_id.eq(family_id))
-            .filter(refresh_tokens::revoked_at.is_null()),
+    update(
+        refresh_tokens::table,
+        refresh_tokens::revoked_at.eq(Some(now())),
+        refresh_tokens::family_id.eq(family_id).and(refresh_tokens::revoked_at.is_null()),
     )
-    .set(refresh_tokens::revoked_at.eq(Some(now())))
     .execute(conn)?;
     super::revocations::record(conn, &[family_id.to_string()])
 }

@@ -8,6 +8,7 @@ use chrono::TimeDelta;
 use diesel::prelude::*;
 
 use super::model::ThrottleRow;
+use crate::db::reuse::update;
 use crate::db::schema::login_throttle;
 use crate::db::{now, DbConnection};
 use crate::error::AppError;
@@ -59,13 +60,16 @@ pub fn count_attempt(conn: &mut DbConnection, key: &str, limits: &Limits) -> Res
     let blocked_until = (failures >= limits.max_failures).then(|| t + limits.window);
     let new = ThrottleRow { key: key.to_string(), failures, window_started_at, blocked_until };
     // No on_conflict on the two-backend connection: update, insert when nothing was there.
-    let updated = diesel::update(login_throttle::table.find(key))
-        .set((
+    let updated = update(
+        login_throttle::table,
+        (
             login_throttle::failures.eq(new.failures),
             login_throttle::window_started_at.eq(new.window_started_at),
             login_throttle::blocked_until.eq(new.blocked_until),
-        ))
-        .execute(conn)?;
+        ),
+        login_throttle::key.eq(key),
+    )
+    .execute(conn)?;
     if updated == 0 {
         diesel::insert_into(login_throttle::table).values(&new).execute(conn)?;
     }

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::connection::DefaultLoadingMode;
 use diesel::prelude::*;
 
+use crate::db::reuse::update;
 use crate::db::schema::{course_progress, course_versions, page_progress};
 use crate::db::{new_id, now, DbConnection};
 use crate::error::AppError;
@@ -276,8 +277,9 @@ pub fn ensure_course(conn: &mut DbConnection, user_id: &str, slug: &str) -> Resu
 }
 
 pub fn save_course(conn: &mut DbConnection, row: &CourseProgress) -> Result<(), AppError> {
-    diesel::update(course_progress::table.find((&row.user_id, &row.course_slug)))
-        .set((
+    update(
+        course_progress::table,
+        (
             course_progress::last_page_id.eq(&row.last_page_id),
             course_progress::celebration.eq(&row.celebration),
             course_progress::celebrated_at.eq(row.celebrated_at),
@@ -288,8 +290,10 @@ pub fn save_course(conn: &mut DbConnection, row: &CourseProgress) -> Result<(), 
             course_progress::completed_via.eq(&row.completed_via),
             course_progress::completed_by.eq(&row.completed_by),
             course_progress::updated_at.eq(now()),
-        ))
-        .execute(conn)?;
+        ),
+        course_progress::user_id.eq(&row.user_id).and(course_progress::course_slug.eq(&row.course_slug)),
+    )
+    .execute(conn)?;
     Ok(())
 }
 
@@ -304,15 +308,21 @@ pub fn find_page(
 
 /// Writes a page row (no upsert on the two-backend connection: update, else insert).
 pub fn save_page(conn: &mut DbConnection, row: &PageProgress) -> Result<(), AppError> {
-    let updated = diesel::update(page_progress::table.find((&row.user_id, &row.course_slug, &row.page_id)))
-        .set((
+    let updated = update(
+        page_progress::table,
+        (
             page_progress::page_hash.eq(&row.page_hash),
             page_progress::visited_at.eq(row.visited_at),
             page_progress::done_at.eq(row.done_at),
             page_progress::answers.eq(&row.answers),
             page_progress::updated_at.eq(row.updated_at),
-        ))
-        .execute(conn)?;
+        ),
+        page_progress::user_id
+            .eq(&row.user_id)
+            .and(page_progress::course_slug.eq(&row.course_slug))
+            .and(page_progress::page_id.eq(&row.page_id)),
+    )
+    .execute(conn)?;
     if updated == 0 && row.insert_ignore(conn)? == 0 {
         // Another request inserted it in between: ours is the newer state.
         return save_page(conn, row);

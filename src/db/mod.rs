@@ -5,6 +5,7 @@
 
 pub mod one_of;
 pub mod prefix;
+pub mod reuse;
 pub mod schema;
 mod sqlite_library;
 pub mod text;

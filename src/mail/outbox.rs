@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text, Timestamp};
 
 use super::templates::Templates;
+use crate::db::reuse::update;
 use crate::db::schema::outbox;
 use crate::db::{new_id, now, DbConnection};
 use crate::error::AppError;
@@ -127,13 +128,12 @@ pub fn claim(conn: &mut DbConnection, limit: i64) -> Result<Vec<OutboxRow>, AppE
 }
 
 pub fn mark_sent(conn: &mut DbConnection, id: &str) -> Result<(), AppError> {
-    diesel::update(outbox::table.find(id))
-        .set((
-            outbox::status.eq("sent"),
-            outbox::sent_at.eq(Some(now())),
-            outbox::locked_until.eq(None::<NaiveDateTime>),
-        ))
-        .execute(conn)?;
+    update(
+        outbox::table,
+        (outbox::status.eq("sent"), outbox::sent_at.eq(Some(now())), outbox::locked_until.eq(None::<NaiveDateTime>)),
+        outbox::id.eq(id),
+    )
+    .execute(conn)?;
     Ok(())
 }
 
@@ -148,14 +148,17 @@ pub fn mark_failed(
     let attempts = row.attempts + 1;
     let backoff = (base * 2i32.pow((attempts - 1).clamp(0, 10) as u32)).min(TimeDelta::hours(1));
     let status = if attempts >= max_attempts { "failed" } else { "queued" };
-    diesel::update(outbox::table.find(&row.id))
-        .set((
+    update(
+        outbox::table,
+        (
             outbox::status.eq(status),
             outbox::attempts.eq(attempts),
             outbox::next_attempt_at.eq(now() + backoff),
             outbox::locked_until.eq(None::<NaiveDateTime>),
             outbox::last_error.eq(Some(error.chars().take(500).collect::<String>())),
-        ))
-        .execute(conn)?;
+        ),
+        outbox::id.eq(&row.id),
+    )
+    .execute(conn)?;
     Ok(())
 }
