@@ -8,6 +8,7 @@ use super::api::{AbsenceIn, AbsenceList, AbsenceOut, AbsenceSummary, AbsenceUpda
 use super::timeline::{self, Episode};
 use crate::accounts::model::User;
 use crate::accounts::queries as accounts;
+use crate::db::reuse;
 use crate::db::schema::absences;
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
@@ -182,15 +183,18 @@ pub async fn update(
         let end = input.end_date.or(row.end_date);
         let others: Vec<Absence> = episodes_of(c, &row.employee_id)?.into_iter().filter(|a| a.id != row.id).collect();
         check_overlap(&others, start, end)?;
-        diesel::update(absences::table.find(&row.id))
-            .set((
+        reuse::update(
+            absences::table,
+            (
                 absences::start_date.eq(start),
                 absences::end_date.eq(end),
                 absences::percentage.eq(input.percentage.unwrap_or(row.percentage)),
                 absences::category.eq(input.category.map(|c| c.as_str().to_string()).or(row.category.clone())),
                 absences::updated_at.eq(now()),
-            ))
-            .execute(c)?;
+            ),
+            absences::id.eq(&row.id),
+        )
+        .execute(c)?;
         Ok(absences::table.find(&row.id).select(Absence::as_select()).first(c)?.out())
     })
     .await?;

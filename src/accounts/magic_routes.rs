@@ -13,6 +13,7 @@ use validator::Validate;
 use super::api::TokenResponse;
 use super::tokens::{hash_token, random_token};
 use super::{queries, sessions, throttle};
+use crate::db::reuse::update;
 use crate::db::schema::magic_links;
 use crate::db::{self, new_id, now};
 use crate::error::AppError;
@@ -144,7 +145,7 @@ pub async fn redeem(
                 "Deze inloglink is verlopen: hij werkt 15 minuten. Vraag een nieuwe inloglink aan.".into(),
             ));
         }
-        diesel::update(magic_links::table.find(&link.id)).set(magic_links::used_at.eq(Some(now()))).execute(c)?;
+        update(magic_links::table, magic_links::used_at.eq(Some(now())), magic_links::id.eq(&link.id)).execute(c)?;
         let user = queries::find_user(c, &link.user_id)?;
         if !user.active {
             return Err(AppError::Unauthorized(

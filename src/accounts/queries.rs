@@ -58,21 +58,20 @@ pub fn list_organizations(
 }
 
 pub fn rename_organization(conn: &mut Db, id: &str, name: &str) -> Result<(), AppError> {
-    diesel::update(organizations::table.find(id))
-        .set((organizations::name.eq(name.trim()), organizations::updated_at.eq(now())))
-        .execute(conn)
-        .map_err(|e| match AppError::from(e) {
+    let rename = (organizations::name.eq(name.trim()), organizations::updated_at.eq(now()));
+    update(organizations::table, rename, organizations::id.eq(id)).execute(conn).map_err(|e| {
+        match AppError::from(e) {
             AppError::Conflict(_) => AppError::Conflict("Er bestaat al een organisatie met deze naam.".into()),
             other => other,
-        })?;
+        }
+    })?;
     Ok(())
 }
 
 pub fn set_aftercare_weeks(conn: &mut Db, id: &str, weeks: &[u32]) -> Result<(), AppError> {
     let text = serde_json::to_string(weeks).map_err(|e| AppError::internal(e.to_string()))?;
-    diesel::update(organizations::table.find(id))
-        .set((organizations::aftercare_weeks.eq(text), organizations::updated_at.eq(now())))
-        .execute(conn)?;
+    let weeks = (organizations::aftercare_weeks.eq(text), organizations::updated_at.eq(now()));
+    update(organizations::table, weeks, organizations::id.eq(id)).execute(conn)?;
     Ok(())
 }
 
@@ -198,7 +197,7 @@ pub struct UserChanges {
 
 pub fn update_user(conn: &mut Db, id: &str, mut changes: UserChanges) -> Result<(), AppError> {
     changes.updated_at = Some(now());
-    diesel::update(users::table.find(id)).set(&changes).execute(conn).map_err(duplicate_email)?;
+    update(users::table, &changes, users::id.eq(id)).execute(conn).map_err(duplicate_email)?;
     Ok(())
 }
 
@@ -236,10 +235,10 @@ pub fn revoke_family(conn: &mut Db, family_id: &str) -> Result<(), AppError> {
 
 /// Ends every open session of a user; returns their ids for `Revocations::add` after commit.
 pub fn revoke_all_for_user(conn: &mut Db, user_id: &str) -> Result<Vec<String>, AppError> {
-    let open =
-        refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)).filter(refresh_tokens::revoked_at.is_null());
-    let families: Vec<String> = open.select(refresh_tokens::family_id).distinct().load(conn)?;
-    diesel::update(open).set(refresh_tokens::revoked_at.eq(Some(now()))).execute(conn)?;
+    let open = refresh_tokens::user_id.eq(user_id).and(refresh_tokens::revoked_at.is_null());
+    let families: Vec<String> =
+        refresh_tokens::table.filter(open).select(refresh_tokens::family_id).distinct().load(conn)?;
+    update(refresh_tokens::table, refresh_tokens::revoked_at.eq(Some(now())), open).execute(conn)?;
     super::revocations::record(conn, &families)?;
     Ok(families)
 }

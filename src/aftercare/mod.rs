@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use crate::accounts::model::{Organization, User};
+use crate::db::reuse::update;
 use crate::db::schema::{aftercare_checkins, organizations, trajectories, users};
 use crate::db::{now, DbConnection};
 use crate::error::AppError;
@@ -73,17 +74,19 @@ pub fn queue_reminders(conn: &mut DbConnection, templates: &Templates, today: Na
         )?;
         let t = Some(now());
         if template == "aftercare-due" {
-            diesel::update(aftercare_checkins::table.find(&id))
-                .set(aftercare_checkins::reminder_sent_at.eq(t))
-                .execute(conn)?;
+            update(
+                aftercare_checkins::table,
+                aftercare_checkins::reminder_sent_at.eq(t),
+                aftercare_checkins::id.eq(&id),
+            )
+            .execute(conn)?;
         } else {
             // An overdue reminder also stands for the first one.
-            diesel::update(aftercare_checkins::table.find(&id))
-                .set((
-                    aftercare_checkins::reminder_sent_at.eq(reminded.or(t)),
-                    aftercare_checkins::overdue_reminder_sent_at.eq(t),
-                ))
-                .execute(conn)?;
+            let both = (
+                aftercare_checkins::reminder_sent_at.eq(reminded.or(t)),
+                aftercare_checkins::overdue_reminder_sent_at.eq(t),
+            );
+            update(aftercare_checkins::table, both, aftercare_checkins::id.eq(&id)).execute(conn)?;
         }
         queued += 1;
     }

@@ -8,6 +8,7 @@ use super::api::{
     CheckinOut, CheckinStatus, CheckinUpdate, DueItem, DueList, Extent, ReturnIn, ReturnOut, ReturnRecord,
 };
 use crate::accounts::queries as accounts;
+use crate::db::reuse::update;
 use crate::db::schema::{aftercare_checkins, trajectories, users, work_returns};
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
@@ -240,15 +241,18 @@ pub async fn update_checkin(
             }
             CheckinStatus::Due => return Err(AppError::field("status", "Kies done of skipped.")),
         };
-        diesel::update(aftercare_checkins::table.find(&row.id))
-            .set((
+        update(
+            aftercare_checkins::table,
+            (
                 aftercare_checkins::status.eq(status),
                 aftercare_checkins::note.eq(input.note),
                 aftercare_checkins::skip_reason.eq(input.skip_reason),
                 aftercare_checkins::completed_at.eq(Some(now())),
                 aftercare_checkins::completed_by.eq(Some(caller.user_id.clone())),
-            ))
-            .execute(c)?;
+            ),
+            aftercare_checkins::id.eq(&row.id),
+        )
+        .execute(c)?;
         Ok(aftercare_checkins::table.find(&row.id).select(CheckinRow::as_select()).first(c)?.out())
     })
     .await?;

@@ -12,6 +12,7 @@ use validator::Validate;
 use crate::accounts::model::User;
 use crate::accounts::queries as accounts;
 use crate::db::one_of::one_of;
+use crate::db::reuse::update;
 use crate::db::schema::{buddy_pairs, trajectories};
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
@@ -323,14 +324,16 @@ pub async fn confirm(
         }
         let is_a = p.employee_a == caller.user_id;
         let (a_ok, b_ok) = if is_a { (true, p.b_confirmed) } else { (p.a_confirmed, true) };
-        let q = diesel::update(buddy_pairs::table.find(&p.id));
+        let this = buddy_pairs::id.eq(&p.id);
         if is_a {
-            q.set((buddy_pairs::a_confirmed.eq(true), buddy_pairs::a_contact.eq(Some(&contact)))).execute(c)?;
+            let confirm = (buddy_pairs::a_confirmed.eq(true), buddy_pairs::a_contact.eq(Some(&contact)));
+            update(buddy_pairs::table, confirm, this).execute(c)?;
         } else {
-            q.set((buddy_pairs::b_confirmed.eq(true), buddy_pairs::b_contact.eq(Some(&contact)))).execute(c)?;
+            let confirm = (buddy_pairs::b_confirmed.eq(true), buddy_pairs::b_contact.eq(Some(&contact)));
+            update(buddy_pairs::table, confirm, this).execute(c)?;
         }
         if a_ok && b_ok {
-            diesel::update(buddy_pairs::table.find(&p.id)).set(buddy_pairs::status.eq("active")).execute(c)?;
+            update(buddy_pairs::table, buddy_pairs::status.eq("active"), this).execute(c)?;
         }
         my_buddy(c, &caller.user_id)?.ok_or(AppError::NotFound)
     })
@@ -346,13 +349,16 @@ pub async fn end(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
         let p = load(c, &caller, &id)?;
         audit.about(&p.employee_a);
         audit.detail(serde_json::json!({"employee_b": p.employee_b}));
-        diesel::update(buddy_pairs::table.find(&p.id).filter(buddy_pairs::status.ne("ended")))
-            .set((
+        update(
+            buddy_pairs::table,
+            (
                 buddy_pairs::status.eq("ended"),
                 buddy_pairs::ended_at.eq(Some(now())),
                 buddy_pairs::ended_by.eq(Some(&caller.user_id)),
-            ))
-            .execute(c)?;
+            ),
+            buddy_pairs::id.eq(&p.id).and(buddy_pairs::status.ne("ended")),
+        )
+        .execute(c)?;
         Ok(())
     })
     .await?;

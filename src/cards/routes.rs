@@ -13,6 +13,7 @@ use crate::accounts::queries as accounts;
 use crate::accounts::throttle;
 use crate::accounts::tokens::{hash_token, random_token};
 use crate::db::one_of::one_of;
+use crate::db::reuse::update;
 use crate::db::schema::{card_links, cards, outbox as outbox_table};
 use crate::db::{self, new_id, now};
 use crate::error::AppError;
@@ -245,7 +246,7 @@ pub async fn write_card(
             return Err(gone());
         }
         throttle::count_attempt(c, &key, &PER_ADDRESS)?;
-        diesel::update(card_links::table.find(&link.id)).set(card_links::uses.eq(link.uses + 1)).execute(c)?;
+        update(card_links::table, card_links::uses.eq(link.uses + 1), card_links::id.eq(&link.id)).execute(c)?;
         let ts = now();
         let card = CardRow {
             id: new_id(),
@@ -413,9 +414,8 @@ pub async fn block(
             }
             outbox::cancel(c, &about)?;
         }
-        diesel::update(cards::table.find(&row.id))
-            .set((cards::blocked.eq(blocked), cards::blocked_by.eq(blocked.then(|| caller.user_id.clone()))))
-            .execute(c)?;
+        let block = (cards::blocked.eq(blocked), cards::blocked_by.eq(blocked.then(|| caller.user_id.clone())));
+        update(cards::table, block, cards::id.eq(&row.id)).execute(c)?;
         Ok(CoachCard {
             id: row.id,
             author_name: row.author_name,

@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::instruments::{Audience, Instrument, ItemType};
+use crate::db::reuse::update;
 use crate::db::schema::{cohorts, questionnaire_responses, trajectories};
 use crate::db::text::{from_json, to_json};
 use crate::db::{self, new_id, now, DbConnection};
@@ -364,7 +365,7 @@ pub async fn answer(
             submitted_at: input.submit.then_some(t),
         };
         if existing.is_some() {
-            diesel::update(questionnaire_responses::table.find(&row.id)).set(&row).execute(c)?;
+            update(questionnaire_responses::table, &row, questionnaire_responses::id.eq(&row.id)).execute(c)?;
         } else {
             diesel::insert_into(questionnaire_responses::table).values(&row).execute(c)?;
         }

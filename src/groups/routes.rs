@@ -14,6 +14,7 @@ use super::api::{
 use crate::accounts::model::User;
 use crate::accounts::queries as accounts;
 use crate::db::one_of::one_of;
+use crate::db::reuse;
 use crate::db::schema::{course_progress, group_invitations, group_sessions, trajectories, users};
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
@@ -350,8 +351,9 @@ pub async fn update(
         if !matches!(view, View::Staff) {
             return Err(AppError::Forbidden);
         }
-        diesel::update(group_sessions::table.find(&row.id))
-            .set((
+        reuse::update(
+            group_sessions::table,
+            (
                 group_sessions::starts_at.eq(u.starts_at.unwrap_or(row.starts_at)),
                 group_sessions::place.eq(u.place.or(row.place.clone())),
                 group_sessions::video_link.eq(u.video_link.or(row.video_link.clone())),
@@ -359,8 +361,10 @@ pub async fn update(
                 group_sessions::notes.eq(u.notes.or(row.notes.clone())),
                 group_sessions::cancelled.eq(u.cancelled.unwrap_or(row.cancelled)),
                 group_sessions::updated_at.eq(now()),
-            ))
-            .execute(c)?;
+            ),
+            group_sessions::id.eq(&row.id),
+        )
+        .execute(c)?;
         let fresh: SessionRow = group_sessions::table.find(&row.id).select(SessionRow::as_select()).first(c)?;
         if !u.invite.is_empty() {
             let facilitator = accounts::find_user(c, &fresh.facilitator_id)?;
@@ -389,12 +393,11 @@ pub async fn attendance(
             return Err(AppError::Forbidden);
         }
         for (employee, a) in &input.attendance {
-            let n = diesel::update(
-                group_invitations::table
-                    .filter(group_invitations::session_id.eq(&row.id))
-                    .filter(group_invitations::employee_id.eq(employee)),
+            let n = reuse::update(
+                group_invitations::table,
+                group_invitations::attendance.eq(Some(attendance_text(*a))),
+                group_invitations::session_id.eq(&row.id).and(group_invitations::employee_id.eq(employee)),
             )
-            .set(group_invitations::attendance.eq(Some(attendance_text(*a))))
             .execute(c)?;
             if n == 0 {
                 return Err(AppError::field(&format!("attendance.{employee}"), "Deze medewerker is niet uitgenodigd."));

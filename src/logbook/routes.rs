@@ -11,6 +11,7 @@ use super::api::{
     EntryIn, EntryList, EntryOut, EntryUpdate, RevisionOut, Weighing, WeighingItem, WeighingList, WeighingSummary,
 };
 use crate::db::one_of::one_of;
+use crate::db::reuse;
 use crate::db::schema::{logbook_entries, logbook_revisions, trajectories};
 use crate::db::text::{from_text, to_text};
 use crate::db::{self, new_id, now, DbConnection};
@@ -240,8 +241,9 @@ pub async fn update(
             Some(w) => Some(serde_json::to_string(w).map_err(|e| AppError::internal(e.to_string()))?),
             None => row.weighing.clone(),
         };
-        diesel::update(logbook_entries::table.find(&row.id))
-            .set((
+        reuse::update(
+            logbook_entries::table,
+            (
                 logbook_entries::entry_date.eq(u.date.unwrap_or(row.entry_date)),
                 logbook_entries::kind.eq(u.kind.map(|k| to_text(&k)).unwrap_or(row.kind.clone())),
                 logbook_entries::duration_minutes.eq(u.duration_minutes.unwrap_or(row.duration_minutes)),
@@ -254,8 +256,10 @@ pub async fn update(
                 logbook_entries::shared_with_employee.eq(u.shared_with_employee.unwrap_or(row.shared_with_employee)),
                 logbook_entries::weighing.eq(weighing),
                 logbook_entries::updated_at.eq(ts),
-            ))
-            .execute(c)?;
+            ),
+            logbook_entries::id.eq(&row.id),
+        )
+        .execute(c)?;
         let fresh = logbook_entries::table.find(&row.id).select(EntryRow::as_select()).first(c)?;
         Ok(render_all(c, vec![fresh], &caller)?.remove(0))
     })

@@ -69,9 +69,8 @@ pub fn queue(conn: &mut DbConnection, templates: &Templates, mail: Mail<'_>) -> 
 
 /// Cancels unsent mail about `about`; returns how many.
 pub fn cancel(conn: &mut DbConnection, about: &str) -> Result<usize, AppError> {
-    Ok(diesel::update(outbox::table.filter(outbox::subject_ref.eq(about)).filter(outbox::status.eq("queued")))
-        .set(outbox::status.eq("cancelled"))
-        .execute(conn)?)
+    let unsent = outbox::subject_ref.eq(about).and(outbox::status.eq("queued"));
+    Ok(update(outbox::table, outbox::status.eq("cancelled"), unsent).execute(conn)?)
 }
 
 /// How long a claimed message stays ours; after that another worker may retry it.

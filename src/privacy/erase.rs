@@ -9,6 +9,7 @@ use diesel::sql_types::Text;
 use crate::accounts::model::User;
 use crate::accounts::queries as accounts;
 use crate::db::one_of::one_of;
+use crate::db::reuse::update;
 use crate::db::schema::users;
 use crate::db::{now, DbConnection};
 use crate::error::AppError;
@@ -232,7 +233,7 @@ fn scrub_intake_notes(c: &mut DbConnection, employee: &str) -> Result<(), AppErr
         if let Some(map) = v.as_object_mut() {
             map.values_mut().for_each(|f| f["note"] = serde_json::Value::Null);
         }
-        diesel::update(intakes::table.find(&id)).set(intakes::factors.eq(v.to_string())).execute(c)?;
+        update(intakes::table, intakes::factors.eq(v.to_string()), intakes::trajectory_id.eq(&id)).execute(c)?;
     }
     Ok(())
 }
@@ -249,9 +250,12 @@ fn scrub_work_value_notes(c: &mut DbConnection, employee: &str) -> Result<(), Ap
         if let Some(map) = v.as_object_mut() {
             map.values_mut().for_each(|f| f["note"] = serde_json::Value::Null);
         }
-        diesel::update(work_value_snapshots::table.find(&id))
-            .set(work_value_snapshots::card.eq(v.to_string()))
-            .execute(c)?;
+        update(
+            work_value_snapshots::table,
+            work_value_snapshots::card.eq(v.to_string()),
+            work_value_snapshots::id.eq(&id),
+        )
+        .execute(c)?;
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use super::latest_consent::{LatestConsent, Method, Research};
 use super::model::{Consent, Trajectory, TrajectoryEvent, ENDED};
 use crate::db::one_of::one_of;
 use crate::db::schema::{consents, trajectories, trajectory_events, users};
-use crate::db::{new_id, now, DbConnection};
+use crate::db::{new_id, now, reuse, DbConnection};
 use crate::error::AppError;
 use crate::policy::Caller;
 
@@ -74,7 +74,7 @@ pub fn update(conn: &mut Db, id: &str, mut changes: TrajectoryChanges) -> Result
         return Ok(());
     }
     changes.updated_at = Some(now());
-    diesel::update(trajectories::table.find(id)).set(&changes).execute(conn)?;
+    reuse::update(trajectories::table, &changes, trajectories::id.eq(id)).execute(conn)?;
     Ok(())
 }
 
@@ -118,14 +118,17 @@ pub fn set_status(
     note: Option<&str>,
     actor: &str,
 ) -> Result<(), AppError> {
-    diesel::update(trajectories::table.find(&t.id))
-        .set((
+    reuse::update(
+        trajectories::table,
+        (
             trajectories::status.eq(to.as_str()),
             trajectories::stop_reason.eq(reason.map(|r| r.as_str())),
             trajectories::stop_note.eq(note),
             trajectories::updated_at.eq(now()),
-        ))
-        .execute(conn)?;
+        ),
+        trajectories::id.eq(&t.id),
+    )
+    .execute(conn)?;
     record_event(conn, &t.id, Status::parse(&t.status), to, reason, note, actor)
 }
 

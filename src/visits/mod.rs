@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
+use crate::db::reuse;
 use crate::db::schema::workplace_visits;
 use crate::db::text::{from_text, to_text};
 use crate::db::{self, new_id, now};
@@ -196,14 +197,17 @@ pub async fn update(
         let t = trajectories::load_in_scope(c, &caller, &row.trajectory_id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Employee, Role::Coach])?;
-        diesel::update(workplace_visits::table.find(&row.id))
-            .set((
+        reuse::update(
+            workplace_visits::table,
+            (
                 workplace_visits::visit_date.eq(u.date.unwrap_or(row.visit_date)),
                 workplace_visits::status.eq(u.status.map(|s| to_text(&s)).unwrap_or(row.status.clone())),
                 workplace_visits::how_it_went.eq(u.how_it_went.or(row.how_it_went.clone())),
                 workplace_visits::updated_at.eq(now()),
-            ))
-            .execute(c)?;
+            ),
+            workplace_visits::id.eq(&row.id),
+        )
+        .execute(c)?;
         workplace_visits::table.find(&row.id).select(VisitRow::as_select()).first(c)?.out()
     })
     .await?;

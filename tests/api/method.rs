@@ -364,6 +364,7 @@ fn logbook_entries_weighings_and_corrections() {
     {
         use diesel::RunQueryDsl;
         let old = (chrono::Utc::now() - chrono::Duration::days(10)).naive_utc();
+        #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
         diesel::update(wilkan_schema::logbook_entries::table)
             .set(wilkan_schema::logbook_entries::created_at.eq(old))
             .execute(&mut w.app.conn())
