@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
@@ -23,7 +24,26 @@ pub struct TestApp {
     /// Server database name on PostgreSQL (for outage tests).
     pub pg_name: Option<String>,
     server: Option<actix_web::dev::ServerHandle>,
+    /// Dropped after `server` has stopped (fields drop after `Drop::drop`).
+    pg_database: Option<Arc<TestDatabase>>,
     _dir: tempfile::TempDir,
+}
+
+/// A test's own PostgreSQL database, dropped when the last server on it is gone, so that test
+/// runs leave nothing behind (`.ci/run` also clears what an interrupted run left).
+pub struct TestDatabase {
+    base: String,
+    pub name: String,
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        // FORCE: the stopped server's pool may still hold connections. Failure only leaves the
+        // database for the next `.ci/run` to clear.
+        if let Ok(mut admin) = diesel::pg::PgConnection::establish(&format!("{}/postgres", self.base)) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
 }
 
 impl Drop for TestApp {
@@ -44,23 +64,29 @@ pub fn postgres_base() -> Option<String> {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
-/// A new empty database; returns (DATABASE_URL, PostgreSQL database name).
-pub fn fresh_database(dir: &std::path::Path) -> (String, Option<String>) {
+/// A new empty database; returns (DATABASE_URL, the PostgreSQL database).
+pub fn fresh_database(dir: &std::path::Path) -> (String, Option<Arc<TestDatabase>>) {
     match postgres_base() {
         Some(base) => {
-            let name = format!(
-                "wilkan_t_{}_{}_{}",
-                std::process::id(),
-                COUNTER.fetch_add(1, Ordering::SeqCst),
-                &uuid::Uuid::new_v4().simple().to_string()[..8]
-            );
-            let mut admin = diesel::pg::PgConnection::establish(&format!("{base}/postgres"))
-                .unwrap_or_else(|e| panic!("WILKAN_TEST_POSTGRES={base} is set but PostgreSQL is unreachable: {e}"));
-            admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
-            (format!("{base}/{name}"), Some(name))
+            let db = postgres_database(&base);
+            (format!("{base}/{}", db.name), Some(Arc::new(db)))
         }
         None => (format!("sqlite://{}", dir.join("wilkan.db").display()), None),
     }
+}
+
+/// A new empty PostgreSQL database on `base` (the test's own: dropped with the value).
+pub fn postgres_database(base: &str) -> TestDatabase {
+    let name = format!(
+        "wilkan_t_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let mut admin = diesel::pg::PgConnection::establish(&format!("{base}/postgres"))
+        .unwrap_or_else(|e| panic!("WILKAN_TEST_POSTGRES={base} is set but PostgreSQL is unreachable: {e}"));
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+    TestDatabase { base: base.to_string(), name }
 }
 
 impl TestApp {
@@ -70,8 +96,8 @@ impl TestApp {
 
     pub fn spawn_with(settings: &[(&str, &str)]) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (url, pg_name) = fresh_database(dir.path());
-        Self::spawn_on(dir, url, pg_name, settings)
+        let (url, pg_database) = fresh_database(dir.path());
+        Self::spawn_on(dir, url, pg_database, settings)
     }
 
     /// A second server on this app's database (e.g. after the course content changed).
@@ -80,10 +106,15 @@ impl TestApp {
             wilkan::db::Backend::Postgres => self.target.location.clone(),
             wilkan::db::Backend::Sqlite => format!("sqlite://{}", self.target.location),
         };
-        Self::spawn_on(tempfile::tempdir().expect("temp dir"), url, self.pg_name.clone(), settings)
+        Self::spawn_on(tempfile::tempdir().expect("temp dir"), url, self.pg_database.clone(), settings)
     }
 
-    fn spawn_on(dir: tempfile::TempDir, url: String, pg_name: Option<String>, settings: &[(&str, &str)]) -> TestApp {
+    fn spawn_on(
+        dir: tempfile::TempDir,
+        url: String,
+        pg_database: Option<Arc<TestDatabase>>,
+        settings: &[(&str, &str)],
+    ) -> TestApp {
         let mut env: HashMap<String, String> = HashMap::new();
         env.insert("DATABASE_URL".into(), url);
         env.insert("WILKAN_DATA_DIR".into(), dir.path().display().to_string());
@@ -115,8 +146,9 @@ impl TestApp {
             base: format!("http://127.0.0.1:{port}"),
             client: Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap(),
             target,
-            pg_name,
+            pg_name: pg_database.as_ref().map(|d| d.name.clone()),
             server,
+            pg_database,
             _dir: dir,
         };
         for _ in 0..200 {

@@ -7,7 +7,7 @@ use diesel::connection::SimpleConnection;
 use diesel::sql_types::{Integer, Text};
 use diesel::{Connection, RunQueryDsl};
 
-use crate::helpers::postgres_base;
+use crate::helpers::{postgres_base, postgres_database};
 
 type Schema = BTreeMap<String, BTreeMap<String, (String, bool)>>;
 
@@ -65,12 +65,8 @@ pub fn sqlite_schema() -> Schema {
 }
 
 pub fn postgres_schema(base: &str) -> Schema {
-    let name = format!("wilkan_schema_{}", uuid::Uuid::new_v4().simple());
-    diesel::pg::PgConnection::establish(&format!("{base}/postgres"))
-        .unwrap()
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    let target = wilkan::db::DbTarget::parse(&format!("{base}/{name}")).unwrap();
+    let db = postgres_database(base);
+    let target = wilkan::db::DbTarget::parse(&format!("{base}/{}", db.name)).unwrap();
     wilkan::db::migrate(&target).unwrap();
     let mut conn = diesel::pg::PgConnection::establish(&target.location).unwrap();
     let cols: Vec<Col> = diesel::sql_query(
