@@ -100,6 +100,18 @@ mod tests {
         targets
     }
 
+    /// A connection with `reuse_check` holding `rows`: a temporary table, private to this session
+    /// and gone when it ends.
+    fn with_table(target: &DbTarget, rows: &str) -> DbConnection {
+        let mut conn = establish(target).unwrap();
+        conn.batch_execute(&format!(
+            "CREATE TEMPORARY TABLE reuse_check (id TEXT PRIMARY KEY, n BIGINT NOT NULL, note TEXT); \
+             INSERT INTO reuse_check (id, n, note) VALUES {rows};"
+        ))
+        .unwrap();
+        conn
+    }
+
     /// On SQLite always, on PostgreSQL in its pass (`WILKAN_TEST_POSTGRES`): the update changes
     /// the row it names and nothing else, writes what diesel's update writes, and its statement is
     /// prepared once for three executions (diesel's own update: never cached).
@@ -108,13 +120,7 @@ mod tests {
     fn an_update_changes_its_row_and_is_prepared_once() {
         let dir = tempfile::tempdir().unwrap();
         for target in targets(dir.path()) {
-            let mut conn = establish(&target).unwrap();
-            // A temporary table: private to this session, gone when it ends.
-            conn.batch_execute(
-                "CREATE TEMPORARY TABLE reuse_check (id TEXT PRIMARY KEY, n BIGINT NOT NULL, note TEXT); \
-                 INSERT INTO reuse_check (id, n) VALUES ('a', 0), ('b', 0);",
-            )
-            .unwrap();
+            let mut conn = with_table(&target, "('a', 0, NULL), ('b', 0, NULL)");
             let cached = Arc::new(Mutex::new(Vec::new()));
             let seen = cached.clone();
             conn.set_instrumentation(move |e: InstrumentationEvent<'_>| {
@@ -163,12 +169,7 @@ mod tests {
     fn an_empty_changeset_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         for target in targets(dir.path()) {
-            let mut conn = establish(&target).unwrap();
-            conn.batch_execute(
-                "CREATE TEMPORARY TABLE reuse_check (id TEXT PRIMARY KEY, n BIGINT NOT NULL, note TEXT); \
-                 INSERT INTO reuse_check (id, n, note) VALUES ('a', 0, 'kept');",
-            )
-            .unwrap();
+            let mut conn = with_table(&target, "('a', 0, 'kept')");
             let err = update(reuse_check::table, &NoteChange { note: None }, reuse_check::id.eq("a"))
                 .execute(&mut conn)
                 .unwrap_err();
