@@ -3,6 +3,7 @@
 //! The backend is chosen from the URL scheme by us, never guessed: SQLite accepts any string as a
 //! path, so a mistyped PostgreSQL URL must not silently become a file.
 
+pub mod key_range;
 pub mod one_of;
 pub mod prefix;
 pub mod reuse;

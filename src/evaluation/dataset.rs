@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::db::key_range::{in_keys, Keys};
 use crate::db::one_of::one_of;
 use crate::db::schema::{
     absences, aftercare_checkins, buddy_pairs, cards, consents, course_progress, group_invitations, intakes,
@@ -163,12 +164,15 @@ pub fn batch(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
     let employees: Vec<String> = rows.iter().map(|r| r.3.clone()).collect();
+    // Without a scope filter the batch is every trajectory from its first id to its last: the
+    // tables keyed by trajectory are then read as one index range each.
+    let unfiltered = scope.organization.is_none() && scope.cohort.is_none();
+    let ids = Keys::of_page(rows.iter().map(|r| r.0.clone()).collect(), unfiltered);
 
     let mut started: HashMap<String, NaiveDateTime> = HashMap::new();
     for (tid, at) in trajectory_events::table
-        .filter(one_of(trajectory_events::trajectory_id, &ids))
+        .filter(in_keys(trajectory_events::trajectory_id, &ids))
         .filter(trajectory_events::to_status.eq("active"))
         .select((trajectory_events::trajectory_id, trajectory_events::at))
         .load::<(String, NaiveDateTime)>(c)?
@@ -181,7 +185,7 @@ pub fn batch(
     let mut method: HashMap<String, bool> = HashMap::new();
     let mut research: HashMap<String, bool> = HashMap::new();
     for (tid, kind, given) in consents::table
-        .filter(one_of(consents::trajectory_id, &ids))
+        .filter(in_keys(consents::trajectory_id, &ids))
         .order((consents::recorded_at, consents::id))
         .select((consents::trajectory_id, consents::kind, consents::given))
         .load::<(String, String, bool)>(c)?
@@ -194,13 +198,13 @@ pub fn batch(
     }
 
     let with_intake: HashSet<String> = intakes::table
-        .filter(one_of(intakes::trajectory_id, &ids))
+        .filter(in_keys(intakes::trajectory_id, &ids))
         .select(intakes::trajectory_id)
         .load::<String>(c)?
         .into_iter()
         .collect();
     let with_plan: HashSet<String> = plans::table
-        .filter(one_of(plans::trajectory_id, &ids))
+        .filter(in_keys(plans::trajectory_id, &ids))
         .select(plans::trajectory_id)
         .load::<String>(c)?
         .into_iter()
@@ -229,7 +233,7 @@ pub fn batch(
     // (questionnaire_key, ...) index for every batch instead of the trajectory index, which made
     // the export quadratic in the number of trajectories.
     for (tid, key, status, version, answers, open) in questionnaire_responses::table
-        .filter(one_of(questionnaire_responses::trajectory_id, &ids))
+        .filter(in_keys(questionnaire_responses::trajectory_id, &ids))
         .select((
             questionnaire_responses::trajectory_id.assume_not_null(),
             questionnaire_responses::questionnaire_key,
@@ -249,7 +253,7 @@ pub fn batch(
 
     let mut logbooks: HashMap<String, Logbook> = HashMap::new();
     for (tid, kind, minutes, prep, led, agreements) in logbook_entries::table
-        .filter(one_of(logbook_entries::trajectory_id, &ids))
+        .filter(in_keys(logbook_entries::trajectory_id, &ids))
         .select((
             logbook_entries::trajectory_id,
             logbook_entries::kind,
@@ -309,7 +313,7 @@ pub fn batch(
 
     let visits = count_by(
         workplace_visits::table
-            .filter(one_of(workplace_visits::trajectory_id, &ids))
+            .filter(in_keys(workplace_visits::trajectory_id, &ids))
             .filter(workplace_visits::status.eq("done"))
             .select(workplace_visits::trajectory_id)
             .load::<String>(c)?,
@@ -317,7 +321,7 @@ pub fn batch(
     let now = crate::db::now();
     let card_counts = count_by(
         cards::table
-            .filter(one_of(cards::trajectory_id, &ids))
+            .filter(in_keys(cards::trajectory_id, &ids))
             .filter(cards::blocked.eq(false))
             .filter(cards::deliver_after.le(now))
             .select(cards::trajectory_id)
@@ -326,7 +330,7 @@ pub fn batch(
     // Status is checked here for the same reason as above (the `aftercare_due` index).
     let aftercare = count_by(
         aftercare_checkins::table
-            .filter(one_of(aftercare_checkins::trajectory_id, &ids))
+            .filter(in_keys(aftercare_checkins::trajectory_id, &ids))
             .select((aftercare_checkins::trajectory_id, aftercare_checkins::status))
             .load::<(String, String)>(c)?
             .into_iter()
@@ -336,7 +340,7 @@ pub fn batch(
 
     let mut returns: HashMap<String, Return> = HashMap::new();
     for (tid, date, extent, hours) in work_returns::table
-        .filter(one_of(work_returns::trajectory_id, &ids))
+        .filter(in_keys(work_returns::trajectory_id, &ids))
         .order((work_returns::recorded_at, work_returns::id))
         .select((
             work_returns::trajectory_id,
