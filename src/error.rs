@@ -85,10 +85,10 @@ impl AppError {
             AppError::TooManyRequests { retry_after_seconds } => (
                 "too-many-requests",
                 "Too many requests",
-                format!(
-                    "Te veel pogingen. Wacht {} minuten en probeer het dan opnieuw.",
-                    retry_after_seconds.div_ceil(60).max(1)
-                ),
+                match retry_after_seconds.div_ceil(60) {
+                    0 | 1 => "Te veel pogingen. Wacht 1 minuut en probeer het dan opnieuw.".to_string(),
+                    minutes => format!("Te veel pogingen. Wacht {minutes} minuten en probeer het dan opnieuw."),
+                },
             ),
             AppError::Unavailable => (
                 "unavailable",

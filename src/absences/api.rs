@@ -63,7 +63,10 @@ pub struct AbsenceUpdate {
     pub end_date: Option<NaiveDate>,
     #[validate(range(min = 1, max = 100, message = "Kies een percentage van 1 tot en met 100."))]
     pub percentage: Option<i32>,
-    pub category: Option<Category>,
+    /// Left out: unchanged. `null`: no category any more.
+    #[serde(default, deserialize_with = "crate::http::json::present")]
+    #[schema(value_type = Option<Category>)]
+    pub category: Option<Option<Category>>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -78,6 +78,14 @@ pub fn episodes_of(conn: &mut DbConnection, employee_id: &str) -> Result<Vec<Abs
         .load(conn)?)
 }
 
+/// Withdrawn research consent: the categories go too, as they were only allowed with it
+/// (DOMAIN.md). Returns how many episodes had one.
+pub fn forget_categories(conn: &mut DbConnection, employee_id: &str) -> Result<usize, AppError> {
+    let with_category = absences::employee_id.eq(employee_id).and(absences::category.is_not_null());
+    let none = (absences::category.eq(None::<String>), absences::updated_at.eq(now()));
+    Ok(reuse::update(absences::table, none, with_category).execute(conn)?)
+}
+
 /// A category only with research consent (DOMAIN.md).
 fn check_category(conn: &mut DbConnection, employee_id: &str, category: Option<Category>) -> Result<(), AppError> {
     if category.is_none() {
@@ -178,7 +186,7 @@ pub async fn update(
         employee_in_scope(c, &caller, &row.employee_id)?;
         audit.about(&row.employee_id);
         caller.require(&[Role::Coach, Role::ProjectLeader])?;
-        check_category(c, &row.employee_id, input.category)?;
+        check_category(c, &row.employee_id, input.category.flatten())?;
         let start = input.start_date.unwrap_or(row.start_date);
         let end = input.end_date.or(row.end_date);
         let others: Vec<Absence> = episodes_of(c, &row.employee_id)?.into_iter().filter(|a| a.id != row.id).collect();
@@ -189,7 +197,10 @@ pub async fn update(
                 absences::start_date.eq(start),
                 absences::end_date.eq(end),
                 absences::percentage.eq(input.percentage.unwrap_or(row.percentage)),
-                absences::category.eq(input.category.map(|c| c.as_str().to_string()).or(row.category.clone())),
+                absences::category.eq(match input.category {
+                    Some(category) => category.map(|c| c.as_str().to_string()),
+                    None => row.category.clone(),
+                }),
                 absences::updated_at.eq(now()),
             ),
             absences::id.eq(&row.id),

@@ -141,9 +141,9 @@ pub async fn redeem(
             ));
         }
         if link.expires_at <= now() {
-            return Err(AppError::Unauthorized(
-                "Deze inloglink is verlopen: hij werkt 15 minuten. Vraag een nieuwe inloglink aan.".into(),
-            ));
+            return Err(AppError::Unauthorized(format!(
+                "Deze inloglink is verlopen: hij werkt {VALID_MINUTES} minuten. Vraag een nieuwe inloglink aan."
+            )));
         }
         update(magic_links::table, magic_links::used_at.eq(Some(now())), magic_links::id.eq(&link.id)).execute(c)?;
         let user = queries::find_user(c, &link.user_id)?;

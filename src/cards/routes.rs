@@ -413,6 +413,9 @@ pub async fn block(
                 ));
             }
             outbox::cancel(c, &about)?;
+        } else if row.blocked {
+            // Let through after all: the mail that the block stopped goes out, after the hold.
+            outbox::restore(c, &about, row.deliver_after)?;
         }
         let block = (cards::blocked.eq(blocked), cards::blocked_by.eq(blocked.then(|| caller.user_id.clone())));
         update(cards::table, block, cards::id.eq(&row.id)).execute(c)?;

@@ -196,8 +196,23 @@ impl<'a> MyCourse<'a> {
     }
 }
 
+/// Whose order a course list follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CourseOrder {
+    /// The order of the employee's plan van aanpak (the paper map of their trajectory has the same).
+    Plan,
+    /// No plan yet: the advised order of the catalogue.
+    Advised,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MyCourses<'a> {
+    pub order: CourseOrder,
+    /// Courses the plan puts the emphasis on (slugs).
+    pub focus_courses: Vec<String>,
+    /// Courses the plan has the employee do in the paper map (slugs).
+    pub paper_courses: Vec<String>,
     pub items: Vec<MyCourse<'a>>,
 }
 

@@ -14,7 +14,7 @@
 
 use serde::Serialize;
 
-use super::api::{CompletedVia, CourseStatus, MyCourse, MyCourses, PageState};
+use super::api::{CompletedVia, CourseOrder, CourseStatus, MyCourse, MyCourses, PageState};
 use super::content::PageKind;
 use crate::error::AppError;
 
@@ -27,21 +27,34 @@ impl MyCourses<'_> {
     }
 
     /// A little over the size of the JSON: its fixed part per course and per page (about 450 and
-    /// 110 bytes), and the saved texts.
+    /// 110 bytes), the saved texts, and the plan's slugs.
     fn expected_size(&self) -> usize {
         let text = |t: &Option<String>| t.as_ref().map_or(0, String::len);
-        self.items
-            .iter()
-            .map(|c| {
-                let answers: usize = c.pages.iter().filter_map(|p| p.answers.as_ref()).map(|a| a.get().len()).sum();
-                let reflection = c.reflection.as_ref().map_or(0, |r| r.text.len());
-                512 + 128 * c.pages.len() + answers + text(&c.celebration) + reflection
-            })
-            .sum()
+        let plan: usize = self.focus_courses.iter().chain(&self.paper_courses).map(|s| s.len() + 3).sum();
+        80 + plan
+            + self
+                .items
+                .iter()
+                .map(|c| {
+                    let answers: usize = c.pages.iter().filter_map(|p| p.answers.as_ref()).map(|a| a.get().len()).sum();
+                    let reflection = c.reflection.as_ref().map_or(0, |r| r.text.len());
+                    512 + 128 * c.pages.len() + answers + text(&c.celebration) + reflection
+                })
+                .sum::<usize>()
     }
 
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        out.extend_from_slice(b"{\"items\":[");
+        literal(out, b"{\"order\":", order(self.order));
+        for (key, slugs) in
+            [(&b",\"focus_courses\":["[..], &self.focus_courses), (b",\"paper_courses\":[", &self.paper_courses)]
+        {
+            out.extend_from_slice(key);
+            for (i, slug) in slugs.iter().enumerate() {
+                text(out, if i > 0 { b"," } else { b"" }, slug)?;
+            }
+            out.push(b']');
+        }
+        out.extend_from_slice(b",\"items\":[");
         for (i, course) in self.items.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
@@ -129,6 +142,13 @@ fn status(s: CourseStatus) -> &'static [u8] {
         CourseStatus::NotStarted => b"\"not_started\"",
         CourseStatus::InProgress => b"\"in_progress\"",
         CourseStatus::Completed => b"\"completed\"",
+    }
+}
+
+fn order(o: CourseOrder) -> &'static [u8] {
+    match o {
+        CourseOrder::Plan => b"\"plan\"",
+        CourseOrder::Advised => b"\"advised\"",
     }
 }
 
@@ -270,9 +290,13 @@ mod tests {
         fn writes_the_same_bytes_as_the_derived_serialize(
             texts in proptest::collection::vec(texts(), 0..4),
             fields in proptest::collection::vec(course_fields(), 4),
+            plan in any::<bool>(),
+            focus_courses in proptest::collection::vec(text(), 0..3),
+            paper_courses in proptest::collection::vec(text(), 0..3),
         ) {
             let items = texts.iter().zip(fields).map(|(t, f)| course(t, f)).collect();
-            let courses = MyCourses { items };
+            let order = if plan { CourseOrder::Plan } else { CourseOrder::Advised };
+            let courses = MyCourses { order, focus_courses, paper_courses, items };
             let derived = serde_json::to_vec(&courses).expect("serialises");
             prop_assert_eq!(String::from_utf8(courses.to_json().expect("writes")).expect("UTF-8"),
                 String::from_utf8(derived).expect("UTF-8"));
@@ -281,6 +305,11 @@ mod tests {
 
     #[test]
     fn an_empty_list_is_an_empty_array() {
-        assert_eq!(MyCourses { items: vec![] }.to_json().expect("writes"), b"{\"items\":[]}");
+        let none =
+            MyCourses { order: CourseOrder::Advised, focus_courses: vec![], paper_courses: vec![], items: vec![] };
+        assert_eq!(
+            String::from_utf8(none.to_json().expect("writes")).expect("UTF-8"),
+            r#"{"order":"advised","focus_courses":[],"paper_courses":[],"items":[]}"#
+        );
     }
 }

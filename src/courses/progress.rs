@@ -113,14 +113,15 @@ pub struct PageSeen {
     pub answers: Option<String>,
 }
 
-/// One row of [`progress_of`]: a course row (`page_id` is `None`) or a page row, in the columns
-/// the two have in common or put side by side.
+/// One row of [`progress_of`]: a course row (`page_id` is `None`), a page row, or the plan's
+/// learning choices (`page_id` is `None` and `done` true), in the columns they have in common or
+/// put side by side.
 type ProgressRow = (
-    String,                // course_slug
+    String,                // course_slug; plan: course_order
     Option<String>,        // page: page_id
-    Option<String>,        // page: page_hash; course: last_page_id
-    bool,                  // page: done
-    Option<String>,        // page: answers; course: celebration
+    Option<String>,        // page: page_hash; course: last_page_id; plan: focus_courses
+    bool,                  // page: done; plan: true
+    Option<String>,        // page: answers; course: celebration; plan: course_modes
     Option<String>,        // course: reflection
     Option<String>,        // course: reflection_choice
     Option<String>,        // course: completed_via
@@ -128,11 +129,29 @@ type ProgressRow = (
     Option<NaiveDateTime>, // course: completed_at
 );
 
-/// All of an employee's course and page rows in one statement (`UNION ALL`): on PostgreSQL one
-/// round trip instead of two. The empty columns are typed binds, not `sql("NULL")`: a query with
-/// a SQL literal is not kept as a prepared statement, and planning it on every request tripled
-/// PostgreSQL's time per `GET /me/courses`.
-pub fn progress_of(conn: &mut DbConnection, user_id: &str) -> Result<(Vec<CourseSeen>, Vec<PageSeen>), AppError> {
+/// The learning choices of the plan van aanpak, as stored (JSON texts; parsed where they are used).
+#[derive(Debug, Clone, Default)]
+pub struct PlanChoices {
+    pub course_order: String,
+    pub focus_courses: String,
+    pub course_modes: String,
+}
+
+/// What [`progress_of`] reads: the employee's course and page rows, and the plan of their latest
+/// trajectory (if it has one).
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub courses: Vec<CourseSeen>,
+    pub pages: Vec<PageSeen>,
+    pub plan: Option<PlanChoices>,
+}
+
+/// All of an employee's course and page rows and their plan's learning choices in one statement
+/// (`UNION ALL`): on PostgreSQL one round trip instead of three. The empty columns are typed binds,
+/// not `sql("NULL")`: a query with a SQL literal is not kept as a prepared statement, and planning
+/// it on every request tripled PostgreSQL's time per `GET /me/courses`.
+pub fn progress_of(conn: &mut DbConnection, user_id: &str) -> Result<Progress, AppError> {
+    use crate::db::schema::{plans, trajectories};
     use diesel::dsl::not;
     use diesel::sql_types::{Bool, Nullable, Text, Timestamp};
     let no_text = || None::<String>.into_sql::<Nullable<Text>>();
@@ -161,21 +180,39 @@ pub fn progress_of(conn: &mut DbConnection, user_id: &str) -> Result<(Vec<Course
         no_time(),
         no_time(),
     ));
+    // The plan of the latest trajectory (ids are time-ordered), as `latest_of_employee` finds it.
+    let latest = trajectories::table
+        .filter(trajectories::employee_id.eq(user_id))
+        .order(trajectories::id.desc())
+        .select(trajectories::id)
+        .limit(1)
+        .single_value();
+    let plan = plans::table.filter(plans::trajectory_id.nullable().eq(latest)).select((
+        plans::course_order,
+        no_text(),
+        plans::focus_courses.nullable(),
+        true.into_sql::<Bool>(),
+        plans::course_modes.nullable(),
+        no_text(),
+        no_text(),
+        no_text(),
+        no_time(),
+        no_time(),
+    ));
     // Per backend: the two-backend connection has no UNION (as with `on_conflict`, STACK.md).
     // Rows go one at a time to their own kind, with no vector of all rows in between (it grew, and
     // was copied, several times per request).
-    let query = courses.union_all(pages);
+    let query = courses.union_all(pages).union_all(plan);
     match conn {
         DbConnection::Pg(c) => split_rows(query.load_iter::<ProgressRow, DefaultLoadingMode>(c)?),
         DbConnection::Sqlite(c) => split_rows(query.load_iter::<ProgressRow, DefaultLoadingMode>(c)?),
     }
 }
 
-fn split_rows(
-    rows: impl Iterator<Item = QueryResult<ProgressRow>>,
-) -> Result<(Vec<CourseSeen>, Vec<PageSeen>), AppError> {
+fn split_rows(rows: impl Iterator<Item = QueryResult<ProgressRow>>) -> Result<Progress, AppError> {
     // Seven courses of up to about twenty pages each: one allocation for the usual employee.
     let (mut course_rows, mut page_rows) = (Vec::with_capacity(8), Vec::with_capacity(128));
+    let mut plan = None;
     for row in rows {
         let (
             course_slug,
@@ -197,6 +234,13 @@ fn split_rows(
                 done,
                 answers: answers_or_celebration,
             }),
+            None if done => {
+                plan = Some(PlanChoices {
+                    course_order: course_slug,
+                    focus_courses: hash_or_last.unwrap_or_default(),
+                    course_modes: answers_or_celebration.unwrap_or_default(),
+                })
+            }
             None => course_rows.push(CourseSeen {
                 course_slug,
                 last_page_id: hash_or_last,
@@ -209,7 +253,7 @@ fn split_rows(
             }),
         }
     }
-    Ok((course_rows, page_rows))
+    Ok(Progress { courses: course_rows, pages: page_rows, plan })
 }
 
 /// The employee's page rows in one course (all courses at once: [`progress_of`]).

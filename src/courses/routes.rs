@@ -7,8 +7,8 @@ use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use utoipa::IntoParams;
 
 use super::api::{
-    Catalogue, CelebrationIn, CourseStatus, CourseSummary, MyCourse, MyCourses, PageProgressIn, PageStatus,
-    ReflectionIn,
+    Catalogue, CelebrationIn, CourseOrder, CourseStatus, CourseSummary, MyCourse, MyCourses, PageProgressIn,
+    PageStatus, ReflectionIn,
 };
 use super::content::{Block, Course};
 use super::progress::{self, PageProgress, PageSeen};
@@ -30,7 +30,7 @@ fn course<'a>(state: &'a AppState, slug: &str) -> Result<&'a Course, AppError> {
 #[get("/courses")]
 pub async fn catalogue(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     let statuses: BTreeMap<&str, CourseStatus> = if caller.is(Role::Employee) {
-        my_courses(&state, &caller.user_id).await?.into_iter().map(|c| (c.slug, c.status)).collect()
+        my_courses(&state, &caller.user_id).await?.items.into_iter().map(|c| (c.slug, c.status)).collect()
     } else {
         BTreeMap::new()
     };
@@ -178,10 +178,13 @@ pub async fn course_map(
     render_map(vec![c], subtitle, pdf, filename).await
 }
 
-/// Every course with the employee's progress (derived from the saved rows).
-pub async fn my_courses<'a>(state: &'a web::Data<AppState>, user_id: &str) -> Result<Vec<MyCourse<'a>>, AppError> {
+/// Every course with the employee's progress (derived from the saved rows), in the order of the
+/// plan of their latest trajectory, as the paper map of that trajectory: the study found that a
+/// map out of step with the online course confused employees.
+pub async fn my_courses<'a>(state: &'a web::Data<AppState>, user_id: &str) -> Result<MyCourses<'a>, AppError> {
     let uid = user_id.to_string();
-    let (mut rows, pages) = db::read_statement_by_key(&state.pool, move |c| progress::progress_of(c, &uid)).await?;
+    let progress::Progress { courses: mut rows, pages, plan } =
+        db::read_statement_by_key(&state.pool, move |c| progress::progress_of(c, &uid)).await?;
     let courses = &state.content.courses;
     // Each page row to its course in one pass (rows of a course no longer offered are left out).
     let mut by_course: Vec<Vec<PageSeen>> = courses.iter().map(|c| Vec::with_capacity(c.pages.len())).collect();
@@ -190,14 +193,34 @@ pub async fn my_courses<'a>(state: &'a web::Data<AppState>, user_id: &str) -> Re
             by_course[i].push(page);
         }
     }
-    Ok(courses
+    let mut items: Vec<MyCourse<'a>> = courses
         .iter()
         .zip(by_course)
         .map(|(course, mine)| {
             let row = rows.iter().position(|r| r.course_slug == course.slug).map(|i| rows.swap_remove(i));
             MyCourse::derive(course, row, mine)
         })
-        .collect())
+        .collect();
+    let Some(plan) = plan else {
+        return Ok(MyCourses { order: CourseOrder::Advised, focus_courses: vec![], paper_courses: vec![], items });
+    };
+    fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, AppError> {
+        serde_json::from_str(text).map_err(|e| AppError::internal(format!("stored plan: {e}")))
+    }
+    let order: Vec<String> = parse(&plan.course_order)?;
+    let modes: BTreeMap<String, crate::intake::api::Mode> = parse(&plan.course_modes)?;
+    // A course added to the catalogue after the plan was made comes last, in advised order.
+    items.sort_by_key(|c| order.iter().position(|slug| slug == c.slug).unwrap_or(usize::MAX));
+    Ok(MyCourses {
+        order: CourseOrder::Plan,
+        focus_courses: parse(&plan.focus_courses)?,
+        paper_courses: modes
+            .into_iter()
+            .filter(|(_, mode)| *mode == crate::intake::api::Mode::Paper)
+            .map(|(slug, _)| slug)
+            .collect(),
+        items,
+    })
 }
 
 fn courses_response(courses: MyCourses) -> Result<HttpResponse, AppError> {
@@ -209,7 +232,7 @@ fn courses_response(courses: MyCourses) -> Result<HttpResponse, AppError> {
 #[get("/me/courses")]
 pub async fn me_courses(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Employee])?;
-    courses_response(MyCourses { items: my_courses(&state, &caller.user_id).await? })
+    courses_response(my_courses(&state, &caller.user_id).await?)
 }
 
 /// Checks answers against the page: known question ids, valid option indexes, sizes.
@@ -419,15 +442,15 @@ pub async fn trajectory_progress(
         Ok(t)
     })
     .await?;
-    let mut items = my_courses(&state, &t.employee_id).await?;
+    let mut courses = my_courses(&state, &t.employee_id).await?;
     if caller.is(Role::ProjectLeader) {
-        for course in &mut items {
+        for course in &mut courses.items {
             course.celebration = None;
             course.reflection = None;
             course.pages.iter_mut().for_each(|p| p.answers = None);
         }
     }
-    courses_response(MyCourses { items })
+    courses_response(courses)
 }
 
 /// Record that the employee did this course in the paper map: it counts as completed, `paper`.

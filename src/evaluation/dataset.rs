@@ -42,7 +42,8 @@ pub struct Absence {
     pub follow_up_days: i64,
     /// At the start: an episode of more than six weeks was running.
     pub long_term: bool,
-    /// At the start: three or more episodes in the 12 months before.
+    /// At the start: frequent absence as the absence summary counts it (`FREQUENT_EPISODES` or
+    /// more episodes in the 12 months before).
     pub frequent: bool,
     /// Coarse category of the latest episode before the start (no diagnosis).
     pub category: Option<String>,
@@ -468,7 +469,7 @@ pub fn absence_figures(
             }
         }
     }
-    a.frequent = a.reports_before >= 3;
+    a.frequent = a.reports_before >= crate::absences::timeline::FREQUENT_EPISODES as i64;
     a
 }
 
@@ -499,5 +500,16 @@ mod tests {
         assert!(a.long_term);
         assert!(!a.frequent);
         assert_eq!(a.category.as_deref(), Some("psychological"));
+    }
+
+    #[test]
+    fn frequent_means_what_the_absence_summary_means() {
+        let start = d("2026-03-01");
+        let episode = |m: u32| (d(&format!("2025-{m:02}-01")), Some(d(&format!("2025-{m:02}-03"))), None);
+        let three: Vec<_> = [4, 6, 8].into_iter().map(episode).collect();
+        assert_eq!(absence_figures(&three, start, start).reports_before, 3);
+        assert!(!absence_figures(&three, start, start).frequent, "three episodes are not frequent absence");
+        let four: Vec<_> = [4, 6, 8, 10].into_iter().map(episode).collect();
+        assert!(absence_figures(&four, start, start).frequent);
     }
 }

@@ -136,9 +136,10 @@ impl Item {
             },
             ItemType::Choice => match value.as_str() {
                 Some(k) if self.options.iter().any(|o| o.key == k) => Ok(()),
+                // The employee reads the answers' texts; the program that sends them needs the keys.
                 _ => Err(format!(
                     "Kies een van deze antwoorden: {}.",
-                    self.options.iter().map(|o| o.key.as_str()).collect::<Vec<_>>().join(", ")
+                    self.options.iter().map(|o| format!("'{}' ({})", o.text, o.key)).collect::<Vec<_>>().join(", ")
                 )),
             },
             ItemType::Open => {

@@ -50,6 +50,16 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
     }
 }
 
+/// For a `PATCH` field that can be emptied: absent stays `None` (keep the value), `null` becomes
+/// `Some(None)` (empty it). Use with `#[serde(default, deserialize_with = "...")]`.
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 /// Parses and validates a JSON document (also used for query-less inputs in the CLI).
 pub fn parse<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, AppError> {
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| {

@@ -123,6 +123,13 @@ impl Docs {
                 async move { HttpResponse::Ok().content_type("application/json").body(spec) }
             }),
         )
+        // The page's files are relative to `/docs/`: the bare path is sent there.
+        .route(
+            "/docs",
+            web::get().to(|| async {
+                HttpResponse::PermanentRedirect().insert_header((actix_web::http::header::LOCATION, "/docs/")).finish()
+            }),
+        )
         .route(
             "/docs/{tail:.*}",
             web::get().to(move |tail: web::Path<String>| {

@@ -167,7 +167,7 @@ fn check_plan(p: &PlanIn, slugs: &[&str]) -> Result<(), AppError> {
     let mut expected = slugs.to_vec();
     expected.sort_unstable();
     if sorted != expected {
-        add("course_order", "Zet alle zeven cursussen precies één keer in de volgorde.");
+        add("course_order", &format!("Zet alle {} cursussen precies één keer in de volgorde.", slugs.len()));
     } else if p.course_order.first().map(String::as_str) != slugs.first().copied()
         && p.first_course_reason.as_deref().is_none_or(|r| r.trim().is_empty())
     {

@@ -92,16 +92,29 @@ fn revisions_of(c: &mut DbConnection, ids: &[String]) -> Result<Vec<RevisionRow>
         .load(c)?)
 }
 
+/// A saved earlier version of an entry. It holds the weighing as it was then: like the entry's
+/// own weighing, only its author sees it (`weighing` becomes null for everyone else).
+fn earlier_version(previous: &str, author: bool) -> serde_json::Value {
+    let mut version: serde_json::Value = serde_json::from_str(previous).unwrap_or_default();
+    if let (false, Some(fields)) = (author, version.as_object_mut()) {
+        if let Some(weighing) = fields.get_mut("weighing") {
+            *weighing = serde_json::Value::Null;
+        }
+    }
+    version
+}
+
 pub fn render_all(c: &mut DbConnection, rows: Vec<EntryRow>, caller: &Caller) -> Result<Vec<EntryOut>, AppError> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let revisions = revisions_of(c, &ids)?;
     rows.into_iter()
         .map(|row| {
+            let author = caller.user_id == row.author_id;
             let mine = revisions
                 .iter()
                 .filter(|r| r.entry_id == row.id)
                 .map(|r| RevisionOut {
-                    previous: serde_json::from_str(&r.previous).unwrap_or_default(),
+                    previous: earlier_version(&r.previous, author),
                     revised_by: r.revised_by.clone(),
                     revised_at: r.revised_at,
                 })

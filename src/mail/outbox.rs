@@ -73,6 +73,14 @@ pub fn cancel(conn: &mut DbConnection, about: &str) -> Result<usize, AppError> {
     Ok(update(outbox::table, outbox::status.eq("cancelled"), unsent).execute(conn)?)
 }
 
+/// Queues mail about `about` that [`cancel`] stopped again, to be sent from `not_before` (or now,
+/// when that has passed); returns how many.
+pub fn restore(conn: &mut DbConnection, about: &str, not_before: NaiveDateTime) -> Result<usize, AppError> {
+    let cancelled = outbox::subject_ref.eq(about).and(outbox::status.eq("cancelled"));
+    let again = (outbox::status.eq("queued"), outbox::next_attempt_at.eq(not_before.max(now())));
+    Ok(update(outbox::table, again, cancelled).execute(conn)?)
+}
+
 /// How long a claimed message stays ours; after that another worker may retry it.
 const LEASE: TimeDelta = TimeDelta::minutes(5);
 

@@ -61,12 +61,15 @@ pub fn collect(c: &mut DbConnection, caller: &Caller) -> Result<Value, AppError>
             .order((logbook_entries::entry_date, logbook_entries::id))
             .select(crate::logbook::routes::EntryRow::as_select())
             .load(c)?;
-        let shared_intake = crate::intake::routes::intake_of(c, &t.id)?.filter(|i| i.shared_with_employee);
-        let shared_plan = crate::intake::routes::plan_of(c, &t.id)?.filter(|p| p.shared_with_employee);
+        // Intake and plan whether or not the coach shared them in the app: sharing decides what
+        // the employee sees while working with it, not what the right of access covers (the same
+        // holds for unshared logbook entries, above).
+        let intake = crate::intake::routes::intake_of(c, &t.id)?;
+        let plan = crate::intake::routes::plan_of(c, &t.id)?;
         per_trajectory.push(json!({
             "trajectory": to_value(t)?,
-            "intake": to_value(&shared_intake)?,
-            "plan": to_value(&shared_plan)?,
+            "intake": to_value(&intake)?,
+            "plan": to_value(&plan)?,
             "logbook": to_value(&crate::logbook::routes::render_all(c, entries, &as_employee)?)?,
             "work_values": to_value(&crate::intake::routes::work_values_out(c, &t.id)?)?,
             "visits": to_value(&crate::visits::visits_of(c, &t.id)?)?,

@@ -122,7 +122,7 @@ pub async fn my_data(
     let mut doc = db::tx(&state.pool, entry, move |c, _| inzage::collect(c, &caller)).await?;
     if let Some(p) = doc.get("account").and_then(|a| a.get("id")).and_then(|id| id.as_str()).map(str::to_string) {
         let progress = crate::courses::my_courses(&state, &p).await?;
-        doc["learning"] = serde_json::to_value(progress).unwrap_or_default();
+        doc["learning"] = serde_json::to_value(progress.items).unwrap_or_default();
     }
     if zip {
         return Ok(HttpResponse::Ok()

@@ -333,6 +333,9 @@ pub async fn record_consent(
                 recorded_at: now(),
             },
         )?;
+        if input.kind == ConsentKind::Research && !input.given {
+            crate::absences::routes::forget_categories(c, &t.employee_id)?;
+        }
         if input.kind == ConsentKind::Method && !input.given && t.is_open() {
             queries::set_status(
                 c,

@@ -163,8 +163,7 @@ fn repeated_failures_are_slowed_then_refused_with_429() {
     let body = problem(res, 429);
     assert!(body["detail"].as_str().unwrap().contains("Wacht"));
     // Another account from the same address is not blocked yet (address limit is higher).
-    let world_admin = app.create_admin("tweede@wilkan.test");
-    assert!(!world_admin.is_empty());
+    app.create_admin("tweede@wilkan.test");
     app.login("tweede@wilkan.test", PASSWORD);
 }
 

@@ -251,12 +251,27 @@ fn absences_summary_and_poortwachter_timeline() {
         Some(&w.employee_a.token),
         &json!({"kind": "research", "given": true}),
     );
-    assert_eq!(
-        w.app
-            .post(&path, coach, &json!({"start_date": day(700), "end_date": day(699), "category": "physical"}))
-            .status(),
-        201
+    let old = json_id(
+        w.app.post(&path, coach, &json!({"start_date": day(700), "end_date": day(699), "category": "physical"})),
+        201,
     );
+    // A category can be emptied (null); left out, it stays as it is.
+    let episode = format!("/absences/{old}");
+    let res: Value = w.app.patch(&episode, coach, &json!({"percentage": 80})).json().unwrap();
+    assert_eq!(res["category"], "physical");
+    let res: Value = w.app.patch(&episode, coach, &json!({"category": null})).json().unwrap();
+    assert!(res["category"].is_null(), "{res}");
+    assert_eq!(res["percentage"], 80);
+    w.app.patch(&episode, coach, &json!({"category": "both"}));
+    // Withdrawn research consent takes the categories with it, and no new one is accepted.
+    w.app.post(
+        &format!("/trajectories/{}/consents", m.trajectory),
+        Some(&w.employee_a.token),
+        &json!({"kind": "research", "given": false}),
+    );
+    let list: Value = w.app.get(&path, coach).json().unwrap();
+    assert!(list["items"].as_array().unwrap().iter().all(|a| a["category"].is_null()), "{list}");
+    assert!(problem(w.app.patch(&episode, coach, &json!({"category": "both"})), 422)["errors"]["category"].is_array());
     // Closing the open episode ends the current episode.
     let res = w.app.patch(&format!("/absences/{open}"), coach, &json!({"end_date": day(1)}));
     assert_eq!(res.status(), 200);
@@ -324,6 +339,24 @@ fn the_plan_sets_course_order_and_the_map_follows_it() {
         .collect();
     assert_eq!(courses, order);
     assert!(html.contains("volgorde van jouw plan"));
+    // The online list follows the same plan, with its focus and its courses on paper.
+    let mine: Value = w.app.get("/me/courses", Some(&w.employee_a.token)).json().unwrap();
+    let online: Vec<&str> = mine["items"].as_array().unwrap().iter().map(|c| c["slug"].as_str().unwrap()).collect();
+    assert_eq!(online, order);
+    assert_eq!(mine["order"], "plan");
+    assert_eq!(mine["focus_courses"], json!(["doelen-en-plannen-maken"]));
+    assert_eq!(mine["paper_courses"], json!(["kwaliteiten"]));
+    let progress: Value = w.app.get(&format!("/trajectories/{}/progress", m.trajectory), coach).json().unwrap();
+    assert_eq!(progress["items"][0]["slug"], order[0]);
+    // Without a plan: the advised order.
+    let other: Value = w.app.get("/me/courses", Some(&w.employee_a2.token)).json().unwrap();
+    assert_eq!(other["order"], "advised");
+    let advised: Value = w.app.get("/courses", Some(&w.employee_a2.token)).json().unwrap();
+    let slugs = |list: &Value| -> Vec<String> {
+        list["items"].as_array().unwrap().iter().map(|c| c["slug"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(slugs(&other), slugs(&advised));
+    assert_ne!(slugs(&other), order, "the plan's order differs from the advised one");
     problem(w.app.get(&format!("/courses/map?trajectory={}", m.trajectory), Some(&w.coach_b.token)), 404);
 }
 
@@ -374,6 +407,11 @@ fn logbook_entries_weighings_and_corrections() {
     assert_eq!(res["agreements"], "Cursus 2 starten");
     assert_eq!(res["revisions"][0]["previous"]["agreements"], "Cursus 1 afmaken");
     assert_eq!(res["revisions"][0]["previous"]["duration_minutes"], 50);
+    assert!(res["revisions"][0]["previous"]["weighing"].as_str().is_some_and(|w| w.contains("anchoring")), "{res}");
+    // The earlier version's weighing is the author's too: others see the version without it.
+    let pl: Value = w.app.get(&entry_path, Some(&w.pl_a.token)).json().unwrap();
+    assert_eq!(pl["revisions"][0]["previous"]["agreements"], "Cursus 1 afmaken");
+    assert!(pl["revisions"][0]["previous"]["weighing"].is_null(), "{pl}");
     problem(w.app.patch(&entry_path, Some(&w.pl_a.token), &json!({"agreements": "x"})), 403);
 
     // Own weighings across trajectories; counts for the project leader.
@@ -435,7 +473,8 @@ fn coaches_read_progress_and_record_paper_completion() {
     let view: Value = res.json().unwrap();
     assert_eq!((view["status"].as_str(), view["completed_via"].as_str()), (Some("completed"), Some("paper")));
     let mine: Value = w.app.get("/me/courses", emp).json().unwrap();
-    assert_eq!(mine["items"][1]["completed_via"], "paper");
+    let kwaliteiten = mine["items"].as_array().unwrap().iter().find(|c| c["slug"] == "kwaliteiten").unwrap();
+    assert_eq!(kwaliteiten["completed_via"], "paper");
     problem(
         w.app
             .request(

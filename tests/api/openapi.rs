@@ -18,6 +18,10 @@ fn committed_spec_matches_the_code_and_the_server() {
     let docs = app.get("/docs/", None);
     assert_eq!(docs.status(), 200);
     assert!(docs.text().unwrap().contains("swagger"), "docs page is served from the binary");
+    // The address without the slash (as the README gives it) leads to the same page.
+    let bare = app.get("/docs", None);
+    assert_eq!(bare.status(), 200);
+    assert!(bare.url().path().ends_with("/docs/"), "{}", bare.url());
 }
 
 #[test]

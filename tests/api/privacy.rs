@@ -76,7 +76,11 @@ fn inzage_gives_everything_about_me_as_json_and_zip() {
     assert_eq!(entry["agreements"], "Cursus 1 afmaken");
     assert!(entry["weighing"].is_null() && entry["has_weighing"] == true, "weighings are left out");
     assert!(doc["not_included"].as_str().unwrap().contains("Afwegingen"));
-    assert!(doc["trajectories"][0]["intake"].is_null(), "the intake was not shared");
+    // The right of access covers the intake too, also while the coach has not shared it in the app.
+    let intake = &doc["trajectories"][0]["intake"];
+    assert_eq!(intake["shared_with_employee"], false, "{intake}");
+    assert_eq!(intake["factors"]["self_regulation"]["score"], 1);
+    assert_eq!(doc["trajectories"][0]["plan"]["course_order"][0], "uitgangspunten-en-misverstanden");
     assert_eq!(doc["learning"].as_array().unwrap().len(), 7);
     let seen = doc["who_used_my_data"].as_array().unwrap();
     assert!(seen.iter().any(|e| e["role"] == "project_leader" && e["action"].as_str().unwrap().contains("absences")));
