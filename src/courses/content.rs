@@ -185,6 +185,13 @@ pub struct Catalogue {
     pub courses: Vec<Course>,
 }
 
+/// Where a course goes in a plan's order: a course added to the catalogue after the plan was made
+/// comes after the planned ones (a stable sort keeps those in advised order). The online list and
+/// the paper map both sort by this, so they cannot differ.
+pub fn plan_position(order: &[String], slug: &str) -> usize {
+    order.iter().position(|s| s == slug).unwrap_or(usize::MAX)
+}
+
 impl Catalogue {
     pub fn get(&self, slug: &str) -> Option<&Course> {
         self.courses.iter().find(|c| c.slug == slug)
@@ -192,5 +199,18 @@ impl Catalogue {
 
     pub fn slugs(&self) -> Vec<&str> {
         self.courses.iter().map(|c| c.slug.as_str()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plan_position;
+
+    #[test]
+    fn planned_courses_first_then_newer_ones_in_advised_order() {
+        let order: Vec<String> = ["c", "a"].map(String::from).to_vec();
+        let mut advised = vec!["a", "b", "c", "d"];
+        advised.sort_by_key(|slug| plan_position(&order, slug));
+        assert_eq!(advised, ["c", "a", "b", "d"]);
     }
 }

@@ -10,7 +10,7 @@ use super::api::{
     Catalogue, CelebrationIn, CourseOrder, CourseStatus, CourseSummary, MyCourse, MyCourses, PageProgressIn,
     PageStatus, ReflectionIn,
 };
-use super::content::{Block, Course};
+use super::content::{plan_position, Block, Course};
 use super::progress::{self, PageProgress, PageSeen};
 use super::{map, map_pdf};
 use crate::db::{self, now};
@@ -150,7 +150,8 @@ pub async fn full_map(
     .await?;
     let (courses, subtitle) = match order {
         Some(order) => {
-            let courses = order.iter().filter_map(|slug| state.content.get(slug).cloned()).collect();
+            let mut courses = state.content.courses.clone();
+            courses.sort_by_key(|c| plan_position(&order, &c.slug));
             (courses, "Alle cursussen, in de volgorde van jouw plan".to_string())
         }
         None => (state.content.courses.clone(), "Alle cursussen, in de aanbevolen volgorde".to_string()),
@@ -209,8 +210,7 @@ pub async fn my_courses<'a>(state: &'a web::Data<AppState>, user_id: &str) -> Re
     }
     let order: Vec<String> = parse(&plan.course_order)?;
     let modes: BTreeMap<String, crate::intake::api::Mode> = parse(&plan.course_modes)?;
-    // A course added to the catalogue after the plan was made comes last, in advised order.
-    items.sort_by_key(|c| order.iter().position(|slug| slug == c.slug).unwrap_or(usize::MAX));
+    items.sort_by_key(|c| plan_position(&order, c.slug));
     Ok(MyCourses {
         order: CourseOrder::Plan,
         focus_courses: parse(&plan.focus_courses)?,
