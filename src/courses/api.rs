@@ -69,6 +69,8 @@ pub enum ReflectionChoice {
     CoachTalk,
     /// Talk about it in a group session.
     GroupSession,
+    /// Both: with my coach and in a group session.
+    Both,
     /// Not now.
     None,
 }
@@ -78,12 +80,13 @@ impl ReflectionChoice {
         match self {
             ReflectionChoice::CoachTalk => "coach_talk",
             ReflectionChoice::GroupSession => "group_session",
+            ReflectionChoice::Both => "both",
             ReflectionChoice::None => "none",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::CoachTalk, Self::GroupSession, Self::None].into_iter().find(|c| c.as_str() == s)
+        [Self::CoachTalk, Self::GroupSession, Self::Both, Self::None].into_iter().find(|c| c.as_str() == s)
     }
 }
 

@@ -53,6 +53,7 @@ fn section(course: &Course) -> MapSection {
                                 options: vec![
                                     "Ja, met mijn coach".into(),
                                     "Ja, in een groepsgesprek".into(),
+                                    "Ja, met mijn coach én in een groepsgesprek".into(),
                                     "Nu niet".into(),
                                 ],
                                 answer_lines: 0,

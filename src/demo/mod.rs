@@ -384,7 +384,7 @@ fn trajectory(
         let course = catalogue.get(slug);
         let finished = k < done;
         let when = created + Duration::days(7 * (k as i64 + 1));
-        let choice = ["coach_talk", "group_session", "none", "none"].choose(rng).copied().unwrap_or("none");
+        let choice = ["coach_talk", "group_session", "both", "none", "none"].choose(rng).copied().unwrap_or("none");
         let via = finished.then(|| if rng.gen_bool(0.2) { "paper" } else { "online" });
         diesel::insert_into(course_progress::table)
             .values((

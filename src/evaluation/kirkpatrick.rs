@@ -406,8 +406,9 @@ impl Kirkpatrick<'_> {
                     Cell::people(c.started),
                     Cell::people(c.completed),
                     Cell::people(c.reflected),
-                    Cell::people(c.choices.get("coach_talk")),
-                    Cell::people(c.choices.get("group_session")),
+                    // Who asked for both counts in both columns.
+                    Cell::people(c.choices.get("coach_talk") + c.choices.get("both")),
+                    Cell::people(c.choices.get("group_session") + c.choices.get("both")),
                 ]
             })
             .collect();

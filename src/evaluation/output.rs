@@ -141,8 +141,10 @@ impl<W: Write> Sink for JsonSink<W> {
             };
             obj.insert(key.clone(), v);
         }
+        // EVALUATION.md's marker (`suppressed: true`), and which cells it is about.
         if !suppressed.is_empty() {
-            obj.insert("suppressed".into(), json!(suppressed));
+            obj.insert("suppressed".into(), json!(true));
+            obj.insert("suppressed_columns".into(), json!(suppressed));
         }
         if !self.first_row {
             self.out.write_all(b",")?;

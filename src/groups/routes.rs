@@ -430,7 +430,7 @@ pub async fn interest(
             .inner_join(users::table.on(users::id.eq(course_progress::user_id)))
             .inner_join(trajectories::table.on(trajectories::employee_id.eq(course_progress::user_id)))
             .filter(course_progress::course_slug.eq(&t2))
-            .filter(course_progress::reflection_choice.eq("group_session"))
+            .filter(one_of(course_progress::reflection_choice, ["group_session", "both"]))
             .filter(trajectories::organization_id.eq(&org))
             .filter(diesel::dsl::not(one_of(trajectories::status, ENDED)))
             .order(course_progress::reflected_at)

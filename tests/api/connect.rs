@@ -244,6 +244,16 @@ fn group_sessions_invite_by_mail_keep_attendance_and_list_interest() {
     assert_eq!(list["items"][0]["employee_id"], w.employee_a.id.as_str());
     let other: Value = w.app.get("/group-sessions/interest?topic=invloed", Some(&w.coach_a.token)).json().unwrap();
     assert!(other["items"].as_array().unwrap().is_empty());
+    // A coaching talk and a group session both: also on the list.
+    let res = w.app.send(
+        M::PUT,
+        "/me/courses/invloed/reflection",
+        Some(&w.employee_a.token),
+        &json!({"text": "Ik kan meer dan ik dacht", "choice": "both"}),
+    );
+    assert_eq!(res.json::<Value>().unwrap()["reflection"]["choice"], "both");
+    let both: Value = w.app.get("/group-sessions/interest?topic=invloed", Some(&w.coach_a.token)).json().unwrap();
+    assert_eq!(both["items"][0]["employee_id"], w.employee_a.id.as_str());
 }
 
 #[test]

@@ -95,11 +95,15 @@ fn answer(w: &World, p: &Person, key: &str, answers: Value) {
 }
 
 fn complete(w: &World, p: &Person, slug: &str) {
+    complete_choosing(w, p, slug, "none");
+}
+
+fn complete_choosing(w: &World, p: &Person, slug: &str, choice: &str) {
     let r = w.app.send(
         Method::PUT,
         &format!("/me/courses/{slug}/reflection"),
         Some(&p.token),
-        &json!({"text": "Ik neem mee dat ik hulp mag vragen.", "choice": "none"}),
+        &json!({"text": "Ik neem mee dat ik hulp mag vragen.", "choice": choice}),
     );
     assert_eq!(r.status(), 200);
 }
@@ -179,7 +183,9 @@ fn find<'a>(rows: &'a [Value], col: &str, value: &str) -> &'a Value {
 }
 
 fn suppressed(row: &Value, col: &str) -> bool {
-    row[col].is_null() && row["suppressed"].as_array().is_some_and(|s| s.iter().any(|c| c == col))
+    row[col].is_null()
+        && row["suppressed"] == true
+        && row["suppressed_columns"].as_array().is_some_and(|s| s.iter().any(|c| c == col))
 }
 
 /// Cohort R1: seven employees. E1-E6 gave research consent, E7 did not. Everyone had an intake;
@@ -226,7 +232,7 @@ fn exports_and_report_match_hand_computed_figures() {
     // End (E1-E5): confidence 4,4,2,3,3; useful 4,5,3,4,4; mark 8,9,7,8,6.
     for (p, (conf, useful, mark)) in e.iter().zip([(4, 4, 8), (4, 5, 9), (2, 3, 7), (3, 4, 8), (3, 4, 6)]) {
         answer(&w, p, "employee-end", end(conf, useful, mark));
-        complete(&w, p, C1);
+        complete_choosing(&w, p, C1, "both");
         // A long preparation: over 30 minutes for a talk under an hour.
         logbook(&w, p, 45, 35, "together");
     }
@@ -357,6 +363,11 @@ fn exports_and_report_match_hand_computed_figures() {
     let courses = table(&k, "l2_courses");
     assert_eq!(
         (find(courses, "course", C1)["completed"].clone(), find(courses, "course", C1)["reflections"].clone()),
+        (json!(5), json!(5))
+    );
+    // All five asked for a coaching talk and a group session both: counted in both columns.
+    assert_eq!(
+        (find(courses, "course", C1)["talk_coach"].clone(), find(courses, "course", C1)["talk_group"].clone()),
         (json!(5), json!(5))
     );
     assert!(suppressed(find(courses, "course", C2), "completed"), "one person did course 2");

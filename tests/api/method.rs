@@ -339,6 +339,12 @@ fn the_plan_sets_course_order_and_the_map_follows_it() {
         .collect();
     assert_eq!(courses, order);
     assert!(html.contains("volgorde van jouw plan"));
+    // The reflection's choices on paper are the four of the online course.
+    for choice in
+        ["Ja, met mijn coach", "Ja, in een groepsgesprek", "Ja, met mijn coach én in een groepsgesprek", "Nu niet"]
+    {
+        assert!(html.contains(choice), "{choice}");
+    }
     // The online list follows the same plan, with its focus and its courses on paper.
     let mine: Value = w.app.get("/me/courses", Some(&w.employee_a.token)).json().unwrap();
     let online: Vec<&str> = mine["items"].as_array().unwrap().iter().map(|c| c["slug"].as_str().unwrap()).collect();
