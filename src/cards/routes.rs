@@ -44,7 +44,8 @@ pub struct CardLinkIn {
     /// Days the link works (1-60, default 14).
     #[validate(range(min = 1, max = 60, message = "Kies 1 tot 60 dagen."))]
     pub valid_days: Option<i64>,
-    /// How many cards the link accepts (1-50, default 10).
+    /// How many cards the link accepts (1-50). Default 1: a link for one colleague, used once
+    /// (DOMAIN.md); more for a link that a whole team shares.
     #[validate(range(min = 1, max = 50, message = "Kies 1 tot 50 kaartjes."))]
     pub max_uses: Option<i32>,
 }
@@ -182,7 +183,7 @@ pub async fn create_link(
         let token = random_token();
         let ts = now();
         let expires_at = ts + TimeDelta::days(input.valid_days.unwrap_or(14));
-        let max_uses = input.max_uses.unwrap_or(10);
+        let max_uses = input.max_uses.unwrap_or(1);
         let link_id = new_id();
         diesel::insert_into(card_links::table)
             .values((

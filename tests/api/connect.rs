@@ -368,11 +368,20 @@ fn cards_are_held_can_be_stopped_and_links_run_out() {
     w.app.patch(&format!("/cards/{}", k.card), Some(&w.coach_a.token), &json!({"blocked": true}));
     assert_eq!(mail_status(), "cancelled");
 
+    // A link is for one card unless the coach asks for more: the fixture's link is spent.
+    let spent = w.app.post(&format!("/cards/{}", k.card_token), None, &json!({"name": "Priya", "message": "Hoi"}));
+    problem(spent, 410);
+    let team: Value = w
+        .app
+        .post(&format!("{t}/card-links"), Some(&w.coach_a.token), &json!({"delivery": "email", "max_uses": 5}))
+        .json()
+        .unwrap();
+
     // The colleague learns only the first name; bad input and spent links are refused.
     let thanks: Value = w
         .app
         .post(
-            &format!("/cards/{}", k.card_token),
+            &format!("/cards/{}", team["token"].as_str().unwrap()),
             None,
             &json!({"name": "Priya", "message": "Beterschap en tot snel!"}),
         )
