@@ -116,11 +116,6 @@ pub struct SessionOut {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct SessionList {
-    pub items: Vec<SessionOut>,
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct InterestQuery {

@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDateTime, Timelike};
 use diesel::prelude::*;
 
 use super::api::{
-    Attendance, AttendanceIn, CreateSession, InterestList, InterestQuery, Interested, Invitee, SessionList, SessionOut,
+    Attendance, AttendanceIn, CreateSession, InterestList, InterestQuery, Interested, Invitee, SessionOut,
     UpdateSession,
 };
 use crate::accounts::model::User;
@@ -19,6 +19,7 @@ use crate::db::schema::{course_progress, group_invitations, group_sessions, traj
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
+use crate::http::pagination::{newest_first_cursor, parse_newest_first, Page, PageQuery};
 use crate::http::query::Query;
 use crate::mail::outbox::{self, Mail};
 use crate::mail::templates::Templates;
@@ -239,13 +240,26 @@ fn topic_title(state: &AppState, topic: &str) -> String {
 
 /// Sessions: a coach those they facilitate, a project leader the organisation's, an employee
 /// those they are invited to. Newest first.
-#[utoipa::path(tag = "groups", responses((status = 200, body = SessionList)), security(("bearer" = [])))]
+#[utoipa::path(tag = "groups", params(PageQuery), responses((status = 200, body = Page<SessionOut>)), security(("bearer" = [])))]
 #[get("/group-sessions")]
-pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    page: Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Coach, Role::ProjectLeader, Role::Employee])?;
-    let items = db::tx(&state.pool, caller.audit(), move |c, _| {
-        let mut q =
-            group_sessions::table.order(group_sessions::starts_at.desc()).select(SessionRow::as_select()).into_boxed();
+    let limit = page.limit()?;
+    let after = parse_newest_first::<NaiveDateTime>(page.cursor.as_deref())?;
+    let out = db::tx(&state.pool, caller.audit(), move |c, _| {
+        let mut q = group_sessions::table
+            .order((group_sessions::starts_at.desc(), group_sessions::id.desc()))
+            .limit(limit + 1)
+            .select(SessionRow::as_select())
+            .into_boxed();
+        if let Some((at, id)) = after {
+            let earlier = group_sessions::starts_at.eq(at).and(group_sessions::id.lt(id));
+            q = q.filter(group_sessions::starts_at.lt(at).or(earlier));
+        }
         q = match caller.role {
             Role::Coach => q.filter(group_sessions::facilitator_id.eq(caller.user_id.clone())),
             Role::ProjectLeader => {
@@ -259,12 +273,14 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
                 ),
             ),
         };
-        let rows = q.load(c)?;
+        let rows = Page::from_rows(q.load::<SessionRow>(c)?, limit, |s| {
+            newest_first_cursor(&s.starts_at.format("%Y-%m-%dT%H:%M:%S%.f").to_string(), &s.id)
+        });
         let view = if caller.is(Role::Employee) { View::Invited(caller.user_id.clone()) } else { View::Staff };
-        render_all(c, rows, &view)
+        Ok(Page { items: render_all(c, rows.items, &view)?, next_cursor: rows.next_cursor })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(SessionList { items }))
+    Ok(HttpResponse::Ok().json(out))
 }
 
 /// Plan a session and invite employees (each gets an email). Coaches (as facilitator) and project

@@ -35,6 +35,23 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+/// For lists sorted newest first by a date or a moment, then by id (newest first too): the cursor
+/// is `<sort key>~<id>` of a page's last item, and the next page holds what sorts after it.
+pub fn newest_first_cursor(key: &str, id: &str) -> String {
+    format!("{key}~{id}")
+}
+
+/// The sort key and id of a [`newest_first_cursor`]; a cursor that is not one gets a 422.
+pub fn parse_newest_first<K: std::str::FromStr>(cursor: Option<&str>) -> Result<Option<(K, String)>, AppError> {
+    cursor
+        .map(|c| {
+            c.split_once('~').and_then(|(key, id)| Some((key.parse().ok()?, id.to_string()))).ok_or_else(|| {
+                AppError::field("cursor", "Deze cursor kennen we niet. Vraag de lijst opnieuw op, zonder cursor.")
+            })
+        })
+        .transpose()
+}
+
 impl<T> Page<T> {
     /// `rows` was fetched with `limit + 1` to learn whether another page exists.
     pub fn from_rows(mut rows: Vec<T>, limit: i64, id: impl Fn(&T) -> String) -> Self {

@@ -223,11 +223,6 @@ pub struct WeighingItem {
     pub weighing: Weighing,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct WeighingList {
-    pub items: Vec<WeighingItem>,
-}
-
 /// Counts for a project leader: how weighings are used, without their content.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct WeighingSummary {

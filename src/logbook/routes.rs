@@ -7,9 +7,7 @@ use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::api::{
-    EntryIn, EntryList, EntryOut, EntryUpdate, RevisionOut, Weighing, WeighingItem, WeighingList, WeighingSummary,
-};
+use super::api::{EntryIn, EntryList, EntryOut, EntryUpdate, RevisionOut, Weighing, WeighingItem, WeighingSummary};
 use crate::db::one_of::one_of;
 use crate::db::reuse;
 use crate::db::schema::{logbook_entries, logbook_revisions, trajectories};
@@ -17,6 +15,8 @@ use crate::db::text::{from_text, to_text};
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
+use crate::http::pagination::{newest_first_cursor, parse_newest_first, Page, PageQuery};
+use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::trajectories::model::Trajectory;
 use crate::trajectories::queries as trajectory_queries;
@@ -281,18 +281,33 @@ pub async fn update(
 }
 
 /// The caller's own weighings across all their trajectories, newest first (for intervision). Coaches only.
-#[utoipa::path(tag = "logbook", responses((status = 200, body = WeighingList)), security(("bearer" = [])))]
+#[utoipa::path(tag = "logbook", params(PageQuery), responses((status = 200, body = Page<WeighingItem>)), security(("bearer" = [])))]
 #[get("/weighings")]
-pub async fn my_weighings(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+pub async fn my_weighings(
+    state: web::Data<AppState>,
+    caller: Caller,
+    page: Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Coach])?;
-    let items = db::tx(&state.pool, caller.audit(), move |c, _| {
-        let rows: Vec<EntryRow> = logbook_entries::table
+    let limit = page.limit()?;
+    let after = parse_newest_first::<NaiveDate>(page.cursor.as_deref())?;
+    let out = db::tx(&state.pool, caller.audit(), move |c, _| {
+        let mut q = logbook_entries::table
             .filter(logbook_entries::author_id.eq(&caller.user_id))
             .filter(logbook_entries::weighing.is_not_null())
             .order((logbook_entries::entry_date.desc(), logbook_entries::id.desc()))
+            .limit(limit + 1)
             .select(EntryRow::as_select())
-            .load(c)?;
-        rows.into_iter()
+            .into_boxed();
+        if let Some((day, id)) = after {
+            let earlier = logbook_entries::entry_date.eq(day).and(logbook_entries::id.lt(id));
+            q = q.filter(logbook_entries::entry_date.lt(day).or(earlier));
+        }
+        let rows =
+            Page::from_rows(q.load::<EntryRow>(c)?, limit, |r| newest_first_cursor(&r.entry_date.to_string(), &r.id));
+        let items = rows
+            .items
+            .into_iter()
             .map(|r| {
                 Ok(WeighingItem {
                     weighing: parse_weighing(r.weighing.as_deref())?.ok_or(AppError::NotFound)?,
@@ -301,10 +316,11 @@ pub async fn my_weighings(state: web::Data<AppState>, caller: Caller) -> Result<
                     date: r.entry_date,
                 })
             })
-            .collect::<Result<Vec<_>, AppError>>()
+            .collect::<Result<Vec<_>, AppError>>()?;
+        Ok(Page { items, next_cursor: rows.next_cursor })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(WeighingList { items }))
+    Ok(HttpResponse::Ok().json(out))
 }
 
 /// How weighings are used in the caller's organisation: counts, never content. Project leaders only.

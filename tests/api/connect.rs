@@ -214,6 +214,20 @@ fn group_sessions_invite_by_mail_keep_attendance_and_list_interest() {
         ),
         422,
     );
+    // The list pages newest first, also when two sessions start at the same moment.
+    for place in ["Zaal 2", "Zaal 3"] {
+        let body = json!({"starts_at": "2026-12-08T10:00:00", "place": place, "topic": "hulp-vragen", "invite": []});
+        assert_eq!(w.app.post("/group-sessions", Some(&w.coach_a.token), &body).status(), 201);
+    }
+    let (all, _) = crate::helpers::all_pages(&w.app, "/group-sessions", Some(&w.coach_a.token), 50);
+    let (paged, pages) = crate::helpers::all_pages(&w.app, "/group-sessions", Some(&w.coach_a.token), 1);
+    assert_eq!((paged.len(), pages), (3, 3));
+    assert_eq!(paged, all);
+    let starts: Vec<&str> = paged.iter().map(|s| s["starts_at"].as_str().unwrap()).collect();
+    assert!(starts.windows(2).all(|p| p[0] >= p[1]), "{starts:?}");
+    problem(w.app.get("/group-sessions?cursor=gisteren", Some(&w.coach_a.token)), 422);
+    problem(w.app.get("/group-sessions?limit=0", Some(&w.coach_a.token)), 422);
+
     let before = w.app.count("group_sessions");
     problem(
         w.app.post(

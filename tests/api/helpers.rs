@@ -492,3 +492,25 @@ impl World {
         Connect { session, buddy_employee, pair, visit, card_token, card, checkin }
     }
 }
+
+/// Every item of a paginated list, one page of `limit` at a time (following `next_cursor`), and
+/// how many pages that took.
+pub fn all_pages(app: &TestApp, path: &str, token: Option<&str>, limit: usize) -> (Vec<Value>, usize) {
+    let join = if path.contains('?') { '&' } else { '?' };
+    let (mut items, mut pages, mut cursor) = (Vec::new(), 0, None::<String>);
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("{path}{join}limit={limit}&cursor={c}"),
+            None => format!("{path}{join}limit={limit}"),
+        };
+        let page: Value = app.get(&url, token).json().unwrap();
+        let got = page["items"].as_array().unwrap();
+        assert!(got.len() <= limit, "{url}: {} items", got.len());
+        items.extend(got.iter().cloned());
+        pages += 1;
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return (items, pages),
+        }
+    }
+}

@@ -420,13 +420,26 @@ fn logbook_entries_weighings_and_corrections() {
     assert!(pl["revisions"][0]["previous"]["weighing"].is_null(), "{pl}");
     problem(w.app.patch(&entry_path, Some(&w.pl_a.token), &json!({"agreements": "x"})), 403);
 
-    // Own weighings across trajectories; counts for the project leader.
+    // Own weighings across trajectories, newest first, page by page; counts for the project leader.
     let list: Value = w.app.get("/weighings", coach).json().unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    for _ in 0..2 {
+        let body = crate::helpers::entry_body(true);
+        json_id(w.app.post(&format!("/trajectories/{}/logbook", m.trajectory), coach, &body), 201);
+    }
+    let (paged, pages) = crate::helpers::all_pages(&w.app, "/weighings", coach, 1);
+    assert_eq!(pages, 3);
+    let mut ids: Vec<&str> = paged.iter().map(|e| e["entry_id"].as_str().unwrap()).collect();
+    let dates: Vec<&str> = paged.iter().map(|e| e["date"].as_str().unwrap()).collect();
+    assert!(dates.windows(2).all(|d| d[0] >= d[1]), "{dates:?}");
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "each weighing once");
+    problem(w.app.get("/weighings?cursor=2026-01-01", coach), 422);
     let summary: Value = w.app.get("/weighings/summary", Some(&w.pl_a.token)).json().unwrap();
-    assert_eq!(summary["entries"], 2);
-    assert_eq!(summary["entries_with_weighing"], 1);
-    assert_eq!(summary["pitfalls_checked"]["haste"], 1);
+    assert_eq!(summary["entries"], 4);
+    assert_eq!(summary["entries_with_weighing"], 3);
+    assert_eq!(summary["pitfalls_checked"]["haste"], 3);
     assert!(summary.get("items").is_none());
 }
 
