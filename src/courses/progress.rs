@@ -113,7 +113,7 @@ pub struct PageSeen {
     pub answers: Option<String>,
 }
 
-/// One row of [`progress_of`]: a course row (`page_id` is `None`), a page row, or the plan's
+/// One row of [`progress_of`]: a course row (`page_id` is `None`), a page row, or a plan's
 /// learning choices (`page_id` is `None` and `done` true), in the columns they have in common or
 /// put side by side.
 type ProgressRow = (
@@ -122,7 +122,7 @@ type ProgressRow = (
     Option<String>,        // page: page_hash; course: last_page_id; plan: focus_courses
     bool,                  // page: done; plan: true
     Option<String>,        // page: answers; course: celebration; plan: course_modes
-    Option<String>,        // course: reflection
+    Option<String>,        // course: reflection; plan: trajectory_id
     Option<String>,        // course: reflection_choice
     Option<String>,        // course: completed_via
     Option<NaiveDateTime>, // course: reflected_at
@@ -180,25 +180,24 @@ pub fn progress_of(conn: &mut DbConnection, user_id: &str) -> Result<Progress, A
         no_time(),
         no_time(),
     ));
-    // The plan of the latest trajectory (ids are time-ordered), as `latest_of_employee` finds it.
-    let latest = trajectories::table
+    // The plans of all the employee's trajectories (nearly always one), each with its trajectory's
+    // id: the latest one (ids are time-ordered) is kept below, as `latest_of_employee` would pick.
+    // A plain join, not a subquery with ORDER BY and LIMIT (SQLite sorted in a temporary B-tree).
+    let plan = plans::table
+        .inner_join(trajectories::table.on(trajectories::id.eq(plans::trajectory_id)))
         .filter(trajectories::employee_id.eq(user_id))
-        .order(trajectories::id.desc())
-        .select(trajectories::id)
-        .limit(1)
-        .single_value();
-    let plan = plans::table.filter(plans::trajectory_id.nullable().eq(latest)).select((
-        plans::course_order,
-        no_text(),
-        plans::focus_courses.nullable(),
-        true.into_sql::<Bool>(),
-        plans::course_modes.nullable(),
-        no_text(),
-        no_text(),
-        no_text(),
-        no_time(),
-        no_time(),
-    ));
+        .select((
+            plans::course_order,
+            no_text(),
+            plans::focus_courses.nullable(),
+            true.into_sql::<Bool>(),
+            plans::course_modes.nullable(),
+            trajectories::id.nullable(),
+            no_text(),
+            no_text(),
+            no_time(),
+            no_time(),
+        ));
     // Per backend: the two-backend connection has no UNION (as with `on_conflict`, STACK.md).
     // Rows go one at a time to their own kind, with no vector of all rows in between (it grew, and
     // was copied, several times per request).
@@ -235,11 +234,15 @@ fn split_rows(rows: impl Iterator<Item = QueryResult<ProgressRow>>) -> Result<Pr
                 answers: answers_or_celebration,
             }),
             None if done => {
-                plan = Some(PlanChoices {
-                    course_order: course_slug,
-                    focus_courses: hash_or_last.unwrap_or_default(),
-                    course_modes: answers_or_celebration.unwrap_or_default(),
-                })
+                let trajectory = reflection.unwrap_or_default();
+                if plan.as_ref().is_none_or(|(latest, _)| *latest < trajectory) {
+                    let choices = PlanChoices {
+                        course_order: course_slug,
+                        focus_courses: hash_or_last.unwrap_or_default(),
+                        course_modes: answers_or_celebration.unwrap_or_default(),
+                    };
+                    plan = Some((trajectory, choices));
+                }
             }
             None => course_rows.push(CourseSeen {
                 course_slug,
@@ -253,7 +256,7 @@ fn split_rows(rows: impl Iterator<Item = QueryResult<ProgressRow>>) -> Result<Pr
             }),
         }
     }
-    Ok(Progress { courses: course_rows, pages: page_rows, plan })
+    Ok(Progress { courses: course_rows, pages: page_rows, plan: plan.map(|(_, choices)| choices) })
 }
 
 /// The employee's page rows in one course (all courses at once: [`progress_of`]).
@@ -372,4 +375,37 @@ pub fn save_page(conn: &mut DbConnection, row: &PageProgress) -> Result<(), AppE
         return save_page(conn, row);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan_row(trajectory: &str, order: &str) -> QueryResult<ProgressRow> {
+        Ok((
+            order.into(),
+            None,
+            Some("[]".into()),
+            true,
+            Some("{}".into()),
+            Some(trajectory.into()),
+            None,
+            None,
+            None,
+            None,
+        ))
+    }
+
+    #[test]
+    fn the_latest_trajectorys_plan_is_the_one_that_counts() {
+        for rows in [
+            vec![plan_row("0190-old", "[\"a\"]"), plan_row("0199-new", "[\"b\"]")],
+            vec![plan_row("0199-new", "[\"b\"]"), plan_row("0190-old", "[\"a\"]")],
+        ] {
+            let progress = split_rows(rows.into_iter()).expect("rows");
+            assert_eq!(progress.plan.expect("a plan").course_order, "[\"b\"]");
+            assert!(progress.courses.is_empty() && progress.pages.is_empty());
+        }
+        assert!(split_rows(std::iter::empty()).expect("rows").plan.is_none());
+    }
 }
