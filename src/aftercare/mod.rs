@@ -29,6 +29,18 @@ fn dutch_date(d: NaiveDate) -> String {
     d.format("%d-%m-%Y").to_string()
 }
 
+/// A person a reminder names or goes to, locked until the mail is queued (PostgreSQL; SQLite has
+/// one writer at a time anyway). Erasure deletes the user row, so it waits for this transaction
+/// and then scrubs the queued mail too, or this read waits for the erasure and finds no row.
+/// Without the lock, a reminder rendered from the old name could be committed just after the
+/// erasure's scrub of the outbox, and keep the name.
+fn named_in_mail(conn: &mut DbConnection, id: &str) -> Result<Option<User>, AppError> {
+    Ok(match conn {
+        DbConnection::Pg(c) => users::table.find(id).select(User::as_select()).for_share().first(c).optional()?,
+        DbConnection::Sqlite(c) => users::table.find(id).select(User::as_select()).first(c).optional()?,
+    })
+}
+
 /// Queues the reminder mails for check-ins that became due or a week overdue (each once).
 pub fn queue_reminders(conn: &mut DbConnection, templates: &Templates, today: NaiveDate) -> Result<usize, AppError> {
     type Row =
@@ -57,8 +69,10 @@ pub fn queue_reminders(conn: &mut DbConnection, templates: &Templates, today: Na
             (_, true) => "aftercare-overdue",
             (true, false) => continue,
         };
-        let coach: User = users::table.find(&coach_id).select(User::as_select()).first(conn)?;
-        let employee: User = users::table.find(&employee_id).select(User::as_select()).first(conn)?;
+        let (Some(coach), Some(employee)) = (named_in_mail(conn, &coach_id)?, named_in_mail(conn, &employee_id)?)
+        else {
+            continue; // erased since the rows above were read: the next round reads the new ids
+        };
         let org: Organization = organizations::table.find(&org_id).select(Organization::as_select()).first(conn)?;
         let vars = BTreeMap::from([
             ("first_name", coach.first_name.clone()),
