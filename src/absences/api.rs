@@ -112,8 +112,3 @@ pub struct AbsenceSummary {
     /// not replace the absence administration; this shows where the employee stands.
     pub poortwachter: Vec<Milestone>,
 }
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct AbsenceList {
-    pub items: Vec<AbsenceOut>,
-}

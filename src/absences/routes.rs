@@ -4,7 +4,7 @@ use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use super::api::{AbsenceIn, AbsenceList, AbsenceOut, AbsenceSummary, AbsenceUpdate, Category, CurrentEpisode};
+use super::api::{AbsenceIn, AbsenceOut, AbsenceSummary, AbsenceUpdate, Category, CurrentEpisode};
 use super::timeline::{self, Episode};
 use crate::accounts::model::User;
 use crate::accounts::queries as accounts;
@@ -13,6 +13,8 @@ use crate::db::schema::absences;
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
+use crate::http::pagination::{after_key, key_cursor, parse_key_cursor, Page, PageQuery};
+use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::trajectories::queries as trajectories;
 use crate::AppState;
@@ -124,16 +126,31 @@ fn check_overlap(others: &[Absence], start: NaiveDate, end: Option<NaiveDate>) -
 }
 
 /// The employee's absence episodes, newest last. The employee, their coach, project leaders of the organisation.
-#[utoipa::path(tag = "absences", params(("id" = String, Path)), responses((status = 200, body = AbsenceList)), security(("bearer" = [])))]
+#[utoipa::path(tag = "absences", params(("id" = String, Path), PageQuery), responses((status = 200, body = Page<AbsenceOut>)), security(("bearer" = [])))]
 #[get("/employees/{id}/absences")]
-pub async fn list(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let items = db::tx(&state.pool, caller.audit(), move |c, audit| {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    page: Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    let limit = page.limit()?;
+    let after = parse_key_cursor::<NaiveDate>(page.cursor.as_deref())?;
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let user = employee_in_scope(c, &caller, &id)?;
         audit.about(&user.id);
-        Ok(episodes_of(c, &user.id)?.into_iter().map(Absence::out).collect())
+        let q = absences::table
+            .filter(absences::employee_id.eq(&user.id))
+            .order((absences::start_date, absences::id))
+            .limit(limit + 1)
+            .select(Absence::as_select())
+            .into_boxed();
+        let q = after_key!(q, (absences::start_date, absences::id) > after);
+        let rows = Page::from_rows(q.load::<Absence>(c)?, limit, |a| key_cursor(&a.start_date.to_string(), &a.id));
+        Ok(Page { items: rows.items.into_iter().map(Absence::out).collect(), next_cursor: rows.next_cursor })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(AbsenceList { items }))
+    Ok(HttpResponse::Ok().json(out))
 }
 
 /// Record an absence episode. The employee's coach and project leaders of the organisation.

@@ -76,12 +76,6 @@ pub struct DueItem {
     pub days_overdue: i64,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct DueList {
-    /// Check-ins due within the next 7 days or overdue, earliest first.
-    pub items: Vec<DueItem>,
-}
-
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckinUpdate {

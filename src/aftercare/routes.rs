@@ -4,15 +4,15 @@ use actix_web::{get, patch, put, web, HttpResponse};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::api::{
-    CheckinOut, CheckinStatus, CheckinUpdate, DueItem, DueList, Extent, ReturnIn, ReturnOut, ReturnRecord,
-};
+use super::api::{CheckinOut, CheckinStatus, CheckinUpdate, DueItem, Extent, ReturnIn, ReturnOut, ReturnRecord};
 use crate::accounts::queries as accounts;
 use crate::db::reuse::update;
 use crate::db::schema::{aftercare_checkins, trajectories, users, work_returns};
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
+use crate::http::pagination::{after_key, key_cursor, parse_key_cursor, Page, PageQuery};
+use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::trajectories::api::Status;
 use crate::trajectories::queries as trajectory_queries;
@@ -181,12 +181,15 @@ pub async fn get_return(
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// Check-ins due in the next 7 days or overdue: a coach's own, a project leader's organisation.
-#[utoipa::path(tag = "aftercare", responses((status = 200, body = DueList)), security(("bearer" = [])))]
+/// Check-ins due in the next 7 days or overdue, earliest first: a coach's own, a project leader's
+/// organisation.
+#[utoipa::path(tag = "aftercare", params(PageQuery), responses((status = 200, body = Page<DueItem>)), security(("bearer" = [])))]
 #[get("/aftercare/due")]
-pub async fn due(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+pub async fn due(state: web::Data<AppState>, caller: Caller, page: Query<PageQuery>) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Coach, Role::ProjectLeader])?;
-    let items = db::tx(&state.pool, caller.audit(), move |c, _| {
+    let limit = page.limit()?;
+    let after = parse_key_cursor::<NaiveDate>(page.cursor.as_deref())?;
+    let out = db::tx(&state.pool, caller.audit(), move |c, _| {
         let horizon = today() + Duration::days(7);
         let mut q = aftercare_checkins::table
             .inner_join(trajectories::table.on(trajectories::id.eq(aftercare_checkins::trajectory_id)))
@@ -194,23 +197,29 @@ pub async fn due(state: web::Data<AppState>, caller: Caller) -> Result<HttpRespo
             .filter(aftercare_checkins::status.eq("due"))
             .filter(aftercare_checkins::due_on.le(horizon))
             .order((aftercare_checkins::due_on, aftercare_checkins::id))
+            .limit(limit + 1)
             .select((CheckinRow::as_select(), users::first_name))
             .into_boxed();
+        q = after_key!(q, (aftercare_checkins::due_on, aftercare_checkins::id) > after);
         q = match caller.role {
             Role::Coach => q.filter(trajectories::coach_id.eq(caller.user_id.clone())),
             _ => q.filter(trajectories::organization_id.eq(caller.organization_id.clone().unwrap_or_default())),
         };
-        let rows: Vec<(CheckinRow, String)> = q.load(c)?;
-        Ok(rows
+        let rows = Page::from_rows(q.load::<(CheckinRow, String)>(c)?, limit, |(row, _)| {
+            key_cursor(&row.due_on.to_string(), &row.id)
+        });
+        let items = rows
+            .items
             .into_iter()
             .map(|(row, name)| {
                 let days_overdue = (today() - row.due_on).num_days().max(0);
                 DueItem { checkin: row.out(), employee_first_name: name, days_overdue }
             })
-            .collect())
+            .collect();
+        Ok(Page { items, next_cursor: rows.next_cursor })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(DueList { items }))
+    Ok(HttpResponse::Ok().json(out))
 }
 
 /// Record a check-in as done (with a note) or skipped (with a reason). The trajectory's coach.

@@ -17,6 +17,8 @@ use crate::db::schema::{buddy_pairs, trajectories};
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
+use crate::http::pagination::{after_key, key_cursor, moment_key, parse_key_cursor, Page, PageQuery};
+use crate::http::query::Query;
 use crate::mail::outbox::{self, Mail};
 use crate::policy::{Caller, Role};
 use crate::AppState;
@@ -89,11 +91,6 @@ pub struct PairOut {
     #[serde(with = "crate::http::time::utc_option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub ended_at: Option<NaiveDateTime>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct PairList {
-    pub items: Vec<PairOut>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -186,24 +183,33 @@ fn render_all(c: &mut DbConnection, pairs: Vec<PairRow>) -> Result<Vec<PairOut>,
 }
 
 /// Pairs with the caller's own employees. Coaches only (project leaders: `/buddy-pairs/summary`).
-#[utoipa::path(tag = "buddies", responses((status = 200, body = PairList)), security(("bearer" = [])))]
+#[utoipa::path(tag = "buddies", params(PageQuery), responses((status = 200, body = Page<PairOut>)), security(("bearer" = [])))]
 #[get("/buddy-pairs")]
-pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    page: Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Coach])?;
-    let items = db::tx(&state.pool, caller.audit(), move |c, _| {
+    let limit = page.limit()?;
+    let after = parse_key_cursor::<NaiveDateTime>(page.cursor.as_deref())?;
+    let out = db::tx(&state.pool, caller.audit(), move |c, _| {
         let coached: Vec<String> = trajectories::table
             .filter(trajectories::coach_id.eq(&caller.user_id))
             .select(trajectories::employee_id)
             .load(c)?;
-        let rows: Vec<PairRow> = buddy_pairs::table
+        let q = buddy_pairs::table
             .filter(one_of(buddy_pairs::employee_a, &coached).or(one_of(buddy_pairs::employee_b, &coached)))
-            .order(buddy_pairs::created_at.desc())
+            .order((buddy_pairs::created_at.desc(), buddy_pairs::id.desc()))
+            .limit(limit + 1)
             .select(PairRow::as_select())
-            .load(c)?;
-        render_all(c, rows)
+            .into_boxed();
+        let q = after_key!(q, (buddy_pairs::created_at, buddy_pairs::id) < after);
+        let rows = Page::from_rows(q.load::<PairRow>(c)?, limit, |p| key_cursor(&moment_key(&p.created_at), &p.id));
+        Ok(Page { items: render_all(c, rows.items)?, next_cursor: rows.next_cursor })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(PairList { items }))
+    Ok(HttpResponse::Ok().json(out))
 }
 
 /// How many pairs the organisation has, by status. Project leaders only (counts, no names).

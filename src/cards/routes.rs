@@ -18,6 +18,7 @@ use crate::db::schema::{card_links, cards, outbox as outbox_table};
 use crate::db::{self, new_id, now};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
+use crate::http::pagination::{after_key, key_cursor, moment_key, parse_key_cursor, Page, PageQuery};
 use crate::http::query::Query;
 use crate::mail::outbox::{self, Mail};
 use crate::policy::{Caller, Role};
@@ -89,11 +90,6 @@ pub struct CardOut {
     #[serde(with = "crate::http::time::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct CardList {
-    pub items: Vec<CardOut>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -293,29 +289,40 @@ pub async fn write_card(
 }
 
 /// The caller's cards (not stopped, after the hold), newest first. Employees.
-#[utoipa::path(tag = "cards", responses((status = 200, body = CardList)), security(("bearer" = [])))]
+#[utoipa::path(tag = "cards", params(PageQuery), responses((status = 200, body = Page<CardOut>)), security(("bearer" = [])))]
 #[get("/me/cards")]
-pub async fn mine(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+pub async fn mine(
+    state: web::Data<AppState>,
+    caller: Caller,
+    page: Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Employee])?;
-    let items = db::tx(&state.pool, caller.audit(), move |c, _| {
+    let limit = page.limit()?;
+    let after = parse_key_cursor::<NaiveDateTime>(page.cursor.as_deref())?;
+    let out = db::tx(&state.pool, caller.audit(), move |c, _| {
         let ids: Vec<String> = crate::db::schema::trajectories::table
             .filter(crate::db::schema::trajectories::employee_id.eq(&caller.user_id))
             .select(crate::db::schema::trajectories::id)
             .load(c)?;
-        let rows: Vec<CardRow> = cards::table
+        let q = cards::table
             .filter(one_of(cards::trajectory_id, &ids))
             .filter(cards::blocked.eq(false))
             .filter(cards::deliver_after.le(now()))
-            .order(cards::created_at.desc())
+            .order((cards::created_at.desc(), cards::id.desc()))
+            .limit(limit + 1)
             .select(CardRow::as_select())
-            .load(c)?;
-        Ok(rows
+            .into_boxed();
+        let q = after_key!(q, (cards::created_at, cards::id) < after);
+        let rows = Page::from_rows(q.load::<CardRow>(c)?, limit, |r| key_cursor(&moment_key(&r.created_at), &r.id));
+        let items = rows
+            .items
             .into_iter()
             .map(|r| CardOut { id: r.id, author_name: r.author_name, message: r.message, created_at: r.created_at })
-            .collect())
+            .collect();
+        Ok(Page { items, next_cursor: rows.next_cursor })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(CardList { items }))
+    Ok(HttpResponse::Ok().json(out))
 }
 
 fn esc(s: &str) -> String {

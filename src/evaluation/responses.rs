@@ -17,6 +17,7 @@ use crate::db::text::{from_json, to_json};
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
+use crate::http::pagination::{Page, PageQuery};
 use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::trajectories::queries as trajectory_queries;
@@ -93,16 +94,15 @@ pub struct ResponseOut {
     pub submitted_at: Option<NaiveDateTime>,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ResponseList {
-    pub items: Vec<ResponseOut>,
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ResponseQuery {
     /// Only the answers about this trajectory.
     pub trajectory: Option<String>,
+    /// Responses per page (1-200, default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -378,7 +378,8 @@ pub async fn answer(
 
 /// Answers to a questionnaire that the caller may see: an employee their own, a coach their own
 /// and their employees', a project leader their organisation's. Researchers use the exports.
-#[utoipa::path(tag = "questionnaires", params(("key" = String, Path), ResponseQuery), responses((status = 200, body = ResponseList)), security(("bearer" = [])))]
+/// Oldest first, in pages (an organisation's answers grow with every cohort).
+#[utoipa::path(tag = "questionnaires", params(("key" = String, Path), ResponseQuery), responses((status = 200, body = Page<ResponseOut>)), security(("bearer" = [])))]
 #[get("/questionnaires/{key}/responses")]
 pub async fn responses(
     state: web::Data<AppState>,
@@ -388,12 +389,18 @@ pub async fn responses(
 ) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Employee, Role::Coach, Role::ProjectLeader])?;
     let inst = instrument(&state, &key)?.key.clone();
+    let limit = PageQuery { limit: query.limit, cursor: None }.limit()?;
     let rows = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let mut q = questionnaire_responses::table
             .filter(questionnaire_responses::questionnaire_key.eq(inst))
             .select(ResponseRow::as_select())
             .order(questionnaire_responses::id)
+            .limit(limit + 1)
             .into_boxed();
+        // Ids are time-ordered, so the last id of a page is where the next one starts.
+        if let Some(after) = &query.cursor {
+            q = q.filter(questionnaire_responses::id.gt(after.clone()));
+        }
         if let Some(t) = &query.trajectory {
             let t = trajectory_queries::load_in_scope(c, &caller, t)?;
             audit.about_trajectory(&t.employee_id, &t.organization_id);
@@ -415,11 +422,11 @@ pub async fn responses(
                 questionnaire_responses::organization_id.eq(caller.organization_id.clone().unwrap_or_default()),
             ),
         };
-        Ok(q.limit(1000).load::<ResponseRow>(c)?)
+        Ok(Page::from_rows(q.load::<ResponseRow>(c)?, limit, |r| r.id.clone()))
     })
     .await?;
-    let items = rows.into_iter().map(|r| r.out(&state)).collect::<Result<_, _>>()?;
-    Ok(HttpResponse::Ok().json(ResponseList { items }))
+    let items = rows.items.into_iter().map(|r| r.out(&state)).collect::<Result<_, _>>()?;
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor: rows.next_cursor }))
 }
 
 /// The person's own responses (for inzage).

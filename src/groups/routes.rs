@@ -19,7 +19,7 @@ use crate::db::schema::{course_progress, group_invitations, group_sessions, traj
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
-use crate::http::pagination::{newest_first_cursor, parse_newest_first, Page, PageQuery};
+use crate::http::pagination::{after_key, key_cursor, moment_key, parse_key_cursor, Page, PageQuery};
 use crate::http::query::Query;
 use crate::mail::outbox::{self, Mail};
 use crate::mail::templates::Templates;
@@ -249,17 +249,14 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Coach, Role::ProjectLeader, Role::Employee])?;
     let limit = page.limit()?;
-    let after = parse_newest_first::<NaiveDateTime>(page.cursor.as_deref())?;
+    let after = parse_key_cursor::<NaiveDateTime>(page.cursor.as_deref())?;
     let out = db::tx(&state.pool, caller.audit(), move |c, _| {
         let mut q = group_sessions::table
             .order((group_sessions::starts_at.desc(), group_sessions::id.desc()))
             .limit(limit + 1)
             .select(SessionRow::as_select())
             .into_boxed();
-        if let Some((at, id)) = after {
-            let earlier = group_sessions::starts_at.eq(at).and(group_sessions::id.lt(id));
-            q = q.filter(group_sessions::starts_at.lt(at).or(earlier));
-        }
+        q = after_key!(q, (group_sessions::starts_at, group_sessions::id) < after);
         q = match caller.role {
             Role::Coach => q.filter(group_sessions::facilitator_id.eq(caller.user_id.clone())),
             Role::ProjectLeader => {
@@ -273,9 +270,7 @@ pub async fn list(
                 ),
             ),
         };
-        let rows = Page::from_rows(q.load::<SessionRow>(c)?, limit, |s| {
-            newest_first_cursor(&s.starts_at.format("%Y-%m-%dT%H:%M:%S%.f").to_string(), &s.id)
-        });
+        let rows = Page::from_rows(q.load::<SessionRow>(c)?, limit, |s| key_cursor(&moment_key(&s.starts_at), &s.id));
         let view = if caller.is(Role::Employee) { View::Invited(caller.user_id.clone()) } else { View::Staff };
         Ok(Page { items: render_all(c, rows.items, &view)?, next_cursor: rows.next_cursor })
     })

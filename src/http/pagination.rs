@@ -35,14 +35,20 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// For lists sorted newest first by a date or a moment, then by id (newest first too): the cursor
-/// is `<sort key>~<id>` of a page's last item, and the next page holds what sorts after it.
-pub fn newest_first_cursor(key: &str, id: &str) -> String {
+/// For lists sorted by a date or a moment and then by id (both ascending, or both descending): the
+/// cursor is `<sort key>~<id>` of a page's last item, and the next page holds what sorts after it.
+/// The id breaks ties, so pages have no gaps and no repeats when two items share a key.
+pub fn key_cursor(key: &str, id: &str) -> String {
     format!("{key}~{id}")
 }
 
-/// The sort key and id of a [`newest_first_cursor`]; a cursor that is not one gets a 422.
-pub fn parse_newest_first<K: std::str::FromStr>(cursor: Option<&str>) -> Result<Option<(K, String)>, AppError> {
+/// A moment as a cursor key: to the microsecond (as stored), readable back by `NaiveDateTime`'s `FromStr`.
+pub fn moment_key(at: &chrono::NaiveDateTime) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
+}
+
+/// The sort key and id of a [`key_cursor`]; a cursor that is not one gets a 422.
+pub fn parse_key_cursor<K: std::str::FromStr>(cursor: Option<&str>) -> Result<Option<(K, String)>, AppError> {
     cursor
         .map(|c| {
             c.split_once('~').and_then(|(key, id)| Some((key.parse().ok()?, id.to_string()))).ok_or_else(|| {
@@ -51,6 +57,25 @@ pub fn parse_newest_first<K: std::str::FromStr>(cursor: Option<&str>) -> Result<
         })
         .transpose()
 }
+
+/// Narrows a boxed query, sorted by `(key, id)`, to the rows after a parsed [`key_cursor`]:
+/// `after_key!(q, (key, id) > cursor)` for a list in ascending order, `<` for descending.
+/// A macro because the columns differ in type from list to list.
+macro_rules! after_key {
+    ($query:expr, ($key:expr, $id:expr) > $cursor:expr) => {
+        match $cursor {
+            Some((k, i)) => $query.filter($key.gt(k.clone()).or($key.eq(k).and($id.gt(i)))),
+            None => $query,
+        }
+    };
+    ($query:expr, ($key:expr, $id:expr) < $cursor:expr) => {
+        match $cursor {
+            Some((k, i)) => $query.filter($key.lt(k.clone()).or($key.eq(k).and($id.lt(i)))),
+            None => $query,
+        }
+    };
+}
+pub(crate) use after_key;
 
 impl<T> Page<T> {
     /// `rows` was fetched with `limit + 1` to learn whether another page exists.

@@ -211,11 +211,6 @@ pub struct EntryOut {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct EntryList {
-    pub items: Vec<EntryOut>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct WeighingItem {
     pub entry_id: String,
     pub trajectory_id: String,

@@ -7,7 +7,7 @@ use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::api::{EntryIn, EntryList, EntryOut, EntryUpdate, RevisionOut, Weighing, WeighingItem, WeighingSummary};
+use super::api::{EntryIn, EntryOut, EntryUpdate, RevisionOut, Weighing, WeighingItem, WeighingSummary};
 use crate::db::one_of::one_of;
 use crate::db::reuse;
 use crate::db::schema::{logbook_entries, logbook_revisions, trajectories};
@@ -15,7 +15,7 @@ use crate::db::text::{from_text, to_text};
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
-use crate::http::pagination::{newest_first_cursor, parse_newest_first, Page, PageQuery};
+use crate::http::pagination::{after_key, key_cursor, parse_key_cursor, Page, PageQuery};
 use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::trajectories::model::Trajectory;
@@ -137,25 +137,34 @@ fn entry_in_scope(c: &mut DbConnection, caller: &Caller, id: &str) -> Result<(En
 
 /// The logbook of a trajectory, oldest first: its coach and project leaders (without weighing
 /// content); the employee sees entries shared with them.
-#[utoipa::path(tag = "logbook", params(("id" = String, Path)), responses((status = 200, body = EntryList)), security(("bearer" = [])))]
+#[utoipa::path(tag = "logbook", params(("id" = String, Path), PageQuery), responses((status = 200, body = Page<EntryOut>)), security(("bearer" = [])))]
 #[get("/trajectories/{id}/logbook")]
-pub async fn list(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let items = db::tx(&state.pool, caller.audit(), move |c, audit| {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    page: Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    let limit = page.limit()?;
+    let after = parse_key_cursor::<NaiveDate>(page.cursor.as_deref())?;
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectory_queries::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         let mut q = logbook_entries::table
             .filter(logbook_entries::trajectory_id.eq(&t.id))
             .order((logbook_entries::entry_date, logbook_entries::id))
+            .limit(limit + 1)
             .select(EntryRow::as_select())
             .into_boxed();
+        q = after_key!(q, (logbook_entries::entry_date, logbook_entries::id) > after);
         if caller.is(Role::Employee) {
             q = q.filter(logbook_entries::shared_with_employee.eq(true));
         }
-        let rows = q.load(c)?;
-        render_all(c, rows, &caller)
+        let rows = Page::from_rows(q.load::<EntryRow>(c)?, limit, |r| key_cursor(&r.entry_date.to_string(), &r.id));
+        Ok(Page { items: render_all(c, rows.items, &caller)?, next_cursor: rows.next_cursor })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(EntryList { items }))
+    Ok(HttpResponse::Ok().json(out))
 }
 
 /// Write a logbook entry (with an optional weighing). Only the trajectory's own coach.
@@ -290,7 +299,7 @@ pub async fn my_weighings(
 ) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Coach])?;
     let limit = page.limit()?;
-    let after = parse_newest_first::<NaiveDate>(page.cursor.as_deref())?;
+    let after = parse_key_cursor::<NaiveDate>(page.cursor.as_deref())?;
     let out = db::tx(&state.pool, caller.audit(), move |c, _| {
         let mut q = logbook_entries::table
             .filter(logbook_entries::author_id.eq(&caller.user_id))
@@ -299,12 +308,8 @@ pub async fn my_weighings(
             .limit(limit + 1)
             .select(EntryRow::as_select())
             .into_boxed();
-        if let Some((day, id)) = after {
-            let earlier = logbook_entries::entry_date.eq(day).and(logbook_entries::id.lt(id));
-            q = q.filter(logbook_entries::entry_date.lt(day).or(earlier));
-        }
-        let rows =
-            Page::from_rows(q.load::<EntryRow>(c)?, limit, |r| newest_first_cursor(&r.entry_date.to_string(), &r.id));
+        q = after_key!(q, (logbook_entries::entry_date, logbook_entries::id) < after);
+        let rows = Page::from_rows(q.load::<EntryRow>(c)?, limit, |r| key_cursor(&r.entry_date.to_string(), &r.id));
         let items = rows
             .items
             .into_iter()

@@ -14,6 +14,8 @@ use crate::db::text::{from_text, to_text};
 use crate::db::{self, new_id, now};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
+use crate::http::pagination::{after_key, key_cursor, parse_key_cursor, Page, PageQuery};
+use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::trajectories::queries as trajectories;
 use crate::AppState;
@@ -83,11 +85,6 @@ pub struct VisitOut {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct VisitList {
-    pub items: Vec<VisitOut>,
-}
-
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = workplace_visits)]
 struct VisitRow {
@@ -131,16 +128,34 @@ pub fn visits_of(c: &mut crate::db::DbConnection, trajectory_id: &str) -> Result
 }
 
 /// Visits of a trajectory, by date. Its employee, coach and project leaders.
-#[utoipa::path(tag = "visits", params(("id" = String, Path)), responses((status = 200, body = VisitList)), security(("bearer" = [])))]
+#[utoipa::path(tag = "visits", params(("id" = String, Path), PageQuery), responses((status = 200, body = Page<VisitOut>)), security(("bearer" = [])))]
 #[get("/trajectories/{id}/visits")]
-pub async fn list(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let items = db::tx(&state.pool, caller.audit(), move |c, audit| {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    page: Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    let limit = page.limit()?;
+    let after = parse_key_cursor::<NaiveDate>(page.cursor.as_deref())?;
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
-        visits_of(c, &t.id)
+        let q = workplace_visits::table
+            .filter(workplace_visits::trajectory_id.eq(&t.id))
+            .order((workplace_visits::visit_date, workplace_visits::id))
+            .limit(limit + 1)
+            .select(VisitRow::as_select())
+            .into_boxed();
+        let q = after_key!(q, (workplace_visits::visit_date, workplace_visits::id) > after);
+        let rows = Page::from_rows(q.load::<VisitRow>(c)?, limit, |v| key_cursor(&v.visit_date.to_string(), &v.id));
+        Ok(Page {
+            items: rows.items.into_iter().map(VisitRow::out).collect::<Result<_, _>>()?,
+            next_cursor: rows.next_cursor,
+        })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(VisitList { items }))
+    Ok(HttpResponse::Ok().json(out))
 }
 
 /// Plan or record a visit. The employee and their coach.

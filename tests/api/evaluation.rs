@@ -5,7 +5,7 @@ use chrono::{Duration, Utc};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{inclusion_ok, intake_body, json_id, problem, World, PASSWORD};
+use crate::helpers::{all_pages, inclusion_ok, intake_body, json_id, problem, World, PASSWORD};
 
 const C1: &str = "uitgangspunten-en-misverstanden";
 const C2: &str = "kwaliteiten";
@@ -229,6 +229,15 @@ fn exports_and_report_match_hand_computed_figures() {
         answer(&w, p, "employee-baseline", baseline(sex, age, conf, false));
     }
     answer(&w, &e[6], "employee-baseline", baseline("male", 25, 5, false));
+    // The project leader pages through the organisation's answers: all seven, each once, oldest first.
+    let path = "/questionnaires/employee-baseline/responses";
+    let (paged, pages) = all_pages(app, path, Some(&pl), 2);
+    let respondents: Vec<&str> = paged.iter().map(|r| r["respondent_id"].as_str().unwrap()).collect();
+    let expected: Vec<&str> = e.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!((respondents, pages), (expected, 4));
+    let all: Value = app.get(path, Some(&pl)).json().unwrap();
+    assert_eq!((all["items"].as_array().unwrap().len(), all["next_cursor"].clone()), (7, Value::Null));
+    assert!(problem(app.get(&format!("{path}?limit=0"), Some(&pl)), 422)["errors"]["limit"].is_array());
     // End (E1-E5): confidence 4,4,2,3,3; useful 4,5,3,4,4; mark 8,9,7,8,6.
     for (p, (conf, useful, mark)) in e.iter().zip([(4, 4, 8), (4, 5, 9), (2, 3, 7), (3, 4, 8), (3, 4, 6)]) {
         answer(&w, p, "employee-end", end(conf, useful, mark));

@@ -498,6 +498,7 @@ impl World {
 pub fn all_pages(app: &TestApp, path: &str, token: Option<&str>, limit: usize) -> (Vec<Value>, usize) {
     let join = if path.contains('?') { '&' } else { '?' };
     let (mut items, mut pages, mut cursor) = (Vec::new(), 0, None::<String>);
+    let mut seen = std::collections::HashSet::new();
     loop {
         let url = match &cursor {
             Some(c) => format!("{path}{join}limit={limit}&cursor={c}"),
@@ -509,7 +510,9 @@ pub fn all_pages(app: &TestApp, path: &str, token: Option<&str>, limit: usize) -
         items.extend(got.iter().cloned());
         pages += 1;
         match page["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_string()),
+            // A list that hands out the same cursor twice would page forever: fail instead.
+            Some(c) if seen.insert(c.to_string()) => cursor = Some(c.to_string()),
+            Some(c) => panic!("{path}: cursor {c} came back after {pages} pages"),
             None => return (items, pages),
         }
     }

@@ -13,6 +13,7 @@ mod demo;
 mod evaluation;
 mod method;
 mod openapi;
+mod pages;
 mod platform;
 mod privacy;
 mod properties;
