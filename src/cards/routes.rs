@@ -332,8 +332,10 @@ fn esc(s: &str) -> String {
 /// Every card of a trajectory with its state; `?printable=1` gives a print sheet of the cards to
 /// hand over. The trajectory's coach and project leaders.
 #[utoipa::path(tag = "cards", params(("id" = String, Path), PrintQuery), responses(
-    (status = 200, body = CoachCardList),
-    (status = 200, content_type = "text/html", body = String),
+    (status = 200, description = "The cards, or with `?printable=1` a print sheet", content(
+        (CoachCardList = "application/json"),
+        (String = "text/html"),
+    )),
 ), security(("bearer" = [])))]
 #[get("/trajectories/{id}/cards")]
 pub async fn of_trajectory(

@@ -127,8 +127,10 @@ async fn render_map(
 /// The printable map of all seven courses (HTML, or PDF): in advised order, or with `trajectory`
 /// in the order of that trajectory's plan (its employee, coach and project leaders). Any logged-in user.
 #[utoipa::path(tag = "courses", params(MapQuery), responses(
-    (status = 200, content_type = "text/html", body = String),
-    (status = 200, content_type = "application/pdf", body = Vec<u8>),
+    (status = 200, description = "The map as a web page, or with `?format=pdf` as a PDF", content(
+        (String = "text/html"),
+        (Vec<u8> = "application/pdf"),
+    )),
 ), security(("bearer" = [])))]
 #[get("/courses/map")]
 pub async fn full_map(
@@ -161,8 +163,10 @@ pub async fn full_map(
 
 /// The printable map of one course (HTML, or PDF). Any logged-in user.
 #[utoipa::path(tag = "courses", params(("slug" = String, Path), MapQuery), responses(
-    (status = 200, content_type = "text/html", body = String),
-    (status = 200, content_type = "application/pdf", body = Vec<u8>),
+    (status = 200, description = "The map as a web page, or with `?format=pdf` as a PDF", content(
+        (String = "text/html"),
+        (Vec<u8> = "application/pdf"),
+    )),
 ), security(("bearer" = [])))]
 #[get("/courses/{slug}/map")]
 pub async fn course_map(

@@ -103,8 +103,10 @@ pub struct DataQuery {
 /// Everything Wilkan holds about the caller (inzage), including who looked at their data. Any
 /// logged-in user, about themself. The coach's private weighings are left out (see `not_included`).
 #[utoipa::path(tag = "privacy", params(DataQuery), responses(
-    (status = 200, body = Object),
-    (status = 200, content_type = "application/zip", body = Vec<u8>),
+    (status = 200, description = "Everything held about the caller, or with `?format=zip` as a zip file", content(
+        (Object = "application/json"),
+        (Vec<u8> = "application/zip"),
+    )),
 ), security(("bearer" = [])))]
 #[get("/me/data")]
 pub async fn my_data(

@@ -36,6 +36,26 @@ fn every_operation_documents_its_problem_answers() {
     }
 }
 
+/// Endpoints that answer in more than one format describe each of them (two `status = 200`
+/// entries in a utoipa attribute keep only the last one).
+#[test]
+fn every_format_of_an_answer_is_described() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&wilkan::http::openapi::to_json(&wilkan::http::openapi::document())).unwrap();
+    for (path, formats) in [
+        ("/api/v1/trajectories/{id}/cards", &["application/json", "text/html"][..]),
+        ("/api/v1/courses/map", &["text/html", "application/pdf"]),
+        ("/api/v1/courses/{slug}/map", &["text/html", "application/pdf"]),
+        ("/api/v1/me/data", &["application/json", "application/zip"]),
+        ("/api/v1/exports/kirkpatrick", &["application/json", "text/csv"]),
+    ] {
+        let content = &spec["paths"][path]["get"]["responses"]["200"]["content"];
+        for format in formats {
+            assert!(content[format]["schema"].is_object(), "{path}: {format} in {content}");
+        }
+    }
+}
+
 /// Every free-text field a client can send carries the "no medical details" hint.
 #[test]
 fn free_text_inputs_say_no_medical_details() {
