@@ -44,7 +44,12 @@ pub struct Mail<'a> {
     pub not_before: Option<NaiveDateTime>,
 }
 
-pub fn queue(conn: &mut DbConnection, templates: &Templates, mail: Mail<'_>) -> Result<String, AppError> {
+/// Queues a mail to a user's address; `None` (nothing queued) when no user has that address any
+/// more, because that person was erased meanwhile.
+pub fn queue(conn: &mut DbConnection, templates: &Templates, mail: Mail<'_>) -> Result<Option<String>, AppError> {
+    if !recipient_held(conn, mail.to)? {
+        return Ok(None);
+    }
     let rendered = templates.render(mail.template, &mail.vars).map_err(AppError::internal)?;
     let t = now();
     let row = OutboxRow {
@@ -64,7 +69,22 @@ pub fn queue(conn: &mut DbConnection, templates: &Templates, mail: Mail<'_>) -> 
         sent_at: None,
     };
     diesel::insert_into(outbox::table).values(&row).execute(conn)?;
-    Ok(row.id)
+    Ok(Some(row.id))
+}
+
+/// Whether a user still has this address. On PostgreSQL the row stays locked (`FOR SHARE`) until
+/// the mail is committed: an erasure locks the person's row before it clears their mail, so it
+/// either waits for this mail and clears it too, or has finished and the address is gone. Without
+/// the lock, a mail queued during an erasure could keep the erased address. (SQLite writers take
+/// turns, so there the question alone is enough.)
+fn recipient_held(conn: &mut DbConnection, address: &str) -> Result<bool, AppError> {
+    use crate::db::schema::users;
+    let user = users::table.filter(users::email.eq(address)).select(users::id);
+    let found = match conn {
+        DbConnection::Pg(c) => user.for_share().first::<String>(c).optional()?,
+        DbConnection::Sqlite(c) => user.first::<String>(c).optional()?,
+    };
+    Ok(found.is_some())
 }
 
 /// Cancels unsent mail about `about`; returns how many.

@@ -112,6 +112,56 @@ struct N {
     n: i64,
 }
 
+/// A mail queued to a person while they are being erased does not outlive the erasure. Here the
+/// mail's transaction locks the person first (as a request does when it queues mail to them),
+/// and the erasure starts meanwhile: it waits, then clears that mail too. Once they are erased,
+/// nothing more is queued to the old address.
+#[test]
+fn mail_queued_during_an_erasure_is_cleared_with_it() {
+    use wilkan::db::schema::outbox as outbox_table;
+    use wilkan::mail::outbox::{self, Mail};
+    let w = World::new();
+    let content = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/course-content"));
+    let templates = wilkan::mail::templates::Templates::load(content).unwrap();
+    let address = w.employee_a.email.clone();
+    fn mail(to: &str) -> Mail<'_> {
+        Mail {
+            template: "magic-link",
+            to,
+            vars: [
+                ("first_name", "Sandra".to_string()),
+                ("organization", "Wilkan".into()),
+                ("link", "https://wilkan.test/inloggen".into()),
+                ("minutes", "15".into()),
+            ]
+            .into(),
+            about: None,
+            not_before: None,
+        }
+    }
+    let erase = w.app.request(M::POST, &format!("/users/{}/erase", w.employee_a.id), Some(&w.admin.token));
+    let erase = erase.json(&json!({"reason": "Verzoek van de medewerker (AVG)"}));
+    let erasing = w
+        .app
+        .conn()
+        .transaction::<_, wilkan::error::AppError, _>(|c| {
+            assert!(outbox::queue(c, &templates, mail(&address))?.is_some());
+            let erasing = std::thread::spawn(move || erase.send().unwrap().status());
+            std::thread::sleep(std::time::Duration::from_millis(700));
+            assert!(!erasing.is_finished(), "the erasure waits for the transaction that queues mail");
+            Ok(erasing)
+        })
+        .unwrap();
+    assert_eq!(erasing.join().unwrap(), 200);
+    let left: i64 = outbox_table::table
+        .filter(outbox_table::to_address.eq(&address))
+        .count()
+        .get_result(&mut w.app.conn())
+        .unwrap();
+    assert_eq!(left, 0, "the mail queued during the erasure went with it");
+    assert!(outbox::queue(&mut w.app.conn(), &templates, mail(&address)).unwrap().is_none());
+}
+
 /// Every (table, column) that still contains `needle`, in any table of the database.
 fn find_everywhere(app: &TestApp, needle: &str) -> Vec<String> {
     let mut conn = app.conn();
