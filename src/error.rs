@@ -171,6 +171,11 @@ impl From<diesel::result::Error> for AppError {
             E::DatabaseError(K::UniqueViolation, _) => {
                 AppError::Conflict("Dit bestaat al. Kies een andere naam of een ander e-mailadres.".into())
             }
+            // Handlers check what a request names before writing; a reference that still fails is
+            // to something removed meanwhile (e.g. a person erased while this request ran).
+            E::DatabaseError(K::ForeignKeyViolation, _) => AppError::Conflict(
+                "Iets waar dit naar verwijst, is net verwijderd. Vernieuw de gegevens en probeer het opnieuw.".into(),
+            ),
             E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, _) | E::BrokenTransactionManager => {
                 AppError::Unavailable
             }
@@ -202,5 +207,23 @@ impl Problem {
             out.push_str(&format!(" {field}: {}", messages.join(" ")));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A write that points at a row removed meanwhile is a 409 the user can act on, not a 500.
+    #[test]
+    fn a_reference_to_something_just_removed_is_a_conflict() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let info = Box::new(String::from("violates foreign key constraint"));
+        let AppError::Conflict(detail) =
+            AppError::from(Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info))
+        else {
+            panic!("not a conflict");
+        };
+        assert!(detail.contains("verwijderd"), "{detail}");
     }
 }
