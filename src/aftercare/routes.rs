@@ -11,7 +11,7 @@ use crate::db::schema::{aftercare_checkins, trajectories, users, work_returns};
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
-use crate::http::pagination::{after_key, key_cursor, parse_key_cursor, Page, PageQuery};
+use crate::http::pagination::{after_key, key_cursor, Page, PageQuery};
 use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::trajectories::api::Status;
@@ -187,8 +187,7 @@ pub async fn get_return(
 #[get("/aftercare/due")]
 pub async fn due(state: web::Data<AppState>, caller: Caller, page: Query<PageQuery>) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Coach, Role::ProjectLeader])?;
-    let limit = page.limit()?;
-    let after = parse_key_cursor::<NaiveDate>(page.cursor.as_deref())?;
+    let (limit, after) = page.keyset::<NaiveDate>()?;
     let out = db::tx(&state.pool, caller.audit(), move |c, _| {
         let horizon = today() + Duration::days(7);
         let mut q = aftercare_checkins::table

@@ -17,7 +17,7 @@ use crate::db::schema::{buddy_pairs, trajectories};
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
-use crate::http::pagination::{after_key, key_cursor, moment_key, parse_key_cursor, Page, PageQuery};
+use crate::http::pagination::{after_key, key_cursor, moment_key, Page, PageQuery};
 use crate::http::query::Query;
 use crate::mail::outbox::{self, Mail};
 use crate::policy::{Caller, Role};
@@ -191,8 +191,7 @@ pub async fn list(
     page: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Coach])?;
-    let limit = page.limit()?;
-    let after = parse_key_cursor::<NaiveDateTime>(page.cursor.as_deref())?;
+    let (limit, after) = page.keyset::<NaiveDateTime>()?;
     let out = db::tx(&state.pool, caller.audit(), move |c, _| {
         let coached: Vec<String> = trajectories::table
             .filter(trajectories::coach_id.eq(&caller.user_id))

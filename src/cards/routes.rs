@@ -18,7 +18,7 @@ use crate::db::schema::{card_links, cards, outbox as outbox_table};
 use crate::db::{self, new_id, now};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
-use crate::http::pagination::{after_key, key_cursor, moment_key, parse_key_cursor, Page, PageQuery};
+use crate::http::pagination::{after_key, key_cursor, moment_key, Page, PageQuery};
 use crate::http::query::Query;
 use crate::mail::outbox::{self, Mail};
 use crate::policy::{Caller, Role};
@@ -297,8 +297,7 @@ pub async fn mine(
     page: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Employee])?;
-    let limit = page.limit()?;
-    let after = parse_key_cursor::<NaiveDateTime>(page.cursor.as_deref())?;
+    let (limit, after) = page.keyset::<NaiveDateTime>()?;
     let out = db::tx(&state.pool, caller.audit(), move |c, _| {
         let ids: Vec<String> = crate::db::schema::trajectories::table
             .filter(crate::db::schema::trajectories::employee_id.eq(&caller.user_id))

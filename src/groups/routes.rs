@@ -19,7 +19,7 @@ use crate::db::schema::{course_progress, group_invitations, group_sessions, traj
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
-use crate::http::pagination::{after_key, key_cursor, moment_key, parse_key_cursor, Page, PageQuery};
+use crate::http::pagination::{after_key, key_cursor, moment_key, Page, PageQuery};
 use crate::http::query::Query;
 use crate::mail::outbox::{self, Mail};
 use crate::mail::templates::Templates;
@@ -248,8 +248,7 @@ pub async fn list(
     page: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Coach, Role::ProjectLeader, Role::Employee])?;
-    let limit = page.limit()?;
-    let after = parse_key_cursor::<NaiveDateTime>(page.cursor.as_deref())?;
+    let (limit, after) = page.keyset::<NaiveDateTime>()?;
     let out = db::tx(&state.pool, caller.audit(), move |c, _| {
         let mut q = group_sessions::table
             .order((group_sessions::starts_at.desc(), group_sessions::id.desc()))

@@ -19,6 +19,11 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
+    /// The page size and the parsed [`key_cursor`] of a list sorted by a key and then id.
+    pub fn keyset<K: std::str::FromStr>(&self) -> Result<(i64, Option<(K, String)>), AppError> {
+        Ok((self.limit()?, parse_key_cursor(self.cursor.as_deref())?))
+    }
+
     pub fn limit(&self) -> Result<i64, AppError> {
         match self.limit {
             None => Ok(DEFAULT_LIMIT),

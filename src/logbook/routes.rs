@@ -15,7 +15,7 @@ use crate::db::text::{from_text, to_text};
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
-use crate::http::pagination::{after_key, key_cursor, parse_key_cursor, Page, PageQuery};
+use crate::http::pagination::{after_key, key_cursor, Page, PageQuery};
 use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::trajectories::model::Trajectory;
@@ -145,8 +145,7 @@ pub async fn list(
     id: web::Path<String>,
     page: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let limit = page.limit()?;
-    let after = parse_key_cursor::<NaiveDate>(page.cursor.as_deref())?;
+    let (limit, after) = page.keyset::<NaiveDate>()?;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectory_queries::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
@@ -298,8 +297,7 @@ pub async fn my_weighings(
     page: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Coach])?;
-    let limit = page.limit()?;
-    let after = parse_key_cursor::<NaiveDate>(page.cursor.as_deref())?;
+    let (limit, after) = page.keyset::<NaiveDate>()?;
     let out = db::tx(&state.pool, caller.audit(), move |c, _| {
         let mut q = logbook_entries::table
             .filter(logbook_entries::author_id.eq(&caller.user_id))
