@@ -189,7 +189,31 @@ fn group_sessions_invite_by_mail_keep_attendance_and_list_interest() {
     }
     let mails = smtp.messages();
     let invitation = mails.iter().find(|m| is_invitation(m)).expect("invitation");
-    assert!(invitation.text_body().contains("dinsdag 1 december om 10:00"), "{}", invitation.text_body());
+    // The fixture's session starts a week from today at 10:00: the mail says when in Dutch words.
+    let day = chrono::Utc::now().date_naive() + chrono::TimeDelta::days(7);
+    let weekdays = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"];
+    let months = [
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ];
+    use chrono::Datelike;
+    let when = format!(
+        "{} {} {} om 10:00",
+        weekdays[day.weekday().num_days_from_monday() as usize],
+        day.day(),
+        months[day.month0() as usize]
+    );
+    assert!(invitation.text_body().contains(&when), "{when} in {}", invitation.text_body());
 
     let path = format!("/group-sessions/{}", k.session);
     let mine: Value = w.app.get(&path, Some(&w.employee_a.token)).json().unwrap();

@@ -308,6 +308,14 @@ impl World {
     }
 }
 
+/// A date relative to today (`YYYY-MM-DD`). Records the server relates to the trajectory's start
+/// (a group session counts for a trajectory from its creation on) must not be dated fixed days
+/// that the calendar overtakes: the fixture's group session of 2026-12-01 left the timeline the
+/// day after.
+pub fn days_from_today(days: i64) -> String {
+    (chrono::Utc::now().date_naive() + chrono::TimeDelta::days(days)).to_string()
+}
+
 pub fn json_id(res: Response, status: u16) -> String {
     assert_eq!(res.status().as_u16(), status, "unexpected status");
     res.json::<Value>().unwrap()["id"].as_str().unwrap().to_string()
@@ -444,7 +452,7 @@ impl World {
             app.post(
                 "/group-sessions",
                 coach,
-                &json!({"starts_at": "2026-12-01T10:00:00", "place": "Kantine, gebouw B", "topic": "hulp-vragen", "invite": [self.employee_a.id]}),
+                &json!({"starts_at": format!("{}T10:00:00", days_from_today(7)), "place": "Kantine, gebouw B", "topic": "hulp-vragen", "invite": [self.employee_a.id]}),
             ),
             201,
         );
@@ -467,7 +475,7 @@ impl World {
             201,
         );
         let visit = json_id(
-            app.post(&format!("{t}/visits"), coach, &json!({"date": "2026-12-03", "kind": "coffee", "with_whom": "De ploeg van de wasserij", "status": "planned"})),
+            app.post(&format!("{t}/visits"), coach, &json!({"date": days_from_today(1), "kind": "coffee", "with_whom": "De ploeg van de wasserij", "status": "planned"})),
             201,
         );
         let link: Value = app.post(&format!("{t}/card-links"), coach, &json!({"delivery": "email"})).json().unwrap();
