@@ -3,6 +3,7 @@
 //! The backend is chosen from the URL scheme by us, never guessed: SQLite accepts any string as a
 //! path, so a mistyped PostgreSQL URL must not silently become a file.
 
+pub mod checkpoint;
 pub mod key_range;
 pub mod one_of;
 pub mod prefix;
@@ -50,6 +51,8 @@ pub struct DbPool {
     pool: Pool<Manager>,
     writer: Option<Arc<FairMutex<()>>>,
     audit: crate::privacy::audit_batch::Batcher,
+    /// SQLite only: the thread that checkpoints the WAL instead of the commits.
+    pub checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 impl Deref for DbPool {
@@ -146,10 +149,11 @@ fn sqlite_connection(path: &str) -> Result<SqliteConnection, ConnError> {
     sqlite_library::configure();
     let mut conn = SqliteConnection::establish(path)?;
     // WAL lets readers work while one writer writes; busy_timeout makes writers queue instead of
-    // failing with SQLITE_BUSY; foreign keys are off by default in SQLite.
+    // failing with SQLITE_BUSY (set first: switching to WAL needs a lock that a connection opened
+    // at the same moment may hold); foreign keys are off by default in SQLite.
     conn.batch_execute(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-         PRAGMA busy_timeout = 10000;",
+        "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+         PRAGMA foreign_keys = ON;",
     )?;
     Ok(conn)
 }
@@ -182,7 +186,13 @@ impl ManageConnection for Manager {
     type Error = ConnError;
 
     fn connect(&self) -> Result<DbConnection, ConnError> {
-        establish(&self.target)
+        let mut conn = establish(&self.target)?;
+        if let DbConnection::Sqlite(c) = &mut conn {
+            // The pool's checkpoint thread keeps the WAL short; a commit checkpoints only when that
+            // thread has fallen far behind (see `checkpoint`).
+            c.batch_execute(&format!("PRAGMA wal_autocheckpoint = {}", checkpoint::FALLBACK_PAGES))?;
+        }
+        Ok(conn)
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnError> {
@@ -210,7 +220,11 @@ pub fn build_pool(target: &DbTarget, size: u32, timeout: Duration) -> DbPool {
         .build_unchecked(Manager { target: target.clone() });
     let writer = (target.backend == Backend::Sqlite).then(|| Arc::new(FairMutex::new(())));
     let audit = crate::privacy::audit_batch::Batcher::start(pool.clone(), writer.clone());
-    DbPool { pool, writer, audit }
+    let checkpointer = match target.backend {
+        Backend::Sqlite => checkpoint::Checkpointer::start(&target.location),
+        Backend::Postgres => None,
+    };
+    DbPool { pool, writer, audit, checkpointer }
 }
 
 /// Runs the pending migrations of the target's backend; returns how many ran.
