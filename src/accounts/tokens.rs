@@ -34,6 +34,7 @@ const LEEWAY_SECONDS: u64 = 30;
 
 impl TokenService {
     pub fn new(secret: &str, access_minutes: i64, refresh_days: i64) -> Self {
+        super::jwt_hs256::install();
         // Only HS256 is accepted: a token that names another algorithm (or "none") is rejected.
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = LEEWAY_SECONDS;
