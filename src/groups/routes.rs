@@ -459,3 +459,14 @@ pub async fn interest(
     .await?;
     Ok(HttpResponse::Ok().json(InterestList { topic, items }))
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_moment_in_dutch_words() {
+        let t = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap().and_hms_opt(10, 0, 0).unwrap();
+        assert_eq!(super::dutch_when(t), "dinsdag 1 december om 10:00");
+        let t = chrono::NaiveDate::from_ymd_opt(2027, 3, 7).unwrap().and_hms_opt(9, 5, 0).unwrap();
+        assert_eq!(super::dutch_when(t), "zondag 7 maart om 09:05");
+    }
+}

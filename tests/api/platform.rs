@@ -143,10 +143,12 @@ fn readme_documents_every_setting_and_the_two_commands() {
     let head: String = readme.lines().take(12).collect::<Vec<_>>().join("\n");
     assert!(head.contains("cargo run") && head.contains("cargo test"), "the first lines give both commands");
     let ci = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/run")).unwrap();
-    assert!(
-        ci.contains("\ncargo test\n") && ci.contains("WILKAN_TEST_POSTGRES"),
-        ".ci/run runs the README command and the PostgreSQL pass"
-    );
+    // The README command is run as it stands (no settings in front of it, no extra arguments);
+    // `|| rc=$?` only records its exit code for the report at the end.
+    let runs_readme_command = ci.lines().map(str::trim).any(|l| l == "cargo test" || l.starts_with("cargo test ||"));
+    let runs_postgres_pass =
+        ci.lines().any(|l| l.trim_start().starts_with("WILKAN_TEST_POSTGRES=") && l.contains("cargo test"));
+    assert!(runs_readme_command && runs_postgres_pass, ".ci/run runs the README command and the PostgreSQL pass");
 }
 
 #[test]
