@@ -1,0 +1,26 @@
+# Shared by bench/run and bench/compare (sourced, not run): wrk measurements and small helpers.
+# Expects DURATION (e.g. 10s) and PORT (Wilkan's port) to be set by the script that sources it.
+CONNS=64
+
+ms() { # wrk latency ("812.00us", "3.20ms", "1.01s") -> ms
+  awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.2f", v}' <<<"$1"
+}
+measure() { # wrk args... -> "rps p50 p99 errors" (errors: non-2xx answers and socket errors)
+  local out
+  out=$(wrk -t2 -c$CONNS -d"$DURATION" --latency "$@")
+  local rps p50 p99 non2xx sock
+  rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
+  p50=$(ms "$(awk '$1=="50%" {print $2}' <<<"$out")")
+  p99=$(ms "$(awk '$1=="99%" {print $2}' <<<"$out")")
+  non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out"); non2xx=${non2xx:-0}
+  sock=$(awk -F'[ ,]+' '/Socket errors/ {print $4+$6+$8+$10}' <<<"$out"); sock=${sock:-0}
+  echo "$rps $p50 $p99 $((non2xx + sock))"
+}
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+wait_ready() { # port path: until it answers 2xx (at most 10 s)
+  for _ in $(seq 1 2000); do curl -fs "http://127.0.0.1:$1$2" >/dev/null 2>&1 && return 0; sleep 0.005; done; return 1
+}
+login() { # email -> access token (seed-demo's password)
+  curl -fs "http://127.0.0.1:$PORT/api/v1/auth/login" -H 'content-type: application/json' \
+    -d "{\"email\":\"$1\",\"password\":\"wilkan-demo\"}" | sed 's/.*"access_token":"\([^"]*\)".*/\1/'
+}
