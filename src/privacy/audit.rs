@@ -80,19 +80,24 @@ pub fn write(conn: &mut DbConnection, e: &AuditEntry) -> Result<(), AppError> {
     if !e.worth_writing() {
         return Ok(());
     }
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::id.eq(new_id()),
-            audit_log::at.eq(now()),
-            audit_log::actor_id.eq(&e.actor_id),
-            audit_log::actor_role.eq(&e.actor_role),
-            audit_log::action.eq(&e.action),
-            audit_log::subject_id.eq(&e.subject_id),
-            audit_log::organization_id.eq(&e.organization_id),
-            audit_log::route.eq(&e.route),
-            audit_log::request_id.eq(&e.request_id),
-            audit_log::detail.eq(e.detail.as_ref().map(|d| d.to_string())),
-        ))
-        .execute(conn)?;
+    let insert = diesel::insert_into(audit_log::table).values((
+        audit_log::id.eq(new_id()),
+        audit_log::at.eq(now()),
+        audit_log::actor_id.eq(&e.actor_id),
+        audit_log::actor_role.eq(&e.actor_role),
+        audit_log::action.eq(&e.action),
+        audit_log::subject_id.eq(&e.subject_id),
+        audit_log::organization_id.eq(&e.organization_id),
+        audit_log::route.eq(&e.route),
+        audit_log::request_id.eq(&e.request_id),
+        audit_log::detail.eq(e.detail.as_ref().map(|d| d.to_string())),
+    ));
+    // On the backend's own connection: through the two-backend one, diesel writes out the SQL of
+    // this insert on every execution (see `trajectories::queries::list`), and every staff read
+    // and every write makes one.
+    match conn {
+        DbConnection::Pg(c) => insert.execute(c)?,
+        DbConnection::Sqlite(c) => insert.execute(c)?,
+    };
     Ok(())
 }
