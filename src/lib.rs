@@ -119,14 +119,8 @@ pub fn prepare(mut config: Config) -> Result<AppState, String> {
             Err(e) => return Err(format!("database {}: {e}", db::redact_url(&config.database.location))),
         }
     }
-    // More connections than the cores can serve only queue inside the database (PostgreSQL) or
-    // behind its one lock (SQLite), and every blocking thread (one per connection) competes for
-    // the same cores. On 2 cores, 16 connections gave PostgreSQL reads a p99 of 151 ms and 8 gave
-    // 16-56 ms; 4 gave 11 ms with 11-17% more reads per second on both backends (A/B on one 10k
-    // database), and page saves as fast as with 8. At least 4: a long export holds one connection,
-    // the audit and mail threads take one each now and then.
     let pool_size = match config.db_pool_size {
-        0 => (2 * std::thread::available_parallelism().map_or(2, |n| n.get() as u32)).max(4),
+        0 => db::default_pool_size(),
         n => n,
     };
     let pool = db::build_pool(&config.database, pool_size, Duration::from_secs(config.db_timeout_seconds));

@@ -208,6 +208,16 @@ impl ManageConnection for Manager {
     }
 }
 
+/// Two connections per core, at least 4. More connections than the cores can serve only queue
+/// inside the database (PostgreSQL) or behind its one lock (SQLite), and every blocking thread (one
+/// per connection) competes for the same cores. On 2 cores, 16 connections gave PostgreSQL reads a
+/// p99 of 151 ms and 8 gave 16-56 ms; 4 gave 11 ms with 11-17% more reads per second on both
+/// backends (A/B on one 10k database), and page saves as fast as with 8. At least 4: a long export
+/// holds one connection, the audit and mail threads take one each now and then.
+pub fn default_pool_size() -> u32 {
+    (2 * std::thread::available_parallelism().map_or(2, |n| n.get() as u32)).max(4)
+}
+
 pub fn build_pool(target: &DbTarget, size: u32, timeout: Duration) -> DbPool {
     // SQLite allows one writer at a time; more connections only help readers (WAL).
     let pool = Pool::builder()

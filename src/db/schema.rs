@@ -130,6 +130,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         recruitment_minutes -> Nullable<Integer>,
+        method_consent -> Bool,
+        research_consent -> Bool,
     }
 }
 

@@ -307,6 +307,9 @@ fn trajectory(
         updated_at: created + Duration::days(30 * reached as i64 + 1),
         // Most coaches note the time a first approach took; some forget.
         recruitment_minutes: rng.gen_bool(0.85).then(|| rng.gen_range(10..=120)),
+        // Set by the consent records below.
+        method_consent: false,
+        research_consent: false,
     };
     diesel::insert_into(trajectories::table).values(&t).execute(c)?;
     let mut at = created;
@@ -319,9 +322,11 @@ fn trajectory(
     if stopped {
         event(c, rng, &t.id, from, "stopped", t.stop_reason.as_deref(), &coach.id, at)?;
     }
+    // Through the API's own function, which keeps the trajectory's consent state.
     let consent = |c: &mut DbConnection, rng: &mut ChaCha8Rng, kind: &str, given: bool, at: NaiveDateTime| {
-        diesel::insert_into(consents::table)
-            .values(&Consent {
+        crate::trajectories::queries::insert_consent(
+            c,
+            &Consent {
                 id: id_at(rng, at),
                 trajectory_id: t.id.clone(),
                 kind: kind.into(),
@@ -329,8 +334,8 @@ fn trajectory(
                 recorded_by: coach.id.clone(),
                 on_behalf_of_employee: true,
                 recorded_at: at,
-            })
-            .execute(c)
+            },
+        )
     };
     if reached >= 1 || stopped {
         consent(c, rng, "method", true, created)?;

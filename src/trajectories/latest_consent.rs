@@ -1,4 +1,5 @@
-//! Whether a consent stands, as a column of a query over `trajectories`.
+//! Whether a consent stands, computed from the records as an expression over `trajectories`:
+//! `queries::insert_consent` sets the trajectory's consent columns with it (migration 000012).
 
 use std::marker::PhantomData;
 
@@ -15,8 +16,9 @@ use crate::db::schema::trajectories;
 /// [`super::queries::consent_state`]; no record means not given.
 ///
 /// A correlated subquery, which diesel's query builder cannot express. `diesel::dsl::sql` could,
-/// but a statement holding a SQL literal is never cached: it was prepared anew on every request,
-/// which made a coach's list 2.2 times slower on PostgreSQL. The kind is a type, so the SQL text
+/// but a statement holding a SQL literal is never cached: it was prepared anew on every execution
+/// (when the staff lists still selected this expression, that made a coach's list 2.2 times slower
+/// on PostgreSQL). The kind is a type, so the SQL text
 /// follows from the type alone (a static query id): diesel then finds the prepared statement by
 /// type, without writing out the SQL on every request.
 #[derive(Debug, Clone, Copy, Default)]
@@ -83,12 +85,12 @@ mod tests {
     use diesel_migrations::MigrationHarness;
 
     use crate::db::{establish, DbConnection, DbTarget, SQLITE_MIGRATIONS};
-    use crate::trajectories::queries::{list, ListQuery, Scope};
+    use crate::trajectories::queries::refresh_consent_state;
 
-    /// The list is one statement, prepared once and then taken from the cache: the reason this
-    /// expression exists instead of a SQL literal.
+    /// The update of the consent state is one statement, prepared once and then taken from the
+    /// cache: the reason this expression exists instead of a SQL literal.
     #[test]
-    fn the_list_statement_is_cached() {
+    fn the_consent_state_update_is_cached() {
         let mut conn = establish(&DbTarget::parse("sqlite://:memory:").unwrap()).unwrap();
         if let DbConnection::Sqlite(c) = &mut conn {
             c.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
@@ -101,8 +103,7 @@ mod tests {
             }
         });
         for _ in 0..3 {
-            let q = ListQuery { limit: Some(50), ..ListQuery::new(Scope::Coach("c")) };
-            assert!(list(&mut conn, q).unwrap().is_empty());
+            refresh_consent_state(&mut conn, "t").unwrap();
         }
         let cached = cached.lock().unwrap();
         assert_eq!(cached.len(), 1, "{cached:?}");

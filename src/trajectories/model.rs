@@ -23,6 +23,9 @@ pub struct Trajectory {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub recruitment_minutes: Option<i32>,
+    /// Whether consent stands: the latest record of each kind decides (kept by `insert_consent`).
+    pub method_consent: bool,
+    pub research_consent: bool,
 }
 
 /// The statuses of a trajectory that has ended; every other status is open. The migrations'

@@ -163,13 +163,12 @@ impl<'a> ListQuery<'a> {
 /// A first and a last name, from one of the two joins on `users`.
 type Names = (String, Option<String>);
 
-/// A row of a list: the trajectory, the employee's and the coach's names, and whether method and
-/// research consent stand.
-pub type ListRow = (Trajectory, Names, Names, bool, bool);
+/// A row of a list: the trajectory (with its consent state), the employee's and the coach's names.
+pub type ListRow = (Trajectory, Names, Names);
 
-/// A page of trajectories in one statement: names and consent come with each row. Three
-/// statements (the page, then the names and the consents of its rows) cost two more round trips
-/// on PostgreSQL and two more statements on SQLite.
+/// A page of trajectories in one statement: the names come with each row through joins, the
+/// consent state is a column of the trajectory. Three statements (the page, then the names and the
+/// consents of its rows) cost two more round trips on PostgreSQL and two more statements on SQLite.
 ///
 /// One fixed statement per scope, not a boxed query with the filters that are present: diesel
 /// finds a boxed query's prepared statement by its SQL text, which it wrote out on every request.
@@ -202,8 +201,6 @@ pub fn list(conn: &mut Db, q: ListQuery<'_>) -> Result<Vec<ListRow>, AppError> {
                     Trajectory::as_select(),
                     employee.fields((users::first_name, users::last_name)),
                     coach.fields((users::first_name, users::last_name)),
-                    LatestConsent::<Method>::default(),
-                    LatestConsent::<Research>::default(),
                 ))
                 .order(trajectories::id)
                 .limit(limit)
@@ -231,10 +228,11 @@ pub fn list(conn: &mut Db, q: ListQuery<'_>) -> Result<Vec<ListRow>, AppError> {
 /// The answers for a page of [`list`]; no further query.
 pub fn render_list(rows: Vec<ListRow>) -> Result<Vec<TrajectoryOut>, AppError> {
     rows.into_iter()
-        .map(|(t, (ef, el), (cf, cl), method, research)| {
+        .map(|(t, (ef, el), (cf, cl))| {
             let employee = PersonRef { id: t.employee_id.clone(), first_name: ef, last_name: el };
             let coach = PersonRef { id: t.coach_id.clone(), first_name: cf, last_name: cl };
-            answer(t, employee, coach, ConsentState { method, research }, None)
+            let consent = ConsentState { method: t.method_consent, research: t.research_consent };
+            answer(t, employee, coach, consent, None)
         })
         .collect()
 }
@@ -259,8 +257,26 @@ pub fn consent_state(records: &[&Consent]) -> ConsentState {
     ConsentState { method: latest(ConsentKind::Method), research: latest(ConsentKind::Research) }
 }
 
+/// Adds a consent record and brings the trajectory's consent state up to date, in the caller's
+/// transaction. The state is computed from the records (the latest of each kind decides), not
+/// taken from this record: one recorded by a server whose clock runs behind does not overrule a
+/// later one.
 pub fn insert_consent(conn: &mut Db, c: &Consent) -> Result<(), AppError> {
     diesel::insert_into(consents::table).values(c).execute(conn)?;
+    refresh_consent_state(conn, &c.trajectory_id)
+}
+
+/// Sets the trajectory's consent columns from its records, in one cached statement.
+pub(crate) fn refresh_consent_state(conn: &mut Db, trajectory_id: &str) -> Result<(), AppError> {
+    reuse::update(
+        trajectories::table,
+        (
+            trajectories::method_consent.eq(LatestConsent::<Method>::default()),
+            trajectories::research_consent.eq(LatestConsent::<Research>::default()),
+        ),
+        trajectories::id.eq(trajectory_id),
+    )
+    .execute(conn)?;
     Ok(())
 }
 
@@ -323,4 +339,39 @@ pub fn history(conn: &mut Db, trajectory_id: &str) -> Result<Vec<EventOut>, AppE
             at: e.at,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use diesel::connection::InstrumentationEvent;
+    use diesel_migrations::MigrationHarness;
+
+    use super::{list, ListQuery, Scope};
+    use crate::db::{establish, DbConnection, DbTarget, SQLITE_MIGRATIONS};
+
+    /// A page of the list is one statement, prepared once and then taken from the cache (see
+    /// `list`: a boxed query was written out and looked up by its text on every request).
+    #[test]
+    fn the_list_statement_is_cached() {
+        let mut conn = establish(&DbTarget::parse("sqlite://:memory:").unwrap()).unwrap();
+        if let DbConnection::Sqlite(c) = &mut conn {
+            c.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
+        }
+        let cached = Arc::new(Mutex::new(Vec::<String>::new()));
+        let log = cached.clone();
+        diesel::Connection::set_instrumentation(&mut conn, move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::CacheQuery { sql, .. } = event {
+                log.lock().unwrap().push(sql.to_string());
+            }
+        });
+        for _ in 0..3 {
+            let q = ListQuery { limit: Some(50), ..ListQuery::new(Scope::Coach("c")) };
+            assert!(list(&mut conn, q).unwrap().is_empty());
+        }
+        let cached = cached.lock().unwrap();
+        assert_eq!(cached.len(), 1, "{cached:?}");
+        assert!(cached[0].contains("method_consent"), "{}", cached[0]);
+    }
 }

@@ -156,6 +156,8 @@ pub async fn create(
             created_at: t,
             updated_at: t,
             recruitment_minutes: input.recruitment_minutes,
+            method_consent: false,
+            research_consent: false,
         };
         queries::insert(c, &row)?;
         audit.about_trajectory(&row.employee_id, &row.organization_id);

@@ -186,3 +186,75 @@ fn the_staff_list_filters_and_pages_as_the_database_says() {
     let email: String = users::table.find(&employee).select(users::email).first(&mut app.conn()).unwrap();
     assert_eq!(pages("", &login(&email)), expect(&|r| r.5 == employee));
 }
+
+/// A trajectory's consent state (its two columns) is what its records say: the latest record of
+/// each kind decides. `seed-demo` writes the records through the API's function, which keeps the
+/// state; migration 000012, taken back and run again, fills the same state from the records alone.
+#[test]
+fn the_consent_state_follows_the_records_and_the_migration_fills_it() {
+    use diesel::prelude::*;
+    use diesel_migrations::MigrationHarness;
+    use wilkan::db::schema::{consents, trajectories};
+    use wilkan::db::DbConnection;
+    use wilkan::trajectories::model::Consent;
+    let app = TestApp::spawn();
+    seed(&app, 11);
+    let mut conn = app.conn();
+    type State = Vec<(String, bool, bool)>;
+    let state = |conn: &mut DbConnection| -> State {
+        trajectories::table
+            .select((trajectories::id, trajectories::method_consent, trajectories::research_consent))
+            .order(trajectories::id)
+            .load(conn)
+            .unwrap()
+    };
+    // Two research records added to trajectories with research consent: a withdrawal dated after
+    // the consent decides; one dated before it (a server whose clock ran behind) does not.
+    let given: Vec<Consent> = consents::table
+        .filter(consents::kind.eq("research"))
+        .filter(consents::given.eq(true))
+        .order(consents::id)
+        .select(Consent::as_select())
+        .load(&mut conn)
+        .unwrap();
+    assert!(given.len() >= 2, "{}", given.len());
+    for (c, days) in [(&given[0], 1), (&given[1], -1)] {
+        let withdrawal = Consent {
+            id: wilkan::db::new_id(),
+            given: false,
+            recorded_at: c.recorded_at + chrono::Duration::days(days),
+            ..c.clone()
+        };
+        wilkan::trajectories::queries::insert_consent(&mut conn, &withdrawal).unwrap();
+    }
+    let kept = state(&mut conn);
+    let of = |id: &str| kept.iter().find(|r| r.0 == id).unwrap().2;
+    assert!(!of(&given[0].trajectory_id), "the later withdrawal decides");
+    assert!(of(&given[1].trajectory_id), "the earlier one does not");
+    let records: Vec<Consent> = consents::table.select(Consent::as_select()).load(&mut conn).unwrap();
+    let from_records: State = kept
+        .iter()
+        .map(|(id, _, _)| {
+            let mine: Vec<&Consent> = records.iter().filter(|c| c.trajectory_id == *id).collect();
+            let s = wilkan::trajectories::queries::consent_state(&mine);
+            (id.clone(), s.method, s.research)
+        })
+        .collect();
+    assert_eq!(kept, from_records);
+    assert!(kept.iter().any(|r| r.2) && kept.iter().any(|r| r.1 && !r.2), "research consent given and not");
+
+    let name = match &mut conn {
+        DbConnection::Pg(c) => {
+            let name = c.revert_last_migration(wilkan::db::PG_MIGRATIONS).unwrap().to_string();
+            c.run_pending_migrations(wilkan::db::PG_MIGRATIONS).unwrap();
+            name
+        }
+        DbConnection::Sqlite(c) => {
+            let name = c.revert_last_migration(wilkan::db::SQLITE_MIGRATIONS).unwrap().to_string();
+            c.run_pending_migrations(wilkan::db::SQLITE_MIGRATIONS).unwrap();
+            name
+        }
+    };
+    assert!(name.ends_with("000012"), "the last migration is the one under test (consent_state): {name}");
+    assert_eq!(state(&mut conn), kept);
+}
