@@ -24,6 +24,15 @@ login() { # email -> access token (seed-demo's password)
   curl -fs "http://127.0.0.1:$PORT/api/v1/auth/login" -H 'content-type: application/json' \
     -d "{\"email\":\"$1\",\"password\":\"wilkan-demo\"}" | sed 's/.*"access_token":"\([^"]*\)".*/\1/'
 }
+# The accounts the HTTP rows use, on a running server: EMP and COACH (tokens of medewerker1 and
+# coach1 of the first organisation), $WORK/tokens (100 employees, one per line, for bench/put.lua)
+# and PAGE (the first page of the course kwaliteiten).
+log_in_bench_accounts() {
+  EMP=$(login medewerker1@org1.demo); COACH=$(login coach1@org1.demo)
+  : >"$WORK/tokens"
+  for i in $(seq 1 100); do echo "$(login "medewerker$i@org1.demo")" >>"$WORK/tokens"; done
+  PAGE=$(curl -fs "http://127.0.0.1:$PORT/api/v1/courses/kwaliteiten" -H "authorization: Bearer $EMP" | sed 's/.*"pages":\[{"id":"\([^"]*\)".*/\1/')
+}
 mails_due() { # database URL -> count of mails the worker should have sent by now
   local q="SELECT count(*) FROM outbox WHERE status = 'queued' AND next_attempt_at <= CURRENT_TIMESTAMP"
   case $1 in

@@ -75,38 +75,3 @@ where
         Ok(())
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use std::sync::{Arc, Mutex};
-
-    use diesel::connection::InstrumentationEvent;
-    use diesel::prelude::*;
-    use diesel_migrations::MigrationHarness;
-
-    use crate::db::{establish, DbConnection, DbTarget, SQLITE_MIGRATIONS};
-    use crate::trajectories::queries::refresh_consent_state;
-
-    /// The update of the consent state is one statement, prepared once and then taken from the
-    /// cache: the reason this expression exists instead of a SQL literal.
-    #[test]
-    fn the_consent_state_update_is_cached() {
-        let mut conn = establish(&DbTarget::parse("sqlite://:memory:").unwrap()).unwrap();
-        if let DbConnection::Sqlite(c) = &mut conn {
-            c.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
-        }
-        let cached = Arc::new(Mutex::new(Vec::<String>::new()));
-        let log = cached.clone();
-        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-            if let InstrumentationEvent::CacheQuery { sql, .. } = event {
-                log.lock().unwrap().push(sql.to_string());
-            }
-        });
-        for _ in 0..3 {
-            refresh_consent_state(&mut conn, "t").unwrap();
-        }
-        let cached = cached.lock().unwrap();
-        assert_eq!(cached.len(), 1, "{cached:?}");
-        assert!(cached[0].contains("c.kind = 'research'"), "{}", cached[0]);
-    }
-}

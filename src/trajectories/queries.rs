@@ -348,13 +348,11 @@ mod tests {
     use diesel::connection::InstrumentationEvent;
     use diesel_migrations::MigrationHarness;
 
-    use super::{list, ListQuery, Scope};
+    use super::{list, refresh_consent_state, ListQuery, Scope};
     use crate::db::{establish, DbConnection, DbTarget, SQLITE_MIGRATIONS};
 
-    /// A page of the list is one statement, prepared once and then taken from the cache (see
-    /// `list`: a boxed query was written out and looked up by its text on every request).
-    #[test]
-    fn the_list_statement_is_cached() {
+    /// The statements diesel prepared and cached while `f` ran three times on a fresh database.
+    fn cached_statements(f: impl Fn(&mut DbConnection)) -> Vec<String> {
         let mut conn = establish(&DbTarget::parse("sqlite://:memory:").unwrap()).unwrap();
         if let DbConnection::Sqlite(c) = &mut conn {
             c.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
@@ -367,11 +365,30 @@ mod tests {
             }
         });
         for _ in 0..3 {
-            let q = ListQuery { limit: Some(50), ..ListQuery::new(Scope::Coach("c")) };
-            assert!(list(&mut conn, q).unwrap().is_empty());
+            f(&mut conn);
         }
-        let cached = cached.lock().unwrap();
+        let cached = cached.lock().unwrap().clone();
+        cached
+    }
+
+    /// A page of the list is one statement, prepared once and then taken from the cache (see
+    /// `list`: a boxed query was written out and looked up by its text on every request).
+    #[test]
+    fn the_list_statement_is_cached() {
+        let cached = cached_statements(|conn| {
+            let q = ListQuery { limit: Some(50), ..ListQuery::new(Scope::Coach("c")) };
+            assert!(list(conn, q).unwrap().is_empty());
+        });
         assert_eq!(cached.len(), 1, "{cached:?}");
         assert!(cached[0].contains("method_consent"), "{}", cached[0]);
+    }
+
+    /// The update of the consent state is one statement, prepared once and then taken from the
+    /// cache: the reason `LatestConsent` is an expression of its own instead of a SQL literal.
+    #[test]
+    fn the_consent_state_update_is_cached() {
+        let cached = cached_statements(|conn| refresh_consent_state(conn, "t").unwrap());
+        assert_eq!(cached.len(), 1, "{cached:?}");
+        assert!(cached[0].contains("c.kind = 'research'"), "{}", cached[0]);
     }
 }
