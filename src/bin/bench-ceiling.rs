@@ -34,10 +34,7 @@ async fn ceiling() -> Result<HttpResponse, AppError> {
 /// On the backend's own connection, as Wilkan's hot reads do, so the statement is prepared once.
 fn select_one(conn: &mut DbConnection) -> Result<i32, AppError> {
     let query = diesel::select(1.into_sql::<Integer>());
-    Ok(match conn {
-        DbConnection::Pg(c) => query.get_result(c)?,
-        DbConnection::Sqlite(c) => query.get_result(c)?,
-    })
+    Ok(db::on_backend!(conn, c => query.get_result(c))?)
 }
 
 #[actix_web::main]

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::reuse::update;
 use crate::db::schema::{course_progress, course_versions, page_progress};
-use crate::db::{new_id, now, DbConnection};
+use crate::db::{new_id, now, on_backend, DbConnection};
 use crate::error::AppError;
 
 use super::content::Catalogue;
@@ -202,10 +202,7 @@ pub fn progress_of(conn: &mut DbConnection, user_id: &str) -> Result<Progress, A
     // Rows go one at a time to their own kind, with no vector of all rows in between (it grew, and
     // was copied, several times per request).
     let query = courses.union_all(pages).union_all(plan);
-    match conn {
-        DbConnection::Pg(c) => split_rows(query.load_iter::<ProgressRow, DefaultLoadingMode>(c)?),
-        DbConnection::Sqlite(c) => split_rows(query.load_iter::<ProgressRow, DefaultLoadingMode>(c)?),
-    }
+    on_backend!(conn, c => split_rows(query.load_iter::<ProgressRow, DefaultLoadingMode>(c)?))
 }
 
 fn split_rows(rows: impl Iterator<Item = QueryResult<ProgressRow>>) -> Result<Progress, AppError> {
@@ -259,17 +256,24 @@ fn split_rows(rows: impl Iterator<Item = QueryResult<ProgressRow>>) -> Result<Pr
     Ok(Progress { courses: course_rows, pages: page_rows, plan: plan.map(|(_, choices)| choices) })
 }
 
+// The statements of a page save (and of the other steps of a course) run on the backend's own
+// connection (`db::on_backend`): a page save runs five of them.
+
 /// The employee's page rows in one course (all courses at once: [`progress_of`]).
 pub fn pages_of(conn: &mut DbConnection, user_id: &str, slug: &str) -> Result<Vec<PageSeen>, AppError> {
-    Ok(page_progress::table
+    Ok(on_backend!(conn, c => page_progress::table
         .filter(page_progress::user_id.eq(user_id))
         .filter(page_progress::course_slug.eq(slug))
         .select(PageSeen::as_select())
-        .load(conn)?)
+        .load(c))?)
 }
 
 pub fn find_course(conn: &mut DbConnection, user_id: &str, slug: &str) -> Result<Option<CourseProgress>, AppError> {
-    Ok(course_progress::table.find((user_id, slug)).select(CourseProgress::as_select()).first(conn).optional()?)
+    Ok(on_backend!(conn, c => course_progress::table
+        .find((user_id, slug))
+        .select(CourseProgress::as_select())
+        .first(c)
+        .optional())?)
 }
 
 /// Insert unless a row with the same key exists: two requests of one employee may race. Written
@@ -281,20 +285,14 @@ trait InsertRow {
 impl InsertRow for CourseProgress {
     fn insert_ignore(&self, conn: &mut DbConnection) -> Result<usize, AppError> {
         let q = diesel::insert_into(course_progress::table).values(self.clone()).on_conflict_do_nothing();
-        Ok(match conn {
-            DbConnection::Pg(c) => q.execute(c)?,
-            DbConnection::Sqlite(c) => q.execute(c)?,
-        })
+        Ok(on_backend!(conn, c => q.execute(c))?)
     }
 }
 
 impl InsertRow for PageProgress {
     fn insert_ignore(&self, conn: &mut DbConnection) -> Result<usize, AppError> {
         let q = diesel::insert_into(page_progress::table).values(self.clone()).on_conflict_do_nothing();
-        Ok(match conn {
-            DbConnection::Pg(c) => q.execute(c)?,
-            DbConnection::Sqlite(c) => q.execute(c)?,
-        })
+        Ok(on_backend!(conn, c => q.execute(c))?)
     }
 }
 
@@ -324,7 +322,7 @@ pub fn ensure_course(conn: &mut DbConnection, user_id: &str, slug: &str) -> Resu
 }
 
 pub fn save_course(conn: &mut DbConnection, row: &CourseProgress) -> Result<(), AppError> {
-    update(
+    let query = update(
         course_progress::table,
         (
             course_progress::last_page_id.eq(&row.last_page_id),
@@ -339,8 +337,8 @@ pub fn save_course(conn: &mut DbConnection, row: &CourseProgress) -> Result<(), 
             course_progress::updated_at.eq(now()),
         ),
         course_progress::user_id.eq(&row.user_id).and(course_progress::course_slug.eq(&row.course_slug)),
-    )
-    .execute(conn)?;
+    );
+    on_backend!(conn, c => query.execute(c))?;
     Ok(())
 }
 
@@ -350,12 +348,16 @@ pub fn find_page(
     slug: &str,
     page_id: &str,
 ) -> Result<Option<PageProgress>, AppError> {
-    Ok(page_progress::table.find((user_id, slug, page_id)).select(PageProgress::as_select()).first(conn).optional()?)
+    Ok(on_backend!(conn, c => page_progress::table
+        .find((user_id, slug, page_id))
+        .select(PageProgress::as_select())
+        .first(c)
+        .optional())?)
 }
 
 /// Writes a page row (no upsert on the two-backend connection: update, else insert).
 pub fn save_page(conn: &mut DbConnection, row: &PageProgress) -> Result<(), AppError> {
-    let updated = update(
+    let query = update(
         page_progress::table,
         (
             page_progress::page_hash.eq(&row.page_hash),
@@ -368,8 +370,8 @@ pub fn save_page(conn: &mut DbConnection, row: &PageProgress) -> Result<(), AppE
             .eq(&row.user_id)
             .and(page_progress::course_slug.eq(&row.course_slug))
             .and(page_progress::page_id.eq(&row.page_id)),
-    )
-    .execute(conn)?;
+    );
+    let updated = on_backend!(conn, c => query.execute(c))?;
     if updated == 0 && row.insert_ignore(conn)? == 0 {
         // Another request inserted it in between: ours is the newer state.
         return save_page(conn, row);

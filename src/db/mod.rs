@@ -34,6 +34,25 @@ pub enum DbConnection {
     Sqlite(SqliteConnection),
 }
 
+/// Runs `$body` with `$c` bound to the backend's own connection (`PgConnection` or
+/// `SqliteConnection`); `$body` is compiled once for each backend.
+///
+/// For the statements a request runs every time: through the two-backend connection diesel writes
+/// out a statement's SQL on every execution, even one its cache finds by type (the wrapper it
+/// passes to the backend renders the SQL in each of its AST passes). Also the way to what that
+/// connection lacks: `on_conflict` and `UNION` (STACK.md). Build the query inside `$body`:
+/// `as_select()` and friends are typed by backend.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Pg($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+pub use crate::on_backend;
+
 pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
@@ -201,10 +220,7 @@ impl ManageConnection for Manager {
     }
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        match conn {
-            DbConnection::Pg(c) => c.is_broken(),
-            DbConnection::Sqlite(c) => c.is_broken(),
-        }
+        conn.is_broken()
     }
 }
 

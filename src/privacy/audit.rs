@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use crate::db::schema::audit_log;
-use crate::db::{new_id, now, DbConnection};
+use crate::db::{new_id, now, on_backend, DbConnection};
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]
@@ -92,12 +92,8 @@ pub fn write(conn: &mut DbConnection, e: &AuditEntry) -> Result<(), AppError> {
         audit_log::request_id.eq(&e.request_id),
         audit_log::detail.eq(e.detail.as_ref().map(|d| d.to_string())),
     ));
-    // On the backend's own connection: through the two-backend one, diesel writes out the SQL of
-    // this insert on every execution (see `trajectories::queries::list`), and every staff read
-    // and every write makes one.
-    match conn {
-        DbConnection::Pg(c) => insert.execute(c)?,
-        DbConnection::Sqlite(c) => insert.execute(c)?,
-    };
+    // On the backend's own connection (see `db::on_backend`): every staff read and every write
+    // makes one.
+    on_backend!(conn, c => insert.execute(c))?;
     Ok(())
 }

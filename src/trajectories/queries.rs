@@ -10,7 +10,7 @@ use super::latest_consent::{LatestConsent, Method, Research};
 use super::model::{Consent, Trajectory, TrajectoryEvent, ENDED};
 use crate::db::one_of::one_of;
 use crate::db::schema::{consents, trajectories, trajectory_events, users};
-use crate::db::{new_id, now, reuse, DbConnection};
+use crate::db::{new_id, now, on_backend, reuse, DbConnection};
 use crate::error::AppError;
 use crate::policy::Caller;
 
@@ -206,15 +206,10 @@ pub fn list(conn: &mut Db, q: ListQuery<'_>) -> Result<Vec<ListRow>, AppError> {
                 .limit(limit)
         };
     }
-    // On the backend's own connection: through the two-backend connection, diesel writes out the
-    // SQL of every query on every execution, even one it finds by type in its cache. `as_select`
-    // is per backend, so the query is built in each arm.
+    // On the backend's own connection (see `db::on_backend`).
     macro_rules! load {
         ($scope:expr) => {
-            match conn {
-                DbConnection::Pg(c) => query!($scope).load(c),
-                DbConnection::Sqlite(c) => query!($scope).load(c),
-            }
+            on_backend!(conn, c => query!($scope).load(c))
         };
     }
     Ok(match q.scope {
