@@ -355,7 +355,7 @@ pub fn find_page(
         .optional())?)
 }
 
-/// Writes a page row (no upsert on the two-backend connection: update, else insert).
+/// Writes a page row: update, else insert.
 pub fn save_page(conn: &mut DbConnection, row: &PageProgress) -> Result<(), AppError> {
     let query = update(
         page_progress::table,
