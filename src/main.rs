@@ -300,11 +300,14 @@ fn export(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} trajectories {elapsed}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
+    // A second connection for a second reader (see `engine::run`); without one, one reader.
+    let mut helper = state.pool.get().ok();
     let started = std::time::Instant::now();
-    let result = wilkan::evaluation::export::write(&mut conn, &state, &plan, file, &mut |done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
-    });
+    let result =
+        wilkan::evaluation::export::write(&mut conn, helper.as_deref_mut(), &state, &plan, file, &mut |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        });
     bar.finish_and_clear();
     let mut audit =
         wilkan::privacy::audit::AuditEntry::anonymous(&format!("export.{}", kind.as_str()), "cli export", "cli");

@@ -17,7 +17,7 @@ use crate::db::text::from_json;
 use crate::db::DbConnection;
 use crate::error::AppError;
 
-/// How many trajectories one batch reads.
+/// How many trajectories are read ahead at most, in one batch or in the batches of all readers.
 pub const BATCH: i64 = 1000;
 
 /// Which trajectories an export covers.
@@ -127,39 +127,82 @@ impl Record {
     }
 }
 
-/// Reads the batch of trajectories after `after` (by id). Empty when done.
-pub fn batch(
-    c: &mut DbConnection,
-    scope: &Scope,
-    after: Option<&str>,
-    today: NaiveDate,
-    baseline_key: &str,
-    end_key: &str,
-) -> Result<Vec<Record>, AppError> {
-    type Row = (String, String, String, String, String, String, Option<String>, NaiveDateTime, Option<i32>);
-    let mut q = trajectories::table
-        .select((
-            trajectories::id,
-            trajectories::organization_id,
-            trajectories::cohort_id,
-            trajectories::employee_id,
-            trajectories::coach_id,
-            trajectories::status,
-            trajectories::stop_reason,
-            trajectories::created_at,
-            trajectories::recruitment_minutes,
-        ))
-        .order(trajectories::id)
-        .limit(BATCH)
-        .into_boxed();
+/// A page of an export: the trajectories after `after` (by id, exclusive) up to `upto`
+/// (inclusive); the first page has no lower bound and the last no upper one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Page {
+    pub after: Option<String>,
+    pub upto: Option<String>,
+}
+
+/// Splits the trajectories in scope into pages of `size`, in id order. Only the page ends are
+/// read (one short index walk each), so the pages are fixed before any reader starts: several
+/// readers can then take turns and still cover every trajectory exactly once, also when
+/// trajectories are added during the export.
+pub fn pages(c: &mut DbConnection, scope: &Scope, size: i64) -> Result<Vec<Page>, AppError> {
+    let mut pages = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut q = trajectories::table.select(trajectories::id).order(trajectories::id).into_boxed();
+        q = scoped(q, scope);
+        if let Some(a) = &after {
+            q = q.filter(trajectories::id.gt(a.clone()));
+        }
+        let end: Option<String> = q.offset(size - 1).limit(1).get_result(c).optional()?;
+        let last = end.is_none();
+        pages.push(Page { after: after.clone(), upto: end.clone() });
+        if last {
+            return Ok(pages);
+        }
+        after = end;
+    }
+}
+
+type Boxed<'a, S> = trajectories::BoxedQuery<'a, <DbConnection as diesel::Connection>::Backend, S>;
+
+/// `q` restricted to the trajectories in `scope`.
+pub fn scoped<'a, S>(mut q: Boxed<'a, S>, scope: &Scope) -> Boxed<'a, S> {
     if let Some(o) = &scope.organization {
         q = q.filter(trajectories::organization_id.eq(o.clone()));
     }
     if let Some(co) = &scope.cohort {
         q = q.filter(trajectories::cohort_id.eq(co.clone()));
     }
-    if let Some(a) = after {
-        q = q.filter(trajectories::id.gt(a.to_string()));
+    q
+}
+
+/// Reads the records of one page (see [`pages`]).
+pub fn batch(
+    c: &mut DbConnection,
+    scope: &Scope,
+    page: &Page,
+    today: NaiveDate,
+    baseline_key: &str,
+    end_key: &str,
+) -> Result<Vec<Record>, AppError> {
+    type Row = (String, String, String, String, String, String, Option<String>, NaiveDateTime, Option<i32>);
+    let mut q = scoped(
+        trajectories::table
+            .select((
+                trajectories::id,
+                trajectories::organization_id,
+                trajectories::cohort_id,
+                trajectories::employee_id,
+                trajectories::coach_id,
+                trajectories::status,
+                trajectories::stop_reason,
+                trajectories::created_at,
+                trajectories::recruitment_minutes,
+            ))
+            .order(trajectories::id)
+            .into_boxed(),
+        scope,
+    );
+    if let Some(a) = &page.after {
+        q = q.filter(trajectories::id.gt(a.clone()));
+    }
+    if let Some(u) = &page.upto {
+        q = q.filter(trajectories::id.le(u.clone()));
     }
     let rows: Vec<Row> = q.load(c)?;
     if rows.is_empty() {

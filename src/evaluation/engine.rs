@@ -98,14 +98,7 @@ pub fn used(instruments: &Instruments) -> Result<Used<'_>, AppError> {
 
 /// Number of trajectories in scope (for a progress bar).
 pub fn count(c: &mut DbConnection, scope: &Scope) -> Result<i64, AppError> {
-    let mut q = trajectories::table.count().into_boxed();
-    if let Some(o) = &scope.organization {
-        q = q.filter(trajectories::organization_id.eq(o.clone()));
-    }
-    if let Some(co) = &scope.cohort {
-        q = q.filter(trajectories::cohort_id.eq(co.clone()));
-    }
-    Ok(q.get_result(c)?)
+    Ok(dataset::scoped(trajectories::table.count().into_boxed(), scope).get_result(c)?)
 }
 
 /// Organisation and cohort names (not personal; small).
@@ -166,9 +159,11 @@ fn kind_of(t: ItemType) -> Kind {
     }
 }
 
-/// Runs the export into `sink`; `progress(done, total)` after every batch.
+/// Runs the export into `sink`; `progress(done, total)` after every batch. With a `helper`
+/// connection two threads read the batches, taking turns.
 pub fn run(
     c: &mut DbConnection,
+    helper: Option<&mut DbConnection>,
     spec: &Spec,
     instruments: &Instruments,
     catalogue: &Catalogue,
@@ -187,31 +182,42 @@ pub fn run(
     sink.begin(&records)?;
     let mut written = 0usize;
     let mut done = 0u64;
-    // One thread reads the next batch while this one writes the current: reading (database and
-    // decoding) and writing (pseudonyms, sums, CSV/XLSX) then overlap on two cores. The channel
-    // holds one batch, so memory stays at about three batches whatever the size of the export.
+    // Reading a batch (database and decoding) takes about four times as long as writing it
+    // (pseudonyms, sums, CSV/XLSX). So readers read ahead on threads of their own, each on its own
+    // connection, and take turns by page: reader i reads pages i, i + n, ... and this thread
+    // writes them in page order. Each reader's channel holds one page, and n readers read pages of
+    // BATCH / n: memory stays at a few BATCHes of records whatever the size of the export and the
+    // number of readers.
+    let mut conns: Vec<&mut DbConnection> = vec![&mut *c];
+    conns.extend(helper);
+    let size = dataset::BATCH / conns.len() as i64;
+    let pages = dataset::pages(conns[0], &spec.scope, size)?;
+    conns.truncate(pages.len());
+    let readers = conns.len();
     let (scope, today) = (&spec.scope, spec.today);
     let (baseline_key, end_key) = (used.baseline.key.as_str(), used.end.key.as_str());
     std::thread::scope(|threads| -> Result<(), AppError> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Record>, AppError>>(1);
-        let conn = &mut *c;
-        threads.spawn(move || {
-            let mut after: Option<String> = None;
-            loop {
-                let batch = dataset::batch(conn, scope, after.as_deref(), today, baseline_key, end_key);
-                let last = batch.as_ref().ok().and_then(|b| b.last()).map(|r| r.trajectory_id.clone());
-                // A closed channel means the writer stopped (an error): stop reading too.
-                if tx.send(batch).is_err() {
-                    break;
+        let mut channels = Vec::with_capacity(readers);
+        for (i, conn) in conns.into_iter().enumerate() {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Record>, AppError>>(1);
+            channels.push(rx);
+            let mine = pages.iter().skip(i).step_by(readers);
+            threads.spawn(move || {
+                for page in mine {
+                    let batch = dataset::batch(conn, scope, page, today, baseline_key, end_key);
+                    let failed = batch.is_err();
+                    // A closed channel means the writer stopped (an error): stop reading too.
+                    if tx.send(batch).is_err() || failed {
+                        break;
+                    }
                 }
-                match last {
-                    Some(id) => after = Some(id),
-                    None => break,
-                }
-            }
-        });
-        for batch in rx {
-            let batch = batch?;
+            });
+        }
+        for k in 0..pages.len() {
+            // A reader stops early only after sending its error, or when its thread panicked.
+            let batch = channels[k % readers]
+                .recv()
+                .map_err(|_| AppError::internal("an export reader stopped without an answer"))??;
             done += batch.len() as u64;
             for r in &batch {
                 acc.funnel(r);

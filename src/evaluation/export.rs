@@ -218,9 +218,11 @@ pub fn header(state: &AppState, plan: &Plan) -> Header {
     }
 }
 
-/// Runs the planned export into `out` in its format.
+/// Runs the planned export into `out` in its format; with a `helper` connection two threads read
+/// (see [`engine::run`]).
 pub fn write<W: Write>(
     c: &mut DbConnection,
+    helper: Option<&mut DbConnection>,
     state: &AppState,
     plan: &Plan,
     out: W,
@@ -232,7 +234,7 @@ pub fn write<W: Write>(
         Format::Csv => Box::new(CsvSink::new(out, plan.locale, plan.table.clone())?),
         Format::Xlsx => Box::new(XlsxSink::new(out, &header)?),
     };
-    engine::run(c, &plan.spec, &state.instruments, &state.content, sink.as_mut(), progress)
+    engine::run(c, helper, &plan.spec, &state.instruments, &state.content, sink.as_mut(), progress)
 }
 
 /// What the audit log keeps about an export: the filter and how many rows each table had.

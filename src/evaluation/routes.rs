@@ -43,6 +43,9 @@ impl Write for ChannelWriter {
     }
 }
 
+/// How long an export waits for a second connection before it reads with one.
+const HELPER_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+
 async fn stream_export(
     state: web::Data<AppState>,
     caller: Caller,
@@ -69,11 +72,15 @@ async fn stream_export(
                 return;
             }
         };
+        // A second reader (see `engine::run`) only if the pool has a connection to spare soon:
+        // the export does not queue behind the requests that keep it busy.
+        let mut helper = st.pool.get_timeout(HELPER_WAIT).ok();
         let mut writer = ChannelWriter { tx: tx.clone(), buf: Vec::with_capacity(CHUNK) };
-        let result = export::write(&mut conn, &st, &plan, &mut writer, &mut |_, _| {}).and_then(|s| {
-            writer.flush()?;
-            Ok(s)
-        });
+        let result =
+            export::write(&mut conn, helper.as_deref_mut(), &st, &plan, &mut writer, &mut |_, _| {}).and_then(|s| {
+                writer.flush()?;
+                Ok(s)
+            });
         match &result {
             Ok(summary) => audit.detail(export::audit_detail(&plan, Some(summary), None)),
             Err(e) => {
@@ -82,8 +89,8 @@ async fn stream_export(
                 let _ = tx.blocking_send(Err(io::Error::other("export failed")));
             }
         }
-        // The reading connection goes back first: nobody waits for the writer lock holding one.
-        drop(conn);
+        // The reading connections go back first: nobody waits for the writer lock holding one.
+        drop((conn, helper));
         if let Err(e) = st.pool.write(|c| crate::privacy::audit::write(c, &audit)) {
             tracing::error!(error = %e, "export audit entry not written");
         }
@@ -165,9 +172,10 @@ pub async fn report(
         let process_plan = export::plan(c, &st, &caller, ExportKind::Process, query.clone())?;
         let kirkpatrick_plan = export::plan(c, &st, &caller, ExportKind::Kirkpatrick, query)?;
         let mut p = Collect::default();
-        let ps = super::engine::run(c, &process_plan.spec, &st.instruments, &st.content, &mut p, &mut |_, _| {})?;
+        let ps = super::engine::run(c, None, &process_plan.spec, &st.instruments, &st.content, &mut p, &mut |_, _| {})?;
         let mut k = Collect::default();
-        let ks = super::engine::run(c, &kirkpatrick_plan.spec, &st.instruments, &st.content, &mut k, &mut |_, _| {})?;
+        let ks =
+            super::engine::run(c, None, &kirkpatrick_plan.spec, &st.instruments, &st.content, &mut k, &mut |_, _| {})?;
         audit.detail(serde_json::json!({
             "filter": process_plan.filter,
             "process": export::audit_detail(&process_plan, Some(&ps), None)["rows"],

@@ -8,14 +8,15 @@ fn seed(app: &TestApp, seed: u64) -> wilkan::demo::Summary {
     seed_with(app, wilkan::demo::Options { organizations: 2, employees_per_org: 24, seed })
 }
 
-fn seed_with(app: &TestApp, opts: wilkan::demo::Options) -> wilkan::demo::Summary {
-    let catalogue = wilkan::courses::loader::load(
-        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/course-content")),
-        &Default::default(),
-    )
-    .unwrap();
+fn content() -> (wilkan::courses::content::Catalogue, wilkan::evaluation::instruments::Instruments) {
     let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/course-content"));
+    let catalogue = wilkan::courses::loader::load(dir, &Default::default()).unwrap();
     let instruments = wilkan::load_instruments(dir, &catalogue).unwrap();
+    (catalogue, instruments)
+}
+
+fn seed_with(app: &TestApp, opts: wilkan::demo::Options) -> wilkan::demo::Summary {
+    let (catalogue, instruments) = content();
     wilkan::demo::seed(&mut app.conn(), &catalogue, &instruments, &opts, |_| {}).unwrap()
 }
 
@@ -112,6 +113,59 @@ fn an_export_of_several_batches_has_every_trajectory_once() {
     let people: std::collections::HashSet<&str> = records.iter().map(|r| r["person"].as_str().unwrap()).collect();
     // One trajectory per demo employee: a record read twice or skipped would show here.
     assert_eq!(people.len(), summary.trajectories);
+    two_readers_write_what_one_reader_writes(&app, summary.trajectories);
+}
+
+/// The pages cover the trajectories in id order without overlap, and an export read by two
+/// threads (a helper connection) is byte for byte the export read by one, for every scope.
+fn two_readers_write_what_one_reader_writes(app: &TestApp, trajectories: usize) {
+    use diesel::prelude::*;
+    use wilkan::db::schema::trajectories as t;
+    use wilkan::evaluation::dataset::{pages, Scope, BATCH};
+    use wilkan::evaluation::engine::{run, ExportKind, Population, Spec};
+    let all = Scope { organization: None, cohort: None };
+    let ids: Vec<String> = t::table.order(t::id).select(t::id).load(&mut app.conn()).unwrap();
+    let got = pages(&mut app.conn(), &all, BATCH).unwrap();
+    assert_eq!(got.len(), trajectories / BATCH as usize + 1, "{got:?}");
+    for (i, page) in got.iter().enumerate() {
+        let end = ((i + 1) * BATCH as usize).min(ids.len());
+        assert_eq!(page.after, (i > 0).then(|| ids[i * BATCH as usize - 1].clone()), "page {i}");
+        assert_eq!(page.upto, (i + 1 < got.len()).then(|| ids[end - 1].clone()), "page {i}");
+    }
+    let cohort: String = t::table.select(t::cohort_id).first(&mut app.conn()).unwrap();
+    let (catalogue, instruments) = content();
+    for kind in [ExportKind::Kirkpatrick, ExportKind::Process] {
+        for scope in [all.clone(), Scope { organization: None, cohort: Some(cohort.clone()) }] {
+            let export = |helper: bool| -> Vec<u8> {
+                let spec = Spec {
+                    kind,
+                    scope: scope.clone(),
+                    level: None,
+                    population: Population::Organisation,
+                    free_text: true,
+                    pseudonyms: wilkan::evaluation::pseudonym::Pseudonyms::new(
+                        "a-test-secret-of-at-least-32-characters",
+                        "k",
+                    ),
+                    today: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+                };
+                let mut out = Vec::new();
+                let mut sink = wilkan::evaluation::output::CsvSink::new(&mut out, Default::default(), None).unwrap();
+                let (mut c, mut second) = (app.conn(), app.conn());
+                let mut batches = 0;
+                run(&mut c, helper.then_some(&mut second), &spec, &instruments, &catalogue, &mut sink, &mut |_, _| {
+                    batches += 1
+                })
+                .unwrap();
+                drop(sink);
+                assert!(batches >= 1, "{kind:?}");
+                out
+            };
+            let one = export(false);
+            assert!(one.len() > 1000, "{kind:?}");
+            assert!(one == export(true), "{kind:?} {scope:?}: two readers wrote another file");
+        }
+    }
 }
 
 /// The staff list's filters and cursor give exactly the rows the database holds for them, for a
