@@ -99,6 +99,14 @@ impl DbPool {
         f(&mut conn)
     }
 
+    /// A connection for work that can do without one (an export's second reader): only while
+    /// more than `keep` connections stay for everybody else, and after waiting at most `wait`.
+    pub fn spare(&self, keep: u32, wait: Duration) -> Option<PooledConnection<Manager>> {
+        let state = self.pool.state();
+        let in_use = state.connections - state.idle_connections;
+        (self.pool.max_size().saturating_sub(in_use) > keep).then(|| self.pool.get_timeout(wait).ok()).flatten()
+    }
+
     /// Commits the audit entry of a read together with those of other reads at the same moment
     /// (one transaction, one flush) and returns once it is durable.
     pub async fn audit_read(&self, entry: AuditEntry) -> Result<(), AppError> {
@@ -432,5 +440,21 @@ mod tests {
                 .get_result(&mut conn)
                 .unwrap();
         assert_eq!(mode, "force_generic_plan");
+    }
+
+    /// `spare` hands out a connection only while more than `keep` stay for others.
+    #[test]
+    fn a_spare_connection_leaves_enough_for_others() {
+        let dir = std::env::temp_dir().join(format!("wilkan-spare-{}", new_id()));
+        let target = DbTarget::parse(&format!("sqlite://{}/spare.db", dir.display())).unwrap();
+        let pool = build_pool(&target, 4, Duration::from_secs(5));
+        let wait = Duration::from_millis(10);
+        let first = pool.get().unwrap();
+        let second = pool.spare(2, wait).expect("3 free of 4: one to spare");
+        assert!(pool.spare(2, wait).is_none(), "2 free of 4: none to spare");
+        drop(second);
+        assert!(pool.spare(2, wait).is_some(), "given back, it can be lent again");
+        drop((first, pool));
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

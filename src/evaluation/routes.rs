@@ -43,8 +43,10 @@ impl Write for ChannelWriter {
     }
 }
 
-/// How long an export waits for a second connection before it reads with one.
+/// An export reads with a second connection only if it waits no longer than this for it, and
+/// if at least `HELPER_KEEP` connections stay for the requests that come in meanwhile.
 const HELPER_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+const HELPER_KEEP: u32 = 2;
 
 async fn stream_export(
     state: web::Data<AppState>,
@@ -72,9 +74,9 @@ async fn stream_export(
                 return;
             }
         };
-        // A second reader (see `engine::run`) only if the pool has a connection to spare soon:
-        // the export does not queue behind the requests that keep it busy.
-        let mut helper = st.pool.get_timeout(HELPER_WAIT).ok();
+        // A second reader (see `engine::run`) only if the pool can spare a connection: a large
+        // export takes seconds, and the requests meanwhile need connections too.
+        let mut helper = st.pool.spare(HELPER_KEEP, HELPER_WAIT);
         let mut writer = ChannelWriter { tx: tx.clone(), buf: Vec::with_capacity(CHUNK) };
         let result =
             export::write(&mut conn, helper.as_deref_mut(), &st, &plan, &mut writer, &mut |_, _| {}).and_then(|s| {
