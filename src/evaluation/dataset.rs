@@ -17,7 +17,7 @@ use crate::db::text::from_json;
 use crate::db::DbConnection;
 use crate::error::AppError;
 
-/// How many trajectories are read ahead at most, in one batch or in the batches of all readers.
+/// Trajectories per page with one reader; n readers read pages of `BATCH / n` (see `engine::run`).
 pub const BATCH: i64 = 1000;
 
 /// Which trajectories an export covers.

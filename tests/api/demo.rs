@@ -91,7 +91,7 @@ fn demo_data_is_deterministic_and_works_through_the_api() {
     assert!(change["rows"][0]["n_pairs"].as_i64().unwrap() >= 5, "{change}");
 }
 
-/// An export longer than one read batch: the reading thread hands every batch over once and in
+/// An export longer than one read batch: the reading threads hand every batch over once and in
 /// order, so each trajectory gives exactly one record whatever the batch boundaries.
 #[test]
 fn an_export_of_several_batches_has_every_trajectory_once() {
