@@ -445,8 +445,8 @@ mod tests {
     /// `spare` hands out a connection only while more than `keep` stay for others.
     #[test]
     fn a_spare_connection_leaves_enough_for_others() {
-        let dir = std::env::temp_dir().join(format!("wilkan-spare-{}", new_id()));
-        let target = DbTarget::parse(&format!("sqlite://{}/spare.db", dir.display())).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let target = DbTarget::parse(&format!("sqlite://{}/spare.db", dir.path().display())).unwrap();
         let pool = build_pool(&target, 4, Duration::from_secs(5));
         let wait = Duration::from_millis(10);
         let first = pool.get().unwrap();
@@ -455,6 +455,5 @@ mod tests {
         drop(second);
         assert!(pool.spare(2, wait).is_some(), "given back, it can be lent again");
         drop((first, pool));
-        let _ = std::fs::remove_dir_all(dir);
     }
 }
