@@ -11,9 +11,11 @@ use crate::db::schema::questionnaire_responses;
 use crate::db::text::to_json;
 use crate::db::DbConnection;
 use crate::error::AppError;
-use crate::evaluation::dataset::Answers;
 use crate::evaluation::instruments::{Instrument, ItemType, ItemUse};
 use crate::evaluation::responses::ResponseRow;
+
+/// Answers as the API stores them: item key to value.
+type Answers = std::collections::BTreeMap<String, serde_json::Value>;
 
 const OPEN: [&str; 4] = [
     "Ik wil weer wat doen, maar ik vind het ook spannend.",

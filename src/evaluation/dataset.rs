@@ -2,7 +2,7 @@
 //! everything the exports need. Batches use keyset paging on the trajectory id, so memory stays
 //! the same whatever the number of trajectories.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -27,7 +27,22 @@ pub struct Scope {
     pub cohort: Option<String>,
 }
 
-pub type Answers = BTreeMap<String, serde_json::Value>;
+pub use super::answers::{Answers, ItemKeys};
+
+/// What a batch reads besides the trajectories of its page.
+#[derive(Debug, Clone, Copy)]
+pub struct Reading<'a> {
+    /// The day the figures run up to (follow-up, absence after the start).
+    pub today: NaiveDate,
+    /// The employees' questionnaires at the start and at the end.
+    pub baseline_key: &'a str,
+    pub end_key: &'a str,
+    /// The item keys of those questionnaires: the answers kept.
+    pub items: &'a ItemKeys,
+    /// Reflections and open answers as text (an export with free text); otherwise only whether
+    /// a reflection was written.
+    pub texts: bool,
+}
 
 /// An absence episode: start, end (open when running) and coarse category.
 pub type Episode = (NaiveDate, Option<NaiveDate>, Option<String>);
@@ -75,6 +90,8 @@ pub struct Logbook {
 #[derive(Debug, Clone)]
 pub struct Reflection {
     pub course: String,
+    pub written: bool,
+    /// Only read for an export with free text.
     pub text: Option<String>,
     pub choice: Option<String>,
 }
@@ -84,7 +101,8 @@ pub struct Response {
     pub key: String,
     pub version: i32,
     pub answers: Answers,
-    pub open: Answers,
+    /// Open answers (item key, text); only read for an export with free text.
+    pub open: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -172,14 +190,8 @@ pub fn scoped<'a, S>(mut q: Boxed<'a, S>, scope: &Scope) -> Boxed<'a, S> {
 }
 
 /// Reads the records of one page (see [`pages`]).
-pub fn batch(
-    c: &mut DbConnection,
-    scope: &Scope,
-    page: &Page,
-    today: NaiveDate,
-    baseline_key: &str,
-    end_key: &str,
-) -> Result<Vec<Record>, AppError> {
+pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading) -> Result<Vec<Record>, AppError> {
+    let Reading { today, baseline_key, end_key, items, texts } = *reading;
     type Row = (String, String, String, String, String, String, Option<String>, NaiveDateTime, Option<i32>);
     let mut q = scoped(
         trajectories::table
@@ -254,15 +266,17 @@ pub fn batch(
         .into_iter()
         .collect();
 
-    type Progress = (String, String, Option<NaiveDateTime>, Option<String>, Option<String>);
+    // Whether a course was completed and a reflection written, asked of the database: the
+    // timestamps and texts themselves are not needed (texts only with free text, below).
+    type Progress = (String, String, bool, bool, Option<String>);
     let progress_rows: Vec<Progress> = course_progress::table
         .filter(one_of(course_progress::user_id, &employees))
         .order((course_progress::user_id, course_progress::course_slug))
         .select((
             course_progress::user_id,
             course_progress::course_slug,
-            course_progress::completed_at,
-            course_progress::reflection,
+            course_progress::completed_at.is_not_null(),
+            course_progress::reflection.is_not_null(),
             course_progress::reflection_choice,
         ))
         .load(c)?;
@@ -270,6 +284,21 @@ pub fn batch(
     let mut progress: HashMap<String, Vec<Progress>> = HashMap::new();
     for p in progress_rows {
         progress.entry(p.0.clone()).or_default().push(p);
+    }
+    let mut reflection_texts: HashMap<(String, String), String> = HashMap::new();
+    if texts {
+        for (user, slug, text) in course_progress::table
+            .filter(one_of(course_progress::user_id, &employees))
+            .select((
+                course_progress::user_id,
+                course_progress::course_slug,
+                course_progress::reflection.assume_not_null(),
+            ))
+            .filter(course_progress::reflection.is_not_null())
+            .load::<(String, String, String)>(c)?
+        {
+            reflection_texts.insert((user, slug), text);
+        }
     }
 
     let mut responses: HashMap<(String, String), Response> = HashMap::new();
@@ -291,31 +320,35 @@ pub fn batch(
         if status != "submitted" || (key != baseline_key && key != end_key) {
             continue;
         }
-        let r = Response { key: key.clone(), version, answers: from_json(&answers)?, open: from_json(&open)? };
+        let open = if texts { open_texts(&open)? } else { Vec::new() };
+        let r = Response { key: key.clone(), version, answers: items.parse(&answers)?, open };
         responses.insert((tid, key), r);
     }
 
     let mut logbooks: HashMap<String, Logbook> = HashMap::new();
-    for (tid, kind, minutes, prep, led, agreements) in logbook_entries::table
+    // The kinds and who led are compared in SQL: as strings they were two allocations a row.
+    for (tid, intake, talk, minutes, prep, by_employee, by_coach, agreements) in logbook_entries::table
         .filter(in_keys(logbook_entries::trajectory_id, &ids))
         .select((
             logbook_entries::trajectory_id,
-            logbook_entries::kind,
+            logbook_entries::kind.eq("intake"),
+            logbook_entries::kind.eq("coaching_talk"),
             logbook_entries::duration_minutes,
             logbook_entries::preparation_minutes,
-            logbook_entries::led_by,
+            logbook_entries::led_by.eq("employee"),
+            logbook_entries::led_by.eq("coach"),
             logbook_entries::agreements,
         ))
-        .load::<(String, String, i32, i32, String, Option<String>)>(c)?
+        .load::<(String, bool, bool, i32, i32, bool, bool, Option<String>)>(c)?
     {
         let l = logbooks.entry(tid).or_default();
         l.sessions += 1;
         l.session_minutes += i64::from(minutes);
         l.preparation_minutes += i64::from(prep);
-        if kind == "intake" {
+        if intake {
             l.intake_minutes += i64::from(minutes);
         }
-        if kind == "coaching_talk" {
+        if talk {
             l.coaching_talks += 1;
         }
         if prep > 30 && minutes < 60 {
@@ -324,9 +357,9 @@ pub fn batch(
         if agreements.is_some_and(|a| !a.trim().is_empty()) {
             l.agreements += 1;
         }
-        match led.as_str() {
-            "employee" => l.led_by_employee += 1,
-            "coach" => l.led_by_coach += 1,
+        match (by_employee, by_coach) {
+            (true, _) => l.led_by_employee += 1,
+            (_, true) => l.led_by_coach += 1,
             _ => l.led_together += 1,
         }
     }
@@ -433,11 +466,16 @@ pub fn batch(
             intake_done: with_intake.contains(&id),
             plan_done: with_plan.contains(&id),
             courses_started: mine.iter().map(|p| p.1.clone()).collect(),
-            courses_completed: mine.iter().filter(|p| p.2.is_some()).map(|p| p.1.clone()).collect(),
+            courses_completed: mine.iter().filter(|p| p.2).map(|p| p.1.clone()).collect(),
             reflections: mine
                 .iter()
-                .filter(|p| p.3.is_some() || p.4.is_some())
-                .map(|p| Reflection { course: p.1.clone(), text: p.3.clone(), choice: p.4.clone() })
+                .filter(|p| p.3 || p.4.is_some())
+                .map(|p| Reflection {
+                    course: p.1.clone(),
+                    written: p.3,
+                    text: if texts { reflection_texts.get(&(p.0.clone(), p.1.clone())).cloned() } else { None },
+                    choice: p.4.clone(),
+                })
                 .collect(),
             baseline: responses.remove(&(id.clone(), baseline_key.to_string())),
             end: responses.remove(&(id.clone(), end_key.to_string())),
@@ -462,6 +500,20 @@ pub fn batch(
         });
     }
     Ok(out)
+}
+
+/// The texts among a response's open answers, by item key.
+fn open_texts(json: &str) -> Result<Vec<(String, String)>, AppError> {
+    let open: HashMap<String, serde_json::Value> = from_json(json)?;
+    let mut texts: Vec<(String, String)> = open
+        .into_iter()
+        .filter_map(|(k, v)| match v {
+            serde_json::Value::String(t) => Some((k, t)),
+            _ => None,
+        })
+        .collect();
+    texts.sort();
+    Ok(texts)
 }
 
 fn count_by(keys: Vec<String>) -> HashMap<String, i64> {

@@ -14,7 +14,6 @@ use super::pseudonym::Pseudonyms;
 use super::table::{col, Cell, Column, Dist, Kind, Stat, TableSpec};
 use crate::courses::content::Catalogue;
 use crate::db::schema::{cohorts, organizations, questionnaire_responses, trajectories};
-use crate::db::text::from_json;
 use crate::db::DbConnection;
 use crate::error::AppError;
 
@@ -194,8 +193,16 @@ pub fn run(
     let pages = dataset::pages(conns[0], &spec.scope, size)?;
     conns.truncate(pages.len());
     let readers = conns.len();
-    let (scope, today) = (&spec.scope, spec.today);
-    let (baseline_key, end_key) = (used.baseline.key.as_str(), used.end.key.as_str());
+    let scope = &spec.scope;
+    let items = dataset::ItemKeys::of([used.baseline, used.end]);
+    let reading = dataset::Reading {
+        today: spec.today,
+        baseline_key: &used.baseline.key,
+        end_key: &used.end.key,
+        items: &items,
+        texts: spec.free_text,
+    };
+    let reading = &reading;
     std::thread::scope(|threads| -> Result<(), AppError> {
         let mut channels = Vec::with_capacity(readers);
         for (i, conn) in conns.into_iter().enumerate() {
@@ -204,7 +211,7 @@ pub fn run(
             let mine = pages.iter().skip(i).step_by(readers);
             threads.spawn(move || {
                 for page in mine {
-                    let batch = dataset::batch(conn, scope, page, today, baseline_key, end_key);
+                    let batch = dataset::batch(conn, scope, page, reading);
                     let failed = batch.is_err();
                     // A closed channel means the writer stopped (an error): stop reading too.
                     if tx.send(batch).is_err() || failed {
@@ -282,6 +289,7 @@ fn coach_responses(
     acc: &mut dyn Accumulator,
 ) -> Result<usize, AppError> {
     let consent_item = coach.items.iter().find(|i| i.item_use == Some(ItemUse::Consent)).map(|i| i.key.clone());
+    let items = dataset::ItemKeys::of([coach]);
     let mut after = String::new();
     let mut n = 0;
     loop {
@@ -303,7 +311,7 @@ fn coach_responses(
         let Some(last) = rows.last() else { break };
         after = last.0.clone();
         for (_, answers) in rows {
-            let answers: dataset::Answers = from_json(&answers)?;
+            let answers = items.parse(&answers)?;
             let consented =
                 consent_item.as_ref().is_none_or(|k| answers.get(k).and_then(|v| v.as_bool()) == Some(true));
             if spec.population == Population::Research && !consented {

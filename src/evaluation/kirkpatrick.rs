@@ -192,7 +192,7 @@ impl Accumulator for Kirkpatrick<'_> {
             }
             for refl in &r.reflections {
                 let c = self.course_acc.entry(refl.course.clone()).or_default();
-                if refl.text.is_some() {
+                if refl.written {
                     c.reflected += 1;
                 }
                 if let Some(ch) = &refl.choice {
@@ -274,10 +274,8 @@ impl Accumulator for Kirkpatrick<'_> {
                 }
             }
             if let Some(e) = &r.end {
-                for (k, v) in &e.open {
-                    if let Some(t) = v.as_str() {
-                        self.text(person, format!("{} {k}", e.key), t);
-                    }
+                for (k, t) in &e.open {
+                    self.text(person, format!("{} {k}", e.key), t);
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! Evaluation: questionnaires, the Kirkpatrick and process exports, and the report
 //! (EVALUATION.md is the specification).
 
+pub mod answers;
 pub mod dataset;
 pub mod engine;
 pub mod export;
