@@ -502,18 +502,16 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
     Ok(out)
 }
 
-/// The texts among a response's open answers, by item key.
+/// The texts among a response's open answers, in item key order.
 fn open_texts(json: &str) -> Result<Vec<(String, String)>, AppError> {
-    let open: HashMap<String, serde_json::Value> = from_json(json)?;
-    let mut texts: Vec<(String, String)> = open
+    let open: std::collections::BTreeMap<String, serde_json::Value> = from_json(json)?;
+    Ok(open
         .into_iter()
         .filter_map(|(k, v)| match v {
             serde_json::Value::String(t) => Some((k, t)),
             _ => None,
         })
-        .collect();
-    texts.sort();
-    Ok(texts)
+        .collect())
 }
 
 fn count_by(keys: Vec<String>) -> HashMap<String, i64> {
