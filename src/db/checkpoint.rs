@@ -8,7 +8,7 @@
 //!
 //! Measured with `bench/compare` (three alternating rounds, 10,000 trajectories, 64 connections):
 //! page saves 4,354 to 5,609 req/s (1.29x), the coach's list 1.05x; the page saves' p99 rose from
-//! 27 to 38 ms, and a 50 ms interval did not bring it down (see the README's Benchmarks).
+//! 27 to 38 ms, and a 50 ms interval did not bring it down (see `bench/NOTES.md`).
 
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::Arc;
