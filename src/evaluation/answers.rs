@@ -50,8 +50,16 @@ impl ItemKeys {
             .deserialize(&mut de)
             .and_then(|a| de.end().map(|_| a))
             .map_err(|e| AppError::internal(format!("stored answers: {e}")))?;
-        // Stored objects come sorted (serde_json's map is ordered); sort anyway, it is cheap.
+        // Stored objects come sorted (serde_json's map is ordered); sort anyway, it is cheap. The
+        // sort is stable, so of a key given twice the later value is kept, as a map would keep it.
         answers.sort_by(|a, b| a.0.cmp(&b.0));
+        answers.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(&mut later.1, &mut kept.1);
+            }
+            same
+        });
         Ok(Answers(answers))
     }
 }
@@ -134,6 +142,18 @@ mod tests {
         assert_eq!(a.get("sr_plan"), Some(&json!(true)));
         assert_eq!(a.get("mark"), None, "not answered");
         assert_eq!(a.get("old_item"), None, "not a known item: skipped");
+    }
+
+    #[test]
+    fn a_key_given_twice_keeps_its_last_value_as_a_map_would() {
+        let k = keys(&["a", "b"]);
+        let text = r#"{"a": 1, "b": 2, "a": 3, "a": 4}"#;
+        let a = k.parse(text).unwrap();
+        let map: std::collections::BTreeMap<String, Value> = serde_json::from_str(text).unwrap();
+        assert_eq!(a.len(), 2);
+        assert_eq!(a.get("a"), map.get("a"));
+        assert_eq!(a.get("a"), Some(&json!(4)));
+        assert_eq!(a.get("b"), Some(&json!(2)));
     }
 
     #[test]
