@@ -5,6 +5,7 @@
 
 pub mod checkpoint;
 pub mod key_range;
+pub mod moment;
 pub mod one_of;
 pub mod prefix;
 pub mod reuse;

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod health;
 pub mod json;
+pub mod json_writer;
 pub mod memory;
 pub mod middleware;
 pub mod openapi;

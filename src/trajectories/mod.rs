@@ -3,6 +3,7 @@
 
 pub mod api;
 mod latest_consent;
+mod list_json;
 pub mod model;
 pub mod queries;
 mod routes;

@@ -20,7 +20,10 @@ pub struct Trajectory {
     pub inclusion_advice: String,
     pub inclusion_override_reason: Option<String>,
     pub created_by: String,
+    // Read by position on SQLite: every staff list and export reads these two per trajectory.
+    #[diesel(deserialize_as = crate::db::moment::Moment)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::moment::Moment)]
     pub updated_at: NaiveDateTime,
     pub recruitment_minutes: Option<i32>,
     /// Whether consent stands: the latest record of each kind decides (kept by `insert_consent`).

@@ -1,5 +1,6 @@
 //! Trajectories: propose, list, read, move through the statuses; consent.
 
+use actix_web::http::header::ContentType;
 use actix_web::{get, patch, post, web, HttpResponse};
 
 use super::api::{
@@ -93,7 +94,7 @@ pub async fn list(
         Ok(Page { items, next_cursor })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(page))
+    Ok(HttpResponse::Ok().content_type(ContentType::json()).body(page.to_json()?))
 }
 
 /// Propose a trajectory. Coaches (for themselves) and project leaders (naming the coach), for an
