@@ -1,6 +1,6 @@
 //! Pieces for writing a large, hot JSON answer by hand: keys and punctuation as byte literals,
 //! values through serde_json only where they may need escaping. serde_json checks every byte of
-//! every key and string for escapes, one at a time (in the staff list, 12% of the instructions per
+//! every key and string for escapes, one at a time (in a coach's list, 12% of the instructions per
 //! request); ids, slugs, enum names and timestamps have nothing to escape. Each writer built on
 //! these keeps its type's derived `Serialize` as the definition of the format (and of the OpenAPI
 //! schema), and a property test checks that both write the same bytes.

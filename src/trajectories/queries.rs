@@ -174,7 +174,7 @@ pub type ListRow = (Trajectory, Names, Names);
 /// finds a boxed query's prepared statement by its SQL text, which it wrote out on every request.
 /// Here the scope's column picks an index, and each further filter is `(? IS NULL OR column = ?)`:
 /// true when the filter is absent. With the backend's own connection (below): 0.86x instructions
-/// for a coach's page of 50 (callgrind).
+/// for a coach's list (callgrind).
 pub fn list(conn: &mut Db, q: ListQuery<'_>) -> Result<Vec<ListRow>, AppError> {
     use diesel::sql_types::{Nullable, Text};
     let (employee, coach) = diesel::alias!(users as employee, users as coach);
