@@ -140,23 +140,13 @@ fn kind(k: PageKind) -> &'static [u8] {
 
 #[cfg(test)]
 mod tests {
-    use chrono::NaiveDateTime;
     use proptest::prelude::*;
     use serde_json::value::RawValue;
 
     use super::*;
     use crate::courses::api::{CompletedVia, CourseStatus, ReflectionChoice, ReflectionOut};
     use crate::courses::content::PageKind;
-
-    fn time(secs: i64) -> NaiveDateTime {
-        chrono::DateTime::from_timestamp(secs, 123_456_000).expect("in range").naive_utc()
-    }
-
-    // Texts with what must be escaped: quotes, backslashes, control characters, line breaks,
-    // and characters outside ASCII.
-    fn text() -> impl Strategy<Value = String> {
-        prop_oneof!["[a-z-]{0,12}", "\\PC{0,20}", ".*[\"\\\\\n\t\u{1}\u{7f}é€😀].*"]
-    }
+    use crate::http::json_writer::strategies::{text, time};
 
     fn answers() -> impl Strategy<Value = Option<Box<RawValue>>> {
         proptest::option::of(text()).prop_map(|t| {

@@ -53,3 +53,21 @@ pub fn moment(out: &mut Vec<u8>, key: &[u8], value: &NaiveDateTime) -> serde_jso
     out.extend_from_slice(key);
     crate::http::time::utc::serialize(value, &mut serde_json::Serializer::new(&mut *out))
 }
+
+/// Values for the property tests that check each writer against its type's derived `Serialize`.
+#[cfg(test)]
+pub mod strategies {
+    use chrono::NaiveDateTime;
+    use proptest::prelude::*;
+
+    /// Plain ids and slugs, and texts with what must be escaped: quotes, backslashes, control
+    /// characters, line breaks, and characters outside ASCII.
+    pub fn text() -> impl Strategy<Value = String> {
+        prop_oneof!["[a-z0-9-]{0,36}", "\\PC{0,20}", ".*[\"\\\\\n\t\u{1}\u{7f}é€😀].*"]
+    }
+
+    /// A moment with a fraction of a second, so that its microseconds are written.
+    pub fn time(secs: i64) -> NaiveDateTime {
+        chrono::DateTime::from_timestamp(secs, 123_456_000).expect("in range").naive_utc()
+    }
+}

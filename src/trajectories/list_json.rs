@@ -105,21 +105,11 @@ fn answers(out: &mut Vec<u8>, key: &[u8], a: &InclusionAnswers) {
 
 #[cfg(test)]
 mod tests {
-    use chrono::NaiveDateTime;
     use proptest::prelude::*;
 
     use super::*;
+    use crate::http::json_writer::strategies::{text, time};
     use crate::trajectories::api::{ConsentState, EventOut, InclusionOut, Status};
-
-    fn time(secs: i64) -> NaiveDateTime {
-        chrono::DateTime::from_timestamp(secs, 654_321_000).expect("in range").naive_utc()
-    }
-
-    // Texts with what must be escaped: quotes, backslashes, control characters, line breaks,
-    // and characters outside ASCII.
-    fn text() -> impl Strategy<Value = String> {
-        prop_oneof!["[a-f0-9-]{0,36}", "\\PC{0,20}", ".*[\"\\\\\n\t\u{1}\u{7f}é€😀].*"]
-    }
 
     fn status() -> impl Strategy<Value = Status> {
         proptest::sample::select(Status::ALL.to_vec())
