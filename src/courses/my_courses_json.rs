@@ -16,7 +16,7 @@
 use super::api::{CompletedVia, CourseOrder, CourseStatus, MyCourse, MyCourses, PageState};
 use super::content::PageKind;
 use crate::error::AppError;
-use crate::http::json_writer::{field, flag, literal, text};
+use crate::http::json_writer::{array, field, flag, literal, text, texts};
 
 impl MyCourses<'_> {
     /// The same bytes as `serde_json::to_vec(self)`, in a buffer of about the right size.
@@ -45,28 +45,15 @@ impl MyCourses<'_> {
 
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
         literal(out, b"{\"order\":", order(self.order));
-        for (key, slugs) in
-            [(&b",\"focus_courses\":["[..], &self.focus_courses), (b",\"paper_courses\":[", &self.paper_courses)]
-        {
-            out.extend_from_slice(key);
-            for (i, slug) in slugs.iter().enumerate() {
-                text(out, if i > 0 { b"," } else { b"" }, slug)?;
-            }
-            out.push(b']');
-        }
-        out.extend_from_slice(b",\"items\":[");
-        for (i, course) in self.items.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            write_course(course, out)?;
-        }
-        out.extend_from_slice(b"]}");
+        texts(out, b",\"focus_courses\":", &self.focus_courses)?;
+        texts(out, b",\"paper_courses\":", &self.paper_courses)?;
+        array(out, b",\"items\":", &self.items, write_course)?;
+        out.push(b'}');
         Ok(())
     }
 }
 
-fn write_course(c: &MyCourse, out: &mut Vec<u8>) -> serde_json::Result<()> {
+fn write_course(out: &mut Vec<u8>, c: &MyCourse) -> serde_json::Result<()> {
     text(out, b"{\"slug\":", c.slug)?;
     field(out, b",\"number\":", &c.number)?;
     text(out, b",\"title\":", c.title)?;
@@ -77,25 +64,15 @@ fn write_course(c: &MyCourse, out: &mut Vec<u8>) -> serde_json::Result<()> {
     crate::http::time::utc_option::serialize(&c.completed_at, &mut serde_json::Serializer::new(&mut *out))?;
     literal(out, b",\"completed_via\":", c.completed_via.map_or(b"null", via));
     text(out, b",\"resume_page_id\":", c.resume_page_id)?;
-    out.extend_from_slice(b",\"new_page_ids\":[");
-    for (i, id) in c.new_page_ids.iter().enumerate() {
-        text(out, if i > 0 { b"," } else { b"" }, id)?;
-    }
-    out.push(b']');
+    texts(out, b",\"new_page_ids\":", &c.new_page_ids)?;
     field(out, b",\"celebration\":", &c.celebration)?;
     field(out, b",\"reflection\":", &c.reflection)?;
-    out.extend_from_slice(b",\"pages\":[");
-    for (i, page) in c.pages.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_page(page, out)?;
-    }
-    out.extend_from_slice(b"]}");
+    array(out, b",\"pages\":", &c.pages, write_page)?;
+    out.push(b'}');
     Ok(())
 }
 
-fn write_page(p: &PageState, out: &mut Vec<u8>) -> serde_json::Result<()> {
+fn write_page(out: &mut Vec<u8>, p: &PageState) -> serde_json::Result<()> {
     text(out, b"{\"page_id\":", p.page_id)?;
     literal(out, b",\"kind\":", kind(p.kind));
     flag(out, b",\"visited\":", p.visited);

@@ -48,6 +48,30 @@ pub fn literal(out: &mut Vec<u8>, key: &[u8], json: &[u8]) {
     out.extend_from_slice(json);
 }
 
+/// `key`, then `items` as a JSON array, each written by `write`.
+pub fn array<T>(
+    out: &mut Vec<u8>,
+    key: &[u8],
+    items: &[T],
+    mut write: impl FnMut(&mut Vec<u8>, &T) -> serde_json::Result<()>,
+) -> serde_json::Result<()> {
+    out.extend_from_slice(key);
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write(out, item)?;
+    }
+    out.push(b']');
+    Ok(())
+}
+
+/// `key`, then `items` as a JSON array of strings.
+pub fn texts<S: AsRef<str>>(out: &mut Vec<u8>, key: &[u8], items: &[S]) -> serde_json::Result<()> {
+    array(out, key, items, |out, s| text(out, b"", s.as_ref()))
+}
+
 /// A timestamp as `crate::http::time::utc` writes it.
 pub fn moment(out: &mut Vec<u8>, key: &[u8], value: &NaiveDateTime) -> serde_json::Result<()> {
     out.extend_from_slice(key);

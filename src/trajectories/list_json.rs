@@ -6,7 +6,7 @@
 
 use super::api::{Advice, InclusionAnswers, PersonRef, StopReason, TrajectoryOut};
 use crate::error::AppError;
-use crate::http::json_writer::{field, flag, literal, moment, optional_text, text};
+use crate::http::json_writer::{array, field, flag, literal, moment, optional_text, text, texts};
 use crate::http::pagination::Page;
 
 /// A little over the size of one trajectory without notes, reasons or history.
@@ -21,21 +21,14 @@ impl Page<TrajectoryOut> {
     }
 
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        out.extend_from_slice(b"{\"items\":[");
-        for (i, t) in self.items.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            write_trajectory(t, out)?;
-        }
-        out.push(b']');
+        array(out, b"{\"items\":", &self.items, write_trajectory)?;
         optional_text(out, b",\"next_cursor\":", self.next_cursor.as_deref())?;
         out.push(b'}');
         Ok(())
     }
 }
 
-fn write_trajectory(t: &TrajectoryOut, out: &mut Vec<u8>) -> serde_json::Result<()> {
+fn write_trajectory(out: &mut Vec<u8>, t: &TrajectoryOut) -> serde_json::Result<()> {
     text(out, b"{\"id\":", &t.id)?;
     text(out, b",\"organization_id\":", &t.organization_id)?;
     text(out, b",\"cohort_id\":", &t.cohort_id)?;
@@ -61,11 +54,7 @@ fn write_trajectory(t: &TrajectoryOut, out: &mut Vec<u8>) -> serde_json::Result<
             Advice::Exclude => b"\"exclude\"",
         },
     );
-    out.extend_from_slice(b",\"unmet_criteria\":[");
-    for (i, c) in t.inclusion.unmet_criteria.iter().enumerate() {
-        text(out, if i > 0 { b"," } else { b"" }, c)?;
-    }
-    out.push(b']');
+    texts(out, b",\"unmet_criteria\":", &t.inclusion.unmet_criteria)?;
     optional_text(out, b",\"override_reason\":", t.inclusion.override_reason.as_deref())?;
     out.push(b'}');
     field(out, b",\"recruitment_minutes\":", &t.recruitment_minutes)?;
