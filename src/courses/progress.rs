@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::reuse::update;
 use crate::db::schema::{course_progress, course_versions, page_progress};
+use crate::db::union_all::union_all;
 use crate::db::{new_id, now, on_backend, DbConnection};
 use crate::error::AppError;
 
@@ -198,10 +199,11 @@ pub fn progress_of(conn: &mut DbConnection, user_id: &str) -> Result<Progress, A
             no_time(),
             no_time(),
         ));
-    // Per backend: the two-backend connection has no UNION (as with `on_conflict`, STACK.md).
-    // Rows go one at a time to their own kind, with no vector of all rows in between (it grew, and
-    // was copied, several times per request).
-    let query = courses.union_all(pages).union_all(plan);
+    // Written flat (`db::union_all`): diesel's own made the course and page rows a subquery, whose
+    // texts SQLite copied once more. Per backend: the two-backend connection has no UNION (as with
+    // `on_conflict`, STACK.md). Rows go one at a time to their own kind, with no vector of all rows
+    // in between (it grew, and was copied, several times per request).
+    let query = union_all(union_all(courses, pages), plan);
     on_backend!(conn, c => split_rows(query.load_iter::<ProgressRow, DefaultLoadingMode>(c)?))
 }
 
@@ -382,6 +384,20 @@ pub fn save_page(conn: &mut DbConnection, row: &PageProgress) -> Result<(), AppE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::cache_probe::cached_statements;
+
+    /// The course list's one statement is prepared once and then taken from the cache, and its
+    /// members are not subqueries (`db::union_all`).
+    #[test]
+    fn the_progress_statement_is_cached_and_flat() {
+        let cached = cached_statements(|conn| {
+            let progress = progress_of(conn, "u").unwrap();
+            assert!(progress.courses.is_empty() && progress.pages.is_empty() && progress.plan.is_none());
+        });
+        assert_eq!(cached.len(), 1, "{cached:?}");
+        assert_eq!(cached[0].matches(" UNION ALL ").count(), 2, "{}", cached[0]);
+        assert!(!cached[0].contains("SELECT * FROM ("), "{}", cached[0]);
+    }
 
     fn plan_row(trajectory: &str, order: &str) -> QueryResult<ProgressRow> {
         Ok((

@@ -3,6 +3,8 @@
 //! The backend is chosen from the URL scheme by us, never guessed: SQLite accepts any string as a
 //! path, so a mistyped PostgreSQL URL must not silently become a file.
 
+#[cfg(test)]
+pub mod cache_probe;
 pub mod checkpoint;
 pub mod key_range;
 pub mod moment;
@@ -12,6 +14,7 @@ pub mod reuse;
 pub mod schema;
 mod sqlite_library;
 pub mod text;
+pub mod union_all;
 
 use std::ops::Deref;
 use std::path::Path;

@@ -338,33 +338,8 @@ pub fn history(conn: &mut Db, trajectory_id: &str) -> Result<Vec<EventOut>, AppE
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
-    use diesel::connection::InstrumentationEvent;
-    use diesel_migrations::MigrationHarness;
-
     use super::{list, refresh_consent_state, ListQuery, Scope};
-    use crate::db::{establish, DbConnection, DbTarget, SQLITE_MIGRATIONS};
-
-    /// The statements diesel prepared and cached while `f` ran three times on a fresh database.
-    fn cached_statements(f: impl Fn(&mut DbConnection)) -> Vec<String> {
-        let mut conn = establish(&DbTarget::parse("sqlite://:memory:").unwrap()).unwrap();
-        if let DbConnection::Sqlite(c) = &mut conn {
-            c.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
-        }
-        let cached = Arc::new(Mutex::new(Vec::<String>::new()));
-        let log = cached.clone();
-        diesel::Connection::set_instrumentation(&mut conn, move |event: InstrumentationEvent<'_>| {
-            if let InstrumentationEvent::CacheQuery { sql, .. } = event {
-                log.lock().unwrap().push(sql.to_string());
-            }
-        });
-        for _ in 0..3 {
-            f(&mut conn);
-        }
-        let cached = cached.lock().unwrap().clone();
-        cached
-    }
+    use crate::db::cache_probe::cached_statements;
 
     /// A page of the list is one statement, prepared once and then taken from the cache (see
     /// `list`: a boxed query was written out and looked up by its text on every request).

@@ -1,0 +1,30 @@
+//! Tests' view of diesel's statement cache: which statements a piece of code prepares.
+
+use std::sync::{Arc, Mutex};
+
+use diesel::connection::InstrumentationEvent;
+use diesel_migrations::MigrationHarness;
+
+use super::{establish, DbConnection, DbTarget, SQLITE_MIGRATIONS};
+
+/// The statements diesel prepared and cached while `f` ran three times on a fresh, migrated
+/// SQLite database in memory. A statement that is cached by type is prepared once: the list has
+/// one entry per statement.
+pub fn cached_statements(f: impl Fn(&mut DbConnection)) -> Vec<String> {
+    let mut conn = establish(&DbTarget::parse("sqlite://:memory:").unwrap()).unwrap();
+    if let DbConnection::Sqlite(c) = &mut conn {
+        c.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
+    }
+    let cached = Arc::new(Mutex::new(Vec::<String>::new()));
+    let log = cached.clone();
+    diesel::Connection::set_instrumentation(&mut conn, move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::CacheQuery { sql, .. } = event {
+            log.lock().unwrap().push(sql.to_string());
+        }
+    });
+    for _ in 0..3 {
+        f(&mut conn);
+    }
+    let cached = cached.lock().unwrap().clone();
+    cached
+}
