@@ -7,6 +7,18 @@ use diesel_migrations::MigrationHarness;
 
 use super::{establish, DbConnection, DbTarget, SQLITE_MIGRATIONS};
 
+/// From now on, the SQL of each statement diesel prepares and caches on `conn`, in order.
+pub fn record_cached(conn: &mut DbConnection) -> Arc<Mutex<Vec<String>>> {
+    let cached = Arc::new(Mutex::new(Vec::<String>::new()));
+    let log = cached.clone();
+    diesel::Connection::set_instrumentation(conn, move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::CacheQuery { sql, .. } = event {
+            log.lock().unwrap().push(sql.to_string());
+        }
+    });
+    cached
+}
+
 /// The statements diesel prepared and cached while `f` ran three times on a fresh, migrated
 /// SQLite database in memory. A statement that is cached by type is prepared once: the list has
 /// one entry per statement.
@@ -15,13 +27,7 @@ pub fn cached_statements(f: impl Fn(&mut DbConnection)) -> Vec<String> {
     if let DbConnection::Sqlite(c) = &mut conn {
         c.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
     }
-    let cached = Arc::new(Mutex::new(Vec::<String>::new()));
-    let log = cached.clone();
-    diesel::Connection::set_instrumentation(&mut conn, move |event: InstrumentationEvent<'_>| {
-        if let InstrumentationEvent::CacheQuery { sql, .. } = event {
-            log.lock().unwrap().push(sql.to_string());
-        }
-    });
+    let cached = record_cached(&mut conn);
     for _ in 0..3 {
         f(&mut conn);
     }

@@ -95,10 +95,11 @@ impl<C: QueryFragment<Sqlite> + QueryFragment<Pg>> QueryFragment<MultiBackend> f
 
 #[cfg(test)]
 mod tests {
-    use diesel::connection::{InstrumentationEvent, SimpleConnection};
+    use diesel::connection::SimpleConnection;
     use diesel::prelude::*;
 
     use super::one_of;
+    use crate::db::cache_probe::record_cached;
     use crate::db::{establish, DbConnection, DbTarget};
 
     diesel::table! {
@@ -134,13 +135,7 @@ mod tests {
                  INSERT INTO one_of_probe VALUES ('a', 'x'), ('b''s', NULL), ('é \"c\"', 'y'), ('d', NULL);",
             )
             .unwrap();
-            let cached = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-            let log = cached.clone();
-            conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-                if let InstrumentationEvent::CacheQuery { sql, .. } = event {
-                    log.lock().unwrap().push(sql.to_string());
-                }
-            });
+            let cached = record_cached(&mut conn);
             assert_eq!(matches(&mut conn, &["a", "d", "zz"]), ["a", "d"]);
             // Quotes, accents and JSON's special characters arrive as they are.
             assert_eq!(matches(&mut conn, &["b's", "é \"c\""]), ["b's", "é \"c\""]);

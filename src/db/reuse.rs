@@ -69,12 +69,11 @@ impl<T: QuerySource, V, W, Conn> RunQueryDsl<Conn> for Update<T, V, W> {}
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
-    use diesel::connection::{InstrumentationEvent, SimpleConnection};
+    use diesel::connection::SimpleConnection;
     use diesel::prelude::*;
 
     use super::*;
+    use crate::db::cache_probe::record_cached;
     use crate::db::{establish, DbConnection, DbTarget};
 
     diesel::table! {
@@ -121,13 +120,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for target in targets(dir.path()) {
             let mut conn = with_table(&target, "('a', 0, NULL), ('b', 0, NULL)");
-            let cached = Arc::new(Mutex::new(Vec::new()));
-            let seen = cached.clone();
-            conn.set_instrumentation(move |e: InstrumentationEvent<'_>| {
-                if let InstrumentationEvent::CacheQuery { sql, .. } = e {
-                    seen.lock().unwrap().push(sql.to_string());
-                }
-            });
+            let cached = record_cached(&mut conn);
             let ours = |n: i64| {
                 update(
                     reuse_check::table,
