@@ -31,6 +31,7 @@ use parking_lot::{FairMutex, FairMutexGuard};
 
 use crate::error::AppError;
 use crate::privacy::audit::AuditEntry;
+use crate::privacy::audit_batch::Running;
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -113,8 +114,13 @@ impl DbPool {
 
     /// Commits the audit entry of a read together with those of other reads at the same moment
     /// (one transaction, one flush) and returns once it is durable.
-    pub async fn audit_read(&self, entry: AuditEntry) -> Result<(), AppError> {
-        self.audit.submit(entry).await
+    pub async fn audit_read(&self, entry: AuditEntry, running: Option<Running>) -> Result<(), AppError> {
+        self.audit.submit(entry, running).await
+    }
+
+    /// Counts a read whose entry will be committed as running (see `privacy::audit_batch`).
+    pub fn audit_reading(&self) -> Running {
+        self.audit.reading()
     }
 }
 
@@ -303,6 +309,8 @@ where
         // A read writes nothing but (perhaps) its audit entry: no transaction around the read,
         // so readers never queue behind writers. The entry is committed after the read, batched
         // with other reads' entries, and the answer waits until it is durable.
+        // Staff reads leave an entry: the batch being collected may wait for it.
+        let running = audit.worth_writing().then(|| pool.audit_reading());
         let p = pool.clone();
         let (out, audit) = actix_web::web::block(move || {
             let mut conn = p.get().map_err(|_| AppError::Unavailable)?;
@@ -312,7 +320,7 @@ where
         .await
         .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))??;
         if audit.worth_writing() {
-            pool.audit_read(audit).await?;
+            pool.audit_read(audit, running).await?;
         }
         return Ok(out);
     }
