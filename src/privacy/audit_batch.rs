@@ -31,7 +31,22 @@ const MAX_BATCH: usize = 256;
 /// connections on SQLite then had a p99 of 15-17 ms instead of 20-22 ms (bench/NOTES.md).
 pub const WINDOW: Duration = Duration::from_millis(1);
 
-type Job = (AuditEntry, oneshot::Sender<bool>);
+/// An entry on its way to the committing thread.
+struct Job {
+    entry: AuditEntry,
+    done: oneshot::Sender<bool>,
+    /// Its read's count, released when the committing thread takes the entry off the queue.
+    running: Option<Running>,
+}
+
+impl Job {
+    /// Taken off the queue: its read no longer counts as running. Released here rather than by
+    /// the sender, so a batch never waits for an entry it already holds.
+    fn taken(mut self) -> Job {
+        self.running = None;
+        self
+    }
+}
 
 #[derive(Clone)]
 pub struct Batcher {
@@ -40,8 +55,8 @@ pub struct Batcher {
     running: Arc<AtomicUsize>,
 }
 
-/// Counts a read as running until it has submitted its entry or is dropped (the read failed or
-/// concerned nobody else): until then the batch being collected may wait for it.
+/// Counts a read as running until its entry is taken off the queue, or until it is dropped (the
+/// read failed or concerned nobody else): until then the batch being collected may wait for it.
 pub struct Running(Arc<AtomicUsize>);
 
 impl Drop for Running {
@@ -66,19 +81,16 @@ impl Batcher {
         Batcher { jobs, running }
     }
 
-    /// Call before a read whose entry will be submitted; keep the guard until [`Batcher::submit`].
+    /// Call before a read whose entry will be submitted, and hand the guard to [`Batcher::submit`].
     pub fn reading(&self) -> Running {
         self.running.fetch_add(1, Ordering::AcqRel);
         Running(self.running.clone())
     }
 
-    /// Queues the entry and waits until it is committed. The read stops counting as running once
-    /// its entry is queued.
+    /// Queues the entry and waits until it is committed.
     pub async fn submit(&self, entry: AuditEntry, running: Option<Running>) -> Result<(), AppError> {
         let (done, committed) = oneshot::channel();
-        let sent = self.jobs.send((entry, done));
-        drop(running);
-        sent.map_err(|_| AppError::Unavailable)?;
+        self.jobs.send(Job { entry, done, running }).map_err(|_| AppError::Unavailable)?;
         match committed.await {
             Ok(true) => Ok(()),
             _ => Err(AppError::Unavailable),
@@ -98,22 +110,22 @@ fn run(pool: &Pool<Manager>, writer: Option<Arc<FairMutex<()>>>, queue: Receiver
                 false
             }
         };
-        for (_, done) in batch {
+        for job in batch {
             // The reader may have gone (client disconnected); its entry is written all the same.
-            let _ = done.send(ok);
+            let _ = job.done.send(ok);
         }
     }
 }
 
 /// The entries of one transaction: `first`, whatever is queued, and while reads are still running
 /// what arrives until `window` has passed, up to [`MAX_BATCH`].
-fn collect<J>(first: J, queue: &Receiver<J>, running: &AtomicUsize, window: Duration) -> Vec<J> {
-    let mut batch = vec![first];
+fn collect(first: Job, queue: &Receiver<Job>, running: &AtomicUsize, window: Duration) -> Vec<Job> {
+    let mut batch = vec![first.taken()];
     let closes = Instant::now() + window;
     while batch.len() < MAX_BATCH {
         match queue.try_recv() {
             Ok(job) => {
-                batch.push(job);
+                batch.push(job.taken());
                 continue;
             }
             Err(TryRecvError::Disconnected) => break,
@@ -126,7 +138,7 @@ fn collect<J>(first: J, queue: &Receiver<J>, running: &AtomicUsize, window: Dura
         // Woken by the next entry; a running read that ends without one (an error, or nobody
         // else's data after all) leaves the batch to close at the end of the window.
         match queue.recv_timeout(left) {
-            Ok(job) => batch.push(job),
+            Ok(job) => batch.push(job.taken()),
             Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
         }
     }
@@ -135,8 +147,8 @@ fn collect<J>(first: J, queue: &Receiver<J>, running: &AtomicUsize, window: Dura
 
 fn commit(conn: &mut DbConnection, batch: &[Job]) -> bool {
     let result = conn.transaction(|c| {
-        for (entry, _) in batch {
-            audit::write(c, entry)?;
+        for job in batch {
+            audit::write(c, &job.entry)?;
         }
         Ok::<_, AppError>(())
     });
@@ -156,62 +168,73 @@ mod tests {
     /// Long enough that a test which waited for the window would visibly hang, not pass.
     const FOREVER: Duration = Duration::from_secs(600);
 
-    /// `collect` on another thread; the answer, or a failure after a generous wait instead of a
-    /// test that hangs for the whole window.
-    fn collect_in_thread(first: u32, queue: Receiver<u32>, running: Arc<AtomicUsize>) -> Vec<u32> {
+    /// A batcher without its committing thread: the tests play that part with `collect`.
+    fn batcher() -> (Batcher, Receiver<Job>) {
+        let (jobs, queue) = mpsc::channel();
+        (Batcher { jobs, running: Arc::new(AtomicUsize::new(0)) }, queue)
+    }
+
+    /// An entry named by its request id, from a read counted by `running` (or not counted).
+    fn job(request_id: &str, running: Option<Running>) -> Job {
+        let entry = AuditEntry::anonymous("GET /api/v1/trajectories", "/api/v1/trajectories", request_id);
+        Job { entry, done: oneshot::channel().0, running }
+    }
+
+    /// `collect` on another thread; the request ids of its batch, or a failure after a generous
+    /// wait instead of a test that hangs for the whole window.
+    fn collect_in_thread(b: &Batcher, first: Job, queue: Receiver<Job>) -> Vec<String> {
         let (answer, batch) = mpsc::channel();
-        std::thread::spawn(move || answer.send(collect(first, &queue, &running, FOREVER)));
+        let running = b.running.clone();
+        std::thread::spawn(move || {
+            let ids = collect(first, &queue, &running, FOREVER).into_iter().map(|j| j.entry.request_id);
+            answer.send(ids.collect::<Vec<_>>())
+        });
         batch.recv_timeout(Duration::from_secs(30)).expect("the batch closed")
     }
 
     #[test]
     fn with_no_read_running_the_batch_is_what_is_queued() {
-        let (jobs, queue) = mpsc::channel();
-        jobs.send(2).unwrap();
-        jobs.send(3).unwrap();
-        // `jobs` stays open: the batch closes because no read runs, not because the queue ended.
-        assert_eq!(collect_in_thread(1, queue, Arc::new(AtomicUsize::new(0))), [1, 2, 3]);
-        drop(jobs);
+        let (b, queue) = batcher();
+        b.jobs.send(job("2", None)).unwrap();
+        b.jobs.send(job("3", None)).unwrap();
+        // `b.jobs` stays open: the batch closes because no read runs, not because the queue ended.
+        assert_eq!(collect_in_thread(&b, job("1", None), queue), ["1", "2", "3"]);
     }
 
     #[test]
     fn the_batch_waits_for_the_entries_of_running_reads() {
-        let (jobs, queue) = mpsc::channel();
-        let running = Arc::new(AtomicUsize::new(2));
-        let reads = running.clone();
+        let (b, queue) = batcher();
+        let first = job("1", Some(b.reading()));
+        let (second, third) = (b.reading(), b.reading());
+        let jobs = b.jobs.clone();
         std::thread::spawn(move || {
-            for entry in [2, 3] {
+            for (id, read) in [("2", second), ("3", third)] {
                 std::thread::sleep(Duration::from_millis(20));
-                jobs.send(entry).unwrap();
-                reads.fetch_sub(1, Ordering::AcqRel);
+                jobs.send(job(id, Some(read))).unwrap();
             }
-            // `jobs` lives on, so only the count of running reads can close the batch.
-            std::thread::sleep(Duration::from_secs(60));
-            drop(jobs);
         });
-        assert_eq!(collect_in_thread(1, queue, running), [1, 2, 3]);
+        assert_eq!(collect_in_thread(&b, first, queue), ["1", "2", "3"]);
+        assert_eq!(b.running.load(Ordering::Acquire), 0, "taken entries no longer count");
     }
 
     #[test]
     fn a_full_batch_closes_while_reads_still_run() {
-        let (jobs, queue) = mpsc::channel();
-        for entry in 1..=MAX_BATCH as u32 + 10 {
-            jobs.send(entry).unwrap();
+        let (b, queue) = batcher();
+        let _still_running = b.reading();
+        for i in 1..=MAX_BATCH + 10 {
+            b.jobs.send(job(&i.to_string(), None)).unwrap();
         }
-        let batch = collect_in_thread(0, queue, Arc::new(AtomicUsize::new(5)));
-        assert_eq!(batch, (0..MAX_BATCH as u32).collect::<Vec<_>>());
-        drop(jobs);
+        let batch = collect_in_thread(&b, job("0", None), queue);
+        assert_eq!(batch, (0..MAX_BATCH).map(|i| i.to_string()).collect::<Vec<_>>());
     }
 
     #[test]
-    fn a_read_stops_running_when_its_guard_goes() {
-        let (jobs, _queue) = mpsc::channel();
-        let batcher = Batcher { jobs, running: Arc::new(AtomicUsize::new(0)) };
-        let first = batcher.reading();
-        let second = batcher.reading();
-        assert_eq!(batcher.running.load(Ordering::Acquire), 2);
+    fn a_read_that_leaves_no_entry_stops_counting_when_its_guard_goes() {
+        let (b, _queue) = batcher();
+        let (first, second) = (b.reading(), b.reading());
+        assert_eq!(b.running.load(Ordering::Acquire), 2);
         drop(first);
         drop(second);
-        assert_eq!(batcher.running.load(Ordering::Acquire), 0);
+        assert_eq!(b.running.load(Ordering::Acquire), 0);
     }
 }
