@@ -28,7 +28,7 @@ use crate::error::AppError;
 const MAX_BATCH: usize = 256;
 
 /// How long a batch waits at most for the entries of reads still running: a coach's list at 64
-/// connections on SQLite then had a p99 of 15-17 ms instead of 20-22 ms (bench/NOTES.md).
+/// connections on SQLite then had a p99 of 12-15 ms instead of 18-21 ms (bench/NOTES.md).
 pub const WINDOW: Duration = Duration::from_millis(1);
 
 /// An entry on its way to the committing thread.
