@@ -6,7 +6,7 @@
 
 use super::api::{Advice, InclusionAnswers, PersonRef, StopReason, TrajectoryOut};
 use crate::error::AppError;
-use crate::http::json_writer::{array, field, flag, literal, moment, optional_text, text, texts};
+use crate::http::json_writer::{field, flag, literal, moment, optional_text, text, texts};
 use crate::http::pagination::Page;
 
 /// A little over the size of one trajectory without notes, reasons or history.
@@ -15,17 +15,47 @@ const BYTES_PER_ITEM: usize = 1024;
 impl Page<TrajectoryOut> {
     /// The same bytes as `serde_json::to_vec(self)`.
     pub fn to_json(&self) -> Result<Vec<u8>, AppError> {
-        let mut out = Vec::with_capacity(64 + BYTES_PER_ITEM * self.items.len());
-        self.write_json(&mut out).map_err(|e| AppError::internal(format!("serialising trajectories: {e}")))?;
-        Ok(out)
+        let mut page = PageWriter::new(self.items.len());
+        for t in &self.items {
+            page.push(t)?;
+        }
+        page.finish(self.next_cursor.as_deref())
+    }
+}
+
+/// Writes a page of trajectories one item at a time, as the rows are read, so that a list needs
+/// no vector of rows or of answers: the same bytes as [`Page::to_json`] of the same items.
+pub struct PageWriter {
+    out: Vec<u8>,
+    items: usize,
+}
+
+impl PageWriter {
+    /// For about `expected` items (the buffer grows past them).
+    pub fn new(expected: usize) -> PageWriter {
+        let mut out = Vec::with_capacity(64 + BYTES_PER_ITEM * expected);
+        out.extend_from_slice(b"{\"items\":[");
+        PageWriter { out, items: 0 }
     }
 
-    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        array(out, b"{\"items\":", &self.items, write_trajectory)?;
-        optional_text(out, b",\"next_cursor\":", self.next_cursor.as_deref())?;
-        out.push(b'}');
-        Ok(())
+    pub fn push(&mut self, t: &TrajectoryOut) -> Result<(), AppError> {
+        if self.items > 0 {
+            self.out.push(b',');
+        }
+        self.items += 1;
+        write_trajectory(&mut self.out, t).map_err(serialising)
     }
+
+    pub fn finish(mut self, next_cursor: Option<&str>) -> Result<Vec<u8>, AppError> {
+        self.out.push(b']');
+        optional_text(&mut self.out, b",\"next_cursor\":", next_cursor).map_err(serialising)?;
+        self.out.push(b'}');
+        Ok(self.out)
+    }
+}
+
+fn serialising(e: serde_json::Error) -> AppError {
+    AppError::internal(format!("serialising trajectories: {e}"))
 }
 
 fn write_trajectory(out: &mut Vec<u8>, t: &TrajectoryOut) -> serde_json::Result<()> {

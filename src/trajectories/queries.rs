@@ -176,6 +176,22 @@ pub type ListRow = (Trajectory, Names, Names);
 /// true when the filter is absent. With the backend's own connection (below): 0.86x instructions
 /// for a coach's list (callgrind).
 pub fn list(conn: &mut Db, q: ListQuery<'_>) -> Result<Vec<ListRow>, AppError> {
+    let mut rows = Vec::new();
+    each(conn, q, |row| {
+        rows.push(row);
+        Ok(())
+    })?;
+    Ok(rows)
+}
+
+/// [`list`], handing each row to `f` as it is read, with no vector of rows in between (a coach's
+/// page of rows was allocated, grown and copied, then moved into a vector of answers).
+pub fn each(
+    conn: &mut Db,
+    q: ListQuery<'_>,
+    mut f: impl FnMut(ListRow) -> Result<(), AppError>,
+) -> Result<(), AppError> {
+    use diesel::connection::DefaultLoadingMode;
     use diesel::sql_types::{Nullable, Text};
     let (employee, coach) = diesel::alias!(users as employee, users as coach);
     let status = q.status.map(Status::as_str);
@@ -209,27 +225,33 @@ pub fn list(conn: &mut Db, q: ListQuery<'_>) -> Result<Vec<ListRow>, AppError> {
     // On the backend's own connection (see `db::on_backend`).
     macro_rules! load {
         ($scope:expr) => {
-            on_backend!(conn, c => query!($scope).load(c))
+            on_backend!(conn, c => {
+                for row in query!($scope).load_iter::<ListRow, DefaultLoadingMode>(c)? {
+                    f(row?)?;
+                }
+                Ok(())
+            })
         };
     }
-    Ok(match q.scope {
+    match q.scope {
         Scope::Trajectory(id) => load!(trajectories::id.eq(id)),
         Scope::Coach(id) => load!(trajectories::coach_id.eq(id)),
         Scope::Organization(id) => load!(trajectories::organization_id.eq(id)),
         Scope::Employee(id) => load!(trajectories::employee_id.eq(id)),
-    }?)
+    }
 }
 
 /// The answers for a page of [`list`]; no further query.
 pub fn render_list(rows: Vec<ListRow>) -> Result<Vec<TrajectoryOut>, AppError> {
-    rows.into_iter()
-        .map(|(t, (ef, el), (cf, cl))| {
-            let employee = PersonRef { id: t.employee_id.clone(), first_name: ef, last_name: el };
-            let coach = PersonRef { id: t.coach_id.clone(), first_name: cf, last_name: cl };
-            let consent = ConsentState { method: t.method_consent, research: t.research_consent };
-            answer(t, employee, coach, consent, None)
-        })
-        .collect()
+    rows.into_iter().map(render).collect()
+}
+
+/// The answer for one row of [`list`] (without its history).
+pub fn render((t, (ef, el), (cf, cl)): ListRow) -> Result<TrajectoryOut, AppError> {
+    let employee = PersonRef { id: t.employee_id.clone(), first_name: ef, last_name: el };
+    let coach = PersonRef { id: t.coach_id.clone(), first_name: cf, last_name: cl };
+    let consent = ConsentState { method: t.method_consent, research: t.research_consent };
+    answer(t, employee, coach, consent, None)
 }
 
 pub fn consents_of(conn: &mut Db, trajectory_ids: &[String]) -> Result<Vec<Consent>, AppError> {

@@ -7,6 +7,7 @@ use super::api::{
     Advice, ConsentIn, ConsentKind, ConsentOut, ConsentsOut, CreateTrajectory, Status, StopReason, TrajectoryFilter,
     TrajectoryOut, UpdateTrajectory,
 };
+use super::list_json::PageWriter;
 use super::model::{Consent, Trajectory};
 use super::queries;
 use crate::accounts::model::User;
@@ -67,7 +68,8 @@ pub async fn list(
     caller.require(&[Role::Coach, Role::ProjectLeader, Role::Employee])?;
     let f = filter.into_inner();
     let limit = PageQuery { limit: f.limit, cursor: None }.limit()?;
-    let page = db::tx(&state.pool, caller.audit(), move |c, _| {
+    // The page is written as its rows are read (`list_json::PageWriter`), on the blocking thread.
+    let body = db::tx(&state.pool, caller.audit(), move |c, _| {
         let (scope, coach) = match caller.role {
             Role::Coach => (queries::Scope::Coach(&caller.user_id), None),
             Role::ProjectLeader => (
@@ -76,25 +78,31 @@ pub async fn list(
             ),
             _ => (queries::Scope::Employee(&caller.user_id), None),
         };
-        let rows = queries::list(
-            c,
-            queries::ListQuery {
-                coach,
-                cohort: f.cohort.as_deref(),
-                status: f.status,
-                after: f.cursor.as_deref(),
-                limit: Some(limit),
-                ..queries::ListQuery::new(scope)
-            },
-        )?;
-        let more = rows.len() as i64 > limit;
-        let mut items = queries::render_list(rows.into_iter().take(limit as usize).collect())?;
-        let next_cursor = if more { items.last().map(|t| t.id.clone()) } else { None };
-        items.truncate(limit as usize);
-        Ok(Page { items, next_cursor })
+        let query = queries::ListQuery {
+            coach,
+            cohort: f.cohort.as_deref(),
+            status: f.status,
+            after: f.cursor.as_deref(),
+            limit: Some(limit),
+            ..queries::ListQuery::new(scope)
+        };
+        // The query reads one row more than the page holds: that row only tells there is a next page.
+        let (mut page, mut written, mut last_id, mut more) = (PageWriter::new(limit as usize), 0, None, false);
+        queries::each(c, query, |row| {
+            if written == limit {
+                more = true;
+                return Ok(());
+            }
+            let t = queries::render(row)?;
+            page.push(&t)?;
+            written += 1;
+            last_id = Some(t.id);
+            Ok(())
+        })?;
+        page.finish(if more { last_id.as_deref() } else { None })
     })
     .await?;
-    Ok(HttpResponse::Ok().content_type(ContentType::json()).body(page.to_json()?))
+    Ok(HttpResponse::Ok().content_type(ContentType::json()).body(body))
 }
 
 /// Propose a trajectory. Coaches (for themselves) and project leaders (naming the coach), for an
