@@ -7,6 +7,7 @@ mod list_json;
 pub mod model;
 pub mod queries;
 mod routes;
+mod stored_answers;
 pub mod timeline;
 
 use utoipa_actix_web::service_config::ServiceConfig;

@@ -314,7 +314,7 @@ fn answer(
     consent: ConsentState,
     history: Option<Vec<EventOut>>,
 ) -> Result<TrajectoryOut, AppError> {
-    let answers = serde_json::from_str(&t.inclusion_answers)
+    let answers = super::stored_answers::parse(&t.inclusion_answers)
         .map_err(|e| AppError::internal(format!("inclusion answers of {}: {e}", t.id)))?;
     Ok(TrajectoryOut {
         employee,
