@@ -46,6 +46,11 @@ impl PageWriter {
         write_trajectory(&mut self.out, t).map_err(serialising)
     }
 
+    /// Items pushed so far.
+    pub fn written(&self) -> usize {
+        self.items
+    }
+
     pub fn finish(mut self, next_cursor: Option<&str>) -> Result<Vec<u8>, AppError> {
         self.out.push(b']');
         optional_text(&mut self.out, b",\"next_cursor\":", next_cursor).map_err(serialising)?;

@@ -87,15 +87,14 @@ pub async fn list(
             ..queries::ListQuery::new(scope)
         };
         // The query reads one row more than the page holds: that row only tells there is a next page.
-        let (mut page, mut written, mut last_id, mut more) = (PageWriter::new(limit as usize), 0, None, false);
+        let (mut page, mut last_id, mut more) = (PageWriter::new(limit as usize), None, false);
         queries::each(c, query, |row| {
-            if written == limit {
+            if page.written() as i64 == limit {
                 more = true;
                 return Ok(());
             }
             let t = queries::render(row)?;
             page.push(&t)?;
-            written += 1;
             last_id = Some(t.id);
             Ok(())
         })?;
