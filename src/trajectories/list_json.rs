@@ -7,24 +7,13 @@
 use super::api::{Advice, InclusionAnswers, PersonRef, StopReason, TrajectoryOut};
 use crate::error::AppError;
 use crate::http::json_writer::{field, flag, literal, moment, optional_text, text, texts};
-use crate::http::pagination::Page;
 
 /// A little over the size of one trajectory without notes, reasons or history.
 const BYTES_PER_ITEM: usize = 1024;
 
-impl Page<TrajectoryOut> {
-    /// The same bytes as `serde_json::to_vec(self)`.
-    pub fn to_json(&self) -> Result<Vec<u8>, AppError> {
-        let mut page = PageWriter::new(self.items.len());
-        for t in &self.items {
-            page.push(t)?;
-        }
-        page.finish(self.next_cursor.as_deref())
-    }
-}
-
 /// Writes a page of trajectories one item at a time, as the rows are read, so that a list needs
-/// no vector of rows or of answers: the same bytes as [`Page::to_json`] of the same items.
+/// no vector of rows or of answers: the same bytes as `serde_json::to_vec` of a `Page` of the same
+/// items (checked by the property test below).
 pub struct PageWriter {
     out: Vec<u8>,
     items: usize,
@@ -133,6 +122,16 @@ mod tests {
 
     use super::*;
     use crate::http::json_writer::strategies::{text, time};
+    use crate::http::pagination::Page;
+
+    /// The page as `PageWriter` writes it, item by item.
+    fn written(page: &Page<TrajectoryOut>) -> Vec<u8> {
+        let mut writer = PageWriter::new(page.items.len());
+        for t in &page.items {
+            writer.push(t).expect("writes");
+        }
+        writer.finish(page.next_cursor.as_deref()).expect("writes")
+    }
     use crate::trajectories::api::{ConsentState, EventOut, InclusionOut, Status};
 
     fn status() -> impl Strategy<Value = Status> {
@@ -245,7 +244,7 @@ mod tests {
         ) {
             let page = Page { items, next_cursor };
             let derived = serde_json::to_vec(&page).expect("serialises");
-            prop_assert_eq!(String::from_utf8(page.to_json().expect("writes")).expect("UTF-8"),
+            prop_assert_eq!(String::from_utf8(written(&page)).expect("UTF-8"),
                 String::from_utf8(derived).expect("UTF-8"));
         }
     }
@@ -253,9 +252,6 @@ mod tests {
     #[test]
     fn an_empty_page_is_an_empty_array() {
         let page: Page<TrajectoryOut> = Page { items: vec![], next_cursor: None };
-        assert_eq!(
-            String::from_utf8(page.to_json().expect("writes")).expect("UTF-8"),
-            r#"{"items":[],"next_cursor":null}"#
-        );
+        assert_eq!(String::from_utf8(written(&page)).expect("UTF-8"), r#"{"items":[],"next_cursor":null}"#);
     }
 }
