@@ -330,6 +330,28 @@ where
         .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
 }
 
+/// Like [`tx`], for a read (GET) of a bounded number of rows by key whose entry is committed
+/// after it. On SQLite it runs on the calling worker thread when a connection is free, as
+/// [`read_by_key`] does: the hand-over to a blocking thread and back costs more than the read.
+pub async fn audited_read_by_key<T, F>(pool: &DbPool, mut audit: AuditEntry, f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection, &mut AuditEntry) -> Result<T, AppError> + Send + 'static,
+{
+    if audit.is_read && pool.writer.is_some() {
+        if let Some(mut conn) = pool.try_get() {
+            let running = audit.worth_writing().then(|| pool.audit_reading());
+            let out = f(&mut conn, &mut audit)?;
+            drop(conn);
+            if audit.worth_writing() {
+                pool.audit_read(audit, running).await?;
+            }
+            return Ok(out);
+        }
+    }
+    tx(pool, audit, f).await
+}
+
 /// A write and its audit entry in one transaction.
 fn write_tx<T, F>(conn: &mut DbConnection, mut audit: AuditEntry, f: F) -> Result<T, AppError>
 where

@@ -68,8 +68,12 @@ pub async fn list(
     caller.require(&[Role::Coach, Role::ProjectLeader, Role::Employee])?;
     let f = filter.into_inner();
     let limit = PageQuery { limit: f.limit, cursor: None }.limit()?;
-    // The page is written as its rows are read (`list_json::PageWriter`), on the blocking thread.
-    let body = db::tx(&state.pool, caller.audit(), move |c, _| {
+    let audit = caller.audit();
+    // The page is written as its rows are read (`list_json::PageWriter`). A coach's or an
+    // employee's list is bounded by its key (their own trajectories) and may run on the worker
+    // thread; a project leader's may scan the organisation for its filters: the blocking pool.
+    let on_worker = caller.role != Role::ProjectLeader;
+    let read = move |c: &mut DbConnection, _: &mut crate::privacy::audit::AuditEntry| {
         let (scope, coach) = match caller.role {
             Role::Coach => (queries::Scope::Coach(&caller.user_id), None),
             Role::ProjectLeader => (
@@ -99,8 +103,12 @@ pub async fn list(
             Ok(())
         })?;
         page.finish(if more { last_id.as_deref() } else { None })
-    })
-    .await?;
+    };
+    let body = if on_worker {
+        db::audited_read_by_key(&state.pool, audit, read).await?
+    } else {
+        db::tx(&state.pool, audit, read).await?
+    };
     Ok(HttpResponse::Ok().content_type(ContentType::json()).body(body))
 }
 
