@@ -307,11 +307,11 @@ mod tests {
 
     /// `next_batch` on another thread; the request ids of its batch, or a failure after a generous
     /// wait instead of a test that hangs for the whole window.
-    fn batch_in_thread(b: &Batcher, window: Duration) -> Vec<String> {
+    fn batch_in_thread(b: &Batcher) -> Vec<String> {
         let (answer, batch) = std::sync::mpsc::channel();
         let shared = b.handle.0.clone();
         std::thread::spawn(move || {
-            let ids = next_batch(&shared, window).map(|b| b.into_iter().map(|j| j.entry.request_id).collect());
+            let ids = next_batch(&shared, FOREVER).map(|b| b.into_iter().map(|j| j.entry.request_id).collect());
             answer.send(ids.unwrap_or_default())
         });
         batch.recv_timeout(Duration::from_secs(30)).expect("the batch closed")
@@ -328,7 +328,7 @@ mod tests {
             queue(&b, id, None);
         }
         // The queue stays open: the batch closes because no read runs, not because it ended.
-        assert_eq!(batch_in_thread(&b, FOREVER), ["1", "2", "3"]);
+        assert_eq!(batch_in_thread(&b), ["1", "2", "3"]);
     }
 
     #[test]
@@ -345,7 +345,7 @@ mod tests {
             }
         });
         // The last entry closes the batch: with a window of ten minutes nothing else could.
-        assert_eq!(batch_in_thread(&b, FOREVER), ["1", "2", "3"]);
+        assert_eq!(batch_in_thread(&b), ["1", "2", "3"]);
         assert_eq!(running(&b), 0, "queued entries no longer count");
     }
 
@@ -358,7 +358,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(20));
             drop(read);
         });
-        assert_eq!(batch_in_thread(&b, FOREVER), ["1"]);
+        assert_eq!(batch_in_thread(&b), ["1"]);
         assert_eq!(running(&b), 0);
     }
 
@@ -369,7 +369,7 @@ mod tests {
         let _still_running = b.reading();
         queue(&b, "1", None);
         let started = Instant::now();
-        assert_eq!(batch_in_thread(&b, FOREVER), ["1"]);
+        assert_eq!(batch_in_thread(&b), ["1"]);
         assert!(started.elapsed() >= QUIET);
     }
 
@@ -381,7 +381,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(20));
             queue(&other, "1", None);
         });
-        assert_eq!(batch_in_thread(&b, FOREVER), ["1"]);
+        assert_eq!(batch_in_thread(&b), ["1"]);
     }
 
     #[test]
@@ -391,7 +391,7 @@ mod tests {
         for i in 0..MAX_BATCH + 10 {
             queue(&b, &i.to_string(), None);
         }
-        let batch = batch_in_thread(&b, FOREVER);
+        let batch = batch_in_thread(&b);
         assert_eq!(batch, (0..MAX_BATCH).map(|i| i.to_string()).collect::<Vec<_>>());
     }
 
