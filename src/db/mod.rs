@@ -300,29 +300,13 @@ pub fn migrations_current(conn: &mut DbConnection) -> Result<bool, AppError> {
 /// concerned: `audit.about(..)`). A write runs in one transaction together with its entry: on any
 /// error nothing is written, not even the entry. A read (GET) runs without a transaction and its
 /// entry, when it concerns someone else, is written after it.
-pub async fn tx<T, F>(pool: &DbPool, mut audit: AuditEntry, f: F) -> Result<T, AppError>
+pub async fn tx<T, F>(pool: &DbPool, audit: AuditEntry, f: F) -> Result<T, AppError>
 where
     T: Send + 'static,
     F: FnOnce(&mut DbConnection, &mut AuditEntry) -> Result<T, AppError> + Send + 'static,
 {
     if audit.is_read {
-        // A read writes nothing but (perhaps) its audit entry: no transaction around the read,
-        // so readers never queue behind writers. The entry is committed after the read, batched
-        // with other reads' entries, and the answer waits until it is durable.
-        // Staff reads leave an entry: the batch being collected may wait for it.
-        let running = audit.worth_writing().then(|| pool.audit_reading());
-        let p = pool.clone();
-        let (out, audit) = actix_web::web::block(move || {
-            let mut conn = p.get().map_err(|_| AppError::Unavailable)?;
-            let out = f(&mut conn, &mut audit)?;
-            Ok::<_, AppError>((out, audit))
-        })
-        .await
-        .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))??;
-        if audit.worth_writing() {
-            pool.audit_read(audit, running).await?;
-        }
-        return Ok(out);
+        return audited_read(pool, audit, f, None).await;
     }
     let pool = pool.clone();
     actix_web::web::block(move || pool.write(|conn| write_tx(conn, audit, f)))
@@ -333,23 +317,47 @@ where
 /// Like [`tx`], for a read (GET) of a bounded number of rows by key whose entry is committed
 /// after it. On SQLite it runs on the calling worker thread when a connection is free, as
 /// [`read_by_key`] does: the hand-over to a blocking thread and back costs more than the read.
-pub async fn audited_read_by_key<T, F>(pool: &DbPool, mut audit: AuditEntry, f: F) -> Result<T, AppError>
+pub async fn audited_read_by_key<T, F>(pool: &DbPool, audit: AuditEntry, f: F) -> Result<T, AppError>
 where
     T: Send + 'static,
     F: FnOnce(&mut DbConnection, &mut AuditEntry) -> Result<T, AppError> + Send + 'static,
 {
-    if audit.is_read && pool.writer.is_some() {
-        if let Some(mut conn) = pool.try_get() {
-            let running = audit.worth_writing().then(|| pool.audit_reading());
-            let out = f(&mut conn, &mut audit)?;
-            drop(conn);
-            if audit.worth_writing() {
-                pool.audit_read(audit, running).await?;
-            }
-            return Ok(out);
-        }
+    if !audit.is_read {
+        return tx(pool, audit, f).await;
     }
-    tx(pool, audit, f).await
+    let on_worker = pool.writer.is_some().then(|| pool.try_get()).flatten();
+    audited_read(pool, audit, f, on_worker).await
+}
+
+/// A read writes nothing but (perhaps) its audit entry: no transaction around the read, so
+/// readers never queue behind writers. It runs on `conn` (the calling thread) if given, else in a
+/// blocking thread. The entry is committed after the read, batched with other reads' entries, and
+/// the answer waits until it is durable.
+async fn audited_read<T, F>(pool: &DbPool, mut audit: AuditEntry, f: F, conn: Option<PooledDb>) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection, &mut AuditEntry) -> Result<T, AppError> + Send + 'static,
+{
+    // Staff reads leave an entry: the batch being collected may wait for it.
+    let running = audit.worth_writing().then(|| pool.audit_reading());
+    let (out, audit) = match conn {
+        // The connection goes back to the pool before the wait for the entry.
+        Some(mut conn) => (f(&mut conn, &mut audit)?, audit),
+        None => {
+            let p = pool.clone();
+            actix_web::web::block(move || {
+                let mut conn = p.get().map_err(|_| AppError::Unavailable)?;
+                let out = f(&mut conn, &mut audit)?;
+                Ok::<_, AppError>((out, audit))
+            })
+            .await
+            .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))??
+        }
+    };
+    if audit.worth_writing() {
+        pool.audit_read(audit, running).await?;
+    }
+    Ok(out)
 }
 
 /// A write and its audit entry in one transaction.

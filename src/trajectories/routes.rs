@@ -19,6 +19,7 @@ use crate::http::json::ValidJson;
 use crate::http::pagination::{Page, PageQuery};
 use crate::http::query::Query;
 use crate::policy::{Caller, Role};
+use crate::privacy::audit::AuditEntry;
 use crate::AppState;
 use diesel::prelude::*;
 
@@ -73,7 +74,7 @@ pub async fn list(
     // employee's list is bounded by its key (their own trajectories) and may run on the worker
     // thread; a project leader's may scan the organisation for its filters: the blocking pool.
     let on_worker = caller.role != Role::ProjectLeader;
-    let read = move |c: &mut DbConnection, _: &mut crate::privacy::audit::AuditEntry| {
+    let read = move |c: &mut DbConnection, _: &mut AuditEntry| {
         let (scope, coach) = match caller.role {
             Role::Coach => (queries::Scope::Coach(&caller.user_id), None),
             Role::ProjectLeader => (
