@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::connection::DefaultLoadingMode;
 use diesel::prelude::*;
 
+use crate::db::moment::Moment;
 use crate::db::reuse::update;
 use crate::db::schema::{course_progress, course_versions, page_progress};
 use crate::db::union_all::union_all;
@@ -116,18 +117,19 @@ pub struct PageSeen {
 
 /// One row of [`progress_of`]: a course row (`page_id` is `None`), a page row, or a plan's
 /// learning choices (`page_id` is `None` and `done` true), in the columns they have in common or
-/// put side by side.
+/// put side by side. The course's two timestamps are read by position (`db::moment`), not by
+/// diesel's chrono formats: 0.99x instructions per `GET /me/courses` (callgrind).
 type ProgressRow = (
-    String,                // course_slug; plan: course_order
-    Option<String>,        // page: page_id
-    Option<String>,        // page: page_hash; course: last_page_id; plan: focus_courses
-    bool,                  // page: done; plan: true
-    Option<String>,        // page: answers; course: celebration; plan: course_modes
-    Option<String>,        // course: reflection; plan: trajectory_id
-    Option<String>,        // course: reflection_choice
-    Option<String>,        // course: completed_via
-    Option<NaiveDateTime>, // course: reflected_at
-    Option<NaiveDateTime>, // course: completed_at
+    String,         // course_slug; plan: course_order
+    Option<String>, // page: page_id
+    Option<String>, // page: page_hash; course: last_page_id; plan: focus_courses
+    bool,           // page: done; plan: true
+    Option<String>, // page: answers; course: celebration; plan: course_modes
+    Option<String>, // course: reflection; plan: trajectory_id
+    Option<String>, // course: reflection_choice
+    Option<String>, // course: completed_via
+    Option<Moment>, // course: reflected_at
+    Option<Moment>, // course: completed_at
 );
 
 /// The learning choices of the plan van aanpak, as stored (JSON texts; parsed where they are used).
@@ -249,8 +251,8 @@ fn split_rows(rows: impl Iterator<Item = QueryResult<ProgressRow>>) -> Result<Pr
                 celebration: answers_or_celebration,
                 reflection,
                 reflection_choice: choice,
-                reflected_at: reflected,
-                completed_at: completed,
+                reflected_at: reflected.map(NaiveDateTime::from),
+                completed_at: completed.map(NaiveDateTime::from),
                 completed_via: via,
             }),
         }

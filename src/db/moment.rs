@@ -8,7 +8,8 @@
 //! diesel's own reading stays.
 //!
 //! Use it on a `NaiveDateTime` field of a `Queryable` row that is read often:
-//! `#[diesel(deserialize_as = crate::db::moment::Moment)]`.
+//! `#[diesel(deserialize_as = crate::db::moment::Moment)]`, or as `Option<Moment>` in a tuple row
+//! for a nullable column (diesel's `Option` reading calls this one for a value that is not NULL).
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::deserialize::{self, FromSql};
