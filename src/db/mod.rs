@@ -317,6 +317,10 @@ where
 /// Like [`tx`], for a read (GET) of a bounded number of rows by key whose entry is committed
 /// after it. On SQLite it runs on the calling worker thread when a connection is free, as
 /// [`read_by_key`] does: the hand-over to a blocking thread and back costs more than the read.
+/// The price is the tail at a few connections: a wait on one of SQLite's locks there holds up
+/// every connection of that worker (a coach's list at 1 connection: p99 8.7-9.9 ms against
+/// 4.4-6.8 on the blocking pool). Worth it only for reads that run under load; fourteen
+/// per-trajectory reads were measured and left on the blocking pool (bench/NOTES.md).
 pub async fn audited_read_by_key<T, F>(pool: &DbPool, audit: AuditEntry, f: F) -> Result<T, AppError>
 where
     T: Send + 'static,
