@@ -154,27 +154,27 @@ fn fail(msg: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Log lines go to stdout from a thread of their own, through a buffer that is written out
-/// whenever the queue is empty: under load many lines make one `write`, when quiet each line is
-/// written at once. A line per request written by the request's own thread was about 9% of the
-/// CPU time of `GET /me/courses`. The queue blocks when full (`lossy(false)`): no line is lost.
-/// It holds 4,096 lines: the default of 128,000 is allocated up front, 4 MB of idle memory.
+/// Log lines go to stdout from a thread of their own, gathered for a moment and written together
+/// (`wilkan::log_lines`): a line per request written by the request's own thread was about 9% of
+/// the CPU time of `GET /me/courses`, and a thread woken for every line a fifth of it at one
+/// connection (bench/NOTES.md, "Log lines").
 /// Colours only on a terminal: escape codes in a log file or journal are noise.
-fn init_logging(filter: &str) -> tracing_appender::non_blocking::WorkerGuard {
+fn init_logging(filter: &str) -> Option<wilkan::log_lines::Guard> {
     let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into());
     let terminal = std::io::stdout().is_terminal();
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .buffered_lines_limit(4096)
-        .thread_name("wilkan-log")
-        .finish(std::io::BufWriter::new(std::io::stdout()));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(terminal)
-        .with_writer(writer)
-        .try_init();
-    guard
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(terminal);
+    match wilkan::log_lines::LogLines::start(std::io::stdout()) {
+        Ok((lines, guard)) => {
+            let _ = builder.with_writer(lines).try_init();
+            Some(guard)
+        }
+        Err(e) => {
+            // No thread to spare: each line is then written by the thread that logs it.
+            eprintln!("wilkan: log lines are written directly ({e})");
+            let _ = builder.try_init();
+            None
+        }
+    }
 }
 
 fn serve(config: Config) -> ExitCode {
