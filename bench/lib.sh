@@ -1,20 +1,37 @@
 # Shared by bench/run and bench/compare (sourced, not run): wrk measurements and small helpers.
-# Expects DURATION (e.g. 10s) and PORT (Wilkan's port) to be set by the script that sources it.
+# Expects DURATION (e.g. 10s), PORT (Wilkan's port) and WORK (a scratch folder) to be set by the
+# script that sources it.
 CONNS=64
 
 ms() { # wrk latency ("812.00us", "3.20ms", "1.01s") -> ms
   awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.2f", v}' <<<"$1"
 }
-measure() { # wrk args... -> "rps p50 p99 errors" (errors: non-2xx answers and socket errors)
-  local out
-  out=$(wrk -t2 -c$CONNS -d"$DURATION" --latency "$@")
-  local rps p50 p99 non2xx sock
+TICKS=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system time of a process, all threads
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; } # the machine's, all cores
+# measure wrk-args... -> "rps p50 p99 errors server wrk other" (errors: non-2xx answers and socket
+# errors). The last three are CPU microseconds per request: of the process CPU_OF (the server being
+# measured), of wrk, and of everything else on the machine (PostgreSQL, the kernel's softirqs that
+# no process is charged for); "-" without CPU_OF. The machine's speed moves req/s; what a request
+# costs each party shows where its time went.
+measure() {
+  local out s0 b0 s1 b1
+  [ -n "${CPU_OF:-}" ] && s0=$(cpu_ticks "$CPU_OF") && b0=$(busy_ticks)
+  out=$(/usr/bin/time -f '%U %S' -o "$WORK/wrk.time" wrk -t2 -c$CONNS -d"$DURATION" --latency "$@")
+  [ -n "${CPU_OF:-}" ] && s1=$(cpu_ticks "$CPU_OF") && b1=$(busy_ticks)
+  local rps p50 p99 non2xx sock reqs cpu="- - -"
   rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
   p50=$(ms "$(awk '$1=="50%" {print $2}' <<<"$out")")
   p99=$(ms "$(awk '$1=="99%" {print $2}' <<<"$out")")
   non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out"); non2xx=${non2xx:-0}
   sock=$(awk -F'[ ,]+' '/Socket errors/ {print $4+$6+$8+$10}' <<<"$out"); sock=${sock:-0}
-  echo "$rps $p50 $p99 $((non2xx + sock))"
+  reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+  if [ -n "${CPU_OF:-}" ] && [ "${reqs:-0}" -gt 0 ]; then
+    cpu=$(awk -v s=$((s1 - s0)) -v b=$((b1 - b0)) -v t="$TICKS" -v n="$reqs" -v w="$(cat "$WORK/wrk.time")" \
+      'BEGIN {split(w, x, " "); us = 1e6 / n; wrk = (x[1] + x[2]) * us; srv = s / t * us
+              other = b / t * us - srv - wrk; printf "%.1f %.1f %.1f", srv, wrk, (other > 0 ? other : 0)}')
+  fi
+  echo "$rps $p50 $p99 $((non2xx + sock)) $cpu"
 }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 wait_ready() { # port path: until it answers 2xx (at most 10 s)
