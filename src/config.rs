@@ -24,6 +24,14 @@ pub const SETTINGS: &[Setting] = &[
         help: "postgres://... for PostgreSQL, sqlite://PATH for SQLite; empty: SQLite in the data folder",
     },
     Setting {
+        env: "WILKAN_SQLITE_EXCLUSIVE",
+        key: "sqlite_exclusive",
+        default: "false",
+        help: "SQLite only, true or false: the server keeps the database file to itself (no file lock per \
+               read: 1.1x GET /me/courses), so that no other process (wilkan's commands, sqlite3, a backup \
+               tool) can open it while the server runs",
+    },
+    Setting {
         env: "WILKAN_DATA_DIR",
         key: "data_dir",
         default: "./data",
@@ -296,10 +304,15 @@ impl Config {
         }
         let data_dir = PathBuf::from(get("data_dir"));
         let url = get("database_url");
-        let database = if url.trim().is_empty() {
+        let mut database = if url.trim().is_empty() {
             DbTarget::parse(&format!("sqlite://{}", data_dir.join("wilkan.db").display()))?
         } else {
             DbTarget::parse(url.trim())?
+        };
+        database.sqlite_exclusive = match get("sqlite_exclusive").trim() {
+            "true" => true,
+            "false" => false,
+            other => return Err(format!("setting sqlite_exclusive: '{other}' must be true or false")),
         };
         let mode = match get("mode").as_str() {
             "development" => Mode::Development,

@@ -151,6 +151,14 @@ fn main() -> ExitCode {
 
 fn fail(msg: &str) -> ExitCode {
     eprintln!("wilkan: {msg}");
+    if msg.contains("database is locked") {
+        // After SQLite's busy timeout: most likely a server that keeps the file to itself.
+        eprintln!(
+            "wilkan: another process holds the SQLite database. A server with WILKAN_SQLITE_EXCLUSIVE=true lets \
+             no other process open it, and cannot start while another process has it open: stop the other \
+             process and try again."
+        );
+    }
     ExitCode::FAILURE
 }
 

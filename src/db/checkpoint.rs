@@ -47,7 +47,7 @@ pub struct WalState {
 impl Checkpointer {
     /// Starts the thread on a connection of its own to `path`. `None` when the thread could not
     /// start: commits then checkpoint by themselves (see `FALLBACK_PAGES`).
-    pub fn start(path: &str) -> Option<Checkpointer> {
+    pub fn start(path: &str, exclusive: bool) -> Option<Checkpointer> {
         let (alive, stopped) = mpsc::channel::<()>();
         let last = Arc::new(Mutex::new(None));
         let reported = last.clone();
@@ -58,7 +58,7 @@ impl Checkpointer {
             loop {
                 let stop = !matches!(stopped.recv_timeout(INTERVAL), Err(RecvTimeoutError::Timeout));
                 if conn.is_none() {
-                    conn = super::sqlite_connection(&path)
+                    conn = super::sqlite_connection(&path, exclusive)
                         .map_err(|e| tracing::warn!(error = %e, "no connection for WAL checkpoints yet"))
                         .ok();
                 }

@@ -135,16 +135,20 @@ pub enum Backend {
 pub struct DbTarget {
     pub backend: Backend,
     pub location: String,
+    /// SQLite only: the process keeps the file to itself (setting `sqlite_exclusive`).
+    pub sqlite_exclusive: bool,
 }
 
 impl DbTarget {
     pub fn parse(url: &str) -> Result<Self, String> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(Self { backend: Backend::Postgres, location: url.to_string() });
+            return Ok(Self { backend: Backend::Postgres, location: url.to_string(), sqlite_exclusive: false });
         }
         let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"));
         match path {
-            Some(p) if !p.is_empty() => Ok(Self { backend: Backend::Sqlite, location: p.to_string() }),
+            Some(p) if !p.is_empty() => {
+                Ok(Self { backend: Backend::Sqlite, location: p.to_string(), sqlite_exclusive: false })
+            }
             _ => Err(format!(
                 "DATABASE_URL must start with postgres://, postgresql:// or sqlite:// (got '{}')",
                 redact_url(url)
@@ -177,14 +181,18 @@ pub enum ConnError {
     Io(#[from] std::io::Error),
 }
 
-fn sqlite_connection(path: &str) -> Result<SqliteConnection, ConnError> {
+fn sqlite_connection(path: &str, exclusive: bool) -> Result<SqliteConnection, ConnError> {
     if let Some(dir) = Path::new(path).parent() {
         if !dir.as_os_str().is_empty() {
             std::fs::create_dir_all(dir)?;
         }
     }
     sqlite_library::configure();
-    let mut conn = SqliteConnection::establish(path)?;
+    let mut conn = if exclusive {
+        SqliteConnection::establish(&sqlite_library::exclusive_uri(path))?
+    } else {
+        SqliteConnection::establish(path)?
+    };
     // WAL lets readers work while one writer writes; busy_timeout makes writers queue instead of
     // failing with SQLITE_BUSY (set first: switching to WAL needs a lock that a connection opened
     // at the same moment may hold); foreign keys are off by default in SQLite.
@@ -209,7 +217,7 @@ fn pg_connection(url: &str) -> Result<PgConnection, ConnError> {
 pub fn establish(target: &DbTarget) -> Result<DbConnection, ConnError> {
     Ok(match target.backend {
         Backend::Postgres => DbConnection::Pg(pg_connection(&target.location)?),
-        Backend::Sqlite => DbConnection::Sqlite(sqlite_connection(&target.location)?),
+        Backend::Sqlite => DbConnection::Sqlite(sqlite_connection(&target.location, target.sqlite_exclusive)?),
     })
 }
 
@@ -265,7 +273,7 @@ pub fn build_pool(target: &DbTarget, size: u32, timeout: Duration) -> DbPool {
     let writer = (target.backend == Backend::Sqlite).then(|| Arc::new(FairMutex::new(())));
     let audit = crate::privacy::audit_batch::Batcher::start(pool.clone(), writer.clone());
     let checkpointer = match target.backend {
-        Backend::Sqlite => checkpoint::Checkpointer::start(&target.location),
+        Backend::Sqlite => checkpoint::Checkpointer::start(&target.location, target.sqlite_exclusive),
         Backend::Postgres => None,
     };
     DbPool { pool, writer, audit, checkpointer }

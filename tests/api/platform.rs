@@ -209,3 +209,55 @@ fn the_binary_serves_and_stops_cleanly_on_sigterm() {
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
     assert!(out.contains("create-admin"), "prints how to create the first admin: {out}");
 }
+
+/// `sqlite_exclusive`: the server reads and writes as before, on several connections at once, and
+/// keeps its SQLite file from every other process meanwhile: a command run beside it fails and says
+/// why. On PostgreSQL the setting changes nothing.
+#[test]
+fn sqlite_exclusive_keeps_the_database_file_to_the_server() {
+    let w = World::on(TestApp::spawn_with(&[("WILKAN_SQLITE_EXCLUSIVE", "true")]));
+    let emp = w.employee_a.token.clone();
+    let course: serde_json::Value = w.app.get("/courses/kwaliteiten", Some(&emp)).json().unwrap();
+    let page = course["pages"][1]["id"].as_str().unwrap().to_string();
+    let res = w.app.send(
+        reqwest::Method::PUT,
+        &format!("/me/courses/kwaliteiten/pages/{page}"),
+        Some(&emp),
+        &serde_json::json!({"status": "done"}),
+    );
+    assert_eq!(res.status(), 200, "a write");
+    // Reads on several threads, so that the pool's connections overlap.
+    let lists: Vec<serde_json::Value> = std::thread::scope(|s| {
+        let readers: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| w.app.get("/me/courses", Some(&emp)).json::<serde_json::Value>().unwrap()))
+            .collect();
+        readers.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for list in &lists {
+        let kwaliteiten = list["items"].as_array().unwrap().iter().find(|c| c["slug"] == "kwaliteiten").unwrap();
+        let saved = kwaliteiten["pages"].as_array().unwrap().iter().find(|p| p["page_id"] == page.as_str()).unwrap();
+        assert_eq!(saved["done"], true, "every read sees the write");
+    }
+    assert_eq!(w.app.get("/ready", None).status(), 200);
+
+    let url = match w.app.target.backend {
+        wilkan::db::Backend::Sqlite => format!("sqlite://{}", w.app.target.location),
+        wilkan::db::Backend::Postgres => w.app.target.location.clone(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wilkan"))
+        .arg("migrate")
+        .env("DATABASE_URL", &url)
+        .env("WILKAN_DATA_DIR", dir.path())
+        .env("WILKAN_LOG", "warn")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    match w.app.target.backend {
+        wilkan::db::Backend::Sqlite => {
+            assert!(!out.status.success(), "another process cannot open the file while the server runs");
+            assert!(stderr.contains("WILKAN_SQLITE_EXCLUSIVE=true"), "the command says why: {stderr}");
+        }
+        wilkan::db::Backend::Postgres => assert!(out.status.success(), "PostgreSQL is not affected: {stderr}"),
+    }
+}
