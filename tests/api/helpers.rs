@@ -127,11 +127,15 @@ impl TestApp {
 
     /// A second server on this app's database (e.g. after the course content changed).
     pub fn restart_with(&self, settings: &[(&str, &str)]) -> TestApp {
-        let url = match self.target.backend {
+        Self::spawn_on(tempfile::tempdir().expect("temp dir"), self.database_url(), self.pg_database.clone(), settings)
+    }
+
+    /// This app's `DATABASE_URL`, for a second server or a command run beside it.
+    pub fn database_url(&self) -> String {
+        match self.target.backend {
             wilkan::db::Backend::Postgres => self.target.location.clone(),
             wilkan::db::Backend::Sqlite => format!("sqlite://{}", self.target.location),
-        };
-        Self::spawn_on(tempfile::tempdir().expect("temp dir"), url, self.pg_database.clone(), settings)
+        }
     }
 
     fn spawn_on(

@@ -240,14 +240,10 @@ fn sqlite_exclusive_keeps_the_database_file_to_the_server() {
     }
     assert_eq!(w.app.get("/ready", None).status(), 200);
 
-    let url = match w.app.target.backend {
-        wilkan::db::Backend::Sqlite => format!("sqlite://{}", w.app.target.location),
-        wilkan::db::Backend::Postgres => w.app.target.location.clone(),
-    };
     let dir = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_wilkan"))
         .arg("migrate")
-        .env("DATABASE_URL", &url)
+        .env("DATABASE_URL", w.app.database_url())
         .env("WILKAN_DATA_DIR", dir.path())
         .env("WILKAN_LOG", "warn")
         .output()
