@@ -67,6 +67,7 @@ impl Caller {
             subject_id: None,
             request_id: self.request_id.clone(),
             detail: None,
+            listed: Vec::new(),
         }
     }
 

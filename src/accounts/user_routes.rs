@@ -34,7 +34,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let filter = filter.into_inner();
     let limit = PageQuery { limit: filter.limit, cursor: None }.limit()?;
-    let rows = db::tx(&state.pool, caller.audit(), move |c, _| {
+    let rows = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let (organization, ids) = match caller.role {
             Role::Admin => (filter.organization, None),
             Role::ProjectLeader => {
@@ -45,7 +45,7 @@ pub async fn list(
             }
             _ => (None, Some(vec![caller.user_id.clone()])),
         };
-        queries::list_users(
+        let users = queries::list_users(
             c,
             queries::UserQuery {
                 organization: organization.as_deref(),
@@ -54,7 +54,9 @@ pub async fn list(
                 after: filter.cursor.as_deref(),
                 limit,
             },
-        )
+        )?;
+        users.iter().for_each(|u| audit.shows(&u.id));
+        Ok(users)
     })
     .await?;
     let page = Page::from_rows(rows.into_iter().map(UserOut::from).collect(), limit, |u| u.id.clone());

@@ -188,7 +188,7 @@ pub async fn get_return(
 pub async fn due(state: web::Data<AppState>, caller: Caller, page: Query<PageQuery>) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Coach, Role::ProjectLeader])?;
     let (limit, after) = page.keyset::<NaiveDate>()?;
-    let out = db::tx(&state.pool, caller.audit(), move |c, _| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let horizon = today() + Duration::days(7);
         let mut q = aftercare_checkins::table
             .inner_join(trajectories::table.on(trajectories::id.eq(aftercare_checkins::trajectory_id)))
@@ -197,20 +197,21 @@ pub async fn due(state: web::Data<AppState>, caller: Caller, page: Query<PageQue
             .filter(aftercare_checkins::due_on.le(horizon))
             .order((aftercare_checkins::due_on, aftercare_checkins::id))
             .limit(limit + 1)
-            .select((CheckinRow::as_select(), users::first_name))
+            .select((CheckinRow::as_select(), users::id, users::first_name))
             .into_boxed();
         q = after_key!(q, (aftercare_checkins::due_on, aftercare_checkins::id) > after);
         q = match caller.role {
             Role::Coach => q.filter(trajectories::coach_id.eq(caller.user_id.clone())),
             _ => q.filter(trajectories::organization_id.eq(caller.organization_id.clone().unwrap_or_default())),
         };
-        let rows = Page::from_rows(q.load::<(CheckinRow, String)>(c)?, limit, |(row, _)| {
+        let rows = Page::from_rows(q.load::<(CheckinRow, String, String)>(c)?, limit, |(row, _, _)| {
             key_cursor(&row.due_on.to_string(), &row.id)
         });
         let items = rows
             .items
             .into_iter()
-            .map(|(row, name)| {
+            .map(|(row, employee, name)| {
+                audit.shows(&employee);
                 let days_overdue = (today() - row.due_on).num_days().max(0);
                 DueItem { checkin: row.out(), employee_first_name: name, days_overdue }
             })

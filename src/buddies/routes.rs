@@ -192,7 +192,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Coach])?;
     let (limit, after) = page.keyset::<NaiveDateTime>()?;
-    let out = db::tx(&state.pool, caller.audit(), move |c, _| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let coached: Vec<String> = trajectories::table
             .filter(trajectories::coach_id.eq(&caller.user_id))
             .select(trajectories::employee_id)
@@ -205,7 +205,9 @@ pub async fn list(
             .into_boxed();
         let q = after_key!(q, (buddy_pairs::created_at, buddy_pairs::id) < after);
         let rows = Page::from_rows(q.load::<PairRow>(c)?, limit, |p| key_cursor(&moment_key(&p.created_at), &p.id));
-        Ok(Page { items: render_all(c, rows.items)?, next_cursor: rows.next_cursor })
+        let items = render_all(c, rows.items)?;
+        items.iter().flat_map(|p| &p.members).for_each(|m| audit.shows(&m.employee_id));
+        Ok(Page { items, next_cursor: rows.next_cursor })
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))

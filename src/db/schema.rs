@@ -403,6 +403,14 @@ diesel::table! {
         route -> Text,
         request_id -> Text,
         detail -> Nullable<Text>,
+        subject_set -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_subject_sets (set_id, subject_id) {
+        set_id -> Text,
+        subject_id -> Text,
     }
 }
 
@@ -458,5 +466,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     work_returns,
     aftercare_checkins,
     audit_log,
+    audit_subject_sets,
     questionnaire_responses,
 );

@@ -422,7 +422,9 @@ pub async fn responses(
                 questionnaire_responses::organization_id.eq(caller.organization_id.clone().unwrap_or_default()),
             ),
         };
-        Ok(Page::from_rows(q.load::<ResponseRow>(c)?, limit, |r| r.id.clone()))
+        let page = Page::from_rows(q.load::<ResponseRow>(c)?, limit, |r| r.id.clone());
+        page.items.iter().for_each(|r| audit.shows(&r.respondent_id));
+        Ok(page)
     })
     .await?;
     let items = rows.items.into_iter().map(|r| r.out(&state)).collect::<Result<_, _>>()?;

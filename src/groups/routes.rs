@@ -249,7 +249,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Coach, Role::ProjectLeader, Role::Employee])?;
     let (limit, after) = page.keyset::<NaiveDateTime>()?;
-    let out = db::tx(&state.pool, caller.audit(), move |c, _| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let mut q = group_sessions::table
             .order((group_sessions::starts_at.desc(), group_sessions::id.desc()))
             .limit(limit + 1)
@@ -271,7 +271,9 @@ pub async fn list(
         };
         let rows = Page::from_rows(q.load::<SessionRow>(c)?, limit, |s| key_cursor(&moment_key(&s.starts_at), &s.id));
         let view = if caller.is(Role::Employee) { View::Invited(caller.user_id.clone()) } else { View::Staff };
-        Ok(Page { items: render_all(c, rows.items, &view)?, next_cursor: rows.next_cursor })
+        let items = render_all(c, rows.items, &view)?;
+        items.iter().flat_map(|s| &s.invitees).for_each(|i| audit.shows(&i.employee_id));
+        Ok(Page { items, next_cursor: rows.next_cursor })
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -337,9 +339,11 @@ pub async fn get_one(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let out = db::tx(&state.pool, caller.audit(), move |c, _| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let (row, view) = load(c, &caller, &id)?;
-        render(c, row, &view)
+        let session = render(c, row, &view)?;
+        session.invitees.iter().for_each(|i| audit.shows(&i.employee_id));
+        Ok(session)
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -435,7 +439,7 @@ pub async fn interest(
     }
     let org = caller.organization_id.clone().unwrap_or_default();
     let t2 = topic.clone();
-    let items = db::tx(&state.pool, caller.audit(), move |c, _| {
+    let items = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let rows: Vec<(String, String, String, Option<NaiveDateTime>)> = course_progress::table
             .inner_join(users::table.on(users::id.eq(course_progress::user_id)))
             .inner_join(trajectories::table.on(trajectories::employee_id.eq(course_progress::user_id)))
@@ -448,11 +452,9 @@ pub async fn interest(
             .load(c)?;
         Ok(rows
             .into_iter()
-            .map(|(employee_id, first_name, trajectory_id, at)| Interested {
-                employee_id,
-                first_name,
-                trajectory_id,
-                reflected_at: at.unwrap_or_default(),
+            .map(|(employee_id, first_name, trajectory_id, at)| {
+                audit.shows(&employee_id);
+                Interested { employee_id, first_name, trajectory_id, reflected_at: at.unwrap_or_default() }
             })
             .collect())
     })

@@ -3,6 +3,7 @@
 
 use diesel::prelude::*;
 
+use super::subject_sets;
 use crate::db::schema::audit_log;
 use crate::db::{new_id, now, on_backend, DbConnection};
 use crate::error::AppError;
@@ -18,6 +19,8 @@ pub struct AuditEntry {
     pub route: String,
     pub request_id: String,
     pub detail: Option<serde_json::Value>,
+    /// The persons a list showed (see [`AuditEntry::shows`]).
+    pub listed: Vec<String>,
     /// A GET: reads of one's own data are not worth an entry (see `worth_writing`).
     pub is_read: bool,
 }
@@ -33,6 +36,7 @@ impl AuditEntry {
             route: route.to_string(),
             request_id: request_id.to_string(),
             detail: None,
+            listed: Vec::new(),
             is_read: false,
         }
     }
@@ -53,6 +57,25 @@ impl AuditEntry {
         self.organization_id = Some(org_id.to_string());
     }
 
+    /// A person a list showed: the entry is about them too, and their inzage shows it. Stored as
+    /// a set (`subject_sets`), without the caller and without `subject_id`.
+    pub fn shows(&mut self, person_id: &str) {
+        self.listed.push(person_id.to_string());
+    }
+
+    /// The persons listed besides the caller and the subject: sorted, without repeats.
+    fn others_listed(&self) -> Vec<String> {
+        let mut others: Vec<String> = self
+            .listed
+            .iter()
+            .filter(|p| Some(*p) != self.actor_id.as_ref() && Some(*p) != self.subject_id.as_ref())
+            .cloned()
+            .collect();
+        others.sort_unstable();
+        others.dedup();
+        others
+    }
+
     pub fn detail(&mut self, detail: serde_json::Value) {
         self.detail = Some(detail);
     }
@@ -63,14 +86,16 @@ impl AuditEntry {
     }
 
     /// Every write, and every read of other people's data. A read about no one in particular is
-    /// a list: other people's data for staff, one's own for an employee (their lists are theirs).
+    /// a list: other people's data for staff (even when it lists nobody: the search itself is
+    /// worth knowing), one's own for an employee (their lists are theirs).
     pub fn worth_writing(&self) -> bool {
         if !self.is_read {
             return true;
         }
+        let someone_else = |p: &String| Some(p) != self.actor_id.as_ref();
         match &self.subject_id {
-            Some(subject) => Some(subject) != self.actor_id.as_ref(),
-            None => self.actor_role.as_deref() != Some("employee"),
+            Some(subject) => someone_else(subject) || self.listed.iter().any(someone_else),
+            None => self.actor_role.as_deref() != Some("employee") || self.listed.iter().any(someone_else),
         }
     }
 }
@@ -80,6 +105,8 @@ pub fn write(conn: &mut DbConnection, e: &AuditEntry) -> Result<(), AppError> {
     if !e.worth_writing() {
         return Ok(());
     }
+    let others = e.others_listed();
+    let subject_set = if others.is_empty() { None } else { Some(subject_sets::record(conn, &others)?) };
     let insert = diesel::insert_into(audit_log::table).values((
         audit_log::id.eq(new_id()),
         audit_log::at.eq(now()),
@@ -91,6 +118,7 @@ pub fn write(conn: &mut DbConnection, e: &AuditEntry) -> Result<(), AppError> {
         audit_log::route.eq(&e.route),
         audit_log::request_id.eq(&e.request_id),
         audit_log::detail.eq(e.detail.as_ref().map(|d| d.to_string())),
+        audit_log::subject_set.eq(subject_set),
     ));
     // On the backend's own connection (see `db::on_backend`): every staff read and every write
     // makes one.

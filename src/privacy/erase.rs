@@ -49,6 +49,7 @@ const USER_REFERENCES: &[(&str, &str)] = &[
     ("questionnaire_responses", "entered_by"),
     ("audit_log", "actor_id"),
     ("audit_log", "subject_id"),
+    ("audit_subject_sets", "subject_id"),
 ];
 
 /// Free-text columns (table, key column, text column) searched for the person's name and email.

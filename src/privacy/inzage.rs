@@ -11,6 +11,7 @@ use std::io::Write;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
+use super::subject_sets;
 use crate::accounts::api::UserOut;
 use crate::accounts::queries as accounts;
 use crate::db::one_of::one_of;
@@ -104,29 +105,40 @@ pub fn collect(c: &mut DbConnection, caller: &Caller) -> Result<Value, AppError>
     );
     doc["questionnaires"] = Value::Array(crate::evaluation::responses::responses_of(c, &me.id)?);
     doc["buddy"] = to_value(&crate::buddies::routes::my_buddy(c, &me.id)?)?;
-    // Who looked at or changed my data.
+    doc["who_used_my_data"] = Value::Array(who_used(c, &me.id)?);
+    Ok(doc)
+}
+
+/// Who looked at or changed my data: entries about me, and lists that showed me (two queries,
+/// each on its own index, merged by time).
+fn who_used(c: &mut DbConnection, me: &str) -> Result<Vec<Value>, AppError> {
     type Seen = (chrono::NaiveDateTime, Option<String>, Option<String>, String, Option<String>);
-    let seen: Vec<Seen> = audit_log::table
-        .left_join(users::table.on(users::id.nullable().eq(audit_log::actor_id)))
-        .filter(audit_log::subject_id.eq(&me.id))
-        .order(audit_log::at)
-        .select((
+    let entries = || {
+        audit_log::table.left_join(users::table.on(users::id.nullable().eq(audit_log::actor_id))).select((
             audit_log::at,
             audit_log::actor_role,
             users::first_name.nullable(),
             audit_log::action,
             audit_log::actor_id,
         ))
-        .load(c)?;
-    doc["who_used_my_data"] = Value::Array(
-        seen.into_iter()
-            .map(|(at, role, name, action, actor)| {
-                let by = if actor.as_deref() == Some(me.id.as_str()) { Some("jijzelf".to_string()) } else { name };
-                json!({"at": at, "by": by, "role": role, "action": action})
-            })
-            .collect(),
-    );
-    Ok(doc)
+    };
+    let about_me: Vec<Seen> = entries().filter(audit_log::subject_id.eq(me)).order(audit_log::at).load(c)?;
+    let my_sets = subject_sets::sets_of(c, me)?;
+    let lists: Vec<Seen> = if my_sets.is_empty() {
+        Vec::new()
+    } else {
+        entries().filter(one_of(audit_log::subject_set.assume_not_null(), &my_sets)).order(audit_log::at).load(c)?
+    };
+    let mut seen: Vec<(Seen, bool)> =
+        about_me.into_iter().map(|s| (s, false)).chain(lists.into_iter().map(|s| (s, true))).collect();
+    seen.sort_by_key(|((at, ..), _)| *at);
+    Ok(seen
+        .into_iter()
+        .map(|((at, role, name, action, actor), in_a_list)| {
+            let by = if actor.as_deref() == Some(me) { Some("jijzelf".to_string()) } else { name };
+            json!({"at": at, "by": by, "role": role, "action": action, "in_a_list": in_a_list})
+        })
+        .collect())
 }
 
 fn esc(s: &str) -> String {

@@ -5,6 +5,7 @@ pub mod audit_batch;
 pub mod erase;
 pub mod inzage;
 pub mod routes;
+pub mod subject_sets;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

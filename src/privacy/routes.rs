@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::{erase, inzage};
+use super::{erase, inzage, subject_sets};
+use crate::db::one_of::one_of;
 use crate::db::prefix::starts_with;
 use crate::db::schema::audit_log;
 use crate::db::{self};
@@ -19,8 +20,7 @@ use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::AppState;
 
-#[derive(Debug, Serialize, Deserialize, ToSchema, Queryable, Selectable)]
-#[diesel(table_name = audit_log)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AuditOut {
     pub id: String,
     #[serde(with = "crate::http::time::utc")]
@@ -35,12 +35,49 @@ pub struct AuditOut {
     pub request_id: String,
     /// JSON text: filters and row counts of exports, the reason of an erasure.
     pub detail: Option<String>,
+    /// The persons a list showed (besides `subject_id`), by id; empty for other entries.
+    pub listed: Vec<String>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+struct AuditRow {
+    id: String,
+    at: NaiveDateTime,
+    actor_id: Option<String>,
+    actor_role: Option<String>,
+    action: String,
+    subject_id: Option<String>,
+    organization_id: Option<String>,
+    route: String,
+    request_id: String,
+    detail: Option<String>,
+    subject_set: Option<String>,
+}
+
+impl AuditRow {
+    fn out(self, listed: Vec<String>) -> AuditOut {
+        AuditOut {
+            id: self.id,
+            at: self.at,
+            actor_id: self.actor_id,
+            actor_role: self.actor_role,
+            action: self.action,
+            subject_id: self.subject_id,
+            organization_id: self.organization_id,
+            route: self.route,
+            request_id: self.request_id,
+            detail: self.detail,
+            listed,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditFilter {
     pub actor: Option<String>,
+    /// Entries about this person: reads and changes of their data, and lists that showed them.
     pub subject: Option<String>,
     /// Actions starting with exactly this text (case-sensitive), e.g. `GET /api/v1/trajectories` or
     /// `login`.
@@ -65,7 +102,7 @@ pub async fn audit_log_list(
     let limit = PageQuery { limit: f.limit, cursor: None }.limit()?;
     let rows = db::read(&state.pool, move |c| {
         let mut q =
-            audit_log::table.order(audit_log::id.desc()).limit(limit + 1).select(AuditOut::as_select()).into_boxed();
+            audit_log::table.order(audit_log::id.desc()).limit(limit + 1).select(AuditRow::as_select()).into_boxed();
         if caller.is(Role::ProjectLeader) {
             q = q.filter(audit_log::organization_id.eq(caller.organization_id.clone().unwrap_or_default()));
         }
@@ -73,7 +110,8 @@ pub async fn audit_log_list(
             q = q.filter(audit_log::actor_id.eq(v));
         }
         if let Some(v) = f.subject {
-            q = q.filter(audit_log::subject_id.eq(v));
+            let sets = subject_sets::sets_of(c, &v)?;
+            q = q.filter(audit_log::subject_id.eq(v).or(one_of(audit_log::subject_set.assume_not_null(), sets)));
         }
         if let Some(v) = f.action {
             q = q.filter(starts_with(audit_log::action, &v));
@@ -87,7 +125,16 @@ pub async fn audit_log_list(
         if let Some(c) = f.cursor {
             q = q.filter(audit_log::id.lt(c));
         }
-        Ok(q.load(c)?)
+        let rows: Vec<AuditRow> = q.load(c)?;
+        let sets: Vec<&str> = rows.iter().filter_map(|r| r.subject_set.as_deref()).collect();
+        let members = subject_sets::members(c, &sets)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let listed = r.subject_set.as_ref().and_then(|s| members.get(s).cloned()).unwrap_or_default();
+                r.out(listed)
+            })
+            .collect::<Vec<_>>())
     })
     .await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |a: &AuditOut| a.id.clone())))

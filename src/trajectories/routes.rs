@@ -74,7 +74,7 @@ pub async fn list(
     // employee's list is bounded by its key (their own trajectories) and may run on the worker
     // thread; a project leader's may scan the organisation for its filters: the blocking pool.
     let on_worker = caller.role != Role::ProjectLeader;
-    let read = move |c: &mut DbConnection, _: &mut AuditEntry| {
+    let read = move |c: &mut DbConnection, audit: &mut AuditEntry| {
         let (scope, coach) = match caller.role {
             Role::Coach => (queries::Scope::Coach(&caller.user_id), None),
             Role::ProjectLeader => (
@@ -99,6 +99,7 @@ pub async fn list(
                 return Ok(());
             }
             let t = queries::render(row)?;
+            audit.shows(&t.employee.id);
             page.push(&t)?;
             last_id = Some(t.id);
             Ok(())

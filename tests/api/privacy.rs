@@ -58,6 +58,79 @@ fn reads_writes_and_logins_are_audited_in_scope() {
     assert!(item.put.is_none() && item.patch.is_none() && item.delete.is_none() && item.post.is_none());
 }
 
+/// A list shows many people at once: its one entry names all of them (as a set, stored once), so
+/// each finds the read in their inzage and a project leader finds it by person.
+#[test]
+fn a_list_is_audited_for_every_person_it_shows() {
+    let w = World::new();
+    let m = w.method();
+    let k = w.connect(&m);
+    let (a, buddy) = (w.employee_a.id.as_str(), k.buddy_employee.id.as_str());
+    let coach = Some(w.coach_a.token.as_str());
+    let listed = |token: &str, action: &str| -> Vec<Value> {
+        audit(&w, token, &format!("&action={}", action.replace(' ', "%20").replace('{', "%7B").replace('}', "%7D")))
+            .into_iter()
+            .filter(|e| e["action"] == action)
+            .collect()
+    };
+
+    // The coach's list twice: two entries, one set of two persons.
+    let sets_before = w.app.count("audit_subject_sets");
+    for _ in 0..2 {
+        let page: Value = w.app.get("/trajectories", coach).json().unwrap();
+        assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    }
+    assert_eq!(w.app.count("audit_subject_sets") - sets_before, 2, "the same set is stored once");
+    let entries = listed(&w.pl_a.token, "GET /api/v1/trajectories");
+    assert_eq!(entries.len(), 2);
+    for e in &entries {
+        assert!(e["subject_id"].is_null());
+        let mut shown: Vec<&str> = e["listed"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        shown.sort_unstable();
+        let mut expected = vec![a, buddy];
+        expected.sort_unstable();
+        assert_eq!(shown, expected);
+    }
+    // Found by person, also by the other one in the list; not for someone the list did not show.
+    for person in [a, buddy] {
+        let about = audit(&w, &w.admin.token, &format!("&subject={person}"));
+        assert_eq!(about.iter().filter(|e| e["action"] == "GET /api/v1/trajectories").count(), 2, "{person}");
+    }
+    let about_a2 = audit(&w, &w.admin.token, &format!("&subject={}", w.employee_a2.id));
+    assert!(about_a2.iter().all(|e| e["action"] != "GET /api/v1/trajectories"));
+
+    // Every list of staff that shows employees, read once each.
+    let lists = [
+        ("/buddy-pairs", "GET /api/v1/buddy-pairs", w.coach_a.token.as_str()),
+        ("/group-sessions", "GET /api/v1/group-sessions", w.coach_a.token.as_str()),
+        (&format!("/group-sessions/{}", k.session), "GET /api/v1/group-sessions/{id}", w.coach_a.token.as_str()),
+        ("/aftercare/due", "GET /api/v1/aftercare/due", w.pl_a.token.as_str()),
+        ("/users", "GET /api/v1/users", w.pl_a.token.as_str()),
+    ];
+    for (path, _, token) in lists {
+        assert_eq!(w.app.get(path, Some(token)).status(), 200, "{path}");
+    }
+    let doc: Value = w.app.get("/me/data", Some(&w.employee_a.token)).json().unwrap();
+    let seen = doc["who_used_my_data"].as_array().unwrap();
+    for action in ["GET /api/v1/trajectories"].into_iter().chain(lists.iter().map(|l| l.1)) {
+        let hits: Vec<&Value> = seen.iter().filter(|e| e["action"] == action).collect();
+        assert!(!hits.is_empty(), "{action} is in the inzage: {seen:?}");
+        assert!(hits.iter().all(|e| e["in_a_list"] == true && e["by"] != "jijzelf"), "{hits:?}");
+    }
+    assert!(seen.windows(2).all(|p| p[0]["at"].as_str() <= p[1]["at"].as_str()), "in order of time");
+    assert!(seen.iter().any(|e| e["in_a_list"] == false), "reads of her alone stay there too");
+    // The project leader's list of users does not name the project leader.
+    let users = listed(&w.pl_a.token, "GET /api/v1/users");
+    assert!(users[0]["listed"].as_array().unwrap().iter().all(|v| v != w.pl_a.id.as_str()));
+    assert!(users[0]["listed"].as_array().unwrap().iter().any(|v| v == a));
+
+    // Employees' own lists are theirs: no entry, no set.
+    let (entries, sets) = (w.app.count("audit_log"), w.app.count("audit_subject_sets"));
+    w.app.get("/trajectories", Some(&w.employee_a.token));
+    w.app.get("/group-sessions", Some(&w.employee_a.token));
+    assert_eq!((w.app.count("audit_log"), w.app.count("audit_subject_sets")), (entries, sets));
+}
+
 #[test]
 fn inzage_gives_everything_about_me_as_json_and_zip() {
     let w = World::new();
@@ -228,6 +301,9 @@ fn erasure_leaves_no_personal_value_and_keeps_the_counts() {
     );
     w.app.post("/auth/magic-link", None, &json!({"email": w.employee_a.email}));
     let session = w.app.login(&w.employee_a.email, PASSWORD);
+    // A list that showed her: its audit entry's set of persons names her too.
+    w.app.get("/trajectories", coach);
+    assert_eq!(w.app.count("audit_subject_sets"), 2);
     for needle in ["zwaantje", "brouwersgracht", "sandra@wilkan.test"] {
         assert!(!find_everywhere(&w.app, needle).is_empty(), "{needle} was written somewhere before erasure");
     }
