@@ -64,12 +64,12 @@ impl AuditEntry {
     }
 
     /// The persons listed besides the caller and the subject: sorted, without repeats.
-    fn others_listed(&self) -> Vec<String> {
-        let mut others: Vec<String> = self
+    fn others_listed(&self) -> Vec<&str> {
+        let mut others: Vec<&str> = self
             .listed
             .iter()
             .filter(|p| Some(*p) != self.actor_id.as_ref() && Some(*p) != self.subject_id.as_ref())
-            .cloned()
+            .map(String::as_str)
             .collect();
         others.sort_unstable();
         others.dedup();
@@ -102,11 +102,21 @@ impl AuditEntry {
 
 /// Inserts the entry (inside the caller's transaction).
 pub fn write(conn: &mut DbConnection, e: &AuditEntry) -> Result<(), AppError> {
+    write_knowing(conn, e, None).map(|_| ())
+}
+
+/// Inserts the entry, skipping the lookup of a set in `known`; returns the id of the set of
+/// persons it names, if any (for `known`, once the transaction has committed).
+pub fn write_knowing(
+    conn: &mut DbConnection,
+    e: &AuditEntry,
+    known: Option<&subject_sets::Known>,
+) -> Result<Option<String>, AppError> {
     if !e.worth_writing() {
-        return Ok(());
+        return Ok(None);
     }
     let others = e.others_listed();
-    let subject_set = if others.is_empty() { None } else { Some(subject_sets::record(conn, &others)?) };
+    let subject_set = if others.is_empty() { None } else { Some(subject_sets::record(conn, &others, known)?) };
     let insert = diesel::insert_into(audit_log::table).values((
         audit_log::id.eq(new_id()),
         audit_log::at.eq(now()),
@@ -118,10 +128,10 @@ pub fn write(conn: &mut DbConnection, e: &AuditEntry) -> Result<(), AppError> {
         audit_log::route.eq(&e.route),
         audit_log::request_id.eq(&e.request_id),
         audit_log::detail.eq(e.detail.as_ref().map(|d| d.to_string())),
-        audit_log::subject_set.eq(subject_set),
+        audit_log::subject_set.eq(&subject_set),
     ));
     // On the backend's own connection (see `db::on_backend`): every staff read and every write
     // makes one.
     on_backend!(conn, c => insert.execute(c))?;
-    Ok(())
+    Ok(subject_set)
 }

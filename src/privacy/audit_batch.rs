@@ -20,6 +20,7 @@ use parking_lot::{Condvar, FairMutex, Mutex};
 use tokio::sync::oneshot;
 
 use super::audit::{self, AuditEntry};
+use super::subject_sets;
 use crate::db::{DbConnection, Manager};
 use crate::error::AppError;
 
@@ -215,6 +216,7 @@ impl Pace {
 
 fn run(pool: &Pool<Manager>, writer: Option<Arc<FairMutex<()>>>, shared: &Shared) {
     let mut pace = Pace::new();
+    let mut known = subject_sets::Known::default();
     while let Some(batch) = next_batch(shared, WINDOW) {
         if let Some(busy) = pace.taken(batch.len(), Instant::now()) {
             shared.busy.store(busy, Ordering::Relaxed);
@@ -222,7 +224,7 @@ fn run(pool: &Pool<Manager>, writer: Option<Arc<FairMutex<()>>>, shared: &Shared
         // The writer lock first, then the connection (the order of `DbPool::write`).
         let _queued = writer.as_ref().map(|m| m.lock());
         let ok = match pool.get() {
-            Ok(mut conn) => commit(&mut conn, &batch),
+            Ok(mut conn) => commit(&mut conn, &batch, &mut known),
             Err(e) => {
                 tracing::error!(error = %e, "no database connection for audit entries");
                 false
@@ -271,15 +273,19 @@ fn next_batch(shared: &Shared, window: Duration) -> Option<Vec<Job>> {
     Some(queue.jobs.drain(..n).collect())
 }
 
-fn commit(conn: &mut DbConnection, batch: &[Job]) -> bool {
+fn commit(conn: &mut DbConnection, batch: &[Job], known: &mut subject_sets::Known) -> bool {
     let result = conn.transaction(|c| {
+        let mut sets = Vec::new();
         for job in batch {
-            audit::write(c, &job.entry)?;
+            sets.extend(audit::write_knowing(c, &job.entry, Some(known))?);
         }
-        Ok::<_, AppError>(())
+        Ok::<_, AppError>(sets)
     });
     match result {
-        Ok(()) => true,
+        Ok(sets) => {
+            known.add(sets);
+            true
+        }
         Err(e) => {
             tracing::error!(error = %e, entries = batch.len(), "audit entries not written");
             false

@@ -99,8 +99,25 @@ fn a_list_is_audited_for_every_person_it_shows() {
     let about_a2 = audit(&w, &w.admin.token, &format!("&subject={}", w.employee_a2.id));
     assert!(about_a2.iter().all(|e| e["action"] != "GET /api/v1/trajectories"));
 
-    // Every list of staff that shows employees, read once each.
+    // Every list of staff that shows employees, read once each: with her answers to a
+    // questionnaire, and her wish for a group talk after a course.
+    let emp = Some(w.employee_a.token.as_str());
+    let answer = json!({"trajectory_id": m.trajectory, "answers": {"confidence_return": 3}});
+    assert_eq!(w.app.post("/questionnaires/employee-baseline/responses", emp, &answer).status(), 201);
+    let wish = json!({"text": "Ik wil hierover praten met anderen.", "choice": "group_session"});
+    let reflection = w.app.send(M::PUT, "/me/courses/uitgangspunten-en-misverstanden/reflection", emp, &wish);
+    assert_eq!(reflection.status(), 200);
     let lists = [
+        (
+            "/questionnaires/employee-baseline/responses",
+            "GET /api/v1/questionnaires/{key}/responses",
+            w.coach_a.token.as_str(),
+        ),
+        (
+            "/group-sessions/interest?topic=uitgangspunten-en-misverstanden",
+            "GET /api/v1/group-sessions/interest",
+            w.coach_a.token.as_str(),
+        ),
         ("/buddy-pairs", "GET /api/v1/buddy-pairs", w.coach_a.token.as_str()),
         ("/group-sessions", "GET /api/v1/group-sessions", w.coach_a.token.as_str()),
         (&format!("/group-sessions/{}", k.session), "GET /api/v1/group-sessions/{id}", w.coach_a.token.as_str()),
