@@ -298,23 +298,21 @@ fn the_consent_state_follows_the_records_and_the_migration_fills_it() {
     assert!(kept.iter().any(|r| r.2) && kept.iter().any(|r| r.1 && !r.2), "research consent given and not");
 
     // Reverted down to the one under test (consent_state), with every later one, and run again.
+    fn redo_from<DB: diesel::backend::Backend>(
+        c: &mut impl MigrationHarness<DB>,
+        migrations: impl Fn() -> diesel_migrations::EmbeddedMigrations,
+        version: &str,
+    ) -> Vec<String> {
+        let mut names = Vec::new();
+        while !names.last().is_some_and(|n: &String| n.ends_with(version)) {
+            names.push(c.revert_last_migration(migrations()).unwrap().to_string());
+        }
+        c.run_pending_migrations(migrations()).unwrap();
+        names
+    }
     let reverted = match &mut conn {
-        DbConnection::Pg(c) => {
-            let mut names = Vec::new();
-            while !names.last().is_some_and(|n: &String| n.ends_with("000012")) {
-                names.push(c.revert_last_migration(wilkan::db::PG_MIGRATIONS).unwrap().to_string());
-            }
-            c.run_pending_migrations(wilkan::db::PG_MIGRATIONS).unwrap();
-            names
-        }
-        DbConnection::Sqlite(c) => {
-            let mut names = Vec::new();
-            while !names.last().is_some_and(|n: &String| n.ends_with("000012")) {
-                names.push(c.revert_last_migration(wilkan::db::SQLITE_MIGRATIONS).unwrap().to_string());
-            }
-            c.run_pending_migrations(wilkan::db::SQLITE_MIGRATIONS).unwrap();
-            names
-        }
+        DbConnection::Pg(c) => redo_from(c, || wilkan::db::PG_MIGRATIONS, "000012"),
+        DbConnection::Sqlite(c) => redo_from(c, || wilkan::db::SQLITE_MIGRATIONS, "000012"),
     };
     assert!(reverted.windows(2).all(|w| w[0] > w[1]), "newest first, each once: {reverted:?}");
     assert_eq!(state(&mut conn), kept);
