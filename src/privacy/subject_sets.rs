@@ -57,12 +57,12 @@ pub fn record(conn: &mut DbConnection, members: &[&str], known: Option<&Known>) 
     if known.is_some_and(|k| k.0.contains(&id)) {
         return Ok(id);
     }
-    let known = audit_subject_sets::table
+    let stored = audit_subject_sets::table
         .filter(audit_subject_sets::set_id.eq(&id))
         .select(audit_subject_sets::subject_id)
         .first::<String>(conn)
         .optional()?;
-    if known.is_none() {
+    if stored.is_none() {
         let rows: Vec<_> = members
             .iter()
             .map(|m| (audit_subject_sets::set_id.eq(&id), audit_subject_sets::subject_id.eq(*m)))
