@@ -138,7 +138,9 @@ pub struct CreateCohort {
     /// For example "Ronde 1 - voorjaar 2027".
     #[validate(custom(function = "not_blank"), length(max = 200, message = "Gebruik hoogstens 200 tekens."))]
     pub name: String,
+    #[serde(default, deserialize_with = "crate::http::dates::plausible")]
     pub starts_on: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::http::dates::plausible")]
     pub ends_on: Option<NaiveDate>,
 }
 

@@ -15,6 +15,7 @@ pub enum Extent {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnIn {
+    #[serde(deserialize_with = "crate::http::dates::plausible")]
     pub date: NaiveDate,
     pub extent: Extent,
     #[validate(range(min = 0.0, max = 60.0, message = "Vul 0 tot 60 uur per week in."))]

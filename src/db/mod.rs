@@ -245,8 +245,11 @@ impl ManageConnection for Manager {
         Ok(())
     }
 
+    /// A connection that comes back while its thread unwinds from a panic is dropped, not reused:
+    /// on SQLite a write's `BEGIN IMMEDIATE` is not diesel's, so diesel would not see it still open,
+    /// and the next user of the connection would hold the write lock (as diesel's own manager does).
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        conn.is_broken()
+        std::thread::panicking() || conn.is_broken()
     }
 }
 
@@ -391,13 +394,13 @@ where
         crate::privacy::audit::write(conn, &audit)?;
         Ok(out)
     });
-    match result {
-        Ok(out) => conn.batch_execute("COMMIT").map(|_| out).map_err(AppError::from),
-        Err(e) => {
-            let _ = conn.batch_execute("ROLLBACK");
-            Err(e)
-        }
+    // A failed COMMIT may leave the transaction open (SQLite rolls back only after some errors):
+    // the connection goes back to the pool without it either way.
+    let result = result.and_then(|out| conn.batch_execute("COMMIT").map(|_| out).map_err(AppError::from));
+    if result.is_err() {
+        let _ = conn.batch_execute("ROLLBACK");
     }
+    result
 }
 
 /// For reads that touch nobody else's personal data (own data, course content, health): no
@@ -494,6 +497,25 @@ mod tests {
                 .get_result(&mut conn)
                 .unwrap();
         assert_eq!(mode, "force_generic_plan");
+    }
+
+    /// A write that panics (on SQLite inside its own `BEGIN IMMEDIATE`) leaves no open
+    /// transaction behind in the pool: with one connection, the next write finds it usable.
+    #[test]
+    fn a_write_that_panics_leaves_no_transaction_in_the_pool() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = DbTarget::parse(&format!("sqlite://{}/panic.db", dir.path().display())).unwrap();
+        migrate(&target).unwrap();
+        let pool = build_pool(&target, 1, Duration::from_secs(5));
+        let entry = || AuditEntry::anonymous("test.write", "test", "r1");
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.write(|conn| write_tx(conn, entry(), |_, _| -> Result<(), AppError> { panic!("a bug in a handler") }))
+        }));
+        assert!(panicked.is_err());
+        let written = pool.write(|conn| write_tx(conn, entry(), |_, _| Ok(())));
+        assert!(written.is_ok(), "{written:?}");
+        let entries: i64 = crate::db::schema::audit_log::table.count().get_result(&mut *pool.get().unwrap()).unwrap();
+        assert_eq!(entries, 1, "only the second write committed");
     }
 
     /// `spare` hands out a connection only while more than `keep` stay for others.

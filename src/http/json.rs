@@ -106,8 +106,13 @@ pub(crate) fn describe_serde_error(path: &str, msg: &str, root: &str) -> (String
         let allowed: Vec<&str> = names.iter().skip(1).copied().collect();
         return (field, format!("Deze waarde kennen we niet. Kies uit: {}.", allowed.join(", ")));
     }
+    if msg.starts_with(super::dates::OUT_OF_RANGE) {
+        let (first, last) = (super::dates::FIRST_YEAR, super::dates::LAST_YEAR);
+        return (field, format!("Kies een datum in de jaren {first} tot en met {last}. Controleer het jaartal."));
+    }
     if msg.contains("premature end of input")
         || msg.contains("input contains invalid characters")
+        || msg.contains("input is out of range")
         || msg.contains("trailing input")
     {
         return (field, "Dit is geen geldige datum of tijd. Gebruik JJJJ-MM-DD.".into());

@@ -2,6 +2,7 @@
 //! health and the OpenAPI document.
 
 pub mod auth;
+pub mod dates;
 pub mod health;
 pub mod json;
 pub mod json_writer;

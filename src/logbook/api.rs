@@ -122,6 +122,7 @@ pub struct Weighing {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EntryIn {
+    #[serde(deserialize_with = "crate::http::dates::plausible")]
     pub date: NaiveDate,
     pub kind: EntryKind,
     #[validate(range(min = 0, max = 600, message = "Vul een duur van 0 tot 600 minuten in."))]
@@ -138,6 +139,7 @@ pub struct EntryIn {
     /// Developments seen. No medical details.
     #[validate(length(max = 4000, message = "Gebruik hoogstens 4.000 tekens."))]
     pub developments: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::dates::plausible")]
     pub next_appointment: Option<NaiveDate>,
     /// The employee may read this entry (never its weighing).
     #[serde(default)]
@@ -149,6 +151,7 @@ pub struct EntryIn {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EntryUpdate {
+    #[serde(default, deserialize_with = "crate::http::dates::plausible")]
     pub date: Option<NaiveDate>,
     pub kind: Option<EntryKind>,
     #[validate(range(min = 0, max = 600, message = "Vul een duur van 0 tot 600 minuten in."))]
@@ -165,6 +168,7 @@ pub struct EntryUpdate {
     /// No medical details.
     #[validate(length(max = 4000, message = "Gebruik hoogstens 4.000 tekens."))]
     pub developments: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::dates::plausible")]
     pub next_appointment: Option<NaiveDate>,
     pub shared_with_employee: Option<bool>,
     #[validate(nested)]

@@ -82,7 +82,9 @@ pub struct AuditFilter {
     /// Actions starting with exactly this text (case-sensitive), e.g. `GET /api/v1/trajectories` or
     /// `login`.
     pub action: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::dates::plausible")]
     pub from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::http::dates::plausible")]
     pub to: Option<NaiveDate>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,

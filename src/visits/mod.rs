@@ -46,6 +46,7 @@ pub enum VisitStatus {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VisitIn {
+    #[serde(deserialize_with = "crate::http::dates::plausible")]
     pub date: NaiveDate,
     pub kind: VisitKind,
     /// With whom (e.g. "de ploeg van de inpakafdeling"). No medical details.
@@ -60,6 +61,7 @@ pub struct VisitIn {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VisitUpdate {
+    #[serde(default, deserialize_with = "crate::http::dates::plausible")]
     pub date: Option<NaiveDate>,
     pub status: Option<VisitStatus>,
     /// No medical details.

@@ -73,3 +73,46 @@ fn every_body_route_refuses_unknown_fields_and_writes_nothing() {
     let after = total_rows(&w.app);
     assert_eq!(after, before, "bad input wrote nothing (the audit log included)");
 }
+
+/// A date outside the years 1900-2199 is refused before anything runs: 422 naming the field, in
+/// Dutch, nothing written. chrono reads years up to 262,142; such a return date once overflowed
+/// the aftercare weeks added to it (a panic and a 500).
+#[test]
+fn dates_outside_1900_to_2199_are_refused_naming_the_field() {
+    let w = World::new();
+    let m = w.method();
+    let coach = Some(w.coach_a.token.as_str());
+    let t = format!("/trajectories/{}", m.trajectory);
+    let before = total_rows(&w.app);
+    let refused = |res: reqwest::blocking::Response, field: &str| {
+        let body = problem(res, 422);
+        let message = body["errors"][field][0].as_str().unwrap_or_else(|| panic!("{field} named: {body}"));
+        assert!(message.contains("1900") && message.contains("2199"), "{message}");
+    };
+    let ret = |date: &str| json!({"date": date, "extent": "partial", "hours_per_week": 8.0, "own_work": true});
+    refused(w.app.send(reqwest::Method::PUT, &format!("{t}/return"), coach, &ret("+262142-12-31")), "date");
+    refused(w.app.send(reqwest::Method::PUT, &format!("{t}/return"), coach, &ret("1899-12-31")), "date");
+    refused(
+        w.app.post(&format!("/employees/{}/absences", w.employee_a.id), coach, &json!({"start_date": "-5000-01-01"})),
+        "start_date",
+    );
+    refused(
+        w.app.patch(&format!("/logbook/{}", m.entry), coach, &json!({"next_appointment": "2200-01-01"})),
+        "next_appointment",
+    );
+    refused(
+        w.app.post(
+            "/group-sessions",
+            coach,
+            &json!({"starts_at": "+10000-01-01T10:00:00", "place": "Kantine", "invite": []}),
+        ),
+        "starts_at",
+    );
+    refused(w.app.get("/audit?to=%2B262142-12-31", Some(&w.admin.token)), "to");
+    // Not a date at all: the format is named instead.
+    let body = problem(w.app.send(reqwest::Method::PUT, &format!("{t}/return"), coach, &ret("2026-13-01")), 422);
+    assert!(body["errors"]["date"][0].as_str().unwrap().contains("JJJJ-MM-DD"), "{body}");
+    assert_eq!(total_rows(&w.app), before, "nothing written");
+    // The last year allowed is taken, and the database still takes writes.
+    assert_eq!(w.app.send(reqwest::Method::PUT, &format!("{t}/return"), coach, &ret("2199-12-01")).status(), 200);
+}

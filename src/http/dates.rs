@@ -1,0 +1,86 @@
+//! Dates and times a client sends: only years 1900 to 2199. chrono reads years up to ±262,143
+//! ("+262143-12-31"), which PostgreSQL cannot store, SQLite's text order puts in the wrong place,
+//! and date arithmetic (aftercare weeks after a return, the day after an audit filter's `to`)
+//! overflows on with a panic. Use `#[serde(deserialize_with = "crate::http::dates::plausible")]`,
+//! with `default` beside it on an `Option` field.
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use serde::{de::Error, Deserialize, Deserializer};
+
+pub const FIRST_YEAR: i32 = 1900;
+pub const LAST_YEAR: i32 = 2199;
+
+/// The serde message of a date outside the years above; `http::json` gives it in Dutch.
+pub(crate) const OUT_OF_RANGE: &str = "date outside the years 1900-2199";
+
+/// What a field holds that has a year (absent: nothing to check).
+pub trait Dated {
+    fn year_of(&self) -> Option<i32>;
+}
+
+impl Dated for NaiveDate {
+    fn year_of(&self) -> Option<i32> {
+        Some(self.year())
+    }
+}
+
+impl Dated for NaiveDateTime {
+    fn year_of(&self) -> Option<i32> {
+        Some(self.year())
+    }
+}
+
+impl<T: Dated> Dated for Option<T> {
+    fn year_of(&self) -> Option<i32> {
+        self.as_ref().and_then(Dated::year_of)
+    }
+}
+
+/// Reads the field as its type does, then refuses a year outside 1900-2199.
+pub fn plausible<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Dated,
+{
+    let value = T::deserialize(d)?;
+    match value.year_of() {
+        Some(y) if !(FIRST_YEAR..=LAST_YEAR).contains(&y) => Err(D::Error::custom(OUT_OF_RANGE)),
+        _ => Ok(value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    struct In {
+        #[serde(deserialize_with = "super::plausible")]
+        day: chrono::NaiveDate,
+        #[serde(default, deserialize_with = "super::plausible")]
+        at: Option<chrono::NaiveDateTime>,
+    }
+
+    fn read(json: &str) -> Result<In, String> {
+        serde_json::from_str(json).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn years_from_1900_to_2199_pass_and_others_are_refused() {
+        assert!(read(r#"{"day": "1900-01-01"}"#).is_ok_and(|i| i.day.to_string() == "1900-01-01" && i.at.is_none()));
+        assert!(read(r#"{"day": "2199-12-31", "at": "2026-12-01T10:00:00"}"#).is_ok());
+        assert!(read(r#"{"day": "2026-12-01", "at": null}"#).is_ok_and(|i| i.at.is_none()));
+        for bad in [
+            r#"{"day": "+262142-12-31"}"#,
+            r#"{"day": "-0001-01-01"}"#,
+            r#"{"day": "1899-12-31"}"#,
+            r#"{"day": "2200-01-01"}"#,
+            r#"{"day": "2026-01-01", "at": "+10000-01-01T00:00:00"}"#,
+        ] {
+            let e = read(bad).unwrap_err();
+            assert!(e.starts_with(super::OUT_OF_RANGE), "{bad}: {e}");
+        }
+        // Not a date at all stays serde's own error.
+        assert!(!read(r#"{"day": "morgen"}"#).unwrap_err().starts_with(super::OUT_OF_RANGE));
+    }
+}
