@@ -145,6 +145,14 @@ pub async fn update(
         if !caller.may_manage_account(user.role(), user.organization_id.as_deref()) {
             return Err(AppError::Forbidden);
         }
+        // The account that keeps an erased person's records for the counts: giving it an address,
+        // a name or a password would tie those records to someone again.
+        if user.erased_at.is_some() {
+            return Err(AppError::Conflict(
+                "Dit account is gewist en kan niet meer worden gewijzigd of geopend. Maak zo nodig een nieuw account aan."
+                    .into(),
+            ));
+        }
         if let Some(role) = input.role.filter(|r| *r != user.role()) {
             if !caller.is(Role::Admin) {
                 return Err(AppError::Forbidden);

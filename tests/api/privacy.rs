@@ -7,7 +7,7 @@ use diesel::sql_types::{BigInt, Text};
 use reqwest::Method as M;
 use serde_json::{json, Value};
 
-use crate::helpers::{problem, TestApp, World, PASSWORD};
+use crate::helpers::{all_pages, problem, TestApp, World, PASSWORD};
 
 fn audit(w: &World, token: &str, query: &str) -> Vec<Value> {
     let page: Value = w.app.get(&format!("/audit?limit=200{query}"), Some(token)).json().unwrap();
@@ -284,7 +284,7 @@ fn find_everywhere(app: &TestApp, needle: &str) -> Vec<String> {
 }
 
 #[test]
-fn erasure_leaves_no_personal_value_and_keeps_the_counts() {
+fn erasure_leaves_no_personal_value_keeps_the_counts_and_cannot_be_undone() {
     let w = World::new();
     let m = w.method();
     let k = w.connect(&m);
@@ -365,6 +365,26 @@ fn erasure_leaves_no_personal_value_and_keeps_the_counts() {
     problem(
         w.app.post(&format!("/users/{}/erase", w.employee_a.id), Some(&w.admin.token), &json!({"reason": "nog eens"})),
         404,
+    );
+    // The account that keeps the records cannot be given a person again, by anyone who manages it.
+    let (users, _) = all_pages(&w.app, "/users", Some(&w.admin.token), 100);
+    let kept = users.iter().find(|u| u["first_name"] == "Verwijderd").expect("the erased account is listed");
+    let path = format!("/users/{}", kept["id"].as_str().unwrap());
+    for token in [&w.admin.token, &w.pl_a.token] {
+        for change in [
+            json!({"active": true}),
+            json!({"email": "terug@wilkan.test"}),
+            json!({"first_name": "Sandra"}),
+            json!({"password": "een-nieuw-wachtwoord-2026"}),
+        ] {
+            let body = problem(w.app.patch(&path, Some(token), &change), 409);
+            assert!(body["detail"].as_str().unwrap().contains("gewist"), "{body}");
+        }
+    }
+    let after: Value = w.app.get(&path, Some(&w.admin.token)).json().unwrap();
+    assert_eq!(
+        (&after["first_name"], &after["active"], &after["has_password"]),
+        (&json!("Verwijderd"), &json!(false), &json!(false))
     );
 }
 
