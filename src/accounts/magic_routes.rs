@@ -1,5 +1,8 @@
 //! Login by a one-time link in an email: no password to remember (many employees have low
 //! digital skills). The answer is always 202, so addresses cannot be probed.
+//!
+//! For employees only (API.md): staff accounts reach many people's data or all organisations'
+//! exports, and a link would make their mailbox alone enough to get in.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +22,7 @@ use crate::db::{self, new_id, now};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
 use crate::mail::outbox::{self, Mail};
+use crate::policy::Role;
 use crate::AppState;
 
 /// How long a link works.
@@ -57,7 +61,8 @@ struct LinkRow {
     used_at: Option<chrono::NaiveDateTime>,
 }
 
-/// Ask for a login link by email. Public; always 202 (429 when one address asks too often).
+/// Ask for a login link by email; links go to employees only (staff log in with a password).
+/// Public; always 202 (429 when one address asks too often).
 #[utoipa::path(tag = "auth", request_body = MagicLinkRequest, responses((status = 202, body = Accepted)))]
 #[post("/auth/magic-link")]
 pub async fn request(
@@ -77,7 +82,8 @@ pub async fn request(
             return Ok(());
         }
         throttle::count_attempt(c, &account_key, &PER_ACCOUNT)?;
-        let Some(user) = queries::find_user_by_email(c, &email)?.filter(|u| u.active) else {
+        let Some(user) = queries::find_user_by_email(c, &email)?.filter(|u| u.active && u.role() == Role::Employee)
+        else {
             return Ok(());
         };
         audit.about(&user.id);
@@ -111,7 +117,8 @@ pub async fn request(
     })
     .await?;
     Ok(HttpResponse::Accepted().json(Accepted {
-        detail: "Als dit e-mailadres bij ons bekend is, krijg je binnen een paar minuten een e-mail met een inloglink."
+        detail: "Als dit e-mailadres van een medewerker bij ons bekend is, krijg je binnen een paar minuten een \
+                 e-mail met een inloglink. Begeleiders en beheerders loggen in met hun wachtwoord."
             .into(),
     }))
 }
@@ -151,6 +158,10 @@ pub async fn redeem(
             return Err(AppError::Unauthorized(
                 "Dit account is niet meer actief. Neem contact op met je begeleider.".into(),
             ));
+        }
+        // A link sent before the account's role changed.
+        if user.role() != Role::Employee {
+            return Err(AppError::Unauthorized("Log in met je e-mailadres en wachtwoord.".into()));
         }
         audit.actor_id = Some(user.id.clone());
         audit.actor_role = Some(user.role.clone());

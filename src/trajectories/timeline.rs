@@ -110,11 +110,16 @@ pub async fn timeline(
             let how = attendance.unwrap_or_else(|| "uitgenodigd".into());
             items.push(item(at.date(), ItemKind::GroupSession, format!("Groepsgesprek: {topic} ({how})"), ref_id));
         }
-        let card_rows: Vec<(String, chrono::NaiveDateTime, String, bool)> = cards::table
+        let card_rows: Vec<(String, chrono::NaiveDateTime, String, bool, chrono::NaiveDateTime)> = cards::table
             .filter(cards::trajectory_id.eq(&t.id))
-            .select((cards::id, cards::created_at, cards::author_name, cards::blocked))
+            .select((cards::id, cards::created_at, cards::author_name, cards::blocked, cards::deliver_after))
             .load(c)?;
-        for (ref_id, at, author, blocked) in card_rows.into_iter().filter(|r| !r.3 || !caller.is(Role::Employee)) {
+        // The employee sees a card as `/me/cards` does: once delivered, never one held back.
+        let now = db::now();
+        let delivered = |r: &(_, _, _, bool, chrono::NaiveDateTime)| !r.3 && r.4 <= now;
+        for (ref_id, at, author, blocked, _) in
+            card_rows.into_iter().filter(|r| !caller.is(Role::Employee) || delivered(r))
+        {
             let note = if blocked { " (tegengehouden)" } else { "" };
             items.push(item(at.date(), ItemKind::Card, format!("Kaartje van {author}{note}"), ref_id));
         }

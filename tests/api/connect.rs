@@ -147,13 +147,21 @@ fn without_smtp_mail_is_written_as_eml_files() {
 }
 
 #[test]
-fn magic_links_answer_the_same_for_unknown_addresses_and_expire() {
+fn magic_links_are_for_employees_answer_the_same_for_unknown_addresses_and_expire() {
     let w = World::new();
     let res = w.app.post("/auth/magic-link", None, &json!({"email": "onbekend@wilkan.test"}));
     assert_eq!(res.status(), 202);
     let known = w.app.post("/auth/magic-link", None, &json!({"email": w.employee_a.email}));
-    assert_eq!(res.json::<Value>().unwrap(), known.json::<Value>().unwrap(), "no difference to probe");
+    let known_body: Value = known.json().unwrap();
+    assert_eq!(res.json::<Value>().unwrap(), known_body, "no difference to probe");
     assert_eq!(w.app.count("magic_links"), 1);
+    // Staff log in with their password: no link for them, and the same answer.
+    for staff in [&w.coach_a, &w.pl_a, &w.researcher, &w.admin] {
+        let res = w.app.post("/auth/magic-link", None, &json!({"email": staff.email}));
+        assert_eq!(res.status(), 202);
+        assert_eq!(res.json::<Value>().unwrap(), known_body, "no difference to probe");
+    }
+    assert_eq!(w.app.count("magic_links"), 1, "no link for staff");
     // At most three links per account per window.
     for _ in 0..4 {
         w.app.post("/auth/magic-link", None, &json!({"email": w.employee_a.email}));
@@ -172,6 +180,17 @@ fn magic_links_answer_the_same_for_unknown_addresses_and_expire() {
     let code = code_from(&body[0]);
     let err = problem(w.app.post("/auth/magic-link/redeem", None, &json!({"token": code})), 401);
     assert!(err["detail"].as_str().unwrap().contains("verlopen"));
+    // A link sent to an employee who has become a coach since does not log them in.
+    assert_eq!(w.app.post("/auth/magic-link", None, &json!({"email": w.employee_a2.email})).status(), 202);
+    let body: String = outbox::table
+        .filter(outbox::to_address.eq(&w.employee_a2.email))
+        .select(outbox::body_text)
+        .first(&mut w.app.conn())
+        .unwrap();
+    let res = w.app.patch(&format!("/users/{}", w.employee_a2.id), Some(&w.admin.token), &json!({"role": "coach"}));
+    assert_eq!(res.status(), 200);
+    let err = problem(w.app.post("/auth/magic-link/redeem", None, &json!({"token": code_from(&body)})), 401);
+    assert!(err["detail"].as_str().unwrap().contains("wachtwoord"), "{err}");
 }
 
 #[test]
@@ -352,9 +371,15 @@ fn workplace_visits_are_planned_and_recorded() {
         w.app.get(&format!("/trajectories/{}/timeline", m.trajectory), Some(&w.employee_a.token)).json().unwrap();
     let items = timeline["items"].as_array().unwrap();
     let kinds: Vec<&str> = items.iter().map(|i| i["kind"].as_str().unwrap()).collect();
-    for kind in ["status", "logbook", "visit", "group_session", "card", "return", "aftercare"] {
+    for kind in ["status", "logbook", "visit", "group_session", "return", "aftercare"] {
         assert!(kinds.contains(&kind), "{kind} on the timeline: {kinds:?}");
     }
+    // The fixture's card is still held for the coach (24 hours): the coach's timeline shows it,
+    // the employee's not yet, as `/me/cards` does not.
+    assert!(!kinds.contains(&"card"), "a held card is not on the employee's timeline: {kinds:?}");
+    let coach_view: Value =
+        w.app.get(&format!("/trajectories/{}/timeline", m.trajectory), Some(&w.coach_a.token)).json().unwrap();
+    assert!(coach_view["items"].as_array().unwrap().iter().any(|i| i["kind"] == "card"));
     let dates: Vec<&str> = items.iter().map(|i| i["date"].as_str().unwrap()).collect();
     assert!(dates.windows(2).all(|d| d[0] <= d[1]));
     assert!(items.iter().any(|i| i["kind"] == "visit" && i["title"].as_str().unwrap().contains("wasserij")));
@@ -471,6 +496,10 @@ fn cards_without_hold_reach_the_employee_by_mail_and_print() {
     assert!(card.text_body().contains("Mohammed"));
     let mine: Value = w.app.get("/me/cards", Some(&w.employee_a.token)).json().unwrap();
     assert_eq!(mine["items"][0]["author_name"], "Mohammed");
+    // Delivered: on the employee's timeline too.
+    let timeline: Value = w.app.get(&format!("{t}/timeline"), Some(&w.employee_a.token)).json().unwrap();
+    let titles: Vec<&str> = timeline["items"].as_array().unwrap().iter().filter_map(|i| i["title"].as_str()).collect();
+    assert!(titles.contains(&"Kaartje van Mohammed"), "{titles:?}");
     let sheet = w.app.get(&format!("{t}/cards?printable=1"), Some(&w.coach_a.token));
     assert!(sheet.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     assert!(sheet.text().unwrap().contains("We denken aan je."));
