@@ -108,11 +108,6 @@ pub struct CoachCard {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct CoachCardList {
-    pub items: Vec<CoachCard>,
-}
-
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CardUpdate {
@@ -122,9 +117,13 @@ pub struct CardUpdate {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct PrintQuery {
-    /// `1` for a printable HTML sheet of the cards.
+pub struct CardListQuery {
+    /// `1` for a printable HTML sheet of every card that may be handed over (one sheet, not paged).
     pub printable: Option<u8>,
+    /// Items per page (1-200, default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 #[derive(Queryable, Selectable)]
@@ -328,11 +327,11 @@ fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-/// Every card of a trajectory with its state; `?printable=1` gives a print sheet of the cards to
-/// hand over. The trajectory's coach and project leaders.
-#[utoipa::path(tag = "cards", params(("id" = String, Path), PrintQuery), responses(
+/// Every card of a trajectory with its state, oldest first, a page at a time; `?printable=1` gives
+/// a print sheet of the cards to hand over. The trajectory's coach and project leaders.
+#[utoipa::path(tag = "cards", params(("id" = String, Path), CardListQuery), responses(
     (status = 200, description = "The cards, or with `?printable=1` a print sheet", content(
-        (CoachCardList = "application/json"),
+        (Page<CoachCard> = "application/json"),
         (String = "text/html"),
     )),
 ), security(("bearer" = [])))]
@@ -341,18 +340,26 @@ pub async fn of_trajectory(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    q: Query<PrintQuery>,
+    q: Query<CardListQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let q = q.into_inner();
     let printable = q.printable == Some(1);
+    let (limit, after) = PageQuery { limit: q.limit, cursor: q.cursor }.keyset::<NaiveDateTime>()?;
     let (rows, first_name) = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Coach, Role::ProjectLeader])?;
-        let rows: Vec<CardRow> = cards::table
+        let q = cards::table
             .filter(cards::trajectory_id.eq(&t.id))
-            .order(cards::created_at)
+            .order((cards::created_at, cards::id))
             .select(CardRow::as_select())
-            .load(c)?;
+            .into_boxed();
+        let rows = if printable {
+            Page { items: q.load(c)?, next_cursor: None }
+        } else {
+            let q = after_key!(q.limit(limit + 1), (cards::created_at, cards::id) > after);
+            Page::from_rows(q.load::<CardRow>(c)?, limit, |r| key_cursor(&moment_key(&r.created_at), &r.id))
+        };
         Ok((rows, accounts::find_user(c, &t.employee_id)?.first_name))
     })
     .await?;
@@ -363,7 +370,7 @@ pub async fn of_trajectory(
              .from{{font-weight:bold;margin-top:.6em}}</style></head><body><h1>Kaartjes voor {name}</h1>",
             name = esc(&first_name)
         );
-        for r in rows.iter().filter(|r| !r.blocked && r.deliver_after <= now()) {
+        for r in rows.items.iter().filter(|r| !r.blocked && r.deliver_after <= now()) {
             html.push_str(&format!(
                 "<div class=\"card\"><p>{}</p><p class=\"from\">{}</p></div>",
                 esc(&r.message).replace('\n', "<br>"),
@@ -374,6 +381,7 @@ pub async fn of_trajectory(
         return Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html));
     }
     let items = rows
+        .items
         .into_iter()
         .map(|r| CoachCard {
             delivery: delivery(&r.delivery),
@@ -385,7 +393,7 @@ pub async fn of_trajectory(
             created_at: r.created_at,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(CoachCardList { items }))
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor: rows.next_cursor }))
 }
 
 /// Stop a card (e.g. hurtful): it is never delivered. Only the trajectory's own coach; 409 when

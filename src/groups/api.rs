@@ -123,6 +123,10 @@ pub struct SessionOut {
 pub struct InterestQuery {
     /// A course slug.
     pub topic: String,
+    /// Items per page (1-200, default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -138,6 +142,9 @@ pub struct Interested {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct InterestList {
     pub topic: String,
-    /// Employees with an open trajectory who chose "group session" in this course's reflection.
+    /// Employees with an open trajectory who chose "group session" in this course's reflection,
+    /// in the order they chose it.
     pub items: Vec<Interested>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
 }

@@ -433,33 +433,44 @@ pub async fn interest(
     q: Query<InterestQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Coach, Role::ProjectLeader])?;
-    let topic = q.into_inner().topic;
+    let q = q.into_inner();
+    let (limit, after) = PageQuery { limit: q.limit, cursor: q.cursor }.keyset::<NaiveDateTime>()?;
+    let topic = q.topic;
     if state.content.get(&topic).is_none() {
         return Err(AppError::field("topic", "Kies een cursus."));
     }
     let org = caller.organization_id.clone().unwrap_or_default();
     let t2 = topic.clone();
-    let items = db::tx(&state.pool, caller.audit(), move |c, audit| {
-        let rows: Vec<(String, String, String, Option<NaiveDateTime>)> = course_progress::table
+    let page = db::tx(&state.pool, caller.audit(), move |c, audit| {
+        // An employee has at most one open trajectory, so (moment, employee) orders without ties.
+        let reflected_at = course_progress::reflected_at.assume_not_null();
+        let q = course_progress::table
             .inner_join(users::table.on(users::id.eq(course_progress::user_id)))
             .inner_join(trajectories::table.on(trajectories::employee_id.eq(course_progress::user_id)))
             .filter(course_progress::course_slug.eq(&t2))
             .filter(one_of(course_progress::reflection_choice, ["group_session", "both"]))
             .filter(trajectories::organization_id.eq(&org))
             .filter(diesel::dsl::not(one_of(trajectories::status, ENDED)))
-            .order(course_progress::reflected_at)
-            .select((users::id, users::first_name, trajectories::id, course_progress::reflected_at))
-            .load(c)?;
-        Ok(rows
+            .filter(course_progress::reflected_at.is_not_null())
+            .order((reflected_at, users::id))
+            .limit(limit + 1)
+            .select((users::id, users::first_name, trajectories::id, reflected_at))
+            .into_boxed();
+        let q = after_key!(q, (reflected_at, users::id) > after);
+        let rows: Vec<(String, String, String, NaiveDateTime)> = q.load(c)?;
+        let page = Page::from_rows(rows, limit, |r| key_cursor(&moment_key(&r.3), &r.0));
+        let items = page
+            .items
             .into_iter()
-            .map(|(employee_id, first_name, trajectory_id, at)| {
+            .map(|(employee_id, first_name, trajectory_id, reflected_at)| {
                 audit.shows(&employee_id);
-                Interested { employee_id, first_name, trajectory_id, reflected_at: at.unwrap_or_default() }
+                Interested { employee_id, first_name, trajectory_id, reflected_at }
             })
-            .collect())
+            .collect();
+        Ok(InterestList { topic: t2, items, next_cursor: page.next_cursor })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(InterestList { topic, items }))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 #[cfg(test)]

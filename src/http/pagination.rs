@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::AppError;
+use crate::http::dates::{Dated, FIRST_YEAR, LAST_YEAR};
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
@@ -20,7 +21,7 @@ pub struct PageQuery {
 
 impl PageQuery {
     /// The page size and the parsed [`key_cursor`] of a list sorted by a key and then id.
-    pub fn keyset<K: std::str::FromStr>(&self) -> Result<(i64, Option<(K, String)>), AppError> {
+    pub fn keyset<K: std::str::FromStr + Dated>(&self) -> Result<(i64, Option<(K, String)>), AppError> {
         Ok((self.limit()?, parse_key_cursor(self.cursor.as_deref())?))
     }
 
@@ -52,13 +53,17 @@ pub fn moment_key(at: &chrono::NaiveDateTime) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
 }
 
-/// The sort key and id of a [`key_cursor`]; a cursor that is not one gets a 422.
-pub fn parse_key_cursor<K: std::str::FromStr>(cursor: Option<&str>) -> Result<Option<(K, String)>, AppError> {
+/// The sort key and id of a [`key_cursor`]; a cursor that is not one gets a 422, and so does a
+/// key with a year no list holds (a made-up cursor: PostgreSQL refuses years before 4713 BC).
+pub fn parse_key_cursor<K: std::str::FromStr + Dated>(cursor: Option<&str>) -> Result<Option<(K, String)>, AppError> {
     cursor
         .map(|c| {
-            c.split_once('~').and_then(|(key, id)| Some((key.parse().ok()?, id.to_string()))).ok_or_else(|| {
-                AppError::field("cursor", "Deze cursor kennen we niet. Vraag de lijst opnieuw op, zonder cursor.")
-            })
+            c.split_once('~')
+                .and_then(|(key, id)| Some((key.parse::<K>().ok()?, id.to_string())))
+                .filter(|(key, _)| key.year_of().is_none_or(|y| (FIRST_YEAR..=LAST_YEAR).contains(&y)))
+                .ok_or_else(|| {
+                    AppError::field("cursor", "Deze cursor kennen we niet. Vraag de lijst opnieuw op, zonder cursor.")
+                })
         })
         .transpose()
 }
@@ -89,5 +94,24 @@ impl<T> Page<T> {
         rows.truncate(limit as usize);
         let next_cursor = if more { rows.last().map(&id) } else { None };
         Page { items: rows, next_cursor }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, NaiveDateTime};
+
+    use super::*;
+
+    #[test]
+    fn a_cursor_is_read_back_and_a_made_up_one_is_refused() {
+        let at = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap().and_hms_micro_opt(10, 0, 0, 5).unwrap();
+        let cursor = key_cursor(&moment_key(&at), "id-1");
+        assert_eq!(parse_key_cursor::<NaiveDateTime>(Some(&cursor)).unwrap(), Some((at, "id-1".to_string())));
+        assert_eq!(parse_key_cursor::<NaiveDate>(Some("2026-12-01~x")).unwrap().unwrap().1, "x");
+        assert_eq!(parse_key_cursor::<NaiveDate>(None).unwrap(), None);
+        for forged in ["-5000-01-01~x", "+10000-01-01~x", "2026-12-01", "morgen~x"] {
+            assert!(parse_key_cursor::<NaiveDate>(Some(forged)).is_err(), "{forged}");
+        }
     }
 }

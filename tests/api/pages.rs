@@ -57,6 +57,13 @@ fn every_list_pages_without_gaps_or_repeats() {
         json_id(app.post("/buddy-pairs", coach, &json!({"employee_a": pair[0].id, "employee_b": pair[1].id})), 201);
     }
 
+    // Three employees who chose a group talk in a course's reflection.
+    for token in [&w.employee_a.token, &others[0].token, &others[1].token] {
+        let body = json!({"text": "Samen praten helpt", "choice": "group_session"});
+        assert_eq!(app.send(M::PUT, "/me/courses/hulp-vragen/reflection", Some(token), &body).status(), 200);
+    }
+    let interest = "/group-sessions/interest?topic=hulp-vragen";
+
     let employee = Some(w.employee_a.token.as_str());
     for (path, token, n) in [
         (format!("{t}/logbook"), coach, 3),
@@ -66,6 +73,8 @@ fn every_list_pages_without_gaps_or_repeats() {
         ("/me/cards".to_string(), employee, 3),
         ("/buddy-pairs".to_string(), coach, 3),
         ("/aftercare/due".to_string(), coach, 3),
+        (format!("{t}/cards"), coach, 3),
+        (interest.to_string(), coach, 3),
     ] {
         let (all, pages) = all_pages(app, &path, token, 200);
         assert_eq!((all.len(), pages), (n, 1), "{path}");
@@ -86,6 +95,8 @@ fn every_list_pages_without_gaps_or_repeats() {
     assert!(ascending(&key(&format!("{t}/visits"), coach, "date")));
     assert!(ascending(&key(&absences, coach, "start_date")));
     assert!(ascending(&key("/aftercare/due", coach, "due_on")));
+    assert!(ascending(&key(&format!("{t}/cards"), coach, "created_at")), "a trajectory's cards oldest first");
+    assert!(ascending(&key(interest, coach, "reflected_at")), "interest in the order it was shown");
     let mut newest = key("/me/cards", employee, "created_at");
     newest.reverse();
     assert!(ascending(&newest), "cards newest first");
