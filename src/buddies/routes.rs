@@ -21,6 +21,7 @@ use crate::http::pagination::{after_key, key_cursor, moment_key, Page, PageQuery
 use crate::http::query::Query;
 use crate::mail::outbox::{self, Mail};
 use crate::policy::{Caller, Role};
+use crate::privacy::audit::AuditEntry;
 use crate::AppState;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -285,6 +286,7 @@ pub async fn create(
         }
         diesel::insert_into(buddy_pairs::table).values(&row).execute(c)?;
         audit.about(&row.employee_a);
+        audit.shows(&row.employee_b);
         audit.detail(serde_json::json!({"employee_b": row.employee_b}));
         let org_name = accounts::find_organization(c, &org)?.name;
         for (me, other) in [(&people[0], &people[1]), (&people[1], &people[0])] {
@@ -323,9 +325,10 @@ pub async fn confirm(
     body: ValidJson<ConfirmPair>,
 ) -> Result<HttpResponse, AppError> {
     let contact = body.0.contact;
-    let out = db::tx(&state.pool, caller.audit(), move |c, _| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let p = load(c, &caller, &id)?;
         caller.require(&[Role::Employee])?;
+        audit.about(&caller.user_id);
         if p.status == "ended" {
             return Err(AppError::Conflict("Dit buddy-koppel is al gestopt.".into()));
         }
@@ -342,7 +345,7 @@ pub async fn confirm(
         if a_ok && b_ok {
             update(buddy_pairs::table, buddy_pairs::status.eq("active"), this).execute(c)?;
         }
-        my_buddy(c, &caller.user_id)?.ok_or(AppError::NotFound)
+        my_buddy(c, &caller.user_id, audit)?.ok_or(AppError::NotFound)
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -355,6 +358,7 @@ pub async fn end(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
     db::tx(&state.pool, caller.audit(), move |c, audit| {
         let p = load(c, &caller, &id)?;
         audit.about(&p.employee_a);
+        audit.shows(&p.employee_b);
         audit.detail(serde_json::json!({"employee_b": p.employee_b}));
         update(
             buddy_pairs::table,
@@ -372,10 +376,13 @@ pub async fn end(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub fn my_buddy(c: &mut DbConnection, me: &str) -> Result<Option<MyBuddy>, AppError> {
+/// The employee's buddy as they see it. Their first name and contact are the buddy's data: the
+/// entry names the buddy, so the buddy's inzage shows who saw them.
+pub fn my_buddy(c: &mut DbConnection, me: &str, audit: &mut AuditEntry) -> Result<Option<MyBuddy>, AppError> {
     let Some(p) = open_pair_of(c, me)? else { return Ok(None) };
     let is_a = p.employee_a == me;
     let other = accounts::find_user(c, if is_a { &p.employee_b } else { &p.employee_a })?;
+    audit.shows(&other.id);
     let active = p.status == "active";
     Ok(Some(MyBuddy {
         status: status(&p.status),
@@ -400,6 +407,9 @@ pub fn my_buddy(c: &mut DbConnection, me: &str) -> Result<Option<MyBuddy>, AppEr
 #[get("/me/buddy")]
 pub async fn mine(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Employee])?;
-    let out = db::read_by_key(&state.pool, move |c| my_buddy(c, &caller.user_id)?.ok_or(AppError::NotFound)).await?;
+    let out = db::audited_read_by_key(&state.pool, caller.audit(), move |c, audit| {
+        my_buddy(c, &caller.user_id, audit)?.ok_or(AppError::NotFound)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(out))
 }

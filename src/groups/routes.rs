@@ -24,6 +24,7 @@ use crate::http::query::Query;
 use crate::mail::outbox::{self, Mail};
 use crate::mail::templates::Templates;
 use crate::policy::{Caller, Role};
+use crate::privacy::audit::AuditEntry;
 use crate::trajectories::model::ENDED;
 use crate::AppState;
 
@@ -115,6 +116,14 @@ fn load(c: &mut DbConnection, caller: &Caller, id: &str) -> Result<(SessionRow, 
         _ => return Err(AppError::NotFound),
     };
     Ok((row, view))
+}
+
+/// The staff's view of a session after a change: its entry names every invitee it shows, so a
+/// change of a session (an invitation, attendance) is in each invitee's inzage.
+fn staff_view(c: &mut DbConnection, row: SessionRow, audit: &mut AuditEntry) -> Result<SessionOut, AppError> {
+    let session = render(c, row, &View::Staff)?;
+    session.invitees.iter().for_each(|i| audit.shows(&i.employee_id));
+    Ok(session)
 }
 
 fn render(c: &mut DbConnection, row: SessionRow, view: &View) -> Result<SessionOut, AppError> {
@@ -293,7 +302,7 @@ pub async fn create(
     let org = caller.organization_id.clone().ok_or(AppError::Forbidden)?;
     let title = topic_title(&state, &input.topic);
     let st = state.clone();
-    let out = db::tx(&state.pool, caller.audit(), move |c, _| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let facilitator_id = match (caller.role, input.facilitator_id) {
             (Role::Coach, None) => caller.user_id.clone(),
             (Role::Coach, Some(id)) if id == caller.user_id => id,
@@ -324,7 +333,7 @@ pub async fn create(
         };
         diesel::insert_into(group_sessions::table).values(&row).execute(c)?;
         invite(c, &st.templates, &title, &row, &facilitator, &input.invite)?;
-        render(c, row, &View::Staff)
+        staff_view(c, row, audit)
     })
     .await?;
     Ok(HttpResponse::Created().json(out))
@@ -360,7 +369,7 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     let u = body.0;
     let st = state.clone();
-    let out = db::tx(&state.pool, caller.audit(), move |c, _| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let (row, view) = load(c, &caller, &id)?;
         if !matches!(view, View::Staff) {
             return Err(AppError::Forbidden);
@@ -384,7 +393,7 @@ pub async fn update(
             let facilitator = accounts::find_user(c, &fresh.facilitator_id)?;
             invite(c, &st.templates, &topic_title(&st, &fresh.topic), &fresh, &facilitator, &u.invite)?;
         }
-        render(c, fresh, &View::Staff)
+        staff_view(c, fresh, audit)
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -401,7 +410,7 @@ pub async fn attendance(
     body: ValidJson<AttendanceIn>,
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
-    let out = db::tx(&state.pool, caller.audit(), move |c, _| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let (row, view) = load(c, &caller, &id)?;
         if !matches!(view, View::Staff) {
             return Err(AppError::Forbidden);
@@ -417,7 +426,7 @@ pub async fn attendance(
                 return Err(AppError::field(&format!("attendance.{employee}"), "Deze medewerker is niet uitgenodigd."));
             }
         }
-        render(c, row, &View::Staff)
+        staff_view(c, row, audit)
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))

@@ -19,6 +19,7 @@ use crate::db::schema::{audit_log, cards, group_invitations, group_sessions, log
 use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::policy::{Caller, Role};
+use crate::privacy::audit::AuditEntry;
 
 pub const WHY_NO_WEIGHINGS: &str = "Afwegingen van je begeleider staan er niet in. Dat zijn de werkaantekeningen \
 van je begeleider over het eigen denken bij een beslissing. De beslissingen en afspraken zelf staan wel in het logboek.";
@@ -28,7 +29,7 @@ fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, AppError> {
 }
 
 /// Collects the document. Runs in one transaction so that it is a consistent picture.
-pub fn collect(c: &mut DbConnection, caller: &Caller) -> Result<Value, AppError> {
+pub fn collect(c: &mut DbConnection, caller: &Caller, audit: &mut AuditEntry) -> Result<Value, AppError> {
     let me = accounts::find_user(c, &caller.user_id)?;
     let organization = match &me.organization_id {
         Some(o) => Some(to_value(&crate::accounts::api::OrganizationOut::from(accounts::find_organization(c, o)?))?),
@@ -104,7 +105,7 @@ pub fn collect(c: &mut DbConnection, caller: &Caller) -> Result<Value, AppError>
             .collect(),
     );
     doc["questionnaires"] = Value::Array(crate::evaluation::responses::responses_of(c, &me.id)?);
-    doc["buddy"] = to_value(&crate::buddies::routes::my_buddy(c, &me.id)?)?;
+    doc["buddy"] = to_value(&crate::buddies::routes::my_buddy(c, &me.id, audit)?)?;
     doc["who_used_my_data"] = Value::Array(who_used(c, &me.id)?);
     Ok(doc)
 }

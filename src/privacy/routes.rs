@@ -33,9 +33,11 @@ pub struct AuditOut {
     pub organization_id: Option<String>,
     pub route: String,
     pub request_id: String,
-    /// JSON text: filters and row counts of exports, the reason of an erasure.
+    /// JSON text: filters and row counts of exports, the reason of an erasure. Absent for an
+    /// employee.
     pub detail: Option<String>,
-    /// The persons a list showed (besides `subject_id`), by id; empty for other entries.
+    /// The persons a list showed (besides `subject_id`), by id; empty for other entries, and for
+    /// an employee.
     pub listed: Vec<String>,
 }
 
@@ -90,7 +92,9 @@ pub struct AuditFilter {
     pub cursor: Option<String>,
 }
 
-/// The audit log, newest first: admins all of it, project leaders their organisation's. Entries
+/// The audit log, newest first: admins all of it, project leaders their organisation's, an
+/// employee the entries about them (`subject` is then always themself; 403 for anyone else's).
+/// An employee's entries leave out `detail` and `listed`, which may name other people. Entries
 /// cannot be changed or deleted through the API.
 #[utoipa::path(tag = "privacy", params(AuditFilter), responses((status = 200, body = Page<AuditOut>)), security(("bearer" = [])))]
 #[get("/audit")]
@@ -99,9 +103,16 @@ pub async fn audit_log_list(
     caller: Caller,
     f: Query<AuditFilter>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&[Role::Admin, Role::ProjectLeader])?;
-    let f = f.into_inner();
+    caller.require(&[Role::Admin, Role::ProjectLeader, Role::Employee])?;
+    let mut f = f.into_inner();
     let limit = PageQuery { limit: f.limit, cursor: None }.limit()?;
+    let own_only = caller.is(Role::Employee);
+    if own_only {
+        if f.subject.as_ref().is_some_and(|s| *s != caller.user_id) {
+            return Err(AppError::Forbidden);
+        }
+        f.subject = Some(caller.user_id.clone());
+    }
     let rows = db::read(&state.pool, move |c| {
         let mut q =
             audit_log::table.order(audit_log::id.desc()).limit(limit + 1).select(AuditRow::as_select()).into_boxed();
@@ -133,6 +144,9 @@ pub async fn audit_log_list(
         Ok(rows
             .into_iter()
             .map(|r| {
+                if own_only {
+                    return AuditOut { detail: None, ..r.out(Vec::new()) };
+                }
                 let listed = r.subject_set.as_ref().and_then(|s| members.get(s).cloned()).unwrap_or_default();
                 r.out(listed)
             })
@@ -170,7 +184,7 @@ pub async fn my_data(
     };
     let mut entry = caller.audit().named("inzage");
     entry.about(&caller.user_id);
-    let mut doc = db::tx(&state.pool, entry, move |c, _| inzage::collect(c, &caller)).await?;
+    let mut doc = db::tx(&state.pool, entry, move |c, audit| inzage::collect(c, &caller, audit)).await?;
     if let Some(p) = doc.get("account").and_then(|a| a.get("id")).and_then(|id| id.as_str()).map(str::to_string) {
         let progress = crate::courses::my_courses(&state, &p).await?;
         doc["learning"] = serde_json::to_value(progress.items).unwrap_or_default();

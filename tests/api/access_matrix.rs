@@ -430,7 +430,15 @@ fn rows(w: &World) -> Vec<Row> {
             Some(json!({"status": "done"})),
             coach_writes,
         ),
-        row(M::GET, "/api/v1/audit", "/audit".into(), None, [401, 403, 403, 403, 403, 200, 200, 403, 200]),
+        row(M::GET, "/api/v1/audit", "/audit".into(), None, [401, 200, 200, 403, 403, 200, 200, 403, 200]),
+        // An employee reads only the entries about themself.
+        row(
+            M::GET,
+            "/api/v1/audit",
+            format!("/audit?subject={emp}"),
+            None,
+            [401, 200, 403, 403, 403, 200, 200, 403, 200],
+        ),
         row(M::GET, "/api/v1/me/data", "/me/data".into(), None, [401, 200, 200, 200, 200, 200, 200, 200, 200]),
         row(
             M::POST,

@@ -47,7 +47,7 @@ fn head_answers_like_get_without_a_body() {
     assert_eq!(head.status(), 401);
     let head = app.request(reqwest::Method::HEAD, "/trajectories", employee).send().unwrap();
     assert_eq!(head.status(), 200);
-    let head = app.request(reqwest::Method::HEAD, "/audit", employee).send().unwrap();
+    let head = app.request(reqwest::Method::HEAD, "/aftercare/due", employee).send().unwrap();
     assert_eq!(head.status(), 403);
 }
 

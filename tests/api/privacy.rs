@@ -148,6 +148,54 @@ fn a_list_is_audited_for_every_person_it_shows() {
     assert_eq!((w.app.count("audit_log"), w.app.count("audit_subject_sets")), (entries, sets));
 }
 
+/// Changes and reads that show more than one person name each of them: a buddy pair (made, seen
+/// by one of the two, ended) is in both employees' inzage, a group session's invitation and
+/// attendance in each invitee's. An employee reads the entries about them in `GET /audit` too,
+/// without the details that could name someone else.
+#[test]
+fn entries_that_show_several_people_name_each_and_employees_read_their_own() {
+    let w = World::new();
+    let m = w.method();
+    let k = w.connect(&m);
+    let (a, buddy) = (&w.employee_a, &k.buddy_employee);
+    let coach = Some(w.coach_a.token.as_str());
+    let attendance = json!({"attendance": {a.id.clone(): "present"}});
+    let res = w.app.send(M::PUT, &format!("/group-sessions/{}/attendance", k.session), coach, &attendance);
+    assert_eq!(res.status(), 200);
+    let mine: Value = w.app.get("/me/buddy", Some(&a.token)).json().unwrap();
+    assert_eq!(mine["buddy_first_name"], "Ayşe");
+    assert_eq!(w.app.request(M::DELETE, &format!("/buddy-pairs/{}", k.pair), coach).send().unwrap().status(), 204);
+
+    let seen_by = |person: &crate::helpers::Actor| -> Vec<Value> {
+        let doc: Value = w.app.get("/me/data", Some(&person.token)).json().unwrap();
+        doc["who_used_my_data"].as_array().unwrap().clone()
+    };
+    let has = |seen: &[Value], action: &str, by: &str| seen.iter().any(|e| e["action"] == action && e["by"] == by);
+    let buddy_seen = seen_by(buddy);
+    for action in ["POST /api/v1/buddy-pairs", "DELETE /api/v1/buddy-pairs/{id}"] {
+        assert!(has(&buddy_seen, action, "coach.noord"), "{action} in the buddy's inzage: {buddy_seen:?}");
+    }
+    assert!(has(&buddy_seen, "GET /api/v1/me/buddy", "sandra"), "her buddy saw her name: {buddy_seen:?}");
+    let a_seen = seen_by(a);
+    for action in ["POST /api/v1/group-sessions", "PUT /api/v1/group-sessions/{id}/attendance"] {
+        assert!(has(&a_seen, action, "coach.noord"), "{action} in the invitee's inzage: {a_seen:?}");
+    }
+
+    // Her own entries: the same reads and changes, nothing that names someone else.
+    let (own, _) = all_pages(&w.app, "/audit", Some(&a.token), 5);
+    assert!(own.iter().any(|e| e["action"] == "PUT /api/v1/group-sessions/{id}/attendance"));
+    assert!(own.iter().any(|e| e["action"] == "POST /api/v1/buddy-pairs"));
+    assert!(own.iter().all(|e| e["detail"].is_null() && e["listed"] == json!([])), "{own:?}");
+    let all: Vec<Value> = audit(&w, &w.admin.token, &format!("&subject={}", a.id));
+    assert_eq!(own.len(), all.len(), "every entry about her, and only those");
+    assert_eq!(
+        all_pages(&w.app, &format!("/audit?subject={}", a.id), Some(&a.token), 50).0.len(),
+        own.len(),
+        "naming herself is the same"
+    );
+    problem(w.app.get(&format!("/audit?subject={}", buddy.id), Some(&a.token)), 403);
+}
+
 #[test]
 fn inzage_gives_everything_about_me_as_json_and_zip() {
     let w = World::new();
@@ -320,7 +368,8 @@ fn erasure_leaves_no_personal_value_keeps_the_counts_and_cannot_be_undone() {
     let session = w.app.login(&w.employee_a.email, PASSWORD);
     // A list that showed her: its audit entry's set of persons names her too.
     w.app.get("/trajectories", coach);
-    assert_eq!(w.app.count("audit_subject_sets"), 2);
+    let named_in = find_everywhere(&w.app, &w.employee_a.id);
+    assert!(named_in.contains(&"audit_subject_sets.subject_id".to_string()), "{named_in:?}");
     for needle in ["zwaantje", "brouwersgracht", "sandra@wilkan.test"] {
         assert!(!find_everywhere(&w.app, needle).is_empty(), "{needle} was written somewhere before erasure");
     }
