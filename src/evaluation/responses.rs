@@ -79,6 +79,10 @@ pub struct ResponseOut {
     pub status: ResponseStatus,
     #[schema(value_type = Object)]
     pub answers: BTreeMap<String, serde_json::Value>,
+    /// True when the answers to open questions are left out of `answers`: a project leader reading
+    /// someone else's response. Like reflections, a person's own words reach a project leader only
+    /// through the own-organisation export with `free_text=true`, which is audited with that filter.
+    pub open_answers_left_out: bool,
     /// Required items not answered yet.
     pub missing: Vec<String>,
     pub on_paper: bool,
@@ -137,7 +141,12 @@ impl ResponseRow {
     }
 
     fn out(self, state: &AppState) -> Result<ResponseOut, AppError> {
-        let answers = self.all_answers()?;
+        self.out_for(state, false)
+    }
+
+    /// The response as the reader may see it; `without_open`: only the closed answers.
+    fn out_for(self, state: &AppState, without_open: bool) -> Result<ResponseOut, AppError> {
+        let mut answers = self.all_answers()?;
         let missing = state
             .instruments
             .version(&self.questionnaire_key, self.version)
@@ -149,7 +158,11 @@ impl ResponseRow {
                     .collect()
             })
             .unwrap_or_default();
+        if without_open {
+            answers = from_json(&self.answers)?;
+        }
         Ok(ResponseOut {
+            open_answers_left_out: without_open,
             status: if self.status == "submitted" { ResponseStatus::Submitted } else { ResponseStatus::Draft },
             id: self.id,
             questionnaire_key: self.questionnaire_key,
@@ -377,7 +390,8 @@ pub async fn answer(
 }
 
 /// Answers to a questionnaire that the caller may see: an employee their own, a coach their own
-/// and their employees', a project leader their organisation's. Researchers use the exports.
+/// and their employees', a project leader their organisation's without the open answers
+/// (`open_answers_left_out`). Researchers use the exports.
 /// Oldest first, in pages (an organisation's answers grow with every cohort).
 #[utoipa::path(tag = "questionnaires", params(("key" = String, Path), ResponseQuery), responses((status = 200, body = Page<ResponseOut>)), security(("bearer" = [])))]
 #[get("/questionnaires/{key}/responses")]
@@ -390,6 +404,7 @@ pub async fn responses(
     caller.require(&[Role::Employee, Role::Coach, Role::ProjectLeader])?;
     let inst = instrument(&state, &key)?.key.clone();
     let limit = PageQuery { limit: query.limit, cursor: None }.limit()?;
+    let reader = caller.clone();
     let rows = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let mut q = questionnaire_responses::table
             .filter(questionnaire_responses::questionnaire_key.eq(inst))
@@ -427,7 +442,14 @@ pub async fn responses(
         Ok(page)
     })
     .await?;
-    let items = rows.items.into_iter().map(|r| r.out(&state)).collect::<Result<_, _>>()?;
+    let items = rows
+        .items
+        .into_iter()
+        .map(|r| {
+            let others_words = reader.role == Role::ProjectLeader && r.respondent_id != reader.user_id;
+            r.out_for(&state, others_words)
+        })
+        .collect::<Result<_, _>>()?;
     Ok(HttpResponse::Ok().json(Page { items, next_cursor: rows.next_cursor }))
 }
 

@@ -245,6 +245,19 @@ fn exports_and_report_match_hand_computed_figures() {
         // A long preparation: over 30 minutes for a talk under an hour.
         logbook(&w, p, 45, 35, "together");
     }
+    // What an employee wrote in their own words reaches the coach, not the project leader (who
+    // gets it only in the own-organisation export with free_text=true).
+    let ends = "/questionnaires/employee-end/responses";
+    let (for_pl, _) = all_pages(app, ends, Some(&pl), 50);
+    assert_eq!(for_pl.len(), 5);
+    for r in &for_pl {
+        assert!(r["answers"].get("learned").is_none() && r["answers"]["useful"].is_number(), "{r}");
+        assert_eq!(r["open_answers_left_out"], true);
+        assert!(r["missing"].as_array().unwrap().iter().all(|m| m != "learned"), "answered, only not shown");
+    }
+    let (for_coach, _) = all_pages(app, ends, Some(&w.coach_a.token), 50);
+    assert!(for_coach.iter().all(|r| r["answers"]["learned"] == "Dat ik zelf kleine stappen kan zetten."));
+    assert!(for_coach.iter().all(|r| r["open_answers_left_out"] == false));
     complete(&w, &e[0], C2);
     logbook(&w, &e[0], 60, 40, "employee");
     let stop = app.patch(
