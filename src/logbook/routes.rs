@@ -59,6 +59,7 @@ fn parse_weighing(s: Option<&str>) -> Result<Option<Weighing>, AppError> {
     s.map(|w| serde_json::from_str(w).map_err(|e| AppError::internal(e.to_string()))).transpose()
 }
 
+/// `revisions` are those the reader is shown: see [`render_all`] and [`for_inzage`].
 fn render(row: EntryRow, revisions: Vec<RevisionOut>, caller: &Caller) -> Result<EntryOut, AppError> {
     // The weighing is the author's private reflection.
     let weighing = if caller.user_id == row.author_id { parse_weighing(row.weighing.as_deref())? } else { None };
@@ -67,7 +68,7 @@ fn render(row: EntryRow, revisions: Vec<RevisionOut>, caller: &Caller) -> Result
         weighing,
         kind: from_text(&row.kind)?,
         led_by: from_text(&row.led_by)?,
-        revisions: if caller.is(Role::Employee) { Vec::new() } else { revisions },
+        revisions,
         id: row.id,
         trajectory_id: row.trajectory_id,
         author_id: row.author_id,
@@ -104,9 +105,29 @@ fn earlier_version(previous: &str, author: bool) -> serde_json::Value {
     version
 }
 
+/// Entries as the caller sees them in the app: staff with their earlier versions, an employee
+/// the entries as they are now.
 pub fn render_all(c: &mut DbConnection, rows: Vec<EntryRow>, caller: &Caller) -> Result<Vec<EntryOut>, AppError> {
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let revisions = revisions_of(c, &ids)?;
+    render_rows(c, rows, caller, !caller.is(Role::Employee))
+}
+
+/// Every entry about the caller, with its earlier versions: the right of access covers what was
+/// stored before a correction too. Weighings stay out (the author's own reflection).
+pub fn for_inzage(c: &mut DbConnection, rows: Vec<EntryRow>, caller: &Caller) -> Result<Vec<EntryOut>, AppError> {
+    render_rows(c, rows, caller, true)
+}
+
+fn render_rows(
+    c: &mut DbConnection,
+    rows: Vec<EntryRow>,
+    caller: &Caller,
+    with_revisions: bool,
+) -> Result<Vec<EntryOut>, AppError> {
+    let revisions = if with_revisions {
+        revisions_of(c, &rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>())?
+    } else {
+        Vec::new()
+    };
     rows.into_iter()
         .map(|row| {
             let author = caller.user_id == row.author_id;

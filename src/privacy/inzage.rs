@@ -54,7 +54,8 @@ pub fn collect(c: &mut DbConnection, caller: &Caller, audit: &mut AuditEntry) ->
                          "on_behalf_of_employee": r.on_behalf_of_employee, "recorded_at": r.recorded_at})
         })
         .collect();
-    // The employee's view of logbook entries: everything except the weighing.
+    // Logbook entries as their employee would see them (no weighings), shared or not, with their
+    // earlier versions.
     let as_employee = Caller { role: Role::Employee, ..caller.clone() };
     let mut per_trajectory = Vec::new();
     for t in &rendered {
@@ -72,7 +73,7 @@ pub fn collect(c: &mut DbConnection, caller: &Caller, audit: &mut AuditEntry) ->
             "trajectory": to_value(t)?,
             "intake": to_value(&intake)?,
             "plan": to_value(&plan)?,
-            "logbook": to_value(&crate::logbook::routes::render_all(c, entries, &as_employee)?)?,
+            "logbook": to_value(&crate::logbook::routes::for_inzage(c, entries, &as_employee)?)?,
             "work_values": to_value(&crate::intake::routes::work_values_out(c, &t.id)?)?,
             "visits": to_value(&crate::visits::visits_of(c, &t.id)?)?,
             "return_and_aftercare": to_value(&crate::aftercare::routes::return_out(c, &t.id)?)?,

@@ -201,6 +201,19 @@ fn inzage_gives_everything_about_me_as_json_and_zip() {
     let w = World::new();
     let m = w.method();
     w.app.get(&format!("/employees/{}/absences", w.employee_a.id), Some(&w.pl_a.token));
+    // The coach corrects the entry after the window for quick fixes: the earlier wording is
+    // stored, and covered by the inzage.
+    use wilkan::db::schema::logbook_entries;
+    let days_ago = (chrono::Utc::now() - chrono::Duration::days(8)).naive_utc();
+    #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+    diesel::update(logbook_entries::table)
+        .set(logbook_entries::created_at.eq(days_ago))
+        .execute(&mut w.app.conn())
+        .unwrap();
+    let fix = json!({"agreements": "Cursus 1 en 2 afmaken"});
+    assert_eq!(w.app.patch(&format!("/logbook/{}", m.entry), Some(&w.coach_a.token), &fix).status(), 200);
+    let in_app: Value = w.app.get(&format!("/logbook/{}", m.entry), Some(&w.employee_a.token)).json().unwrap();
+    assert_eq!(in_app["revisions"], json!([]), "the app shows the entry as it is now");
     let doc: Value = w.app.get("/me/data", Some(&w.employee_a.token)).json().unwrap();
     assert_eq!(doc["account"]["email"], w.employee_a.email.as_str());
     assert_eq!(doc["trajectories"].as_array().unwrap().len(), 1);
@@ -211,8 +224,11 @@ fn inzage_gives_everything_about_me_as_json_and_zip() {
     assert!(!single["history"].as_array().unwrap().is_empty() && single["employee"]["first_name"] != "");
     assert_eq!(doc["absences"].as_array().unwrap().len(), 1);
     let entry = &doc["trajectories"][0]["logbook"][0];
-    assert_eq!(entry["agreements"], "Cursus 1 afmaken");
+    assert_eq!(entry["agreements"], "Cursus 1 en 2 afmaken");
     assert!(entry["weighing"].is_null() && entry["has_weighing"] == true, "weighings are left out");
+    let earlier = &entry["revisions"][0]["previous"];
+    assert_eq!(earlier["agreements"], "Cursus 1 afmaken", "{entry}");
+    assert!(earlier["weighing"].is_null(), "also from the earlier version: {earlier}");
     assert!(doc["not_included"].as_str().unwrap().contains("Afwegingen"));
     // The right of access covers the intake too, also while the coach has not shared it in the app.
     let intake = &doc["trajectories"][0]["intake"];
@@ -229,7 +245,7 @@ fn inzage_gives_everything_about_me_as_json_and_zip() {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let mut html = String::new();
     archive.by_name("mijn-gegevens.html").unwrap().read_to_string(&mut html).unwrap();
-    assert!(html.contains("Mijn gegevens in Wilkan") && html.contains("Cursus 1 afmaken"));
+    assert!(html.contains("Mijn gegevens in Wilkan") && html.contains("Cursus 1 en 2 afmaken"));
     let mut json_text = String::new();
     archive.by_name("mijn-gegevens.json").unwrap().read_to_string(&mut json_text).unwrap();
     assert_eq!(serde_json::from_str::<Value>(&json_text).unwrap()["account"]["id"], w.employee_a.id.as_str());
