@@ -118,10 +118,15 @@ fn load(c: &mut DbConnection, caller: &Caller, id: &str) -> Result<(SessionRow, 
     Ok((row, view))
 }
 
-/// The staff's view of a session after a change: its entry names every invitee it shows, so a
-/// change of a session (an invitation, attendance) is in each invitee's inzage.
-fn staff_view(c: &mut DbConnection, row: SessionRow, audit: &mut AuditEntry) -> Result<SessionOut, AppError> {
-    let session = render(c, row, &View::Staff)?;
+/// A session as `view` shows it, with the entry naming every invitee it shows: a read or a change
+/// of a session (an invitation, attendance) is in each invitee's inzage.
+fn render_shown(
+    c: &mut DbConnection,
+    row: SessionRow,
+    view: &View,
+    audit: &mut AuditEntry,
+) -> Result<SessionOut, AppError> {
+    let session = render(c, row, view)?;
     session.invitees.iter().for_each(|i| audit.shows(&i.employee_id));
     Ok(session)
 }
@@ -333,7 +338,7 @@ pub async fn create(
         };
         diesel::insert_into(group_sessions::table).values(&row).execute(c)?;
         invite(c, &st.templates, &title, &row, &facilitator, &input.invite)?;
-        staff_view(c, row, audit)
+        render_shown(c, row, &View::Staff, audit)
     })
     .await?;
     Ok(HttpResponse::Created().json(out))
@@ -350,9 +355,7 @@ pub async fn get_one(
 ) -> Result<HttpResponse, AppError> {
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let (row, view) = load(c, &caller, &id)?;
-        let session = render(c, row, &view)?;
-        session.invitees.iter().for_each(|i| audit.shows(&i.employee_id));
-        Ok(session)
+        render_shown(c, row, &view, audit)
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -393,7 +396,7 @@ pub async fn update(
             let facilitator = accounts::find_user(c, &fresh.facilitator_id)?;
             invite(c, &st.templates, &topic_title(&st, &fresh.topic), &fresh, &facilitator, &u.invite)?;
         }
-        staff_view(c, fresh, audit)
+        render_shown(c, fresh, &View::Staff, audit)
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -426,7 +429,7 @@ pub async fn attendance(
                 return Err(AppError::field(&format!("attendance.{employee}"), "Deze medewerker is niet uitgenodigd."));
             }
         }
-        staff_view(c, row, audit)
+        render_shown(c, row, &View::Staff, audit)
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
