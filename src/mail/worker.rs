@@ -38,15 +38,11 @@ impl Worker {
             .spawn(move || {
                 let mut last_housekeeping: Option<std::time::Instant> = None;
                 loop {
-                    if let Err(e) = tick(&ctx, &sender) {
-                        tracing::warn!(error = %e, "worker round failed; will retry");
-                    }
+                    guarded("mail round", || tick(&ctx, &sender));
                     // Retention runs hourly, not every round.
                     if last_housekeeping.is_none_or(|t| t.elapsed() > HOUSEKEEPING_EVERY) {
                         last_housekeeping = Some(std::time::Instant::now());
-                        if let Err(e) = housekeeping(&ctx.pool, ctx.config.retention_days) {
-                            tracing::warn!(error = %e, "housekeeping failed; will retry");
-                        }
+                        guarded("housekeeping", || housekeeping(&ctx.pool, ctx.config.retention_days));
                     }
                     match rx.recv_timeout(poll) {
                         Err(RecvTimeoutError::Timeout) => continue,
@@ -76,6 +72,17 @@ impl Drop for Worker {
 }
 
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
+
+/// Runs one job of the worker. One that fails or panics (a bug, say in the retention of one odd
+/// record) is logged and tried again next time; the thread goes on, so mail keeps going out. A
+/// connection given back during the panic is dropped by the pool (`db::Manager::has_broken`).
+fn guarded<T>(job: &'static str, f: impl FnOnce() -> Result<T, AppError>) {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, job, "worker job failed; will retry"),
+        Err(_) => tracing::error!(job, "worker job panicked; will retry"),
+    }
+}
 
 /// Retention: pseudonymises people whose trajectories ended longer ago than `retention_days`,
 /// with an audit entry that names no one. Also `wilkan housekeeping`.
@@ -121,5 +128,22 @@ pub fn tick(ctx: &Context, sender: &Sender) -> Result<(), AppError> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::error::AppError;
+
+    #[test]
+    fn a_job_that_fails_or_panics_leaves_the_worker_running() {
+        super::guarded("test", || -> Result<(), AppError> { panic!("a bug in a job") });
+        super::guarded("test", || -> Result<(), AppError> { Err(AppError::NotFound) });
+        let mut next_ran = false;
+        super::guarded("test", || {
+            next_ran = true;
+            Ok::<_, AppError>(())
+        });
+        assert!(next_ran, "the thread went on to the next job");
     }
 }

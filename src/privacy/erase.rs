@@ -103,24 +103,32 @@ struct KeyText {
     v: String,
 }
 
-/// Case-insensitive whole-word replacement (emails as substrings).
+/// Case-insensitive whole-word replacement (emails as substrings). The search runs on the text
+/// lowercased char by char, with where each lowered byte's char began in the text: lowercasing
+/// may change a char's length ('İ' becomes two chars, the Kelvin sign 'K' one byte less), so the
+/// lowered text's positions are not the text's.
 fn redact(text: &str, needles: &[String]) -> String {
     let mut out = text.to_string();
-    for needle in needles {
-        let lower = out.to_lowercase();
-        let n = needle.to_lowercase();
-        let mut result = String::with_capacity(out.len());
-        let mut last = 0;
-        let mut from = 0;
-        while let Some(pos) = lower[from..].find(&n).map(|p| p + from) {
-            let end = pos + n.len();
-            let before = lower[..pos].chars().next_back();
-            let after = lower[end..].chars().next();
-            let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
-            if needle.contains('@') || (!word(before) && !word(after)) {
-                result.push_str(&out[last..pos]);
+    for needle in needles.iter().map(|n| n.to_lowercase()).filter(|n| !n.is_empty()) {
+        let mut lower = String::with_capacity(out.len());
+        let mut origin = Vec::with_capacity(out.len() + 1);
+        for (at, ch) in out.char_indices() {
+            lower.extend(ch.to_lowercase());
+            origin.resize(lower.len(), at);
+        }
+        origin.push(out.len());
+        // A match must start and end where a char of the text does, not inside one char's lowering.
+        let begins_a_char = |i: usize| i == 0 || origin[i] != origin[i - 1];
+        let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+        let (mut result, mut last, mut from) = (String::with_capacity(out.len()), 0, 0);
+        while let Some(pos) = lower[from..].find(&needle).map(|p| p + from) {
+            let end = pos + needle.len();
+            let whole_chars = begins_a_char(pos) && begins_a_char(end);
+            let whole_word = !word(out[..origin[pos]].chars().next_back()) && !word(out[origin[end]..].chars().next());
+            if whole_chars && (needle.contains('@') || whole_word) {
+                result.push_str(&out[last..origin[pos]]);
                 result.push_str(REDACTED);
-                last = end;
+                last = origin[end];
             }
             from = end;
         }
@@ -307,5 +315,21 @@ mod tests {
             redact("Jan belde; JAN is blij. januari. mail a.b@x.nl", &n),
             "[verwijderd] belde; [verwijderd] is blij. januari. mail [verwijderd]"
         );
+    }
+
+    /// Chars whose lowercase has another length before or around the name: 'İ' (2 bytes, lowered
+    /// 3), the Kelvin sign (3 bytes, lowered 'k', 1), 'ẞ' (3, lowered 'ß', 2). The name is cut out
+    /// exactly, and the text around it stays as it was.
+    #[test]
+    fn redacts_exactly_where_lowercasing_changes_lengths() {
+        let n = vec!["Jan".to_string()];
+        assert_eq!(redact("İyi şanslar, groet van Jan", &n), "İyi şanslar, groet van [verwijderd]");
+        assert_eq!(redact("\u{212A}\u{212A} Jan \u{1E9E}!", &n), "\u{212A}\u{212A} [verwijderd] \u{1E9E}!");
+        assert_eq!(redact("İİİ Jan, JAN en İjan", &n), "İİİ [verwijderd], [verwijderd] en İjan");
+        // A needle that only matches inside one char's lowering is no match: 'İ' lowers to "i̇".
+        assert_eq!(redact("İ", &["i".to_string()]), "İ");
+        assert_eq!(redact("İ is", &["i\u{307}".to_string()]), "[verwijderd] is");
+        assert_eq!(redact("", &n), "");
+        assert_eq!(redact("Jan", &[String::new()]), "Jan");
     }
 }
