@@ -67,6 +67,12 @@ pub fn parse<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, AppError>
             "Wat je stuurde is geen geldige JSON. Controleer de gegevens en probeer het opnieuw.".into(),
         )
     })?;
+    // JSON can carry a NUL character only as the escape \u0000: look for the field only then.
+    if body.windows(6).any(|w| w == br"\u0000") {
+        if let Some(field) = nul_field(&value) {
+            return Err(AppError::field(if field.is_empty() { "body" } else { &field }, NUL_MESSAGE));
+        }
+    }
     let parsed: T = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let (field, message) = describe_serde_error(&path, &e.into_inner().to_string(), "body");
@@ -74,6 +80,34 @@ pub fn parse<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, AppError>
     })?;
     parsed.validate().map_err(validation_error)?;
     Ok(parsed)
+}
+
+/// A NUL character cannot be stored (PostgreSQL refuses it in text) and has no place in what a
+/// person types: refused for every field, in bodies and query strings alike.
+pub(crate) const NUL_MESSAGE: &str =
+    "Hierin staat een onzichtbaar teken (een nul-teken) dat we niet kunnen bewaren. Typ de tekst opnieuw.";
+
+/// The path (as serde names fields: `a.b`, `a[0]`) of the first text or key holding a NUL.
+fn nul_field(value: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    let join = |head: String, rest: String| match rest.as_str() {
+        "" => head,
+        r if r.starts_with('[') => format!("{head}{r}"),
+        r => format!("{head}.{r}"),
+    };
+    match value {
+        Value::String(s) => s.contains('\0').then(String::new),
+        Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, v)| nul_field(v).map(|rest| join(format!("[{i}]"), rest)))
+        }
+        Value::Object(fields) => fields.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                return Some(k.replace('\0', ""));
+            }
+            nul_field(v).map(|rest| join(k.clone(), rest))
+        }),
+        _ => None,
+    }
 }
 
 fn backticked(msg: &str) -> Vec<&str> {

@@ -14,7 +14,7 @@ pub struct RequestId(pub String);
 
 pub async fn request_context(
     mut req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     // Accept a caller's id only when it is short and plain, so logs cannot be forged.
     let id = req
@@ -32,7 +32,13 @@ pub async fn request_context(
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
     }
-    let mut res = next.call(req).instrument(span.clone()).await?;
+    // A NUL character (`%00`) in the path names no record, and PostgreSQL would refuse it as a
+    // text parameter (a 500 for an id that simply does not exist).
+    let mut res = if req.path().contains("%00") {
+        req.error_response(crate::error::AppError::NotFound).map_into_right_body()
+    } else {
+        next.call(req).instrument(span.clone()).await?.map_into_left_body()
+    };
     let status = res.status().as_u16();
     span.in_scope(|| {
         tracing::info!(status, elapsed_ms = started.elapsed().as_millis() as u64, "request finished");

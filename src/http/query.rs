@@ -33,6 +33,13 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 }
 
 pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    // A NUL character arrives only as %00.
+    if query.contains("%00") {
+        let pairs = form_urlencoded::parse(query.as_bytes());
+        if let Some((key, _)) = pairs.into_iter().find(|(k, v)| k.contains('\0') || v.contains('\0')) {
+            return Err(AppError::field(&key.replace('\0', ""), super::json::NUL_MESSAGE));
+        }
+    }
     let parts = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(parts).map_err(|e| {
         let path = e.path().to_string();

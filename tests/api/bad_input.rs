@@ -116,3 +116,34 @@ fn dates_outside_1900_to_2199_are_refused_naming_the_field() {
     // The last year allowed is taken, and the database still takes writes.
     assert_eq!(w.app.send(reqwest::Method::PUT, &format!("{t}/return"), coach, &ret("2199-12-01")).status(), 200);
 }
+
+/// A NUL character has no place in what a person types and PostgreSQL refuses it in text: in a
+/// body or a query string it is a 422 naming the field, in a path a 404 (no record has such an
+/// id), never a 500, and nothing is written.
+#[test]
+fn a_nul_character_is_refused_in_bodies_queries_and_paths() {
+    let w = World::new();
+    let m = w.method();
+    let coach = Some(w.coach_a.token.as_str());
+    let before = total_rows(&w.app);
+    let field_of = |res: reqwest::blocking::Response| -> String {
+        let body = problem(res, 422);
+        let errors = body["errors"].as_object().unwrap();
+        assert!(errors.values().all(|m| m[0].as_str().unwrap().contains("nul-teken")), "{body}");
+        errors.keys().next().unwrap().clone()
+    };
+    assert_eq!(field_of(w.app.post("/auth/login", None, &json!({"email": "a\u{0}@x.nl", "password": "x"}))), "email");
+    let mut entry = crate::helpers::entry_body(true);
+    entry["agreements"] = json!("Cursus 1\u{0} afmaken");
+    let logbook = format!("/trajectories/{}/logbook", m.trajectory);
+    assert_eq!(field_of(w.app.post(&logbook, coach, &entry)), "agreements");
+    entry["agreements"] = json!("Cursus 1 afmaken");
+    entry["weighing"]["pitfalls_checked"] = json!(["haste", "\u{0}"]);
+    assert_eq!(field_of(w.app.post(&logbook, coach, &entry)), "weighing.pitfalls_checked[1]");
+    assert_eq!(field_of(w.app.get("/users?cursor=%00", Some(&w.admin.token))), "cursor");
+    assert_eq!(field_of(w.app.get("/trajectories?cohort=a%00b", coach)), "cohort");
+    for path in ["/trajectories/%00", &format!("/logbook/{}%00", m.entry), "/group-sessions/%00"] {
+        problem(w.app.get(path, coach), 404);
+    }
+    assert_eq!(total_rows(&w.app), before, "nothing written");
+}
