@@ -152,7 +152,13 @@ pub async fn redeem(
                 "Deze inloglink is verlopen: hij werkt {VALID_MINUTES} minuten. Vraag een nieuwe inloglink aan."
             )));
         }
-        update(magic_links::table, magic_links::used_at.eq(Some(now())), magic_links::id.eq(&link.id)).execute(c)?;
+        // Once: of two requests with the same link at the same moment, one finds it used.
+        let unused = magic_links::id.eq(&link.id).and(magic_links::used_at.is_null());
+        if update(magic_links::table, magic_links::used_at.eq(Some(now())), unused).execute(c)? == 0 {
+            return Err(AppError::Unauthorized(
+                "Deze inloglink is al gebruikt. Een link werkt maar één keer. Vraag een nieuwe inloglink aan.".into(),
+            ));
+        }
         let user = queries::find_user(c, &link.user_id)?;
         if !user.active {
             return Err(AppError::Unauthorized(

@@ -216,9 +216,10 @@ pub fn find_refresh_token(conn: &mut Db, hash: &str) -> Result<Option<RefreshTok
         .optional()?)
 }
 
-pub fn mark_refresh_used(conn: &mut Db, id: &str) -> Result<(), AppError> {
-    update(refresh_tokens::table, refresh_tokens::used_at.eq(Some(now())), refresh_tokens::id.eq(id)).execute(conn)?;
-    Ok(())
+/// Marks a refresh token used; false when another request used it first (then it is a reuse).
+pub fn mark_refresh_used(conn: &mut Db, id: &str) -> Result<bool, AppError> {
+    let unused = refresh_tokens::id.eq(id).and(refresh_tokens::used_at.is_null());
+    Ok(update(refresh_tokens::table, refresh_tokens::used_at.eq(Some(now())), unused).execute(conn)? == 1)
 }
 
 /// Ends one session (a refresh-token family): its refresh tokens and, through

@@ -61,16 +61,17 @@ pub fn refresh(conn: &mut DbConnection, tokens: &TokenService, presented: &str) 
     if row.revoked_at.is_some() || row.expires_at <= now() {
         return Err(expired());
     }
-    if row.used_at.is_some() {
-        queries::revoke_family(conn, &row.family_id)?;
-        tracing::warn!(family = %row.family_id, "refresh token reused; session family revoked");
-        return Ok(Refreshed::ReuseDetected(row.family_id));
-    }
     let user = queries::find_user(conn, &row.user_id)?;
     if !user.active {
         return Err(expired());
     }
-    queries::mark_refresh_used(conn, &row.id)?;
+    // Used before, or by a request at the same moment (the mark only succeeds once): a copy of
+    // the token is in other hands, so the whole session ends.
+    if row.used_at.is_some() || !queries::mark_refresh_used(conn, &row.id)? {
+        queries::revoke_family(conn, &row.family_id)?;
+        tracing::warn!(family = %row.family_id, "refresh token reused; session family revoked");
+        return Ok(Refreshed::ReuseDetected(row.family_id));
+    }
     Ok(Refreshed::Tokens(Box::new(issue(conn, tokens, user, row.family_id)?)))
 }
 

@@ -116,7 +116,7 @@ pub async fn put_return(
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
-        let t = trajectory_queries::load_in_scope(c, &caller, &id)?;
+        let t = trajectory_queries::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Coach, Role::ProjectLeader])?;
         if !t.is_open() {

@@ -13,7 +13,7 @@ use crate::accounts::model::User;
 use crate::accounts::queries as accounts;
 use crate::db::one_of::one_of;
 use crate::db::reuse::update;
-use crate::db::schema::{buddy_pairs, trajectories};
+use crate::db::schema::{buddy_pairs, trajectories, users};
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
@@ -136,7 +136,13 @@ fn coaches_either(c: &mut DbConnection, coach: &str, p: &PairRow) -> Result<bool
 }
 
 /// The pair if the caller may see it: its two employees, a coach of either, project leaders of the organisation.
+/// The pair if the caller may see it. On PostgreSQL its row is locked for the rest of the
+/// transaction: the routes that load a pair change it (a confirmation and an end at the same
+/// moment take turns, and neither writes over the other).
 fn load(c: &mut DbConnection, caller: &Caller, id: &str) -> Result<PairRow, AppError> {
+    if let DbConnection::Pg(pg) = c {
+        buddy_pairs::table.find(id).select(buddy_pairs::id).for_update().first::<String>(pg).optional()?;
+    }
     let p: PairRow =
         buddy_pairs::table.find(id).select(PairRow::as_select()).first(c).optional()?.ok_or(AppError::NotFound)?;
     let visible = match caller.role {
@@ -246,6 +252,18 @@ pub async fn create(
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         if input.employee_a == input.employee_b {
             return Err(AppError::field("employee_b", "Kies twee verschillende medewerkers."));
+        }
+        // One open pair per employee: two pairs proposed at once for the same person take turns
+        // (PostgreSQL: both employees' rows locked, in one order), so the second sees the first.
+        if let DbConnection::Pg(pg) = c {
+            let mut both = [input.employee_a.as_str(), input.employee_b.as_str()];
+            both.sort_unstable();
+            users::table
+                .filter(users::id.eq_any(both))
+                .select(users::id)
+                .order(users::id)
+                .for_update()
+                .load::<String>(pg)?;
         }
         let mut people: Vec<User> = Vec::new();
         for (field, id) in [("employee_a", &input.employee_a), ("employee_b", &input.employee_b)] {

@@ -242,7 +242,12 @@ pub async fn write_card(
             return Err(gone());
         }
         throttle::count_attempt(c, &key, &PER_ADDRESS)?;
-        update(card_links::table, card_links::uses.eq(link.uses + 1), card_links::id.eq(&link.id)).execute(c)?;
+        // Counted in the database, and only while a use is left: cards sent at the same moment
+        // through a one-card link cannot both get through.
+        let use_left = card_links::id.eq(&link.id).and(card_links::uses.lt(card_links::max_uses));
+        if update(card_links::table, card_links::uses.eq(card_links::uses + 1), use_left).execute(c)? == 0 {
+            return Err(gone());
+        }
         let ts = now();
         let card = CardRow {
             id: new_id(),

@@ -318,6 +318,18 @@ pub async fn answer(
         let subject = subject_of(c, &caller, &latest, &input)?;
         audit.about(&subject.respondent_id);
         audit.in_org(&subject.organization_id);
+        // Saves of one response take turns (PostgreSQL: its row locked), so one does not write
+        // over answers another just added, nor turn a submitted response back into a draft.
+        if let DbConnection::Pg(pg) = c {
+            questionnaire_responses::table
+                .filter(questionnaire_responses::questionnaire_key.eq(&latest.key))
+                .filter(questionnaire_responses::respondent_id.eq(&subject.respondent_id))
+                .filter(questionnaire_responses::subject_key.eq(&subject.subject_key))
+                .select(questionnaire_responses::id)
+                .for_update()
+                .first::<String>(pg)
+                .optional()?;
+        }
         let existing: Option<ResponseRow> = questionnaire_responses::table
             .filter(questionnaire_responses::questionnaire_key.eq(&latest.key))
             .filter(questionnaire_responses::respondent_id.eq(&subject.respondent_id))
@@ -378,7 +390,12 @@ pub async fn answer(
             submitted_at: input.submit.then_some(t),
         };
         if existing.is_some() {
-            update(questionnaire_responses::table, &row, questionnaire_responses::id.eq(&row.id)).execute(c)?;
+            let still_a_draft = questionnaire_responses::id.eq(&row.id).and(questionnaire_responses::status.eq("draft"));
+            if update(questionnaire_responses::table, &row, still_a_draft).execute(c)? == 0 {
+                return Err(AppError::Conflict(
+                    "Deze vragenlijst is al ingevuld en verstuurd. Je kunt hem niet meer veranderen.".into(),
+                ));
+            }
         } else {
             diesel::insert_into(questionnaire_responses::table).values(&row).execute(c)?;
         }

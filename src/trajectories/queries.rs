@@ -29,6 +29,16 @@ pub fn load_in_scope(conn: &mut Db, caller: &Caller, id: &str) -> Result<Traject
     }
 }
 
+/// Like [`load_in_scope`], for a change that depends on the trajectory's state (its status, its
+/// consents, its first return): on PostgreSQL the row is locked first, so a concurrent change of
+/// the same trajectory waits and then reads what that one committed. (SQLite has one writer.)
+pub fn load_for_change(conn: &mut Db, caller: &Caller, id: &str) -> Result<Trajectory, AppError> {
+    if let Db::Pg(pg) = conn {
+        trajectories::table.find(id).select(trajectories::id).for_update().first::<String>(pg).optional()?;
+    }
+    load_in_scope(conn, caller, id)
+}
+
 /// Whether `coach_id` coaches `employee_id` in any trajectory (also a closed one: their records stay theirs).
 pub fn coaches(conn: &mut Db, coach_id: &str, employee_id: &str) -> Result<bool, AppError> {
     let n: i64 = trajectories::table
@@ -118,7 +128,9 @@ pub fn set_status(
     note: Option<&str>,
     actor: &str,
 ) -> Result<(), AppError> {
-    reuse::update(
+    // Only from the status the caller's checks saw: a change that lost a race is refused, not
+    // written over the one that won (a stop by a withdrawn consent, say).
+    let moved = reuse::update(
         trajectories::table,
         (
             trajectories::status.eq(to.as_str()),
@@ -126,9 +138,14 @@ pub fn set_status(
             trajectories::stop_note.eq(note),
             trajectories::updated_at.eq(now()),
         ),
-        trajectories::id.eq(&t.id),
+        trajectories::id.eq(&t.id).and(trajectories::status.eq(&t.status)),
     )
     .execute(conn)?;
+    if moved == 0 {
+        return Err(AppError::Conflict(
+            "Dit traject is net door iemand anders gewijzigd. Laad het opnieuw en probeer het nog eens.".into(),
+        ));
+    }
     record_event(conn, &t.id, Status::parse(&t.status), to, reason, note, actor)
 }
 

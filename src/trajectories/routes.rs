@@ -216,7 +216,7 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
-        let t = queries::load_in_scope(c, &caller, &id)?;
+        let t = queries::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Coach, Role::ProjectLeader])?;
         let mut changes =
@@ -338,7 +338,7 @@ pub async fn record_consent(
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
-        let t = queries::load_in_scope(c, &caller, &id)?;
+        let t = queries::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Employee, Role::Coach])?;
         queries::insert_consent(

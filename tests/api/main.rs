@@ -17,5 +17,6 @@ mod pages;
 mod platform;
 mod privacy;
 mod properties;
+mod races;
 mod schema;
 mod smtp;

@@ -1,0 +1,105 @@
+//! Requests that arrive at the same moment and compete for one thing: the rule holds for all of
+//! them together (on PostgreSQL by row locks and conditional updates; SQLite has one writer).
+
+use serde_json::{json, Value};
+
+use crate::helpers::{World, PASSWORD};
+
+const AT_ONCE: usize = 8;
+
+/// `AT_ONCE` requests made by `send`, started together; their statuses.
+fn together(send: impl Fn() -> u16 + Sync) -> Vec<u16> {
+    let start = std::sync::Barrier::new(AT_ONCE);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..AT_ONCE)
+            .map(|_| {
+                s.spawn(|| {
+                    start.wait();
+                    send()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+fn count(statuses: &[u16], status: u16) -> usize {
+    statuses.iter().filter(|s| **s == status).count()
+}
+
+#[test]
+fn a_refresh_token_a_login_link_and_a_one_card_link_each_work_once() {
+    let w = World::new();
+    let m = w.method();
+    let app = &w.app;
+
+    // One refresh token presented eight times at once: one new session, and the copies are seen
+    // as a stolen token, so the whole session ends (the winner's new token too).
+    let session = app.login(&w.employee_a.email, PASSWORD);
+    let refresh = json!({"refresh_token": session["refresh_token"]});
+    let winners = std::sync::Mutex::new(Vec::new());
+    let statuses = together(|| {
+        let res = app.post("/auth/refresh", None, &refresh);
+        let status = res.status().as_u16();
+        if status == 200 {
+            winners.lock().unwrap().push(res.json::<Value>().unwrap()["refresh_token"].clone());
+        }
+        status
+    });
+    assert_eq!((count(&statuses, 200), count(&statuses, 401)), (1, AT_ONCE - 1), "{statuses:?}");
+    let next = json!({"refresh_token": winners.lock().unwrap()[0]});
+    assert_eq!(app.post("/auth/refresh", None, &next).status(), 401, "the session ended");
+
+    // One login link redeemed eight times at once.
+    assert_eq!(app.post("/auth/magic-link", None, &json!({"email": w.employee_a2.email})).status(), 202);
+    use diesel::prelude::*;
+    use wilkan::db::schema::outbox;
+    let body: String = outbox::table
+        .filter(outbox::to_address.eq(&w.employee_a2.email))
+        .select(outbox::body_text)
+        .first(&mut app.conn())
+        .unwrap();
+    let start = body.find("code=").unwrap() + 5;
+    let code: String = body[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || "-_".contains(*c)).collect();
+    let statuses = together(|| app.post("/auth/magic-link/redeem", None, &json!({"token": code})).status().as_u16());
+    assert_eq!((count(&statuses, 200), count(&statuses, 401)), (1, AT_ONCE - 1), "{statuses:?}");
+
+    // A link for one card, used by eight colleagues at once.
+    let coach = Some(w.coach_a.token.as_str());
+    let link: Value = app
+        .post(&format!("/trajectories/{}/card-links", m.trajectory), coach, &json!({"delivery": "email"}))
+        .json()
+        .unwrap();
+    let card_path = format!("/cards/{}", link["token"].as_str().unwrap());
+    let statuses =
+        together(|| app.post(&card_path, None, &json!({"name": "Kees", "message": "Sterkte!"})).status().as_u16());
+    assert_eq!((count(&statuses, 201), count(&statuses, 410)), (1, AT_ONCE - 1), "{statuses:?}");
+    assert_eq!(app.count("cards"), 1);
+}
+
+/// Moving a trajectory on and withdrawing consent at the same moment: whatever wins, the history
+/// is one unbroken chain of steps and the trajectory ends where its last step says.
+#[test]
+fn a_trajectory_changed_from_several_sides_at_once_keeps_one_history() {
+    let w = World::new();
+    let m = w.method();
+    let t = format!("/trajectories/{}", m.trajectory);
+    let (coach, employee) = (Some(w.coach_a.token.as_str()), Some(w.employee_a.token.as_str()));
+    let turn = std::sync::atomic::AtomicUsize::new(0);
+    let statuses = together(|| {
+        let res = match turn.fetch_add(1, std::sync::atomic::Ordering::SeqCst) % 3 {
+            0 => w.app.patch(&t, coach, &json!({"status": "returned"})),
+            1 => w.app.patch(&t, coach, &json!({"status": "stopped", "stop_reason": "other"})),
+            _ => w.app.post(&format!("{t}/consents"), employee, &json!({"kind": "method", "given": false})),
+        };
+        res.status().as_u16()
+    });
+    assert!(statuses.iter().all(|s| [200, 201, 409].contains(s)), "{statuses:?}");
+    let now: Value = w.app.get(&t, coach).json().unwrap();
+    let history = now["history"].as_array().unwrap();
+    for step in history.windows(2) {
+        assert_eq!(step[1]["from_status"], step[0]["to_status"], "an unbroken chain: {history:?}");
+    }
+    assert_eq!(history.last().unwrap()["to_status"], now["status"]);
+    assert!(["returned", "stopped"].contains(&now["status"].as_str().unwrap()));
+}
