@@ -176,6 +176,12 @@ impl From<diesel::result::Error> for AppError {
             E::DatabaseError(K::ForeignKeyViolation, _) => AppError::Conflict(
                 "Iets waar dit naar verwijst, is net verwijderd. Vernieuw de gegevens en probeer het opnieuw.".into(),
             ),
+            // Two transactions that waited for each other (PostgreSQL ends one): nothing was
+            // written, and the same request a moment later goes through.
+            E::DatabaseError(K::SerializationFailure, _) => AppError::Conflict(SIMULTANEOUS.into()),
+            E::DatabaseError(_, info) if info.message().contains("deadlock detected") => {
+                AppError::Conflict(SIMULTANEOUS.into())
+            }
             E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, _) | E::BrokenTransactionManager => {
                 AppError::Unavailable
             }
@@ -184,6 +190,9 @@ impl From<diesel::result::Error> for AppError {
         }
     }
 }
+
+const SIMULTANEOUS: &str =
+    "Iemand anders veranderde dit op hetzelfde moment. Er is niets opgeslagen: probeer het nog eens.";
 
 /// Messages of errors that mean "the database is not there right now", not "your input is wrong".
 fn is_unavailable_message(msg: &str) -> bool {
@@ -225,5 +234,22 @@ mod tests {
             panic!("not a conflict");
         };
         assert!(detail.contains("verwijderd"), "{detail}");
+    }
+
+    /// Two transactions that waited for each other: PostgreSQL ends one; its request may simply
+    /// be sent again (409), it is not a fault of the server (500).
+    #[test]
+    fn a_deadlock_or_serialization_failure_is_a_conflict_to_retry() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        for (kind, message) in [
+            (DatabaseErrorKind::Unknown, "deadlock detected"),
+            (DatabaseErrorKind::SerializationFailure, "could not serialize access due to concurrent update"),
+        ] {
+            let AppError::Conflict(detail) = AppError::from(Error::DatabaseError(kind, Box::new(message.to_string())))
+            else {
+                panic!("{message}: not a conflict");
+            };
+            assert!(detail.contains("nog eens"), "{detail}");
+        }
     }
 }

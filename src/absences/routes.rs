@@ -163,6 +163,8 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
+        // The checks below (consent for a category, no overlap) hold until the insert.
+        accounts::lock_user(c, &id)?;
         let user = employee_in_scope(c, &caller, &id)?;
         audit.about(&user.id);
         caller.require(&[Role::Coach, Role::ProjectLeader])?;
@@ -198,6 +200,9 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
+        let row: Absence = absences::table.find(id.as_str()).select(Absence::as_select()).first(c)?;
+        // As when recording one: the checks hold until the update, on the row as it is now.
+        accounts::lock_user(c, &row.employee_id)?;
         let row: Absence = absences::table.find(id.as_str()).select(Absence::as_select()).first(c)?;
         employee_in_scope(c, &caller, &row.employee_id)?;
         audit.about(&row.employee_id);

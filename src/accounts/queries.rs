@@ -149,6 +149,16 @@ pub fn duplicate_email(e: diesel::result::Error) -> AppError {
     }
 }
 
+/// Locks a person's row for the rest of the transaction (PostgreSQL; SQLite has one writer), so
+/// that changes that check something about them and then write take turns: an absence with a
+/// category and a withdrawal of research consent, an erasure and a write that names them.
+pub fn lock_user(conn: &mut Db, id: &str) -> Result<(), AppError> {
+    if let DbConnection::Pg(pg) = conn {
+        users::table.find(id).select(users::id).for_update().first::<String>(pg).optional()?;
+    }
+    Ok(())
+}
+
 pub fn find_user(conn: &mut Db, id: &str) -> Result<User, AppError> {
     Ok(users::table.find(id).select(User::as_select()).first(conn)?)
 }

@@ -424,6 +424,9 @@ pub async fn block(
         caller.require_coach_of(&t.coach_id)?;
         let about = format!("card:{}", row.id);
         if blocked {
+            // First stop what is still queued, then look for what is not: the worker may have
+            // taken the mail meanwhile (on PostgreSQL the cancel waits for its claim to commit).
+            outbox::cancel(c, &about)?;
             let sent: i64 = outbox_table::table
                 .filter(outbox_table::subject_ref.eq(&about))
                 .filter(one_of(outbox_table::status, ["sending", "sent"]))
@@ -434,7 +437,6 @@ pub async fn block(
                     "Dit kaartje is al bezorgd en kan niet meer worden tegengehouden.".into(),
                 ));
             }
-            outbox::cancel(c, &about)?;
         } else if row.blocked {
             // Let through after all: the mail that the block stopped goes out, after the hold.
             outbox::restore(c, &about, row.deliver_after)?;

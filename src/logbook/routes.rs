@@ -261,6 +261,15 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     let u = body.0;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
+        // Two corrections at once take turns: the later one keeps the earlier one as a revision.
+        if let DbConnection::Pg(pg) = c {
+            logbook_entries::table
+                .find(id.as_str())
+                .select(logbook_entries::id)
+                .for_update()
+                .first::<String>(pg)
+                .optional()?;
+        }
         let (row, t) = entry_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         if row.author_id != caller.user_id {

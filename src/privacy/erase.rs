@@ -144,9 +144,7 @@ pub fn erase_person(c: &mut DbConnection, user_id: &str) -> Result<(String, Vec<
     // The person's row is locked first (PostgreSQL): a transaction that is queuing mail to them or
     // writing a row that points at them finishes before anything here is cleared, and one that
     // starts later waits for this erasure and then finds them gone.
-    if let DbConnection::Pg(pg) = c {
-        users::table.find(user_id).select(users::id).for_update().first::<String>(pg).optional()?;
-    }
+    accounts::lock_user(c, user_id)?;
     let user: User = accounts::find_user(c, user_id)?;
     if user.erased_at.is_some() {
         return Err(AppError::Conflict("Deze persoon is al verwijderd.".into()));

@@ -338,6 +338,12 @@ pub async fn record_consent(
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
+        if input.kind == ConsentKind::Research && !input.given {
+            // The person before the trajectory, in the order an erasure takes them: a withdrawal
+            // that forgets absence categories and an absence recorded meanwhile take turns.
+            let employee = queries::load_in_scope(c, &caller, &id)?.employee_id;
+            crate::accounts::queries::lock_user(c, &employee)?;
+        }
         let t = queries::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Employee, Role::Coach])?;

@@ -103,3 +103,18 @@ fn a_trajectory_changed_from_several_sides_at_once_keeps_one_history() {
     assert_eq!(history.last().unwrap()["to_status"], now["status"]);
     assert!(["returned", "stopped"].contains(&now["status"].as_str().unwrap()));
 }
+
+/// The same absence recorded eight times at once (a double click, two coaches): episodes may not
+/// overlap, so one is recorded and the others are refused.
+#[test]
+fn an_absence_recorded_several_times_at_once_is_recorded_once() {
+    let w = World::new();
+    let _m = w.method();
+    let path = format!("/employees/{}/absences", w.employee_a.id);
+    let before = w.app.count("absences");
+    let episode = json!({"start_date": "2026-10-05", "end_date": "2026-10-09"});
+    let statuses = together(|| w.app.post(&path, Some(&w.coach_a.token), &episode).status().as_u16());
+    assert_eq!(count(&statuses, 201), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| [201, 409, 422].contains(s)), "{statuses:?}");
+    assert_eq!(w.app.count("absences"), before + 1);
+}
