@@ -48,14 +48,16 @@ pub fn check(conn: &mut DbConnection, key: &str) -> Result<(), AppError> {
 pub fn count_attempt(conn: &mut DbConnection, key: &str, limits: &Limits) -> Result<Duration, AppError> {
     let t = now();
     // Failures at the same moment are counted one after the other (PostgreSQL: the key's row made
-    // sure of and locked first), so none is lost and two first failures do not both insert.
-    if let DbConnection::Pg(pg) = conn {
-        let empty = ThrottleRow { key: key.to_string(), failures: 0, window_started_at: t, blocked_until: None };
-        diesel::insert_into(login_throttle::table).values(&empty).on_conflict_do_nothing().execute(pg)?;
-        login_throttle::table.find(key).select(login_throttle::key).for_update().first::<String>(pg)?;
-    }
-    let row: Option<ThrottleRow> =
-        login_throttle::table.find(key).select(ThrottleRow::as_select()).first(conn).optional()?;
+    // sure of and locked), so none is lost and two first failures do not both insert.
+    let this_key = login_throttle::table.find(key);
+    let row: Option<ThrottleRow> = match conn {
+        DbConnection::Pg(pg) => {
+            let empty = ThrottleRow { key: key.to_string(), failures: 0, window_started_at: t, blocked_until: None };
+            diesel::insert_into(login_throttle::table).values(&empty).on_conflict_do_nothing().execute(pg)?;
+            this_key.select(ThrottleRow::as_select()).for_update().first(pg).optional()?
+        }
+        _ => this_key.select(ThrottleRow::as_select()).first(conn).optional()?,
+    };
     let failures = match &row {
         Some(r) if t - r.window_started_at < limits.window => r.failures + 1,
         _ => 1,

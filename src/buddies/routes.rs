@@ -135,16 +135,17 @@ fn coaches_either(c: &mut DbConnection, coach: &str, p: &PairRow) -> Result<bool
         || crate::trajectories::queries::coaches(c, coach, &p.employee_b)?)
 }
 
-/// The pair if the caller may see it: its two employees, a coach of either, project leaders of the organisation.
-/// The pair if the caller may see it. On PostgreSQL its row is locked for the rest of the
-/// transaction: the routes that load a pair change it (a confirmation and an end at the same
-/// moment take turns, and neither writes over the other).
+/// The pair if the caller may see it: its two employees, a coach of either, project leaders of
+/// the organisation. On PostgreSQL its row is locked for the rest of the transaction: the routes
+/// that load a pair change it (a confirmation and an end at the same moment take turns, and
+/// neither writes over the other).
 fn load(c: &mut DbConnection, caller: &Caller, id: &str) -> Result<PairRow, AppError> {
-    if let DbConnection::Pg(pg) = c {
-        buddy_pairs::table.find(id).select(buddy_pairs::id).for_update().first::<String>(pg).optional()?;
-    }
-    let p: PairRow =
-        buddy_pairs::table.find(id).select(PairRow::as_select()).first(c).optional()?.ok_or(AppError::NotFound)?;
+    let one = buddy_pairs::table.find(id);
+    let p = match c {
+        DbConnection::Pg(pg) => one.select(PairRow::as_select()).for_update().first(pg).optional()?,
+        _ => one.select(PairRow::as_select()).first(c).optional()?,
+    };
+    let p = p.ok_or(AppError::NotFound)?;
     let visible = match caller.role {
         Role::Employee => caller.user_id == p.employee_a || caller.user_id == p.employee_b,
         Role::Coach => coaches_either(c, &caller.user_id, &p)?,

@@ -318,27 +318,18 @@ pub async fn answer(
         let subject = subject_of(c, &caller, &latest, &input)?;
         audit.about(&subject.respondent_id);
         audit.in_org(&subject.organization_id);
-        // Saves of one response take turns (PostgreSQL: its row locked), so one does not write
-        // over answers another just added, nor turn a submitted response back into a draft.
-        if let DbConnection::Pg(pg) = c {
-            questionnaire_responses::table
-                .filter(questionnaire_responses::questionnaire_key.eq(&latest.key))
-                .filter(questionnaire_responses::respondent_id.eq(&subject.respondent_id))
-                .filter(questionnaire_responses::subject_key.eq(&subject.subject_key))
-                .select(questionnaire_responses::id)
-                .for_update()
-                .first::<String>(pg)
-                .optional()?;
-        }
-        let existing: Option<ResponseRow> = questionnaire_responses::table
+        let this_one = questionnaire_responses::table
             .filter(questionnaire_responses::questionnaire_key.eq(&latest.key))
             .filter(questionnaire_responses::respondent_id.eq(&subject.respondent_id))
-            .filter(questionnaire_responses::subject_key.eq(&subject.subject_key))
-            .select(ResponseRow::as_select())
-            .first(c)
-            .optional()?;
+            .filter(questionnaire_responses::subject_key.eq(&subject.subject_key));
+        // Saves of one response take turns (PostgreSQL: its row locked), so one does not write
+        // over answers another just added, nor turn a submitted response back into a draft.
+        let existing: Option<ResponseRow> = match c {
+            DbConnection::Pg(pg) => this_one.select(ResponseRow::as_select()).for_update().first(pg).optional()?,
+            _ => this_one.select(ResponseRow::as_select()).first(c).optional()?,
+        };
         if existing.as_ref().is_some_and(|r| r.status == "submitted") {
-            return Err(AppError::Conflict("Deze vragenlijst is al ingevuld en verstuurd. Je kunt hem niet meer veranderen.".into()));
+            return Err(already_submitted());
         }
         // A draft keeps the version it was started on.
         let inst = match &existing {
@@ -392,9 +383,7 @@ pub async fn answer(
         if existing.is_some() {
             let still_a_draft = questionnaire_responses::id.eq(&row.id).and(questionnaire_responses::status.eq("draft"));
             if update(questionnaire_responses::table, &row, still_a_draft).execute(c)? == 0 {
-                return Err(AppError::Conflict(
-                    "Deze vragenlijst is al ingevuld en verstuurd. Je kunt hem niet meer veranderen.".into(),
-                ));
+                return Err(already_submitted());
             }
         } else {
             diesel::insert_into(questionnaire_responses::table).values(&row).execute(c)?;
@@ -404,6 +393,10 @@ pub async fn answer(
     .await?;
     let out = row.out(&state)?;
     Ok(if created { HttpResponse::Created().json(out) } else { HttpResponse::Ok().json(out) })
+}
+
+fn already_submitted() -> AppError {
+    AppError::Conflict("Deze vragenlijst is al ingevuld en verstuurd. Je kunt hem niet meer veranderen.".into())
 }
 
 /// Answers to a questionnaire that the caller may see: an employee their own, a coach their own

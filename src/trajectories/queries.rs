@@ -22,7 +22,10 @@ pub fn find(conn: &mut Db, id: &str) -> Result<Trajectory, AppError> {
 
 /// The trajectory if the caller may see it; 404 otherwise (its existence is not revealed).
 pub fn load_in_scope(conn: &mut Db, caller: &Caller, id: &str) -> Result<Trajectory, AppError> {
-    let t = trajectories::table.find(id).select(Trajectory::as_select()).first(conn).optional()?;
+    in_scope(trajectories::table.find(id).select(Trajectory::as_select()).first(conn).optional()?, caller)
+}
+
+fn in_scope(t: Option<Trajectory>, caller: &Caller) -> Result<Trajectory, AppError> {
     match t {
         Some(t) if caller.sees_trajectory(&t.employee_id, &t.coach_id, &t.organization_id) => Ok(t),
         _ => Err(AppError::NotFound),
@@ -33,10 +36,12 @@ pub fn load_in_scope(conn: &mut Db, caller: &Caller, id: &str) -> Result<Traject
 /// consents, its first return): on PostgreSQL the row is locked first, so a concurrent change of
 /// the same trajectory waits and then reads what that one committed. (SQLite has one writer.)
 pub fn load_for_change(conn: &mut Db, caller: &Caller, id: &str) -> Result<Trajectory, AppError> {
-    if let Db::Pg(pg) = conn {
-        trajectories::table.find(id).select(trajectories::id).for_update().first::<String>(pg).optional()?;
-    }
-    load_in_scope(conn, caller, id)
+    let one = trajectories::table.find(id);
+    let t = match conn {
+        Db::Pg(pg) => one.select(Trajectory::as_select()).for_update().first(pg).optional()?,
+        _ => one.select(Trajectory::as_select()).first(conn).optional()?,
+    };
+    in_scope(t, caller)
 }
 
 /// Whether `coach_id` coaches `employee_id` in any trajectory (also a closed one: their records stay theirs).
