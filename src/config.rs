@@ -170,6 +170,13 @@ pub const SETTINGS: &[Setting] = &[
         help: "comma-separated origins allowed to call the API from a browser (none by default)",
     },
     Setting {
+        env: "WILKAN_TRUSTED_PROXIES",
+        key: "trusted_proxies",
+        default: "",
+        help: "comma-separated addresses or networks of the reverse proxies in front of Wilkan; from \
+               them X-Forwarded-For names the client whose failed logins are counted (none by default)",
+    },
+    Setting {
         env: "WILKAN_REQUEST_TIMEOUT_SECONDS",
         key: "request_timeout_seconds",
         default: "30",
@@ -226,6 +233,7 @@ pub struct Config {
     pub card_hold_hours: i64,
     pub retention_days: i64,
     pub cors_origins: Vec<String>,
+    pub trusted_proxies: crate::http::client_address::TrustedProxies,
     pub request_timeout_seconds: u64,
     pub log: String,
 }
@@ -365,6 +373,7 @@ impl Config {
                 .map(|o| o.trim().trim_end_matches('/').to_string())
                 .filter(|o| !o.is_empty())
                 .collect(),
+            trusted_proxies: crate::http::client_address::TrustedProxies::parse(&get("trusted_proxies"))?,
             request_timeout_seconds: num(v, "request_timeout_seconds")?,
             log: get("log"),
         };

@@ -27,16 +27,19 @@ pub async fn login(
     body: ValidJson<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
     let LoginRequest { email, password: given } = body.0;
-    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into());
+    let ip = state.config.trusted_proxies.client_address(&req);
     let (account_key, address_key) = (throttle::account_key(&email), throttle::address_key(&ip));
 
+    // The attempt counts as a failure before the password is checked, and a right password takes
+    // it back: guesses sent at the same moment cannot all pass the check before one is counted.
     let (k1, k2) = (account_key.clone(), address_key.clone());
-    let user = db::read(&state.pool, move |c| {
-        throttle::check(c, &k1)?;
-        throttle::check(c, &k2)?;
-        queries::find_user_by_email(c, &email)
+    let delay = db::write_bookkeeping(&state.pool, move |c| {
+        let a = throttle::count_attempt(c, &k1, &throttle::PER_ACCOUNT)?;
+        let b = throttle::count_attempt(c, &k2, &throttle::PER_ADDRESS)?;
+        Ok(a.max(b))
     })
     .await?;
+    let user = db::read(&state.pool, move |c| queries::find_user_by_email(c, &email)).await?;
 
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let ok = password::off_thread(move || password::verify(&given, stored.as_deref())).await?;
@@ -50,6 +53,7 @@ pub async fn login(
             audit.organization_id = user.organization_id.clone();
             let tokens = db::tx(&state.pool, audit, move |c, _| {
                 throttle::clear(c, &account_key)?;
+                throttle::take_back(c, &address_key)?;
                 sessions::start(c, &st.tokens, user)
             })
             .await?;
@@ -62,12 +66,7 @@ pub async fn login(
                 audit.about(&u.id);
                 audit.organization_id = u.organization_id.clone();
             }
-            let delay = db::tx(&state.pool, audit, move |c, _| {
-                let a = throttle::count_attempt(c, &account_key, &throttle::PER_ACCOUNT)?;
-                let b = throttle::count_attempt(c, &address_key, &throttle::PER_ADDRESS)?;
-                Ok(a.max(b))
-            })
-            .await?;
+            db::tx(&state.pool, audit, |_, _| Ok(())).await?;
             tracing::info!("failed login");
             actix_web::rt::time::sleep(delay).await;
             Err(wrong_credentials())
@@ -111,7 +110,12 @@ pub async fn refresh(
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     let session = caller.session_id.clone();
-    db::tx(&state.pool, caller.audit(), move |c, _| queries::revoke_family(c, &caller.session_id)).await?;
+    db::tx(&state.pool, caller.audit(), move |c, _| {
+        // As a refresh takes it: a refresh at the same moment cannot hand out a token after this.
+        queries::lock_user(c, &caller.user_id)?;
+        queries::revoke_family(c, &caller.session_id)
+    })
+    .await?;
     state.revocations.add(vec![session]);
     Ok(HttpResponse::NoContent().finish())
 }
@@ -144,15 +148,22 @@ pub async fn change_password(
     let ChangePasswordRequest { current_password, new_password } = body.0;
     let id = caller.user_id.clone();
     let user = db::read(&state.pool, move |c| queries::find_user(c, &id)).await?;
+    // Guesses of the current password count as failed logins of the account (a stolen session
+    // must not become a stolen password), counted before the check as a login counts them.
+    let account_key = throttle::account_key(&user.email);
+    let key = account_key.clone();
+    let delay =
+        db::write_bookkeeping(&state.pool, move |c| throttle::count_attempt(c, &key, &throttle::PER_ACCOUNT)).await?;
     let stored = user.password_hash.clone();
-    let new_hash = password::off_thread(move || {
-        if !password::verify(&current_password, stored.as_deref()) {
-            return Err(AppError::field("current_password", "Je huidige wachtwoord klopt niet."));
-        }
-        password::hash(&new_password)
-    })
-    .await??;
+    let right = password::off_thread(move || password::verify(&current_password, stored.as_deref())).await?;
+    if !right {
+        actix_web::rt::time::sleep(delay).await;
+        return Err(AppError::field("current_password", "Je huidige wachtwoord klopt niet."));
+    }
+    let new_hash = password::off_thread(move || password::hash(&new_password)).await??;
     let ended = db::tx(&state.pool, caller.audit(), move |c, _| {
+        queries::lock_user(c, &user.id)?;
+        throttle::clear(c, &account_key)?;
         queries::update_user(
             c,
             &user.id,

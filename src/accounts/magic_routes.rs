@@ -71,17 +71,17 @@ pub async fn request(
     body: ValidJson<MagicLinkRequest>,
 ) -> Result<HttpResponse, AppError> {
     let email = body.0.email;
-    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into());
+    let ip = state.config.trusted_proxies.client_address(&req);
     let st = state.clone();
     db::tx(&state.pool, crate::http::auth::anonymous_audit(&req, "magic_link.requested"), move |c, audit| {
         let address_key = format!("magic-{}", throttle::address_key(&ip));
-        throttle::check(c, &address_key)?;
         throttle::count_attempt(c, &address_key, &PER_ADDRESS)?;
         let account_key = format!("magic-{}", throttle::account_key(&email));
-        if throttle::check(c, &account_key).is_err() {
-            return Ok(());
-        }
-        throttle::count_attempt(c, &account_key, &PER_ACCOUNT)?;
+        // A blocked account gets the same 202 as any other, and no link.
+        match throttle::count_attempt(c, &account_key, &PER_ACCOUNT) {
+            Err(AppError::TooManyRequests { .. }) => return Ok(()),
+            other => other?,
+        };
         let Some(user) = queries::find_user_by_email(c, &email)?.filter(|u| u.active && u.role() == Role::Employee)
         else {
             return Ok(());

@@ -226,9 +226,11 @@ pub fn find_refresh_token(conn: &mut Db, hash: &str) -> Result<Option<RefreshTok
         .optional()?)
 }
 
-/// Marks a refresh token used; false when another request used it first (then it is a reuse).
+/// Marks a refresh token used; false when another request used it first (then it is a reuse) or
+/// its session has ended since it was read.
 pub fn mark_refresh_used(conn: &mut Db, id: &str) -> Result<bool, AppError> {
-    let unused = refresh_tokens::id.eq(id).and(refresh_tokens::used_at.is_null());
+    let unused =
+        refresh_tokens::id.eq(id).and(refresh_tokens::used_at.is_null()).and(refresh_tokens::revoked_at.is_null());
     Ok(update(refresh_tokens::table, refresh_tokens::used_at.eq(Some(now())), unused).execute(conn)? == 1)
 }
 

@@ -61,13 +61,20 @@ pub fn refresh(conn: &mut DbConnection, tokens: &TokenService, presented: &str) 
     if row.revoked_at.is_some() || row.expires_at <= now() {
         return Err(expired());
     }
+    // Logout, a password change, deactivation and erasure take the same lock before they end
+    // sessions, so they either see the token this makes or make it fail (PostgreSQL).
+    queries::lock_user(conn, &row.user_id)?;
     let user = queries::find_user(conn, &row.user_id)?;
     if !user.active {
         return Err(expired());
     }
     // Used before, or by a request at the same moment (the mark only succeeds once): a copy of
-    // the token is in other hands, so the whole session ends.
+    // the token is in other hands, so the whole session ends. A mark that fails because the
+    // session ended meanwhile is no reuse.
     if row.used_at.is_some() || !queries::mark_refresh_used(conn, &row.id)? {
+        if queries::find_refresh_token(conn, &row.token_hash)?.is_some_and(|r| r.revoked_at.is_some()) {
+            return Err(expired());
+        }
         queries::revoke_family(conn, &row.family_id)?;
         tracing::warn!(family = %row.family_id, "refresh token reused; session family revoked");
         return Ok(Refreshed::ReuseDetected(row.family_id));

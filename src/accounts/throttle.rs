@@ -43,8 +43,9 @@ pub fn check(conn: &mut DbConnection, key: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Counts one attempt (a failed login, a link request, a card); returns the delay to apply
-/// before answering.
+/// Counts one attempt (a login before its password is checked, a link request, a card) unless
+/// `key` is blocked (429, nothing counted); returns the delay to apply before a failure's answer.
+/// The check is made on the row as counted, so attempts at the same moment cannot all pass it.
 pub fn count_attempt(conn: &mut DbConnection, key: &str, limits: &Limits) -> Result<Duration, AppError> {
     let t = now();
     // Failures at the same moment are counted one after the other (PostgreSQL: the key's row made
@@ -58,6 +59,9 @@ pub fn count_attempt(conn: &mut DbConnection, key: &str, limits: &Limits) -> Res
         }
         _ => this_key.select(ThrottleRow::as_select()).first(conn).optional()?,
     };
+    if let Some(until) = row.as_ref().and_then(|r| r.blocked_until).filter(|u| *u > t) {
+        return Err(AppError::TooManyRequests { retry_after_seconds: (until - t).num_seconds().max(1) as u64 });
+    }
     let failures = match &row {
         Some(r) if t - r.window_started_at < limits.window => r.failures + 1,
         _ => 1,
@@ -84,6 +88,21 @@ pub fn count_attempt(conn: &mut DbConnection, key: &str, limits: &Limits) -> Res
     }
     let slow = (failures - SLOW_AFTER).max(0) as u64;
     Ok(Duration::from_millis((slow * 400).min(2_000)))
+}
+
+/// Takes back one attempt counted by [`count_attempt`] that turned out not to be a failure (a
+/// login with the right password, counted against its address before the check).
+pub fn take_back(conn: &mut DbConnection, key: &str) -> Result<(), AppError> {
+    update(
+        login_throttle::table,
+        (
+            login_throttle::failures.eq(login_throttle::failures - 1),
+            login_throttle::blocked_until.eq(None::<chrono::NaiveDateTime>),
+        ),
+        login_throttle::key.eq(key).and(login_throttle::failures.gt(0)),
+    )
+    .execute(conn)?;
+    Ok(())
 }
 
 pub fn clear(conn: &mut DbConnection, key: &str) -> Result<(), AppError> {

@@ -121,7 +121,9 @@ pub async fn get_one(
 }
 
 /// Change an account. Admins any; project leaders coaches and employees of their organisation
-/// (not the role). Deactivating or setting a password ends the account's sessions.
+/// (not the role, the email address or the password: with those they could log in as the person
+/// and read what a project leader may not). Deactivating, a new role or a new password ends the
+/// account's sessions.
 #[utoipa::path(tag = "users", params(("id" = String, Path)), request_body = UpdateUser, responses((status = 200, body = UserOut)), security(("bearer" = [])))]
 #[patch("/users/{id}")]
 pub async fn update(
@@ -137,6 +139,9 @@ pub async fn update(
     };
     let id = id.into_inner();
     let (user, ended) = db::tx(&state.pool, caller.audit(), move |c, audit| {
+        // Taken before the sessions are ended, as a refresh takes it: a refresh at the same
+        // moment either comes first and its new token is ended too, or comes after and fails.
+        queries::lock_user(c, &id)?;
         let user = queries::find_user(c, &id)?;
         if !sees_user(&caller, &user) {
             return Err(AppError::NotFound);
@@ -153,7 +158,12 @@ pub async fn update(
                     .into(),
             ));
         }
-        if let Some(role) = input.role.filter(|r| *r != user.role()) {
+        let new_email = input.email.as_deref().map(queries::normalize_email).filter(|e| *e != user.email);
+        if !caller.is(Role::Admin) && (hash.is_some() || new_email.is_some()) {
+            return Err(AppError::Forbidden);
+        }
+        let new_role = input.role.filter(|r| *r != user.role());
+        if let Some(role) = new_role {
             if !caller.is(Role::Admin) {
                 return Err(AppError::Forbidden);
             }
@@ -164,12 +174,14 @@ pub async fn update(
                 ));
             }
         }
-        let ends_sessions = input.active == Some(false) || hash.is_some();
+        // A role is in every access token and refresh hands out the role as stored: a session
+        // started under the old role (an employee's login link) must not go on under the new one.
+        let ends_sessions = input.active == Some(false) || hash.is_some() || new_role.is_some();
         queries::update_user(
             c,
             &id,
             queries::UserChanges {
-                email: input.email.as_deref().map(queries::normalize_email),
+                email: new_email,
                 first_name: input.first_name.map(|s| s.trim().to_string()),
                 last_name: input.last_name.map(|s| Some(s.trim().to_string()).filter(|s| !s.is_empty())),
                 role: input.role.map(|r| r.as_str().to_string()),

@@ -221,7 +221,7 @@ pub async fn write_card(
     body: ValidJson<CardIn>,
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
-    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into());
+    let ip = state.config.trusted_proxies.client_address(&req);
     let hash = hash_token(&token);
     let st = state.clone();
     let out = db::tx(&state.pool, crate::http::auth::anonymous_audit(&req, "card.written"), move |c, audit| {

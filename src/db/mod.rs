@@ -380,20 +380,24 @@ fn write_tx<T, F>(conn: &mut DbConnection, mut audit: AuditEntry, f: F) -> Resul
 where
     F: FnOnce(&mut DbConnection, &mut AuditEntry) -> Result<T, AppError>,
 {
+    in_write_transaction(conn, |c| {
+        let out = f(c, &mut audit)?;
+        crate::privacy::audit::write(c, &audit)?;
+        Ok(out)
+    })
+}
+
+fn in_write_transaction<T, F>(conn: &mut DbConnection, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, AppError>,
+{
     if !matches!(conn, DbConnection::Sqlite(_)) {
-        return conn.transaction(|c| {
-            let out = f(c, &mut audit)?;
-            crate::privacy::audit::write(c, &audit)?;
-            Ok(out)
-        });
+        return conn.transaction(f);
     }
     // BEGIN IMMEDIATE takes SQLite's write lock up front, so a writer of another process waits
     // (busy timeout) instead of failing when a read transaction cannot be upgraded.
     conn.batch_execute("BEGIN IMMEDIATE")?;
-    let result = f(conn, &mut audit).and_then(|out| {
-        crate::privacy::audit::write(conn, &audit)?;
-        Ok(out)
-    });
+    let result = f(conn);
     // A failed COMMIT may leave the transaction open (SQLite rolls back only after some errors):
     // the connection goes back to the pool without it either way.
     let result = result.and_then(|out| conn.batch_execute("COMMIT").map(|_| out).map_err(AppError::from));
@@ -401,6 +405,19 @@ where
         let _ = conn.batch_execute("ROLLBACK");
     }
     result
+}
+
+/// A write in one transaction without an audit entry, for bookkeeping that concerns nobody's
+/// personal data (a throttle counter taken before a password is checked).
+pub async fn write_bookkeeping<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || pool.write(|conn| in_write_transaction(conn, f)))
+        .await
+        .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
 }
 
 /// For reads that touch nobody else's personal data (own data, course content, health): no

@@ -25,7 +25,7 @@ pub async fn request_context(
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %loggable_path(&req));
     let started = std::time::Instant::now();
     // Every GET route answers HEAD too (monitors, link checkers). The routes only know GET; the
     // HTTP/1 codec remembers the request was HEAD and sends the headers without the body.
@@ -67,4 +67,14 @@ pub async fn request_context(
         );
     }
     Ok(res)
+}
+
+/// The path as logged: a colleague's card link carries its secret in the path, and whoever reads
+/// the logs must not be able to write a card with it.
+fn loggable_path(req: &ServiceRequest) -> &str {
+    const CARD_LINK: &str = "/api/v1/cards/";
+    match req.path() {
+        p if req.method() == Method::POST && p.starts_with(CARD_LINK) => "/api/v1/cards/{token}",
+        p => p,
+    }
 }

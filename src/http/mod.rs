@@ -2,6 +2,7 @@
 //! health and the OpenAPI document.
 
 pub mod auth;
+pub mod client_address;
 pub mod dates;
 pub mod health;
 pub mod json;

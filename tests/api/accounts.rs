@@ -202,8 +202,24 @@ fn project_leaders_manage_only_their_own_organisation() {
         app.patch(&format!("/users/{}", w.employee_a.id), Some(&w.admin.token), &json!({"role": "researcher"})),
         422,
     );
+    // An address or a password would let a project leader log in as the person: admins only.
+    let before = app.get(&format!("/users/{}", w.employee_a.id), pl).json::<Value>().unwrap();
+    for change in [json!({"email": "pl.eigen@wilkan.test"}), json!({"password": "een ander wachtwoord"})] {
+        problem(app.patch(&format!("/users/{}", w.employee_a.id), pl, &change), 403);
+    }
+    let same = json!({"email": before["email"], "first_name": "Sandra"});
+    assert_eq!(
+        app.patch(&format!("/users/{}", w.employee_a.id), pl, &same).status(),
+        200,
+        "an unchanged address is fine"
+    );
+    assert_eq!(app.get(&format!("/users/{}", w.employee_a.id), pl).json::<Value>().unwrap()["email"], before["email"]);
+    app.login(before["email"].as_str().unwrap(), PASSWORD);
+    let admin = Some(w.admin.token.as_str());
+    let res = app.patch(&format!("/users/{}", w.employee_a.id), admin, &json!({"email": "sandra.nieuw@wilkan.test"}));
+    assert_eq!(res.json::<Value>().unwrap()["email"], "sandra.nieuw@wilkan.test");
     // Another account's email: conflict.
-    problem(app.patch(&format!("/users/{}", w.employee_a.id), pl, &json!({"email": "kees@wilkan.test"})), 409);
+    problem(app.patch(&format!("/users/{}", w.employee_a.id), admin, &json!({"email": "kees@wilkan.test"})), 409);
 }
 
 #[test]

@@ -168,6 +168,54 @@ fn repeated_failures_are_slowed_then_refused_with_429() {
 }
 
 #[test]
+fn guesses_of_the_current_password_are_counted_as_failed_logins() {
+    let app = TestApp::spawn();
+    app.create_admin("beheer@wilkan.test");
+    let session = app.login("beheer@wilkan.test", PASSWORD);
+    let token = session["access_token"].as_str();
+    let guess = json!({"current_password": "nope", "new_password": "a much better one"});
+    for _ in 0..5 {
+        problem(app.send(Method::PUT, "/me/password", token, &guess), 422);
+    }
+    // Blocked now, for the right password too, and logging in with it as well.
+    let right = json!({"current_password": PASSWORD, "new_password": "a much better one"});
+    let body = problem(app.send(Method::PUT, "/me/password", token, &right), 429);
+    assert!(body["detail"].as_str().unwrap().contains("Wacht"));
+    problem(app.post("/auth/login", None, &json!({"email": "beheer@wilkan.test", "password": PASSWORD})), 429);
+    assert_eq!(app.get("/me", token).status(), 200, "the session itself goes on");
+}
+
+#[test]
+fn a_new_role_ends_the_sessions_begun_under_the_old_one() {
+    let w = World::new();
+    let app = &w.app;
+    let session = app.login(&w.employee_a2.email, PASSWORD);
+    let res = app.patch(&format!("/users/{}", w.employee_a2.id), Some(&w.admin.token), &json!({"role": "coach"}));
+    assert_eq!(res.status(), 200);
+    problem(app.post("/auth/refresh", None, &json!({"refresh_token": session["refresh_token"]})), 401);
+    problem(app.get("/me", session["access_token"].as_str()), 401);
+    let again = app.login(&w.employee_a2.email, PASSWORD);
+    assert_eq!(again["user"]["role"], "coach");
+}
+
+#[test]
+fn logins_with_the_right_password_do_not_use_up_the_address_limit() {
+    let app = TestApp::spawn();
+    app.create_admin("beheer@wilkan.test");
+    // Each attempt counts before its password is checked; a right one takes its count back, so
+    // more logins than the address allows failures (20) all get through.
+    for _ in 0..22 {
+        app.login("beheer@wilkan.test", PASSWORD);
+    }
+    // A right password after four failures clears the account's count.
+    for _ in 0..4 {
+        problem(app.post("/auth/login", None, &json!({"email": "beheer@wilkan.test", "password": "guess"})), 401);
+    }
+    app.login("beheer@wilkan.test", PASSWORD);
+    problem(app.post("/auth/login", None, &json!({"email": "beheer@wilkan.test", "password": "guess"})), 401);
+}
+
+#[test]
 fn deactivated_accounts_cannot_log_in_or_refresh() {
     let w = World::new();
     let session = w.app.login(&w.employee_a.email, PASSWORD);
@@ -182,4 +230,36 @@ fn deactivated_accounts_cannot_log_in_or_refresh() {
     // Other people's sessions go on.
     assert_eq!(w.app.get("/me/courses", Some(&w.employee_a2.token)).status(), 200);
     problem(w.app.post("/auth/login", None, &json!({"email": w.employee_a.email, "password": PASSWORD})), 401);
+}
+
+/// `n` login-link requests from `client`, through a proxy that names it in X-Forwarded-For.
+fn link_requests_from(app: &TestApp, client: &str, n: usize) -> Vec<u16> {
+    (0..n)
+        .map(|i| {
+            app.request(Method::POST, "/auth/magic-link", None)
+                .header("x-forwarded-for", client)
+                .json(&json!({"email": format!("iemand{i}@wilkan.test")}))
+                .send()
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+        .collect()
+}
+
+#[test]
+fn behind_a_trusted_proxy_each_client_has_its_own_limit() {
+    let app = TestApp::spawn_with(&[("WILKAN_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8")]);
+    assert!(link_requests_from(&app, "198.51.100.7", 20).iter().all(|s| *s == 202));
+    assert_eq!(link_requests_from(&app, "198.51.100.7", 1), [429], "this client used its limit");
+    assert_eq!(link_requests_from(&app, "198.51.100.8", 1), [202], "another client behind the same proxy");
+    // What a client writes itself in front of the proxy's entry does not count.
+    assert_eq!(link_requests_from(&app, "203.0.113.1, 198.51.100.7", 1), [429]);
+
+    // Without trusted proxies the header is anyone's writing and changes nothing.
+    let direct = TestApp::spawn();
+    for i in 0..20 {
+        assert_eq!(link_requests_from(&direct, &format!("198.51.100.{i}"), 1), [202]);
+    }
+    assert_eq!(link_requests_from(&direct, "198.51.100.99", 1), [429]);
 }

@@ -181,7 +181,7 @@ fn the_binary_serves_and_stops_cleanly_on_sigterm() {
         .env("WILKAN_DATA_DIR", dir.path())
         .env("WILKAN_BIND", format!("127.0.0.1:{port}"))
         .env("WILKAN_CONTENT_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/course-content"))
-        .env("WILKAN_LOG", "warn")
+        .env("WILKAN_LOG", "info")
         .env_remove("DATABASE_URL")
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -192,6 +192,13 @@ fn the_binary_serves_and_stops_cleanly_on_sigterm() {
         client.get(format!("http://127.0.0.1:{port}/ready")).send().is_ok_and(|r| r.status() == 200)
     });
     assert!(ready, "the embedded default (SQLite in the data folder) comes up");
+    // A card link's secret is in its path; the request's log line leaves it out.
+    let card = client
+        .post(format!("http://127.0.0.1:{port}/api/v1/cards/geheimecode4711"))
+        .json(&serde_json::json!({"name": "Kees", "message": "Sterkte!"}))
+        .send()
+        .unwrap();
+    assert_eq!(card.status(), 404);
     assert!(dir.path().join("wilkan.db").exists() && dir.path().join("jwt-secret").exists());
     assert!(dir.path().join("pseudonym-secret").exists());
     let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
@@ -208,6 +215,7 @@ fn the_binary_serves_and_stops_cleanly_on_sigterm() {
     let mut out = String::new();
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
     assert!(out.contains("create-admin"), "prints how to create the first admin: {out}");
+    assert!(out.contains("/api/v1/cards/{token}") && !out.contains("geheimecode4711"), "{out}");
 }
 
 /// `sqlite_exclusive`: the server reads and writes as before, on several connections at once, and

@@ -118,3 +118,44 @@ fn an_absence_recorded_several_times_at_once_is_recorded_once() {
     assert!(statuses.iter().all(|s| [201, 409, 422].contains(s)), "{statuses:?}");
     assert_eq!(w.app.count("absences"), before + 1);
 }
+
+#[test]
+fn wrong_passwords_sent_at_once_are_all_counted() {
+    let w = World::new();
+    let app = &w.app;
+    let guess = json!({"email": w.coach_a.email, "password": "not the password"});
+    let statuses = together(|| app.post("/auth/login", None, &guess).status().as_u16());
+    // Five failures block the account; the other guesses are refused before their check.
+    assert_eq!((count(&statuses, 401), count(&statuses, 429)), (5, AT_ONCE - 5), "{statuses:?}");
+    let right = json!({"email": w.coach_a.email, "password": PASSWORD});
+    assert_eq!(app.post("/auth/login", None, &right).status(), 429, "blocked, also for the right password");
+}
+
+#[test]
+fn a_refresh_at_the_moment_of_a_logout_leaves_no_session() {
+    let w = World::new();
+    let app = &w.app;
+    for _ in 0..6 {
+        let session = app.login(&w.employee_a.email, PASSWORD);
+        let start = std::sync::Barrier::new(2);
+        let (refreshed, logged_out) = std::thread::scope(|s| {
+            let refresh = s.spawn(|| {
+                start.wait();
+                app.post("/auth/refresh", None, &json!({"refresh_token": session["refresh_token"]}))
+            });
+            let logout = s.spawn(|| {
+                start.wait();
+                app.post("/auth/logout", session["access_token"].as_str(), &json!({}))
+            });
+            (refresh.join().unwrap(), logout.join().unwrap())
+        });
+        assert_eq!(logged_out.status(), 204);
+        if refreshed.status() == 200 {
+            // The refresh came first: the logout ended its new tokens too.
+            let new: Value = refreshed.json().unwrap();
+            assert_eq!(app.post("/auth/refresh", None, &json!({"refresh_token": new["refresh_token"]})).status(), 401);
+        } else {
+            assert_eq!(refreshed.status(), 401);
+        }
+    }
+}
