@@ -253,6 +253,29 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
         }
     }
 
+    // A withdrawal of research consent is the person's (DOMAIN.md: it removes the person from
+    // every later export): their latest research decision on any of their trajectories also
+    // takes out the earlier trajectories that still say yes.
+    let theirs: HashMap<String, String> = trajectories::table
+        .filter(one_of(trajectories::employee_id, &employees))
+        .select((trajectories::id, trajectories::employee_id))
+        .load::<(String, String)>(c)?
+        .into_iter()
+        .collect();
+    let their_ids: Vec<String> = theirs.keys().cloned().collect();
+    let mut person_research: HashMap<&str, bool> = HashMap::new();
+    for (tid, given) in consents::table
+        .filter(one_of(consents::trajectory_id, &their_ids))
+        .filter(consents::kind.eq("research"))
+        .order((consents::recorded_at, consents::id))
+        .select((consents::trajectory_id, consents::given))
+        .load::<(String, bool)>(c)?
+    {
+        if let Some(employee) = theirs.get(&tid) {
+            person_research.insert(employee, given);
+        }
+    }
+
     let with_intake: HashSet<String> = intakes::table
         .filter(in_keys(intakes::trajectory_id, &ids))
         .select(intakes::trajectory_id)
@@ -462,7 +485,8 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
         let (g_inv, g_att) = groups.get(&employee).copied().unwrap_or_default();
         out.push(Record {
             method_consent: method.get(&id).copied().unwrap_or(false),
-            research_consent: research.get(&id).copied().unwrap_or(false),
+            research_consent: research.get(&id).copied().unwrap_or(false)
+                && person_research.get(employee.as_str()) != Some(&false),
             intake_done: with_intake.contains(&id),
             plan_done: with_plan.contains(&id),
             courses_started: mine.iter().map(|p| p.1.clone()).collect(),

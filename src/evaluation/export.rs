@@ -138,12 +138,14 @@ pub fn plan_checked(
     }
     if let Some(co) = &q.cohort {
         let org: Option<String> = cohorts::table.find(co).select(cohorts::organization_id).first(c).optional()?;
-        match (org, &organization) {
-            (None, _) => return Err(field("cohort", "Deze ronde bestaat niet. Kies een ronde van de organisatie.")),
-            (Some(o), Some(want)) if o != *want => {
-                return Err(field("cohort", "Deze ronde hoort niet bij de gekozen organisatie."))
-            }
-            _ => {}
+        // Another organisation's cohort gets the same answer as one that does not exist: a
+        // project leader learns nothing about other organisations from it.
+        let elsewhere = matches!((&org, &organization), (Some(o), Some(want)) if o != want);
+        if org.is_none() || elsewhere {
+            return Err(field(
+                "cohort",
+                "Deze ronde bestaat niet bij de gekozen organisatie. Kies een ronde van de organisatie.",
+            ));
         }
     }
     if let Some(l) = q.level {

@@ -206,6 +206,16 @@ impl<W: Write> CsvSink<W> {
     }
 }
 
+/// A text as a spreadsheet will not run it: Excel and LibreOffice take a cell that starts with
+/// `=`, `+`, `-`, `@` or a tab as a formula, and free text (a reflection) is the employee's
+/// writing. A leading apostrophe makes it text (OWASP's advice for CSV).
+fn inert(s: &str) -> String {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+        _ => s.to_string(),
+    }
+}
+
 impl<W: Write> Sink for CsvSink<W> {
     fn begin(&mut self, t: &TableSpec) -> io::Result<()> {
         self.active = self.only.as_ref().is_none_or(|k| *k == t.key);
@@ -227,7 +237,7 @@ impl<W: Write> Sink for CsvSink<W> {
         let fields: Vec<String> = cells
             .iter()
             .map(|c| match c {
-                Cell::Text(s) => s.clone(),
+                Cell::Text(s) => inert(s),
                 Cell::Int(n) => n.to_string(),
                 Cell::Dec(x) => self.number(*x),
                 Cell::Bool(b) => match (b, self.locale) {
@@ -386,5 +396,20 @@ impl Sink for Collect {
 
     fn finish(&mut self, _: &[(String, usize)]) -> io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inert;
+
+    #[test]
+    fn texts_that_a_spreadsheet_would_run_are_kept_as_text() {
+        for formula in ["=HYPERLINK(\"https://example.org\")", "+31 6", "-2+3", "@SUM(A1)", "\tx"] {
+            assert_eq!(inert(formula), format!("'{formula}"));
+        }
+        for plain in ["Het ging goed.", "", "3 = drie", "'al tekst"] {
+            assert_eq!(inert(plain), plain);
+        }
     }
 }

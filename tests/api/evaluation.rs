@@ -662,6 +662,11 @@ fn bad_export_filters_are_refused_with_problems() {
         let body = problem(app.get(&path, pl), 422);
         assert!(body["errors"][field].is_array(), "{path}: {body}");
     }
+    // Another organisation's cohort and one that does not exist get the same answer.
+    let theirs = problem(app.get(&format!("/exports/kirkpatrick?cohort={other}"), pl), 422);
+    let nowhere = problem(app.get("/exports/kirkpatrick?cohort=unknown", pl), 422);
+    assert_eq!(theirs["errors"], nowhere["errors"]);
+    assert_eq!(theirs["detail"], nowhere["detail"]);
     let body =
         problem(app.get(&format!("/exports/kirkpatrick?organization={}&cohort={other}", w.org_a), researcher), 422);
     assert!(body["errors"]["cohort"].is_array());
@@ -675,4 +680,49 @@ fn bad_export_filters_are_refused_with_problems() {
     let body = problem(app.get("/exports/kirkpatrick?level=vier", pl), 422);
     assert!(body["errors"]["level"].is_array(), "{body}");
     assert_eq!(app.count("audit_log"), audit_before, "a refused export writes nothing");
+}
+
+/// A withdrawal is the person's: research consent withdrawn on a later trajectory also takes out
+/// the earlier trajectory that still says yes.
+#[test]
+fn a_withdrawal_on_a_new_trajectory_takes_the_person_out_of_every_export() {
+    let w = World::new();
+    let app = &w.app;
+    let cohort = json_id(
+        app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&w.pl_a.token), &json!({"name": "R"})),
+        201,
+    );
+    let e: Vec<Person> = (1..=6).map(|i| employee(&w, &format!("w{i}"), &cohort, true)).collect();
+    let first = format!("/trajectories/{}", e[0].trajectory);
+    let stop = json!({"status": "stopped", "stop_reason": "too_difficult"});
+    assert_eq!(app.patch(&first, Some(&w.coach_a.token), &stop).status(), 200);
+    let second = json_id(
+        app.post(
+            "/trajectories",
+            Some(&w.pl_a.token),
+            &json!({"employee_id": e[0].id, "coach_id": w.coach_a.id, "cohort_id": cohort, "inclusion": inclusion_ok()}),
+        ),
+        201,
+    );
+    let consent = |kind: &str, given: bool| {
+        let path = format!("/trajectories/{second}/consents");
+        assert_eq!(app.post(&path, Some(&e[0].token), &json!({"kind": kind, "given": given})).status(), 201);
+    };
+    consent("method", true);
+    consent("research", true);
+    let persons = |doc: &Value| -> (usize, std::collections::BTreeSet<String>) {
+        let records = table(doc, "records");
+        (records.len(), records.iter().map(|r| r["person"].as_str().unwrap().to_string()).collect())
+    };
+    let path = format!("/exports/kirkpatrick?cohort={cohort}");
+    let (rows, people) = persons(&export(&w, &w.researcher.token, &path));
+    assert_eq!((rows, people.len()), (7, 6), "two trajectories of one person");
+
+    consent("research", false);
+    let (rows, after) = persons(&export(&w, &w.researcher.token, &path));
+    assert_eq!((rows, after.len()), (5, 5), "both of the person's trajectories are out");
+    assert!(after.is_subset(&people));
+    // The project leader's operational export of the own organisation still has both.
+    let (rows, _) = persons(&export(&w, &w.pl_a.token, &path));
+    assert_eq!(rows, 7);
 }
