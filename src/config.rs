@@ -42,7 +42,7 @@ pub const SETTINGS: &[Setting] = &[
         env: "WILKAN_MODE",
         key: "mode",
         default: "development",
-        help: "development or production; production requires WILKAN_JWT_SECRET and WILKAN_PSEUDONYM_SECRET",
+        help: "development or production; production requires WILKAN_JWT_SECRET, WILKAN_PSEUDONYM_SECRET, WILKAN_SMTP_HOST and a WILKAN_PUBLIC_URL other than this machine",
     },
     Setting {
         env: "WILKAN_JWT_SECRET",
@@ -383,6 +383,23 @@ impl Config {
         for (key, value) in [("jwt_secret", &config.jwt_secret), ("pseudonym_secret", &config.pseudonym_secret)] {
             if !value.is_empty() && value.len() < 32 {
                 return Err(format!("setting {key}: use at least 32 characters"));
+            }
+        }
+        if config.mode == Mode::Production {
+            // Without these every mail (login links, reminders) would go to files in the data
+            // folder or point at this machine, and nobody would be told.
+            if config.smtp.is_none() {
+                return Err("WILKAN_SMTP_HOST is not set. In production mode Wilkan sends mail (login links, \
+                            invitations, reminders) and needs a mail server."
+                    .into());
+            }
+            let host = config.public_url.split("://").nth(1).unwrap_or("").split(['/', ':']).next().unwrap_or("");
+            if matches!(host, "" | "127.0.0.1" | "localhost" | "[::1]" | "0.0.0.0") {
+                return Err(format!(
+                    "WILKAN_PUBLIC_URL is '{}'. In production mode set the address users reach Wilkan at: \
+                     the links in mails point there.",
+                    config.public_url
+                ));
             }
         }
         if !config.jwt_secret.is_empty() && config.jwt_secret == config.pseudonym_secret {

@@ -69,9 +69,28 @@ pub fn queue_reminders(conn: &mut DbConnection, templates: &Templates, today: Na
             (_, true) => "aftercare-overdue",
             (true, false) => continue,
         };
+        // Marked first, and only if no one marked it meanwhile: with several instances each
+        // round reads the same due check-ins, and the mark decides which one sends the reminder
+        // (PostgreSQL re-checks the condition once the other's transaction has committed).
+        let t = Some(now());
+        let marked = if template == "aftercare-due" {
+            let unmarked = aftercare_checkins::id.eq(&id).and(aftercare_checkins::reminder_sent_at.is_null());
+            update(aftercare_checkins::table, aftercare_checkins::reminder_sent_at.eq(t), unmarked).execute(conn)?
+        } else {
+            // An overdue reminder also stands for the first one.
+            let both = (
+                aftercare_checkins::reminder_sent_at.eq(reminded.or(t)),
+                aftercare_checkins::overdue_reminder_sent_at.eq(t),
+            );
+            let unmarked = aftercare_checkins::id.eq(&id).and(aftercare_checkins::overdue_reminder_sent_at.is_null());
+            update(aftercare_checkins::table, both, unmarked).execute(conn)?
+        };
+        if marked == 0 {
+            continue;
+        }
         let (Some(coach), Some(employee)) = (named_in_mail(conn, &coach_id)?, named_in_mail(conn, &employee_id)?)
         else {
-            continue; // erased since the rows above were read: the next round reads the new ids
+            continue; // erased since the rows above were read: nobody left to remind or to name
         };
         let org: Organization = organizations::table.find(&org_id).select(Organization::as_select()).first(conn)?;
         let vars = BTreeMap::from([
@@ -86,22 +105,6 @@ pub fn queue_reminders(conn: &mut DbConnection, templates: &Templates, today: Na
             templates,
             Mail { template, to: &coach.email, vars, about: Some(format!("aftercare:{id}")), not_before: None },
         )?;
-        let t = Some(now());
-        if template == "aftercare-due" {
-            update(
-                aftercare_checkins::table,
-                aftercare_checkins::reminder_sent_at.eq(t),
-                aftercare_checkins::id.eq(&id),
-            )
-            .execute(conn)?;
-        } else {
-            // An overdue reminder also stands for the first one.
-            let both = (
-                aftercare_checkins::reminder_sent_at.eq(reminded.or(t)),
-                aftercare_checkins::overdue_reminder_sent_at.eq(t),
-            );
-            update(aftercare_checkins::table, both, aftercare_checkins::id.eq(&id)).execute(conn)?;
-        }
         queued += 1;
     }
     Ok(queued)

@@ -136,7 +136,9 @@ pub async fn put_return(
         diesel::insert_into(work_returns::table).values(&row).execute(c)?;
         if first == 0 {
             let org = accounts::find_organization(c, &t.organization_id)?;
-            let weeks: Vec<i64> = serde_json::from_str(&org.aftercare_weeks).unwrap_or_else(|_| vec![2, 6, 12]);
+            // Checked when the organisation's weeks are set; unreadable here is a bug to report,
+            // not a reason to plan other check-ins than the organisation chose.
+            let weeks: Vec<i64> = crate::db::text::from_json(&org.aftercare_weeks)?;
             for week in weeks {
                 diesel::insert_into(aftercare_checkins::table)
                     .values(&CheckinRow {

@@ -72,14 +72,15 @@ pub fn queue(conn: &mut DbConnection, templates: &Templates, mail: Mail<'_>) -> 
     Ok(Some(row.id))
 }
 
-/// Whether a user still has this address. On PostgreSQL the row stays locked (`FOR SHARE`) until
+/// Whether an active user still has this address (a deactivated account, say of a coach who
+/// left, gets no more mail about employees). On PostgreSQL the row stays locked (`FOR SHARE`) until
 /// the mail is committed: an erasure locks the person's row before it clears their mail, so it
 /// either waits for this mail and clears it too, or has finished and the address is gone. Without
 /// the lock, a mail queued during an erasure could keep the erased address. (SQLite writers take
 /// turns, so there the question alone is enough.)
 fn recipient_held(conn: &mut DbConnection, address: &str) -> Result<bool, AppError> {
     use crate::db::schema::users;
-    let user = users::table.filter(users::email.eq(address)).select(users::id);
+    let user = users::table.filter(users::email.eq(address)).filter(users::active.eq(true)).select(users::id);
     let found = match conn {
         DbConnection::Pg(c) => user.for_share().first::<String>(c).optional()?,
         DbConnection::Sqlite(c) => user.first::<String>(c).optional()?,
@@ -146,6 +147,7 @@ pub fn claim(conn: &mut DbConnection, limit: i64) -> Result<Vec<OutboxRow>, AppE
                 .execute(conn)?;
                 if won == 1 {
                     row.status = "sending".into();
+                    row.locked_until = Some(lease);
                     mine.push(row);
                 }
             }
@@ -154,38 +156,73 @@ pub fn claim(conn: &mut DbConnection, limit: i64) -> Result<Vec<OutboxRow>, AppE
     }
 }
 
-pub fn mark_sent(conn: &mut DbConnection, id: &str) -> Result<(), AppError> {
-    update(
-        outbox::table,
-        (outbox::status.eq("sent"), outbox::sent_at.eq(Some(now())), outbox::locked_until.eq(None::<NaiveDateTime>)),
-        outbox::id.eq(id),
-    )
-    .execute(conn)?;
-    Ok(())
+type Ours<'a> = diesel::dsl::And<
+    diesel::dsl::And<diesel::dsl::Eq<outbox::id, &'a String>, diesel::dsl::Eq<outbox::status, &'static str>>,
+    diesel::dsl::Eq<outbox::locked_until, Option<NaiveDateTime>>,
+>;
+
+/// The row as long as this worker's claim holds: a worker whose batch outlived its lease must not
+/// overwrite what the worker that took the row over did with it.
+fn ours(row: &OutboxRow) -> Ours<'_> {
+    outbox::id.eq(&row.id).and(outbox::status.eq("sending")).and(outbox::locked_until.eq(row.locked_until))
 }
 
-/// Records a failed attempt: retried later with exponential backoff, or given up after `max_attempts`.
+/// Marks a claimed message sent; false when the claim had run out and another worker took it.
+pub fn mark_sent(conn: &mut DbConnection, row: &OutboxRow) -> Result<bool, AppError> {
+    let done =
+        (outbox::status.eq("sent"), outbox::sent_at.eq(Some(now())), outbox::locked_until.eq(None::<NaiveDateTime>));
+    Ok(update(outbox::table, done, ours(row)).execute(conn)? == 1)
+}
+
+/// Gives up a claimed message that should no longer go out (a login link that expired while the
+/// mail server was away): cancelled, with the reason.
+pub fn mark_stale(conn: &mut DbConnection, row: &OutboxRow, reason: &str) -> Result<bool, AppError> {
+    let stopped = (
+        outbox::status.eq("cancelled"),
+        outbox::locked_until.eq(None::<NaiveDateTime>),
+        outbox::last_error.eq(Some(reason.to_string())),
+    );
+    Ok(update(outbox::table, stopped, ours(row)).execute(conn)? == 1)
+}
+
+/// Records a failed attempt: retried later with exponential backoff, or given up after
+/// `max_attempts` or at once when the mail server refused for good (an unknown address).
 pub fn mark_failed(
     conn: &mut DbConnection,
     row: &OutboxRow,
-    error: &str,
+    error: &super::sender::SendError,
     base: TimeDelta,
     max_attempts: i32,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     let attempts = row.attempts + 1;
     let backoff = (base * 2i32.pow((attempts - 1).clamp(0, 10) as u32)).min(TimeDelta::hours(1));
-    let status = if attempts >= max_attempts { "failed" } else { "queued" };
-    update(
+    let status = if attempts >= max_attempts || error.permanent { "failed" } else { "queued" };
+    let done = update(
         outbox::table,
         (
             outbox::status.eq(status),
             outbox::attempts.eq(attempts),
             outbox::next_attempt_at.eq(now() + backoff),
             outbox::locked_until.eq(None::<NaiveDateTime>),
-            outbox::last_error.eq(Some(error.chars().take(500).collect::<String>())),
+            outbox::last_error.eq(Some(error.message.chars().take(500).collect::<String>())),
         ),
-        outbox::id.eq(&row.id),
+        ours(row),
     )
     .execute(conn)?;
-    Ok(())
+    Ok(done == 1)
+}
+
+/// Days a sent or stopped message is kept (for a question about it), and a failed one (for the
+/// operator to look into). Their texts hold names, a card's words and login codes: kept no longer.
+pub const KEEP_SENT_DAYS: i64 = 7;
+pub const KEEP_FAILED_DAYS: i64 = 30;
+
+/// Deletes messages that are done with and older than [`KEEP_SENT_DAYS`] or [`KEEP_FAILED_DAYS`];
+/// returns how many.
+pub fn purge(conn: &mut DbConnection) -> Result<usize, AppError> {
+    let t = now();
+    let done =
+        outbox::status.eq_any(["sent", "cancelled"]).and(outbox::created_at.lt(t - TimeDelta::days(KEEP_SENT_DAYS)));
+    let failed = outbox::status.eq("failed").and(outbox::created_at.lt(t - TimeDelta::days(KEEP_FAILED_DAYS)));
+    Ok(diesel::delete(outbox::table.filter(done.or(failed))).execute(conn)?)
 }

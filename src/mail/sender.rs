@@ -11,6 +11,27 @@ use lettre::{FileTransport, Message, SmtpTransport, Transport};
 use super::outbox::OutboxRow;
 use crate::config::{Config, SmtpTls};
 
+/// Why a message did not go out, and whether trying again can help.
+#[derive(Debug)]
+pub struct SendError {
+    pub message: String,
+    /// The mail server refused for good (5xx: an unknown address, say), or the message cannot be
+    /// built at all: retrying would only repeat it.
+    pub permanent: bool,
+}
+
+impl SendError {
+    fn permanent(message: String) -> SendError {
+        SendError { message, permanent: true }
+    }
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 pub enum Sender {
     Smtp(Box<SmtpTransport>),
     Files(FileTransport, PathBuf),
@@ -39,9 +60,10 @@ impl Sender {
         }
     }
 
-    pub fn send(&self, from: &str, row: &OutboxRow) -> Result<(), String> {
-        let from: Mailbox = from.parse().map_err(|e| format!("sender address: {e}"))?;
-        let to: Mailbox = row.to_address.parse().map_err(|e| format!("recipient address: {e}"))?;
+    pub fn send(&self, from: &str, row: &OutboxRow) -> Result<(), SendError> {
+        let from: Mailbox = from.parse().map_err(|e| SendError::permanent(format!("sender address: {e}")))?;
+        let to: Mailbox =
+            row.to_address.parse().map_err(|e| SendError::permanent(format!("recipient address: {e}")))?;
         let builder = Message::builder()
             .from(from)
             .to(to)
@@ -54,11 +76,14 @@ impl Sender {
                 builder.singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(row.body_text.clone()))
             }
         }
-        .map_err(|e| format!("building the message: {e}"))?;
+        .map_err(|e| SendError::permanent(format!("building the message: {e}")))?;
         match self {
-            Sender::Smtp(t) => t.send(&message).map(|_| ()).map_err(|e| e.to_string()),
+            Sender::Smtp(t) => t
+                .send(&message)
+                .map(|_| ())
+                .map_err(|e| SendError { permanent: e.is_permanent(), message: e.to_string() }),
             Sender::Files(t, dir) => {
-                let id = t.send(&message).map_err(|e| e.to_string())?;
+                let id = t.send(&message).map_err(|e| SendError { message: e.to_string(), permanent: false })?;
                 tracing::info!(file = %dir.join(format!("{id}.eml")).display(), to = %row.to_address, template = %row.template, "mail written to the outbox folder");
                 Ok(())
             }

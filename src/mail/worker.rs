@@ -85,11 +85,16 @@ fn guarded<T>(job: &'static str, f: impl FnOnce() -> Result<T, AppError>) {
 }
 
 /// Retention: pseudonymises people whose trajectories ended longer ago than `retention_days`,
-/// with an audit entry that names no one. Also `wilkan housekeeping`.
+/// with an audit entry that names no one, and deletes old messages from the outbox. Also
+/// `wilkan housekeeping`.
 pub fn housekeeping(pool: &DbPool, retention_days: i64) -> Result<usize, AppError> {
     pool.write(|conn| {
         conn.transaction(|c| {
             crate::accounts::revocations::prune(c)?;
+            let purged = outbox::purge(c)?;
+            if purged > 0 {
+                tracing::info!(messages = purged, "outbox: old messages deleted");
+            }
             let n = crate::privacy::erase::retention(c, retention_days)?;
             if n > 0 {
                 let mut entry =
@@ -103,11 +108,17 @@ pub fn housekeeping(pool: &DbPool, retention_days: i64) -> Result<usize, AppErro
     })
 }
 
+/// Messages claimed at once. Each may take the mail server's timeout (10 s), and the batch must
+/// end well within its lease (5 minutes) and leave room for the revocations between batches.
+const BATCH: i64 = 5;
+
 /// One round: periodic jobs, then every due message (in batches).
 pub fn tick(ctx: &Context, sender: &Sender) -> Result<(), AppError> {
     let pool = &ctx.pool;
-    // Sessions other instances (or the command line) ended: their access tokens stop here too.
-    ctx.revocations.sync(&mut *pool.get().map_err(|_| AppError::Unavailable)?)?;
+    // Sessions other instances (or the command line) ended: their access tokens stop here too;
+    // also between batches, so that a slow mail server does not hold that up.
+    let sync = || ctx.revocations.sync(&mut *pool.get().map_err(|_| AppError::Unavailable)?);
+    sync()?;
     // Each write takes the writer lock and a connection for as long as it writes, never while
     // mailing.
     pool.write(|conn| {
@@ -115,20 +126,39 @@ pub fn tick(ctx: &Context, sender: &Sender) -> Result<(), AppError> {
     })?;
     let base = TimeDelta::seconds(ctx.config.mail_retry_base_seconds.max(1));
     loop {
-        let batch = pool.write(|conn| conn.transaction(|c| outbox::claim(c, 20)))?;
+        let batch = pool.write(|conn| conn.transaction(|c| outbox::claim(c, BATCH)))?;
         if batch.is_empty() {
             return Ok(());
         }
         for row in &batch {
-            match sender.send(&ctx.config.mail_from, row) {
-                Ok(()) => pool.write(|conn| outbox::mark_sent(conn, &row.id))?,
-                Err(e) => {
-                    tracing::warn!(to = %row.to_address, template = %row.template, error = %e, "sending failed; will retry");
-                    pool.write(|conn| outbox::mark_failed(conn, row, &e, base, ctx.config.mail_max_attempts))?;
+            let kept = if let Some(reason) = stale(row) {
+                tracing::info!(template = %row.template, "not sent: {reason}");
+                pool.write(|conn| outbox::mark_stale(conn, row, reason))?
+            } else {
+                match sender.send(&ctx.config.mail_from, row) {
+                    Ok(()) => pool.write(|conn| outbox::mark_sent(conn, row))?,
+                    Err(e) => {
+                        let next = if e.permanent { "refused for good" } else { "will retry" };
+                        tracing::warn!(to = %row.to_address, template = %row.template, error = %e, "sending failed; {next}");
+                        pool.write(|conn| outbox::mark_failed(conn, row, &e, base, ctx.config.mail_max_attempts))?
+                    }
                 }
+            };
+            if !kept {
+                tracing::warn!(id = %row.id, "the claim on a message ran out before it was done; another worker has it");
             }
         }
+        sync()?;
     }
+}
+
+/// Why a message should no longer go out, if so: a login link works for
+/// [`crate::accounts::magic_routes::VALID_MINUTES`]; sent later (the mail server was away), it
+/// would only send the employee to an error.
+fn stale(row: &outbox::OutboxRow) -> Option<&'static str> {
+    let valid = TimeDelta::minutes(crate::accounts::magic_routes::VALID_MINUTES);
+    (row.template == "magic-link" && row.created_at + valid <= crate::db::now())
+        .then_some("the login link expired before it could be sent")
 }
 
 #[cfg(test)]

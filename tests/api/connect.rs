@@ -620,3 +620,116 @@ fn a_check_in_that_falls_due_mails_the_coach_once() {
     assert_eq!(due["items"].as_array().unwrap().len(), 1);
     assert_eq!(due["items"][0]["days_overdue"], 1);
 }
+
+/// Queues a login-link mail to `to` straight into the outbox, `minutes_ago` old.
+fn queue_link_mail(app: &TestApp, to: &str, minutes_ago: i64) -> Option<String> {
+    let templates = wilkan::mail::templates::Templates::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/course-content"
+    )))
+    .unwrap();
+    let mut conn = app.conn();
+    conn.transaction::<_, wilkan::error::AppError, _>(|c| {
+        let vars = std::collections::BTreeMap::from([
+            ("first_name", "Kees".to_string()),
+            ("organization", "Werkbedrijf Noord".to_string()),
+            ("link", "https://wilkan.test/x".to_string()),
+            ("minutes", "15".to_string()),
+        ]);
+        let mail = wilkan::mail::outbox::Mail { template: "magic-link", to, vars, about: None, not_before: None };
+        let id = wilkan::mail::outbox::queue(c, &templates, mail)?;
+        let at = (chrono::Utc::now() - chrono::Duration::minutes(minutes_ago)).naive_utc();
+        #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+        diesel::update(outbox::table.filter(outbox::to_address.eq(to))).set(outbox::created_at.eq(at)).execute(c)?;
+        Ok(id)
+    })
+    .unwrap()
+}
+
+#[test]
+fn mail_that_cannot_or_should_no_longer_go_out_is_stopped() {
+    let smtp = SmtpServer::start();
+    let w = World::on(spawn_with_mail(smtp.port(), &[]));
+    let app = &w.app;
+    app.create_admin("bestaat-niet@wilkan.test");
+    app.create_admin("laat@wilkan.test");
+    let gone = app.create_admin("vertrokken@wilkan.test");
+    // A deactivated account gets no more mail.
+    let res = app.patch(&format!("/users/{gone}"), Some(&w.admin.token), &json!({"active": false}));
+    assert_eq!(res.status(), 200);
+    assert_eq!(queue_link_mail(app, "vertrokken@wilkan.test", 0), None);
+
+    // Refused for good by the mail server: failed after one attempt, not retried for an hour.
+    queue_link_mail(app, "bestaat-niet@wilkan.test", 0).expect("queued");
+    // A login link that expired while it waited (the mail server was away): not sent.
+    queue_link_mail(app, "laat@wilkan.test", 16).expect("queued");
+    queue_link_mail(app, "kees@wilkan.test", 0).expect("queued");
+    assert_eq!(smtp.wait_for(1, Duration::from_secs(15)).len(), 1);
+    let started = std::time::Instant::now();
+    let by_address = |to: &str| -> (String, i32, Option<String>) {
+        outbox::table
+            .filter(outbox::to_address.eq(to))
+            .select((outbox::status, outbox::attempts, outbox::last_error))
+            .first(&mut app.conn())
+            .unwrap()
+    };
+    while by_address("bestaat-niet@wilkan.test").0 != "failed" || by_address("laat@wilkan.test").0 == "queued" {
+        assert!(started.elapsed() < Duration::from_secs(15), "{:?}", outbox_rows(app));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (_, attempts, error) = by_address("bestaat-niet@wilkan.test");
+    assert_eq!(attempts, 1);
+    assert!(error.is_some_and(|e| e.contains("550")));
+    let (status, _, reason) = by_address("laat@wilkan.test");
+    assert_eq!(status, "cancelled");
+    assert!(reason.is_some_and(|r| r.contains("expired")));
+    let to: Vec<Vec<String>> = smtp.messages().into_iter().map(|m| m.to).collect();
+    assert_eq!(to, vec![vec!["kees@wilkan.test".to_string()]]);
+
+    // Housekeeping deletes sent and stopped mail after a week, failed mail after a month.
+    let age = |to: &str, days: i64| {
+        let at = (chrono::Utc::now() - chrono::Duration::days(days)).naive_utc();
+        #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+        diesel::update(outbox::table.filter(outbox::to_address.eq(to)))
+            .set(outbox::created_at.eq(at))
+            .execute(&mut app.conn())
+            .unwrap();
+    };
+    age("kees@wilkan.test", 8);
+    age("laat@wilkan.test", 6);
+    age("bestaat-niet@wilkan.test", 8);
+    let pool = wilkan::db::build_pool(&app.target, 1, Duration::from_secs(5));
+    wilkan::mail::worker::housekeeping(&pool, 730).unwrap();
+    let left: Vec<String> =
+        outbox::table.select(outbox::to_address).order(outbox::to_address).load(&mut app.conn()).unwrap();
+    assert_eq!(left, ["bestaat-niet@wilkan.test", "laat@wilkan.test"]);
+    age("bestaat-niet@wilkan.test", 31);
+    wilkan::mail::worker::housekeeping(&pool, 730).unwrap();
+    assert_eq!(app.count("outbox"), 1);
+}
+
+#[test]
+fn a_worker_whose_claim_ran_out_leaves_the_message_to_the_one_that_took_it_over() {
+    // No mail server at all: the app's own worker fails and the rows are claimed by hand here.
+    let w = World::on(spawn_with_mail(1, &[("WILKAN_MAIL_POLL_MS", "600000")]));
+    let app = &w.app;
+    queue_link_mail(app, "kees@wilkan.test", 0).expect("queued");
+    let mut conn = app.conn();
+    let late = wilkan::mail::outbox::claim(&mut conn, 5).unwrap();
+    assert_eq!(late.len(), 1);
+    // Its lease ran out and a second worker claimed the row.
+    #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+    diesel::update(outbox::table)
+        .set(outbox::locked_until.eq((chrono::Utc::now() - chrono::Duration::seconds(1)).naive_utc()))
+        .execute(&mut conn)
+        .unwrap();
+    let taken = wilkan::mail::outbox::claim(&mut conn, 5).unwrap();
+    assert_eq!(taken.len(), 1);
+    let refused = wilkan::mail::sender::SendError { message: "timeout".into(), permanent: false };
+    let base = chrono::TimeDelta::seconds(1);
+    assert!(!wilkan::mail::outbox::mark_failed(&mut conn, &late[0], &refused, base, 8).unwrap());
+    assert!(!wilkan::mail::outbox::mark_sent(&mut conn, &late[0]).unwrap());
+    assert_eq!(outbox_rows(app)[0].1, "sending", "the late worker changed nothing");
+    assert!(wilkan::mail::outbox::mark_sent(&mut conn, &taken[0]).unwrap());
+    assert_eq!(outbox_rows(app)[0].1, "sent");
+}

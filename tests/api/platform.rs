@@ -91,6 +91,13 @@ fn config_refuses_production_without_secret_and_unknown_settings() {
     let mut env: HashMap<String, String> = HashMap::new();
     env.insert("WILKAN_MODE".into(), "production".into());
     env.insert("WILKAN_DATA_DIR".into(), dir.path().display().to_string());
+    // Production mails for real, with links to where users reach Wilkan.
+    assert!(Config::from_sources(None, &env).unwrap_err().contains("WILKAN_SMTP_HOST"));
+    env.insert("WILKAN_SMTP_HOST".into(), "smtp.example.org".into());
+    assert!(Config::from_sources(None, &env).unwrap_err().contains("WILKAN_PUBLIC_URL"));
+    env.insert("WILKAN_PUBLIC_URL".into(), "http://localhost:8080/".into());
+    assert!(Config::from_sources(None, &env).unwrap_err().contains("WILKAN_PUBLIC_URL"));
+    env.insert("WILKAN_PUBLIC_URL".into(), "https://wilkan.example.org".into());
     let mut config = Config::from_sources(None, &env).unwrap();
     let err = config.resolve_secrets().unwrap_err();
     assert!(err.contains("WILKAN_JWT_SECRET"), "{err}");

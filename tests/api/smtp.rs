@@ -160,6 +160,8 @@ fn session(stream: TcpStream, messages: &Mutex<Vec<Received>>) -> io::Result<()>
             },
             "RCPT" if from.is_none() => b"503 5.5.1 MAIL first\r\n",
             "RCPT" => match path_argument(command, "TO:") {
+                // A mailbox that does not exist: refused for good.
+                Some(recipient) if recipient.starts_with("bestaat-niet") => b"550 5.1.1 No such user\r\n",
                 Some(recipient) => {
                     to.push(recipient);
                     b"250 2.1.5 OK\r\n"
