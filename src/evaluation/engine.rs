@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::dataset::{self, Record, Scope};
+use super::disclosure::Sum;
 use super::instruments::{Audience, Instrument, Instruments, ItemType, ItemUse, Moment};
 use super::output::Sink;
 use super::pseudonym::Pseudonyms;
@@ -404,9 +405,15 @@ pub fn distribution_table(key: &str, nl: &str, en: &str, items: &[&ItemAcc]) -> 
         ],
     );
     let mut rows = Vec::new();
+    let (mut counts, mut companions, mut sums) = (HashMap::new(), HashMap::new(), Vec::new());
     for a in items {
+        let mut parts = Vec::new();
         for cat in a.item.categories() {
             let k = a.dist.get(&cat);
+            let at = (rows.len(), 3);
+            counts.insert(at, k);
+            companions.insert(at, vec![(at.0, 4)]);
+            parts.push(at);
             rows.push(vec![
                 Cell::text(a.audience),
                 Cell::text(&a.item.key),
@@ -415,7 +422,11 @@ pub fn distribution_table(key: &str, nl: &str, en: &str, items: &[&ItemAcc]) -> 
                 Cell::percent(k, a.dist.n),
             ]);
         }
+        // The answers add up to n, which the percentages give away: one category hidden alone
+        // is the rest.
+        sums.push(Sum { total: None, parts });
     }
+    super::disclosure::Linked { rows: &mut rows, counts, companions }.protect(&sums);
     (spec, rows)
 }
 

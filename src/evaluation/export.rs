@@ -192,7 +192,10 @@ pub fn plan_checked(
             level: q.level,
             population,
             free_text,
-            pseudonyms: Pseudonyms::new(&state.config.pseudonym_secret, &key),
+            pseudonyms: match population {
+                Population::Research => Pseudonyms::new(&state.config.pseudonym_secret, &key),
+                Population::Organisation => Pseudonyms::operational(&state.config.pseudonym_secret, &key),
+            },
             today: today(),
         },
         format,

@@ -1,9 +1,10 @@
 //! The Kirkpatrick export: reaction (1), learning (2), behaviour (3) and results (4), for
 //! employees and coaches, as EVALUATION.md lists them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::dataset::{Answers, Record};
+use super::disclosure::{Linked, Sum};
 use super::engine::{
     answer, answer_column, distribution_table, item_table, record_columns, Accumulator, ItemAcc, Names, Spec, Used,
 };
@@ -359,10 +360,20 @@ impl Kirkpatrick<'_> {
                 col("too_easy", "Te makkelijk (%)", "Too easy (%)", Kind::Decimal),
             ],
         );
-        let rows = self
+        let mut counts = HashMap::new();
+        let mut rows: Vec<Vec<Cell>> = self
             .difficulty
             .iter()
-            .map(|(course, _, d)| {
+            .enumerate()
+            .map(|(r, (course, _, d))| {
+                for (c, answer) in [(1, ""), (2, "too_hard"), (3, "right"), (4, "too_easy")] {
+                    let n = if answer.is_empty() {
+                        d.get("too_hard") + d.get("right") + d.get("too_easy")
+                    } else {
+                        d.get(answer)
+                    };
+                    counts.insert((r, c), n);
+                }
                 // 'Not done' answers do not count in the shares.
                 let n = d.get("too_hard") + d.get("right") + d.get("too_easy");
                 vec![
@@ -374,6 +385,10 @@ impl Kirkpatrick<'_> {
                 ]
             })
             .collect();
+        // The three shares add up to n: one hidden alone is the rest.
+        let sums: Vec<Sum> =
+            (0..rows.len()).map(|r| Sum { total: Some((r, 1)), parts: vec![(r, 2), (r, 3), (r, 4)] }).collect();
+        Linked { rows: &mut rows, counts, companions: HashMap::new() }.protect(&sums);
         (spec, rows)
     }
 
@@ -475,10 +490,10 @@ impl Kirkpatrick<'_> {
                     Cell::text(&p.item.key),
                     Cell::text(&p.item.text),
                     Cell::people(n),
-                    Cell::people(yes_start),
-                    Cell::people(yes_end),
-                    Cell::percent(yes_start, n),
-                    Cell::percent(yes_end, n),
+                    Cell::people_of(yes_start, n),
+                    Cell::people_of(yes_end, n),
+                    Cell::share(yes_start, n),
+                    Cell::share(yes_end, n),
                 ]
             })
             .collect();
@@ -519,8 +534,8 @@ impl Kirkpatrick<'_> {
                 gated(n, Cell::percent(g.led_together, led_total)),
             ],
             vec![Cell::text("group_sessions_attended_mean"), Cell::people(n), Cell::over(n, g.group_attended.mean())],
-            vec![Cell::text("with_group_session_percent"), Cell::people(n), Cell::percent(g.with_group, n)],
-            vec![Cell::text("with_buddy_percent"), Cell::people(n), Cell::percent(g.with_buddy, n)],
+            vec![Cell::text("with_group_session_percent"), Cell::people(n), Cell::share(g.with_group, n)],
+            vec![Cell::text("with_buddy_percent"), Cell::people(n), Cell::share(g.with_buddy, n)],
         ];
         (spec, rows)
     }
@@ -545,7 +560,7 @@ impl Kirkpatrick<'_> {
             vec![Cell::text("days_absent_before_mean"), Cell::people(n), mean(&x.days_before)],
             vec![Cell::text("days_absent_after_mean"), Cell::people(n), mean(&x.days_after)],
             vec![Cell::text("follow_up_days_mean"), Cell::people(n), mean(&x.follow_up)],
-            vec![Cell::text("returned_percent"), Cell::people(x.returned), Cell::percent(x.returned, n)],
+            vec![Cell::text("returned_percent"), Cell::people(x.returned), Cell::share(x.returned, n)],
             vec![
                 Cell::text("returned_partial"),
                 Cell::people(x.partial),
@@ -556,6 +571,12 @@ impl Kirkpatrick<'_> {
             vec![Cell::text("hours_at_return_mean"), Cell::people(x.first_hours.n()), mean(&x.first_hours)],
             vec![Cell::text("hours_latest_mean"), Cell::people(x.latest_hours.n()), mean(&x.latest_hours)],
         ];
+        // Partial and full returns add up to all returns.
+        let mut rows = rows;
+        let counts = HashMap::from([((5, 1), x.returned), ((6, 1), x.partial), ((7, 1), x.full)]);
+        let companions = HashMap::from([((5, 1), vec![(5, 2)]), ((6, 1), vec![(6, 2)]), ((7, 1), vec![(7, 2)])]);
+        let sum = Sum { total: Some((5, 1)), parts: vec![(6, 1), (7, 1)] };
+        Linked { rows: &mut rows, counts, companions }.protect(&[sum]);
         (spec, rows)
     }
 }

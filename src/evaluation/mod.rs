@@ -3,6 +3,7 @@
 
 pub mod answers;
 pub mod dataset;
+pub mod disclosure;
 pub mod engine;
 pub mod export;
 pub mod instruments;

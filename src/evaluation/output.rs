@@ -49,6 +49,9 @@ pub enum Locale {
 
 /// The CSV and XLSX marker of a suppressed cell (fewer than five people).
 pub const SUPPRESSED: &str = "<5";
+/// The CSV and XLSX marker of a cell withheld so that a suppressed one cannot be worked out (as
+/// Statistics Netherlands marks a figure kept secret).
+pub const WITHHELD: &str = "x";
 
 /// What every export says about itself.
 #[derive(Debug, Clone)]
@@ -134,7 +137,7 @@ impl<W: Write> Sink for JsonSink<W> {
                 Cell::Dec(x) => json!(x),
                 Cell::Bool(b) => json!(b),
                 Cell::Null => serde_json::Value::Null,
-                Cell::Suppressed => {
+                Cell::Suppressed | Cell::Withheld => {
                     suppressed.push(key.clone());
                     serde_json::Value::Null
                 }
@@ -248,6 +251,7 @@ impl<W: Write> Sink for CsvSink<W> {
                 },
                 Cell::Null => String::new(),
                 Cell::Suppressed => SUPPRESSED.into(),
+                Cell::Withheld => WITHHELD.into(),
             })
             .collect();
         self.record(&fields)
@@ -321,6 +325,7 @@ impl<W: Write> Sink for XlsxSink<W> {
                 Cell::Bool(b) => sheet.write_boolean(self.row, col, *b).map(|_| ()),
                 Cell::Null => Ok(()),
                 Cell::Suppressed => sheet.write_string(self.row, col, SUPPRESSED).map(|_| ()),
+                Cell::Withheld => sheet.write_string(self.row, col, WITHHELD).map(|_| ()),
             }
             .map_err(xlsx_err)?;
         }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::dataset::Record;
+use super::disclosure::{At, Linked, Sum};
 use super::engine::{record_columns, Accumulator, Grouped, Names, Population, Spec, Used};
 use super::instruments::{Item, ItemType, ItemUse};
 use super::table::{col, Cell, Dist, Kind, Stat, TableSpec};
@@ -358,9 +359,16 @@ impl Process<'_> {
             cols.push(col(&format!("reason_{c}"), &format!("Oorzaak: {c}"), &format!("Cause: {c}"), Kind::Integer));
         }
         let spec = TableSpec::new("participants", "Deelnemers", "Participants", cols);
+        // Each row's cells, and the count behind each cell that is a number of people (the
+        // figures of number items are not): secondary suppression works on those below.
         let row = |org: String, cohort: String, p: &Participants| {
             let mut r = vec![Cell::text(org), Cell::text(cohort), Cell::people(p.n)];
+            let mut counts: Vec<Option<i64>> = vec![None, None, Some(p.n)];
             let whole = |cell: Cell| if p.n > 0 && p.n < super::table::MIN_CELL { Cell::Suppressed } else { cell };
+            let people = |r: &mut Vec<Cell>, counts: &mut Vec<Option<i64>>, n: i64| {
+                r.push(whole(Cell::people(n)));
+                counts.push(Some(n));
+            };
             for item in &self.participant_items {
                 match item.item_type {
                     ItemType::Number => {
@@ -368,26 +376,67 @@ impl Process<'_> {
                         r.push(whole(Cell::over(s.n(), s.mean())));
                         r.push(whole(Cell::over(s.n(), s.min())));
                         r.push(whole(Cell::over(s.n(), s.max())));
+                        counts.extend([None, None, None]);
                     }
                     _ => {
                         let d = p.choices.get(&item.key).cloned().unwrap_or_default();
                         for cat in item.categories().into_iter().chain(["unknown".to_string()]) {
-                            r.push(whole(Cell::people(d.get(&cat))));
+                            people(&mut r, &mut counts, d.get(&cat));
                         }
                     }
                 }
             }
-            r.push(whole(Cell::people(p.long_term)));
-            r.push(whole(Cell::people(p.frequent)));
+            people(&mut r, &mut counts, p.long_term);
+            people(&mut r, &mut counts, p.frequent);
             for c in CATEGORIES {
-                r.push(whole(Cell::people(p.category.get(c))));
+                people(&mut r, &mut counts, p.category.get(c));
             }
-            r
+            (r, counts)
         };
-        let mut rows: Vec<Vec<Cell>> =
-            self.groups.iter().map(|((o, c), p)| row(names.org(o), names.cohort(c), p)).collect();
-        rows.push(row("totaal".into(), String::new(), &self.total));
+        let (mut rows, mut counts): (Vec<Vec<Cell>>, Vec<Vec<Option<i64>>>) =
+            self.groups.iter().map(|((o, c), p)| row(names.org(o), names.cohort(c), p)).unzip();
+        let (total_row, total_counts) = row("totaal".into(), String::new(), &self.total);
+        rows.push(total_row);
+        counts.push(total_counts);
+        self.protect_participants(&mut rows, &counts);
         (spec, rows)
+    }
+
+    /// The sums in the participants table: per row, each choice item's categories and the
+    /// absence reasons add up to `n`; per column, the groups add up to the total row. A row whose
+    /// `n` is hidden hides its figures too.
+    fn protect_participants(&self, rows: &mut [Vec<Cell>], counts: &[Vec<Option<i64>>]) {
+        let total = rows.len() - 1;
+        let width = counts[total].len();
+        let mut families: Vec<Vec<usize>> = Vec::new();
+        let mut c = 3;
+        for item in &self.participant_items {
+            if item.item_type == ItemType::Number {
+                c += 3;
+            } else {
+                let k = item.categories().len() + 1;
+                families.push((c..c + k).collect());
+                c += k;
+            }
+        }
+        // long_term and frequent stand alone; the absence reasons are one family.
+        families.push((c + 2..c + 2 + CATEGORIES.len()).collect());
+        let mut sums = Vec::new();
+        for r in 0..rows.len() {
+            for f in &families {
+                sums.push(Sum { total: Some((r, 2)), parts: f.iter().map(|c| (r, *c)).collect() });
+            }
+        }
+        for c in (2..width).filter(|c| counts[total][*c].is_some()) {
+            sums.push(Sum { total: Some((total, c)), parts: (0..total).map(|r| (r, c)).collect() });
+        }
+        let by_cell: HashMap<At, i64> = counts
+            .iter()
+            .enumerate()
+            .flat_map(|(r, row)| row.iter().enumerate().filter_map(move |(c, n)| n.map(|n| ((r, c), n))))
+            .collect();
+        let companions = (0..rows.len()).map(|r| ((r, 2), (3..width).map(|c| (r, c)).collect())).collect();
+        Linked { rows, counts: by_cell, companions }.protect(&sums);
     }
 
     fn time(&self) -> (TableSpec, Vec<Vec<Cell>>) {
@@ -480,7 +529,8 @@ impl Process<'_> {
         let mut coaches: Vec<(String, &CoachTime)> =
             self.coaches.iter().map(|(id, t)| (self.spec.pseudonyms.of("C", id), t)).collect();
         coaches.sort_by(|a, b| a.0.cmp(&b.0));
-        let rows = coaches
+        let counts: HashMap<At, i64> = coaches.iter().enumerate().map(|(r, (_, t))| ((r, 1), t.trajectories)).collect();
+        let mut rows: Vec<Vec<Cell>> = coaches
             .into_iter()
             .map(|(p, t)| {
                 let n = t.trajectories;
@@ -496,6 +546,11 @@ impl Process<'_> {
                 ]
             })
             .collect();
+        // The coaches add up to the totals of `time_invested`: one coach hidden alone would be
+        // those totals minus the others.
+        let sum = Sum { total: None, parts: (0..rows.len()).map(|r| (r, 1)).collect() };
+        let companions = (0..rows.len()).map(|r| ((r, 1), (2..7).map(|c| (r, c)).collect())).collect();
+        Linked { rows: &mut rows, counts, companions }.protect(&[sum]);
         (spec, rows)
     }
 

@@ -27,6 +27,14 @@ impl Pseudonyms {
         Pseudonyms { key: mac(pseudonym_secret.as_bytes(), &[b"wilkan export pseudonyms\0", export_key.as_bytes()]) }
     }
 
+    /// Pseudonyms of a project leader's export of their own organisation: never the same as a
+    /// researcher's under the same key. A project leader knows their people and could otherwise
+    /// learn who is behind a pseudonym there and find them again in research data.
+    pub fn operational(pseudonym_secret: &str, export_key: &str) -> Pseudonyms {
+        let domain = [b"wilkan operational export\0".as_slice(), export_key.as_bytes()].concat();
+        Pseudonyms { key: mac(pseudonym_secret.as_bytes(), &[b"wilkan export pseudonyms\0", &domain]) }
+    }
+
     /// `prefix` tells kinds apart: "P" for employees, "C" for coaches.
     pub fn of(&self, prefix: &str, id: &str) -> String {
         let digest = mac(&self.key, &[prefix.as_bytes(), b"\0", id.as_bytes()]);
@@ -48,5 +56,8 @@ mod tests {
         assert_ne!(a.of("P", "u1"), c.of("P", "u1"));
         assert_ne!(a.of("P", "u1"), a.of("P", "u2"));
         assert_eq!(a.of("P", "u1").len(), 14);
+        let own = Pseudonyms::operational("secret", "study-2026");
+        assert_eq!(own.of("P", "u1"), Pseudonyms::operational("secret", "study-2026").of("P", "u1"));
+        assert_ne!(own.of("P", "u1"), a.of("P", "u1"), "operational exports cannot be linked to research ones");
     }
 }

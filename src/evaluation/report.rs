@@ -42,7 +42,8 @@ fn show(c: &Cell) -> String {
         Cell::Bool(true) => "ja".into(),
         Cell::Bool(false) => "nee".into(),
         Cell::Null => "&ndash;".into(),
-        Cell::Suppressed => "<span class=\"sup\" title=\"minder dan 5 mensen\">&lt;5*</span>".into(),
+        Cell::Suppressed => "<span class=\"sup\" title=\"weggelaten: minder dan 5 mensen\">&lt;5*</span>".into(),
+        Cell::Withheld => "<span class=\"sup\" title=\"weggelaten: anders te herleiden\">x*</span>".into(),
     }
 }
 
@@ -63,7 +64,11 @@ fn html_table(t: &TableSpec, rows: &[Vec<Cell>]) -> String {
     for r in rows {
         out.push_str("<tr>");
         for c in r {
-            let class = if matches!(c, Cell::Int(_) | Cell::Dec(_) | Cell::Suppressed) { " class=\"n\"" } else { "" };
+            let class = if matches!(c, Cell::Int(_) | Cell::Dec(_) | Cell::Suppressed | Cell::Withheld) {
+                " class=\"n\""
+            } else {
+                ""
+            };
             out.push_str(&format!("<td{class}>{}</td>", show(c)));
         }
         out.push_str("</tr>");
@@ -152,7 +157,9 @@ pub fn render(names: &Names, plan: &Plan, process: &Collect, kirkpatrick: &Colle
     body.push_str(&format!(
         "<header><h1>Evaluatie van de methode</h1><p><b>Organisatie:</b> {} &middot; <b>Ronde:</b> {} &middot; <b>Gemaakt op:</b> {}</p><p>{}</p>\
          <p class=\"note\">Een getal met <span class=\"sup\">&lt;5*</span> gaat over minder dan 5 mensen. Dat getal laten we weg, \
-         zodat niemand te herkennen is. Ook gemiddelden en procenten over minder dan 5 mensen laten we weg.</p></header>",
+         zodat niemand te herkennen is. Ook gemiddelden en procenten over minder dan 5 mensen laten we weg. \
+         Een getal met <span class=\"sup\">x*</span> laten we ook weg, al gaat het over meer mensen: \
+         anders kun je een weggelaten getal uitrekenen uit het totaal.</p></header>",
         esc(&org),
         esc(&cohort),
         chrono::Utc::now().format("%d-%m-%Y"),

@@ -49,6 +49,9 @@ pub enum Cell {
     Null,
     /// About fewer than five people: left out on purpose.
     Suppressed,
+    /// Left out although it is about five people or more, so that a suppressed cell cannot be
+    /// worked out from it (secondary suppression, `disclosure`).
+    Withheld,
 }
 
 impl Cell {
@@ -94,8 +97,27 @@ impl Cell {
         }
     }
 
+    /// `part` of `whole` people, where the rest (`whole - part`) is a group too (yes and no):
+    /// suppressed when either is 1-4.
+    pub fn people_of(part: i64, whole: i64) -> Cell {
+        if (1..MIN_CELL).contains(&(whole - part)) {
+            Cell::Suppressed
+        } else {
+            Cell::people(part)
+        }
+    }
+
+    /// [`Cell::percent`] of a yes-or-no share: also suppressed when the rest is 1-4 people.
+    pub fn share(part: i64, whole: i64) -> Cell {
+        if (1..MIN_CELL).contains(&(whole - part)) {
+            Cell::Suppressed
+        } else {
+            Cell::percent(part, whole)
+        }
+    }
+
     pub fn is_suppressed(&self) -> bool {
-        matches!(self, Cell::Suppressed)
+        matches!(self, Cell::Suppressed | Cell::Withheld)
     }
 }
 
@@ -188,5 +210,11 @@ mod tests {
         assert_eq!(Cell::percent(5, 4), Cell::Suppressed);
         assert_eq!(Cell::percent(5, 8), Cell::Dec(62.5));
         assert_eq!(Cell::percent(0, 8), Cell::Dec(0.0));
+        // A yes-or-no share: eight of ten with a buddy tells that two had none.
+        assert_eq!(Cell::share(8, 10), Cell::Suppressed);
+        assert_eq!(Cell::people_of(8, 10), Cell::Suppressed);
+        assert_eq!(Cell::share(5, 10), Cell::Dec(50.0));
+        assert_eq!(Cell::share(10, 10), Cell::Dec(100.0));
+        assert_eq!(Cell::people_of(10, 10), Cell::Int(10));
     }
 }

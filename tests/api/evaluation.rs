@@ -437,6 +437,11 @@ fn exports_and_report_match_hand_computed_figures() {
     assert_eq!(people(&k), people(&again));
     let other = export(&w, &researcher, &format!("/exports/kirkpatrick?cohort={r1}&key=ander-project"));
     assert!(people(&other).iter().all(|p| !people(&k).contains(p)));
+    // The project leader's own-organisation export under the same key: other pseudonyms, so
+    // that what a project leader knows of their people cannot unlock the research data.
+    let own = export(&w, &pl, &format!("/exports/kirkpatrick?cohort={r1}&key=studie-2026"));
+    assert_eq!(people(&own), people(&export(&w, &pl, &format!("/exports/kirkpatrick?cohort={r1}&key=studie-2026"))));
+    assert!(people(&own).iter().all(|p| !people(&k).contains(p)));
 
     // Free text: the project leader, own organisation, when asked.
     let texts = export(&w, &pl, &format!("/exports/kirkpatrick?cohort={r1}&level=2&free_text=true"));
@@ -725,4 +730,45 @@ fn a_withdrawal_on_a_new_trajectory_takes_the_person_out_of_every_export() {
     // The project leader's operational export of the own organisation still has both.
     let (rows, _) = persons(&export(&w, &w.pl_a.token, &path));
     assert_eq!(rows, 7);
+}
+
+/// A small cohort hidden in its own row cannot be found again from the total row: one more
+/// cohort is hidden with it, and within a row a hidden category cannot be found from `n`.
+#[test]
+fn a_small_cohort_cannot_be_worked_out_from_the_total() {
+    let w = World::new();
+    let app = &w.app;
+    let cohort = |name: &str| {
+        json_id(
+            app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&w.pl_a.token), &json!({"name": name})),
+            201,
+        )
+    };
+    let (large, small) = (cohort("Groot"), cohort("Klein"));
+    let people: Vec<Person> = (1..=6).map(|i| employee(&w, &format!("g{i}"), &large, true)).collect();
+    let few: Vec<Person> = (1..=2).map(|i| employee(&w, &format!("k{i}"), &small, true)).collect();
+    // Baselines: five women and one man in the large cohort, two women in the small one.
+    for (i, p) in people.iter().chain(&few).enumerate() {
+        answer(&w, p, "employee-baseline", baseline(if i == 5 { "male" } else { "female" }, 40 + i as i64, 3, true));
+    }
+    let doc = export(&w, &w.researcher.token, &format!("/exports/process?organization={}", w.org_a));
+    let rows = table(&doc, "participants");
+    let (g, k, t) =
+        (find(rows, "cohort", "Groot"), find(rows, "cohort", "Klein"), find(rows, "organization", "totaal"));
+    assert!(suppressed(k, "n"), "two people: hidden in their row");
+    // Without more hidden cells, totaal minus Groot would give Klein's 2 (and its women, ages).
+    for column in ["n", "sex_female", "sex_male", "age_mean"] {
+        let hidden = [g, k, t].iter().filter(|r| r[column].is_null()).count();
+        assert_ne!(hidden, 1, "{column}: one hidden cell in a sum is found by subtraction: {rows:?}");
+    }
+    assert!(suppressed(g, "n") && suppressed(g, "age_mean"), "the smallest other cohort goes with it: {g}");
+    assert_eq!(t["n"], 8, "the total of both stays");
+    // In the total row one man among eight would be found as n minus the women: both hidden.
+    assert!(suppressed(t, "sex_male") && suppressed(t, "sex_female"), "{t}");
+    // CSV tells the two apart: `<5` is about fewer than five people, `x` is withheld.
+    let path = format!("/exports/process?organization={}&format=csv&table=participants", w.org_a);
+    let csv = app.get(&path, Some(&w.researcher.token)).text().unwrap();
+    let line = |cohort: &str| csv.lines().find(|l| l.contains(cohort)).unwrap().to_string();
+    assert!(line(";Klein;").contains(";Klein;<5;"), "{csv}");
+    assert!(line(";Groot;").contains(";Groot;x;"), "{csv}");
 }

@@ -10,6 +10,7 @@ mod connect;
 mod content;
 mod courses;
 mod demo;
+mod edges;
 mod evaluation;
 mod method;
 mod openapi;

@@ -1,0 +1,507 @@
+//! Edge branches of cards, buddies, group sessions and aftercare, and the lists that each role
+//! sees only its own part of: refusals answer with the right status and a Dutch problem, and
+//! write nothing.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use reqwest::Method as M;
+use serde_json::{json, Value};
+use wilkan::db::schema::{aftercare_checkins, buddy_pairs, card_links, cards, outbox};
+
+use crate::helpers::{days_from_today, inclusion_ok, json_id, problem, Actor, TestApp, World, PASSWORD};
+
+/// An active trajectory of `employee` with coach_a in `cohort` (proposed by pl_a, method consent
+/// recorded by the coach).
+fn active_trajectory(w: &World, employee: &str, cohort: &str) -> String {
+    let pl = Some(w.pl_a.token.as_str());
+    let coach = Some(w.coach_a.token.as_str());
+    let id = json_id(
+        w.app.post(
+            "/trajectories",
+            pl,
+            &json!({"employee_id": employee, "coach_id": w.coach_a.id, "cohort_id": cohort, "inclusion": inclusion_ok()}),
+        ),
+        201,
+    );
+    let t = format!("/trajectories/{id}");
+    assert_eq!(w.app.post(&format!("{t}/consents"), coach, &json!({"kind": "method", "given": true})).status(), 201);
+    assert_eq!(w.app.patch(&t, coach, &json!({"status": "active"})).status(), 200);
+    id
+}
+
+/// A user of org A made by its project leader, logged in.
+fn org_a_user(w: &World, email: &str, role: &str) -> Actor {
+    let res = w.app.post(
+        "/users",
+        Some(&w.pl_a.token),
+        &json!({"email": email, "first_name": email.split('@').next().unwrap(), "role": role, "organization_id": w.org_a, "password": PASSWORD}),
+    );
+    let id = json_id(res, 201);
+    Actor { id, email: email.into(), token: w.app.token(email) }
+}
+
+/// The 422's messages for `field` (panics when the field is not named).
+fn field_messages(body: &Value, field: &str) -> Vec<String> {
+    let messages = body["errors"][field].as_array().unwrap_or_else(|| panic!("{field} named in {body}"));
+    assert!(!messages.is_empty(), "{body}");
+    messages.iter().map(|m| m.as_str().unwrap().to_string()).collect()
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_string()).collect()
+}
+
+fn link_uses(app: &TestApp, link: &str) -> i32 {
+    card_links::table.find(link).select(card_links::uses).first(&mut app.conn()).unwrap()
+}
+
+// --- cards -----------------------------------------------------------------------------------
+
+#[test]
+fn an_expired_card_link_is_gone_and_takes_no_card() {
+    let w = World::new();
+    let m = w.method();
+    let t = format!("/trajectories/{}", m.trajectory);
+    let link: Value = w
+        .app
+        .post(&format!("{t}/card-links"), Some(&w.coach_a.token), &json!({"delivery": "print", "max_uses": 5}))
+        .json()
+        .unwrap();
+    let (link_id, token) = (link["id"].as_str().unwrap(), link["token"].as_str().unwrap());
+    let card = json!({"name": "Priya", "message": "Beterschap!"});
+    assert_eq!(w.app.post(&format!("/cards/{token}"), None, &card).status(), 201, "works while valid");
+    #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+    diesel::update(card_links::table.find(link_id))
+        .set(card_links::expires_at.eq((chrono::Utc::now() - chrono::Duration::minutes(1)).naive_utc()))
+        .execute(&mut w.app.conn())
+        .unwrap();
+    let err = problem(w.app.post(&format!("/cards/{token}"), None, &card), 410);
+    let detail = err["detail"].as_str().unwrap();
+    assert!(detail.contains("verlopen") && detail.contains("nieuwe link"), "{detail}");
+    assert_eq!(w.app.count("cards"), 1, "no card through an expired link");
+    assert_eq!(link_uses(&w.app, link_id), 1, "the refused card used nothing up");
+}
+
+#[test]
+fn a_card_link_of_a_stopped_trajectory_is_gone() {
+    let w = World::new();
+    let m = w.method();
+    let t = format!("/trajectories/{}", m.trajectory);
+    let link: Value = w
+        .app
+        .post(&format!("{t}/card-links"), Some(&w.coach_a.token), &json!({"delivery": "email", "max_uses": 5}))
+        .json()
+        .unwrap();
+    let (link_id, token) = (link["id"].as_str().unwrap(), link["token"].as_str().unwrap());
+    let res = w.app.patch(&t, Some(&w.coach_a.token), &json!({"status": "stopped", "stop_reason": "other"}));
+    assert_eq!(res.json::<Value>().unwrap()["status"], "stopped");
+    let mails_before = w.app.count("outbox");
+    let err = problem(w.app.post(&format!("/cards/{token}"), None, &json!({"name": "Priya", "message": "Hoi"})), 410);
+    assert!(err["detail"].as_str().unwrap().contains("nieuwe link"), "{err}");
+    assert_eq!(w.app.count("cards"), 0);
+    assert_eq!(link_uses(&w.app, link_id), 0);
+    assert_eq!(w.app.count("outbox"), mails_before, "no card mail queued");
+}
+
+#[test]
+fn card_link_days_and_uses_out_of_range_are_refused_by_field() {
+    let w = World::new();
+    let m = w.method();
+    let path = format!("/trajectories/{}/card-links", m.trajectory);
+    let coach = Some(w.coach_a.token.as_str());
+    let before = w.app.count("card_links");
+    for (field, bad, message) in [
+        ("valid_days", json!(0), "Kies 1 tot 60 dagen."),
+        ("valid_days", json!(61), "Kies 1 tot 60 dagen."),
+        ("valid_days", json!(-3), "Kies 1 tot 60 dagen."),
+        ("max_uses", json!(0), "Kies 1 tot 50 kaartjes."),
+        ("max_uses", json!(51), "Kies 1 tot 50 kaartjes."),
+    ] {
+        let mut body = json!({"delivery": "email"});
+        body[field] = bad.clone();
+        let err = problem(w.app.post(&path, coach, &body), 422);
+        assert_eq!(field_messages(&err, field), vec![message.to_string()], "{field}={bad}: {err}");
+        assert_eq!(err["errors"].as_object().unwrap().len(), 1, "only {field} is named: {err}");
+    }
+    assert_eq!(w.app.count("card_links"), before, "nothing written on refusal");
+    // The edges themselves are fine.
+    let res = w.app.post(&path, coach, &json!({"delivery": "print", "valid_days": 60, "max_uses": 50}));
+    assert_eq!(res.status(), 201);
+    let link: Value = res.json().unwrap();
+    assert_eq!(link["max_uses"], 50);
+    let expires = chrono::DateTime::parse_from_rfc3339(link["expires_at"].as_str().unwrap()).unwrap();
+    let days = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_hours();
+    assert!((60 * 24 - 1..=60 * 24).contains(&days), "valid for 60 days: {link}");
+}
+
+#[test]
+fn a_card_that_was_already_delivered_cannot_be_stopped() {
+    // No hold and a quick mail worker (mail is written to .eml files: delivered all the same).
+    let w = World::on(TestApp::spawn_with(&[("WILKAN_CARD_HOLD_HOURS", "0"), ("WILKAN_MAIL_POLL_MS", "100")]));
+    let m = w.method();
+    let t = format!("/trajectories/{}", m.trajectory);
+    let coach = Some(w.coach_a.token.as_str());
+    let link: Value = w.app.post(&format!("{t}/card-links"), coach, &json!({"delivery": "email"})).json().unwrap();
+    let res = w.app.post(
+        &format!("/cards/{}", link["token"].as_str().unwrap()),
+        None,
+        &json!({"name": "Mohammed", "message": "We denken aan je."}),
+    );
+    assert_eq!(res.status(), 201);
+    let card_mail = || -> String {
+        outbox::table
+            .filter(outbox::template.eq("card-received"))
+            .select(outbox::status)
+            .first(&mut w.app.conn())
+            .unwrap()
+    };
+    let started = std::time::Instant::now();
+    while card_mail() != "sent" {
+        assert!(started.elapsed() < Duration::from_secs(15), "card mail not sent: {}", card_mail());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let list: Value = w.app.get(&format!("{t}/cards"), coach).json().unwrap();
+    let card = list["items"][0]["id"].as_str().unwrap().to_string();
+
+    let err = problem(w.app.patch(&format!("/cards/{card}"), coach, &json!({"blocked": true})), 409);
+    assert!(err["detail"].as_str().unwrap().contains("al bezorgd"), "{err}");
+    // Nothing changed: the card is not marked stopped, the mail stays sent, the employee keeps it.
+    let (blocked, blocked_by): (bool, Option<String>) =
+        cards::table.find(&card).select((cards::blocked, cards::blocked_by)).first(&mut w.app.conn()).unwrap();
+    assert_eq!((blocked, blocked_by), (false, None));
+    assert_eq!(card_mail(), "sent");
+    let mine: Value = w.app.get("/me/cards", Some(&w.employee_a.token)).json().unwrap();
+    assert_eq!(ids(&mine), vec![card]);
+}
+
+// --- buddies ---------------------------------------------------------------------------------
+
+#[test]
+fn an_employee_cannot_be_their_own_buddy() {
+    let w = World::new();
+    // employee_a has an active trajectory: the refusal is about the pair itself.
+    w.method();
+    let mails = w.app.count("outbox");
+    for token in [&w.coach_a.token, &w.pl_a.token] {
+        let err = problem(
+            w.app.post(
+                "/buddy-pairs",
+                Some(token),
+                &json!({"employee_a": w.employee_a.id, "employee_b": w.employee_a.id}),
+            ),
+            422,
+        );
+        assert_eq!(field_messages(&err, "employee_b"), ["Kies twee verschillende medewerkers."]);
+    }
+    assert_eq!(w.app.count("buddy_pairs"), 0);
+    assert_eq!(w.app.count("outbox"), mails, "no proposal mail");
+}
+
+#[test]
+fn a_coach_of_neither_employee_may_not_pair_them_and_a_project_leader_may() {
+    let w = World::new();
+    let m = w.method();
+    active_trajectory(&w, &w.employee_a2.id, &m.cohort);
+    // A second coach of the same organisation, who coaches neither of them.
+    let other_coach = org_a_user(&w, "coach2.noord@wilkan.test", "coach");
+    let pair = json!({"employee_a": w.employee_a.id, "employee_b": w.employee_a2.id});
+    let mails = w.app.count("outbox");
+    let err = problem(w.app.post("/buddy-pairs", Some(&other_coach.token), &pair), 403);
+    assert!(err["detail"].as_str().unwrap().contains("toestemming"), "{err}");
+    assert_eq!(w.app.count("buddy_pairs"), 0);
+    assert_eq!(w.app.count("outbox"), mails, "no proposal mail");
+
+    // The project leader of the organisation pairs them: proposed, both asked by mail.
+    let res = w.app.post("/buddy-pairs", Some(&w.pl_a.token), &pair);
+    assert_eq!(res.status(), 201);
+    let out: Value = res.json().unwrap();
+    assert_eq!(out["status"], "proposed");
+    let members: Vec<(&str, &str, bool)> = out["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["employee_id"].as_str().unwrap(), m["first_name"].as_str().unwrap(), m["confirmed"] == true))
+        .collect();
+    assert_eq!(members, [(w.employee_a.id.as_str(), "sandra", false), (w.employee_a2.id.as_str(), "kees", false)]);
+    let proposed_by: String = buddy_pairs::table
+        .find(out["id"].as_str().unwrap())
+        .select(buddy_pairs::proposed_by)
+        .first(&mut w.app.conn())
+        .unwrap();
+    assert_eq!(proposed_by, w.pl_a.id);
+    let mut to: Vec<String> = outbox::table
+        .filter(outbox::template.eq("buddy-proposed"))
+        .select(outbox::to_address)
+        .load(&mut w.app.conn())
+        .unwrap();
+    to.sort();
+    assert_eq!(to, [w.employee_a2.email.clone(), w.employee_a.email.clone()]);
+    let counts: Value = w.app.get("/buddy-pairs/summary", Some(&w.pl_a.token)).json().unwrap();
+    assert_eq!(counts, json!({"proposed": 1, "active": 0, "ended": 0}));
+    // The other coach still does not see the pair.
+    problem(
+        w.app
+            .request(M::DELETE, &format!("/buddy-pairs/{}", out["id"].as_str().unwrap()), Some(&other_coach.token))
+            .send()
+            .unwrap(),
+        404,
+    );
+}
+
+#[test]
+fn an_ended_pair_cannot_be_confirmed() {
+    let w = World::new();
+    let m = w.method();
+    let k = w.connect(&m);
+    let res = w.app.request(M::DELETE, &format!("/buddy-pairs/{}", k.pair), Some(&w.pl_a.token)).send().unwrap();
+    assert_eq!(res.status(), 204);
+    let err = problem(
+        w.app.post(&format!("/buddy-pairs/{}/confirm", k.pair), Some(&w.employee_a.token), &json!({"contact": "06-1"})),
+        409,
+    );
+    assert!(err["detail"].as_str().unwrap().contains("gestopt"), "{err}");
+    let (status, a_confirmed, a_contact): (String, bool, Option<String>) = buddy_pairs::table
+        .find(&k.pair)
+        .select((buddy_pairs::status, buddy_pairs::a_confirmed, buddy_pairs::a_contact))
+        .first(&mut w.app.conn())
+        .unwrap();
+    assert_eq!((status.as_str(), a_confirmed, a_contact), ("ended", false, None));
+}
+
+// --- group sessions --------------------------------------------------------------------------
+
+fn session_body(extra: Value) -> Value {
+    let mut body =
+        json!({"starts_at": format!("{}T10:00:00", days_from_today(7)), "place": "Kantine", "topic": "hulp-vragen"});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    body
+}
+
+#[test]
+fn who_facilitates_a_group_session_is_checked() {
+    let w = World::new();
+    let other_coach = org_a_user(&w, "coach2.noord@wilkan.test", "coach");
+    // A coach facilitates their own sessions only.
+    for facilitator in [&other_coach.id, &w.coach_b.id] {
+        let err = problem(
+            w.app.post(
+                "/group-sessions",
+                Some(&w.coach_a.token),
+                &session_body(json!({"facilitator_id": facilitator})),
+            ),
+            403,
+        );
+        assert!(err["detail"].as_str().unwrap().contains("toestemming"), "{err}");
+    }
+    // A project leader names the facilitator: left out, or not a coach of the organisation, it is
+    // named in the answer.
+    let err = problem(w.app.post("/group-sessions", Some(&w.pl_a.token), &session_body(json!({}))), 422);
+    assert_eq!(field_messages(&err, "facilitator_id"), ["Kies de coach die het gesprek leidt."]);
+    for wrong in [&w.coach_b.id, &w.employee_a.id] {
+        let err = problem(
+            w.app.post("/group-sessions", Some(&w.pl_a.token), &session_body(json!({"facilitator_id": wrong}))),
+            422,
+        );
+        assert_eq!(field_messages(&err, "facilitator_id"), ["Deze coach bestaat niet in jouw organisatie."]);
+    }
+    assert_eq!(w.app.count("group_sessions"), 0, "nothing written on refusal");
+
+    // Naming a coach of the organisation, or a coach naming themself, works.
+    let s: Value = w
+        .app
+        .post("/group-sessions", Some(&w.pl_a.token), &session_body(json!({"facilitator_id": other_coach.id})))
+        .json()
+        .unwrap();
+    assert_eq!(s["facilitator_id"], other_coach.id.as_str());
+    let res =
+        w.app.post("/group-sessions", Some(&w.coach_a.token), &session_body(json!({"facilitator_id": w.coach_a.id})));
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.json::<Value>().unwrap()["facilitator_id"], w.coach_a.id.as_str());
+    assert_eq!(w.app.count("group_sessions"), 2);
+}
+
+#[test]
+fn the_interest_list_needs_a_known_course() {
+    let w = World::new();
+    let coach = Some(w.coach_a.token.as_str());
+    let err = problem(w.app.get("/group-sessions/interest?topic=verzonnen-cursus", coach), 422);
+    assert_eq!(field_messages(&err, "topic"), ["Kies een cursus."]);
+    let err = problem(w.app.get("/group-sessions/interest", coach), 422);
+    field_messages(&err, "topic");
+    let ok: Value = w.app.get("/group-sessions/interest?topic=hulp-vragen", Some(&w.pl_a.token)).json().unwrap();
+    assert_eq!((ok["topic"].as_str(), ok["items"].as_array().map(Vec::len)), (Some("hulp-vragen"), Some(0)));
+}
+
+#[test]
+fn an_employee_lists_only_the_group_sessions_they_are_invited_to() {
+    let w = World::new();
+    let coach = Some(w.coach_a.token.as_str());
+    let mine = json_id(
+        w.app.post("/group-sessions", coach, &session_body(json!({"invite": [w.employee_a.id, w.employee_a2.id]}))),
+        201,
+    );
+    let res = w.app.patch(&format!("/group-sessions/{mine}"), coach, &json!({"notes": "Alleen voor de coach."}));
+    assert_eq!(res.status(), 200);
+    let not_mine =
+        json_id(w.app.post("/group-sessions", coach, &session_body(json!({"invite": [w.employee_a2.id]}))), 201);
+    let other_org = json_id(w.app.post("/group-sessions", Some(&w.coach_b.token), &session_body(json!({}))), 201);
+
+    let list: Value = w.app.get("/group-sessions", Some(&w.employee_a.token)).json().unwrap();
+    assert_eq!(ids(&list), vec![mine.clone()]);
+    let s = &list["items"][0];
+    assert!(s["notes"].is_null(), "no facilitator notes for employees: {s}");
+    let invitees: Vec<&str> =
+        s["invitees"].as_array().unwrap().iter().map(|i| i["employee_id"].as_str().unwrap()).collect();
+    assert_eq!(invitees, [w.employee_a.id.as_str()], "only their own invitation");
+
+    let list: Value = w.app.get("/group-sessions", Some(&w.employee_a2.token)).json().unwrap();
+    let mut seen = ids(&list);
+    seen.sort();
+    let mut expected = vec![mine.clone(), not_mine.clone()];
+    expected.sort();
+    assert_eq!(seen, expected);
+    assert!(!seen.contains(&other_org));
+    // Staff see theirs in full.
+    let staff: Value = w.app.get("/group-sessions", coach).json().unwrap();
+    assert_eq!(staff["items"].as_array().unwrap().len(), 2);
+}
+
+// --- aftercare -------------------------------------------------------------------------------
+
+fn return_body() -> Value {
+    json!({"date": days_from_today(-3), "extent": "partial", "hours_per_week": 8.0, "own_work": true})
+}
+
+#[test]
+fn no_return_to_work_on_a_closed_or_stopped_trajectory() {
+    let w = World::new();
+    let m = w.method();
+    let coach = Some(w.coach_a.token.as_str());
+    let closed = format!("/trajectories/{}", m.trajectory);
+    for status in ["returned", "aftercare", "closed"] {
+        assert_eq!(w.app.patch(&closed, coach, &json!({"status": status})).status(), 200, "to {status}");
+    }
+    let stopped = format!("/trajectories/{}", active_trajectory(&w, &w.employee_a2.id, &m.cohort));
+    let res = w.app.patch(&stopped, Some(&w.pl_a.token), &json!({"status": "stopped", "stop_reason": "other"}));
+    assert_eq!(res.status(), 200);
+    for (t, status) in [(&closed, "closed"), (&stopped, "stopped")] {
+        for token in [&w.coach_a.token, &w.pl_a.token] {
+            let err = problem(w.app.send(M::PUT, &format!("{t}/return"), Some(token), &return_body()), 409);
+            assert_eq!(err["detail"], "Dit traject is afgesloten of gestopt.");
+        }
+        let now: Value = w.app.get(t, coach).json().unwrap();
+        assert_eq!(now["status"], status, "the status stays");
+    }
+    assert_eq!(w.app.count("work_returns"), 0);
+    assert_eq!(w.app.count("aftercare_checkins"), 0);
+}
+
+#[test]
+fn a_check_in_is_skipped_with_a_reason_and_never_set_back_to_due() {
+    let w = World::new();
+    let m = w.method();
+    let coach = Some(w.coach_a.token.as_str());
+    let ret: Value =
+        w.app.send(M::PUT, &format!("/trajectories/{}/return", m.trajectory), coach, &return_body()).json().unwrap();
+    let checkins: Vec<String> =
+        ret["aftercare"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(checkins.len(), 3);
+
+    let reason = "Medewerker is twee weken op vakantie.";
+    let res = w.app.patch(
+        &format!("/aftercare/{}", checkins[0]),
+        coach,
+        &json!({"status": "skipped", "skip_reason": reason}),
+    );
+    assert_eq!(res.status(), 200);
+    let out: Value = res.json().unwrap();
+    assert_eq!((out["status"].as_str(), out["skip_reason"].as_str()), (Some("skipped"), Some(reason)));
+    assert_eq!(out["overdue"], false);
+    assert!(out["completed_at"].is_string(), "{out}");
+    let (status, skip_reason, completed_by): (String, Option<String>, Option<String>) = aftercare_checkins::table
+        .find(&checkins[0])
+        .select((aftercare_checkins::status, aftercare_checkins::skip_reason, aftercare_checkins::completed_by))
+        .first(&mut w.app.conn())
+        .unwrap();
+    assert_eq!(
+        (status.as_str(), skip_reason.as_deref(), completed_by),
+        ("skipped", Some(reason), Some(w.coach_a.id.clone()))
+    );
+    let now: Value = w.app.get(&format!("/trajectories/{}/return", m.trajectory), coach).json().unwrap();
+    assert_eq!(now["aftercare"][0]["skip_reason"], reason);
+
+    // A blank reason is no reason.
+    let err = problem(
+        w.app.patch(&format!("/aftercare/{}", checkins[1]), coach, &json!({"status": "skipped", "skip_reason": "  "})),
+        422,
+    );
+    field_messages(&err, "skip_reason");
+    // `due` is not a status to set: neither on an open check-in nor to undo the skip.
+    for id in [&checkins[1], &checkins[0]] {
+        let err = problem(w.app.patch(&format!("/aftercare/{id}"), coach, &json!({"status": "due"})), 422);
+        assert_eq!(field_messages(&err, "status"), ["Kies done of skipped."]);
+    }
+    let rows: Vec<(String, String, Option<String>)> = aftercare_checkins::table
+        .select((aftercare_checkins::id, aftercare_checkins::status, aftercare_checkins::skip_reason))
+        .load(&mut w.app.conn())
+        .unwrap();
+    for (id, status, skip_reason) in rows {
+        if id == checkins[0] {
+            assert_eq!((status.as_str(), skip_reason.as_deref()), ("skipped", Some(reason)));
+        } else {
+            assert_eq!((status.as_str(), skip_reason), ("due", None), "{id} unchanged");
+        }
+    }
+}
+
+// --- lists by role ---------------------------------------------------------------------------
+
+#[test]
+fn employees_coaches_and_researchers_list_only_themselves() {
+    let w = World::new();
+    for (who, query) in [
+        (&w.employee_a, String::new()),
+        (&w.coach_a, format!("?organization={}", w.org_a)),
+        (&w.researcher, format!("?organization={}", w.org_b)),
+    ] {
+        let list: Value = w.app.get(&format!("/users{query}"), Some(&who.token)).json().unwrap();
+        assert_eq!(ids(&list), vec![who.id.clone()], "{} with '{query}': {list}", who.email);
+        assert_eq!(list["items"][0]["email"], who.email.as_str());
+        assert!(list["next_cursor"].is_null());
+    }
+    // A filter narrows, never widens: a coach asking for employees gets none.
+    let none: Value = w.app.get("/users?role=employee", Some(&w.coach_a.token)).json().unwrap();
+    assert!(none["items"].as_array().unwrap().is_empty(), "{none}");
+    // Project leaders their organisation, admins everybody (for contrast).
+    let org: Value = w.app.get("/users", Some(&w.pl_a.token)).json().unwrap();
+    let all: Value = w.app.get("/users", Some(&w.admin.token)).json().unwrap();
+    assert_eq!(org["items"].as_array().unwrap().len(), 4, "pl, coach and two employees of org A: {org}");
+    assert_eq!(all["items"].as_array().unwrap().len(), 8);
+}
+
+#[test]
+fn organisations_are_listed_to_members_as_their_own_only() {
+    let w = World::new();
+    for (who, org) in [
+        (&w.employee_a, &w.org_a),
+        (&w.coach_a, &w.org_a),
+        (&w.pl_a, &w.org_a),
+        (&w.coach_b, &w.org_b),
+        (&w.pl_b, &w.org_b),
+    ] {
+        let list: Value = w.app.get("/organizations", Some(&who.token)).json().unwrap();
+        assert_eq!(ids(&list), vec![org.clone()], "{}: {list}", who.email);
+    }
+    // Admins and researchers see every organisation (the handler's documented rule).
+    for who in [&w.admin, &w.researcher] {
+        let list: Value = w.app.get("/organizations", Some(&who.token)).json().unwrap();
+        let mut seen = ids(&list);
+        seen.sort();
+        let mut both = vec![w.org_a.clone(), w.org_b.clone()];
+        both.sort();
+        assert_eq!(seen, both, "{}", who.email);
+    }
+}
