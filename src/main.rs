@@ -326,7 +326,9 @@ fn export(
         result.as_ref().err().map(|e| e.to_string()).as_deref(),
     ));
     if let Err(e) = wilkan::privacy::audit::write(&mut conn, &audit) {
-        return fail(&format!("audit entry: {e}"));
+        // No export without its entry in the audit log.
+        let _ = std::fs::remove_file(out);
+        return fail(&format!("audit entry not written, export removed: {e}"));
     }
     match result {
         Ok(summary) => {

@@ -224,7 +224,8 @@ pub async fn due(state: web::Data<AppState>, caller: Caller, page: Query<PageQue
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// Record a check-in as done (with a note) or skipped (with a reason). The trajectory's coach.
+/// Record a check-in as done (with a note) or skipped (with a reason). The trajectory's coach,
+/// who may also correct one recorded before: it keeps the moment it was first recorded.
 #[utoipa::path(tag = "aftercare", params(("id" = String, Path)), request_body = CheckinUpdate, responses((status = 200, body = CheckinOut)), security(("bearer" = [])))]
 #[patch("/aftercare/{id}")]
 pub async fn update_checkin(
@@ -258,8 +259,10 @@ pub async fn update_checkin(
                 aftercare_checkins::status.eq(status),
                 aftercare_checkins::note.eq(input.note),
                 aftercare_checkins::skip_reason.eq(input.skip_reason),
-                aftercare_checkins::completed_at.eq(Some(now())),
-                aftercare_checkins::completed_by.eq(Some(caller.user_id.clone())),
+                // A correction does not move when the check-in took place (the process
+                // evaluation counts aftercare by it), nor who recorded it.
+                aftercare_checkins::completed_at.eq(row.completed_at.or(Some(now()))),
+                aftercare_checkins::completed_by.eq(row.completed_by.clone().or(Some(caller.user_id.clone()))),
             ),
             aftercare_checkins::id.eq(&row.id),
         )

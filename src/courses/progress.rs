@@ -300,9 +300,19 @@ impl InsertRow for PageProgress {
     }
 }
 
-/// The course row, created on first touch.
+/// The course row for a change, created on first touch. On PostgreSQL the row stays locked until
+/// the change commits: every change writes the whole row (`save_course`), so a page save and a
+/// coach's paper completion at the same moment would otherwise each write what they read, and
+/// one would undo the other. (SQLite writers take turns anyway.)
 pub fn ensure_course(conn: &mut DbConnection, user_id: &str, slug: &str) -> Result<CourseProgress, AppError> {
-    if let Some(row) = find_course(conn, user_id, slug)? {
+    let locked = |conn: &mut DbConnection| -> Result<Option<CourseProgress>, AppError> {
+        let this = course_progress::table.find((user_id, slug));
+        Ok(match conn {
+            DbConnection::Pg(c) => this.select(CourseProgress::as_select()).for_update().first(c).optional()?,
+            DbConnection::Sqlite(c) => this.select(CourseProgress::as_select()).first(c).optional()?,
+        })
+    };
+    if let Some(row) = locked(conn)? {
         return Ok(row);
     }
     let t = now();
@@ -322,7 +332,7 @@ pub fn ensure_course(conn: &mut DbConnection, user_id: &str, slug: &str) -> Resu
         updated_at: t,
     };
     row.insert_ignore(conn)?;
-    find_course(conn, user_id, slug)?.ok_or(AppError::NotFound)
+    locked(conn)?.ok_or(AppError::NotFound)
 }
 
 pub fn save_course(conn: &mut DbConnection, row: &CourseProgress) -> Result<(), AppError> {

@@ -17,7 +17,8 @@ use crate::http::query::Query;
 use crate::policy::Caller;
 use crate::AppState;
 
-/// Sends what is written in chunks to the response body; fails once the client has gone.
+/// Sends what is written in chunks to the response body; fails once the client has gone. The
+/// last bytes wait for [`ChannelWriter::send`], which comes after the export's audit entry.
 struct ChannelWriter {
     tx: tokio::sync::mpsc::Sender<Result<Bytes, io::Error>>,
     buf: Vec<u8>,
@@ -25,21 +26,28 @@ struct ChannelWriter {
 
 const CHUNK: usize = 64 * 1024;
 
-impl Write for ChannelWriter {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= CHUNK {
-            self.flush()?;
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
+impl ChannelWriter {
+    fn send(&mut self) -> io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
         }
         let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
         self.tx.blocking_send(Ok(chunk)).map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "client went away"))
+    }
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    /// Keeps the rest: a sink's flush at its end must not send the last bytes before the entry.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -78,11 +86,7 @@ async fn stream_export(
         // export takes seconds, and the requests meanwhile need connections too.
         let mut helper = st.pool.spare(HELPER_KEEP, HELPER_WAIT);
         let mut writer = ChannelWriter { tx: tx.clone(), buf: Vec::with_capacity(CHUNK) };
-        let result =
-            export::write(&mut conn, helper.as_deref_mut(), &st, &plan, &mut writer, &mut |_, _| {}).and_then(|s| {
-                writer.flush()?;
-                Ok(s)
-            });
+        let result = export::write(&mut conn, helper.as_deref_mut(), &st, &plan, &mut writer, &mut |_, _| {});
         match &result {
             Ok(summary) => audit.detail(export::audit_detail(&plan, Some(summary), None)),
             Err(e) => {
@@ -93,8 +97,19 @@ async fn stream_export(
         }
         // The reading connections go back first: nobody waits for the writer lock holding one.
         drop((conn, helper));
-        if let Err(e) = st.pool.write(|c| crate::privacy::audit::write(c, &audit)) {
-            tracing::error!(error = %e, "export audit entry not written");
+        // The entry needs the row counts, so it is written at the end, but before the last
+        // bytes: without its entry no export arrives whole.
+        let entry = st.pool.write(|c| crate::privacy::audit::write(c, &audit));
+        match (result, entry) {
+            (Ok(_), Ok(())) => {
+                let _ = writer.send();
+            }
+            (Ok(_), Err(e)) => {
+                tracing::error!(error = %e, "export audit entry not written; the export is broken off");
+                let _ = tx.blocking_send(Err(io::Error::other("export audit entry not written")));
+            }
+            (Err(_), Err(e)) => tracing::error!(error = %e, "audit entry of a failed export not written"),
+            (Err(_), Ok(())) => {}
         }
     });
     let body = stream::poll_fn(move |cx| rx.poll_recv(cx));

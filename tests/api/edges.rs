@@ -432,6 +432,17 @@ fn a_check_in_is_skipped_with_a_reason_and_never_set_back_to_due() {
     );
     let now: Value = w.app.get(&format!("/trajectories/{}/return", m.trajectory), coach).json().unwrap();
     assert_eq!(now["aftercare"][0]["skip_reason"], reason);
+    // A correction later (it did take place after all) keeps when it was first recorded.
+    std::thread::sleep(Duration::from_millis(1100));
+    let fixed: Value = w
+        .app
+        .patch(&format!("/aftercare/{}", checkins[0]), coach, &json!({"status": "done", "note": "Toch gebeld."}))
+        .json()
+        .unwrap();
+    assert_eq!((fixed["status"].as_str(), fixed["note"].as_str()), (Some("done"), Some("Toch gebeld.")));
+    assert_eq!(fixed["completed_at"], out["completed_at"], "the first moment stays");
+    let redo = json!({"status": "skipped", "skip_reason": reason});
+    assert_eq!(w.app.patch(&format!("/aftercare/{}", checkins[0]), coach, &redo).status(), 200);
 
     // A blank reason is no reason.
     let err = problem(

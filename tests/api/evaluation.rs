@@ -772,3 +772,34 @@ fn a_small_cohort_cannot_be_worked_out_from_the_total() {
     assert!(line(";Klein;").contains(";Klein;<5;"), "{csv}");
     assert!(line(";Groot;").contains(";Groot;x;"), "{csv}");
 }
+
+/// An export's audit entry is written before its last bytes go out: when the entry cannot be
+/// written, the download breaks off instead of arriving whole.
+#[test]
+fn an_export_whose_audit_entry_fails_does_not_arrive_whole() {
+    use diesel::connection::SimpleConnection;
+    let w = World::new();
+    let path = "/exports/kirkpatrick?format=json";
+    assert!(w.app.get(path, Some(&w.researcher.token)).json::<Value>().is_ok(), "whole while the log works");
+    let refuse = match w.app.target.backend {
+        wilkan::db::Backend::Sqlite => {
+            "CREATE TRIGGER refuse_export_entries BEFORE INSERT ON audit_log \
+             WHEN NEW.action LIKE 'export.%' BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END;"
+        }
+        wilkan::db::Backend::Postgres => {
+            "CREATE FUNCTION refuse_export_entries() RETURNS trigger AS $$ \
+             BEGIN IF NEW.action LIKE 'export.%' THEN RAISE EXCEPTION 'audit log unavailable'; END IF; \
+             RETURN NEW; END $$ LANGUAGE plpgsql; \
+             CREATE TRIGGER refuse_export_entries BEFORE INSERT ON audit_log \
+             FOR EACH ROW EXECUTE FUNCTION refuse_export_entries();"
+        }
+    };
+    w.app.conn().batch_execute(refuse).unwrap();
+    let res = w.app.get(path, Some(&w.researcher.token));
+    let body = res.bytes();
+    assert!(
+        body.as_ref().map_or(true, |b| serde_json::from_slice::<Value>(b).is_err()),
+        "no whole export without its entry: {:?} bytes",
+        body.as_ref().map(|b| b.len())
+    );
+}

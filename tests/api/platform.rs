@@ -25,6 +25,17 @@ fn health_ready_and_headers_on_every_response() {
 
     // Unknown routes: problem+json 404, not an empty body.
     problem(app.get("/nergens", None), 404);
+
+    // A migration that has not run (a database restored from a backup older than this version):
+    // not ready, though the database answers.
+    app.conn()
+        .batch_execute(
+            "DELETE FROM __diesel_schema_migrations WHERE version = (SELECT MAX(version) FROM __diesel_schema_migrations)",
+        )
+        .unwrap();
+    let body = problem(app.get("/ready", None), 503);
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    assert_eq!(app.get("/health", None).status(), 200, "alive all the same");
 }
 
 #[test]

@@ -159,3 +159,41 @@ fn a_refresh_at_the_moment_of_a_logout_leaves_no_session() {
         }
     }
 }
+
+#[test]
+fn a_page_saved_while_the_coach_records_the_paper_map_keeps_both() {
+    let w = World::new();
+    let m = w.method();
+    let app = &w.app;
+    let courses = [
+        ("kwaliteiten", "wat-zijn-kwaliteiten"),
+        ("doelen-en-plannen-maken", "wat-is-een-doel"),
+        ("hulp-vragen", "iedereen-heeft-hulp-nodig"),
+        ("invloed", "dennis-en-de-bus"),
+        ("meningen-van-anderen", "iedereen-vindt-er-iets-van"),
+    ];
+    for (slug, page) in courses {
+        let start = std::sync::Barrier::new(2);
+        let (saved, paper) = std::thread::scope(|s| {
+            let save = s.spawn(|| {
+                start.wait();
+                let path = format!("/me/courses/{slug}/pages/{page}");
+                app.send(reqwest::Method::PUT, &path, Some(&w.employee_a.token), &json!({"status": "visited"})).status()
+            });
+            let paper = s.spawn(|| {
+                start.wait();
+                let path = format!("/trajectories/{}/progress/{slug}/paper", m.trajectory);
+                app.post(&path, Some(&w.coach_a.token), &json!({})).status()
+            });
+            (save.join().unwrap(), paper.join().unwrap())
+        });
+        assert_eq!((saved.as_u16(), paper.as_u16()), (200, 200));
+        let mine: Value = app.get("/me/courses", Some(&w.employee_a.token)).json().unwrap();
+        let course = mine["items"].as_array().unwrap().iter().find(|c| c["slug"] == slug).unwrap().clone();
+        assert_eq!(
+            (course["status"].as_str(), course["completed_via"].as_str()),
+            (Some("completed"), Some("paper")),
+            "{slug}"
+        );
+    }
+}
