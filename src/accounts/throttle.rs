@@ -36,11 +36,14 @@ pub fn address_key(ip: &str) -> String {
 pub fn check(conn: &mut DbConnection, key: &str) -> Result<(), AppError> {
     let row: Option<ThrottleRow> =
         login_throttle::table.find(key).select(ThrottleRow::as_select()).first(conn).optional()?;
-    let t = now();
-    if let Some(until) = row.and_then(|r| r.blocked_until).filter(|u| *u > t) {
-        return Err(AppError::TooManyRequests { retry_after_seconds: (until - t).num_seconds().max(1) as u64 });
+    refuse_if_blocked(row.as_ref(), now())
+}
+
+fn refuse_if_blocked(row: Option<&ThrottleRow>, t: chrono::NaiveDateTime) -> Result<(), AppError> {
+    match row.and_then(|r| r.blocked_until).filter(|u| *u > t) {
+        Some(until) => Err(AppError::TooManyRequests { retry_after_seconds: (until - t).num_seconds().max(1) as u64 }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Counts one attempt (a login before its password is checked, a link request, a card) unless
@@ -59,9 +62,7 @@ pub fn count_attempt(conn: &mut DbConnection, key: &str, limits: &Limits) -> Res
         }
         _ => this_key.select(ThrottleRow::as_select()).first(conn).optional()?,
     };
-    if let Some(until) = row.as_ref().and_then(|r| r.blocked_until).filter(|u| *u > t) {
-        return Err(AppError::TooManyRequests { retry_after_seconds: (until - t).num_seconds().max(1) as u64 });
-    }
+    refuse_if_blocked(row.as_ref(), t)?;
     let failures = match &row {
         Some(r) if t - r.window_started_at < limits.window => r.failures + 1,
         _ => 1,

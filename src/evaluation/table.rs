@@ -100,19 +100,19 @@ impl Cell {
     /// `part` of `whole` people, where the rest (`whole - part`) is a group too (yes and no):
     /// suppressed when either is 1-4.
     pub fn people_of(part: i64, whole: i64) -> Cell {
-        if (1..MIN_CELL).contains(&(whole - part)) {
-            Cell::Suppressed
-        } else {
-            Cell::people(part)
-        }
+        Self::unless_rest_is_small(part, whole, Cell::people(part))
     }
 
     /// [`Cell::percent`] of a yes-or-no share: also suppressed when the rest is 1-4 people.
     pub fn share(part: i64, whole: i64) -> Cell {
+        Self::unless_rest_is_small(part, whole, Cell::percent(part, whole))
+    }
+
+    fn unless_rest_is_small(part: i64, whole: i64, cell: Cell) -> Cell {
         if (1..MIN_CELL).contains(&(whole - part)) {
             Cell::Suppressed
         } else {
-            Cell::percent(part, whole)
+            cell
         }
     }
 
