@@ -272,14 +272,6 @@ pub fn pages_of(conn: &mut DbConnection, user_id: &str, slug: &str) -> Result<Ve
         .load(c))?)
 }
 
-pub fn find_course(conn: &mut DbConnection, user_id: &str, slug: &str) -> Result<Option<CourseProgress>, AppError> {
-    Ok(on_backend!(conn, c => course_progress::table
-        .find((user_id, slug))
-        .select(CourseProgress::as_select())
-        .first(c)
-        .optional())?)
-}
-
 /// Insert unless a row with the same key exists: two requests of one employee may race. Written
 /// per backend because `on_conflict` does not compile on the two-backend connection (STACK.md).
 trait InsertRow {

@@ -554,7 +554,7 @@ impl Kirkpatrick<'_> {
         );
         let n = x.n;
         let mean = |s: &Stat| Cell::over(s.n(), s.mean());
-        let rows = vec![
+        let mut rows = vec![
             vec![Cell::text("sick_reports_before_mean"), Cell::people(n), mean(&x.reports_before)],
             vec![Cell::text("sick_reports_after_mean"), Cell::people(n), mean(&x.reports_after)],
             vec![Cell::text("days_absent_before_mean"), Cell::people(n), mean(&x.days_before)],
@@ -572,7 +572,6 @@ impl Kirkpatrick<'_> {
             vec![Cell::text("hours_latest_mean"), Cell::people(x.latest_hours.n()), mean(&x.latest_hours)],
         ];
         // Partial and full returns add up to all returns.
-        let mut rows = rows;
         let counts = HashMap::from([((5, 1), x.returned), ((6, 1), x.partial), ((7, 1), x.full)]);
         let companions = HashMap::from([((5, 1), vec![(5, 2)]), ((6, 1), vec![(6, 2)]), ((7, 1), vec![(7, 2)])]);
         let sum = Sum { total: Some((5, 1)), parts: vec![(6, 1), (7, 1)] };
