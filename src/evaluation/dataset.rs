@@ -17,6 +17,8 @@ use crate::db::text::from_json;
 use crate::db::DbConnection;
 use crate::error::AppError;
 
+use super::periods::Periods;
+
 /// Trajectories per page with one reader; n readers read pages of `BATCH / n` (see `engine::run`).
 pub const BATCH: i64 = 1000;
 
@@ -123,6 +125,8 @@ pub struct Record {
     pub research_consent: bool,
     pub intake_done: bool,
     pub plan_done: bool,
+    /// Courses, group invitations and a buddy pair are the employee's own; a record has those
+    /// begun during its trajectory (see `periods`).
     pub courses_started: Vec<String>,
     pub courses_completed: Vec<String>,
     pub reflections: Vec<Reflection>,
@@ -256,12 +260,14 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
     // A withdrawal of research consent is the person's (DOMAIN.md: it removes the person from
     // every later export): their latest research decision on any of their trajectories also
     // takes out the earlier trajectories that still say yes.
-    let theirs: HashMap<String, String> = trajectories::table
+    // All their trajectories, also those outside the scope: they tell which trajectory the
+    // person's own data (courses, groups, buddy) was made in.
+    let every: Vec<(String, String, NaiveDateTime)> = trajectories::table
         .filter(one_of(trajectories::employee_id, &employees))
-        .select((trajectories::id, trajectories::employee_id))
-        .load::<(String, String)>(c)?
-        .into_iter()
-        .collect();
+        .select((trajectories::id, trajectories::employee_id, trajectories::created_at))
+        .load(c)?;
+    let theirs: HashMap<String, String> = every.iter().map(|(t, e, _)| (t.clone(), e.clone())).collect();
+    let periods = Periods::new(every);
     let their_ids: Vec<String> = theirs.keys().cloned().collect();
     let mut person_research: HashMap<&str, bool> = HashMap::new();
     for (tid, given) in consents::table
@@ -292,21 +298,27 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
     // Whether a course was completed and a reflection written, asked of the database: the
     // timestamps and texts themselves are not needed (texts only with free text, below).
     type Progress = (String, String, bool, bool, Option<String>);
-    let progress_rows: Vec<Progress> = course_progress::table
+    let progress_rows: Vec<(Progress, NaiveDateTime)> = course_progress::table
         .filter(one_of(course_progress::user_id, &employees))
         .order((course_progress::user_id, course_progress::course_slug))
         .select((
-            course_progress::user_id,
-            course_progress::course_slug,
-            course_progress::completed_at.is_not_null(),
-            course_progress::reflection.is_not_null(),
-            course_progress::reflection_choice,
+            (
+                course_progress::user_id,
+                course_progress::course_slug,
+                course_progress::completed_at.is_not_null(),
+                course_progress::reflection.is_not_null(),
+                course_progress::reflection_choice,
+            ),
+            course_progress::started_at,
         ))
         .load(c)?;
-    // Per employee, so that each record finds its own rows without scanning the batch's.
+    // Per trajectory the course was started in, so that each record finds its own rows without
+    // scanning the batch's.
     let mut progress: HashMap<String, Vec<Progress>> = HashMap::new();
-    for p in progress_rows {
-        progress.entry(p.0.clone()).or_default().push(p);
+    for (p, started_at) in progress_rows {
+        if let Some(t) = periods.owner(&p.0, started_at) {
+            progress.entry(t.to_string()).or_default().push(p);
+        }
     }
     let mut reflection_texts: HashMap<(String, String), String> = HashMap::new();
     if texts {
@@ -387,28 +399,30 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
         }
     }
 
+    // Invitations and pairs per trajectory they were made in, as the courses above.
     let mut groups: HashMap<String, (i64, i64)> = HashMap::new();
-    for (emp, attendance) in group_invitations::table
+    for (emp, attendance, invited_at) in group_invitations::table
         .filter(one_of(group_invitations::employee_id, &employees))
-        .select((group_invitations::employee_id, group_invitations::attendance))
-        .load::<(String, Option<String>)>(c)?
+        .select((group_invitations::employee_id, group_invitations::attendance, group_invitations::invited_at))
+        .load::<(String, Option<String>, NaiveDateTime)>(c)?
     {
-        let g = groups.entry(emp).or_default();
+        let Some(t) = periods.owner(&emp, invited_at) else { continue };
+        let g = groups.entry(t.to_string()).or_default();
         g.0 += 1;
         if attendance.as_deref() == Some("present") {
             g.1 += 1;
         }
     }
 
-    let mut buddies: HashMap<String, bool> = HashMap::new();
-    for (a, b) in buddy_pairs::table
+    let mut buddies: HashSet<String> = HashSet::new();
+    for (a, b, created) in buddy_pairs::table
         .filter(one_of(buddy_pairs::employee_a, &employees).or(one_of(buddy_pairs::employee_b, &employees)))
         .filter(buddy_pairs::a_confirmed.and(buddy_pairs::b_confirmed))
-        .select((buddy_pairs::employee_a, buddy_pairs::employee_b))
-        .load::<(String, String)>(c)?
+        .select((buddy_pairs::employee_a, buddy_pairs::employee_b, buddy_pairs::created_at))
+        .load::<(String, String, NaiveDateTime)>(c)?
     {
-        buddies.insert(a, true);
-        buddies.insert(b, true);
+        // The buddy of this batch's employee may be of another batch: periods.owner is then None.
+        buddies.extend([&a, &b].into_iter().filter_map(|e| periods.owner(e, created)).map(str::to_string));
     }
 
     let visits = count_by(
@@ -481,8 +495,8 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
     let mut out = Vec::with_capacity(rows.len());
     for (id, org, cohort, employee, coach, status, stop_reason, created, recruitment) in rows {
         let start = started.get(&id).copied().unwrap_or(created).date();
-        let mine: Vec<&Progress> = progress.get(&employee).map(|v| v.iter().collect()).unwrap_or_default();
-        let (g_inv, g_att) = groups.get(&employee).copied().unwrap_or_default();
+        let mine: Vec<&Progress> = progress.get(&id).map(|v| v.iter().collect()).unwrap_or_default();
+        let (g_inv, g_att) = groups.get(&id).copied().unwrap_or_default();
         out.push(Record {
             method_consent: method.get(&id).copied().unwrap_or(false),
             research_consent: research.get(&id).copied().unwrap_or(false)
@@ -506,7 +520,7 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
             logbook: logbooks.remove(&id).unwrap_or_default(),
             group_invited: g_inv,
             group_attended: g_att,
-            buddy: buddies.contains_key(&employee),
+            buddy: buddies.contains(&id),
             visits_done: visits.get(&id).copied().unwrap_or(0),
             cards_received: card_counts.get(&id).copied().unwrap_or(0),
             aftercare_done: aftercare.get(&id).copied().unwrap_or(0),

@@ -9,6 +9,7 @@ pub mod export;
 pub mod instruments;
 pub mod kirkpatrick;
 pub mod output;
+mod periods;
 pub mod process;
 pub mod pseudonym;
 pub mod report;

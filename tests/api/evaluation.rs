@@ -803,3 +803,69 @@ fn an_export_whose_audit_entry_fails_does_not_arrive_whole() {
         body.as_ref().map(|b| b.len())
     );
 }
+
+/// Courses, group invitations and buddy pairs are kept per employee, not per trajectory: an
+/// employee's second trajectory shows what was begun in it, and the first keeps its own, so
+/// nothing is counted twice.
+#[test]
+fn a_second_trajectory_counts_only_what_was_begun_in_it() {
+    let w = World::new();
+    let app = &w.app;
+    let coach = Some(w.coach_a.token.as_str());
+    let cohort = json_id(
+        app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&w.pl_a.token), &json!({"name": "R"})),
+        201,
+    );
+    let e: Vec<Person> = (1..=5).map(|i| employee(&w, &format!("s{i}"), &cohort, true)).collect();
+    complete(&w, &e[0], C1);
+    let stop = json!({"status": "stopped", "stop_reason": "too_difficult"});
+    assert_eq!(app.patch(&format!("/trajectories/{}", e[0].trajectory), coach, &stop).status(), 200);
+    let second = json_id(
+        app.post(
+            "/trajectories",
+            Some(&w.pl_a.token),
+            &json!({"employee_id": e[0].id, "coach_id": w.coach_a.id, "cohort_id": cohort, "inclusion": inclusion_ok()}),
+        ),
+        201,
+    );
+    let path = format!("/trajectories/{second}/consents");
+    assert_eq!(app.post(&path, Some(&e[0].token), &json!({"kind": "method", "given": true})).status(), 201);
+    assert_eq!(app.patch(&format!("/trajectories/{second}"), coach, &json!({"status": "active"})).status(), 200);
+
+    // In the second trajectory: another course, a group session attended and a buddy.
+    complete(&w, &e[0], C2);
+    let session = json_id(
+        app.post(
+            "/group-sessions",
+            coach,
+            &json!({"starts_at": format!("{}T10:00:00", crate::helpers::days_from_today(1)), "place": "Kantine", "topic": "kwaliteiten", "invite": [e[0].id]}),
+        ),
+        201,
+    );
+    let attendance = json!({"attendance": {e[0].id.clone(): "present"}});
+    assert_eq!(
+        app.send(Method::PUT, &format!("/group-sessions/{session}/attendance"), coach, &attendance).status(),
+        200
+    );
+    let pair = json_id(app.post("/buddy-pairs", coach, &json!({"employee_a": e[0].id, "employee_b": e[1].id})), 201);
+    for p in [&e[0], &e[1]] {
+        let r = app.post(&format!("/buddy-pairs/{pair}/confirm"), Some(&p.token), &json!({"contact": "06-12345678"}));
+        assert_eq!(r.status(), 200);
+    }
+
+    let doc = export(&w, &w.pl_a.token, &format!("/exports/kirkpatrick?cohort={cohort}"));
+    let records = table(&doc, "records");
+    assert_eq!(records.len(), 6);
+    let figures = |r: &Value| (r["courses_completed"].clone(), r["group_attended"].clone(), r["buddy"].clone());
+    let first = find(records, "status", "stopped");
+    assert_eq!(figures(first), (json!(1), json!(0), json!(false)), "the first keeps its course only: {first}");
+    let theirs: Vec<&Value> = records.iter().filter(|r| r["person"] == first["person"]).collect();
+    assert_eq!(theirs.len(), 2);
+    let now = theirs.into_iter().find(|r| r["status"] != "stopped").unwrap();
+    assert_eq!(figures(now), (json!(1), json!(1), json!(true)), "the second has what was begun in it: {now}");
+    // The buddy's own single trajectory has the pair too; the others have nothing.
+    let with_buddy = records.iter().filter(|r| r["buddy"] == true).count();
+    let attended: i64 = records.iter().map(|r| r["group_attended"].as_i64().unwrap()).sum();
+    let completed: i64 = records.iter().map(|r| r["courses_completed"].as_i64().unwrap()).sum();
+    assert_eq!((with_buddy, attended, completed), (2, 1, 2), "each counted once");
+}
