@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 
 use crate::db::DbTarget;
 
+/// The shortest retention period accepted (see `retention_days`).
+pub const MIN_RETENTION_DAYS: i64 = 30;
+
 pub struct Setting {
     pub env: &'static str,
     pub key: &'static str,
@@ -161,7 +164,7 @@ pub const SETTINGS: &[Setting] = &[
         env: "WILKAN_RETENTION_DAYS",
         key: "retention_days",
         default: "730",
-        help: "trajectories ended longer ago than this are pseudonymised by the housekeeping job",
+        help: "trajectories ended longer ago than this are pseudonymised by the housekeeping job (at least 30)",
     },
     Setting {
         env: "WILKAN_CORS_ORIGINS",
@@ -379,6 +382,14 @@ impl Config {
         };
         if config.access_token_minutes < 1 || config.refresh_token_days < 1 {
             return Err("token lifetimes must be at least 1".into());
+        }
+        // Retention erases people for good: 0 meant as "off", or a typo, would do it at once.
+        if config.retention_days < MIN_RETENTION_DAYS {
+            return Err(format!(
+                "setting retention_days: {} is too short; use at least {MIN_RETENTION_DAYS} (days). People \
+                 whose trajectories ended longer ago are pseudonymised for good.",
+                config.retention_days
+            ));
         }
         for (key, value) in [("jwt_secret", &config.jwt_secret), ("pseudonym_secret", &config.pseudonym_secret)] {
             if !value.is_empty() && value.len() < 32 {

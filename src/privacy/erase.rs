@@ -52,39 +52,136 @@ const USER_REFERENCES: &[(&str, &str)] = &[
     ("audit_subject_sets", "subject_id"),
 ];
 
-/// Free-text columns (table, key column, text column) searched for the person's name and email.
-pub const FREE_TEXT: &[(&str, &str, &str)] = &[
-    ("trajectories", "id", "stop_note"),
-    ("trajectories", "id", "inclusion_override_reason"),
-    ("trajectory_events", "id", "note"),
-    ("intakes", "trajectory_id", "factors"),
-    ("intakes", "trajectory_id", "goals"),
-    ("intakes", "trajectory_id", "expectations"),
-    ("plans", "trajectory_id", "help_needed"),
-    ("plans", "trajectory_id", "first_course_reason"),
-    ("questionnaire_responses", "id", "open_answers"),
-    ("logbook_entries", "id", "impression"),
-    ("logbook_entries", "id", "agreements"),
-    ("logbook_entries", "id", "developments"),
-    ("logbook_entries", "id", "weighing"),
-    ("logbook_revisions", "id", "previous"),
-    ("work_value_snapshots", "id", "card"),
-    ("group_sessions", "id", "notes"),
-    ("group_sessions", "id", "topic"),
-    ("group_sessions", "id", "place"),
-    ("workplace_visits", "id", "with_whom"),
-    ("workplace_visits", "id", "how_it_went"),
-    ("cards", "id", "author_name"),
-    ("cards", "id", "message"),
-    ("buddy_pairs", "id", "a_contact"),
-    ("buddy_pairs", "id", "b_contact"),
-    ("aftercare_checkins", "id", "note"),
-    ("aftercare_checkins", "id", "skip_reason"),
-    ("outbox", "id", "subject"),
-    ("outbox", "id", "body_text"),
-    ("outbox", "id", "body_html"),
-    ("audit_log", "id", "detail"),
+/// Where a free-text row belongs: other people's texts are searched in the erased person's own
+/// organisation only, so that a namesake elsewhere keeps their name.
+#[derive(Debug, Clone, Copy)]
+enum Org {
+    /// The table's own `organization_id`.
+    Column,
+    /// Through `trajectory_id`.
+    Trajectory,
+    /// A logbook revision, through its entry's trajectory.
+    Entry,
+    /// A questionnaire response: its trajectory's, else its respondent's.
+    Response,
+    /// Through `user_id`.
+    User,
+    /// A mail, through the account of its address (none for a colleague's address: searched).
+    Recipient,
+}
+
+impl Org {
+    fn sql(self, table: &str) -> String {
+        let by_trajectory =
+            |t: &str| format!("(SELECT o.organization_id FROM trajectories o WHERE o.id = {t}.trajectory_id)");
+        match self {
+            Org::Column => format!("{table}.organization_id"),
+            Org::Trajectory => by_trajectory(table),
+            Org::Entry => {
+                "(SELECT o.organization_id FROM logbook_entries l JOIN trajectories o ON o.id = l.trajectory_id \
+                           WHERE l.id = logbook_revisions.entry_id)"
+                    .to_string()
+            }
+            Org::Response => format!(
+                "COALESCE({}, (SELECT u.organization_id FROM users u WHERE u.id = {table}.respondent_id))",
+                by_trajectory(table)
+            ),
+            Org::User => format!("(SELECT u.organization_id FROM users u WHERE u.id = {table}.user_id)"),
+            Org::Recipient => format!("(SELECT u.organization_id FROM users u WHERE u.email = {table}.to_address)"),
+        }
+    }
+}
+
+/// Free-text columns (table, key, text column, organisation) searched for the person's name and
+/// email. The key is an SQL expression that picks out one row.
+const FREE_TEXT: &[(&str, &str, &str, Org)] = &[
+    ("trajectories", "id", "stop_note", Org::Column),
+    ("trajectories", "id", "inclusion_override_reason", Org::Column),
+    ("trajectory_events", "id", "note", Org::Trajectory),
+    ("intakes", "trajectory_id", "factors", Org::Trajectory),
+    ("intakes", "trajectory_id", "goals", Org::Trajectory),
+    ("intakes", "trajectory_id", "expectations", Org::Trajectory),
+    ("plans", "trajectory_id", "help_needed", Org::Trajectory),
+    ("plans", "trajectory_id", "first_course_reason", Org::Trajectory),
+    ("questionnaire_responses", "id", "open_answers", Org::Response),
+    ("logbook_entries", "id", "impression", Org::Trajectory),
+    ("logbook_entries", "id", "agreements", Org::Trajectory),
+    ("logbook_entries", "id", "developments", Org::Trajectory),
+    ("logbook_entries", "id", "weighing", Org::Trajectory),
+    ("logbook_revisions", "id", "previous", Org::Entry),
+    ("work_value_snapshots", "id", "card", Org::Trajectory),
+    ("course_progress", COURSE_KEY, "celebration", Org::User),
+    ("course_progress", COURSE_KEY, "reflection", Org::User),
+    ("page_progress", PAGE_KEY, "answers", Org::User),
+    ("group_sessions", "id", "notes", Org::Column),
+    ("group_sessions", "id", "topic", Org::Column),
+    ("group_sessions", "id", "place", Org::Column),
+    ("workplace_visits", "id", "with_whom", Org::Trajectory),
+    ("workplace_visits", "id", "how_it_went", Org::Trajectory),
+    ("cards", "id", "author_name", Org::Trajectory),
+    ("cards", "id", "message", Org::Trajectory),
+    ("buddy_pairs", "id", "a_contact", Org::Column),
+    ("buddy_pairs", "id", "b_contact", Org::Column),
+    ("aftercare_checkins", "id", "note", Org::Trajectory),
+    ("aftercare_checkins", "id", "skip_reason", Org::Trajectory),
+    ("outbox", "id", "subject", Org::Recipient),
+    ("outbox", "id", "body_text", Org::Recipient),
+    ("outbox", "id", "body_html", Org::Recipient),
+    ("audit_log", "id", "detail", Org::Column),
 ];
+
+/// The progress tables have composite keys: one text that names the row.
+const COURSE_KEY: &str = "user_id || '/' || course_slug";
+const PAGE_KEY: &str = "user_id || '/' || course_slug || '/' || page_id";
+
+/// A name or address searched for in other people's texts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Needle {
+    text: String,
+    /// In any case (the email and the full name). A first or last name alone only as it is
+    /// written as a name: as stored, with a capital, or in capitals. Otherwise "Ben Klein" would
+    /// take "ben" and "klein" out of every sentence ("ik ben weer een klein stapje verder").
+    any_case: bool,
+}
+
+impl Needle {
+    /// What to search for when `user` is erased.
+    pub fn of(email: &str, first_name: &str, last_name: Option<&str>) -> Vec<Needle> {
+        let any = |text: String| Needle { text, any_case: true };
+        let written = |text: &str| Needle { text: text.trim().to_string(), any_case: false };
+        let mut needles = vec![any(email.to_string())];
+        if let Some(last) = last_name.map(str::trim).filter(|l| !l.is_empty()) {
+            needles.push(any(format!("{} {last}", first_name.trim())));
+            needles.push(written(last));
+        }
+        needles.push(written(first_name));
+        needles.retain(|n| n.text.chars().count() >= 2);
+        needles
+    }
+
+    /// The forms searched for; an any-case needle is compared lowercased.
+    fn forms(&self) -> Vec<String> {
+        if self.any_case {
+            return vec![self.text.to_lowercase()];
+        }
+        let mut chars = self.text.chars();
+        let capital: String = chars.next().into_iter().flat_map(char::to_uppercase).chain(chars).collect();
+        let mut forms = vec![self.text.clone(), capital, self.text.to_uppercase()];
+        forms.sort();
+        forms.dedup();
+        forms
+    }
+
+    /// A LIKE pattern (ILIKE on PostgreSQL) that every text holding the needle matches: its longest
+    /// stretch of ASCII, which both databases compare without regard to case. SQLite folds no other
+    /// letters, so "Özlem" is looked for as "zlem"; `redact` then decides. `None` when no stretch of
+    /// two characters is left: every text is then read.
+    fn probe(&self) -> Option<String> {
+        let plain = |c: char| c.is_ascii() && !matches!(c, '%' | '_' | '\\');
+        let longest = self.text.split(|c: char| !plain(c)).max_by_key(|s| s.len()).unwrap_or_default();
+        (longest.trim().len() >= 2).then(|| format!("%{}%", longest.trim()))
+    }
+}
 
 fn exec(c: &mut DbConnection, sql: &str) -> Result<(), AppError> {
     c.batch_execute(sql)?;
@@ -103,39 +200,51 @@ struct KeyText {
     v: String,
 }
 
-/// Case-insensitive whole-word replacement (emails as substrings). The search runs on the text
-/// lowercased char by char, with where each lowered byte's char began in the text: lowercasing
-/// may change a char's length ('İ' becomes two chars, the Kelvin sign 'K' one byte less), so the
-/// lowered text's positions are not the text's.
-fn redact(text: &str, needles: &[String]) -> String {
+/// Replaces every occurrence of the needles by [`REDACTED`]: the email anywhere, names as whole
+/// words (see [`Needle`]).
+fn redact(text: &str, needles: &[Needle]) -> String {
     let mut out = text.to_string();
-    for needle in needles.iter().map(|n| n.to_lowercase()).filter(|n| !n.is_empty()) {
-        let mut lower = String::with_capacity(out.len());
-        let mut origin = Vec::with_capacity(out.len() + 1);
-        for (at, ch) in out.char_indices() {
-            lower.extend(ch.to_lowercase());
-            origin.resize(lower.len(), at);
+    for needle in needles {
+        for form in needle.forms().iter().filter(|f| !f.is_empty()) {
+            out = replace(&out, form, needle.any_case, needle.text.contains('@'));
         }
-        origin.push(out.len());
-        // A match must start and end where a char of the text does, not inside one char's lowering.
-        let begins_a_char = |i: usize| i == 0 || origin[i] != origin[i - 1];
-        let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
-        let (mut result, mut last, mut from) = (String::with_capacity(out.len()), 0, 0);
-        while let Some(pos) = lower[from..].find(&needle).map(|p| p + from) {
-            let end = pos + needle.len();
-            let whole_chars = begins_a_char(pos) && begins_a_char(end);
-            let whole_word = !word(out[..origin[pos]].chars().next_back()) && !word(out[origin[end]..].chars().next());
-            if whole_chars && (needle.contains('@') || whole_word) {
-                result.push_str(&out[last..origin[pos]]);
-                result.push_str(REDACTED);
-                last = origin[end];
-            }
-            from = end;
-        }
-        result.push_str(&out[last..]);
-        out = result;
     }
     out
+}
+
+/// One needle's form out of `text`. With `fold` the search runs on the text lowercased char by
+/// char, with where each lowered byte's char began in the text: lowercasing may change a char's
+/// length ('İ' becomes two chars, the Kelvin sign 'K' one byte less), so the lowered text's
+/// positions are not the text's.
+fn replace(text: &str, needle: &str, fold: bool, anywhere: bool) -> String {
+    let mut folded = String::with_capacity(text.len());
+    let mut origin = Vec::with_capacity(text.len() + 1);
+    for (at, ch) in text.char_indices() {
+        if fold {
+            folded.extend(ch.to_lowercase());
+        } else {
+            folded.push(ch);
+        }
+        origin.resize(folded.len(), at);
+    }
+    origin.push(text.len());
+    // A match must start and end where a char of the text does, not inside one char's lowering.
+    let begins_a_char = |i: usize| i == 0 || origin[i] != origin[i - 1];
+    let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    let (mut result, mut last, mut from) = (String::with_capacity(text.len()), 0, 0);
+    while let Some(pos) = folded[from..].find(needle).map(|p| p + from) {
+        let end = pos + needle.len();
+        let whole_chars = begins_a_char(pos) && begins_a_char(end);
+        let whole_word = !word(text[..origin[pos]].chars().next_back()) && !word(text[origin[end]..].chars().next());
+        if whole_chars && (anywhere || whole_word) {
+            result.push_str(&text[last..origin[pos]]);
+            result.push_str(REDACTED);
+            last = origin[end];
+        }
+        from = end;
+    }
+    result.push_str(&text[last..]);
+    result
 }
 
 /// Erases `user_id`; returns the new, unlinkable id under which aggregate rows remain, and the
@@ -202,25 +311,41 @@ pub fn erase_person(c: &mut DbConnection, user_id: &str) -> Result<(String, Vec<
     scrub_intake_notes(c, &new_id)?;
     scrub_work_value_notes(c, &new_id)?;
 
-    // Anywhere else (other people's notes, facilitators' notes): the name and email, wherever written.
-    let mut needles = vec![user.email.clone()];
-    let full = format!("{} {}", user.first_name, user.last_name.clone().unwrap_or_default());
-    needles.extend([full.trim().to_string(), user.first_name.clone()]);
-    needles.extend(user.last_name.clone());
-    needles.retain(|n| n.chars().count() >= 2);
-    for (table, key, column) in FREE_TEXT {
-        let pattern = match c {
-            DbConnection::Pg(_) => "$1",
-            DbConnection::Sqlite(_) => "?",
+    // Anywhere else in the organisation (other people's notes, facilitators' notes, mail): the
+    // name and email, wherever written.
+    let needles = Needle::of(&user.email, &user.first_name, user.last_name.as_deref());
+    scrub_texts(c, &needles, user.organization_id.as_deref())?;
+    Ok((new_id, ended))
+}
+
+/// Redacts `needles` in every free-text column, within `organization` when the person has one.
+fn scrub_texts(c: &mut DbConnection, needles: &[Needle], organization: Option<&str>) -> Result<(), AppError> {
+    let (like, param) = match c {
+        DbConnection::Pg(_) => ("ILIKE", "$1"),
+        DbConnection::Sqlite(_) => ("LIKE", "?"),
+    };
+    let mut probes: Vec<Option<String>> = needles.iter().map(Needle::probe).collect();
+    probes.sort();
+    probes.dedup();
+    // Without a probe every text is read once, and no probe is then needed.
+    if probes.contains(&None) {
+        probes = vec![None];
+    }
+    for (table, key, column, org) in FREE_TEXT {
+        let within = match organization {
+            Some(o) => format!(" AND ({org} IS NULL OR {org} = {})", quote(o), org = org.sql(table)),
+            None => String::new(),
         };
-        for needle in &needles {
-            let rows: Vec<KeyText> = diesel::sql_query(format!(
-                "SELECT {key} AS k, {column} AS v FROM {table} WHERE {column} IS NOT NULL AND LOWER({column}) LIKE {pattern}"
-            ))
-            .bind::<Text, _>(format!("%{}%", needle.to_lowercase()))
-            .load(c)?;
+        for probe in &probes {
+            let sql = format!("SELECT {key} AS k, {column} AS v FROM {table} WHERE {column} IS NOT NULL{within}");
+            let rows: Vec<KeyText> = match probe {
+                Some(p) => {
+                    diesel::sql_query(format!("{sql} AND {column} {like} {param}")).bind::<Text, _>(p).load(c)?
+                }
+                None => diesel::sql_query(sql).load(c)?,
+            };
             for row in rows {
-                let cleaned = redact(&row.v, &needles);
+                let cleaned = redact(&row.v, needles);
                 if cleaned != row.v {
                     exec(
                         c,
@@ -230,7 +355,7 @@ pub fn erase_person(c: &mut DbConnection, user_id: &str) -> Result<(String, Vec<
             }
         }
     }
-    Ok((new_id, ended))
+    Ok(())
 }
 
 /// Keeps the scores (needed for counts) and drops the notes of the intake factors.
@@ -304,14 +429,52 @@ pub fn retention(c: &mut DbConnection, days: i64) -> Result<usize, AppError> {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{redact, Needle};
+
+    fn any(text: &str) -> Needle {
+        Needle { text: text.to_string(), any_case: true }
+    }
 
     #[test]
     fn redacts_whole_words_and_emails() {
-        let n = vec!["a.b@x.nl".to_string(), "Jan".to_string()];
+        let n = Needle::of("a.b@x.nl", "Jan", Some("de Vries"));
         assert_eq!(
-            redact("Jan belde; JAN is blij. januari. mail a.b@x.nl", &n),
-            "[verwijderd] belde; [verwijderd] is blij. januari. mail [verwijderd]"
+            redact("Jan belde; JAN is blij. januari. mail A.B@x.nl. jan de vries, De Vries", &n),
+            "[verwijderd] belde; [verwijderd] is blij. januari. mail [verwijderd]. [verwijderd], [verwijderd]"
+        );
+    }
+
+    /// A first or last name alone is taken out where it is written as a name, not where the same
+    /// letters are an ordinary word.
+    #[test]
+    fn a_name_that_is_also_a_word_is_taken_out_as_a_name_only() {
+        let n = Needle::of("ben.klein@x.nl", "Ben", Some("Klein"));
+        assert_eq!(
+            redact("Ik ben weer een klein stapje verder. Ben Klein belde; ben klein ook. BEN was blij, KLEIN ook.", &n),
+            "Ik ben weer een klein stapje verder. [verwijderd] belde; [verwijderd] ook. [verwijderd] was blij, \
+             [verwijderd] ook."
+        );
+        // Stored without a capital: the form as stored counts too.
+        let n = Needle::of("x@y.nl", "roos", None);
+        assert_eq!(
+            redact("roos en Roos en ROOS en rozen", &n),
+            "[verwijderd] en [verwijderd] en [verwijderd] en rozen"
+        );
+    }
+
+    /// The database looks for a stretch of ASCII, which both compare without regard to case: a
+    /// name starting with another letter is still found.
+    #[test]
+    fn the_database_is_asked_for_a_stretch_both_fold() {
+        assert_eq!(any("Özlem").probe().as_deref(), Some("%zlem%"));
+        assert_eq!(any("İbrahim Çelik").probe().as_deref(), Some("%brahim%"));
+        assert_eq!(any("a_b@x.nl").probe().as_deref(), Some("%b@x.nl%"));
+        assert_eq!(any("李明").probe(), None, "no stretch left: every text is read");
+        let n = Needle::of("o.celik@x.nl", "Özlem", Some("Çelik"));
+        // The name alone in lower case is an ordinary word to the search (see `Needle`).
+        assert_eq!(
+            redact("özlem en ÖZLEM Çelik, Özlem; ÇELIK", &n),
+            "özlem en [verwijderd], [verwijderd]; [verwijderd]"
         );
     }
 
@@ -320,14 +483,14 @@ mod tests {
     /// exactly, and the text around it stays as it was.
     #[test]
     fn redacts_exactly_where_lowercasing_changes_lengths() {
-        let n = vec!["Jan".to_string()];
+        let n = vec![any("Jan")];
         assert_eq!(redact("İyi şanslar, groet van Jan", &n), "İyi şanslar, groet van [verwijderd]");
         assert_eq!(redact("\u{212A}\u{212A} Jan \u{1E9E}!", &n), "\u{212A}\u{212A} [verwijderd] \u{1E9E}!");
         assert_eq!(redact("İİİ Jan, JAN en İjan", &n), "İİİ [verwijderd], [verwijderd] en İjan");
         // A needle that only matches inside one char's lowering is no match: 'İ' lowers to "i̇".
-        assert_eq!(redact("İ", &["i".to_string()]), "İ");
-        assert_eq!(redact("İ is", &["i\u{307}".to_string()]), "[verwijderd] is");
+        assert_eq!(redact("İ", &[any("i")]), "İ");
+        assert_eq!(redact("İ is", &[any("i\u{307}")]), "[verwijderd] is");
         assert_eq!(redact("", &n), "");
-        assert_eq!(redact("Jan", &[String::new()]), "Jan");
+        assert_eq!(redact("Jan", &[any("")]), "Jan");
     }
 }

@@ -127,6 +127,15 @@ fn config_refuses_production_without_secret_and_unknown_settings() {
 
     // Development: the secrets are generated once and kept, one of each.
     env.insert("WILKAN_MODE".into(), "development".into());
+    // Retention erases for good: 0 ("off") or a typo is refused before anything runs.
+    for days in ["0", "-1", "29"] {
+        env.insert("WILKAN_RETENTION_DAYS".into(), days.into());
+        let err = Config::from_sources(None, &env).unwrap_err();
+        assert!(err.contains("retention_days") && err.contains("at least 30"), "{err}");
+    }
+    env.insert("WILKAN_RETENTION_DAYS".into(), "30".into());
+    assert_eq!(Config::from_sources(None, &env).unwrap().retention_days, 30);
+    env.remove("WILKAN_RETENTION_DAYS");
     let mut a = Config::from_sources(None, &env).unwrap();
     a.resolve_secrets().unwrap();
     let mut b = Config::from_sources(None, &env).unwrap();

@@ -515,3 +515,42 @@ fn concurrent_list_reads_each_leave_one_entry() {
         assert_eq!(entries.iter().filter(|e| e["request_id"] == id.as_str()).count(), 1, "one entry for {id}");
     }
 }
+
+/// Erasure takes the name out of other people's texts where it names the person: in the own
+/// organisation, as a name, also when it starts with a letter SQLite does not fold (Ö). The same
+/// letters as an ordinary word stay, and so does a namesake in another organisation.
+#[test]
+fn erasure_takes_out_the_name_not_the_word_and_not_elsewhere() {
+    let w = World::new();
+    let coach = Some(w.coach_a.token.as_str());
+    let rename = json!({"first_name": "Özlem", "last_name": "Klein"});
+    assert_eq!(w.app.patch(&format!("/users/{}", w.employee_a.id), Some(&w.pl_a.token), &rename).status(), 200);
+    let session = |token: &str, notes: &str| {
+        let body = json!({"starts_at": format!("{}T10:00:00", crate::helpers::days_from_today(3)), "place": "Kantine", "topic": "hulp-vragen", "invite": []});
+        let id = crate::helpers::json_id(w.app.post("/group-sessions", Some(token), &body), 201);
+        let path = format!("/group-sessions/{id}");
+        assert_eq!(w.app.patch(&path, Some(token), &json!({"notes": notes})).status(), 200);
+        path
+    };
+    let ours = session(&w.coach_a.token, "Özlem Klein vertelde veel. Het was een klein begin; ÖZLEM lachte.");
+    let theirs = session(&w.coach_b.token, "Özlem Klein is hier een andere Özlem.");
+    // Another employee's own words about her.
+    let reflection = json!({"text": "Özlem hielp me. Ik ben weer een klein stapje verder.", "choice": "none"});
+    let path = "/me/courses/uitgangspunten-en-misverstanden/reflection";
+    assert_eq!(w.app.send(M::PUT, path, Some(&w.employee_a2.token), &reflection).status(), 200);
+
+    let res = w.app.post(
+        &format!("/users/{}/erase", w.employee_a.id),
+        Some(&w.admin.token),
+        &json!({"reason": "Verzoek van de medewerker (AVG)"}),
+    );
+    assert_eq!(res.status(), 200);
+
+    let notes = |path: &str, token: Option<&str>| w.app.get(path, token).json::<Value>().unwrap()["notes"].clone();
+    assert_eq!(notes(&ours, coach), "[verwijderd] vertelde veel. Het was een klein begin; [verwijderd] lachte.");
+    assert_eq!(notes(&theirs, Some(&w.coach_b.token)), "Özlem Klein is hier een andere Özlem.", "another organisation");
+    let mine: Value = w.app.get("/me/courses", Some(&w.employee_a2.token)).json().unwrap();
+    let text = mine.to_string();
+    assert!(text.contains("[verwijderd] hielp me. Ik ben weer een klein stapje verder."), "{text}");
+    assert!(!text.contains("Özlem"));
+}
