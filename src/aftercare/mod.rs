@@ -10,12 +10,14 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use crate::accounts::model::{Organization, User};
+use crate::db::one_of::one_of;
 use crate::db::reuse::update;
 use crate::db::schema::{aftercare_checkins, organizations, trajectories, users};
 use crate::db::{now, DbConnection};
 use crate::error::AppError;
 use crate::mail::outbox::{self, Mail};
 use crate::mail::templates::Templates;
+use crate::trajectories::model::ENDED;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -48,6 +50,8 @@ pub fn queue_reminders(conn: &mut DbConnection, templates: &Templates, today: Na
     let rows: Vec<Row> = aftercare_checkins::table
         .inner_join(trajectories::table.on(trajectories::id.eq(aftercare_checkins::trajectory_id)))
         .filter(aftercare_checkins::status.eq("due"))
+        // Ended trajectories wind their check-ins down; this also covers those ended before that.
+        .filter(diesel::dsl::not(one_of(trajectories::status, ENDED)))
         .filter(aftercare_checkins::due_on.le(today))
         .filter(aftercare_checkins::overdue_reminder_sent_at.is_null())
         .select((

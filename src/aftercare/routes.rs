@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::api::{CheckinOut, CheckinStatus, CheckinUpdate, DueItem, Extent, ReturnIn, ReturnOut, ReturnRecord};
 use crate::accounts::queries as accounts;
+use crate::db::one_of::one_of;
 use crate::db::reuse::update;
 use crate::db::schema::{aftercare_checkins, trajectories, users, work_returns};
 use crate::db::{self, new_id, now, DbConnection};
@@ -15,6 +16,7 @@ use crate::http::pagination::{after_key, key_cursor, Page, PageQuery};
 use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::trajectories::api::Status;
+use crate::trajectories::model::ENDED;
 use crate::trajectories::queries as trajectory_queries;
 use crate::AppState;
 
@@ -105,7 +107,7 @@ pub fn return_out(c: &mut DbConnection, trajectory_id: &str) -> Result<ReturnOut
 
 /// Record the (partial) return to work, or an update of it (kept as history). The first return
 /// schedules the aftercare check-ins (the organisation's weeks; default 2, 6 and 12) and moves an
-/// active trajectory to `returned`. The trajectory's coach and project leaders.
+/// active trajectory to `returned`. The trajectory's coach and project leaders. 409 once the trajectory has ended, or before method consent.
 #[utoipa::path(tag = "aftercare", params(("id" = String, Path)), request_body = ReturnIn, responses((status = 200, body = ReturnOut)), security(("bearer" = [])))]
 #[put("/trajectories/{id}/return")]
 pub async fn put_return(
@@ -119,9 +121,7 @@ pub async fn put_return(
         let t = trajectory_queries::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Coach, Role::ProjectLeader])?;
-        if !t.is_open() {
-            return Err(AppError::Conflict("Dit traject is afgesloten of gestopt.".into()));
-        }
+        t.accepts_records()?;
         let first: i64 = work_returns::table.filter(work_returns::trajectory_id.eq(&t.id)).count().get_result(c)?;
         let row = ReturnRow {
             id: new_id(),
@@ -196,6 +196,7 @@ pub async fn due(state: web::Data<AppState>, caller: Caller, page: Query<PageQue
             .inner_join(trajectories::table.on(trajectories::id.eq(aftercare_checkins::trajectory_id)))
             .inner_join(users::table.on(users::id.eq(trajectories::employee_id)))
             .filter(aftercare_checkins::status.eq("due"))
+            .filter(diesel::dsl::not(one_of(trajectories::status, ENDED)))
             .filter(aftercare_checkins::due_on.le(horizon))
             .order((aftercare_checkins::due_on, aftercare_checkins::id))
             .limit(limit + 1)
@@ -245,9 +246,16 @@ pub async fn update_checkin(
         let t = trajectory_queries::load_in_scope(c, &caller, &row.trajectory_id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require_coach_of(&t.coach_id)?;
+        let skip_reason = input.skip_reason.as_deref().is_some_and(|r| !r.trim().is_empty());
         let status = match input.status {
+            CheckinStatus::Done if skip_reason => {
+                return Err(AppError::field(
+                    "skip_reason",
+                    "Een reden om over te slaan hoort bij 'skipped', niet bij 'done'.",
+                ))
+            }
             CheckinStatus::Done => "done",
-            CheckinStatus::Skipped if input.skip_reason.as_deref().is_some_and(|r| !r.trim().is_empty()) => "skipped",
+            CheckinStatus::Skipped if skip_reason => "skipped",
             CheckinStatus::Skipped => {
                 return Err(AppError::field("skip_reason", "Schrijf op waarom deze nazorg niet doorgaat."))
             }

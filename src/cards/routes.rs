@@ -160,7 +160,7 @@ fn delivery(s: &str) -> Delivery {
     }
 }
 
-/// Make a one-time link for colleagues. Only the trajectory's own coach.
+/// Make a one-time link for colleagues. Only the trajectory's own coach. 409 once the trajectory has ended, or before method consent.
 #[utoipa::path(tag = "cards", params(("id" = String, Path)), request_body = CardLinkIn, responses((status = 201, body = CardLinkOut)), security(("bearer" = [])))]
 #[post("/trajectories/{id}/card-links")]
 pub async fn create_link(
@@ -175,6 +175,7 @@ pub async fn create_link(
         let t = trajectories::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require_coach_of(&t.coach_id)?;
+        t.accepts_records()?;
         let token = random_token();
         let ts = now();
         let expires_at = ts + TimeDelta::days(input.valid_days.unwrap_or(14));

@@ -4,24 +4,43 @@
 use super::content::{Block, Course};
 use super::map_model::{MapDoc, MapItem, MapPage, MapSection};
 
-/// Splits content text into paragraphs and list items.
+/// Splits content text into paragraphs and list items. A numbered step ("1. Kies ...") starts a
+/// paragraph of its own, as on screen.
 fn text_items(text: &str, out: &mut Vec<MapItem>) {
     for para in text.split("\n\n") {
         let mut plain = Vec::new();
         for line in para.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            if let Some(item) = line.strip_prefix("- ") {
-                if !plain.is_empty() {
-                    out.push(MapItem::Paragraph(plain.join(" ")));
-                    plain.clear();
-                }
-                out.push(MapItem::Bullet(item.to_string()));
-            } else {
-                plain.push(line);
+            let bullet = line.strip_prefix("- ");
+            if (bullet.is_some() || numbered(line)) && !plain.is_empty() {
+                out.push(MapItem::Paragraph(plain.join(" ")));
+                plain.clear();
+            }
+            match bullet {
+                Some(item) => out.push(MapItem::Bullet(item.to_string())),
+                // A step starts a paragraph of its own; lines that follow it continue it.
+                None => plain.push(line),
             }
         }
         if !plain.is_empty() {
             out.push(MapItem::Paragraph(plain.join(" ")));
         }
+    }
+}
+
+/// "1. ", "12. ": a step of a numbered list.
+fn numbered(line: &str) -> bool {
+    let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0 && line[digits..].starts_with(". ")
+}
+
+/// On screen the feedback of an option shows once it is chosen; on paper it follows the options.
+fn feedback(options: &[super::content::ChoiceOption], items: &mut Vec<MapItem>) {
+    if options.iter().all(|o| o.feedback.trim().is_empty()) {
+        return;
+    }
+    items.push(MapItem::Paragraph("Kies eerst. Lees daarna wat er bij jouw keuze staat.".into()));
+    for o in options.iter().filter(|o| !o.feedback.trim().is_empty()) {
+        items.push(MapItem::Bullet(format!("**{}** {}", o.text.trim(), o.feedback.trim())));
     }
 }
 
@@ -65,17 +84,24 @@ fn section(course: &Course) -> MapSection {
                     Block::Video { title, transcript, .. } => {
                         items.push(MapItem::Transcript { title: title.clone(), text: paragraphs(transcript) })
                     }
-                    Block::Exercise { label, title, instructions, answer_lines, .. } => items.push(MapItem::Exercise {
-                        label: label.clone(),
-                        title: title.clone(),
-                        instructions: paragraphs(instructions),
-                        answer_lines: *answer_lines,
-                    }),
-                    Block::Choice { question, options, .. } => items.push(MapItem::Question {
-                        text: question.clone(),
-                        options: options.iter().map(|o| o.text.clone()).collect(),
-                        answer_lines: 0,
-                    }),
+                    Block::Exercise { label, title, instructions, answer_lines, .. } => {
+                        let mut steps = Vec::new();
+                        text_items(instructions, &mut steps);
+                        items.push(MapItem::Exercise {
+                            label: label.clone(),
+                            title: title.clone(),
+                            instructions: steps,
+                            answer_lines: *answer_lines,
+                        })
+                    }
+                    Block::Choice { question, options, .. } => {
+                        items.push(MapItem::Question {
+                            text: question.clone(),
+                            options: options.iter().map(|o| o.text.clone()).collect(),
+                            answer_lines: 0,
+                        });
+                        feedback(options, &mut items);
+                    }
                     Block::OpenQuestion { question, .. } => {
                         items.push(MapItem::Question { text: question.clone(), options: vec![], answer_lines: 4 })
                     }
@@ -86,6 +112,7 @@ fn section(course: &Course) -> MapSection {
                             options: options.iter().map(|o| o.text.clone()).collect(),
                             answer_lines: 0,
                         });
+                        feedback(options, &mut items);
                     }
                 }
             }
@@ -197,7 +224,7 @@ fn item_html(item: &MapItem) -> String {
             esc(label),
             esc(label),
             esc(title),
-            instructions.iter().map(|p| format!("<p>{}</p>", inline(p))).collect::<String>(),
+            instructions.iter().map(item_html).collect::<String>(),
             lines(*answer_lines)
         ),
         MapItem::Question { text, options, answer_lines } => format!(
@@ -219,5 +246,37 @@ fn item_html(item: &MapItem) -> String {
             text.iter().map(|p| format!("<p>{}</p>", inline(p))).collect::<String>()
         ),
         MapItem::Picture { alt } => format!("<p class=\"picture\">[Plaatje: {}]</p>\n", esc(alt)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An exercise's list and numbered steps stay lines of their own on paper, as on screen.
+    #[test]
+    fn lists_and_steps_keep_their_own_lines() {
+        let mut items = Vec::new();
+        text_items("Hieronder staan voorbeelden.\n- Het weer.\n- De bus.\n\n1. Kies een kwaliteit.\n2. Vraag jezelf\nwat er gebeurt.\n\nKlaar?", &mut items);
+        let shown: Vec<String> = items
+            .iter()
+            .map(|i| match i {
+                MapItem::Paragraph(t) => format!("p:{t}"),
+                MapItem::Bullet(t) => format!("b:{t}"),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "p:Hieronder staan voorbeelden.",
+                "b:Het weer.",
+                "b:De bus.",
+                "p:1. Kies een kwaliteit.",
+                "p:2. Vraag jezelf wat er gebeurt.",
+                "p:Klaar?"
+            ]
+        );
+        assert!(numbered("12. Twaalf") && !numbered("1.5 uur") && !numbered("Stap 1. Lees"));
     }
 }

@@ -38,8 +38,8 @@ pub enum MapItem {
     Paragraph(String),
     /// One list item (the "- " lines of the content).
     Bullet(String),
-    /// A numbered exercise with room to write.
-    Exercise { label: String, title: String, instructions: Vec<String>, answer_lines: u32 },
+    /// A numbered exercise with room to write; its instructions are paragraphs and list items.
+    Exercise { label: String, title: String, instructions: Vec<MapItem>, answer_lines: u32 },
     /// A question: choice (options listed with a box to tick) or open (lines to write).
     Question { text: String, options: Vec<String>, answer_lines: u32 },
     /// A video: on paper its transcript is printed instead.

@@ -571,7 +571,7 @@ impl Body<'_, '_> {
     }
 
     /// Draws the exercise heading on a light band and returns the page it landed on.
-    fn exercise(&mut self, label: &str, title: &str, instructions: &[String], answers: u32) -> usize {
+    fn exercise(&mut self, label: &str, title: &str, instructions: &[MapItem], answers: u32) -> usize {
         const PAD: f32 = 8.0;
         const TEXT_X: f32 = MARGIN + 16.0;
         let flow = &mut self.flow;
@@ -594,10 +594,10 @@ impl Body<'_, '_> {
         }
         flow.y += 2.0 * PAD;
         let page = flow.page_no();
-        for text in instructions {
-            flow.paragraph(text, MARGIN, BODY, Marker::None);
+        for item in instructions {
+            self.item(item);
         }
-        flow.answer_lines(answers);
+        self.flow.answer_lines(answers);
         page
     }
 
@@ -911,7 +911,10 @@ mod tests {
             items.push(MapItem::Exercise {
                 label: format!("Opdracht {number}.{}", (page - 1) * exercises + e),
                 title: "Oefen het gesprek".to_string(),
-                instructions: vec![long_text(1), "Schrijf op wat je zegt.".to_string()],
+                instructions: vec![
+                    MapItem::Paragraph(long_text(1)),
+                    MapItem::Bullet("Schrijf op wat je zegt.".to_string()),
+                ],
                 answer_lines: 8,
             });
         }

@@ -125,7 +125,9 @@ async fn render_map(
 }
 
 /// The printable map of all seven courses (HTML, or PDF): in advised order, or with `trajectory`
-/// in the order of that trajectory's plan (its employee, coach and project leaders). Any logged-in user.
+/// in the order of that trajectory's plan (its employee, coach and project leaders); for an
+/// employee without `trajectory`, in the order of their own plan, as `GET /me/courses`. Any
+/// logged-in user.
 #[utoipa::path(tag = "courses", params(MapQuery), responses(
     (status = 200, description = "The map as a web page, or with `?format=pdf` as a PDF", content(
         (String = "text/html"),
@@ -140,14 +142,21 @@ pub async fn full_map(
     q: Query<MapQuery>,
 ) -> Result<HttpResponse, AppError> {
     let pdf = wants_pdf(&req, &q)?;
-    let Some(trajectory) = q.trajectory.clone() else {
+    let trajectory = q.trajectory.clone();
+    if trajectory.is_none() && !caller.is(Role::Employee) {
         let courses = state.content.courses.clone();
         return render_map(courses, "Alle cursussen, in de aanbevolen volgorde".into(), pdf, "werkmap".into()).await;
-    };
+    }
     let order = db::tx(&state.pool, caller.audit(), move |c, audit| {
-        let t = trajectories::load_in_scope(c, &caller, &trajectory)?;
+        let t = match trajectory {
+            Some(id) => trajectories::load_in_scope(c, &caller, &id)?,
+            None => match trajectories::latest_of_employee(c, &caller.user_id)? {
+                Some(t) => t,
+                None => return Ok(None),
+            },
+        };
         audit.about_trajectory(&t.employee_id, &t.organization_id);
-        crate::intake::routes::course_order(c, &t.id)
+        crate::intake::routes::course_order(c, &t)
     })
     .await?;
     let (courses, subtitle) = match order {

@@ -12,6 +12,7 @@ use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
 use crate::policy::{Caller, Role};
+use crate::trajectories::model::Trajectory;
 use crate::trajectories::queries as trajectories;
 use crate::AppState;
 
@@ -72,6 +73,7 @@ pub async fn get_intake(
 }
 
 /// Write the intake (the whole of it). Only the trajectory's own coach. Notes: no medical details.
+/// 409 once the trajectory has ended, or before method consent.
 #[utoipa::path(tag = "intake", params(("id" = String, Path)), request_body = IntakeIn, responses((status = 200, body = IntakeOut)), security(("bearer" = [])))]
 #[put("/trajectories/{id}/intake")]
 pub async fn put_intake(
@@ -85,6 +87,7 @@ pub async fn put_intake(
         let t = trajectories::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require_coach_of(&t.coach_id)?;
+        t.accepts_records()?;
         let row = IntakeRow {
             trajectory_id: t.id.clone(),
             factors: json(&input.factors)?,
@@ -153,9 +156,20 @@ pub fn plan_of(conn: &mut DbConnection, trajectory_id: &str) -> Result<Option<Pl
 }
 
 /// The plan's course order for a trajectory, if a plan exists (used by the paper map).
-pub fn course_order(conn: &mut DbConnection, trajectory_id: &str) -> Result<Option<Vec<String>>, AppError> {
-    let row: Option<PlanRow> = plans::table.find(trajectory_id).select(PlanRow::as_select()).first(conn).optional()?;
-    row.map(|r| parse(&r.course_order)).transpose()
+/// The course order that applies to `t`: its own plan's, or while it has none the latest plan of
+/// the employee's earlier trajectories. `GET /me/courses` shows the latest plan the same way, so
+/// the map of the current trajectory and the screen never differ.
+pub fn course_order(conn: &mut DbConnection, t: &Trajectory) -> Result<Option<Vec<String>>, AppError> {
+    use crate::db::schema::trajectories as t_table;
+    let order: Option<String> = plans::table
+        .inner_join(t_table::table.on(t_table::id.eq(plans::trajectory_id)))
+        .filter(t_table::employee_id.eq(&t.employee_id))
+        .filter(t_table::id.le(&t.id))
+        .order(t_table::id.desc())
+        .select(plans::course_order)
+        .first(conn)
+        .optional()?;
+    order.map(|o| parse(&o)).transpose()
 }
 
 /// Checks a plan against the catalogue, with Dutch messages per field.
@@ -206,7 +220,7 @@ pub async fn get_plan(
 }
 
 /// Write the plan (course order, focus, online or paper, pre-track, group and buddy interest).
-/// Only the trajectory's own coach.
+/// Only the trajectory's own coach. 409 once the trajectory has ended, or before method consent.
 #[utoipa::path(tag = "intake", params(("id" = String, Path)), request_body = PlanIn, responses((status = 200, body = PlanOut)), security(("bearer" = [])))]
 #[put("/trajectories/{id}/plan")]
 pub async fn put_plan(
@@ -226,6 +240,7 @@ pub async fn put_plan(
         let t = trajectories::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require_coach_of(&t.coach_id)?;
+        t.accepts_records()?;
         let row = PlanRow {
             trajectory_id: t.id.clone(),
             course_order: json(&input.course_order)?,
@@ -294,6 +309,7 @@ pub async fn get_work_values(
 }
 
 /// Save the card (all seven values). The employee and their coach; every save is kept.
+/// 409 once the trajectory has ended, or before method consent.
 #[utoipa::path(tag = "intake", params(("id" = String, Path)), request_body = WorkValuesCard, responses((status = 200, body = WorkValuesOut)), security(("bearer" = [])))]
 #[put("/trajectories/{id}/work-values")]
 pub async fn put_work_values(
@@ -307,6 +323,7 @@ pub async fn put_work_values(
         let t = trajectories::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Employee, Role::Coach])?;
+        t.accepts_records()?;
         diesel::insert_into(work_value_snapshots::table)
             .values((
                 work_value_snapshots::id.eq(new_id()),

@@ -188,6 +188,7 @@ pub async fn list(
 }
 
 /// Write a logbook entry (with an optional weighing). Only the trajectory's own coach.
+/// 409 once the trajectory has ended, or before method consent. Corrections of an entry stay possible.
 #[utoipa::path(tag = "logbook", params(("id" = String, Path)), request_body = EntryIn, responses((status = 201, body = EntryOut)), security(("bearer" = [])))]
 #[post("/trajectories/{id}/logbook")]
 pub async fn create(
@@ -201,6 +202,7 @@ pub async fn create(
         let t = trajectory_queries::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require_coach_of(&t.coach_id)?;
+        t.accepts_records()?;
         let ts = now();
         let row = EntryRow {
             id: new_id(),

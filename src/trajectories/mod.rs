@@ -9,6 +9,7 @@ pub mod queries;
 mod routes;
 mod stored_answers;
 pub mod timeline;
+mod wind_down;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

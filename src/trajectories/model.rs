@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::{consents, trajectories, trajectory_events};
+use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = trajectories)]
@@ -38,6 +39,26 @@ pub const ENDED: [&str; 2] = ["closed", "stopped"];
 impl Trajectory {
     pub fn is_open(&self) -> bool {
         !ENDED.contains(&self.status.as_str())
+    }
+
+    /// New records about the employee (intake, plan, work values, logbook entries, visits, card
+    /// links, a return) are kept only while the trajectory runs and the employee agrees to the
+    /// method: before the consent, and after a stop or the close, there is no ground to record
+    /// more. Corrections of existing entries stay possible.
+    pub fn accepts_records(&self) -> Result<(), AppError> {
+        if !self.is_open() {
+            return Err(AppError::Conflict(
+                "Dit traject is gestopt of afgesloten: er kan niets nieuws meer bij.".into(),
+            ));
+        }
+        if !self.method_consent {
+            return Err(AppError::Conflict(
+                "De medewerker heeft (nog) geen toestemming voor de methode gegeven. Leg eerst de toestemming vast; \
+                 daarna kun je dit opslaan."
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -151,7 +151,11 @@ pub fn set_status(
             "Dit traject is net door iemand anders gewijzigd. Laad het opnieuw en probeer het nog eens.".into(),
         ));
     }
-    record_event(conn, &t.id, Status::parse(&t.status), to, reason, note, actor)
+    record_event(conn, &t.id, Status::parse(&t.status), to, reason, note, actor)?;
+    if ENDED.contains(&to.as_str()) {
+        super::wind_down::wind_down(conn, t, to, actor)?;
+    }
+    Ok(())
 }
 
 /// Which rows a list is about: the indexed part of its `WHERE`.

@@ -205,7 +205,9 @@ pub async fn get_one(
 
 /// Move a trajectory on (proposed -> active -> returned -> aftercare -> closed) or stop it with a
 /// reason; a project leader may also change its coach or cohort; its coach and project leaders
-/// record the time spent on recruitment. Becoming active needs method consent.
+/// record the time spent on recruitment. Becoming active needs method consent. A stop or the close
+/// ends what still runs: due aftercare check-ins are skipped, the employee's buddy pair ends and
+/// colleagues' cards on hold are not mailed.
 #[utoipa::path(tag = "trajectories", params(("id" = String, Path)), request_body = UpdateTrajectory, responses((status = 200, body = TrajectoryOut)), security(("bearer" = [])))]
 #[patch("/trajectories/{id}")]
 pub async fn update(
@@ -327,7 +329,8 @@ fn consents_out(c: &mut DbConnection, trajectory_id: &str) -> Result<ConsentsOut
 }
 
 /// Record consent given or withdrawn: by the employee, or by their coach on their behalf
-/// (recorded as such). Withdrawal is immediate; withdrawing method consent stops an open trajectory.
+/// (recorded as such). Withdrawal is immediate; withdrawing method consent stops an open trajectory
+/// (with what a stop ends, see `PATCH /trajectories/{id}`).
 #[utoipa::path(tag = "trajectories", params(("id" = String, Path)), request_body = ConsentIn, responses((status = 201, body = ConsentsOut)), security(("bearer" = [])))]
 #[post("/trajectories/{id}/consents")]
 pub async fn record_consent(

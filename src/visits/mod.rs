@@ -159,7 +159,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// Plan or record a visit. The employee and their coach.
+/// Plan or record a visit. The employee and their coach. 409 once the trajectory has ended, or before method consent.
 #[utoipa::path(tag = "visits", params(("id" = String, Path)), request_body = VisitIn, responses((status = 201, body = VisitOut)), security(("bearer" = [])))]
 #[post("/trajectories/{id}/visits")]
 pub async fn create(
@@ -173,6 +173,7 @@ pub async fn create(
         let t = trajectories::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Employee, Role::Coach])?;
+        t.accepts_records()?;
         let ts = now();
         let row = VisitRow {
             id: new_id(),

@@ -311,6 +311,24 @@ fn the_map_follows_the_online_order_exactly() {
             .collect();
         let expected: Vec<String> = online_titles.iter().map(|t| escape(t)).collect();
         assert_eq!(map_titles, expected, "page titles of {slug} in online order");
+        // Everything the screen shows is on paper too, on the same page: every line of every text,
+        // list, exercise, question, option and its feedback, transcript and picture description.
+        let articles: Vec<(String, String)> = html
+            .split("<article data-page-id=\"")
+            .skip(1)
+            .map(|a| {
+                let (id, rest) = a.split_once('"').unwrap();
+                (id.to_string(), plain_text(rest.split("</article>").next().unwrap()))
+            })
+            .collect();
+        for (page, (id, paper)) in course["pages"].as_array().unwrap().iter().zip(&articles) {
+            assert_eq!(page["id"].as_str(), Some(id.as_str()));
+            for block in page["blocks"].as_array().unwrap() {
+                for line in shown_lines(block) {
+                    assert!(paper.contains(&line), "{slug}/{id}: on screen but not on paper: {line}\n{paper}");
+                }
+            }
+        }
         all_pages.extend(online_pages);
     }
     let full = w.app.get("/courses/map", token).text().unwrap();
@@ -335,6 +353,46 @@ fn the_map_is_a_pdf_when_asked() {
     let res = w.app.get("/courses/map?format=pdf", Some(&w.employee_a.token));
     assert!(res.bytes().unwrap().len() > bytes.len());
     problem(w.app.get("/courses/map?format=docx", Some(&w.employee_a.token)), 422);
+}
+
+/// An HTML fragment's text: tags out, entities back, whitespace as single spaces.
+fn plain_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut tag: Option<String> = None;
+    for ch in html.chars() {
+        match (&mut tag, ch) {
+            (None, '<') => tag = Some(String::new()),
+            (Some(t), '>') => {
+                // Bold stays within its line; every other tag ends one.
+                if !matches!(t.trim_start_matches('/'), "strong" | "span class=\"box\"" | "span") {
+                    out.push(' ');
+                }
+                tag = None;
+            }
+            (Some(t), c) => t.push(c),
+            (None, c) => out.push(c),
+        }
+    }
+    let out = out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&");
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The lines of text a block shows on screen (list markers and bold markers off).
+fn shown_lines(block: &Value) -> Vec<String> {
+    let mut texts = Vec::new();
+    for key in ["text", "instructions", "question", "transcript", "title", "alt"] {
+        texts.extend(block[key].as_str().map(str::to_string));
+    }
+    for option in block["options"].as_array().into_iter().flatten() {
+        texts.extend(["text", "feedback"].iter().filter_map(|k| option[k].as_str().map(str::to_string)));
+    }
+    texts
+        .iter()
+        .flat_map(|t| t.lines())
+        .map(|l| l.trim().trim_start_matches("- ").replace("**", ""))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 fn escape(s: &str) -> String {

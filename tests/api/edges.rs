@@ -390,7 +390,7 @@ fn no_return_to_work_on_a_closed_or_stopped_trajectory() {
     for (t, status) in [(&closed, "closed"), (&stopped, "stopped")] {
         for token in [&w.coach_a.token, &w.pl_a.token] {
             let err = problem(w.app.send(M::PUT, &format!("{t}/return"), Some(token), &return_body()), 409);
-            assert_eq!(err["detail"], "Dit traject is afgesloten of gestopt.");
+            assert_eq!(err["detail"], "Dit traject is gestopt of afgesloten: er kan niets nieuws meer bij.");
         }
         let now: Value = w.app.get(t, coach).json().unwrap();
         assert_eq!(now["status"], status, "the status stays");
@@ -515,4 +515,136 @@ fn organisations_are_listed_to_members_as_their_own_only() {
         both.sort();
         assert_eq!(seen, both, "{}", who.email);
     }
+}
+
+/// A stop, here by the employee withdrawing method consent, ends what still ran on the
+/// trajectory: aftercare no longer comes due (nor reminds the coach), the buddy pair ends and
+/// shares no contact, and a colleague's card on hold is not mailed.
+#[test]
+fn a_stop_ends_aftercare_the_buddy_pair_and_cards_on_hold() {
+    let w = World::new();
+    let m = w.method();
+    let k = w.connect(&m);
+    let coach = Some(w.coach_a.token.as_str());
+    for token in [&w.employee_a.token, &k.buddy_employee.token] {
+        let confirm = json!({"contact": "06-12345678"});
+        assert_eq!(w.app.post(&format!("/buddy-pairs/{}/confirm", k.pair), Some(token), &confirm).status(), 200);
+    }
+    let due = || w.app.get("/aftercare/due", coach).json::<Value>().unwrap()["items"].as_array().unwrap().len();
+    let card_mail = |status: &str| -> i64 {
+        outbox::table
+            .filter(outbox::subject_ref.eq(format!("card:{}", k.card)))
+            .filter(outbox::status.eq(status))
+            .count()
+            .get_result(&mut w.app.conn())
+            .unwrap()
+    };
+    assert!(due() > 0, "the fixture's return was weeks ago");
+    assert_eq!(card_mail("queued"), 1, "the card waits out its hold");
+
+    let withdraw = json!({"kind": "method", "given": false});
+    let path = format!("/trajectories/{}/consents", m.trajectory);
+    assert_eq!(w.app.post(&path, Some(&w.employee_a.token), &withdraw).status(), 201);
+    let t: Value = w.app.get(&format!("/trajectories/{}", m.trajectory), coach).json().unwrap();
+    assert_eq!(t["status"], "stopped");
+
+    assert_eq!(due(), 0);
+    let ret: Value = w.app.get(&format!("/trajectories/{}/return", m.trajectory), coach).json().unwrap();
+    for c in ret["aftercare"].as_array().unwrap() {
+        assert_eq!(
+            (c["status"].as_str(), c["skip_reason"].as_str()),
+            (Some("skipped"), Some("Het traject is gestopt."))
+        );
+    }
+    let content = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/course-content"));
+    let templates = wilkan::mail::templates::Templates::load(content).unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let reminders = wilkan::aftercare::queue_reminders(&mut w.app.conn(), &templates, today).unwrap();
+    assert_eq!(reminders, 0, "no reminder about a stopped trajectory");
+    for token in [&w.employee_a.token, &k.buddy_employee.token] {
+        problem(w.app.get("/me/buddy", Some(token)), 404);
+    }
+    let pair: String = buddy_pairs::table.find(&k.pair).select(buddy_pairs::status).first(&mut w.app.conn()).unwrap();
+    assert_eq!(pair, "ended");
+    assert_eq!((card_mail("queued"), card_mail("cancelled")), (0, 1));
+}
+
+/// New records need a running trajectory whose employee agreed to the method: before consent and
+/// after a stop each is refused with a Dutch 409 and nothing is written; a correction of an
+/// existing entry stays possible.
+#[test]
+fn records_need_a_running_trajectory_with_consent() {
+    let w = World::new();
+    let m = w.method();
+    let coach = Some(w.coach_a.token.as_str());
+    let proposed = json_id(
+        w.app.post(
+            "/trajectories",
+            Some(&w.pl_a.token),
+            &json!({"employee_id": w.employee_a2.id, "coach_id": w.coach_a.id, "cohort_id": m.cohort, "inclusion": inclusion_ok()}),
+        ),
+        201,
+    );
+    let attempts = |t: &str| -> Vec<reqwest::blocking::Response> {
+        let t = format!("/trajectories/{t}");
+        vec![
+            w.app.send(M::PUT, &format!("{t}/intake"), coach, &crate::helpers::intake_body(true)),
+            w.app.send(M::PUT, &format!("{t}/plan"), coach, &crate::helpers::plan_body()),
+            w.app.send(M::PUT, &format!("{t}/work-values"), coach, &crate::helpers::work_values_body("later")),
+            w.app.post(&format!("{t}/logbook"), coach, &crate::helpers::entry_body(true)),
+            w.app.post(
+                &format!("{t}/visits"),
+                coach,
+                &json!({"date": days_from_today(1), "kind": "coffee", "with_whom": "De ploeg", "status": "planned"}),
+            ),
+            w.app.post(&format!("{t}/card-links"), coach, &json!({"delivery": "email"})),
+            w.app.send(M::PUT, &format!("{t}/return"), coach, &return_body()),
+        ]
+    };
+    let tables = [
+        "intakes",
+        "plans",
+        "work_value_snapshots",
+        "logbook_entries",
+        "workplace_visits",
+        "card_links",
+        "work_returns",
+    ];
+    let counts = || tables.map(|t| w.app.count(t));
+    let before = counts();
+    for res in attempts(&proposed) {
+        let err = problem(res, 409);
+        assert!(err["detail"].as_str().unwrap().contains("toestemming voor de methode"), "{err}");
+    }
+    assert_eq!(counts(), before, "nothing written before consent");
+
+    // The running trajectory keeps an entry; after its stop a new one is refused, a correction not.
+    let entry = json_id(
+        w.app.post(&format!("/trajectories/{}/logbook", m.trajectory), coach, &crate::helpers::entry_body(true)),
+        201,
+    );
+    let stop = json!({"status": "stopped", "stop_reason": "other"});
+    assert_eq!(w.app.patch(&format!("/trajectories/{}", m.trajectory), coach, &stop).status(), 200);
+    let before = counts();
+    for res in attempts(&m.trajectory) {
+        let err = problem(res, 409);
+        assert_eq!(err["detail"], "Dit traject is gestopt of afgesloten: er kan niets nieuws meer bij.");
+    }
+    assert_eq!(counts(), before, "nothing written after the stop");
+    let fix = w.app.patch(&format!("/logbook/{entry}"), coach, &json!({"agreements": "Volgende week bellen."}));
+    assert_eq!(fix.status(), 200, "a correction of what was written stays possible");
+}
+
+#[test]
+fn a_done_check_in_has_no_reason_to_skip() {
+    let w = World::new();
+    let m = w.method();
+    let k = w.connect(&m);
+    let path = format!("/aftercare/{}", k.checkin);
+    let body = json!({"status": "done", "skip_reason": "Geen tijd"});
+    let err = problem(w.app.patch(&path, Some(&w.coach_a.token), &body), 422);
+    assert!(err["errors"]["skip_reason"].is_array(), "{err}");
+    let status: String =
+        aftercare_checkins::table.find(&k.checkin).select(aftercare_checkins::status).first(&mut w.app.conn()).unwrap();
+    assert_eq!(status, "due", "nothing written");
 }

@@ -364,6 +364,50 @@ fn the_plan_sets_course_order_and_the_map_follows_it() {
     assert_eq!(slugs(&other), slugs(&advised));
     assert_ne!(slugs(&other), order, "the plan's order differs from the advised one");
     problem(w.app.get(&format!("/courses/map?trajectory={}", m.trajectory), Some(&w.coach_b.token)), 404);
+
+    // The employee's own map without a trajectory follows their plan as well.
+    let map_order = |path: &str| -> Vec<String> {
+        let html = w.app.get(path, Some(&w.employee_a.token)).text().unwrap();
+        html.match_indices("data-course=\"")
+            .map(|(i, _)| html[i + 13..].split('"').next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(map_order("/courses/map"), order);
+    // A new trajectory without a plan yet: screen and map keep to the last plan, until its own.
+    let order: Vec<String> = order.iter().map(|s| s.to_string()).collect();
+    let stop = json!({"status": "stopped", "stop_reason": "other"});
+    assert_eq!(w.app.patch(&format!("/trajectories/{}", m.trajectory), coach, &stop).status(), 200);
+    let second = json_id(
+        w.app.post(
+            "/trajectories",
+            Some(&w.pl_a.token),
+            &json!({"employee_id": w.employee_a.id, "coach_id": w.coach_a.id, "cohort_id": m.cohort, "inclusion": inclusion_ok()}),
+        ),
+        201,
+    );
+    let screen = || -> Vec<String> {
+        let mine: Value = w.app.get("/me/courses", Some(&w.employee_a.token)).json().unwrap();
+        mine["items"].as_array().unwrap().iter().map(|c| c["slug"].as_str().unwrap().to_string()).collect()
+    };
+    let second_map = format!("/courses/map?trajectory={second}");
+    assert_eq!(
+        (screen(), map_order(&second_map), map_order("/courses/map")),
+        (order.clone(), order.clone(), order.clone())
+    );
+    assert_eq!(
+        w.app
+            .post(&format!("/trajectories/{second}/consents"), coach, &json!({"kind": "method", "given": true}))
+            .status(),
+        201
+    );
+    let mut own = order.clone();
+    own.swap(5, 6);
+    let mut plan = later_first.clone();
+    plan["course_order"] = json!(own);
+    assert_eq!(w.app.send(M::PUT, &format!("/trajectories/{second}/plan"), coach, &plan).status(), 200);
+    assert_eq!((screen(), map_order(&second_map), map_order("/courses/map")), (own.clone(), own.clone(), own));
+    let first_map = format!("/courses/map?trajectory={}", m.trajectory);
+    assert_eq!(map_order(&first_map), order, "the first trajectory's map keeps its own plan");
 }
 
 #[test]
