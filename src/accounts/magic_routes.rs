@@ -86,7 +86,7 @@ pub async fn request(
         else {
             return Ok(());
         };
-        audit.about(&user.id);
+        audit.about_user(&user.id, user.organization_id.as_deref());
         let token = random_token();
         let t = now();
         diesel::insert_into(magic_links::table)

@@ -92,7 +92,7 @@ pub async fn create(
                 password_hash: hash,
             },
         )?;
-        audit.about(&user.id);
+        audit.about_user(&user.id, user.organization_id.as_deref());
         Ok(user)
     })
     .await?;
@@ -113,7 +113,7 @@ pub async fn get_one(
         if !sees_user(&caller, &user) {
             return Err(AppError::NotFound);
         }
-        audit.about(&user.id);
+        audit.about_user(&user.id, user.organization_id.as_deref());
         Ok(user)
     })
     .await?;
@@ -146,7 +146,7 @@ pub async fn update(
         if !sees_user(&caller, &user) {
             return Err(AppError::NotFound);
         }
-        audit.about(&user.id);
+        audit.about_user(&user.id, user.organization_id.as_deref());
         if !caller.may_manage_account(user.role(), user.organization_id.as_deref()) {
             return Err(AppError::Forbidden);
         }

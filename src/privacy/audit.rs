@@ -52,6 +52,15 @@ impl AuditEntry {
         self.in_org(org_id);
     }
 
+    /// An account's data: about the person, in their organisation if they have one, so that its
+    /// project leaders also see an admin's reads and changes of the account.
+    pub fn about_user(&mut self, user_id: &str, org_id: Option<&str>) {
+        self.about(user_id);
+        if let Some(o) = org_id {
+            self.in_org(o);
+        }
+    }
+
     /// The organisation the data belongs to (project leaders read their organisation's log).
     pub fn in_org(&mut self, org_id: &str) {
         self.organization_id = Some(org_id.to_string());

@@ -95,7 +95,8 @@ pub struct AuditFilter {
 /// The audit log, newest first: admins all of it, project leaders their organisation's, an
 /// employee the entries about them (`subject` is then always themself; 403 for anyone else's).
 /// An employee's entries leave out `detail` and `listed`, which may name other people. Entries
-/// cannot be changed or deleted through the API.
+/// cannot be changed or deleted through the API. A look by staff leaves an entry too, about the
+/// `subject` asked for.
 #[utoipa::path(tag = "privacy", params(AuditFilter), responses((status = 200, body = Page<AuditOut>)), security(("bearer" = [])))]
 #[get("/audit")]
 pub async fn audit_log_list(
@@ -113,7 +114,16 @@ pub async fn audit_log_list(
         }
         f.subject = Some(caller.user_id.clone());
     }
-    let rows = db::read(&state.pool, move |c| {
+    // A look at who read whose data is itself a read of it: the entry names the person asked
+    // about, so their inzage shows who looked (an employee's look at their own leaves none).
+    let mut entry = caller.audit();
+    if let Some(s) = &f.subject {
+        entry.about(s);
+    }
+    if let Some(o) = caller.organization_id.as_deref().filter(|_| caller.is(Role::ProjectLeader)) {
+        entry.in_org(o);
+    }
+    let rows = db::tx(&state.pool, entry, move |c, _| {
         let mut q =
             audit_log::table.order(audit_log::id.desc()).limit(limit + 1).select(AuditRow::as_select()).into_boxed();
         if caller.is(Role::ProjectLeader) {

@@ -44,14 +44,18 @@ pub fn load_for_change(conn: &mut Db, caller: &Caller, id: &str) -> Result<Traje
     in_scope(t, caller)
 }
 
-/// Whether `coach_id` coaches `employee_id` in any trajectory (also a closed one: their records stay theirs).
+/// Whether `coach_id` is the coach of `employee_id` for the employee's own records (absences, a
+/// buddy pair): the coach of their latest trajectory, also when it has ended. Once another
+/// trajectory with another coach follows, the earlier coach keeps their trajectory's records but
+/// no longer sees the person's.
 pub fn coaches(conn: &mut Db, coach_id: &str, employee_id: &str) -> Result<bool, AppError> {
-    let n: i64 = trajectories::table
-        .filter(trajectories::coach_id.eq(coach_id))
+    let latest: Option<String> = trajectories::table
         .filter(trajectories::employee_id.eq(employee_id))
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
+        .order(trajectories::id.desc())
+        .select(trajectories::coach_id)
+        .first(conn)
+        .optional()?;
+    Ok(latest.as_deref() == Some(coach_id))
 }
 
 pub fn open_of_employee(conn: &mut Db, employee_id: &str) -> Result<Option<Trajectory>, AppError> {

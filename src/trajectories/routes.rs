@@ -204,7 +204,7 @@ pub async fn get_one(
 }
 
 /// Move a trajectory on (proposed -> active -> returned -> aftercare -> closed) or stop it with a
-/// reason; a project leader may also change its coach or cohort; its coach and project leaders
+/// reason (and a `stop_note`, only then); a project leader may also change its coach or cohort; its coach and project leaders
 /// record the time spent on recruitment. Becoming active needs method consent. A stop or the close
 /// ends what still runs: due aftercare check-ins are skipped, the employee's buddy pair ends and
 /// colleagues' cards on hold are not mailed.
@@ -237,7 +237,9 @@ pub async fn update(
                 changes.coach_id = Some(coach.clone());
             }
         }
-        if let Some(cohort) = &input.cohort_id {
+        if let Some(cohort) = input.cohort_id.as_ref().filter(|co| **co != t.cohort_id) {
+            // The cohort decides where the trajectory counts in the exports: the project leader's.
+            caller.require(&[Role::ProjectLeader])?;
             cohort_in_org(c, cohort, &t.organization_id)?;
             changes.cohort_id = Some(cohort.clone());
         }
@@ -261,6 +263,12 @@ fn change_status(
     note: Option<&str>,
     actor: &str,
 ) -> Result<(), AppError> {
+    if to != Status::Stopped && reason.is_some() {
+        return Err(AppError::field("stop_reason", "Een reden om te stoppen hoort bij status 'stopped'."));
+    }
+    if to != Status::Stopped && note.is_some() {
+        return Err(AppError::field("stop_note", "Een toelichting bij het stoppen hoort bij status 'stopped'."));
+    }
     let from = Status::parse(&t.status).unwrap_or(Status::Proposed);
     if from == to {
         return Ok(());
@@ -271,9 +279,6 @@ fn change_status(
     if to == Status::Stopped {
         let reason = reason.ok_or_else(|| AppError::field("stop_reason", "Kies de reden waarom het traject stopt."))?;
         return queries::set_status(c, t, to, Some(reason), note, actor);
-    }
-    if reason.is_some() {
-        return Err(AppError::field("stop_reason", "Een reden om te stoppen hoort bij status 'stopped'."));
     }
     if from.next() != Some(to) {
         return Err(AppError::Conflict(format!(
@@ -290,7 +295,7 @@ fn change_status(
             ));
         }
     }
-    queries::set_status(c, t, to, None, note, actor)
+    queries::set_status(c, t, to, None, None, actor)
 }
 
 /// Consent records of a trajectory, with the current state. Its coach, employee and project leaders.

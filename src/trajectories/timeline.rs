@@ -95,7 +95,17 @@ pub async fn timeline(
         for (ref_id, date, with_whom, status) in visits {
             items.push(item(date, ItemKind::Visit, format!("Op de koffie bij {with_whom} ({status})"), ref_id));
         }
-        let sessions: Vec<(String, chrono::NaiveDateTime, String, Option<String>)> = group_invitations::table
+        // Invitations are the employee's: this trajectory shows those made while it was the
+        // latest, as the exports count them (`evaluation::periods`).
+        use crate::db::schema::trajectories;
+        let next: Option<chrono::NaiveDateTime> = trajectories::table
+            .filter(trajectories::employee_id.eq(&t.employee_id))
+            .filter(trajectories::id.gt(&t.id))
+            .order(trajectories::id)
+            .select(trajectories::created_at)
+            .first(c)
+            .optional()?;
+        let mut q = group_invitations::table
             .inner_join(group_sessions::table.on(group_sessions::id.eq(group_invitations::session_id)))
             .filter(group_invitations::employee_id.eq(&t.employee_id))
             .filter(group_sessions::starts_at.ge(t.created_at))
@@ -105,7 +115,11 @@ pub async fn timeline(
                 group_sessions::topic,
                 group_invitations::attendance,
             ))
-            .load(c)?;
+            .into_boxed();
+        if let Some(next) = next {
+            q = q.filter(group_invitations::invited_at.lt(next));
+        }
+        let sessions: Vec<(String, chrono::NaiveDateTime, String, Option<String>)> = q.load(c)?;
         for (ref_id, at, topic, attendance) in sessions {
             let how = attendance.unwrap_or_else(|| "uitgenodigd".into());
             items.push(item(at.date(), ItemKind::GroupSession, format!("Groepsgesprek: {topic} ({how})"), ref_id));

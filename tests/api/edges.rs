@@ -648,3 +648,94 @@ fn a_done_check_in_has_no_reason_to_skip() {
         aftercare_checkins::table.find(&k.checkin).select(aftercare_checkins::status).first(&mut w.app.conn()).unwrap();
     assert_eq!(status, "due", "nothing written");
 }
+
+// --- a second trajectory, changes of a trajectory, account reads -------------------------------
+
+/// When a new trajectory with another coach follows, the earlier coach keeps their trajectory but
+/// no longer sees the person's own records (absences), and that trajectory's timeline does not
+/// show what came after it.
+#[test]
+fn a_later_coach_takes_over_the_person_s_own_records() {
+    let w = World::new();
+    let m = w.method();
+    let first = Some(w.coach_a.token.as_str());
+    let later = org_a_user(&w, "coach.twee@wilkan.test", "coach");
+    let absences = format!("/employees/{}/absences", w.employee_a.id);
+    assert_eq!(w.app.get(&absences, first).status(), 200);
+    let stop = json!({"status": "stopped", "stop_reason": "other"});
+    assert_eq!(w.app.patch(&format!("/trajectories/{}", m.trajectory), first, &stop).status(), 200);
+    assert_eq!(w.app.get(&absences, first).status(), 200, "still the coach of her latest trajectory");
+
+    let second = json_id(
+        w.app.post(
+            "/trajectories",
+            Some(&w.pl_a.token),
+            &json!({"employee_id": w.employee_a.id, "coach_id": later.id, "cohort_id": m.cohort, "inclusion": inclusion_ok()}),
+        ),
+        201,
+    );
+    let session = json!({"starts_at": format!("{}T10:00:00", days_from_today(2)), "place": "Kantine", "topic": "invloed", "invite": [w.employee_a.id]});
+    assert_eq!(w.app.post("/group-sessions", Some(&later.token), &session).status(), 201);
+
+    problem(w.app.get(&absences, first), 404);
+    assert_eq!(w.app.get(&absences, Some(&later.token)).status(), 200);
+    assert_eq!(w.app.get(&format!("/trajectories/{}", m.trajectory), first).status(), 200, "her trajectory stays hers");
+    let topics = |t: &str, token: &str| -> Vec<String> {
+        let items: Value = w.app.get(&format!("/trajectories/{t}/timeline"), Some(token)).json().unwrap();
+        items["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["kind"] == "group_session")
+            .map(|i| i["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(topics(&m.trajectory, &w.coach_a.token).iter().all(|t| !t.contains("invloed")), "the later session");
+    assert!(topics(&second, &later.token).iter().any(|t| t.contains("invloed")));
+}
+
+/// A stop note only with a stop; the cohort, which decides where a trajectory counts, only by a
+/// project leader.
+#[test]
+fn a_trajectory_change_keeps_to_its_kind() {
+    let w = World::new();
+    let m = w.method();
+    let coach = Some(w.coach_a.token.as_str());
+    let path = format!("/trajectories/{}", m.trajectory);
+    let before: Value = w.app.get(&path, coach).json().unwrap();
+    for body in
+        [json!({"status": "returned", "stop_note": "Heeft hernia"}), json!({"status": "active", "stop_note": "x"})]
+    {
+        let err = problem(w.app.patch(&path, coach, &body), 422);
+        assert!(!field_messages(&err, "stop_note").is_empty());
+    }
+    let other = json_id(
+        w.app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&w.pl_a.token), &json!({"name": "Ronde 2"})),
+        201,
+    );
+    problem(w.app.patch(&path, coach, &json!({"cohort_id": other})), 403);
+    assert_eq!(
+        w.app.patch(&path, coach, &json!({"cohort_id": before["cohort_id"]})).status(),
+        200,
+        "unchanged is fine"
+    );
+    let after: Value = w.app.get(&path, coach).json().unwrap();
+    assert_eq!(
+        (&after["status"], &after["cohort_id"], &after["stop_note"]),
+        (&before["status"], &before["cohort_id"], &Value::Null)
+    );
+    assert_eq!(w.app.patch(&path, Some(&w.pl_a.token), &json!({"cohort_id": other})).status(), 200);
+}
+
+/// An admin's look at an account of an organisation is in that organisation's audit log, so its
+/// project leader sees it.
+#[test]
+fn an_admin_s_look_at_an_account_is_in_its_organisation_s_log() {
+    let w = World::new();
+    assert_eq!(w.app.get(&format!("/users/{}", w.employee_a.id), Some(&w.admin.token)).status(), 200);
+    let log: Value = w.app.get(&format!("/audit?subject={}", w.employee_a.id), Some(&w.pl_a.token)).json().unwrap();
+    let by_admin = log["items"].as_array().unwrap().iter().filter(|e| e["actor_id"] == w.admin.id.as_str()).count();
+    assert!(by_admin >= 1, "{log}");
+    let theirs: Value = w.app.get(&format!("/audit?subject={}", w.employee_a.id), Some(&w.pl_b.token)).json().unwrap();
+    assert_eq!(theirs["items"].as_array().unwrap().len(), 0, "not in another organisation's log");
+}
