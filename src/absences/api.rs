@@ -38,10 +38,10 @@ impl Category {
 #[validate(schema(function = "dates_in_order"))]
 pub struct AbsenceIn {
     /// First sick day.
-    #[serde(deserialize_with = "crate::http::dates::plausible")]
+    #[serde(deserialize_with = "crate::http::dates::near")]
     pub start_date: NaiveDate,
     /// Last sick day; absent while the employee is still sick.
-    #[serde(default, deserialize_with = "crate::http::dates::plausible")]
+    #[serde(default, deserialize_with = "crate::http::dates::near")]
     pub end_date: Option<NaiveDate>,
     /// Percentage absent (partial absence); default 100.
     #[validate(range(min = 1, max = 100, message = "Kies een percentage van 1 tot en met 100."))]
@@ -60,10 +60,10 @@ fn dates_in_order(a: &AbsenceIn) -> Result<(), ValidationError> {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AbsenceUpdate {
-    #[serde(default, deserialize_with = "crate::http::dates::plausible")]
+    #[serde(default, deserialize_with = "crate::http::dates::near")]
     pub start_date: Option<NaiveDate>,
     /// Set when the employee is better (recovered).
-    #[serde(default, deserialize_with = "crate::http::dates::plausible")]
+    #[serde(default, deserialize_with = "crate::http::dates::near")]
     pub end_date: Option<NaiveDate>,
     #[validate(range(min = 1, max = 100, message = "Kies een percentage van 1 tot en met 100."))]
     pub percentage: Option<i32>,

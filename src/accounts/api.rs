@@ -146,7 +146,7 @@ pub struct CreateCohort {
 
 fn cohort_dates(c: &CreateCohort) -> Result<(), ValidationError> {
     match (c.starts_on, c.ends_on) {
-        (Some(s), Some(e)) if e < s => Err(message("dates", "De einddatum ligt voor de begindatum.")),
+        (Some(s), Some(e)) if e < s => Err(message("ends_on", "De einddatum ligt voor de begindatum.")),
         _ => Ok(()),
     }
 }

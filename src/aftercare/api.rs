@@ -15,10 +15,14 @@ pub enum Extent {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnIn {
-    #[serde(deserialize_with = "crate::http::dates::plausible")]
+    #[serde(deserialize_with = "crate::http::dates::near")]
     pub date: NaiveDate,
     pub extent: Extent,
-    #[validate(range(min = 0.0, max = 60.0, message = "Vul 0 tot 60 uur per week in."))]
+    #[validate(range(
+        min = 1.0,
+        max = 60.0,
+        message = "Vul 1 tot 60 uur per week in: wie weer werkt, werkt ten minste een uur."
+    ))]
     pub hours_per_week: f64,
     /// Back in their own work (true) or in other work (false).
     pub own_work: bool,

@@ -107,7 +107,9 @@ pub struct PageState<'a> {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReflectionOut {
-    pub text: String,
+    /// What the employee wrote; `null` when the course was done in the paper map (the coach
+    /// records only the choice ticked there).
+    pub text: Option<String>,
     pub choice: ReflectionChoice,
     #[serde(with = "crate::http::time::utc")]
     #[schema(value_type = String, format = DateTime)]
@@ -158,8 +160,12 @@ impl<'a> MyCourse<'a> {
                 }
             })
             .collect();
+        // A page not visited in a course done online page by page was added since; in a course done
+        // on paper, or closed with its reflection alone, the pages were not skipped online.
+        let paper = row.as_ref().is_some_and(|r| r.completed_via.as_deref() == Some("paper"));
+        let added_since = completed && !paper && states.iter().any(|s| s.visited);
         let new_page_ids =
-            states.iter().filter(|s| s.changed_since_done || (completed && !s.visited)).map(|s| s.page_id).collect();
+            states.iter().filter(|s| s.changed_since_done || (added_since && !s.visited)).map(|s| s.page_id).collect();
         let status = if completed {
             CourseStatus::Completed
         } else if started {
@@ -174,7 +180,7 @@ impl<'a> MyCourse<'a> {
             .or_else(|| course.pages.first())
             .map_or("", |p| p.id.as_str());
         let reflection = match (row.reflection, row.reflection_choice, row.reflected_at) {
-            (Some(text), Some(choice), Some(saved_at)) => {
+            (text, Some(choice), Some(saved_at)) => {
                 ReflectionChoice::parse(&choice).map(|choice| ReflectionOut { text, choice, saved_at })
             }
             _ => None,

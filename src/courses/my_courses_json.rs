@@ -37,7 +37,7 @@ impl MyCourses<'_> {
                 .iter()
                 .map(|c| {
                     let answers: usize = c.pages.iter().filter_map(|p| p.answers.as_ref()).map(|a| a.get().len()).sum();
-                    let reflection = c.reflection.as_ref().map_or(0, |r| r.text.len());
+                    let reflection = c.reflection.as_ref().and_then(|r| r.text.as_ref()).map_or(0, String::len);
                     512 + 128 * c.pages.len() + answers + text(&c.celebration) + reflection
                 })
                 .sum::<usize>()
@@ -172,8 +172,15 @@ mod tests {
     }
 
     type PageFlags = (PageKind, bool, bool, bool, Option<Box<RawValue>>);
-    type CourseFields =
-        (u32, CourseStatus, Option<i64>, Option<bool>, Option<String>, Option<(String, bool, i64)>, Vec<PageFlags>);
+    type CourseFields = (
+        u32,
+        CourseStatus,
+        Option<i64>,
+        Option<bool>,
+        Option<String>,
+        Option<(Option<String>, bool, i64)>,
+        Vec<PageFlags>,
+    );
 
     fn course_fields() -> impl Strategy<Value = CourseFields> {
         (
@@ -182,7 +189,7 @@ mod tests {
             proptest::option::of(0i64..4_000_000_000),
             proptest::option::of(any::<bool>()),
             proptest::option::of(text()),
-            proptest::option::of((text(), any::<bool>(), 0i64..4_000_000_000)),
+            proptest::option::of((proptest::option::of(text()), any::<bool>(), 0i64..4_000_000_000)),
             proptest::collection::vec((kind(), any::<bool>(), any::<bool>(), any::<bool>(), answers()), 0..4),
         )
     }

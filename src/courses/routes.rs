@@ -466,26 +466,47 @@ pub async fn trajectory_progress(
     courses_response(courses)
 }
 
-/// Record that the employee did this course in the paper map: it counts as completed, `paper`.
-/// Only the trajectory's own coach.
-#[utoipa::path(tag = "learning", params(("id" = String, Path), ("slug" = String, Path)), responses((status = 200, body = MyCourse)), security(("bearer" = [])))]
+#[derive(serde::Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PaperQuery {
+    /// What the employee ticked at the end of the course in the map: a talk with the coach, a
+    /// group session, both, or not now. Puts them on the course's interest list as online.
+    pub choice: Option<super::api::ReflectionChoice>,
+}
+
+/// Record that the employee did this course in the paper map: it counts as completed, `paper`,
+/// with the choice they ticked at its end (also later, when the map comes back). Their written
+/// reflection stays on paper. Only the trajectory's own coach.
+#[utoipa::path(tag = "learning", params(("id" = String, Path), ("slug" = String, Path), PaperQuery), responses((status = 200, body = MyCourse)), security(("bearer" = [])))]
 #[post("/trajectories/{id}/progress/{slug}/paper")]
 pub async fn done_on_paper(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, String)>,
+    q: Query<PaperQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (id, slug) = path.into_inner();
+    let choice = q.into_inner().choice;
     let course = course(&state, &slug)?;
     let (row, pages) = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require_coach_of(&t.coach_id)?;
         let mut row = progress::ensure_course(c, &t.employee_id, &slug)?;
+        let mut changed = false;
         if row.completed_at.is_none() {
             row.completed_at = Some(now());
             row.completed_via = Some("paper".into());
             row.completed_by = Some(caller.user_id.clone());
+            changed = true;
+        }
+        if let Some(choice) = choice {
+            row.reflection_choice = Some(choice.as_str().to_string());
+            row.reflected_at = row.reflected_at.or(Some(now()));
+            changed = true;
+        }
+        if changed {
             progress::save_course(c, &row)?;
         }
         let pages = progress::pages_of(c, &t.employee_id, &slug)?;

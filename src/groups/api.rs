@@ -32,7 +32,7 @@ pub struct CreateSession {
     pub facilitator_id: Option<String>,
     /// Local time at the organisation (Europe/Amsterdam), e.g. "2026-12-01T10:00:00".
     #[schema(value_type = String, example = "2026-12-01T10:00:00")]
-    #[serde(deserialize_with = "crate::http::dates::plausible")]
+    #[serde(deserialize_with = "crate::http::dates::near")]
     pub starts_at: NaiveDateTime,
     /// Where the group meets. No medical details.
     #[validate(length(max = 300, message = "Gebruik hoogstens 300 tekens."))]
@@ -55,7 +55,7 @@ pub struct CreateSession {
 pub struct UpdateSession {
     /// Local time at the organisation (Europe/Amsterdam), e.g. "2026-12-01T10:00:00".
     #[schema(value_type = String, example = "2026-12-01T10:00:00")]
-    #[serde(default, deserialize_with = "crate::http::dates::plausible")]
+    #[serde(default, deserialize_with = "crate::http::dates::near")]
     pub starts_at: Option<NaiveDateTime>,
     /// No medical details.
     #[validate(length(max = 300, message = "Gebruik hoogstens 300 tekens."))]

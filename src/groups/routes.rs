@@ -192,7 +192,8 @@ fn render_all(c: &mut DbConnection, rows: Vec<SessionRow>, view: &View) -> Resul
         .collect())
 }
 
-/// Adds invitations (employees of the organisation only) and queues one email each.
+/// Adds invitations and queues one email each: employees of the organisation with a running
+/// trajectory and method consent only (a group session is part of the method).
 fn invite(
     c: &mut DbConnection,
     templates: &Templates,
@@ -210,6 +211,15 @@ fn invite(
             }
             Err(e) => return Err(e),
         };
+        if !crate::trajectories::queries::open_of_employee(c, id)?.is_some_and(|t| t.method_consent) {
+            return Err(AppError::field(
+                "invite",
+                &format!(
+                    "{} heeft geen lopend traject met toestemming voor de methode. Nodig alleen medewerkers uit die met Wilkan bezig zijn.",
+                    employee.first_name
+                ),
+            ));
+        }
         let already: i64 = group_invitations::table
             .filter(group_invitations::session_id.eq(&row.id))
             .filter(group_invitations::employee_id.eq(id))
@@ -241,6 +251,53 @@ fn invite(
                 to: &employee.email,
                 vars,
                 about: Some(format!("group:{}", row.id)),
+                not_before: None,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn called_off() -> AppError {
+    AppError::Conflict("Deze bijeenkomst gaat niet door. Plan zo nodig een nieuwe.".into())
+}
+
+/// A session called off: invitations still waiting in the outbox are not sent, and whoever may
+/// have had one gets word that it does not go ahead.
+fn call_off(c: &mut DbConnection, templates: &Templates, topic_title: &str, row: &SessionRow) -> Result<(), AppError> {
+    use crate::db::schema::outbox as outbox_table;
+    let about = format!("group:{}", row.id);
+    let unsent: Vec<String> = outbox_table::table
+        .filter(outbox_table::subject_ref.eq(&about))
+        .filter(outbox_table::template.eq("group-invitation"))
+        .filter(outbox_table::status.eq("queued"))
+        .select(outbox_table::to_address)
+        .load(c)?;
+    outbox::cancel(c, &about)?;
+    let org = accounts::find_organization(c, &row.organization_id)?;
+    let invitees: Vec<String> = group_invitations::table
+        .filter(group_invitations::session_id.eq(&row.id))
+        .select(group_invitations::employee_id)
+        .load(c)?;
+    for id in invitees {
+        let employee = accounts::find_user(c, &id)?;
+        if unsent.contains(&employee.email) {
+            continue;
+        }
+        let vars = BTreeMap::from([
+            ("first_name", employee.first_name.clone()),
+            ("organization", org.name.clone()),
+            ("topic", topic_title.to_string()),
+            ("when", dutch_when(row.starts_at)),
+        ]);
+        outbox::queue(
+            c,
+            templates,
+            Mail {
+                template: "group-cancelled",
+                to: &employee.email,
+                vars,
+                about: Some(format!("group-cancelled:{}", row.id)),
                 not_before: None,
             },
         )?;
@@ -362,6 +419,8 @@ pub async fn get_one(
 }
 
 /// Change a session, write notes, cancel it, or invite more employees. Facilitator and project leaders.
+/// Cancelling stops invitations not yet mailed and tells the others by mail; a cancelled session
+/// takes notes only (409 for invitations, attendance or taking it back).
 #[utoipa::path(tag = "groups", params(("id" = String, Path)), request_body = UpdateSession, responses((status = 200, body = SessionOut)), security(("bearer" = [])))]
 #[patch("/group-sessions/{id}")]
 pub async fn update(
@@ -376,6 +435,10 @@ pub async fn update(
         let (row, view) = load(c, &caller, &id)?;
         if !matches!(view, View::Staff) {
             return Err(AppError::Forbidden);
+        }
+        let cancelled = u.cancelled.unwrap_or(row.cancelled);
+        if (row.cancelled && !cancelled) || (cancelled && !u.invite.is_empty()) {
+            return Err(called_off());
         }
         reuse::update(
             group_sessions::table,
@@ -392,6 +455,9 @@ pub async fn update(
         )
         .execute(c)?;
         let fresh: SessionRow = group_sessions::table.find(&row.id).select(SessionRow::as_select()).first(c)?;
+        if fresh.cancelled && !row.cancelled {
+            call_off(c, &st.templates, &topic_title(&st, &fresh.topic), &fresh)?;
+        }
         if !u.invite.is_empty() {
             let facilitator = accounts::find_user(c, &fresh.facilitator_id)?;
             invite(c, &st.templates, &topic_title(&st, &fresh.topic), &fresh, &facilitator, &u.invite)?;
@@ -418,6 +484,9 @@ pub async fn attendance(
         if !matches!(view, View::Staff) {
             return Err(AppError::Forbidden);
         }
+        if row.cancelled {
+            return Err(called_off());
+        }
         for (employee, a) in &input.attendance {
             let n = reuse::update(
                 group_invitations::table,
@@ -435,8 +504,8 @@ pub async fn attendance(
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// Employees of the caller's organisation (with an open trajectory) who chose a group talk in the
-/// reflection of this course: the facilitator's list for inviting. Coaches and project leaders.
+/// Employees with an open trajectory who chose a group talk in the reflection of this course: the
+/// list for inviting. A coach their own employees, a project leader the organisation's.
 #[utoipa::path(tag = "groups", params(InterestQuery), responses((status = 200, body = InterestList)), security(("bearer" = [])))]
 #[get("/group-sessions/interest")]
 pub async fn interest(
@@ -452,6 +521,7 @@ pub async fn interest(
         return Err(AppError::field("topic", "Kies een cursus."));
     }
     let org = caller.organization_id.clone().unwrap_or_default();
+    let own_only = caller.is(Role::Coach).then(|| caller.user_id.clone());
     let t2 = topic.clone();
     let page = db::tx(&state.pool, caller.audit(), move |c, audit| {
         // An employee has at most one open trajectory, so (moment, employee) orders without ties.
@@ -468,6 +538,10 @@ pub async fn interest(
             .limit(limit + 1)
             .select((users::id, users::first_name, trajectories::id, reflected_at))
             .into_boxed();
+        let q = match own_only {
+            Some(coach) => q.filter(trajectories::coach_id.eq(coach)),
+            None => q,
+        };
         let q = after_key!(q, (reflected_at, users::id) > after);
         let rows: Vec<(String, String, String, NaiveDateTime)> = q.load(c)?;
         let page = Page::from_rows(rows, limit, |r| key_cursor(&moment_key(&r.3), &r.0));

@@ -13,14 +13,40 @@ pub const LAST_YEAR: i32 = 2199;
 /// The serde message of a date outside the years above; `http::json` gives it in Dutch.
 pub(crate) const OUT_OF_RANGE: &str = "date outside the years 1900-2199";
 
+/// How far from today the date of something that happens (an absence, a talk, a visit, a return,
+/// a group session) may lie: a typo in the year ("2199", "1926") would otherwise be kept, and
+/// block or upset what follows (an open absence overlapping everything after 2199, aftercare
+/// check-ins long overdue at once).
+pub const YEARS_BACK: i32 = 10;
+pub const YEARS_AHEAD: i32 = 2;
+
+/// The serde message of such a date too far away; `http::json` gives it in Dutch.
+pub(crate) const NOT_NEAR: &str = "date too far from today";
+
+/// The first and last day [`near`] accepts today.
+pub fn near_window() -> (NaiveDate, NaiveDate) {
+    let today = chrono::Utc::now().date_naive();
+    // 29 February falls back to the 28th in a year without it.
+    let shift = |years: i32| {
+        let year = today.year() + years;
+        today.with_year(year).or_else(|| (today - chrono::Days::new(1)).with_year(year)).unwrap_or(today)
+    };
+    (shift(-YEARS_BACK), shift(YEARS_AHEAD))
+}
+
 /// What a field holds that has a year (absent: nothing to check).
 pub trait Dated {
     fn year_of(&self) -> Option<i32>;
+    fn day_of(&self) -> Option<NaiveDate>;
 }
 
 impl Dated for NaiveDate {
     fn year_of(&self) -> Option<i32> {
         Some(self.year())
+    }
+
+    fn day_of(&self) -> Option<NaiveDate> {
+        Some(*self)
     }
 }
 
@@ -28,11 +54,19 @@ impl Dated for NaiveDateTime {
     fn year_of(&self) -> Option<i32> {
         Some(self.year())
     }
+
+    fn day_of(&self) -> Option<NaiveDate> {
+        Some(self.date())
+    }
 }
 
 impl<T: Dated> Dated for Option<T> {
     fn year_of(&self) -> Option<i32> {
         self.as_ref().and_then(Dated::year_of)
+    }
+
+    fn day_of(&self) -> Option<NaiveDate> {
+        self.as_ref().and_then(Dated::day_of)
     }
 }
 
@@ -45,6 +79,21 @@ where
     let value = T::deserialize(d)?;
     match value.year_of() {
         Some(y) if !(FIRST_YEAR..=LAST_YEAR).contains(&y) => Err(D::Error::custom(OUT_OF_RANGE)),
+        _ => Ok(value),
+    }
+}
+
+/// Reads the field as its type does, then refuses a day more than [`YEARS_BACK`] years before or
+/// [`YEARS_AHEAD`] years after today.
+pub fn near<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Dated,
+{
+    let value = T::deserialize(d)?;
+    let (first, last) = near_window();
+    match value.day_of() {
+        Some(day) if day < first || day > last => Err(D::Error::custom(NOT_NEAR)),
         _ => Ok(value),
     }
 }
@@ -82,5 +131,32 @@ mod tests {
         }
         // Not a date at all stays serde's own error.
         assert!(!read(r#"{"day": "morgen"}"#).unwrap_err().starts_with(super::OUT_OF_RANGE));
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Event {
+        #[serde(deserialize_with = "super::near")]
+        day: chrono::NaiveDate,
+        #[serde(default, deserialize_with = "super::near")]
+        at: Option<chrono::NaiveDateTime>,
+    }
+
+    #[test]
+    fn an_event_lies_within_ten_years_back_and_two_ahead() {
+        let (first, last) = super::near_window();
+        let today = chrono::Utc::now().date_naive();
+        assert_eq!((today - first).num_days() / 365, 10);
+        assert_eq!((last - today).num_days() / 365, 2);
+        let read = |day: chrono::NaiveDate, at: Option<chrono::NaiveDate>| {
+            let at = at.map(|a| format!(r#", "at": "{a}T09:30:00""#)).unwrap_or_default();
+            serde_json::from_str::<Event>(&format!(r#"{{"day": "{day}"{at}}}"#)).map_err(|e| e.to_string())
+        };
+        for ok in [first, today, last] {
+            assert!(read(ok, Some(ok)).is_ok_and(|e| e.day == ok && e.at.is_some_and(|a| a.date() == ok)), "{ok}");
+        }
+        let day = chrono::Days::new(1);
+        for (d, at) in [(first - day, None), (last + day, None), (today, Some(last + day))] {
+            assert!(read(d, at).unwrap_err().starts_with(super::NOT_NEAR), "{d} {at:?}");
+        }
     }
 }

@@ -144,6 +144,10 @@ pub(crate) fn describe_serde_error(path: &str, msg: &str, root: &str) -> (String
         let (first, last) = (super::dates::FIRST_YEAR, super::dates::LAST_YEAR);
         return (field, format!("Kies een datum in de jaren {first} tot en met {last}. Controleer het jaartal."));
     }
+    if msg.starts_with(super::dates::NOT_NEAR) {
+        let (first, last) = super::dates::near_window();
+        return (field, format!("Kies een datum van {first} tot en met {last} (JJJJ-MM-DD). Controleer het jaartal."));
+    }
     if msg.contains("premature end of input")
         || msg.contains("input contains invalid characters")
         || msg.contains("input is out of range")
@@ -170,7 +174,14 @@ fn collect(errors: &ValidationErrors, prefix: &str, out: &mut FieldErrors) {
             ValidationErrorsKind::Field(list) => {
                 for e in list {
                     let message = e.message.clone().unwrap_or_else(|| Cow::Owned(default_message(&e.code)));
-                    out.entry(name.clone()).or_default().push(message.into_owned());
+                    // A check of the whole input (`validate(schema)`) names in its code the field
+                    // to correct, so the client can show the message beside it.
+                    let name = if field == "__all__" && !e.code.is_empty() {
+                        format!("{prefix}{}", e.code)
+                    } else {
+                        name.clone()
+                    };
+                    out.entry(name).or_default().push(message.into_owned());
                 }
             }
             ValidationErrorsKind::Struct(inner) => collect(inner, &format!("{name}."), out),

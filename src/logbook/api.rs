@@ -121,8 +121,9 @@ pub struct Weighing {
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[validate(schema(function = "appointment_after_talk"))]
 pub struct EntryIn {
-    #[serde(deserialize_with = "crate::http::dates::plausible")]
+    #[serde(deserialize_with = "crate::http::dates::near")]
     pub date: NaiveDate,
     pub kind: EntryKind,
     #[validate(range(min = 0, max = 600, message = "Vul een duur van 0 tot 600 minuten in."))]
@@ -139,7 +140,7 @@ pub struct EntryIn {
     /// Developments seen. No medical details.
     #[validate(length(max = 4000, message = "Gebruik hoogstens 4.000 tekens."))]
     pub developments: Option<String>,
-    #[serde(default, deserialize_with = "crate::http::dates::plausible")]
+    #[serde(default, deserialize_with = "crate::http::dates::near")]
     pub next_appointment: Option<NaiveDate>,
     /// The employee may read this entry (never its weighing).
     #[serde(default)]
@@ -151,7 +152,7 @@ pub struct EntryIn {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EntryUpdate {
-    #[serde(default, deserialize_with = "crate::http::dates::plausible")]
+    #[serde(default, deserialize_with = "crate::http::dates::near")]
     pub date: Option<NaiveDate>,
     pub kind: Option<EntryKind>,
     #[validate(range(min = 0, max = 600, message = "Vul een duur van 0 tot 600 minuten in."))]
@@ -168,7 +169,7 @@ pub struct EntryUpdate {
     /// No medical details.
     #[validate(length(max = 4000, message = "Gebruik hoogstens 4.000 tekens."))]
     pub developments: Option<String>,
-    #[serde(default, deserialize_with = "crate::http::dates::plausible")]
+    #[serde(default, deserialize_with = "crate::http::dates::near")]
     pub next_appointment: Option<NaiveDate>,
     pub shared_with_employee: Option<bool>,
     #[validate(nested)]
@@ -231,4 +232,15 @@ pub struct WeighingSummary {
     pub explained_to_employee: i64,
     pub pitfalls_checked: BTreeMap<String, i64>,
     pub factor_clusters: BTreeMap<String, i64>,
+}
+
+/// The next appointment comes after the talk it was made in.
+fn appointment_after_talk(e: &EntryIn) -> Result<(), validator::ValidationError> {
+    match e.next_appointment {
+        Some(next) if next < e.date => Err(crate::accounts::api::message(
+            "next_appointment",
+            "De volgende afspraak ligt voor de datum van dit gesprek. Kies een latere dag.",
+        )),
+        _ => Ok(()),
+    }
 }

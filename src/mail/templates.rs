@@ -15,8 +15,15 @@ pub struct Template {
 }
 
 /// Templates the code sends; start-up fails when one is missing.
-pub const REQUIRED: [&str; 6] =
-    ["magic-link", "group-invitation", "card-received", "aftercare-due", "aftercare-overdue", "buddy-proposed"];
+pub const REQUIRED: [&str; 7] = [
+    "magic-link",
+    "group-invitation",
+    "group-cancelled",
+    "card-received",
+    "aftercare-due",
+    "aftercare-overdue",
+    "buddy-proposed",
+];
 
 #[derive(Debug, Clone, Default)]
 pub struct Templates {

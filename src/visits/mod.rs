@@ -46,7 +46,7 @@ pub enum VisitStatus {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VisitIn {
-    #[serde(deserialize_with = "crate::http::dates::plausible")]
+    #[serde(deserialize_with = "crate::http::dates::near")]
     pub date: NaiveDate,
     pub kind: VisitKind,
     /// With whom (e.g. "de ploeg van de inpakafdeling"). No medical details.
@@ -61,7 +61,7 @@ pub struct VisitIn {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VisitUpdate {
-    #[serde(default, deserialize_with = "crate::http::dates::plausible")]
+    #[serde(default, deserialize_with = "crate::http::dates::near")]
     pub date: Option<NaiveDate>,
     pub status: Option<VisitStatus>,
     /// No medical details.
@@ -159,6 +159,17 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(out))
 }
 
+/// A visit that took place has a date that has come.
+fn done_is_past(status: VisitStatus, date: chrono::NaiveDate) -> Result<(), AppError> {
+    if status == VisitStatus::Done && date > chrono::Utc::now().date_naive() {
+        return Err(AppError::field(
+            "date",
+            "Een bezoek dat gedaan is, ligt niet in de toekomst. Kies de dag van het bezoek.",
+        ));
+    }
+    Ok(())
+}
+
 /// Plan or record a visit. The employee and their coach. 409 once the trajectory has ended, or before method consent.
 #[utoipa::path(tag = "visits", params(("id" = String, Path)), request_body = VisitIn, responses((status = 201, body = VisitOut)), security(("bearer" = [])))]
 #[post("/trajectories/{id}/visits")]
@@ -174,6 +185,7 @@ pub async fn create(
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Employee, Role::Coach])?;
         t.accepts_records()?;
+        done_is_past(v.status, v.date)?;
         let ts = now();
         let row = VisitRow {
             id: new_id(),
@@ -214,11 +226,15 @@ pub async fn update(
         let t = trajectories::load_in_scope(c, &caller, &row.trajectory_id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Employee, Role::Coach])?;
+        let status = u.status.map(|s| to_text(&s)).unwrap_or(row.status.clone());
+        if status == "done" {
+            done_is_past(VisitStatus::Done, u.date.unwrap_or(row.visit_date))?;
+        }
         reuse::update(
             workplace_visits::table,
             (
                 workplace_visits::visit_date.eq(u.date.unwrap_or(row.visit_date)),
-                workplace_visits::status.eq(u.status.map(|s| to_text(&s)).unwrap_or(row.status.clone())),
+                workplace_visits::status.eq(status),
                 workplace_visits::how_it_went.eq(u.how_it_went.or(row.how_it_went.clone())),
                 workplace_visits::updated_at.eq(now()),
             ),

@@ -36,13 +36,20 @@ fn row(method: Method, template: &'static str, path: String, body: Option<Value>
 
 static UNIQUE: AtomicU32 = AtomicU32::new(0);
 
-/// Replaces "{n}" (and "{year}", 1900 + n) in string values with a number fresh for each request,
-/// so creating twice never conflicts.
+/// Replaces "{n}" in string values with a number fresh for each request, and "{start}" and
+/// "{end}" with two days of their own (a few years back at most, where absences may lie), so
+/// creating twice never conflicts.
 fn fresh(v: &Value) -> Value {
     fn fill(v: &Value, n: u32) -> Value {
         match v {
             Value::String(s) => {
-                Value::String(s.replace("{n}", &n.to_string()).replace("{year}", &(1900 + n).to_string()))
+                let start = chrono::Utc::now().date_naive() - chrono::Days::new(3 * (u64::from(n) + 1));
+                let end = start + chrono::Days::new(1);
+                Value::String(
+                    s.replace("{n}", &n.to_string())
+                        .replace("{start}", &start.to_string())
+                        .replace("{end}", &end.to_string()),
+                )
             }
             Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), fill(v, n))).collect()),
             other => other.clone(),
@@ -229,7 +236,7 @@ fn rows(w: &World) -> Vec<Row> {
             M::POST,
             "/api/v1/employees/{id}/absences",
             format!("/employees/{emp}/absences"),
-            Some(json!({"start_date": "{year}-03-01", "end_date": "{year}-03-05"})),
+            Some(json!({"start_date": "{start}", "end_date": "{end}"})),
             [401, 403, 404, 201, 404, 201, 404, 404, 404],
         ),
         row(

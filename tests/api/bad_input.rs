@@ -77,47 +77,66 @@ fn every_body_route_refuses_unknown_fields_and_writes_nothing() {
     assert_eq!(after, before, "bad input wrote nothing (the audit log included)");
 }
 
-/// A date outside the years 1900-2199 is refused before anything runs: 422 naming the field, in
-/// Dutch, nothing written. chrono reads years up to 262,142; such a return date once overflowed
-/// the aftercare weeks added to it (a panic and a 500).
+/// A date far away is refused before anything runs: 422 naming the field, in Dutch, nothing
+/// written. The date of something that happens (a return, an absence, a talk, a visit, a group
+/// session) lies within ten years back and two ahead: "2199" typed for "2019" would otherwise
+/// block every later absence, or make aftercare overdue at once. Other dates (an audit filter)
+/// keep to the years 1900-2199: chrono reads years up to 262,142, and such a return date once
+/// overflowed the aftercare weeks added to it (a panic and a 500).
 #[test]
-fn dates_outside_1900_to_2199_are_refused_naming_the_field() {
+fn dates_far_away_are_refused_naming_the_field() {
     let w = World::new();
     let m = w.method();
     let coach = Some(w.coach_a.token.as_str());
     let t = format!("/trajectories/{}", m.trajectory);
     let before = total_rows(&w.app);
-    let refused = |res: reqwest::blocking::Response, field: &str| {
+    let (first, last) = wilkan::http::dates::near_window();
+    let message = |res: reqwest::blocking::Response, field: &str| -> String {
         let body = problem(res, 422);
         let message = body["errors"][field][0].as_str().unwrap_or_else(|| panic!("{field} named: {body}"));
-        assert!(message.contains("1900") && message.contains("2199"), "{message}");
+        message.to_string()
+    };
+    let refused = |res: reqwest::blocking::Response, field: &str| {
+        let m = message(res, field);
+        assert!(m.contains(&first.to_string()) && m.contains(&last.to_string()), "{m}");
     };
     let ret = |date: &str| json!({"date": date, "extent": "partial", "hours_per_week": 8.0, "own_work": true});
-    refused(w.app.send(reqwest::Method::PUT, &format!("{t}/return"), coach, &ret("+262142-12-31")), "date");
-    refused(w.app.send(reqwest::Method::PUT, &format!("{t}/return"), coach, &ret("1899-12-31")), "date");
-    refused(
-        w.app.post(&format!("/employees/{}/absences", w.employee_a.id), coach, &json!({"start_date": "-5000-01-01"})),
-        "start_date",
-    );
+    let put_return = |body: &Value| w.app.send(reqwest::Method::PUT, &format!("{t}/return"), coach, body);
+    refused(put_return(&ret("+262142-12-31")), "date");
+    refused(put_return(&ret("1899-12-31")), "date");
+    refused(put_return(&ret(&(first - chrono::Days::new(1)).to_string())), "date");
+    let absences = format!("/employees/{}/absences", w.employee_a.id);
+    refused(w.app.post(&absences, coach, &json!({"start_date": "-5000-01-01"})), "start_date");
+    refused(w.app.post(&absences, coach, &json!({"start_date": "2199-01-01"})), "start_date");
     refused(
         w.app.patch(&format!("/logbook/{}", m.entry), coach, &json!({"next_appointment": "2200-01-01"})),
         "next_appointment",
     );
-    refused(
-        w.app.post(
-            "/group-sessions",
-            coach,
-            &json!({"starts_at": "+10000-01-01T10:00:00", "place": "Kantine", "invite": []}),
-        ),
-        "starts_at",
-    );
-    refused(w.app.get("/audit?to=%2B262142-12-31", Some(&w.admin.token)), "to");
+    let session = |at: &str| json!({"starts_at": at, "place": "Kantine", "topic": "invloed", "invite": []});
+    refused(w.app.post("/group-sessions", coach, &session("+10000-01-01T10:00:00")), "starts_at");
+    refused(w.app.post("/group-sessions", coach, &session("1900-01-01T10:00:00")), "starts_at");
+    let audit = problem(w.app.get("/audit?to=%2B262142-12-31", Some(&w.admin.token)), 422);
+    let years = audit["errors"]["to"][0].as_str().unwrap();
+    assert!(years.contains("1900") && years.contains("2199"), "{years}");
     // Not a date at all: the format is named instead.
-    let body = problem(w.app.send(reqwest::Method::PUT, &format!("{t}/return"), coach, &ret("2026-13-01")), 422);
-    assert!(body["errors"]["date"][0].as_str().unwrap().contains("JJJJ-MM-DD"), "{body}");
+    assert!(message(put_return(&ret("2026-13-01")), "date").contains("JJJJ-MM-DD"));
+
+    // Dates that contradict each other or the rest of the record.
+    let tomorrow = (chrono::Utc::now().date_naive() + chrono::Days::new(1)).to_string();
+    let visit = json!({"date": tomorrow, "kind": "coffee", "with_whom": "De ploeg", "status": "done"});
+    assert!(message(w.app.post(&format!("{t}/visits"), coach, &visit), "date").contains("toekomst"));
+    let mut entry = crate::helpers::entry_body(true);
+    entry["date"] = json!(chrono::Utc::now().date_naive().to_string());
+    entry["next_appointment"] = json!("2020-01-01");
+    assert!(
+        message(w.app.post(&format!("{t}/logbook"), coach, &entry), "next_appointment").contains("volgende afspraak")
+    );
+    let mut no_hours = ret(&chrono::Utc::now().date_naive().to_string());
+    no_hours["hours_per_week"] = json!(0);
+    message(put_return(&no_hours), "hours_per_week");
     assert_eq!(total_rows(&w.app), before, "nothing written");
-    // The last year allowed is taken, and the database still takes writes.
-    assert_eq!(w.app.send(reqwest::Method::PUT, &format!("{t}/return"), coach, &ret("2199-12-01")).status(), 200);
+    // The last day allowed is taken, and the database still takes writes.
+    assert_eq!(put_return(&ret(&last.to_string())).status(), 200);
 }
 
 /// A NUL character has no place in what a person types and PostgreSQL refuses it in text: in a

@@ -219,11 +219,21 @@ fn group_sessions_invite_by_mail_keep_attendance_and_list_interest() {
     assert!(mine["notes"].is_null());
     assert_eq!(mine["invitees"].as_array().unwrap().len(), 1);
     problem(w.app.get(&path, Some(&w.employee_a2.token)), 404);
-    let res = w.app.patch(
-        &path,
-        Some(&w.coach_a.token),
-        &json!({"notes": "Goed gesprek over hulp vragen.", "invite": [w.employee_a2.id]}),
+    // Only employees in the method are invited: not one without a running trajectory and consent.
+    let invite_a2 = json!({"notes": "Goed gesprek over hulp vragen.", "invite": [w.employee_a2.id]});
+    let err = problem(w.app.patch(&path, Some(&w.coach_a.token), &invite_a2), 422);
+    assert!(err["errors"]["invite"][0].as_str().unwrap().contains("lopend traject"), "{err}");
+    let t2 = crate::helpers::json_id(
+        w.app.post(
+            "/trajectories",
+            Some(&w.pl_a.token),
+            &json!({"employee_id": w.employee_a2.id, "coach_id": w.coach_a.id, "cohort_id": m.cohort, "inclusion": crate::helpers::inclusion_ok()}),
+        ),
+        201,
     );
+    let consent = json!({"kind": "method", "given": true});
+    assert_eq!(w.app.post(&format!("/trajectories/{t2}/consents"), Some(&w.coach_a.token), &consent).status(), 201);
+    let res = w.app.patch(&path, Some(&w.coach_a.token), &invite_a2);
     assert_eq!(res.json::<Value>().unwrap()["invited_count"], 2);
     let res = w.app.send(
         M::PUT,
@@ -296,6 +306,52 @@ fn group_sessions_invite_by_mail_keep_attendance_and_list_interest() {
     assert_eq!(res.json::<Value>().unwrap()["reflection"]["choice"], "both");
     let both: Value = w.app.get("/group-sessions/interest?topic=invloed", Some(&w.coach_a.token)).json().unwrap();
     assert_eq!(both["items"][0]["employee_id"], w.employee_a.id.as_str());
+    // Another coach of the organisation does not see someone else's employees on it; the project
+    // leader sees the organisation's.
+    let res = w.app.post(
+        "/users",
+        Some(&w.pl_a.token),
+        &json!({"email": "coach.drie@wilkan.test", "first_name": "Drie", "role": "coach", "organization_id": w.org_a, "password": crate::helpers::PASSWORD}),
+    );
+    assert_eq!(res.status(), 201);
+    let other_coach = w.app.token("coach.drie@wilkan.test");
+    let theirs: Value = w.app.get("/group-sessions/interest?topic=invloed", Some(&other_coach)).json().unwrap();
+    assert!(theirs["items"].as_array().unwrap().is_empty(), "{theirs}");
+    let pl: Value = w.app.get("/group-sessions/interest?topic=invloed", Some(&w.pl_a.token)).json().unwrap();
+    assert_eq!(pl["items"][0]["employee_id"], w.employee_a.id.as_str());
+}
+
+/// A session called off: an invitation still waiting is not sent, one that went out is followed
+/// by word that it does not go ahead, and the session takes no more invitations or attendance.
+#[test]
+fn a_called_off_group_session_tells_its_invitees_and_takes_nothing_more() {
+    let w = World::new();
+    let m = w.method();
+    let k = w.connect(&m);
+    let coach = Some(w.coach_a.token.as_str());
+    let path = format!("/group-sessions/{}", k.session);
+    assert_eq!(w.app.patch(&path, coach, &json!({"cancelled": true})).status(), 200);
+    let mails = |template: &str| -> Vec<String> {
+        outbox::table
+            .filter(outbox::template.eq(template))
+            .filter(outbox::to_address.eq(&w.employee_a.email))
+            .select(outbox::status)
+            .load(&mut w.app.conn())
+            .unwrap()
+    };
+    let (invitation, word) = (mails("group-invitation"), mails("group-cancelled"));
+    assert_eq!(invitation.len(), 1);
+    match invitation[0].as_str() {
+        "cancelled" => assert!(word.is_empty(), "not invited, so not told: {word:?}"),
+        _ => assert_eq!(word.len(), 1, "invited, so told"),
+    }
+    let err = problem(w.app.patch(&path, coach, &json!({"invite": [w.employee_a.id]})), 409);
+    assert!(err["detail"].as_str().unwrap().contains("gaat niet door"));
+    problem(w.app.patch(&path, coach, &json!({"cancelled": false})), 409);
+    let attendance = json!({"attendance": {w.employee_a.id.clone(): "present"}});
+    problem(w.app.send(M::PUT, &format!("{path}/attendance"), coach, &attendance), 409);
+    assert_eq!(w.app.patch(&path, coach, &json!({"notes": "Verzet naar volgende maand."})).status(), 200);
+    assert_eq!(mails("group-cancelled").len(), word.len(), "told once");
 }
 
 #[test]
@@ -343,7 +399,7 @@ fn workplace_visits_are_planned_and_recorded() {
     let res = w.app.patch(
         &format!("/visits/{}", k.visit),
         Some(&w.employee_a.token),
-        &json!({"status": "done", "how_it_went": "Fijn om iedereen weer te zien."}),
+        &json!({"status": "done", "how_it_went": "Fijn om iedereen weer te zien.", "date": crate::helpers::days_from_today(0)}),
     );
     assert_eq!(res.json::<Value>().unwrap()["status"], "done");
     let before = w.app.count("workplace_visits");

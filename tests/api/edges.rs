@@ -339,6 +339,14 @@ fn the_interest_list_needs_a_known_course() {
 fn an_employee_lists_only_the_group_sessions_they_are_invited_to() {
     let w = World::new();
     let coach = Some(w.coach_a.token.as_str());
+    // Group sessions invite employees in the method: both get a running trajectory.
+    let cohort = json_id(
+        w.app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&w.pl_a.token), &json!({"name": "R"})),
+        201,
+    );
+    for e in [&w.employee_a, &w.employee_a2] {
+        active_trajectory(&w, &e.id, &cohort);
+    }
     let mine = json_id(
         w.app.post("/group-sessions", coach, &session_body(json!({"invite": [w.employee_a.id, w.employee_a2.id]}))),
         201,
@@ -674,6 +682,9 @@ fn a_later_coach_takes_over_the_person_s_own_records() {
         ),
         201,
     );
+    let consent = json!({"kind": "method", "given": true});
+    let path = format!("/trajectories/{second}/consents");
+    assert_eq!(w.app.post(&path, Some(&later.token), &consent).status(), 201);
     let session = json!({"starts_at": format!("{}T10:00:00", days_from_today(2)), "place": "Kantine", "topic": "invloed", "invite": [w.employee_a.id]});
     assert_eq!(w.app.post("/group-sessions", Some(&later.token), &session).status(), 201);
 

@@ -538,6 +538,10 @@ fn coaches_read_progress_and_record_paper_completion() {
     let mine: Value = w.app.get("/me/courses", emp).json().unwrap();
     let kwaliteiten = mine["items"].as_array().unwrap().iter().find(|c| c["slug"] == "kwaliteiten").unwrap();
     assert_eq!(kwaliteiten["completed_via"], "paper");
+    // Done on paper, so no page of it is new online; nor after a reflection alone on screen.
+    assert_eq!(kwaliteiten["new_page_ids"], json!([]));
+    let first = mine["items"].as_array().unwrap().iter().find(|c| c["slug"] == c1).unwrap();
+    assert_eq!(first["new_page_ids"], json!([]));
     problem(
         w.app
             .request(
@@ -549,4 +553,16 @@ fn coaches_read_progress_and_record_paper_completion() {
             .unwrap(),
         404,
     );
+    // The choice ticked at the end of the map comes with it, later too: on the interest list as
+    // a choice made on screen would be.
+    let paper = |query: &str| {
+        let path = format!("/trajectories/{}/progress/kwaliteiten/paper{query}", m.trajectory);
+        w.app.request(M::POST, &path, Some(&w.coach_a.token)).send().unwrap()
+    };
+    let err = problem(paper("?choice=misschien"), 422);
+    assert!(err["errors"]["choice"].is_array(), "{err}");
+    let view: Value = paper("?choice=group_session").json().unwrap();
+    assert_eq!(view["reflection"]["choice"], "group_session", "{view}");
+    let list: Value = w.app.get("/group-sessions/interest?topic=kwaliteiten", Some(&w.coach_a.token)).json().unwrap();
+    assert_eq!(list["items"][0]["employee_id"], w.employee_a.id.as_str());
 }
