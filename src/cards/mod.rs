@@ -9,6 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(routes::create_link)
+        .service(routes::open_link)
         .service(routes::write_card)
         .service(routes::mine)
         .service(routes::of_trajectory)

@@ -207,6 +207,70 @@ pub async fn create_link(
     Ok(HttpResponse::Created().json(out))
 }
 
+/// What a colleague sees above the form, before writing; `hold_hours` as configured.
+pub fn guidance(hold_hours: i64) -> String {
+    let when = match hold_hours {
+        h if h <= 0 => "meteen bezorgd".to_string(),
+        1 => "na een uur bezorgd, zodat de begeleider het eerst kan lezen".to_string(),
+        h => format!("na {h} uur bezorgd, zodat de begeleider het eerst kan lezen"),
+    };
+    format!(
+        "Schrijf een kort, vriendelijk bericht: dat je aan je collega denkt, iets van het werk, een groet van het team. \
+         Schrijf niets over de ziekte, een behandeling of andere medische dingen. Je bericht wordt {when}."
+    )
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CardLinkView {
+    /// For whom the card is: only their first name.
+    pub employee_first_name: String,
+    pub organization: String,
+    /// What to keep in mind while writing (plain Dutch, to show above the form).
+    pub guidance: String,
+    #[serde(with = "crate::http::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: NaiveDateTime,
+}
+
+/// What a colleague sees before writing a card: for whom, and what not to write (nothing about
+/// health). Public (no account); the link is the key. Spent or expired links answer 410.
+#[utoipa::path(tag = "cards", params(("token" = String, Path)), responses((status = 200, body = CardLinkView)))]
+#[get("/cards/{token}")]
+pub async fn open_link(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let hash = hash_token(&token);
+    let hold_hours = state.config.card_hold_hours;
+    let out = db::tx(&state.pool, crate::http::auth::anonymous_audit(&req, "card.link_opened"), move |c, audit| {
+        let link: LinkRow = card_links::table
+            .filter(card_links::token_hash.eq(&hash))
+            .select(LinkRow::as_select())
+            .first(c)
+            .optional()?
+            .ok_or(AppError::NotFound)?;
+        if link.expires_at <= now() || link.uses >= link.max_uses {
+            return Err(gone());
+        }
+        let t = trajectories::find(c, &link.trajectory_id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
+        if !t.is_open() {
+            return Err(gone());
+        }
+        let employee = accounts::find_user(c, &t.employee_id)?;
+        let org = accounts::find_organization(c, &t.organization_id)?;
+        Ok(CardLinkView {
+            employee_first_name: employee.first_name,
+            organization: org.name,
+            guidance: guidance(hold_hours),
+            expires_at: link.expires_at,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
 fn gone() -> AppError {
     AppError::Gone("Deze link werkt niet meer: hij is verlopen of al vaak genoeg gebruikt. Vraag de begeleider om een nieuwe link.".into())
 }

@@ -145,7 +145,15 @@ pub struct Needle {
 }
 
 impl Needle {
-    /// What to search for when `user` is erased.
+    /// What to search for when `user` is erased: also the old id, which the details of audit
+    /// entries name (a buddy pair's other employee, say).
+    pub fn of_user(user: &User) -> Vec<Needle> {
+        let mut needles = Needle::of(&user.email, &user.first_name, user.last_name.as_deref());
+        needles.push(Needle { text: user.id.clone(), any_case: true });
+        needles
+    }
+
+    /// What to search for in texts about a person with this address and name.
     pub fn of(email: &str, first_name: &str, last_name: Option<&str>) -> Vec<Needle> {
         let any = |text: String| Needle { text, any_case: true };
         let written = |text: &str| Needle { text: text.trim().to_string(), any_case: false };
@@ -202,7 +210,7 @@ struct KeyText {
 
 /// Replaces every occurrence of the needles by [`REDACTED`]: the email anywhere, names as whole
 /// words (see [`Needle`]).
-fn redact(text: &str, needles: &[Needle]) -> String {
+pub fn redact(text: &str, needles: &[Needle]) -> String {
     let mut out = text.to_string();
     for needle in needles {
         for form in needle.forms().iter().filter(|f| !f.is_empty()) {
@@ -289,33 +297,79 @@ pub fn erase_person(c: &mut DbConnection, user_id: &str) -> Result<(String, Vec<
     exec(c, &format!("DELETE FROM users WHERE id = {old}"))?;
 
     // Free text written about this person as an employee, and their own answers.
-    let theirs = format!("(SELECT id FROM trajectories WHERE employee_id = {new})");
+    scrub_trajectories(c, &format!("(SELECT id FROM trajectories WHERE employee_id = {new})"))?;
     for sql in [
-        format!("UPDATE trajectories SET stop_note = NULL, inclusion_override_reason = NULL WHERE employee_id = {new}"),
+        format!("UPDATE course_progress SET celebration = NULL, reflection = NULL WHERE user_id = {new}"),
+        format!("UPDATE page_progress SET answers = NULL WHERE user_id = {new}"),
+        format!("UPDATE buddy_pairs SET a_contact = NULL WHERE employee_a = {new}"),
+        format!("UPDATE buddy_pairs SET b_contact = NULL WHERE employee_b = {new}"),
+        format!("UPDATE questionnaire_responses SET open_answers = '{{}}' WHERE respondent_id = {new}"),
+    ] {
+        exec(c, &sql)?;
+    }
+
+    // Anywhere else in the organisation (other people's notes, facilitators' notes, mail): the
+    // name and email, wherever written.
+    scrub_texts(c, &Needle::of_user(&user), user.organization_id.as_deref())?;
+    Ok((new_id, ended))
+}
+
+/// The free text of the trajectories `theirs` (an SQL list of ids) and what hangs off them:
+/// notes, intake and plan texts, logbook texts and earlier versions, cards, visits, aftercare
+/// notes, the notes of the intake factors and of the work values.
+fn scrub_trajectories(c: &mut DbConnection, theirs: &str) -> Result<(), AppError> {
+    for sql in [
+        format!("UPDATE trajectories SET stop_note = NULL, inclusion_override_reason = NULL WHERE id IN {theirs}"),
         format!("UPDATE trajectory_events SET note = NULL WHERE trajectory_id IN {theirs}"),
         format!("UPDATE intakes SET goals = '{{}}', expectations = '{{}}' WHERE trajectory_id IN {theirs}"),
         format!("UPDATE plans SET help_needed = NULL, first_course_reason = NULL WHERE trajectory_id IN {theirs}"),
         format!("UPDATE logbook_entries SET impression = NULL, agreements = NULL, developments = NULL, weighing = NULL WHERE trajectory_id IN {theirs}"),
         format!("DELETE FROM logbook_revisions WHERE entry_id IN (SELECT id FROM logbook_entries WHERE trajectory_id IN {theirs})"),
-        format!("UPDATE course_progress SET celebration = NULL, reflection = NULL WHERE user_id = {new}"),
-        format!("UPDATE page_progress SET answers = NULL WHERE user_id = {new}"),
         format!("UPDATE cards SET author_name = {r}, message = {r} WHERE trajectory_id IN {theirs}", r = quote(REDACTED)),
         format!("UPDATE workplace_visits SET with_whom = {r}, how_it_went = NULL WHERE trajectory_id IN {theirs}", r = quote(REDACTED)),
-        format!("UPDATE buddy_pairs SET a_contact = NULL WHERE employee_a = {new}"),
-        format!("UPDATE buddy_pairs SET b_contact = NULL WHERE employee_b = {new}"),
         format!("UPDATE aftercare_checkins SET note = NULL, skip_reason = NULL WHERE trajectory_id IN {theirs}"),
-        format!("UPDATE questionnaire_responses SET open_answers = '{{}}' WHERE respondent_id = {new}"),
+        format!("UPDATE questionnaire_responses SET open_answers = '{{}}' WHERE trajectory_id IN {theirs}"),
     ] {
         exec(c, &sql)?;
     }
-    scrub_intake_notes(c, &new_id)?;
-    scrub_work_value_notes(c, &new_id)?;
+    scrub_intake_notes(c, theirs)?;
+    scrub_work_value_notes(c, theirs)
+}
 
-    // Anywhere else in the organisation (other people's notes, facilitators' notes, mail): the
-    // name and email, wherever written.
-    let needles = Needle::of(&user.email, &user.first_name, user.last_name.as_deref());
-    scrub_texts(c, &needles, user.organization_id.as_deref())?;
-    Ok((new_id, ended))
+/// Retention of one ended trajectory of a person who is still in the method with a later one:
+/// the trajectory is kept for the counts without its free text, under a new id that links to
+/// nobody (as an erased person's rows are). The person and their later trajectory stay as they
+/// are.
+fn pseudonymise_trajectory(c: &mut DbConnection, trajectory_id: &str, employee: &User) -> Result<(), AppError> {
+    let new_id = uuid::Uuid::new_v4().to_string();
+    let t = now();
+    diesel::insert_into(users::table)
+        .values(&User {
+            id: new_id.clone(),
+            email: format!("verwijderd-{}@invalid.wilkan", uuid::Uuid::new_v4().simple()),
+            first_name: "Verwijderd".into(),
+            last_name: None,
+            role: employee.role.clone(),
+            organization_id: employee.organization_id.clone(),
+            password_hash: None,
+            active: false,
+            created_at: t,
+            updated_at: t,
+            erased_at: Some(t),
+        })
+        .execute(c)?;
+    let (tid, old, new) = (quote(trajectory_id), quote(&employee.id), quote(&new_id));
+    for sql in [
+        format!("UPDATE trajectories SET employee_id = {new} WHERE id = {tid}"),
+        format!("UPDATE trajectory_events SET actor_id = {new} WHERE trajectory_id = {tid} AND actor_id = {old}"),
+        format!("UPDATE consents SET recorded_by = {new} WHERE trajectory_id = {tid} AND recorded_by = {old}"),
+        format!("UPDATE questionnaire_responses SET respondent_id = {new} WHERE trajectory_id = {tid} AND respondent_id = {old}"),
+        format!("UPDATE questionnaire_responses SET entered_by = {new} WHERE trajectory_id = {tid} AND entered_by = {old}"),
+        format!("UPDATE workplace_visits SET recorded_by = {new} WHERE trajectory_id = {tid} AND recorded_by = {old}"),
+    ] {
+        exec(c, &sql)?;
+    }
+    scrub_trajectories(c, &format!("({tid})"))
 }
 
 /// Redacts `needles` in every free-text column, within `organization` when the person has one.
@@ -358,14 +412,15 @@ fn scrub_texts(c: &mut DbConnection, needles: &[Needle], organization: Option<&s
     Ok(())
 }
 
-/// Keeps the scores (needed for counts) and drops the notes of the intake factors.
-fn scrub_intake_notes(c: &mut DbConnection, employee: &str) -> Result<(), AppError> {
-    use crate::db::schema::{intakes, trajectories};
-    let rows: Vec<(String, String)> = intakes::table
-        .inner_join(trajectories::table.on(trajectories::id.eq(intakes::trajectory_id)))
-        .filter(trajectories::employee_id.eq(employee))
-        .select((intakes::trajectory_id, intakes::factors))
-        .load(c)?;
+/// Keeps the scores (needed for counts) and drops the notes of the intake factors of the
+/// trajectories `theirs` (an SQL list of ids).
+fn scrub_intake_notes(c: &mut DbConnection, theirs: &str) -> Result<(), AppError> {
+    use crate::db::schema::intakes;
+    let rows: Vec<KeyText> = diesel::sql_query(format!(
+        "SELECT trajectory_id AS k, factors AS v FROM intakes WHERE trajectory_id IN {theirs}"
+    ))
+    .load(c)?;
+    let rows = rows.into_iter().map(|r| (r.k, r.v));
     for (id, factors) in rows {
         let mut v: serde_json::Value = serde_json::from_str(&factors).unwrap_or_default();
         if let Some(map) = v.as_object_mut() {
@@ -376,13 +431,13 @@ fn scrub_intake_notes(c: &mut DbConnection, employee: &str) -> Result<(), AppErr
     Ok(())
 }
 
-fn scrub_work_value_notes(c: &mut DbConnection, employee: &str) -> Result<(), AppError> {
-    use crate::db::schema::{trajectories, work_value_snapshots};
-    let rows: Vec<(String, String)> = work_value_snapshots::table
-        .inner_join(trajectories::table.on(trajectories::id.eq(work_value_snapshots::trajectory_id)))
-        .filter(trajectories::employee_id.eq(employee))
-        .select((work_value_snapshots::id, work_value_snapshots::card))
-        .load(c)?;
+fn scrub_work_value_notes(c: &mut DbConnection, theirs: &str) -> Result<(), AppError> {
+    use crate::db::schema::work_value_snapshots;
+    let rows: Vec<KeyText> = diesel::sql_query(format!(
+        "SELECT id AS k, card AS v FROM work_value_snapshots WHERE trajectory_id IN {theirs}"
+    ))
+    .load(c)?;
+    let rows = rows.into_iter().map(|r| (r.k, r.v));
     for (id, card) in rows {
         let mut v: serde_json::Value = serde_json::from_str(&card).unwrap_or_default();
         if let Some(map) = v.as_object_mut() {
@@ -398,30 +453,49 @@ fn scrub_work_value_notes(c: &mut DbConnection, employee: &str) -> Result<(), Ap
     Ok(())
 }
 
-/// Retention: employees whose every trajectory ended (closed or stopped) more than `days` ago are
-/// pseudonymised the same way. Returns how many people.
-pub fn retention(c: &mut DbConnection, days: i64) -> Result<usize, AppError> {
+/// What a retention run pseudonymised.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Retained {
+    /// People whose every trajectory ended before the cut-off: erased as a whole.
+    pub people: usize,
+    /// Trajectories that ended before the cut-off of people still in the method with a later one.
+    pub trajectories: usize,
+}
+
+/// Retention: a trajectory that ended (closed or stopped) more than `days` ago is pseudonymised.
+/// When all of a person's trajectories did, the person is (as by erasure); when a later one still
+/// runs or ended recently, only the old trajectory is, and the person keeps their account and
+/// their own records (absences, courses), which the later trajectory uses.
+pub fn retention(c: &mut DbConnection, days: i64) -> Result<Retained, AppError> {
     use crate::db::schema::trajectories;
     let cutoff = now() - chrono::TimeDelta::days(days);
-    let candidates: Vec<String> = trajectories::table
+    let old: Vec<(String, String)> = trajectories::table
         .inner_join(users::table.on(users::id.eq(trajectories::employee_id)))
         .filter(users::erased_at.is_null())
         .filter(one_of(trajectories::status, ENDED))
         .filter(trajectories::updated_at.lt(cutoff))
-        .select(trajectories::employee_id)
-        .distinct()
+        .order((trajectories::employee_id, trajectories::id))
+        .select((trajectories::employee_id, trajectories::id))
         .load(c)?;
-    let mut done = 0;
-    for employee in candidates {
+    let mut done = Retained::default();
+    let mut employees: Vec<&str> = old.iter().map(|(e, _)| e.as_str()).collect();
+    employees.dedup();
+    for employee in employees {
         let recent: i64 = trajectories::table
-            .filter(trajectories::employee_id.eq(&employee))
+            .filter(trajectories::employee_id.eq(employee))
             .filter(diesel::dsl::not(one_of(trajectories::status, ENDED)).or(trajectories::updated_at.ge(cutoff)))
             .count()
             .get_result(c)?;
         if recent == 0 {
             // Its ended sessions reach every instance through the worker's next round.
-            erase_person(c, &employee)?;
-            done += 1;
+            erase_person(c, employee)?;
+            done.people += 1;
+            continue;
+        }
+        let user = accounts::find_user(c, employee)?;
+        for (_, trajectory) in old.iter().filter(|(e, _)| e == employee) {
+            pseudonymise_trajectory(c, trajectory, &user)?;
+            done.trajectories += 1;
         }
     }
     Ok(done)
@@ -460,6 +534,26 @@ mod tests {
             redact("roos en Roos en ROOS en rozen", &n),
             "[verwijderd] en [verwijderd] en [verwijderd] en rozen"
         );
+    }
+
+    /// An audit entry's detail names a buddy by id: the erased person's old id goes too.
+    #[test]
+    fn the_old_id_goes_from_details() {
+        let user = crate::accounts::model::User {
+            id: "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".into(),
+            email: "jan@x.nl".into(),
+            first_name: "Jan".into(),
+            last_name: None,
+            role: "employee".into(),
+            organization_id: None,
+            password_hash: None,
+            active: true,
+            created_at: chrono::NaiveDateTime::default(),
+            updated_at: chrono::NaiveDateTime::default(),
+            erased_at: None,
+        };
+        let detail = r#"{"employee_b":"0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"}"#;
+        assert_eq!(redact(detail, &Needle::of_user(&user)), r#"{"employee_b":"[verwijderd]"}"#);
     }
 
     /// The database looks for a stretch of ASCII, which both compare without regard to case: a

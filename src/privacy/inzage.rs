@@ -107,8 +107,121 @@ pub fn collect(c: &mut DbConnection, caller: &Caller, audit: &mut AuditEntry) ->
     );
     doc["questionnaires"] = Value::Array(crate::evaluation::responses::responses_of(c, &me.id)?);
     doc["buddy"] = to_value(&crate::buddies::routes::my_buddy(c, &me.id, audit)?)?;
+    doc["buddy_pairs"] = Value::Array(buddy_pairs(c, &me.id)?);
+    doc["mail"] = Value::Array(mail_to(c, &me.email)?);
+    doc["sign_ins"] = sign_ins(c, &me.id)?;
     doc["who_used_my_data"] = Value::Array(who_used(c, &me.id)?);
     Ok(doc)
+}
+
+/// Every buddy pair, ended ones too: when, with whom (the buddy's first name, as shown), and the
+/// contact I shared. The buddy's own contact is theirs, not mine.
+fn buddy_pairs(c: &mut DbConnection, me: &str) -> Result<Vec<Value>, AppError> {
+    use crate::db::schema::buddy_pairs as bp;
+    type Row =
+        (String, String, String, Option<String>, Option<String>, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>);
+    let rows: Vec<Row> = bp::table
+        .filter(bp::employee_a.eq(me).or(bp::employee_b.eq(me)))
+        .order(bp::created_at)
+        .select((
+            bp::employee_a,
+            bp::employee_b,
+            bp::status,
+            bp::a_contact,
+            bp::b_contact,
+            bp::created_at,
+            bp::ended_at,
+        ))
+        .load(c)?;
+    let mut out = Vec::new();
+    for (a, b, status, a_contact, b_contact, created_at, ended_at) in rows {
+        let (buddy, mine) = if a == me { (b, a_contact) } else { (a, b_contact) };
+        let buddy_first_name = accounts::find_user(c, &buddy).map(|u| u.first_name).ok();
+        out.push(json!({"buddy_first_name": buddy_first_name, "status": status, "my_contact": mine,
+                        "created_at": created_at, "ended_at": ended_at}));
+    }
+    Ok(out)
+}
+
+/// Mail Wilkan still keeps that went, or is to go, to my address (housekeeping deletes sent
+/// mail after 7 days): what it was about and when.
+fn mail_to(c: &mut DbConnection, address: &str) -> Result<Vec<Value>, AppError> {
+    use crate::db::schema::outbox;
+    let rows: Vec<(String, String, String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> = outbox::table
+        .filter(outbox::to_address.eq(address))
+        .order(outbox::created_at)
+        .select((outbox::template, outbox::subject, outbox::status, outbox::created_at, outbox::sent_at))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|(template, subject, status, created_at, sent_at)| {
+            json!({"kind": template, "subject": subject, "status": status, "created_at": created_at, "sent_at": sent_at})
+        })
+        .collect())
+}
+
+/// When I signed in: sessions (from a password or a login link) and login links asked for.
+fn sign_ins(c: &mut DbConnection, me: &str) -> Result<Value, AppError> {
+    use crate::db::schema::{magic_links, refresh_tokens};
+    type Times = (chrono::NaiveDateTime, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>);
+    let sessions: Vec<(chrono::NaiveDateTime, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> =
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(me))
+            .order(refresh_tokens::created_at)
+            .select((refresh_tokens::created_at, refresh_tokens::expires_at, refresh_tokens::revoked_at))
+            .load(c)?;
+    let links: Vec<Times> = magic_links::table
+        .filter(magic_links::user_id.eq(me))
+        .order(magic_links::created_at)
+        .select((magic_links::created_at, magic_links::expires_at, magic_links::used_at))
+        .load(c)?;
+    Ok(json!({
+        "sessions": sessions.into_iter().map(|(at, until, ended)| json!({"started_at": at, "valid_until": until, "ended_at": ended})).collect::<Vec<_>>(),
+        "login_links": links.into_iter().map(|(at, until, used)| json!({"asked_at": at, "valid_until": until, "used_at": used})).collect::<Vec<_>>(),
+    }))
+}
+
+/// Course progress of courses no longer offered, which the list of courses (`learning`) does not
+/// show: the rows as kept, with the answers of their pages.
+pub fn withdrawn_courses(c: &mut DbConnection, me: &str, offered: &[&str]) -> Result<Vec<Value>, AppError> {
+    use crate::db::schema::{course_progress as cp, page_progress as pp};
+    type Row =
+        (String, chrono::NaiveDateTime, Option<String>, Option<String>, Option<String>, Option<chrono::NaiveDateTime>);
+    let rows: Vec<Row> = cp::table
+        .filter(cp::user_id.eq(me))
+        .select((
+            cp::course_slug,
+            cp::started_at,
+            cp::celebration,
+            cp::reflection,
+            cp::reflection_choice,
+            cp::completed_at,
+        ))
+        .load(c)?;
+    let mut out = Vec::new();
+    for (slug, started_at, celebration, reflection, choice, completed_at) in rows {
+        if offered.contains(&slug.as_str()) {
+            continue;
+        }
+        type Page = (String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>, Option<String>);
+        let pages: Vec<Page> = pp::table
+            .filter(pp::user_id.eq(me))
+            .filter(pp::course_slug.eq(&slug))
+            .select((pp::page_id, pp::visited_at, pp::done_at, pp::answers))
+            .load(c)?;
+        let pages: Vec<Value> = pages
+            .into_iter()
+            .map(|(page, visited_at, done_at, answers)| {
+                let answers = answers.and_then(|a: String| serde_json::from_str::<Value>(&a).ok());
+                json!({"page_id": page, "visited_at": visited_at, "done_at": done_at, "answers": answers})
+            })
+            .collect();
+        out.push(
+            json!({"course": slug, "started_at": started_at, "celebration": celebration, "reflection": reflection,
+                        "reflection_choice": choice, "completed_at": completed_at, "pages": pages}),
+        );
+    }
+    Ok(out)
 }
 
 /// Who looked at or changed my data: entries about me, and lists that showed me (two queries,

@@ -198,6 +198,14 @@ pub async fn my_data(
     if let Some(p) = doc.get("account").and_then(|a| a.get("id")).and_then(|id| id.as_str()).map(str::to_string) {
         let progress = crate::courses::my_courses(&state, &p).await?;
         doc["learning"] = serde_json::to_value(progress.items).unwrap_or_default();
+        let st = state.clone();
+        doc["learning_of_courses_no_longer_offered"] = serde_json::Value::Array(
+            db::read(&state.pool, move |c| {
+                let offered: Vec<&str> = st.content.courses.iter().map(|c| c.slug.as_str()).collect();
+                inzage::withdrawn_courses(c, &p, &offered)
+            })
+            .await?,
+        );
     }
     if zip {
         return Ok(HttpResponse::Ok()
@@ -237,9 +245,21 @@ pub async fn erase_user(
             "Je kunt je eigen account niet verwijderen. Vraag een andere beheerder.".into(),
         ));
     }
-    let mut entry = caller.audit().named("user.erased");
-    entry.detail(serde_json::json!({"reason": body.0.reason}));
-    let (_, ended) = db::tx(&state.pool, entry, move |c, _| erase::erase_person(c, &id)).await?;
+    let entry = caller.audit().named("user.erased");
+    let reason = body.0.reason;
+    let (_, ended) = db::tx(&state.pool, entry, move |c, audit| {
+        // The entry keeps why, not who: a name in the reason is taken out like everywhere else,
+        // and the account that keeps the counts is named by its new id, which links to nobody.
+        let user = crate::accounts::queries::find_user(c, &id)?;
+        let reason = erase::redact(&reason, &erase::Needle::of_user(&user));
+        let (kept_as, ended) = erase::erase_person(c, &id)?;
+        audit.detail(serde_json::json!({"reason": reason, "kept_as": kept_as}));
+        if let Some(o) = &user.organization_id {
+            audit.in_org(o);
+        }
+        Ok((kept_as, ended))
+    })
+    .await?;
     state.revocations.add(ended);
     Ok(HttpResponse::Ok().json(Erased { detail: "De gegevens van deze persoon zijn verwijderd.".into() }))
 }

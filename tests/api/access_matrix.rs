@@ -400,6 +400,13 @@ fn rows(w: &World) -> Vec<Row> {
         ),
         // Public: the link is the key.
         row(
+            M::GET,
+            "/api/v1/cards/{token}",
+            format!("/cards/{}", team_link["token"].as_str().unwrap()),
+            None,
+            [200; 9],
+        ),
+        row(
             M::POST,
             "/api/v1/cards/{token}",
             format!("/cards/{}", team_link["token"].as_str().unwrap()),

@@ -443,6 +443,7 @@ fn workplace_visits_are_planned_and_recorded() {
 
 #[test]
 fn cards_are_held_can_be_stopped_and_links_run_out() {
+    // (The link's page before writing: `a_colleague_sees_for_whom_and_what_not_to_write`.)
     let w = World::new();
     let m = w.method();
     let k = w.connect(&m);
@@ -475,6 +476,7 @@ fn cards_are_held_can_be_stopped_and_links_run_out() {
     // A link is for one card unless the coach asks for more: the fixture's link is spent.
     let spent = w.app.post(&format!("/cards/{}", k.card_token), None, &json!({"name": "Priya", "message": "Hoi"}));
     problem(spent, 410);
+    problem(w.app.get(&format!("/cards/{}", k.card_token), None), 410);
     let team: Value = w
         .app
         .post(&format!("{t}/card-links"), Some(&w.coach_a.token), &json!({"delivery": "email", "max_uses": 5}))
@@ -788,4 +790,35 @@ fn a_worker_whose_claim_ran_out_leaves_the_message_to_the_one_that_took_it_over(
     assert_eq!(outbox_rows(app)[0].1, "sending", "the late worker changed nothing");
     assert!(wilkan::mail::outbox::mark_sent(&mut conn, &taken[0]).unwrap());
     assert_eq!(outbox_rows(app)[0].1, "sent");
+}
+
+/// Before writing, a colleague sees for whom (the first name only) and that nothing about health
+/// belongs in a card; opening the link leaves an entry in the employee's inzage and uses nothing.
+#[test]
+fn a_colleague_sees_for_whom_and_what_not_to_write() {
+    let w = World::new();
+    let m = w.method();
+    let link: Value = w
+        .app
+        .post(
+            &format!("/trajectories/{}/card-links", m.trajectory),
+            Some(&w.coach_a.token),
+            &json!({"delivery": "email"}),
+        )
+        .json()
+        .unwrap();
+    let path = format!("/cards/{}", link["token"].as_str().unwrap());
+    let view: Value = w.app.get(&path, None).json().unwrap();
+    assert_eq!(view["employee_first_name"], "sandra", "{view}");
+    assert!(view["guidance"].as_str().unwrap().contains("niets over de ziekte"), "{view}");
+    assert!(view["guidance"].as_str().unwrap().contains("na 24 uur"), "{view}");
+    assert_eq!(view.as_object().unwrap().len(), 4, "nothing else about the employee: {view}");
+    let again: Value = w.app.get(&path, None).json().unwrap();
+    assert_eq!(again, view, "opening uses nothing up");
+    assert_eq!(w.app.post(&path, None, &json!({"name": "Kees", "message": "We missen je!"})).status(), 201);
+    problem(w.app.get(&path, None), 410);
+    problem(w.app.get("/cards/bestaat-niet", None), 404);
+    let doc: Value = w.app.get("/me/data", Some(&w.employee_a.token)).json().unwrap();
+    let seen = doc["who_used_my_data"].as_array().unwrap();
+    assert!(seen.iter().any(|e| e["action"] == "card.link_opened"), "{seen:?}");
 }

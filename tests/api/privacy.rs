@@ -465,15 +465,67 @@ fn retention_pseudonymises_long_ended_trajectories() {
         &json!({"status": "stopped", "stop_reason": "other"}),
     );
     let pool = wilkan::db::build_pool(&w.app.target, 1, std::time::Duration::from_secs(5));
-    assert_eq!(wilkan::mail::worker::housekeeping(&pool, 730).unwrap(), 0, "recently ended: kept");
+    let people = || wilkan::mail::worker::housekeeping(&pool, 730).unwrap().people;
+    assert_eq!(people(), 0, "recently ended: kept");
     use wilkan::db::schema::trajectories;
     let old = (chrono::Utc::now() - chrono::Duration::days(800)).naive_utc();
     #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
     diesel::update(trajectories::table).set(trajectories::updated_at.eq(old)).execute(&mut w.app.conn()).unwrap();
-    assert_eq!(wilkan::mail::worker::housekeeping(&pool, 730).unwrap(), 1);
+    assert_eq!(people(), 1);
     assert!(find_everywhere(&w.app, "sandra@wilkan.test").is_empty());
     assert_eq!(w.app.count("trajectories"), 1);
-    assert_eq!(wilkan::mail::worker::housekeeping(&pool, 730).unwrap(), 0, "done once");
+    assert_eq!(people(), 0, "done once");
+}
+
+/// A person back in the method with a later trajectory keeps their account and that trajectory;
+/// their trajectory that ended long ago is kept for the counts without its texts, under an id
+/// that links to nobody.
+#[test]
+fn retention_takes_an_old_trajectory_from_a_person_still_in_the_method() {
+    let w = World::new();
+    let m = w.method();
+    let coach = Some(w.coach_a.token.as_str());
+    let stop = json!({"status": "stopped", "stop_reason": "other", "stop_note": "Eerst herstellen."});
+    assert_eq!(w.app.patch(&format!("/trajectories/{}", m.trajectory), coach, &stop).status(), 200);
+    let later = crate::helpers::json_id(
+        w.app.post(
+            "/trajectories",
+            Some(&w.pl_a.token),
+            &json!({"employee_id": w.employee_a.id, "coach_id": w.coach_a.id, "cohort_id": m.cohort, "inclusion": crate::helpers::inclusion_ok()}),
+        ),
+        201,
+    );
+    use wilkan::db::schema::trajectories;
+    let old = (chrono::Utc::now() - chrono::Duration::days(800)).naive_utc();
+    #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+    diesel::update(trajectories::table.filter(trajectories::id.eq(&m.trajectory)))
+        .set(trajectories::updated_at.eq(old))
+        .execute(&mut w.app.conn())
+        .unwrap();
+    let pool = wilkan::db::build_pool(&w.app.target, 1, std::time::Duration::from_secs(5));
+    let done = wilkan::mail::worker::housekeeping(&pool, 730).unwrap();
+    assert_eq!((done.people, done.trajectories), (0, 1));
+
+    // She keeps her account and her later trajectory; the old one is no longer hers.
+    assert_eq!(w.app.get("/me", Some(&w.employee_a.token)).status(), 200);
+    let (mine, _) = all_pages(&w.app, "/trajectories", Some(&w.employee_a.token), 50);
+    let ids: Vec<&str> = mine.iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [later.as_str()]);
+    let (kept_for, note): (String, Option<String>) = trajectories::table
+        .find(&m.trajectory)
+        .select((trajectories::employee_id, trajectories::stop_note))
+        .first(&mut w.app.conn())
+        .unwrap();
+    assert_ne!(kept_for, w.employee_a.id);
+    assert_eq!(note, None);
+    let texts: Vec<Option<String>> = {
+        use wilkan::db::schema::logbook_entries as l;
+        l::table.filter(l::trajectory_id.eq(&m.trajectory)).select(l::impression).load(&mut w.app.conn()).unwrap()
+    };
+    assert!(!texts.is_empty() && texts.iter().all(Option::is_none), "logbook kept for the counts, without its text");
+    assert_eq!(w.app.count("trajectories"), 2);
+    let again = wilkan::mail::worker::housekeeping(&pool, 730).unwrap();
+    assert_eq!((again.people, again.trajectories), (0, 0), "done once");
 }
 
 #[test]
@@ -544,9 +596,21 @@ fn erasure_takes_out_the_name_not_the_word_and_not_elsewhere() {
     let res = w.app.post(
         &format!("/users/{}/erase", w.employee_a.id),
         Some(&w.admin.token),
-        &json!({"reason": "Verzoek van de medewerker (AVG)"}),
+        &json!({"reason": "Verzoek van Özlem Klein zelf (AVG)"}),
     );
     assert_eq!(res.status(), 200);
+    // The entry keeps why, not who, and names the account that keeps the counts; the project
+    // leader of her organisation sees it.
+    let log = audit(&w, &w.pl_a.token, "&action=user.erased");
+    assert_eq!(log.len(), 1, "{log:?}");
+    let detail: Value = serde_json::from_str(log[0]["detail"].as_str().unwrap()).unwrap();
+    assert_eq!(detail["reason"], "Verzoek van [verwijderd] zelf (AVG)");
+    assert!(detail["kept_as"].as_str().is_some_and(|id| id != w.employee_a.id));
+    let everywhere: Vec<Value> = audit(&w, &w.admin.token, "");
+    assert!(
+        everywhere.iter().all(|e| !e.to_string().contains(&w.employee_a.id)),
+        "the old id is gone from details too"
+    );
 
     let notes = |path: &str, token: Option<&str>| w.app.get(path, token).json::<Value>().unwrap()["notes"].clone();
     assert_eq!(notes(&ours, coach), "[verwijderd] vertelde veel. Het was een klein begin; [verwijderd] lachte.");
@@ -555,4 +619,64 @@ fn erasure_takes_out_the_name_not_the_word_and_not_elsewhere() {
     let text = mine.to_string();
     assert!(text.contains("[verwijderd] hielp me. Ik ben weer een klein stapje verder."), "{text}");
     assert!(!text.contains("Özlem"));
+}
+
+/// The inzage covers what the screens no longer show: ended buddy pairs with the contact the
+/// person shared, the mail kept for them, when they signed in, and their work in a course that is
+/// no longer offered.
+#[test]
+fn inzage_covers_ended_pairs_mail_sign_ins_and_withdrawn_courses() {
+    let w = World::new();
+    let m = w.method();
+    let k = w.connect(&m);
+    let confirm = json!({"contact": "06-11111111"});
+    assert_eq!(
+        w.app.post(&format!("/buddy-pairs/{}/confirm", k.pair), Some(&w.employee_a.token), &confirm).status(),
+        200
+    );
+    assert_eq!(
+        w.app.request(M::DELETE, &format!("/buddy-pairs/{}", k.pair), Some(&w.coach_a.token)).send().unwrap().status(),
+        204
+    );
+    // Progress in a course since taken out of the catalogue.
+    use wilkan::db::schema::{course_progress as cp, page_progress as pp};
+    let at = chrono::Utc::now().naive_utc();
+    let mut conn = w.app.conn();
+    diesel::insert_into(cp::table)
+        .values((
+            cp::user_id.eq(&w.employee_a.id),
+            cp::course_slug.eq("oude-cursus"),
+            cp::started_at.eq(at),
+            cp::reflection.eq("Wat ik meenam uit de oude cursus."),
+            cp::updated_at.eq(at),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    diesel::insert_into(pp::table)
+        .values((
+            pp::user_id.eq(&w.employee_a.id),
+            pp::course_slug.eq("oude-cursus"),
+            pp::page_id.eq("begin"),
+            pp::page_hash.eq("h"),
+            pp::visited_at.eq(at),
+            pp::answers.eq(r#"{"answers":{"q1":"mijn antwoord"}}"#),
+            pp::updated_at.eq(at),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+
+    let doc: Value = w.app.get("/me/data", Some(&w.employee_a.token)).json().unwrap();
+    assert!(doc["buddy"].is_null(), "no current buddy");
+    let pairs = doc["buddy_pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 1);
+    assert_eq!(
+        (pairs[0]["status"].as_str(), pairs[0]["my_contact"].as_str(), pairs[0]["buddy_first_name"].as_str()),
+        (Some("ended"), Some("06-11111111"), Some("Ayşe"))
+    );
+    assert!(doc["mail"].as_array().unwrap().iter().any(|m| m["kind"] == "group-invitation"), "{}", doc["mail"]);
+    assert!(!doc["sign_ins"]["sessions"].as_array().unwrap().is_empty());
+    let old = &doc["learning_of_courses_no_longer_offered"];
+    assert_eq!(old.as_array().unwrap().len(), 1, "{old}");
+    assert_eq!(old[0]["reflection"], "Wat ik meenam uit de oude cursus.");
+    assert_eq!(old[0]["pages"][0]["answers"]["answers"]["q1"], "mijn antwoord");
 }
