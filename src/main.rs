@@ -352,10 +352,7 @@ fn housekeeping(config: Config) -> ExitCode {
     let pool = wilkan::db::build_pool(&config.database, 1, std::time::Duration::from_secs(config.db_timeout_seconds));
     match wilkan::mail::worker::housekeeping(&pool, config.retention_days) {
         Ok(n) => {
-            println!(
-                "{} person(s) pseudonymised, and {} earlier trajectory(ies) of people still in the method (retention {} days)",
-                n.people, n.trajectories, config.retention_days
-            );
+            println!("{n} person(s) pseudonymised (retention {} days)", config.retention_days);
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e.to_string()),

@@ -244,20 +244,7 @@ pub async fn open_link(
     let hash = hash_token(&token);
     let hold_hours = state.config.card_hold_hours;
     let out = db::tx(&state.pool, crate::http::auth::anonymous_audit(&req, "card.link_opened"), move |c, audit| {
-        let link: LinkRow = card_links::table
-            .filter(card_links::token_hash.eq(&hash))
-            .select(LinkRow::as_select())
-            .first(c)
-            .optional()?
-            .ok_or(AppError::NotFound)?;
-        if link.expires_at <= now() || link.uses >= link.max_uses {
-            return Err(gone());
-        }
-        let t = trajectories::find(c, &link.trajectory_id)?;
-        audit.about_trajectory(&t.employee_id, &t.organization_id);
-        if !t.is_open() {
-            return Err(gone());
-        }
+        let (link, t) = usable_link(c, &hash, audit)?;
         let employee = accounts::find_user(c, &t.employee_id)?;
         let org = accounts::find_organization(c, &t.organization_id)?;
         Ok(CardLinkView {
@@ -269,6 +256,30 @@ pub async fn open_link(
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// The link of `hash` with its trajectory, while a card can still be written through it: 404 for
+/// no such link, 410 for one spent, expired, or of a trajectory that has ended.
+fn usable_link(
+    c: &mut crate::db::DbConnection,
+    hash: &str,
+    audit: &mut crate::privacy::audit::AuditEntry,
+) -> Result<(LinkRow, crate::trajectories::model::Trajectory), AppError> {
+    let link: LinkRow = card_links::table
+        .filter(card_links::token_hash.eq(hash))
+        .select(LinkRow::as_select())
+        .first(c)
+        .optional()?
+        .ok_or(AppError::NotFound)?;
+    if link.expires_at <= now() || link.uses >= link.max_uses {
+        return Err(gone());
+    }
+    let t = trajectories::find(c, &link.trajectory_id)?;
+    audit.about_trajectory(&t.employee_id, &t.organization_id);
+    if !t.is_open() {
+        return Err(gone());
+    }
+    Ok((link, t))
 }
 
 fn gone() -> AppError {
@@ -292,20 +303,7 @@ pub async fn write_card(
     let out = db::tx(&state.pool, crate::http::auth::anonymous_audit(&req, "card.written"), move |c, audit| {
         let key = format!("card-{}", throttle::address_key(&ip));
         throttle::check(c, &key)?;
-        let link: LinkRow = card_links::table
-            .filter(card_links::token_hash.eq(&hash))
-            .select(LinkRow::as_select())
-            .first(c)
-            .optional()?
-            .ok_or(AppError::NotFound)?;
-        if link.expires_at <= now() || link.uses >= link.max_uses {
-            return Err(gone());
-        }
-        let t = trajectories::find(c, &link.trajectory_id)?;
-        audit.about_trajectory(&t.employee_id, &t.organization_id);
-        if !t.is_open() {
-            return Err(gone());
-        }
+        let (link, t) = usable_link(c, &hash, audit)?;
         throttle::count_attempt(c, &key, &PER_ADDRESS)?;
         // Counted in the database, and only while a use is left: cards sent at the same moment
         // through a one-card link cannot both get through.
@@ -503,6 +501,12 @@ pub async fn block(
                 ));
             }
         } else if row.blocked {
+            // A stop or the close ended the card's way to the employee (`wind_down`).
+            if !t.is_open() {
+                return Err(AppError::Conflict(
+                    "Dit traject is gestopt of afgesloten: dit kaartje wordt niet meer bezorgd.".into(),
+                ));
+            }
             // Let through after all: the mail that the block stopped goes out, after the hold.
             outbox::restore(c, &about, row.deliver_after)?;
         }

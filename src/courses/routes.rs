@@ -502,6 +502,12 @@ pub async fn done_on_paper(
             changed = true;
         }
         if let Some(choice) = choice {
+            // The employee's own choice, made with their reflection on screen, is theirs.
+            if row.reflection.is_some() {
+                return Err(AppError::Conflict(
+                    "De medewerker heeft deze cursus online afgesloten en daar zelf een keuze gemaakt.".into(),
+                ));
+            }
             row.reflection_choice = Some(choice.as_str().to_string());
             row.reflected_at = row.reflected_at.or(Some(now()));
             changed = true;

@@ -93,12 +93,22 @@ enum View {
 }
 
 fn load(c: &mut DbConnection, caller: &Caller, id: &str) -> Result<(SessionRow, View), AppError> {
-    let row: SessionRow = group_sessions::table
-        .find(id)
-        .select(SessionRow::as_select())
-        .first(c)
-        .optional()?
-        .ok_or(AppError::NotFound)?;
+    load_row(c, caller, id, false)
+}
+
+/// As [`load`], for a change: on PostgreSQL the row is locked, so that two changes take turns
+/// (a cancel clicked twice tells the invitees once; an invitation never follows a cancel).
+fn load_for_change(c: &mut DbConnection, caller: &Caller, id: &str) -> Result<(SessionRow, View), AppError> {
+    load_row(c, caller, id, true)
+}
+
+fn load_row(c: &mut DbConnection, caller: &Caller, id: &str, lock: bool) -> Result<(SessionRow, View), AppError> {
+    let one = group_sessions::table.find(id);
+    let row: Option<SessionRow> = match c {
+        DbConnection::Pg(pg) if lock => one.select(SessionRow::as_select()).for_update().first(pg).optional()?,
+        _ => one.select(SessionRow::as_select()).first(c).optional()?,
+    };
+    let row = row.ok_or(AppError::NotFound)?;
     let view = match caller.role {
         Role::Coach if row.facilitator_id == caller.user_id => View::Staff,
         Role::ProjectLeader if caller.in_org(&row.organization_id) => View::Staff,
@@ -432,7 +442,7 @@ pub async fn update(
     let u = body.0;
     let st = state.clone();
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
-        let (row, view) = load(c, &caller, &id)?;
+        let (row, view) = load_for_change(c, &caller, &id)?;
         if !matches!(view, View::Staff) {
             return Err(AppError::Forbidden);
         }
@@ -480,7 +490,7 @@ pub async fn attendance(
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
-        let (row, view) = load(c, &caller, &id)?;
+        let (row, view) = load_for_change(c, &caller, &id)?;
         if !matches!(view, View::Staff) {
             return Err(AppError::Forbidden);
         }

@@ -74,7 +74,27 @@ pub async fn request_context(
 fn loggable_path(req: &ServiceRequest) -> &str {
     const CARD_LINK: &str = "/api/v1/cards/";
     match req.path() {
-        p if req.method() == Method::POST && p.starts_with(CARD_LINK) => "/api/v1/cards/{token}",
+        // A card's own id (PATCH by the coach) is no secret; a link's token is, read or used.
+        p if req.method() != Method::PATCH && p.starts_with(CARD_LINK) => "/api/v1/cards/{token}",
         p => p,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::Method;
+    use actix_web::test::TestRequest;
+
+    /// A card link's token never reaches the log, opened or used; a card's own id may.
+    #[test]
+    fn a_card_link_token_stays_out_of_the_log() {
+        let path = |method: Method, uri: &str| {
+            super::loggable_path(&TestRequest::with_uri(uri).method(method).to_srv_request()).to_string()
+        };
+        for method in [Method::GET, Method::HEAD, Method::POST] {
+            assert_eq!(path(method, "/api/v1/cards/geheim-token"), "/api/v1/cards/{token}");
+        }
+        assert_eq!(path(Method::PATCH, "/api/v1/cards/0193-kaart"), "/api/v1/cards/0193-kaart");
+        assert_eq!(path(Method::GET, "/api/v1/me/cards"), "/api/v1/me/cards");
     }
 }

@@ -87,7 +87,7 @@ fn guarded<T>(job: &'static str, f: impl FnOnce() -> Result<T, AppError>) {
 /// Retention: pseudonymises people whose trajectories ended longer ago than `retention_days`,
 /// with an audit entry that names no one, and deletes old messages from the outbox. Also
 /// `wilkan housekeeping`.
-pub fn housekeeping(pool: &DbPool, retention_days: i64) -> Result<crate::privacy::erase::Retained, AppError> {
+pub fn housekeeping(pool: &DbPool, retention_days: i64) -> Result<usize, AppError> {
     pool.write(|conn| {
         conn.transaction(|c| {
             crate::accounts::revocations::prune(c)?;
@@ -96,12 +96,12 @@ pub fn housekeeping(pool: &DbPool, retention_days: i64) -> Result<crate::privacy
                 tracing::info!(messages = purged, "outbox: old messages deleted");
             }
             let n = crate::privacy::erase::retention(c, retention_days)?;
-            if n.people + n.trajectories > 0 {
+            if n > 0 {
                 let mut entry =
                     crate::privacy::audit::AuditEntry::anonymous("retention.pseudonymised", "housekeeping", "");
-                entry.detail(serde_json::json!({"people": n.people, "trajectories": n.trajectories, "retention_days": retention_days}));
+                entry.detail(serde_json::json!({"people": n, "retention_days": retention_days}));
                 crate::privacy::audit::write(c, &entry)?;
-                tracing::info!(people = n.people, trajectories = n.trajectories, "retention: pseudonymised");
+                tracing::info!(people = n, "retention: pseudonymised");
             }
             Ok(n)
         })

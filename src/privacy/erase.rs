@@ -9,7 +9,6 @@ use diesel::sql_types::Text;
 use crate::accounts::model::User;
 use crate::accounts::queries as accounts;
 use crate::db::one_of::one_of;
-use crate::db::reuse::update;
 use crate::db::schema::users;
 use crate::db::{now, DbConnection};
 use crate::error::AppError;
@@ -172,9 +171,31 @@ impl Needle {
         if self.any_case {
             return vec![self.text.to_lowercase()];
         }
-        let mut chars = self.text.chars();
-        let capital: String = chars.next().into_iter().flat_map(char::to_uppercase).chain(chars).collect();
-        let mut forms = vec![self.text.clone(), capital, self.text.to_uppercase()];
+        let first_letter = |s: &str, upper: bool| -> String {
+            let mut chars = s.chars();
+            let first: String = match chars.next() {
+                Some(c) if upper => c.to_uppercase().collect(),
+                Some(c) => c.to_lowercase().collect(),
+                None => String::new(),
+            };
+            first + chars.as_str()
+        };
+        // Written as names are: each part with a capital ("JAN" and "anne-marie" stored are
+        // "Jan" and "Anne-Marie" in a note), and a "De Vries" mid-sentence as "de Vries".
+        let mut name_case = String::with_capacity(self.text.len());
+        let mut start = true;
+        for c in self.text.chars() {
+            if start {
+                name_case.extend(c.to_uppercase());
+            } else {
+                name_case.extend(c.to_lowercase());
+            }
+            start = c == ' ' || c == '-';
+        }
+        let mut forms = vec![self.text.clone(), first_letter(&self.text, true), self.text.to_uppercase(), name_case];
+        if self.text.contains(' ') {
+            forms.push(first_letter(&self.text, false));
+        }
         forms.sort();
         forms.dedup();
         forms
@@ -292,7 +313,9 @@ pub fn erase_person(c: &mut DbConnection, user_id: &str) -> Result<(String, Vec<
     let ended = accounts::revoke_all_for_user(c, &user.id)?;
     exec(c, &format!("DELETE FROM refresh_tokens WHERE user_id = {old}"))?;
     exec(c, &format!("DELETE FROM magic_links WHERE user_id = {old}"))?;
-    exec(c, &format!("DELETE FROM login_throttle WHERE key LIKE {}", quote(&format!("%{}", user.email))))?;
+    // By exact key: a LIKE would read an `_` in the address as any character.
+    let key = crate::accounts::throttle::account_key(&user.email);
+    exec(c, &format!("DELETE FROM login_throttle WHERE key IN ({}, {})", quote(&key), quote(&format!("magic-{key}"))))?;
     exec(c, &format!("DELETE FROM outbox WHERE to_address = {}", quote(&user.email)))?;
     exec(c, &format!("DELETE FROM users WHERE id = {old}"))?;
 
@@ -332,44 +355,8 @@ fn scrub_trajectories(c: &mut DbConnection, theirs: &str) -> Result<(), AppError
     ] {
         exec(c, &sql)?;
     }
-    scrub_intake_notes(c, theirs)?;
-    scrub_work_value_notes(c, theirs)
-}
-
-/// Retention of one ended trajectory of a person who is still in the method with a later one:
-/// the trajectory is kept for the counts without its free text, under a new id that links to
-/// nobody (as an erased person's rows are). The person and their later trajectory stay as they
-/// are.
-fn pseudonymise_trajectory(c: &mut DbConnection, trajectory_id: &str, employee: &User) -> Result<(), AppError> {
-    let new_id = uuid::Uuid::new_v4().to_string();
-    let t = now();
-    diesel::insert_into(users::table)
-        .values(&User {
-            id: new_id.clone(),
-            email: format!("verwijderd-{}@invalid.wilkan", uuid::Uuid::new_v4().simple()),
-            first_name: "Verwijderd".into(),
-            last_name: None,
-            role: employee.role.clone(),
-            organization_id: employee.organization_id.clone(),
-            password_hash: None,
-            active: false,
-            created_at: t,
-            updated_at: t,
-            erased_at: Some(t),
-        })
-        .execute(c)?;
-    let (tid, old, new) = (quote(trajectory_id), quote(&employee.id), quote(&new_id));
-    for sql in [
-        format!("UPDATE trajectories SET employee_id = {new} WHERE id = {tid}"),
-        format!("UPDATE trajectory_events SET actor_id = {new} WHERE trajectory_id = {tid} AND actor_id = {old}"),
-        format!("UPDATE consents SET recorded_by = {new} WHERE trajectory_id = {tid} AND recorded_by = {old}"),
-        format!("UPDATE questionnaire_responses SET respondent_id = {new} WHERE trajectory_id = {tid} AND respondent_id = {old}"),
-        format!("UPDATE questionnaire_responses SET entered_by = {new} WHERE trajectory_id = {tid} AND entered_by = {old}"),
-        format!("UPDATE workplace_visits SET recorded_by = {new} WHERE trajectory_id = {tid} AND recorded_by = {old}"),
-    ] {
-        exec(c, &sql)?;
-    }
-    scrub_trajectories(c, &format!("({tid})"))
+    drop_notes(c, "intakes", "trajectory_id", "factors", theirs)?;
+    drop_notes(c, "work_value_snapshots", "id", "card", theirs)
 }
 
 /// Redacts `needles` in every free-text column, within `organization` when the person has one.
@@ -412,90 +399,47 @@ fn scrub_texts(c: &mut DbConnection, needles: &[Needle], organization: Option<&s
     Ok(())
 }
 
-/// Keeps the scores (needed for counts) and drops the notes of the intake factors of the
-/// trajectories `theirs` (an SQL list of ids).
-fn scrub_intake_notes(c: &mut DbConnection, theirs: &str) -> Result<(), AppError> {
-    use crate::db::schema::intakes;
-    let rows: Vec<KeyText> = diesel::sql_query(format!(
-        "SELECT trajectory_id AS k, factors AS v FROM intakes WHERE trajectory_id IN {theirs}"
-    ))
-    .load(c)?;
-    let rows = rows.into_iter().map(|r| (r.k, r.v));
-    for (id, factors) in rows {
-        let mut v: serde_json::Value = serde_json::from_str(&factors).unwrap_or_default();
+/// Keeps the scores and circles (needed for counts) and drops the `note` of every entry of a JSON
+/// map column (the intake's factors, the work values card) of the trajectories `theirs` (an SQL
+/// list of ids).
+fn drop_notes(c: &mut DbConnection, table: &str, key: &str, column: &str, theirs: &str) -> Result<(), AppError> {
+    let rows: Vec<KeyText> =
+        diesel::sql_query(format!("SELECT {key} AS k, {column} AS v FROM {table} WHERE trajectory_id IN {theirs}"))
+            .load(c)?;
+    for row in rows {
+        let mut v: serde_json::Value = serde_json::from_str(&row.v).unwrap_or_default();
         if let Some(map) = v.as_object_mut() {
             map.values_mut().for_each(|f| f["note"] = serde_json::Value::Null);
         }
-        update(intakes::table, intakes::factors.eq(v.to_string()), intakes::trajectory_id.eq(&id)).execute(c)?;
+        exec(c, &format!("UPDATE {table} SET {column} = {} WHERE {key} = {}", quote(&v.to_string()), quote(&row.k)))?;
     }
     Ok(())
 }
 
-fn scrub_work_value_notes(c: &mut DbConnection, theirs: &str) -> Result<(), AppError> {
-    use crate::db::schema::work_value_snapshots;
-    let rows: Vec<KeyText> = diesel::sql_query(format!(
-        "SELECT id AS k, card AS v FROM work_value_snapshots WHERE trajectory_id IN {theirs}"
-    ))
-    .load(c)?;
-    let rows = rows.into_iter().map(|r| (r.k, r.v));
-    for (id, card) in rows {
-        let mut v: serde_json::Value = serde_json::from_str(&card).unwrap_or_default();
-        if let Some(map) = v.as_object_mut() {
-            map.values_mut().for_each(|f| f["note"] = serde_json::Value::Null);
-        }
-        update(
-            work_value_snapshots::table,
-            work_value_snapshots::card.eq(v.to_string()),
-            work_value_snapshots::id.eq(&id),
-        )
-        .execute(c)?;
-    }
-    Ok(())
-}
-
-/// What a retention run pseudonymised.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Retained {
-    /// People whose every trajectory ended before the cut-off: erased as a whole.
-    pub people: usize,
-    /// Trajectories that ended before the cut-off of people still in the method with a later one.
-    pub trajectories: usize,
-}
-
-/// Retention: a trajectory that ended (closed or stopped) more than `days` ago is pseudonymised.
-/// When all of a person's trajectories did, the person is (as by erasure); when a later one still
-/// runs or ended recently, only the old trajectory is, and the person keeps their account and
-/// their own records (absences, courses), which the later trajectory uses.
-pub fn retention(c: &mut DbConnection, days: i64) -> Result<Retained, AppError> {
+/// Retention: employees whose every trajectory ended (closed or stopped) more than `days` ago are
+/// pseudonymised the same way. Returns how many people.
+pub fn retention(c: &mut DbConnection, days: i64) -> Result<usize, AppError> {
     use crate::db::schema::trajectories;
     let cutoff = now() - chrono::TimeDelta::days(days);
-    let old: Vec<(String, String)> = trajectories::table
+    let candidates: Vec<String> = trajectories::table
         .inner_join(users::table.on(users::id.eq(trajectories::employee_id)))
         .filter(users::erased_at.is_null())
         .filter(one_of(trajectories::status, ENDED))
         .filter(trajectories::updated_at.lt(cutoff))
-        .order((trajectories::employee_id, trajectories::id))
-        .select((trajectories::employee_id, trajectories::id))
+        .select(trajectories::employee_id)
+        .distinct()
         .load(c)?;
-    let mut done = Retained::default();
-    let mut employees: Vec<&str> = old.iter().map(|(e, _)| e.as_str()).collect();
-    employees.dedup();
-    for employee in employees {
+    let mut done = 0;
+    for employee in candidates {
         let recent: i64 = trajectories::table
-            .filter(trajectories::employee_id.eq(employee))
+            .filter(trajectories::employee_id.eq(&employee))
             .filter(diesel::dsl::not(one_of(trajectories::status, ENDED)).or(trajectories::updated_at.ge(cutoff)))
             .count()
             .get_result(c)?;
         if recent == 0 {
             // Its ended sessions reach every instance through the worker's next round.
-            erase_person(c, employee)?;
-            done.people += 1;
-            continue;
-        }
-        let user = accounts::find_user(c, employee)?;
-        for (_, trajectory) in old.iter().filter(|(e, _)| e == employee) {
-            pseudonymise_trajectory(c, trajectory, &user)?;
-            done.trajectories += 1;
+            erase_person(c, &employee)?;
+            done += 1;
         }
     }
     Ok(done)
@@ -534,6 +478,12 @@ mod tests {
             redact("roos en Roos en ROOS en rozen", &n),
             "[verwijderd] en [verwijderd] en [verwijderd] en rozen"
         );
+        // Stored in capitals, in lower case with a hyphen, or with the tussenvoegsel capitalised:
+        // written as a name in a note, each is found.
+        let n = Needle::of("x@y.nl", "JAN", Some("De Vries"));
+        assert_eq!(redact("Jan belde; mevrouw de Vries ook.", &n), "[verwijderd] belde; mevrouw [verwijderd] ook.");
+        let n = Needle::of("x@y.nl", "anne-marie", None);
+        assert_eq!(redact("Anne-Marie was er.", &n), "[verwijderd] was er.");
     }
 
     /// An audit entry's detail names a buddy by id: the erased person's old id goes too.

@@ -107,7 +107,7 @@ pub fn collect(c: &mut DbConnection, caller: &Caller, audit: &mut AuditEntry) ->
     );
     doc["questionnaires"] = Value::Array(crate::evaluation::responses::responses_of(c, &me.id)?);
     doc["buddy"] = to_value(&crate::buddies::routes::my_buddy(c, &me.id, audit)?)?;
-    doc["buddy_pairs"] = Value::Array(buddy_pairs(c, &me.id)?);
+    doc["buddy_pairs"] = Value::Array(buddy_pairs(c, &me.id, audit)?);
     doc["mail"] = Value::Array(mail_to(c, &me.email)?);
     doc["sign_ins"] = sign_ins(c, &me.id)?;
     doc["who_used_my_data"] = Value::Array(who_used(c, &me.id)?);
@@ -115,8 +115,9 @@ pub fn collect(c: &mut DbConnection, caller: &Caller, audit: &mut AuditEntry) ->
 }
 
 /// Every buddy pair, ended ones too: when, with whom (the buddy's first name, as shown), and the
-/// contact I shared. The buddy's own contact is theirs, not mine.
-fn buddy_pairs(c: &mut DbConnection, me: &str) -> Result<Vec<Value>, AppError> {
+/// contact I shared. The buddy's own contact is theirs, not mine; the entry names each buddy, so
+/// their inzage shows who saw their name.
+fn buddy_pairs(c: &mut DbConnection, me: &str, audit: &mut AuditEntry) -> Result<Vec<Value>, AppError> {
     use crate::db::schema::buddy_pairs as bp;
     type Row =
         (String, String, String, Option<String>, Option<String>, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>);
@@ -137,6 +138,7 @@ fn buddy_pairs(c: &mut DbConnection, me: &str) -> Result<Vec<Value>, AppError> {
     for (a, b, status, a_contact, b_contact, created_at, ended_at) in rows {
         let (buddy, mine) = if a == me { (b, a_contact) } else { (a, b_contact) };
         let buddy_first_name = accounts::find_user(c, &buddy).map(|u| u.first_name).ok();
+        audit.shows(&buddy);
         out.push(json!({"buddy_first_name": buddy_first_name, "status": status, "my_contact": mine,
                         "created_at": created_at, "ended_at": ended_at}));
     }

@@ -575,6 +575,12 @@ fn a_stop_ends_aftercare_the_buddy_pair_and_cards_on_hold() {
     let pair: String = buddy_pairs::table.find(&k.pair).select(buddy_pairs::status).first(&mut w.app.conn()).unwrap();
     assert_eq!(pair, "ended");
     assert_eq!((card_mail("queued"), card_mail("cancelled")), (0, 1));
+    // Nor can it be let through again after a block.
+    let card = format!("/cards/{}", k.card);
+    assert_eq!(w.app.patch(&card, coach, &json!({"blocked": true})).status(), 200);
+    let err = problem(w.app.patch(&card, coach, &json!({"blocked": false})), 409);
+    assert!(err["detail"].as_str().unwrap().contains("niet meer bezorgd"), "{err}");
+    assert_eq!(card_mail("queued"), 0);
 }
 
 /// New records need a running trajectory whose employee agreed to the method: before consent and

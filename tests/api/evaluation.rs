@@ -166,6 +166,21 @@ fn coach(w: &World, n: usize, cohort: &str, consent: bool, igm: i64, mark: i64) 
     assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
 }
 
+/// Stops `p`'s trajectory and proposes a second one in `cohort` (no consent yet): its id.
+fn stop_and_start_again(w: &World, p: &Person, cohort: &str) -> String {
+    let stop = json!({"status": "stopped", "stop_reason": "too_difficult"});
+    let first = format!("/trajectories/{}", p.trajectory);
+    assert_eq!(w.app.patch(&first, Some(&w.coach_a.token), &stop).status(), 200);
+    json_id(
+        w.app.post(
+            "/trajectories",
+            Some(&w.pl_a.token),
+            &json!({"employee_id": p.id, "coach_id": w.coach_a.id, "cohort_id": cohort, "inclusion": inclusion_ok()}),
+        ),
+        201,
+    )
+}
+
 fn export(w: &World, token: &str, path: &str) -> Value {
     let r = w.app.get(path, Some(token));
     assert_eq!(r.status(), 200, "{path}");
@@ -698,17 +713,7 @@ fn a_withdrawal_on_a_new_trajectory_takes_the_person_out_of_every_export() {
         201,
     );
     let e: Vec<Person> = (1..=6).map(|i| employee(&w, &format!("w{i}"), &cohort, true)).collect();
-    let first = format!("/trajectories/{}", e[0].trajectory);
-    let stop = json!({"status": "stopped", "stop_reason": "too_difficult"});
-    assert_eq!(app.patch(&first, Some(&w.coach_a.token), &stop).status(), 200);
-    let second = json_id(
-        app.post(
-            "/trajectories",
-            Some(&w.pl_a.token),
-            &json!({"employee_id": e[0].id, "coach_id": w.coach_a.id, "cohort_id": cohort, "inclusion": inclusion_ok()}),
-        ),
-        201,
-    );
+    let second = stop_and_start_again(&w, &e[0], &cohort);
     let consent = |kind: &str, given: bool| {
         let path = format!("/trajectories/{second}/consents");
         assert_eq!(app.post(&path, Some(&e[0].token), &json!({"kind": kind, "given": given})).status(), 201);
@@ -818,16 +823,7 @@ fn a_second_trajectory_counts_only_what_was_begun_in_it() {
     );
     let e: Vec<Person> = (1..=5).map(|i| employee(&w, &format!("s{i}"), &cohort, true)).collect();
     complete(&w, &e[0], C1);
-    let stop = json!({"status": "stopped", "stop_reason": "too_difficult"});
-    assert_eq!(app.patch(&format!("/trajectories/{}", e[0].trajectory), coach, &stop).status(), 200);
-    let second = json_id(
-        app.post(
-            "/trajectories",
-            Some(&w.pl_a.token),
-            &json!({"employee_id": e[0].id, "coach_id": w.coach_a.id, "cohort_id": cohort, "inclusion": inclusion_ok()}),
-        ),
-        201,
-    );
+    let second = stop_and_start_again(&w, &e[0], &cohort);
     let path = format!("/trajectories/{second}/consents");
     assert_eq!(app.post(&path, Some(&e[0].token), &json!({"kind": "method", "given": true})).status(), 201);
     assert_eq!(app.patch(&format!("/trajectories/{second}"), coach, &json!({"status": "active"})).status(), 200);

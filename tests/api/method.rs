@@ -565,4 +565,10 @@ fn coaches_read_progress_and_record_paper_completion() {
     assert_eq!(view["reflection"]["choice"], "group_session", "{view}");
     let list: Value = w.app.get("/group-sessions/interest?topic=kwaliteiten", Some(&w.coach_a.token)).json().unwrap();
     assert_eq!(list["items"][0]["employee_id"], w.employee_a.id.as_str());
+    // A course closed online with the employee's own reflection keeps the employee's choice.
+    let path = format!("/trajectories/{}/progress/{c1}/paper?choice=both", m.trajectory);
+    problem(w.app.request(M::POST, &path, Some(&w.coach_a.token)).send().unwrap(), 409);
+    let mine: Value = w.app.get("/me/courses", emp).json().unwrap();
+    let first = mine["items"].as_array().unwrap().iter().find(|c| c["slug"] == c1).unwrap();
+    assert_eq!(first["reflection"]["choice"], "coach_talk");
 }

@@ -197,3 +197,21 @@ fn a_page_saved_while_the_coach_records_the_paper_map_keeps_both() {
         );
     }
 }
+
+/// A group session called off eight times at once (a cancel clicked twice, two tabs) tells each
+/// invitee once: the changes take turns on the session's row.
+#[test]
+fn a_session_called_off_at_once_tells_each_invitee_once() {
+    use diesel::prelude::*;
+    use wilkan::db::schema::outbox;
+    let w = World::new();
+    let m = w.method();
+    let k = w.connect(&m);
+    let path = format!("/group-sessions/{}", k.session);
+    let coach = Some(w.coach_a.token.as_str());
+    let statuses = together(|| w.app.patch(&path, coach, &json!({"cancelled": true})).status().as_u16());
+    assert_eq!(count(&statuses, 200), AT_ONCE, "{statuses:?}");
+    let told: i64 =
+        outbox::table.filter(outbox::template.eq("group-cancelled")).count().get_result(&mut w.app.conn()).unwrap();
+    assert!(told <= 1, "one invitee, told at most once: {told}");
+}
