@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 
 use crate::db::DbTarget;
 
+/// The longest access token (see `revocations::prune`).
+pub const MAX_ACCESS_TOKEN_MINUTES: i64 = 24 * 60;
+
 /// The shortest retention period accepted (see `retention_days`).
 pub const MIN_RETENTION_DAYS: i64 = 30;
 
@@ -383,6 +386,43 @@ impl Config {
         if config.access_token_minutes < 1 || config.refresh_token_days < 1 {
             return Err("token lifetimes must be at least 1".into());
         }
+        // Values that a library would panic on, or that would stop all mail: refused here, with
+        // the setting named.
+        for (key, value, range) in [
+            ("db_timeout_seconds", config.db_timeout_seconds as i64, 1..=600),
+            ("db_pool_size", config.db_pool_size as i64, 0..=1000),
+            ("mail_retry_base_seconds", config.mail_retry_base_seconds, 1..=3600),
+            ("mail_max_attempts", config.mail_max_attempts as i64, 1..=1000),
+        ] {
+            if !range.contains(&value) {
+                return Err(format!(
+                    "setting {key}: {value} is out of range; use {} to {}",
+                    range.start(),
+                    range.end()
+                ));
+            }
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&config.log) {
+            return Err(format!("setting log: '{}' is not a log filter ({e}); use e.g. info or warn", config.log));
+        }
+        // Ended sessions are remembered for a day (`revocations::prune`): a longer-lived access
+        // token would work again after a restart once its session was forgotten.
+        if config.access_token_minutes > MAX_ACCESS_TOKEN_MINUTES {
+            return Err(format!(
+                "setting access_token_minutes: {} is too long; use at most {MAX_ACCESS_TOKEN_MINUTES} (a day). \
+                 Sessions last longer through refresh tokens.",
+                config.access_token_minutes
+            ));
+        }
+        // Checked here, not when the first mail goes out: a sender lettre cannot read would fail
+        // every mail.
+        if let Err(e) = config.mail_from.parse::<lettre::message::Mailbox>() {
+            return Err(format!(
+                "setting mail_from: '{}' is not a sender address ({e}). Use e.g. \
+                 \"Werkbedrijf Noord <noreply@example.org>\", with the name in quotes if it has a comma.",
+                config.mail_from
+            ));
+        }
         // Retention erases people for good: 0 meant as "off", or a typo, would do it at once.
         if config.retention_days < MIN_RETENTION_DAYS {
             return Err(format!(
@@ -397,6 +437,15 @@ impl Config {
             }
         }
         if config.mode == Mode::Production {
+            // The embedded SQLite file is for trying Wilkan: a production service that lost its
+            // DATABASE_URL (an unset variable in a compose file) would quietly start on an empty
+            // file of its own.
+            if url.trim().is_empty() {
+                return Err("DATABASE_URL is not set. In production mode name the database, e.g. \
+                            postgres://user:password@host/wilkan (or sqlite:///path/wilkan.db to run on \
+                            SQLite on purpose)."
+                    .into());
+            }
             // Without these every mail (login links, reminders) would go to files in the data
             // folder or point at this machine, and nobody would be told.
             if config.smtp.is_none() {

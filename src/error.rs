@@ -72,7 +72,7 @@ impl AppError {
             AppError::NotFound => (
                 "not-found",
                 "Not found",
-                "Dit bestaat niet, of je mag het niet zien. Controleer de link of vraag het je begeleider.".into(),
+                "Dit bestaat niet, of je mag het niet zien. Controleer de link of vraag het je coach.".into(),
             ),
             AppError::Conflict(d) => ("conflict", "Conflict", d.clone()),
             AppError::Gone(d) => ("gone", "Gone", d.clone()),
@@ -168,9 +168,12 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind as K, Error as E};
         match e {
             E::NotFound => AppError::NotFound,
-            E::DatabaseError(K::UniqueViolation, _) => {
-                AppError::Conflict("Dit bestaat al. Kies een andere naam of een ander e-mailadres.".into())
-            }
+            // A duplicate the handler did not foresee: a name taken, or the same save twice at
+            // once (a double click). A taken email address has its own message (`duplicate_email`).
+            E::DatabaseError(K::UniqueViolation, _) => AppError::Conflict(
+                "Dit bestaat al, of is net tegelijk opgeslagen. Vernieuw de gegevens en kijk of het er al staat."
+                    .into(),
+            ),
             // Handlers check what a request names before writing; a reference that still fails is
             // to something removed meanwhile (e.g. a person erased while this request ran).
             E::DatabaseError(K::ForeignKeyViolation, _) => AppError::Conflict(

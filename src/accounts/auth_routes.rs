@@ -13,7 +13,8 @@ use crate::AppState;
 
 fn wrong_credentials() -> AppError {
     AppError::Unauthorized(
-        "Je e-mailadres of wachtwoord klopt niet. Probeer het opnieuw of vraag een inloglink aan.".into(),
+        "Je e-mailadres of wachtwoord klopt niet. Probeer het opnieuw. Lukt het niet? Vraag je beheerder om hulp."
+            .into(),
     )
 }
 

@@ -162,7 +162,7 @@ pub async fn redeem(
         let user = queries::find_user(c, &link.user_id)?;
         if !user.active {
             return Err(AppError::Unauthorized(
-                "Dit account is niet meer actief. Neem contact op met je begeleider.".into(),
+                "Dit account is niet meer actief. Neem contact op met je coach.".into(),
             ));
         }
         // A link sent before the account's role changed.

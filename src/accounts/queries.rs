@@ -256,6 +256,34 @@ pub fn revoke_all_for_user(conn: &mut Db, user_id: &str) -> Result<Vec<String>, 
     Ok(families)
 }
 
+/// Takes back login links not used yet (the address they went to was corrected).
+pub fn drop_unused_login_links(conn: &mut Db, user_id: &str) -> Result<usize, AppError> {
+    use crate::db::schema::magic_links;
+    let unused = magic_links::user_id.eq(user_id).and(magic_links::used_at.is_null());
+    Ok(diesel::delete(magic_links::table.filter(unused)).execute(conn)?)
+}
+
+/// How long sign-in records are kept after they stopped working: long enough for the inzage
+/// and a question about a sign-in, not for a history of everyone's logins.
+pub const KEEP_SIGN_INS_DAYS: i64 = 90;
+
+/// Housekeeping: deletes login links and sessions that expired more than [`KEEP_SIGN_INS_DAYS`]
+/// ago, and throttle counters whose window ended a day ago (they hold typed addresses, also
+/// strangers' and typos, and client addresses). Returns how many rows.
+pub fn prune_sign_in_records(conn: &mut Db) -> Result<usize, AppError> {
+    use crate::db::schema::{login_throttle, magic_links};
+    let t = now();
+    let old = t - chrono::TimeDelta::days(KEEP_SIGN_INS_DAYS);
+    let links = diesel::delete(magic_links::table.filter(magic_links::expires_at.lt(old))).execute(conn)?;
+    // An expired refresh token cannot be used, so it no longer tells a reuse either.
+    let sessions = diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(old))).execute(conn)?;
+    let quiet = login_throttle::window_started_at
+        .lt(t - chrono::TimeDelta::days(1))
+        .and(login_throttle::blocked_until.is_null().or(login_throttle::blocked_until.lt(t)));
+    let counters = diesel::delete(login_throttle::table.filter(quiet)).execute(conn)?;
+    Ok(links + sessions + counters)
+}
+
 pub fn count_users(conn: &mut Db) -> Result<i64, AppError> {
     Ok(users::table.count().get_result(conn)?)
 }

@@ -28,8 +28,19 @@ pub fn account_key(email: &str) -> String {
     format!("email:{}", super::queries::normalize_email(email))
 }
 
+/// The client's IPv4 address, or its IPv6 /64: one IPv6 client has a whole /64 to pick from, so
+/// a limit per single address would hardly limit it.
 pub fn address_key(ip: &str) -> String {
-    format!("ip:{ip}")
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => {
+            format!("ip:{}", v6.to_ipv4_mapped().map(|v4| v4.to_string()).unwrap_or_default())
+        }
+        _ => format!("ip:{ip}"),
+    }
 }
 
 /// 429 when `key` is blocked right now.
@@ -109,4 +120,17 @@ pub fn take_back(conn: &mut DbConnection, key: &str) -> Result<(), AppError> {
 pub fn clear(conn: &mut DbConnection, key: &str) -> Result<(), AppError> {
     diesel::delete(login_throttle::table.find(key)).execute(conn)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::address_key;
+
+    #[test]
+    fn an_ipv6_client_is_limited_by_its_64() {
+        assert_eq!(address_key("2001:db8:1:2:aaaa::1"), address_key("2001:db8:1:2:ffff:1:2:3"));
+        assert_ne!(address_key("2001:db8:1:2::1"), address_key("2001:db8:1:3::1"));
+        assert_eq!(address_key("::ffff:192.0.2.7"), address_key("192.0.2.7"));
+        assert_eq!(address_key("192.0.2.7"), "ip:192.0.2.7");
+    }
 }

@@ -39,7 +39,7 @@ pub async fn list(
             Role::Admin => (filter.organization, None),
             Role::ProjectLeader => {
                 if filter.organization.as_deref().is_some_and(|o| !caller.in_org(o)) {
-                    return Ok(Vec::new());
+                    return Ok(Page { items: Vec::new(), next_cursor: None });
                 }
                 (caller.organization_id.clone(), None)
             }
@@ -55,12 +55,14 @@ pub async fn list(
                 limit,
             },
         )?;
-        users.iter().for_each(|u| audit.shows(&u.id));
-        Ok(users)
+        // The page first: the row fetched only to see whether there is a next page is not shown,
+        // so the entry does not name that person.
+        let page = Page::from_rows(users.into_iter().map(UserOut::from).collect(), limit, |u| u.id.clone());
+        page.items.iter().for_each(|u| audit.shows(&u.id));
+        Ok(page)
     })
     .await?;
-    let page = Page::from_rows(rows.into_iter().map(UserOut::from).collect(), limit, |u| u.id.clone());
-    Ok(HttpResponse::Ok().json(page))
+    Ok(HttpResponse::Ok().json(rows))
 }
 
 /// Create an account. Admins: any role; project leaders: coaches and employees of their own
@@ -181,7 +183,7 @@ pub async fn update(
             c,
             &id,
             queries::UserChanges {
-                email: new_email,
+                email: new_email.clone(),
                 first_name: input.first_name.map(|s| s.trim().to_string()),
                 last_name: input.last_name.map(|s| Some(s.trim().to_string()).filter(|s| !s.is_empty())),
                 role: input.role.map(|r| r.as_str().to_string()),
@@ -190,6 +192,12 @@ pub async fn update(
                 updated_at: None,
             },
         )?;
+        if new_email.is_some() {
+            // The old address may be a stranger's (a typo corrected): what still waits for it,
+            // a card or a login link, does not go there.
+            crate::mail::outbox::cancel_to(c, &user.email)?;
+            queries::drop_unused_login_links(c, &id)?;
+        }
         let ended = if ends_sessions { queries::revoke_all_for_user(c, &id)? } else { Vec::new() };
         Ok((queries::find_user(c, &id)?, ended))
     })

@@ -69,7 +69,10 @@ pub struct CreatePair {
 #[serde(deny_unknown_fields)]
 pub struct ConfirmPair {
     /// How the buddy may reach me (phone, email, app); shown only to the buddy. No medical details.
-    #[validate(length(min = 1, max = 200, message = "Vul in hoe je buddy je kan bereiken (hoogstens 200 tekens)."))]
+    #[validate(
+        custom(function = "crate::accounts::api::not_blank"),
+        length(min = 1, max = 200, message = "Vul in hoe je buddy je kan bereiken (hoogstens 200 tekens).")
+    )]
     pub contact: String,
 }
 

@@ -68,10 +68,16 @@ pub struct CardLinkOut {
 #[serde(deny_unknown_fields)]
 pub struct CardIn {
     /// The colleague's name as it should appear on the card.
-    #[validate(length(min = 1, max = 100, message = "Vul je naam in (hoogstens 100 tekens)."))]
+    #[validate(
+        custom(function = "crate::accounts::api::not_blank"),
+        length(min = 1, max = 100, message = "Vul je naam in (hoogstens 100 tekens).")
+    )]
     pub name: String,
     /// A short message, at most 1,000 characters. No medical details.
-    #[validate(length(min = 1, max = 1000, message = "Schrijf een bericht van hoogstens 1.000 tekens."))]
+    #[validate(
+        custom(function = "crate::accounts::api::not_blank"),
+        length(min = 1, max = 1000, message = "Schrijf een bericht van hoogstens 1.000 tekens.")
+    )]
     pub message: String,
 }
 
@@ -211,8 +217,8 @@ pub async fn create_link(
 pub fn guidance(hold_hours: i64) -> String {
     let when = match hold_hours {
         h if h <= 0 => "meteen bezorgd".to_string(),
-        1 => "na een uur bezorgd, zodat de begeleider het eerst kan lezen".to_string(),
-        h => format!("na {h} uur bezorgd, zodat de begeleider het eerst kan lezen"),
+        1 => "na een uur bezorgd, zodat de coach het eerst kan lezen".to_string(),
+        h => format!("na {h} uur bezorgd, zodat de coach het eerst kan lezen"),
     };
     format!(
         "Schrijf een kort, vriendelijk bericht: dat je aan je collega denkt, iets van het werk, een groet van het team. \
@@ -283,7 +289,10 @@ fn usable_link(
 }
 
 fn gone() -> AppError {
-    AppError::Gone("Deze link werkt niet meer: hij is verlopen of al vaak genoeg gebruikt. Vraag de begeleider om een nieuwe link.".into())
+    AppError::Gone(
+        "Deze link werkt niet meer: hij is verlopen of al vaak genoeg gebruikt. Vraag de coach om een nieuwe link."
+            .into(),
+    )
 }
 
 /// A colleague writes a card. Public (no account); the link is the key. Spent or expired links

@@ -154,7 +154,7 @@ impl<'a> MyCourse<'a> {
                     kind: p.kind,
                     visited: saved.is_some(),
                     done,
-                    changed_since_done: done && saved.as_ref().is_some_and(|s| s.page_hash != p.content_hash),
+                    changed_since_done: done && saved.as_ref().is_some_and(|s| !p.is_current(&s.page_hash)),
                     // Passed on as stored (we wrote it as JSON): no parse into a tree and back.
                     answers: saved.and_then(|s| s.answers).and_then(|a| RawValue::from_string(a).ok()),
                 }
@@ -251,7 +251,10 @@ pub struct PageProgressIn {
 #[serde(deny_unknown_fields)]
 pub struct CelebrationIn {
     /// What went well since last time (no medical details).
-    #[validate(length(min = 1, max = 5000, message = "Schrijf iets op (hoogstens 5.000 tekens)."))]
+    #[validate(
+        custom(function = "crate::accounts::api::not_blank"),
+        length(min = 1, max = 5000, message = "Schrijf iets op (hoogstens 5.000 tekens).")
+    )]
     pub text: String,
 }
 

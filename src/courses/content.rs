@@ -99,6 +99,16 @@ pub enum Block {
 }
 
 impl Block {
+    /// The block without the address the server sets from its configuration, so that moving the
+    /// videos to another host does not make a page look changed.
+    pub fn without_address(&self) -> Block {
+        let mut block = self.clone();
+        if let Block::Image { url, .. } | Block::Video { url, .. } | Block::Situation { url, .. } = &mut block {
+            url.clear();
+        }
+        block
+    }
+
     /// Question id for blocks that take an answer.
     pub fn question_id(&self) -> Option<&str> {
         match self {
@@ -143,8 +153,13 @@ pub struct Page {
     pub title: String,
     pub kind: PageKind,
     /// Changes whenever the page's content changes; progress remembers the hash it was done on.
+    /// The configured video and image addresses are not part of it.
     pub content_hash: String,
     pub blocks: Vec<Block>,
+    /// The hash as computed before 2026-12-06, with the addresses included: progress saved
+    /// before then carries it, and a page saved under it has not changed.
+    #[serde(skip)]
+    pub hash_with_addresses: String,
     /// Source file, for messages.
     #[serde(skip)]
     pub file: String,
@@ -162,6 +177,13 @@ pub struct Course {
     /// The course folder (images are served from its `images/`).
     #[serde(skip)]
     pub dir: std::path::PathBuf,
+}
+
+impl Page {
+    /// Whether progress saved with `hash` was saved on the page as it is now.
+    pub fn is_current(&self, hash: &str) -> bool {
+        hash == self.content_hash || hash == self.hash_with_addresses
+    }
 }
 
 impl Course {

@@ -197,9 +197,12 @@ fn load_course(dir: &Path, root: &Path, options: &LoadOptions) -> Result<Course,
         } else {
             PageKind::Content
         };
-        let hash_input = serde_json::to_vec(&(&page.id, &page.title, &page.blocks)).unwrap_or_default();
+        let hash_of =
+            |blocks: &[Block]| sha256_hex(&serde_json::to_vec(&(&page.id, &page.title, blocks)).unwrap_or_default());
+        let without_addresses: Vec<Block> = page.blocks.iter().map(Block::without_address).collect();
         built.push(Page {
-            content_hash: sha256_hex(&hash_input),
+            content_hash: hash_of(&without_addresses),
+            hash_with_addresses: hash_of(&page.blocks),
             id: page.id,
             title: page.title,
             kind,

@@ -330,7 +330,7 @@ pub async fn save_page(
         let course = course(&state, &slug)?;
         check_answers(course, &page_id, &input)?;
         let page = course.page(&page_id).ok_or(AppError::NotFound)?;
-        if input.page_hash.as_deref().is_some_and(|h| h != page.content_hash) {
+        if input.page_hash.as_deref().is_some_and(|h| !page.is_current(h)) {
             return Err(AppError::Conflict(
                 "Deze pagina is net aangepast. Laad de cursus opnieuw; je eerdere antwoorden blijven bewaard.".into(),
             ));

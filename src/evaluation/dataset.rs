@@ -74,8 +74,12 @@ pub struct Return {
     pub latest_hours: f64,
 }
 
+/// Logbook kinds that are a conversation with the employee: the sessions of the evaluation.
+const CONVERSATIONS: [&str; 5] = ["intake", "coaching_talk", "phone", "home_visit", "group_follow_up"];
+
 #[derive(Debug, Clone, Default)]
 pub struct Logbook {
+    /// Conversations ([`CONVERSATIONS`]); minutes and preparation count every entry.
     pub sessions: i64,
     pub coaching_talks: i64,
     pub session_minutes: i64,
@@ -362,35 +366,41 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
 
     let mut logbooks: HashMap<String, Logbook> = HashMap::new();
     // The kinds and who led are compared in SQL: as strings they were two allocations a row.
-    for (tid, intake, talk, minutes, prep, by_employee, by_coach, agreements) in logbook_entries::table
+    for (tid, intake, talk, conversation, minutes, prep, by_employee, by_coach, agreements) in logbook_entries::table
         .filter(in_keys(logbook_entries::trajectory_id, &ids))
         .select((
             logbook_entries::trajectory_id,
             logbook_entries::kind.eq("intake"),
             logbook_entries::kind.eq("coaching_talk"),
+            logbook_entries::kind.eq_any(CONVERSATIONS),
             logbook_entries::duration_minutes,
             logbook_entries::preparation_minutes,
             logbook_entries::led_by.eq("employee"),
             logbook_entries::led_by.eq("coach"),
             logbook_entries::agreements,
         ))
-        .load::<(String, bool, bool, i32, i32, bool, bool, Option<String>)>(c)?
+        .load::<(String, bool, bool, bool, i32, i32, bool, bool, Option<String>)>(c)?
     {
         let l = logbooks.entry(tid).or_default();
-        l.sessions += 1;
         l.session_minutes += i64::from(minutes);
         l.preparation_minutes += i64::from(prep);
         if intake {
             l.intake_minutes += i64::from(minutes);
         }
+        if agreements.is_some_and(|a| !a.trim().is_empty()) {
+            l.agreements += 1;
+        }
+        // An app message or an 'other' entry is time spent, not a talk: it does not count as a
+        // session, nor in who led or in the long preparations.
+        if !conversation {
+            continue;
+        }
+        l.sessions += 1;
         if talk {
             l.coaching_talks += 1;
         }
         if prep > 30 && minutes < 60 {
             l.long_preparations += 1;
-        }
-        if agreements.is_some_and(|a| !a.trim().is_empty()) {
-            l.agreements += 1;
         }
         match (by_employee, by_coach) {
             (true, _) => l.led_by_employee += 1,

@@ -560,7 +560,8 @@ impl Kirkpatrick<'_> {
             vec![Cell::text("days_absent_before_mean"), Cell::people(n), mean(&x.days_before)],
             vec![Cell::text("days_absent_after_mean"), Cell::people(n), mean(&x.days_after)],
             vec![Cell::text("follow_up_days_mean"), Cell::people(n), mean(&x.follow_up)],
-            vec![Cell::text("returned_percent"), Cell::people(x.returned), Cell::share(x.returned, n)],
+            // Returned or not: next to n, the count gives the rest too.
+            vec![Cell::text("returned_percent"), Cell::people_of(x.returned, n), Cell::share(x.returned, n)],
             vec![
                 Cell::text("returned_partial"),
                 Cell::people(x.partial),

@@ -9,6 +9,9 @@ use super::engine::{record_columns, Accumulator, Grouped, Names, Population, Spe
 use super::instruments::{Item, ItemType, ItemUse};
 use super::table::{col, Cell, Dist, Kind, Stat, TableSpec};
 
+/// A table's spec and rows.
+type Table = (TableSpec, Vec<Vec<Cell>>);
+
 /// The funnel's steps, in order (key, Dutch, English).
 pub const STEPS: [(&str, &str, &str); 7] = [
     ("approached", "Benaderd", "Approached"),
@@ -260,14 +263,8 @@ impl Accumulator for Process<'_> {
     }
 
     fn tables(&mut self, names: &Names) -> Vec<(TableSpec, Vec<Vec<Cell>>)> {
-        vec![
-            self.reach(),
-            self.reach_stops(),
-            self.participants(names),
-            self.time(),
-            self.time_per_coach(),
-            self.fidelity(),
-        ]
+        let (reach, stops) = self.reach_with_stops();
+        vec![reach, stops, self.participants(names), self.time(), self.time_per_coach(), self.fidelity()]
     }
 }
 
@@ -300,6 +297,34 @@ impl Process<'_> {
             })
             .collect();
         (spec, rows)
+    }
+
+    /// The funnel and its stop reasons. Each step's `stopped_here` is the sum of its reasons in
+    /// the second table: a reason hidden alone would be that total minus the others (and people
+    /// without research consent count in the first steps), so both tables are protected as one.
+    fn reach_with_stops(&self) -> (Table, Table) {
+        let (reach_spec, reach_rows) = self.reach();
+        let (stops_spec, stops_rows) = self.reach_stops();
+        let steps = reach_rows.len();
+        let mut all: Vec<Vec<Cell>> = reach_rows.into_iter().chain(stops_rows).collect();
+        let mut counts: HashMap<At, i64> = HashMap::new();
+        let mut sums = Vec::new();
+        for (i, (k, _, _)) in STEPS.iter().enumerate() {
+            let stopped: i64 = self.stops.iter().filter(|((s, _), _)| *s == i).map(|(_, n)| n).sum();
+            counts.insert((i, 3), stopped);
+            let mut parts = Vec::new();
+            for (r, row) in all.iter().enumerate().skip(steps) {
+                if matches!(&row[0], Cell::Text(t) if t == k) {
+                    let reason = if let Cell::Text(t) = &row[1] { t.clone() } else { String::new() };
+                    counts.insert((r, 2), self.stops.get(&(i, reason)).copied().unwrap_or(0));
+                    parts.push((r, 2));
+                }
+            }
+            sums.push(Sum { total: Some((i, 3)), parts });
+        }
+        Linked { rows: &mut all, counts, companions: HashMap::new() }.protect(&sums);
+        let stops_rows = all.split_off(steps);
+        ((reach_spec, all), (stops_spec, stops_rows))
     }
 
     fn reach_stops(&self) -> (TableSpec, Vec<Vec<Cell>>) {
@@ -386,8 +411,11 @@ impl Process<'_> {
                     }
                 }
             }
-            people(&mut r, &mut counts, p.long_term);
-            people(&mut r, &mut counts, p.frequent);
+            // Long-term or not, frequent or not: the rest is a group too.
+            for yes in [p.long_term, p.frequent] {
+                r.push(whole(Cell::people_of(yes, p.n)));
+                counts.push(Some(yes));
+            }
             for c in CATEGORIES {
                 people(&mut r, &mut counts, p.category.get(c));
             }
@@ -569,10 +597,17 @@ impl Process<'_> {
         let mut rows: Vec<Vec<Cell>> = PARTS
             .iter()
             .enumerate()
+            // Used or not: the trajectories that did not use a part are a group too.
             .map(|(i, (k, nl, _))| {
-                vec![Cell::text(*k), Cell::text(*nl), Cell::people(self.parts[i]), Cell::percent(self.parts[i], self.n)]
+                vec![
+                    Cell::text(*k),
+                    Cell::text(*nl),
+                    Cell::people_of(self.parts[i], self.n),
+                    Cell::share(self.parts[i], self.n),
+                ]
             })
             .collect();
+        let first_bucket = rows.len();
         for bucket in ["0", "1-3", "4-6", "7"] {
             let k = self.courses_completed.get(bucket);
             rows.push(vec![
@@ -582,6 +617,15 @@ impl Process<'_> {
                 Cell::percent(k, self.n),
             ]);
         }
+        // The buckets add up to n (in `time_invested`), so one hidden alone is n minus the others.
+        let buckets: Vec<At> = (first_bucket..rows.len()).map(|r| (r, 2)).collect();
+        let counts: HashMap<At, i64> = buckets
+            .iter()
+            .zip(["0", "1-3", "4-6", "7"])
+            .map(|(at, bucket)| (*at, self.courses_completed.get(bucket)))
+            .collect();
+        let companions = buckets.iter().map(|(r, c)| ((*r, *c), vec![(*r, 3)])).collect();
+        Linked { rows: &mut rows, counts, companions }.protect(&[Sum { total: None, parts: buckets }]);
         (spec, rows)
     }
 }

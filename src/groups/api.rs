@@ -43,7 +43,10 @@ pub struct CreateSession {
     )]
     pub video_link: Option<String>,
     /// Often a course slug; otherwise a short subject. No medical details.
-    #[validate(length(min = 1, max = 200, message = "Vul een onderwerp in van hoogstens 200 tekens."))]
+    #[validate(
+        custom(function = "crate::accounts::api::not_blank"),
+        length(min = 1, max = 200, message = "Vul een onderwerp in van hoogstens 200 tekens.")
+    )]
     pub topic: String,
     /// Employees of the organisation to invite (an email invitation goes to each).
     #[serde(default)]
@@ -57,8 +60,11 @@ pub struct UpdateSession {
     #[schema(value_type = String, example = "2026-12-01T10:00:00")]
     #[serde(default, deserialize_with = "crate::http::dates::near")]
     pub starts_at: Option<NaiveDateTime>,
-    /// No medical details.
-    #[validate(length(max = 300, message = "Gebruik hoogstens 300 tekens."))]
+    /// No medical details. A new place, not an empty one: a session keeps a place or a link.
+    #[validate(
+        custom(function = "crate::accounts::api::not_blank"),
+        length(max = 300, message = "Gebruik hoogstens 300 tekens.")
+    )]
     pub place: Option<String>,
     #[validate(
         url(message = "Vul een geldige link in (https://...)."),
@@ -66,7 +72,10 @@ pub struct UpdateSession {
     )]
     pub video_link: Option<String>,
     /// No medical details.
-    #[validate(length(min = 1, max = 200, message = "Vul een onderwerp in van hoogstens 200 tekens."))]
+    #[validate(
+        custom(function = "crate::accounts::api::not_blank"),
+        length(min = 1, max = 200, message = "Vul een onderwerp in van hoogstens 200 tekens.")
+    )]
     pub topic: Option<String>,
     /// Short facilitator notes. No medical details.
     #[validate(length(max = 4000, message = "Gebruik hoogstens 4.000 tekens."))]

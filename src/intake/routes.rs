@@ -84,7 +84,9 @@ pub async fn put_intake(
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
-        let t = trajectories::load_in_scope(c, &caller, &id)?;
+        // Two saves at once take turns on the trajectory's row: a double click would otherwise
+        // meet the first save's rows and fail.
+        let t = trajectories::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require_coach_of(&t.coach_id)?;
         t.accepts_records()?;
@@ -237,7 +239,7 @@ pub async fn put_plan(
         .map(|s| (s.clone(), input.course_modes.get(s).copied().unwrap_or(Mode::Online)))
         .collect();
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
-        let t = trajectories::load_in_scope(c, &caller, &id)?;
+        let t = trajectories::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require_coach_of(&t.coach_id)?;
         t.accepts_records()?;
@@ -320,7 +322,7 @@ pub async fn put_work_values(
 ) -> Result<HttpResponse, AppError> {
     let card = body.0;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
-        let t = trajectories::load_in_scope(c, &caller, &id)?;
+        let t = trajectories::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Employee, Role::Coach])?;
         t.accepts_records()?;

@@ -103,7 +103,10 @@ pub struct FeedbackLoop {
 #[serde(deny_unknown_fields)]
 pub struct Weighing {
     /// The decision unpicked. No medical details.
-    #[validate(length(min = 1, max = 1000, message = "Beschrijf de beslissing in hoogstens 1.000 tekens."))]
+    #[validate(
+        custom(function = "crate::accounts::api::not_blank"),
+        length(min = 1, max = 1000, message = "Beschrijf de beslissing in hoogstens 1.000 tekens.")
+    )]
     pub decision: String,
     #[validate(nested)]
     pub steps: WeighingSteps,

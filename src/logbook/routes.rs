@@ -290,6 +290,15 @@ pub async fn update(
                 ))
                 .execute(c)?;
         }
+        // The rule of a new entry holds for the entry as corrected: a new date or a new next
+        // appointment alone must not put the appointment before the talk.
+        let (date, next) = (u.date.unwrap_or(row.entry_date), u.next_appointment.or(row.next_appointment));
+        if next.is_some_and(|n| n < date) {
+            return Err(AppError::field(
+                if u.next_appointment.is_some() { "next_appointment" } else { "date" },
+                "De volgende afspraak ligt dan voor de datum van dit gesprek. Kies een andere dag.",
+            ));
+        }
         let weighing = match &u.weighing {
             Some(w) => Some(serde_json::to_string(w).map_err(|e| AppError::internal(e.to_string()))?),
             None => row.weighing.clone(),

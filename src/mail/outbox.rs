@@ -78,7 +78,7 @@ pub fn queue(conn: &mut DbConnection, templates: &Templates, mail: Mail<'_>) -> 
 /// either waits for this mail and clears it too, or has finished and the address is gone. Without
 /// the lock, a mail queued during an erasure could keep the erased address. (SQLite writers take
 /// turns, so there the question alone is enough.)
-fn recipient_held(conn: &mut DbConnection, address: &str) -> Result<bool, AppError> {
+pub fn recipient_held(conn: &mut DbConnection, address: &str) -> Result<bool, AppError> {
     use crate::db::schema::users;
     let user = users::table.filter(users::email.eq(address)).filter(users::active.eq(true)).select(users::id);
     let found = match conn {
@@ -86,6 +86,13 @@ fn recipient_held(conn: &mut DbConnection, address: &str) -> Result<bool, AppErr
         DbConnection::Sqlite(c) => user.first::<String>(c).optional()?,
     };
     Ok(found.is_some())
+}
+
+/// Cancels unsent mail to an address that is no longer an account's (it was changed); returns how
+/// many.
+pub fn cancel_to(conn: &mut DbConnection, address: &str) -> Result<usize, AppError> {
+    let unsent = outbox::to_address.eq(address).and(outbox::status.eq("queued"));
+    Ok(update(outbox::table, outbox::status.eq("cancelled"), unsent).execute(conn)?)
 }
 
 /// Cancels unsent mail about `about`; returns how many.
@@ -185,8 +192,13 @@ pub fn mark_stale(conn: &mut DbConnection, row: &OutboxRow, reason: &str) -> Res
     Ok(update(outbox::table, stopped, ours(row)).execute(conn)? == 1)
 }
 
-/// Records a failed attempt: retried later with exponential backoff, or given up after
-/// `max_attempts` or at once when the mail server refused for good (an unknown address).
+/// How long a message is tried before it is given up: a mail server away for a night or a long
+/// weekend loses no mail.
+pub const KEEP_TRYING: TimeDelta = TimeDelta::days(3);
+
+/// Records a failed attempt: retried later with exponential backoff (at most an hour apart), given
+/// up after `max_attempts` once it is [`KEEP_TRYING`] old, or at once when the mail server refused
+/// the recipient for good (an unknown address).
 pub fn mark_failed(
     conn: &mut DbConnection,
     row: &OutboxRow,
@@ -196,7 +208,8 @@ pub fn mark_failed(
 ) -> Result<bool, AppError> {
     let attempts = row.attempts + 1;
     let backoff = (base * 2i32.pow((attempts - 1).clamp(0, 10) as u32)).min(TimeDelta::hours(1));
-    let status = if attempts >= max_attempts || error.permanent { "failed" } else { "queued" };
+    let given_up = attempts >= max_attempts && row.created_at + KEEP_TRYING <= now();
+    let status = if given_up || error.permanent { "failed" } else { "queued" };
     let done = update(
         outbox::table,
         (

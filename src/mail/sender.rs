@@ -15,8 +15,8 @@ use crate::config::{Config, SmtpTls};
 #[derive(Debug)]
 pub struct SendError {
     pub message: String,
-    /// The mail server refused for good (5xx: an unknown address, say), or the message cannot be
-    /// built at all: retrying would only repeat it.
+    /// The mail server refused the recipient for good (an unknown mailbox), or the message cannot
+    /// be built at all: retrying would only repeat it.
     pub permanent: bool,
 }
 
@@ -81,7 +81,7 @@ impl Sender {
             Sender::Smtp(t) => t
                 .send(&message)
                 .map(|_| ())
-                .map_err(|e| SendError { permanent: e.is_permanent(), message: e.to_string() }),
+                .map_err(|e| SendError { permanent: refuses_recipient(&e), message: e.to_string() }),
             Sender::Files(t, dir) => {
                 let id = t.send(&message).map_err(|e| SendError { message: e.to_string(), permanent: false })?;
                 tracing::info!(file = %dir.join(format!("{id}.eml")).display(), to = %row.to_address, template = %row.template, "mail written to the outbox folder");
@@ -89,4 +89,14 @@ impl Sender {
             }
         }
     }
+}
+
+/// Whether a refusal is about the recipient (RFC 5321: 550 mailbox unavailable, 551 not local,
+/// 553 mailbox name not allowed), so that trying again cannot help. Any other refusal, also a
+/// permanent one (535 wrong login, 554, a 550 with a policy status 5.7.x such as "relaying
+/// denied"), is about the server or Wilkan's settings: once they are put right, the mail must
+/// still go out.
+fn refuses_recipient(e: &lettre::transport::smtp::Error) -> bool {
+    let recipient_code = e.status().is_some_and(|c| matches!(c.to_string().as_str(), "550" | "551" | "553"));
+    e.is_permanent() && recipient_code && !e.to_string().contains("5.7.")
 }

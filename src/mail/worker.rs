@@ -91,6 +91,10 @@ pub fn housekeeping(pool: &DbPool, retention_days: i64) -> Result<usize, AppErro
     pool.write(|conn| {
         conn.transaction(|c| {
             crate::accounts::revocations::prune(c)?;
+            let signs = crate::accounts::queries::prune_sign_in_records(c)?;
+            if signs > 0 {
+                tracing::info!(rows = signs, "old login links, sessions and throttle counters deleted");
+            }
             let purged = outbox::purge(c)?;
             if purged > 0 {
                 tracing::info!(messages = purged, "outbox: old messages deleted");
@@ -131,15 +135,18 @@ pub fn tick(ctx: &Context, sender: &Sender) -> Result<(), AppError> {
             return Ok(());
         }
         for row in &batch {
-            let kept = if let Some(reason) = stale(row) {
-                tracing::info!(template = %row.template, "not sent: {reason}");
+            let held = outbox::recipient_held(&mut *pool.get().map_err(|_| AppError::Unavailable)?, &row.to_address)?;
+            let kept = if let Some(reason) = stale(row, held) {
+                tracing::info!(id = %row.id, template = %row.template, "not sent: {reason}");
                 pool.write(|conn| outbox::mark_stale(conn, row, reason))?
             } else {
                 match sender.send(&ctx.config.mail_from, row) {
                     Ok(()) => pool.write(|conn| outbox::mark_sent(conn, row))?,
                     Err(e) => {
                         let next = if e.permanent { "refused for good" } else { "will retry" };
-                        tracing::warn!(to = %row.to_address, template = %row.template, error = %e, "sending failed; {next}");
+                        // The id, not the address: a line naming an employee's address would tell who is in
+                        // the method to anyone who reads the logs.
+                        tracing::warn!(id = %row.id, template = %row.template, error = %e, "sending failed; {next}");
                         pool.write(|conn| outbox::mark_failed(conn, row, &e, base, ctx.config.mail_max_attempts))?
                     }
                 }
@@ -152,13 +159,20 @@ pub fn tick(ctx: &Context, sender: &Sender) -> Result<(), AppError> {
     }
 }
 
-/// Why a message should no longer go out, if so: a login link works for
-/// [`crate::accounts::magic_routes::VALID_MINUTES`]; sent later (the mail server was away), it
-/// would only send the employee to an error.
-fn stale(row: &outbox::OutboxRow) -> Option<&'static str> {
+/// Why a message should no longer go out, if so:
+/// - no active account has the address any more (`held` false): the account was deactivated, or
+///   its address corrected, while the mail waited (a card held for the coach waits a day);
+/// - a login link works for [`crate::accounts::magic_routes::VALID_MINUTES`]; sent later (the mail
+///   server was away), it would only send the employee to an error.
+fn stale(row: &outbox::OutboxRow, held: bool) -> Option<&'static str> {
     let valid = TimeDelta::minutes(crate::accounts::magic_routes::VALID_MINUTES);
-    (row.template == "magic-link" && row.created_at + valid <= crate::db::now())
-        .then_some("the login link expired before it could be sent")
+    if !held {
+        Some("the address is no longer an active account's")
+    } else if row.template == "magic-link" && row.created_at + valid <= crate::db::now() {
+        Some("the login link expired before it could be sent")
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -21,8 +21,8 @@ use crate::error::AppError;
 use crate::policy::{Caller, Role};
 use crate::privacy::audit::AuditEntry;
 
-pub const WHY_NO_WEIGHINGS: &str = "Afwegingen van je begeleider staan er niet in. Dat zijn de werkaantekeningen \
-van je begeleider over het eigen denken bij een beslissing. De beslissingen en afspraken zelf staan wel in het logboek.";
+pub const WHY_NO_WEIGHINGS: &str = "Afwegingen van je coach staan er niet in. Dat zijn de werkaantekeningen \
+van je coach over het eigen denken bij een beslissing. De beslissingen en afspraken zelf staan wel in het logboek.";
 
 fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, AppError> {
     serde_json::to_value(v).map_err(|e| AppError::internal(e.to_string()))

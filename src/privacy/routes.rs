@@ -220,7 +220,10 @@ pub async fn my_data(
 #[serde(deny_unknown_fields)]
 pub struct EraseIn {
     /// Why (kept in the audit log; the person is not named there). No medical details.
-    #[validate(length(min = 3, max = 500, message = "Geef een reden (3 tot 500 tekens)."))]
+    #[validate(
+        custom(function = "crate::accounts::api::not_blank"),
+        length(min = 3, max = 500, message = "Geef een reden (3 tot 500 tekens).")
+    )]
     pub reason: String,
 }
 

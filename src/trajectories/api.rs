@@ -151,7 +151,10 @@ pub struct CreateTrajectory {
     #[validate(nested)]
     pub inclusion: InclusionAnswers,
     /// Required when the guide advises against inclusion. Work matters only: no medical details.
-    #[validate(length(min = 1, max = 1000, message = "Geef een reden van hoogstens 1.000 tekens."))]
+    #[validate(
+        custom(function = "crate::accounts::api::not_blank"),
+        length(min = 1, max = 1000, message = "Geef een reden van hoogstens 1.000 tekens.")
+    )]
     pub inclusion_override_reason: Option<String>,
     /// Minutes spent on recruiting this employee so far: approaching them, the inclusion guide,
     /// the invitation talk. Counted as time invested in the process evaluation.

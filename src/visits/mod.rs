@@ -50,7 +50,10 @@ pub struct VisitIn {
     pub date: NaiveDate,
     pub kind: VisitKind,
     /// With whom (e.g. "de ploeg van de inpakafdeling"). No medical details.
-    #[validate(length(min = 1, max = 200, message = "Vul in met wie (hoogstens 200 tekens)."))]
+    #[validate(
+        custom(function = "crate::accounts::api::not_blank"),
+        length(min = 1, max = 200, message = "Vul in met wie (hoogstens 200 tekens).")
+    )]
     pub with_whom: String,
     pub status: VisitStatus,
     /// How it went, in a few words. No medical details.

@@ -113,6 +113,10 @@ fn dates_far_away_are_refused_naming_the_field() {
         "next_appointment",
     );
     let session = |at: &str| json!({"starts_at": at, "place": "Kantine", "topic": "invloed", "invite": []});
+    // Spaces only are not a topic, nor a new place.
+    let mut blank = session("2026-12-20T10:00:00");
+    blank["topic"] = json!("   ");
+    message(w.app.post("/group-sessions", coach, &blank), "topic");
     refused(w.app.post("/group-sessions", coach, &session("+10000-01-01T10:00:00")), "starts_at");
     refused(w.app.post("/group-sessions", coach, &session("1900-01-01T10:00:00")), "starts_at");
     let audit = problem(w.app.get("/audit?to=%2B262142-12-31", Some(&w.admin.token)), 422);
@@ -130,6 +134,13 @@ fn dates_far_away_are_refused_naming_the_field() {
     entry["next_appointment"] = json!("2020-01-01");
     assert!(
         message(w.app.post(&format!("{t}/logbook"), coach, &entry), "next_appointment").contains("volgende afspraak")
+    );
+    // A correction keeps to the same rule (the entry is of 2026-11-02, its next appointment 11-09).
+    let entry_path = format!("/logbook/{}", m.entry);
+    assert!(message(w.app.patch(&entry_path, coach, &json!({"next_appointment": "2026-11-01"})), "next_appointment")
+        .contains("volgende afspraak"));
+    assert!(
+        message(w.app.patch(&entry_path, coach, &json!({"date": "2026-11-10"})), "date").contains("volgende afspraak")
     );
     let mut no_hours = ret(&chrono::Utc::now().date_naive().to_string());
     no_hours["hours_per_week"] = json!(0);

@@ -500,6 +500,18 @@ fn cards_are_held_can_be_stopped_and_links_run_out() {
         422,
     );
     problem(w.app.post("/cards/verzonnen", None, &json!({"name": "Priya", "message": "Hoi"})), 404);
+    // Spaces only are no name and no message: nothing is stored or mailed.
+    let cards_before = w.app.count("cards");
+    let blank = problem(
+        w.app.post(
+            &format!("/cards/{}", team["token"].as_str().unwrap()),
+            None,
+            &json!({"name": " ", "message": "  "}),
+        ),
+        422,
+    );
+    assert!(blank["errors"]["name"].is_array() && blank["errors"]["message"].is_array(), "{blank}");
+    assert_eq!(w.app.count("cards"), cards_before);
     let link: Value = w
         .app
         .post(&format!("{t}/card-links"), Some(&w.coach_a.token), &json!({"delivery": "print", "max_uses": 1}))
@@ -766,6 +778,97 @@ fn mail_that_cannot_or_should_no_longer_go_out_is_stopped() {
     assert_eq!(app.count("outbox"), 1);
 }
 
+/// Queues a login-link mail to `to` straight into the outbox, to go out from `not_before`.
+fn queue_later(app: &TestApp, to: &str, not_before: chrono::NaiveDateTime) -> Option<String> {
+    let templates = wilkan::mail::templates::Templates::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/course-content"
+    )))
+    .unwrap();
+    let vars = std::collections::BTreeMap::from([
+        ("first_name", "Kees".to_string()),
+        ("organization", "Werkbedrijf Noord".to_string()),
+        ("link", "https://wilkan.test/x".to_string()),
+        ("minutes", "15".to_string()),
+    ]);
+    let mail =
+        wilkan::mail::outbox::Mail { template: "magic-link", to, vars, about: None, not_before: Some(not_before) };
+    let mut conn = app.conn();
+    conn.transaction::<_, wilkan::error::AppError, _>(|c| wilkan::mail::outbox::queue(c, &templates, mail)).unwrap()
+}
+
+/// Mail that waited (a card is held for the coach a day) goes nowhere when its turn comes and the
+/// account was deactivated meanwhile, or its address corrected (the old one may be a stranger's).
+/// A refusal by the server's policy is tried again; only a refused mailbox fails at once.
+#[test]
+fn waiting_mail_follows_the_account_and_the_server_is_given_time() {
+    let smtp = SmtpServer::start();
+    let w = World::on(spawn_with_mail(smtp.port(), &[]));
+    let app = &w.app;
+    let leaving = app.create_admin("vertrekt@wilkan.test");
+    let typo = app.create_admin("typfout@wilkan.test");
+    app.create_admin("relay-geweigerd@wilkan.test");
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).naive_utc();
+    let later = (chrono::Utc::now() + chrono::Duration::hours(1)).naive_utc();
+    queue_later(app, "vertrekt@wilkan.test", soon).expect("queued");
+    queue_later(app, "typfout@wilkan.test", later).expect("queued");
+    queue_later(app, "relay-geweigerd@wilkan.test", chrono::Utc::now().naive_utc()).expect("queued");
+    let status = |to: &str| -> (String, i32, Option<String>) {
+        outbox::table
+            .filter(outbox::to_address.eq(to))
+            .select((outbox::status, outbox::attempts, outbox::last_error))
+            .first(&mut app.conn())
+            .unwrap()
+    };
+    let res = app.patch(&format!("/users/{leaving}"), Some(&w.admin.token), &json!({"active": false}));
+    assert_eq!(res.status(), 200);
+    let res = app.patch(&format!("/users/{typo}"), Some(&w.admin.token), &json!({"email": "juist@wilkan.test"}));
+    assert_eq!(res.status(), 200);
+    // The corrected address: stopped at once, with the change.
+    assert_eq!(status("typfout@wilkan.test").0, "cancelled");
+
+    let started = std::time::Instant::now();
+    while status("vertrekt@wilkan.test").0 == "queued" || status("relay-geweigerd@wilkan.test").1 == 0 {
+        assert!(started.elapsed() < Duration::from_secs(15), "{:?}", outbox_rows(app));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (state, _, reason) = status("vertrekt@wilkan.test");
+    assert_eq!(state, "cancelled");
+    assert!(reason.is_some_and(|r| r.contains("no longer an active account")));
+    let (state, attempts, error) = status("relay-geweigerd@wilkan.test");
+    assert!(state == "queued" && attempts >= 1, "a policy refusal is tried again: {state}, {attempts}");
+    assert!(error.is_some_and(|e| e.contains("5.7.1")));
+    assert!(smtp.messages().is_empty(), "nothing went out: {:?}", smtp.messages());
+}
+
+/// A message is tried for days, not an hour: given up only after the attempts and three days.
+#[test]
+fn a_message_is_given_up_after_its_attempts_and_three_days() {
+    let w = World::on(spawn_with_mail(1, &[("WILKAN_MAIL_POLL_MS", "600000")]));
+    let app = &w.app;
+    queue_link_mail(app, "kees@wilkan.test", 0).expect("queued");
+    let mut conn = app.conn();
+    let down = wilkan::mail::sender::SendError { message: "connection refused".into(), permanent: false };
+    let base = chrono::TimeDelta::seconds(1);
+    let fail_once = |conn: &mut wilkan::db::DbConnection, attempts: i32| {
+        #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+        diesel::update(outbox::table)
+            .set((outbox::attempts.eq(attempts), outbox::next_attempt_at.eq(chrono::Utc::now().naive_utc())))
+            .execute(conn)
+            .unwrap();
+        let row = wilkan::mail::outbox::claim(conn, 5).unwrap().pop().expect("claimed");
+        assert!(wilkan::mail::outbox::mark_failed(conn, &row, &down, base, 8).unwrap());
+        outbox_rows(app)[0].1.clone()
+    };
+    assert_eq!(fail_once(&mut conn, 7), "queued", "eight attempts within the hour: the server may be back tomorrow");
+    #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+    diesel::update(outbox::table)
+        .set(outbox::created_at.eq((chrono::Utc::now() - chrono::Duration::days(3)).naive_utc()))
+        .execute(&mut conn)
+        .unwrap();
+    assert_eq!(fail_once(&mut conn, 7), "failed");
+}
+
 #[test]
 fn a_worker_whose_claim_ran_out_leaves_the_message_to_the_one_that_took_it_over() {
     // No mail server at all: the app's own worker fails and the rows are claimed by hand here.
@@ -821,4 +924,46 @@ fn a_colleague_sees_for_whom_and_what_not_to_write() {
     let doc: Value = w.app.get("/me/data", Some(&w.employee_a.token)).json().unwrap();
     let seen = doc["who_used_my_data"].as_array().unwrap();
     assert!(seen.iter().any(|e| e["action"] == "card.link_opened"), "{seen:?}");
+}
+
+/// Sign-in records do not pile up: login links and sessions go 90 days after they stopped working,
+/// throttle counters (typed addresses, client addresses) a day after their window.
+#[test]
+fn housekeeping_deletes_old_sign_in_records() {
+    use wilkan::db::schema::login_throttle;
+    let w = World::new();
+    let app = &w.app;
+    let ago = |days: i64| (chrono::Utc::now() - chrono::Duration::days(days)).naive_utc();
+    let mut conn = app.conn();
+    for (id, expired) in [("old", ago(91)), ("recent", ago(89))] {
+        diesel::insert_into(magic_links::table)
+            .values((
+                magic_links::id.eq(id),
+                magic_links::user_id.eq(&w.employee_a.id),
+                magic_links::token_hash.eq(format!("hash-{id}")),
+                magic_links::created_at.eq(expired),
+                magic_links::expires_at.eq(expired),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    for (key, started) in [("email:typo@wilkan.test", ago(2)), ("ip:192.0.2.1", chrono::Utc::now().naive_utc())] {
+        diesel::insert_into(login_throttle::table)
+            .values((
+                login_throttle::key.eq(key),
+                login_throttle::failures.eq(3),
+                login_throttle::window_started_at.eq(started),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let pool = wilkan::db::build_pool(&app.target, 1, Duration::from_secs(5));
+    wilkan::mail::worker::housekeeping(&pool, 730).unwrap();
+    let links: Vec<String> = magic_links::table.select(magic_links::id).load(&mut conn).unwrap();
+    assert!(links.contains(&"recent".to_string()) && !links.contains(&"old".to_string()), "{links:?}");
+    let keys: Vec<String> = login_throttle::table.select(login_throttle::key).load(&mut conn).unwrap();
+    assert!(
+        keys.contains(&"ip:192.0.2.1".to_string()) && !keys.iter().any(|k| k.starts_with("email:typo")),
+        "{keys:?}"
+    );
 }

@@ -166,3 +166,24 @@ fn the_pdf_map_has_the_online_exercise_order_and_page_numbers() {
     assert!(layout.exercise_pages.windows(2).all(|w| w[0].1 <= w[1].1));
     println!("full map: {} pages", layout.pages);
 }
+
+#[test]
+fn moving_the_videos_to_another_host_changes_no_page() {
+    let here = load(content_dir(), &LoadOptions::default()).unwrap();
+    let moved = LoadOptions { video_base_url: "https://media.example.org/wilkan".into(), ..LoadOptions::default() };
+    let there = load(content_dir(), &moved).unwrap();
+    let mut media_pages = 0;
+    for (a, b) in here.courses.iter().zip(&there.courses) {
+        assert_eq!(a.content_hash, b.content_hash, "course {}", a.slug);
+        for (p, q) in a.pages.iter().zip(&b.pages) {
+            assert_eq!(p.content_hash, q.content_hash, "page {}/{}", a.slug, p.id);
+            if p.hash_with_addresses != q.hash_with_addresses {
+                media_pages += 1;
+                // Progress saved before the addresses left the hash is still current.
+                assert!(q.is_current(&q.hash_with_addresses) && q.is_current(&p.content_hash));
+                assert!(!q.is_current(&p.hash_with_addresses), "an old hash under another host is not current");
+            }
+        }
+    }
+    assert!(media_pages >= 7, "every course has a video page; {media_pages} differed");
+}

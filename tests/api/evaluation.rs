@@ -275,6 +275,14 @@ fn exports_and_report_match_hand_computed_figures() {
     assert!(for_coach.iter().all(|r| r["open_answers_left_out"] == false));
     complete(&w, &e[0], C2);
     logbook(&w, &e[0], 60, 40, "employee");
+    // An app message is not a talk: no session, not in who led, not a long preparation.
+    let r = app.post(
+        &format!("/trajectories/{}/logbook", e[0].trajectory),
+        Some(&w.coach_a.token),
+        &json!({"date": Utc::now().date_naive(), "kind": "message", "duration_minutes": 0,
+                "preparation_minutes": 35, "led_by": "coach", "shared_with_employee": true}),
+    );
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
     let stop = app.patch(
         &format!("/trajectories/{}", e[5].trajectory),
         Some(&w.coach_a.token),
@@ -330,9 +338,10 @@ fn exports_and_report_match_hand_computed_figures() {
     let time = table(&p, "time_invested");
     let v = |m: &str| find(time, "measure", m)["value"].clone();
     assert_eq!(v("session_minutes_total"), json!(285.0)); // 5 x 45 + 60
-    assert_eq!(v("preparation_minutes_total"), json!(215.0)); // 5 x 35 + 40
+                                                          // Preparation counts for every entry, the message's 35 minutes too.
+    assert_eq!(v("preparation_minutes_total"), json!(250.0)); // 5 x 35 + 40 + 35
     assert_eq!(v("session_minutes_per_trajectory"), json!(47.5)); // 285 / 6
-    assert_eq!(v("preparation_minutes_per_trajectory"), json!(35.83)); // 215 / 6
+    assert_eq!(v("preparation_minutes_per_trajectory"), json!(41.67)); // 250 / 6
 
     // 5 of 6 sessions: the hour-long talk's 40 minutes are not a long preparation.
     assert_eq!(v("long_preparation_percent_of_sessions"), json!(83.3));
@@ -356,11 +365,17 @@ fn exports_and_report_match_hand_computed_figures() {
     let fidelity = table(&p, "fidelity");
     assert_eq!(find(fidelity, "part", "intake")["n"], 6);
     assert_eq!(find(fidelity, "part", "intake")["percent"], 100.0);
-    assert_eq!(find(fidelity, "part", "course")["n"], 5);
-    assert_eq!(find(fidelity, "part", "coaching")["percent"], 83.3); // 5/6
     assert_eq!(find(fidelity, "part", "buddy")["n"], 0);
-    assert_eq!(find(fidelity, "part", "courses_completed_1-3")["n"], 5);
+    // Five of six: the one without a completed course or coaching talk is a group of one.
+    for part in ["course", "coaching"] {
+        let row = find(fidelity, "part", part);
+        assert!(suppressed(row, "n") && suppressed(row, "percent"), "{row}");
+    }
+    // The buckets add up to the 6 of `time_invested`: the 1 with no course hidden, and with it the
+    // 5 with one to three, or 6 minus 5 would give it.
     assert!(suppressed(find(fidelity, "part", "courses_completed_0"), "n"));
+    assert!(suppressed(find(fidelity, "part", "courses_completed_1-3"), "n"));
+    assert_eq!(find(fidelity, "part", "courses_completed_7")["n"], 0);
 
     // --- The same as the project leader: everyone in the organisation (E7 too), pseudonymised.
     let own = export(&w, &pl, &format!("/exports/process?cohort={r1}"));
@@ -776,6 +791,24 @@ fn a_small_cohort_cannot_be_worked_out_from_the_total() {
     let line = |cohort: &str| csv.lines().find(|l| l.contains(cohort)).unwrap().to_string();
     assert!(line(";Klein;").contains(";Klein;<5;"), "{csv}");
     assert!(line(";Groot;").contains(";Groot;x;"), "{csv}");
+
+    // Six stop at the same step, five for a medical reason and one for another: the one is
+    // hidden, and the five with it, or the step's `stopped_here` minus five would give it.
+    for (i, p) in people.iter().enumerate() {
+        let reason = if i < 5 { "medical" } else { "other" };
+        let res = app.patch(
+            &format!("/trajectories/{}", p.trajectory),
+            Some(&w.coach_a.token),
+            &json!({"status": "stopped", "stop_reason": reason}),
+        );
+        assert_eq!(res.status(), 200);
+    }
+    let doc = export(&w, &w.researcher.token, &format!("/exports/process?organization={}", w.org_a));
+    let step = find(table(&doc, "reach"), "step", "research_consent");
+    assert_eq!(step["stopped_here"], 6, "{step}");
+    let stops = table(&doc, "reach_stops");
+    assert_eq!(stops.len(), 2, "{stops:?}");
+    assert!(stops.iter().all(|r| r["step"] == "research_consent" && suppressed(r, "n")), "{stops:?}");
 }
 
 /// An export's audit entry is written before its last bytes go out: when the entry cannot be

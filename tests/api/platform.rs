@@ -102,6 +102,9 @@ fn config_refuses_production_without_secret_and_unknown_settings() {
     let mut env: HashMap<String, String> = HashMap::new();
     env.insert("WILKAN_MODE".into(), "production".into());
     env.insert("WILKAN_DATA_DIR".into(), dir.path().display().to_string());
+    // Production names its database: an unset variable does not start it on an empty file.
+    assert!(Config::from_sources(None, &env).unwrap_err().contains("DATABASE_URL"));
+    env.insert("DATABASE_URL".into(), format!("sqlite://{}/wilkan.db", dir.path().display()));
     // Production mails for real, with links to where users reach Wilkan.
     assert!(Config::from_sources(None, &env).unwrap_err().contains("WILKAN_SMTP_HOST"));
     env.insert("WILKAN_SMTP_HOST".into(), "smtp.example.org".into());
@@ -136,6 +139,22 @@ fn config_refuses_production_without_secret_and_unknown_settings() {
     env.insert("WILKAN_RETENTION_DAYS".into(), "30".into());
     assert_eq!(Config::from_sources(None, &env).unwrap().retention_days, 30);
     env.remove("WILKAN_RETENTION_DAYS");
+    // Values a library would panic on, or that would stop every mail, are refused by name.
+    for (key, value, named) in [
+        ("WILKAN_DB_TIMEOUT_SECONDS", "0", "db_timeout_seconds"),
+        ("WILKAN_MAIL_RETRY_BASE_SECONDS", "99999999999", "mail_retry_base_seconds"),
+        ("WILKAN_ACCESS_TOKEN_MINUTES", "2880", "access_token_minutes"),
+        ("WILKAN_MAIL_FROM", "Werkbedrijf Noord, team Wilkan <noreply@example.org>", "mail_from"),
+        ("WILKAN_LOG", "wilkan=loud", "setting log"),
+    ] {
+        let mut bad = env.clone();
+        bad.insert(key.into(), value.into());
+        let err = Config::from_sources(None, &bad).unwrap_err();
+        assert!(err.contains(named), "{key}={value}: {err}");
+    }
+    let mut quoted = env.clone();
+    quoted.insert("WILKAN_MAIL_FROM".into(), "\"Werkbedrijf Noord, team Wilkan\" <noreply@example.org>".into());
+    assert!(Config::from_sources(None, &quoted).is_ok(), "a quoted name may hold a comma");
     let mut a = Config::from_sources(None, &env).unwrap();
     a.resolve_secrets().unwrap();
     let mut b = Config::from_sources(None, &env).unwrap();

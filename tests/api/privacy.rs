@@ -633,3 +633,21 @@ fn inzage_covers_ended_pairs_mail_sign_ins_and_withdrawn_courses() {
     let seen = theirs["who_used_my_data"].as_array().unwrap();
     assert!(seen.iter().any(|e| e["action"] == "inzage" && e["by"] == "sandra" && e["in_a_list"] == true), "{seen:?}");
 }
+
+/// A list's audit entry names the people on the page, not the one fetched only to see whether
+/// there is a next page.
+#[test]
+fn a_list_names_only_the_people_on_its_page() {
+    let w = World::new();
+    let res = w.app.get("/users?role=employee&limit=1", Some(&w.admin.token));
+    let request_id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    let page: Value = res.json().unwrap();
+    let shown = page["items"][0]["id"].as_str().unwrap().to_string();
+    let cursor = page["next_cursor"].as_str().expect("more than one account").to_string();
+    let next: Value =
+        w.app.get(&format!("/users?role=employee&limit=1&cursor={cursor}"), Some(&w.admin.token)).json().unwrap();
+    let next = next["items"][0]["id"].as_str().unwrap().to_string();
+    let about = |id: &str| audit(&w, &w.admin.token, &format!("&subject={id}"));
+    assert!(about(&shown).iter().any(|e| e["request_id"] == request_id.as_str()));
+    assert!(about(&next).iter().all(|e| e["request_id"] != request_id.as_str()), "{:?}", about(&next));
+}

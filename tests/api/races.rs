@@ -215,3 +215,17 @@ fn a_session_called_off_at_once_tells_each_invitee_once() {
         outbox::table.filter(outbox::template.eq("group-cancelled")).count().get_result(&mut w.app.conn()).unwrap();
     assert!(told <= 1, "one invitee, told at most once: {told}");
 }
+
+/// An intake saved several times at once (a double click, two tabs): each save goes through, one
+/// after the other, and one intake remains.
+#[test]
+fn an_intake_saved_several_times_at_once_is_saved_each_time() {
+    let w = World::new();
+    let m = w.method();
+    let path = format!("/trajectories/{}/intake", m.trajectory);
+    let body = crate::helpers::intake_body(true);
+    let statuses =
+        together(|| w.app.send(reqwest::Method::PUT, &path, Some(&w.coach_a.token), &body).status().as_u16());
+    assert_eq!(count(&statuses, 200), AT_ONCE, "{statuses:?}");
+    assert_eq!(w.app.count("intakes"), 1);
+}

@@ -162,6 +162,8 @@ fn session(stream: TcpStream, messages: &Mutex<Vec<Received>>) -> io::Result<()>
             "RCPT" => match path_argument(command, "TO:") {
                 // A mailbox that does not exist: refused for good.
                 Some(recipient) if recipient.starts_with("bestaat-niet") => b"550 5.1.1 No such user\r\n",
+                // A refusal of the server's policy, not of the mailbox: worth trying again.
+                Some(recipient) if recipient.starts_with("relay-geweigerd") => b"550 5.7.1 Relaying denied\r\n",
                 Some(recipient) => {
                     to.push(recipient);
                     b"250 2.1.5 OK\r\n"
