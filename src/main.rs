@@ -350,7 +350,7 @@ fn housekeeping(config: Config) -> ExitCode {
         return fail(&e);
     }
     let pool = wilkan::db::build_pool(&config.database, 1, std::time::Duration::from_secs(config.db_timeout_seconds));
-    match wilkan::mail::worker::housekeeping(&pool, config.retention_days) {
+    match wilkan::mail::worker::housekeeping(&pool, config.retention_days, &|| false) {
         Ok(n) => {
             println!("{n} person(s) pseudonymised (retention {} days)", config.retention_days);
             ExitCode::SUCCESS

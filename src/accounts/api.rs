@@ -207,9 +207,11 @@ pub struct CreateUser {
     #[validate(length(max = 100, message = "Gebruik hoogstens 100 tekens."))]
     pub last_name: Option<String>,
     pub role: Role,
-    /// Required for project leaders, coaches and employees; absent for admins and researchers.
+    /// Required for project leaders, coaches and employees (a project leader may leave it out:
+    /// their own organisation); absent for admins and researchers.
     pub organization_id: Option<String>,
-    /// Optional: employees can log in with an email link instead.
+    /// Optional: employees log in with an email link instead. Not for a project leader creating
+    /// an employee (422).
     #[validate(length(min = 10, max = 1024, message = "Kies een wachtwoord van minstens 10 tekens."))]
     pub password: Option<String>,
 }

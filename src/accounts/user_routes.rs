@@ -74,9 +74,21 @@ pub async fn create(
     caller: Caller,
     body: ValidJson<CreateUser>,
 ) -> Result<HttpResponse, AppError> {
-    let input = body.0;
+    let mut input = body.0;
+    // A project leader creates accounts in their own organisation: it need not be named.
+    if caller.is(Role::ProjectLeader) && input.organization_id.is_none() && input.role.has_organization() {
+        input.organization_id = caller.organization_id.clone();
+    }
     if !caller.may_manage_account(input.role, input.organization_id.as_deref()) {
         return Err(AppError::Forbidden);
+    }
+    // With a password of their choosing a project leader could log in as the employee and read
+    // what is kept from them (as PATCH refuses them a password for anyone).
+    if caller.is(Role::ProjectLeader) && input.role == Role::Employee && input.password.is_some() {
+        return Err(AppError::field(
+            "password",
+            "Een medewerker logt in met een link per e-mail. Laat het wachtwoord leeg.",
+        ));
     }
     let hash = match input.password.clone() {
         Some(p) => Some(password::off_thread(move || password::hash(&p)).await??),

@@ -56,7 +56,7 @@ pub fn record_versions(conn: &mut DbConnection, catalogue: &Catalogue) -> Result
         if exists == 0 {
             let pages: serde_json::Map<String, serde_json::Value> =
                 c.pages.iter().map(|p| (p.id.clone(), p.content_hash.clone().into())).collect();
-            diesel::insert_into(course_versions::table)
+            let inserted = diesel::insert_into(course_versions::table)
                 .values((
                     course_versions::id.eq(new_id()),
                     course_versions::course_slug.eq(&c.slug),
@@ -65,8 +65,13 @@ pub fn record_versions(conn: &mut DbConnection, catalogue: &Catalogue) -> Result
                     course_versions::page_hashes.eq(serde_json::Value::Object(pages).to_string()),
                     course_versions::loaded_at.eq(now()),
                 ))
-                .execute(conn)?;
-            added += 1;
+                .execute(conn);
+            match inserted {
+                Ok(_) => added += 1,
+                // Another instance starting at the same moment recorded it first.
+                Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
     }
     Ok(added)

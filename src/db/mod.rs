@@ -87,9 +87,14 @@ impl Deref for DbPool {
 }
 
 impl DbPool {
-    /// Held while writing; `None` on PostgreSQL, which has row locks and needs no queue.
-    fn write_lock(&self) -> Option<FairMutexGuard<'_, ()>> {
-        self.writer.as_ref().map(|m| m.lock())
+    /// Held while writing; `None` on PostgreSQL, which has row locks and needs no queue. Waited
+    /// for as long as a connection is (`db_timeout_seconds`): behind a long write a request
+    /// answers 503, as it does when the pool is used up, instead of hanging.
+    fn write_lock(&self) -> Result<Option<FairMutexGuard<'_, ()>>, AppError> {
+        match &self.writer {
+            None => Ok(None),
+            Some(m) => m.try_lock_for(self.pool.connection_timeout()).map(Some).ok_or(AppError::Unavailable),
+        }
     }
 
     /// Runs `f` on a pooled connection while holding the writer lock (see [`DbPool::write_lock`]).
@@ -99,7 +104,7 @@ impl DbPool {
     /// (Taking the connection first was deadlock-free too, but queued writers then held most of
     /// the pool and were woken twice per write: 18% fewer page saves per second.)
     pub fn write<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, AppError>) -> Result<T, AppError> {
-        let _queued = self.write_lock();
+        let _queued = self.write_lock()?;
         let mut conn = self.pool.get().map_err(|_| AppError::Unavailable)?;
         f(&mut conn)
     }
@@ -159,7 +164,7 @@ impl DbTarget {
 
 /// Hides a password in a URL so that it can be logged.
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let userinfo = match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let creds = &url[scheme_end + 3..at];
             match creds.find(':') {
@@ -168,6 +173,20 @@ pub fn redact_url(url: &str) -> String {
             }
         }
         _ => url.to_string(),
+    };
+    // libpq also takes the password as a parameter: `postgres://u@h/db?password=...`.
+    match userinfo.split_once('?') {
+        Some((base, query)) => {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => p.to_string(),
+                })
+                .collect();
+            format!("{base}?{}", params.join("&"))
+        }
+        None => userinfo,
     }
 }
 
@@ -282,13 +301,34 @@ pub fn build_pool(target: &DbTarget, size: u32, timeout: Duration) -> DbPool {
     DbPool { pool, writer, audit, checkpointer }
 }
 
+/// The key of the advisory lock that migrations are run under ("wilkan" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7769_6c6b_616e;
+
 /// Runs the pending migrations of the target's backend; returns how many ran.
 pub fn migrate(target: &DbTarget) -> Result<usize, String> {
     match establish(target).map_err(|e| e.to_string())? {
         DbConnection::Pg(mut c) => {
+            // Instances started together (a deploy of two replicas) take turns: diesel's
+            // migrations take no lock of their own, and the second would fail on tables the
+            // first just made. The lock is the session's; it goes with the connection.
+            diesel::connection::SimpleConnection::batch_execute(
+                &mut c,
+                &format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"),
+            )
+            .map_err(|e| format!("waiting for another instance's migrations: {e}"))?;
             c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()).map_err(|e| format!("migration failed: {e}"))
         }
         DbConnection::Sqlite(mut c) => {
+            // The same for two processes on one file (a server and `wilkan housekeeping`): a lock
+            // on a file beside the database, held until the migrations are done.
+            let lock_path = format!("{}.migrate-lock", target.location);
+            let lock = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&lock_path)
+                .map_err(|e| format!("{lock_path}: {e}"))?;
+            lock.lock().map_err(|e| format!("{lock_path}: {e}"))?;
             c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()).map_err(|e| format!("migration failed: {e}"))
         }
     }

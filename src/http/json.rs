@@ -62,7 +62,11 @@ where
 
 /// Parses and validates a JSON document (also used for query-less inputs in the CLI).
 pub fn parse<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, AppError> {
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        // 1e400 is JSON all the same, only too large for a number we can hold.
+        if e.to_string().starts_with("number out of range") {
+            return AppError::field("body", TOO_LARGE_NUMBER);
+        }
         AppError::BadRequest(
             "Wat je stuurde is geen geldige JSON. Controleer de gegevens en probeer het opnieuw.".into(),
         )
@@ -81,6 +85,8 @@ pub fn parse<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, AppError>
     parsed.validate().map_err(validation_error)?;
     Ok(parsed)
 }
+
+const TOO_LARGE_NUMBER: &str = "Dit getal is te groot of te klein. Controleer het getal.";
 
 /// A NUL character cannot be stored (PostgreSQL refuses it in text) and has no place in what a
 /// person types: refused for every field, in bodies and query strings alike.
@@ -153,7 +159,14 @@ pub(crate) fn describe_serde_error(path: &str, msg: &str, root: &str) -> (String
         || msg.contains("input is out of range")
         || msg.contains("trailing input")
     {
-        return (field, "Dit is geen geldige datum of tijd. Gebruik JJJJ-MM-DD.".into());
+        return (
+            field,
+            "Dit is geen geldige datum of tijd. Gebruik JJJJ-MM-DD, of voor een tijdstip JJJJ-MM-DDTUU:MM:SS.".into(),
+        );
+    }
+    // A number, but not one the field can hold (300 for a score, 3 billion minutes).
+    if msg.starts_with("invalid value: integer") || msg.starts_with("invalid value: floating point") {
+        return (field, TOO_LARGE_NUMBER.into());
     }
     (field, "Dit veld heeft niet de juiste vorm (bijvoorbeeld tekst waar een getal hoort).".into())
 }

@@ -151,10 +151,10 @@ fn swagger_file(tail: &str, ui: std::sync::Arc<utoipa_swagger_ui::Config<'static
             }
             res.content_type(file.content_type).body(file.bytes.into_owned())
         }
-        Ok(None) => HttpResponse::NotFound().finish(),
+        // Errors here are problems like everywhere else.
+        Ok(None) => actix_web::ResponseError::error_response(&crate::error::AppError::NotFound),
         Err(e) => {
-            tracing::error!(error = %e, "swagger ui");
-            HttpResponse::InternalServerError().finish()
+            actix_web::ResponseError::error_response(&crate::error::AppError::internal(format!("swagger ui: {e}")))
         }
     }
 }

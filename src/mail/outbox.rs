@@ -181,6 +181,13 @@ pub fn mark_sent(conn: &mut DbConnection, row: &OutboxRow) -> Result<bool, AppEr
     Ok(update(outbox::table, done, ours(row)).execute(conn)? == 1)
 }
 
+/// Hands a claimed message back unsent (the worker is stopping): due again at once, for this
+/// instance after its restart or for another one now.
+pub fn release(conn: &mut DbConnection, row: &OutboxRow) -> Result<bool, AppError> {
+    let back = (outbox::status.eq("queued"), outbox::locked_until.eq(None::<NaiveDateTime>));
+    Ok(update(outbox::table, back, ours(row)).execute(conn)? == 1)
+}
+
 /// Gives up a claimed message that should no longer go out (a login link that expired while the
 /// mail server was away): cancelled, with the reason.
 pub fn mark_stale(conn: &mut DbConnection, row: &OutboxRow, reason: &str) -> Result<bool, AppError> {

@@ -1,6 +1,7 @@
 //! The background worker: sends queued mail and runs periodic jobs (aftercare reminders, the
 //! list of ended sessions).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -25,6 +26,9 @@ pub struct Context {
 
 pub struct Worker {
     stop: Option<mpsc::Sender<()>>,
+    /// Read between messages and between people of the retention: a shutdown waits for one
+    /// message or one person, not for a whole outbox or cohort.
+    stopping: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -33,16 +37,19 @@ impl Worker {
         let sender = Sender::from_config(&ctx.config)?;
         let (tx, rx) = mpsc::channel();
         let poll = Duration::from_millis(ctx.config.mail_poll_ms.max(10));
+        let stopping = Arc::new(AtomicBool::new(false));
+        let flag = stopping.clone();
         let thread = std::thread::Builder::new()
             .name("wilkan-worker".into())
             .spawn(move || {
+                let stop = || flag.load(Ordering::Relaxed);
                 let mut last_housekeeping: Option<std::time::Instant> = None;
                 loop {
-                    guarded("mail round", || tick(&ctx, &sender));
+                    guarded("mail round", || tick(&ctx, &sender, &stop));
                     // Retention runs hourly, not every round.
-                    if last_housekeeping.is_none_or(|t| t.elapsed() > HOUSEKEEPING_EVERY) {
+                    if !stop() && last_housekeeping.is_none_or(|t| t.elapsed() > HOUSEKEEPING_EVERY) {
                         last_housekeeping = Some(std::time::Instant::now());
-                        guarded("housekeeping", || housekeeping(&ctx.pool, ctx.config.retention_days));
+                        guarded("housekeeping", || housekeeping(&ctx.pool, ctx.config.retention_days, &stop));
                     }
                     match rx.recv_timeout(poll) {
                         Err(RecvTimeoutError::Timeout) => continue,
@@ -51,11 +58,12 @@ impl Worker {
                 }
             })
             .map_err(|e| e.to_string())?;
-        Ok(Worker { stop: Some(tx), thread: Some(thread) })
+        Ok(Worker { stop: Some(tx), stopping, thread: Some(thread) })
     }
 
-    /// Stops after the current round.
+    /// Stops after the message or the person at hand.
     pub fn stop(&mut self) {
+        self.stopping.store(true, Ordering::Relaxed);
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
@@ -85,9 +93,14 @@ fn guarded<T>(job: &'static str, f: impl FnOnce() -> Result<T, AppError>) {
 }
 
 /// Retention: pseudonymises people whose trajectories ended longer ago than `retention_days`,
-/// with an audit entry that names no one, and deletes old messages from the outbox. Also
-/// `wilkan housekeeping`.
-pub fn housekeeping(pool: &DbPool, retention_days: i64) -> Result<usize, AppError> {
+/// with an audit entry that names no one, and deletes old messages, sign-in records and ended
+/// sessions. Also `wilkan housekeeping`. Returns how many people were pseudonymised.
+///
+/// Each person is a transaction of their own, taking the writer lock (SQLite) only for them: when
+/// a cohort passes the retention period at once, requests are not held up for the whole run, and
+/// one person that fails (logged, tried again next hour) does not hold back the others. `stop`
+/// ends the run between people, so that a shutdown does not wait for it.
+pub fn housekeeping(pool: &DbPool, retention_days: i64, stop: &dyn Fn() -> bool) -> Result<usize, AppError> {
     pool.write(|conn| {
         conn.transaction(|c| {
             crate::accounts::revocations::prune(c)?;
@@ -99,25 +112,50 @@ pub fn housekeeping(pool: &DbPool, retention_days: i64) -> Result<usize, AppErro
             if purged > 0 {
                 tracing::info!(messages = purged, "outbox: old messages deleted");
             }
-            let n = crate::privacy::erase::retention(c, retention_days)?;
-            if n > 0 {
+            Ok(())
+        })
+    })?;
+    let candidates = crate::privacy::erase::retention_candidates(
+        &mut *pool.get().map_err(|_| AppError::Unavailable)?,
+        retention_days,
+    )?;
+    let (mut done, mut failed) = (0, 0);
+    for employee in &candidates {
+        if stop() {
+            break;
+        }
+        match pool.write(|conn| conn.transaction(|c| crate::privacy::erase::retain(c, employee, retention_days))) {
+            Ok(true) => done += 1,
+            Ok(false) => {}
+            Err(e) => {
+                failed += 1;
+                tracing::error!(error = %e, "retention: a person could not be pseudonymised; tried again next round");
+            }
+        }
+    }
+    if done > 0 {
+        pool.write(|conn| {
+            conn.transaction(|c| {
                 let mut entry =
                     crate::privacy::audit::AuditEntry::anonymous("retention.pseudonymised", "housekeeping", "");
-                entry.detail(serde_json::json!({"people": n, "retention_days": retention_days}));
-                crate::privacy::audit::write(c, &entry)?;
-                tracing::info!(people = n, "retention: pseudonymised");
-            }
-            Ok(n)
-        })
-    })
+                entry.detail(serde_json::json!({"people": done, "retention_days": retention_days}));
+                crate::privacy::audit::write(c, &entry).map(|_| ())
+            })
+        })?;
+        tracing::info!(people = done, "retention: pseudonymised");
+    }
+    if failed > 0 {
+        return Err(AppError::internal(format!("retention: {failed} of {} people failed", candidates.len())));
+    }
+    Ok(done)
 }
 
 /// Messages claimed at once. Each may take the mail server's timeout (10 s), and the batch must
 /// end well within its lease (5 minutes) and leave room for the revocations between batches.
 const BATCH: i64 = 5;
 
-/// One round: periodic jobs, then every due message (in batches).
-pub fn tick(ctx: &Context, sender: &Sender) -> Result<(), AppError> {
+/// One round: periodic jobs, then every due message (in batches), until `stop`.
+pub fn tick(ctx: &Context, sender: &Sender, stop: &dyn Fn() -> bool) -> Result<(), AppError> {
     let pool = &ctx.pool;
     // Sessions other instances (or the command line) ended: their access tokens stop here too;
     // also between batches, so that a slow mail server does not hold that up.
@@ -130,11 +168,20 @@ pub fn tick(ctx: &Context, sender: &Sender) -> Result<(), AppError> {
     })?;
     let base = TimeDelta::seconds(ctx.config.mail_retry_base_seconds.max(1));
     loop {
+        if stop() {
+            return Ok(());
+        }
         let batch = pool.write(|conn| conn.transaction(|c| outbox::claim(c, BATCH)))?;
         if batch.is_empty() {
             return Ok(());
         }
-        for row in &batch {
+        for (i, row) in batch.iter().enumerate() {
+            if stop() {
+                for left in &batch[i..] {
+                    pool.write(|conn| outbox::release(conn, left))?;
+                }
+                return Ok(());
+            }
             let held = outbox::recipient_held(&mut *pool.get().map_err(|_| AppError::Unavailable)?, &row.to_address)?;
             let kept = if let Some(reason) = stale(row, held) {
                 tracing::info!(id = %row.id, template = %row.template, "not sent: {reason}");

@@ -221,11 +221,17 @@ fn run(pool: &Pool<Manager>, writer: Option<Arc<FairMutex<()>>>, shared: &Shared
         if let Some(busy) = pace.taken(batch.len(), Instant::now()) {
             shared.busy.store(busy, Ordering::Relaxed);
         }
-        // The writer lock first, then the connection (the order of `DbPool::write`).
-        let _queued = writer.as_ref().map(|m| m.lock());
-        let ok = match pool.get() {
-            Ok(mut conn) => commit(&mut conn, &batch, &mut known),
-            Err(e) => {
+        // The writer lock first, then the connection (the order of `DbPool::write`), each for at
+        // most the pool's timeout: the reads waiting for this batch answer 503 rather than hang
+        // behind a long write.
+        let queued = writer.as_ref().map(|m| m.try_lock_for(pool.connection_timeout()));
+        let ok = match (queued, pool.get()) {
+            (Some(None), _) => {
+                tracing::error!("the database's writer stayed busy; audit entries not written");
+                false
+            }
+            (_, Ok(mut conn)) => commit(&mut conn, &batch, &mut known),
+            (_, Err(e)) => {
                 tracing::error!(error = %e, "no database connection for audit entries");
                 false
             }

@@ -416,33 +416,40 @@ fn drop_notes(c: &mut DbConnection, table: &str, key: &str, column: &str, theirs
     Ok(())
 }
 
-/// Retention: employees whose every trajectory ended (closed or stopped) more than `days` ago are
-/// pseudonymised the same way. Returns how many people.
-pub fn retention(c: &mut DbConnection, days: i64) -> Result<usize, AppError> {
+/// Retention: employees whose every trajectory ended (closed or stopped) more than `days` ago,
+/// to be pseudonymised the same way, each by [`retain`] in a transaction of their own.
+pub fn retention_candidates(c: &mut DbConnection, days: i64) -> Result<Vec<String>, AppError> {
     use crate::db::schema::trajectories;
     let cutoff = now() - chrono::TimeDelta::days(days);
-    let candidates: Vec<String> = trajectories::table
+    Ok(trajectories::table
         .inner_join(users::table.on(users::id.eq(trajectories::employee_id)))
         .filter(users::erased_at.is_null())
         .filter(one_of(trajectories::status, ENDED))
         .filter(trajectories::updated_at.lt(cutoff))
         .select(trajectories::employee_id)
         .distinct()
-        .load(c)?;
-    let mut done = 0;
-    for employee in candidates {
-        let recent: i64 = trajectories::table
-            .filter(trajectories::employee_id.eq(&employee))
-            .filter(diesel::dsl::not(one_of(trajectories::status, ENDED)).or(trajectories::updated_at.ge(cutoff)))
-            .count()
-            .get_result(c)?;
-        if recent == 0 {
-            // Its ended sessions reach every instance through the worker's next round.
-            erase_person(c, &employee)?;
-            done += 1;
-        }
+        .load(c)?)
+}
+
+/// Pseudonymises one candidate of [`retention_candidates`] if they still qualify: not back in
+/// the method meanwhile, and not erased by another instance's housekeeping at the same moment
+/// (the person's row is locked first). Returns whether they were.
+pub fn retain(c: &mut DbConnection, employee: &str, days: i64) -> Result<bool, AppError> {
+    use crate::db::schema::trajectories;
+    let cutoff = now() - chrono::TimeDelta::days(days);
+    accounts::lock_user(c, employee)?;
+    let still_here = users::table.find(employee).filter(users::erased_at.is_null()).count().get_result::<i64>(c)? > 0;
+    let recent: i64 = trajectories::table
+        .filter(trajectories::employee_id.eq(employee))
+        .filter(diesel::dsl::not(one_of(trajectories::status, ENDED)).or(trajectories::updated_at.ge(cutoff)))
+        .count()
+        .get_result(c)?;
+    if !still_here || recent > 0 {
+        return Ok(false);
     }
-    Ok(done)
+    // Its ended sessions reach every instance through the worker's next round.
+    erase_person(c, employee)?;
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -181,7 +181,14 @@ fn project_leaders_manage_only_their_own_organisation() {
         403,
     );
     problem(app.post("/users", pl, &json!({"email": "x@b.nl", "first_name": "X", "role": "admin"})), 403);
+    // Not a password of their choosing for an employee: with it they could log in as the person.
+    let chosen = json!({"email": "x@b.nl", "first_name": "X", "role": "employee", "password": "een-wachtwoord"});
+    assert!(problem(app.post("/users", pl, &chosen), 422)["errors"]["password"].is_array());
     assert_eq!(app.count("users"), before);
+    // Their own organisation need not be named.
+    let own: Value =
+        app.post("/users", pl, &json!({"email": "x@b.nl", "first_name": "X", "role": "coach"})).json().unwrap();
+    assert_eq!(own["organization_id"], w.org_a.as_str());
     // Lists are scoped.
     let users: Value = app.get("/users", pl).json().unwrap();
     let emails: Vec<&str> = users["items"].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap()).collect();

@@ -769,12 +769,12 @@ fn mail_that_cannot_or_should_no_longer_go_out_is_stopped() {
     age("laat@wilkan.test", 6);
     age("bestaat-niet@wilkan.test", 8);
     let pool = wilkan::db::build_pool(&app.target, 1, Duration::from_secs(5));
-    wilkan::mail::worker::housekeeping(&pool, 730).unwrap();
+    wilkan::mail::worker::housekeeping(&pool, 730, &|| false).unwrap();
     let left: Vec<String> =
         outbox::table.select(outbox::to_address).order(outbox::to_address).load(&mut app.conn()).unwrap();
     assert_eq!(left, ["bestaat-niet@wilkan.test", "laat@wilkan.test"]);
     age("bestaat-niet@wilkan.test", 31);
-    wilkan::mail::worker::housekeeping(&pool, 730).unwrap();
+    wilkan::mail::worker::housekeeping(&pool, 730, &|| false).unwrap();
     assert_eq!(app.count("outbox"), 1);
 }
 
@@ -958,7 +958,7 @@ fn housekeeping_deletes_old_sign_in_records() {
             .unwrap();
     }
     let pool = wilkan::db::build_pool(&app.target, 1, Duration::from_secs(5));
-    wilkan::mail::worker::housekeeping(&pool, 730).unwrap();
+    wilkan::mail::worker::housekeeping(&pool, 730, &|| false).unwrap();
     let links: Vec<String> = magic_links::table.select(magic_links::id).load(&mut conn).unwrap();
     assert!(links.contains(&"recent".to_string()) && !links.contains(&"old".to_string()), "{links:?}");
     let keys: Vec<String> = login_throttle::table.select(login_throttle::key).load(&mut conn).unwrap();

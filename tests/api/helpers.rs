@@ -487,7 +487,7 @@ impl World {
         );
         let res = app.post(
             "/users",
-            pl,
+            Some(&self.admin.token),
             &json!({"email": "ayse@wilkan.test", "first_name": "Ayşe", "role": "employee", "organization_id": self.org_a, "password": PASSWORD}),
         );
         let buddy_id = json_id(res, 201);

@@ -22,6 +22,8 @@ fn committed_spec_matches_the_code_and_the_server() {
     let bare = app.get("/docs", None);
     assert_eq!(bare.status(), 200);
     assert!(bare.url().path().ends_with("/docs/"), "{}", bare.url());
+    // A file the docs do not have is a problem like any other 404.
+    crate::helpers::problem(app.get("/docs/nope.js", None), 404);
 }
 
 #[test]

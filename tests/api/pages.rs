@@ -13,7 +13,8 @@ fn coached_employee(w: &World, name: &str, cohort: &str) -> Actor {
     let email = format!("{name}@wilkan.test");
     let pl = Some(w.pl_a.token.as_str());
     let body = json!({"email": email, "first_name": name, "role": "employee", "organization_id": w.org_a, "password": PASSWORD});
-    let id = json_id(w.app.post("/users", pl, &body), 201);
+    // The admin sets the password: a project leader may not choose one for an employee.
+    let id = json_id(w.app.post("/users", Some(&w.admin.token), &body), 201);
     let body = json!({"employee_id": id, "coach_id": w.coach_a.id, "cohort_id": cohort, "inclusion": inclusion_ok()});
     let t = format!("/trajectories/{}", json_id(w.app.post("/trajectories", pl, &body), 201));
     let coach = Some(w.coach_a.token.as_str());

@@ -178,6 +178,10 @@ fn config_refuses_production_without_secret_and_unknown_settings() {
     env.insert("DATABASE_URL".into(), "postgres://u:geheim@db/wilkan".into());
     let c = Config::from_sources(None, &env).unwrap();
     assert!(!format!("{c:?}").contains("geheim"));
+    // libpq's other way of giving the password, as a parameter.
+    env.insert("DATABASE_URL".into(), "postgres://u@db/wilkan?sslmode=require&password=geheim".into());
+    let shown = format!("{:?}", Config::from_sources(None, &env).unwrap());
+    assert!(!shown.contains("geheim") && shown.contains("sslmode=require&password=***"), "{shown}");
 }
 
 #[test]
@@ -310,4 +314,42 @@ fn sqlite_exclusive_keeps_the_database_file_to_the_server() {
         }
         wilkan::db::Backend::Postgres => assert!(out.status.success(), "PostgreSQL is not affected: {stderr}"),
     }
+}
+
+/// Instances started together on one new database (a deploy of several replicas) all come up:
+/// they migrate in turns and record the course versions once.
+#[test]
+fn instances_started_together_migrate_and_record_versions_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _db) = match postgres_base() {
+        Some(base) => {
+            let db = crate::helpers::postgres_database(&base);
+            (format!("{base}/{}", db.name), Some(db))
+        }
+        None => (format!("sqlite://{}", dir.path().join("wilkan.db").display()), None),
+    };
+    let target = wilkan::db::DbTarget::parse(&url).unwrap();
+    let content = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/course-content"));
+    let catalogue = wilkan::courses::loader::load(content, &wilkan::courses::loader::LoadOptions::default()).unwrap();
+    let start = std::sync::Barrier::new(4);
+    let results: Vec<Result<usize, String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    start.wait();
+                    let migrated = wilkan::db::migrate(&target)?;
+                    let mut conn = wilkan::db::establish(&target).map_err(|e| e.to_string())?;
+                    wilkan::courses::progress::record_versions(&mut conn, &catalogue).map_err(|e| e.to_string())?;
+                    Ok(migrated)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let migrated: Vec<usize> = results.into_iter().map(|r| r.expect("every instance starts")).collect();
+    assert_eq!(migrated.iter().filter(|n| **n > 0).count(), 1, "one instance migrated: {migrated:?}");
+    let mut conn = wilkan::db::establish(&target).unwrap();
+    use diesel::prelude::*;
+    let versions: i64 = wilkan::db::schema::course_versions::table.count().get_result(&mut conn).unwrap();
+    assert_eq!(versions, catalogue.courses.len() as i64);
 }

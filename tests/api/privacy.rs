@@ -465,7 +465,7 @@ fn retention_pseudonymises_long_ended_trajectories() {
         &json!({"status": "stopped", "stop_reason": "other"}),
     );
     let pool = wilkan::db::build_pool(&w.app.target, 1, std::time::Duration::from_secs(5));
-    let people = || wilkan::mail::worker::housekeeping(&pool, 730).unwrap();
+    let people = || wilkan::mail::worker::housekeeping(&pool, 730, &|| false).unwrap();
     assert_eq!(people(), 0, "recently ended: kept");
     use wilkan::db::schema::trajectories;
     let old = (chrono::Utc::now() - chrono::Duration::days(800)).naive_utc();
