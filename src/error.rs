@@ -20,12 +20,18 @@ pub enum AppError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// The path exists, with other methods (listed in `Allow`).
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: String },
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("gone: {0}")]
     Gone(String),
     #[error("payload too large")]
     PayloadTooLarge,
+    /// The body did not arrive within `request_timeout_seconds`.
+    #[error("request timeout")]
+    RequestTimeout,
     #[error("validation failed: {errors:?}")]
     Validation { detail: String, errors: FieldErrors },
     #[error("too many requests")]
@@ -76,6 +82,16 @@ impl AppError {
             ),
             AppError::Conflict(d) => ("conflict", "Conflict", d.clone()),
             AppError::Gone(d) => ("gone", "Gone", d.clone()),
+            AppError::MethodNotAllowed { allow } => (
+                "method-not-allowed",
+                "Method not allowed",
+                format!("Dit adres bestaat, maar niet voor deze handeling. Het kan wel met: {allow}."),
+            ),
+            AppError::RequestTimeout => (
+                "request-timeout",
+                "Request timeout",
+                "Het versturen duurde te lang. Controleer je verbinding en probeer het opnieuw.".into(),
+            ),
             AppError::PayloadTooLarge => (
                 "payload-too-large",
                 "Payload too large",
@@ -125,9 +141,11 @@ impl ResponseError for AppError {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Gone(_) => StatusCode::GONE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -144,6 +162,9 @@ impl ResponseError for AppError {
         match self {
             AppError::TooManyRequests { retry_after_seconds } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
+            }
+            AppError::MethodNotAllowed { allow } => {
+                res.insert_header((header::ALLOW, allow.as_str()));
             }
             AppError::Unauthorized(_) => {
                 res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));

@@ -143,8 +143,17 @@ pub fn prepare(mut config: Config) -> Result<AppState, String> {
     })
 }
 
-async fn not_found() -> Result<HttpResponse, AppError> {
-    Err(AppError::NotFound)
+/// No route answered: 405 where the path takes other methods, 404 where it does not exist.
+async fn not_found(
+    req: actix_web::HttpRequest,
+    allowed: web::Data<http::methods::Allowed>,
+) -> Result<HttpResponse, AppError> {
+    match allowed.methods(req.path()) {
+        Some(methods) if !methods.contains(&req.method().as_str()) => {
+            Err(AppError::MethodNotAllowed { allow: methods.join(", ") })
+        }
+        _ => Err(AppError::NotFound),
+    }
 }
 
 /// The running service: the HTTP server and the background worker (mail, reminders).
@@ -184,7 +193,10 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Service>
     let state = web::Data::new(state);
     http::memory::map_large_blocks();
     let blocking_threads = (state.pool.max_size() as usize).max(2);
-    let docs = http::openapi::Docs::new(&http::openapi::document());
+    let api = http::openapi::document();
+    let docs = http::openapi::Docs::new(&api);
+    let allowed = web::Data::new(http::methods::Allowed::of(&api));
+    drop(api);
     let server = HttpServer::new(move || {
         // Browsers may call the API only from configured origins; none by default.
         let cors = origins.iter().fold(
@@ -201,6 +213,7 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Service>
         drop(spec);
         http::memory::release_free();
         app.app_data(state.clone())
+            .app_data(allowed.clone())
             .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
             .configure(|cfg| docs.register(cfg))
             .default_service(web::to(not_found))

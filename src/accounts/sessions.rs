@@ -16,7 +16,15 @@ fn expired() -> AppError {
 
 /// Starts a new session (family) for `user`.
 pub fn start(conn: &mut DbConnection, tokens: &TokenService, user: User) -> Result<TokenResponse, AppError> {
-    issue(conn, tokens, user, new_id())
+    // The row as it is now, locked as a deactivation or a role change locks it: one that was
+    // committed while the password or the link was checked ends this login too, instead of
+    // leaving it an access token under the old role.
+    queries::lock_user(conn, &user.id)?;
+    let current = queries::find_user(conn, &user.id)?;
+    if !current.active || current.role != user.role || current.password_hash != user.password_hash {
+        return Err(AppError::Unauthorized("Je account is net gewijzigd. Log opnieuw in.".into()));
+    }
+    issue(conn, tokens, current, new_id())
 }
 
 fn issue(

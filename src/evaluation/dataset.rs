@@ -602,15 +602,23 @@ pub fn absence_figures(
         if after_to >= start {
             a.days_after += overlap(*s, *e, start, after_to);
         }
-        if *s < start {
+        // The cause of the absence the method began in: of an episode before the start that
+        // falls in its 12 months, not one from years ago.
+        if *s < start && overlap(*s, *e, start - Duration::days(364), start) > 0 {
             a.category = Some(cat.clone().unwrap_or_else(|| "unknown".into()));
-            let running_days = (start - *s).num_days();
-            if e.is_none_or(|e| e >= start) && running_days > 42 {
-                a.long_term = true;
-            }
         }
     }
-    a.frequent = a.reports_before >= crate::absences::timeline::FREQUENT_EPISODES as i64;
+    // Long-term and frequent as the absence summary shows them on the day of the start (an
+    // episode that ended later was still open then), so that the export and the screen agree.
+    use crate::absences::timeline::{figures, Episode};
+    let as_then: Vec<Episode> = episodes
+        .iter()
+        .filter(|(s, _, _)| *s <= start)
+        .map(|(s, e, _)| Episode { start: *s, end: e.filter(|e| *e < start), percentage: 100 })
+        .collect();
+    let then = figures(&as_then, start);
+    a.long_term = then.long_term;
+    a.frequent = then.frequent;
     a
 }
 
@@ -652,5 +660,28 @@ mod tests {
         assert!(!absence_figures(&three, start, start).frequent, "three episodes are not frequent absence");
         let four: Vec<_> = [4, 6, 8, 10].into_iter().map(episode).collect();
         assert!(absence_figures(&four, start, start).frequent);
+        // An episode that began before the 12 months and ran into them counts, as on screen.
+        let mut overlapping = three.clone();
+        overlapping.push((d("2025-02-20"), Some(d("2025-03-10")), None));
+        assert!(absence_figures(&overlapping, start, start).frequent);
+    }
+
+    #[test]
+    fn long_term_and_the_cause_mean_what_the_absence_summary_means() {
+        let start = d("2026-03-01");
+        // Day 43 of an absence at the start: long-term, as the summary counts days (both ends).
+        let day_43 = vec![(start - Duration::days(42), None, Some("physical".into()))];
+        assert_eq!(
+            crate::absences::timeline::figures(
+                &[crate::absences::timeline::Episode { start: start - Duration::days(42), end: None, percentage: 100 }],
+                start
+            )
+            .long_term,
+            absence_figures(&day_43, start, start).long_term
+        );
+        assert!(absence_figures(&day_43, start, start).long_term);
+        // A cause from an absence years ago is not the cause of this one.
+        let old = vec![(d("2020-01-01"), Some(d("2020-01-05")), Some("psychological".into()))];
+        assert_eq!(absence_figures(&old, start, start).category, None);
     }
 }

@@ -67,8 +67,14 @@ impl Spec {
         self.level.is_none_or(|l| l == level)
     }
 
+    /// Who the figures beyond the funnel's first steps are about: for a project leader the
+    /// people who joined the method (someone approached who declined is counted in the funnel,
+    /// not as a participant), for a researcher those with research consent.
     fn includes(&self, r: &Record) -> bool {
-        self.population == Population::Organisation || r.research_consent
+        match self.population {
+            Population::Organisation => r.method_consent,
+            Population::Research => r.research_consent,
+        }
     }
 }
 
@@ -282,7 +288,9 @@ pub trait Accumulator {
 }
 
 /// Reads the coaches' submitted questionnaires in scope, batch by batch; for researchers only
-/// those where the coach agreed to research use.
+/// those where the coach agreed to research use (an instrument without that question: nobody).
+/// A coach answers once per cohort: without a cohort filter their latest answer counts, so that
+/// `n` and the rule of five count people, not answers (two coaches in three cohorts are two).
 fn coach_responses(
     c: &mut DbConnection,
     spec: &Spec,
@@ -293,6 +301,8 @@ fn coach_responses(
     let items = dataset::ItemKeys::of([coach]);
     let mut after = String::new();
     let mut n = 0;
+    // Coaches are few (one row each): their answers are kept until all are read.
+    let mut latest: BTreeMap<String, String> = BTreeMap::new();
     loop {
         let mut q = questionnaire_responses::table
             .filter(questionnaire_responses::questionnaire_key.eq(&coach.key))
@@ -300,7 +310,11 @@ fn coach_responses(
             .filter(questionnaire_responses::id.gt(after.clone()))
             .order(questionnaire_responses::id)
             .limit(dataset::BATCH)
-            .select((questionnaire_responses::id, questionnaire_responses::answers))
+            .select((
+                questionnaire_responses::id,
+                questionnaire_responses::respondent_id,
+                questionnaire_responses::answers,
+            ))
             .into_boxed();
         if let Some(o) = &spec.scope.organization {
             q = q.filter(questionnaire_responses::organization_id.eq(o.clone()));
@@ -308,19 +322,20 @@ fn coach_responses(
         if let Some(co) = &spec.scope.cohort {
             q = q.filter(questionnaire_responses::cohort_id.eq(co.clone()));
         }
-        let rows: Vec<(String, String)> = q.load(c)?;
+        let rows: Vec<(String, String, String)> = q.load(c)?;
         let Some(last) = rows.last() else { break };
         after = last.0.clone();
-        for (_, answers) in rows {
-            let answers = items.parse(&answers)?;
-            let consented =
-                consent_item.as_ref().is_none_or(|k| answers.get(k).and_then(|v| v.as_bool()) == Some(true));
-            if spec.population == Population::Research && !consented {
-                continue;
-            }
-            acc.coach(&answers);
-            n += 1;
+        // Ids grow with the time an answer was begun: a later row of a coach is a later answer.
+        latest.extend(rows.into_iter().map(|(_, coach, answers)| (coach, answers)));
+    }
+    for answers in latest.into_values() {
+        let answers = items.parse(&answers)?;
+        let consented = consent_item.as_ref().is_some_and(|k| answers.get(k).and_then(|v| v.as_bool()) == Some(true));
+        if spec.population == Population::Research && !consented {
+            continue;
         }
+        acc.coach(&answers);
+        n += 1;
     }
     Ok(n)
 }

@@ -68,20 +68,29 @@ async fn stream_export(
     let plan = db::read(&state.pool, move |c| export::plan(c, &st, &who, kind, q)).await?;
     let filename = format!("wilkan-{}-{}.{}", kind.as_str(), export::today(), plan.format.extension());
     let content_type = plan.format.content_type();
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, io::Error>>(8);
-    let st = state.clone();
-    actix_web::rt::task::spawn_blocking(move || {
-        let mut audit = caller.audit().named(&format!("export.{}", kind.as_str()));
+    let entry = |action: String| {
+        let mut audit = caller.audit().named(&action);
         if let Some(o) = &plan.spec.scope.organization {
             audit.in_org(o);
         }
-        let mut conn = match st.pool.get() {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = tx.blocking_send(Err(io::Error::other(e.to_string())));
-                return;
-            }
-        };
+        audit
+    };
+    // Before the first byte: an entry that the export began, with its filter (should the export
+    // break off, or the server stop, the log still shows who took what), and the connection it
+    // reads with (none to spare answers 503, not a 200 that breaks off).
+    let mut started = entry(format!("export.{}.started", kind.as_str()));
+    started.detail(export::audit_detail(&plan, None, None));
+    let st = state.clone();
+    let mut conn = web::block(move || {
+        st.pool.write(|c| crate::privacy::audit::write(c, &started))?;
+        st.pool.get().map_err(|_| AppError::Unavailable)
+    })
+    .await
+    .map_err(|e| AppError::internal(e.to_string()))??;
+    let mut audit = entry(format!("export.{}", kind.as_str()));
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, io::Error>>(8);
+    let st = state.clone();
+    actix_web::rt::task::spawn_blocking(move || {
         // A second reader (see `engine::run`) only if the pool can spare a connection: a large
         // export takes seconds, and the requests meanwhile need connections too.
         let mut helper = st.pool.spare(HELPER_KEEP, HELPER_WAIT);

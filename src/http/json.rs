@@ -24,7 +24,11 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req.app_data::<web::Data<AppState>>().map_or(DEFAULT_LIMIT, |s| s.config.body_limit_bytes);
+        let state = req.app_data::<web::Data<AppState>>();
+        let limit = state.map_or(DEFAULT_LIMIT, |s| s.config.body_limit_bytes);
+        // actix times the headers only: a body sent a byte a minute would hold the connection
+        // and its buffer for ever.
+        let within = std::time::Duration::from_secs(state.map_or(30, |s| s.config.request_timeout_seconds).max(1));
         let declared = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -35,16 +39,20 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
             if declared.is_some_and(|n| n > limit) {
                 return Err(AppError::PayloadTooLarge);
             }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| {
-                    AppError::BadRequest("De gegevens kwamen niet goed aan. Probeer het opnieuw.".into())
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(AppError::PayloadTooLarge);
+            let read = async {
+                let mut body = web::BytesMut::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|_| {
+                        AppError::BadRequest("De gegevens kwamen niet goed aan. Probeer het opnieuw.".into())
+                    })?;
+                    if body.len() + chunk.len() > limit {
+                        return Err(AppError::PayloadTooLarge);
+                    }
+                    body.extend_from_slice(&chunk);
                 }
-                body.extend_from_slice(&chunk);
-            }
+                Ok(body)
+            };
+            let body = actix_web::rt::time::timeout(within, read).await.map_err(|_| AppError::RequestTimeout)??;
             parse(&body).map(ValidJson)
         })
     }

@@ -8,6 +8,7 @@ pub mod health;
 pub mod json;
 pub mod json_writer;
 pub mod memory;
+pub mod methods;
 pub mod middleware;
 pub mod openapi;
 pub mod pagination;

@@ -163,9 +163,13 @@ pub fn tick(ctx: &Context, sender: &Sender, stop: &dyn Fn() -> bool) -> Result<(
     sync()?;
     // Each write takes the writer lock and a connection for as long as it writes, never while
     // mailing.
-    pool.write(|conn| {
-        conn.transaction(|c| crate::aftercare::queue_reminders(c, &ctx.templates, crate::db::now().date()))
-    })?;
+    // Reminders that cannot be queued (a bug in one odd check-in) must not keep the mail that
+    // waits from going out: logged, and tried again next round.
+    guarded("aftercare reminders", || {
+        pool.write(|conn| {
+            conn.transaction(|c| crate::aftercare::queue_reminders(c, &ctx.templates, crate::db::now().date()))
+        })
+    });
     let base = TimeDelta::seconds(ctx.config.mail_retry_base_seconds.max(1));
     loop {
         if stop() {

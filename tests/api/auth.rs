@@ -263,3 +263,21 @@ fn behind_a_trusted_proxy_each_client_has_its_own_limit() {
     }
     assert_eq!(link_requests_from(&direct, "198.51.100.99", 1), [429]);
 }
+
+/// A login whose password was checked against the account as it was a moment ago starts no
+/// session once the account has been deactivated or given another role meanwhile.
+#[test]
+fn a_login_checked_just_before_a_deactivation_starts_no_session() {
+    let w = World::new();
+    let tokens = wilkan::accounts::tokens::TokenService::new(JWT_SECRET, 15, 1);
+    let read = |id: &str| wilkan::accounts::queries::find_user(&mut w.app.conn(), id).unwrap();
+    for (who, change) in [(&w.coach_a, json!({"role": "project_leader"})), (&w.coach_b, json!({"active": false}))] {
+        let as_checked = read(&who.id);
+        let res = w.app.patch(&format!("/users/{}", who.id), Some(&w.admin.token), &change);
+        assert_eq!(res.status(), 200);
+        let started = wilkan::accounts::sessions::start(&mut w.app.conn(), &tokens, as_checked);
+        assert!(matches!(started, Err(wilkan::error::AppError::Unauthorized(_))), "{change}: {started:?}");
+    }
+    // Unchanged, it starts.
+    assert!(wilkan::accounts::sessions::start(&mut w.app.conn(), &tokens, read(&w.employee_a.id)).is_ok());
+}

@@ -105,14 +105,26 @@ fn an_export_of_several_batches_has_every_trajectory_once() {
         &json!({"email": "projectleider@org1.demo", "password": wilkan::demo::DEMO_PASSWORD}),
     );
     let leader = res.json::<Value>().unwrap()["access_token"].as_str().unwrap().to_string();
-    // The project leader's export covers everyone in the organisation, consent or not.
+    // The project leader's export covers everyone in the organisation who joined the method,
+    // research consent or not; the funnel counts everyone approached.
+    let joined: i64 = {
+        use diesel::prelude::*;
+        use wilkan::db::schema::consents;
+        consents::table
+            .filter(consents::kind.eq("method").and(consents::given.eq(true)))
+            .select(diesel::dsl::count(consents::trajectory_id).aggregate_distinct())
+            .first(&mut app.conn())
+            .unwrap()
+    };
     let doc: Value = app.get("/exports/process", Some(&leader)).json().unwrap();
-    assert_eq!(doc["row_counts"]["records"], summary.trajectories, "{}", doc["row_counts"]);
+    assert_eq!(doc["row_counts"]["records"], joined, "{}", doc["row_counts"]);
+    let reach = doc["tables"].as_array().unwrap().iter().find(|t| t["key"] == "reach").unwrap();
+    assert_eq!(reach["rows"][0]["n"], summary.trajectories, "everyone approached");
     let records =
         doc["tables"].as_array().unwrap().iter().find(|t| t["key"] == "records").unwrap()["rows"].as_array().unwrap();
     let people: std::collections::HashSet<&str> = records.iter().map(|r| r["person"].as_str().unwrap()).collect();
     // One trajectory per demo employee: a record read twice or skipped would show here.
-    assert_eq!(people.len(), summary.trajectories);
+    assert_eq!(people.len() as i64, joined);
     two_readers_write_what_one_reader_writes(&app, summary.trajectories);
 }
 

@@ -140,6 +140,11 @@ fn coach(w: &World, n: usize, cohort: &str, consent: bool, igm: i64, mark: i64) 
         201,
     );
     let token = w.app.token(&email);
+    coach_answers(w, &token, cohort, consent, igm, mark);
+}
+
+/// A coach's evaluation of the training and the method in `cohort`.
+fn coach_answers(w: &World, token: &str, cohort: &str, consent: bool, igm: i64, mark: i64) {
     let mut answers = json!({"research_consent": consent, "knowledge_igm": igm, "mark_training": mark, "mark_method": 8,
         "best_part": "De groepsbijeenkomsten."});
     for k in [
@@ -160,7 +165,7 @@ fn coach(w: &World, n: usize, cohort: &str, consent: bool, igm: i64, mark: i64) 
     }
     let r = w.app.post(
         "/questionnaires/coach-evaluation/responses",
-        Some(&token),
+        Some(token),
         &json!({"cohort_id": cohort, "answers": answers, "submit": true}),
     );
     assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
@@ -811,28 +816,37 @@ fn a_small_cohort_cannot_be_worked_out_from_the_total() {
     assert!(stops.iter().all(|r| r["step"] == "research_consent" && suppressed(r, "n")), "{stops:?}");
 }
 
-/// An export's audit entry is written before its last bytes go out: when the entry cannot be
-/// written, the download breaks off instead of arriving whole.
+/// An export's audit entries are written before its first and its last bytes go out: when the
+/// entry that it begins cannot be written, nothing goes out; when the closing one (with the row
+/// counts) cannot, the download breaks off instead of arriving whole.
 #[test]
 fn an_export_whose_audit_entry_fails_does_not_arrive_whole() {
     use diesel::connection::SimpleConnection;
     let w = World::new();
     let path = "/exports/kirkpatrick?format=json";
     assert!(w.app.get(path, Some(&w.researcher.token)).json::<Value>().is_ok(), "whole while the log works");
-    let refuse = match w.app.target.backend {
-        wilkan::db::Backend::Sqlite => {
-            "CREATE TRIGGER refuse_export_entries BEFORE INSERT ON audit_log \
-             WHEN NEW.action LIKE 'export.%' BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END;"
-        }
-        wilkan::db::Backend::Postgres => {
-            "CREATE FUNCTION refuse_export_entries() RETURNS trigger AS $$ \
-             BEGIN IF NEW.action LIKE 'export.%' THEN RAISE EXCEPTION 'audit log unavailable'; END IF; \
+    let audit = |action: &str| -> usize {
+        let page: Value = w.app.get(&format!("/audit?action={action}"), Some(&w.admin.token)).json().unwrap();
+        page["items"].as_array().unwrap().len()
+    };
+    assert_eq!((audit("export.kirkpatrick.started"), audit("export.kirkpatrick")), (1, 2), "begun, and done");
+    let refuse = |pattern: &str| match w.app.target.backend {
+        wilkan::db::Backend::Sqlite => format!(
+            "DROP TRIGGER IF EXISTS refuse_export_entries; \
+             CREATE TRIGGER refuse_export_entries BEFORE INSERT ON audit_log \
+             WHEN NEW.action LIKE '{pattern}' BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END;"
+        ),
+        wilkan::db::Backend::Postgres => format!(
+            "DROP TRIGGER IF EXISTS refuse_export_entries ON audit_log; \
+             CREATE OR REPLACE FUNCTION refuse_export_entries() RETURNS trigger AS $$ \
+             BEGIN IF NEW.action LIKE '{pattern}' THEN RAISE EXCEPTION 'audit log unavailable'; END IF; \
              RETURN NEW; END $$ LANGUAGE plpgsql; \
              CREATE TRIGGER refuse_export_entries BEFORE INSERT ON audit_log \
              FOR EACH ROW EXECUTE FUNCTION refuse_export_entries();"
-        }
+        ),
     };
-    w.app.conn().batch_execute(refuse).unwrap();
+    // The closing entry fails: the export breaks off.
+    w.app.conn().batch_execute(&refuse("export.kirkpatrick")).unwrap();
     let res = w.app.get(path, Some(&w.researcher.token));
     let body = res.bytes();
     assert!(
@@ -840,6 +854,10 @@ fn an_export_whose_audit_entry_fails_does_not_arrive_whole() {
         "no whole export without its entry: {:?} bytes",
         body.as_ref().map(|b| b.len())
     );
+    // The opening entry fails: a problem, and not a byte of the export.
+    w.app.conn().batch_execute(&refuse("export.%.started")).unwrap();
+    let failed = problem(w.app.get(path, Some(&w.researcher.token)), 500);
+    assert!(failed.get("tables").is_none(), "{failed}");
 }
 
 /// Courses, group invitations and buddy pairs are kept per employee, not per trajectory: an
@@ -897,4 +915,58 @@ fn a_second_trajectory_counts_only_what_was_begun_in_it() {
     let attended: i64 = records.iter().map(|r| r["group_attended"].as_i64().unwrap()).sum();
     let completed: i64 = records.iter().map(|r| r["courses_completed"].as_i64().unwrap()).sum();
     assert_eq!((with_buddy, attended, completed), (2, 1, 2), "each counted once");
+}
+
+/// A coach answers once per cohort; across cohorts they are one person: `n` and the rule of five
+/// count coaches, with each coach's latest answer.
+#[test]
+fn a_coach_in_several_cohorts_counts_once() {
+    let w = World::new();
+    let pl = w.pl_a.token.clone();
+    let cohort = |name: &str| {
+        json_id(w.app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&pl), &json!({"name": name})), 201)
+    };
+    let (r1, r2) = (cohort("Ronde 1"), cohort("Ronde 2"));
+    for i in 0..5 {
+        coach(&w, i, &r1, true, 4, 7);
+    }
+    // Two of them answer again in the second round, with a 10.
+    for i in 0..2 {
+        coach_answers(&w, &w.app.token(&format!("coach{i}@wilkan.test")), &r2, true, 4, 10);
+    }
+    let mark = |query: &str| {
+        let k = export(&w, &w.researcher.token, &format!("/exports/kirkpatrick?key=studie-2026{query}"));
+        table(&k, "l1_items").iter().find(|r| r["group"] == "coach" && r["item"] == "mark_training").unwrap().clone()
+    };
+    let all = mark("");
+    assert_eq!((all["n"].clone(), all["mean"].clone()), (json!(5), json!(8.2)), "{all}"); // 10, 10, 7, 7, 7
+    assert!(suppressed(&mark(&format!("&cohort={r2}")), "n"), "two coaches in round 2");
+    assert_eq!(mark(&format!("&cohort={r1}"))["n"], 5);
+}
+
+/// Someone approached who never consented is counted in the funnel, not as a participant of the
+/// project leader's figures.
+#[test]
+fn the_project_leaders_figures_are_about_those_who_joined() {
+    let w = World::new();
+    let pl = w.pl_a.token.clone();
+    let r1 =
+        json_id(w.app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&pl), &json!({"name": "R1"})), 201);
+    for i in 0..5 {
+        employee(&w, &format!("deelnemer{i}"), &r1, false);
+    }
+    let declined = json_id(
+        w.app.post(
+            "/users",
+            Some(&w.admin.token),
+            &json!({"email": "nee@wilkan.test", "first_name": "Nee", "role": "employee", "organization_id": w.org_a}),
+        ),
+        201,
+    );
+    let body = json!({"employee_id": declined, "coach_id": w.coach_a.id, "cohort_id": r1, "inclusion": inclusion_ok()});
+    json_id(w.app.post("/trajectories", Some(&pl), &body), 201);
+    let p = export(&w, &pl, &format!("/exports/process?cohort={r1}"));
+    assert_eq!(find(table(&p, "reach"), "step", "approached")["n"], 6);
+    assert_eq!(p["row_counts"]["records"], 5, "the one who declined is no participant");
+    assert_eq!(find(table(&p, "participants"), "organization", "totaal")["n"], 5);
 }

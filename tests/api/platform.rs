@@ -353,3 +353,47 @@ fn instances_started_together_migrate_and_record_versions_once() {
     let versions: i64 = wilkan::db::schema::course_versions::table.count().get_result(&mut conn).unwrap();
     assert_eq!(versions, catalogue.courses.len() as i64);
 }
+
+/// A body that trickles in (a byte a minute) is answered 408 once the request timeout has passed,
+/// instead of holding the connection and its buffer for ever.
+#[test]
+fn a_body_sent_too_slowly_is_answered_408() {
+    use std::io::{Read, Write};
+    let app = TestApp::spawn_with(&[("WILKAN_REQUEST_TIMEOUT_SECONDS", "1")]);
+    let addr = app.url("/").split("://").nth(1).unwrap().split('/').next().unwrap().to_string();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let head = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"email\""
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = vec![0u8; 4096];
+    let n = stream.read(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+/// A path that exists, asked with a method it does not take, is 405 with the methods it does
+/// take, not a 404 that says the record does not exist.
+#[test]
+fn a_wrong_method_is_405_with_the_right_ones() {
+    let w = World::new();
+    let m = w.method();
+    let res = w.app.send(
+        reqwest::Method::PUT,
+        &format!("/trajectories/{}", m.trajectory),
+        Some(&w.coach_a.token),
+        &serde_json::json!({}),
+    );
+    assert_eq!(res.status(), 405);
+    let allow = res.headers()["allow"].to_str().unwrap().to_string();
+    assert!(allow.contains("GET") && allow.contains("PATCH") && !allow.contains("PUT"), "{allow}");
+    let body = problem(res, 405);
+    assert!(body["detail"].as_str().unwrap().contains("PATCH"), "{body}");
+    problem(w.app.request(reqwest::Method::DELETE, "/trajectories", Some(&w.coach_a.token)).send().unwrap(), 405);
+    // A path that does not exist stays 404.
+    problem(w.app.request(reqwest::Method::DELETE, "/bestaat-niet", None).send().unwrap(), 404);
+}
