@@ -18,8 +18,9 @@ fn wrong_credentials() -> AppError {
     )
 }
 
-/// Log in with email and password. Public. Repeated failures for one account or address are
-/// answered more slowly and then with 429.
+/// Log in with email and password. Public. Repeated failures for one account from one client,
+/// for one client, or for one account from anywhere (a higher limit) are answered more slowly
+/// and then with 429.
 #[utoipa::path(tag = "auth", request_body = LoginRequest, responses((status = 200, body = TokenResponse)))]
 #[post("/auth/login")]
 pub async fn login(
@@ -29,15 +30,17 @@ pub async fn login(
 ) -> Result<HttpResponse, AppError> {
     let LoginRequest { email, password: given } = body.0;
     let ip = state.config.trusted_proxies.client_address(&req);
-    let (account_key, address_key) = (throttle::account_key(&email), throttle::address_key(&ip));
+    let (account_key, address_key) = (throttle::account_from_key(&email, &ip), throttle::address_key(&ip));
+    let anywhere_key = throttle::account_key(&email);
 
     // The attempt counts as a failure before the password is checked, and a right password takes
     // it back: guesses sent at the same moment cannot all pass the check before one is counted.
-    let (k1, k2) = (account_key.clone(), address_key.clone());
+    let (k1, k2, k3) = (account_key.clone(), address_key.clone(), anywhere_key.clone());
     let delay = db::write_bookkeeping(&state.pool, move |c| {
         let a = throttle::count_attempt(c, &k1, &throttle::PER_ACCOUNT)?;
         let b = throttle::count_attempt(c, &k2, &throttle::PER_ADDRESS)?;
-        Ok(a.max(b))
+        let d = throttle::count_attempt(c, &k3, &throttle::PER_ACCOUNT_ANYWHERE)?;
+        Ok(a.max(b).max(d))
     })
     .await?;
     let user = db::read(&state.pool, move |c| queries::find_user_by_email(c, &email)).await?;
@@ -55,6 +58,7 @@ pub async fn login(
             let tokens = db::tx(&state.pool, audit, move |c, _| {
                 throttle::clear(c, &account_key)?;
                 throttle::take_back(c, &address_key)?;
+                throttle::take_back(c, &anywhere_key)?;
                 sessions::start(c, &st.tokens, user)
             })
             .await?;

@@ -19,13 +19,33 @@ pub struct Limits {
     pub window: TimeDelta,
 }
 
+/// Failures for one account from one client: guessing from one place stops here.
 pub const PER_ACCOUNT: Limits = Limits { max_failures: 5, window: TimeDelta::minutes(15) };
+/// Failures for one account from any client: a guesser with many addresses stops here. Higher
+/// than [`PER_ACCOUNT`], so that anyone who knows a coach's address cannot lock them out from
+/// their own desk with five wrong passwords.
+pub const PER_ACCOUNT_ANYWHERE: Limits = Limits { max_failures: 50, window: TimeDelta::minutes(15) };
 pub const PER_ADDRESS: Limits = Limits { max_failures: 20, window: TimeDelta::minutes(15) };
 /// Failures after which each further failure is answered more slowly.
 const SLOW_AFTER: i32 = 2;
 
 pub fn account_key(email: &str) -> String {
     format!("email:{}", super::queries::normalize_email(email))
+}
+
+/// One account from one client (`account_key` and `address_key`).
+pub fn account_from_key(email: &str, ip: &str) -> String {
+    format!("{}|{}", account_key(email), address_key(ip))
+}
+
+/// Deletes every counter of an account (erasure): its own and those per client.
+pub fn clear_account(conn: &mut DbConnection, email: &str) -> Result<(), AppError> {
+    let key = account_key(email);
+    // `email:x|` up to `email:x}` ('}' follows '|'): the per-client keys, by range, not LIKE.
+    let per_client = login_throttle::key.ge(format!("{key}|")).and(login_throttle::key.lt(format!("{key}}}")));
+    let own = login_throttle::key.eq_any([key.clone(), format!("magic-{key}")]);
+    diesel::delete(login_throttle::table.filter(own.or(per_client))).execute(conn)?;
+    Ok(())
 }
 
 /// The client's IPv4 address, or its IPv6 /64: one IPv6 client has a whole /64 to pick from, so

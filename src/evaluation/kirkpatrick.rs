@@ -138,6 +138,10 @@ impl Accumulator for Kirkpatrick<'_> {
         let s = self.spec;
         let mut cols = record_columns();
         cols.push(col("status", "Status", "Status", Kind::Text));
+        // Which version of each questionnaire the person answered: answers of two versions may
+        // not mean the same.
+        cols.push(col("baseline_version", "Versie beginvragenlijst", "Baseline questionnaire version", Kind::Integer));
+        cols.push(col("end_version", "Versie eindvragenlijst", "End questionnaire version", Kind::Integer));
         cols.extend(self.record_items.iter().map(|i| answer_column(i, "")));
         if s.wants(2) {
             cols.push(col("courses_completed", "Cursussen afgerond", "Courses completed", Kind::Integer));
@@ -174,7 +178,8 @@ impl Accumulator for Kirkpatrick<'_> {
         let s = self.spec;
         let end = r.end.as_ref().map(|e| &e.answers);
         let base = r.baseline.as_ref().map(|b| &b.answers);
-        let mut row = vec![Cell::text(&r.status)];
+        let version = |r: Option<&super::dataset::Response>| r.map_or(Cell::Null, |r| Cell::Int(i64::from(r.version)));
+        let mut row = vec![Cell::text(&r.status), version(r.baseline.as_ref()), version(r.end.as_ref())];
         for acc in &mut self.employee_items {
             acc.push(end.and_then(|a| a.get(&acc.item.key)));
         }

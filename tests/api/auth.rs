@@ -281,3 +281,62 @@ fn a_login_checked_just_before_a_deactivation_starts_no_session() {
     // Unchanged, it starts.
     assert!(wilkan::accounts::sessions::start(&mut w.app.conn(), &tokens, read(&w.employee_a.id)).is_ok());
 }
+
+/// Five wrong passwords from one client block that client for the account, not the account: the
+/// coach at their own desk still logs in. Guessing from many clients stops at a higher limit.
+#[test]
+fn a_guesser_elsewhere_does_not_lock_the_owner_out() {
+    let app = TestApp::spawn_with(&[("WILKAN_TRUSTED_PROXIES", "127.0.0.1")]);
+    app.create_admin("beheer@wilkan.test");
+    let login_from = |client: &str, password: &str| {
+        app.request(Method::POST, "/auth/login", None)
+            .header("x-forwarded-for", client)
+            .json(&json!({"email": "beheer@wilkan.test", "password": password}))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    for _ in 0..5 {
+        assert_eq!(login_from("198.51.100.66", "raden"), 401);
+    }
+    assert_eq!(login_from("198.51.100.66", PASSWORD), 429, "the guesser's client is blocked");
+    assert_eq!(login_from("203.0.113.10", PASSWORD), 200, "the owner elsewhere is not");
+    // Many clients together: blocked for the account after the higher limit, from anywhere.
+    use diesel::prelude::*;
+    use wilkan::db::schema::login_throttle;
+    #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+    diesel::update(login_throttle::table.filter(login_throttle::key.eq("email:beheer@wilkan.test")))
+        .set(login_throttle::failures.eq(wilkan::accounts::throttle::PER_ACCOUNT_ANYWHERE.max_failures - 1))
+        .execute(&mut app.conn())
+        .unwrap();
+    assert_eq!(login_from("192.0.2.200", "raden"), 401);
+    assert_eq!(login_from("192.0.2.201", PASSWORD), 429);
+}
+
+/// A day's share of login links (10) sent, a further request is answered the same and mails
+/// nothing.
+#[test]
+fn an_employee_gets_at_most_a_days_share_of_login_links() {
+    use diesel::prelude::*;
+    use wilkan::db::schema::{magic_links, outbox};
+    let w = World::new();
+    let t = chrono::Utc::now().naive_utc();
+    for i in 0..10 {
+        diesel::insert_into(magic_links::table)
+            .values((
+                magic_links::id.eq(format!("eerder-{i}")),
+                magic_links::user_id.eq(&w.employee_a.id),
+                magic_links::token_hash.eq(format!("hash-{i}")),
+                magic_links::created_at.eq(t),
+                magic_links::expires_at.eq(t),
+            ))
+            .execute(&mut w.app.conn())
+            .unwrap();
+    }
+    let res = w.app.post("/auth/magic-link", None, &json!({"email": w.employee_a.email}));
+    assert_eq!(res.status(), 202);
+    let mails: i64 =
+        outbox::table.filter(outbox::to_address.eq(&w.employee_a.email)).count().get_result(&mut w.app.conn()).unwrap();
+    assert_eq!(mails, 0);
+}

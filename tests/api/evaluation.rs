@@ -452,6 +452,10 @@ fn exports_and_report_match_hand_computed_figures() {
     assert!(suppressed(find(results, "measure", "returned_percent"), "value"));
     let records = table(&k, "records");
     assert_eq!(records.len(), 6);
+    // Each record names the questionnaire versions it answered (E6 gave no end answers).
+    assert!(records.iter().all(|r| r["baseline_version"] == 1), "{records:?}");
+    assert_eq!(records.iter().filter(|r| r["end_version"] == 1).count(), 5);
+    assert_eq!(records.iter().filter(|r| r["end_version"].is_null()).count(), 1);
     assert!(records.iter().all(|r| r["person"].as_str().unwrap().starts_with("P-")));
     assert!(
         k.get("tables").unwrap().as_array().unwrap().iter().all(|t| t["key"] != "texts"),
