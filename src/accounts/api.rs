@@ -210,8 +210,8 @@ pub struct CreateUser {
     /// Required for project leaders, coaches and employees (a project leader may leave it out:
     /// their own organisation); absent for admins and researchers.
     pub organization_id: Option<String>,
-    /// Optional: employees log in with an email link instead. Not for a project leader creating
-    /// an employee (422).
+    /// Optional, and only from an admin (a project leader: 422). Employees log in with an email
+    /// link; a staff account created without one gets a mail to choose it.
     #[validate(length(min = 10, max = 1024, message = "Kies een wachtwoord van minstens 10 tekens."))]
     pub password: Option<String>,
 }

@@ -27,9 +27,9 @@ use crate::AppState;
 
 /// How long a link works.
 pub const VALID_MINUTES: i64 = 15;
-/// Links per account per window; more requests are answered 202 but send nothing.
 /// Login links one employee gets in a day at most.
 pub const LINKS_PER_DAY: i64 = 10;
+/// Links per account per window; more requests are answered 202 but send nothing.
 const PER_ACCOUNT: throttle::Limits = throttle::Limits { max_failures: 3, window: TimeDelta::minutes(15) };
 /// Requests per address per window before 429.
 const PER_ADDRESS: throttle::Limits = throttle::Limits { max_failures: 20, window: TimeDelta::minutes(15) };
@@ -154,6 +154,9 @@ pub async fn redeem(
         let link = link.ok_or_else(|| {
             AppError::Unauthorized("Deze inloglink kennen we niet. Vraag een nieuwe inloglink aan.".into())
         })?;
+        // The person's row before the link's, as an address change takes them: two that take
+        // them in opposite orders can wait for each other for ever (PostgreSQL ends one).
+        queries::lock_user(c, &link.user_id)?;
         if link.used_at.is_some() {
             return Err(AppError::Unauthorized(
                 "Deze inloglink is al gebruikt. Een link werkt maar één keer. Vraag een nieuwe inloglink aan.".into(),

@@ -7,6 +7,7 @@ pub(crate) mod magic_routes;
 pub mod model;
 mod org_routes;
 pub mod password;
+pub mod password_links;
 pub mod queries;
 pub mod revocations;
 pub mod sessions;
@@ -22,6 +23,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(auth_routes::logout)
         .service(magic_routes::request)
         .service(magic_routes::redeem)
+        .service(password_links::request)
+        .service(password_links::redeem)
         .service(auth_routes::me)
         .service(auth_routes::change_password)
         .service(org_routes::list)

@@ -271,10 +271,11 @@ pub const KEEP_SIGN_INS_DAYS: i64 = 90;
 /// ago, and throttle counters whose window ended a day ago (they hold typed addresses, also
 /// strangers' and typos, and client addresses). Returns how many rows.
 pub fn prune_sign_in_records(conn: &mut Db) -> Result<usize, AppError> {
-    use crate::db::schema::{login_throttle, magic_links};
+    use crate::db::schema::{login_throttle, magic_links, password_links};
     let t = now();
     let old = t - chrono::TimeDelta::days(KEEP_SIGN_INS_DAYS);
-    let links = diesel::delete(magic_links::table.filter(magic_links::expires_at.lt(old))).execute(conn)?;
+    let links = diesel::delete(magic_links::table.filter(magic_links::expires_at.lt(old))).execute(conn)?
+        + diesel::delete(password_links::table.filter(password_links::expires_at.lt(old))).execute(conn)?;
     // An expired refresh token cannot be used, so it no longer tells a reuse either.
     let sessions = diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(old))).execute(conn)?;
     let quiet = login_throttle::window_started_at

@@ -20,9 +20,14 @@ pub fn start(conn: &mut DbConnection, tokens: &TokenService, user: User) -> Resu
     // committed while the password or the link was checked ends this login too, instead of
     // leaving it an access token under the old role.
     queries::lock_user(conn, &user.id)?;
-    let current = queries::find_user(conn, &user.id)?;
+    let changed = || AppError::Unauthorized("Je account is net gewijzigd. Log opnieuw in.".into());
+    // Erased meanwhile: the row is gone.
+    let current = match queries::find_user(conn, &user.id) {
+        Err(AppError::NotFound) => return Err(changed()),
+        other => other?,
+    };
     if !current.active || current.role != user.role || current.password_hash != user.password_hash {
-        return Err(AppError::Unauthorized("Je account is net gewijzigd. Log opnieuw in.".into()));
+        return Err(changed());
     }
     issue(conn, tokens, current, new_id())
 }

@@ -41,9 +41,17 @@ pub fn account_from_key(email: &str, ip: &str) -> String {
 /// Deletes every counter of an account (erasure): its own and those per client.
 pub fn clear_account(conn: &mut DbConnection, email: &str) -> Result<(), AppError> {
     let key = account_key(email);
-    // `email:x|` up to `email:x}` ('}' follows '|'): the per-client keys, by range, not LIKE.
-    let per_client = login_throttle::key.ge(format!("{key}|")).and(login_throttle::key.lt(format!("{key}}}")));
-    let own = login_throttle::key.eq_any([key.clone(), format!("magic-{key}")]);
+    // The per-client keys start with `email:x|`: a LIKE with its wildcards escaped (an `_` in an
+    // address is a character), not a range, whose order PostgreSQL's collation decides.
+    let escaped: String = format!("{key}|")
+        .chars()
+        .flat_map(|ch| match ch {
+            '\\' | '%' | '_' => vec!['\\', ch],
+            _ => vec![ch],
+        })
+        .collect();
+    let per_client = login_throttle::key.like(format!("{escaped}%")).escape('\\');
+    let own = login_throttle::key.eq_any([key.clone(), format!("magic-{key}"), format!("password-{key}")]);
     diesel::delete(login_throttle::table.filter(own.or(per_client))).execute(conn)?;
     Ok(())
 }

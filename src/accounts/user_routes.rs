@@ -5,6 +5,7 @@ use actix_web::{get, patch, post, web, HttpResponse};
 
 use super::api::{CreateUser, UpdateUser, UserFilter, UserOut};
 use super::model::User;
+use super::password_links;
 use super::{password, queries};
 use crate::db;
 use crate::error::AppError;
@@ -66,7 +67,8 @@ pub async fn list(
 }
 
 /// Create an account. Admins: any role; project leaders: coaches and employees of their own
-/// organisation. A duplicate email answers 409.
+/// organisation, without a password. A staff account without a password gets a mail with a link
+/// to choose one. A duplicate email answers 409.
 #[utoipa::path(tag = "users", request_body = CreateUser, responses((status = 201, body = UserOut)), security(("bearer" = [])))]
 #[post("/users")]
 pub async fn create(
@@ -82,18 +84,21 @@ pub async fn create(
     if !caller.may_manage_account(input.role, input.organization_id.as_deref()) {
         return Err(AppError::Forbidden);
     }
-    // With a password of their choosing a project leader could log in as the employee and read
-    // what is kept from them (as PATCH refuses them a password for anyone).
-    if caller.is(Role::ProjectLeader) && input.role == Role::Employee && input.password.is_some() {
+    // With a password of their choosing a project leader could log in as the person and read
+    // what is kept from them (as PATCH refuses them a password for anyone). A new staff account
+    // without a password gets a link to choose one.
+    if caller.is(Role::ProjectLeader) && input.password.is_some() {
         return Err(AppError::field(
             "password",
-            "Een medewerker logt in met een link per e-mail. Laat het wachtwoord leeg.",
+            "Laat het wachtwoord leeg. Een medewerker logt in met een link per e-mail; een coach krijgt een \
+             e-mail om zelf een wachtwoord te kiezen.",
         ));
     }
     let hash = match input.password.clone() {
         Some(p) => Some(password::off_thread(move || password::hash(&p)).await??),
         None => None,
     };
+    let st = state.clone();
     let user = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let user = queries::insert_user(
             c,
@@ -107,6 +112,9 @@ pub async fn create(
             },
         )?;
         audit.about_user(&user.id, user.organization_id.as_deref());
+        if user.password_hash.is_none() && user.role() != Role::Employee {
+            password_links::send(c, &st, &user, password_links::Why::Invitation)?;
+        }
         Ok(user)
     })
     .await?;
@@ -209,6 +217,7 @@ pub async fn update(
             // a card or a login link, does not go there.
             crate::mail::outbox::cancel_to(c, &user.email)?;
             queries::drop_unused_login_links(c, &id)?;
+            password_links::drop_unused(c, &id)?;
         }
         let ended = if ends_sessions { queries::revoke_all_for_user(c, &id)? } else { Vec::new() };
         Ok((queries::find_user(c, &id)?, ended))

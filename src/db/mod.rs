@@ -109,6 +109,15 @@ impl DbPool {
         f(&mut conn)
     }
 
+    /// [`DbPool::write`] that waits for the writer lock as long as it takes: for what must be
+    /// recorded after the fact (a mail that went out is marked sent), where giving up would undo
+    /// nothing and only leave the record wrong.
+    pub fn write_patiently<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, AppError>) -> Result<T, AppError> {
+        let _queued = self.writer.as_ref().map(|m| m.lock());
+        let mut conn = self.pool.get().map_err(|_| AppError::Unavailable)?;
+        f(&mut conn)
+    }
+
     /// A connection for work that can do without one (an export's second reader): only while
     /// more than `keep` connections stay for everybody else, and after waiting at most `wait`.
     pub fn spare(&self, keep: u32, wait: Duration) -> Option<PooledConnection<Manager>> {

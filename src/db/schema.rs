@@ -265,6 +265,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    password_links (id) {
+        id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     magic_links (id) {
         id -> Text,
         user_id -> Text,
@@ -457,6 +468,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     work_value_snapshots,
     outbox,
     magic_links,
+    password_links,
     group_sessions,
     group_invitations,
     buddy_pairs,

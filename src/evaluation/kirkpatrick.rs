@@ -582,6 +582,14 @@ impl Kirkpatrick<'_> {
         let companions = HashMap::from([((5, 1), vec![(5, 2)]), ((6, 1), vec![(6, 2)]), ((7, 1), vec![(7, 2)])]);
         let sum = Sum { total: Some((5, 1)), parts: vec![(6, 1), (7, 1)] };
         Linked { rows: &mut rows, counts, companions }.protect(&[sum]);
+        // The figures about those who returned count them in their `n`: hidden with them.
+        if rows[5][1].is_suppressed() {
+            for cell in rows[8..=10].iter_mut().flat_map(|row| &mut row[1..=2]) {
+                if !cell.is_suppressed() {
+                    *cell = Cell::Withheld;
+                }
+            }
+        }
         (spec, rows)
     }
 }

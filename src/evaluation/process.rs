@@ -201,6 +201,8 @@ impl Accumulator for Process<'_> {
         let included = org_mode || r.research_consent;
         if let Some(m) = r.recruitment_minutes {
             self.recruitment_minutes.push(m as f64);
+            // Per coach too, for everyone approached, so that the coaches add up to the total.
+            self.coaches.entry(r.coach_id.clone()).or_default().recruitment += m;
         }
         let furthest = self.furthest(r);
         let top = if included { furthest } else { furthest.min(1) };
@@ -236,7 +238,6 @@ impl Accumulator for Process<'_> {
         c.sessions += l.sessions;
         c.minutes += l.session_minutes;
         c.preparation += l.preparation_minutes;
-        c.recruitment += r.recruitment_minutes.unwrap_or(0);
         let parts = Self::parts_of(r);
         for (i, used) in parts.iter().enumerate() {
             self.parts[i] += i64::from(*used);
@@ -426,45 +427,8 @@ impl Process<'_> {
         let (total_row, total_counts) = row("totaal".into(), String::new(), &self.total);
         rows.push(total_row);
         counts.push(total_counts);
-        self.protect_participants(&mut rows, &counts);
+        protect_participants(&self.participant_items, &mut rows, &counts);
         (spec, rows)
-    }
-
-    /// The sums in the participants table: per row, each choice item's categories and the
-    /// absence reasons add up to `n`; per column, the groups add up to the total row. A row whose
-    /// `n` is hidden hides its figures too.
-    fn protect_participants(&self, rows: &mut [Vec<Cell>], counts: &[Vec<Option<i64>>]) {
-        let total = rows.len() - 1;
-        let width = counts[total].len();
-        let mut families: Vec<Vec<usize>> = Vec::new();
-        let mut c = 3;
-        for item in &self.participant_items {
-            if item.item_type == ItemType::Number {
-                c += 3;
-            } else {
-                let k = item.categories().len() + 1;
-                families.push((c..c + k).collect());
-                c += k;
-            }
-        }
-        // long_term and frequent stand alone; the absence reasons are one family.
-        families.push((c + 2..c + 2 + CATEGORIES.len()).collect());
-        let mut sums = Vec::new();
-        for r in 0..rows.len() {
-            for f in &families {
-                sums.push(Sum { total: Some((r, 2)), parts: f.iter().map(|c| (r, *c)).collect() });
-            }
-        }
-        for c in (2..width).filter(|c| counts[total][*c].is_some()) {
-            sums.push(Sum { total: Some((total, c)), parts: (0..total).map(|r| (r, c)).collect() });
-        }
-        let by_cell: HashMap<At, i64> = counts
-            .iter()
-            .enumerate()
-            .flat_map(|(r, row)| row.iter().enumerate().filter_map(move |(c, n)| n.map(|n| ((r, c), n))))
-            .collect();
-        let companions = (0..rows.len()).map(|r| ((r, 2), (3..width).map(|c| (r, c)).collect())).collect();
-        Linked { rows, counts: by_cell, companions }.protect(&sums);
     }
 
     fn time(&self) -> (TableSpec, Vec<Vec<Cell>>) {
@@ -627,5 +591,101 @@ impl Process<'_> {
         let companions = buckets.iter().map(|(r, c)| ((*r, *c), vec![(*r, 3)])).collect();
         Linked { rows: &mut rows, counts, companions }.protect(&[Sum { total: None, parts: buckets }]);
         (spec, rows)
+    }
+}
+
+/// The sums in the participants table: per row, each choice item's categories and the
+/// absence reasons add up to `n`; per column, the groups add up to the total row. A row whose
+/// `n` is hidden hides its figures too.
+fn protect_participants(items: &[Item], rows: &mut [Vec<Cell>], counts: &[Vec<Option<i64>>]) {
+    let total = rows.len() - 1;
+    let width = counts[total].len();
+    let mut families: Vec<Vec<usize>> = Vec::new();
+    let mut c = 3;
+    for item in items {
+        if item.item_type == ItemType::Number {
+            c += 3;
+        } else {
+            let k = item.categories().len() + 1;
+            families.push((c..c + k).collect());
+            c += k;
+        }
+    }
+    // long_term and frequent stand alone; the absence reasons are one family.
+    families.push((c + 2..c + 2 + CATEGORIES.len()).collect());
+    let mut sums = Vec::new();
+    for r in 0..rows.len() {
+        for f in &families {
+            sums.push(Sum { total: Some((r, 2)), parts: f.iter().map(|c| (r, *c)).collect() });
+        }
+    }
+    let mut by_cell: HashMap<At, i64> = counts
+        .iter()
+        .enumerate()
+        .flat_map(|(r, row)| row.iter().enumerate().filter_map(move |(c, n)| n.map(|n| ((r, c), n))))
+        .collect();
+    // Long-term and frequent are yes-or-no: the groups' "no" (n minus yes) add up to the
+    // total's too, and hidden "yes" cells of 14 among 16 people leave 2 "no" to be found. So
+    // each gets a column of its "no" for the sums, hidden with its "yes" and dropped after.
+    let mut companions: HashMap<At, Vec<At>> = HashMap::new();
+    let mut width_all = width;
+    for yes in [c, c + 1] {
+        let no = width_all;
+        width_all += 1;
+        for (r, row) in rows.iter_mut().enumerate() {
+            let n = by_cell.get(&(r, 2)).copied().unwrap_or(0);
+            let rest = n - by_cell.get(&(r, yes)).copied().unwrap_or(0);
+            row.push(if row[yes].is_suppressed() { Cell::Suppressed } else { Cell::Int(rest) });
+            by_cell.insert((r, no), rest);
+            companions.insert((r, yes), vec![(r, no)]);
+            companions.insert((r, no), vec![(r, yes)]);
+        }
+        sums.push(Sum { total: Some((total, no)), parts: (0..total).map(|r| (r, no)).collect() });
+    }
+    for c in (2..width).filter(|c| counts[total][*c].is_some()) {
+        sums.push(Sum { total: Some((total, c)), parts: (0..total).map(|r| (r, c)).collect() });
+    }
+    for r in 0..rows.len() {
+        companions.insert((r, 2), (3..width_all).map(|c| (r, c)).collect());
+    }
+    Linked { rows, counts: by_cell, companions }.protect(&sums);
+    for row in rows.iter_mut() {
+        row.truncate(width);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three cohorts and the total, with n, long-term and frequent, and all in one absence cause.
+    fn participants(groups: &[(i64, i64)]) -> (Vec<Vec<Cell>>, Vec<Vec<Option<i64>>>) {
+        let total = groups.iter().fold((0, 0), |t, g| (t.0 + g.0, t.1 + g.1));
+        groups
+            .iter()
+            .chain([&total])
+            .map(|&(n, long_term)| {
+                let mut cells = vec![Cell::text("org"), Cell::text("cohort"), Cell::people(n)];
+                cells.extend([Cell::people_of(long_term, n), Cell::people_of(0, n)]);
+                cells.extend(CATEGORIES.iter().enumerate().map(|(i, _)| Cell::people(if i == 0 { n } else { 0 })));
+                let mut counts = vec![None, None, Some(n), Some(long_term), Some(0)];
+                counts.extend(CATEGORIES.iter().enumerate().map(|(i, _)| Some(if i == 0 { n } else { 0 })));
+                (cells, counts)
+            })
+            .unzip()
+    }
+
+    #[test]
+    fn the_no_side_of_hidden_yes_cells_is_no_small_group_either() {
+        // 8 of 10 long-term (2 not: hidden), 6 of 6, 7 of 20; 21 of 36 in all. Hiding the 6 with
+        // the 8 leaves 14 of 16 hidden: 2 "not long-term", found from the n's and the total.
+        let (mut rows, counts) = participants(&[(10, 8), (6, 6), (20, 7)]);
+        protect_participants(&[], &mut rows, &counts);
+        let hidden: Vec<usize> = (0..3).filter(|r| rows[*r][3].is_suppressed()).collect();
+        assert!(hidden.contains(&0) && hidden.len() >= 2, "{hidden:?}");
+        let sum = |f: &dyn Fn(usize) -> i64| hidden.iter().map(|r| f(*r)).sum::<i64>();
+        let (yes, no) = (sum(&|r| counts[r][3].unwrap()), sum(&|r| counts[r][2].unwrap() - counts[r][3].unwrap()));
+        assert!(!(1..5).contains(&yes) && !(1..5).contains(&no), "hidden: {yes} yes, {no} no");
+        assert!(rows.iter().all(|r| r.len() == counts[0].len()), "no helper column is left");
     }
 }

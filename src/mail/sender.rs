@@ -14,7 +14,11 @@ use crate::config::{Config, SmtpTls};
 /// Why a message did not go out, and whether trying again can help.
 #[derive(Debug)]
 pub struct SendError {
+    /// May hold the recipient's address (a server's reply often repeats it): stored with the
+    /// message, not logged.
     pub message: String,
+    /// The SMTP reply code, if the server answered: what the log shows.
+    pub code: Option<String>,
     /// The mail server refused the recipient for good (an unknown mailbox), or the message cannot
     /// be built at all: retrying would only repeat it.
     pub permanent: bool,
@@ -22,7 +26,7 @@ pub struct SendError {
 
 impl SendError {
     fn permanent(message: String) -> SendError {
-        SendError { message, permanent: true }
+        SendError { message, code: None, permanent: true }
     }
 }
 
@@ -78,13 +82,15 @@ impl Sender {
         }
         .map_err(|e| SendError::permanent(format!("building the message: {e}")))?;
         match self {
-            Sender::Smtp(t) => t
-                .send(&message)
-                .map(|_| ())
-                .map_err(|e| SendError { permanent: refuses_recipient(&e), message: e.to_string() }),
+            Sender::Smtp(t) => t.send(&message).map(|_| ()).map_err(|e| SendError {
+                permanent: refuses_recipient(&e),
+                code: e.status().map(|c| c.to_string()),
+                message: e.to_string(),
+            }),
             Sender::Files(t, dir) => {
-                let id = t.send(&message).map_err(|e| SendError { message: e.to_string(), permanent: false })?;
-                tracing::info!(file = %dir.join(format!("{id}.eml")).display(), to = %row.to_address, template = %row.template, "mail written to the outbox folder");
+                let id =
+                    t.send(&message).map_err(|e| SendError { message: e.to_string(), code: None, permanent: false })?;
+                tracing::info!(file = %dir.join(format!("{id}.eml")).display(), id = %row.id, template = %row.template, "mail written to the outbox folder");
                 Ok(())
             }
         }
@@ -93,10 +99,12 @@ impl Sender {
 
 /// Whether a refusal is about the recipient (RFC 5321: 550 mailbox unavailable, 551 not local,
 /// 553 mailbox name not allowed), so that trying again cannot help. Any other refusal, also a
-/// permanent one (535 wrong login, 554, a 550 with a policy status 5.7.x such as "relaying
-/// denied"), is about the server or Wilkan's settings: once they are put right, the mail must
-/// still go out.
+/// permanent one (535 wrong login, 554, a policy status 5.7.x such as "relaying denied", a
+/// refused sender 5.1.7 or 5.1.8 such as a sender domain that does not exist), is about the
+/// server or Wilkan's settings: once they are put right, the mail must still go out.
 fn refuses_recipient(e: &lettre::transport::smtp::Error) -> bool {
     let recipient_code = e.status().is_some_and(|c| matches!(c.to_string().as_str(), "550" | "551" | "553"));
-    e.is_permanent() && recipient_code && !e.to_string().contains("5.7.")
+    let text = e.to_string();
+    let not_the_recipient = ["5.7.", "5.1.7", "5.1.8"].iter().any(|s| text.contains(s));
+    e.is_permanent() && recipient_code && !not_the_recipient
 }

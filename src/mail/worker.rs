@@ -1,5 +1,5 @@
-//! The background worker: sends queued mail and runs periodic jobs (aftercare reminders, the
-//! list of ended sessions).
+//! The background worker: sends queued mail and runs periodic jobs (aftercare reminders,
+//! housekeeping), and beside it a thread that keeps the list of ended sessions current.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -25,11 +25,11 @@ pub struct Context {
 }
 
 pub struct Worker {
-    stop: Option<mpsc::Sender<()>>,
+    stops: Vec<mpsc::Sender<()>>,
     /// Read between messages and between people of the retention: a shutdown waits for one
     /// message or one person, not for a whole outbox or cohort.
     stopping: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 impl Worker {
@@ -39,6 +39,7 @@ impl Worker {
         let poll = Duration::from_millis(ctx.config.mail_poll_ms.max(10));
         let stopping = Arc::new(AtomicBool::new(false));
         let flag = stopping.clone();
+        let (sessions_pool, sessions_revocations) = (ctx.pool.clone(), ctx.revocations.clone());
         let thread = std::thread::Builder::new()
             .name("wilkan-worker".into())
             .spawn(move || {
@@ -58,16 +59,30 @@ impl Worker {
                 }
             })
             .map_err(|e| e.to_string())?;
-        Ok(Worker { stop: Some(tx), stopping, thread: Some(thread) })
+        // Sessions other instances (or the command line) ended stop here too within a round, on
+        // a thread of their own: a mail server that takes its time must not hold that up.
+        let (sessions_tx, sessions_rx) = mpsc::channel();
+        let (pool, revocations) = (sessions_pool, sessions_revocations);
+        let sessions = std::thread::Builder::new()
+            .name("wilkan-sessions".into())
+            .spawn(move || loop {
+                guarded("ended sessions", || revocations.sync(&mut *pool.get().map_err(|_| AppError::Unavailable)?));
+                match sessions_rx.recv_timeout(poll) {
+                    Err(RecvTimeoutError::Timeout) => continue,
+                    _ => break,
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(Worker { stops: vec![tx, sessions_tx], stopping, threads: vec![thread, sessions] })
     }
 
     /// Stops after the message or the person at hand.
     pub fn stop(&mut self) {
         self.stopping.store(true, Ordering::Relaxed);
-        if let Some(tx) = self.stop.take() {
+        for tx in self.stops.drain(..) {
             let _ = tx.send(());
         }
-        if let Some(t) = self.thread.take() {
+        for t in self.threads.drain(..) {
             let _ = t.join();
         }
     }
@@ -134,14 +149,6 @@ pub fn housekeeping(pool: &DbPool, retention_days: i64, stop: &dyn Fn() -> bool)
         }
     }
     if done > 0 {
-        pool.write(|conn| {
-            conn.transaction(|c| {
-                let mut entry =
-                    crate::privacy::audit::AuditEntry::anonymous("retention.pseudonymised", "housekeeping", "");
-                entry.detail(serde_json::json!({"people": done, "retention_days": retention_days}));
-                crate::privacy::audit::write(c, &entry).map(|_| ())
-            })
-        })?;
         tracing::info!(people = done, "retention: pseudonymised");
     }
     if failed > 0 {
@@ -151,16 +158,12 @@ pub fn housekeeping(pool: &DbPool, retention_days: i64, stop: &dyn Fn() -> bool)
 }
 
 /// Messages claimed at once. Each may take the mail server's timeout (10 s), and the batch must
-/// end well within its lease (5 minutes) and leave room for the revocations between batches.
+/// end well within its lease (5 minutes).
 const BATCH: i64 = 5;
 
 /// One round: periodic jobs, then every due message (in batches), until `stop`.
 pub fn tick(ctx: &Context, sender: &Sender, stop: &dyn Fn() -> bool) -> Result<(), AppError> {
     let pool = &ctx.pool;
-    // Sessions other instances (or the command line) ended: their access tokens stop here too;
-    // also between batches, so that a slow mail server does not hold that up.
-    let sync = || ctx.revocations.sync(&mut *pool.get().map_err(|_| AppError::Unavailable)?);
-    sync()?;
     // Each write takes the writer lock and a connection for as long as it writes, never while
     // mailing.
     // Reminders that cannot be queued (a bug in one odd check-in) must not keep the mail that
@@ -182,23 +185,35 @@ pub fn tick(ctx: &Context, sender: &Sender, stop: &dyn Fn() -> bool) -> Result<(
         for (i, row) in batch.iter().enumerate() {
             if stop() {
                 for left in &batch[i..] {
-                    pool.write(|conn| outbox::release(conn, left))?;
+                    pool.write_patiently(|conn| outbox::release(conn, left))?;
                 }
                 return Ok(());
             }
             let held = outbox::recipient_held(&mut *pool.get().map_err(|_| AppError::Unavailable)?, &row.to_address)?;
             let kept = if let Some(reason) = stale(row, held) {
                 tracing::info!(id = %row.id, template = %row.template, "not sent: {reason}");
-                pool.write(|conn| outbox::mark_stale(conn, row, reason))?
+                pool.write_patiently(|conn| outbox::mark_stale(conn, row, reason))?
             } else {
                 match sender.send(&ctx.config.mail_from, row) {
-                    Ok(()) => pool.write(|conn| outbox::mark_sent(conn, row))?,
+                    // Sent: marked so even behind a long write, or it would go out again.
+                    Ok(()) => pool.write_patiently(|conn| outbox::mark_sent(conn, row))?,
                     Err(e) => {
                         let next = if e.permanent { "refused for good" } else { "will retry" };
                         // The id, not the address: a line naming an employee's address would tell who is in
                         // the method to anyone who reads the logs.
-                        tracing::warn!(id = %row.id, template = %row.template, error = %e, "sending failed; {next}");
-                        pool.write(|conn| outbox::mark_failed(conn, row, &e, base, ctx.config.mail_max_attempts))?
+                        // A reply often repeats the address: the code, and the reply only when
+                        // there was none (a connection that failed names no one).
+                        match &e.code {
+                            Some(code) => {
+                                tracing::warn!(id = %row.id, template = %row.template, %code, "sending refused; {next}")
+                            }
+                            None => {
+                                tracing::warn!(id = %row.id, template = %row.template, error = %e, "sending failed; {next}")
+                            }
+                        }
+                        pool.write_patiently(|conn| {
+                            outbox::mark_failed(conn, row, &e, base, ctx.config.mail_max_attempts)
+                        })?
                     }
                 }
             };
@@ -206,7 +221,6 @@ pub fn tick(ctx: &Context, sender: &Sender, stop: &dyn Fn() -> bool) -> Result<(
                 tracing::warn!(id = %row.id, "the claim on a message ran out before it was done; another worker has it");
             }
         }
-        sync()?;
     }
 }
 
@@ -221,6 +235,10 @@ fn stale(row: &outbox::OutboxRow, held: bool) -> Option<&'static str> {
         Some("the address is no longer an active account's")
     } else if row.template == "magic-link" && row.created_at + valid <= crate::db::now() {
         Some("the login link expired before it could be sent")
+    } else if row.template == "password-link"
+        && row.created_at + TimeDelta::hours(crate::accounts::password_links::VALID_HOURS) <= crate::db::now()
+    {
+        Some("the password link expired before it could be sent")
     } else {
         None
     }

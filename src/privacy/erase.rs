@@ -313,6 +313,7 @@ pub fn erase_person(c: &mut DbConnection, user_id: &str) -> Result<(String, Vec<
     let ended = accounts::revoke_all_for_user(c, &user.id)?;
     exec(c, &format!("DELETE FROM refresh_tokens WHERE user_id = {old}"))?;
     exec(c, &format!("DELETE FROM magic_links WHERE user_id = {old}"))?;
+    exec(c, &format!("DELETE FROM password_links WHERE user_id = {old}"))?;
     // By exact key: a LIKE would read an `_` in the address as any character.
     crate::accounts::throttle::clear_account(c, &user.email)?;
     exec(c, &format!("DELETE FROM outbox WHERE to_address = {}", quote(&user.email)))?;
@@ -448,6 +449,11 @@ pub fn retain(c: &mut DbConnection, employee: &str, days: i64) -> Result<bool, A
     }
     // Its ended sessions reach every instance through the worker's next round.
     erase_person(c, employee)?;
+    // In the same transaction: no one pseudonymised without the entry that says so. It names no
+    // one; the count of such entries is the count of people.
+    let mut entry = crate::privacy::audit::AuditEntry::anonymous("retention.pseudonymised", "housekeeping", "");
+    entry.detail(serde_json::json!({"people": 1, "retention_days": days}));
+    crate::privacy::audit::write(c, &entry)?;
     Ok(true)
 }
 

@@ -307,6 +307,20 @@ fn rows(w: &World) -> Vec<Row> {
             [401; 9],
         ),
         row(
+            M::POST,
+            "/api/v1/auth/password-link",
+            "/auth/password-link".into(),
+            Some(json!({"email": "niemand@wilkan.test"})),
+            [202; 9],
+        ),
+        row(
+            M::POST,
+            "/api/v1/auth/password-link/redeem",
+            "/auth/password-link/redeem".into(),
+            Some(json!({"token": "bogus", "password": "een-goed-wachtwoord"})),
+            [401; 9],
+        ),
+        row(
             M::GET,
             "/api/v1/group-sessions",
             "/group-sessions".into(),

@@ -30,16 +30,20 @@ fn admin_creates_organisations_cohorts_and_accounts() {
     let list: Value = app.get(&format!("/organizations/{}/cohorts", w.org_a), Some(&w.coach_a.token)).json().unwrap();
     assert_eq!(list["items"][0]["name"], "Ronde 1");
 
-    // The project leader creates a coach in their own organisation, who can log in.
+    // The project leader creates a coach in their own organisation, who chooses a password by the
+    // link in their invitation and can log in.
     let res = app.post(
         "/users",
         Some(&w.pl_a.token),
-        &json!({"email": "Nieuwe.Coach@wilkan.test", "first_name": "Fatima", "last_name": "El Amrani", "role": "coach", "organization_id": w.org_a, "password": PASSWORD}),
+        &json!({"email": "Nieuwe.Coach@wilkan.test", "first_name": "Fatima", "last_name": "El Amrani", "role": "coach", "organization_id": w.org_a}),
     );
     assert_eq!(res.status(), 201);
     let user: Value = res.json().unwrap();
     assert_eq!(user["email"], "nieuwe.coach@wilkan.test");
-    assert_eq!(user["has_password"], true);
+    assert_eq!(user["has_password"], false);
+    let code = crate::auth::password_code(app, "nieuwe.coach@wilkan.test").expect("an invitation");
+    let chosen = app.post("/auth/password-link/redeem", None, &json!({"token": code, "password": PASSWORD}));
+    assert_eq!(chosen.status(), 200);
     app.login("nieuwe.coach@wilkan.test", PASSWORD);
 
     // An employee without a password exists but cannot log in with one.

@@ -340,3 +340,61 @@ fn an_employee_gets_at_most_a_days_share_of_login_links() {
         outbox::table.filter(outbox::to_address.eq(&w.employee_a.email)).count().get_result(&mut w.app.conn()).unwrap();
     assert_eq!(mails, 0);
 }
+
+/// The newest mail's link to choose a password, sent to `to`.
+pub fn password_code(app: &TestApp, to: &str) -> Option<String> {
+    use diesel::prelude::*;
+    use wilkan::db::schema::outbox;
+    let body: Option<String> = outbox::table
+        .filter(outbox::to_address.eq(to).and(outbox::template.eq("password-link")))
+        .order(outbox::id.desc())
+        .select(outbox::body_text)
+        .first(&mut app.conn())
+        .ok();
+    body.map(|b| {
+        let start = b.find("code=").expect("a link with a code") + 5;
+        b[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
+    })
+}
+
+/// A new staff account without a password gets a link to choose one, and nobody else chooses it:
+/// a project leader may not set one. A forgotten password gets a new link; employees log in with
+/// login links and get none.
+#[test]
+fn staff_choose_their_own_password_by_a_link() {
+    let w = World::new();
+    let app = &w.app;
+    let pl = Some(w.pl_a.token.as_str());
+    let with_password =
+        json!({"email": "nieuw@wilkan.test", "first_name": "Nieuw", "role": "coach", "password": "ik-weet-het-al"});
+    assert!(problem(app.post("/users", pl, &with_password), 422)["errors"]["password"].is_array());
+    let res = app.post("/users", pl, &json!({"email": "nieuw@wilkan.test", "first_name": "Nieuw", "role": "coach"}));
+    assert_eq!(res.status(), 201);
+    let code = password_code(app, "nieuw@wilkan.test").expect("an invitation");
+    let choose = |code: &str, password: &str| {
+        app.post("/auth/password-link/redeem", None, &json!({"token": code, "password": password}))
+    };
+    assert!(problem(choose(&code, "kort"), 422)["errors"]["password"].is_array());
+    let session: Value = choose(&code, "mijn-eigen-wachtwoord").json().unwrap();
+    assert_eq!(session["user"]["role"], "coach");
+    app.login("nieuw@wilkan.test", "mijn-eigen-wachtwoord");
+    assert!(problem(choose(&code, "nog-een-wachtwoord"), 401)["detail"].as_str().unwrap().contains("al gebruikt"));
+
+    // Forgotten: a new link, and the sessions started with the old password end when it is used.
+    let before = app.login("nieuw@wilkan.test", "mijn-eigen-wachtwoord");
+    assert_eq!(app.post("/auth/password-link", None, &json!({"email": "nieuw@wilkan.test"})).status(), 202);
+    let again = password_code(app, "nieuw@wilkan.test").unwrap();
+    assert_ne!(again, code);
+    assert_eq!(choose(&again, "weer-een-nieuw-wachtwoord").status(), 200);
+    problem(app.get("/me", before["access_token"].as_str()), 401);
+    problem(
+        app.post("/auth/login", None, &json!({"email": "nieuw@wilkan.test", "password": "mijn-eigen-wachtwoord"})),
+        401,
+    );
+    // Employees and unknown addresses: the same answer, and no mail.
+    for email in [w.employee_a.email.as_str(), "niemand@wilkan.test"] {
+        assert_eq!(app.post("/auth/password-link", None, &json!({"email": email})).status(), 202);
+        assert_eq!(password_code(app, email), None);
+    }
+    problem(choose("verzonnen", "een-goed-wachtwoord"), 401);
+}

@@ -310,7 +310,7 @@ fn group_sessions_invite_by_mail_keep_attendance_and_list_interest() {
     // leader sees the organisation's.
     let res = w.app.post(
         "/users",
-        Some(&w.pl_a.token),
+        Some(&w.admin.token),
         &json!({"email": "coach.drie@wilkan.test", "first_name": "Drie", "role": "coach", "organization_id": w.org_a, "password": crate::helpers::PASSWORD}),
     );
     assert_eq!(res.status(), 201);
@@ -848,7 +848,7 @@ fn a_message_is_given_up_after_its_attempts_and_three_days() {
     let app = &w.app;
     queue_link_mail(app, "kees@wilkan.test", 0).expect("queued");
     let mut conn = app.conn();
-    let down = wilkan::mail::sender::SendError { message: "connection refused".into(), permanent: false };
+    let down = wilkan::mail::sender::SendError { message: "connection refused".into(), code: None, permanent: false };
     let base = chrono::TimeDelta::seconds(1);
     let fail_once = |conn: &mut wilkan::db::DbConnection, attempts: i32| {
         #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
@@ -886,7 +886,7 @@ fn a_worker_whose_claim_ran_out_leaves_the_message_to_the_one_that_took_it_over(
         .unwrap();
     let taken = wilkan::mail::outbox::claim(&mut conn, 5).unwrap();
     assert_eq!(taken.len(), 1);
-    let refused = wilkan::mail::sender::SendError { message: "timeout".into(), permanent: false };
+    let refused = wilkan::mail::sender::SendError { message: "timeout".into(), code: None, permanent: false };
     let base = chrono::TimeDelta::seconds(1);
     assert!(!wilkan::mail::outbox::mark_failed(&mut conn, &late[0], &refused, base, 8).unwrap());
     assert!(!wilkan::mail::outbox::mark_sent(&mut conn, &late[0]).unwrap());

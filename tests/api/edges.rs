@@ -30,11 +30,11 @@ fn active_trajectory(w: &World, employee: &str, cohort: &str) -> String {
     id
 }
 
-/// A user of org A made by its project leader, logged in.
+/// A user of org A, logged in (made by the admin: a project leader sets no passwords).
 fn org_a_user(w: &World, email: &str, role: &str) -> Actor {
     let res = w.app.post(
         "/users",
-        Some(&w.pl_a.token),
+        Some(&w.admin.token),
         &json!({"email": email, "first_name": email.split('@').next().unwrap(), "role": role, "organization_id": w.org_a, "password": PASSWORD}),
     );
     let id = json_id(res, 201);

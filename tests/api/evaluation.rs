@@ -365,7 +365,8 @@ fn exports_and_report_match_hand_computed_figures() {
     let per_coach = table(&p, "time_per_coach");
     assert_eq!(per_coach.len(), 1);
     assert_eq!((per_coach[0]["trajectories"].clone(), per_coach[0]["session_minutes"].clone()), (json!(6), json!(285)));
-    assert_eq!(per_coach[0]["recruitment_minutes"], 270);
+    // Per coach like the total: everyone approached (E7 too), so the coaches add up to it.
+    assert_eq!(per_coach[0]["recruitment_minutes"], 360);
     assert!(per_coach[0]["coach"].as_str().unwrap().starts_with("C-"));
     let fidelity = table(&p, "fidelity");
     assert_eq!(find(fidelity, "part", "intake")["n"], 6);
@@ -956,9 +957,7 @@ fn the_project_leaders_figures_are_about_those_who_joined() {
     let pl = w.pl_a.token.clone();
     let r1 =
         json_id(w.app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&pl), &json!({"name": "R1"})), 201);
-    for i in 0..5 {
-        employee(&w, &format!("deelnemer{i}"), &r1, false);
-    }
+    let joined: Vec<Person> = (0..6).map(|i| employee(&w, &format!("deelnemer{i}"), &r1, false)).collect();
     let declined = json_id(
         w.app.post(
             "/users",
@@ -970,7 +969,25 @@ fn the_project_leaders_figures_are_about_those_who_joined() {
     let body = json!({"employee_id": declined, "coach_id": w.coach_a.id, "cohort_id": r1, "inclusion": inclusion_ok()});
     json_id(w.app.post("/trajectories", Some(&pl), &body), 201);
     let p = export(&w, &pl, &format!("/exports/process?cohort={r1}"));
-    assert_eq!(find(table(&p, "reach"), "step", "approached")["n"], 6);
-    assert_eq!(p["row_counts"]["records"], 5, "the one who declined is no participant");
-    assert_eq!(find(table(&p, "participants"), "organization", "totaal")["n"], 5);
+    assert_eq!(find(table(&p, "reach"), "step", "approached")["n"], 7);
+    assert_eq!(p["row_counts"]["records"], 6, "the one who declined is no participant");
+    assert_eq!(find(table(&p, "participants"), "organization", "totaal")["n"], 6);
+
+    // Five of the six back at work: the one who is not is a group of one, also in the `n` of the
+    // figures about those who returned.
+    for person in &joined[..5] {
+        let r = w.app.send(
+            reqwest::Method::PUT,
+            &format!("/trajectories/{}/return", person.trajectory),
+            Some(&w.coach_a.token),
+            &json!({"date": Utc::now().date_naive(), "extent": "full", "hours_per_week": 32.0, "own_work": true}),
+        );
+        assert_eq!(r.status(), 200, "{}", r.text().unwrap_or_default());
+    }
+    let k = export(&w, &pl, &format!("/exports/kirkpatrick?cohort={r1}&level=4"));
+    let results = table(&k, "l4_results");
+    for measure in ["returned_percent", "days_to_return_mean", "hours_at_return_mean", "hours_latest_mean"] {
+        let row = find(results, "measure", measure);
+        assert!(suppressed(row, "n") && suppressed(row, "value"), "{measure}: {row}");
+    }
 }

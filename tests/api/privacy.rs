@@ -472,6 +472,10 @@ fn retention_pseudonymises_long_ended_trajectories() {
     #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
     diesel::update(trajectories::table).set(trajectories::updated_at.eq(old)).execute(&mut w.app.conn()).unwrap();
     assert_eq!(people(), 1);
+    // With its entry, written in the person's own transaction, naming no one.
+    let entries = audit(&w, &w.admin.token, "&action=retention.pseudonymised");
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert!(entries[0]["subject_id"].is_null());
     assert!(find_everywhere(&w.app, "sandra@wilkan.test").is_empty());
     assert_eq!(w.app.count("trajectories"), 1);
     assert_eq!(people(), 0, "done once");
