@@ -174,6 +174,8 @@ pub async fn change_password(
             &user.id,
             queries::UserChanges { password_hash: Some(Some(new_hash)), ..Default::default() },
         )?;
+        // A link to choose a password still in the mailbox would undo this one.
+        super::password_links::drop_unused(c, &user.id)?;
         queries::revoke_all_for_user(c, &user.id)
     })
     .await?;

@@ -61,6 +61,9 @@ pub enum Why {
 /// Creates a link for `user` and queues its mail, in the caller's transaction. An earlier link
 /// that was not used stops working: only the newest mail holds a working link.
 pub fn send(c: &mut DbConnection, state: &AppState, user: &User, why: Why) -> Result<(), AppError> {
+    // The person's row first, as a redeem and an address change take it: in the other order a
+    // request and a redeem at the same moment could wait for each other.
+    queries::lock_user(c, &user.id)?;
     drop_unused(c, &user.id)?;
     let token = random_token();
     let t = now();
@@ -103,8 +106,8 @@ pub fn drop_unused(c: &mut DbConnection, user_id: &str) -> Result<usize, AppErro
 }
 
 /// Ask for a link to choose a new password (a forgotten one). Public; for staff (employees log in
-/// with a login link); always 202, so addresses cannot be probed (429 when one client asks too
-/// often).
+/// with a login link); 202 whether the address is known or not, so addresses cannot be probed
+/// (429 when one client asks too often).
 #[utoipa::path(tag = "auth", request_body = PasswordLinkRequest, responses((status = 202, body = Accepted)))]
 #[post("/auth/password-link")]
 pub async fn request(
@@ -178,7 +181,8 @@ pub async fn redeem(
             )?;
             // A password chosen anew: whoever knew the old one is out.
             let ended = queries::revoke_all_for_user(c, &user.id)?;
-            throttle::clear(c, &throttle::account_key(&user.email))?;
+            // Also the block of the desk they locked themselves out at.
+            throttle::clear_account(c, &user.email)?;
             let user = queries::find_user(c, &user.id)?;
             Ok((sessions::start(c, &st.tokens, user)?, ended))
         })

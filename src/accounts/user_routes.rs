@@ -219,6 +219,11 @@ pub async fn update(
             queries::drop_unused_login_links(c, &id)?;
             password_links::drop_unused(c, &id)?;
         }
+        // A link to choose a password waiting in a mailbox must not undo a password set now, nor
+        // outlive a deactivation or a new role.
+        if ends_sessions {
+            password_links::drop_unused(c, &id)?;
+        }
         let ended = if ends_sessions { queries::revoke_all_for_user(c, &id)? } else { Vec::new() };
         Ok((queries::find_user(c, &id)?, ended))
     })

@@ -518,8 +518,14 @@ impl Process<'_> {
                 col("minutes_per_trajectory", "Minuten per traject", "Minutes per trajectory", Kind::Decimal),
             ],
         );
-        let mut coaches: Vec<(String, &CoachTime)> =
-            self.coaches.iter().map(|(id, t)| (self.spec.pseudonyms.of("C", id), t)).collect();
+        // A coach with no one in the export (all they approached declined, or gave no research
+        // consent) is not listed: a row about nobody would still tell that they recruited.
+        let mut coaches: Vec<(String, &CoachTime)> = self
+            .coaches
+            .iter()
+            .filter(|(_, t)| t.trajectories > 0)
+            .map(|(id, t)| (self.spec.pseudonyms.of("C", id), t))
+            .collect();
         coaches.sort_by(|a, b| a.0.cmp(&b.0));
         let counts: HashMap<At, i64> = coaches.iter().enumerate().map(|(r, (_, t))| ((r, 1), t.trajectories)).collect();
         let mut rows: Vec<Vec<Cell>> = coaches

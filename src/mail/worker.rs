@@ -185,18 +185,18 @@ pub fn tick(ctx: &Context, sender: &Sender, stop: &dyn Fn() -> bool) -> Result<(
         for (i, row) in batch.iter().enumerate() {
             if stop() {
                 for left in &batch[i..] {
-                    pool.write_patiently(|conn| outbox::release(conn, left))?;
+                    recorded(pool, |conn| outbox::release(conn, left))?;
                 }
                 return Ok(());
             }
             let held = outbox::recipient_held(&mut *pool.get().map_err(|_| AppError::Unavailable)?, &row.to_address)?;
             let kept = if let Some(reason) = stale(row, held) {
                 tracing::info!(id = %row.id, template = %row.template, "not sent: {reason}");
-                pool.write_patiently(|conn| outbox::mark_stale(conn, row, reason))?
+                recorded(pool, |conn| outbox::mark_stale(conn, row, reason))?
             } else {
                 match sender.send(&ctx.config.mail_from, row) {
                     // Sent: marked so even behind a long write, or it would go out again.
-                    Ok(()) => pool.write_patiently(|conn| outbox::mark_sent(conn, row))?,
+                    Ok(()) => recorded(pool, |conn| outbox::mark_sent(conn, row))?,
                     Err(e) => {
                         let next = if e.permanent { "refused for good" } else { "will retry" };
                         // The id, not the address: a line naming an employee's address would tell who is in
@@ -211,15 +211,29 @@ pub fn tick(ctx: &Context, sender: &Sender, stop: &dyn Fn() -> bool) -> Result<(
                                 tracing::warn!(id = %row.id, template = %row.template, error = %e, "sending failed; {next}")
                             }
                         }
-                        pool.write_patiently(|conn| {
-                            outbox::mark_failed(conn, row, &e, base, ctx.config.mail_max_attempts)
-                        })?
+                        recorded(pool, |conn| outbox::mark_failed(conn, row, &e, base, ctx.config.mail_max_attempts))?
                     }
                 }
             };
             if !kept {
                 tracing::warn!(id = %row.id, "the claim on a message ran out before it was done; another worker has it");
             }
+        }
+    }
+}
+
+/// Records what became of a claimed message: after the fact, so it waits for the writer lock as
+/// long as it takes and tries again while no connection is free (an export may hold them), for
+/// up to two minutes of the claim's five. Given up, the message would go out a second time.
+fn recorded<T>(pool: &DbPool, f: impl Fn(&mut crate::db::DbConnection) -> Result<T, AppError>) -> Result<T, AppError> {
+    let mut waited = Duration::ZERO;
+    loop {
+        match pool.write_patiently(&f) {
+            Err(AppError::Unavailable) if waited < Duration::from_secs(120) => {
+                std::thread::sleep(Duration::from_secs(1));
+                waited += Duration::from_secs(1);
+            }
+            other => return other,
         }
     }
 }

@@ -314,7 +314,7 @@ pub fn erase_person(c: &mut DbConnection, user_id: &str) -> Result<(String, Vec<
     exec(c, &format!("DELETE FROM refresh_tokens WHERE user_id = {old}"))?;
     exec(c, &format!("DELETE FROM magic_links WHERE user_id = {old}"))?;
     exec(c, &format!("DELETE FROM password_links WHERE user_id = {old}"))?;
-    // By exact key: a LIKE would read an `_` in the address as any character.
+    // Its own counters and those per client (see `clear_account`).
     crate::accounts::throttle::clear_account(c, &user.email)?;
     exec(c, &format!("DELETE FROM outbox WHERE to_address = {}", quote(&user.email)))?;
     exec(c, &format!("DELETE FROM users WHERE id = {old}"))?;

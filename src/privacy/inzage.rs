@@ -162,9 +162,10 @@ fn mail_to(c: &mut DbConnection, address: &str) -> Result<Vec<Value>, AppError> 
         .collect())
 }
 
-/// When I signed in: sessions (from a password or a login link) and login links asked for.
+/// When I signed in: sessions (from a password or a login link), and login links and links to
+/// choose a password asked for.
 fn sign_ins(c: &mut DbConnection, me: &str) -> Result<Value, AppError> {
-    use crate::db::schema::{magic_links, refresh_tokens};
+    use crate::db::schema::{magic_links, password_links, refresh_tokens};
     type Times = (chrono::NaiveDateTime, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>);
     let sessions: Vec<(chrono::NaiveDateTime, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> =
         refresh_tokens::table
@@ -177,9 +178,20 @@ fn sign_ins(c: &mut DbConnection, me: &str) -> Result<Value, AppError> {
         .order(magic_links::created_at)
         .select((magic_links::created_at, magic_links::expires_at, magic_links::used_at))
         .load(c)?;
+    let password_links: Vec<Times> = password_links::table
+        .filter(password_links::user_id.eq(me))
+        .order(password_links::created_at)
+        .select((password_links::created_at, password_links::expires_at, password_links::used_at))
+        .load(c)?;
+    let asked = |rows: Vec<Times>| -> Vec<Value> {
+        rows.into_iter()
+            .map(|(at, until, used)| json!({"asked_at": at, "valid_until": until, "used_at": used}))
+            .collect()
+    };
     Ok(json!({
         "sessions": sessions.into_iter().map(|(at, until, ended)| json!({"started_at": at, "valid_until": until, "ended_at": ended})).collect::<Vec<_>>(),
-        "login_links": links.into_iter().map(|(at, until, used)| json!({"asked_at": at, "valid_until": until, "used_at": used})).collect::<Vec<_>>(),
+        "login_links": asked(links),
+        "password_links": asked(password_links),
     }))
 }
 

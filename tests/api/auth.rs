@@ -397,4 +397,20 @@ fn staff_choose_their_own_password_by_a_link() {
         assert_eq!(password_code(app, email), None);
     }
     problem(choose("verzonnen", "een-goed-wachtwoord"), 401);
+    // The links are in the person's inzage.
+    let token =
+        app.login("nieuw@wilkan.test", "weer-een-nieuw-wachtwoord")["access_token"].as_str().unwrap().to_string();
+    let mine: Value = app.get("/me/data", Some(&token)).json().unwrap();
+    assert_eq!(mine["sign_ins"]["password_links"].as_array().map(Vec::len), Some(2), "{}", mine["sign_ins"]);
+
+    // A password an admin sets, or a deactivation, takes back a link still in the mailbox.
+    let admin = Some(w.admin.token.as_str());
+    for (i, change) in [json!({"password": "door-de-beheerder"}), json!({"active": false})].into_iter().enumerate() {
+        let email = format!("later{i}@wilkan.test");
+        let body = json!({"email": email, "first_name": "Later", "role": "coach", "organization_id": w.org_a});
+        let id = crate::helpers::json_id(app.post("/users", admin, &body), 201);
+        let waiting = password_code(app, &email).unwrap();
+        assert_eq!(app.patch(&format!("/users/{id}"), admin, &change).status(), 200);
+        problem(choose(&waiting, "zelf-gekozen-wachtwoord"), 401);
+    }
 }

@@ -966,12 +966,26 @@ fn the_project_leaders_figures_are_about_those_who_joined() {
         ),
         201,
     );
-    let body = json!({"employee_id": declined, "coach_id": w.coach_a.id, "cohort_id": r1, "inclusion": inclusion_ok()});
-    json_id(w.app.post("/trajectories", Some(&pl), &body), 201);
+    // Approached by a second coach, who has no one else.
+    let recruiter = json_id(
+        w.app.post(
+            "/users",
+            Some(&w.admin.token),
+            &json!({"email": "werver@wilkan.test", "first_name": "Werver", "role": "coach", "organization_id": w.org_a, "password": PASSWORD}),
+        ),
+        201,
+    );
+    let body = json!({"employee_id": declined, "coach_id": recruiter, "cohort_id": r1, "inclusion": inclusion_ok()});
+    let t = json_id(w.app.post("/trajectories", Some(&pl), &body), 201);
+    let minutes = w.app.patch(&format!("/trajectories/{t}"), Some(&pl), &json!({"recruitment_minutes": 30}));
+    assert_eq!(minutes.status(), 200, "{}", minutes.text().unwrap_or_default());
     let p = export(&w, &pl, &format!("/exports/process?cohort={r1}"));
     assert_eq!(find(table(&p, "reach"), "step", "approached")["n"], 7);
     assert_eq!(p["row_counts"]["records"], 6, "the one who declined is no participant");
     assert_eq!(find(table(&p, "participants"), "organization", "totaal")["n"], 6);
+    // The coach who recruited only the one who declined has no row about nobody (their minutes
+    // count in the total, which over one person is hidden).
+    assert_eq!(table(&p, "time_per_coach").len(), 1, "{:?}", table(&p, "time_per_coach"));
 
     // Five of the six back at work: the one who is not is a group of one, also in the `n` of the
     // figures about those who returned.

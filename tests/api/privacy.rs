@@ -464,6 +464,17 @@ fn retention_pseudonymises_long_ended_trajectories() {
         Some(&w.coach_a.token),
         &json!({"status": "stopped", "stop_reason": "other"}),
     );
+    // A second person whose only trajectory stopped before it began.
+    let cohort = crate::helpers::json_id(
+        w.app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&w.pl_a.token), &json!({"name": "Ronde 2"})),
+        201,
+    );
+    let inclusion = crate::helpers::inclusion_ok();
+    let body =
+        json!({"employee_id": w.employee_a2.id, "coach_id": w.coach_a.id, "cohort_id": cohort, "inclusion": inclusion});
+    let second = crate::helpers::json_id(w.app.post("/trajectories", Some(&w.pl_a.token), &body), 201);
+    let stop = json!({"status": "stopped", "stop_reason": "other"});
+    assert_eq!(w.app.patch(&format!("/trajectories/{second}"), Some(&w.coach_a.token), &stop).status(), 200);
     let pool = wilkan::db::build_pool(&w.app.target, 1, std::time::Duration::from_secs(5));
     let people = || wilkan::mail::worker::housekeeping(&pool, 730, &|| false).unwrap();
     assert_eq!(people(), 0, "recently ended: kept");
@@ -471,13 +482,16 @@ fn retention_pseudonymises_long_ended_trajectories() {
     let old = (chrono::Utc::now() - chrono::Duration::days(800)).naive_utc();
     #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
     diesel::update(trajectories::table).set(trajectories::updated_at.eq(old)).execute(&mut w.app.conn()).unwrap();
-    assert_eq!(people(), 1);
-    // With its entry, written in the person's own transaction, naming no one.
+    assert_eq!(people(), 2);
+    // An entry per person, each written in that person's own transaction, naming no one.
     let entries = audit(&w, &w.admin.token, "&action=retention.pseudonymised");
-    assert_eq!(entries.len(), 1, "{entries:?}");
-    assert!(entries[0]["subject_id"].is_null());
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert!(
+        entries.iter().all(|e| e["subject_id"].is_null() && e["detail"].to_string().contains("people")),
+        "{entries:?}"
+    );
     assert!(find_everywhere(&w.app, "sandra@wilkan.test").is_empty());
-    assert_eq!(w.app.count("trajectories"), 1);
+    assert_eq!(w.app.count("trajectories"), 2);
     assert_eq!(people(), 0, "done once");
 }
 
