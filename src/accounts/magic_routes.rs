@@ -90,8 +90,8 @@ pub async fn request(
         };
         audit.about_user(&user.id, user.organization_id.as_deref());
         let t = now();
-        // Three an hour would still be 72 unasked mails a day to someone on sick leave whose
-        // address a stranger types in: after a day's share, the same 202 and no mail.
+        // Three a quarter of an hour would still be 288 unasked mails a day to someone on sick
+        // leave whose address a stranger types in: after a day's share, the same 202 and no mail.
         let today: i64 = magic_links::table
             .filter(magic_links::user_id.eq(&user.id))
             .filter(magic_links::created_at.gt(t - TimeDelta::days(1)))

@@ -217,11 +217,10 @@ pub async fn update(
             // a card or a login link, does not go there.
             crate::mail::outbox::cancel_to(c, &user.email)?;
             queries::drop_unused_login_links(c, &id)?;
-            password_links::drop_unused(c, &id)?;
         }
-        // A link to choose a password waiting in a mailbox must not undo a password set now, nor
-        // outlive a deactivation or a new role.
-        if ends_sessions {
+        // A link to choose a password waiting in a mailbox must not go to an old address, undo
+        // a password set now, or outlive a deactivation or a new role.
+        if new_email.is_some() || ends_sessions {
             password_links::drop_unused(c, &id)?;
         }
         let ended = if ends_sessions { queries::revoke_all_for_user(c, &id)? } else { Vec::new() };

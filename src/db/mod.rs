@@ -105,8 +105,7 @@ impl DbPool {
     /// the pool and were woken twice per write: 18% fewer page saves per second.)
     pub fn write<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, AppError>) -> Result<T, AppError> {
         let _queued = self.write_lock()?;
-        let mut conn = self.pool.get().map_err(|_| AppError::Unavailable)?;
-        f(&mut conn)
+        self.on_connection(f)
     }
 
     /// [`DbPool::write`] that waits for the writer lock as long as it takes: for what must be
@@ -114,6 +113,10 @@ impl DbPool {
     /// nothing and only leave the record wrong.
     pub fn write_patiently<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, AppError>) -> Result<T, AppError> {
         let _queued = self.writer.as_ref().map(|m| m.lock());
+        self.on_connection(f)
+    }
+
+    fn on_connection<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, AppError>) -> Result<T, AppError> {
         let mut conn = self.pool.get().map_err(|_| AppError::Unavailable)?;
         f(&mut conn)
     }

@@ -44,8 +44,14 @@ impl Linked<'_> {
         }
     }
 
-    /// Hides cells until every sum protects its hidden parts; returns how many it hid.
+    /// Hides cells until every sum protects its hidden parts; returns how many it hid. A cell
+    /// hidden where it stands (under five people) first takes its companions with it, as a cell
+    /// hidden here does: a figure over the same people would tell its count again.
     pub fn protect(&mut self, sums: &[Sum]) -> usize {
+        let hidden_already: Vec<At> = self.companions.keys().copied().filter(|at| self.hidden(*at)).collect();
+        for at in hidden_already {
+            self.hide(at);
+        }
         let mut hid = 0;
         // Each round hides at least one more cell, so this ends.
         loop {
@@ -162,6 +168,14 @@ mod tests {
         let companions = HashMap::from([((0, 1), vec![(0, 2)])]);
         let sums = [Sum { total: None, parts: vec![(0, 0), (0, 1)] }];
         Linked { rows: &mut rows, counts, companions }.protect(&sums);
+        assert_eq!(rows[0], [Cell::Suppressed, Cell::Withheld, Cell::Withheld]);
+
+        // A count hidden where it stands takes its companions too (a mean over the same people
+        // would repeat it in its n), also where no sum asks for more.
+        let (mut rows, counts) = table(&[&[3]]);
+        rows[0].extend([Cell::Int(3), Cell::Dec(12.5)]);
+        let companions = HashMap::from([((0, 0), vec![(0, 1), (0, 2)])]);
+        assert_eq!(Linked { rows: &mut rows, counts, companions }.protect(&[]), 0);
         assert_eq!(rows[0], [Cell::Suppressed, Cell::Withheld, Cell::Withheld]);
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::dataset::{Answers, Record};
-use super::disclosure::{Linked, Sum};
+use super::disclosure::{At, Linked, Sum};
 use super::engine::{
     answer, answer_column, distribution_table, item_table, record_columns, Accumulator, ItemAcc, Names, Spec, Used,
 };
@@ -579,17 +579,11 @@ impl Kirkpatrick<'_> {
         ];
         // Partial and full returns add up to all returns.
         let counts = HashMap::from([((5, 1), x.returned), ((6, 1), x.partial), ((7, 1), x.full)]);
-        let companions = HashMap::from([((5, 1), vec![(5, 2)]), ((6, 1), vec![(6, 2)]), ((7, 1), vec![(7, 2)])]);
+        // The figures about those who returned count them in their `n`: hidden with them.
+        let returned: Vec<At> = (8..=10).flat_map(|r| [(r, 1), (r, 2)]).chain([(5, 2)]).collect();
+        let companions = HashMap::from([((5, 1), returned), ((6, 1), vec![(6, 2)]), ((7, 1), vec![(7, 2)])]);
         let sum = Sum { total: Some((5, 1)), parts: vec![(6, 1), (7, 1)] };
         Linked { rows: &mut rows, counts, companions }.protect(&[sum]);
-        // The figures about those who returned count them in their `n`: hidden with them.
-        if rows[5][1].is_suppressed() {
-            for cell in rows[8..=10].iter_mut().flat_map(|row| &mut row[1..=2]) {
-                if !cell.is_suppressed() {
-                    *cell = Cell::Withheld;
-                }
-            }
-        }
         (spec, rows)
     }
 }

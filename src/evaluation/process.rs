@@ -287,12 +287,11 @@ impl Process<'_> {
             .iter()
             .enumerate()
             .map(|(i, (k, nl, _))| {
-                let stopped: i64 = self.stops.iter().filter(|((s, _), _)| *s == i).map(|(_, n)| n).sum();
                 vec![
                     Cell::text(*k),
                     Cell::text(*nl),
                     Cell::people(self.reached[i]),
-                    Cell::people(stopped),
+                    Cell::people(self.stopped_at(i)),
                     Cell::percent(self.reached[i], self.reached[0]),
                 ]
             })
@@ -304,32 +303,8 @@ impl Process<'_> {
     /// the second table: a reason hidden alone would be that total minus the others (and people
     /// without research consent count in the first steps), so both tables are protected as one.
     fn reach_with_stops(&self) -> (Table, Table) {
-        let (reach_spec, reach_rows) = self.reach();
-        let (stops_spec, stops_rows) = self.reach_stops();
-        let steps = reach_rows.len();
-        let mut all: Vec<Vec<Cell>> = reach_rows.into_iter().chain(stops_rows).collect();
-        let mut counts: HashMap<At, i64> = HashMap::new();
-        let mut sums = Vec::new();
-        for (i, (k, _, _)) in STEPS.iter().enumerate() {
-            let stopped: i64 = self.stops.iter().filter(|((s, _), _)| *s == i).map(|(_, n)| n).sum();
-            counts.insert((i, 3), stopped);
-            let mut parts = Vec::new();
-            for (r, row) in all.iter().enumerate().skip(steps) {
-                if matches!(&row[0], Cell::Text(t) if t == k) {
-                    let reason = if let Cell::Text(t) = &row[1] { t.clone() } else { String::new() };
-                    counts.insert((r, 2), self.stops.get(&(i, reason)).copied().unwrap_or(0));
-                    parts.push((r, 2));
-                }
-            }
-            sums.push(Sum { total: Some((i, 3)), parts });
-        }
-        Linked { rows: &mut all, counts, companions: HashMap::new() }.protect(&sums);
-        let stops_rows = all.split_off(steps);
-        ((reach_spec, all), (stops_spec, stops_rows))
-    }
-
-    fn reach_stops(&self) -> (TableSpec, Vec<Vec<Cell>>) {
-        let spec = TableSpec::new(
+        let (reach_spec, mut all) = self.reach();
+        let stops_spec = TableSpec::new(
             "reach_stops",
             "Gestopt: bij welke stap en waarom",
             "Stopped: at which step and why",
@@ -339,16 +314,31 @@ impl Process<'_> {
                 col("n", "Aantal", "n", Kind::Integer),
             ],
         );
-        let mut rows = Vec::new();
+        // The stop rows follow the funnel's in one table while they are protected together.
+        let steps = all.len();
+        let mut counts: HashMap<At, i64> = HashMap::new();
+        let mut sums = Vec::new();
         for (i, (k, _, _)) in STEPS.iter().enumerate() {
+            counts.insert((i, 3), self.stopped_at(i));
+            let mut parts = Vec::new();
             for reason in STOP_REASONS {
                 let n = self.stops.get(&(i, reason.to_string())).copied().unwrap_or(0);
                 if n > 0 {
-                    rows.push(vec![Cell::text(*k), Cell::text(reason), Cell::people(n)]);
+                    counts.insert((all.len(), 2), n);
+                    parts.push((all.len(), 2));
+                    all.push(vec![Cell::text(*k), Cell::text(reason), Cell::people(n)]);
                 }
             }
+            sums.push(Sum { total: Some((i, 3)), parts });
         }
-        (spec, rows)
+        Linked { rows: &mut all, counts, companions: HashMap::new() }.protect(&sums);
+        let stops_rows = all.split_off(steps);
+        ((reach_spec, all), (stops_spec, stops_rows))
+    }
+
+    /// Everyone who stopped at funnel step `i`, whatever the reason.
+    fn stopped_at(&self, i: usize) -> i64 {
+        self.stops.iter().filter(|((s, _), _)| *s == i).map(|(_, n)| n).sum()
     }
 
     fn participants(&self, names: &Names) -> (TableSpec, Vec<Vec<Cell>>) {
@@ -641,7 +631,8 @@ fn protect_participants(items: &[Item], rows: &mut [Vec<Cell>], counts: &[Vec<Op
         for (r, row) in rows.iter_mut().enumerate() {
             let n = by_cell.get(&(r, 2)).copied().unwrap_or(0);
             let rest = n - by_cell.get(&(r, yes)).copied().unwrap_or(0);
-            row.push(if row[yes].is_suppressed() { Cell::Suppressed } else { Cell::Int(rest) });
+            // Hidden with its "yes" by `protect` when that is hidden already.
+            row.push(Cell::Int(rest));
             by_cell.insert((r, no), rest);
             companions.insert((r, yes), vec![(r, no)]);
             companions.insert((r, no), vec![(r, yes)]);
