@@ -110,10 +110,7 @@ pub async fn request(
                 magic_links::expires_at.eq(t + TimeDelta::minutes(VALID_MINUTES)),
             ))
             .execute(c)?;
-        let organization = match &user.organization_id {
-            Some(org) => queries::find_organization(c, org)?.name,
-            None => "Wilkan".into(),
-        };
+        let organization = queries::sender_name(c, &user)?;
         let vars = BTreeMap::from([
             ("first_name", user.first_name.clone()),
             ("organization", organization),

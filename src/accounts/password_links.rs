@@ -76,10 +76,7 @@ pub fn send(c: &mut DbConnection, state: &AppState, user: &User, why: Why) -> Re
             password_links::expires_at.eq(t + TimeDelta::hours(VALID_HOURS)),
         ))
         .execute(c)?;
-    let organization = match &user.organization_id {
-        Some(org) => queries::find_organization(c, org)?.name,
-        None => "Wilkan".into(),
-    };
+    let organization = queries::sender_name(c, user)?;
     let intro = match why {
         Why::Invitation => "Er is een account voor je gemaakt bij Wilkan. Kies eerst een wachtwoord.",
         Why::Forgotten => "Je hebt gevraagd om een nieuw wachtwoord voor Wilkan.",

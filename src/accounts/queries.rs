@@ -163,6 +163,15 @@ pub fn find_user(conn: &mut Db, id: &str) -> Result<User, AppError> {
     Ok(users::table.find(id).select(User::as_select()).first(conn)?)
 }
 
+/// The name a mail to `user` is signed with: their organisation's, or Wilkan for an account
+/// without one.
+pub fn sender_name(conn: &mut Db, user: &User) -> Result<String, AppError> {
+    match &user.organization_id {
+        Some(org) => Ok(find_organization(conn, org)?.name),
+        None => Ok("Wilkan".into()),
+    }
+}
+
 pub fn find_user_by_email(conn: &mut Db, email: &str) -> Result<Option<User>, AppError> {
     Ok(users::table.filter(users::email.eq(normalize_email(email))).select(User::as_select()).first(conn).optional()?)
 }
