@@ -188,6 +188,12 @@ pub const SETTINGS: &[Setting] = &[
         default: "30",
         help: "time a client has to send a request's headers and body",
     },
+    Setting {
+        env: "WILKAN_TIME_ZONE",
+        key: "time_zone",
+        default: "Europe/Amsterdam",
+        help: "the organisations' time zone (IANA name): group sessions are planned in its wall-clock time",
+    },
     Setting { env: "WILKAN_LOG", key: "log", default: "info", help: "log filter, e.g. info or wilkan=debug" },
 ];
 
@@ -241,6 +247,7 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     pub trusted_proxies: crate::http::client_address::TrustedProxies,
     pub request_timeout_seconds: u64,
+    pub time_zone: chrono_tz::Tz,
     pub log: String,
 }
 
@@ -381,6 +388,12 @@ impl Config {
                 .collect(),
             trusted_proxies: crate::http::client_address::TrustedProxies::parse(&get("trusted_proxies"))?,
             request_timeout_seconds: num(v, "request_timeout_seconds")?,
+            time_zone: get("time_zone").parse().map_err(|_| {
+                format!(
+                    "setting time_zone: '{}' is not a time zone; use a name such as Europe/Amsterdam",
+                    get("time_zone")
+                )
+            })?,
             log: get("log"),
         };
         if config.access_token_minutes < 1 || config.refresh_token_days < 1 {

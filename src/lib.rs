@@ -17,6 +17,7 @@ pub mod evaluation;
 pub mod groups;
 pub mod http;
 pub mod intake;
+pub mod local_time;
 pub mod log_lines;
 pub mod logbook;
 pub mod mail;

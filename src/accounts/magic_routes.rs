@@ -90,6 +90,7 @@ pub async fn request(
         };
         audit.about_user(&user.id, user.organization_id.as_deref());
         let t = now();
+        let expires = t + TimeDelta::minutes(VALID_MINUTES);
         // Three a quarter of an hour would still be 288 unasked mails a day to someone on sick
         // leave whose address a stranger types in: after a day's share, the same 202 and no mail.
         let today: i64 = magic_links::table
@@ -107,7 +108,7 @@ pub async fn request(
                 magic_links::user_id.eq(&user.id),
                 magic_links::token_hash.eq(hash_token(&token)),
                 magic_links::created_at.eq(t),
-                magic_links::expires_at.eq(t + TimeDelta::minutes(VALID_MINUTES)),
+                magic_links::expires_at.eq(expires),
             ))
             .execute(c)?;
         let organization = queries::sender_name(c, &user)?;
@@ -120,7 +121,14 @@ pub async fn request(
         outbox::queue(
             c,
             &st.templates,
-            Mail { template: "magic-link", to: &user.email, vars, about: None, not_before: None },
+            Mail {
+                template: "magic-link",
+                to: &user.email,
+                vars,
+                about: None,
+                not_before: None,
+                send_before: Some(expires),
+            },
         )?;
         Ok(())
     })

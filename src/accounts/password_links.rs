@@ -67,13 +67,14 @@ pub fn send(c: &mut DbConnection, state: &AppState, user: &User, why: Why) -> Re
     drop_unused(c, &user.id)?;
     let token = random_token();
     let t = now();
+    let expires = t + TimeDelta::hours(VALID_HOURS);
     diesel::insert_into(password_links::table)
         .values((
             password_links::id.eq(new_id()),
             password_links::user_id.eq(&user.id),
             password_links::token_hash.eq(hash_token(&token)),
             password_links::created_at.eq(t),
-            password_links::expires_at.eq(t + TimeDelta::hours(VALID_HOURS)),
+            password_links::expires_at.eq(expires),
         ))
         .execute(c)?;
     let organization = queries::sender_name(c, user)?;
@@ -91,7 +92,14 @@ pub fn send(c: &mut DbConnection, state: &AppState, user: &User, why: Why) -> Re
     outbox::queue(
         c,
         &state.templates,
-        Mail { template: "password-link", to: &user.email, vars, about: None, not_before: None },
+        Mail {
+            template: "password-link",
+            to: &user.email,
+            vars,
+            about: None,
+            not_before: None,
+            send_before: Some(expires),
+        },
     )?;
     Ok(())
 }

@@ -107,7 +107,14 @@ pub fn queue_reminders(conn: &mut DbConnection, templates: &Templates, today: Na
         outbox::queue(
             conn,
             templates,
-            Mail { template, to: &coach.email, vars, about: Some(format!("aftercare:{id}")), not_before: None },
+            Mail {
+                template,
+                to: &coach.email,
+                vars,
+                about: Some(format!("aftercare:{id}")),
+                not_before: None,
+                send_before: None,
+            },
         )?;
         queued += 1;
     }

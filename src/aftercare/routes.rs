@@ -117,6 +117,7 @@ pub async fn put_return(
     body: ValidJson<ReturnIn>,
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
+    let zone = state.config.time_zone;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectory_queries::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
@@ -157,7 +158,7 @@ pub async fn put_return(
                     .execute(c)?;
             }
             if t.status == Status::Active.as_str() {
-                trajectory_queries::set_status(c, &t, Status::Returned, None, None, &caller.user_id)?;
+                trajectory_queries::set_status(c, &t, Status::Returned, None, None, &caller.user_id, zone)?;
             }
         }
         return_out(c, &t.id)

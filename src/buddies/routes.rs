@@ -327,6 +327,7 @@ pub async fn create(
                     vars,
                     about: Some(format!("buddy:{}", row.id)),
                     not_before: None,
+                    send_before: None,
                 },
             )?;
         }

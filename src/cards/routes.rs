@@ -352,6 +352,7 @@ pub async fn write_card(
                     vars,
                     about: Some(format!("card:{}", card.id)),
                     not_before: Some(card.deliver_after),
+                    send_before: None,
                 },
             )?;
         }

@@ -261,6 +261,7 @@ diesel::table! {
         subject_ref -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        send_before -> Nullable<Timestamp>,
     }
 }
 

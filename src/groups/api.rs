@@ -30,7 +30,7 @@ fn place_or_link(s: &CreateSession) -> Result<(), ValidationError> {
 pub struct CreateSession {
     /// A project leader names the facilitating coach; a coach facilitates their own session.
     pub facilitator_id: Option<String>,
-    /// Local time at the organisation (Europe/Amsterdam), e.g. "2026-12-01T10:00:00".
+    /// Wall-clock time at the organisation (`time_zone`, Europe/Amsterdam by default), e.g. "2026-12-01T10:00:00".
     #[schema(value_type = String, example = "2026-12-01T10:00:00")]
     #[serde(deserialize_with = "crate::http::dates::near")]
     pub starts_at: NaiveDateTime,
@@ -56,7 +56,7 @@ pub struct CreateSession {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSession {
-    /// Local time at the organisation (Europe/Amsterdam), e.g. "2026-12-01T10:00:00".
+    /// Wall-clock time at the organisation (`time_zone`, Europe/Amsterdam by default), e.g. "2026-12-01T10:00:00".
     #[schema(value_type = String, example = "2026-12-01T10:00:00")]
     #[serde(default, deserialize_with = "crate::http::dates::near")]
     pub starts_at: Option<NaiveDateTime>,
@@ -106,7 +106,7 @@ pub struct SessionOut {
     pub organization_id: String,
     pub facilitator_id: String,
     pub facilitator_first_name: String,
-    /// Local time at the organisation (Europe/Amsterdam), e.g. "2026-12-01T10:00:00".
+    /// Wall-clock time at the organisation (`time_zone`, Europe/Amsterdam by default), e.g. "2026-12-01T10:00:00".
     #[schema(value_type = String, example = "2026-12-01T10:00:00")]
     pub starts_at: NaiveDateTime,
     pub place: Option<String>,

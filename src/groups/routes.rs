@@ -22,7 +22,6 @@ use crate::http::json::ValidJson;
 use crate::http::pagination::{after_key, key_cursor, moment_key, Page, PageQuery};
 use crate::http::query::Query;
 use crate::mail::outbox::{self, Mail};
-use crate::mail::templates::Templates;
 use crate::policy::{Caller, Role};
 use crate::privacy::audit::AuditEntry;
 use crate::trajectories::model::ENDED;
@@ -206,13 +205,11 @@ fn render_all(c: &mut DbConnection, rows: Vec<SessionRow>, view: &View) -> Resul
 /// trajectory and method consent only (a group session is part of the method).
 fn invite(
     c: &mut DbConnection,
-    templates: &Templates,
-    topic_title: &str,
+    st: &AppState,
     row: &SessionRow,
     facilitator: &User,
     employee_ids: &[String],
 ) -> Result<(), AppError> {
-    let org = accounts::find_organization(c, &row.organization_id)?;
     for id in employee_ids {
         let employee = match accounts::find_user(c, id) {
             Ok(u) if u.role() == Role::Employee && u.organization_id.as_deref() == Some(&row.organization_id) => u,
@@ -245,26 +242,43 @@ fn invite(
                 group_invitations::invited_at.eq(now()),
             ))
             .execute(c)?;
-        let vars = BTreeMap::from([
-            ("first_name", employee.first_name.clone()),
-            ("organization", org.name.clone()),
-            ("topic", topic_title.to_string()),
-            ("when", dutch_when(row.starts_at)),
-            ("place", row.place.clone().or_else(|| row.video_link.clone()).unwrap_or_else(|| "online".into())),
-            ("facilitator", facilitator.first_name.clone()),
-        ]);
-        outbox::queue(
-            c,
-            templates,
-            Mail {
-                template: "group-invitation",
-                to: &employee.email,
-                vars,
-                about: Some(format!("group:{}", row.id)),
-                not_before: None,
-            },
-        )?;
+        tell(c, st, row, &employee, "group-invitation", &format!("group:{}", row.id), Some(facilitator))?;
     }
+    Ok(())
+}
+
+/// Queues one mail about `row` to `employee`: its topic, time and (when `facilitator` is given)
+/// place and who leads it. Mail about a session is no use once it has begun, so it is not sent
+/// after that (a mail server away for a day).
+fn tell(
+    c: &mut DbConnection,
+    st: &AppState,
+    row: &SessionRow,
+    employee: &User,
+    template: &str,
+    about: &str,
+    facilitator: Option<&User>,
+) -> Result<(), AppError> {
+    let org = accounts::find_organization(c, &row.organization_id)?;
+    let mut vars = BTreeMap::from([
+        ("first_name", employee.first_name.clone()),
+        ("organization", org.name),
+        ("topic", topic_title(st, &row.topic)),
+        ("when", dutch_when(row.starts_at)),
+    ]);
+    if let Some(facilitator) = facilitator {
+        vars.insert("place", row.place.clone().or_else(|| row.video_link.clone()).unwrap_or_else(|| "online".into()));
+        vars.insert("facilitator", facilitator.first_name.clone());
+    }
+    let mail = Mail {
+        template,
+        to: &employee.email,
+        vars,
+        about: Some(about.to_string()),
+        not_before: None,
+        send_before: Some(crate::local_time::to_utc(st.config.time_zone, row.starts_at)),
+    };
+    outbox::queue(c, &st.templates, mail)?;
     Ok(())
 }
 
@@ -274,7 +288,32 @@ fn called_off() -> AppError {
 
 /// A session called off: invitations still waiting in the outbox are not sent, and whoever may
 /// have had one gets word that it does not go ahead.
-fn call_off(c: &mut DbConnection, templates: &Templates, topic_title: &str, row: &SessionRow) -> Result<(), AppError> {
+fn call_off(c: &mut DbConnection, st: &AppState, row: &SessionRow) -> Result<(), AppError> {
+    let (_, told) = take_back_unsent(c, row)?;
+    for employee in told {
+        tell(c, st, row, &employee, "group-cancelled", &format!("group-cancelled:{}", row.id), None)?;
+    }
+    Ok(())
+}
+
+/// A session moved (time, place, link or topic): whoever was told of it before gets word of the
+/// change; an invitation that had not gone out yet goes out again with the new details instead.
+fn reschedule(c: &mut DbConnection, st: &AppState, row: &SessionRow) -> Result<(), AppError> {
+    let (waiting, told) = take_back_unsent(c, row)?;
+    let facilitator = accounts::find_user(c, &row.facilitator_id)?;
+    for employee in waiting {
+        tell(c, st, row, &employee, "group-invitation", &format!("group:{}", row.id), Some(&facilitator))?;
+    }
+    for employee in told {
+        tell(c, st, row, &employee, "group-changed", &format!("group-changed:{}", row.id), Some(&facilitator))?;
+    }
+    Ok(())
+}
+
+/// Stops the mail about `row` still waiting in the outbox (invitations and word of an earlier
+/// change), and splits the invitees into those whose invitation was still waiting and those who
+/// may have had one.
+fn take_back_unsent(c: &mut DbConnection, row: &SessionRow) -> Result<(Vec<User>, Vec<User>), AppError> {
     use crate::db::schema::outbox as outbox_table;
     let about = format!("group:{}", row.id);
     let unsent: Vec<String> = outbox_table::table
@@ -284,35 +323,22 @@ fn call_off(c: &mut DbConnection, templates: &Templates, topic_title: &str, row:
         .select(outbox_table::to_address)
         .load(c)?;
     outbox::cancel(c, &about)?;
-    let org = accounts::find_organization(c, &row.organization_id)?;
+    outbox::cancel(c, &format!("group-changed:{}", row.id))?;
     let invitees: Vec<String> = group_invitations::table
         .filter(group_invitations::session_id.eq(&row.id))
+        .order(group_invitations::employee_id)
         .select(group_invitations::employee_id)
         .load(c)?;
+    let mut split = (Vec::new(), Vec::new());
     for id in invitees {
         let employee = accounts::find_user(c, &id)?;
         if unsent.contains(&employee.email) {
-            continue;
+            split.0.push(employee);
+        } else {
+            split.1.push(employee);
         }
-        let vars = BTreeMap::from([
-            ("first_name", employee.first_name.clone()),
-            ("organization", org.name.clone()),
-            ("topic", topic_title.to_string()),
-            ("when", dutch_when(row.starts_at)),
-        ]);
-        outbox::queue(
-            c,
-            templates,
-            Mail {
-                template: "group-cancelled",
-                to: &employee.email,
-                vars,
-                about: Some(format!("group-cancelled:{}", row.id)),
-                not_before: None,
-            },
-        )?;
     }
-    Ok(())
+    Ok(split)
 }
 
 fn topic_title(state: &AppState, topic: &str) -> String {
@@ -372,7 +398,6 @@ pub async fn create(
     caller.require(&[Role::Coach, Role::ProjectLeader])?;
     let input = body.0;
     let org = caller.organization_id.clone().ok_or(AppError::Forbidden)?;
-    let title = topic_title(&state, &input.topic);
     let st = state.clone();
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let facilitator_id = match (caller.role, input.facilitator_id) {
@@ -404,7 +429,7 @@ pub async fn create(
             updated_at: t,
         };
         diesel::insert_into(group_sessions::table).values(&row).execute(c)?;
-        invite(c, &st.templates, &title, &row, &facilitator, &input.invite)?;
+        invite(c, &st, &row, &facilitator, &input.invite)?;
         render_shown(c, row, &View::Staff, audit)
     })
     .await?;
@@ -430,7 +455,8 @@ pub async fn get_one(
 
 /// Change a session, write notes, cancel it, or invite more employees. Facilitator and project leaders.
 /// Cancelling stops invitations not yet mailed and tells the others by mail; a cancelled session
-/// takes notes only (409 for invitations, attendance or taking it back).
+/// takes notes only (409 for invitations, attendance or taking it back). A new time, place, link or
+/// topic tells those invited by mail, and an invitation not yet mailed goes out with the change.
 #[utoipa::path(tag = "groups", params(("id" = String, Path)), request_body = UpdateSession, responses((status = 200, body = SessionOut)), security(("bearer" = [])))]
 #[patch("/group-sessions/{id}")]
 pub async fn update(
@@ -466,11 +492,16 @@ pub async fn update(
         .execute(c)?;
         let fresh: SessionRow = group_sessions::table.find(&row.id).select(SessionRow::as_select()).first(c)?;
         if fresh.cancelled && !row.cancelled {
-            call_off(c, &st.templates, &topic_title(&st, &fresh.topic), &fresh)?;
+            call_off(c, &st, &fresh)?;
+        } else if !fresh.cancelled
+            && (fresh.starts_at, &fresh.place, &fresh.video_link, &fresh.topic)
+                != (row.starts_at, &row.place, &row.video_link, &row.topic)
+        {
+            reschedule(c, &st, &fresh)?;
         }
         if !u.invite.is_empty() {
             let facilitator = accounts::find_user(c, &fresh.facilitator_id)?;
-            invite(c, &st.templates, &topic_title(&st, &fresh.topic), &fresh, &facilitator, &u.invite)?;
+            invite(c, &st, &fresh, &facilitator, &u.invite)?;
         }
         render_shown(c, fresh, &View::Staff, audit)
     })

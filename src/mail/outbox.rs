@@ -31,6 +31,7 @@ pub struct OutboxRow {
     pub subject_ref: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+    pub send_before: Option<NaiveDateTime>,
 }
 
 /// One mail to queue.
@@ -42,6 +43,9 @@ pub struct Mail<'a> {
     pub about: Option<String>,
     /// Not before this moment (e.g. a card held for the coach).
     pub not_before: Option<NaiveDateTime>,
+    /// Not at or after this moment, when the mail is no use any more (a login link that expired,
+    /// an invitation to a session that has begun): the worker stops it instead of sending it late.
+    pub send_before: Option<NaiveDateTime>,
 }
 
 /// Queues a mail to a user's address; `None` (nothing queued) when no user has that address any
@@ -67,6 +71,7 @@ pub fn queue(conn: &mut DbConnection, templates: &Templates, mail: Mail<'_>) -> 
         subject_ref: mail.about,
         created_at: t,
         sent_at: None,
+        send_before: mail.send_before,
     };
     diesel::insert_into(outbox::table).values(&row).execute(conn)?;
     Ok(Some(row.id))
@@ -98,6 +103,12 @@ pub fn cancel_to(conn: &mut DbConnection, address: &str) -> Result<usize, AppErr
 /// Cancels unsent mail about `about`; returns how many.
 pub fn cancel(conn: &mut DbConnection, about: &str) -> Result<usize, AppError> {
     let unsent = outbox::subject_ref.eq(about).and(outbox::status.eq("queued"));
+    Ok(update(outbox::table, outbox::status.eq("cancelled"), unsent).execute(conn)?)
+}
+
+/// Cancels unsent mail about `about` to one address (one invitee's invitation); returns how many.
+pub fn cancel_to_about(conn: &mut DbConnection, address: &str, about: &str) -> Result<usize, AppError> {
+    let unsent = outbox::to_address.eq(address).and(outbox::subject_ref.eq(about)).and(outbox::status.eq("queued"));
     Ok(update(outbox::table, outbox::status.eq("cancelled"), unsent).execute(conn)?)
 }
 

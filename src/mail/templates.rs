@@ -15,9 +15,11 @@ pub struct Template {
 }
 
 /// Templates the code sends; start-up fails when one is missing.
-pub const REQUIRED: [&str; 7] = [
+pub const REQUIRED: [&str; 9] = [
     "magic-link",
+    "password-link",
     "group-invitation",
+    "group-changed",
     "group-cancelled",
     "card-received",
     "aftercare-due",

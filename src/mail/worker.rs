@@ -241,18 +241,13 @@ fn recorded<T>(pool: &DbPool, f: impl Fn(&mut crate::db::DbConnection) -> Result
 /// Why a message should no longer go out, if so:
 /// - no active account has the address any more (`held` false): the account was deactivated, or
 ///   its address corrected, while the mail waited (a card held for the coach waits a day);
-/// - a login link works for [`crate::accounts::magic_routes::VALID_MINUTES`]; sent later (the mail
-///   server was away), it would only send the employee to an error.
+/// - its moment has passed (`send_before`): a login link that expired, an invitation to a group
+///   session that has begun. Sent later (the mail server was away), it would only mislead.
 fn stale(row: &outbox::OutboxRow, held: bool) -> Option<&'static str> {
-    let valid = TimeDelta::minutes(crate::accounts::magic_routes::VALID_MINUTES);
     if !held {
         Some("the address is no longer an active account's")
-    } else if row.template == "magic-link" && row.created_at + valid <= crate::db::now() {
-        Some("the login link expired before it could be sent")
-    } else if row.template == "password-link"
-        && row.created_at + TimeDelta::hours(crate::accounts::password_links::VALID_HOURS) <= crate::db::now()
-    {
-        Some("the password link expired before it could be sent")
+    } else if row.send_before.is_some_and(|end| end <= crate::db::now()) {
+        Some("its moment passed before it could be sent")
     } else {
         None
     }

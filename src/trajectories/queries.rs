@@ -136,6 +136,7 @@ pub fn set_status(
     reason: Option<StopReason>,
     note: Option<&str>,
     actor: &str,
+    zone: chrono_tz::Tz,
 ) -> Result<(), AppError> {
     // Only from the status the caller's checks saw: a change that lost a race is refused, not
     // written over the one that won (a stop by a withdrawn consent, say).
@@ -157,7 +158,7 @@ pub fn set_status(
     }
     record_event(conn, &t.id, Status::parse(&t.status), to, reason, note, actor)?;
     if ENDED.contains(&to.as_str()) {
-        super::wind_down::wind_down(conn, t, to, actor)?;
+        super::wind_down::wind_down(conn, t, to, actor, zone)?;
     }
     Ok(())
 }

@@ -206,8 +206,9 @@ pub async fn get_one(
 /// Move a trajectory on (proposed -> active -> returned -> aftercare -> closed) or stop it with a
 /// reason (and a `stop_note`, only then); a project leader may also change its coach or cohort; its coach and project leaders
 /// record the time spent on recruitment. Becoming active needs method consent. A stop or the close
-/// ends what still runs: due aftercare check-ins are skipped, the employee's buddy pair ends and
-/// colleagues' cards on hold are not mailed.
+/// ends what still runs: due aftercare check-ins are skipped, the employee's buddy pair ends,
+/// colleagues' cards on hold are not mailed, invitations to group sessions still to come are taken
+/// back and planned workplace visits cancelled.
 #[utoipa::path(tag = "trajectories", params(("id" = String, Path)), request_body = UpdateTrajectory, responses((status = 200, body = TrajectoryOut)), security(("bearer" = [])))]
 #[patch("/trajectories/{id}")]
 pub async fn update(
@@ -217,6 +218,7 @@ pub async fn update(
     body: ValidJson<UpdateTrajectory>,
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
+    let zone = state.config.time_zone;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = queries::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
@@ -245,7 +247,7 @@ pub async fn update(
         }
         queries::update(c, &t.id, changes)?;
         if let Some(to) = input.status {
-            change_status(c, &t, to, input.stop_reason, input.stop_note.as_deref(), &caller.user_id)?;
+            change_status(c, &t, to, input.stop_reason, input.stop_note.as_deref(), &caller.user_id, zone)?;
         } else if input.stop_reason.is_some() || input.stop_note.is_some() {
             return Err(AppError::field("status", "Een reden om te stoppen hoort bij status 'stopped'."));
         }
@@ -262,6 +264,7 @@ fn change_status(
     reason: Option<StopReason>,
     note: Option<&str>,
     actor: &str,
+    zone: chrono_tz::Tz,
 ) -> Result<(), AppError> {
     if to != Status::Stopped && reason.is_some() {
         return Err(AppError::field("stop_reason", "Een reden om te stoppen hoort bij status 'stopped'."));
@@ -278,7 +281,7 @@ fn change_status(
     }
     if to == Status::Stopped {
         let reason = reason.ok_or_else(|| AppError::field("stop_reason", "Kies de reden waarom het traject stopt."))?;
-        return queries::set_status(c, t, to, Some(reason), note, actor);
+        return queries::set_status(c, t, to, Some(reason), note, actor, zone);
     }
     if from.next() != Some(to) {
         return Err(AppError::Conflict(format!(
@@ -295,7 +298,7 @@ fn change_status(
             ));
         }
     }
-    queries::set_status(c, t, to, None, None, actor)
+    queries::set_status(c, t, to, None, None, actor, zone)
 }
 
 /// Consent records of a trajectory, with the current state. Its coach, employee and project leaders.
@@ -345,6 +348,7 @@ pub async fn record_consent(
     body: ValidJson<ConsentIn>,
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
+    let zone = state.config.time_zone;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         if input.kind == ConsentKind::Research && !input.given {
             // The person before the trajectory, in the order an erasure takes them: a withdrawal
@@ -378,6 +382,7 @@ pub async fn record_consent(
                 Some(StopReason::PrivacyResearch),
                 Some("Toestemming voor de methode ingetrokken."),
                 &caller.user_id,
+                zone,
             )?;
         }
         consents_out(c, &t.id)

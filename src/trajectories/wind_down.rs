@@ -1,19 +1,29 @@
 //! What ends with a trajectory. A stop (also by a withdrawn consent) or the close ends the
 //! employee's part in the method, so what still runs on it stops in the same transaction:
 //! aftercare check-ins no longer come due (nor remind the coach by mail), the buddy pair ends (no
-//! more contact details shared), and colleagues' cards still on hold are not mailed.
+//! more contact details shared), colleagues' cards still on hold are not mailed, invitations to
+//! group sessions still to come are taken back (with their mail, if it had not gone out), and
+//! planned workplace visits are cancelled. What already happened stays recorded.
 
 use diesel::prelude::*;
 
 use super::api::Status;
 use super::model::Trajectory;
 use crate::db::reuse::update;
-use crate::db::schema::{aftercare_checkins, buddy_pairs, cards};
+use crate::db::schema::{
+    aftercare_checkins, buddy_pairs, cards, group_invitations, group_sessions, users, workplace_visits,
+};
 use crate::db::{now, DbConnection};
 use crate::error::AppError;
 use crate::mail::outbox;
 
-pub fn wind_down(c: &mut DbConnection, t: &Trajectory, to: Status, actor: &str) -> Result<(), AppError> {
+pub fn wind_down(
+    c: &mut DbConnection,
+    t: &Trajectory,
+    to: Status,
+    actor: &str,
+    zone: chrono_tz::Tz,
+) -> Result<(), AppError> {
     let ts = now();
     let why = if to == Status::Stopped { "Het traject is gestopt." } else { "Het traject is afgesloten." };
     update(
@@ -41,6 +51,37 @@ pub fn wind_down(c: &mut DbConnection, t: &Trajectory, to: Status, actor: &str) 
         .load(c)?;
     for card in held {
         outbox::cancel(c, &format!("card:{card}"))?;
+    }
+    update(
+        workplace_visits::table,
+        (workplace_visits::status.eq("cancelled"), workplace_visits::updated_at.eq(ts)),
+        workplace_visits::trajectory_id.eq(&t.id).and(workplace_visits::status.eq("planned")),
+    )
+    .execute(c)?;
+    // Group sessions are planned in wall-clock time: "still to come" in the organisation's zone.
+    let local_now = chrono::Utc::now().with_timezone(&zone).naive_local();
+    let invited = group_invitations::table
+        .filter(group_invitations::employee_id.eq(&t.employee_id))
+        .filter(group_invitations::attendance.is_null())
+        .select(group_invitations::session_id);
+    let coming: Vec<String> = group_sessions::table
+        .filter(group_sessions::id.eq_any(invited))
+        .filter(group_sessions::starts_at.gt(local_now))
+        .filter(group_sessions::cancelled.eq(false))
+        .select(group_sessions::id)
+        .load(c)?;
+    if !coming.is_empty() {
+        let address: String = users::table.find(&t.employee_id).select(users::email).first(c)?;
+        for session in &coming {
+            outbox::cancel_to_about(c, &address, &format!("group:{session}"))?;
+            outbox::cancel_to_about(c, &address, &format!("group-changed:{session}"))?;
+        }
+        diesel::delete(
+            group_invitations::table
+                .filter(group_invitations::employee_id.eq(&t.employee_id))
+                .filter(group_invitations::session_id.eq_any(&coming)),
+        )
+        .execute(c)?;
     }
     Ok(())
 }

@@ -108,6 +108,7 @@ fn two_instances_never_send_a_message_twice() {
                     vars,
                     about: None,
                     not_before: None,
+                    send_before: None,
                 },
             )?
             .expect("queued");
@@ -325,33 +326,188 @@ fn group_sessions_invite_by_mail_keep_attendance_and_list_interest() {
 /// by word that it does not go ahead, and the session takes no more invitations or attendance.
 #[test]
 fn a_called_off_group_session_tells_its_invitees_and_takes_nothing_more() {
-    let w = World::new();
+    let smtp = SmtpServer::start();
+    // This server's worker looks for mail once, at start: what is queued stays queued.
+    let w = World::on(spawn_with_mail(smtp.port(), &[("WILKAN_MAIL_POLL_MS", "3600000")]));
     let m = w.method();
     let k = w.connect(&m);
     let coach = Some(w.coach_a.token.as_str());
-    let path = format!("/group-sessions/{}", k.session);
-    assert_eq!(w.app.patch(&path, coach, &json!({"cancelled": true})).status(), 200);
-    let mails = |template: &str| -> Vec<String> {
+    // A second session whose invitation went out.
+    let body = json!({"starts_at": format!("{}T13:00:00", crate::helpers::days_from_today(8)), "place": "Kantine", "topic": "invloed", "invite": [w.employee_a.id]});
+    let sent = crate::helpers::json_id(w.app.post("/group-sessions", coach, &body), 201);
+    #[allow(clippy::disallowed_methods)] // a fixture: the invitation as if it went out
+    diesel::update(outbox::table.filter(outbox::subject_ref.eq(format!("group:{sent}"))))
+        .set(outbox::status.eq("sent"))
+        .execute(&mut w.app.conn())
+        .unwrap();
+    let mails = |template: &str, session: &str| -> Vec<String> {
         outbox::table
             .filter(outbox::template.eq(template))
             .filter(outbox::to_address.eq(&w.employee_a.email))
+            .filter(outbox::subject_ref.like(format!("%:{session}")))
             .select(outbox::status)
             .load(&mut w.app.conn())
             .unwrap()
     };
-    let (invitation, word) = (mails("group-invitation"), mails("group-cancelled"));
-    assert_eq!(invitation.len(), 1);
-    match invitation[0].as_str() {
-        "cancelled" => assert!(word.is_empty(), "not invited, so not told: {word:?}"),
-        _ => assert_eq!(word.len(), 1, "invited, so told"),
+    for session in [&k.session, &sent] {
+        let path = format!("/group-sessions/{session}");
+        assert_eq!(w.app.patch(&path, coach, &json!({"cancelled": true})).status(), 200);
     }
+    // Not yet invited by mail: the invitation is stopped and there is nothing to call off.
+    assert_eq!(mails("group-invitation", &k.session), ["cancelled"]);
+    assert!(mails("group-cancelled", &k.session).is_empty());
+    // Invited: told once.
+    assert_eq!(mails("group-cancelled", &sent), ["queued"]);
+
+    let path = format!("/group-sessions/{sent}");
     let err = problem(w.app.patch(&path, coach, &json!({"invite": [w.employee_a.id]})), 409);
     assert!(err["detail"].as_str().unwrap().contains("gaat niet door"));
     problem(w.app.patch(&path, coach, &json!({"cancelled": false})), 409);
     let attendance = json!({"attendance": {w.employee_a.id.clone(): "present"}});
     problem(w.app.send(M::PUT, &format!("{path}/attendance"), coach, &attendance), 409);
     assert_eq!(w.app.patch(&path, coach, &json!({"notes": "Verzet naar volgende maand."})).status(), 200);
-    assert_eq!(mails("group-cancelled").len(), word.len(), "told once");
+    assert_eq!(w.app.patch(&path, coach, &json!({"cancelled": true, "place": "Zaal 2"})).status(), 200);
+    assert_eq!(mails("group-cancelled", &sent).len(), 1, "told once");
+    assert!(mails("group-changed", &sent).is_empty(), "a session called off is not moved");
+}
+
+/// A session moved: an invitation still waiting goes out with the new details instead, one that
+/// went out is followed by word of the change; notes alone tell nobody. Mail about a session that
+/// has begun is not sent late.
+#[test]
+fn a_moved_group_session_tells_its_invitees_and_late_word_is_not_sent() {
+    let smtp = SmtpServer::start();
+    // This server's worker looks for mail once, at start: what is queued stays queued.
+    let w = World::on(spawn_with_mail(smtp.port(), &[("WILKAN_MAIL_POLL_MS", "3600000")]));
+    let m = w.method();
+    let k = w.connect(&m);
+    let coach = Some(w.coach_a.token.as_str());
+    let path = format!("/group-sessions/{}", k.session);
+    let mails = || -> Vec<(String, String, String, Option<chrono::NaiveDateTime>)> {
+        outbox::table
+            .filter(outbox::template.like("group-%"))
+            .filter(outbox::to_address.eq(&w.employee_a.email))
+            .order(outbox::created_at)
+            .select((outbox::template, outbox::status, outbox::body_text, outbox::send_before))
+            .load(&mut w.app.conn())
+            .unwrap()
+    };
+    // The invitation waits. A new place replaces it.
+    let first = mails();
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!((first[0].0.as_str(), first[0].1.as_str()), ("group-invitation", "queued"));
+    assert_eq!(w.app.patch(&path, coach, &json!({"place": "Zaal 3"})).status(), 200);
+    let now = mails();
+    let states: Vec<(&str, &str)> = now.iter().map(|m| (m.0.as_str(), m.1.as_str())).collect();
+    assert_eq!(states, [("group-invitation", "cancelled"), ("group-invitation", "queued")]);
+    assert!(now[1].2.contains("Waar: Zaal 3"), "{}", now[1].2);
+
+    // Once the invitation went out, a new time is word of a change; the deadline is the new time
+    // in UTC (Amsterdam in winter: an hour earlier).
+    #[allow(clippy::disallowed_methods)] // a fixture: the invitation as if it went out
+    diesel::update(outbox::table.filter(outbox::status.eq("queued")))
+        .set(outbox::status.eq("sent"))
+        .execute(&mut w.app.conn())
+        .unwrap();
+    let day = crate::helpers::days_from_today(9);
+    assert_eq!(w.app.patch(&path, coach, &json!({"starts_at": format!("{day}T14:30:00")})).status(), 200);
+    let now = mails();
+    assert_eq!(now.len(), 3, "{now:?}");
+    let changed = &now[2];
+    assert_eq!((changed.0.as_str(), changed.1.as_str()), ("group-changed", "queued"));
+    assert!(changed.2.contains("om 14:30") && changed.2.contains("Waar: Zaal 3"), "{}", changed.2);
+    let local = chrono::NaiveDateTime::parse_from_str(&format!("{day}T14:30:00"), "%Y-%m-%dT%H:%M:%S").unwrap();
+    let expected = chrono::TimeZone::from_local_datetime(&chrono_tz::Europe::Amsterdam, &local).unwrap().naive_utc();
+    assert_eq!(changed.3, Some(expected), "the deadline of a session at {local}");
+    // Notes tell nobody; a second change replaces the word still waiting.
+    assert_eq!(w.app.patch(&path, coach, &json!({"notes": "Koffie regelen"})).status(), 200);
+    assert_eq!(mails().len(), 3);
+    assert_eq!(w.app.patch(&path, coach, &json!({"place": "Zaal 4"})).status(), 200);
+    let now = mails();
+    let states: Vec<(&str, &str)> = now[2..].iter().map(|m| (m.0.as_str(), m.1.as_str())).collect();
+    assert_eq!(states, [("group-changed", "cancelled"), ("group-changed", "queued")]);
+
+    // The session began before the mail's turn came (the mail server was away): its word is
+    // stopped, not sent late, by a server whose worker runs.
+    #[allow(clippy::disallowed_methods)] // a fixture: the deadline as if the session had begun
+    diesel::update(outbox::table.filter(outbox::status.eq("queued")))
+        .set(outbox::send_before.eq(Some((chrono::Utc::now() - chrono::TimeDelta::minutes(1)).naive_utc())))
+        .execute(&mut w.app.conn())
+        .unwrap();
+    let owned = mail_settings(smtp.port());
+    let settings: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let _sending = w.app.restart_with(&settings);
+    let started = std::time::Instant::now();
+    while mails().iter().any(|m| m.1 == "queued" || m.1 == "sending") {
+        assert!(started.elapsed() < Duration::from_secs(15), "{:?}", mails());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let last_error: Option<String> = outbox::table
+        .filter(outbox::template.eq("group-changed"))
+        .order(outbox::created_at.desc())
+        .select(outbox::last_error)
+        .first(&mut w.app.conn())
+        .unwrap();
+    assert!(last_error.is_some_and(|e| e.contains("moment passed")));
+    // Word in time goes out.
+    assert_eq!(w.app.patch(&path, coach, &json!({"place": "Zaal 5"})).status(), 200);
+    while mails().last().is_some_and(|m| m.1 != "sent") {
+        assert!(started.elapsed() < Duration::from_secs(30), "{:?}", mails());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let sent: Vec<String> = smtp
+        .messages()
+        .into_iter()
+        .filter(|m| m.to == [w.employee_a.email.clone()])
+        .map(|m| m.text_body())
+        .filter(|text| text.contains("groepsgesprek"))
+        .collect();
+    assert_eq!(sent.len(), 1, "only the word in time went out: {sent:?}");
+    assert!(sent[0].contains("Het groepsgesprek is veranderd") && sent[0].contains("Waar: Zaal 5"), "{}", sent[0]);
+}
+
+/// A stop takes the employee out of group sessions still to come (their invitation and its mail
+/// that had not gone out) and cancels planned visits; a session that was held stays on record.
+#[test]
+fn a_stop_takes_back_invitations_to_come_and_planned_visits() {
+    let smtp = SmtpServer::start();
+    let w = World::on(spawn_with_mail(smtp.port(), &[("WILKAN_MAIL_POLL_MS", "3600000")]));
+    let m = w.method();
+    let k = w.connect(&m);
+    let coach = Some(w.coach_a.token.as_str());
+    let held = json!({"starts_at": format!("{}T10:00:00", crate::helpers::days_from_today(-2)), "place": "Kantine", "topic": "invloed", "invite": [w.employee_a.id]});
+    let held = crate::helpers::json_id(w.app.post("/group-sessions", coach, &held), 201);
+    let invited = |session: &str| -> i64 {
+        wilkan::db::schema::group_invitations::table
+            .filter(wilkan::db::schema::group_invitations::session_id.eq(session))
+            .count()
+            .get_result(&mut w.app.conn())
+            .unwrap()
+    };
+    assert_eq!((invited(&k.session), invited(&held)), (1, 1));
+    let stop = json!({"status": "stopped", "stop_reason": "other"});
+    assert_eq!(w.app.patch(&format!("/trajectories/{}", m.trajectory), coach, &stop).status(), 200);
+    assert_eq!((invited(&k.session), invited(&held)), (0, 1), "the coming session's invitation is taken back");
+    let invitations: Vec<(Option<String>, String)> = outbox::table
+        .filter(outbox::template.eq("group-invitation"))
+        .filter(outbox::to_address.eq(&w.employee_a.email))
+        .select((outbox::subject_ref, outbox::status))
+        .order(outbox::created_at)
+        .load(&mut w.app.conn())
+        .unwrap();
+    assert_eq!(
+        invitations,
+        [
+            (Some(format!("group:{}", k.session)), "cancelled".to_string()),
+            (Some(format!("group:{held}")), "queued".into())
+        ],
+        "the coming session's mail is stopped (the held one's is left to its deadline)"
+    );
+    let session: Value = w.app.get(&format!("/group-sessions/{}", k.session), coach).json().unwrap();
+    assert!(session["invitees"].as_array().unwrap().is_empty(), "{session}");
+    let visits: Value = w.app.get(&format!("/trajectories/{}/visits", m.trajectory), coach).json().unwrap();
+    let visit = visits["items"].as_array().unwrap().iter().find(|v| v["id"] == k.visit.as_str()).unwrap().clone();
+    assert_eq!(visit["status"], "cancelled", "{visit}");
 }
 
 #[test]
@@ -706,9 +862,12 @@ fn queue_link_mail(app: &TestApp, to: &str, minutes_ago: i64) -> Option<String> 
             ("link", "https://wilkan.test/x".to_string()),
             ("minutes", "15".to_string()),
         ]);
-        let mail = wilkan::mail::outbox::Mail { template: "magic-link", to, vars, about: None, not_before: None };
-        let id = wilkan::mail::outbox::queue(c, &templates, mail)?;
+        // Queued as the login-link route queues it: it may go out while the link works.
         let at = (chrono::Utc::now() - chrono::Duration::minutes(minutes_ago)).naive_utc();
+        let send_before = Some(at + chrono::Duration::minutes(15));
+        let mail =
+            wilkan::mail::outbox::Mail { template: "magic-link", to, vars, about: None, not_before: None, send_before };
+        let id = wilkan::mail::outbox::queue(c, &templates, mail)?;
         #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
         diesel::update(outbox::table.filter(outbox::to_address.eq(to))).set(outbox::created_at.eq(at)).execute(c)?;
         Ok(id)
@@ -752,7 +911,7 @@ fn mail_that_cannot_or_should_no_longer_go_out_is_stopped() {
     assert!(error.is_some_and(|e| e.contains("550")));
     let (status, _, reason) = by_address("laat@wilkan.test");
     assert_eq!(status, "cancelled");
-    assert!(reason.is_some_and(|r| r.contains("expired")));
+    assert!(reason.is_some_and(|r| r.contains("moment passed")));
     let to: Vec<Vec<String>> = smtp.messages().into_iter().map(|m| m.to).collect();
     assert_eq!(to, vec![vec!["kees@wilkan.test".to_string()]]);
 
@@ -791,8 +950,14 @@ fn queue_later(app: &TestApp, to: &str, not_before: chrono::NaiveDateTime) -> Op
         ("link", "https://wilkan.test/x".to_string()),
         ("minutes", "15".to_string()),
     ]);
-    let mail =
-        wilkan::mail::outbox::Mail { template: "magic-link", to, vars, about: None, not_before: Some(not_before) };
+    let mail = wilkan::mail::outbox::Mail {
+        template: "magic-link",
+        to,
+        vars,
+        about: None,
+        not_before: Some(not_before),
+        send_before: None,
+    };
     let mut conn = app.conn();
     conn.transaction::<_, wilkan::error::AppError, _>(|c| wilkan::mail::outbox::queue(c, &templates, mail)).unwrap()
 }

@@ -293,6 +293,7 @@ fn mail_queued_during_an_erasure_is_cleared_with_it() {
             .into(),
             about: None,
             not_before: None,
+            send_before: None,
         }
     }
     let erase = w.app.request(M::POST, &format!("/users/{}/erase", w.employee_a.id), Some(&w.admin.token));
