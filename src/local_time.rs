@@ -5,6 +5,16 @@
 use chrono::{NaiveDateTime, Offset, TimeZone};
 use chrono_tz::Tz;
 
+/// The wall-clock time at the organisations now.
+pub fn now(zone: Tz) -> NaiveDateTime {
+    chrono::Utc::now().with_timezone(&zone).naive_local()
+}
+
+/// The organisations' date today: a talk at 00:30 is on the day their calendar shows.
+pub fn today(zone: Tz) -> chrono::NaiveDate {
+    now(zone).date()
+}
+
 /// The UTC moment of a wall-clock time. A time that occurs twice (the hour the clocks go back)
 /// counts from its first occurrence; a time that does not occur (the hour they skip) is read with
 /// the offset from before the jump, as a clock not yet put forward shows it (02:30 becomes 03:30).

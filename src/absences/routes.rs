@@ -61,7 +61,8 @@ impl Absence {
 /// The employee if the caller may see their records (404 otherwise).
 pub fn employee_in_scope(conn: &mut DbConnection, caller: &Caller, employee_id: &str) -> Result<User, AppError> {
     let user = accounts::find_user(conn, employee_id)?;
-    if user.role() != Role::Employee {
+    // An erased person's records count in exports only (see `trajectories::queries::in_scope`).
+    if user.role() != Role::Employee || user.erased_at.is_some() {
         return Err(AppError::NotFound);
     }
     let coaches = caller.is(Role::Coach) && trajectories::coaches(conn, &caller.user_id, employee_id)?;
@@ -93,14 +94,7 @@ fn check_category(conn: &mut DbConnection, employee_id: &str, category: Option<C
     if category.is_none() {
         return Ok(());
     }
-    let consented = match trajectories::latest_of_employee(conn, employee_id)? {
-        Some(t) => {
-            let records = trajectories::consents_of(conn, &[t.id])?;
-            trajectories::consent_state(&records.iter().collect::<Vec<_>>()).research
-        }
-        None => false,
-    };
-    if consented {
+    if trajectories::person_research_consent(conn, employee_id)? {
         Ok(())
     } else {
         Err(AppError::field(

@@ -78,14 +78,23 @@ pub fn send(c: &mut DbConnection, state: &AppState, user: &User, why: Why) -> Re
         ))
         .execute(c)?;
     let organization = queries::sender_name(c, user)?;
-    let intro = match why {
-        Why::Invitation => "Er is een account voor je gemaakt bij Wilkan. Kies eerst een wachtwoord.",
-        Why::Forgotten => "Je hebt gevraagd om een nieuw wachtwoord voor Wilkan.",
+    // A new account's owner asked for nothing and has no old password: "not asked? do nothing"
+    // would tell them to ignore their invitation.
+    let (intro, closing) = match why {
+        Why::Invitation => (
+            "Er is een account voor je gemaakt bij Wilkan. Kies eerst een wachtwoord.",
+            "Vragen over dit account? Stel ze aan je projectleider.",
+        ),
+        Why::Forgotten => (
+            "Je hebt gevraagd om een nieuw wachtwoord voor Wilkan.",
+            "Heb je hier niet om gevraagd? Dan hoef je niets te doen. Je oude wachtwoord blijft werken.",
+        ),
     };
     let vars = BTreeMap::from([
         ("first_name", user.first_name.clone()),
         ("organization", organization),
         ("intro", intro.to_string()),
+        ("closing", closing.to_string()),
         ("link", format!("{}/wachtwoord-kiezen?code={token}", state.config.public_url)),
         ("hours", VALID_HOURS.to_string()),
     ]);

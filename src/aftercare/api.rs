@@ -86,7 +86,7 @@ pub struct DueItem {
 pub struct CheckinUpdate {
     /// `done` or `skipped` (with a reason).
     pub status: CheckinStatus,
-    /// How it went. No medical details.
+    /// How it went. No medical details. Left out, the note stays as it was; an empty text clears it.
     #[validate(length(max = 2000, message = "Gebruik hoogstens 2.000 tekens."))]
     pub note: Option<String>,
     /// Why the check-in was skipped. No medical details.

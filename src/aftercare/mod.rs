@@ -73,6 +73,15 @@ pub fn queue_reminders(conn: &mut DbConnection, templates: &Templates, today: Na
             (_, true) => "aftercare-overdue",
             (true, false) => continue,
         };
+        let (Some(coach), Some(employee)) = (named_in_mail(conn, &coach_id)?, named_in_mail(conn, &employee_id)?)
+        else {
+            continue; // erased since the rows above were read: nobody left to remind or to name
+        };
+        // A coach who left gets no mail: the check-in stays unmarked, so that the coach the
+        // trajectory is handed to is reminded.
+        if !coach.active {
+            continue;
+        }
         // Marked first, and only if no one marked it meanwhile: with several instances each
         // round reads the same due check-ins, and the mark decides which one sends the reminder
         // (PostgreSQL re-checks the condition once the other's transaction has committed).
@@ -92,10 +101,6 @@ pub fn queue_reminders(conn: &mut DbConnection, templates: &Templates, today: Na
         if marked == 0 {
             continue;
         }
-        let (Some(coach), Some(employee)) = (named_in_mail(conn, &coach_id)?, named_in_mail(conn, &employee_id)?)
-        else {
-            continue; // erased since the rows above were read: nobody left to remind or to name
-        };
         let org: Organization = organizations::table.find(&org_id).select(Organization::as_select()).first(conn)?;
         let vars = BTreeMap::from([
             ("first_name", coach.first_name.clone()),

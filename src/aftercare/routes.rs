@@ -107,7 +107,8 @@ pub fn return_out(c: &mut DbConnection, trajectory_id: &str) -> Result<ReturnOut
 
 /// Record the (partial) return to work, or an update of it (kept as history). The first return
 /// schedules the aftercare check-ins (the organisation's weeks; default 2, 6 and 12) and moves an
-/// active trajectory to `returned`. The trajectory's coach and project leaders. 409 once the trajectory has ended, or before method consent.
+/// active trajectory to `returned` (the only way there). The trajectory's coach and project leaders. 409 before the
+/// trajectory is active, once it has ended, or without method consent; 422 for a date still to come.
 #[utoipa::path(tag = "aftercare", params(("id" = String, Path)), request_body = ReturnIn, responses((status = 200, body = ReturnOut)), security(("bearer" = [])))]
 #[put("/trajectories/{id}/return")]
 pub async fn put_return(
@@ -123,6 +124,20 @@ pub async fn put_return(
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Coach, Role::ProjectLeader])?;
         t.accepts_records()?;
+        if t.status == Status::Proposed.as_str() {
+            return Err(AppError::Conflict(
+                "Dit traject is nog niet gestart. Zet het eerst op actief; daarna kun je de werkhervatting vastleggen."
+                    .into(),
+            ));
+        }
+        // A return is recorded once it began: it moves the trajectory on and plans aftercare from
+        // its date.
+        if input.date > crate::local_time::today(zone) {
+            return Err(AppError::field(
+                "date",
+                "Deze datum ligt in de toekomst. Leg de werkhervatting vast als die begonnen is.",
+            ));
+        }
         let first: i64 = work_returns::table.filter(work_returns::trajectory_id.eq(&t.id)).count().get_result(c)?;
         let row = ReturnRow {
             id: new_id(),
@@ -266,7 +281,12 @@ pub async fn update_checkin(
             aftercare_checkins::table,
             (
                 aftercare_checkins::status.eq(status),
-                aftercare_checkins::note.eq(input.note),
+                // Left out, the note stays; an empty one clears it.
+                aftercare_checkins::note.eq(match input.note {
+                    Some(n) if n.trim().is_empty() => None,
+                    Some(n) => Some(n),
+                    None => row.note.clone(),
+                }),
                 aftercare_checkins::skip_reason.eq(input.skip_reason),
                 // A correction does not move when the check-in took place (the process
                 // evaluation counts aftercare by it), nor who recorded it.

@@ -204,10 +204,20 @@ pub async fn list(
     caller.require(&[Role::Coach])?;
     let (limit, after) = page.keyset::<NaiveDateTime>()?;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
-        let coached: Vec<String> = trajectories::table
+        // The pairs of those the caller coaches now (their latest trajectory), as one pair's own
+        // page (`load`) decides: an earlier coach does not follow the person's later pairs.
+        let mut coached: Vec<String> = trajectories::table
             .filter(trajectories::coach_id.eq(&caller.user_id))
             .select(trajectories::employee_id)
+            .distinct()
             .load(c)?;
+        let mut latest = Vec::with_capacity(coached.len());
+        for employee in coached.drain(..) {
+            if crate::trajectories::queries::coaches(c, &caller.user_id, &employee)? {
+                latest.push(employee);
+            }
+        }
+        let coached = latest;
         let q = buddy_pairs::table
             .filter(one_of(buddy_pairs::employee_a, &coached).or(one_of(buddy_pairs::employee_b, &coached)))
             .order((buddy_pairs::created_at.desc(), buddy_pairs::id.desc()))

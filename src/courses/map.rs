@@ -80,7 +80,11 @@ fn section(course: &Course) -> MapSection {
                         }
                     }
                     Block::Text { text } => text_items(text, &mut items),
-                    Block::Image { alt, .. } => items.push(MapItem::Picture { alt: alt.clone() }),
+                    Block::Image { alt, src, .. } => {
+                        // Exercises point at the pictures ("kijk naar het plaatje"): on paper too.
+                        let svg = std::fs::read_to_string(course.dir.join("images").join(src)).ok();
+                        items.push(MapItem::Picture { alt: alt.clone(), svg })
+                    }
                     Block::Video { title, transcript, .. } => {
                         items.push(MapItem::Transcript { title: title.clone(), text: paragraphs(transcript) })
                     }
@@ -167,7 +171,9 @@ section.course { break-before: page; page-break-before: always; }
 .box { display: inline-block; width: .9em; height: .9em; border: 2px solid #333; margin-right: .5em; vertical-align: middle; }
 .options { list-style: none; padding-left: 0; } .options li { margin: .3em 0; }
 .transcript { background: #f3f3f3; padding: .5em .8em; border-left: 4px solid #888; }
-.picture { font-style: italic; color: #444; }
+.picture { margin: 1em 0; break-inside: avoid; }
+.picture img { display: block; max-width: 100%; max-height: 12cm; height: auto; margin: 0 auto .4em; }
+.picture figcaption { color: #222; }
 @media print { body { max-width: none; padding: 0; } a { color: inherit; } }
 ";
 
@@ -241,11 +247,19 @@ fn item_html(item: &MapItem) -> String {
             lines(*answer_lines)
         ),
         MapItem::Transcript { title, text } => format!(
-            "<div class=\"transcript\"><p><strong>Video: {}</strong><br>(Dit zie en hoor je in de video.)</p>{}</div>\n",
+            "<div class=\"transcript\"><p><strong>Filmpje: {}</strong><br>(Dit zie en hoor je in het filmpje.)</p>{}</div>\n",
             esc(title),
             text.iter().map(|p| format!("<p>{}</p>", inline(p))).collect::<String>()
         ),
-        MapItem::Picture { alt } => format!("<p class=\"picture\">[Plaatje: {}]</p>\n", esc(alt)),
+        MapItem::Picture { alt, svg: Some(svg) } => {
+            use base64::Engine;
+            let data = base64::engine::general_purpose::STANDARD.encode(svg);
+            format!(
+                "<figure class=\"picture\"><img alt=\"{alt}\" src=\"data:image/svg+xml;base64,{data}\"><figcaption>{alt}</figcaption></figure>\n",
+                alt = esc(alt)
+            )
+        }
+        MapItem::Picture { alt, svg: None } => format!("<p class=\"picture\">Plaatje: {}</p>\n", esc(alt)),
     }
 }
 

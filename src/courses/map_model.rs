@@ -44,6 +44,8 @@ pub enum MapItem {
     Question { text: String, options: Vec<String>, answer_lines: u32 },
     /// A video: on paper its transcript is printed instead.
     Transcript { title: String, text: Vec<String> },
-    /// A picture: on paper its description is printed (pictures are not embedded in the PDF).
-    Picture { alt: String },
+    /// A picture: the HTML map shows it with its description; the PDF prints the description
+    /// (drawing the SVG there would need an SVG renderer). `svg` is the file's text, when it
+    /// could be read.
+    Picture { alt: String, svg: Option<String> },
 }

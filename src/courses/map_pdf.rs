@@ -77,7 +77,8 @@ const H2: Style = style(18.0, true, 0.0, false);
 const H3: Style = style(16.0, true, 0.0, false);
 const MINUTES: Style = style(14.0, true, 0.3, false);
 const NOTE: Style = style(14.0, false, 0.3, true);
-const PICTURE: Style = style(13.0, false, 0.3, true);
+// At the body's size and darkness: the description stands in for the picture itself.
+const PICTURE: Style = style(14.0, false, 0.0, true);
 const DOTS: Style = style(14.0, false, 0.5, false);
 const FOOTER_NUMBER: Style = style(12.0, false, 0.0, false);
 const FOOTER_LABEL: Style = style(10.0, false, 0.35, false);
@@ -558,14 +559,14 @@ impl Body<'_, '_> {
             MapItem::Transcript { title, text } => {
                 flow.gap(6.0);
                 let keep = line_height(NOTE) + line_height(BODY);
-                flow.heading(&format!("Video: {title}"), H3, keep);
-                flow.paragraph("(Dit zie en hoor je in de video.)", MARGIN, NOTE, Marker::None);
+                flow.heading(&format!("Filmpje: {title}"), H3, keep);
+                flow.paragraph("(Dit zie en hoor je in het filmpje.)", MARGIN, NOTE, Marker::None);
                 for paragraph in text {
                     flow.paragraph(paragraph, MARGIN, BODY, Marker::None);
                 }
             }
-            MapItem::Picture { alt } => {
-                flow.paragraph(&format!("[Plaatje: {alt}]"), MARGIN, PICTURE, Marker::None);
+            MapItem::Picture { alt, .. } => {
+                flow.paragraph(&format!("Plaatje: {alt}"), MARGIN, PICTURE, Marker::None);
             }
         }
     }
@@ -895,7 +896,7 @@ mod tests {
             MapItem::Paragraph(long_text(12)),
             MapItem::Bullet("Bel je leidinggevende vóór 9 uur.".to_string()),
             MapItem::Bullet(long_text(2)),
-            MapItem::Picture { alt: "Een man belt met zijn baas.".to_string() },
+            MapItem::Picture { alt: "Een man belt met zijn baas.".to_string(), svg: None },
             MapItem::Transcript {
                 title: "Ziek melden".to_string(),
                 text: vec![long_text(3), "Ayşe zegt: ik ben ziek.".to_string()],

@@ -440,7 +440,10 @@ pub async fn save_reflection(
 }
 
 /// Progress of a trajectory's employee in every course. Its coach and employee; project leaders
-/// see status only, not the text of celebrations, reflections and answers.
+/// see status only, not the text of celebrations, reflections and answers. Learning is the
+/// person's, not the trajectory's: a coach sees it while theirs is the person's latest trajectory
+/// (an earlier coach gets 404, as for absences), so what the person writes with the next coach
+/// stays between them.
 #[utoipa::path(tag = "learning", params(("id" = String, Path)), responses((status = 200, body = MyCourses)), security(("bearer" = [])))]
 #[get("/trajectories/{id}/progress")]
 pub async fn trajectory_progress(
@@ -451,6 +454,9 @@ pub async fn trajectory_progress(
     let c2 = caller.clone();
     let t = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &c2, &id)?;
+        if c2.is(Role::Coach) && !trajectories::coaches(c, &c2.user_id, &t.employee_id)? {
+            return Err(AppError::NotFound);
+        }
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         Ok(t)
     })
@@ -477,7 +483,7 @@ pub struct PaperQuery {
 
 /// Record that the employee did this course in the paper map: it counts as completed, `paper`,
 /// with the choice they ticked at its end (also later, when the map comes back). Their written
-/// reflection stays on paper. Only the trajectory's own coach.
+/// reflection stays on paper. Only the trajectory's own coach, while it runs with method consent.
 #[utoipa::path(tag = "learning", params(("id" = String, Path), ("slug" = String, Path), PaperQuery), responses((status = 200, body = MyCourse)), security(("bearer" = [])))]
 #[post("/trajectories/{id}/progress/{slug}/paper")]
 pub async fn done_on_paper(
@@ -493,6 +499,7 @@ pub async fn done_on_paper(
         let t = trajectories::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require_coach_of(&t.coach_id)?;
+        t.accepts_records()?;
         let mut row = progress::ensure_course(c, &t.employee_id, &slug)?;
         let mut changed = false;
         if row.completed_at.is_none() {

@@ -225,12 +225,29 @@ fn sqlite_connection(path: &str, exclusive: bool) -> Result<SqliteConnection, Co
         SqliteConnection::establish(path)?
     };
     // WAL lets readers work while one writer writes; busy_timeout makes writers queue instead of
-    // failing with SQLITE_BUSY (set first: switching to WAL needs a lock that a connection opened
-    // at the same moment may hold); foreign keys are off by default in SQLite.
-    conn.batch_execute(
-        "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-         PRAGMA foreign_keys = ON;",
-    )?;
+    // failing with SQLITE_BUSY; foreign keys are off by default in SQLite.
+    conn.batch_execute("PRAGMA busy_timeout = 10000;")?;
+    // Switching a new file to WAL takes its exclusive lock from a shared one. Two connections
+    // doing so at once (instances started together on a new database) would each wait for the
+    // other to let go of its shared lock, so SQLite answers one of them "database is locked" at
+    // once instead of calling the busy handler: that one tries again, for as long as the busy
+    // timeout. A refusal that took the busy timeout itself (another process holds the file) is
+    // final.
+    let started = std::time::Instant::now();
+    loop {
+        let attempt = std::time::Instant::now();
+        match conn.batch_execute("PRAGMA journal_mode = WAL;") {
+            Err(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("locked")
+                    && attempt.elapsed() < std::time::Duration::from_millis(100)
+                    && started.elapsed() < std::time::Duration::from_secs(10) =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => break other?,
+        }
+    }
+    conn.batch_execute("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
     Ok(conn)
 }
 

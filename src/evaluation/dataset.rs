@@ -125,6 +125,9 @@ pub struct Record {
     pub recruitment_minutes: Option<i64>,
     /// Method consent was given at some point.
     pub method_consent: bool,
+    /// Method consent stands now (the latest record): someone who withdrew it still counts as a
+    /// participant who stopped, but their own words are no longer handed on.
+    pub method_consent_now: bool,
     /// Research consent is given now (a withdrawal removes the person from later exports).
     pub research_consent: bool,
     pub intake_done: bool,
@@ -245,8 +248,10 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
         *e = (*e).min(at);
     }
 
-    // Consents in time order: the last research record decides; any method "yes" counts.
+    // Consents in time order: the last research record decides; any method "yes" counts (and the
+    // last method record says whether it still stands).
     let mut method: HashMap<String, bool> = HashMap::new();
+    let mut method_now: HashMap<String, bool> = HashMap::new();
     let mut research: HashMap<String, bool> = HashMap::new();
     for (tid, kind, given) in consents::table
         .filter(in_keys(consents::trajectory_id, &ids))
@@ -255,7 +260,8 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
         .load::<(String, String, bool)>(c)?
     {
         if kind == "method" {
-            *method.entry(tid).or_default() |= given;
+            *method.entry(tid.clone()).or_default() |= given;
+            method_now.insert(tid, given);
         } else {
             research.insert(tid, given);
         }
@@ -509,6 +515,7 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
         let (g_inv, g_att) = groups.get(&id).copied().unwrap_or_default();
         out.push(Record {
             method_consent: method.get(&id).copied().unwrap_or(false),
+            method_consent_now: method_now.get(&id).copied().unwrap_or(false),
             research_consent: research.get(&id).copied().unwrap_or(false)
                 && person_research.get(employee.as_str()) != Some(&false),
             intake_done: with_intake.contains(&id),

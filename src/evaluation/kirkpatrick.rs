@@ -271,7 +271,8 @@ impl Accumulator for Kirkpatrick<'_> {
                 r.work_return.as_ref().map_or(Cell::Null, |w| Cell::Dec(w.latest_hours)),
             ]);
         }
-        if s.free_text {
+        // Own words only while the person is in the method: a withdrawal takes them back.
+        if s.free_text && r.method_consent_now {
             if s.wants(2) {
                 for refl in &r.reflections {
                     if let Some(t) = &refl.text {

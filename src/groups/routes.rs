@@ -510,7 +510,8 @@ pub async fn update(
 }
 
 /// Record who came: present, absent with notice, absent. Facilitator and project leaders; only
-/// for invited employees.
+/// for invited employees. Present or absent from the day of the session (409 before); a notice of
+/// absence at any time.
 #[utoipa::path(tag = "groups", params(("id" = String, Path)), request_body = AttendanceIn, responses((status = 200, body = SessionOut)), security(("bearer" = [])))]
 #[put("/group-sessions/{id}/attendance")]
 pub async fn attendance(
@@ -520,6 +521,7 @@ pub async fn attendance(
     body: ValidJson<AttendanceIn>,
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
+    let zone = state.config.time_zone;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let (row, view) = load_for_change(c, &caller, &id)?;
         if !matches!(view, View::Staff) {
@@ -527,6 +529,14 @@ pub async fn attendance(
         }
         if row.cancelled {
             return Err(called_off());
+        }
+        // Who came is known on the day; it counts in the process figures.
+        let came_or_not = input.attendance.values().any(|a| *a != Attendance::AbsentWithNotice);
+        if came_or_not && row.starts_at.date() > crate::local_time::today(zone) {
+            return Err(AppError::Conflict(format!(
+                "Dit groepsgesprek is pas op {}. Houd dan bij wie er was; een afmelding kan nu al.",
+                dutch_when(row.starts_at)
+            )));
         }
         for (employee, a) in &input.attendance {
             let n = reuse::update(
@@ -545,8 +555,8 @@ pub async fn attendance(
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// Employees with an open trajectory who chose a group talk in the reflection of this course: the
-/// list for inviting. A coach their own employees, a project leader the organisation's.
+/// Employees with an open trajectory who chose a group talk in the reflection of this course and
+/// have not been invited to a session on it yet: the list for inviting. A coach their own employees, a project leader the organisation's.
 #[utoipa::path(tag = "groups", params(InterestQuery), responses((status = 200, body = InterestList)), security(("bearer" = [])))]
 #[get("/group-sessions/interest")]
 pub async fn interest(
@@ -575,6 +585,22 @@ pub async fn interest(
             .filter(trajectories::organization_id.eq(&org))
             .filter(diesel::dsl::not(one_of(trajectories::status, ENDED)))
             .filter(course_progress::reflected_at.is_not_null())
+            // Who has been invited to a session on the course (one not called off) is no longer
+            // waiting for one: the list is of those still to invite.
+            .filter(
+                users::id.ne_all(
+                    group_invitations::table
+                        .filter(
+                            group_invitations::session_id.eq_any(
+                                group_sessions::table
+                                    .filter(group_sessions::topic.eq(&t2))
+                                    .filter(group_sessions::cancelled.eq(false))
+                                    .select(group_sessions::id),
+                            ),
+                        )
+                        .select(group_invitations::employee_id),
+                ),
+            )
             .order((reflected_at, users::id))
             .limit(limit + 1)
             .select((users::id, users::first_name, trajectories::id, reflected_at))

@@ -179,6 +179,39 @@ pub struct EntryUpdate {
     pub weighing: Option<Weighing>,
 }
 
+/// A text of the entry that can be taken out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TextField {
+    Impression,
+    Agreements,
+    Developments,
+}
+
+impl TextField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TextField::Impression => "impression",
+            TextField::Agreements => "agreements",
+            TextField::Developments => "developments",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedactIn {
+    /// The texts to take out, now and in every earlier version.
+    #[validate(length(min = 1, message = "Kies welke tekst eruit moet."))]
+    pub fields: Vec<TextField>,
+    /// Why (kept in the audit log; the text itself is not). No medical details.
+    #[validate(
+        custom(function = "crate::accounts::api::not_blank"),
+        length(min = 3, max = 500, message = "Geef een reden (3 tot 500 tekens).")
+    )]
+    pub reason: String,
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RevisionOut {
     /// The entry as it was before this correction.

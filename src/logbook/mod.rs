@@ -12,5 +12,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(routes::list)
         .service(routes::create)
         .service(routes::get_one)
-        .service(routes::update);
+        .service(routes::update)
+        .service(routes::redact);
 }

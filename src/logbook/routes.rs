@@ -7,7 +7,9 @@ use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::api::{EntryIn, EntryOut, EntryUpdate, RevisionOut, Weighing, WeighingItem, WeighingSummary};
+use super::api::{
+    EntryIn, EntryOut, EntryUpdate, RedactIn, RevisionOut, TextField, Weighing, WeighingItem, WeighingSummary,
+};
 use crate::db::one_of::one_of;
 use crate::db::reuse;
 use crate::db::schema::{logbook_entries, logbook_revisions, trajectories};
@@ -187,8 +189,21 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(out))
 }
 
+/// A logbook entry is about a contact that took place: one dated ahead would count its minutes in
+/// the process figures before it happened (the next appointment has a field of its own).
+fn not_to_come(date: NaiveDate, zone: chrono_tz::Tz) -> Result<(), AppError> {
+    if date > crate::local_time::today(zone) {
+        return Err(AppError::field(
+            "date",
+            "Deze datum ligt in de toekomst. Schrijf het contact op als het geweest is; een volgende afspraak zet je bij 'volgende afspraak'.",
+        ));
+    }
+    Ok(())
+}
+
 /// Write a logbook entry (with an optional weighing). Only the trajectory's own coach.
-/// 409 once the trajectory has ended, or before method consent. Corrections of an entry stay possible.
+/// 409 once the trajectory has ended, or before method consent; 422 for a date still to come (the
+/// next appointment has a field of its own). Corrections of an entry stay possible.
 #[utoipa::path(tag = "logbook", params(("id" = String, Path)), request_body = EntryIn, responses((status = 201, body = EntryOut)), security(("bearer" = [])))]
 #[post("/trajectories/{id}/logbook")]
 pub async fn create(
@@ -198,11 +213,13 @@ pub async fn create(
     body: ValidJson<EntryIn>,
 ) -> Result<HttpResponse, AppError> {
     let e = body.0;
+    let zone = state.config.time_zone;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectory_queries::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require_coach_of(&t.coach_id)?;
         t.accepts_records()?;
+        not_to_come(e.date, zone)?;
         let ts = now();
         let row = EntryRow {
             id: new_id(),
@@ -262,6 +279,7 @@ pub async fn update(
     body: ValidJson<EntryUpdate>,
 ) -> Result<HttpResponse, AppError> {
     let u = body.0;
+    let zone = state.config.time_zone;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         // Two corrections at once take turns: the later one keeps the earlier one as a revision.
         if let DbConnection::Pg(pg) = c {
@@ -293,6 +311,9 @@ pub async fn update(
         // The rule of a new entry holds for the entry as corrected: a new date or a new next
         // appointment alone must not put the appointment before the talk.
         let (date, next) = (u.date.unwrap_or(row.entry_date), u.next_appointment.or(row.next_appointment));
+        if u.date.is_some() {
+            not_to_come(date, zone)?;
+        }
         if next.is_some_and(|n| n < date) {
             return Err(AppError::field(
                 if u.next_appointment.is_some() { "next_appointment" } else { "date" },
@@ -398,6 +419,88 @@ pub async fn summary(state: web::Data<AppState>, caller: Caller) -> Result<HttpR
             }
         }
         Ok(s)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Take texts out of an entry for good, also from its earlier versions: a medical detail written
+/// by mistake, noticed after the week in which a correction replaces the text in place. The entry
+/// keeps its date, kind and minutes (they count in the evaluation). Its author and project
+/// leaders of the organisation; the audit log keeps who, when, which texts and why, not the text.
+#[utoipa::path(tag = "logbook", params(("entry_id" = String, Path)), request_body = RedactIn, responses((status = 200, body = EntryOut)), security(("bearer" = [])))]
+#[post("/logbook/{entry_id}/redact")]
+pub async fn redact(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: ValidJson<RedactIn>,
+) -> Result<HttpResponse, AppError> {
+    let input = body.0;
+    let entry = caller.audit().named("logbook.redacted");
+    let out = db::tx(&state.pool, entry, move |c, audit| {
+        if let DbConnection::Pg(pg) = c {
+            // Taken out together with a correction at the same moment: one after the other.
+            logbook_entries::table
+                .find(id.as_str())
+                .select(logbook_entries::id)
+                .for_update()
+                .first::<String>(pg)
+                .optional()?;
+        }
+        let (row, t) = entry_in_scope(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
+        if row.author_id != caller.user_id && !caller.is(Role::ProjectLeader) {
+            return Err(AppError::Forbidden);
+        }
+        let fields: Vec<&str> = input.fields.iter().map(|f| f.as_str()).collect();
+        audit.detail(serde_json::json!({"entry": row.id, "fields": fields, "reason": input.reason}));
+        let none = None::<String>;
+        let has = |f: TextField| input.fields.contains(&f);
+        reuse::update(
+            logbook_entries::table,
+            (
+                logbook_entries::impression.eq(if has(TextField::Impression) {
+                    none.clone()
+                } else {
+                    row.impression.clone()
+                }),
+                logbook_entries::agreements.eq(if has(TextField::Agreements) {
+                    none.clone()
+                } else {
+                    row.agreements.clone()
+                }),
+                logbook_entries::developments.eq(if has(TextField::Developments) {
+                    none.clone()
+                } else {
+                    row.developments.clone()
+                }),
+                logbook_entries::updated_at.eq(now()),
+            ),
+            logbook_entries::id.eq(&row.id),
+        )
+        .execute(c)?;
+        let earlier: Vec<(String, String)> = logbook_revisions::table
+            .filter(logbook_revisions::entry_id.eq(&row.id))
+            .select((logbook_revisions::id, logbook_revisions::previous))
+            .load(c)?;
+        for (revision, previous) in earlier {
+            let mut version: serde_json::Value =
+                serde_json::from_str(&previous).map_err(|e| AppError::internal(e.to_string()))?;
+            if let Some(map) = version.as_object_mut() {
+                for f in &fields {
+                    map.insert((*f).to_string(), serde_json::Value::Null);
+                }
+            }
+            reuse::update(
+                logbook_revisions::table,
+                logbook_revisions::previous.eq(version.to_string()),
+                logbook_revisions::id.eq(&revision),
+            )
+            .execute(c)?;
+        }
+        let fresh = logbook_entries::table.find(&row.id).select(EntryRow::as_select()).first(c)?;
+        Ok(render_all(c, vec![fresh], &caller)?.remove(0))
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))

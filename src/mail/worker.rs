@@ -170,7 +170,9 @@ pub fn tick(ctx: &Context, sender: &Sender, stop: &dyn Fn() -> bool) -> Result<(
     // waits from going out: logged, and tried again next round.
     guarded("aftercare reminders", || {
         pool.write(|conn| {
-            conn.transaction(|c| crate::aftercare::queue_reminders(c, &ctx.templates, crate::db::now().date()))
+            // The organisations' own date: a check-in due today is due from their midnight.
+            let today = crate::local_time::today(ctx.config.time_zone);
+            conn.transaction(|c| crate::aftercare::queue_reminders(c, &ctx.templates, today))
         })
     });
     let base = TimeDelta::seconds(ctx.config.mail_retry_base_seconds.max(1));

@@ -18,6 +18,7 @@ use crate::http::json::ValidJson;
 use crate::http::pagination::{Page, PageQuery};
 use crate::http::query::Query;
 use crate::policy::{Caller, Role};
+use crate::trajectories::api::Status;
 use crate::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -233,7 +234,8 @@ pub struct Erased {
 }
 
 /// Erase a person: every personal field in every table is removed or overwritten; rows needed for
-/// counts stay under a new random id; sessions end. Admins only.
+/// counts stay under a new random id, for the exports only; sessions end. A trajectory still
+/// running is stopped first (reason `privacy_research`), which ends what runs on it. Admins only.
 #[utoipa::path(tag = "privacy", params(("id" = String, Path)), request_body = EraseIn, responses((status = 200, body = Erased)), security(("bearer" = [])))]
 #[post("/users/{id}/erase")]
 pub async fn erase_user(
@@ -250,17 +252,28 @@ pub async fn erase_user(
     }
     let entry = caller.audit().named("user.erased");
     let reason = body.0.reason;
-    let (_, ended) = db::tx(&state.pool, entry, move |c, audit| {
-        // The entry keeps why, not who: a name in the reason is taken out like everywhere else,
-        // and the account that keeps the counts is named by its new id, which links to nobody.
+    let zone = state.config.time_zone;
+    let ended = db::tx(&state.pool, entry, move |c, audit| {
+        crate::accounts::queries::lock_user(c, &id)?;
         let user = crate::accounts::queries::find_user(c, &id)?;
+        // A running trajectory would go on without anyone in it: a colleague's card link would
+        // still take cards, reminders would still come due.
+        if user.erased_at.is_none() {
+            if let Some(t) = crate::trajectories::queries::open_of_employee(c, &id)? {
+                let why = Some(crate::trajectories::api::StopReason::PrivacyResearch);
+                crate::trajectories::queries::set_status(c, &t, Status::Stopped, why, None, &caller.user_id, zone)?;
+            }
+        }
+        // The entry keeps why, not who: a name in the reason is taken out like everywhere else.
+        // Nor does it name the account that keeps the counts: with it, whoever read the log could
+        // find the person's records again.
         let reason = erase::redact(&reason, &erase::Needle::of_user(&user));
-        let (kept_as, ended) = erase::erase_person(c, &id)?;
-        audit.detail(serde_json::json!({"reason": reason, "kept_as": kept_as}));
+        let (_, ended) = erase::erase_person(c, &id)?;
+        audit.detail(serde_json::json!({"reason": reason}));
         if let Some(o) = &user.organization_id {
             audit.in_org(o);
         }
-        Ok((kept_as, ended))
+        Ok(ended)
     })
     .await?;
     state.revocations.add(ended);

@@ -22,14 +22,30 @@ pub fn find(conn: &mut Db, id: &str) -> Result<Trajectory, AppError> {
 
 /// The trajectory if the caller may see it; 404 otherwise (its existence is not revealed).
 pub fn load_in_scope(conn: &mut Db, caller: &Caller, id: &str) -> Result<Trajectory, AppError> {
-    in_scope(trajectories::table.find(id).select(Trajectory::as_select()).first(conn).optional()?, caller)
+    let t = trajectories::table.find(id).select(Trajectory::as_select()).first(conn).optional()?;
+    in_scope(conn, t, caller)
 }
 
-fn in_scope(t: Option<Trajectory>, caller: &Caller) -> Result<Trajectory, AppError> {
+/// The trajectories of an erased person stay for the counts of the exports, under a new id, but
+/// are nobody's to open: whoever knew the trajectory would otherwise still read the person's
+/// absences, intake and logbook under the name "Verwijderd".
+fn in_scope(conn: &mut Db, t: Option<Trajectory>, caller: &Caller) -> Result<Trajectory, AppError> {
     match t {
-        Some(t) if caller.sees_trajectory(&t.employee_id, &t.coach_id, &t.organization_id) => Ok(t),
+        Some(t)
+            if caller.sees_trajectory(&t.employee_id, &t.coach_id, &t.organization_id)
+                && !erased(conn, &t.employee_id)? =>
+        {
+            Ok(t)
+        }
         _ => Err(AppError::NotFound),
     }
+}
+
+/// Whether `user_id` is the account that keeps an erased person's counts.
+pub fn erased(conn: &mut Db, user_id: &str) -> Result<bool, AppError> {
+    let at: Option<Option<NaiveDateTime>> =
+        users::table.find(user_id).select(users::erased_at).first(conn).optional()?;
+    Ok(matches!(at, Some(Some(_))))
 }
 
 /// Like [`load_in_scope`], for a change that depends on the trajectory's state (its status, its
@@ -41,7 +57,7 @@ pub fn load_for_change(conn: &mut Db, caller: &Caller, id: &str) -> Result<Traje
         Db::Pg(pg) => one.select(Trajectory::as_select()).for_update().first(pg).optional()?,
         _ => one.select(Trajectory::as_select()).first(conn).optional()?,
     };
-    in_scope(t, caller)
+    in_scope(conn, t, caller)
 }
 
 /// Whether `coach_id` is the coach of `employee_id` for the employee's own records (absences, a
@@ -49,6 +65,9 @@ pub fn load_for_change(conn: &mut Db, caller: &Caller, id: &str) -> Result<Traje
 /// trajectory with another coach follows, the earlier coach keeps their trajectory's records but
 /// no longer sees the person's.
 pub fn coaches(conn: &mut Db, coach_id: &str, employee_id: &str) -> Result<bool, AppError> {
+    if erased(conn, employee_id)? {
+        return Ok(false);
+    }
     let latest: Option<String> = trajectories::table
         .filter(trajectories::employee_id.eq(employee_id))
         .order(trajectories::id.desc())
@@ -65,6 +84,20 @@ pub fn open_of_employee(conn: &mut Db, employee_id: &str) -> Result<Option<Traje
         .select(Trajectory::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// Whether the person's research consent stands: their latest research record on any of their
+/// trajectories (a withdrawal on an earlier one counts, as the exports count it).
+pub fn person_research_consent(conn: &mut Db, employee_id: &str) -> Result<bool, AppError> {
+    let theirs = trajectories::table.filter(trajectories::employee_id.eq(employee_id)).select(trajectories::id);
+    let latest: Option<bool> = consents::table
+        .filter(consents::trajectory_id.eq_any(theirs))
+        .filter(consents::kind.eq("research"))
+        .order((consents::recorded_at.desc(), consents::id.desc()))
+        .select(consents::given)
+        .first(conn)
+        .optional()?;
+    Ok(latest.unwrap_or(false))
 }
 
 /// The employee's latest trajectory (open or not).
@@ -240,6 +273,8 @@ pub fn each(
                 .inner_join(employee.on(employee.field(users::id).eq(trajectories::employee_id)))
                 .inner_join(coach.on(coach.field(users::id).eq(trajectories::coach_id)))
                 .filter($scope)
+                // An erased person's trajectories count in exports only (see `in_scope`).
+                .filter(employee.field(users::erased_at).is_null())
                 .filter(optional!(trajectories::coach_id, q.coach))
                 .filter(optional!(trajectories::cohort_id, q.cohort))
                 .filter(optional!(trajectories::status, status))

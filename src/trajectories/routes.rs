@@ -203,8 +203,8 @@ pub async fn get_one(
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// Move a trajectory on (proposed -> active -> returned -> aftercare -> closed) or stop it with a
-/// reason (and a `stop_note`, only then); a project leader may also change its coach or cohort; its coach and project leaders
+/// Move a trajectory on (proposed -> active -> returned -> aftercare -> closed; `returned` only by
+/// recording the return, `PUT /trajectories/{id}/return`) or stop it with a reason (and a `stop_note`, only then); a project leader may also change its coach or cohort; its coach and project leaders
 /// record the time spent on recruitment. Becoming active needs method consent. A stop or the close
 /// ends what still runs: due aftercare check-ins are skipped, the employee's buddy pair ends,
 /// colleagues' cards on hold are not mailed, invitations to group sessions still to come are taken
@@ -290,6 +290,19 @@ fn change_status(
             from.next().map_or("-", Status::as_str)
         )));
     }
+    if to == Status::Returned {
+        use crate::db::schema::work_returns;
+        // The return is what aftercare is planned from (and what the evaluation counts): a status
+        // without one left the coach's aftercare list empty.
+        let recorded: i64 = work_returns::table.filter(work_returns::trajectory_id.eq(&t.id)).count().get_result(c)?;
+        if recorded == 0 {
+            return Err(AppError::Conflict(
+                "Leg eerst de werkhervatting vast, met de datum en de uren. Dan gaat het traject vanzelf verder \
+                 en worden de nazorggesprekken gepland."
+                    .into(),
+            ));
+        }
+    }
     if to == Status::Active {
         let records = queries::consents_of(c, std::slice::from_ref(&t.id))?;
         if !queries::consent_state(&records.iter().collect::<Vec<_>>()).method {
@@ -337,8 +350,10 @@ fn consents_out(c: &mut DbConnection, trajectory_id: &str) -> Result<ConsentsOut
 }
 
 /// Record consent given or withdrawn: by the employee, or by their coach on their behalf
-/// (recorded as such). Withdrawal is immediate; withdrawing method consent stops an open trajectory
-/// (with what a stop ends, see `PATCH /trajectories/{id}`).
+/// (recorded as such). Withdrawal is immediate, on any of the person's trajectories; withdrawing
+/// method consent stops an open trajectory (with what a stop ends, see `PATCH /trajectories/{id}`).
+/// Consent is given on the person's latest trajectory only, and once it has ended only by the
+/// employee (409 otherwise).
 #[utoipa::path(tag = "trajectories", params(("id" = String, Path)), request_body = ConsentIn, responses((status = 201, body = ConsentsOut)), security(("bearer" = [])))]
 #[post("/trajectories/{id}/consents")]
 pub async fn record_consent(
@@ -359,6 +374,23 @@ pub async fn record_consent(
         let t = queries::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Employee, Role::Coach])?;
+        // Consent is the person's word, and their latest word counts across their trajectories
+        // (the exports read it so): a "yes" on an earlier trajectory would undo a withdrawal made
+        // on the later one. A withdrawal is taken wherever it is given.
+        if input.given {
+            let latest = queries::latest_of_employee(c, &t.employee_id)?.map(|l| l.id);
+            if latest.as_deref() != Some(t.id.as_str()) {
+                return Err(AppError::Conflict(
+                    "Dit is niet het laatste traject van deze medewerker. Leg de toestemming vast bij het laatste traject."
+                        .into(),
+                ));
+            }
+            if !t.is_open() && !caller.is(Role::Employee) {
+                return Err(AppError::Conflict(
+                    "Dit traject is gestopt of afgesloten. Alleen de medewerker zelf kan nu nog toestemming geven.".into(),
+                ));
+            }
+        }
         queries::insert_consent(
             c,
             &Consent {

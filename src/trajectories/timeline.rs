@@ -57,7 +57,9 @@ pub async fn timeline(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let st = state.clone();
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
+        let state = st;
         let t = super::queries::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         let mut items = Vec::new();
@@ -66,7 +68,7 @@ pub async fn timeline(
             .select((trajectory_events::id, trajectory_events::to_status, trajectory_events::at))
             .load(c)?;
         for (ref_id, to, at) in events {
-            items.push(item(at.date(), ItemKind::Status, format!("Status: {to}"), ref_id));
+            items.push(item(at.date(), ItemKind::Status, format!("Traject: {}", in_dutch(&to)), ref_id));
         }
         let mut entries = logbook_entries::table.filter(logbook_entries::trajectory_id.eq(&t.id)).into_boxed();
         if caller.is(Role::Employee) {
@@ -81,7 +83,12 @@ pub async fn timeline(
             ))
             .load(c)?;
         for (ref_id, date, kind, minutes) in entries {
-            items.push(item(date, ItemKind::Logbook, format!("Logboek: {kind} ({minutes} min)"), ref_id));
+            items.push(item(
+                date,
+                ItemKind::Logbook,
+                format!("Logboek: {} ({minutes} minuten)", in_dutch(&kind)),
+                ref_id,
+            ));
         }
         let visits: Vec<(String, NaiveDate, String, String)> = workplace_visits::table
             .filter(workplace_visits::trajectory_id.eq(&t.id))
@@ -93,7 +100,12 @@ pub async fn timeline(
             ))
             .load(c)?;
         for (ref_id, date, with_whom, status) in visits {
-            items.push(item(date, ItemKind::Visit, format!("Op de koffie bij {with_whom} ({status})"), ref_id));
+            items.push(item(
+                date,
+                ItemKind::Visit,
+                format!("Op de koffie bij {with_whom} ({})", in_dutch(&status)),
+                ref_id,
+            ));
         }
         // Invitations are the employee's: this trajectory shows those made while it was the
         // latest, as the exports count them (`evaluation::periods`).
@@ -121,7 +133,8 @@ pub async fn timeline(
         }
         let sessions: Vec<(String, chrono::NaiveDateTime, String, Option<String>)> = q.load(c)?;
         for (ref_id, at, topic, attendance) in sessions {
-            let how = attendance.unwrap_or_else(|| "uitgenodigd".into());
+            let how = attendance.as_deref().map_or("uitgenodigd", in_dutch);
+            let topic = state.content.get(&topic).map_or(topic.as_str(), |course| course.title.as_str());
             items.push(item(at.date(), ItemKind::GroupSession, format!("Groepsgesprek: {topic} ({how})"), ref_id));
         }
         let card_rows: Vec<(String, chrono::NaiveDateTime, String, bool, chrono::NaiveDateTime)> = cards::table
@@ -142,7 +155,9 @@ pub async fn timeline(
             .select((work_returns::id, work_returns::return_date, work_returns::extent, work_returns::hours_per_week))
             .load(c)?;
         for (ref_id, date, extent, hours) in returns {
-            items.push(item(date, ItemKind::Return, format!("Werkhervatting: {extent}, {hours} uur per week"), ref_id));
+            let hours = format!("{hours}").replace('.', ",");
+            let text = format!("Weer aan het werk: {}, {hours} uur per week", in_dutch(&extent));
+            items.push(item(date, ItemKind::Return, text, ref_id));
         }
         let checkins: Vec<(String, NaiveDate, i32, String)> = aftercare_checkins::table
             .filter(aftercare_checkins::trajectory_id.eq(&t.id))
@@ -154,11 +169,88 @@ pub async fn timeline(
             ))
             .load(c)?;
         for (ref_id, date, week, status) in checkins {
-            items.push(item(date, ItemKind::Aftercare, format!("Nazorg na {week} weken ({status})"), ref_id));
+            items.push(item(
+                date,
+                ItemKind::Aftercare,
+                format!("Nazorg na {week} weken ({})", in_dutch(&status)),
+                ref_id,
+            ));
         }
         items.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.ref_id.cmp(&b.ref_id)));
         Ok(Timeline { trajectory_id: t.id, items })
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// The timeline is read by employees too: the codes it holds, in the words they know.
+fn in_dutch(code: &str) -> &str {
+    match code {
+        "proposed" => "voorgesteld",
+        "active" => "gestart",
+        "returned" => "weer aan het werk",
+        "aftercare" => "nazorg",
+        "closed" => "afgesloten",
+        "stopped" => "gestopt",
+        "intake" => "intakegesprek",
+        "coaching_talk" => "gesprek",
+        "phone" => "telefoongesprek",
+        "message" => "bericht",
+        "home_visit" => "huisbezoek",
+        "group_follow_up" => "na het groepsgesprek",
+        "other" => "anders",
+        "planned" => "gepland",
+        "done" => "gedaan",
+        "cancelled" => "gaat niet door",
+        "present" => "was er",
+        "absent_with_notice" => "afgemeld",
+        "absent" => "was er niet",
+        "full" => "helemaal",
+        "partial" => "voor een deel",
+        "due" => "nog te doen",
+        "skipped" => "overgeslagen",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every code a timeline can show has its words: a new status or kind must get them too.
+    #[test]
+    fn every_code_has_dutch_words() {
+        use crate::logbook::api::EntryKind;
+        use crate::trajectories::api::Status;
+        let statuses = ["proposed", "active", "returned", "aftercare", "closed", "stopped"];
+        for s in statuses {
+            assert!(Status::parse(s).is_some(), "{s} is a status");
+            assert_ne!(super::in_dutch(s), s);
+        }
+        for kind in [
+            EntryKind::Intake,
+            EntryKind::CoachingTalk,
+            EntryKind::Phone,
+            EntryKind::Message,
+            EntryKind::HomeVisit,
+            EntryKind::GroupFollowUp,
+            EntryKind::Other,
+        ] {
+            let code = serde_json::to_value(kind).unwrap();
+            let code = code.as_str().unwrap();
+            assert_ne!(super::in_dutch(code), code, "{code}");
+        }
+        for code in [
+            "planned",
+            "done",
+            "cancelled",
+            "present",
+            "absent_with_notice",
+            "absent",
+            "full",
+            "partial",
+            "due",
+            "skipped",
+        ] {
+            assert_ne!(super::in_dutch(code), code);
+        }
+    }
 }

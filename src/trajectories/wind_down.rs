@@ -59,7 +59,7 @@ pub fn wind_down(
     )
     .execute(c)?;
     // Group sessions are planned in wall-clock time: "still to come" in the organisation's zone.
-    let local_now = chrono::Utc::now().with_timezone(&zone).naive_local();
+    let local_now = crate::local_time::now(zone);
     let invited = group_invitations::table
         .filter(group_invitations::employee_id.eq(&t.employee_id))
         .filter(group_invitations::attendance.is_null())

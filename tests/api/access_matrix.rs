@@ -101,6 +101,8 @@ fn rows(w: &World) -> Vec<Row> {
         ),
         201,
     );
+    // Held today: attendance is recorded from the day of a session.
+    w.session_today(&k.session);
     let session = format!("/group-sessions/{}", k.session);
     let staff_list = [401, 403, 403, 200, 200, 200, 200, 403, 403];
     let any_user = [401, 200, 200, 200, 200, 200, 200, 200, 200];
@@ -276,6 +278,15 @@ fn rows(w: &World) -> Vec<Row> {
         ),
         row(M::GET, "/api/v1/logbook/{entry_id}", format!("/logbook/{}", m.entry), None, read),
         row(M::PATCH, "/api/v1/logbook/{entry_id}", format!("/logbook/{}", m.entry), Some(json!({})), coach_writes),
+        row(
+            M::POST,
+            "/api/v1/logbook/{entry_id}/redact",
+            format!("/logbook/{}/redact", m.entry),
+            Some(json!({"fields": ["developments"], "reason": "Per ongeluk opgeschreven"})),
+            // Its author and the project leader; the employee reads the shared entry but takes
+            // nothing out of it.
+            [401, 403, 404, 200, 404, 200, 404, 404, 404],
+        ),
         row(M::GET, "/api/v1/weighings", "/weighings".into(), None, [401, 403, 403, 200, 200, 403, 403, 403, 403]),
         row(
             M::GET,
@@ -541,6 +552,14 @@ fn every_route_answers_every_caller_as_specified() {
         Some(&w.admin.token),
     ];
     let rows = rows(&w);
+    // Made before the rows run: some of them end the admin's session.
+    let res = w.app.post(
+        "/users",
+        Some(&w.admin.token),
+        &json!({"email": "coach.niemand@wilkan.test", "first_name": "Niemand", "role": "coach", "organization_id": w.org_a, "password": crate::helpers::PASSWORD}),
+    );
+    assert_eq!(res.status(), 201);
+    let bystander = w.app.token("coach.niemand@wilkan.test");
 
     // Every documented operation has a row, and every row is documented.
     let spec = wilkan::http::openapi::document();
@@ -575,14 +594,63 @@ fn every_route_answers_every_caller_as_specified() {
             if let Some(body) = &r.body {
                 req = req.json(&fresh(body));
             }
-            let status = req.send().expect("request").status().as_u16();
+            let res = req.send().expect("request");
+            let status = res.status().as_u16();
+            let content_type =
+                res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            let body = res.bytes().expect("body");
             if status != r.expect[i] {
                 failures.push(format!(
                     "{} {} as {}: expected {}, got {}",
                     r.method, r.template, CALLERS[i], r.expect[i], status
                 ));
             }
+            // A refusal is a problem answer that says why, in Dutch, for every caller.
+            if status >= 400 {
+                let problem: Option<Value> = serde_json::from_slice(&body).ok();
+                let described = problem.as_ref().is_some_and(|p| {
+                    p["status"] == status
+                        && p["title"].is_string()
+                        && p["detail"].as_str().is_some_and(|d| !d.is_empty())
+                });
+                if !content_type.starts_with("application/problem+json") || !described {
+                    failures.push(format!(
+                        "{} {} as {}: {status} is not a problem answer ({content_type})",
+                        r.method, r.template, CALLERS[i]
+                    ));
+                }
+            }
+            // What a caller outside the employee's circle is given names no one of that circle.
+            let outsider = matches!(CALLERS[i], "employee_other" | "coach_other" | "pl_other_org");
+            if outsider && status < 300 && String::from_utf8_lossy(&body).contains(&w.employee_a.id) {
+                failures.push(format!("{} {} as {}: the answer names employee_a", r.method, r.template, CALLERS[i]));
+            }
         }
     }
+    // A coach of the same organisation who does not coach the employee is as much an outsider to
+    // the employee's records as a coach elsewhere: every route about one person or trajectory that
+    // the own coach may use refuses them.
+    let personal = [
+        "/trajectories/{id}",
+        "/employees/{id}",
+        "/logbook/{id}",
+        "/visits/{id}",
+        "/aftercare/{id}",
+        "/buddy-pairs/{id}",
+    ];
+    let mut checked = 0;
+    for r in rows.iter().filter(|r| r.expect[3] < 300 && personal.iter().any(|p| r.template.contains(p))) {
+        let mut req = w.app.request(r.method.clone(), &r.path, Some(&bystander));
+        if let Some(body) = &r.body {
+            req = req.json(&fresh(body));
+        }
+        let status = req.send().expect("request").status().as_u16();
+        checked += 1;
+        if ![403, 404].contains(&status) {
+            failures
+                .push(format!("{} {} as a coach of the organisation who is not hers: {status}", r.method, r.template));
+        }
+    }
+    assert!(checked >= 25, "{checked} routes about one person checked");
     assert!(failures.is_empty(), "access matrix mismatches:\n{}", failures.join("\n"));
 }

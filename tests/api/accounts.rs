@@ -42,6 +42,18 @@ fn admin_creates_organisations_cohorts_and_accounts() {
     assert_eq!(user["email"], "nieuwe.coach@wilkan.test");
     assert_eq!(user["has_password"], false);
     let code = crate::auth::password_code(app, "nieuwe.coach@wilkan.test").expect("an invitation");
+    let invitation: String = {
+        use diesel::prelude::*;
+        use wilkan::db::schema::outbox;
+        outbox::table
+            .filter(outbox::to_address.eq("nieuwe.coach@wilkan.test"))
+            .select(outbox::body_text)
+            .first(&mut app.conn())
+            .unwrap()
+    };
+    // Asked for nothing and without an old password: not told to ignore it.
+    assert!(invitation.contains("Er is een account voor je gemaakt"), "{invitation}");
+    assert!(invitation.contains("projectleider") && !invitation.contains("oude wachtwoord"), "{invitation}");
     let chosen = app.post("/auth/password-link/redeem", None, &json!({"token": code, "password": PASSWORD}));
     assert_eq!(chosen.status(), 200);
     app.login("nieuwe.coach@wilkan.test", PASSWORD);

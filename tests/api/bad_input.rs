@@ -129,6 +129,16 @@ fn dates_far_away_are_refused_naming_the_field() {
     let tomorrow = (chrono::Utc::now().date_naive() + chrono::Days::new(1)).to_string();
     let visit = json!({"date": tomorrow, "kind": "coffee", "with_whom": "De ploeg", "status": "done"});
     assert!(message(w.app.post(&format!("{t}/visits"), coach, &visit), "date").contains("toekomst"));
+    // A talk is written down once it took place (in the organisations' time zone: tomorrow in UTC
+    // is at most today or tomorrow there).
+    let in_two_days = (chrono::Utc::now().date_naive() + chrono::Days::new(2)).to_string();
+    let mut ahead = crate::helpers::entry_body(true);
+    ahead["date"] = json!(in_two_days);
+    ahead["next_appointment"] = serde_json::Value::Null;
+    assert!(message(w.app.post(&format!("{t}/logbook"), coach, &ahead), "date").contains("toekomst"));
+    assert!(message(w.app.patch(&format!("/logbook/{}", m.entry), coach, &json!({"date": in_two_days})), "date")
+        .contains("toekomst"));
+    assert!(message(put_return(&ret(&in_two_days)), "date").contains("toekomst"));
     let mut entry = crate::helpers::entry_body(true);
     entry["date"] = json!(chrono::Utc::now().date_naive().to_string());
     entry["next_appointment"] = json!("2020-01-01");
@@ -158,8 +168,9 @@ fn dates_far_away_are_refused_naming_the_field() {
     no_hours["hours_per_week"] = json!(0);
     message(put_return(&no_hours), "hours_per_week");
     assert_eq!(total_rows(&w.app), before, "nothing written");
-    // The last day allowed is taken, and the database still takes writes.
-    assert_eq!(put_return(&ret(&last.to_string())).status(), 200);
+    // The first day allowed is taken, and the database still takes writes (a return's last day
+    // is today: it is recorded once it began).
+    assert_eq!(put_return(&ret(&first.to_string())).status(), 200);
 }
 
 /// A NUL character has no place in what a person types and PostgreSQL refuses it in text: in a

@@ -236,6 +236,13 @@ fn group_sessions_invite_by_mail_keep_attendance_and_list_interest() {
     assert_eq!(w.app.post(&format!("/trajectories/{t2}/consents"), Some(&w.coach_a.token), &consent).status(), 201);
     let res = w.app.patch(&path, Some(&w.coach_a.token), &invite_a2);
     assert_eq!(res.json::<Value>().unwrap()["invited_count"], 2);
+    // Who came is known on the day; a notice of absence before it.
+    let present = json!({"attendance": {w.employee_a.id.clone(): "present"}});
+    let err = problem(w.app.send(M::PUT, &format!("{path}/attendance"), Some(&w.coach_a.token), &present), 409);
+    assert!(err["detail"].as_str().unwrap().contains("is pas op"), "{err}");
+    let notice = json!({"attendance": {w.employee_a2.id.clone(): "absent_with_notice"}});
+    assert_eq!(w.app.send(M::PUT, &format!("{path}/attendance"), Some(&w.coach_a.token), &notice).status(), 200);
+    w.session_today(&k.session);
     let res = w.app.send(
         M::PUT,
         &format!("{path}/attendance"),
@@ -286,7 +293,8 @@ fn group_sessions_invite_by_mail_keep_attendance_and_list_interest() {
     );
     assert_eq!(w.app.count("group_sessions"), before);
 
-    // A reflection choosing a group talk puts the employee on the interest list for that course.
+    // A reflection choosing a group talk puts the employee on the interest list for that course,
+    // unless she is invited to a session on it already (the fixture's is on this one).
     w.app.send(
         M::PUT,
         "/me/courses/hulp-vragen/reflection",
@@ -294,7 +302,7 @@ fn group_sessions_invite_by_mail_keep_attendance_and_list_interest() {
         &json!({"text": "Vragen is oké", "choice": "group_session"}),
     );
     let list: Value = w.app.get("/group-sessions/interest?topic=hulp-vragen", Some(&w.coach_a.token)).json().unwrap();
-    assert_eq!(list["items"][0]["employee_id"], w.employee_a.id.as_str());
+    assert!(list["items"].as_array().unwrap().is_empty(), "already invited: {list}");
     let other: Value = w.app.get("/group-sessions/interest?topic=invloed", Some(&w.coach_a.token)).json().unwrap();
     assert!(other["items"].as_array().unwrap().is_empty());
     // A coaching talk and a group session both: also on the list.
@@ -320,6 +328,17 @@ fn group_sessions_invite_by_mail_keep_attendance_and_list_interest() {
     assert!(theirs["items"].as_array().unwrap().is_empty(), "{theirs}");
     let pl: Value = w.app.get("/group-sessions/interest?topic=invloed", Some(&w.pl_a.token)).json().unwrap();
     assert_eq!(pl["items"][0]["employee_id"], w.employee_a.id.as_str());
+    // Invited to a session on the course: no longer waiting for one; called off: waiting again.
+    let waiting = || -> usize {
+        let v: Value = w.app.get("/group-sessions/interest?topic=invloed", Some(&w.coach_a.token)).json().unwrap();
+        v["items"].as_array().unwrap().len()
+    };
+    let body = json!({"starts_at": format!("{}T10:00:00", crate::helpers::days_from_today(5)), "place": "Kantine", "topic": "invloed", "invite": [w.employee_a.id]});
+    let on_it = crate::helpers::json_id(w.app.post("/group-sessions", Some(&w.coach_a.token), &body), 201);
+    assert_eq!(waiting(), 0);
+    let off = json!({"cancelled": true});
+    assert_eq!(w.app.patch(&format!("/group-sessions/{on_it}"), Some(&w.coach_a.token), &off).status(), 200);
+    assert_eq!(waiting(), 1);
 }
 
 /// A session called off: an invitation still waiting is not sent, one that went out is followed
@@ -595,6 +614,13 @@ fn workplace_visits_are_planned_and_recorded() {
     let dates: Vec<&str> = items.iter().map(|i| i["date"].as_str().unwrap()).collect();
     assert!(dates.windows(2).all(|d| d[0] <= d[1]));
     assert!(items.iter().any(|i| i["kind"] == "visit" && i["title"].as_str().unwrap().contains("wasserij")));
+    // In the words an employee knows, not the API's codes.
+    let titles: Vec<&str> = items.iter().map(|i| i["title"].as_str().unwrap()).collect();
+    for expected in ["Traject: gestart", "Logboek: gesprek (45 minuten)", "Groepsgesprek: Hulp vragen (uitgenodigd)"] {
+        assert!(titles.contains(&expected), "{expected} in {titles:?}");
+    }
+    assert!(titles.iter().any(|t| t.starts_with("Weer aan het werk: voor een deel, 8 uur per week")), "{titles:?}");
+    assert!(titles.iter().all(|t| !t.contains('_') && !t.contains("Status")), "{titles:?}");
 }
 
 #[test]
@@ -845,6 +871,66 @@ fn a_check_in_that_falls_due_mails_the_coach_once() {
     let due: Value = w.app.get("/aftercare/due", coach).json().unwrap();
     assert_eq!(due["items"].as_array().unwrap().len(), 1);
     assert_eq!(due["items"][0]["days_overdue"], 1);
+}
+
+/// A reminder for a coach who left is not spent on them: it waits, and reaches the coach the
+/// trajectory is handed to. A check-in's note stays when a correction leaves it out.
+#[test]
+fn a_reminder_reaches_the_coach_who_is_there_and_a_note_stays() {
+    let smtp = SmtpServer::start();
+    // The worker looks for mail once, at start: the reminders are queued here, by hand.
+    let w = World::on(spawn_with_mail(smtp.port(), &[("WILKAN_MAIL_POLL_MS", "3600000")]));
+    let m = w.method();
+    let coach = Some(w.coach_a.token.as_str());
+    let date = crate::helpers::days_from_today(-15);
+    let back = json!({"date": date, "extent": "partial", "hours_per_week": 8.0, "own_work": true});
+    let ret: Value =
+        w.app.send(M::PUT, &format!("/trajectories/{}/return", m.trajectory), coach, &back).json().unwrap();
+    let checkin = ret["aftercare"][0]["id"].as_str().unwrap().to_string();
+    let templates = wilkan::mail::templates::Templates::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/course-content"
+    )))
+    .unwrap();
+    let remind = || -> usize {
+        let today = chrono::Utc::now().date_naive();
+        let mut conn = w.app.conn();
+        conn.transaction::<_, wilkan::error::AppError, _>(|c| wilkan::aftercare::queue_reminders(c, &templates, today))
+            .unwrap()
+    };
+    let reminders = || -> Vec<String> {
+        outbox::table
+            .filter(outbox::template.like("aftercare-%"))
+            .select(outbox::to_address)
+            .load(&mut w.app.conn())
+            .unwrap()
+    };
+    let res = w.app.patch(&format!("/users/{}", w.coach_a.id), Some(&w.admin.token), &json!({"active": false}));
+    assert_eq!(res.status(), 200);
+    assert_eq!(remind(), 0);
+    assert!(reminders().is_empty());
+    let res = w.app.post(
+        "/users",
+        Some(&w.admin.token),
+        &json!({"email": "coach.nieuw@wilkan.test", "first_name": "Nieuw", "role": "coach", "organization_id": w.org_a, "password": crate::helpers::PASSWORD}),
+    );
+    let new_coach = crate::helpers::json_id(res, 201);
+    let path = format!("/trajectories/{}", m.trajectory);
+    assert_eq!(w.app.patch(&path, Some(&w.pl_a.token), &json!({"coach_id": new_coach})).status(), 200);
+    assert_eq!(remind(), 1);
+    assert_eq!(reminders(), ["coach.nieuw@wilkan.test"]);
+    assert_eq!(remind(), 0, "once");
+
+    let token = w.app.token("coach.nieuw@wilkan.test");
+    let path = format!("/aftercare/{checkin}");
+    let note = |body: Value| -> Value {
+        let res = w.app.patch(&path, Some(&token), &body);
+        assert_eq!(res.status(), 200);
+        res.json::<Value>().unwrap()["note"].clone()
+    };
+    assert_eq!(note(json!({"status": "done", "note": "Gaat goed, wil meer uren."})), "Gaat goed, wil meer uren.");
+    assert_eq!(note(json!({"status": "done"})), "Gaat goed, wil meer uren.", "left out, the note stays");
+    assert_eq!(note(json!({"status": "done", "note": ""})), Value::Null, "an empty note clears it");
 }
 
 /// Queues a login-link mail to `to` straight into the outbox, `minutes_ago` old.

@@ -321,6 +321,16 @@ fn the_map_follows_the_online_order_exactly() {
                 (id.to_string(), plain_text(rest.split("</article>").next().unwrap()))
             })
             .collect();
+        // The pictures themselves too, where they stand online: exercises point at them.
+        let pictures = course["pages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["blocks"].as_array().unwrap())
+            .filter(|b| b["type"] == "image")
+            .count();
+        assert_eq!(html.matches("<img alt=").count(), pictures, "{slug}: every picture is on paper");
+        assert_eq!(html.matches("src=\"data:image/svg+xml;base64,").count(), pictures);
         for (page, (id, paper)) in course["pages"].as_array().unwrap().iter().zip(&articles) {
             assert_eq!(page["id"].as_str(), Some(id.as_str()));
             for block in page["blocks"].as_array().unwrap() {

@@ -389,12 +389,14 @@ fn no_return_to_work_on_a_closed_or_stopped_trajectory() {
     let m = w.method();
     let coach = Some(w.coach_a.token.as_str());
     let closed = format!("/trajectories/{}", m.trajectory);
-    for status in ["returned", "aftercare", "closed"] {
+    assert_eq!(w.app.send(M::PUT, &format!("{closed}/return"), coach, &return_body()).status(), 200);
+    for status in ["aftercare", "closed"] {
         assert_eq!(w.app.patch(&closed, coach, &json!({"status": status})).status(), 200, "to {status}");
     }
     let stopped = format!("/trajectories/{}", active_trajectory(&w, &w.employee_a2.id, &m.cohort));
     let res = w.app.patch(&stopped, Some(&w.pl_a.token), &json!({"status": "stopped", "stop_reason": "other"}));
     assert_eq!(res.status(), 200);
+    let before = (w.app.count("work_returns"), w.app.count("aftercare_checkins"));
     for (t, status) in [(&closed, "closed"), (&stopped, "stopped")] {
         for token in [&w.coach_a.token, &w.pl_a.token] {
             let err = problem(w.app.send(M::PUT, &format!("{t}/return"), Some(token), &return_body()), 409);
@@ -403,8 +405,7 @@ fn no_return_to_work_on_a_closed_or_stopped_trajectory() {
         let now: Value = w.app.get(t, coach).json().unwrap();
         assert_eq!(now["status"], status, "the status stays");
     }
-    assert_eq!(w.app.count("work_returns"), 0);
-    assert_eq!(w.app.count("aftercare_checkins"), 0);
+    assert_eq!((w.app.count("work_returns"), w.app.count("aftercare_checkins")), before, "nothing written");
 }
 
 #[test]
@@ -696,6 +697,35 @@ fn a_later_coach_takes_over_the_person_s_own_records() {
 
     problem(w.app.get(&absences, first), 404);
     assert_eq!(w.app.get(&absences, Some(&later.token)).status(), 200);
+    // Her learning too: what she writes with the later coach is not the earlier coach's to read,
+    // nor to mark done on paper.
+    let progress = format!("/trajectories/{}/progress", m.trajectory);
+    problem(w.app.get(&progress, first), 404);
+    assert_eq!(w.app.get(&format!("/trajectories/{second}/progress"), Some(&later.token)).status(), 200);
+    assert_eq!(w.app.get(&progress, Some(&w.pl_a.token)).status(), 200, "the project leader sees the status");
+    problem(w.app.post(&format!("{progress}/invloed/paper"), first, &json!({})), 409);
+    // And her buddy pairs: the later coach's, not the earlier one's.
+    let buddy = org_a_user(&w, "buddy.drie@wilkan.test", "employee");
+    let t3 = json_id(
+        w.app.post(
+            "/trajectories",
+            Some(&w.pl_a.token),
+            &json!({"employee_id": buddy.id, "coach_id": later.id, "cohort_id": m.cohort, "inclusion": inclusion_ok()}),
+        ),
+        201,
+    );
+    assert_eq!(w.app.post(&format!("/trajectories/{t3}/consents"), Some(&later.token), &consent).status(), 201);
+    for t in [&second, &t3] {
+        let active = json!({"status": "active"});
+        assert_eq!(w.app.patch(&format!("/trajectories/{t}"), Some(&later.token), &active).status(), 200);
+    }
+    let pair = json!({"employee_a": w.employee_a.id, "employee_b": buddy.id});
+    assert_eq!(w.app.post("/buddy-pairs", Some(&later.token), &pair).status(), 201);
+    let pairs = |token: &str| -> usize {
+        let v: Value = w.app.get("/buddy-pairs", Some(token)).json().unwrap();
+        v["items"].as_array().unwrap().len()
+    };
+    assert_eq!((pairs(&later.token), pairs(&w.coach_a.token)), (1, 0), "the pair is the later coach's to see");
     assert_eq!(w.app.get(&format!("/trajectories/{}", m.trajectory), first).status(), 200, "her trajectory stays hers");
     let topics = |t: &str, token: &str| -> Vec<String> {
         let items: Value = w.app.get(&format!("/trajectories/{t}/timeline"), Some(token)).json().unwrap();
@@ -707,8 +737,85 @@ fn a_later_coach_takes_over_the_person_s_own_records() {
             .map(|i| i["title"].as_str().unwrap().to_string())
             .collect()
     };
-    assert!(topics(&m.trajectory, &w.coach_a.token).iter().all(|t| !t.contains("invloed")), "the later session");
-    assert!(topics(&second, &later.token).iter().any(|t| t.contains("invloed")));
+    assert!(topics(&m.trajectory, &w.coach_a.token).iter().all(|t| !t.contains("Invloed")), "the later session");
+    assert!(topics(&second, &later.token).iter().any(|t| t.contains("Groepsgesprek: Invloed (uitgenodigd)")));
+}
+
+/// Handing a trajectory to another coach is the project leader's, to an active coach of the same
+/// organisation; the records follow the new coach and leave the old one.
+#[test]
+fn a_trajectory_is_handed_to_another_coach_by_the_project_leader() {
+    let w = World::new();
+    let m = w.method();
+    let path = format!("/trajectories/{}", m.trajectory);
+    let later = org_a_user(&w, "coach.opvolger@wilkan.test", "coach");
+    let gone = org_a_user(&w, "coach.weg@wilkan.test", "coach");
+    assert_eq!(
+        w.app.patch(&format!("/users/{}", gone.id), Some(&w.admin.token), &json!({"active": false})).status(),
+        200
+    );
+    problem(w.app.patch(&path, Some(&w.coach_a.token), &json!({"coach_id": later.id})), 403);
+    let events = || w.app.count("trajectory_events");
+    let before = events();
+    for (who, why) in [(&w.coach_b.id, "another organisation"), (&w.employee_a2.id, "not a coach"), (&gone.id, "gone")]
+    {
+        let err = problem(w.app.patch(&path, Some(&w.pl_a.token), &json!({"coach_id": who})), 422);
+        assert!(!field_messages(&err, "coach_id").is_empty(), "{why}");
+    }
+    let now: Value = w.app.get(&path, Some(&w.pl_a.token)).json().unwrap();
+    assert_eq!(now["coach"]["id"], w.coach_a.id.as_str(), "unchanged");
+    assert_eq!(events(), before);
+    assert_eq!(w.app.patch(&path, Some(&w.pl_a.token), &json!({"coach_id": later.id})).status(), 200);
+    let changes = w.app.get("/audit?action=PATCH", Some(&w.admin.token)).json::<Value>().unwrap();
+    assert!(changes["items"].as_array().unwrap().iter().any(|e| e["subject_id"] == w.employee_a.id.as_str()));
+    let absences = format!("/employees/{}/absences", w.employee_a.id);
+    for read in [path.clone(), format!("{path}/intake"), format!("{path}/logbook"), absences] {
+        problem(w.app.get(&read, Some(&w.coach_a.token)), 404);
+        assert_eq!(w.app.get(&read, Some(&later.token)).status(), 200, "{read}");
+    }
+}
+
+/// Consent is the person's latest word: a "yes" is given on their latest trajectory only (and on
+/// an ended one by the employee alone), a withdrawal counts wherever it is made.
+#[test]
+fn consent_is_given_on_the_latest_trajectory_and_withdrawn_anywhere() {
+    let w = World::new();
+    let m = w.method();
+    let coach = Some(w.coach_a.token.as_str());
+    let employee = Some(w.employee_a.token.as_str());
+    let first = format!("/trajectories/{}", m.trajectory);
+    let research = |given: bool| json!({"kind": "research", "given": given});
+    assert_eq!(w.app.post(&format!("{first}/consents"), employee, &research(true)).status(), 201);
+    let stop = json!({"status": "stopped", "stop_reason": "other"});
+    assert_eq!(w.app.patch(&first, coach, &stop).status(), 200);
+    // Ended: the coach no longer gives consent on the employee's behalf; the employee may.
+    let err = problem(w.app.post(&format!("{first}/consents"), coach, &research(true)), 409);
+    assert!(err["detail"].as_str().unwrap().contains("Alleen de medewerker"), "{err}");
+    let second = json_id(
+        w.app.post(
+            "/trajectories",
+            Some(&w.pl_a.token),
+            &json!({"employee_id": w.employee_a.id, "coach_id": w.coach_a.id, "cohort_id": m.cohort, "inclusion": inclusion_ok()}),
+        ),
+        201,
+    );
+    let second = format!("/trajectories/{second}");
+    assert_eq!(w.app.post(&format!("{second}/consents"), employee, &research(true)).status(), 201);
+    // A withdrawal on the earlier trajectory counts: no category any more.
+    assert_eq!(w.app.post(&format!("{first}/consents"), employee, &research(false)).status(), 201);
+    let absences = format!("/employees/{}/absences", w.employee_a.id);
+    let with_category =
+        json!({"start_date": days_from_today(-30), "end_date": days_from_today(-20), "category": "physical"});
+    let err = problem(w.app.post(&absences, coach, &with_category), 422);
+    assert!(err["errors"]["category"].is_array(), "{err}");
+    // And a "yes" there would undo it: refused, by anyone.
+    for token in [employee, coach] {
+        let err = problem(w.app.post(&format!("{first}/consents"), token, &research(true)), 409);
+        assert!(err["detail"].as_str().unwrap().contains("laatste traject"), "{err}");
+    }
+    // On the latest trajectory the person's word is theirs to give again.
+    assert_eq!(w.app.post(&format!("{second}/consents"), employee, &research(true)).status(), 201);
+    assert_eq!(w.app.post(&absences, coach, &with_category).status(), 201);
 }
 
 /// A stop note only with a stop; the cohort, which decides where a trajectory counts, only by a

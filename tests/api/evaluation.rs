@@ -596,6 +596,18 @@ fn exports_and_report_match_hand_computed_figures() {
     assert!(!html.contains("<script") && !html.contains("<link") && !html.contains("@import"));
     assert!(!html.contains("e1@wilkan.test"));
     problem(app.get(&format!("/reports/evaluation?organization={}", w.org_b), Some(&pl)), 404);
+
+    // --- Withdrawing method consent: still a participant who stopped, but their own words are
+    // no longer handed on.
+    let reflections =
+        |doc: &Value| table(doc, "texts").iter().filter(|t| t["about"] == format!("reflectie {C1}")).count();
+    let before = export(&w, &pl, &format!("/exports/kirkpatrick?cohort={r1}&level=2&free_text=true"));
+    let withdraw = json!({"kind": "method", "given": false});
+    let path = format!("/trajectories/{}/consents", e[0].trajectory);
+    assert_eq!(app.post(&path, Some(&e[0].token), &withdraw).status(), 201);
+    let after = export(&w, &pl, &format!("/exports/kirkpatrick?cohort={r1}&level=2&free_text=true"));
+    assert_eq!(reflections(&after), reflections(&before) - 1);
+    assert_eq!(table(&after, "records").len(), table(&before, "records").len(), "still counted");
 }
 
 fn audit_exports(w: &World) -> Vec<Value> {
@@ -890,7 +902,7 @@ fn a_second_trajectory_counts_only_what_was_begun_in_it() {
         app.post(
             "/group-sessions",
             coach,
-            &json!({"starts_at": format!("{}T10:00:00", crate::helpers::days_from_today(1)), "place": "Kantine", "topic": "kwaliteiten", "invite": [e[0].id]}),
+            &json!({"starts_at": format!("{}T23:59:00", crate::helpers::days_from_today(0)), "place": "Kantine", "topic": "kwaliteiten", "invite": [e[0].id]}),
         ),
         201,
     );

@@ -472,6 +472,19 @@ pub struct Connect {
 }
 
 impl World {
+    /// Moves a group session to today (late in the day, so after anything the test created):
+    /// attendance is recorded from the day of a session.
+    pub fn session_today(&self, session: &str) {
+        use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+        use wilkan::db::schema::group_sessions;
+        let today = chrono::Utc::now().date_naive().and_hms_opt(23, 59, 0).unwrap();
+        #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+        diesel::update(group_sessions::table.find(session))
+            .set(group_sessions::starts_at.eq(today))
+            .execute(&mut self.app.conn())
+            .unwrap();
+    }
+
     pub fn connect(&self, m: &Fixture) -> Connect {
         let app = &self.app;
         let coach = Some(self.coach_a.token.as_str());

@@ -3,7 +3,9 @@
 use reqwest::Method as M;
 use serde_json::{json, Value};
 
-use crate::helpers::{inclusion_ok, intake_body, json_id, plan_body, problem, work_values_body, World, COURSE_ORDER};
+use crate::helpers::{
+    days_from_today, inclusion_ok, intake_body, json_id, plan_body, problem, work_values_body, World, COURSE_ORDER,
+};
 
 fn cohort(w: &World) -> String {
     json_id(
@@ -58,7 +60,19 @@ fn a_trajectory_moves_through_its_statuses_with_history() {
     let consents: Value = res.json().unwrap();
     assert_eq!(consents["current"]["method"], true);
     assert_eq!(consents["history"][0]["on_behalf_of_employee"], true, "the coach records on the employee's behalf");
-    for status in ["active", "returned", "aftercare", "closed"] {
+    // No return before the trajectory runs, nor one still to come; no `returned` without one.
+    let back = |date: &str| json!({"date": date, "extent": "partial", "hours_per_week": 8.0, "own_work": true});
+    let err = problem(app.send(M::PUT, &format!("{path}/return"), coach, &back(&days_from_today(-1))), 409);
+    assert!(err["detail"].as_str().unwrap().contains("nog niet gestart"), "{err}");
+    assert_eq!(app.patch(&path, coach, &json!({"status": "active"})).status(), 200);
+    let err = problem(app.patch(&path, coach, &json!({"status": "returned"})), 409);
+    assert!(err["detail"].as_str().unwrap().contains("werkhervatting"), "{err}");
+    let err = problem(app.send(M::PUT, &format!("{path}/return"), coach, &back(&days_from_today(3))), 422);
+    assert!(err["errors"]["date"].is_array(), "{err}");
+    assert_eq!(app.count("work_returns"), 0, "nothing written");
+    let res = app.send(M::PUT, &format!("{path}/return"), coach, &back(&days_from_today(0)));
+    assert_eq!(res.status(), 200);
+    for status in ["aftercare", "closed"] {
         let res = app.patch(&path, coach, &json!({"status": status}));
         assert_eq!(res.status(), 200, "to {status}");
     }

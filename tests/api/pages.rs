@@ -61,9 +61,10 @@ fn every_list_pages_without_gaps_or_repeats() {
     // Three employees who chose a group talk in a course's reflection.
     for token in [&w.employee_a.token, &others[0].token, &others[1].token] {
         let body = json!({"text": "Samen praten helpt", "choice": "group_session"});
-        assert_eq!(app.send(M::PUT, "/me/courses/hulp-vragen/reflection", Some(token), &body).status(), 200);
+        assert_eq!(app.send(M::PUT, "/me/courses/invloed/reflection", Some(token), &body).status(), 200);
     }
-    let interest = "/group-sessions/interest?topic=hulp-vragen";
+    // A course without a session yet: all three are still to invite.
+    let interest = "/group-sessions/interest?topic=invloed";
 
     let employee = Some(w.employee_a.token.as_str());
     for (path, token, n) in [

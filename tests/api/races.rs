@@ -88,7 +88,10 @@ fn a_trajectory_changed_from_several_sides_at_once_keeps_one_history() {
     let turn = std::sync::atomic::AtomicUsize::new(0);
     let statuses = together(|| {
         let res = match turn.fetch_add(1, std::sync::atomic::Ordering::SeqCst) % 3 {
-            0 => w.app.patch(&t, coach, &json!({"status": "returned"})),
+            0 => {
+                let back = json!({"date": crate::helpers::days_from_today(-1), "extent": "full", "hours_per_week": 32.0, "own_work": true});
+                w.app.send(reqwest::Method::PUT, &format!("{t}/return"), coach, &back)
+            }
             1 => w.app.patch(&t, coach, &json!({"status": "stopped", "stop_reason": "other"})),
             _ => w.app.post(&format!("{t}/consents"), employee, &json!({"kind": "method", "given": false})),
         };
