@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 
 use super::api::{
     Catalogue, CelebrationIn, CourseOrder, CourseStatus, CourseSummary, MyCourse, MyCourses, PageProgressIn,
-    PageStatus, ReflectionIn,
+    PageStatus, ReflectionChoice, ReflectionIn,
 };
 use super::content::{plan_position, Block, Course};
 use super::progress::{self, PageProgress, PageSeen};
@@ -377,14 +377,14 @@ async fn update_course<'a, F>(
     f: F,
 ) -> Result<MyCourse<'a>, AppError>
 where
-    F: FnOnce(&mut progress::CourseProgress) + Send + 'static,
+    F: FnOnce(&mut db::DbConnection, &mut progress::CourseProgress) -> Result<(), AppError> + Send + 'static,
 {
     caller.require(&[Role::Employee])?;
     let course = course(state, &slug)?;
     let uid = caller.user_id.clone();
     let (row, pages) = db::tx(&state.pool, caller.audit(), move |c, _| {
         let mut row = progress::ensure_course(c, &uid, &slug)?;
-        f(&mut row);
+        f(c, &mut row)?;
         progress::save_course(c, &row)?;
         let pages = progress::pages_of(c, &uid, &slug)?;
         Ok((row, pages))
@@ -404,16 +404,19 @@ pub async fn save_celebration(
     body: ValidJson<CelebrationIn>,
 ) -> Result<HttpResponse, AppError> {
     let text = body.0.text;
-    let view = update_course(&state, &caller, slug.into_inner(), move |row| {
+    let view = update_course(&state, &caller, slug.into_inner(), move |_, row| {
         row.celebration = Some(text);
         row.celebrated_at = Some(now());
+        Ok(())
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
 /// Save the closing reflection and the choice of a coach talk, a group session or neither. This
-/// completes the course. Employees only, for themselves.
+/// completes the course. Employees only, for themselves. Choosing a talk with the coach (first
+/// time for this course) mails the coach of the running trajectory, so that the wish is not left
+/// in a list nobody opens.
 #[utoipa::path(tag = "learning", params(("slug" = String, Path)), request_body = ReflectionIn,
     responses((status = 200, body = MyCourse)), security(("bearer" = [])))]
 #[put("/me/courses/{slug}/reflection")]
@@ -424,7 +427,13 @@ pub async fn save_reflection(
     body: ValidJson<ReflectionIn>,
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
-    let view = update_course(&state, &caller, slug.into_inner(), move |row| {
+    let templates = state.templates.clone();
+    let title = course(&state, &slug)?.title.clone();
+    let view = update_course(&state, &caller, slug.into_inner(), move |c, row| {
+        let asked_before = matches!(row.reflection_choice.as_deref(), Some("coach_talk" | "both"));
+        if matches!(input.choice, ReflectionChoice::CoachTalk | ReflectionChoice::Both) && !asked_before {
+            ask_coach_for_a_talk(c, &templates, &row.user_id, &title)?;
+        }
         let t = now();
         row.reflection = Some(input.text);
         row.reflection_choice = Some(input.choice.as_str().to_string());
@@ -434,6 +443,7 @@ pub async fn save_reflection(
             row.completed_via = Some("online".into());
             row.completed_by = row.completed_by.take().or(Some(row.user_id.clone()));
         }
+        Ok(())
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -527,4 +537,37 @@ pub async fn done_on_paper(
     })
     .await?;
     Ok(HttpResponse::Ok().json(MyCourse::derive(course, Some(row.into()), pages)))
+}
+
+/// Queues the mail to the coach of the employee's running trajectory (with method consent) that
+/// the employee asked for a talk after `course`. Without such a trajectory there is no one to ask.
+fn ask_coach_for_a_talk(
+    c: &mut db::DbConnection,
+    templates: &crate::mail::templates::Templates,
+    employee_id: &str,
+    course: &str,
+) -> Result<(), AppError> {
+    let Some(t) = trajectories::open_of_employee(c, employee_id)? else { return Ok(()) };
+    if !t.method_consent {
+        return Ok(());
+    }
+    let coach = crate::accounts::queries::find_user(c, &t.coach_id)?;
+    let employee = crate::accounts::queries::find_user(c, employee_id)?;
+    let organization = crate::accounts::queries::find_organization(c, &t.organization_id)?;
+    let vars = BTreeMap::from([
+        ("first_name", coach.first_name.clone()),
+        ("employee", employee.first_name),
+        ("course", course.to_string()),
+        ("organization", organization.name),
+    ]);
+    let mail = crate::mail::outbox::Mail {
+        template: "talk-requested",
+        to: &coach.email,
+        vars,
+        about: Some(format!("talk:{}", t.id)),
+        not_before: None,
+        send_before: None,
+    };
+    crate::mail::outbox::queue(c, templates, mail)?;
+    Ok(())
 }

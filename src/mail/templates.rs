@@ -15,7 +15,7 @@ pub struct Template {
 }
 
 /// Templates the code sends; start-up fails when one is missing.
-pub const REQUIRED: [&str; 9] = [
+pub const REQUIRED: [&str; 10] = [
     "magic-link",
     "password-link",
     "group-invitation",
@@ -25,6 +25,7 @@ pub const REQUIRED: [&str; 9] = [
     "aftercare-due",
     "aftercare-overdue",
     "buddy-proposed",
+    "talk-requested",
 ];
 
 #[derive(Debug, Clone, Default)]

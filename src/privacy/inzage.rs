@@ -21,6 +21,11 @@ use crate::error::AppError;
 use crate::policy::{Caller, Role};
 use crate::privacy::audit::AuditEntry;
 
+/// What a staff member's document leaves out.
+pub const STAFF_NOT_INCLUDED: &str =
+    "Wat je over medewerkers hebt vastgelegd staat er niet in: dat zijn hun gegevens, \
+en zij zien het in hun eigen overzicht. Wel staat erin wat je in Wilkan hebt gedaan en je eigen afwegingen.";
+
 pub const WHY_NO_WEIGHINGS: &str = "Afwegingen van je coach staan er niet in. Dat zijn de werkaantekeningen \
 van je coach over het eigen denken bij een beslissing. De beslissingen en afspraken zelf staan wel in het logboek.";
 
@@ -111,7 +116,43 @@ pub fn collect(c: &mut DbConnection, caller: &Caller, audit: &mut AuditEntry) ->
     doc["mail"] = Value::Array(mail_to(c, &me.email)?);
     doc["sign_ins"] = sign_ins(c, &me.id)?;
     doc["who_used_my_data"] = Value::Array(who_used(c, &me.id)?);
+    // Staff: what Wilkan keeps about them is mostly what they did, and a coach's weighings are
+    // their own reflection (left out of the employee's document for that reason).
+    if !caller.is(Role::Employee) {
+        doc["not_included"] = STAFF_NOT_INCLUDED.into();
+        doc["what_i_did"] = Value::Array(what_i_did(c, &me.id)?);
+        doc["my_weighings"] = Value::Array(my_weighings(c, &me.id)?);
+    }
     Ok(doc)
+}
+
+/// Every audit entry of the caller's own actions: when and what (not about whom: that is the
+/// other person's, in their own document).
+fn what_i_did(c: &mut DbConnection, me: &str) -> Result<Vec<Value>, AppError> {
+    let done: Vec<(chrono::NaiveDateTime, String)> = audit_log::table
+        .filter(audit_log::actor_id.eq(me))
+        .order(audit_log::at)
+        .select((audit_log::at, audit_log::action))
+        .load(c)?;
+    Ok(done.into_iter().map(|(at, action)| json!({"at": at, "action": action})).collect())
+}
+
+/// A coach's weighings: the entry's date and the weighing, without the entry's texts about the
+/// employee.
+fn my_weighings(c: &mut DbConnection, me: &str) -> Result<Vec<Value>, AppError> {
+    let rows: Vec<(String, chrono::NaiveDate, Option<String>)> = logbook_entries::table
+        .filter(logbook_entries::author_id.eq(me))
+        .filter(logbook_entries::weighing.is_not_null())
+        .order((logbook_entries::entry_date, logbook_entries::id))
+        .select((logbook_entries::id, logbook_entries::entry_date, logbook_entries::weighing))
+        .load(c)?;
+    rows.into_iter()
+        .map(|(id, date, weighing)| {
+            let weighing: Value = serde_json::from_str(weighing.as_deref().unwrap_or("null"))
+                .map_err(|e| AppError::internal(e.to_string()))?;
+            Ok(json!({"entry_id": id, "date": date, "weighing": weighing}))
+        })
+        .collect()
 }
 
 /// Every buddy pair, ended ones too: when, with whom (the buddy's first name, as shown), and the

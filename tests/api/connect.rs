@@ -933,6 +933,38 @@ fn a_reminder_reaches_the_coach_who_is_there_and_a_note_stays() {
     assert_eq!(note(json!({"status": "done", "note": ""})), Value::Null, "an empty note clears it");
 }
 
+/// An employee who asks for a talk with their coach at the end of a course: the coach hears of it
+/// by mail, once per course; a group talk or none asks the coach nothing.
+#[test]
+fn a_wish_for_a_talk_reaches_the_coach() {
+    let w = World::new();
+    let _m = w.method();
+    let emp = Some(w.employee_a.token.as_str());
+    let reflect = |course: &str, choice: &str| {
+        let body = json!({"text": "Ik wil hier meer over weten", "choice": choice});
+        assert_eq!(w.app.send(M::PUT, &format!("/me/courses/{course}/reflection"), emp, &body).status(), 200);
+    };
+    let asked = || -> Vec<(String, String)> {
+        outbox::table
+            .filter(outbox::template.eq("talk-requested"))
+            .select((outbox::to_address, outbox::body_text))
+            .load(&mut w.app.conn())
+            .unwrap()
+    };
+    reflect("invloed", "group_session");
+    reflect("kwaliteiten", "none");
+    assert!(asked().is_empty());
+    reflect("invloed", "coach_talk");
+    let mails = asked();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].0, w.coach_a.email);
+    assert!(mails[0].1.contains("sandra") && mails[0].1.contains("'Invloed'"), "{}", mails[0].1);
+    reflect("invloed", "both");
+    assert_eq!(asked().len(), 1, "once per course");
+    reflect("hulp-vragen", "both");
+    assert_eq!(asked().len(), 2);
+}
+
 /// Queues a login-link mail to `to` straight into the outbox, `minutes_ago` old.
 fn queue_link_mail(app: &TestApp, to: &str, minutes_ago: i64) -> Option<String> {
     let templates = wilkan::mail::templates::Templates::load(std::path::Path::new(concat!(

@@ -553,6 +553,58 @@ fn retention_keeps_a_person_back_in_the_method() {
     assert_eq!(people(), 1);
 }
 
+/// A coach's own document: what they did in Wilkan and their own weighings, not the employees'
+/// records (those are the employees' to see).
+#[test]
+fn a_coach_s_inzage_holds_what_they_did_and_their_weighings() {
+    let w = World::new();
+    let _m = w.method();
+    let doc: Value = w.app.get("/me/data", Some(&w.coach_a.token)).json().unwrap();
+    assert_eq!(doc["account"]["email"], w.coach_a.email.as_str());
+    let weighings = doc["my_weighings"].as_array().unwrap();
+    assert_eq!(weighings.len(), 1, "{doc}");
+    assert_eq!(weighings[0]["weighing"]["decision"], "Eerst de cursus op papier laten doen");
+    let did = doc["what_i_did"].as_array().unwrap();
+    assert!(did.iter().any(|e| e["action"] == "POST /api/v1/trajectories/{id}/logbook"), "{did:?}");
+    let text = doc.to_string();
+    assert!(!text.contains("Open en betrokken") && !text.contains(&w.employee_a.id), "no employee's records");
+    assert!(doc["not_included"].as_str().unwrap().contains("medewerkers"));
+    // The employee's own document still leaves the weighings out, and has no staff sections.
+    let hers: Value = w.app.get("/me/data", Some(&w.employee_a.token)).json().unwrap();
+    assert!(hers.get("my_weighings").is_none() && hers.get("what_i_did").is_none());
+}
+
+/// A proposal nobody took further (the person declined, no one stopped it) does not keep the
+/// person's data for ever: untouched for the retention period, it counts as over.
+#[test]
+fn retention_ends_a_proposal_left_standing() {
+    let w = World::new();
+    let cohort = crate::helpers::json_id(
+        w.app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&w.pl_a.token), &json!({"name": "Ronde 3"})),
+        201,
+    );
+    let inclusion = crate::helpers::inclusion_ok();
+    let body =
+        json!({"employee_id": w.employee_a2.id, "coach_id": w.coach_a.id, "cohort_id": cohort, "inclusion": inclusion});
+    let proposal = crate::helpers::json_id(w.app.post("/trajectories", Some(&w.pl_a.token), &body), 201);
+    use wilkan::db::schema::trajectories;
+    let age = |days: i64| {
+        let at = (chrono::Utc::now() - chrono::Duration::days(days)).naive_utc();
+        #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+        diesel::update(trajectories::table.find(&proposal))
+            .set(trajectories::updated_at.eq(at))
+            .execute(&mut w.app.conn())
+            .unwrap();
+    };
+    let pool = wilkan::db::build_pool(&w.app.target, 1, std::time::Duration::from_secs(5));
+    let people = || wilkan::mail::worker::housekeeping(&pool, 730, &|| false).unwrap();
+    age(100);
+    assert_eq!(people(), 0, "a proposal of some months: kept");
+    age(800);
+    assert_eq!(people(), 1);
+    assert!(find_everywhere(&w.app, &w.employee_a2.email).is_empty(), "pseudonymised");
+}
+
 /// A medical detail written into the logbook by mistake and noticed after the week of free
 /// corrections is taken out for good: from the entry and from the versions kept of it. What counts
 /// (date, kind, minutes) stays; the log says who took which text out and why, not the text.
