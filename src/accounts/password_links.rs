@@ -83,7 +83,7 @@ pub fn send(c: &mut DbConnection, state: &AppState, user: &User, why: Why) -> Re
     let (intro, closing) = match why {
         Why::Invitation => (
             "Er is een account voor je gemaakt bij Wilkan. Kies eerst een wachtwoord.",
-            "Vragen over dit account? Stel ze aan je projectleider.",
+            "Vragen over dit account? Stel ze aan wie het voor je heeft gemaakt.",
         ),
         Why::Forgotten => (
             "Je hebt gevraagd om een nieuw wachtwoord voor Wilkan.",

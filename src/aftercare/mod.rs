@@ -54,6 +54,9 @@ pub fn queue_reminders(conn: &mut DbConnection, templates: &Templates, today: Na
         .filter(diesel::dsl::not(one_of(trajectories::status, ENDED)))
         .filter(aftercare_checkins::due_on.le(today))
         .filter(aftercare_checkins::overdue_reminder_sent_at.is_null())
+        // A coach who left is not reminded: the check-in waits for the coach it is handed to
+        // (checked again below, under the lock, for a deactivation meanwhile).
+        .filter(trajectories::coach_id.eq_any(users::table.filter(users::active.eq(true)).select(users::id)))
         .select((
             aftercare_checkins::id,
             aftercare_checkins::week,

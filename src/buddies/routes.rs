@@ -218,8 +218,12 @@ pub async fn list(
             }
         }
         let coached = latest;
+        // A pair with an erased person is kept for the counts only (see `trajectories::queries::in_scope`).
+        let erased = || users::table.filter(users::erased_at.is_not_null()).select(users::id);
         let q = buddy_pairs::table
             .filter(one_of(buddy_pairs::employee_a, &coached).or(one_of(buddy_pairs::employee_b, &coached)))
+            .filter(buddy_pairs::employee_a.ne_all(erased()))
+            .filter(buddy_pairs::employee_b.ne_all(erased()))
             .order((buddy_pairs::created_at.desc(), buddy_pairs::id.desc()))
             .limit(limit + 1)
             .select(PairRow::as_select())

@@ -428,11 +428,12 @@ pub async fn save_reflection(
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
     let templates = state.templates.clone();
+    let slug = slug.into_inner();
     let title = course(&state, &slug)?.title.clone();
-    let view = update_course(&state, &caller, slug.into_inner(), move |c, row| {
-        let asked_before = matches!(row.reflection_choice.as_deref(), Some("coach_talk" | "both"));
-        if matches!(input.choice, ReflectionChoice::CoachTalk | ReflectionChoice::Both) && !asked_before {
-            ask_coach_for_a_talk(c, &templates, &row.user_id, &title)?;
+    let about = slug.clone();
+    let view = update_course(&state, &caller, slug, move |c, row| {
+        if matches!(input.choice, ReflectionChoice::CoachTalk | ReflectionChoice::Both) {
+            ask_coach_for_a_talk(c, &templates, &row.user_id, &about, &title)?;
         }
         let t = now();
         row.reflection = Some(input.text);
@@ -540,15 +541,29 @@ pub async fn done_on_paper(
 }
 
 /// Queues the mail to the coach of the employee's running trajectory (with method consent) that
-/// the employee asked for a talk after `course`. Without such a trajectory there is no one to ask.
+/// the employee asked for a talk after the course `slug`: once per trajectory and course (asked
+/// again, or the choice changed back and forth, the coach already knows). Without such a
+/// trajectory there is no one to ask yet; a later save asks then.
 fn ask_coach_for_a_talk(
     c: &mut db::DbConnection,
     templates: &crate::mail::templates::Templates,
     employee_id: &str,
+    slug: &str,
     course: &str,
 ) -> Result<(), AppError> {
+    use crate::db::schema::outbox;
+    use diesel::prelude::*;
     let Some(t) = trajectories::open_of_employee(c, employee_id)? else { return Ok(()) };
     if !t.method_consent {
+        return Ok(());
+    }
+    let about = format!("talk:{}:{slug}", t.id);
+    let asked: i64 = outbox::table
+        .filter(outbox::subject_ref.eq(&about))
+        .filter(outbox::status.ne("cancelled"))
+        .count()
+        .get_result(c)?;
+    if asked > 0 {
         return Ok(());
     }
     let coach = crate::accounts::queries::find_user(c, &t.coach_id)?;
@@ -564,7 +579,7 @@ fn ask_coach_for_a_talk(
         template: "talk-requested",
         to: &coach.email,
         vars,
-        about: Some(format!("talk:{}", t.id)),
+        about: Some(about),
         not_before: None,
         send_before: None,
     };

@@ -279,16 +279,18 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
     let theirs: HashMap<String, String> = every.iter().map(|(t, e, _)| (t.clone(), e.clone())).collect();
     let periods = Periods::new(every);
     let their_ids: Vec<String> = theirs.keys().cloned().collect();
+    // Their latest word on each, across all their trajectories.
     let mut person_research: HashMap<&str, bool> = HashMap::new();
-    for (tid, given) in consents::table
+    let mut person_method: HashMap<&str, bool> = HashMap::new();
+    for (tid, kind, given) in consents::table
         .filter(one_of(consents::trajectory_id, &their_ids))
-        .filter(consents::kind.eq("research"))
         .order((consents::recorded_at, consents::id))
-        .select((consents::trajectory_id, consents::given))
-        .load::<(String, bool)>(c)?
+        .select((consents::trajectory_id, consents::kind, consents::given))
+        .load::<(String, String, bool)>(c)?
     {
         if let Some(employee) = theirs.get(&tid) {
-            person_research.insert(employee, given);
+            let latest = if kind == "research" { &mut person_research } else { &mut person_method };
+            latest.insert(employee, given);
         }
     }
 
@@ -515,7 +517,8 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
         let (g_inv, g_att) = groups.get(&id).copied().unwrap_or_default();
         out.push(Record {
             method_consent: method.get(&id).copied().unwrap_or(false),
-            method_consent_now: method_now.get(&id).copied().unwrap_or(false),
+            method_consent_now: method_now.get(&id).copied().unwrap_or(false)
+                && person_method.get(employee.as_str()) != Some(&false),
             research_consent: research.get(&id).copied().unwrap_or(false)
                 && person_research.get(employee.as_str()) != Some(&false),
             intake_done: with_intake.contains(&id),

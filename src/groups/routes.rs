@@ -476,6 +476,21 @@ pub async fn update(
         if (row.cancelled && !cancelled) || (cancelled && !u.invite.is_empty()) {
             return Err(called_off());
         }
+        // Who came is recorded from the session's day (see `attendance`): a session moved to a
+        // later day with that already recorded would say people came to what has not happened.
+        if u.starts_at.is_some_and(|at| at.date() > crate::local_time::today(st.config.time_zone)) {
+            let recorded: i64 = group_invitations::table
+                .filter(group_invitations::session_id.eq(&row.id))
+                .filter(one_of(group_invitations::attendance.assume_not_null(), ["present", "absent"]))
+                .count()
+                .get_result(c)?;
+            if recorded > 0 {
+                return Err(AppError::Conflict(
+                    "Bij dit groepsgesprek staat al wie er was. Plan een nieuw gesprek in plaats van dit te verzetten."
+                        .into(),
+                ));
+            }
+        }
         reuse::update(
             group_sessions::table,
             (
@@ -556,7 +571,7 @@ pub async fn attendance(
 }
 
 /// Employees with an open trajectory who chose a group talk in the reflection of this course and
-/// have not been invited to a session on it yet: the list for inviting. A coach their own employees, a project leader the organisation's.
+/// are not invited to a session on it still to come, nor came to one: the list for inviting. A coach their own employees, a project leader the organisation's.
 #[utoipa::path(tag = "groups", params(InterestQuery), responses((status = 200, body = InterestList)), security(("bearer" = [])))]
 #[get("/group-sessions/interest")]
 pub async fn interest(
@@ -574,6 +589,7 @@ pub async fn interest(
     let org = caller.organization_id.clone().unwrap_or_default();
     let own_only = caller.is(Role::Coach).then(|| caller.user_id.clone());
     let t2 = topic.clone();
+    let local_now = crate::local_time::now(state.config.time_zone);
     let page = db::tx(&state.pool, caller.audit(), move |c, audit| {
         // An employee has at most one open trajectory, so (moment, employee) orders without ties.
         let reflected_at = course_progress::reflected_at.assume_not_null();
@@ -585,8 +601,8 @@ pub async fn interest(
             .filter(trajectories::organization_id.eq(&org))
             .filter(diesel::dsl::not(one_of(trajectories::status, ENDED)))
             .filter(course_progress::reflected_at.is_not_null())
-            // Who has been invited to a session on the course (one not called off) is no longer
-            // waiting for one: the list is of those still to invite.
+            // Who is invited to a session on the course still to come, or came to one, is no
+            // longer waiting for one: the list is of those still to invite (a no-show is again).
             .filter(
                 users::id.ne_all(
                     group_invitations::table
@@ -595,9 +611,20 @@ pub async fn interest(
                                 group_sessions::table
                                     .filter(group_sessions::topic.eq(&t2))
                                     .filter(group_sessions::cancelled.eq(false))
+                                    .filter(group_sessions::starts_at.ge(local_now))
                                     .select(group_sessions::id),
                             ),
                         )
+                        .select(group_invitations::employee_id),
+                ),
+            )
+            .filter(
+                users::id.ne_all(
+                    group_invitations::table
+                        .filter(group_invitations::attendance.eq("present"))
+                        .filter(group_invitations::session_id.eq_any(
+                            group_sessions::table.filter(group_sessions::topic.eq(&t2)).select(group_sessions::id),
+                        ))
                         .select(group_invitations::employee_id),
                 ),
             )

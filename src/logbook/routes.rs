@@ -24,6 +24,9 @@ use crate::trajectories::model::Trajectory;
 use crate::trajectories::queries as trajectory_queries;
 use crate::AppState;
 
+/// What a text taken out (`redact`) reads afterwards.
+pub const REDACTED: &str = "[verwijderd]";
+
 /// Corrections within this period change the entry in place; later ones keep the original.
 const CORRECTION_WINDOW: TimeDelta = TimeDelta::days(7);
 
@@ -158,6 +161,15 @@ fn entry_in_scope(c: &mut DbConnection, caller: &Caller, id: &str) -> Result<(En
     Ok((row, t))
 }
 
+/// [`entry_in_scope`] for a change: on PostgreSQL the entry is locked first, so that two changes
+/// at once (corrections, a redaction) take turns and the later one sees what the earlier wrote.
+fn entry_for_change(c: &mut DbConnection, caller: &Caller, id: &str) -> Result<(EntryRow, Trajectory), AppError> {
+    if let DbConnection::Pg(pg) = c {
+        logbook_entries::table.find(id).select(logbook_entries::id).for_update().first::<String>(pg).optional()?;
+    }
+    entry_in_scope(c, caller, id)
+}
+
 /// The logbook of a trajectory, oldest first: its coach and project leaders (without weighing
 /// content); the employee sees entries shared with them.
 #[utoipa::path(tag = "logbook", params(("id" = String, Path), PageQuery), responses((status = 200, body = Page<EntryOut>)), security(("bearer" = [])))]
@@ -281,16 +293,7 @@ pub async fn update(
     let u = body.0;
     let zone = state.config.time_zone;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
-        // Two corrections at once take turns: the later one keeps the earlier one as a revision.
-        if let DbConnection::Pg(pg) = c {
-            logbook_entries::table
-                .find(id.as_str())
-                .select(logbook_entries::id)
-                .for_update()
-                .first::<String>(pg)
-                .optional()?;
-        }
-        let (row, t) = entry_in_scope(c, &caller, &id)?;
+        let (row, t) = entry_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         if row.author_id != caller.user_id {
             return Err(AppError::Forbidden);
@@ -425,8 +428,9 @@ pub async fn summary(state: web::Data<AppState>, caller: Caller) -> Result<HttpR
 }
 
 /// Take texts out of an entry for good, also from its earlier versions: a medical detail written
-/// by mistake, noticed after the week in which a correction replaces the text in place. The entry
-/// keeps its date, kind and minutes (they count in the evaluation). Its author and project
+/// by mistake, noticed after the week in which a correction replaces the text in place. The text
+/// then reads `[verwijderd]`; the entry keeps its date, kind and minutes (they count in the
+/// evaluation). Its author and project
 /// leaders of the organisation; the audit log keeps who, when, which texts and why, not the text.
 #[utoipa::path(tag = "logbook", params(("entry_id" = String, Path)), request_body = RedactIn, responses((status = 200, body = EntryOut)), security(("bearer" = [])))]
 #[post("/logbook/{entry_id}/redact")]
@@ -439,42 +443,23 @@ pub async fn redact(
     let input = body.0;
     let entry = caller.audit().named("logbook.redacted");
     let out = db::tx(&state.pool, entry, move |c, audit| {
-        if let DbConnection::Pg(pg) = c {
-            // Taken out together with a correction at the same moment: one after the other.
-            logbook_entries::table
-                .find(id.as_str())
-                .select(logbook_entries::id)
-                .for_update()
-                .first::<String>(pg)
-                .optional()?;
-        }
-        let (row, t) = entry_in_scope(c, &caller, &id)?;
+        let (row, t) = entry_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         if row.author_id != caller.user_id && !caller.is(Role::ProjectLeader) {
             return Err(AppError::Forbidden);
         }
         let fields: Vec<&str> = input.fields.iter().map(|f| f.as_str()).collect();
         audit.detail(serde_json::json!({"entry": row.id, "fields": fields, "reason": input.reason}));
-        let none = None::<String>;
+        // A mark, not nothing: whether a talk had agreements counts in the evaluation, and a
+        // reader sees that a text was taken out rather than never written.
+        let none = Some(REDACTED.to_string());
         let has = |f: TextField| input.fields.contains(&f);
         reuse::update(
             logbook_entries::table,
             (
-                logbook_entries::impression.eq(if has(TextField::Impression) {
-                    none.clone()
-                } else {
-                    row.impression.clone()
-                }),
-                logbook_entries::agreements.eq(if has(TextField::Agreements) {
-                    none.clone()
-                } else {
-                    row.agreements.clone()
-                }),
-                logbook_entries::developments.eq(if has(TextField::Developments) {
-                    none.clone()
-                } else {
-                    row.developments.clone()
-                }),
+                logbook_entries::impression.eq(taken_out(has(TextField::Impression), &row.impression, &none)),
+                logbook_entries::agreements.eq(taken_out(has(TextField::Agreements), &row.agreements, &none)),
+                logbook_entries::developments.eq(taken_out(has(TextField::Developments), &row.developments, &none)),
                 logbook_entries::updated_at.eq(now()),
             ),
             logbook_entries::id.eq(&row.id),
@@ -489,7 +474,9 @@ pub async fn redact(
                 serde_json::from_str(&previous).map_err(|e| AppError::internal(e.to_string()))?;
             if let Some(map) = version.as_object_mut() {
                 for f in &fields {
-                    map.insert((*f).to_string(), serde_json::Value::Null);
+                    if map.get(*f).is_some_and(|v| !v.is_null()) {
+                        map.insert((*f).to_string(), REDACTED.into());
+                    }
                 }
             }
             reuse::update(
@@ -504,4 +491,13 @@ pub async fn redact(
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// A text as it is after a redaction: the mark where there was a text to take out.
+fn taken_out(chosen: bool, text: &Option<String>, mark: &Option<String>) -> Option<String> {
+    if chosen && text.is_some() {
+        mark.clone()
+    } else {
+        text.clone()
+    }
 }

@@ -93,22 +93,27 @@ pub fn recipient_held(conn: &mut DbConnection, address: &str) -> Result<bool, Ap
     Ok(found.is_some())
 }
 
+/// Statuses of mail not (known to be) sent. A message a worker is sending at this moment is
+/// stopped too: should its attempt fail, `mark_failed` finds it no longer the worker's (`ours`)
+/// and leaves it stopped, instead of queuing it again with what was cancelled.
+const UNSENT: [&str; 2] = ["queued", "sending"];
+
 /// Cancels unsent mail to an address that is no longer an account's (it was changed); returns how
 /// many.
 pub fn cancel_to(conn: &mut DbConnection, address: &str) -> Result<usize, AppError> {
-    let unsent = outbox::to_address.eq(address).and(outbox::status.eq("queued"));
+    let unsent = outbox::to_address.eq(address).and(outbox::status.eq_any(UNSENT));
     Ok(update(outbox::table, outbox::status.eq("cancelled"), unsent).execute(conn)?)
 }
 
 /// Cancels unsent mail about `about`; returns how many.
 pub fn cancel(conn: &mut DbConnection, about: &str) -> Result<usize, AppError> {
-    let unsent = outbox::subject_ref.eq(about).and(outbox::status.eq("queued"));
+    let unsent = outbox::subject_ref.eq(about).and(outbox::status.eq_any(UNSENT));
     Ok(update(outbox::table, outbox::status.eq("cancelled"), unsent).execute(conn)?)
 }
 
 /// Cancels unsent mail about `about` to one address (one invitee's invitation); returns how many.
 pub fn cancel_to_about(conn: &mut DbConnection, address: &str, about: &str) -> Result<usize, AppError> {
-    let unsent = outbox::to_address.eq(address).and(outbox::subject_ref.eq(about)).and(outbox::status.eq("queued"));
+    let unsent = outbox::to_address.eq(address).and(outbox::subject_ref.eq(about)).and(outbox::status.eq_any(UNSENT));
     Ok(update(outbox::table, outbox::status.eq("cancelled"), unsent).execute(conn)?)
 }
 

@@ -248,11 +248,21 @@ fn recorded<T>(pool: &DbPool, f: impl Fn(&mut crate::db::DbConnection) -> Result
 fn stale(row: &outbox::OutboxRow, held: bool) -> Option<&'static str> {
     if !held {
         Some("the address is no longer an active account's")
-    } else if row.send_before.is_some_and(|end| end <= crate::db::now()) {
+    } else if deadline(row).is_some_and(|end| end <= crate::db::now()) {
         Some("its moment passed before it could be sent")
     } else {
         None
     }
+}
+
+/// The message's `send_before`; for a link queued without one (by an instance from before the
+/// column, during a rolling upgrade), the link's own lifetime.
+fn deadline(row: &outbox::OutboxRow) -> Option<chrono::NaiveDateTime> {
+    row.send_before.or_else(|| match row.template.as_str() {
+        "magic-link" => Some(row.created_at + TimeDelta::minutes(crate::accounts::magic_routes::VALID_MINUTES)),
+        "password-link" => Some(row.created_at + TimeDelta::hours(crate::accounts::password_links::VALID_HOURS)),
+        _ => None,
+    })
 }
 
 #[cfg(test)]

@@ -416,13 +416,17 @@ fn drop_notes(c: &mut DbConnection, table: &str, key: &str, column: &str, theirs
     Ok(())
 }
 
-/// Statuses that retention treats as over once untouched for the retention period: the ended
-/// ones, and a proposal nobody took further (the person declined and no one stopped it), which
-/// would otherwise keep a person's data for ever.
-const OVER_WHEN_OLD: [&str; 3] = [ENDED[0], ENDED[1], "proposed"];
+/// A trajectory that is over for retention: ended (closed or stopped), or a proposal the person
+/// never consented to (they declined and no one stopped it): nothing can be recorded on such a
+/// proposal, so its last change is its last use.
+macro_rules! over {
+    () => {
+        one_of(trajectories::status, ENDED)
+            .or(trajectories::status.eq("proposed").and(trajectories::method_consent.eq(false)))
+    };
+}
 
-/// Retention: employees whose every trajectory ended (closed or stopped), or stayed a proposal,
-/// more than `days` ago, to be pseudonymised the same way, each by [`retain`] in a transaction of
+/// Retention: employees whose every trajectory is over (see `over!`) since more than `days` ago, to be pseudonymised the same way, each by [`retain`] in a transaction of
 /// their own.
 pub fn retention_candidates(c: &mut DbConnection, days: i64) -> Result<Vec<String>, AppError> {
     use crate::db::schema::trajectories;
@@ -430,7 +434,7 @@ pub fn retention_candidates(c: &mut DbConnection, days: i64) -> Result<Vec<Strin
     Ok(trajectories::table
         .inner_join(users::table.on(users::id.eq(trajectories::employee_id)))
         .filter(users::erased_at.is_null())
-        .filter(one_of(trajectories::status, OVER_WHEN_OLD))
+        .filter(over!())
         .filter(trajectories::updated_at.lt(cutoff))
         .select(trajectories::employee_id)
         .distinct()
@@ -447,7 +451,7 @@ pub fn retain(c: &mut DbConnection, employee: &str, days: i64) -> Result<bool, A
     let still_here = users::table.find(employee).filter(users::erased_at.is_null()).count().get_result::<i64>(c)? > 0;
     let recent: i64 = trajectories::table
         .filter(trajectories::employee_id.eq(employee))
-        .filter(diesel::dsl::not(one_of(trajectories::status, OVER_WHEN_OLD)).or(trajectories::updated_at.ge(cutoff)))
+        .filter(diesel::dsl::not(over!()).or(trajectories::updated_at.ge(cutoff)))
         .count()
         .get_result(c)?;
     if !still_here || recent > 0 {

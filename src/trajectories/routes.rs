@@ -391,31 +391,41 @@ pub async fn record_consent(
                 ));
             }
         }
-        queries::insert_consent(
-            c,
-            &Consent {
-                id: new_id(),
-                trajectory_id: t.id.clone(),
-                kind: input.kind.as_str().into(),
-                given: input.given,
-                recorded_by: caller.user_id.clone(),
-                on_behalf_of_employee: caller.is(Role::Coach),
-                recorded_at: now(),
-            },
-        )?;
+        // A withdrawal on an earlier trajectory is the person's word for their latest one too:
+        // recorded there as well, so that what the app shows, and a running trajectory, follow it.
+        let mut on = vec![t.clone()];
+        if !input.given {
+            if let Some(latest) = queries::latest_of_employee(c, &t.employee_id)?.filter(|l| l.id != t.id) {
+                on.push(latest);
+            }
+        }
+        for target in &on {
+            queries::insert_consent(
+                c,
+                &Consent {
+                    id: new_id(),
+                    trajectory_id: target.id.clone(),
+                    kind: input.kind.as_str().into(),
+                    given: input.given,
+                    recorded_by: caller.user_id.clone(),
+                    on_behalf_of_employee: caller.is(Role::Coach),
+                    recorded_at: now(),
+                },
+            )?;
+            if input.kind == ConsentKind::Method && !input.given && target.is_open() {
+                queries::set_status(
+                    c,
+                    target,
+                    Status::Stopped,
+                    Some(StopReason::PrivacyResearch),
+                    Some("Toestemming voor de methode ingetrokken."),
+                    &caller.user_id,
+                    zone,
+                )?;
+            }
+        }
         if input.kind == ConsentKind::Research && !input.given {
             crate::absences::routes::forget_categories(c, &t.employee_id)?;
-        }
-        if input.kind == ConsentKind::Method && !input.given && t.is_open() {
-            queries::set_status(
-                c,
-                &t,
-                Status::Stopped,
-                Some(StopReason::PrivacyResearch),
-                Some("Toestemming voor de methode ingetrokken."),
-                &caller.user_id,
-                zone,
-            )?;
         }
         consents_out(c, &t.id)
     })

@@ -52,17 +52,24 @@ pub fn wind_down(
     for card in held {
         outbox::cancel(c, &format!("card:{card}"))?;
     }
+    // Visits still to come; one planned for a day that has passed may have been held and only not
+    // yet marked done.
+    let today = crate::local_time::today(zone);
     update(
         workplace_visits::table,
         (workplace_visits::status.eq("cancelled"), workplace_visits::updated_at.eq(ts)),
-        workplace_visits::trajectory_id.eq(&t.id).and(workplace_visits::status.eq("planned")),
+        workplace_visits::trajectory_id
+            .eq(&t.id)
+            .and(workplace_visits::status.eq("planned"))
+            .and(workplace_visits::visit_date.ge(today)),
     )
     .execute(c)?;
     // Group sessions are planned in wall-clock time: "still to come" in the organisation's zone.
+    // An invitation with a notice of absence goes too (the employee is out of the method).
     let local_now = crate::local_time::now(zone);
     let invited = group_invitations::table
         .filter(group_invitations::employee_id.eq(&t.employee_id))
-        .filter(group_invitations::attendance.is_null())
+        .filter(group_invitations::attendance.is_null().or(group_invitations::attendance.eq("absent_with_notice")))
         .select(group_invitations::session_id);
     let coming: Vec<String> = group_sessions::table
         .filter(group_sessions::id.eq_any(invited))

@@ -162,9 +162,9 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// A visit that took place has a date that has come.
-fn done_is_past(status: VisitStatus, date: chrono::NaiveDate) -> Result<(), AppError> {
-    if status == VisitStatus::Done && date > chrono::Utc::now().date_naive() {
+/// A visit that took place has a date that has come (the organisations' date).
+fn done_is_past(status: VisitStatus, date: chrono::NaiveDate, zone: chrono_tz::Tz) -> Result<(), AppError> {
+    if status == VisitStatus::Done && date > crate::local_time::today(zone) {
         return Err(AppError::field(
             "date",
             "Een bezoek dat gedaan is, ligt niet in de toekomst. Kies de dag van het bezoek.",
@@ -183,12 +183,13 @@ pub async fn create(
     body: ValidJson<VisitIn>,
 ) -> Result<HttpResponse, AppError> {
     let v = body.0;
+    let zone = state.config.time_zone;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Employee, Role::Coach])?;
         t.accepts_records()?;
-        done_is_past(v.status, v.date)?;
+        done_is_past(v.status, v.date, zone)?;
         let ts = now();
         let row = VisitRow {
             id: new_id(),
@@ -219,6 +220,7 @@ pub async fn update(
     body: ValidJson<VisitUpdate>,
 ) -> Result<HttpResponse, AppError> {
     let u = body.0;
+    let zone = state.config.time_zone;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let row: VisitRow = workplace_visits::table
             .find(id.as_str())
@@ -231,7 +233,12 @@ pub async fn update(
         caller.require(&[Role::Employee, Role::Coach])?;
         let status = u.status.map(|s| to_text(&s)).unwrap_or(row.status.clone());
         if status == "done" {
-            done_is_past(VisitStatus::Done, u.date.unwrap_or(row.visit_date))?;
+            done_is_past(VisitStatus::Done, u.date.unwrap_or(row.visit_date), zone)?;
+        }
+        // Planning again is a new record: not once the trajectory has ended (its stop cancelled
+        // what was still planned).
+        if status == "planned" && row.status != "planned" {
+            t.accepts_records()?;
         }
         reuse::update(
             workplace_visits::table,

@@ -633,7 +633,8 @@ fn every_route_answers_every_caller_as_specified() {
     let personal = [
         "/trajectories/{id}",
         "/employees/{id}",
-        "/logbook/{id}",
+        "/logbook/{entry_id}",
+        "/absences/{id}",
         "/visits/{id}",
         "/aftercare/{id}",
         "/buddy-pairs/{id}",

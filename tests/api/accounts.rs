@@ -53,7 +53,10 @@ fn admin_creates_organisations_cohorts_and_accounts() {
     };
     // Asked for nothing and without an old password: not told to ignore it.
     assert!(invitation.contains("Er is een account voor je gemaakt"), "{invitation}");
-    assert!(invitation.contains("projectleider") && !invitation.contains("oude wachtwoord"), "{invitation}");
+    assert!(
+        invitation.contains("wie het voor je heeft gemaakt") && !invitation.contains("oude wachtwoord"),
+        "{invitation}"
+    );
     let chosen = app.post("/auth/password-link/redeem", None, &json!({"token": code, "password": PASSWORD}));
     assert_eq!(chosen.status(), 200);
     app.login("nieuwe.coach@wilkan.test", PASSWORD);

@@ -801,8 +801,10 @@ fn consent_is_given_on_the_latest_trajectory_and_withdrawn_anywhere() {
     );
     let second = format!("/trajectories/{second}");
     assert_eq!(w.app.post(&format!("{second}/consents"), employee, &research(true)).status(), 201);
-    // A withdrawal on the earlier trajectory counts: no category any more.
+    // A withdrawal on the earlier trajectory counts, and the latest one shows it: no category any more.
     assert_eq!(w.app.post(&format!("{first}/consents"), employee, &research(false)).status(), 201);
+    let shown: Value = w.app.get(&format!("{second}/consents"), coach).json().unwrap();
+    assert_eq!(shown["current"]["research"], false, "{shown}");
     let absences = format!("/employees/{}/absences", w.employee_a.id);
     let with_category =
         json!({"start_date": days_from_today(-30), "end_date": days_from_today(-20), "category": "physical"});
@@ -816,6 +818,11 @@ fn consent_is_given_on_the_latest_trajectory_and_withdrawn_anywhere() {
     // On the latest trajectory the person's word is theirs to give again.
     assert_eq!(w.app.post(&format!("{second}/consents"), employee, &research(true)).status(), 201);
     assert_eq!(w.app.post(&absences, coach, &with_category).status(), 201);
+    // Withdrawing method consent on the earlier trajectory stops the one that runs.
+    let method = json!({"kind": "method", "given": false});
+    assert_eq!(w.app.post(&format!("{first}/consents"), employee, &method).status(), 201);
+    let now: Value = w.app.get(&second, coach).json().unwrap();
+    assert_eq!(now["status"], "stopped", "{now}");
 }
 
 /// A stop note only with a stop; the cohort, which decides where a trajectory counts, only by a

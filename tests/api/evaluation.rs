@@ -607,6 +607,16 @@ fn exports_and_report_match_hand_computed_figures() {
     assert_eq!(app.post(&path, Some(&e[0].token), &withdraw).status(), 201);
     let after = export(&w, &pl, &format!("/exports/kirkpatrick?cohort={r1}&level=2&free_text=true"));
     assert_eq!(reflections(&after), reflections(&before) - 1);
+    // None of their words at all (all their courses, their open answers): one person fewer.
+    let persons = |doc: &Value| -> std::collections::BTreeSet<String> {
+        table(doc, "texts").iter().map(|t| t["person"].as_str().unwrap().to_string()).collect()
+    };
+    let gone: Vec<String> = persons(&before).difference(&persons(&after)).cloned().collect();
+    assert_eq!(gone.len(), 1, "{gone:?}");
+    assert_eq!(
+        table(&before, "texts").len() - table(&after, "texts").len(),
+        table(&before, "texts").iter().filter(|t| t["person"] == gone[0].as_str()).count()
+    );
     assert_eq!(table(&after, "records").len(), table(&before, "records").len(), "still counted");
 }
 

@@ -574,8 +574,9 @@ fn a_coach_s_inzage_holds_what_they_did_and_their_weighings() {
     assert!(hers.get("my_weighings").is_none() && hers.get("what_i_did").is_none());
 }
 
-/// A proposal nobody took further (the person declined, no one stopped it) does not keep the
-/// person's data for ever: untouched for the retention period, it counts as over.
+/// A proposal the person never consented to (they declined, no one stopped it) does not keep
+/// their data for ever: untouched for the retention period, it counts as over. One with consent
+/// is in use (its records change, not its row) and stays.
 #[test]
 fn retention_ends_a_proposal_left_standing() {
     let w = World::new();
@@ -584,25 +585,31 @@ fn retention_ends_a_proposal_left_standing() {
         201,
     );
     let inclusion = crate::helpers::inclusion_ok();
-    let body =
-        json!({"employee_id": w.employee_a2.id, "coach_id": w.coach_a.id, "cohort_id": cohort, "inclusion": inclusion});
-    let proposal = crate::helpers::json_id(w.app.post("/trajectories", Some(&w.pl_a.token), &body), 201);
+    let propose = |employee: &str| {
+        let body =
+            json!({"employee_id": employee, "coach_id": w.coach_a.id, "cohort_id": cohort, "inclusion": inclusion});
+        crate::helpers::json_id(w.app.post("/trajectories", Some(&w.pl_a.token), &body), 201)
+    };
+    let declined = propose(&w.employee_a2.id);
+    let in_use = propose(&w.employee_a.id);
+    let consent = json!({"kind": "method", "given": true});
+    let path = format!("/trajectories/{in_use}/consents");
+    assert_eq!(w.app.post(&path, Some(&w.employee_a.token), &consent).status(), 201);
     use wilkan::db::schema::trajectories;
     let age = |days: i64| {
         let at = (chrono::Utc::now() - chrono::Duration::days(days)).naive_utc();
         #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
-        diesel::update(trajectories::table.find(&proposal))
-            .set(trajectories::updated_at.eq(at))
-            .execute(&mut w.app.conn())
-            .unwrap();
+        diesel::update(trajectories::table).set(trajectories::updated_at.eq(at)).execute(&mut w.app.conn()).unwrap();
     };
     let pool = wilkan::db::build_pool(&w.app.target, 1, std::time::Duration::from_secs(5));
     let people = || wilkan::mail::worker::housekeeping(&pool, 730, &|| false).unwrap();
     age(100);
     assert_eq!(people(), 0, "a proposal of some months: kept");
     age(800);
-    assert_eq!(people(), 1);
+    assert_eq!(people(), 1, "only the one never consented to");
     assert!(find_everywhere(&w.app, &w.employee_a2.email).is_empty(), "pseudonymised");
+    assert!(!find_everywhere(&w.app, &w.employee_a.email).is_empty(), "kept");
+    let _ = declined;
 }
 
 /// A medical detail written into the logbook by mistake and noticed after the week of free
@@ -636,19 +643,23 @@ fn a_text_written_by_mistake_is_taken_out_of_the_logbook_for_good() {
     let res = w.app.post(&redact, Some(&w.pl_a.token), &body);
     assert_eq!(res.status(), 200);
     let out: Value = res.json().unwrap();
-    assert!(out["impression"].is_null());
+    assert_eq!(out["impression"], "[verwijderd]", "marked, so that a reader sees a text was taken out");
     assert_eq!(out["developments"], "Loopt elke dag een rondje", "the other texts stay");
     assert_eq!(out["duration_minutes"], 45, "what counts stays");
     assert!(find_everywhere(&w.app, "hernia").is_empty(), "gone from every version");
     let entry: Value = w.app.get(&path, coach).json().unwrap();
     let revisions = entry["revisions"].as_array().unwrap();
     assert_eq!(revisions.len(), 2);
-    assert!(revisions.iter().all(|r| r["previous"]["impression"].is_null()), "{revisions:?}");
+    assert!(revisions.iter().all(|r| r["previous"]["impression"] == "[verwijderd]"), "{revisions:?}");
     assert!(revisions.iter().any(|r| r["previous"]["developments"] == "Loopt elke dag een rondje"));
     let log = audit(&w, &w.admin.token, "&action=logbook.redacted");
     assert_eq!(log.len(), 1);
     let detail = log[0]["detail"].as_str().unwrap();
     assert!(detail.contains("impression") && detail.contains("per ongeluk") && !detail.contains("hernia"), "{detail}");
+    // Agreements taken out still count as a talk with agreements in the evaluation.
+    let agreements = json!({"fields": ["agreements"], "reason": "Per ongeluk een naam van een arts"});
+    let out: Value = w.app.post(&redact, coach, &agreements).json().unwrap();
+    assert_eq!(out["agreements"], "[verwijderd]");
 }
 
 #[test]
