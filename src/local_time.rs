@@ -15,6 +15,11 @@ pub fn today(zone: Tz) -> chrono::NaiveDate {
     now(zone).date()
 }
 
+/// The organisations' date of a moment kept in UTC.
+pub fn date_of(zone: Tz, utc: NaiveDateTime) -> chrono::NaiveDate {
+    zone.from_utc_datetime(&utc).date_naive()
+}
+
 /// The UTC moment of a wall-clock time. A time that occurs twice (the hour the clocks go back)
 /// counts from its first occurrence; a time that does not occur (the hour they skip) is read with
 /// the offset from before the jump, as a clock not yet put forward shows it (02:30 becomes 03:30).

@@ -242,39 +242,58 @@ fn invite(
                 group_invitations::invited_at.eq(now()),
             ))
             .execute(c)?;
-        tell(c, st, row, &employee, "group-invitation", &format!("group:{}", row.id), Some(facilitator))?;
+        tell(c, st, row, &employee, Word::Invitation(facilitator))?;
     }
     Ok(())
 }
 
-/// Queues one mail about `row` to `employee`: its topic, time and (when `facilitator` is given)
-/// place and who leads it. Mail about a session is no use once it has begun, so it is not sent
-/// after that (a mail server away for a day).
+/// What a mail about a session says.
+enum Word<'a> {
+    /// You are invited (led by this facilitator).
+    Invitation(&'a User),
+    /// It changed (led by this facilitator; this is how it was).
+    Changed(&'a User, &'a SessionRow),
+    /// It does not go ahead.
+    Cancelled,
+}
+
+/// Queues one mail about `row` to `employee`: its topic and time, and for an invitation or a
+/// change its place and who leads it. Mail about a session is no use once it has begun, so it is
+/// not sent after that (a mail server away for a day).
 fn tell(
     c: &mut DbConnection,
     st: &AppState,
     row: &SessionRow,
     employee: &User,
-    template: &str,
-    about: &str,
-    facilitator: Option<&User>,
+    word: Word<'_>,
 ) -> Result<(), AppError> {
     let org = accounts::find_organization(c, &row.organization_id)?;
+    let place = |r: &SessionRow| r.place.clone().or_else(|| r.video_link.clone()).unwrap_or_else(|| "online".into());
     let mut vars = BTreeMap::from([
         ("first_name", employee.first_name.clone()),
         ("organization", org.name),
         ("topic", topic_title(st, &row.topic)),
         ("when", dutch_when(row.starts_at)),
     ]);
-    if let Some(facilitator) = facilitator {
-        vars.insert("place", row.place.clone().or_else(|| row.video_link.clone()).unwrap_or_else(|| "online".into()));
-        vars.insert("facilitator", facilitator.first_name.clone());
-    }
+    let (template, about) = match word {
+        Word::Invitation(facilitator) => {
+            vars.insert("place", place(row));
+            vars.insert("facilitator", facilitator.first_name.clone());
+            ("group-invitation", format!("group:{}", row.id))
+        }
+        Word::Changed(facilitator, was) => {
+            vars.insert("place", place(row));
+            vars.insert("facilitator", facilitator.first_name.clone());
+            vars.insert("was", format!("{}, {}", dutch_when(was.starts_at), place(was)));
+            ("group-changed", format!("group-changed:{}", row.id))
+        }
+        Word::Cancelled => ("group-cancelled", format!("group-cancelled:{}", row.id)),
+    };
     let mail = Mail {
         template,
         to: &employee.email,
         vars,
-        about: Some(about.to_string()),
+        about: Some(about),
         not_before: None,
         send_before: Some(crate::local_time::to_utc(st.config.time_zone, row.starts_at)),
     };
@@ -291,21 +310,21 @@ fn called_off() -> AppError {
 fn call_off(c: &mut DbConnection, st: &AppState, row: &SessionRow) -> Result<(), AppError> {
     let (_, told) = take_back_unsent(c, row)?;
     for employee in told {
-        tell(c, st, row, &employee, "group-cancelled", &format!("group-cancelled:{}", row.id), None)?;
+        tell(c, st, row, &employee, Word::Cancelled)?;
     }
     Ok(())
 }
 
 /// A session moved (time, place, link or topic): whoever was told of it before gets word of the
 /// change; an invitation that had not gone out yet goes out again with the new details instead.
-fn reschedule(c: &mut DbConnection, st: &AppState, row: &SessionRow) -> Result<(), AppError> {
+fn reschedule(c: &mut DbConnection, st: &AppState, row: &SessionRow, was: &SessionRow) -> Result<(), AppError> {
     let (waiting, told) = take_back_unsent(c, row)?;
     let facilitator = accounts::find_user(c, &row.facilitator_id)?;
     for employee in waiting {
-        tell(c, st, row, &employee, "group-invitation", &format!("group:{}", row.id), Some(&facilitator))?;
+        tell(c, st, row, &employee, Word::Invitation(&facilitator))?;
     }
     for employee in told {
-        tell(c, st, row, &employee, "group-changed", &format!("group-changed:{}", row.id), Some(&facilitator))?;
+        tell(c, st, row, &employee, Word::Changed(&facilitator, was))?;
     }
     Ok(())
 }
@@ -512,7 +531,7 @@ pub async fn update(
             && (fresh.starts_at, &fresh.place, &fresh.video_link, &fresh.topic)
                 != (row.starts_at, &row.place, &row.video_link, &row.topic)
         {
-            reschedule(c, &st, &fresh)?;
+            reschedule(c, &st, &fresh, &row)?;
         }
         if !u.invite.is_empty() {
             let facilitator = accounts::find_user(c, &fresh.facilitator_id)?;

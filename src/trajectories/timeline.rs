@@ -60,6 +60,8 @@ pub async fn timeline(
     let st = state.clone();
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let state = st;
+        // Moments kept in UTC on the organisations' calendar (a change at 00:30 is on that day).
+        let local_date = |at: chrono::NaiveDateTime| crate::local_time::date_of(state.config.time_zone, at);
         let t = super::queries::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         let mut items = Vec::new();
@@ -68,7 +70,7 @@ pub async fn timeline(
             .select((trajectory_events::id, trajectory_events::to_status, trajectory_events::at))
             .load(c)?;
         for (ref_id, to, at) in events {
-            items.push(item(at.date(), ItemKind::Status, format!("Traject: {}", in_dutch(&to)), ref_id));
+            items.push(item(local_date(at), ItemKind::Status, format!("Traject: {}", in_dutch(&to)), ref_id));
         }
         let mut entries = logbook_entries::table.filter(logbook_entries::trajectory_id.eq(&t.id)).into_boxed();
         if caller.is(Role::Employee) {
@@ -90,22 +92,26 @@ pub async fn timeline(
                 ref_id,
             ));
         }
-        let visits: Vec<(String, NaiveDate, String, String)> = workplace_visits::table
+        let visits: Vec<(String, NaiveDate, String, String, String)> = workplace_visits::table
             .filter(workplace_visits::trajectory_id.eq(&t.id))
             .select((
                 workplace_visits::id,
                 workplace_visits::visit_date,
+                workplace_visits::kind,
                 workplace_visits::with_whom,
                 workplace_visits::status,
             ))
             .load(c)?;
-        for (ref_id, date, with_whom, status) in visits {
-            items.push(item(
-                date,
-                ItemKind::Visit,
-                format!("Op de koffie bij {with_whom} ({})", in_dutch(&status)),
-                ref_id,
-            ));
+        for (ref_id, date, kind, with_whom, status) in visits {
+            let what = match kind.as_str() {
+                "coffee" => "Op de koffie",
+                "lunch" => "Lunch",
+                "meeting" => "Overleg",
+                "joining_work" => "Meewerken",
+                _ => "Bezoek",
+            };
+            let text = format!("{what} bij {with_whom} ({})", in_dutch(&status));
+            items.push(item(date, ItemKind::Visit, text, ref_id));
         }
         // Invitations are the employee's: this trajectory shows those made while it was the
         // latest, as the exports count them (`evaluation::periods`).
@@ -148,7 +154,7 @@ pub async fn timeline(
             card_rows.into_iter().filter(|r| !caller.is(Role::Employee) || delivered(r))
         {
             let note = if blocked { " (tegengehouden)" } else { "" };
-            items.push(item(at.date(), ItemKind::Card, format!("Kaartje van {author}{note}"), ref_id));
+            items.push(item(local_date(at), ItemKind::Card, format!("Kaartje van {author}{note}"), ref_id));
         }
         let returns: Vec<(String, NaiveDate, String, f64)> = work_returns::table
             .filter(work_returns::trajectory_id.eq(&t.id))

@@ -447,6 +447,11 @@ fn a_moved_group_session_tells_its_invitees_and_late_word_is_not_sent() {
     let changed = &now[2];
     assert_eq!((changed.0.as_str(), changed.1.as_str()), ("group-changed", "queued"));
     assert!(changed.2.contains("om 14:30") && changed.2.contains("Waar: Zaal 3"), "{}", changed.2);
+    assert!(
+        changed.2.contains("Eerst was het: ") && changed.2.contains("om 10:00, Zaal 3."),
+        "how it was: {}",
+        changed.2
+    );
     let local = chrono::NaiveDateTime::parse_from_str(&format!("{day}T14:30:00"), "%Y-%m-%dT%H:%M:%S").unwrap();
     let expected = chrono::TimeZone::from_local_datetime(&chrono_tz::Europe::Amsterdam, &local).unwrap().naive_utc();
     assert_eq!(changed.3, Some(expected), "the deadline of a session at {local}");
