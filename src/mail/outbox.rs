@@ -111,6 +111,14 @@ pub fn cancel(conn: &mut DbConnection, about: &str) -> Result<usize, AppError> {
     Ok(update(outbox::table, outbox::status.eq("cancelled"), unsent).execute(conn)?)
 }
 
+/// Cancels unsent mail about anything that begins with `prefix` (every course of one trajectory's
+/// talk requests); returns how many.
+pub fn cancel_prefix(conn: &mut DbConnection, prefix: &str) -> Result<usize, AppError> {
+    let unsent = crate::db::prefix::starts_with(outbox::subject_ref.assume_not_null(), prefix)
+        .and(outbox::status.eq_any(UNSENT));
+    Ok(update(outbox::table, outbox::status.eq("cancelled"), unsent).execute(conn)?)
+}
+
 /// Cancels unsent mail about `about` to one address (one invitee's invitation); returns how many.
 pub fn cancel_to_about(conn: &mut DbConnection, address: &str, about: &str) -> Result<usize, AppError> {
     let unsent = outbox::to_address.eq(address).and(outbox::subject_ref.eq(about)).and(outbox::status.eq_any(UNSENT));

@@ -65,10 +65,10 @@ pub fn load_for_change(conn: &mut Db, caller: &Caller, id: &str) -> Result<Traje
 /// trajectory with another coach follows, the earlier coach keeps their trajectory's records but
 /// no longer sees the person's.
 pub fn coaches(conn: &mut Db, coach_id: &str, employee_id: &str) -> Result<bool, AppError> {
-    if erased(conn, employee_id)? {
-        return Ok(false);
-    }
+    // An erased person's records are nobody's (see `in_scope`).
     let latest: Option<String> = trajectories::table
+        .inner_join(users::table.on(users::id.eq(trajectories::employee_id)))
+        .filter(users::erased_at.is_null())
         .filter(trajectories::employee_id.eq(employee_id))
         .order(trajectories::id.desc())
         .select(trajectories::coach_id)

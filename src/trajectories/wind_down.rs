@@ -3,7 +3,7 @@
 //! aftercare check-ins no longer come due (nor remind the coach by mail), the buddy pair ends (no
 //! more contact details shared), colleagues' cards still on hold are not mailed, invitations to
 //! group sessions still to come are taken back (with their mail, if it had not gone out), and
-//! planned workplace visits are cancelled. What already happened stays recorded.
+//! workplace visits planned from today on are cancelled. What already happened stays recorded.
 
 use diesel::prelude::*;
 
@@ -52,6 +52,8 @@ pub fn wind_down(
     for card in held {
         outbox::cancel(c, &format!("card:{card}"))?;
     }
+    // A wish for a talk that had not reached the coach yet: the talk will not take place now.
+    outbox::cancel_prefix(c, &format!("talk:{}:", t.id))?;
     // Visits still to come; one planned for a day that has passed may have been held and only not
     // yet marked done.
     let today = crate::local_time::today(zone);

@@ -954,8 +954,10 @@ fn a_reminder_reaches_the_coach_who_is_there_and_a_note_stays() {
 /// by mail, once per course; a group talk or none asks the coach nothing.
 #[test]
 fn a_wish_for_a_talk_reaches_the_coach() {
-    let w = World::new();
-    let _m = w.method();
+    let smtp = SmtpServer::start();
+    // The worker looks for mail once, at start: what is queued stays queued.
+    let w = World::on(spawn_with_mail(smtp.port(), &[("WILKAN_MAIL_POLL_MS", "3600000")]));
+    let m = w.method();
     let emp = Some(w.employee_a.token.as_str());
     let reflect = |course: &str, choice: &str| {
         let body = json!({"text": "Ik wil hier meer over weten", "choice": choice});
@@ -982,6 +984,15 @@ fn a_wish_for_a_talk_reaches_the_coach() {
     assert_eq!(asked().len(), 1, "once per course, however often the choice changes");
     reflect("hulp-vragen", "both");
     assert_eq!(asked().len(), 2);
+    // Stopped before the mail went out: the talk will not take place, the wish is not sent.
+    let stop = json!({"status": "stopped", "stop_reason": "other"});
+    assert_eq!(w.app.patch(&format!("/trajectories/{}", m.trajectory), Some(&w.coach_a.token), &stop).status(), 200);
+    let states: Vec<String> = outbox::table
+        .filter(outbox::template.eq("talk-requested"))
+        .select(outbox::status)
+        .load(&mut w.app.conn())
+        .unwrap();
+    assert_eq!(states, ["cancelled", "cancelled"]);
 }
 
 /// Queues a login-link mail to `to` straight into the outbox, `minutes_ago` old.
