@@ -33,17 +33,14 @@ pub struct Absence {
     pub updated_at: chrono::NaiveDateTime,
 }
 
-fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
-}
-
 impl Absence {
     fn episode(&self) -> Episode {
         Episode { start: self.start_date, end: self.end_date, percentage: self.percentage }
     }
 
-    pub fn out(self) -> AbsenceOut {
-        let days = (self.end_date.unwrap_or_else(today).max(self.start_date) - self.start_date).num_days() + 1;
+    /// `today` is the organisations' date: a running absence counts the days their calendar shows.
+    pub fn out(self, today: NaiveDate) -> AbsenceOut {
+        let days = (self.end_date.unwrap_or(today).max(self.start_date) - self.start_date).num_days() + 1;
         AbsenceOut {
             days,
             category: self.category.as_deref().and_then(Category::parse),
@@ -128,6 +125,7 @@ pub async fn list(
     id: web::Path<String>,
     page: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let today = crate::local_time::today(state.config.time_zone);
     let (limit, after) = page.keyset::<NaiveDate>()?;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let user = employee_in_scope(c, &caller, &id)?;
@@ -140,7 +138,7 @@ pub async fn list(
             .into_boxed();
         let q = after_key!(q, (absences::start_date, absences::id) > after);
         let rows = Page::from_rows(q.load::<Absence>(c)?, limit, |a| key_cursor(&a.start_date.to_string(), &a.id));
-        Ok(Page { items: rows.items.into_iter().map(Absence::out).collect(), next_cursor: rows.next_cursor })
+        Ok(Page { items: rows.items.into_iter().map(|a| a.out(today)).collect(), next_cursor: rows.next_cursor })
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -155,6 +153,7 @@ pub async fn create(
     id: web::Path<String>,
     body: ValidJson<AbsenceIn>,
 ) -> Result<HttpResponse, AppError> {
+    let today = crate::local_time::today(state.config.time_zone);
     let input = body.0;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         // The checks below (consent for a category, no overlap) hold until the insert.
@@ -177,7 +176,7 @@ pub async fn create(
             updated_at: t,
         };
         diesel::insert_into(absences::table).values(&row).execute(c)?;
-        Ok(row.out())
+        Ok(row.out(today))
     })
     .await?;
     Ok(HttpResponse::Created().json(out))
@@ -192,6 +191,7 @@ pub async fn update(
     id: web::Path<String>,
     body: ValidJson<AbsenceUpdate>,
 ) -> Result<HttpResponse, AppError> {
+    let today = crate::local_time::today(state.config.time_zone);
     let input = body.0;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let row: Absence = absences::table.find(id.as_str()).select(Absence::as_select()).first(c)?;
@@ -221,7 +221,7 @@ pub async fn update(
             absences::id.eq(&row.id),
         )
         .execute(c)?;
-        Ok(absences::table.find(&row.id).select(Absence::as_select()).first(c)?.out())
+        Ok(absences::table.find(&row.id).select(Absence::as_select()).first(c)?.out(today))
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -236,10 +236,12 @@ pub async fn summary(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    // The organisations' date: an absence's running days and the poortwachter dates count in it.
+    let today = crate::local_time::today(state.config.time_zone);
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let user = employee_in_scope(c, &caller, &id)?;
         audit.about(&user.id);
-        Ok(summarise(&user.id, &episodes_of(c, &user.id)?, today()))
+        Ok(summarise(&user.id, &episodes_of(c, &user.id)?, today))
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))

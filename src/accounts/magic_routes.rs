@@ -115,7 +115,7 @@ pub async fn request(
         let vars = BTreeMap::from([
             ("first_name", user.first_name.clone()),
             ("organization", organization),
-            ("link", format!("{}/inloggen?code={token}", st.config.public_url)),
+            ("link", crate::mail::links::login(&st.config.public_url, &token)),
             ("minutes", VALID_MINUTES.to_string()),
         ]);
         outbox::queue(

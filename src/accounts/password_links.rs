@@ -95,7 +95,7 @@ pub fn send(c: &mut DbConnection, state: &AppState, user: &User, why: Why) -> Re
         ("organization", organization),
         ("intro", intro.to_string()),
         ("closing", closing.to_string()),
-        ("link", format!("{}/wachtwoord-kiezen?code={token}", state.config.public_url)),
+        ("link", crate::mail::links::choose_password(&state.config.public_url, &token)),
         ("hours", VALID_HOURS.to_string()),
     ]);
     outbox::queue(

@@ -44,9 +44,23 @@ fn named_in_mail(conn: &mut DbConnection, id: &str) -> Result<Option<User>, AppE
 }
 
 /// Queues the reminder mails for check-ins that became due or a week overdue (each once).
-pub fn queue_reminders(conn: &mut DbConnection, templates: &Templates, today: NaiveDate) -> Result<usize, AppError> {
-    type Row =
-        (String, i32, NaiveDate, Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>, String, String, String);
+pub fn queue_reminders(
+    conn: &mut DbConnection,
+    templates: &Templates,
+    public_url: &str,
+    today: NaiveDate,
+) -> Result<usize, AppError> {
+    type Row = (
+        String,
+        i32,
+        NaiveDate,
+        Option<chrono::NaiveDateTime>,
+        Option<chrono::NaiveDateTime>,
+        String,
+        String,
+        String,
+        String,
+    );
     let rows: Vec<Row> = aftercare_checkins::table
         .inner_join(trajectories::table.on(trajectories::id.eq(aftercare_checkins::trajectory_id)))
         .filter(aftercare_checkins::status.eq("due"))
@@ -66,10 +80,11 @@ pub fn queue_reminders(conn: &mut DbConnection, templates: &Templates, today: Na
             trajectories::coach_id,
             trajectories::employee_id,
             trajectories::organization_id,
+            trajectories::id,
         ))
         .load(conn)?;
     let mut queued = 0;
-    for (id, week, due_on, reminded, _, coach_id, employee_id, org_id) in rows {
+    for (id, week, due_on, reminded, _, coach_id, employee_id, org_id, trajectory_id) in rows {
         let overdue = (today - due_on).num_days() >= OVERDUE_AFTER_DAYS;
         let template = match (reminded.is_some(), overdue) {
             (false, false) => "aftercare-due",
@@ -111,6 +126,7 @@ pub fn queue_reminders(conn: &mut DbConnection, templates: &Templates, today: Na
             ("employee", employee.first_name),
             ("due", dutch_date(due_on)),
             ("week", week.to_string()),
+            ("link", crate::mail::links::aftercare(public_url, &trajectory_id)),
         ]);
         outbox::queue(
             conn,

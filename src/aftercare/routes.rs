@@ -49,19 +49,16 @@ struct CheckinRow {
     overdue_reminder_sent_at: Option<NaiveDateTime>,
 }
 
-fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
-}
-
 impl CheckinRow {
-    fn out(self) -> CheckinOut {
+    /// `today` is the organisations' date: a check-in due today is not overdue until their midnight.
+    fn out(self, today: NaiveDate) -> CheckinOut {
         let status = match self.status.as_str() {
             "done" => CheckinStatus::Done,
             "skipped" => CheckinStatus::Skipped,
             _ => CheckinStatus::Due,
         };
         CheckinOut {
-            overdue: status == CheckinStatus::Due && self.due_on < today(),
+            overdue: status == CheckinStatus::Due && self.due_on < today,
             status,
             id: self.id,
             trajectory_id: self.trajectory_id,
@@ -74,7 +71,7 @@ impl CheckinRow {
     }
 }
 
-pub fn return_out(c: &mut DbConnection, trajectory_id: &str) -> Result<ReturnOut, AppError> {
+pub fn return_out(c: &mut DbConnection, trajectory_id: &str, today: NaiveDate) -> Result<ReturnOut, AppError> {
     let rows: Vec<ReturnRow> = work_returns::table
         .filter(work_returns::trajectory_id.eq(trajectory_id))
         .order((work_returns::recorded_at, work_returns::id))
@@ -101,7 +98,7 @@ pub fn return_out(c: &mut DbConnection, trajectory_id: &str) -> Result<ReturnOut
         trajectory_id: trajectory_id.to_string(),
         current,
         history,
-        aftercare: checkins.into_iter().map(CheckinRow::out).collect(),
+        aftercare: checkins.into_iter().map(|row| row.out(today)).collect(),
     })
 }
 
@@ -176,7 +173,7 @@ pub async fn put_return(
                 trajectory_queries::set_status(c, &t, Status::Returned, None, None, &caller.user_id, zone)?;
             }
         }
-        return_out(c, &t.id)
+        return_out(c, &t.id, crate::local_time::today(zone))
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -190,10 +187,11 @@ pub async fn get_return(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let zone = state.config.time_zone;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectory_queries::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
-        return_out(c, &t.id)
+        return_out(c, &t.id, crate::local_time::today(zone))
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -206,8 +204,10 @@ pub async fn get_return(
 pub async fn due(state: web::Data<AppState>, caller: Caller, page: Query<PageQuery>) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Coach, Role::ProjectLeader])?;
     let (limit, after) = page.keyset::<NaiveDate>()?;
+    let zone = state.config.time_zone;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
-        let horizon = today() + Duration::days(7);
+        let today = crate::local_time::today(zone);
+        let horizon = today + Duration::days(7);
         let mut q = aftercare_checkins::table
             .inner_join(trajectories::table.on(trajectories::id.eq(aftercare_checkins::trajectory_id)))
             .inner_join(users::table.on(users::id.eq(trajectories::employee_id)))
@@ -231,8 +231,8 @@ pub async fn due(state: web::Data<AppState>, caller: Caller, page: Query<PageQue
             .into_iter()
             .map(|(row, employee, name)| {
                 audit.shows(&employee);
-                let days_overdue = (today() - row.due_on).num_days().max(0);
-                DueItem { checkin: row.out(), employee_first_name: name, days_overdue }
+                let days_overdue = (today - row.due_on).num_days().max(0);
+                DueItem { checkin: row.out(today), employee_first_name: name, days_overdue }
             })
             .collect();
         Ok(Page { items, next_cursor: rows.next_cursor })
@@ -252,6 +252,7 @@ pub async fn update_checkin(
     body: ValidJson<CheckinUpdate>,
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
+    let zone = state.config.time_zone;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let row: CheckinRow = aftercare_checkins::table
             .find(id.as_str())
@@ -296,7 +297,8 @@ pub async fn update_checkin(
             aftercare_checkins::id.eq(&row.id),
         )
         .execute(c)?;
-        Ok(aftercare_checkins::table.find(&row.id).select(CheckinRow::as_select()).first(c)?.out())
+        let today = crate::local_time::today(zone);
+        Ok(aftercare_checkins::table.find(&row.id).select(CheckinRow::as_select()).first(c)?.out(today))
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))

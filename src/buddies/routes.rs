@@ -330,7 +330,7 @@ pub async fn create(
                 ("first_name", me.first_name.clone()),
                 ("organization", org_name.clone()),
                 ("buddy", other.first_name.clone()),
-                ("link", format!("{}/buddy", st.config.public_url)),
+                ("link", crate::mail::links::buddy(&st.config.public_url)),
             ]);
             outbox::queue(
                 c,

@@ -202,7 +202,7 @@ pub async fn create_link(
             .execute(c)?;
         Ok(CardLinkOut {
             id: link_id,
-            url: format!("{public}/kaartje/{token}"),
+            url: crate::mail::links::card(&public, &token),
             token,
             delivery: input.delivery,
             max_uses,

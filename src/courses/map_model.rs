@@ -44,8 +44,8 @@ pub enum MapItem {
     Question { text: String, options: Vec<String>, answer_lines: u32 },
     /// A video: on paper its transcript is printed instead.
     Transcript { title: String, text: Vec<String> },
-    /// A picture: the HTML map shows it with its description; the PDF prints the description
-    /// (drawing the SVG there would need an SVG renderer). `svg` is the file's text, when it
-    /// could be read.
+    /// A picture with its description: both maps show the drawing (the PDF at print resolution)
+    /// and print the description under it. `svg` is the file's text, when it could be read;
+    /// without it the description stands alone.
     Picture { alt: String, svg: Option<String> },
 }

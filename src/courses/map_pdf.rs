@@ -6,12 +6,14 @@
 //! operations into PDF objects with a subset of the embedded DejaVu fonts.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Content, Filter, Name, Pdf, Rect, Ref, Str, TextStr};
 use ttf_parser::{Face, GlyphId};
 
 use super::map_model::{MapDoc, MapItem, MapPage, MapSection};
+use super::map_picture::{self, Raster};
 
 /// Page layout computed before rendering; used by tests to check order and page numbers.
 pub struct Layout {
@@ -32,8 +34,8 @@ pub fn layout(doc: &MapDoc, regular: &[u8], bold: &[u8]) -> Result<Layout, Strin
 /// Renders the map to a complete PDF file.
 pub fn render_pdf(doc: &MapDoc, regular: &[u8], bold: &[u8]) -> Result<Vec<u8>, String> {
     let fonts = Fonts::new(regular, bold)?;
-    let (_, pages) = compose(&fonts, doc);
-    write_pdf(&fonts, &doc.title, &pages)
+    let (_, pages, pictures) = compose(&fonts, doc);
+    write_pdf(&fonts, &doc.title, &pages, &pictures)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -77,8 +79,11 @@ const H2: Style = style(18.0, true, 0.0, false);
 const H3: Style = style(16.0, true, 0.0, false);
 const MINUTES: Style = style(14.0, true, 0.3, false);
 const NOTE: Style = style(14.0, false, 0.3, true);
-// At the body's size and darkness: the description stands in for the picture itself.
+// At the body's size and darkness: the description stands in for a picture that cannot be drawn.
 const PICTURE: Style = style(14.0, false, 0.0, true);
+/// A picture's width on the page, and its greatest height (a tall one is drawn narrower).
+const PICTURE_W: f32 = 0.8 * CONTENT_W;
+const PICTURE_MAX_H: f32 = 120.0 * MM;
 const DOTS: Style = style(14.0, false, 0.5, false);
 const FOOTER_NUMBER: Style = style(12.0, false, 0.0, false);
 const FOOTER_LABEL: Style = style(10.0, false, 0.35, false);
@@ -340,6 +345,8 @@ enum Op {
     Square { x: f32, y: f32, size: f32 },
     /// Horizontal line at height `y`.
     Rule { x1: f32, x2: f32, y: f32, width: f32, gray: f32 },
+    /// The `picture`th picture of the map (in `Body::pictures`); `y` is its top.
+    Picture { x: f32, y: f32, w: f32, h: f32, picture: usize },
 }
 
 struct Page {
@@ -493,10 +500,12 @@ struct Body<'f, 'a> {
     flow: Flow<'f, 'a>,
     entries: Vec<Entry>,
     exercises: Vec<(String, usize)>,
+    /// Each picture once, in the order of first use.
+    pictures: Vec<Arc<Raster>>,
 }
 
 fn layout_body<'f, 'a>(fonts: &'f Fonts<'a>, doc: &MapDoc) -> Body<'f, 'a> {
-    let mut body = Body { flow: Flow::new(fonts), entries: Vec::new(), exercises: Vec::new() };
+    let mut body = Body { flow: Flow::new(fonts), entries: Vec::new(), exercises: Vec::new(), pictures: Vec::new() };
     for section in &doc.sections {
         body.section(section);
     }
@@ -565,8 +574,12 @@ impl Body<'_, '_> {
                     flow.paragraph(paragraph, MARGIN, BODY, Marker::None);
                 }
             }
-            MapItem::Picture { alt, .. } => {
-                flow.paragraph(&format!("Plaatje: {alt}"), MARGIN, PICTURE, Marker::None);
+            MapItem::Picture { alt, svg } => {
+                let fonts = flow.fonts;
+                match svg.as_deref().and_then(|svg| map_picture::raster(svg, fonts.regular.data, fonts.bold.data)) {
+                    Some(raster) => self.picture(raster, alt),
+                    None => flow.paragraph(&format!("Plaatje: {alt}"), MARGIN, PICTURE, Marker::None),
+                }
             }
         }
     }
@@ -600,6 +613,30 @@ impl Body<'_, '_> {
         }
         self.flow.answer_lines(answers);
         page
+    }
+
+    /// The picture, centred, with its description under it (kept on the same page as its first
+    /// line): the description is what a screen reader or a reader unsure of the drawing reads.
+    fn picture(&mut self, raster: Arc<Raster>, alt: &str) {
+        let index = match self.pictures.iter().position(|p| Arc::ptr_eq(p, &raster)) {
+            Some(i) => i,
+            None => {
+                self.pictures.push(raster.clone());
+                self.pictures.len() - 1
+            }
+        };
+        let mut w = PICTURE_W;
+        let mut h = w * raster.aspect();
+        if h > PICTURE_MAX_H {
+            (w, h) = (w * PICTURE_MAX_H / h, PICTURE_MAX_H);
+        }
+        let flow = &mut self.flow;
+        flow.gap(6.0);
+        flow.ensure(h + 8.0 + line_height(BODY));
+        let (x, y) = (MARGIN + (CONTENT_W - w) / 2.0, flow.y);
+        flow.push(Op::Picture { x, y, w, h, picture: index });
+        flow.y += h + 8.0;
+        flow.paragraph(alt, MARGIN, BODY, Marker::None);
     }
 
     fn question(&mut self, text: &str, options: &[String], answers: u32) {
@@ -678,7 +715,7 @@ fn contents_entry(flow: &mut Flow, entry: &Entry, title_x: f32, page: usize) {
 // ---------------------------------------------------------------------------------------------
 // Putting it together.
 
-fn compose(fonts: &Fonts, doc: &MapDoc) -> (Layout, Vec<Page>) {
+fn compose(fonts: &Fonts, doc: &MapDoc) -> (Layout, Vec<Page>, Vec<Arc<Raster>>) {
     let body = layout_body(fonts, doc);
     // Two passes: the body page numbers depend on how many pages the contents take.
     let offset = contents(fonts, doc, &body.entries, 0).len();
@@ -693,7 +730,7 @@ fn compose(fonts: &Fonts, doc: &MapDoc) -> (Layout, Vec<Page>) {
         section_pages: body.entries.iter().map(|e| (e.slug.clone(), e.page + offset)).collect(),
         exercise_pages: body.exercises.into_iter().map(|(l, p)| (l, p + offset)).collect(),
     };
-    (layout, pages)
+    (layout, pages, body.pictures)
 }
 
 fn add_footer(fonts: &Fonts, page: &mut Page, number: usize) {
@@ -715,13 +752,21 @@ const IDENTITY: SystemInfo<'static> = SystemInfo { registry: Str(b"Adobe"), orde
 /// Glyphs used per font, with the character each stands for (for copy-paste and search).
 type GlyphSet = BTreeMap<u16, char>;
 
-fn write_pdf(fonts: &Fonts, title: &str, pages: &[Page]) -> Result<Vec<u8>, String> {
+fn write_pdf(fonts: &Fonts, title: &str, pages: &[Page], pictures: &[Arc<Raster>]) -> Result<Vec<u8>, String> {
     let mut pdf = Pdf::new();
     let mut next = Ref::new(1);
     let catalog = next.bump();
     let tree = next.bump();
     let info = next.bump();
     let font_refs = [next.bump(), next.bump()];
+    let picture_refs: Vec<Ref> = pictures.iter().map(|_| next.bump()).collect();
+    for (raster, &id) in pictures.iter().zip(&picture_refs) {
+        let mut image = pdf.image_xobject(id, &raster.rgb_deflated);
+        image.filter(Filter::FlateDecode);
+        image.width(raster.width as i32).height(raster.height as i32);
+        image.color_space().device_rgb();
+        image.bits_per_component(8);
+    }
     let mut used = [GlyphSet::new(), GlyphSet::new()];
     let mut page_refs = Vec::with_capacity(pages.len());
     for page in pages {
@@ -733,8 +778,20 @@ fn write_pdf(fonts: &Fonts, title: &str, pages: &[Page]) -> Result<Vec<u8>, Stri
         writer.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H));
         writer.parent(tree).contents(content_ref);
         let mut resources = writer.resources();
-        let mut font_dict = resources.fonts();
-        font_dict.pair(FONT_NAMES[0], font_refs[0]).pair(FONT_NAMES[1], font_refs[1]);
+        resources.fonts().pair(FONT_NAMES[0], font_refs[0]).pair(FONT_NAMES[1], font_refs[1]);
+        let mut on_page: Vec<usize> = page
+            .ops
+            .iter()
+            .filter_map(|op| if let Op::Picture { picture, .. } = op { Some(*picture) } else { None })
+            .collect();
+        on_page.sort_unstable();
+        on_page.dedup();
+        if !on_page.is_empty() {
+            let mut x_objects = resources.x_objects();
+            for i in on_page {
+                x_objects.pair(Name(picture_name(i).as_bytes()), picture_refs[i]);
+            }
+        }
     }
     let faces = [(&fonts.regular, "WKNREG"), (&fonts.bold, "WKNBLD")];
     for (i, (font, tag)) in faces.into_iter().enumerate() {
@@ -745,6 +802,10 @@ fn write_pdf(fonts: &Fonts, title: &str, pages: &[Page]) -> Result<Vec<u8>, Stri
     pdf.catalog(catalog).pages(tree).lang(TextStr("nl"));
     pdf.document_info(info).title(TextStr(title)).creator(TextStr("Wilkan"));
     Ok(pdf.finish())
+}
+
+fn picture_name(index: usize) -> String {
+    format!("Im{index}")
 }
 
 fn deflate(data: &[u8]) -> Vec<u8> {
@@ -777,6 +838,13 @@ fn page_content(fonts: &Fonts, page: &Page, used: &mut [GlyphSet; 2]) -> Vec<u8>
             Op::Rule { x1, x2, y, width, gray } => {
                 c.set_stroke_gray(gray).set_line_width(width);
                 c.move_to(x1, PAGE_H - y).line_to(x2, PAGE_H - y).stroke();
+            }
+            Op::Picture { x, y, w, h, picture } => {
+                // An image fills the unit square: scaled to its size and moved to its place.
+                c.save_state();
+                c.transform([w, 0.0, 0.0, h, x, PAGE_H - y - h]);
+                c.x_object(Name(picture_name(picture).as_bytes()));
+                c.restore_state();
             }
         }
     }
@@ -865,6 +933,11 @@ mod tests {
     const REGULAR: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/fonts/DejaVuSans.ttf"));
     const BOLD: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/fonts/DejaVuSans-Bold.ttf"));
 
+    const PHONE: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 200">
+        <rect x="20" y="20" width="120" height="160" rx="10" fill="#dbeafe" stroke="#1e3a8a" stroke-width="4"/>
+        <text x="220" y="110" font-size="28" text-anchor="middle" font-family="Arial, sans-serif">Hallo?</text>
+    </svg>"##;
+
     fn long_text(n: usize) -> String {
         let sentence = "Dit is een **lange** zin over ziekteverzuim, één reïntegratie en de coach \
                         die je helpt als je ziek bent of je niet goed voelt op je werk.";
@@ -896,7 +969,11 @@ mod tests {
             MapItem::Paragraph(long_text(12)),
             MapItem::Bullet("Bel je leidinggevende vóór 9 uur.".to_string()),
             MapItem::Bullet(long_text(2)),
-            MapItem::Picture { alt: "Een man belt met zijn baas.".to_string(), svg: None },
+            // The first page's picture cannot be read: its description stands in for it.
+            MapItem::Picture {
+                alt: "Een man belt met zijn baas.".to_string(),
+                svg: (page > 1).then(|| PHONE.to_string()),
+            },
             MapItem::Transcript {
                 title: "Ziek melden".to_string(),
                 text: vec![long_text(3), "Ayşe zegt: ik ben ziek.".to_string()],
@@ -987,7 +1064,7 @@ mod tests {
     #[test]
     fn nothing_runs_into_the_bottom_margin() {
         let fonts = Fonts::new(REGULAR, BOLD).unwrap();
-        let (_, pages) = compose(&fonts, &doc(2));
+        let (_, pages, _) = compose(&fonts, &doc(2));
         for op in pages.iter().flat_map(|p| &p.ops) {
             let bottom = match *op {
                 Op::Text { y, .. } if y == FOOTER_BASELINE => continue,
@@ -995,9 +1072,39 @@ mod tests {
                 Op::Fill { y, h, .. } => y + h,
                 Op::Square { y, size, .. } => y + size,
                 Op::Rule { y, .. } => y,
+                Op::Picture { y, h, .. } => y + h,
             };
             assert!(bottom <= BOTTOM + 0.01, "content ends at {bottom}, limit {BOTTOM}");
         }
+    }
+
+    #[test]
+    fn pictures_are_drawn_once_and_shown_where_they_stand() {
+        let fonts = Fonts::new(REGULAR, BOLD).unwrap();
+        let (_, pages, pictures) = compose(&fonts, &doc(2));
+        // Pages 2 and 3 of each course show the same drawing: one image, placed four times.
+        assert_eq!(pictures.len(), 1);
+        let placed: Vec<(f32, f32)> = pages
+            .iter()
+            .flat_map(|p| &p.ops)
+            .filter_map(|op| if let Op::Picture { w, h, .. } = *op { Some((w, h)) } else { None })
+            .collect();
+        assert_eq!(placed.len(), 4);
+        assert!(placed.iter().all(|&(w, h)| (w - PICTURE_W).abs() < 0.01 && (h - PICTURE_W * 2.0 / 3.0).abs() < 0.5));
+        let described = pages
+            .iter()
+            .flat_map(|p| &p.ops)
+            .filter(|op| matches!(op, Op::Text { text, .. } if text.starts_with("Plaatje:")))
+            .count();
+        assert_eq!(described, 2, "the unreadable picture of page 1, in each course, in words");
+        let pdf = render_pdf(&doc(2), REGULAR, BOLD).unwrap();
+        let images = pdf.windows(15).filter(|w| w == b"/Subtype /Image").count();
+        assert_eq!(images, 1, "the drawing is embedded once");
+        // Every page that shows it names it among its resources.
+        // (Content streams are compressed: the name is only readable in the resources.)
+        let named = pdf.windows(5).filter(|w| w == b"/Im0 ").count();
+        let pages_with_it = pages.iter().filter(|p| p.ops.iter().any(|op| matches!(op, Op::Picture { .. }))).count();
+        assert_eq!(named, pages_with_it);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod loader;
 pub mod map;
 pub mod map_model;
 pub mod map_pdf;
+pub mod map_picture;
 mod my_courses_json;
 pub mod progress;
 pub mod readability;

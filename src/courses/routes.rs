@@ -428,12 +428,13 @@ pub async fn save_reflection(
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
     let templates = state.templates.clone();
+    let public_url = state.config.public_url.clone();
     let slug = slug.into_inner();
     let title = course(&state, &slug)?.title.clone();
     let about = slug.clone();
     let view = update_course(&state, &caller, slug, move |c, row| {
         if matches!(input.choice, ReflectionChoice::CoachTalk | ReflectionChoice::Both) {
-            ask_coach_for_a_talk(c, &templates, &row.user_id, &about, &title)?;
+            ask_coach_for_a_talk(c, &templates, &public_url, &row.user_id, &about, &title)?;
         }
         let t = now();
         row.reflection = Some(input.text);
@@ -547,6 +548,7 @@ pub async fn done_on_paper(
 fn ask_coach_for_a_talk(
     c: &mut db::DbConnection,
     templates: &crate::mail::templates::Templates,
+    public_url: &str,
     employee_id: &str,
     slug: &str,
     course: &str,
@@ -574,6 +576,7 @@ fn ask_coach_for_a_talk(
         ("employee", employee.first_name),
         ("course", course.to_string()),
         ("organization", organization.name),
+        ("link", crate::mail::links::trajectory(public_url, &t.id)),
     ]);
     let mail = crate::mail::outbox::Mail {
         template: "talk-requested",

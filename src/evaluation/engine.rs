@@ -391,19 +391,76 @@ pub fn item_table(key: &str, nl: &str, en: &str, items: &[&ItemAcc]) -> (TableSp
         .iter()
         .filter(|a| a.item.numeric(&serde_json::json!(1)).is_some() || a.item.item_type == ItemType::YesNo)
         .map(|a| {
-            let n = a.stat.n();
+            let f = a.figures();
             vec![
                 Cell::text(a.audience),
                 Cell::text(&a.instrument),
                 Cell::text(&a.item.key),
                 Cell::text(&a.item.text),
-                Cell::people(n),
-                Cell::over(n, a.stat.mean()),
-                Cell::over(n, a.stat.sd()),
+                Cell::people(a.stat.n()),
+                f.mean,
+                f.sd,
             ]
         })
         .collect();
     (spec, rows)
+}
+
+/// An item's figures as the tables show them.
+pub struct ItemFigures {
+    /// Per answer: group, item, answer, n, percent; hidden counts protected.
+    pub distribution: Vec<Vec<Cell>>,
+    pub mean: Cell,
+    pub sd: Cell,
+}
+
+impl ItemAcc {
+    /// The distribution with its small counts hidden, and the mean and sd unless they would give
+    /// a hidden count back (`mean_disclosure`): then the sd is withheld first, and the mean too if
+    /// it alone still does. The distribution is where the rule of five applies; the mean of its
+    /// people is kept where it can be, as the figure a report leads with.
+    pub fn figures(&self) -> ItemFigures {
+        let mut rows = Vec::new();
+        let (mut counts, mut companions, mut parts) = (HashMap::new(), HashMap::new(), Vec::new());
+        for cat in self.item.categories() {
+            let k = self.dist.get(&cat);
+            let at = (rows.len(), 3);
+            counts.insert(at, k);
+            companions.insert(at, vec![(at.0, 4)]);
+            parts.push(at);
+            rows.push(vec![
+                Cell::text(self.audience),
+                Cell::text(&self.item.key),
+                Cell::text(&cat),
+                Cell::people(k),
+                Cell::percent(k, self.dist.n),
+            ]);
+        }
+        // The answers add up to n, which the percentages give away: one category hidden alone
+        // is the rest.
+        super::disclosure::Linked { rows: &mut rows, counts, companions }.protect(&[Sum { total: None, parts }]);
+        let n = self.stat.n();
+        let (mut mean, mut sd) = (Cell::over(n, self.stat.mean()), Cell::over(n, self.stat.sd()));
+        let values: Option<Vec<f64>> = self.item.categories().iter().map(|c| self.item.category_value(c)).collect();
+        // Only where the mean is over the people the distribution counts.
+        if let Some(values) = values.filter(|v| !v.is_empty() && self.dist.n == n) {
+            let categories: Vec<(f64, Option<i64>)> = values
+                .into_iter()
+                .zip(&rows)
+                .map(|(v, row)| (v, if let Cell::Int(k) = row[3] { Some(k) } else { None }))
+                .collect();
+            let shown = |c: &Cell| if let Cell::Dec(v) = c { Some(*v) } else { None };
+            let gives_away =
+                |mean: &Cell, sd: &Cell| super::mean_disclosure::gives_away(&categories, n, shown(mean), shown(sd));
+            if gives_away(&mean, &sd) {
+                sd = Cell::Withheld;
+                if gives_away(&mean, &sd) {
+                    mean = Cell::Withheld;
+                }
+            }
+        }
+        ItemFigures { distribution: rows, mean, sd }
+    }
 }
 
 pub fn distribution_table(key: &str, nl: &str, en: &str, items: &[&ItemAcc]) -> (TableSpec, Vec<Vec<Cell>>) {
@@ -419,29 +476,8 @@ pub fn distribution_table(key: &str, nl: &str, en: &str, items: &[&ItemAcc]) -> 
             col("percent", "Procent", "Percent", Kind::Decimal),
         ],
     );
-    let mut rows = Vec::new();
-    let (mut counts, mut companions, mut sums) = (HashMap::new(), HashMap::new(), Vec::new());
-    for a in items {
-        let mut parts = Vec::new();
-        for cat in a.item.categories() {
-            let k = a.dist.get(&cat);
-            let at = (rows.len(), 3);
-            counts.insert(at, k);
-            companions.insert(at, vec![(at.0, 4)]);
-            parts.push(at);
-            rows.push(vec![
-                Cell::text(a.audience),
-                Cell::text(&a.item.key),
-                Cell::text(cat),
-                Cell::people(k),
-                Cell::percent(k, a.dist.n),
-            ]);
-        }
-        // The answers add up to n, which the percentages give away: one category hidden alone
-        // is the rest.
-        sums.push(Sum { total: None, parts });
-    }
-    super::disclosure::Linked { rows: &mut rows, counts, companions }.protect(&sums);
+    // Each item's answers are their own sum: protected one item at a time.
+    let rows = items.iter().flat_map(|a| a.figures().distribution).collect();
     (spec, rows)
 }
 

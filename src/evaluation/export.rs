@@ -3,7 +3,6 @@
 
 use std::io::Write;
 
-use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
@@ -196,17 +195,13 @@ pub fn plan_checked(
                 Population::Research => Pseudonyms::new(&state.config.pseudonym_secret, &key),
                 Population::Organisation => Pseudonyms::operational(&state.config.pseudonym_secret, &key),
             },
-            today: today(),
+            today: crate::local_time::today(state.config.time_zone),
         },
         format,
         locale: q.locale.unwrap_or_default(),
         table: q.table,
         filter,
     })
-}
-
-pub fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
 }
 
 pub fn header(state: &AppState, plan: &Plan) -> Header {

@@ -175,6 +175,16 @@ impl Item {
         }
     }
 
+    /// The value a category stands for in the item's mean (yes 1, no 0, a scale point itself);
+    /// `None` for an option, which has no mean.
+    pub fn category_value(&self, category: &str) -> Option<f64> {
+        match self.item_type {
+            ItemType::Scale | ItemType::Mark => category.parse().ok(),
+            ItemType::YesNo => Some(if category == "yes" { 1.0 } else { 0.0 }),
+            _ => None,
+        }
+    }
+
     /// The category an answer falls in (see `categories`).
     pub fn category_of(&self, value: &serde_json::Value) -> Option<String> {
         match self.item_type {

@@ -8,6 +8,7 @@ pub mod engine;
 pub mod export;
 pub mod instruments;
 pub mod kirkpatrick;
+pub mod mean_disclosure;
 pub mod output;
 mod periods;
 pub mod process;

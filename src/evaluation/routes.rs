@@ -66,7 +66,7 @@ async fn stream_export(
     let st = state.clone();
     let who = caller.clone();
     let plan = db::read(&state.pool, move |c| export::plan(c, &st, &who, kind, q)).await?;
-    let filename = format!("wilkan-{}-{}.{}", kind.as_str(), export::today(), plan.format.extension());
+    let filename = format!("wilkan-{}-{}.{}", kind.as_str(), plan.spec.today, plan.format.extension());
     let content_type = plan.format.content_type();
     let entry = |action: String| {
         let mut audit = caller.audit().named(&action);

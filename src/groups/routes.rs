@@ -218,7 +218,7 @@ fn invite(
             }
             Err(e) => return Err(e),
         };
-        if !crate::trajectories::queries::open_of_employee(c, id)?.is_some_and(|t| t.method_consent) {
+        if !crate::trajectories::queries::open_of_employee_held(c, id)?.is_some_and(|t| t.method_consent) {
             return Err(AppError::field(
                 "invite",
                 &format!(

@@ -66,6 +66,14 @@ fn fill(text: &str, vars: &BTreeMap<&str, String>, escape: bool) -> String {
     out
 }
 
+/// The names of the `{{name}}` placeholders in `text` (lower-case letters and `_`).
+fn placeholders(text: &str) -> impl Iterator<Item = &str> {
+    text.split("{{").skip(1).filter_map(|after| {
+        let name = &after[..after.find("}}")?];
+        (!name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')).then_some(name)
+    })
+}
+
 impl Templates {
     pub fn load(content_dir: &Path) -> Result<Templates, String> {
         let dir = content_dir.join("emails");
@@ -100,6 +108,12 @@ impl Templates {
 
     pub fn render(&self, key: &str, vars: &BTreeMap<&str, String>) -> Result<Rendered, String> {
         let t = self.by_key.get(key).ok_or_else(|| format!("no email template '{key}'"))?;
+        // A placeholder the code does not fill would reach the reader as "{{link}}": a bug, refused
+        // before anything is queued.
+        let parts = [Some(&t.subject), Some(&t.text), t.html.as_ref()];
+        if let Some(name) = parts.into_iter().flatten().flat_map(|p| placeholders(p)).find(|n| !vars.contains_key(n)) {
+            return Err(format!("email template '{key}' has {{{{{name}}}}}, which the code does not fill"));
+        }
         Ok(Rendered {
             subject: fill(&t.subject, vars, false),
             text: fill(&t.text, vars, false),
@@ -117,5 +131,18 @@ mod tests {
         let vars = BTreeMap::from([("author", "Kees".to_string()), ("message", "Hoi {{author}} <b>".to_string())]);
         assert_eq!(fill("{{author}}: {{message}} {{unknown}}", &vars, false), "Kees: Hoi {{author}} <b> {{unknown}}");
         assert_eq!(fill("{{message}}", &vars, true), "Hoi {{author}} &lt;b&gt;");
+    }
+
+    #[test]
+    fn a_placeholder_left_unfilled_is_refused() {
+        let text = "Hoi {{first_name}}, {{ geen }} {{link}} {{";
+        assert_eq!(placeholders(text).collect::<Vec<_>>(), ["first_name", "link"]);
+        let template = Template { subject: "Over {{organization}}".into(), text: text.into(), html: None };
+        let templates = Templates { by_key: HashMap::from([("t".to_string(), template)]) };
+        let mut vars = BTreeMap::from([("first_name", "Kees".to_string()), ("organization", "Noord".to_string())]);
+        let err = templates.render("t", &vars).err().unwrap();
+        assert!(err.contains("{{link}}"), "{err}");
+        vars.insert("link", "https://wilkan.test".into());
+        assert_eq!(templates.render("t", &vars).unwrap().text, "Hoi Kees, {{ geen }} https://wilkan.test {{");
     }
 }

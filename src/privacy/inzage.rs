@@ -34,7 +34,13 @@ fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, AppError> {
 }
 
 /// Collects the document. Runs in one transaction so that it is a consistent picture.
-pub fn collect(c: &mut DbConnection, caller: &Caller, audit: &mut AuditEntry) -> Result<Value, AppError> {
+/// `today` is the organisations' date (whether a check-in is overdue).
+pub fn collect(
+    c: &mut DbConnection,
+    caller: &Caller,
+    audit: &mut AuditEntry,
+    today: chrono::NaiveDate,
+) -> Result<Value, AppError> {
     let me = accounts::find_user(c, &caller.user_id)?;
     let organization = match &me.organization_id {
         Some(o) => Some(to_value(&crate::accounts::api::OrganizationOut::from(accounts::find_organization(c, o)?))?),
@@ -81,13 +87,14 @@ pub fn collect(c: &mut DbConnection, caller: &Caller, audit: &mut AuditEntry) ->
             "logbook": to_value(&crate::logbook::routes::for_inzage(c, entries, &as_employee)?)?,
             "work_values": to_value(&crate::intake::routes::work_values_out(c, &t.id)?)?,
             "visits": to_value(&crate::visits::visits_of(c, &t.id)?)?,
-            "return_and_aftercare": to_value(&crate::aftercare::routes::return_out(c, &t.id)?)?,
+            "return_and_aftercare": to_value(&crate::aftercare::routes::return_out(c, &t.id, today)?)?,
         }));
     }
     doc["trajectories"] = Value::Array(per_trajectory);
     doc["consents"] = Value::Array(consents);
-    doc["absences"] =
-        to_value(&crate::absences::routes::episodes_of(c, &me.id)?.into_iter().map(|a| a.out()).collect::<Vec<_>>())?;
+    doc["absences"] = to_value(
+        &crate::absences::routes::episodes_of(c, &me.id)?.into_iter().map(|a| a.out(today)).collect::<Vec<_>>(),
+    )?;
     let my_cards: Vec<(String, String, chrono::NaiveDateTime, bool)> = cards::table
         .filter(one_of(cards::trajectory_id, &ids))
         .order(cards::created_at)

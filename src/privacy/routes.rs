@@ -195,7 +195,8 @@ pub async fn my_data(
     };
     let mut entry = caller.audit().named("inzage");
     entry.about(&caller.user_id);
-    let mut doc = db::tx(&state.pool, entry, move |c, audit| inzage::collect(c, &caller, audit)).await?;
+    let today = crate::local_time::today(state.config.time_zone);
+    let mut doc = db::tx(&state.pool, entry, move |c, audit| inzage::collect(c, &caller, audit, today)).await?;
     if let Some(p) = doc.get("account").and_then(|a| a.get("id")).and_then(|id| id.as_str()).map(str::to_string) {
         let progress = crate::courses::my_courses(&state, &p).await?;
         doc["learning"] = serde_json::to_value(progress.items).unwrap_or_default();

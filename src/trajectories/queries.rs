@@ -86,6 +86,21 @@ pub fn open_of_employee(conn: &mut Db, employee_id: &str) -> Result<Option<Traje
         .optional()?)
 }
 
+/// The open trajectory, held until the transaction ends, for a record that only an open
+/// trajectory may gain (an invitation). On PostgreSQL a stop committing meanwhile is waited for
+/// and then finds the record in its wind-down, or this read waits for the stop and finds no open
+/// trajectory; SQLite has one writer at a time.
+pub fn open_of_employee_held(conn: &mut Db, employee_id: &str) -> Result<Option<Trajectory>, AppError> {
+    let DbConnection::Pg(c) = conn else { return open_of_employee(conn, employee_id) };
+    Ok(trajectories::table
+        .filter(trajectories::employee_id.eq(employee_id))
+        .filter(diesel::dsl::not(one_of(trajectories::status, ENDED)))
+        .select(Trajectory::as_select())
+        .for_share()
+        .first(c)
+        .optional()?)
+}
+
 /// Whether the person's research consent stands: their latest research record on any of their
 /// trajectories (a withdrawal on an earlier one counts, as the exports count it).
 pub fn person_research_consent(conn: &mut Db, employee_id: &str) -> Result<bool, AppError> {

@@ -43,7 +43,7 @@ fn fresh(v: &Value) -> Value {
     fn fill(v: &Value, n: u32) -> Value {
         match v {
             Value::String(s) => {
-                let start = chrono::Utc::now().date_naive() - chrono::Days::new(3 * (u64::from(n) + 1));
+                let start = crate::helpers::local_today() - chrono::Days::new(3 * (u64::from(n) + 1));
                 let end = start + chrono::Days::new(1);
                 Value::String(
                     s.replace("{n}", &n.to_string())

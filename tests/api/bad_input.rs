@@ -126,12 +126,12 @@ fn dates_far_away_are_refused_naming_the_field() {
     assert!(message(put_return(&ret("2026-13-01")), "date").contains("JJJJ-MM-DD"));
 
     // Dates that contradict each other or the rest of the record.
-    let tomorrow = (chrono::Utc::now().date_naive() + chrono::Days::new(1)).to_string();
+    let tomorrow = (crate::helpers::local_today() + chrono::Days::new(1)).to_string();
     let visit = json!({"date": tomorrow, "kind": "coffee", "with_whom": "De ploeg", "status": "done"});
     assert!(message(w.app.post(&format!("{t}/visits"), coach, &visit), "date").contains("toekomst"));
     // A talk is written down once it took place (in the organisations' time zone: tomorrow in UTC
     // is at most today or tomorrow there).
-    let in_two_days = (chrono::Utc::now().date_naive() + chrono::Days::new(2)).to_string();
+    let in_two_days = (crate::helpers::local_today() + chrono::Days::new(2)).to_string();
     let mut ahead = crate::helpers::entry_body(true);
     ahead["date"] = json!(in_two_days);
     ahead["next_appointment"] = serde_json::Value::Null;
@@ -140,7 +140,7 @@ fn dates_far_away_are_refused_naming_the_field() {
         .contains("toekomst"));
     assert!(message(put_return(&ret(&in_two_days)), "date").contains("toekomst"));
     let mut entry = crate::helpers::entry_body(true);
-    entry["date"] = json!(chrono::Utc::now().date_naive().to_string());
+    entry["date"] = json!(crate::helpers::local_today().to_string());
     entry["next_appointment"] = json!("2020-01-01");
     assert!(
         message(w.app.post(&format!("{t}/logbook"), coach, &entry), "next_appointment").contains("volgende afspraak")
@@ -164,7 +164,7 @@ fn dates_far_away_are_refused_naming_the_field() {
     assert!(
         message(w.app.patch(&entry_path, coach, &json!({"date": "2026-11-10"})), "date").contains("volgende afspraak")
     );
-    let mut no_hours = ret(&chrono::Utc::now().date_naive().to_string());
+    let mut no_hours = ret(&crate::helpers::local_today().to_string());
     no_hours["hours_per_week"] = json!(0);
     message(put_return(&no_hours), "hours_per_week");
     assert_eq!(total_rows(&w.app), before, "nothing written");

@@ -211,7 +211,7 @@ fn group_sessions_invite_by_mail_keep_attendance_and_list_interest() {
     let invitation = mails.iter().find(|m| is_invitation(m)).expect("invitation");
     // The fixture's session starts a week from today at 10:00: the mail says when in Dutch words
     // (the wording itself is checked for a known date in `groups::routes`).
-    let day = chrono::Utc::now().date_naive() + chrono::TimeDelta::days(7);
+    let day = crate::helpers::local_today() + chrono::TimeDelta::days(7);
     let when = wilkan::groups::routes::dutch_when(day.and_hms_opt(10, 0, 0).unwrap());
     assert!(invitation.text_body().contains(&when), "{when} in {}", invitation.text_body());
 
@@ -781,7 +781,7 @@ fn return_to_work_schedules_aftercare_and_reminds_the_coach() {
     let m = w.method();
     let t = format!("/trajectories/{}", m.trajectory);
     let coach = Some(w.coach_a.token.as_str());
-    let day = |ago: i64| (chrono::Utc::now().date_naive() - chrono::Duration::days(ago)).to_string();
+    let day = |ago: i64| (crate::helpers::local_today() - chrono::Duration::days(ago)).to_string();
     let ret: Value = w
         .app
         .send(
@@ -872,7 +872,7 @@ fn a_check_in_that_falls_due_mails_the_coach_once() {
     let m = w.method();
     let coach = Some(w.coach_a.token.as_str());
     // Returned 15 days ago: the 2-week check-in is due (1 day), the others are in the future.
-    let date = (chrono::Utc::now().date_naive() - chrono::Duration::days(15)).to_string();
+    let date = (crate::helpers::local_today() - chrono::Duration::days(15)).to_string();
     w.app.send(
         M::PUT,
         &format!("/trajectories/{}/return", m.trajectory),
@@ -910,15 +910,17 @@ fn a_reminder_reaches_the_coach_who_is_there_and_a_note_stays() {
     )))
     .unwrap();
     let remind = || -> usize {
-        let today = chrono::Utc::now().date_naive();
+        let today = crate::helpers::local_today();
         let mut conn = w.app.conn();
-        conn.transaction::<_, wilkan::error::AppError, _>(|c| wilkan::aftercare::queue_reminders(c, &templates, today))
-            .unwrap()
+        conn.transaction::<_, wilkan::error::AppError, _>(|c| {
+            wilkan::aftercare::queue_reminders(c, &templates, "https://wilkan.test", today)
+        })
+        .unwrap()
     };
-    let reminders = || -> Vec<String> {
+    let reminders = || -> Vec<(String, String)> {
         outbox::table
             .filter(outbox::template.like("aftercare-%"))
-            .select(outbox::to_address)
+            .select((outbox::to_address, outbox::body_text))
             .load(&mut w.app.conn())
             .unwrap()
     };
@@ -935,7 +937,12 @@ fn a_reminder_reaches_the_coach_who_is_there_and_a_note_stays() {
     let path = format!("/trajectories/{}", m.trajectory);
     assert_eq!(w.app.patch(&path, Some(&w.pl_a.token), &json!({"coach_id": new_coach})).status(), 200);
     assert_eq!(remind(), 1);
-    assert_eq!(reminders(), ["coach.nieuw@wilkan.test"]);
+    let sent = reminders();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0, "coach.nieuw@wilkan.test");
+    // The mail leads the coach to the trajectory's aftercare.
+    let link = format!("https://wilkan.test/trajecten/{}/nazorg", m.trajectory);
+    assert!(sent[0].1.contains(&link), "{}", sent[0].1);
     assert_eq!(remind(), 0, "once");
 
     let token = w.app.token("coach.nieuw@wilkan.test");
@@ -956,7 +963,8 @@ fn a_reminder_reaches_the_coach_who_is_there_and_a_note_stays() {
 fn a_wish_for_a_talk_reaches_the_coach() {
     let smtp = SmtpServer::start();
     // The worker looks for mail once, at start: what is queued stays queued.
-    let w = World::on(spawn_with_mail(smtp.port(), &[("WILKAN_MAIL_POLL_MS", "3600000")]));
+    let settings = [("WILKAN_MAIL_POLL_MS", "3600000"), ("WILKAN_PUBLIC_URL", "https://app.wilkan.test")];
+    let w = World::on(spawn_with_mail(smtp.port(), &settings));
     let m = w.method();
     let emp = Some(w.employee_a.token.as_str());
     let reflect = |course: &str, choice: &str| {
@@ -978,6 +986,9 @@ fn a_wish_for_a_talk_reaches_the_coach() {
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].0, w.coach_a.email);
     assert!(mails[0].1.contains("sandra") && mails[0].1.contains("'Invloed'"), "{}", mails[0].1);
+    // With a link to the trajectory, under the address users reach Wilkan at.
+    let link = format!("https://app.wilkan.test/trajecten/{}", m.trajectory);
+    assert!(mails[0].1.contains(&link), "{}", mails[0].1);
     reflect("invloed", "both");
     reflect("invloed", "none");
     reflect("invloed", "coach_talk");

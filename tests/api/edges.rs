@@ -567,8 +567,9 @@ fn a_stop_ends_aftercare_the_buddy_pair_and_cards_on_hold() {
     }
     let content = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/course-content"));
     let templates = wilkan::mail::templates::Templates::load(content).unwrap();
-    let today = chrono::Utc::now().date_naive();
-    let reminders = wilkan::aftercare::queue_reminders(&mut w.app.conn(), &templates, today).unwrap();
+    let today = crate::helpers::local_today();
+    let reminders =
+        wilkan::aftercare::queue_reminders(&mut w.app.conn(), &templates, "https://wilkan.test", today).unwrap();
     assert_eq!(reminders, 0, "no reminder about a stopped trajectory");
     for token in [&w.employee_a.token, &k.buddy_employee.token] {
         problem(w.app.get("/me/buddy", Some(token)), 404);

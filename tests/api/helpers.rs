@@ -340,9 +340,15 @@ impl World {
 /// A date relative to today (`YYYY-MM-DD`). Records the server relates to the trajectory's start
 /// (a group session counts for a trajectory from its creation on) must not be dated fixed days
 /// that the calendar overtakes: the fixture's group session of 2026-12-01 left the timeline the
-/// day after.
+/// day after. Today is the organisations' date, as the test servers' default time zone has it.
 pub fn days_from_today(days: i64) -> String {
-    (chrono::Utc::now().date_naive() + chrono::TimeDelta::days(days)).to_string()
+    (local_today() + chrono::TimeDelta::days(days)).to_string()
+}
+
+/// Today at the organisations (the servers' default `time_zone`): what the server calls "today"
+/// (between 22:00 and midnight UTC it is already tomorrow in Amsterdam).
+pub fn local_today() -> chrono::NaiveDate {
+    wilkan::local_time::today(chrono_tz::Europe::Amsterdam)
 }
 
 pub fn json_id(res: Response, status: u16) -> String {
@@ -477,7 +483,7 @@ impl World {
     pub fn session_today(&self, session: &str) {
         use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
         use wilkan::db::schema::group_sessions;
-        let today = chrono::Utc::now().date_naive().and_hms_opt(23, 59, 0).unwrap();
+        let today = local_today().and_hms_opt(23, 59, 0).unwrap();
         #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
         diesel::update(group_sessions::table.find(session))
             .set(group_sessions::starts_at.eq(today))

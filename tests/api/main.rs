@@ -6,6 +6,7 @@ mod access_matrix;
 mod accounts;
 mod auth;
 mod bad_input;
+mod calendar;
 mod cli;
 mod connect;
 mod content;

@@ -217,7 +217,7 @@ fn absences_summary_and_poortwachter_timeline() {
     let m = w.method();
     let coach = Some(w.coach_a.token.as_str());
     let path = format!("/employees/{}/absences", w.employee_a.id);
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::helpers::local_today();
     let day = |days_ago: i64| (today - chrono::Duration::days(days_ago)).to_string();
     for (start, end) in [(300, 296), (200, 199), (120, 118)] {
         let res = w.app.post(&path, coach, &json!({"start_date": day(start), "end_date": day(end)}));

@@ -2,7 +2,7 @@
 //! page of all of them (so no gaps and no repeats, also where items share a date), and a bad
 //! `limit` or `cursor` is refused with a 422 naming the field.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use reqwest::Method as M;
 use serde_json::{json, Value};
 
@@ -30,7 +30,7 @@ fn every_list_pages_without_gaps_or_repeats() {
     let app = &w.app;
     let coach = Some(w.coach_a.token.as_str());
     let t = format!("/trajectories/{}", m.trajectory);
-    let day = |ago: i64| (Utc::now().date_naive() - Duration::days(ago)).to_string();
+    let day = |ago: i64| (crate::helpers::local_today() - Duration::days(ago)).to_string();
     // A return long ago: all three aftercare check-ins are overdue (connect() adds hours later).
     let body = json!({"date": day(100), "extent": "partial", "hours_per_week": 8.0, "own_work": true});
     assert_eq!(app.send(M::PUT, &format!("{t}/return"), coach, &body).status(), 200);
