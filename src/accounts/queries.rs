@@ -159,6 +159,14 @@ pub fn lock_user(conn: &mut Db, id: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The person, their row held (`FOR SHARE` on PostgreSQL) to the end of the transaction: taken
+/// before anything about them, as an erasure takes it (`FOR UPDATE`) before their records, so
+/// that the two wait for each other instead of deadlocking.
+pub fn find_user_held(conn: &mut Db, id: &str) -> Result<User, AppError> {
+    let DbConnection::Pg(pg) = conn else { return find_user(conn, id) };
+    Ok(users::table.find(id).select(User::as_select()).for_share().first(pg)?)
+}
+
 pub fn find_user(conn: &mut Db, id: &str) -> Result<User, AppError> {
     Ok(users::table.find(id).select(User::as_select()).first(conn)?)
 }

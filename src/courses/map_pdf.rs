@@ -631,8 +631,11 @@ impl Body<'_, '_> {
             (w, h) = (w * PICTURE_MAX_H / h, PICTURE_MAX_H);
         }
         let flow = &mut self.flow;
+        // The picture with the first two lines of its description (a paragraph never starts
+        // with a single line at the bottom of a page).
+        let lines = wrap(flow.fonts, alt, BODY, CONTENT_W).len().min(2);
         flow.gap(6.0);
-        flow.ensure(h + 8.0 + line_height(BODY));
+        flow.ensure(h + 8.0 + line_height(BODY) * lines as f32);
         let (x, y) = (MARGIN + (CONTENT_W - w) / 2.0, flow.y);
         flow.push(Op::Picture { x, y, w, h, picture: index });
         flow.y += h + 8.0;

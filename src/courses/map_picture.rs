@@ -11,8 +11,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use resvg::{tiny_skia, usvg};
 use sha2::{Digest, Sha256};
 
-/// Pixels across: about 200 dpi at the width the map prints a picture.
+/// Pixels across: about 220 dpi at the width the map prints a picture.
 pub const WIDTH_PX: u32 = 1200;
+/// Pixels down at most: a tall picture is printed narrower (at most 120 mm high), so it needs no
+/// more; without a bound a tall, narrow drawing would ask for any amount of memory.
+const HEIGHT_PX: u32 = 1600;
 
 /// A picture ready for the PDF: 8-bit RGB on white, zlib-compressed.
 pub struct Raster {
@@ -39,13 +42,13 @@ pub fn raster(svg: &str, regular: &[u8], bold: &[u8]) -> Option<Arc<Raster>> {
     if let Some(hit) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return hit.clone();
     }
-    // Drawn outside the lock: two requests at once may both draw it, and both get the same.
+    // Drawn outside the lock: two requests at once may both draw it; the first one kept is the
+    // one both use, so that a map embeds each picture once.
     let drawn = draw(svg, regular, bold).map(Arc::new);
     if drawn.is_none() {
         tracing::warn!("a course picture could not be drawn for the PDF map; it is described in words only");
     }
-    cache.lock().unwrap_or_else(|e| e.into_inner()).insert(key, drawn.clone());
-    drawn
+    cache.lock().unwrap_or_else(|e| e.into_inner()).entry(key).or_insert(drawn).clone()
 }
 
 fn draw(svg: &str, regular: &[u8], bold: &[u8]) -> Option<Raster> {
@@ -57,15 +60,16 @@ fn draw(svg: &str, regular: &[u8], bold: &[u8]) -> Option<Raster> {
     fonts.set_sans_serif_family("DejaVu Sans");
     let tree = usvg::Tree::from_str(svg, &options).ok()?;
     let size = tree.size();
-    let scale = WIDTH_PX as f32 / size.width();
+    let scale = (WIDTH_PX as f32 / size.width()).min(HEIGHT_PX as f32 / size.height());
+    let width = (size.width() * scale).round().max(1.0) as u32;
     let height = (size.height() * scale).round().max(1.0) as u32;
-    let mut pixmap = tiny_skia::Pixmap::new(WIDTH_PX, height)?;
+    let mut pixmap = tiny_skia::Pixmap::new(width, height)?;
     pixmap.fill(tiny_skia::Color::WHITE);
     resvg::render(&tree, tiny_skia::Transform::from_scale(scale, scale), &mut pixmap.as_mut());
     // Premultiplied RGBA on a white page: each channel plus the white that shows through.
     let rgb: Vec<u8> =
         pixmap.data().chunks_exact(4).flat_map(|p| [0, 1, 2].map(|i| p[i].saturating_add(255 - p[3]))).collect();
-    Some(Raster { width: WIDTH_PX, height, rgb_deflated: miniz_oxide::deflate::compress_to_vec_zlib(&rgb, 6) })
+    Some(Raster { width, height, rgb_deflated: miniz_oxide::deflate::compress_to_vec_zlib(&rgb, 6) })
 }
 
 #[cfg(test)]
@@ -109,7 +113,7 @@ mod tests {
             for file in images {
                 let path = file.unwrap().path();
                 let (w, h, rgb) = pixels(&std::fs::read_to_string(&path).unwrap());
-                assert!(w == 1200 && h > 300, "{path:?}: {w}x{h}");
+                assert!(w == 1200 && h > 300 && h <= 1600, "{path:?}: {w}x{h}");
                 // Text and outlines in dark ink, not a blank page.
                 let dark = rgb.chunks_exact(3).filter(|p| p.iter().all(|&c| c < 120)).count();
                 assert!(dark > 2000, "{path:?}: {dark} dark pixels");
@@ -117,6 +121,14 @@ mod tests {
             }
         }
         assert!(count >= 9, "{count} pictures");
+    }
+
+    #[test]
+    fn a_tall_picture_is_drawn_no_higher_than_it_prints() {
+        let svg =
+            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 1000"><rect width="10" height="1000"/></svg>"#;
+        let (w, h, _) = pixels(svg);
+        assert_eq!((w, h), (16, 1600));
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub use super::answers::{Answers, ItemKeys};
 pub struct Reading<'a> {
     /// The day the figures run up to (follow-up, absence after the start).
     pub today: NaiveDate,
+    /// For the day a moment kept in UTC fell on.
+    pub time_zone: chrono_tz::Tz,
     /// The employees' questionnaires at the start and at the end.
     pub baseline_key: &'a str,
     pub end_key: &'a str,
@@ -202,7 +204,7 @@ pub fn scoped<'a, S>(mut q: Boxed<'a, S>, scope: &Scope) -> Boxed<'a, S> {
 
 /// Reads the records of one page (see [`pages`]).
 pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading) -> Result<Vec<Record>, AppError> {
-    let Reading { today, baseline_key, end_key, items, texts } = *reading;
+    let Reading { today, time_zone, baseline_key, end_key, items, texts } = *reading;
     type Row = (String, String, String, String, String, String, Option<String>, NaiveDateTime, Option<i32>);
     let mut q = scoped(
         trajectories::table
@@ -512,7 +514,7 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
 
     let mut out = Vec::with_capacity(rows.len());
     for (id, org, cohort, employee, coach, status, stop_reason, created, recruitment) in rows {
-        let start = started.get(&id).copied().unwrap_or(created).date();
+        let start = crate::local_time::date_of(time_zone, started.get(&id).copied().unwrap_or(created));
         let mine: Vec<&Progress> = progress.get(&id).map(|v| v.iter().collect()).unwrap_or_default();
         let (g_inv, g_att) = groups.get(&id).copied().unwrap_or_default();
         out.push(Record {

@@ -59,7 +59,10 @@ pub struct Spec {
     /// Reflections and open answers (project leader, own organisation, on request).
     pub free_text: bool,
     pub pseudonyms: Pseudonyms,
+    /// The organisations' date and time zone (`WILKAN_TIME_ZONE`): the day a trajectory started
+    /// is the day on their calendar.
     pub today: NaiveDate,
+    pub time_zone: chrono_tz::Tz,
 }
 
 impl Spec {
@@ -204,6 +207,7 @@ pub fn run(
     let items = dataset::ItemKeys::of([used.baseline, used.end]);
     let reading = dataset::Reading {
         today: spec.today,
+        time_zone: spec.time_zone,
         baseline_key: &used.baseline.key,
         end_key: &used.end.key,
         items: &items,
@@ -442,12 +446,25 @@ impl ItemAcc {
         let n = self.stat.n();
         let (mut mean, mut sd) = (Cell::over(n, self.stat.mean()), Cell::over(n, self.stat.sd()));
         let values: Option<Vec<f64>> = self.item.categories().iter().map(|c| self.item.category_value(c)).collect();
-        // Only where the mean is over the people the distribution counts.
-        if let Some(values) = values.filter(|v| !v.is_empty() && self.dist.n == n) {
-            let categories: Vec<(f64, Option<i64>)> = values
+        if let Some(values) = values.filter(|v| !v.is_empty()) {
+            use super::mean_disclosure::Shown;
+            // Over other people than the distribution counts (an answer outside today's
+            // categories): nothing can be vouched for.
+            if self.dist.n != n {
+                let withheld = |c: Cell| if let Cell::Dec(_) = c { Cell::Withheld } else { c };
+                return ItemFigures { distribution: rows, mean: withheld(mean), sd: withheld(sd) };
+            }
+            let categories: Vec<(f64, Shown)> = values
                 .into_iter()
                 .zip(&rows)
-                .map(|(v, row)| (v, if let Cell::Int(k) = row[3] { Some(k) } else { None }))
+                .map(|(v, row)| {
+                    let shown = match row[3] {
+                        Cell::Int(k) => Shown::Count(k),
+                        Cell::Suppressed => Shown::Small,
+                        _ => Shown::Withheld,
+                    };
+                    (v, shown)
+                })
                 .collect();
             let shown = |c: &Cell| if let Cell::Dec(v) = c { Some(*v) } else { None };
             let gives_away =

@@ -196,6 +196,7 @@ pub fn plan_checked(
                 Population::Organisation => Pseudonyms::operational(&state.config.pseudonym_secret, &key),
             },
             today: crate::local_time::today(state.config.time_zone),
+            time_zone: state.config.time_zone,
         },
         format,
         locale: q.locale.unwrap_or_default(),

@@ -9,7 +9,7 @@ use super::engine::{
     answer, answer_column, distribution_table, item_table, record_columns, Accumulator, ItemAcc, Names, Spec, Used,
 };
 use super::instruments::{Item, ItemType};
-use super::table::{col, Cell, Dist, Kind, Stat, TableSpec};
+use super::table::{col, Cell, Dist, Kind, Stat, TableSpec, MIN_CELL};
 use crate::courses::content::Catalogue;
 
 /// Change from the start to the end for one paired item (people with both answers only).
@@ -520,6 +520,11 @@ impl Kirkpatrick<'_> {
         );
         let n = g.n;
         let led_total = g.led_by_employee + g.led_by_coach + g.led_together;
+        // The mean times n is the number of attendances: 1 to 4 of them are 1 to 4 people at most,
+        // whose share beside it is hidden.
+        let attended = g.group_attended.sum().round() as i64;
+        let attended_mean =
+            if (1..MIN_CELL).contains(&attended) { Cell::Withheld } else { Cell::over(n, g.group_attended.mean()) };
         let rows = vec![
             vec![Cell::text("sessions_mean"), Cell::people(n), Cell::over(n, g.sessions.mean())],
             vec![Cell::text("sessions_total"), Cell::people(n), Cell::over(n, Some(g.sessions.sum()))],
@@ -539,7 +544,7 @@ impl Kirkpatrick<'_> {
                 Cell::people(n),
                 gated(n, Cell::percent(g.led_together, led_total)),
             ],
-            vec![Cell::text("group_sessions_attended_mean"), Cell::people(n), Cell::over(n, g.group_attended.mean())],
+            vec![Cell::text("group_sessions_attended_mean"), Cell::people(n), attended_mean],
             vec![Cell::text("with_group_session_percent"), Cell::people(n), Cell::share(g.with_group, n)],
             vec![Cell::text("with_buddy_percent"), Cell::people(n), Cell::share(g.with_buddy, n)],
         ];

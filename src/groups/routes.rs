@@ -211,7 +211,7 @@ fn invite(
     employee_ids: &[String],
 ) -> Result<(), AppError> {
     for id in employee_ids {
-        let employee = match accounts::find_user(c, id) {
+        let employee = match accounts::find_user_held(c, id) {
             Ok(u) if u.role() == Role::Employee && u.organization_id.as_deref() == Some(&row.organization_id) => u,
             Ok(_) | Err(AppError::NotFound) => {
                 return Err(AppError::field("invite", "Nodig alleen medewerkers van je eigen organisatie uit."))

@@ -14,18 +14,19 @@ pub struct Template {
     pub html: Option<String>,
 }
 
-/// Templates the code sends; start-up fails when one is missing.
-pub const REQUIRED: [&str; 10] = [
-    "magic-link",
-    "password-link",
-    "group-invitation",
-    "group-changed",
-    "group-cancelled",
-    "card-received",
-    "aftercare-due",
-    "aftercare-overdue",
-    "buddy-proposed",
-    "talk-requested",
+/// Templates the code sends, with the placeholders it fills in each: start-up fails when one is
+/// missing or uses a placeholder the code does not fill (a mail would show "{{link}}").
+pub const REQUIRED: [(&str, &[&str]); 10] = [
+    ("magic-link", &["first_name", "organization", "link", "minutes"]),
+    ("password-link", &["first_name", "organization", "intro", "closing", "link", "hours"]),
+    ("group-invitation", &["first_name", "organization", "topic", "when", "place", "facilitator"]),
+    ("group-changed", &["first_name", "organization", "topic", "when", "place", "facilitator", "was"]),
+    ("group-cancelled", &["first_name", "organization", "topic", "when"]),
+    ("card-received", &["first_name", "organization", "author", "message"]),
+    ("aftercare-due", &["first_name", "organization", "employee", "due", "week", "link"]),
+    ("aftercare-overdue", &["first_name", "organization", "employee", "due", "week", "link"]),
+    ("buddy-proposed", &["first_name", "organization", "buddy", "link"]),
+    ("talk-requested", &["first_name", "organization", "employee", "course", "link"]),
 ];
 
 #[derive(Debug, Clone, Default)]
@@ -98,9 +99,18 @@ impl Templates {
             let key = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
             by_key.insert(key, t);
         }
-        for key in REQUIRED {
-            if !by_key.contains_key(key) {
+        for (key, filled) in REQUIRED {
+            let Some(t) = by_key.get(key) else {
                 return Err(format!("{}: template {key}.toml is missing", dir.display()));
+            };
+            let parts = [Some(&t.subject), Some(&t.text), t.html.as_ref()];
+            if let Some(name) = parts.into_iter().flatten().flat_map(|p| placeholders(p)).find(|n| !filled.contains(n))
+            {
+                return Err(format!(
+                    "{}: template {key}.toml uses {{{{{name}}}}}, which Wilkan does not fill; it fills {}",
+                    dir.display(),
+                    filled.join(", ")
+                ));
             }
         }
         Ok(Templates { by_key })
@@ -108,8 +118,8 @@ impl Templates {
 
     pub fn render(&self, key: &str, vars: &BTreeMap<&str, String>) -> Result<Rendered, String> {
         let t = self.by_key.get(key).ok_or_else(|| format!("no email template '{key}'"))?;
-        // A placeholder the code does not fill would reach the reader as "{{link}}": a bug, refused
-        // before anything is queued.
+        // Checked at start-up for the templates Wilkan sends; here too, so that a call that leaves
+        // one out is refused before anything is queued rather than mailed with "{{link}}" in it.
         let parts = [Some(&t.subject), Some(&t.text), t.html.as_ref()];
         if let Some(name) = parts.into_iter().flatten().flat_map(|p| placeholders(p)).find(|n| !vars.contains_key(n)) {
             return Err(format!("email template '{key}' has {{{{{name}}}}}, which the code does not fill"));
@@ -131,6 +141,23 @@ mod tests {
         let vars = BTreeMap::from([("author", "Kees".to_string()), ("message", "Hoi {{author}} <b>".to_string())]);
         assert_eq!(fill("{{author}}: {{message}} {{unknown}}", &vars, false), "Kees: Hoi {{author}} <b> {{unknown}}");
         assert_eq!(fill("{{message}}", &vars, true), "Hoi {{author}} &lt;b&gt;");
+    }
+
+    #[test]
+    fn start_up_refuses_a_template_with_a_placeholder_wilkan_does_not_fill() {
+        let ours = Path::new(env!("CARGO_MANIFEST_DIR")).join("course-content");
+        assert!(Templates::load(&ours).is_ok());
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("emails")).unwrap();
+        for entry in std::fs::read_dir(ours.join("emails")).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, dir.path().join("emails").join(path.file_name().unwrap())).unwrap();
+        }
+        let card = dir.path().join("emails/card-received.toml");
+        let text = std::fs::read_to_string(&card).unwrap().replace("{{author}}", "{{naam}}");
+        std::fs::write(&card, text).unwrap();
+        let err = Templates::load(dir.path()).unwrap_err();
+        assert!(err.contains("card-received.toml uses {{naam}}"), "{err}");
     }
 
     #[test]

@@ -85,8 +85,10 @@ pub struct AuditFilter {
     /// Actions starting with exactly this text (case-sensitive), e.g. `GET /api/v1/trajectories` or
     /// `login`.
     pub action: Option<String>,
+    /// Entries from this day on (the organisations' calendar, `WILKAN_TIME_ZONE`).
     #[serde(default, deserialize_with = "crate::http::dates::plausible")]
     pub from: Option<NaiveDate>,
+    /// Entries up to and including this day (the organisations' calendar).
     #[serde(default, deserialize_with = "crate::http::dates::plausible")]
     pub to: Option<NaiveDate>,
     pub limit: Option<i64>,
@@ -124,6 +126,7 @@ pub async fn audit_log_list(
     if let Some(o) = caller.organization_id.as_deref().filter(|_| caller.is(Role::ProjectLeader)) {
         entry.in_org(o);
     }
+    let zone = state.config.time_zone;
     let rows = db::tx(&state.pool, entry, move |c, _| {
         let mut q =
             audit_log::table.order(audit_log::id.desc()).limit(limit + 1).select(AuditRow::as_select()).into_boxed();
@@ -140,11 +143,13 @@ pub async fn audit_log_list(
         if let Some(v) = f.action {
             q = q.filter(starts_with(audit_log::action, &v));
         }
+        // Days on the organisations' calendar: from their midnight to the next.
+        let midnight = |d: chrono::NaiveDate| crate::local_time::to_utc(zone, d.and_time(chrono::NaiveTime::MIN));
         if let Some(d) = f.from {
-            q = q.filter(audit_log::at.ge(d.and_hms_opt(0, 0, 0).unwrap_or_default()));
+            q = q.filter(audit_log::at.ge(midnight(d)));
         }
         if let Some(d) = f.to {
-            q = q.filter(audit_log::at.lt((d + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default()));
+            q = q.filter(audit_log::at.lt(midnight(d + chrono::Duration::days(1))));
         }
         if let Some(c) = f.cursor {
             q = q.filter(audit_log::id.lt(c));

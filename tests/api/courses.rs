@@ -361,7 +361,18 @@ fn the_map_is_a_pdf_when_asked() {
     let bytes = res.bytes().unwrap();
     assert!(bytes.starts_with(b"%PDF"));
     let res = w.app.get("/courses/map?format=pdf", Some(&w.employee_a.token));
-    assert!(res.bytes().unwrap().len() > bytes.len());
+    let full = res.bytes().unwrap();
+    assert!(full.len() > bytes.len());
+    // Every course picture is drawn in it, each once.
+    let images = full.windows(15).filter(|w| w == b"/Subtype /Image").count();
+    let courses = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("course-content/courses");
+    let pictures = std::fs::read_dir(courses)
+        .unwrap()
+        .filter_map(|c| std::fs::read_dir(c.unwrap().path().join("images")).ok())
+        .flat_map(|files| files.filter(|f| f.as_ref().unwrap().path().extension().is_some_and(|x| x == "svg")))
+        .count();
+    assert!(pictures >= 9);
+    assert_eq!(images, pictures);
     problem(w.app.get("/courses/map?format=docx", Some(&w.employee_a.token)), 422);
 }
 

@@ -160,6 +160,7 @@ fn two_readers_write_what_one_reader_writes(app: &TestApp, trajectories: usize) 
                         "k",
                     ),
                     today: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+                    time_zone: chrono_tz::Europe::Amsterdam,
                 };
                 let mut out = Vec::new();
                 let mut sink = wilkan::evaluation::output::CsvSink::new(&mut out, Default::default(), None).unwrap();

@@ -14,6 +14,27 @@ fn audit(w: &World, token: &str, query: &str) -> Vec<Value> {
     page["items"].as_array().unwrap().clone()
 }
 
+/// `from` and `to` are days on the organisations' calendar (Europe/Amsterdam here): a read at
+/// 00:30 on 1 July in Amsterdam is 22:30 on 30 June in UTC, and belongs to 1 July.
+#[test]
+fn the_audit_log_is_searched_by_the_organisations_days() {
+    use wilkan::db::schema::audit_log;
+    let w = World::new();
+    let res = w.app.get(&format!("/users/{}", w.employee_a.id), Some(&w.admin.token));
+    let request_id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    let at = chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap().and_hms_opt(22, 30, 0).unwrap();
+    #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+    let moved = diesel::update(audit_log::table.filter(audit_log::request_id.eq(&request_id)))
+        .set(audit_log::at.eq(at))
+        .execute(&mut w.app.conn())
+        .unwrap();
+    assert_eq!(moved, 1);
+    let found = |query: &str| audit(&w, &w.admin.token, query).iter().any(|e| e["request_id"] == request_id.as_str());
+    assert!(found("&from=2026-07-01&to=2026-07-01"));
+    assert!(!found("&to=2026-06-30"));
+    assert!(!found("&from=2026-07-02"));
+}
+
 #[test]
 fn reads_writes_and_logins_are_audited_in_scope() {
     let w = World::new();
