@@ -615,8 +615,8 @@ impl Body<'_, '_> {
         page
     }
 
-    /// The picture, centred, with its description under it (kept on the same page as its first
-    /// line): the description is what a screen reader or a reader unsure of the drawing reads.
+    /// The picture, centred, with its description under it (its first two lines on the same
+    /// page): the description is what a screen reader or a reader unsure of the drawing reads.
     fn picture(&mut self, raster: Arc<Raster>, alt: &str) {
         let index = match self.pictures.iter().position(|p| Arc::ptr_eq(p, &raster)) {
             Some(i) => i,
