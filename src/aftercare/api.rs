@@ -26,10 +26,16 @@ pub struct ReturnIn {
     pub hours_per_week: f64,
     /// Back in their own work (true) or in other work (false).
     pub own_work: bool,
+    /// The `id` of a record in the history that this one replaces, because its date or hours were
+    /// wrong. Left out, the record is a new step. A correction of the earliest date moves the
+    /// check-ins still to come.
+    #[serde(default)]
+    pub corrects: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ReturnRecord {
+    pub id: String,
     pub date: NaiveDate,
     pub extent: Extent,
     pub hours_per_week: f64,
@@ -38,6 +44,11 @@ pub struct ReturnRecord {
     #[serde(with = "crate::http::time::utc")]
     #[schema(value_type = String, format = DateTime)]
     pub recorded_at: NaiveDateTime,
+    /// Who corrected the record last, and when; the record holds the corrected values.
+    pub corrected_by: Option<String>,
+    #[serde(with = "crate::http::time::utc_option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub corrected_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -52,13 +63,16 @@ pub enum CheckinStatus {
 pub struct CheckinOut {
     pub id: String,
     pub trajectory_id: String,
-    /// Weeks after the first return.
+    /// Weeks after the return: the earliest date in the history.
     pub week: i32,
     pub due_on: NaiveDate,
     pub status: CheckinStatus,
     pub overdue: bool,
+    /// The employee reads the note and the skip reason only once the coach shares them: to the
+    /// employee both are left out (null) until then.
     pub note: Option<String>,
     pub skip_reason: Option<String>,
+    pub shared_with_employee: bool,
     #[serde(with = "crate::http::time::utc_option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub completed_at: Option<NaiveDateTime>,
@@ -67,8 +81,9 @@ pub struct CheckinOut {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ReturnOut {
     pub trajectory_id: String,
+    /// The record with the latest date: the hours worked now.
     pub current: Option<ReturnRecord>,
-    /// Every update, oldest first: hours built up over time.
+    /// Every step, earliest date first: hours built up over time.
     pub history: Vec<ReturnRecord>,
     pub aftercare: Vec<CheckinOut>,
 }
@@ -92,4 +107,7 @@ pub struct CheckinUpdate {
     /// Why the check-in was skipped. No medical details.
     #[validate(length(max = 1000, message = "Gebruik hoogstens 1.000 tekens."))]
     pub skip_reason: Option<String>,
+    /// The employee may read the note and the skip reason. Left out, it stays as it was (at first
+    /// not shared).
+    pub shared_with_employee: Option<bool>,
 }

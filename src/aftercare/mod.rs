@@ -43,6 +43,20 @@ fn named_in_mail(conn: &mut DbConnection, id: &str) -> Result<Option<User>, AppE
     })
 }
 
+/// A check-in still to be reminded of, with whom the reminder goes to and names.
+#[derive(Queryable)]
+struct DueCheckin {
+    id: String,
+    week: i32,
+    due_on: NaiveDate,
+    /// When the first reminder went out, if it did.
+    reminded: Option<chrono::NaiveDateTime>,
+    coach_id: String,
+    employee_id: String,
+    org_id: String,
+    trajectory_id: String,
+}
+
 /// Queues the reminder mails for check-ins that became due or a week overdue (each once).
 pub fn queue_reminders(
     conn: &mut DbConnection,
@@ -50,18 +64,7 @@ pub fn queue_reminders(
     public_url: &str,
     today: NaiveDate,
 ) -> Result<usize, AppError> {
-    type Row = (
-        String,
-        i32,
-        NaiveDate,
-        Option<chrono::NaiveDateTime>,
-        Option<chrono::NaiveDateTime>,
-        String,
-        String,
-        String,
-        String,
-    );
-    let rows: Vec<Row> = aftercare_checkins::table
+    let rows: Vec<DueCheckin> = aftercare_checkins::table
         .inner_join(trajectories::table.on(trajectories::id.eq(aftercare_checkins::trajectory_id)))
         .filter(aftercare_checkins::status.eq("due"))
         // Ended trajectories wind their check-ins down; this also covers those ended before that.
@@ -76,7 +79,6 @@ pub fn queue_reminders(
             aftercare_checkins::week,
             aftercare_checkins::due_on,
             aftercare_checkins::reminder_sent_at,
-            aftercare_checkins::overdue_reminder_sent_at,
             trajectories::coach_id,
             trajectories::employee_id,
             trajectories::organization_id,
@@ -84,7 +86,7 @@ pub fn queue_reminders(
         ))
         .load(conn)?;
     let mut queued = 0;
-    for (id, week, due_on, reminded, _, coach_id, employee_id, org_id, trajectory_id) in rows {
+    for DueCheckin { id, week, due_on, reminded, coach_id, employee_id, org_id, trajectory_id } in rows {
         let overdue = (today - due_on).num_days() >= OVERDUE_AFTER_DAYS;
         let template = match (reminded.is_some(), overdue) {
             (false, false) => "aftercare-due",

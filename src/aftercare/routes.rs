@@ -31,6 +31,24 @@ struct ReturnRow {
     own_work: bool,
     recorded_by: String,
     recorded_at: NaiveDateTime,
+    corrected_at: Option<NaiveDateTime>,
+    corrected_by: Option<String>,
+}
+
+impl ReturnRow {
+    fn out(self) -> ReturnRecord {
+        ReturnRecord {
+            id: self.id,
+            date: self.return_date,
+            extent: if self.extent == "full" { Extent::Full } else { Extent::Partial },
+            hours_per_week: self.hours_per_week,
+            own_work: self.own_work,
+            recorded_by: self.recorded_by,
+            recorded_at: self.recorded_at,
+            corrected_by: self.corrected_by,
+            corrected_at: self.corrected_at,
+        }
+    }
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -47,11 +65,14 @@ struct CheckinRow {
     completed_by: Option<String>,
     reminder_sent_at: Option<NaiveDateTime>,
     overdue_reminder_sent_at: Option<NaiveDateTime>,
+    shared_with_employee: bool,
 }
 
 impl CheckinRow {
     /// `today` is the organisations' date: a check-in due today is not overdue until their midnight.
-    fn out(self, today: NaiveDate) -> CheckinOut {
+    /// The employee reads the coach's texts once they are shared.
+    fn out(self, today: NaiveDate, reader: Reader) -> CheckinOut {
+        let shown = self.shared_with_employee || reader == Reader::Staff;
         let status = match self.status.as_str() {
             "done" => CheckinStatus::Done,
             "skipped" => CheckinStatus::Skipped,
@@ -64,48 +85,73 @@ impl CheckinRow {
             trajectory_id: self.trajectory_id,
             week: self.week,
             due_on: self.due_on,
-            note: self.note,
-            skip_reason: self.skip_reason,
+            note: self.note.filter(|_| shown),
+            skip_reason: self.skip_reason.filter(|_| shown),
+            shared_with_employee: self.shared_with_employee,
             completed_at: self.completed_at,
         }
     }
 }
 
-pub fn return_out(c: &mut DbConnection, trajectory_id: &str, today: NaiveDate) -> Result<ReturnOut, AppError> {
+/// Who reads a return and its check-ins: the employee in the app, or staff (and the employee's
+/// own inzage, which holds everything).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    Employee,
+    Staff,
+}
+
+impl Reader {
+    pub fn of(caller: &Caller) -> Reader {
+        if caller.is(Role::Employee) {
+            Reader::Employee
+        } else {
+            Reader::Staff
+        }
+    }
+}
+
+pub fn return_out(
+    c: &mut DbConnection,
+    trajectory_id: &str,
+    today: NaiveDate,
+    reader: Reader,
+) -> Result<ReturnOut, AppError> {
+    // By date: a step recorded late, about an earlier day, takes its place among the others.
     let rows: Vec<ReturnRow> = work_returns::table
         .filter(work_returns::trajectory_id.eq(trajectory_id))
-        .order((work_returns::recorded_at, work_returns::id))
+        .order((work_returns::return_date, work_returns::recorded_at, work_returns::id))
         .select(ReturnRow::as_select())
         .load(c)?;
-    let history: Vec<ReturnRecord> = rows
-        .into_iter()
-        .map(|r| ReturnRecord {
-            date: r.return_date,
-            extent: if r.extent == "full" { Extent::Full } else { Extent::Partial },
-            hours_per_week: r.hours_per_week,
-            own_work: r.own_work,
-            recorded_by: r.recorded_by,
-            recorded_at: r.recorded_at,
-        })
-        .collect();
+    let history: Vec<ReturnRecord> = rows.into_iter().map(ReturnRow::out).collect();
     let checkins: Vec<CheckinRow> = aftercare_checkins::table
         .filter(aftercare_checkins::trajectory_id.eq(trajectory_id))
         .order(aftercare_checkins::due_on)
         .select(CheckinRow::as_select())
         .load(c)?;
-    let current = history.last().map(|r| ReturnRecord { recorded_by: r.recorded_by.clone(), ..*r });
+    let current = history.last().map(|r| ReturnRecord {
+        id: r.id.clone(),
+        recorded_by: r.recorded_by.clone(),
+        corrected_by: r.corrected_by.clone(),
+        ..*r
+    });
     Ok(ReturnOut {
         trajectory_id: trajectory_id.to_string(),
         current,
         history,
-        aftercare: checkins.into_iter().map(|row| row.out(today)).collect(),
+        aftercare: checkins.into_iter().map(|row| row.out(today, reader)).collect(),
     })
 }
 
-/// Record the (partial) return to work, or an update of it (kept as history). The first return
-/// schedules the aftercare check-ins (the organisation's weeks; default 2, 6 and 12) and moves an
-/// active trajectory to `returned` (the only way there). The trajectory's coach and project leaders. 409 before the
-/// trajectory is active, once it has ended, or without method consent; 422 for a date still to come.
+/// Record the (partial) return to work, a later step of it (kept as history), or a correction
+/// of a record (`corrects`: its id). The first return schedules the aftercare check-ins (the
+/// organisation's weeks; default 2, 6 and 12) and moves an active trajectory to `returned` (the
+/// only way there). The check-ins still to come are planned from the earliest date in the
+/// history, so a correction of that date, or a step recorded late about an earlier day, moves
+/// them (and a reminder already mailed goes out again at the new date). The trajectory's coach
+/// and project leaders. A new record: 409 before the trajectory is active, once it has ended, or
+/// without method consent. A correction is also possible after the end (the evaluation counts the
+/// date). 422 for a date still to come, or a record to correct that is not this trajectory's.
 #[utoipa::path(tag = "aftercare", params(("id" = String, Path)), request_body = ReturnIn, responses((status = 200, body = ReturnOut)), security(("bearer" = [])))]
 #[put("/trajectories/{id}/return")]
 pub async fn put_return(
@@ -120,31 +166,58 @@ pub async fn put_return(
         let t = trajectory_queries::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Coach, Role::ProjectLeader])?;
-        t.accepts_records()?;
-        if t.status == Status::Proposed.as_str() {
-            return Err(AppError::Conflict(
-                "Dit traject is nog niet gestart. Zet het eerst op actief; daarna kun je de werkhervatting vastleggen."
-                    .into(),
-            ));
+        let today = crate::local_time::today(zone);
+        let corrected = match &input.corrects {
+            Some(record) => Some(record_of(c, &t.id, record)?),
+            None => None,
+        };
+        if corrected.is_none() {
+            t.accepts_records()?;
+            if t.status == Status::Proposed.as_str() {
+                return Err(AppError::Conflict(
+                    "Dit traject is nog niet gestart. Zet het eerst op actief; daarna kun je de werkhervatting vastleggen."
+                        .into(),
+                ));
+            }
         }
         // A return is recorded once it began: it moves the trajectory on and plans aftercare from
         // its date.
-        if input.date > crate::local_time::today(zone) {
+        if input.date > today {
             return Err(AppError::field(
                 "date",
                 "Deze datum ligt in de toekomst. Leg de werkhervatting vast als die begonnen is.",
             ));
+        }
+        let extent = if input.extent == Extent::Full { "full" } else { "partial" };
+        if let Some(record) = corrected {
+            update(
+                work_returns::table,
+                (
+                    work_returns::return_date.eq(input.date),
+                    work_returns::extent.eq(extent),
+                    work_returns::hours_per_week.eq(input.hours_per_week),
+                    work_returns::own_work.eq(input.own_work),
+                    work_returns::corrected_at.eq(Some(now())),
+                    work_returns::corrected_by.eq(Some(&caller.user_id)),
+                ),
+                work_returns::id.eq(&record.id),
+            )
+            .execute(c)?;
+            replan(c, &t.id, today)?;
+            return return_out(c, &t.id, today, Reader::Staff);
         }
         let first: i64 = work_returns::table.filter(work_returns::trajectory_id.eq(&t.id)).count().get_result(c)?;
         let row = ReturnRow {
             id: new_id(),
             trajectory_id: t.id.clone(),
             return_date: input.date,
-            extent: if input.extent == Extent::Full { "full" } else { "partial" }.into(),
+            extent: extent.into(),
             hours_per_week: input.hours_per_week,
             own_work: input.own_work,
             recorded_by: caller.user_id.clone(),
             recorded_at: now(),
+            corrected_at: None,
+            corrected_by: None,
         };
         diesel::insert_into(work_returns::table).values(&row).execute(c)?;
         if first == 0 {
@@ -166,17 +239,72 @@ pub async fn put_return(
                         completed_by: None,
                         reminder_sent_at: None,
                         overdue_reminder_sent_at: None,
+                        shared_with_employee: false,
                     })
                     .execute(c)?;
             }
             if t.status == Status::Active.as_str() {
                 trajectory_queries::set_status(c, &t, Status::Returned, None, None, &caller.user_id, zone)?;
             }
+        } else {
+            replan(c, &t.id, today)?;
         }
-        return_out(c, &t.id, crate::local_time::today(zone))
+        return_out(c, &t.id, today, Reader::Staff)
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// The record `id` of this trajectory, to be corrected.
+fn record_of(c: &mut DbConnection, trajectory_id: &str, id: &str) -> Result<ReturnRow, AppError> {
+    work_returns::table
+        .find(id)
+        .filter(work_returns::trajectory_id.eq(trajectory_id))
+        .select(ReturnRow::as_select())
+        .first(c)
+        .optional()?
+        .ok_or_else(|| {
+            AppError::field(
+                "corrects",
+                "Deze werkhervatting staat niet bij dit traject. Kies een regel uit de geschiedenis van dit traject.",
+            )
+        })
+}
+
+/// Plans the check-ins still due from the earliest return date in the history. Done and skipped
+/// ones keep their date: it is when they were due. A check-in moved past a reminder already
+/// mailed loses that mark, so that the coach is reminded again at the new date.
+fn replan(c: &mut DbConnection, trajectory_id: &str, today: NaiveDate) -> Result<(), AppError> {
+    let first: Option<NaiveDate> = work_returns::table
+        .filter(work_returns::trajectory_id.eq(trajectory_id))
+        .select(diesel::dsl::min(work_returns::return_date))
+        .first(c)?;
+    let Some(first) = first else { return Ok(()) };
+    let still_due: Vec<CheckinRow> = aftercare_checkins::table
+        .filter(aftercare_checkins::trajectory_id.eq(trajectory_id))
+        .filter(aftercare_checkins::status.eq("due"))
+        .select(CheckinRow::as_select())
+        .load(c)?;
+    for row in still_due {
+        let on = first + Duration::weeks(row.week.into());
+        if on == row.due_on {
+            continue;
+        }
+        let reminded = row.reminder_sent_at.filter(|_| on <= today);
+        let overdue_reminded =
+            row.overdue_reminder_sent_at.filter(|_| (today - on).num_days() >= super::OVERDUE_AFTER_DAYS);
+        update(
+            aftercare_checkins::table,
+            (
+                aftercare_checkins::due_on.eq(on),
+                aftercare_checkins::reminder_sent_at.eq(reminded),
+                aftercare_checkins::overdue_reminder_sent_at.eq(overdue_reminded),
+            ),
+            aftercare_checkins::id.eq(&row.id),
+        )
+        .execute(c)?;
+    }
+    Ok(())
 }
 
 /// The return to work with its history and the aftercare check-ins. Same callers as the trajectory.
@@ -191,7 +319,7 @@ pub async fn get_return(
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectory_queries::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
-        return_out(c, &t.id, crate::local_time::today(zone))
+        return_out(c, &t.id, crate::local_time::today(zone), Reader::of(&caller))
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -232,7 +360,7 @@ pub async fn due(state: web::Data<AppState>, caller: Caller, page: Query<PageQue
             .map(|(row, employee, name)| {
                 audit.shows(&employee);
                 let days_overdue = (today - row.due_on).num_days().max(0);
-                DueItem { checkin: row.out(today), employee_first_name: name, days_overdue }
+                DueItem { checkin: row.out(today, Reader::Staff), employee_first_name: name, days_overdue }
             })
             .collect();
         Ok(Page { items, next_cursor: rows.next_cursor })
@@ -241,8 +369,9 @@ pub async fn due(state: web::Data<AppState>, caller: Caller, page: Query<PageQue
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// Record a check-in as done (with a note) or skipped (with a reason). The trajectory's coach,
-/// who may also correct one recorded before: it keeps the moment it was first recorded.
+/// Record a check-in as done (with a note) or skipped (with a reason), and whether the employee
+/// may read them. The trajectory's coach, who may also correct one recorded before: it keeps the
+/// moment it was first recorded.
 #[utoipa::path(tag = "aftercare", params(("id" = String, Path)), request_body = CheckinUpdate, responses((status = 200, body = CheckinOut)), security(("bearer" = [])))]
 #[patch("/aftercare/{id}")]
 pub async fn update_checkin(
@@ -293,12 +422,14 @@ pub async fn update_checkin(
                 // evaluation counts aftercare by it), nor who recorded it.
                 aftercare_checkins::completed_at.eq(row.completed_at.or(Some(now()))),
                 aftercare_checkins::completed_by.eq(row.completed_by.clone().or(Some(caller.user_id.clone()))),
+                aftercare_checkins::shared_with_employee
+                    .eq(input.shared_with_employee.unwrap_or(row.shared_with_employee)),
             ),
             aftercare_checkins::id.eq(&row.id),
         )
         .execute(c)?;
         let today = crate::local_time::today(zone);
-        Ok(aftercare_checkins::table.find(&row.id).select(CheckinRow::as_select()).first(c)?.out(today))
+        Ok(aftercare_checkins::table.find(&row.id).select(CheckinRow::as_select()).first(c)?.out(today, Reader::Staff))
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))

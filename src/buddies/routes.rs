@@ -206,18 +206,30 @@ pub async fn list(
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         // The pairs of those the caller coaches now (their latest trajectory), as one pair's own
         // page (`load`) decides: an earlier coach does not follow the person's later pairs.
-        let mut coached: Vec<String> = trajectories::table
+        let ever: Vec<String> = trajectories::table
             .filter(trajectories::coach_id.eq(&caller.user_id))
             .select(trajectories::employee_id)
             .distinct()
             .load(c)?;
-        let mut latest = Vec::with_capacity(coached.len());
-        for employee in coached.drain(..) {
-            if crate::trajectories::queries::coaches(c, &caller.user_id, &employee)? {
-                latest.push(employee);
+        // Their trajectories in one query, the latest (highest id) per person deciding, as
+        // `trajectories::queries::coaches` decides for one.
+        let mut latest: BTreeMap<String, (String, String)> = BTreeMap::new();
+        for (employee, id, coach) in trajectories::table
+            .inner_join(users::table.on(users::id.eq(trajectories::employee_id)))
+            .filter(users::erased_at.is_null())
+            .filter(one_of(trajectories::employee_id, &ever))
+            .select((trajectories::employee_id, trajectories::id, trajectories::coach_id))
+            .load::<(String, String, String)>(c)?
+        {
+            match latest.get(&employee) {
+                Some((newest, _)) if *newest > id => {}
+                _ => {
+                    latest.insert(employee, (id, coach));
+                }
             }
         }
-        let coached = latest;
+        let coached: Vec<String> =
+            latest.into_iter().filter(|(_, (_, coach))| *coach == caller.user_id).map(|(e, _)| e).collect();
         // A pair with an erased person is kept for the counts only (see `trajectories::queries::in_scope`).
         let erased = || users::table.filter(users::erased_at.is_not_null()).select(users::id);
         let q = buddy_pairs::table

@@ -384,6 +384,8 @@ diesel::table! {
         own_work -> Bool,
         recorded_by -> Text,
         recorded_at -> Timestamp,
+        corrected_at -> Nullable<Timestamp>,
+        corrected_by -> Nullable<Text>,
     }
 }
 
@@ -400,6 +402,7 @@ diesel::table! {
         completed_by -> Nullable<Text>,
         reminder_sent_at -> Nullable<Timestamp>,
         overdue_reminder_sent_at -> Nullable<Timestamp>,
+        shared_with_employee -> Bool,
     }
 }
 

@@ -553,6 +553,7 @@ fn trajectory(
                     aftercare_checkins::note.eq((status == "done").then_some("Gaat goed.")),
                     aftercare_checkins::skip_reason.eq((status == "skipped").then_some("Niet bereikbaar.")),
                     aftercare_checkins::reminder_sent_at.eq((due < today).then_some(created)),
+                    aftercare_checkins::shared_with_employee.eq(status == "done"),
                 ))
                 .execute(c)?;
         }

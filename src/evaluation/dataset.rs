@@ -475,7 +475,8 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
     let mut returns: HashMap<String, Return> = HashMap::new();
     for (tid, date, extent, hours) in work_returns::table
         .filter(in_keys(work_returns::trajectory_id, &ids))
-        .order((work_returns::recorded_at, work_returns::id))
+        // By date, as the return's history: the latest date is the current extent and hours.
+        .order((work_returns::return_date, work_returns::recorded_at, work_returns::id))
         .select((
             work_returns::trajectory_id,
             work_returns::return_date,

@@ -376,7 +376,15 @@ impl ItemAcc {
     }
 }
 
-pub fn item_table(key: &str, nl: &str, en: &str, items: &[&ItemAcc]) -> (TableSpec, Vec<Vec<Cell>>) {
+/// Mean and sd per item (`figures`: each item's, in the same order, worked out once for this
+/// table and the distribution table).
+pub fn item_table(
+    key: &str,
+    nl: &str,
+    en: &str,
+    items: &[&ItemAcc],
+    figures: &[ItemFigures],
+) -> (TableSpec, Vec<Vec<Cell>>) {
     let spec = TableSpec::new(
         key,
         nl,
@@ -393,17 +401,17 @@ pub fn item_table(key: &str, nl: &str, en: &str, items: &[&ItemAcc]) -> (TableSp
     );
     let rows = items
         .iter()
-        .filter(|a| a.item.numeric(&serde_json::json!(1)).is_some() || a.item.item_type == ItemType::YesNo)
-        .map(|a| {
-            let f = a.figures();
+        .zip(figures)
+        .filter(|(a, _)| a.item.numeric(&serde_json::json!(1)).is_some() || a.item.item_type == ItemType::YesNo)
+        .map(|(a, f)| {
             vec![
                 Cell::text(a.audience),
                 Cell::text(&a.instrument),
                 Cell::text(&a.item.key),
                 Cell::text(&a.item.text),
                 Cell::people(a.stat.n()),
-                f.mean,
-                f.sd,
+                f.mean.clone(),
+                f.sd.clone(),
             ]
         })
         .collect();
@@ -480,7 +488,14 @@ impl ItemAcc {
     }
 }
 
-pub fn distribution_table(key: &str, nl: &str, en: &str, items: &[&ItemAcc]) -> (TableSpec, Vec<Vec<Cell>>) {
+/// Answers per category of the items that have categories (`figures` as for `item_table`).
+pub fn distribution_table(
+    key: &str,
+    nl: &str,
+    en: &str,
+    items: &[&ItemAcc],
+    figures: Vec<ItemFigures>,
+) -> (TableSpec, Vec<Vec<Cell>>) {
     let spec = TableSpec::new(
         key,
         nl,
@@ -494,7 +509,12 @@ pub fn distribution_table(key: &str, nl: &str, en: &str, items: &[&ItemAcc]) -> 
         ],
     );
     // Each item's answers are their own sum: protected one item at a time.
-    let rows = items.iter().flat_map(|a| a.figures().distribution).collect();
+    let rows = items
+        .iter()
+        .zip(figures)
+        .filter(|(a, _)| !a.item.categories().is_empty())
+        .flat_map(|(_, f)| f.distribution)
+        .collect();
     (spec, rows)
 }
 

@@ -308,18 +308,20 @@ impl Accumulator for Kirkpatrick<'_> {
             let mut items = by_level(&self.employee_items, level);
             items.extend(by_level(&self.coach_items, level));
             let refs: Vec<&ItemAcc> = items.iter().collect();
+            let figures: Vec<_> = refs.iter().map(|a| a.figures()).collect();
             out.push(item_table(
                 &format!("l{level}_items"),
                 &format!("Niveau {level}: vragen (gemiddelde en spreiding)"),
                 &format!("Level {level}: items (mean and spread)"),
                 &refs,
+                &figures,
             ));
-            let categorical: Vec<&ItemAcc> = refs.iter().copied().filter(|a| !a.item.categories().is_empty()).collect();
             out.push(distribution_table(
                 &format!("l{level}_distribution"),
                 &format!("Niveau {level}: verdeling van de antwoorden"),
                 &format!("Level {level}: distribution of answers"),
-                &categorical,
+                &refs,
+                figures,
             ));
             match level {
                 1 => out.push(self.difficulty_table()),

@@ -43,6 +43,7 @@ const USER_REFERENCES: &[(&str, &str)] = &[
     ("card_links", "created_by"),
     ("cards", "blocked_by"),
     ("work_returns", "recorded_by"),
+    ("work_returns", "corrected_by"),
     ("aftercare_checkins", "completed_by"),
     ("questionnaire_responses", "respondent_id"),
     ("questionnaire_responses", "entered_by"),

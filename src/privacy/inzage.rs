@@ -77,7 +77,7 @@ pub fn collect(
             .load(c)?;
         // Intake and plan whether or not the coach shared them in the app: sharing decides what
         // the employee sees while working with it, not what the right of access covers (the same
-        // holds for unshared logbook entries, above).
+        // holds for unshared logbook entries, above, and aftercare notes, below).
         let intake = crate::intake::routes::intake_of(c, &t.id)?;
         let plan = crate::intake::routes::plan_of(c, &t.id)?;
         per_trajectory.push(json!({
@@ -87,7 +87,7 @@ pub fn collect(
             "logbook": to_value(&crate::logbook::routes::for_inzage(c, entries, &as_employee)?)?,
             "work_values": to_value(&crate::intake::routes::work_values_out(c, &t.id)?)?,
             "visits": to_value(&crate::visits::visits_of(c, &t.id)?)?,
-            "return_and_aftercare": to_value(&crate::aftercare::routes::return_out(c, &t.id, today)?)?,
+            "return_and_aftercare": to_value(&crate::aftercare::routes::return_out(c, &t.id, today, crate::aftercare::routes::Reader::Staff)?)?,
         }));
     }
     doc["trajectories"] = Value::Array(per_trajectory);

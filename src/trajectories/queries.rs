@@ -20,10 +20,20 @@ pub fn find(conn: &mut Db, id: &str) -> Result<Trajectory, AppError> {
     Ok(trajectories::table.find(id).select(Trajectory::as_select()).first(conn)?)
 }
 
-/// The trajectory if the caller may see it; 404 otherwise (its existence is not revealed).
+/// The trajectory if the caller may see it; 404 otherwise (its existence is not revealed). One
+/// query: the person's erasure (see `in_scope`) is read in the same join.
 pub fn load_in_scope(conn: &mut Db, caller: &Caller, id: &str) -> Result<Trajectory, AppError> {
-    let t = trajectories::table.find(id).select(Trajectory::as_select()).first(conn).optional()?;
-    in_scope(conn, t, caller)
+    let t = trajectories::table
+        .inner_join(users::table.on(users::id.eq(trajectories::employee_id)))
+        .filter(trajectories::id.eq(id))
+        .filter(users::erased_at.is_null())
+        .select(Trajectory::as_select())
+        .first(conn)
+        .optional()?;
+    match t {
+        Some(t) if caller.sees_trajectory(&t.employee_id, &t.coach_id, &t.organization_id) => Ok(t),
+        _ => Err(AppError::NotFound),
+    }
 }
 
 /// The trajectories of an erased person stay for the counts of the exports, under a new id, but
@@ -51,6 +61,8 @@ pub fn erased(conn: &mut Db, user_id: &str) -> Result<bool, AppError> {
 /// Like [`load_in_scope`], for a change that depends on the trajectory's state (its status, its
 /// consents, its first return): on PostgreSQL the row is locked first, so a concurrent change of
 /// the same trajectory waits and then reads what that one committed. (SQLite has one writer.)
+/// The erasure is read apart: a join would lock the person's row too (diesel has no `FOR UPDATE
+/// OF`).
 pub fn load_for_change(conn: &mut Db, caller: &Caller, id: &str) -> Result<Trajectory, AppError> {
     let one = trajectories::table.find(id);
     let t = match conn {

@@ -21,7 +21,7 @@ fn mail_settings(port: u16) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn spawn_with_mail(port: u16, extra: &[(&str, &str)]) -> TestApp {
+pub(crate) fn spawn_with_mail(port: u16, extra: &[(&str, &str)]) -> TestApp {
     let owned = mail_settings(port);
     let mut settings: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
     settings.extend_from_slice(extra);

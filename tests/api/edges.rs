@@ -13,7 +13,7 @@ use crate::helpers::{days_from_today, inclusion_ok, json_id, problem, Actor, Tes
 
 /// An active trajectory of `employee` with coach_a in `cohort` (proposed by pl_a, method consent
 /// recorded by the coach).
-fn active_trajectory(w: &World, employee: &str, cohort: &str) -> String {
+pub(crate) fn active_trajectory(w: &World, employee: &str, cohort: &str) -> String {
     let pl = Some(w.pl_a.token.as_str());
     let coach = Some(w.coach_a.token.as_str());
     let id = json_id(

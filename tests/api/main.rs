@@ -4,6 +4,7 @@ mod helpers;
 
 mod access_matrix;
 mod accounts;
+mod aftercare;
 mod auth;
 mod bad_input;
 mod calendar;

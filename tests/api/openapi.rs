@@ -82,6 +82,7 @@ fn free_text_inputs_say_no_medical_details() {
                 "employee_a",
                 "employee_b",
                 "starts_at",
+                "corrects",
             ]
             .contains(&name)
     };

@@ -1,0 +1,1 @@
+ALTER TABLE aftercare_checkins DROP COLUMN shared_with_employee;

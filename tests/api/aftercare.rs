@@ -1,0 +1,198 @@
+//! Return to work and aftercare: a return's record corrected, a step recorded late, and what the
+//! employee reads of the coach's aftercare notes.
+
+use diesel::prelude::*;
+use reqwest::Method as M;
+use serde_json::{json, Value};
+use wilkan::db::schema::{aftercare_checkins, outbox};
+
+use crate::connect::spawn_with_mail;
+use crate::helpers::{days_from_today, problem, World};
+use crate::smtp::SmtpServer;
+
+fn back(days: i64, hours: f64) -> Value {
+    json!({"date": days_from_today(days), "extent": "partial", "hours_per_week": hours, "own_work": true})
+}
+
+fn correcting(record: &str, days: i64, hours: f64) -> Value {
+    let mut body = back(days, hours);
+    body["corrects"] = record.into();
+    body
+}
+
+/// Due date per week of the check-ins, in week order.
+fn due_dates(ret: &Value) -> Vec<(i64, String)> {
+    let mut out: Vec<(i64, String)> = ret["aftercare"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["week"].as_i64().unwrap(), c["due_on"].as_str().unwrap().to_string()))
+        .collect();
+    out.sort();
+    out
+}
+
+fn plan_from(days: i64) -> Vec<(i64, String)> {
+    [2, 6, 12].into_iter().map(|w| (w, days_from_today(days + 7 * w))).collect()
+}
+
+/// A return typed with the wrong date is corrected in place: the check-ins still to come move with
+/// it, a reminder already mailed goes out again at the new date, a check-in done keeps its date,
+/// and the record says who corrected it. A step recorded late about an earlier day moves the plan
+/// too. After the close a correction is still possible, a new step is not.
+#[test]
+fn a_corrected_return_moves_the_check_ins_still_to_come() {
+    let smtp = SmtpServer::start();
+    // The worker looks for mail once, at start: the reminders are queued here, by hand.
+    let w = World::on(spawn_with_mail(smtp.port(), &[("WILKAN_MAIL_POLL_MS", "3600000")]));
+    let m = w.method();
+    let t = format!("/trajectories/{}", m.trajectory);
+    let coach = Some(w.coach_a.token.as_str());
+    let put = |body: &Value| -> Value {
+        let res = w.app.send(M::PUT, &format!("{t}/return"), coach, body);
+        assert_eq!(res.status(), 200);
+        res.json().unwrap()
+    };
+    let templates = wilkan::mail::templates::Templates::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/course-content"
+    )))
+    .unwrap();
+    let remind = || -> Vec<String> {
+        let today = crate::helpers::local_today();
+        let mut conn = w.app.conn();
+        let before: i64 = outbox::table.count().get_result(&mut conn).unwrap();
+        conn.transaction::<_, wilkan::error::AppError, _>(|c| {
+            wilkan::aftercare::queue_reminders(c, &templates, "https://wilkan.test", today)
+        })
+        .unwrap();
+        outbox::table.order(outbox::created_at).offset(before).select(outbox::template).load(&mut conn).unwrap()
+    };
+
+    // Typed a month back; week 2 is overdue and mailed as such.
+    let ret = put(&back(-30, 8.0));
+    assert_eq!(due_dates(&ret), plan_from(-30));
+    let record = ret["current"]["id"].as_str().unwrap().to_string();
+    assert_eq!(remind(), ["aftercare-overdue"]);
+
+    // Ten days back in fact: week 2 comes due in four days and is mailed again then.
+    let ret = put(&correcting(&record, -10, 8.0));
+    assert_eq!(due_dates(&ret), plan_from(-10));
+    assert_eq!(ret["history"].as_array().unwrap().len(), 1, "a correction is not a step");
+    assert_eq!(ret["current"]["id"], record.as_str());
+    assert_eq!(ret["current"]["date"], days_from_today(-10));
+    assert_eq!(ret["current"]["corrected_by"], w.coach_a.id.as_str());
+    assert!(ret["current"]["corrected_at"].is_string());
+    assert_eq!(ret["current"]["recorded_by"], w.coach_a.id.as_str());
+    let marks: Vec<(Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>)> = aftercare_checkins::table
+        .select((aftercare_checkins::reminder_sent_at, aftercare_checkins::overdue_reminder_sent_at))
+        .load(&mut w.app.conn())
+        .unwrap();
+    assert!(marks.iter().all(|m| *m == (None, None)), "{marks:?}");
+    assert!(remind().is_empty(), "nothing due yet");
+    // Twenty days back: week 2 was due six days ago, not yet a week overdue.
+    let ret = put(&correcting(&record, -20, 8.0));
+    assert_eq!(due_dates(&ret), plan_from(-20));
+    assert_eq!(remind(), ["aftercare-due"]);
+
+    // Week 2 took place; a later correction leaves its date alone.
+    let week2 = ret["aftercare"].as_array().unwrap().iter().find(|c| c["week"] == 2).unwrap()["id"].clone();
+    let res = w.app.patch(&format!("/aftercare/{}", week2.as_str().unwrap()), coach, &json!({"status": "done"}));
+    assert_eq!(res.status(), 200);
+    let ret = put(&correcting(&record, -25, 8.0));
+    let mut expected = plan_from(-25);
+    expected[0].1 = days_from_today(-20 + 14);
+    assert_eq!(due_dates(&ret), expected);
+
+    // A step about an earlier day, recorded late, takes its place by date and moves the plan; the
+    // current record stays the one with the latest date.
+    let ret = put(&back(-40, 4.0));
+    let dates: Vec<&str> = ret["history"].as_array().unwrap().iter().map(|r| r["date"].as_str().unwrap()).collect();
+    assert_eq!(dates, [days_from_today(-40), days_from_today(-25)]);
+    assert_eq!(ret["current"]["date"], days_from_today(-25));
+    assert_eq!(ret["current"]["hours_per_week"], 8.0);
+    let mut expected = plan_from(-40);
+    expected[0].1 = days_from_today(-20 + 14);
+    assert_eq!(due_dates(&ret), expected);
+    assert_eq!(w.app.count("work_returns"), 2);
+
+    // What cannot be corrected: a record that is not there or not this trajectory's, a day to come.
+    let err = problem(w.app.send(M::PUT, &format!("{t}/return"), coach, &correcting("nope", -5, 8.0)), 422);
+    assert!(err["errors"]["corrects"][0].as_str().unwrap().contains("niet bij dit traject"), "{err}");
+    let err = problem(w.app.send(M::PUT, &format!("{t}/return"), coach, &correcting(&record, 3, 8.0)), 422);
+    assert!(err["errors"]["date"][0].as_str().unwrap().contains("toekomst"), "{err}");
+    let other = crate::edges::active_trajectory(&w, &w.employee_a2.id, &m.cohort);
+    problem(w.app.send(M::PUT, &format!("/trajectories/{other}/return"), coach, &correcting(&record, -5, 8.0)), 422);
+    // Another coach does not reach the trajectory at all; the employee may not record it.
+    for token in [&w.coach_b.token, &w.employee_a.token] {
+        let res = w.app.send(M::PUT, &format!("{t}/return"), Some(token), &correcting(&record, -5, 8.0));
+        assert!([403, 404].contains(&res.status().as_u16()), "{}", res.status());
+    }
+    assert_eq!(w.app.count("work_returns"), 2, "nothing written");
+
+    // Closed: the date can still be put right for the evaluation; a new step is refused.
+    for status in ["aftercare", "closed"] {
+        assert_eq!(w.app.patch(&t, coach, &json!({"status": status})).status(), 200, "to {status}");
+    }
+    let pl = Some(w.pl_a.token.as_str());
+    let res = w.app.send(M::PUT, &format!("{t}/return"), pl, &correcting(&record, -24, 8.0));
+    assert_eq!(res.status(), 200);
+    let ret: Value = res.json().unwrap();
+    assert_eq!(ret["current"]["corrected_by"], w.pl_a.id.as_str());
+    assert!(
+        ret["aftercare"].as_array().unwrap().iter().all(|c| c["status"] != "due"),
+        "the close wound the check-ins down; a correction does not bring them back"
+    );
+    problem(w.app.send(M::PUT, &format!("{t}/return"), pl, &back(-1, 16.0)), 409);
+}
+
+/// The coach's note on a check-in, and the reason one is skipped, reach the employee in the app
+/// only once the coach shares them; the employee's inzage holds them either way.
+#[test]
+fn aftercare_notes_reach_the_employee_once_shared() {
+    let w = World::new();
+    let m = w.method();
+    let t = format!("/trajectories/{}", m.trajectory);
+    let coach = Some(w.coach_a.token.as_str());
+    let employee = Some(w.employee_a.token.as_str());
+    let ret: Value = w.app.send(M::PUT, &format!("{t}/return"), coach, &back(-3, 8.0)).json().unwrap();
+    let ids: Vec<String> =
+        ret["aftercare"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()).collect();
+    let note = "Gaat goed, maar ziet op tegen het overleg met de leidinggevende.";
+    let reason = "Op vakantie.";
+    let patch = |id: &str, body: Value| -> Value {
+        let res = w.app.patch(&format!("/aftercare/{id}"), coach, &body);
+        assert_eq!(res.status(), 200);
+        res.json().unwrap()
+    };
+    let done = patch(&ids[0], json!({"status": "done", "note": note}));
+    assert_eq!((done["note"].as_str(), done["shared_with_employee"].as_bool()), (Some(note), Some(false)));
+    patch(&ids[1], json!({"status": "skipped", "skip_reason": reason}));
+
+    let seen = |token: Option<&str>| -> Vec<(Value, Value, Value)> {
+        let ret: Value = w.app.get(&format!("{t}/return"), token).json().unwrap();
+        ret["aftercare"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .take(2)
+            .map(|c| (c["note"].clone(), c["skip_reason"].clone(), c["shared_with_employee"].clone()))
+            .collect()
+    };
+    assert_eq!(seen(employee), [(Value::Null, Value::Null, false.into()), (Value::Null, Value::Null, false.into())]);
+    assert_eq!(seen(coach), [(note.into(), Value::Null, false.into()), (Value::Null, reason.into(), false.into())]);
+    assert_eq!(seen(Some(&w.pl_a.token)), seen(coach));
+    let doc = w.app.get("/me/data", employee).text().unwrap();
+    assert!(doc.contains(note) && doc.contains(reason), "the right of access covers unshared notes");
+
+    // Shared: the employee reads them; left out, sharing stays as it was.
+    let shared = patch(&ids[0], json!({"status": "done", "shared_with_employee": true}));
+    assert_eq!((shared["note"].as_str(), shared["shared_with_employee"].as_bool()), (Some(note), Some(true)));
+    patch(&ids[1], json!({"status": "skipped", "skip_reason": reason, "shared_with_employee": true}));
+    assert_eq!(seen(employee), [(note.into(), Value::Null, true.into()), (Value::Null, reason.into(), true.into())]);
+    let kept = patch(&ids[0], json!({"status": "done", "note": "Gaat goed."}));
+    assert_eq!(kept["shared_with_employee"], true);
+    // And taken back.
+    patch(&ids[0], json!({"status": "done", "shared_with_employee": false}));
+    assert_eq!(seen(employee)[0], (Value::Null, Value::Null, false.into()));
+}
