@@ -33,7 +33,7 @@ pub struct ReturnIn {
     pub corrects: Option<String>,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ReturnRecord {
     pub id: String,
     pub date: NaiveDate,
@@ -63,7 +63,8 @@ pub enum CheckinStatus {
 pub struct CheckinOut {
     pub id: String,
     pub trajectory_id: String,
-    /// Weeks after the return: the earliest date in the history.
+    /// Weeks after the return: a check-in still due is planned from the earliest date in the
+    /// history; one done or skipped keeps the date it had then.
     pub week: i32,
     pub due_on: NaiveDate,
     pub status: CheckinStatus,
@@ -71,6 +72,8 @@ pub struct CheckinOut {
     /// The employee reads the note and the skip reason only once the coach shares them: to the
     /// employee both are left out (null) until then.
     pub note: Option<String>,
+    /// Shown to the employee as the note is. A check-in skipped because the trajectory ended
+    /// says so to the employee too.
     pub skip_reason: Option<String>,
     pub shared_with_employee: bool,
     #[serde(with = "crate::http::time::utc_option")]

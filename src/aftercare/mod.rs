@@ -106,8 +106,14 @@ pub fn queue_reminders(
         // round reads the same due check-ins, and the mark decides which one sends the reminder
         // (PostgreSQL re-checks the condition once the other's transaction has committed).
         let t = Some(now());
+        // Still due on the date read: a correction of the return may have moved it meanwhile
+        // (`routes::replan` holds the row while it does), or the coach recorded it.
+        let still_as_read = aftercare_checkins::id
+            .eq(&id)
+            .and(aftercare_checkins::status.eq("due"))
+            .and(aftercare_checkins::due_on.eq(due_on));
         let marked = if template == "aftercare-due" {
-            let unmarked = aftercare_checkins::id.eq(&id).and(aftercare_checkins::reminder_sent_at.is_null());
+            let unmarked = still_as_read.and(aftercare_checkins::reminder_sent_at.is_null());
             update(aftercare_checkins::table, aftercare_checkins::reminder_sent_at.eq(t), unmarked).execute(conn)?
         } else {
             // An overdue reminder also stands for the first one.
@@ -115,7 +121,7 @@ pub fn queue_reminders(
                 aftercare_checkins::reminder_sent_at.eq(reminded.or(t)),
                 aftercare_checkins::overdue_reminder_sent_at.eq(t),
             );
-            let unmarked = aftercare_checkins::id.eq(&id).and(aftercare_checkins::overdue_reminder_sent_at.is_null());
+            let unmarked = still_as_read.and(aftercare_checkins::overdue_reminder_sent_at.is_null());
             update(aftercare_checkins::table, both, unmarked).execute(conn)?
         };
         if marked == 0 {

@@ -129,12 +129,7 @@ pub fn return_out(
         .order(aftercare_checkins::due_on)
         .select(CheckinRow::as_select())
         .load(c)?;
-    let current = history.last().map(|r| ReturnRecord {
-        id: r.id.clone(),
-        recorded_by: r.recorded_by.clone(),
-        corrected_by: r.corrected_by.clone(),
-        ..*r
-    });
+    let current = history.last().cloned();
     Ok(ReturnOut {
         trajectory_id: trajectory_id.to_string(),
         current,
@@ -146,12 +141,13 @@ pub fn return_out(
 /// Record the (partial) return to work, a later step of it (kept as history), or a correction
 /// of a record (`corrects`: its id). The first return schedules the aftercare check-ins (the
 /// organisation's weeks; default 2, 6 and 12) and moves an active trajectory to `returned` (the
-/// only way there). The check-ins still to come are planned from the earliest date in the
-/// history, so a correction of that date, or a step recorded late about an earlier day, moves
-/// them (and a reminder already mailed goes out again at the new date). The trajectory's coach
-/// and project leaders. A new record: 409 before the trajectory is active, once it has ended, or
-/// without method consent. A correction is also possible after the end (the evaluation counts the
-/// date). 422 for a date still to come, or a record to correct that is not this trajectory's.
+/// only way there). The check-ins still due are planned from the earliest date in the history,
+/// so a correction of that date, or a step recorded late about an earlier day, moves them; one
+/// moved to a date still to come is reminded of again then. A correction keeps the values it
+/// replaces in the audit log. The trajectory's coach and project leaders. A new record: 409
+/// before the trajectory is active, once it has ended, or without method consent. A correction is
+/// also possible after the end (the evaluation counts the date). 422 for a date still to come, or
+/// a record to correct that is not this trajectory's.
 #[utoipa::path(tag = "aftercare", params(("id" = String, Path)), request_body = ReturnIn, responses((status = 200, body = ReturnOut)), security(("bearer" = [])))]
 #[put("/trajectories/{id}/return")]
 pub async fn put_return(
@@ -190,6 +186,11 @@ pub async fn put_return(
         }
         let extent = if input.extent == Extent::Full { "full" } else { "partial" };
         if let Some(record) = corrected {
+            // The values it replaces stay in the audit log: the evaluation counts this date.
+            audit.detail(serde_json::json!({"corrects": record.id, "before": {
+                "date": record.return_date, "extent": record.extent,
+                "hours_per_week": record.hours_per_week, "own_work": record.own_work,
+            }}));
             update(
                 work_returns::table,
                 (
@@ -272,27 +273,33 @@ fn record_of(c: &mut DbConnection, trajectory_id: &str, id: &str) -> Result<Retu
 }
 
 /// Plans the check-ins still due from the earliest return date in the history. Done and skipped
-/// ones keep their date: it is when they were due. A check-in moved past a reminder already
-/// mailed loses that mark, so that the coach is reminded again at the new date.
+/// ones keep their date: it is when they were due. A check-in that moves gets its reminders anew:
+/// one still waiting in the outbox (with the old date) is taken back, and a mark of one mailed is
+/// kept only while the new date has come too (due), or is a week past (overdue).
 fn replan(c: &mut DbConnection, trajectory_id: &str, today: NaiveDate) -> Result<(), AppError> {
     let first: Option<NaiveDate> = work_returns::table
         .filter(work_returns::trajectory_id.eq(trajectory_id))
         .select(diesel::dsl::min(work_returns::return_date))
         .first(c)?;
     let Some(first) = first else { return Ok(()) };
-    let still_due: Vec<CheckinRow> = aftercare_checkins::table
+    // Held on PostgreSQL until the commit: the reminder round marks a check-in only as it read
+    // it (its date), so it waits for this and then leaves a moved one alone.
+    let still_due = aftercare_checkins::table
         .filter(aftercare_checkins::trajectory_id.eq(trajectory_id))
-        .filter(aftercare_checkins::status.eq("due"))
-        .select(CheckinRow::as_select())
-        .load(c)?;
+        .filter(aftercare_checkins::status.eq("due"));
+    let still_due: Vec<CheckinRow> = match c {
+        DbConnection::Pg(pg) => still_due.select(CheckinRow::as_select()).for_update().load(pg)?,
+        DbConnection::Sqlite(_) => still_due.select(CheckinRow::as_select()).load(c)?,
+    };
     for row in still_due {
         let on = first + Duration::weeks(row.week.into());
         if on == row.due_on {
             continue;
         }
-        let reminded = row.reminder_sent_at.filter(|_| on <= today);
+        let waiting = crate::mail::outbox::cancel(c, &format!("aftercare:{}", row.id))? > 0;
+        let reminded = row.reminder_sent_at.filter(|_| !waiting && on <= today);
         let overdue_reminded =
-            row.overdue_reminder_sent_at.filter(|_| (today - on).num_days() >= super::OVERDUE_AFTER_DAYS);
+            row.overdue_reminder_sent_at.filter(|_| !waiting && (today - on).num_days() >= super::OVERDUE_AFTER_DAYS);
         update(
             aftercare_checkins::table,
             (
@@ -300,7 +307,9 @@ fn replan(c: &mut DbConnection, trajectory_id: &str, today: NaiveDate) -> Result
                 aftercare_checkins::reminder_sent_at.eq(reminded),
                 aftercare_checkins::overdue_reminder_sent_at.eq(overdue_reminded),
             ),
-            aftercare_checkins::id.eq(&row.id),
+            // Recorded meanwhile (the coach's update does not wait for the trajectory), it keeps
+            // its date.
+            aftercare_checkins::id.eq(&row.id).and(aftercare_checkins::status.eq("due")),
         )
         .execute(c)?;
     }

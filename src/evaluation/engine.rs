@@ -399,6 +399,7 @@ pub fn item_table(
             col("sd", "Standaardafwijking", "SD", Kind::Decimal),
         ],
     );
+    debug_assert_eq!(items.len(), figures.len());
     let rows = items
         .iter()
         .zip(figures)
@@ -509,6 +510,7 @@ pub fn distribution_table(
         ],
     );
     // Each item's answers are their own sum: protected one item at a time.
+    debug_assert_eq!(items.len(), figures.len());
     let rows = items
         .iter()
         .zip(figures)

@@ -33,6 +33,8 @@ pub fn wind_down(
             aftercare_checkins::skip_reason.eq(why),
             aftercare_checkins::completed_at.eq(ts),
             aftercare_checkins::completed_by.eq(actor),
+            // Wilkan's own reason, no note of the coach's: the employee may read why.
+            aftercare_checkins::shared_with_employee.eq(true),
         ),
         aftercare_checkins::trajectory_id.eq(&t.id).and(aftercare_checkins::status.eq("due")),
     )

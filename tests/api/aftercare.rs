@@ -6,7 +6,7 @@ use reqwest::Method as M;
 use serde_json::{json, Value};
 use wilkan::db::schema::{aftercare_checkins, outbox};
 
-use crate::connect::spawn_with_mail;
+use crate::connect::{queue_aftercare_reminders, spawn_with_mail};
 use crate::helpers::{days_from_today, problem, World};
 use crate::smtp::SmtpServer;
 
@@ -53,20 +53,10 @@ fn a_corrected_return_moves_the_check_ins_still_to_come() {
         assert_eq!(res.status(), 200);
         res.json().unwrap()
     };
-    let templates = wilkan::mail::templates::Templates::load(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/course-content"
-    )))
-    .unwrap();
     let remind = || -> Vec<String> {
-        let today = crate::helpers::local_today();
-        let mut conn = w.app.conn();
-        let before: i64 = outbox::table.count().get_result(&mut conn).unwrap();
-        conn.transaction::<_, wilkan::error::AppError, _>(|c| {
-            wilkan::aftercare::queue_reminders(c, &templates, "https://wilkan.test", today)
-        })
-        .unwrap();
-        outbox::table.order(outbox::created_at).offset(before).select(outbox::template).load(&mut conn).unwrap()
+        let before: i64 = outbox::table.count().get_result(&mut w.app.conn()).unwrap();
+        queue_aftercare_reminders(&w.app);
+        outbox::table.order(outbox::created_at).offset(before).select(outbox::template).load(&mut w.app.conn()).unwrap()
     };
 
     // Typed a month back; week 2 is overdue and mailed as such.
@@ -75,8 +65,15 @@ fn a_corrected_return_moves_the_check_ins_still_to_come() {
     let record = ret["current"]["id"].as_str().unwrap().to_string();
     assert_eq!(remind(), ["aftercare-overdue"]);
 
-    // Ten days back in fact: week 2 comes due in four days and is mailed again then.
+    // Ten days back in fact: week 2 comes due in four days and is mailed again then; the mail
+    // still waiting, with the old date, is taken back.
     let ret = put(&correcting(&record, -10, 8.0));
+    let waiting: Vec<String> = outbox::table
+        .filter(outbox::template.like("aftercare-%"))
+        .select(outbox::status)
+        .load(&mut w.app.conn())
+        .unwrap();
+    assert_eq!(waiting, ["cancelled"]);
     assert_eq!(due_dates(&ret), plan_from(-10));
     assert_eq!(ret["history"].as_array().unwrap().len(), 1, "a correction is not a step");
     assert_eq!(ret["current"]["id"], record.as_str());
@@ -84,6 +81,16 @@ fn a_corrected_return_moves_the_check_ins_still_to_come() {
     assert_eq!(ret["current"]["corrected_by"], w.coach_a.id.as_str());
     assert!(ret["current"]["corrected_at"].is_string());
     assert_eq!(ret["current"]["recorded_by"], w.coach_a.id.as_str());
+    // What it replaced is in the audit log.
+    let log: Value = w.app.get(&format!("/audit?subject={}", w.employee_a.id), Some(&w.admin.token)).json().unwrap();
+    let before = log["items"].as_array().unwrap().iter().find_map(|e| {
+        let detail: Value = serde_json::from_str(e["detail"].as_str()?).ok()?;
+        (detail["corrects"] == record.as_str()).then(|| detail["before"].clone())
+    });
+    assert_eq!(
+        before,
+        Some(json!({"date": days_from_today(-30), "extent": "partial", "hours_per_week": 8.0, "own_work": true}))
+    );
     let marks: Vec<(Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>)> = aftercare_checkins::table
         .select((aftercare_checkins::reminder_sent_at, aftercare_checkins::overdue_reminder_sent_at))
         .load(&mut w.app.conn())
@@ -123,10 +130,10 @@ fn a_corrected_return_moves_the_check_ins_still_to_come() {
     assert!(err["errors"]["date"][0].as_str().unwrap().contains("toekomst"), "{err}");
     let other = crate::edges::active_trajectory(&w, &w.employee_a2.id, &m.cohort);
     problem(w.app.send(M::PUT, &format!("/trajectories/{other}/return"), coach, &correcting(&record, -5, 8.0)), 422);
-    // Another coach does not reach the trajectory at all; the employee may not record it.
-    for token in [&w.coach_b.token, &w.employee_a.token] {
-        let res = w.app.send(M::PUT, &format!("{t}/return"), Some(token), &correcting(&record, -5, 8.0));
-        assert!([403, 404].contains(&res.status().as_u16()), "{}", res.status());
+    // Another organisation's coach does not reach the trajectory at all; the employee may not
+    // record it.
+    for (token, status) in [(&w.coach_b.token, 404), (&w.employee_a.token, 403)] {
+        problem(w.app.send(M::PUT, &format!("{t}/return"), Some(token), &correcting(&record, -5, 8.0)), status);
     }
     assert_eq!(w.app.count("work_returns"), 2, "nothing written");
 
@@ -143,6 +150,10 @@ fn a_corrected_return_moves_the_check_ins_still_to_come() {
         ret["aftercare"].as_array().unwrap().iter().all(|c| c["status"] != "due"),
         "the close wound the check-ins down; a correction does not bring them back"
     );
+    // The employee reads why the check-ins still to come did not take place.
+    let theirs: Value = w.app.get(&format!("{t}/return"), Some(&w.employee_a.token)).json().unwrap();
+    let reasons: Vec<&Value> = theirs["aftercare"].as_array().unwrap().iter().map(|c| &c["skip_reason"]).collect();
+    assert_eq!(reasons, [&Value::Null, &json!("Het traject is afgesloten."), &json!("Het traject is afgesloten.")]);
     problem(w.app.send(M::PUT, &format!("{t}/return"), pl, &back(-1, 16.0)), 409);
 }
 

@@ -21,6 +21,22 @@ fn mail_settings(port: u16) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// One round of the aftercare reminders, as the mail worker runs it, on the organisations' today:
+/// how many were queued.
+pub(crate) fn queue_aftercare_reminders(app: &TestApp) -> usize {
+    let templates = wilkan::mail::templates::Templates::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/course-content"
+    )))
+    .unwrap();
+    let today = crate::helpers::local_today();
+    app.conn()
+        .transaction::<_, wilkan::error::AppError, _>(|c| {
+            wilkan::aftercare::queue_reminders(c, &templates, "https://wilkan.test", today)
+        })
+        .unwrap()
+}
+
 pub(crate) fn spawn_with_mail(port: u16, extra: &[(&str, &str)]) -> TestApp {
     let owned = mail_settings(port);
     let mut settings: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -912,19 +928,7 @@ fn a_reminder_reaches_the_coach_who_is_there_and_a_note_stays() {
     let ret: Value =
         w.app.send(M::PUT, &format!("/trajectories/{}/return", m.trajectory), coach, &back).json().unwrap();
     let checkin = ret["aftercare"][0]["id"].as_str().unwrap().to_string();
-    let templates = wilkan::mail::templates::Templates::load(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/course-content"
-    )))
-    .unwrap();
-    let remind = || -> usize {
-        let today = crate::helpers::local_today();
-        let mut conn = w.app.conn();
-        conn.transaction::<_, wilkan::error::AppError, _>(|c| {
-            wilkan::aftercare::queue_reminders(c, &templates, "https://wilkan.test", today)
-        })
-        .unwrap()
-    };
+    let remind = || queue_aftercare_reminders(&w.app);
     let reminders = || -> Vec<(String, String)> {
         outbox::table
             .filter(outbox::template.like("aftercare-%"))
