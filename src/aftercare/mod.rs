@@ -27,6 +27,38 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// Days after the due date at which a second reminder goes out.
 pub const OVERDUE_AFTER_DAYS: i64 = 7;
 
+/// Why the check-ins still due are skipped when the trajectory goes back to `active`.
+pub const RELAPSE_REASON: &str =
+    "De medewerker is weer uitgevallen. De nazorg begint opnieuw na de volgende werkhervatting.";
+
+/// Skips the trajectory's check-ins still due, with Wilkan's own reason (which the employee may
+/// read: it holds no note of the coach's), and takes back their reminders still waiting in the
+/// outbox: with the mail server down a reminder can wait for hours, and would then be about a
+/// talk that no longer takes place.
+pub fn call_off(c: &mut DbConnection, trajectory_id: &str, reason: &str, actor: &str) -> Result<(), AppError> {
+    let ids: Vec<String> = aftercare_checkins::table
+        .filter(aftercare_checkins::trajectory_id.eq(trajectory_id))
+        .filter(aftercare_checkins::status.eq("due"))
+        .select(aftercare_checkins::id)
+        .load(c)?;
+    update(
+        aftercare_checkins::table,
+        (
+            aftercare_checkins::status.eq("skipped"),
+            aftercare_checkins::skip_reason.eq(reason),
+            aftercare_checkins::completed_at.eq(now()),
+            aftercare_checkins::completed_by.eq(actor),
+            aftercare_checkins::shared_with_employee.eq(true),
+        ),
+        aftercare_checkins::trajectory_id.eq(trajectory_id).and(aftercare_checkins::status.eq("due")),
+    )
+    .execute(c)?;
+    for id in ids {
+        outbox::cancel(c, &format!("aftercare:{id}"))?;
+    }
+    Ok(())
+}
+
 fn dutch_date(d: NaiveDate) -> String {
     d.format("%d-%m-%Y").to_string()
 }

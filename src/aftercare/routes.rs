@@ -8,7 +8,7 @@ use super::api::{CheckinOut, CheckinStatus, CheckinUpdate, DueItem, Extent, Retu
 use crate::accounts::queries as accounts;
 use crate::db::one_of::one_of;
 use crate::db::reuse::update;
-use crate::db::schema::{aftercare_checkins, trajectories, users, work_returns};
+use crate::db::schema::{aftercare_checkins, trajectories, trajectory_events, users, work_returns};
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
@@ -207,7 +207,6 @@ pub async fn put_return(
             replan(c, &t.id, today)?;
             return return_out(c, &t.id, today, Reader::Staff);
         }
-        let first: i64 = work_returns::table.filter(work_returns::trajectory_id.eq(&t.id)).count().get_result(c)?;
         let row = ReturnRow {
             id: new_id(),
             trajectory_id: t.id.clone(),
@@ -221,7 +220,9 @@ pub async fn put_return(
             corrected_by: None,
         };
         diesel::insert_into(work_returns::table).values(&row).execute(c)?;
-        if first == 0 {
+        // Active: the first return, or the first after a relapse. Either begins a round of
+        // check-ins from its date and moves the trajectory to `returned`.
+        if t.status == Status::Active.as_str() {
             let org = accounts::find_organization(c, &t.organization_id)?;
             // Checked when the organisation's weeks are set; unreadable here is a bug to report,
             // not a reason to plan other check-ins than the organisation chose.
@@ -244,9 +245,7 @@ pub async fn put_return(
                     })
                     .execute(c)?;
             }
-            if t.status == Status::Active.as_str() {
-                trajectory_queries::set_status(c, &t, Status::Returned, None, None, &caller.user_id, zone)?;
-            }
+            trajectory_queries::set_status(c, &t, Status::Returned, None, None, &caller.user_id, zone)?;
         } else {
             replan(c, &t.id, today)?;
         }
@@ -272,15 +271,26 @@ fn record_of(c: &mut DbConnection, trajectory_id: &str, id: &str) -> Result<Retu
         })
 }
 
-/// Plans the check-ins still due from the earliest return date in the history. Done and skipped
-/// ones keep their date: it is when they were due. A check-in that moves gets its reminders anew:
+/// Plans the check-ins still due from the earliest return date of their round: the history, or
+/// after a relapse the returns recorded since (the relapse called off the round before). Done and
+/// skipped ones keep their date: it is when they were due. A check-in that moves gets its reminders anew:
 /// one still waiting in the outbox (with the old date) is taken back, and a mark of one mailed is
 /// kept only while the new date has come too (due), or is a week past (overdue).
 fn replan(c: &mut DbConnection, trajectory_id: &str, today: NaiveDate) -> Result<(), AppError> {
-    let first: Option<NaiveDate> = work_returns::table
+    let relapse: Option<NaiveDateTime> = trajectory_events::table
+        .filter(trajectory_events::trajectory_id.eq(trajectory_id))
+        .filter(trajectory_events::to_status.eq(Status::Active.as_str()))
+        .filter(trajectory_events::from_status.eq_any([Status::Returned.as_str(), Status::Aftercare.as_str()]))
+        .select(diesel::dsl::max(trajectory_events::at))
+        .first(c)?;
+    let mut round = work_returns::table
         .filter(work_returns::trajectory_id.eq(trajectory_id))
         .select(diesel::dsl::min(work_returns::return_date))
-        .first(c)?;
+        .into_boxed();
+    if let Some(at) = relapse {
+        round = round.filter(work_returns::recorded_at.gt(at));
+    }
+    let first: Option<NaiveDate> = round.first(c)?;
     let Some(first) = first else { return Ok(()) };
     // Held on PostgreSQL until the commit: the reminder round marks a check-in only as it read
     // it (its date), so it waits for this and then leaves a moved one alone.

@@ -35,6 +35,12 @@ impl Status {
         Status::ALL.into_iter().find(|x| x.as_str() == s)
     }
 
+    /// Whether `to` is the way back after a relapse: absent again after the return to work, the
+    /// employee is guided as before.
+    pub fn relapses_to(self, to: Status) -> bool {
+        to == Status::Active && matches!(self, Status::Returned | Status::Aftercare)
+    }
+
     /// The one step forward from each status; `stopped` is reachable from every open status.
     pub fn next(self) -> Option<Status> {
         match self {
@@ -165,7 +171,8 @@ pub struct CreateTrajectory {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTrajectory {
-    /// The next status, or `stopped` (with a reason) from any open status.
+    /// The next status, `stopped` (with a reason) from any open status, or `active` again from
+    /// `returned` or `aftercare` after a relapse.
     pub status: Option<Status>,
     pub stop_reason: Option<StopReason>,
     /// Short note on the stop. No medical details.

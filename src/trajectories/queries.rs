@@ -217,6 +217,9 @@ pub fn set_status(
         ));
     }
     record_event(conn, &t.id, Status::parse(&t.status), to, reason, note, actor)?;
+    if Status::parse(&t.status).is_some_and(|from| from.relapses_to(to)) {
+        crate::aftercare::call_off(conn, &t.id, crate::aftercare::RELAPSE_REASON, actor)?;
+    }
     if ENDED.contains(&to.as_str()) {
         super::wind_down::wind_down(conn, t, to, actor, zone)?;
     }

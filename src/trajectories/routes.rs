@@ -204,8 +204,10 @@ pub async fn get_one(
 }
 
 /// Move a trajectory on (proposed -> active -> returned -> aftercare -> closed; `returned` only by
-/// recording the return, `PUT /trajectories/{id}/return`) or stop it with a reason (and a `stop_note`, only then); a project leader may also change its coach or cohort; its coach and project leaders
-/// record the time spent on recruitment. Becoming active needs method consent. A stop or the close
+/// recording the return, `PUT /trajectories/{id}/return`), back to `active` after a relapse (from
+/// `returned` or `aftercare`: the check-ins still due are called off, and the next return plans a
+/// new round), or stop it with a reason (and a `stop_note`, only then); a project leader may also
+/// change its coach or cohort; its coach and project leaders record the time spent on recruitment. Becoming active needs method consent. A stop or the close
 /// ends what still runs: due aftercare check-ins are skipped, the employee's buddy pair ends,
 /// colleagues' cards on hold are not mailed, invitations to group sessions still to come are taken
 /// back and planned workplace visits cancelled.
@@ -283,9 +285,10 @@ fn change_status(
         let reason = reason.ok_or_else(|| AppError::field("stop_reason", "Kies de reden waarom het traject stopt."))?;
         return queries::set_status(c, t, to, Some(reason), note, actor, zone);
     }
-    if from.next() != Some(to) {
+    if from.next() != Some(to) && !from.relapses_to(to) {
+        let back = if from.relapses_to(Status::Active) { ", terug naar 'active' (bij terugval)" } else { "" };
         return Err(AppError::Conflict(format!(
-            "Een traject gaat van '{}' alleen naar '{}' (of 'stopped').",
+            "Een traject gaat van '{}' alleen naar '{}'{back} of naar 'stopped'.",
             from.as_str(),
             from.next().map_or("-", Status::as_str)
         )));

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::api::Status;
 use crate::db;
 use crate::db::schema::{
     aftercare_checkins, cards, group_invitations, group_sessions, logbook_entries, trajectory_events, work_returns,
@@ -65,12 +66,26 @@ pub async fn timeline(
         let t = super::queries::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         let mut items = Vec::new();
-        let events: Vec<(String, String, chrono::NaiveDateTime)> = trajectory_events::table
+        let events: Vec<(String, Option<String>, String, chrono::NaiveDateTime)> = trajectory_events::table
             .filter(trajectory_events::trajectory_id.eq(&t.id))
-            .select((trajectory_events::id, trajectory_events::to_status, trajectory_events::at))
+            .select((
+                trajectory_events::id,
+                trajectory_events::from_status,
+                trajectory_events::to_status,
+                trajectory_events::at,
+            ))
             .load(c)?;
-        for (ref_id, to, at) in events {
-            items.push(item(local_date(at), ItemKind::Status, format!("Traject: {}", in_dutch(&to)), ref_id));
+        for (ref_id, from, to, at) in events {
+            let relapse = match (from.as_deref().and_then(Status::parse), Status::parse(&to)) {
+                (Some(from), Some(to)) => from.relapses_to(to),
+                _ => false,
+            };
+            let text = if relapse {
+                "Traject: weer uitgevallen, de begeleiding gaat verder".to_string()
+            } else {
+                format!("Traject: {}", in_dutch(&to))
+            };
+            items.push(item(local_date(at), ItemKind::Status, text, ref_id));
         }
         let mut entries = logbook_entries::table.filter(logbook_entries::trajectory_id.eq(&t.id)).into_boxed();
         if caller.is(Role::Employee) {

@@ -10,9 +10,7 @@ use diesel::prelude::*;
 use super::api::Status;
 use super::model::Trajectory;
 use crate::db::reuse::update;
-use crate::db::schema::{
-    aftercare_checkins, buddy_pairs, cards, group_invitations, group_sessions, users, workplace_visits,
-};
+use crate::db::schema::{buddy_pairs, cards, group_invitations, group_sessions, users, workplace_visits};
 use crate::db::{now, DbConnection};
 use crate::error::AppError;
 use crate::mail::outbox;
@@ -26,19 +24,7 @@ pub fn wind_down(
 ) -> Result<(), AppError> {
     let ts = now();
     let why = if to == Status::Stopped { "Het traject is gestopt." } else { "Het traject is afgesloten." };
-    update(
-        aftercare_checkins::table,
-        (
-            aftercare_checkins::status.eq("skipped"),
-            aftercare_checkins::skip_reason.eq(why),
-            aftercare_checkins::completed_at.eq(ts),
-            aftercare_checkins::completed_by.eq(actor),
-            // Wilkan's own reason, no note of the coach's: the employee may read why.
-            aftercare_checkins::shared_with_employee.eq(true),
-        ),
-        aftercare_checkins::trajectory_id.eq(&t.id).and(aftercare_checkins::status.eq("due")),
-    )
-    .execute(c)?;
+    crate::aftercare::call_off(c, &t.id, why, actor)?;
     let theirs = buddy_pairs::employee_a.eq(&t.employee_id).or(buddy_pairs::employee_b.eq(&t.employee_id));
     update(
         buddy_pairs::table,

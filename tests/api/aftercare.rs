@@ -207,3 +207,81 @@ fn aftercare_notes_reach_the_employee_once_shared() {
     patch(&ids[0], json!({"status": "done", "shared_with_employee": false}));
     assert_eq!(seen(employee)[0], (Value::Null, Value::Null, false.into()));
 }
+
+/// Absent again after the return: the trajectory goes back to `active`, the check-ins still due
+/// are called off (the employee reads why, and a reminder still waiting is taken back), and the
+/// next return plans a new round from its date. A correction of the first return leaves the new
+/// round alone; one of the new return moves it. An ended trajectory has no way back.
+#[test]
+fn after_a_relapse_the_next_return_plans_aftercare_anew() {
+    let smtp = SmtpServer::start();
+    let w = World::on(spawn_with_mail(smtp.port(), &[("WILKAN_MAIL_POLL_MS", "3600000")]));
+    let m = w.method();
+    let t = format!("/trajectories/{}", m.trajectory);
+    let coach = Some(w.coach_a.token.as_str());
+    let put = |body: &Value| -> Value {
+        let res = w.app.send(M::PUT, &format!("{t}/return"), coach, body);
+        assert_eq!(res.status(), 200);
+        res.json().unwrap()
+    };
+    let status = |to: &str| w.app.patch(&t, coach, &json!({"status": to})).status().as_u16();
+    let still_due = |ret: &Value| -> Vec<(i64, String)> {
+        let due: Value =
+            ret["aftercare"].as_array().unwrap().iter().filter(|c| c["status"] == "due").cloned().collect();
+        due_dates(&json!({ "aftercare": due }))
+    };
+
+    let ret = put(&back(-60, 8.0));
+    let first = ret["current"]["id"].as_str().unwrap().to_string();
+    let week2 = ret["aftercare"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(w.app.patch(&format!("/aftercare/{week2}"), coach, &json!({"status": "done"})).status(), 200);
+    assert_eq!(queue_aftercare_reminders(&w.app), 1, "week 6 is overdue");
+    assert_eq!(status("aftercare"), 200);
+
+    assert_eq!(status("active"), 200, "absent again");
+    let now: Value = w.app.get(&t, coach).json().unwrap();
+    assert_eq!(now["status"], "active");
+    let theirs: Value = w.app.get(&format!("{t}/return"), Some(&w.employee_a.token)).json().unwrap();
+    let called_off: Vec<(&str, &str)> = theirs["aftercare"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["status"].as_str().unwrap(), c["skip_reason"].as_str().unwrap_or("-")))
+        .collect();
+    let reason = wilkan::aftercare::RELAPSE_REASON;
+    assert_eq!(called_off, [("done", "-"), ("skipped", reason), ("skipped", reason)]);
+    let waiting: Vec<String> = outbox::table
+        .filter(outbox::template.like("aftercare-%"))
+        .select(outbox::status)
+        .load(&mut w.app.conn())
+        .unwrap();
+    assert_eq!(waiting, ["cancelled"], "the reminder about a talk that no longer takes place");
+    assert_eq!(queue_aftercare_reminders(&w.app), 0);
+    let timeline: Value = w.app.get(&format!("{t}/timeline"), Some(&w.employee_a.token)).json().unwrap();
+    assert!(timeline.to_string().contains("Traject: weer uitgevallen, de begeleiding gaat verder"), "{timeline}");
+
+    // Back at work a week ago: a new round from that date.
+    let ret = put(&back(-7, 4.0));
+    let now: Value = w.app.get(&t, coach).json().unwrap();
+    assert_eq!(now["status"], "returned");
+    assert_eq!(ret["aftercare"].as_array().unwrap().len(), 6, "the first round stays recorded");
+    assert_eq!(still_due(&ret), plan_from(-7));
+    let second = ret["current"]["id"].as_str().unwrap().to_string();
+    // The first return's date put right: its round was called off, the new one stays.
+    let ret = put(&correcting(&first, -61, 8.0));
+    assert_eq!(still_due(&ret), plan_from(-7));
+    assert_eq!(ret["history"][0]["date"], days_from_today(-61));
+    // The new return's date put right: its round moves.
+    let ret = put(&correcting(&second, -5, 4.0));
+    assert_eq!(still_due(&ret), plan_from(-5));
+
+    // A relapse is a way back from returned or aftercare only.
+    assert_eq!(status("aftercare"), 200);
+    assert_eq!(status("closed"), 200);
+    let err = problem(w.app.patch(&t, coach, &json!({"status": "active"})), 409);
+    assert!(err["detail"].as_str().unwrap().contains("afgesloten"), "{err}");
+    let other = crate::edges::active_trajectory(&w, &w.employee_a2.id, &m.cohort);
+    let path = format!("/trajectories/{other}");
+    let err = problem(w.app.patch(&path, coach, &json!({"status": "aftercare"})), 409);
+    assert!(err["detail"].as_str().unwrap().contains("alleen naar 'returned' of naar 'stopped'"), "{err}");
+}
