@@ -139,15 +139,16 @@ pub fn return_out(
 }
 
 /// Record the (partial) return to work, a later step of it (kept as history), or a correction
-/// of a record (`corrects`: its id). The first return schedules the aftercare check-ins (the
-/// organisation's weeks; default 2, 6 and 12) and moves an active trajectory to `returned` (the
-/// only way there). The check-ins still due are planned from the earliest date in the history,
-/// so a correction of that date, or a step recorded late about an earlier day, moves them; one
-/// moved to a date still to come is reminded of again then. A correction keeps the values it
-/// replaces in the audit log. The trajectory's coach and project leaders. A new record: 409
-/// before the trajectory is active, once it has ended, or without method consent. A correction is
-/// also possible after the end (the evaluation counts the date). 422 for a date still to come, or
-/// a record to correct that is not this trajectory's.
+/// of a record (`corrects`: its id). The first return, and the first after a relapse, plans a
+/// round of aftercare check-ins (the organisation's weeks; default 2, 6 and 12) and moves the
+/// trajectory from `active` to `returned` (the only way there). A round's check-ins still due are
+/// planned from its earliest date, so a correction of that date, or a step recorded late about an
+/// earlier day, moves them; one moved to a date still to come is reminded of again then. A
+/// correction keeps the values it replaces in the audit log. The trajectory's coach and project
+/// leaders. A new record: 409 before the trajectory is active, once it has ended, or without
+/// method consent. A correction is also possible after the end (the evaluation counts the date).
+/// 422 for a date still to come, a return after a relapse dated on or before the return before
+/// it, or a record to correct that is not this trajectory's.
 #[utoipa::path(tag = "aftercare", params(("id" = String, Path)), request_body = ReturnIn, responses((status = 200, body = ReturnOut)), security(("bearer" = [])))]
 #[put("/trajectories/{id}/return")]
 pub async fn put_return(
@@ -183,6 +184,19 @@ pub async fn put_return(
                 "date",
                 "Deze datum ligt in de toekomst. Leg de werkhervatting vast als die begonnen is.",
             ));
+        }
+        let round = Round::of(c, &t.id)?;
+        if let Some(before) = round.before.filter(|b| input.date <= *b) {
+            if corrected.as_ref().is_none_or(|r| round.holds(r)) {
+                return Err(AppError::field(
+                    "date",
+                    &format!(
+                        "Deze datum ligt niet na de werkhervatting van vóór de terugval ({}). Klopt die datum \
+                         niet? Verbeter dan die regel.",
+                        super::dutch_date(before)
+                    ),
+                ));
+            }
         }
         let extent = if input.extent == Extent::Full { "full" } else { "partial" };
         if let Some(record) = corrected {
@@ -221,8 +235,10 @@ pub async fn put_return(
         };
         diesel::insert_into(work_returns::table).values(&row).execute(c)?;
         // Active: the first return, or the first after a relapse. Either begins a round of
-        // check-ins from its date and moves the trajectory to `returned`.
-        if t.status == Status::Active.as_str() {
+        // check-ins from its date and moves the trajectory to `returned`. (So does a return on a
+        // trajectory that reached `returned` without one, as could be set by hand before.)
+        let active = t.status == Status::Active.as_str();
+        if active || round.first.is_none() {
             let org = accounts::find_organization(c, &t.organization_id)?;
             // Checked when the organisation's weeks are set; unreadable here is a bug to report,
             // not a reason to plan other check-ins than the organisation chose.
@@ -245,7 +261,9 @@ pub async fn put_return(
                     })
                     .execute(c)?;
             }
-            trajectory_queries::set_status(c, &t, Status::Returned, None, None, &caller.user_id, zone)?;
+            if active {
+                trajectory_queries::set_status(c, &t, Status::Returned, None, None, &caller.user_id, zone)?;
+            }
         } else {
             replan(c, &t.id, today)?;
         }
@@ -271,27 +289,55 @@ fn record_of(c: &mut DbConnection, trajectory_id: &str, id: &str) -> Result<Retu
         })
 }
 
+/// The current round of returns: every return, or after a relapse (the last) those recorded since.
+/// Each round has check-ins of its own, planned from its earliest date.
+struct Round {
+    /// When the last relapse was recorded.
+    relapse: Option<NaiveDateTime>,
+    /// The earliest date of the round's returns.
+    first: Option<NaiveDate>,
+    /// The latest date of the returns before the relapse: a return after it comes later.
+    before: Option<NaiveDate>,
+}
+
+impl Round {
+    fn of(c: &mut DbConnection, trajectory_id: &str) -> Result<Round, AppError> {
+        let relapse: Option<NaiveDateTime> = trajectory_events::table
+            .filter(trajectory_events::trajectory_id.eq(trajectory_id))
+            .filter(trajectory_events::to_status.eq(Status::Active.as_str()))
+            .filter(trajectory_events::from_status.eq_any([Status::Returned.as_str(), Status::Aftercare.as_str()]))
+            .select(diesel::dsl::max(trajectory_events::at))
+            .first(c)?;
+        let returns = || work_returns::table.filter(work_returns::trajectory_id.eq(trajectory_id));
+        let (first, before) = match relapse {
+            None => (returns().select(diesel::dsl::min(work_returns::return_date)).first(c)?, None),
+            Some(at) => (
+                returns()
+                    .filter(work_returns::recorded_at.gt(at))
+                    .select(diesel::dsl::min(work_returns::return_date))
+                    .first(c)?,
+                returns()
+                    .filter(work_returns::recorded_at.le(at))
+                    .select(diesel::dsl::max(work_returns::return_date))
+                    .first(c)?,
+            ),
+        };
+        Ok(Round { relapse, first, before })
+    }
+
+    /// Whether a record belongs to this round.
+    fn holds(&self, record: &ReturnRow) -> bool {
+        self.relapse.is_none_or(|at| record.recorded_at > at)
+    }
+}
+
 /// Plans the check-ins still due from the earliest return date of their round: the history, or
 /// after a relapse the returns recorded since (the relapse called off the round before). Done and
 /// skipped ones keep their date: it is when they were due. A check-in that moves gets its reminders anew:
 /// one still waiting in the outbox (with the old date) is taken back, and a mark of one mailed is
 /// kept only while the new date has come too (due), or is a week past (overdue).
 fn replan(c: &mut DbConnection, trajectory_id: &str, today: NaiveDate) -> Result<(), AppError> {
-    let relapse: Option<NaiveDateTime> = trajectory_events::table
-        .filter(trajectory_events::trajectory_id.eq(trajectory_id))
-        .filter(trajectory_events::to_status.eq(Status::Active.as_str()))
-        .filter(trajectory_events::from_status.eq_any([Status::Returned.as_str(), Status::Aftercare.as_str()]))
-        .select(diesel::dsl::max(trajectory_events::at))
-        .first(c)?;
-    let mut round = work_returns::table
-        .filter(work_returns::trajectory_id.eq(trajectory_id))
-        .select(diesel::dsl::min(work_returns::return_date))
-        .into_boxed();
-    if let Some(at) = relapse {
-        round = round.filter(work_returns::recorded_at.gt(at));
-    }
-    let first: Option<NaiveDate> = round.first(c)?;
-    let Some(first) = first else { return Ok(()) };
+    let Some(first) = Round::of(c, trajectory_id)?.first else { return Ok(()) };
     // Held on PostgreSQL until the commit: the reminder round marks a check-in only as it read
     // it (its date), so it waits for this and then leaves a moved one alone.
     let still_due = aftercare_checkins::table

@@ -72,8 +72,12 @@ pub struct Absence {
 pub struct Return {
     pub first_date: NaiveDate,
     pub first_hours: f64,
+    /// `partial` or `full`, or `absent_again` after a relapse with no return since.
     pub latest_extent: String,
+    /// Hours per week now: 0 when absent again.
     pub latest_hours: f64,
+    /// When the latest return was recorded (a relapse recorded after it means absent again).
+    recorded: NaiveDateTime,
 }
 
 /// Logbook kinds that are a conversation with the employee: the sessions of the evaluation.
@@ -239,13 +243,19 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
     let unfiltered = scope.organization.is_none() && scope.cohort.is_none();
     let ids = Keys::of_page(rows.iter().map(|r| r.0.clone()).collect(), unfiltered);
 
+    // The first move to active is the start; one from returned or aftercare is a relapse.
     let mut started: HashMap<String, NaiveDateTime> = HashMap::new();
-    for (tid, at) in trajectory_events::table
+    let mut relapsed: HashMap<String, NaiveDateTime> = HashMap::new();
+    for (tid, from, at) in trajectory_events::table
         .filter(in_keys(trajectory_events::trajectory_id, &ids))
         .filter(trajectory_events::to_status.eq("active"))
-        .select((trajectory_events::trajectory_id, trajectory_events::at))
-        .load::<(String, NaiveDateTime)>(c)?
+        .select((trajectory_events::trajectory_id, trajectory_events::from_status, trajectory_events::at))
+        .load::<(String, Option<String>, NaiveDateTime)>(c)?
     {
+        if matches!(from.as_deref(), Some("returned" | "aftercare")) {
+            let e = relapsed.entry(tid.clone()).or_insert(at);
+            *e = (*e).max(at);
+        }
         let e = started.entry(tid).or_insert(at);
         *e = (*e).min(at);
     }
@@ -473,7 +483,7 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
     );
 
     let mut returns: HashMap<String, Return> = HashMap::new();
-    for (tid, date, extent, hours) in work_returns::table
+    for (tid, date, extent, hours, recorded) in work_returns::table
         .filter(in_keys(work_returns::trajectory_id, &ids))
         // By date, as the return's history: the latest date is the current extent and hours.
         .order((work_returns::return_date, work_returns::recorded_at, work_returns::id))
@@ -482,8 +492,9 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
             work_returns::return_date,
             work_returns::extent,
             work_returns::hours_per_week,
+            work_returns::recorded_at,
         ))
-        .load::<(String, NaiveDate, String, f64)>(c)?
+        .load::<(String, NaiveDate, String, f64, NaiveDateTime)>(c)?
     {
         returns
             .entry(tid)
@@ -494,13 +505,21 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
                 }
                 r.latest_extent = extent.clone();
                 r.latest_hours = hours;
+                r.recorded = r.recorded.max(recorded);
             })
             .or_insert(Return {
                 first_date: date,
                 first_hours: hours,
                 latest_extent: extent.clone(),
                 latest_hours: hours,
+                recorded,
             });
+    }
+    for (tid, r) in returns.iter_mut() {
+        if relapsed.get(tid).is_some_and(|at| *at > r.recorded) {
+            r.latest_extent = "absent_again".into();
+            r.latest_hours = 0.0;
+        }
     }
 
     let mut episodes: HashMap<String, Vec<Episode>> = HashMap::new();

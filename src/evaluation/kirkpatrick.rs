@@ -52,6 +52,8 @@ struct Results {
     returned: i64,
     partial: i64,
     full: i64,
+    /// Returned, and since then absent again (a relapse with no return after it).
+    absent_again: i64,
     days_to_return: Stat,
     first_hours: Stat,
     latest_hours: Stat,
@@ -248,10 +250,10 @@ impl Accumulator for Kirkpatrick<'_> {
             x.follow_up.push(a.follow_up_days as f64);
             if let Some(w) = &r.work_return {
                 x.returned += 1;
-                if w.latest_extent == "full" {
-                    x.full += 1;
-                } else {
-                    x.partial += 1;
+                match w.latest_extent.as_str() {
+                    "full" => x.full += 1,
+                    "absent_again" => x.absent_again += 1,
+                    _ => x.partial += 1,
                 }
                 x.first_hours.push(w.first_hours);
                 x.latest_hours.push(w.latest_hours);
@@ -581,16 +583,23 @@ impl Kirkpatrick<'_> {
                 Cell::over(x.partial, Some(x.partial as f64)),
             ],
             vec![Cell::text("returned_full"), Cell::people(x.full), Cell::over(x.full, Some(x.full as f64))],
+            vec![
+                Cell::text("returned_absent_again"),
+                Cell::people(x.absent_again),
+                Cell::over(x.absent_again, Some(x.absent_again as f64)),
+            ],
             vec![Cell::text("days_to_return_mean"), Cell::people(x.days_to_return.n()), mean(&x.days_to_return)],
             vec![Cell::text("hours_at_return_mean"), Cell::people(x.first_hours.n()), mean(&x.first_hours)],
             vec![Cell::text("hours_latest_mean"), Cell::people(x.latest_hours.n()), mean(&x.latest_hours)],
         ];
-        // Partial and full returns add up to all returns.
-        let counts = HashMap::from([((5, 1), x.returned), ((6, 1), x.partial), ((7, 1), x.full)]);
+        // Partial and full returns, and those absent again since, add up to all returns.
+        let counts =
+            HashMap::from([((5, 1), x.returned), ((6, 1), x.partial), ((7, 1), x.full), ((8, 1), x.absent_again)]);
         // The figures about those who returned count them in their `n`: hidden with them.
-        let returned: Vec<At> = (8..=10).flat_map(|r| [(r, 1), (r, 2)]).chain([(5, 2)]).collect();
-        let companions = HashMap::from([((5, 1), returned), ((6, 1), vec![(6, 2)]), ((7, 1), vec![(7, 2)])]);
-        let sum = Sum { total: Some((5, 1)), parts: vec![(6, 1), (7, 1)] };
+        let returned: Vec<At> = (9..=11).flat_map(|r| [(r, 1), (r, 2)]).chain([(5, 2)]).collect();
+        let companions =
+            HashMap::from([((5, 1), returned), ((6, 1), vec![(6, 2)]), ((7, 1), vec![(7, 2)]), ((8, 1), vec![(8, 2)])]);
+        let sum = Sum { total: Some((5, 1)), parts: vec![(6, 1), (7, 1), (8, 1)] };
         Linked { rows: &mut rows, counts, companions }.protect(&[sum]);
         (spec, rows)
     }

@@ -35,6 +35,18 @@ impl Status {
         Status::ALL.into_iter().find(|x| x.as_str() == s)
     }
 
+    /// The word a coach or an employee knows the status by.
+    pub fn in_dutch(self) -> &'static str {
+        match self {
+            Status::Proposed => "voorgesteld",
+            Status::Active => "gestart",
+            Status::Returned => "weer aan het werk",
+            Status::Aftercare => "nazorg",
+            Status::Closed => "afgesloten",
+            Status::Stopped => "gestopt",
+        }
+    }
+
     /// Whether `to` is the way back after a relapse: absent again after the return to work, the
     /// employee is guided as before.
     pub fn relapses_to(self, to: Status) -> bool {

@@ -285,26 +285,29 @@ fn change_status(
         let reason = reason.ok_or_else(|| AppError::field("stop_reason", "Kies de reden waarom het traject stopt."))?;
         return queries::set_status(c, t, to, Some(reason), note, actor, zone);
     }
+    let named = |s: Status| format!("'{}' ({})", s.in_dutch(), s.as_str());
     if from.next() != Some(to) && !from.relapses_to(to) {
-        let back = if from.relapses_to(Status::Active) { ", terug naar 'active' (bij terugval)" } else { "" };
+        let back = if from.relapses_to(Status::Active) {
+            format!(", terug naar {} bij terugval", named(Status::Active))
+        } else {
+            String::new()
+        };
         return Err(AppError::Conflict(format!(
-            "Een traject gaat van '{}' alleen naar '{}'{back} of naar 'stopped'.",
-            from.as_str(),
-            from.next().map_or("-", Status::as_str)
+            "Een traject gaat van {} alleen naar {}{back} of naar {}.",
+            named(from),
+            from.next().map_or("-".into(), named),
+            named(Status::Stopped)
         )));
     }
     if to == Status::Returned {
-        use crate::db::schema::work_returns;
-        // The return is what aftercare is planned from (and what the evaluation counts): a status
-        // without one left the coach's aftercare list empty.
-        let recorded: i64 = work_returns::table.filter(work_returns::trajectory_id.eq(&t.id)).count().get_result(c)?;
-        if recorded == 0 {
-            return Err(AppError::Conflict(
-                "Leg eerst de werkhervatting vast, met de datum en de uren. Dan gaat het traject vanzelf verder \
-                 en worden de nazorggesprekken gepland."
-                    .into(),
-            ));
-        }
+        // Only by recording the return: it is what aftercare is planned from (and what the
+        // evaluation counts). A status set by hand left the coach's aftercare list empty, and
+        // after a relapse the return before it would have stood for the new one.
+        return Err(AppError::Conflict(
+            "Leg de werkhervatting vast, met de datum en de uren. Dan gaat het traject vanzelf verder \
+             en worden de nazorggesprekken gepland."
+                .into(),
+        ));
     }
     if to == Status::Active {
         let records = queries::consents_of(c, std::slice::from_ref(&t.id))?;

@@ -206,13 +206,10 @@ pub async fn timeline(
 
 /// The timeline is read by employees too: the codes it holds, in the words they know.
 fn in_dutch(code: &str) -> &str {
+    if let Some(status) = Status::parse(code) {
+        return status.in_dutch();
+    }
     match code {
-        "proposed" => "voorgesteld",
-        "active" => "gestart",
-        "returned" => "weer aan het werk",
-        "aftercare" => "nazorg",
-        "closed" => "afgesloten",
-        "stopped" => "gestopt",
         "intake" => "intakegesprek",
         "coaching_talk" => "gesprek",
         "phone" => "telefoongesprek",

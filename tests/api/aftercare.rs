@@ -260,12 +260,33 @@ fn after_a_relapse_the_next_return_plans_aftercare_anew() {
     let timeline: Value = w.app.get(&format!("{t}/timeline"), Some(&w.employee_a.token)).json().unwrap();
     assert!(timeline.to_string().contains("Traject: weer uitgevallen, de begeleiding gaat verder"), "{timeline}");
 
+    // In the evaluation: returned, and absent again now, with no hours.
+    let returned = || -> (Value, Value) {
+        let k: Value = w.app.get("/exports/kirkpatrick?level=4", Some(&w.pl_a.token)).json().unwrap();
+        let tables = k["tables"].as_array().unwrap();
+        let records = tables.iter().find(|t| t["key"] == "records").unwrap()["rows"].as_array().unwrap();
+        assert_eq!(records.len(), 1);
+        (records[0]["returned"].clone(), records[0]["hours_latest"].clone())
+    };
+    assert_eq!(returned(), (json!("absent_again"), json!(0.0)));
+
+    // Not `returned` by hand (the return before the relapse does not stand for a new one), nor
+    // a new return dated before the last one.
+    let err = problem(w.app.patch(&t, coach, &json!({"status": "returned"})), 409);
+    assert!(err["detail"].as_str().unwrap().contains("Leg de werkhervatting vast"), "{err}");
+    for days in [-61, -60] {
+        let err = problem(w.app.send(M::PUT, &format!("{t}/return"), coach, &back(days, 4.0)), 422);
+        assert!(err["errors"]["date"][0].as_str().unwrap().contains("vóór de terugval"), "{err}");
+    }
+    assert_eq!(w.app.count("work_returns"), 1, "nothing written");
+
     // Back at work a week ago: a new round from that date.
     let ret = put(&back(-7, 4.0));
     let now: Value = w.app.get(&t, coach).json().unwrap();
     assert_eq!(now["status"], "returned");
     assert_eq!(ret["aftercare"].as_array().unwrap().len(), 6, "the first round stays recorded");
     assert_eq!(still_due(&ret), plan_from(-7));
+    assert_eq!(returned(), (json!("partial"), json!(4.0)));
     let second = ret["current"]["id"].as_str().unwrap().to_string();
     // The first return's date put right: its round was called off, the new one stays.
     let ret = put(&correcting(&first, -61, 8.0));
@@ -274,6 +295,7 @@ fn after_a_relapse_the_next_return_plans_aftercare_anew() {
     // The new return's date put right: its round moves.
     let ret = put(&correcting(&second, -5, 4.0));
     assert_eq!(still_due(&ret), plan_from(-5));
+    problem(w.app.send(M::PUT, &format!("{t}/return"), coach, &correcting(&second, -62, 4.0)), 422);
 
     // A relapse is a way back from returned or aftercare only.
     assert_eq!(status("aftercare"), 200);
@@ -283,5 +305,11 @@ fn after_a_relapse_the_next_return_plans_aftercare_anew() {
     let other = crate::edges::active_trajectory(&w, &w.employee_a2.id, &m.cohort);
     let path = format!("/trajectories/{other}");
     let err = problem(w.app.patch(&path, coach, &json!({"status": "aftercare"})), 409);
-    assert!(err["detail"].as_str().unwrap().contains("alleen naar 'returned' of naar 'stopped'"), "{err}");
+    assert!(
+        err["detail"]
+            .as_str()
+            .unwrap()
+            .contains("alleen naar 'weer aan het werk' (returned) of naar 'gestopt' (stopped)"),
+        "{err}"
+    );
 }
