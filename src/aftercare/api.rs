@@ -27,8 +27,8 @@ pub struct ReturnIn {
     /// Back in their own work (true) or in other work (false).
     pub own_work: bool,
     /// The `id` of a record in the history that this one replaces, because its date or hours were
-    /// wrong. Left out, the record is a new step. A correction of the earliest date moves the
-    /// check-ins still to come.
+    /// wrong. Left out, the record is a new step. A correction of the earliest date of the current
+    /// round (the returns since the last relapse, or all) moves its check-ins still due.
     #[serde(default)]
     pub corrects: Option<String>,
 }
@@ -84,7 +84,9 @@ pub struct CheckinOut {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ReturnOut {
     pub trajectory_id: String,
-    /// The record with the latest date: the hours worked now.
+    /// The record with the latest date: the hours worked now. After a relapse with no return since,
+    /// still the return before it: the trajectory's status (`active`) says the employee is absent
+    /// again.
     pub current: Option<ReturnRecord>,
     /// Every step, earliest date first: hours built up over time.
     pub history: Vec<ReturnRecord>,

@@ -172,7 +172,7 @@ pub async fn put_return(
             t.accepts_records()?;
             if t.status == Status::Proposed.as_str() {
                 return Err(AppError::Conflict(
-                    "Dit traject is nog niet gestart. Zet het eerst op actief; daarna kun je de werkhervatting vastleggen."
+                    "Dit traject is nog niet gestart. Zet het eerst op 'gestart' (active); daarna kun je de werkhervatting vastleggen."
                         .into(),
                 ));
             }
@@ -185,18 +185,28 @@ pub async fn put_return(
                 "Deze datum ligt in de toekomst. Leg de werkhervatting vast als die begonnen is.",
             ));
         }
+        // Rounds follow each other: a return of the round since the relapse lies after every
+        // return before it, and one from before the relapse before every return since.
         let round = Round::of(c, &t.id)?;
-        if let Some(before) = round.before.filter(|b| input.date <= *b) {
-            if corrected.as_ref().is_none_or(|r| round.holds(r)) {
+        if corrected.as_ref().is_none_or(|r| round.holds(r)) {
+            if let Some(before) = round.before.filter(|b| input.date <= *b) {
                 return Err(AppError::field(
                     "date",
                     &format!(
-                        "Deze datum ligt niet na de werkhervatting van vóór de terugval ({}). Klopt die datum \
-                         niet? Verbeter dan die regel.",
+                        "Een werkhervatting na de terugval ligt na {}, de werkhervatting daarvoor. Klopt die \
+                         eerdere datum niet? Verbeter dan eerst die regel in de geschiedenis.",
                         super::dutch_date(before)
                     ),
                 ));
             }
+        } else if let Some(first) = round.first.filter(|f| input.date >= *f) {
+            return Err(AppError::field(
+                "date",
+                &format!(
+                    "Deze werkhervatting was vóór de terugval: kies een datum vóór {}, de werkhervatting daarna.",
+                    super::dutch_date(first)
+                ),
+            ));
         }
         let extent = if input.extent == Extent::Full { "full" } else { "partial" };
         if let Some(record) = corrected {
@@ -218,7 +228,7 @@ pub async fn put_return(
                 work_returns::id.eq(&record.id),
             )
             .execute(c)?;
-            replan(c, &t.id, today)?;
+            replan(c, &t.id, &round, today)?;
             return return_out(c, &t.id, today, Reader::Staff);
         }
         let row = ReturnRow {
@@ -265,7 +275,7 @@ pub async fn put_return(
                 trajectory_queries::set_status(c, &t, Status::Returned, None, None, &caller.user_id, zone)?;
             }
         } else {
-            replan(c, &t.id, today)?;
+            replan(c, &t.id, &round, today)?;
         }
         return_out(c, &t.id, today, Reader::Staff)
     })
@@ -308,21 +318,29 @@ impl Round {
             .filter(trajectory_events::from_status.eq_any([Status::Returned.as_str(), Status::Aftercare.as_str()]))
             .select(diesel::dsl::max(trajectory_events::at))
             .first(c)?;
-        let returns = || work_returns::table.filter(work_returns::trajectory_id.eq(trajectory_id));
-        let (first, before) = match relapse {
-            None => (returns().select(diesel::dsl::min(work_returns::return_date)).first(c)?, None),
-            Some(at) => (
-                returns()
-                    .filter(work_returns::recorded_at.gt(at))
-                    .select(diesel::dsl::min(work_returns::return_date))
-                    .first(c)?,
-                returns()
-                    .filter(work_returns::recorded_at.le(at))
-                    .select(diesel::dsl::max(work_returns::return_date))
-                    .first(c)?,
-            ),
+        let before = match relapse {
+            None => None,
+            Some(at) => work_returns::table
+                .filter(work_returns::trajectory_id.eq(trajectory_id))
+                .filter(work_returns::recorded_at.le(at))
+                .select(diesel::dsl::max(work_returns::return_date))
+                .first(c)?,
         };
-        Ok(Round { relapse, first, before })
+        let mut round = Round { relapse, first: None, before };
+        round.first = round.first_date(c, trajectory_id)?;
+        Ok(round)
+    }
+
+    /// The earliest date of the round's returns, as they stand now.
+    fn first_date(&self, c: &mut DbConnection, trajectory_id: &str) -> Result<Option<NaiveDate>, AppError> {
+        let mut q = work_returns::table
+            .filter(work_returns::trajectory_id.eq(trajectory_id))
+            .select(diesel::dsl::min(work_returns::return_date))
+            .into_boxed();
+        if let Some(at) = self.relapse {
+            q = q.filter(work_returns::recorded_at.gt(at));
+        }
+        Ok(q.first(c)?)
     }
 
     /// Whether a record belongs to this round.
@@ -336,8 +354,8 @@ impl Round {
 /// skipped ones keep their date: it is when they were due. A check-in that moves gets its reminders anew:
 /// one still waiting in the outbox (with the old date) is taken back, and a mark of one mailed is
 /// kept only while the new date has come too (due), or is a week past (overdue).
-fn replan(c: &mut DbConnection, trajectory_id: &str, today: NaiveDate) -> Result<(), AppError> {
-    let Some(first) = Round::of(c, trajectory_id)?.first else { return Ok(()) };
+fn replan(c: &mut DbConnection, trajectory_id: &str, round: &Round, today: NaiveDate) -> Result<(), AppError> {
+    let Some(first) = round.first_date(c, trajectory_id)? else { return Ok(()) };
     // Held on PostgreSQL until the commit: the reminder round marks a check-in only as it read
     // it (its date), so it waits for this and then leaves a moved one alone.
     let still_due = aftercare_checkins::table

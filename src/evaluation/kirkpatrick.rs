@@ -335,7 +335,7 @@ impl Accumulator for Kirkpatrick<'_> {
                 }
                 _ => {
                     out.push(self.change_table(4));
-                    out.push(self.results_table());
+                    out.push(results_table(&self.results));
                 }
             }
         }
@@ -554,55 +554,50 @@ impl Kirkpatrick<'_> {
         ];
         (spec, rows)
     }
+}
 
-    fn results_table(&self) -> (TableSpec, Vec<Vec<Cell>>) {
-        let x = &self.results;
-        let spec = TableSpec::new(
-            "l4_results",
-            "Niveau 4: verzuim en werkhervatting",
-            "Level 4: absence and return to work",
-            vec![
-                col("measure", "Maat", "Measure", Kind::Text),
-                col("n", "Aantal", "n", Kind::Integer),
-                col("value", "Waarde", "Value", Kind::Decimal),
-            ],
-        );
-        let n = x.n;
-        let mean = |s: &Stat| Cell::over(s.n(), s.mean());
-        let mut rows = vec![
-            vec![Cell::text("sick_reports_before_mean"), Cell::people(n), mean(&x.reports_before)],
-            vec![Cell::text("sick_reports_after_mean"), Cell::people(n), mean(&x.reports_after)],
-            vec![Cell::text("days_absent_before_mean"), Cell::people(n), mean(&x.days_before)],
-            vec![Cell::text("days_absent_after_mean"), Cell::people(n), mean(&x.days_after)],
-            vec![Cell::text("follow_up_days_mean"), Cell::people(n), mean(&x.follow_up)],
-            // Returned or not: next to n, the count gives the rest too.
-            vec![Cell::text("returned_percent"), Cell::people_of(x.returned, n), Cell::share(x.returned, n)],
-            vec![
-                Cell::text("returned_partial"),
-                Cell::people(x.partial),
-                Cell::over(x.partial, Some(x.partial as f64)),
-            ],
-            vec![Cell::text("returned_full"), Cell::people(x.full), Cell::over(x.full, Some(x.full as f64))],
-            vec![
-                Cell::text("returned_absent_again"),
-                Cell::people(x.absent_again),
-                Cell::over(x.absent_again, Some(x.absent_again as f64)),
-            ],
-            vec![Cell::text("days_to_return_mean"), Cell::people(x.days_to_return.n()), mean(&x.days_to_return)],
-            vec![Cell::text("hours_at_return_mean"), Cell::people(x.first_hours.n()), mean(&x.first_hours)],
-            vec![Cell::text("hours_latest_mean"), Cell::people(x.latest_hours.n()), mean(&x.latest_hours)],
-        ];
-        // Partial and full returns, and those absent again since, add up to all returns.
-        let counts =
-            HashMap::from([((5, 1), x.returned), ((6, 1), x.partial), ((7, 1), x.full), ((8, 1), x.absent_again)]);
-        // The figures about those who returned count them in their `n`: hidden with them.
-        let returned: Vec<At> = (9..=11).flat_map(|r| [(r, 1), (r, 2)]).chain([(5, 2)]).collect();
-        let companions =
-            HashMap::from([((5, 1), returned), ((6, 1), vec![(6, 2)]), ((7, 1), vec![(7, 2)]), ((8, 1), vec![(8, 2)])]);
-        let sum = Sum { total: Some((5, 1)), parts: vec![(6, 1), (7, 1), (8, 1)] };
-        Linked { rows: &mut rows, counts, companions }.protect(&[sum]);
-        (spec, rows)
-    }
+/// Level 4: absence before and after, and the returns (partial, full, absent again since).
+fn results_table(x: &Results) -> (TableSpec, Vec<Vec<Cell>>) {
+    let spec = TableSpec::new(
+        "l4_results",
+        "Niveau 4: verzuim en werkhervatting",
+        "Level 4: absence and return to work",
+        vec![
+            col("measure", "Maat", "Measure", Kind::Text),
+            col("n", "Aantal", "n", Kind::Integer),
+            col("value", "Waarde", "Value", Kind::Decimal),
+        ],
+    );
+    let n = x.n;
+    let mean = |s: &Stat| Cell::over(s.n(), s.mean());
+    let mut rows = vec![
+        vec![Cell::text("sick_reports_before_mean"), Cell::people(n), mean(&x.reports_before)],
+        vec![Cell::text("sick_reports_after_mean"), Cell::people(n), mean(&x.reports_after)],
+        vec![Cell::text("days_absent_before_mean"), Cell::people(n), mean(&x.days_before)],
+        vec![Cell::text("days_absent_after_mean"), Cell::people(n), mean(&x.days_after)],
+        vec![Cell::text("follow_up_days_mean"), Cell::people(n), mean(&x.follow_up)],
+        // Returned or not: next to n, the count gives the rest too.
+        vec![Cell::text("returned_percent"), Cell::people_of(x.returned, n), Cell::share(x.returned, n)],
+        vec![Cell::text("returned_partial"), Cell::people(x.partial), Cell::over(x.partial, Some(x.partial as f64))],
+        vec![Cell::text("returned_full"), Cell::people(x.full), Cell::over(x.full, Some(x.full as f64))],
+        vec![
+            Cell::text("returned_absent_again"),
+            Cell::people(x.absent_again),
+            Cell::over(x.absent_again, Some(x.absent_again as f64)),
+        ],
+        vec![Cell::text("days_to_return_mean"), Cell::people(x.days_to_return.n()), mean(&x.days_to_return)],
+        vec![Cell::text("hours_at_return_mean"), Cell::people(x.first_hours.n()), mean(&x.first_hours)],
+        vec![Cell::text("hours_latest_mean"), Cell::people(x.latest_hours.n()), mean(&x.latest_hours)],
+    ];
+    // Partial and full returns, and those absent again since, add up to all returns.
+    let counts = HashMap::from([((5, 1), x.returned), ((6, 1), x.partial), ((7, 1), x.full), ((8, 1), x.absent_again)]);
+    // The figures about those who returned count them in their `n`: hidden with them.
+    let returned: Vec<At> = (9..=11).flat_map(|r| [(r, 1), (r, 2)]).chain([(5, 2)]).collect();
+    let companions =
+        HashMap::from([((5, 1), returned), ((6, 1), vec![(6, 2)]), ((7, 1), vec![(7, 2)]), ((8, 1), vec![(8, 2)])]);
+    let sum = Sum { total: Some((5, 1)), parts: vec![(6, 1), (7, 1), (8, 1)] };
+    Linked { rows: &mut rows, counts, companions }.protect(&[sum]);
+    (spec, rows)
 }
 
 /// A share among the sessions of fewer than five people is suppressed too.
@@ -611,5 +606,60 @@ fn gated(people: i64, cell: Cell) -> Cell {
         Cell::Suppressed
     } else {
         cell
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` people of whom `partial`, `full` and `again` returned (each with hours and days).
+    fn results(n: i64, partial: i64, full: i64, again: i64) -> Vec<Vec<Cell>> {
+        let mut x = Results { n, partial, full, absent_again: again, ..Results::default() };
+        x.returned = partial + full + again;
+        for _ in 0..n {
+            for s in [&mut x.reports_before, &mut x.reports_after, &mut x.days_before, &mut x.days_after] {
+                s.push(1.0);
+            }
+            x.follow_up.push(100.0);
+        }
+        for _ in 0..x.returned {
+            for s in [&mut x.days_to_return, &mut x.first_hours, &mut x.latest_hours] {
+                s.push(8.0);
+            }
+        }
+        results_table(&x).1
+    }
+
+    fn measure(rows: &[Vec<Cell>], i: usize) -> &str {
+        match &rows[i][0] {
+            Cell::Text(t) => t,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn those_absent_again_are_a_part_of_the_returns_protected_with_them() {
+        // 12 returned: 6 partial, 4 full, 2 absent again. The 2 are hidden, and one more part with
+        // them, or subtraction from the 12 would find them; the figures over all 12 stay.
+        let rows = results(20, 6, 4, 2);
+        assert_eq!(measure(&rows, 8), "returned_absent_again");
+        assert!(rows[8][1].is_suppressed() && rows[8][2].is_suppressed());
+        let hidden = (6..=7).filter(|r| rows[*r][1].is_suppressed()).count();
+        assert_eq!(hidden, 1, "{rows:?}");
+        assert_eq!(rows[5][1], Cell::Int(12));
+        for r in 9..=11 {
+            assert_eq!(rows[r][1], Cell::Int(12), "{}", measure(&rows, r));
+        }
+        // 3 returned: the figures about them are hidden with them.
+        let rows = results(20, 1, 1, 1);
+        assert!((5..=11).all(|r| rows[r][1].is_suppressed()), "{rows:?}");
+        assert!(rows[5][2].is_suppressed());
+        // Nobody absent again: a 0 is no small group, and nothing else is hidden for it.
+        let rows = results(20, 6, 6, 0);
+        assert_eq!(
+            (rows[6][1].clone(), rows[7][1].clone(), rows[8][1].clone()),
+            (Cell::Int(6), Cell::Int(6), Cell::Int(0))
+        );
     }
 }

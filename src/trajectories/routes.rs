@@ -287,15 +287,18 @@ fn change_status(
     }
     let named = |s: Status| format!("'{}' ({})", s.in_dutch(), s.as_str());
     if from.next() != Some(to) && !from.relapses_to(to) {
+        let next = match from.next() {
+            Some(Status::Returned) => format!("{} door de werkhervatting vast te leggen", named(Status::Returned)),
+            next => next.map_or("-".into(), named),
+        };
         let back = if from.relapses_to(Status::Active) {
-            format!(", terug naar {} bij terugval", named(Status::Active))
+            format!(", bij terugval weer naar {}", named(Status::Active))
         } else {
             String::new()
         };
         return Err(AppError::Conflict(format!(
-            "Een traject gaat van {} alleen naar {}{back} of naar {}.",
+            "Een traject gaat van {} alleen naar {next}{back} of naar {}.",
             named(from),
-            from.next().map_or("-".into(), named),
             named(Status::Stopped)
         )));
     }

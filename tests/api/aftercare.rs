@@ -276,7 +276,7 @@ fn after_a_relapse_the_next_return_plans_aftercare_anew() {
     assert!(err["detail"].as_str().unwrap().contains("Leg de werkhervatting vast"), "{err}");
     for days in [-61, -60] {
         let err = problem(w.app.send(M::PUT, &format!("{t}/return"), coach, &back(days, 4.0)), 422);
-        assert!(err["errors"]["date"][0].as_str().unwrap().contains("vóór de terugval"), "{err}");
+        assert!(err["errors"]["date"][0].as_str().unwrap().contains("na de terugval ligt na"), "{err}");
     }
     assert_eq!(w.app.count("work_returns"), 1, "nothing written");
 
@@ -295,7 +295,18 @@ fn after_a_relapse_the_next_return_plans_aftercare_anew() {
     // The new return's date put right: its round moves.
     let ret = put(&correcting(&second, -5, 4.0));
     assert_eq!(still_due(&ret), plan_from(-5));
-    problem(w.app.send(M::PUT, &format!("{t}/return"), coach, &correcting(&second, -62, 4.0)), 422);
+    // Rounds keep their order: the new return stays after the one before the relapse, and that
+    // one before the new.
+    let refused = |body: &Value, says: &str| {
+        let err = problem(w.app.send(M::PUT, &format!("{t}/return"), coach, body), 422);
+        assert!(err["errors"]["date"][0].as_str().unwrap().contains(says), "{err}");
+    };
+    refused(&correcting(&second, -62, 4.0), "na de terugval ligt na");
+    refused(&correcting(&first, -5, 8.0), "vóór de terugval");
+    refused(&correcting(&first, -3, 8.0), "vóór de terugval");
+    let now: Value = w.app.get(&format!("{t}/return"), coach).json().unwrap();
+    assert_eq!(still_due(&now), plan_from(-5), "nothing moved");
+    assert_eq!(now["history"][0]["date"], days_from_today(-61));
 
     // A relapse is a way back from returned or aftercare only.
     assert_eq!(status("aftercare"), 200);
@@ -309,7 +320,32 @@ fn after_a_relapse_the_next_return_plans_aftercare_anew() {
         err["detail"]
             .as_str()
             .unwrap()
-            .contains("alleen naar 'weer aan het werk' (returned) of naar 'gestopt' (stopped)"),
+            .contains("alleen naar 'weer aan het werk' (returned) door de werkhervatting vast te leggen of naar 'gestopt' (stopped)"),
         "{err}"
     );
+}
+
+/// A trajectory set to `returned` by hand without a return on record (possible before the return
+/// was the only way there): its first return plans the check-ins, and the status stays.
+#[test]
+#[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+fn a_return_on_a_trajectory_returned_by_hand_plans_its_check_ins() {
+    use wilkan::db::schema::trajectories;
+    let w = World::new();
+    let m = w.method();
+    let t = format!("/trajectories/{}", m.trajectory);
+    let coach = Some(w.coach_a.token.as_str());
+    diesel::update(trajectories::table.find(&m.trajectory))
+        .set(trajectories::status.eq("returned"))
+        .execute(&mut w.app.conn())
+        .unwrap();
+    let events = || w.app.count("trajectory_events");
+    let before = events();
+    let res = w.app.send(M::PUT, &format!("{t}/return"), coach, &back(-3, 8.0));
+    assert_eq!(res.status(), 200);
+    let ret: Value = res.json().unwrap();
+    assert_eq!(due_dates(&ret), plan_from(-3));
+    let now: Value = w.app.get(&t, coach).json().unwrap();
+    assert_eq!(now["status"], "returned");
+    assert_eq!(events(), before, "no change of status");
 }
