@@ -207,10 +207,11 @@ pub async fn get_one(
 /// recording the return, `PUT /trajectories/{id}/return`), back to `active` after a relapse (from
 /// `returned` or `aftercare`: the check-ins still due are called off, and the next return plans a
 /// new round), or stop it with a reason (and a `stop_note`, only then); a project leader may also
-/// change its coach or cohort; its coach and project leaders record the time spent on recruitment. Becoming active needs method consent. A stop or the close
-/// ends what still runs: due aftercare check-ins are skipped, the employee's buddy pair ends,
-/// colleagues' cards on hold are not mailed, invitations to group sessions still to come are taken
-/// back and planned workplace visits cancelled.
+/// change its coach or cohort; its coach and project leaders record the time spent on
+/// recruitment. Becoming active needs method consent. A stop or the close ends what still runs:
+/// due aftercare check-ins are skipped, the employee's buddy pair ends, colleagues' cards on hold
+/// are not mailed, invitations to group sessions still to come are taken back and planned
+/// workplace visits cancelled.
 #[utoipa::path(tag = "trajectories", params(("id" = String, Path)), request_body = UpdateTrajectory, responses((status = 200, body = TrajectoryOut)), security(("bearer" = [])))]
 #[patch("/trajectories/{id}")]
 pub async fn update(

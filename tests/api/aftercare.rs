@@ -36,23 +36,32 @@ fn plan_from(days: i64) -> Vec<(i64, String)> {
     [2, 6, 12].into_iter().map(|w| (w, days_from_today(days + 7 * w))).collect()
 }
 
+/// A world with a mail server whose worker looks for mail once, at start: reminders are queued
+/// by hand here, and stay in the outbox.
+fn world_with_mail_held() -> (SmtpServer, World) {
+    let smtp = SmtpServer::start();
+    let w = World::on(spawn_with_mail(smtp.port(), &[("WILKAN_MAIL_POLL_MS", "3600000")]));
+    (smtp, w)
+}
+
+/// Records a return (or a correction) on the trajectory at `t` as its coach: the answer.
+fn put_return(w: &World, t: &str, body: &Value) -> Value {
+    let res = w.app.send(M::PUT, &format!("{t}/return"), Some(&w.coach_a.token), body);
+    assert_eq!(res.status(), 200);
+    res.json().unwrap()
+}
+
 /// A return typed with the wrong date is corrected in place: the check-ins still to come move with
 /// it, a reminder already mailed goes out again at the new date, a check-in done keeps its date,
 /// and the record says who corrected it. A step recorded late about an earlier day moves the plan
 /// too. After the close a correction is still possible, a new step is not.
 #[test]
 fn a_corrected_return_moves_the_check_ins_still_to_come() {
-    let smtp = SmtpServer::start();
-    // The worker looks for mail once, at start: the reminders are queued here, by hand.
-    let w = World::on(spawn_with_mail(smtp.port(), &[("WILKAN_MAIL_POLL_MS", "3600000")]));
+    let (_smtp, w) = world_with_mail_held();
     let m = w.method();
     let t = format!("/trajectories/{}", m.trajectory);
     let coach = Some(w.coach_a.token.as_str());
-    let put = |body: &Value| -> Value {
-        let res = w.app.send(M::PUT, &format!("{t}/return"), coach, body);
-        assert_eq!(res.status(), 200);
-        res.json().unwrap()
-    };
+    let put = |body: &Value| put_return(&w, &t, body);
     let remind = || -> Vec<String> {
         let before: i64 = outbox::table.count().get_result(&mut w.app.conn()).unwrap();
         queue_aftercare_reminders(&w.app);
@@ -214,16 +223,11 @@ fn aftercare_notes_reach_the_employee_once_shared() {
 /// round alone; one of the new return moves it. An ended trajectory has no way back.
 #[test]
 fn after_a_relapse_the_next_return_plans_aftercare_anew() {
-    let smtp = SmtpServer::start();
-    let w = World::on(spawn_with_mail(smtp.port(), &[("WILKAN_MAIL_POLL_MS", "3600000")]));
+    let (_smtp, w) = world_with_mail_held();
     let m = w.method();
     let t = format!("/trajectories/{}", m.trajectory);
     let coach = Some(w.coach_a.token.as_str());
-    let put = |body: &Value| -> Value {
-        let res = w.app.send(M::PUT, &format!("{t}/return"), coach, body);
-        assert_eq!(res.status(), 200);
-        res.json().unwrap()
-    };
+    let put = |body: &Value| put_return(&w, &t, body);
     let status = |to: &str| w.app.patch(&t, coach, &json!({"status": to})).status().as_u16();
     let still_due = |ret: &Value| -> Vec<(i64, String)> {
         let due: Value =
