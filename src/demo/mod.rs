@@ -558,6 +558,23 @@ fn trajectory(
                 .execute(c)?;
         }
         s.rows += 6;
+        // Some are absent again after the return: back to active as the API does it (the
+        // check-ins still due called off), with a new absence from that day.
+        if matches!(status, "returned" | "aftercare") && rng.gen_bool(0.15) {
+            let relapse = created + Duration::days(30 * (reached as i64 + 1));
+            event(c, rng, &t.id, Some(status), "active", None, &coach.id, relapse)?;
+            crate::db::reuse::update(
+                trajectories::table,
+                (trajectories::status.eq("active"), trajectories::updated_at.eq(relapse)),
+                trajectories::id.eq(&t.id),
+            )
+            .execute(c)?;
+            crate::aftercare::call_off(c, &t.id, crate::aftercare::RELAPSE_REASON, &coach.id)?;
+            if relapse.date() <= today && sick_to.is_some_and(|to| to < relapse.date()) {
+                absence(c, rng, &employee.id, &coach.id, relapse.date(), None, 100)?;
+            }
+            s.rows += 2;
+        }
     }
     Ok(())
 }

@@ -43,6 +43,23 @@ fn demo_data_is_deterministic_and_works_through_the_api() {
     for status in ["proposed", "active", "returned", "aftercare", "closed", "stopped"] {
         assert!(all.iter().any(|s| s == status), "every status occurs: {status}");
     }
+    // Some are absent again after their return: back to active, their check-ins called off.
+    {
+        use diesel::prelude::*;
+        use wilkan::db::schema::{aftercare_checkins, trajectory_events};
+        let relapses: i64 = trajectory_events::table
+            .filter(trajectory_events::to_status.eq("active"))
+            .filter(trajectory_events::from_status.eq_any(["returned", "aftercare"]))
+            .count()
+            .get_result(&mut a.conn())
+            .unwrap();
+        let called_off: i64 = aftercare_checkins::table
+            .filter(aftercare_checkins::skip_reason.eq(wilkan::aftercare::RELAPSE_REASON))
+            .count()
+            .get_result(&mut a.conn())
+            .unwrap();
+        assert!(relapses > 0 && called_off > 0, "{relapses} relapses, {called_off} check-ins called off");
+    }
     for table in [
         "absences",
         "consents",
