@@ -75,6 +75,45 @@ fn named_in_mail(conn: &mut DbConnection, id: &str) -> Result<Option<User>, AppE
     })
 }
 
+/// Takes back what [`call_off`] did for a relapse recorded at `since` by mistake: the check-ins it
+/// called off are due again. One whose reminder was still waiting, and so never went out, loses
+/// its marks: the reminder job sends it afresh, with the date as it is now.
+pub fn undo_call_off(c: &mut DbConnection, trajectory_id: &str, since: chrono::NaiveDateTime) -> Result<(), AppError> {
+    let ids: Vec<String> = aftercare_checkins::table
+        .filter(aftercare_checkins::trajectory_id.eq(trajectory_id))
+        .filter(aftercare_checkins::status.eq("skipped"))
+        .filter(aftercare_checkins::skip_reason.eq(RELAPSE_REASON))
+        .filter(aftercare_checkins::completed_at.ge(since))
+        .select(aftercare_checkins::id)
+        .load(c)?;
+    for id in ids {
+        let last_mail: Option<String> = crate::db::schema::outbox::table
+            .filter(crate::db::schema::outbox::subject_ref.eq(format!("aftercare:{id}")))
+            .order((crate::db::schema::outbox::created_at.desc(), crate::db::schema::outbox::id.desc()))
+            .select(crate::db::schema::outbox::status)
+            .first(c)
+            .optional()?;
+        let unsent = last_mail.as_deref() == Some("cancelled");
+        let due = (
+            aftercare_checkins::status.eq("due"),
+            aftercare_checkins::skip_reason.eq(None::<String>),
+            aftercare_checkins::completed_at.eq(None::<chrono::NaiveDateTime>),
+            aftercare_checkins::completed_by.eq(None::<String>),
+            aftercare_checkins::shared_with_employee.eq(false),
+        );
+        if unsent {
+            let unmarked = (
+                aftercare_checkins::reminder_sent_at.eq(None::<chrono::NaiveDateTime>),
+                aftercare_checkins::overdue_reminder_sent_at.eq(None::<chrono::NaiveDateTime>),
+            );
+            update(aftercare_checkins::table, (due, unmarked), aftercare_checkins::id.eq(&id)).execute(c)?;
+        } else {
+            update(aftercare_checkins::table, due, aftercare_checkins::id.eq(&id)).execute(c)?;
+        }
+    }
+    Ok(())
+}
+
 /// A check-in still to be reminded of, with whom the reminder goes to and names.
 #[derive(Queryable)]
 struct DueCheckin {

@@ -184,7 +184,8 @@ pub struct CreateTrajectory {
 #[serde(deny_unknown_fields)]
 pub struct UpdateTrajectory {
     /// The next status, `stopped` (with a reason) from any open status, or `active` again from
-    /// `returned` or `aftercare` after a relapse.
+    /// `returned` or `aftercare` after a relapse (and back to the status it left, to take a relapse
+    /// recorded by mistake back).
     pub status: Option<Status>,
     pub stop_reason: Option<StopReason>,
     /// Short note on the stop. No medical details.

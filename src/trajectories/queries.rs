@@ -226,6 +226,38 @@ pub fn set_status(
     Ok(())
 }
 
+/// Takes back a relapse recorded by mistake, when `to` is the status it left and nothing was
+/// recorded on the trajectory's status since (a return would have been): the trajectory goes back
+/// to `to`, the relapse leaves its history (the audit log keeps both requests), and the check-ins
+/// it called off are due again. False when there is no such relapse to take back.
+pub fn undo_relapse(conn: &mut Db, t: &Trajectory, to: Status) -> Result<bool, AppError> {
+    let last: Option<TrajectoryEvent> = trajectory_events::table
+        .filter(trajectory_events::trajectory_id.eq(&t.id))
+        .order((trajectory_events::at.desc(), trajectory_events::id.desc()))
+        .select(TrajectoryEvent::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(relapse) =
+        last.filter(|e| e.to_status == Status::Active.as_str() && e.from_status.as_deref() == Some(to.as_str()))
+    else {
+        return Ok(false);
+    };
+    let moved = reuse::update(
+        trajectories::table,
+        (trajectories::status.eq(to.as_str()), trajectories::updated_at.eq(now())),
+        trajectories::id.eq(&t.id).and(trajectories::status.eq(&t.status)),
+    )
+    .execute(conn)?;
+    if moved == 0 {
+        return Err(AppError::Conflict(
+            "Dit traject is net door iemand anders gewijzigd. Laad het opnieuw en probeer het nog eens.".into(),
+        ));
+    }
+    diesel::delete(trajectory_events::table.find(&relapse.id)).execute(conn)?;
+    crate::aftercare::undo_call_off(conn, &t.id, relapse.at)?;
+    Ok(true)
+}
+
 /// Which rows a list is about: the indexed part of its `WHERE`.
 #[derive(Clone, Copy, Debug)]
 pub enum Scope<'a> {

@@ -206,7 +206,8 @@ pub async fn get_one(
 /// Move a trajectory on (proposed -> active -> returned -> aftercare -> closed; `returned` only by
 /// recording the return, `PUT /trajectories/{id}/return`), back to `active` after a relapse (from
 /// `returned` or `aftercare`: the check-ins still due are called off, and the next return plans a
-/// new round), or stop it with a reason (and a `stop_note`, only then); a project leader may also
+/// new round; one recorded by mistake is taken back by going back to the status it left, while no
+/// return followed), or stop it with a reason (and a `stop_note`, only then); a project leader may also
 /// change its coach or cohort; its coach and project leaders record the time spent on
 /// recruitment. Becoming active needs method consent. A stop or the close ends what still runs:
 /// due aftercare check-ins are skipped, the employee's buddy pair ends, colleagues' cards on hold
@@ -285,6 +286,9 @@ fn change_status(
     if to == Status::Stopped {
         let reason = reason.ok_or_else(|| AppError::field("stop_reason", "Kies de reden waarom het traject stopt."))?;
         return queries::set_status(c, t, to, Some(reason), note, actor, zone);
+    }
+    if to.relapses_to(from) && queries::undo_relapse(c, t, to)? {
+        return Ok(());
     }
     let named = |s: Status| format!("'{}' ({})", s.in_dutch(), s.as_str());
     if from.next() != Some(to) && !from.relapses_to(to) {

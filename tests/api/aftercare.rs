@@ -353,3 +353,63 @@ fn a_return_on_a_trajectory_returned_by_hand_plans_its_check_ins() {
     assert_eq!(now["status"], "returned");
     assert_eq!(events(), before, "no change of status");
 }
+
+/// A relapse recorded by mistake is taken back by going back to the status it left: the check-ins
+/// it called off are due again (one whose reminder was still waiting is reminded of afresh), and
+/// neither the history, the timeline, the employee's view nor the evaluation keeps the relapse.
+/// Only the status it left takes it back, and only while no return followed.
+#[test]
+fn a_relapse_recorded_by_mistake_is_taken_back() {
+    let (_smtp, w) = world_with_mail_held();
+    let m = w.method();
+    let t = format!("/trajectories/{}", m.trajectory);
+    let coach = Some(w.coach_a.token.as_str());
+    let status = |to: &str| w.app.patch(&t, coach, &json!({"status": to}));
+    put_return(&w, &t, &back(-20, 8.0));
+    assert_eq!(queue_aftercare_reminders(&w.app), 1, "week 2 is due");
+    let history = || -> Value { w.app.get(&t, coach).json::<Value>().unwrap()["history"].clone() };
+    let before = history();
+
+    assert_eq!(status("active").status(), 200);
+    // Not to a status it did not leave.
+    let err = problem(status("aftercare"), 409);
+    assert!(err["detail"].as_str().unwrap().contains("alleen naar"), "{err}");
+    assert_eq!(status("returned").status(), 200, "taken back");
+    let now: Value = w.app.get(&t, coach).json().unwrap();
+    assert_eq!(now["status"], "returned");
+    assert_eq!(history(), before, "the relapse left the history");
+    let theirs: Value = w.app.get(&format!("{t}/return"), Some(&w.employee_a.token)).json().unwrap();
+    assert!(theirs["aftercare"].as_array().unwrap().iter().all(|c| c["status"] == "due" && c["skip_reason"].is_null()));
+    let timeline: Value = w.app.get(&format!("{t}/timeline"), Some(&w.employee_a.token)).json().unwrap();
+    assert!(!timeline.to_string().contains("uitgevallen"), "{timeline}");
+    let k: Value = w.app.get("/exports/kirkpatrick?level=4", Some(&w.pl_a.token)).json().unwrap();
+    let records = k["tables"].as_array().unwrap().iter().find(|t| t["key"] == "records").unwrap();
+    assert_eq!(records["rows"][0]["returned"], "partial");
+    // The reminder the relapse took back before it went out is queued afresh.
+    let statuses: Vec<String> = outbox::table
+        .filter(outbox::template.like("aftercare-%"))
+        .select(outbox::status)
+        .load(&mut w.app.conn())
+        .unwrap();
+    assert_eq!(statuses, ["cancelled"]);
+    assert_eq!(queue_aftercare_reminders(&w.app), 1);
+
+    // From aftercare, back to aftercare; once a return follows the relapse, it stands.
+    assert_eq!(status("aftercare").status(), 200);
+    assert_eq!(status("active").status(), 200);
+    let err = problem(status("returned"), 409);
+    assert!(err["detail"].as_str().unwrap().contains("Leg de werkhervatting vast"), "{err}");
+    assert_eq!(status("aftercare").status(), 200, "taken back to aftercare");
+    assert_eq!(w.app.get(&t, coach).json::<Value>().unwrap()["status"], "aftercare");
+    assert_eq!(status("active").status(), 200);
+    put_return(&w, &t, &back(-1, 4.0));
+    assert_eq!(w.app.get(&t, coach).json::<Value>().unwrap()["status"], "returned");
+    assert_eq!(status("aftercare").status(), 200, "the next step, not an undo");
+    let skipped = w.app.get(&format!("{t}/return"), coach).json::<Value>().unwrap()["aftercare"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["skip_reason"] == wilkan::aftercare::RELAPSE_REASON)
+        .count();
+    assert_eq!(skipped, 3, "the first round stays called off");
+}
