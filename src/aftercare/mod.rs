@@ -35,7 +35,13 @@ pub const RELAPSE_REASON: &str =
 /// read: it holds no note of the coach's), and takes back their reminders still waiting in the
 /// outbox: with the mail server down a reminder can wait for hours, and would then be about a
 /// talk that no longer takes place.
-pub fn call_off(c: &mut DbConnection, trajectory_id: &str, reason: &str, actor: &str) -> Result<(), AppError> {
+pub fn call_off(
+    c: &mut DbConnection,
+    trajectory_id: &str,
+    reason: &str,
+    actor: &str,
+    at: chrono::NaiveDateTime,
+) -> Result<(), AppError> {
     let ids: Vec<String> = aftercare_checkins::table
         .filter(aftercare_checkins::trajectory_id.eq(trajectory_id))
         .filter(aftercare_checkins::status.eq("due"))
@@ -46,7 +52,7 @@ pub fn call_off(c: &mut DbConnection, trajectory_id: &str, reason: &str, actor: 
         (
             aftercare_checkins::status.eq("skipped"),
             aftercare_checkins::skip_reason.eq(reason),
-            aftercare_checkins::completed_at.eq(now()),
+            aftercare_checkins::completed_at.eq(at),
             aftercare_checkins::completed_by.eq(actor),
             aftercare_checkins::shared_with_employee.eq(true),
         ),
@@ -76,14 +82,14 @@ fn named_in_mail(conn: &mut DbConnection, id: &str) -> Result<Option<User>, AppE
 }
 
 /// Takes back what [`call_off`] did for a relapse recorded at `since` by mistake: the check-ins it
-/// called off are due again. One whose reminder was still waiting, and so never went out, loses
-/// its marks: the reminder job sends it afresh, with the date as it is now.
+/// called off are due again. One whose last reminder was taken back (cancelled) loses its marks:
+/// the reminder job sends it afresh, with the date as it is now.
 pub fn undo_call_off(c: &mut DbConnection, trajectory_id: &str, since: chrono::NaiveDateTime) -> Result<(), AppError> {
     let ids: Vec<String> = aftercare_checkins::table
         .filter(aftercare_checkins::trajectory_id.eq(trajectory_id))
         .filter(aftercare_checkins::status.eq("skipped"))
         .filter(aftercare_checkins::skip_reason.eq(RELAPSE_REASON))
-        .filter(aftercare_checkins::completed_at.ge(since))
+        .filter(aftercare_checkins::completed_at.eq(since))
         .select(aftercare_checkins::id)
         .load(c)?;
     for id in ids {
@@ -101,14 +107,20 @@ pub fn undo_call_off(c: &mut DbConnection, trajectory_id: &str, since: chrono::N
             aftercare_checkins::completed_by.eq(None::<String>),
             aftercare_checkins::shared_with_employee.eq(false),
         );
+        // As called off: the coach's update does not wait for the trajectory, and one recorded
+        // meanwhile stands.
+        let called_off = aftercare_checkins::id
+            .eq(&id)
+            .and(aftercare_checkins::status.eq("skipped"))
+            .and(aftercare_checkins::skip_reason.eq(RELAPSE_REASON));
         if unsent {
             let unmarked = (
                 aftercare_checkins::reminder_sent_at.eq(None::<chrono::NaiveDateTime>),
                 aftercare_checkins::overdue_reminder_sent_at.eq(None::<chrono::NaiveDateTime>),
             );
-            update(aftercare_checkins::table, (due, unmarked), aftercare_checkins::id.eq(&id)).execute(c)?;
+            update(aftercare_checkins::table, (due, unmarked), called_off).execute(c)?;
         } else {
-            update(aftercare_checkins::table, due, aftercare_checkins::id.eq(&id)).execute(c)?;
+            update(aftercare_checkins::table, due, called_off).execute(c)?;
         }
     }
     Ok(())

@@ -349,6 +349,12 @@ impl Round {
     }
 }
 
+/// Plans the current round's check-ins still due (see [`replan`]).
+pub fn replan_round(c: &mut DbConnection, trajectory_id: &str, today: NaiveDate) -> Result<(), AppError> {
+    let round = Round::of(c, trajectory_id)?;
+    replan(c, trajectory_id, &round, today)
+}
+
 /// Plans the check-ins still due from the earliest return date of their round: the history, or
 /// after a relapse the returns recorded since (the relapse called off the round before). Done and
 /// skipped ones keep their date: it is when they were due. A check-in that moves gets its reminders anew:

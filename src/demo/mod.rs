@@ -569,7 +569,7 @@ fn trajectory(
                 trajectories::id.eq(&t.id),
             )
             .execute(c)?;
-            crate::aftercare::call_off(c, &t.id, crate::aftercare::RELAPSE_REASON, &coach.id)?;
+            crate::aftercare::call_off(c, &t.id, crate::aftercare::RELAPSE_REASON, &coach.id, relapse)?;
             if relapse.date() <= today && sick_to.is_some_and(|to| to < relapse.date()) {
                 absence(c, rng, &employee.id, &coach.id, relapse.date(), None, 100)?;
             }

@@ -184,9 +184,11 @@ pub struct CreateTrajectory {
 #[serde(deny_unknown_fields)]
 pub struct UpdateTrajectory {
     /// The next status, `stopped` (with a reason) from any open status, or `active` again from
-    /// `returned` or `aftercare` after a relapse (and back to the status it left, to take a relapse
-    /// recorded by mistake back).
+    /// `returned` or `aftercare` after a relapse.
     pub status: Option<Status>,
+    /// `true` takes back a relapse recorded by mistake: the trajectory goes back to the status it
+    /// left, while nothing followed the relapse (no return). Not together with `status`.
+    pub take_back_relapse: Option<bool>,
     pub stop_reason: Option<StopReason>,
     /// Short note on the stop. No medical details.
     #[validate(length(max = 1000, message = "Gebruik hoogstens 1.000 tekens."))]

@@ -1,6 +1,6 @@
 //! Database functions of trajectories, status history and consent.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::api::{
@@ -174,6 +174,20 @@ pub fn record_event(
     note: Option<&str>,
     actor: &str,
 ) -> Result<(), AppError> {
+    record_event_at(conn, trajectory_id, from, to, reason, note, actor, now())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record_event_at(
+    conn: &mut Db,
+    trajectory_id: &str,
+    from: Option<Status>,
+    to: Status,
+    reason: Option<StopReason>,
+    note: Option<&str>,
+    actor: &str,
+    at: NaiveDateTime,
+) -> Result<(), AppError> {
     let e = TrajectoryEvent {
         id: new_id(),
         trajectory_id: trajectory_id.into(),
@@ -182,7 +196,7 @@ pub fn record_event(
         reason: reason.map(|r| r.as_str().into()),
         note: note.map(str::to_string),
         actor_id: actor.into(),
-        at: now(),
+        at,
     };
     diesel::insert_into(trajectory_events::table).values(&e).execute(conn)?;
     Ok(())
@@ -216,9 +230,12 @@ pub fn set_status(
             "Dit traject is net door iemand anders gewijzigd. Laad het opnieuw en probeer het nog eens.".into(),
         ));
     }
-    record_event(conn, &t.id, Status::parse(&t.status), to, reason, note, actor)?;
+    // One moment for the change and what it calls off: taking a relapse back finds the check-ins
+    // it called off by it.
+    let at = now();
+    record_event_at(conn, &t.id, Status::parse(&t.status), to, reason, note, actor, at)?;
     if Status::parse(&t.status).is_some_and(|from| from.relapses_to(to)) {
-        crate::aftercare::call_off(conn, &t.id, crate::aftercare::RELAPSE_REASON, actor)?;
+        crate::aftercare::call_off(conn, &t.id, crate::aftercare::RELAPSE_REASON, actor, at)?;
     }
     if ENDED.contains(&to.as_str()) {
         super::wind_down::wind_down(conn, t, to, actor, zone)?;
@@ -226,21 +243,25 @@ pub fn set_status(
     Ok(())
 }
 
-/// Takes back a relapse recorded by mistake, when `to` is the status it left and nothing was
-/// recorded on the trajectory's status since (a return would have been): the trajectory goes back
-/// to `to`, the relapse leaves its history (the audit log keeps both requests), and the check-ins
-/// it called off are due again. False when there is no such relapse to take back.
-pub fn undo_relapse(conn: &mut Db, t: &Trajectory, to: Status) -> Result<bool, AppError> {
+/// Takes back a relapse recorded by mistake, while it is the trajectory's latest change of status
+/// (a return after it would have been one): the trajectory goes back to the status it left, the
+/// relapse leaves its history (the caller puts it in the audit log), and the check-ins it called
+/// off are due again, planned from the round's return as it stands now. The relapse taken back;
+/// `None` when there is none to take back.
+pub fn undo_relapse(conn: &mut Db, t: &Trajectory, today: NaiveDate) -> Result<Option<TrajectoryEvent>, AppError> {
     let last: Option<TrajectoryEvent> = trajectory_events::table
         .filter(trajectory_events::trajectory_id.eq(&t.id))
         .order((trajectory_events::at.desc(), trajectory_events::id.desc()))
         .select(TrajectoryEvent::as_select())
         .first(conn)
         .optional()?;
-    let Some(relapse) =
-        last.filter(|e| e.to_status == Status::Active.as_str() && e.from_status.as_deref() == Some(to.as_str()))
-    else {
-        return Ok(false);
+    let relapse_from = |e: &TrajectoryEvent| {
+        let from = e.from_status.as_deref().and_then(Status::parse)?;
+        (from.relapses_to(Status::Active) && e.to_status == Status::Active.as_str() && t.status == e.to_status)
+            .then_some(from)
+    };
+    let Some((relapse, to)) = last.and_then(|e| relapse_from(&e).map(|to| (e, to))) else {
+        return Ok(None);
     };
     let moved = reuse::update(
         trajectories::table,
@@ -255,7 +276,9 @@ pub fn undo_relapse(conn: &mut Db, t: &Trajectory, to: Status) -> Result<bool, A
     }
     diesel::delete(trajectory_events::table.find(&relapse.id)).execute(conn)?;
     crate::aftercare::undo_call_off(conn, &t.id, relapse.at)?;
-    Ok(true)
+    // The round's return may have been corrected meanwhile.
+    crate::aftercare::routes::replan_round(conn, &t.id, today)?;
+    Ok(Some(relapse))
 }
 
 /// Which rows a list is about: the indexed part of its `WHERE`.

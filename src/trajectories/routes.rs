@@ -206,8 +206,8 @@ pub async fn get_one(
 /// Move a trajectory on (proposed -> active -> returned -> aftercare -> closed; `returned` only by
 /// recording the return, `PUT /trajectories/{id}/return`), back to `active` after a relapse (from
 /// `returned` or `aftercare`: the check-ins still due are called off, and the next return plans a
-/// new round; one recorded by mistake is taken back by going back to the status it left, while no
-/// return followed), or stop it with a reason (and a `stop_note`, only then); a project leader may also
+/// new round; one recorded by mistake is taken back with `take_back_relapse`, while no return
+/// followed), or stop it with a reason (and a `stop_note`, only then); a project leader may also
 /// change its coach or cohort; its coach and project leaders record the time spent on
 /// recruitment. Becoming active needs method consent. A stop or the close ends what still runs:
 /// due aftercare check-ins are skipped, the employee's buddy pair ends, colleagues' cards on hold
@@ -250,7 +250,25 @@ pub async fn update(
             changes.cohort_id = Some(cohort.clone());
         }
         queries::update(c, &t.id, changes)?;
-        if let Some(to) = input.status {
+        if input.take_back_relapse == Some(true) {
+            if input.status.is_some() || input.stop_reason.is_some() || input.stop_note.is_some() {
+                return Err(AppError::field(
+                    "take_back_relapse",
+                    "Draai de terugval terug zonder tegelijk een status, reden of toelichting mee te sturen.",
+                ));
+            }
+            let undone = queries::undo_relapse(c, &t, crate::local_time::today(zone))?.ok_or_else(|| {
+                AppError::Conflict(
+                    "Er is geen terugval om terug te draaien: alleen de laatste statuswijziging kan dat zijn, \
+                     en alleen zolang er daarna geen werkhervatting is vastgelegd."
+                        .into(),
+                )
+            })?;
+            // What left the status history stays in the audit log.
+            audit.detail(serde_json::json!({"takes_back_relapse": {
+                "event": undone.id, "from_status": undone.from_status, "actor_id": undone.actor_id, "at": undone.at,
+            }}));
+        } else if let Some(to) = input.status {
             change_status(c, &t, to, input.stop_reason, input.stop_note.as_deref(), &caller.user_id, zone)?;
         } else if input.stop_reason.is_some() || input.stop_note.is_some() {
             return Err(AppError::field("status", "Een reden om te stoppen hoort bij status 'stopped'."));
@@ -286,9 +304,6 @@ fn change_status(
     if to == Status::Stopped {
         let reason = reason.ok_or_else(|| AppError::field("stop_reason", "Kies de reden waarom het traject stopt."))?;
         return queries::set_status(c, t, to, Some(reason), note, actor, zone);
-    }
-    if to.relapses_to(from) && queries::undo_relapse(c, t, to)? {
-        return Ok(());
     }
     let named = |s: Status| format!("'{}' ({})", s.in_dutch(), s.as_str());
     if from.next() != Some(to) && !from.relapses_to(to) {

@@ -24,7 +24,7 @@ pub fn wind_down(
 ) -> Result<(), AppError> {
     let ts = now();
     let why = if to == Status::Stopped { "Het traject is gestopt." } else { "Het traject is afgesloten." };
-    crate::aftercare::call_off(c, &t.id, why, actor)?;
+    crate::aftercare::call_off(c, &t.id, why, actor, ts)?;
     let theirs = buddy_pairs::employee_a.eq(&t.employee_id).or(buddy_pairs::employee_b.eq(&t.employee_id));
     update(
         buddy_pairs::table,

@@ -354,37 +354,60 @@ fn a_return_on_a_trajectory_returned_by_hand_plans_its_check_ins() {
     assert_eq!(events(), before, "no change of status");
 }
 
-/// A relapse recorded by mistake is taken back by going back to the status it left: the check-ins
-/// it called off are due again (one whose reminder was still waiting is reminded of afresh), and
-/// neither the history, the timeline, the employee's view nor the evaluation keeps the relapse.
-/// Only the status it left takes it back, and only while no return followed.
+/// A relapse recorded by mistake is taken back (`take_back_relapse`) while nothing followed it:
+/// the trajectory goes back to the status it left, the check-ins it called off are due again
+/// (planned from the return as corrected meanwhile; one whose reminder was taken back is reminded
+/// of afresh), and neither the history, the timeline, the employee's view nor the evaluation keeps
+/// the relapse; the audit log does. An earlier round called off stays so.
 #[test]
 fn a_relapse_recorded_by_mistake_is_taken_back() {
     let (_smtp, w) = world_with_mail_held();
     let m = w.method();
     let t = format!("/trajectories/{}", m.trajectory);
     let coach = Some(w.coach_a.token.as_str());
-    let status = |to: &str| w.app.patch(&t, coach, &json!({"status": to}));
-    put_return(&w, &t, &back(-20, 8.0));
+    let patch = |body: Value| w.app.patch(&t, coach, &body);
+    let status = |to: &str| patch(json!({"status": to})).status().as_u16();
+    let take_back = || patch(json!({"take_back_relapse": true}));
+    let record = || -> Value {
+        let k: Value = w.app.get("/exports/kirkpatrick?level=4", Some(&w.pl_a.token)).json().unwrap();
+        let tables = k["tables"].as_array().unwrap();
+        let rows = tables.iter().find(|t| t["key"] == "records").unwrap()["rows"].as_array().unwrap().clone();
+        assert_eq!(rows.len(), 1);
+        rows[0].clone()
+    };
+    let ret = put_return(&w, &t, &back(-20, 8.0));
+    let first = ret["current"]["id"].as_str().unwrap().to_string();
     assert_eq!(queue_aftercare_reminders(&w.app), 1, "week 2 is due");
     let history = || -> Value { w.app.get(&t, coach).json::<Value>().unwrap()["history"].clone() };
     let before = history();
 
-    assert_eq!(status("active").status(), 200);
-    // Not to a status it did not leave.
-    let err = problem(status("aftercare"), 409);
-    assert!(err["detail"].as_str().unwrap().contains("alleen naar"), "{err}");
-    assert_eq!(status("returned").status(), 200, "taken back");
+    // Nothing to take back yet; nor together with a status.
+    let err = problem(take_back(), 409);
+    assert!(err["detail"].as_str().unwrap().contains("geen terugval"), "{err}");
+    assert_eq!(status("active"), 200);
+    assert_eq!(record()["returned"], "absent_again");
+    let err = problem(patch(json!({"take_back_relapse": true, "status": "returned"})), 422);
+    assert!(err["errors"]["take_back_relapse"].is_array(), "{err}");
+    // The return's date put right meanwhile.
+    put_return(&w, &t, &correcting(&first, -16, 8.0));
+
+    assert_eq!(take_back().status(), 200);
     let now: Value = w.app.get(&t, coach).json().unwrap();
     assert_eq!(now["status"], "returned");
     assert_eq!(history(), before, "the relapse left the history");
     let theirs: Value = w.app.get(&format!("{t}/return"), Some(&w.employee_a.token)).json().unwrap();
     assert!(theirs["aftercare"].as_array().unwrap().iter().all(|c| c["status"] == "due" && c["skip_reason"].is_null()));
+    assert_eq!(due_dates(&theirs), plan_from(-16), "planned from the corrected return");
     let timeline: Value = w.app.get(&format!("{t}/timeline"), Some(&w.employee_a.token)).json().unwrap();
     assert!(!timeline.to_string().contains("uitgevallen"), "{timeline}");
-    let k: Value = w.app.get("/exports/kirkpatrick?level=4", Some(&w.pl_a.token)).json().unwrap();
-    let records = k["tables"].as_array().unwrap().iter().find(|t| t["key"] == "records").unwrap();
-    assert_eq!(records["rows"][0]["returned"], "partial");
+    assert_eq!(record()["returned"], "partial");
+    let log: Value = w.app.get(&format!("/audit?subject={}", w.employee_a.id), Some(&w.admin.token)).json().unwrap();
+    let kept = log["items"].as_array().unwrap().iter().any(|e| {
+        e["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("takes_back_relapse") && d.contains("\"from_status\":\"returned\""))
+    });
+    assert!(kept, "{log}");
     // The reminder the relapse took back before it went out is queued afresh.
     let statuses: Vec<String> = outbox::table
         .filter(outbox::template.like("aftercare-%"))
@@ -394,22 +417,20 @@ fn a_relapse_recorded_by_mistake_is_taken_back() {
     assert_eq!(statuses, ["cancelled"]);
     assert_eq!(queue_aftercare_reminders(&w.app), 1);
 
-    // From aftercare, back to aftercare; once a return follows the relapse, it stands.
-    assert_eq!(status("aftercare").status(), 200);
-    assert_eq!(status("active").status(), 200);
-    let err = problem(status("returned"), 409);
-    assert!(err["detail"].as_str().unwrap().contains("Leg de werkhervatting vast"), "{err}");
-    assert_eq!(status("aftercare").status(), 200, "taken back to aftercare");
-    assert_eq!(w.app.get(&t, coach).json::<Value>().unwrap()["status"], "aftercare");
-    assert_eq!(status("active").status(), 200);
+    // From aftercare, back to aftercare; a round called off by an earlier relapse stays so.
+    assert_eq!(status("aftercare"), 200);
+    assert_eq!(status("active"), 200);
+    put_return(&w, &t, &back(-2, 4.0));
+    assert_eq!(status("aftercare"), 200);
+    assert_eq!(status("active"), 200);
+    assert_eq!(take_back().status(), 200);
+    let now: Value = w.app.get(&t, coach).json().unwrap();
+    assert_eq!(now["status"], "aftercare");
+    let ret: Value = w.app.get(&format!("{t}/return"), coach).json().unwrap();
+    let by_status = |s: &str| ret["aftercare"].as_array().unwrap().iter().filter(|c| c["status"] == s).count();
+    assert_eq!((by_status("skipped"), by_status("due")), (3, 3), "{ret}");
+    // Once a return follows the relapse, the relapse stands.
+    assert_eq!(status("active"), 200);
     put_return(&w, &t, &back(-1, 4.0));
-    assert_eq!(w.app.get(&t, coach).json::<Value>().unwrap()["status"], "returned");
-    assert_eq!(status("aftercare").status(), 200, "the next step, not an undo");
-    let skipped = w.app.get(&format!("{t}/return"), coach).json::<Value>().unwrap()["aftercare"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["skip_reason"] == wilkan::aftercare::RELAPSE_REASON)
-        .count();
-    assert_eq!(skipped, 3, "the first round stays called off");
+    problem(take_back(), 409);
 }
