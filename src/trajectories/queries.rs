@@ -165,20 +165,9 @@ pub fn insert(conn: &mut Db, t: &Trajectory) -> Result<(), AppError> {
     Ok(())
 }
 
-pub fn record_event(
-    conn: &mut Db,
-    trajectory_id: &str,
-    from: Option<Status>,
-    to: Status,
-    reason: Option<StopReason>,
-    note: Option<&str>,
-    actor: &str,
-) -> Result<(), AppError> {
-    record_event_at(conn, trajectory_id, from, to, reason, note, actor, now())
-}
-
+/// Keeps a change of status in the trajectory's history, as of `at`.
 #[allow(clippy::too_many_arguments)]
-fn record_event_at(
+pub fn record_event(
     conn: &mut Db,
     trajectory_id: &str,
     from: Option<Status>,
@@ -233,7 +222,7 @@ pub fn set_status(
     // One moment for the change and what it calls off: taking a relapse back finds the check-ins
     // it called off by it.
     let at = now();
-    record_event_at(conn, &t.id, Status::parse(&t.status), to, reason, note, actor, at)?;
+    record_event(conn, &t.id, Status::parse(&t.status), to, reason, note, actor, at)?;
     if Status::parse(&t.status).is_some_and(|from| from.relapses_to(to)) {
         crate::aftercare::call_off(conn, &t.id, crate::aftercare::RELAPSE_REASON, actor, at)?;
     }

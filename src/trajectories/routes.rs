@@ -179,7 +179,7 @@ pub async fn create(
         };
         queries::insert(c, &row)?;
         audit.about_trajectory(&row.employee_id, &row.organization_id);
-        queries::record_event(c, &row.id, None, Status::Proposed, None, None, &caller.user_id)?;
+        queries::record_event(c, &row.id, None, Status::Proposed, None, None, &caller.user_id, row.created_at)?;
         one(c, &row.id)
     })
     .await?;
