@@ -498,11 +498,8 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
     {
         returns
             .entry(tid)
+            // In date order: the first row is the first return, each later one the latest so far.
             .and_modify(|r| {
-                if date < r.first_date {
-                    r.first_date = date;
-                    r.first_hours = hours;
-                }
                 r.latest_extent = extent.clone();
                 r.latest_hours = hours;
                 r.recorded = r.recorded.max(recorded);
