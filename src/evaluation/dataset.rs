@@ -29,6 +29,13 @@ pub struct Scope {
     pub cohort: Option<String>,
 }
 
+impl Scope {
+    pub fn holds(&self, r: &Record) -> bool {
+        self.organization.as_ref().is_none_or(|o| *o == r.organization_id)
+            && self.cohort.as_ref().is_none_or(|c| *c == r.cohort_id)
+    }
+}
+
 pub use super::answers::{Answers, ItemKeys};
 
 /// What a batch reads besides the trajectories of its page.

@@ -181,12 +181,14 @@ pub fn run(
 ) -> Result<Summary, AppError> {
     let used = used(instruments)?;
     let names = Names::load(c)?;
-    let total = count(c, &spec.scope)? as u64;
     let mut summary = Summary::default();
     let mut acc: Box<dyn Accumulator> = match spec.kind {
         ExportKind::Kirkpatrick => Box::new(super::kirkpatrick::Kirkpatrick::new(spec, &used, catalogue)),
         ExportKind::Process => Box::new(super::process::Process::new(spec, &used)),
     };
+    // What is read: the scope asked for, or a wider one whose figures are protected with it.
+    let read = acc.widest().unwrap_or_else(|| spec.scope.clone());
+    let total = count(c, &read)? as u64;
     let records = acc.record_table();
     sink.begin(&records)?;
     let mut written = 0usize;
@@ -200,10 +202,10 @@ pub fn run(
     let mut conns: Vec<&mut DbConnection> = vec![&mut *c];
     conns.extend(helper);
     let size = dataset::BATCH / conns.len() as i64;
-    let pages = dataset::pages(conns[0], &spec.scope, size)?;
+    let pages = dataset::pages(conns[0], &read, size)?;
     conns.truncate(pages.len());
     let readers = conns.len();
-    let scope = &spec.scope;
+    let scope = &read;
     let items = dataset::ItemKeys::of([used.baseline, used.end]);
     let reading = dataset::Reading {
         today: spec.today,
@@ -240,6 +242,11 @@ pub fn run(
             for r in &batch {
                 acc.funnel(r);
                 if !spec.includes(r) {
+                    continue;
+                }
+                // Outside the scope asked for: counted in the wider scopes' figures only.
+                if !spec.scope.holds(r) {
+                    acc.add(r, "");
                     continue;
                 }
                 summary.people += 1;
@@ -282,6 +289,12 @@ pub fn record_columns() -> Vec<Column> {
 pub trait Accumulator {
     /// The per-person table (its first three columns are `record_columns`).
     fn record_table(&self) -> TableSpec;
+    /// A scope wider than the one asked for whose figures are worked out too, so that the
+    /// export's cells are hidden as they are in every scope of it (`nested`); `None`: the
+    /// scope asked for alone.
+    fn widest(&self) -> Option<Scope> {
+        None
+    }
     /// Every trajectory in scope, also those without research consent (reach counts only).
     fn funnel(&mut self, _r: &Record) {}
     /// An included trajectory: adds it up and returns its record cells after the first three.
@@ -528,6 +541,3 @@ pub fn answer_column(item: &super::instruments::Item, suffix: &str) -> Column {
 pub fn answer(item: &super::instruments::Item, answers: Option<&dataset::Answers>) -> Cell {
     answer_cell(item.item_type, answers.and_then(|a| a.get(&item.key)))
 }
-
-/// Counts per group key (organisation, cohort), in a stable order.
-pub type Grouped<T> = BTreeMap<(String, String), T>;

@@ -9,6 +9,7 @@ pub mod export;
 pub mod instruments;
 pub mod kirkpatrick;
 pub mod mean_disclosure;
+pub mod nested;
 pub mod output;
 mod periods;
 pub mod process;

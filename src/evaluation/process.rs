@@ -1,16 +1,14 @@
 //! The process evaluation: reach funnel with stop reasons, participants, time invested and
 //! fidelity (which parts of the method each trajectory used).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use super::dataset::Record;
-use super::disclosure::{At, Linked, Sum};
-use super::engine::{record_columns, Accumulator, Grouped, Names, Population, Spec, Used};
+use super::dataset::{Record, Scope};
+use super::disclosure::{At, Sum};
+use super::engine::{record_columns, Accumulator, Names, Population, Spec, Used};
 use super::instruments::{Item, ItemType, ItemUse};
+use super::nested::{self, Node, Piece};
 use super::table::{col, Cell, Dist, Kind, Stat, TableSpec};
-
-/// A table's spec and rows.
-type Table = (TableSpec, Vec<Vec<Cell>>);
 
 /// The funnel's steps, in order (key, Dutch, English).
 pub const STEPS: [(&str, &str, &str); 7] = [
@@ -45,13 +43,12 @@ struct CoachTime {
     recruitment: i64,
 }
 
-pub struct Process<'a> {
-    spec: &'a Spec,
-    participant_items: Vec<Item>,
+/// What one scope (all organisations, one, or a cohort) adds up.
+#[derive(Default)]
+struct Figures {
     reached: [i64; 7],
     stops: HashMap<(usize, String), i64>,
-    groups: Grouped<Participants>,
-    total: Participants,
+    participants: Participants,
     n: i64,
     session_minutes: Stat,
     preparation_minutes: Stat,
@@ -64,6 +61,16 @@ pub struct Process<'a> {
     coaches: HashMap<String, CoachTime>,
     parts: [i64; 9],
     courses_completed: Dist,
+}
+
+pub struct Process<'a> {
+    spec: &'a Spec,
+    participant_items: Vec<Item>,
+    /// The widest scope the caller may ask for (the organisation for a project leader, all of
+    /// them for a researcher): every scope in it is added up and protected together, so that
+    /// two exports cannot be subtracted from each other (`nested`).
+    widest: Scope,
+    nodes: BTreeMap<Node, Figures>,
 }
 
 /// Parts of the method counted for fidelity (key, Dutch, English).
@@ -81,6 +88,10 @@ const PARTS: [(&str, &str, &str); 9] = [
 
 impl<'a> Process<'a> {
     pub fn new(spec: &'a Spec, used: &Used<'_>) -> Process<'a> {
+        let widest = match spec.population {
+            Population::Organisation => Scope { organization: spec.scope.organization.clone(), cohort: None },
+            Population::Research => Scope { organization: None, cohort: None },
+        };
         Process {
             spec,
             participant_items: used
@@ -90,20 +101,8 @@ impl<'a> Process<'a> {
                 .filter(|i| i.item_use == Some(ItemUse::Participants))
                 .cloned()
                 .collect(),
-            reached: [0; 7],
-            stops: HashMap::new(),
-            groups: Grouped::new(),
-            total: Participants::default(),
-            n: 0,
-            session_minutes: Stat::default(),
-            preparation_minutes: Stat::default(),
-            intake_minutes: Stat::default(),
-            recruitment_minutes: Stat::default(),
-            sessions: 0,
-            long_preparations: 0,
-            coaches: HashMap::new(),
-            parts: [0; 9],
-            courses_completed: Dist::default(),
+            widest,
+            nodes: BTreeMap::new(),
         }
     }
 
@@ -194,18 +193,98 @@ impl Accumulator for Process<'_> {
         TableSpec::new("records", "Per traject (pseudoniem)", "Per trajectory (pseudonymised)", cols)
     }
 
+    fn widest(&self) -> Option<Scope> {
+        Some(self.widest.clone())
+    }
+
     fn funnel(&mut self, r: &Record) {
         // Everyone approached counts in the first two steps (numbers only); further steps only
         // count people who are included in this export.
         let org_mode = self.spec.population == Population::Organisation;
         let included = org_mode || r.research_consent;
+        let top = if included { self.furthest(r) } else { self.furthest(r).min(1) };
+        for node in Node::path(&self.widest, r) {
+            self.nodes.entry(node).or_default().funnel(r, org_mode, top);
+        }
+    }
+
+    fn add(&mut self, r: &Record, _person: &str) -> Vec<Cell> {
+        let parts = Self::parts_of(r);
+        let done = r.courses_completed.len();
+        for node in Node::path(&self.widest, r) {
+            self.nodes.entry(node).or_default().add(r, &self.participant_items, &parts, done);
+        }
+        let l = &r.logbook;
+        let mut row = vec![
+            Cell::text(&r.status),
+            r.stop_reason.as_ref().map_or(Cell::Null, Cell::text),
+            Cell::text(STEPS[self.furthest(r)].0),
+            Cell::Int(l.sessions),
+            Cell::Int(l.session_minutes),
+            Cell::Int(l.preparation_minutes),
+            r.recruitment_minutes.map_or(Cell::Null, Cell::Int),
+            Cell::Int(done as i64),
+        ];
+        row.extend(parts.iter().map(|b| Cell::Bool(*b)));
+        row
+    }
+
+    fn tables(&mut self, names: &Names) -> Vec<(TableSpec, Vec<Vec<Cell>>)> {
+        // The scope asked for, also when nobody is in it.
+        if !self.nodes.keys().any(|n| n.is(&self.spec.scope)) {
+            let asked =
+                Node { organization: self.spec.scope.organization.clone(), cohort: self.spec.scope.cohort.clone() };
+            self.nodes.insert(asked, Figures::default());
+        }
+        let nodes: Vec<&Node> = self.nodes.keys().collect();
+        let parent: Vec<Option<usize>> = nodes.iter().map(|n| n.parent_in(&nodes)).collect();
+        let asked = nodes.iter().position(|n| n.is(&self.spec.scope)).unwrap_or_default();
+        let figures: Vec<&Figures> = self.nodes.values().collect();
+        // Each table of every scope, protected together; the scope asked for is shown.
+        let mine =
+            |piece: &dyn Fn(&Figures) -> Piece| nested::protect(figures.iter().map(|f| piece(f)).collect(), &parent);
+        let mut reach = mine(&|f| f.reach_with_stops()).swap_remove(asked);
+        let stops = reach.split_off(STEPS.len());
+        let items = &self.participant_items;
+        let mut participants = mine(&|f| participants_piece(items, &f.participants));
+        // The cohorts in the scope asked for, then the scope itself as the total.
+        let mut rows: Vec<Vec<Cell>> = Vec::new();
+        for (i, n) in nodes.iter().enumerate() {
+            if n.cohort.is_some() && nodes[asked].holds(n) {
+                rows.push(named(
+                    &participants[i][0],
+                    names.org(n.organization.as_deref().unwrap_or_default()),
+                    names.cohort(n.cohort.as_deref().unwrap_or_default()),
+                ));
+            }
+        }
+        rows.push(named(&participants.swap_remove(asked)[0], "totaal".into(), String::new()));
+        let pseudonyms = &self.spec.pseudonyms;
+        vec![
+            (reach_spec(), reach),
+            (stops_spec(), stops),
+            (participants_spec(items), rows),
+            (time_spec(), mine(&|f| f.time()).swap_remove(asked)),
+            (time_per_coach_spec(), mine(&|f| f.time_per_coach(pseudonyms)).swap_remove(asked)),
+            (fidelity_spec(), mine(&|f| f.fidelity()).swap_remove(asked)),
+        ]
+    }
+}
+
+/// A participants row with its organisation and cohort named.
+fn named(row: &[Cell], org: String, cohort: String) -> Vec<Cell> {
+    let mut r = vec![Cell::Text(org), Cell::Text(cohort)];
+    r.extend(row.iter().skip(2).cloned());
+    r
+}
+
+impl Figures {
+    fn funnel(&mut self, r: &Record, org_mode: bool, top: usize) {
         if let Some(m) = r.recruitment_minutes {
             self.recruitment_minutes.push(m as f64);
             // Per coach too, for everyone approached, so that the coaches add up to the total.
             self.coaches.entry(r.coach_id.clone()).or_default().recruitment += m;
         }
-        let furthest = self.furthest(r);
-        let top = if included { furthest } else { furthest.min(1) };
         for step in 0..=top {
             // In an own-organisation export research consent is counted but is no gate.
             if step == 2 && org_mode && !r.research_consent {
@@ -222,11 +301,9 @@ impl Accumulator for Process<'_> {
         }
     }
 
-    fn add(&mut self, r: &Record, _person: &str) -> Vec<Cell> {
+    fn add(&mut self, r: &Record, items: &[Item], parts: &[bool; 9], done: usize) {
         self.n += 1;
-        let key = (r.organization_id.clone(), r.cohort_id.clone());
-        add_participant(self.groups.entry(key).or_default(), r, &self.participant_items);
-        add_participant(&mut self.total, r, &self.participant_items);
+        add_participant(&mut self.participants, r, items);
         let l = &r.logbook;
         self.session_minutes.push(l.session_minutes as f64);
         self.preparation_minutes.push(l.preparation_minutes as f64);
@@ -238,102 +315,58 @@ impl Accumulator for Process<'_> {
         c.sessions += l.sessions;
         c.minutes += l.session_minutes;
         c.preparation += l.preparation_minutes;
-        let parts = Self::parts_of(r);
         for (i, used) in parts.iter().enumerate() {
             self.parts[i] += i64::from(*used);
         }
-        let done = r.courses_completed.len();
         self.courses_completed.push(match done {
             0 => "0",
             1..=3 => "1-3",
             4..=6 => "4-6",
             _ => "7",
         });
-        let mut row = vec![
-            Cell::text(&r.status),
-            r.stop_reason.as_ref().map_or(Cell::Null, Cell::text),
-            Cell::text(STEPS[self.furthest(r)].0),
-            Cell::Int(l.sessions),
-            Cell::Int(l.session_minutes),
-            Cell::Int(l.preparation_minutes),
-            r.recruitment_minutes.map_or(Cell::Null, Cell::Int),
-            Cell::Int(done as i64),
-        ];
-        row.extend(parts.iter().map(|b| Cell::Bool(*b)));
-        row
-    }
-
-    fn tables(&mut self, names: &Names) -> Vec<(TableSpec, Vec<Vec<Cell>>)> {
-        let (reach, stops) = self.reach_with_stops();
-        vec![reach, stops, self.participants(names), self.time(), self.time_per_coach(), self.fidelity()]
-    }
-}
-
-impl Process<'_> {
-    fn reach(&self) -> (TableSpec, Vec<Vec<Cell>>) {
-        let spec = TableSpec::new(
-            "reach",
-            "Bereik: van benaderd tot aan het werk",
-            "Reach: from approached to back at work",
-            vec![
-                col("step", "Stap", "Step", Kind::Text),
-                col("label", "Omschrijving", "Label", Kind::Text),
-                col("n", "Aantal", "n", Kind::Integer),
-                col("stopped_here", "Gestopt bij deze stap", "Stopped at this step", Kind::Integer),
-                col("percent_of_approached", "% van benaderd", "% of approached", Kind::Decimal),
-            ],
-        );
-        let rows = STEPS
-            .iter()
-            .enumerate()
-            .map(|(i, (k, nl, _))| {
-                vec![
-                    Cell::text(*k),
-                    Cell::text(*nl),
-                    Cell::people(self.reached[i]),
-                    Cell::people(self.stopped_at(i)),
-                    Cell::percent(self.reached[i], self.reached[0]),
-                ]
-            })
-            .collect();
-        (spec, rows)
     }
 
     /// The funnel and its stop reasons. Each step's `stopped_here` is the sum of its reasons in
     /// the second table: a reason hidden alone would be that total minus the others (and people
-    /// without research consent count in the first steps), so both tables are protected as one.
-    fn reach_with_stops(&self) -> (Table, Table) {
-        let (reach_spec, mut all) = self.reach();
-        let stops_spec = TableSpec::new(
-            "reach_stops",
-            "Gestopt: bij welke stap en waarom",
-            "Stopped: at which step and why",
-            vec![
-                col("step", "Stap", "Step", Kind::Text),
-                col("reason", "Reden", "Reason", Kind::Text),
-                col("n", "Aantal", "n", Kind::Integer),
-            ],
-        );
-        // The stop rows follow the funnel's in one table while they are protected together.
-        let steps = all.len();
-        let mut counts: HashMap<At, i64> = HashMap::new();
-        let mut sums = Vec::new();
+    /// without research consent count in the first steps), so both tables are protected as one:
+    /// the stop rows follow the steps.
+    fn reach_with_stops(&self) -> Piece {
+        let mut rows = Vec::new();
+        let mut keys = Vec::new();
+        for (i, (k, nl, _)) in STEPS.iter().enumerate() {
+            keys.push(k.to_string());
+            rows.push(vec![
+                Cell::text(*k),
+                Cell::text(*nl),
+                Cell::people(self.reached[i]),
+                Cell::people(self.stopped_at(i)),
+                Cell::percent(self.reached[i], self.reached[0]),
+            ]);
+        }
+        let mut piece = Piece::new(rows, keys, 5);
+        for i in 0..STEPS.len() {
+            piece.counts.insert((i, 2), self.reached[i]);
+            piece.counts.insert((i, 3), self.stopped_at(i));
+            // A step's share of those approached is its count again; with any share and its
+            // count, the number approached follows.
+            let with: Vec<At> = if i == 0 { (0..STEPS.len()).map(|r| (r, 4)).collect() } else { vec![(i, 4)] };
+            piece.companions.insert((i, 2), with);
+        }
         for (i, (k, _, _)) in STEPS.iter().enumerate() {
-            counts.insert((i, 3), self.stopped_at(i));
             let mut parts = Vec::new();
             for reason in STOP_REASONS {
                 let n = self.stops.get(&(i, reason.to_string())).copied().unwrap_or(0);
                 if n > 0 {
-                    counts.insert((all.len(), 2), n);
-                    parts.push((all.len(), 2));
-                    all.push(vec![Cell::text(*k), Cell::text(reason), Cell::people(n)]);
+                    let at = (piece.rows.len(), 2);
+                    piece.counts.insert(at, n);
+                    parts.push(at);
+                    piece.rows.push(vec![Cell::text(*k), Cell::text(reason), Cell::people(n)]);
+                    piece.keys.push(format!("{k}/{reason}"));
                 }
             }
-            sums.push(Sum { total: Some((i, 3)), parts });
+            piece.sums.push(Sum { total: Some((i, 3)), parts });
         }
-        Linked { rows: &mut all, counts, companions: HashMap::new() }.protect(&sums);
-        let stops_rows = all.split_off(steps);
-        ((reach_spec, all), (stops_spec, stops_rows))
+        piece
     }
 
     /// Everyone who stopped at funnel step `i`, whatever the reason.
@@ -341,98 +374,7 @@ impl Process<'_> {
         self.stops.iter().filter(|((s, _), _)| *s == i).map(|(_, n)| n).sum()
     }
 
-    fn participants(&self, names: &Names) -> (TableSpec, Vec<Vec<Cell>>) {
-        let mut cols = vec![
-            col("organization", "Organisatie", "Organisation", Kind::Text),
-            col("cohort", "Ronde", "Cohort", Kind::Text),
-            col("n", "Aantal", "n", Kind::Integer),
-        ];
-        for item in &self.participant_items {
-            match item.item_type {
-                ItemType::Number => {
-                    for (s, nl, en) in
-                        [("mean", "gemiddeld", "mean"), ("min", "laagst", "min"), ("max", "hoogst", "max")]
-                    {
-                        cols.push(col(
-                            &format!("{}_{s}", item.key),
-                            &format!("{} {nl}", item.key),
-                            &format!("{} {en}", item.key),
-                            Kind::Decimal,
-                        ));
-                    }
-                }
-                _ => {
-                    for cat in item.categories().into_iter().chain(["unknown".to_string()]) {
-                        let k = format!("{}_{cat}", item.key);
-                        cols.push(col(&k, &k, &k, Kind::Integer));
-                    }
-                }
-            }
-        }
-        cols.push(col("long_term", "Langdurig verzuim", "Long-term absence", Kind::Integer));
-        cols.push(col("frequent", "Frequent verzuim", "Frequent absence", Kind::Integer));
-        for c in CATEGORIES {
-            cols.push(col(&format!("reason_{c}"), &format!("Oorzaak: {c}"), &format!("Cause: {c}"), Kind::Integer));
-        }
-        let spec = TableSpec::new("participants", "Deelnemers", "Participants", cols);
-        // Each row's cells, and the count behind each cell that is a number of people (the
-        // figures of number items are not): secondary suppression works on those below.
-        let row = |org: String, cohort: String, p: &Participants| {
-            let mut r = vec![Cell::text(org), Cell::text(cohort), Cell::people(p.n)];
-            let mut counts: Vec<Option<i64>> = vec![None, None, Some(p.n)];
-            let whole = |cell: Cell| if p.n > 0 && p.n < super::table::MIN_CELL { Cell::Suppressed } else { cell };
-            let people = |r: &mut Vec<Cell>, counts: &mut Vec<Option<i64>>, n: i64| {
-                r.push(whole(Cell::people(n)));
-                counts.push(Some(n));
-            };
-            for item in &self.participant_items {
-                match item.item_type {
-                    ItemType::Number => {
-                        let s = p.numbers.get(&item.key).cloned().unwrap_or_default();
-                        r.push(whole(Cell::over(s.n(), s.mean())));
-                        r.push(whole(Cell::over(s.n(), s.min())));
-                        r.push(whole(Cell::over(s.n(), s.max())));
-                        counts.extend([None, None, None]);
-                    }
-                    _ => {
-                        let d = p.choices.get(&item.key).cloned().unwrap_or_default();
-                        for cat in item.categories().into_iter().chain(["unknown".to_string()]) {
-                            people(&mut r, &mut counts, d.get(&cat));
-                        }
-                    }
-                }
-            }
-            // Long-term or not, frequent or not: the rest is a group too.
-            for yes in [p.long_term, p.frequent] {
-                r.push(whole(Cell::people_of(yes, p.n)));
-                counts.push(Some(yes));
-            }
-            for c in CATEGORIES {
-                people(&mut r, &mut counts, p.category.get(c));
-            }
-            (r, counts)
-        };
-        let (mut rows, mut counts): (Vec<Vec<Cell>>, Vec<Vec<Option<i64>>>) =
-            self.groups.iter().map(|((o, c), p)| row(names.org(o), names.cohort(c), p)).unzip();
-        let (total_row, total_counts) = row("totaal".into(), String::new(), &self.total);
-        rows.push(total_row);
-        counts.push(total_counts);
-        protect_participants(&self.participant_items, &mut rows, &counts);
-        (spec, rows)
-    }
-
-    fn time(&self) -> (TableSpec, Vec<Vec<Cell>>) {
-        let spec = TableSpec::new(
-            "time_invested",
-            "Tijd van coaches",
-            "Coach time invested",
-            vec![
-                col("measure", "Maat", "Measure", Kind::Text),
-                col("label", "Omschrijving", "Label", Kind::Text),
-                col("n", "Aantal trajecten", "Trajectories", Kind::Integer),
-                col("value", "Waarde", "Value", Kind::Decimal),
-            ],
-        );
+    fn time(&self) -> Piece {
         let n = self.n;
         let recruited = self.recruitment_minutes.n();
         let long_preparations = if n > 0 && n < super::table::MIN_CELL {
@@ -486,41 +428,38 @@ impl Process<'_> {
                 long_preparations,
             ),
         ];
+        let keys = measures.iter().map(|m| m.0.to_string()).collect();
         let rows = measures
             .into_iter()
             .map(|(key, label, n, value)| vec![Cell::text(key), Cell::text(label), Cell::people(n), value])
             .collect();
-        (spec, rows)
+        let mut piece = Piece::new(rows, keys, 4);
+        // Two groups: the trajectories (every row but the recruitment ones) and everyone
+        // approached with a recorded time. Each group's count stands in several rows: one of
+        // them is the count, hidden with every figure over the same group.
+        for (first, group) in [(0, vec![0, 1, 2, 3, 4, 7, 8]), (5, vec![5, 6])] {
+            piece.counts.insert((first, 2), if first == 0 { n } else { recruited });
+            piece.companions.insert((first, 2), group.iter().flat_map(|r| [(*r, 2), (*r, 3)]).collect());
+        }
+        piece
     }
 
-    fn time_per_coach(&self) -> (TableSpec, Vec<Vec<Cell>>) {
-        let spec = TableSpec::new(
-            "time_per_coach",
-            "Tijd per coach (pseudoniem; coaches met minder dan 5 trajecten onderdrukt)",
-            "Time per coach (pseudonymised; coaches with fewer than 5 trajectories suppressed)",
-            vec![
-                col("coach", "Coach (pseudoniem)", "Coach (pseudonym)", Kind::Text),
-                col("trajectories", "Trajecten", "Trajectories", Kind::Integer),
-                col("sessions", "Gesprekken", "Sessions", Kind::Integer),
-                col("session_minutes", "Minuten gesprekken", "Session minutes", Kind::Integer),
-                col("preparation_minutes", "Minuten voorbereiding", "Preparation minutes", Kind::Integer),
-                col("recruitment_minutes", "Minuten werving", "Recruitment minutes", Kind::Integer),
-                col("minutes_per_trajectory", "Minuten per traject", "Minutes per trajectory", Kind::Decimal),
-            ],
-        );
+    fn time_per_coach(&self, pseudonyms: &super::pseudonym::Pseudonyms) -> Piece {
         // A coach with no one in the export (all they approached declined, or gave no research
         // consent) is not listed: a row about nobody would still tell that they recruited.
-        let mut coaches: Vec<(String, &CoachTime)> = self
+        let mut coaches: Vec<(String, &String, &CoachTime)> = self
             .coaches
             .iter()
             .filter(|(_, t)| t.trajectories > 0)
-            .map(|(id, t)| (self.spec.pseudonyms.of("C", id), t))
+            .map(|(id, t)| (pseudonyms.of("C", id), id, t))
             .collect();
         coaches.sort_by(|a, b| a.0.cmp(&b.0));
-        let counts: HashMap<At, i64> = coaches.iter().enumerate().map(|(r, (_, t))| ((r, 1), t.trajectories)).collect();
-        let mut rows: Vec<Vec<Cell>> = coaches
+        let keys = coaches.iter().map(|(_, id, _)| id.to_string()).collect();
+        let counts: HashMap<At, i64> =
+            coaches.iter().enumerate().map(|(r, (_, _, t))| ((r, 1), t.trajectories)).collect();
+        let rows: Vec<Vec<Cell>> = coaches
             .into_iter()
-            .map(|(p, t)| {
+            .map(|(p, _, t)| {
                 let n = t.trajectories;
                 let hide = |c: Cell| if n < super::table::MIN_CELL { Cell::Suppressed } else { c };
                 vec![
@@ -534,39 +473,37 @@ impl Process<'_> {
                 ]
             })
             .collect();
+        let mut piece = Piece::new(rows, keys, 7);
         // The coaches add up to the totals of `time_invested`: one coach hidden alone would be
         // those totals minus the others.
-        let sum = Sum { total: None, parts: (0..rows.len()).map(|r| (r, 1)).collect() };
-        let companions = (0..rows.len()).map(|r| ((r, 1), (2..7).map(|c| (r, c)).collect())).collect();
-        Linked { rows: &mut rows, counts, companions }.protect(&[sum]);
-        (spec, rows)
+        piece.sums.push(Sum { total: None, parts: (0..piece.rows.len()).map(|r| (r, 1)).collect() });
+        piece.companions = (0..piece.rows.len()).map(|r| ((r, 1), (2..7).map(|c| (r, c)).collect())).collect();
+        piece.counts = counts;
+        piece
     }
 
-    fn fidelity(&self) -> (TableSpec, Vec<Vec<Cell>>) {
-        let spec = TableSpec::new(
-            "fidelity",
-            "Welke onderdelen van de methode werden gebruikt",
-            "Which parts of the method were used",
-            vec![
-                col("part", "Onderdeel", "Part", Kind::Text),
-                col("label", "Omschrijving", "Label", Kind::Text),
-                col("n", "Aantal trajecten", "Trajectories", Kind::Integer),
-                col("percent", "Procent", "Percent", Kind::Decimal),
-            ],
-        );
-        let mut rows: Vec<Vec<Cell>> = PARTS
-            .iter()
-            .enumerate()
-            // Used or not: the trajectories that did not use a part are a group too.
-            .map(|(i, (k, nl, _))| {
-                vec![
-                    Cell::text(*k),
-                    Cell::text(*nl),
-                    Cell::people_of(self.parts[i], self.n),
-                    Cell::share(self.parts[i], self.n),
-                ]
-            })
-            .collect();
+    fn fidelity(&self) -> Piece {
+        let mut rows: Vec<Vec<Cell>> = Vec::new();
+        let mut keys = Vec::new();
+        let mut counts = HashMap::new();
+        let mut companions: HashMap<At, Vec<At>> = HashMap::new();
+        for (i, (k, nl, _)) in PARTS.iter().enumerate() {
+            // Used or not: the trajectories that did not use a part are a group too. Their
+            // count goes in a column of its own for the protection (across scopes they add up
+            // as well), hidden with the count of those who did and dropped after.
+            let (yes, no) = (self.parts[i], self.n - self.parts[i]);
+            rows.push(vec![
+                Cell::text(*k),
+                Cell::text(*nl),
+                Cell::people_of(yes, self.n),
+                Cell::share(yes, self.n),
+                Cell::Int(no),
+            ]);
+            keys.push(k.to_string());
+            counts.extend([((i, 2), yes), ((i, 4), no)]);
+            companions.insert((i, 2), vec![(i, 3), (i, 4)]);
+            companions.insert((i, 4), vec![(i, 2), (i, 3)]);
+        }
         let first_bucket = rows.len();
         for bucket in ["0", "1-3", "4-6", "7"] {
             let k = self.courses_completed.get(bucket);
@@ -576,113 +513,223 @@ impl Process<'_> {
                 Cell::people(k),
                 Cell::percent(k, self.n),
             ]);
+            keys.push(format!("courses_completed_{bucket}"));
+            counts.insert((rows.len() - 1, 2), k);
+            companions.insert((rows.len() - 1, 2), vec![(rows.len() - 1, 3)]);
         }
+        let mut piece = Piece::new(rows, keys, 4);
         // The buckets add up to n (in `time_invested`), so one hidden alone is n minus the others.
-        let buckets: Vec<At> = (first_bucket..rows.len()).map(|r| (r, 2)).collect();
-        let counts: HashMap<At, i64> = buckets
-            .iter()
-            .zip(["0", "1-3", "4-6", "7"])
-            .map(|(at, bucket)| (*at, self.courses_completed.get(bucket)))
-            .collect();
-        let companions = buckets.iter().map(|(r, c)| ((*r, *c), vec![(*r, 3)])).collect();
-        Linked { rows: &mut rows, counts, companions }.protect(&[Sum { total: None, parts: buckets }]);
-        (spec, rows)
+        piece.sums.push(Sum { total: None, parts: (first_bucket..piece.rows.len()).map(|r| (r, 2)).collect() });
+        piece.counts = counts;
+        piece.companions = companions;
+        piece
     }
 }
 
-/// The sums in the participants table: per row, each choice item's categories and the
-/// absence reasons add up to `n`; per column, the groups add up to the total row. A row whose
-/// `n` is hidden hides its figures too.
-fn protect_participants(items: &[Item], rows: &mut [Vec<Cell>], counts: &[Vec<Option<i64>>]) {
-    let total = rows.len() - 1;
-    let width = counts[total].len();
-    let mut families: Vec<Vec<usize>> = Vec::new();
-    let mut c = 3;
+fn reach_spec() -> TableSpec {
+    TableSpec::new(
+        "reach",
+        "Bereik: van benaderd tot aan het werk",
+        "Reach: from approached to back at work",
+        vec![
+            col("step", "Stap", "Step", Kind::Text),
+            col("label", "Omschrijving", "Label", Kind::Text),
+            col("n", "Aantal", "n", Kind::Integer),
+            col("stopped_here", "Gestopt bij deze stap", "Stopped at this step", Kind::Integer),
+            col("percent_of_approached", "% van benaderd", "% of approached", Kind::Decimal),
+        ],
+    )
+}
+
+fn stops_spec() -> TableSpec {
+    TableSpec::new(
+        "reach_stops",
+        "Gestopt: bij welke stap en waarom",
+        "Stopped: at which step and why",
+        vec![
+            col("step", "Stap", "Step", Kind::Text),
+            col("reason", "Reden", "Reason", Kind::Text),
+            col("n", "Aantal", "n", Kind::Integer),
+        ],
+    )
+}
+
+fn participants_spec(items: &[Item]) -> TableSpec {
+    let mut cols = vec![
+        col("organization", "Organisatie", "Organisation", Kind::Text),
+        col("cohort", "Ronde", "Cohort", Kind::Text),
+        col("n", "Aantal", "n", Kind::Integer),
+    ];
     for item in items {
-        if item.item_type == ItemType::Number {
-            c += 3;
-        } else {
-            let k = item.categories().len() + 1;
-            families.push((c..c + k).collect());
-            c += k;
+        match item.item_type {
+            ItemType::Number => {
+                for (s, nl, en) in [("mean", "gemiddeld", "mean"), ("min", "laagst", "min"), ("max", "hoogst", "max")] {
+                    cols.push(col(
+                        &format!("{}_{s}", item.key),
+                        &format!("{} {nl}", item.key),
+                        &format!("{} {en}", item.key),
+                        Kind::Decimal,
+                    ));
+                }
+            }
+            _ => {
+                for cat in item.categories().into_iter().chain(["unknown".to_string()]) {
+                    let k = format!("{}_{cat}", item.key);
+                    cols.push(col(&k, &k, &k, Kind::Integer));
+                }
+            }
         }
     }
-    // long_term and frequent stand alone; the absence reasons are one family.
-    families.push((c + 2..c + 2 + CATEGORIES.len()).collect());
-    let mut sums = Vec::new();
-    for r in 0..rows.len() {
-        for f in &families {
-            sums.push(Sum { total: Some((r, 2)), parts: f.iter().map(|c| (r, *c)).collect() });
+    cols.push(col("long_term", "Langdurig verzuim", "Long-term absence", Kind::Integer));
+    cols.push(col("frequent", "Frequent verzuim", "Frequent absence", Kind::Integer));
+    for c in CATEGORIES {
+        cols.push(col(&format!("reason_{c}"), &format!("Oorzaak: {c}"), &format!("Cause: {c}"), Kind::Integer));
+    }
+    TableSpec::new("participants", "Deelnemers", "Participants", cols)
+}
+
+fn time_spec() -> TableSpec {
+    TableSpec::new(
+        "time_invested",
+        "Tijd van coaches",
+        "Coach time invested",
+        vec![
+            col("measure", "Maat", "Measure", Kind::Text),
+            col("label", "Omschrijving", "Label", Kind::Text),
+            col("n", "Aantal trajecten", "Trajectories", Kind::Integer),
+            col("value", "Waarde", "Value", Kind::Decimal),
+        ],
+    )
+}
+
+fn time_per_coach_spec() -> TableSpec {
+    TableSpec::new(
+        "time_per_coach",
+        "Tijd per coach (pseudoniem; coaches met minder dan 5 trajecten onderdrukt)",
+        "Time per coach (pseudonymised; coaches with fewer than 5 trajectories suppressed)",
+        vec![
+            col("coach", "Coach (pseudoniem)", "Coach (pseudonym)", Kind::Text),
+            col("trajectories", "Trajecten", "Trajectories", Kind::Integer),
+            col("sessions", "Gesprekken", "Sessions", Kind::Integer),
+            col("session_minutes", "Minuten gesprekken", "Session minutes", Kind::Integer),
+            col("preparation_minutes", "Minuten voorbereiding", "Preparation minutes", Kind::Integer),
+            col("recruitment_minutes", "Minuten werving", "Recruitment minutes", Kind::Integer),
+            col("minutes_per_trajectory", "Minuten per traject", "Minutes per trajectory", Kind::Decimal),
+        ],
+    )
+}
+
+fn fidelity_spec() -> TableSpec {
+    TableSpec::new(
+        "fidelity",
+        "Welke onderdelen van de methode werden gebruikt",
+        "Which parts of the method were used",
+        vec![
+            col("part", "Onderdeel", "Part", Kind::Text),
+            col("label", "Omschrijving", "Label", Kind::Text),
+            col("n", "Aantal trajecten", "Trajectories", Kind::Integer),
+            col("percent", "Procent", "Percent", Kind::Decimal),
+        ],
+    )
+}
+
+/// One scope's row of the participants table (organisation and cohort are named when it is
+/// shown), with the sums within it: each choice item's categories and the absence reasons add
+/// up to `n`. A row whose `n` is hidden hides its figures too. Across scopes, every count adds up.
+fn participants_piece(items: &[Item], p: &Participants) -> Piece {
+    let mut r = vec![Cell::Null, Cell::Null, Cell::people(p.n)];
+    let mut counts: Vec<Option<i64>> = vec![None, None, Some(p.n)];
+    let whole = |cell: Cell| if p.n > 0 && p.n < super::table::MIN_CELL { Cell::Suppressed } else { cell };
+    let people = |r: &mut Vec<Cell>, counts: &mut Vec<Option<i64>>, n: i64| {
+        r.push(whole(Cell::people(n)));
+        counts.push(Some(n));
+    };
+    let mut families: Vec<Vec<usize>> = Vec::new();
+    for item in items {
+        match item.item_type {
+            ItemType::Number => {
+                let s = p.numbers.get(&item.key).cloned().unwrap_or_default();
+                r.push(whole(Cell::over(s.n(), s.mean())));
+                r.push(whole(Cell::over(s.n(), s.min())));
+                r.push(whole(Cell::over(s.n(), s.max())));
+                counts.extend([None, None, None]);
+            }
+            _ => {
+                let d = p.choices.get(&item.key).cloned().unwrap_or_default();
+                let first = r.len();
+                for cat in item.categories().into_iter().chain(["unknown".to_string()]) {
+                    people(&mut r, &mut counts, d.get(&cat));
+                }
+                families.push((first..r.len()).collect());
+            }
         }
     }
-    let mut by_cell: HashMap<At, i64> = counts
-        .iter()
-        .enumerate()
-        .flat_map(|(r, row)| row.iter().enumerate().filter_map(move |(c, n)| n.map(|n| ((r, c), n))))
-        .collect();
-    // Long-term and frequent are yes-or-no: the groups' "no" (n minus yes) add up to the
-    // total's too, and hidden "yes" cells of 14 among 16 people leave 2 "no" to be found. So
-    // each gets a column of its "no" for the sums, hidden with its "yes" and dropped after.
+    // Long-term or not, frequent or not: the rest is a group too.
+    let yes_at = r.len();
+    for yes in [p.long_term, p.frequent] {
+        r.push(whole(Cell::people_of(yes, p.n)));
+        counts.push(Some(yes));
+    }
+    let first = r.len();
+    for c in CATEGORIES {
+        people(&mut r, &mut counts, p.category.get(c));
+    }
+    families.push((first..r.len()).collect());
+    let width = r.len();
+    // Hidden "yes" cells of 14 among 16 people leave 2 "no" to be found from the n's. So each
+    // yes-or-no count gets a column of its "no" for the sums (across scopes too), hidden with
+    // its "yes" and dropped after.
     let mut companions: HashMap<At, Vec<At>> = HashMap::new();
-    let mut width_all = width;
-    for yes in [c, c + 1] {
-        let no = width_all;
-        width_all += 1;
-        for (r, row) in rows.iter_mut().enumerate() {
-            let n = by_cell.get(&(r, 2)).copied().unwrap_or(0);
-            let rest = n - by_cell.get(&(r, yes)).copied().unwrap_or(0);
-            // Hidden with its "yes" by `protect` when that is hidden already.
-            row.push(Cell::Int(rest));
-            by_cell.insert((r, no), rest);
-            companions.insert((r, yes), vec![(r, no)]);
-            companions.insert((r, no), vec![(r, yes)]);
-        }
-        sums.push(Sum { total: Some((total, no)), parts: (0..total).map(|r| (r, no)).collect() });
+    for yes in [yes_at, yes_at + 1] {
+        let no = r.len();
+        let rest = p.n - counts[yes].unwrap_or(0);
+        // Hidden with its "yes" by `protect` when that is hidden already.
+        r.push(Cell::Int(rest));
+        counts.push(Some(rest));
+        companions.insert((0, yes), vec![(0, no)]);
+        companions.insert((0, no), vec![(0, yes)]);
     }
-    for c in (2..width).filter(|c| counts[total][*c].is_some()) {
-        sums.push(Sum { total: Some((total, c)), parts: (0..total).map(|r| (r, c)).collect() });
-    }
-    for r in 0..rows.len() {
-        companions.insert((r, 2), (3..width_all).map(|c| (r, c)).collect());
-    }
-    Linked { rows, counts: by_cell, companions }.protect(&sums);
-    for row in rows.iter_mut() {
-        row.truncate(width);
-    }
+    companions.insert((0, 2), (3..r.len()).map(|c| (0, c)).collect());
+    let mut piece = Piece::new(vec![r], vec![String::new()], width);
+    piece.counts = counts.iter().enumerate().filter_map(|(c, n)| n.map(|n| ((0, c), n))).collect();
+    piece.companions = companions;
+    piece.sums =
+        families.iter().map(|f| Sum { total: Some((0, 2)), parts: f.iter().map(|c| (0, *c)).collect() }).collect();
+    piece
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Three cohorts and the total, with n, long-term and frequent, and all in one absence cause.
-    fn participants(groups: &[(i64, i64)]) -> (Vec<Vec<Cell>>, Vec<Vec<Option<i64>>>) {
-        let total = groups.iter().fold((0, 0), |t, g| (t.0 + g.0, t.1 + g.1));
-        groups
-            .iter()
-            .chain([&total])
-            .map(|&(n, long_term)| {
-                let mut cells = vec![Cell::text("org"), Cell::text("cohort"), Cell::people(n)];
-                cells.extend([Cell::people_of(long_term, n), Cell::people_of(0, n)]);
-                cells.extend(CATEGORIES.iter().enumerate().map(|(i, _)| Cell::people(if i == 0 { n } else { 0 })));
-                let mut counts = vec![None, None, Some(n), Some(long_term), Some(0)];
-                counts.extend(CATEGORIES.iter().enumerate().map(|(i, _)| Some(if i == 0 { n } else { 0 })));
-                (cells, counts)
-            })
-            .unzip()
+    /// A scope's participants: `n`, of whom `long_term` long-term, all with the first absence cause.
+    fn participants(n: i64, long_term: i64) -> Participants {
+        let mut p = Participants { n, long_term, ..Participants::default() };
+        for _ in 0..n {
+            p.category.push(CATEGORIES[0]);
+        }
+        p
     }
 
     #[test]
     fn the_no_side_of_hidden_yes_cells_is_no_small_group_either() {
-        // 8 of 10 long-term (2 not: hidden), 6 of 6, 7 of 20; 21 of 36 in all. Hiding the 6 with
-        // the 8 leaves 14 of 16 hidden: 2 "not long-term", found from the n's and the total.
-        let (mut rows, counts) = participants(&[(10, 8), (6, 6), (20, 7)]);
-        protect_participants(&[], &mut rows, &counts);
-        let hidden: Vec<usize> = (0..3).filter(|r| rows[*r][3].is_suppressed()).collect();
+        // Cohorts with 8 of 10 long-term (2 not: hidden), 6 of 6, 7 of 20; 21 of 36 in the
+        // organisation. Hiding the 6 with the 8 leaves 14 of 16 hidden: 2 "not long-term", found
+        // from the n's and the total.
+        let groups = [(10, 8), (6, 6), (20, 7)];
+        let mut pieces = vec![participants_piece(&[], &participants(36, 21))];
+        pieces.extend(groups.iter().map(|(n, l)| participants_piece(&[], &participants(*n, *l))));
+        let rows = nested::protect(pieces, &[None, Some(0), Some(0), Some(0)]);
+        let long_term = |g: usize| rows[g + 1][0][3].clone();
+        let hidden: Vec<usize> = (0..3).filter(|g| long_term(*g).is_suppressed()).collect();
         assert!(hidden.contains(&0) && hidden.len() >= 2, "{hidden:?}");
-        let sum = |f: &dyn Fn(usize) -> i64| hidden.iter().map(|r| f(*r)).sum::<i64>();
-        let (yes, no) = (sum(&|r| counts[r][3].unwrap()), sum(&|r| counts[r][2].unwrap() - counts[r][3].unwrap()));
+        let (yes, no) = (
+            hidden.iter().map(|g| groups[*g].1).sum::<i64>(),
+            hidden.iter().map(|g| groups[*g].0 - groups[*g].1).sum::<i64>(),
+        );
         assert!(!(1..5).contains(&yes) && !(1..5).contains(&no), "hidden: {yes} yes, {no} no");
-        assert!(rows.iter().all(|r| r.len() == counts[0].len()), "no helper column is left");
+        assert_eq!(rows[0][0][3], Cell::Int(21), "the organisation's total stays");
+        let width = participants_spec(&[]).columns.len();
+        assert!(rows.iter().all(|r| r[0].len() == width), "no helper column is left");
     }
 }

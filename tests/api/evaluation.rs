@@ -547,8 +547,19 @@ fn exports_and_report_match_hand_computed_figures() {
     let header = &lines[title + 1];
     let row = &lines[title + 2];
     let col = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("{name} in {header:?}"));
-    assert_eq!(row[col("age gemiddeld")], "43", "E1-E4 and E6 now: (30+40+50+60+35)/5");
-    assert_eq!(row[col("age laagst")], "30");
+    // E1-E4 and E6 now, five people. But cohort 2 has four with research consent, and the
+    // researcher can also export the organisation: the organisation minus this cohort would give
+    // cohort 2's figures. So this cohort's are withheld, in this export and in every other.
+    assert_eq!((row[col("Aantal")].as_str(), row[col("age gemiddeld")].as_str()), ("x", "x"));
+    assert_eq!(row[col("age laagst")], "x");
+    let org = app.get(
+        &format!("/exports/process?organization={}&format=csv&locale=nl&table=participants", w.org_a),
+        Some(&researcher),
+    );
+    let org = String::from_utf8(org.bytes().unwrap()[3..].to_vec()).unwrap();
+    let totaal = org.lines().find(|l| l.starts_with("totaal;")).expect("the organisation's total");
+    assert!(totaal.starts_with("totaal;;9;"), "(30+40+50+60+35+40+41+42+43)/9 shown: {totaal}");
+    assert!(totaal.contains(";42,33;"), "{totaal}");
     let intake_row = lines.iter().find(|l| l.first().map(String::as_str) == Some("intake_done")).unwrap();
     assert_eq!(intake_row[4], "71,4", "5 of 7, with a decimal comma");
     assert_eq!(row[col("sex_female")], "<5");
@@ -843,6 +854,75 @@ fn a_small_cohort_cannot_be_worked_out_from_the_total() {
     let stops = table(&doc, "reach_stops");
     assert_eq!(stops.len(), 2, "{stops:?}");
     assert!(stops.iter().all(|r| r["step"] == "research_consent" && suppressed(r, "n")), "{stops:?}");
+}
+
+/// Exports of nested scopes cannot be subtracted from each other: the organisation minus its
+/// large cohort would be the small one. Every scope's figures are protected together, so the
+/// large cohort's are withheld in its own export as in the organisation's, for the researcher
+/// and the project leader alike.
+#[test]
+fn nested_exports_cannot_be_subtracted_from_each_other() {
+    let w = World::new();
+    let app = &w.app;
+    let cohort = |name: &str| {
+        json_id(
+            app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&w.pl_a.token), &json!({"name": name})),
+            201,
+        )
+    };
+    let (large, small) = (cohort("Groot"), cohort("Klein"));
+    let people: Vec<Person> = (1..=6).map(|i| employee(&w, &format!("g{i}"), &large, true)).collect();
+    let few: Vec<Person> = (1..=2).map(|i| employee(&w, &format!("k{i}"), &small, true)).collect();
+    for (i, p) in people.iter().chain(&few).enumerate() {
+        answer(&w, p, "employee-baseline", baseline("female", 40 + i as i64, 3, true));
+        intake(&w, p);
+    }
+    // The tables, each row known by these columns, with the columns that count people.
+    let tables: [(&str, &[&str], &[&str]); 4] = [
+        ("reach", &["step"], &["n", "stopped_here"]),
+        ("time_invested", &["measure"], &["n"]),
+        ("fidelity", &["part"], &["n"]),
+        ("participants", &["organization", "cohort"], &["n", "sex_female", "long_term", "reason_none"]),
+    ];
+    for token in [&w.researcher.token, &w.pl_a.token] {
+        let org = export(&w, token, &format!("/exports/process?organization={}", w.org_a));
+        let groot = export(&w, token, &format!("/exports/process?cohort={large}"));
+        let klein = export(&w, token, &format!("/exports/process?cohort={small}"));
+        for (key, by, counts) in tables {
+            for row in table(&org, key) {
+                let same = |doc: &Value| -> Value {
+                    table(doc, key).iter().find(|r| by.iter().all(|b| r[*b] == row[*b])).cloned().unwrap_or(Value::Null)
+                };
+                let (g, k) = (same(&groot), same(&klein));
+                for c in counts {
+                    if let (Some(all), Some(part)) = (row[*c].as_i64(), g[*c].as_i64()) {
+                        assert!(!(1..5).contains(&(all - part)), "{key} {c}: {row} minus {g}");
+                    }
+                    assert!(!k[*c].is_i64() || k[*c] == 0, "the small cohort is hidden in its own export: {k}");
+                }
+            }
+        }
+        // The large cohort's row is the same in the organisation's export and in its own.
+        let own = find(table(&groot, "participants"), "cohort", "Groot");
+        let in_org = find(table(&org, "participants"), "cohort", "Groot");
+        for c in ["n", "age_mean", "sex_female"] {
+            assert_eq!(own[c], in_org[c], "{c}");
+        }
+        assert!(suppressed(own, "n") && suppressed(own, "age_mean"), "{own}");
+        assert_eq!(find(table(&org, "participants"), "organization", "totaal")["n"], 8);
+        let approached = find(table(&groot, "reach"), "step", "approached");
+        assert!(suppressed(approached, "n") && suppressed(approached, "percent_of_approached"), "{approached}");
+        assert_eq!(find(table(&org, "reach"), "step", "approached")["n"], 8);
+        // The records are the cohort's own.
+        assert_eq!(table(&groot, "records").len(), 6);
+    }
+    // A researcher's organisation lies within all organisations: the same holds one level up.
+    let all = export(&w, &w.researcher.token, "/exports/process");
+    let org = export(&w, &w.researcher.token, &format!("/exports/process?organization={}", w.org_a));
+    let n = |doc: &Value| find(table(doc, "participants"), "organization", "totaal")["n"].as_i64();
+    if let (Some(a), Some(o)) = (n(&all), n(&org)) {
+        assert!(!(1..5).contains(&(a - o)), "all {a}, organisation {o}");
+    }
 }
 
 /// An export's audit entries are written before its first and its last bytes go out: when the

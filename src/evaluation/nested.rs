@@ -1,0 +1,244 @@
+//! Protection across nested scopes. An export may be asked for all organisations, one
+//! organisation or one cohort, and a figure of a wider scope is the sum of the same figure in
+//! the scopes inside it. Two exports subtracted from each other would find a group that neither
+//! shows: an organisation minus one of its cohorts is its other cohorts. So the figures of every
+//! scope a caller may ask for are protected together, as one table with the sums between the
+//! scopes added, and an export shows its own scope's part: whichever exports are put side by
+//! side, a hidden count stays hidden (for the same data; a later export has other counts).
+
+use std::collections::HashMap;
+
+use super::dataset::{Record, Scope};
+use super::disclosure::{At, Linked, Sum};
+use super::table::Cell;
+
+/// A scope figures are added up for: all organisations, one organisation or one cohort (a
+/// cohort lies in one organisation).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Node {
+    pub organization: Option<String>,
+    pub cohort: Option<String>,
+}
+
+impl Node {
+    /// The scopes from `widest` down that hold `r`: itself, its organisation and its cohort.
+    pub fn path(widest: &Scope, r: &Record) -> Vec<Node> {
+        let org = Some(r.organization_id.clone());
+        let cohort = Node { organization: org.clone(), cohort: Some(r.cohort_id.clone()) };
+        match (&widest.organization, &widest.cohort) {
+            (_, Some(_)) => vec![cohort],
+            (Some(_), None) => vec![Node { organization: org, cohort: None }, cohort],
+            (None, None) => vec![Node::default_all(), Node { organization: org, cohort: None }, cohort],
+        }
+    }
+
+    fn default_all() -> Node {
+        Node { organization: None, cohort: None }
+    }
+
+    /// The scope an export asked for (a cohort is known by its id alone).
+    pub fn is(&self, scope: &Scope) -> bool {
+        match (&scope.organization, &scope.cohort) {
+            (_, Some(c)) => self.cohort.as_ref() == Some(c),
+            (o, None) => self.cohort.is_none() && self.organization == *o,
+        }
+    }
+
+    /// Whether `other` lies within this scope (a scope lies within itself).
+    pub fn holds(&self, other: &Node) -> bool {
+        (self.organization.is_none() || self.organization == other.organization)
+            && (self.cohort.is_none() || self.cohort == other.cohort)
+    }
+
+    /// The scope this one lies directly within, among `nodes`.
+    pub fn parent_in(&self, nodes: &[&Node]) -> Option<usize> {
+        let up = match (&self.organization, &self.cohort) {
+            (Some(o), Some(_)) => Node { organization: Some(o.clone()), cohort: None },
+            (Some(_), None) => Node::default_all(),
+            (None, _) => return None,
+        };
+        nodes.iter().position(|n| **n == up)
+    }
+}
+
+/// One scope's table before protection.
+pub struct Piece {
+    pub rows: Vec<Vec<Cell>>,
+    /// What each row is about (a step, a measure, a coach). A row with the same key in a scope
+    /// and in the scopes within it is the same figure over nested groups; rows missing in a
+    /// narrower scope count nobody.
+    pub keys: Vec<String>,
+    /// The people behind the cells that are counts; these add up across scopes.
+    pub counts: HashMap<At, i64>,
+    /// Cells that go with a count (a percentage, a row's figures next to its `n`).
+    pub companions: HashMap<At, Vec<At>>,
+    /// Sums within the scope's own table.
+    pub sums: Vec<Sum>,
+    /// Columns shown: those after them only help the protection (the 'no' beside a count of
+    /// 'yes') and are dropped.
+    pub width: usize,
+}
+
+impl Piece {
+    pub fn new(rows: Vec<Vec<Cell>>, keys: Vec<String>, width: usize) -> Piece {
+        debug_assert_eq!(rows.len(), keys.len());
+        Piece { rows, keys, counts: HashMap::new(), companions: HashMap::new(), sums: Vec::new(), width }
+    }
+}
+
+/// Protects one table of every scope together. `parent[i]` is the scope that scope `i` lies
+/// directly within; a scope's count is the sum of its children's, and a part of it that no
+/// child shows (people outside every listed child) is a group of its own. Returns each scope's
+/// rows, in the order given.
+pub fn protect(pieces: Vec<Piece>, parent: &[Option<usize>]) -> Vec<Vec<Vec<Cell>>> {
+    debug_assert_eq!(pieces.len(), parent.len());
+    let mut rows: Vec<Vec<Cell>> = Vec::new();
+    let mut counts = HashMap::new();
+    let mut companions: HashMap<At, Vec<At>> = HashMap::new();
+    let mut sums = Vec::new();
+    let mut offsets = Vec::with_capacity(pieces.len());
+    let shift = |o: usize, at: &At| (at.0 + o, at.1);
+    for p in &pieces {
+        let o = rows.len();
+        offsets.push(o);
+        rows.extend(p.rows.iter().cloned());
+        counts.extend(p.counts.iter().map(|(at, n)| (shift(o, at), *n)));
+        companions
+            .extend(p.companions.iter().map(|(at, with)| (shift(o, at), with.iter().map(|w| shift(o, w)).collect())));
+        sums.extend(p.sums.iter().map(|s| Sum {
+            total: s.total.map(|t| shift(o, &t)),
+            parts: s.parts.iter().map(|at| shift(o, at)).collect(),
+        }));
+    }
+    let row_of: Vec<HashMap<&str, usize>> =
+        pieces.iter().map(|p| p.keys.iter().enumerate().map(|(r, k)| (k.as_str(), r)).collect()).collect();
+    for (node, p) in pieces.iter().enumerate() {
+        let children: Vec<usize> = (0..pieces.len()).filter(|ch| parent[*ch] == Some(node)).collect();
+        if children.is_empty() {
+            continue;
+        }
+        // In a fixed order: which cell `protect` hides first must not differ between two runs.
+        let mut cells: Vec<(&At, &i64)> = p.counts.iter().collect();
+        cells.sort();
+        for (&(r, c), &total) in cells {
+            let mut parts = Vec::new();
+            let mut within = 0;
+            for &ch in &children {
+                let found = row_of[ch]
+                    .get(p.keys[r].as_str())
+                    .and_then(|rc| pieces[ch].counts.get(&(*rc, c)).map(|n| (*rc, *n)));
+                if let Some((rc, n)) = found {
+                    parts.push((offsets[ch] + rc, c));
+                    within += n;
+                }
+            }
+            let rest = total - within;
+            // More in the children than in the scope: not a partition, so not a sum.
+            if rest < 0 {
+                continue;
+            }
+            if rest > 0 {
+                // A group no child shows: known from the sum, protected if it is small.
+                let at = (rows.len(), c);
+                let mut row = vec![Cell::Withheld; c];
+                row.push(Cell::people(rest));
+                rows.push(row);
+                counts.insert(at, rest);
+                parts.push(at);
+            }
+            sums.push(Sum { total: Some((offsets[node] + r, c)), parts });
+        }
+    }
+    Linked { rows: &mut rows, counts, companions }.protect(&sums);
+    let mut out = Vec::with_capacity(pieces.len());
+    for (p, o) in pieces.iter().zip(offsets) {
+        out.push(rows[o..o + p.rows.len()].iter().map(|r| r.iter().take(p.width).cloned().collect()).collect());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One row ("n") per scope with its count.
+    fn piece(n: i64) -> Piece {
+        let mut p = Piece::new(vec![vec![Cell::text("n"), Cell::people(n)]], vec!["n".into()], 2);
+        p.counts.insert((0, 1), n);
+        p
+    }
+
+    fn shown(out: &[Vec<Vec<Cell>>]) -> Vec<Option<i64>> {
+        out.iter().map(|rows| if let Cell::Int(n) = rows[0][1] { Some(n) } else { None }).collect()
+    }
+
+    #[test]
+    fn scopes_know_what_they_hold_and_lie_within() {
+        let node =
+            |o: Option<&str>, c: Option<&str>| Node { organization: o.map(String::from), cohort: c.map(String::from) };
+        let (all, org, cohort, other) =
+            (node(None, None), node(Some("o"), None), node(Some("o"), Some("c")), node(Some("p"), Some("d")));
+        assert!(all.holds(&cohort) && org.holds(&cohort) && cohort.holds(&cohort));
+        assert!(!org.holds(&other) && !cohort.holds(&org));
+        let nodes = [&all, &org, &cohort];
+        assert_eq!((all.parent_in(&nodes), org.parent_in(&nodes), cohort.parent_in(&nodes)), (None, Some(0), Some(1)));
+        // Without all organisations among the scopes, an organisation is the widest.
+        assert_eq!(org.parent_in(&[&org, &cohort]), None);
+        // A cohort asked for by its id alone.
+        let asked =
+            |o: Option<&str>, c: Option<&str>| Scope { organization: o.map(String::from), cohort: c.map(String::from) };
+        assert!(cohort.is(&asked(None, Some("c"))) && cohort.is(&asked(Some("o"), Some("c"))));
+        assert!(org.is(&asked(Some("o"), None)) && !cohort.is(&asked(Some("o"), None)) && all.is(&asked(None, None)));
+    }
+
+    #[test]
+    fn an_organisation_minus_its_cohort_does_not_give_the_other_cohort() {
+        // Organisation of 12: cohorts of 9 and 3. Alone, the 9 would be shown in its own export
+        // and the 12 in the organisation's: 12 - 9 = 3. Together, the 9 goes.
+        let out = protect(vec![piece(12), piece(9), piece(3)], &[None, Some(0), Some(0)]);
+        assert_eq!(shown(&out), [Some(12), None, None]);
+        // Cohorts of 6 and 6: nothing to hide.
+        let out = protect(vec![piece(12), piece(6), piece(6)], &[None, Some(0), Some(0)]);
+        assert_eq!(shown(&out), [Some(12), Some(6), Some(6)]);
+    }
+
+    #[test]
+    fn three_levels_and_a_remainder_no_child_shows() {
+        // All: 30 = organisation A (20: cohorts 17 and 3) + organisation B (10, no cohort listed).
+        let out = protect(
+            vec![piece(30), piece(20), piece(10), piece(17), piece(3)],
+            &[None, Some(0), Some(0), Some(1), Some(1)],
+        );
+        let s = shown(&out);
+        assert_eq!(s[4], None);
+        assert_eq!(s[3], None, "17 would give the 3 from the 20");
+        assert_eq!((s[0], s[1], s[2]), (Some(30), Some(20), Some(10)));
+        // A scope with people outside its listed children: the rest is a hidden part. 10 = 8 + 2
+        // unlisted: the 8 goes.
+        let out = protect(vec![piece(10), piece(8)], &[None, Some(0)]);
+        assert_eq!(shown(&out), [Some(10), None]);
+    }
+
+    #[test]
+    fn rows_are_matched_by_key_and_helper_columns_are_dropped() {
+        let mut a = Piece::new(
+            vec![
+                vec![Cell::text("x"), Cell::people(7), Cell::Int(0)],
+                vec![Cell::text("y"), Cell::people(5), Cell::Int(0)],
+            ],
+            vec!["x".into(), "y".into()],
+            2,
+        );
+        a.counts.extend([((0, 1), 7), ((1, 1), 5)]);
+        // The children list "y" only: the 7 of "x" are outside them, a group of its own.
+        let mut b = Piece::new(vec![vec![Cell::text("y"), Cell::people(2), Cell::Int(0)]], vec!["y".into()], 2);
+        b.counts.insert((0, 1), 2);
+        let mut c = Piece::new(vec![vec![Cell::text("y"), Cell::people(3), Cell::Int(0)]], vec!["y".into()], 2);
+        c.counts.insert((0, 1), 3);
+        let out = protect(vec![a, b, c], &[None, Some(0), Some(0)]);
+        assert_eq!(out[0][0], [Cell::text("x"), Cell::Int(7)]);
+        // 2 + 3 hidden in the children, together 5: the 5 stays.
+        assert_eq!(out[0][1], [Cell::text("y"), Cell::Int(5)]);
+        assert!(out[1][0][1].is_suppressed() && out[2][0][1].is_suppressed());
+    }
+}
