@@ -36,11 +36,26 @@ impl Linked<'_> {
         self.counts.get(&at).copied().unwrap_or(0)
     }
 
-    fn hide(&mut self, at: At) {
+    /// Hides `at` and its companions; `log` gets each cell it changes, as it was.
+    fn hide(&mut self, at: At, log: &mut Vec<(At, Cell)>) {
         for c in std::iter::once(at).chain(self.companions.get(&at).cloned().unwrap_or_default()) {
             if !self.rows[c.0][c.1].is_suppressed() {
-                self.rows[c.0][c.1] = Cell::Withheld;
+                log.push((c, std::mem::replace(&mut self.rows[c.0][c.1], Cell::Withheld)));
             }
+        }
+    }
+
+    /// Puts back the cells a protection changed (its `log`), last first.
+    pub fn undo(&mut self, log: Vec<(At, Cell)>) {
+        for (at, cell) in log.into_iter().rev() {
+            self.rows[at.0][at.1] = cell;
+        }
+    }
+
+    /// Hides the cells in `log` again, as the protection that wrote it did.
+    pub fn redo(&mut self, log: &[(At, Cell)]) {
+        for (at, _) in log {
+            self.rows[at.0][at.1] = Cell::Withheld;
         }
     }
 
@@ -48,17 +63,24 @@ impl Linked<'_> {
     /// hidden where it stands (under five people) first takes its companions with it, as a cell
     /// hidden here does: a figure over the same people would tell its count again.
     pub fn protect(&mut self, sums: &[Sum]) -> usize {
+        self.protect_with(sums, sums.len(), &mut Vec::new())
+    }
+
+    /// As [`Linked::protect`], but in the sums from `totals_first` on a shown total is hidden
+    /// before a part: a wider scope's figure rather than that of one of the scopes in it
+    /// (`nested`), which may cost fewer cells. `log` gets every cell changed, as it was.
+    pub fn protect_with(&mut self, sums: &[Sum], totals_first: usize, log: &mut Vec<(At, Cell)>) -> usize {
         let hidden_already: Vec<At> = self.companions.keys().copied().filter(|at| self.hidden(*at)).collect();
         for at in hidden_already {
-            self.hide(at);
+            self.hide(at, log);
         }
         let mut hid = 0;
         // Each round hides at least one more cell, so this ends.
         loop {
             let mut changed = false;
-            for sum in sums {
-                if let Some(at) = self.needs_more(sum) {
-                    self.hide(at);
+            for (i, sum) in sums.iter().enumerate() {
+                if let Some(at) = self.needs_more(sum, i >= totals_first) {
+                    self.hide(at, log);
                     hid += 1;
                     changed = true;
                 }
@@ -70,7 +92,7 @@ impl Linked<'_> {
     }
 
     /// The cell to hide next for `sum`, if its hidden cells could be worked out.
-    fn needs_more(&self, sum: &Sum) -> Option<At> {
+    fn needs_more(&self, sum: &Sum, total_first: bool) -> Option<At> {
         let hidden_parts: Vec<At> = sum.parts.iter().copied().filter(|p| self.hidden(*p)).collect();
         let total_hidden = sum.total.is_some_and(|t| self.hidden(t));
         let unknowns = hidden_parts.len() + usize::from(total_hidden);
@@ -85,6 +107,9 @@ impl Linked<'_> {
         };
         if !exposed {
             return None;
+        }
+        if let Some(t) = sum.total.filter(|t| total_first && !self.hidden(*t)) {
+            return Some(t);
         }
         let smallest_shown = sum
             .parts

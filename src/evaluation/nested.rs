@@ -72,17 +72,45 @@ pub struct Piece {
     pub counts: HashMap<At, i64>,
     /// Cells that go with a count (a percentage, a row's figures next to its `n`).
     pub companions: HashMap<At, Vec<At>>,
-    /// Sums within the scope's own table.
+    /// Sums within the scope's own tables.
     pub sums: Vec<Sum>,
-    /// Columns shown: those after them only help the protection (the 'no' beside a count of
-    /// 'yes') and are dropped.
-    pub width: usize,
+    /// Per row, the columns shown: those after them only help the protection (the 'no' beside
+    /// a count of 'yes') and are dropped.
+    pub widths: Vec<usize>,
 }
 
 impl Piece {
     pub fn new(rows: Vec<Vec<Cell>>, keys: Vec<String>, width: usize) -> Piece {
-        debug_assert_eq!(rows.len(), keys.len());
-        Piece { rows, keys, counts: HashMap::new(), companions: HashMap::new(), sums: Vec::new(), width }
+        assert_eq!(rows.len(), keys.len(), "a key per row");
+        let widths = vec![width; rows.len()];
+        Piece { rows, keys, counts: HashMap::new(), companions: HashMap::new(), sums: Vec::new(), widths }
+    }
+
+    /// Adds a row shown whole.
+    pub fn push(&mut self, row: Vec<Cell>, key: String) {
+        self.widths.push(row.len());
+        self.rows.push(row);
+        self.keys.push(key);
+    }
+
+    /// Adds another table's rows after these (its keys prefixed with `table`), with its counts,
+    /// companions and sums, so that tables which show the same counts are protected as one;
+    /// returns the index of its first row.
+    pub fn append(&mut self, table: &str, other: Piece) -> usize {
+        let o = self.rows.len();
+        let shift = |at: &At| (at.0 + o, at.1);
+        self.rows.extend(other.rows);
+        self.keys.extend(other.keys.into_iter().map(|k| format!("{table}/{k}")));
+        self.widths.extend(other.widths);
+        self.counts.extend(other.counts.iter().map(|(at, n)| (shift(at), *n)));
+        self.companions.extend(other.companions.iter().map(|(at, with)| (shift(at), with.iter().map(shift).collect())));
+        self.sums.extend(
+            other
+                .sums
+                .iter()
+                .map(|s| Sum { total: s.total.map(|t| shift(&t)), parts: s.parts.iter().map(shift).collect() }),
+        );
+        o
     }
 }
 
@@ -91,48 +119,63 @@ impl Piece {
 /// child shows (people outside every listed child) is a group of its own. Returns each scope's
 /// rows, in the order given.
 pub fn protect(pieces: Vec<Piece>, parent: &[Option<usize>]) -> Vec<Vec<Vec<Cell>>> {
-    debug_assert_eq!(pieces.len(), parent.len());
+    assert_eq!(pieces.len(), parent.len(), "a parent per scope");
     let mut rows: Vec<Vec<Cell>> = Vec::new();
     let mut counts = HashMap::new();
     let mut companions: HashMap<At, Vec<At>> = HashMap::new();
     let mut sums = Vec::new();
     let mut offsets = Vec::with_capacity(pieces.len());
-    let shift = |o: usize, at: &At| (at.0 + o, at.1);
-    for p in &pieces {
+    let mut keys = Vec::with_capacity(pieces.len());
+    let mut widths = Vec::with_capacity(pieces.len());
+    let mut piece_counts = Vec::with_capacity(pieces.len());
+    // The pieces are taken apart as they are read: an export's memory holds one copy.
+    for p in pieces {
         let o = rows.len();
+        let shift = |at: &At| (at.0 + o, at.1);
         offsets.push(o);
-        rows.extend(p.rows.iter().cloned());
-        counts.extend(p.counts.iter().map(|(at, n)| (shift(o, at), *n)));
-        companions
-            .extend(p.companions.iter().map(|(at, with)| (shift(o, at), with.iter().map(|w| shift(o, w)).collect())));
-        sums.extend(p.sums.iter().map(|s| Sum {
-            total: s.total.map(|t| shift(o, &t)),
-            parts: s.parts.iter().map(|at| shift(o, at)).collect(),
-        }));
+        rows.extend(p.rows);
+        counts.extend(p.counts.iter().map(|(at, n)| (shift(at), *n)));
+        companions.extend(p.companions.into_iter().map(|(at, with)| (shift(&at), with.iter().map(shift).collect())));
+        sums.extend(
+            p.sums
+                .into_iter()
+                .map(|s| Sum { total: s.total.map(|t| shift(&t)), parts: s.parts.iter().map(shift).collect() }),
+        );
+        keys.push(p.keys);
+        widths.push(p.widths);
+        piece_counts.push(p.counts);
     }
+    // The sums between scopes come after those within each.
+    let within = sums.len();
     let row_of: Vec<HashMap<&str, usize>> =
-        pieces.iter().map(|p| p.keys.iter().enumerate().map(|(r, k)| (k.as_str(), r)).collect()).collect();
-    for (node, p) in pieces.iter().enumerate() {
-        let children: Vec<usize> = (0..pieces.len()).filter(|ch| parent[*ch] == Some(node)).collect();
+        keys.iter().map(|k| k.iter().enumerate().map(|(r, k)| (k.as_str(), r)).collect()).collect();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); parent.len()];
+    for (ch, up) in parent.iter().enumerate() {
+        if let Some(up) = up {
+            children[*up].push(ch);
+        }
+    }
+    for node in 0..parent.len() {
+        let children = &children[node];
         if children.is_empty() {
             continue;
         }
         // In a fixed order: which cell `protect` hides first must not differ between two runs.
-        let mut cells: Vec<(&At, &i64)> = p.counts.iter().collect();
+        let mut cells: Vec<(&At, &i64)> = piece_counts[node].iter().collect();
         cells.sort();
         for (&(r, c), &total) in cells {
             let mut parts = Vec::new();
-            let mut within = 0;
-            for &ch in &children {
+            let mut within_children = 0;
+            for &ch in children {
                 let found = row_of[ch]
-                    .get(p.keys[r].as_str())
-                    .and_then(|rc| pieces[ch].counts.get(&(*rc, c)).map(|n| (*rc, *n)));
+                    .get(keys[node][r].as_str())
+                    .and_then(|rc| piece_counts[ch].get(&(*rc, c)).map(|n| (*rc, *n)));
                 if let Some((rc, n)) = found {
                     parts.push((offsets[ch] + rc, c));
-                    within += n;
+                    within_children += n;
                 }
             }
-            let rest = total - within;
+            let rest = total - within_children;
             // More in the children than in the scope: not a partition, so not a sum.
             if rest < 0 {
                 continue;
@@ -149,10 +192,39 @@ pub fn protect(pieces: Vec<Piece>, parent: &[Option<usize>]) -> Vec<Vec<Vec<Cell
             sums.push(Sum { total: Some((offsets[node] + r, c)), parts });
         }
     }
-    Linked { rows: &mut rows, counts, companions }.protect(&sums);
-    let mut out = Vec::with_capacity(pieces.len());
-    for (p, o) in pieces.iter().zip(offsets) {
-        out.push(rows[o..o + p.rows.len()].iter().map(|r| r.iter().take(p.width).cloned().collect()).collect());
+    // What matched rows across scopes is not needed any more.
+    drop(row_of);
+    drop(keys);
+    drop(piece_counts);
+    // Hiding the smallest part first keeps the wider scopes' figures, but a part hidden in one
+    // sum may have to take more cells with it in others (a cohort's count of those without a
+    // course, then its buckets, then its `n`). Hiding the wider scope's figure first may cost
+    // fewer: both are worked out, and the one that withholds fewer cells is shown (the same
+    // for every export of the caller, since both depend on the data alone).
+    let mut linked = Linked { rows: &mut rows, counts, companions };
+    let mut parts_first = Vec::new();
+    linked.protect_with(&sums, sums.len(), &mut parts_first);
+    let hidden_by_parts = parts_first.len();
+    linked.undo(parts_first.clone());
+    let mut totals_first = Vec::new();
+    linked.protect_with(&sums, within, &mut totals_first);
+    if totals_first.len() >= hidden_by_parts {
+        linked.undo(totals_first);
+        linked.redo(&parts_first);
+    }
+    let mut out = Vec::with_capacity(offsets.len());
+    let mut rows = rows.into_iter();
+    for w in widths {
+        out.push(
+            rows.by_ref()
+                .take(w.len())
+                .zip(w)
+                .map(|(mut r, w)| {
+                    r.truncate(w);
+                    r
+                })
+                .collect(),
+        );
     }
     out
 }

@@ -71,6 +71,9 @@ pub struct Process<'a> {
     /// two exports cannot be subtracted from each other (`nested`).
     widest: Scope,
     nodes: BTreeMap<Node, Figures>,
+    /// Per cohort id, the scopes a trajectory of it counts in (looked up once per cohort, not
+    /// built per trajectory).
+    paths: HashMap<String, Vec<Node>>,
 }
 
 /// Parts of the method counted for fidelity (key, Dutch, English).
@@ -103,6 +106,7 @@ impl<'a> Process<'a> {
                 .collect(),
             widest,
             nodes: BTreeMap::new(),
+            paths: HashMap::new(),
         }
     }
 
@@ -203,16 +207,22 @@ impl Accumulator for Process<'_> {
         let org_mode = self.spec.population == Population::Organisation;
         let included = org_mode || r.research_consent;
         let top = if included { self.furthest(r) } else { self.furthest(r).min(1) };
-        for node in Node::path(&self.widest, r) {
-            self.nodes.entry(node).or_default().funnel(r, org_mode, top);
+        if !self.paths.contains_key(&r.cohort_id) {
+            self.paths.insert(r.cohort_id.clone(), Node::path(&self.widest, r));
+        }
+        for node in &self.paths[&r.cohort_id] {
+            node_figures(&mut self.nodes, node).funnel(r, org_mode, top);
         }
     }
 
     fn add(&mut self, r: &Record, _person: &str) -> Vec<Cell> {
         let parts = Self::parts_of(r);
         let done = r.courses_completed.len();
-        for node in Node::path(&self.widest, r) {
-            self.nodes.entry(node).or_default().add(r, &self.participant_items, &parts, done);
+        if !self.paths.contains_key(&r.cohort_id) {
+            self.paths.insert(r.cohort_id.clone(), Node::path(&self.widest, r));
+        }
+        for node in &self.paths[&r.cohort_id] {
+            node_figures(&mut self.nodes, node).add(r, &self.participant_items, &parts, done);
         }
         let l = &r.logbook;
         let mut row = vec![
@@ -236,39 +246,98 @@ impl Accumulator for Process<'_> {
                 Node { organization: self.spec.scope.organization.clone(), cohort: self.spec.scope.cohort.clone() };
             self.nodes.insert(asked, Figures::default());
         }
-        let nodes: Vec<&Node> = self.nodes.keys().collect();
+        let figures = std::mem::take(&mut self.nodes);
+        let nodes: Vec<&Node> = figures.keys().collect();
         let parent: Vec<Option<usize>> = nodes.iter().map(|n| n.parent_in(&nodes)).collect();
         let asked = nodes.iter().position(|n| n.is(&self.spec.scope)).unwrap_or_default();
-        let figures: Vec<&Figures> = self.nodes.values().collect();
-        // Each table of every scope, protected together; the scope asked for is shown.
-        let mine =
-            |piece: &dyn Fn(&Figures) -> Piece| nested::protect(figures.iter().map(|f| piece(f)).collect(), &parent);
-        let mut reach = mine(&|f| f.reach_with_stops()).swap_remove(asked);
-        let stops = reach.split_off(STEPS.len());
+        let (shown_coaches, coach_rows) =
+            figures.values().nth(asked).map(|f| (f.coach_ids(), f.coach_rows())).unwrap_or_default();
+        let nodes: Vec<Node> = nodes.into_iter().cloned().collect();
         let items = &self.participant_items;
-        let mut participants = mine(&|f| participants_piece(items, &f.participants));
+        // Every table of every scope, protected together; the scope asked for is shown. Each
+        // scope's figures go once its piece is made.
+        let (pieces, coaches_from): (Vec<Piece>, Vec<usize>) = figures.into_values().map(|f| f.piece(items)).unzip();
+        let mut out = nested::protect(pieces, &parent);
         // The cohorts in the scope asked for, then the scope itself as the total.
-        let mut rows: Vec<Vec<Cell>> = Vec::new();
+        let mut participants: Vec<Vec<Cell>> = Vec::new();
         for (i, n) in nodes.iter().enumerate() {
             if n.cohort.is_some() && nodes[asked].holds(n) {
-                rows.push(named(
-                    &participants[i][0],
+                participants.push(named(
+                    &out[i][PARTICIPANTS],
                     names.org(n.organization.as_deref().unwrap_or_default()),
                     names.cohort(n.cohort.as_deref().unwrap_or_default()),
                 ));
             }
         }
-        rows.push(named(&participants.swap_remove(asked)[0], "totaal".into(), String::new()));
-        let pseudonyms = &self.spec.pseudonyms;
+        let mut mine = out.swap_remove(asked);
+        participants.push(named(&mine[PARTICIPANTS], "totaal".into(), String::new()));
+        let protected = mine.split_off(coaches_from[asked]);
+        let coaches = coach_table(&self.spec.pseudonyms, &shown_coaches, coach_rows, &protected);
+        let stops = mine.split_off(STOPS);
+        let reach = mine.split_off(REACH);
+        let fidelity = mine.split_off(FIDELITY);
+        let time = mine.split_off(TIME);
         vec![
             (reach_spec(), reach),
             (stops_spec(), stops),
-            (participants_spec(items), rows),
-            (time_spec(), mine(&|f| f.time()).swap_remove(asked)),
-            (time_per_coach_spec(), mine(&|f| f.time_per_coach(pseudonyms)).swap_remove(asked)),
-            (fidelity_spec(), mine(&|f| f.fidelity()).swap_remove(asked)),
+            (participants_spec(items), participants),
+            (time_spec(), time),
+            (time_per_coach_spec(), coaches),
+            (fidelity_spec(), fidelity),
         ]
     }
+}
+
+/// The coaches' rows as shown: a coach whose number of trajectories is hidden has their other
+/// figures hidden too. Protected in the order of the coaches' ids, shown in that of their
+/// pseudonyms: which coach is hidden must not depend on the export key the caller chose.
+fn coach_table(
+    pseudonyms: &super::pseudonym::Pseudonyms,
+    ids: &[String],
+    rows: Vec<Vec<Cell>>,
+    protected: &[Vec<Cell>],
+) -> Vec<Vec<Cell>> {
+    let mut out: Vec<Vec<Cell>> = rows
+        .into_iter()
+        .zip(protected)
+        .zip(ids)
+        .map(|((mut row, shown), id)| {
+            row[0] = Cell::Text(pseudonyms.of("C", id));
+            if shown[1].is_suppressed() {
+                row[1] = shown[1].clone();
+                for c in row.iter_mut().skip(2).filter(|c| !c.is_suppressed()) {
+                    *c = Cell::Withheld;
+                }
+            }
+            row
+        })
+        .collect();
+    out.sort_by(|a, b| text(&a[0]).cmp(text(&b[0])));
+    out
+}
+
+fn text(c: &Cell) -> &str {
+    if let Cell::Text(t) = c {
+        t
+    } else {
+        ""
+    }
+}
+
+/// Where each table's rows begin in a scope's piece (`Figures::piece`): the stop reasons and
+/// the coaches, whose number varies, come last.
+const PARTICIPANTS: usize = 0;
+const TIME: usize = 1;
+const FIDELITY: usize = TIME + 9;
+const REACH: usize = FIDELITY + PARTS.len() + 4;
+const STOPS: usize = REACH + STEPS.len();
+
+/// A scope's figures, begun when its first trajectory comes.
+fn node_figures<'n>(nodes: &'n mut BTreeMap<Node, Figures>, node: &Node) -> &'n mut Figures {
+    if !nodes.contains_key(node) {
+        nodes.insert(node.clone(), Figures::default());
+    }
+    nodes.get_mut(node).expect("just inserted")
 }
 
 /// A participants row with its organisation and cohort named.
@@ -279,6 +348,41 @@ fn named(row: &[Cell], org: String, cohort: String) -> Vec<Cell> {
 }
 
 impl Figures {
+    /// All of this scope's tables as one piece (see the offsets above), with the sums that tie
+    /// the same count in different tables together: the number of trajectories is the
+    /// participants' `n`, the time table's, each part's used and not used in fidelity, the
+    /// course-count buckets and the coaches' trajectories. Each table alone would hide its own
+    /// cells, and a count hidden in one could stand in another. Returns where the coaches begin.
+    fn piece(&self, items: &[Item]) -> (Piece, usize) {
+        let mut piece = participants_piece(items, &self.participants);
+        let n = (PARTICIPANTS, 2);
+        assert_eq!(piece.append("time", self.time()), TIME);
+        assert_eq!(piece.append("fidelity", self.fidelity()), FIDELITY);
+        assert_eq!(piece.append("reach", self.reach_with_stops()), REACH);
+        let coaches_from = piece.append("coaches", self.time_per_coach());
+        let buckets: Vec<At> = (FIDELITY + PARTS.len()..REACH).map(|r| (r, 2)).collect();
+        piece.sums.push(Sum { total: Some(n), parts: vec![(TIME, 2)] });
+        piece.sums.push(Sum { total: Some(n), parts: buckets.clone() });
+        piece.sums.push(Sum { total: Some(n), parts: (coaches_from..piece.rows.len()).map(|r| (r, 1)).collect() });
+        for i in 0..PARTS.len() {
+            piece.sums.push(Sum { total: Some(n), parts: vec![(FIDELITY + i, 2), (FIDELITY + i, 4)] });
+        }
+        // At least one course completed: the buckets from one up; not: the bucket of none.
+        let course = FIDELITY + 2;
+        piece.sums.push(Sum { total: Some((course, 2)), parts: buckets[1..].to_vec() });
+        piece.sums.push(Sum { total: Some((course, 4)), parts: vec![buckets[0]] });
+        // The funnel step that counts those included (method consent for a project leader,
+        // research consent for a researcher) is `n` again. Other steps are left untied to the
+        // parts in fidelity: the funnel shows how many go on from step to step by design, so the
+        // rule that a small 'not used' hides its 'used' does not hold there.
+        for step in [(REACH + 1, 2), (REACH + 2, 2)] {
+            if piece.counts.get(&step) == piece.counts.get(&n) {
+                piece.sums.push(Sum { total: Some(n), parts: vec![step] });
+            }
+        }
+        (piece, coaches_from)
+    }
+
     fn funnel(&mut self, r: &Record, org_mode: bool, top: usize) {
         if let Some(m) = r.recruitment_minutes {
             self.recruitment_minutes.push(m as f64);
@@ -360,8 +464,7 @@ impl Figures {
                     let at = (piece.rows.len(), 2);
                     piece.counts.insert(at, n);
                     parts.push(at);
-                    piece.rows.push(vec![Cell::text(*k), Cell::text(reason), Cell::people(n)]);
-                    piece.keys.push(format!("{k}/{reason}"));
+                    piece.push(vec![Cell::text(*k), Cell::text(reason), Cell::people(n)], format!("{k}/{reason}"));
                 }
             }
             piece.sums.push(Sum { total: Some((i, 3)), parts });
@@ -444,26 +547,25 @@ impl Figures {
         piece
     }
 
-    fn time_per_coach(&self, pseudonyms: &super::pseudonym::Pseudonyms) -> Piece {
-        // A coach with no one in the export (all they approached declined, or gave no research
-        // consent) is not listed: a row about nobody would still tell that they recruited.
-        let mut coaches: Vec<(String, &String, &CoachTime)> = self
-            .coaches
+    /// The coaches listed in `time_per_coach`, in its order: those with someone in the export
+    /// (a row about nobody would still tell that they recruited), by id.
+    fn coach_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> =
+            self.coaches.iter().filter(|(_, t)| t.trajectories > 0).map(|(id, _)| id.clone()).collect();
+        ids.sort();
+        ids
+    }
+
+    /// Per coach (in `coach_ids` order), the whole row as shown but for the pseudonym.
+    fn coach_rows(&self) -> Vec<Vec<Cell>> {
+        self.coach_ids()
             .iter()
-            .filter(|(_, t)| t.trajectories > 0)
-            .map(|(id, t)| (pseudonyms.of("C", id), id, t))
-            .collect();
-        coaches.sort_by(|a, b| a.0.cmp(&b.0));
-        let keys = coaches.iter().map(|(_, id, _)| id.to_string()).collect();
-        let counts: HashMap<At, i64> =
-            coaches.iter().enumerate().map(|(r, (_, _, t))| ((r, 1), t.trajectories)).collect();
-        let rows: Vec<Vec<Cell>> = coaches
-            .into_iter()
-            .map(|(p, _, t)| {
+            .map(|id| {
+                let t = &self.coaches[id];
                 let n = t.trajectories;
                 let hide = |c: Cell| if n < super::table::MIN_CELL { Cell::Suppressed } else { c };
                 vec![
-                    Cell::text(p),
+                    Cell::Null,
                     Cell::people(n),
                     hide(Cell::Int(t.sessions)),
                     hide(Cell::Int(t.minutes)),
@@ -472,12 +574,18 @@ impl Figures {
                     Cell::over(n, Some((t.minutes + t.preparation) as f64 / n as f64)),
                 ]
             })
-            .collect();
-        let mut piece = Piece::new(rows, keys, 7);
-        // The coaches add up to the totals of `time_invested`: one coach hidden alone would be
-        // those totals minus the others.
-        piece.sums.push(Sum { total: None, parts: (0..piece.rows.len()).map(|r| (r, 1)).collect() });
-        piece.companions = (0..piece.rows.len()).map(|r| ((r, 1), (2..7).map(|c| (r, c)).collect())).collect();
+            .collect()
+    }
+
+    /// Per coach, for the protection: their number of trajectories. The coaches add up to the
+    /// number in `time_invested` (a sum in `piece`): one coach hidden alone would be that total
+    /// minus the others. Their other figures go with it (`coach_table`): in no sum themselves,
+    /// they need not be in the piece, which keeps an export of many coaches small.
+    fn time_per_coach(&self) -> Piece {
+        let ids = self.coach_ids();
+        let rows = ids.iter().map(|id| vec![Cell::Null, Cell::people(self.coaches[id].trajectories)]).collect();
+        let counts = ids.iter().enumerate().map(|(r, id)| ((r, 1), self.coaches[id].trajectories)).collect();
+        let mut piece = Piece::new(rows, ids, 2);
         piece.counts = counts;
         piece
     }
@@ -504,7 +612,6 @@ impl Figures {
             companions.insert((i, 2), vec![(i, 3), (i, 4)]);
             companions.insert((i, 4), vec![(i, 2), (i, 3)]);
         }
-        let first_bucket = rows.len();
         for bucket in ["0", "1-3", "4-6", "7"] {
             let k = self.courses_completed.get(bucket);
             rows.push(vec![
@@ -517,9 +624,8 @@ impl Figures {
             counts.insert((rows.len() - 1, 2), k);
             companions.insert((rows.len() - 1, 2), vec![(rows.len() - 1, 3)]);
         }
+        // The buckets add up to n (a sum in `piece`), so one hidden alone is n minus the others.
         let mut piece = Piece::new(rows, keys, 4);
-        // The buckets add up to n (in `time_invested`), so one hidden alone is n minus the others.
-        piece.sums.push(Sum { total: None, parts: (first_bucket..piece.rows.len()).map(|r| (r, 2)).collect() });
         piece.counts = counts;
         piece.companions = companions;
         piece
@@ -714,21 +820,18 @@ mod tests {
     #[test]
     fn the_no_side_of_hidden_yes_cells_is_no_small_group_either() {
         // Cohorts with 8 of 10 long-term (2 not: hidden), 6 of 6, 7 of 20; 21 of 36 in the
-        // organisation. Hiding the 6 with the 8 leaves 14 of 16 hidden: 2 "not long-term", found
-        // from the n's and the total.
+        // organisation. Hiding the 6 with the 8 would leave 14 of 16 hidden: 2 "not long-term",
+        // found from the n's and the total; so a third cohort would go too. Hiding the
+        // organisation's 21 instead costs one figure.
         let groups = [(10, 8), (6, 6), (20, 7)];
         let mut pieces = vec![participants_piece(&[], &participants(36, 21))];
         pieces.extend(groups.iter().map(|(n, l)| participants_piece(&[], &participants(*n, *l))));
         let rows = nested::protect(pieces, &[None, Some(0), Some(0), Some(0)]);
         let long_term = |g: usize| rows[g + 1][0][3].clone();
-        let hidden: Vec<usize> = (0..3).filter(|g| long_term(*g).is_suppressed()).collect();
-        assert!(hidden.contains(&0) && hidden.len() >= 2, "{hidden:?}");
-        let (yes, no) = (
-            hidden.iter().map(|g| groups[*g].1).sum::<i64>(),
-            hidden.iter().map(|g| groups[*g].0 - groups[*g].1).sum::<i64>(),
-        );
-        assert!(!(1..5).contains(&yes) && !(1..5).contains(&no), "hidden: {yes} yes, {no} no");
-        assert_eq!(rows[0][0][3], Cell::Int(21), "the organisation's total stays");
+        assert!(long_term(0).is_suppressed());
+        assert_eq!((long_term(1), long_term(2)), (Cell::Int(6), Cell::Int(7)));
+        assert_eq!(rows[0][0][3], Cell::Withheld, "the organisation's 21 goes instead");
+        assert_eq!(rows[0][0][2], Cell::Int(36));
         let width = participants_spec(&[]).columns.len();
         assert!(rows.iter().all(|r| r[0].len() == width), "no helper column is left");
     }

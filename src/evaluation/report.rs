@@ -159,7 +159,8 @@ pub fn render(names: &Names, plan: &Plan, process: &Collect, kirkpatrick: &Colle
          <p class=\"note\">Een getal met <span class=\"sup\">&lt;5*</span> gaat over minder dan 5 mensen. Dat getal laten we weg, \
          zodat niemand te herkennen is. Ook gemiddelden en procenten over minder dan 5 mensen laten we weg. \
          Een getal met <span class=\"sup\">x*</span> laten we ook weg, al gaat het over meer mensen: \
-         anders kun je een weggelaten getal uitrekenen uit het totaal of uit het gemiddelde.</p></header>",
+         anders kun je een weggelaten getal uitrekenen uit het totaal, uit het gemiddelde of uit het overzicht \
+         van de hele organisatie of een andere ronde.</p></header>",
         esc(&org),
         esc(&cohort),
         plan.spec.today.format("%d-%m-%Y"),

@@ -878,8 +878,9 @@ fn nested_exports_cannot_be_subtracted_from_each_other() {
         intake(&w, p);
     }
     // The tables, each row known by these columns, with the columns that count people.
-    let tables: [(&str, &[&str], &[&str]); 4] = [
+    let tables: [(&str, &[&str], &[&str]); 5] = [
         ("reach", &["step"], &["n", "stopped_here"]),
+        ("time_per_coach", &["coach"], &["trajectories"]),
         ("time_invested", &["measure"], &["n"]),
         ("fidelity", &["part"], &["n"]),
         ("participants", &["organization", "cohort"], &["n", "sex_female", "long_term", "reason_none"]),
