@@ -46,9 +46,9 @@ impl Linked<'_> {
     }
 
     /// Puts back the cells a protection changed (its `log`), last first.
-    pub fn undo(&mut self, log: Vec<(At, Cell)>) {
-        for (at, cell) in log.into_iter().rev() {
-            self.rows[at.0][at.1] = cell;
+    pub fn undo(&mut self, log: &[(At, Cell)]) {
+        for (at, cell) in log.iter().rev() {
+            self.rows[at.0][at.1] = cell.clone();
         }
     }
 

@@ -77,13 +77,24 @@ pub struct Piece {
     /// Per row, the columns shown: those after them only help the protection (the 'no' beside
     /// a count of 'yes') and are dropped.
     pub widths: Vec<usize>,
+    /// Cells whose hiding hides more than itself once shown (a coach's count takes their other
+    /// figures along): how many shown cells each stands for; others stand for one.
+    pub weights: HashMap<At, usize>,
 }
 
 impl Piece {
     pub fn new(rows: Vec<Vec<Cell>>, keys: Vec<String>, width: usize) -> Piece {
         assert_eq!(rows.len(), keys.len(), "a key per row");
         let widths = vec![width; rows.len()];
-        Piece { rows, keys, counts: HashMap::new(), companions: HashMap::new(), sums: Vec::new(), widths }
+        Piece {
+            rows,
+            keys,
+            counts: HashMap::new(),
+            companions: HashMap::new(),
+            sums: Vec::new(),
+            widths,
+            weights: HashMap::new(),
+        }
     }
 
     /// Adds a row shown whole.
@@ -102,6 +113,7 @@ impl Piece {
         self.rows.extend(other.rows);
         self.keys.extend(other.keys.into_iter().map(|k| format!("{table}/{k}")));
         self.widths.extend(other.widths);
+        self.weights.extend(other.weights.iter().map(|(at, w)| (shift(at), *w)));
         self.counts.extend(other.counts.iter().map(|(at, n)| (shift(at), *n)));
         self.companions.extend(other.companions.iter().map(|(at, with)| (shift(at), with.iter().map(shift).collect())));
         self.sums.extend(
@@ -128,6 +140,7 @@ pub fn protect(pieces: Vec<Piece>, parent: &[Option<usize>]) -> Vec<Vec<Vec<Cell
     let mut keys = Vec::with_capacity(pieces.len());
     let mut widths = Vec::with_capacity(pieces.len());
     let mut piece_counts = Vec::with_capacity(pieces.len());
+    let mut weights = HashMap::new();
     // The pieces are taken apart as they are read: an export's memory holds one copy.
     for p in pieces {
         let o = rows.len();
@@ -135,6 +148,7 @@ pub fn protect(pieces: Vec<Piece>, parent: &[Option<usize>]) -> Vec<Vec<Vec<Cell
         offsets.push(o);
         rows.extend(p.rows);
         counts.extend(p.counts.iter().map(|(at, n)| (shift(at), *n)));
+        weights.extend(p.weights.iter().map(|(at, w)| (shift(at), *w)));
         companions.extend(p.companions.into_iter().map(|(at, with)| (shift(&at), with.iter().map(shift).collect())));
         sums.extend(
             p.sums
@@ -201,15 +215,23 @@ pub fn protect(pieces: Vec<Piece>, parent: &[Option<usize>]) -> Vec<Vec<Vec<Cell
     // course, then its buckets, then its `n`). Hiding the wider scope's figure first may cost
     // fewer: both are worked out, and the one that withholds fewer cells is shown (the same
     // for every export of the caller, since both depend on the data alone).
+    // What a pattern costs: the shown cells it withholds (not the helper columns, nor the groups
+    // no child shows, nor an empty cell).
+    let width_of: Vec<usize> = widths.iter().flatten().copied().collect();
+    let cost = |log: &[(At, Cell)]| -> usize {
+        log.iter()
+            .filter(|(at, was)| at.0 < width_of.len() && at.1 < width_of[at.0] && *was != Cell::Null)
+            .map(|(at, _)| weights.get(at).copied().unwrap_or(1))
+            .sum()
+    };
     let mut linked = Linked { rows: &mut rows, counts, companions };
     let mut parts_first = Vec::new();
     linked.protect_with(&sums, sums.len(), &mut parts_first);
-    let hidden_by_parts = parts_first.len();
-    linked.undo(parts_first.clone());
+    linked.undo(&parts_first);
     let mut totals_first = Vec::new();
     linked.protect_with(&sums, within, &mut totals_first);
-    if totals_first.len() >= hidden_by_parts {
-        linked.undo(totals_first);
+    if cost(&totals_first) >= cost(&parts_first) {
+        linked.undo(&totals_first);
         linked.redo(&parts_first);
     }
     let mut out = Vec::with_capacity(offsets.len());

@@ -380,6 +380,11 @@ impl Figures {
                 piece.sums.push(Sum { total: Some(n), parts: vec![step] });
             }
         }
+        // A share of `n` beside its count gives `n` back: hidden with it.
+        let shares = (FIDELITY..REACH).map(|r| (r, 3));
+        piece.companions.entry(n).or_default().extend(shares);
+        // Hiding a coach's count hides their five other figures too (`coach_table`).
+        piece.weights = (coaches_from..piece.rows.len()).map(|r| ((r, 1), 6)).collect();
         (piece, coaches_from)
     }
 
@@ -834,5 +839,34 @@ mod tests {
         assert_eq!(rows[0][0][2], Cell::Int(36));
         let width = participants_spec(&[]).columns.len();
         assert!(rows.iter().all(|r| r[0].len() == width), "no helper column is left");
+    }
+
+    /// A scope of `n` with `buckets` people per course-count bucket ("0", "1-3", "4-6", "7").
+    fn scope(n: i64, buckets: [i64; 4]) -> Figures {
+        let mut f = Figures { n, participants: participants(n, 0), ..Figures::default() };
+        for (b, k) in ["0", "1-3", "4-6", "7"].iter().zip(buckets) {
+            for _ in 0..k {
+                f.courses_completed.push(b);
+            }
+        }
+        f.parts[2] = buckets[1] + buckets[2] + buckets[3];
+        f
+    }
+
+    #[test]
+    fn a_share_does_not_give_back_a_hidden_n() {
+        // An organisation of 15: cohort A has 3 (hidden), so B's 12 goes too. B's buckets of 6
+        // and 6 need only one of them hidden for the sum; the other, at 50%, would give 12.
+        let pieces = [scope(15, [3, 6, 6, 0]), scope(3, [3, 0, 0, 0]), scope(12, [0, 6, 6, 0])];
+        let out = nested::protect(pieces.iter().map(|f| f.piece(&[]).0).collect(), &[None, Some(0), Some(0)]);
+        for (scope, rows) in out.iter().enumerate() {
+            if rows[PARTICIPANTS][2].is_suppressed() {
+                for row in &rows[FIDELITY..REACH] {
+                    let counted = matches!(row[2], Cell::Int(k) if k > 0);
+                    assert!(!(counted && matches!(row[3], Cell::Dec(_))), "scope {scope}: {row:?}");
+                }
+            }
+        }
+        assert!(out[2][PARTICIPANTS][2].is_suppressed(), "B's n is withheld");
     }
 }

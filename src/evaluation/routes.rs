@@ -149,7 +149,9 @@ pub async fn kirkpatrick(
 }
 
 /// The process evaluation: reach funnel with stop reasons, participants, time invested and
-/// fidelity. Who may call it and what it contains: as the Kirkpatrick export.
+/// fidelity. Who may call it and what it contains: as the Kirkpatrick export. Its hidden cells
+/// are chosen over every organisation and cohort the caller may ask for at once, so that two
+/// exports of nested scopes cannot be subtracted from each other.
 #[utoipa::path(tag = "evaluation", params(ExportQuery), responses(
     (status = 200, description = "The export (streamed)", content(
         (Object = "application/json"),

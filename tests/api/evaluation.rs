@@ -797,21 +797,28 @@ fn a_withdrawal_on_a_new_trajectory_takes_the_person_out_of_every_export() {
     assert_eq!(rows, 7);
 }
 
+/// Cohorts "Groot" with six and "Klein" with two employees of `w.org_a`, all with research
+/// consent: the cohorts' ids, then the people of each.
+fn groot_and_klein(w: &World) -> (String, String, Vec<Person>, Vec<Person>) {
+    let cohort = |name: &str| {
+        json_id(
+            w.app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&w.pl_a.token), &json!({"name": name})),
+            201,
+        )
+    };
+    let (large, small) = (cohort("Groot"), cohort("Klein"));
+    let people = (1..=6).map(|i| employee(w, &format!("g{i}"), &large, true)).collect();
+    let few = (1..=2).map(|i| employee(w, &format!("k{i}"), &small, true)).collect();
+    (large, small, people, few)
+}
+
 /// A small cohort hidden in its own row cannot be found again from the total row: one more
 /// cohort is hidden with it, and within a row a hidden category cannot be found from `n`.
 #[test]
 fn a_small_cohort_cannot_be_worked_out_from_the_total() {
     let w = World::new();
     let app = &w.app;
-    let cohort = |name: &str| {
-        json_id(
-            app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&w.pl_a.token), &json!({"name": name})),
-            201,
-        )
-    };
-    let (large, small) = (cohort("Groot"), cohort("Klein"));
-    let people: Vec<Person> = (1..=6).map(|i| employee(&w, &format!("g{i}"), &large, true)).collect();
-    let few: Vec<Person> = (1..=2).map(|i| employee(&w, &format!("k{i}"), &small, true)).collect();
+    let (_, _, people, few) = groot_and_klein(&w);
     // Baselines: five women and one man in the large cohort, two women in the small one.
     for (i, p) in people.iter().chain(&few).enumerate() {
         answer(&w, p, "employee-baseline", baseline(if i == 5 { "male" } else { "female" }, 40 + i as i64, 3, true));
@@ -863,16 +870,7 @@ fn a_small_cohort_cannot_be_worked_out_from_the_total() {
 #[test]
 fn nested_exports_cannot_be_subtracted_from_each_other() {
     let w = World::new();
-    let app = &w.app;
-    let cohort = |name: &str| {
-        json_id(
-            app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&w.pl_a.token), &json!({"name": name})),
-            201,
-        )
-    };
-    let (large, small) = (cohort("Groot"), cohort("Klein"));
-    let people: Vec<Person> = (1..=6).map(|i| employee(&w, &format!("g{i}"), &large, true)).collect();
-    let few: Vec<Person> = (1..=2).map(|i| employee(&w, &format!("k{i}"), &small, true)).collect();
+    let (large, small, people, few) = groot_and_klein(&w);
     for (i, p) in people.iter().chain(&few).enumerate() {
         answer(&w, p, "employee-baseline", baseline("female", 40 + i as i64, 3, true));
         intake(&w, p);
@@ -910,6 +908,13 @@ fn nested_exports_cannot_be_subtracted_from_each_other() {
             assert_eq!(own[c], in_org[c], "{c}");
         }
         assert!(suppressed(own, "n") && suppressed(own, "age_mean"), "{own}");
+        // With its `n` withheld, no share of it is shown beside a count: the two give it back.
+        for (key, share) in [("fidelity", "percent"), ("reach", "percent_of_approached")] {
+            for row in table(&groot, key) {
+                let counted = row["n"].as_i64().is_some_and(|n| n > 0);
+                assert!(!(counted && row[share].is_number()), "{key}: {row}");
+            }
+        }
         assert_eq!(find(table(&org, "participants"), "organization", "totaal")["n"], 8);
         let approached = find(table(&groot, "reach"), "step", "approached");
         assert!(suppressed(approached, "n") && suppressed(approached, "percent_of_approached"), "{approached}");
