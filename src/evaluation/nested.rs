@@ -126,7 +126,7 @@ impl Piece {
     }
 }
 
-/// Protects one table of every scope together. `parent[i]` is the scope that scope `i` lies
+/// Protects the pieces of every scope together. `parent[i]` is the scope that scope `i` lies
 /// directly within; a scope's count is the sum of its children's, and a part of it that no
 /// child shows (people outside every listed child) is a group of its own. Returns each scope's
 /// rows, in the order given.
@@ -214,9 +214,9 @@ pub fn protect(pieces: Vec<Piece>, parent: &[Option<usize>]) -> Vec<Vec<Vec<Cell
     // sum may have to take more cells with it in others (a cohort's count of those without a
     // course, then its buckets, then its `n`). Hiding the wider scope's figure first may cost
     // fewer: both are worked out, and the one that withholds fewer cells is shown (the same
-    // for every export of the caller, since both depend on the data alone).
-    // What a pattern costs: the shown cells it withholds (not the helper columns, nor the groups
-    // no child shows, nor an empty cell).
+    // for every export of the caller, since both depend on the data alone). A pattern's cost is
+    // the shown cells it withholds: not the helper columns, the groups no child shows, nor an
+    // empty cell.
     let width_of: Vec<usize> = widths.iter().flatten().copied().collect();
     let cost = |log: &[(At, Cell)]| -> usize {
         log.iter()
