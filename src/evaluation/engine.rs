@@ -246,7 +246,7 @@ pub fn run(
                 }
                 // Outside the scope asked for: counted in the wider scopes' figures only.
                 if !spec.scope.holds(r) {
-                    acc.add(r, "");
+                    acc.count(r);
                     continue;
                 }
                 summary.people += 1;
@@ -297,6 +297,10 @@ pub trait Accumulator {
     }
     /// Every trajectory in scope, also those without research consent (reach counts only).
     fn funnel(&mut self, _r: &Record) {}
+    /// An included trajectory outside the scope asked for (see `widest`): adds it up only.
+    fn count(&mut self, r: &Record) {
+        self.add(r, "");
+    }
     /// An included trajectory: adds it up and returns its record cells after the first three.
     fn add(&mut self, r: &Record, person: &str) -> Vec<Cell>;
     /// A submitted coach questionnaire in scope.

@@ -215,7 +215,7 @@ impl Accumulator for Process<'_> {
         }
     }
 
-    fn add(&mut self, r: &Record, _person: &str) -> Vec<Cell> {
+    fn count(&mut self, r: &Record) {
         let parts = Self::parts_of(r);
         let done = r.courses_completed.len();
         if !self.paths.contains_key(&r.cohort_id) {
@@ -224,6 +224,12 @@ impl Accumulator for Process<'_> {
         for node in &self.paths[&r.cohort_id] {
             node_figures(&mut self.nodes, node).add(r, &self.participant_items, &parts, done);
         }
+    }
+
+    fn add(&mut self, r: &Record, _person: &str) -> Vec<Cell> {
+        self.count(r);
+        let parts = Self::parts_of(r);
+        let done = r.courses_completed.len();
         let l = &r.logbook;
         let mut row = vec![
             Cell::text(&r.status),
