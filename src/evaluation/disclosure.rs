@@ -19,17 +19,44 @@ pub struct Sum {
     pub parts: Vec<At>,
 }
 
+/// What [`Linked`] hides cells in: a table's rows, or only whether each cell is shown, which is
+/// all the protection needs of a table that is not shown itself (`nested`).
+pub trait Grid {
+    /// A cell as it was before it was withheld, to put it back.
+    type Was;
+    fn hidden(&self, at: At) -> bool;
+    /// Withholds a shown cell; returns it as it was.
+    fn withhold(&mut self, at: At) -> Self::Was;
+    fn put_back(&mut self, at: At, was: &Self::Was);
+}
+
+impl Grid for Vec<Vec<Cell>> {
+    type Was = Cell;
+
+    fn hidden(&self, at: At) -> bool {
+        self[at.0][at.1].is_suppressed()
+    }
+
+    fn withhold(&mut self, at: At) -> Cell {
+        std::mem::replace(&mut self[at.0][at.1], Cell::Withheld)
+    }
+
+    fn put_back(&mut self, at: At, was: &Cell) {
+        self[at.0][at.1] = was.clone();
+    }
+}
+
 /// A table's cells with the counts behind the cells that take part in sums, and the cells that
 /// go with them (a percentage next to its count, a row's figures next to its `n`).
-pub struct Linked<'a> {
-    pub rows: &'a mut [Vec<Cell>],
+pub struct Linked<'a, G: Grid = Vec<Vec<Cell>>> {
+    pub rows: &'a mut G,
     pub counts: HashMap<At, i64>,
     pub companions: HashMap<At, Vec<At>>,
 }
 
-impl Linked<'_> {
+impl<G: Grid> Linked<'_, G> {
     fn hidden(&self, at: At) -> bool {
-        self.rows[at.0][at.1].is_suppressed()
+        self.rows.hidden(at)
     }
 
     fn count(&self, at: At) -> i64 {
@@ -37,25 +64,25 @@ impl Linked<'_> {
     }
 
     /// Hides `at` and its companions; `log` gets each cell it changes, as it was.
-    fn hide(&mut self, at: At, log: &mut Vec<(At, Cell)>) {
+    fn hide(&mut self, at: At, log: &mut Vec<(At, G::Was)>) {
         for c in std::iter::once(at).chain(self.companions.get(&at).cloned().unwrap_or_default()) {
-            if !self.rows[c.0][c.1].is_suppressed() {
-                log.push((c, std::mem::replace(&mut self.rows[c.0][c.1], Cell::Withheld)));
+            if !self.rows.hidden(c) {
+                log.push((c, self.rows.withhold(c)));
             }
         }
     }
 
     /// Puts back the cells a protection changed (its `log`), last first.
-    pub fn undo(&mut self, log: &[(At, Cell)]) {
-        for (at, cell) in log.iter().rev() {
-            self.rows[at.0][at.1] = cell.clone();
+    pub fn undo(&mut self, log: &[(At, G::Was)]) {
+        for (at, was) in log.iter().rev() {
+            self.rows.put_back(*at, was);
         }
     }
 
     /// Hides the cells in `log` again, as the protection that wrote it did.
-    pub fn redo(&mut self, log: &[(At, Cell)]) {
+    pub fn redo(&mut self, log: &[(At, G::Was)]) {
         for (at, _) in log {
-            self.rows[at.0][at.1] = Cell::Withheld;
+            self.rows.withhold(*at);
         }
     }
 
@@ -69,7 +96,7 @@ impl Linked<'_> {
     /// As [`Linked::protect`], but in the sums from `totals_first` on a shown total is hidden
     /// before a part: a wider scope's figure rather than that of one of the scopes in it
     /// (`nested`), which may cost fewer cells. `log` gets every cell changed, as it was.
-    pub fn protect_with(&mut self, sums: &[Sum], totals_first: usize, log: &mut Vec<(At, Cell)>) -> usize {
+    pub fn protect_with(&mut self, sums: &[Sum], totals_first: usize, log: &mut Vec<(At, G::Was)>) -> usize {
         let hidden_already: Vec<At> = self.companions.keys().copied().filter(|at| self.hidden(*at)).collect();
         for at in hidden_already {
             self.hide(at, log);

@@ -58,7 +58,9 @@ struct Figures {
     recruitment_minutes: Stat,
     sessions: i64,
     long_preparations: i64,
-    coaches: HashMap<String, CoachTime>,
+    /// Per coach, by their number in `Process::coach_ids`: a coach counts in up to four
+    /// scopes, and an export of many coaches would hold their ids four times over.
+    coaches: HashMap<u32, CoachTime>,
     parts: [i64; 9],
     courses_completed: Dist,
 }
@@ -74,6 +76,9 @@ pub struct Process<'a> {
     /// Per cohort id, the scopes a trajectory of it counts in (looked up once per cohort, not
     /// built per trajectory).
     paths: HashMap<String, Vec<Node>>,
+    /// The coaches' ids by their numbers in `Figures::coaches`, and the numbers by id.
+    coach_ids: Vec<String>,
+    coach_numbers: HashMap<String, u32>,
 }
 
 /// Parts of the method counted for fidelity (key, Dutch, English).
@@ -107,6 +112,8 @@ impl<'a> Process<'a> {
             widest,
             nodes: BTreeMap::new(),
             paths: HashMap::new(),
+            coach_ids: Vec::new(),
+            coach_numbers: HashMap::new(),
         }
     }
 
@@ -133,6 +140,17 @@ impl<'a> Process<'a> {
             furthest = i;
         }
         furthest
+    }
+
+    /// The coach's number in `coach_ids`, given on first sight.
+    fn coach(&mut self, id: &str) -> u32 {
+        if let Some(n) = self.coach_numbers.get(id) {
+            return *n;
+        }
+        let n = u32::try_from(self.coach_ids.len()).expect("fewer than 2^32 coaches");
+        self.coach_ids.push(id.to_string());
+        self.coach_numbers.insert(id.to_string(), n);
+        n
     }
 
     fn parts_of(r: &Record) -> [bool; 9] {
@@ -210,8 +228,9 @@ impl Accumulator for Process<'_> {
         if !self.paths.contains_key(&r.cohort_id) {
             self.paths.insert(r.cohort_id.clone(), Node::path(&self.widest, r));
         }
+        let coach = self.coach(&r.coach_id);
         for node in &self.paths[&r.cohort_id] {
-            node_figures(&mut self.nodes, node).funnel(r, org_mode, top);
+            node_figures(&mut self.nodes, node).funnel(r, coach, org_mode, top);
         }
     }
 
@@ -221,8 +240,9 @@ impl Accumulator for Process<'_> {
         if !self.paths.contains_key(&r.cohort_id) {
             self.paths.insert(r.cohort_id.clone(), Node::path(&self.widest, r));
         }
+        let coach = self.coach(&r.coach_id);
         for node in &self.paths[&r.cohort_id] {
-            node_figures(&mut self.nodes, node).add(r, &self.participant_items, &parts, done);
+            node_figures(&mut self.nodes, node).add(r, coach, &self.participant_items, &parts, done);
         }
     }
 
@@ -253,17 +273,33 @@ impl Accumulator for Process<'_> {
             self.nodes.insert(asked, Figures::default());
         }
         let figures = std::mem::take(&mut self.nodes);
-        let nodes: Vec<&Node> = figures.keys().collect();
-        let parent: Vec<Option<usize>> = nodes.iter().map(|n| n.parent_in(&nodes)).collect();
+        let nodes: Vec<Node> = figures.keys().cloned().collect();
+        let refs: Vec<&Node> = nodes.iter().collect();
+        let parent: Vec<Option<usize>> = nodes.iter().map(|n| n.parent_in(&refs)).collect();
         let asked = nodes.iter().position(|n| n.is(&self.spec.scope)).unwrap_or_default();
-        let (shown_coaches, coach_rows) =
-            figures.values().nth(asked).map(|f| (f.coach_ids(), f.coach_rows())).unwrap_or_default();
-        let nodes: Vec<Node> = nodes.into_iter().cloned().collect();
-        let items = &self.participant_items;
+        // Shown: the scope asked for, and the participants row of each cohort in it.
+        let keep: Vec<usize> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| match i {
+                _ if i == asked => usize::MAX,
+                _ if n.cohort.is_some() && nodes[asked].holds(n) => PARTICIPANTS + 1,
+                _ => 0,
+            })
+            .collect();
+        let (items, ids) = (&self.participant_items, &self.coach_ids);
         // Every table of every scope, protected together; the scope asked for is shown. Each
-        // scope's figures go once its piece is made.
-        let (pieces, coaches_from): (Vec<Piece>, Vec<usize>) = figures.into_values().map(|f| f.piece(items)).unzip();
-        let mut out = nested::protect(pieces, &parent);
+        // scope's figures go once its piece is made, and each piece once it is read.
+        let (mut coaches_from, mut asked_figures) = (0, Figures::default());
+        let pieces = figures.into_values().enumerate().map(|(i, f)| {
+            let (piece, from) = f.piece(items, ids);
+            if i == asked {
+                coaches_from = from;
+                asked_figures = f;
+            }
+            piece
+        });
+        let mut out = nested::protect(pieces, &parent, &keep);
         // The cohorts in the scope asked for, then the scope itself as the total.
         let mut participants: Vec<Vec<Cell>> = Vec::new();
         for (i, n) in nodes.iter().enumerate() {
@@ -277,8 +313,9 @@ impl Accumulator for Process<'_> {
         }
         let mut mine = out.swap_remove(asked);
         participants.push(named(&mine[PARTICIPANTS], "totaal".into(), String::new()));
-        let protected = mine.split_off(coaches_from[asked]);
-        let coaches = coach_table(&self.spec.pseudonyms, &shown_coaches, coach_rows, &protected);
+        let protected = mine.split_off(coaches_from);
+        let asked_coaches = asked_figures.coaches_by_id(ids);
+        let coaches = coach_table(&self.spec.pseudonyms, &asked_coaches, &protected);
         let stops = mine.split_off(STOPS);
         let reach = mine.split_off(REACH);
         let fidelity = mine.split_off(FIDELITY);
@@ -294,20 +331,34 @@ impl Accumulator for Process<'_> {
     }
 }
 
+/// A coach's whole row as shown but for the pseudonym.
+fn coach_row(t: &CoachTime) -> Vec<Cell> {
+    let n = t.trajectories;
+    let hide = |c: Cell| if n < super::table::MIN_CELL { Cell::Suppressed } else { c };
+    vec![
+        Cell::Null,
+        Cell::people(n),
+        hide(Cell::Int(t.sessions)),
+        hide(Cell::Int(t.minutes)),
+        hide(Cell::Int(t.preparation)),
+        hide(Cell::Int(t.recruitment)),
+        Cell::over(n, Some((t.minutes + t.preparation) as f64 / n as f64)),
+    ]
+}
+
 /// The coaches' rows as shown: a coach whose number of trajectories is hidden has their other
 /// figures hidden too. Protected in the order of the coaches' ids, shown in that of their
 /// pseudonyms: which coach is hidden must not depend on the export key the caller chose.
 fn coach_table(
     pseudonyms: &super::pseudonym::Pseudonyms,
-    ids: &[String],
-    rows: Vec<Vec<Cell>>,
+    coaches: &[(&String, &CoachTime)],
     protected: &[Vec<Cell>],
 ) -> Vec<Vec<Cell>> {
-    let mut out: Vec<Vec<Cell>> = rows
-        .into_iter()
+    let mut out: Vec<Vec<Cell>> = coaches
+        .iter()
         .zip(protected)
-        .zip(ids)
-        .map(|((mut row, shown), id)| {
+        .map(|((id, t), shown)| {
+            let mut row = coach_row(t);
             row[0] = Cell::Text(pseudonyms.of("C", id));
             if shown[1].is_suppressed() {
                 row[1] = shown[1].clone();
@@ -359,13 +410,13 @@ impl Figures {
     /// participants' `n`, the time table's, each part's used and not used in fidelity, the
     /// course-count buckets and the coaches' trajectories. Each table alone would hide its own
     /// cells, and a count hidden in one could stand in another. Returns where the coaches begin.
-    fn piece(&self, items: &[Item]) -> (Piece, usize) {
+    fn piece(&self, items: &[Item], coach_ids: &[String]) -> (Piece, usize) {
         let mut piece = participants_piece(items, &self.participants);
         let n = (PARTICIPANTS, 2);
         assert_eq!(piece.append("time", self.time()), TIME);
         assert_eq!(piece.append("fidelity", self.fidelity()), FIDELITY);
         assert_eq!(piece.append("reach", self.reach_with_stops()), REACH);
-        let coaches_from = piece.append("coaches", self.time_per_coach());
+        let coaches_from = piece.append("coaches", self.time_per_coach(coach_ids));
         let buckets: Vec<At> = (FIDELITY + PARTS.len()..REACH).map(|r| (r, 2)).collect();
         piece.sums.push(Sum { total: Some(n), parts: vec![(TIME, 2)] });
         piece.sums.push(Sum { total: Some(n), parts: buckets.clone() });
@@ -394,11 +445,11 @@ impl Figures {
         (piece, coaches_from)
     }
 
-    fn funnel(&mut self, r: &Record, org_mode: bool, top: usize) {
+    fn funnel(&mut self, r: &Record, coach: u32, org_mode: bool, top: usize) {
         if let Some(m) = r.recruitment_minutes {
             self.recruitment_minutes.push(m as f64);
             // Per coach too, for everyone approached, so that the coaches add up to the total.
-            self.coaches.entry(r.coach_id.clone()).or_default().recruitment += m;
+            self.coaches.entry(coach).or_default().recruitment += m;
         }
         for step in 0..=top {
             // In an own-organisation export research consent is counted but is no gate.
@@ -416,7 +467,7 @@ impl Figures {
         }
     }
 
-    fn add(&mut self, r: &Record, items: &[Item], parts: &[bool; 9], done: usize) {
+    fn add(&mut self, r: &Record, coach: u32, items: &[Item], parts: &[bool; 9], done: usize) {
         self.n += 1;
         add_participant(&mut self.participants, r, items);
         let l = &r.logbook;
@@ -425,7 +476,7 @@ impl Figures {
         self.intake_minutes.push(l.intake_minutes as f64);
         self.sessions += l.sessions;
         self.long_preparations += l.long_preparations;
-        let c = self.coaches.entry(r.coach_id.clone()).or_default();
+        let c = self.coaches.entry(coach).or_default();
         c.trajectories += 1;
         c.sessions += l.sessions;
         c.minutes += l.session_minutes;
@@ -560,43 +611,24 @@ impl Figures {
 
     /// The coaches listed in `time_per_coach`, in its order: those with someone in the export
     /// (a row about nobody would still tell that they recruited), by id.
-    fn coach_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> =
-            self.coaches.iter().filter(|(_, t)| t.trajectories > 0).map(|(id, _)| id.clone()).collect();
-        ids.sort();
-        ids
-    }
-
-    /// Per coach (in `coach_ids` order), the whole row as shown but for the pseudonym.
-    fn coach_rows(&self) -> Vec<Vec<Cell>> {
-        self.coach_ids()
-            .iter()
-            .map(|id| {
-                let t = &self.coaches[id];
-                let n = t.trajectories;
-                let hide = |c: Cell| if n < super::table::MIN_CELL { Cell::Suppressed } else { c };
-                vec![
-                    Cell::Null,
-                    Cell::people(n),
-                    hide(Cell::Int(t.sessions)),
-                    hide(Cell::Int(t.minutes)),
-                    hide(Cell::Int(t.preparation)),
-                    hide(Cell::Int(t.recruitment)),
-                    Cell::over(n, Some((t.minutes + t.preparation) as f64 / n as f64)),
-                ]
-            })
-            .collect()
+    /// The coaches with trajectories in this scope, in the order of their ids (`ids` by their
+    /// numbers).
+    fn coaches_by_id<'a>(&'a self, ids: &'a [String]) -> Vec<(&'a String, &'a CoachTime)> {
+        let mut coaches: Vec<(&String, &CoachTime)> =
+            self.coaches.iter().filter(|(_, t)| t.trajectories > 0).map(|(n, t)| (&ids[*n as usize], t)).collect();
+        coaches.sort_by_key(|(id, _)| *id);
+        coaches
     }
 
     /// Per coach, for the protection: their number of trajectories. The coaches add up to the
     /// number in `time_invested` (a sum in `piece`): one coach hidden alone would be that total
     /// minus the others. Their other figures go with it (`coach_table`): in no sum themselves,
     /// they need not be in the piece, which keeps an export of many coaches small.
-    fn time_per_coach(&self) -> Piece {
-        let ids = self.coach_ids();
-        let rows = ids.iter().map(|id| vec![Cell::Null, Cell::people(self.coaches[id].trajectories)]).collect();
-        let counts = ids.iter().enumerate().map(|(r, id)| ((r, 1), self.coaches[id].trajectories)).collect();
-        let mut piece = Piece::new(rows, ids, 2);
+    fn time_per_coach(&self, ids: &[String]) -> Piece {
+        let coaches = self.coaches_by_id(ids);
+        let rows = coaches.iter().map(|(_, t)| vec![Cell::Null, Cell::people(t.trajectories)]).collect();
+        let counts = coaches.iter().enumerate().map(|(r, (_, t))| ((r, 1), t.trajectories)).collect();
+        let mut piece = Piece::new(rows, coaches.into_iter().map(|(id, _)| id.clone()).collect(), 2);
         piece.counts = counts;
         piece
     }
@@ -837,7 +869,7 @@ mod tests {
         let groups = [(10, 8), (6, 6), (20, 7)];
         let mut pieces = vec![participants_piece(&[], &participants(36, 21))];
         pieces.extend(groups.iter().map(|(n, l)| participants_piece(&[], &participants(*n, *l))));
-        let rows = nested::protect(pieces, &[None, Some(0), Some(0), Some(0)]);
+        let rows = nested::protect(pieces, &[None, Some(0), Some(0), Some(0)], &[usize::MAX; 4]);
         let long_term = |g: usize| rows[g + 1][0][3].clone();
         assert!(long_term(0).is_suppressed());
         assert_eq!((long_term(1), long_term(2)), (Cell::Int(6), Cell::Int(7)));
@@ -864,7 +896,8 @@ mod tests {
         // An organisation of 15: cohort A has 3 (hidden), so B's 12 goes too. B's buckets of 6
         // and 6 need only one of them hidden for the sum; the other, at 50%, would give 12.
         let pieces = [scope(15, [3, 6, 6, 0]), scope(3, [3, 0, 0, 0]), scope(12, [0, 6, 6, 0])];
-        let out = nested::protect(pieces.iter().map(|f| f.piece(&[]).0).collect(), &[None, Some(0), Some(0)]);
+        let out =
+            nested::protect(pieces.iter().map(|f| f.piece(&[], &[]).0), &[None, Some(0), Some(0)], &[usize::MAX; 3]);
         for (scope, rows) in out.iter().enumerate() {
             if rows[PARTICIPANTS][2].is_suppressed() {
                 for row in &rows[FIDELITY..REACH] {
