@@ -336,25 +336,7 @@ pub async fn write_card(
         diesel::insert_into(cards::table).values(&card).execute(c)?;
         let employee = accounts::find_user(c, &t.employee_id)?;
         if link.delivery == "email" {
-            let org = accounts::find_organization(c, &t.organization_id)?;
-            let vars = BTreeMap::from([
-                ("first_name", employee.first_name.clone()),
-                ("organization", org.name),
-                ("author", card.author_name.clone()),
-                ("message", card.message.clone()),
-            ]);
-            outbox::queue(
-                c,
-                &st.templates,
-                Mail {
-                    template: "card-received",
-                    to: &employee.email,
-                    vars,
-                    about: Some(format!("card:{}", card.id)),
-                    not_before: Some(card.deliver_after),
-                    send_before: None,
-                },
-            )?;
+            queue_mail(c, &st.templates, &card, &employee, &t.organization_id)?;
         }
         Ok(CardThanks {
             detail: format!("Dank je wel! Je kaartje voor {} is ontvangen.", employee.first_name),
@@ -363,6 +345,33 @@ pub async fn write_card(
     })
     .await?;
     Ok(HttpResponse::Created().json(out))
+}
+
+/// Queues the mail that brings `card` to `employee`, after its hold.
+fn queue_mail(
+    c: &mut db::DbConnection,
+    templates: &crate::mail::templates::Templates,
+    card: &CardRow,
+    employee: &crate::accounts::model::User,
+    organization_id: &str,
+) -> Result<(), AppError> {
+    let org = accounts::find_organization(c, organization_id)?;
+    let vars = BTreeMap::from([
+        ("first_name", employee.first_name.clone()),
+        ("organization", org.name),
+        ("author", card.author_name.clone()),
+        ("message", card.message.clone()),
+    ]);
+    let mail = Mail {
+        template: "card-received",
+        to: &employee.email,
+        vars,
+        about: Some(format!("card:{}", card.id)),
+        not_before: Some(card.deliver_after),
+        send_before: None,
+    };
+    outbox::queue(c, templates, mail)?;
+    Ok(())
 }
 
 /// The caller's cards (not stopped, after the hold), newest first. Employees.
@@ -485,6 +494,7 @@ pub async fn block(
     body: ValidJson<CardUpdate>,
 ) -> Result<HttpResponse, AppError> {
     let blocked = body.0.blocked;
+    let st = state.clone();
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let row: CardRow = cards::table
             .find(id.as_str())
@@ -499,15 +509,19 @@ pub async fn block(
         if blocked {
             // First stop what is still queued, then look for what is not: the worker may have
             // taken the mail meanwhile (on PostgreSQL the cancel waits for its claim to commit).
-            outbox::cancel(c, &about)?;
+            // Mail being sent is left to the worker: it may arrive, so the card is not stopped.
+            outbox::cancel_queued(c, &about)?;
+            // Also on its way: mail something else stopped (a corrected address) while a worker
+            // was sending it; the worker's claim still holds.
+            let cancelled_in_flight = outbox_table::status.eq("cancelled").and(outbox_table::locked_until.gt(now()));
             let sent: i64 = outbox_table::table
                 .filter(outbox_table::subject_ref.eq(&about))
-                .filter(one_of(outbox_table::status, ["sending", "sent"]))
+                .filter(one_of(outbox_table::status, ["sending", "sent"]).or(cancelled_in_flight))
                 .count()
                 .get_result(c)?;
             if sent > 0 {
                 return Err(AppError::Conflict(
-                    "Dit kaartje is al bezorgd en kan niet meer worden tegengehouden.".into(),
+                    "Dit kaartje is al bezorgd of wordt nu bezorgd, en kan niet meer worden tegengehouden.".into(),
                 ));
             }
         } else if row.blocked {
@@ -517,8 +531,18 @@ pub async fn block(
                     "Dit traject is gestopt of afgesloten: dit kaartje wordt niet meer bezorgd.".into(),
                 ));
             }
-            // Let through after all: the mail that the block stopped goes out, after the hold.
-            outbox::restore(c, &about, row.deliver_after)?;
+            // Let through after all: the mail that the block stopped goes out, after the hold. The
+            // housekeeping deletes stopped mail after a week: then it is written anew.
+            let restored = outbox::restore(c, &about, row.deliver_after)?;
+            let on_its_way: i64 = outbox_table::table
+                .filter(outbox_table::subject_ref.eq(&about))
+                .filter(one_of(outbox_table::status, ["queued", "sending", "sent"]))
+                .count()
+                .get_result(c)?;
+            if row.delivery == "email" && restored == 0 && on_its_way == 0 {
+                let employee = accounts::find_user(c, &t.employee_id)?;
+                queue_mail(c, &st.templates, &row, &employee, &t.organization_id)?;
+            }
         }
         let block = (cards::blocked.eq(blocked), cards::blocked_by.eq(blocked.then(|| caller.user_id.clone())));
         update(cards::table, block, cards::id.eq(&row.id)).execute(c)?;

@@ -111,6 +111,13 @@ pub fn cancel(conn: &mut DbConnection, about: &str) -> Result<usize, AppError> {
     Ok(update(outbox::table, outbox::status.eq("cancelled"), unsent).execute(conn)?)
 }
 
+/// Cancels mail about `about` that no worker has taken yet; returns how many. For a caller that
+/// must answer truthfully whether the mail was stopped: what a worker is sending may arrive.
+pub fn cancel_queued(conn: &mut DbConnection, about: &str) -> Result<usize, AppError> {
+    let queued = outbox::subject_ref.eq(about).and(outbox::status.eq("queued"));
+    Ok(update(outbox::table, outbox::status.eq("cancelled"), queued).execute(conn)?)
+}
+
 /// Cancels unsent mail about anything that begins with `prefix` (every course of one trajectory's
 /// talk requests); returns how many.
 pub fn cancel_prefix(conn: &mut DbConnection, prefix: &str) -> Result<usize, AppError> {
@@ -126,11 +133,21 @@ pub fn cancel_to_about(conn: &mut DbConnection, address: &str, about: &str) -> R
 }
 
 /// Queues mail about `about` that [`cancel`] stopped again, to be sent from `not_before` (or now,
-/// when that has passed); returns how many.
+/// when that has passed); returns how many. Mail a worker was sending when it was cancelled, and
+/// still is (its claim holds), goes back to that worker, which marks it sent or queues it again:
+/// queued beside it, a second worker would send it too.
 pub fn restore(conn: &mut DbConnection, about: &str, not_before: NaiveDateTime) -> Result<usize, AppError> {
-    let cancelled = outbox::subject_ref.eq(about).and(outbox::status.eq("cancelled"));
-    let again = (outbox::status.eq("queued"), outbox::next_attempt_at.eq(not_before.max(now())));
-    Ok(update(outbox::table, again, cancelled).execute(conn)?)
+    let t = now();
+    let cancelled = || outbox::subject_ref.eq(about).and(outbox::status.eq("cancelled"));
+    let in_flight = cancelled().and(outbox::locked_until.gt(t));
+    let resumed = update(outbox::table, outbox::status.eq("sending"), in_flight).execute(conn)?;
+    let idle = cancelled().and(outbox::locked_until.is_null().or(outbox::locked_until.le(t)));
+    let again = (
+        outbox::status.eq("queued"),
+        outbox::next_attempt_at.eq(not_before.max(t)),
+        outbox::locked_until.eq(None::<NaiveDateTime>),
+    );
+    Ok(resumed + update(outbox::table, again, idle).execute(conn)?)
 }
 
 /// How long a claimed message stays ours; after that another worker may retry it.
@@ -198,18 +215,28 @@ fn ours(row: &OutboxRow) -> Ours<'_> {
     outbox::id.eq(&row.id).and(outbox::status.eq("sending")).and(outbox::locked_until.eq(row.locked_until))
 }
 
-/// Marks a claimed message sent; false when the claim had run out and another worker took it.
+/// Marks a claimed message sent; false when the claim had run out and another worker took it. A
+/// message cancelled while it was being sent went out all the same: it is marked sent too, so
+/// that undoing the cancel ([`restore`]) does not send it a second time.
 pub fn mark_sent(conn: &mut DbConnection, row: &OutboxRow) -> Result<bool, AppError> {
     let done =
         (outbox::status.eq("sent"), outbox::sent_at.eq(Some(now())), outbox::locked_until.eq(None::<NaiveDateTime>));
-    Ok(update(outbox::table, done, ours(row)).execute(conn)? == 1)
+    let ours_or_cancelled = outbox::id
+        .eq(&row.id)
+        .and(outbox::status.eq_any(["sending", "cancelled"]))
+        .and(outbox::locked_until.eq(row.locked_until));
+    Ok(update(outbox::table, done, ours_or_cancelled).execute(conn)? == 1)
 }
 
 /// Hands a claimed message back unsent (the worker is stopping): due again at once, for this
 /// instance after its restart or for another one now.
 pub fn release(conn: &mut DbConnection, row: &OutboxRow) -> Result<bool, AppError> {
     let back = (outbox::status.eq("queued"), outbox::locked_until.eq(None::<NaiveDateTime>));
-    Ok(update(outbox::table, back, ours(row)).execute(conn)? == 1)
+    let done = update(outbox::table, back, ours(row)).execute(conn)? == 1;
+    if !done {
+        let_go_if_cancelled(conn, row)?;
+    }
+    Ok(done)
 }
 
 /// Gives up a claimed message that should no longer go out (a login link that expired while the
@@ -220,7 +247,21 @@ pub fn mark_stale(conn: &mut DbConnection, row: &OutboxRow, reason: &str) -> Res
         outbox::locked_until.eq(None::<NaiveDateTime>),
         outbox::last_error.eq(Some(reason.to_string())),
     );
-    Ok(update(outbox::table, stopped, ours(row)).execute(conn)? == 1)
+    let done = update(outbox::table, stopped, ours(row)).execute(conn)? == 1;
+    if !done {
+        let_go_if_cancelled(conn, row)?;
+    }
+    Ok(done)
+}
+
+/// After an attempt that did not send a message someone cancelled meanwhile: no worker holds it
+/// any more, so that undoing the cancel ([`restore`]) queues it at once rather than handing it
+/// back to a worker that is done with it.
+fn let_go_if_cancelled(conn: &mut DbConnection, row: &OutboxRow) -> Result<(), AppError> {
+    let cancelled_in_flight =
+        outbox::id.eq(&row.id).and(outbox::status.eq("cancelled")).and(outbox::locked_until.eq(row.locked_until));
+    update(outbox::table, outbox::locked_until.eq(None::<NaiveDateTime>), cancelled_in_flight).execute(conn)?;
+    Ok(())
 }
 
 /// How long a message is tried before it is given up: a mail server away for a night or a long
@@ -253,6 +294,9 @@ pub fn mark_failed(
         ours(row),
     )
     .execute(conn)?;
+    if done == 0 {
+        let_go_if_cancelled(conn, row)?;
+    }
     Ok(done == 1)
 }
 

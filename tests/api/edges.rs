@@ -175,6 +175,119 @@ fn a_card_that_was_already_delivered_cannot_be_stopped() {
     assert_eq!(ids(&mine), vec![card]);
 }
 
+/// A card whose mail a worker is sending at that moment cannot be stopped (it may arrive), and
+/// mail cancelled while it was being sent is recorded as sent, so that letting the card through
+/// again does not send it twice.
+#[test]
+fn a_card_mail_being_sent_is_neither_stopped_nor_sent_twice() {
+    // No hold, and the app's own worker asleep: the mail is claimed by hand, as a worker would.
+    let w = World::on(TestApp::spawn_with(&[("WILKAN_CARD_HOLD_HOURS", "0"), ("WILKAN_MAIL_POLL_MS", "600000")]));
+    let m = w.method();
+    let t = format!("/trajectories/{}", m.trajectory);
+    let coach = Some(w.coach_a.token.as_str());
+    let link: Value = w.app.post(&format!("{t}/card-links"), coach, &json!({"delivery": "email"})).json().unwrap();
+    let res = w.app.post(
+        &format!("/cards/{}", link["token"].as_str().unwrap()),
+        None,
+        &json!({"name": "Mohammed", "message": "Sterkte, we missen je."}),
+    );
+    assert_eq!(res.status(), 201);
+    let list: Value = w.app.get(&format!("{t}/cards"), coach).json().unwrap();
+    let card = list["items"][0]["id"].as_str().unwrap().to_string();
+    let about = format!("card:{card}");
+    let mut conn = w.app.conn();
+    let card_mail = |conn: &mut wilkan::db::DbConnection| -> String {
+        outbox::table.filter(outbox::subject_ref.eq(&about)).select(outbox::status).first(conn).unwrap()
+    };
+    let claimed = wilkan::mail::outbox::claim(&mut conn, 5).unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(card_mail(&mut conn), "sending");
+
+    // The coach asks to stop it while it is on its way: refused, and nothing changed.
+    let err = problem(w.app.patch(&format!("/cards/{card}"), coach, &json!({"blocked": true})), 409);
+    assert!(err["detail"].as_str().unwrap().contains("wordt nu bezorgd"), "{err}");
+    let blocked: bool = cards::table.find(&card).select(cards::blocked).first(&mut conn).unwrap();
+    assert!(!blocked);
+    assert_eq!(card_mail(&mut conn), "sending", "the worker keeps it");
+
+    // Cancelled by something else meanwhile (a corrected address cancels the mail waiting for
+    // the old one): still on its way, so the coach's stop is refused all the same.
+    assert_eq!(wilkan::mail::outbox::cancel(&mut conn, &about).unwrap(), 1);
+    problem(w.app.patch(&format!("/cards/{card}"), coach, &json!({"blocked": true})), 409);
+    // Let through again: back to the worker that holds it, not queued for a second one.
+    let now = chrono::Utc::now().naive_utc();
+    assert_eq!(wilkan::mail::outbox::restore(&mut conn, &about, now).unwrap(), 1);
+    assert_eq!(card_mail(&mut conn), "sending");
+    assert!(wilkan::mail::outbox::claim(&mut conn, 5).unwrap().is_empty(), "nobody else takes it");
+
+    // Cancelled again, and the worker's attempt failed: nobody holds it now, so letting it
+    // through queues it at once.
+    assert_eq!(wilkan::mail::outbox::cancel(&mut conn, &about).unwrap(), 1);
+    let timeout = wilkan::mail::sender::SendError { message: "timeout".into(), code: None, permanent: false };
+    let base = chrono::TimeDelta::seconds(1);
+    assert!(!wilkan::mail::outbox::mark_failed(&mut conn, &claimed[0], &timeout, base, 8).unwrap());
+    assert_eq!(wilkan::mail::outbox::restore(&mut conn, &about, now).unwrap(), 1);
+    assert_eq!(card_mail(&mut conn), "queued");
+    let claimed = wilkan::mail::outbox::claim(&mut conn, 5).unwrap();
+    assert_eq!(claimed.len(), 1);
+
+    // Cancelled once more, and this attempt went through: it went out, so it is sent, and
+    // letting it through again queues nothing.
+    assert_eq!(wilkan::mail::outbox::cancel(&mut conn, &about).unwrap(), 1);
+    assert!(wilkan::mail::outbox::mark_sent(&mut conn, &claimed[0]).unwrap());
+    assert_eq!(card_mail(&mut conn), "sent");
+    assert_eq!(wilkan::mail::outbox::restore(&mut conn, &about, now).unwrap(), 0);
+    assert_eq!(card_mail(&mut conn), "sent");
+    assert!(wilkan::mail::outbox::claim(&mut conn, 5).unwrap().is_empty());
+}
+
+/// A card stopped for longer than the outbox keeps stopped mail (a week) still reaches the
+/// employee by mail when the coach lets it through.
+#[test]
+fn a_card_let_through_after_its_stopped_mail_was_cleared_away_is_mailed_anew() {
+    let w = World::on(TestApp::spawn_with(&[("WILKAN_MAIL_POLL_MS", "600000")]));
+    let m = w.method();
+    let t = format!("/trajectories/{}", m.trajectory);
+    let coach = Some(w.coach_a.token.as_str());
+    let link: Value = w.app.post(&format!("{t}/card-links"), coach, &json!({"delivery": "email"})).json().unwrap();
+    let res = w.app.post(
+        &format!("/cards/{}", link["token"].as_str().unwrap()),
+        None,
+        &json!({"name": "Mohammed", "message": "Sterkte, we missen je."}),
+    );
+    assert_eq!(res.status(), 201);
+    let list: Value = w.app.get(&format!("{t}/cards"), coach).json().unwrap();
+    let card = list["items"][0]["id"].as_str().unwrap().to_string();
+    let about = format!("card:{card}");
+    assert_eq!(w.app.patch(&format!("/cards/{card}"), coach, &json!({"blocked": true})).status(), 200);
+    let mut conn = w.app.conn();
+    // Eight days on, the housekeeping clears the stopped mail away.
+    #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+    diesel::update(outbox::table.filter(outbox::subject_ref.eq(&about)))
+        .set(outbox::created_at.eq((chrono::Utc::now() - chrono::Duration::days(8)).naive_utc()))
+        .execute(&mut conn)
+        .unwrap();
+    assert_eq!(wilkan::mail::outbox::purge(&mut conn).unwrap(), 1);
+
+    assert_eq!(w.app.patch(&format!("/cards/{card}"), coach, &json!({"blocked": false})).status(), 200);
+    let mails: Vec<(String, String)> = outbox::table
+        .filter(outbox::subject_ref.eq(&about))
+        .select((outbox::status, outbox::template))
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(mails, [("queued".to_string(), "card-received".to_string())]);
+    // Let through again before it went: still one mail.
+    assert_eq!(w.app.patch(&format!("/cards/{card}"), coach, &json!({"blocked": true})).status(), 200);
+    assert_eq!(w.app.patch(&format!("/cards/{card}"), coach, &json!({"blocked": false})).status(), 200);
+    let queued: i64 = outbox::table
+        .filter(outbox::subject_ref.eq(&about))
+        .filter(outbox::status.eq("queued"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(queued, 1);
+}
+
 // --- buddies ---------------------------------------------------------------------------------
 
 #[test]
