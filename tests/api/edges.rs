@@ -135,20 +135,31 @@ fn card_link_days_and_uses_out_of_range_are_refused_by_field() {
     assert!((60 * 24 - 1..=60 * 24).contains(&days), "valid for 60 days: {link}");
 }
 
+/// An app with `settings`, and in it a card a colleague wrote, to go to the employee by mail:
+/// the world and the card's id.
+fn card_by_mail(settings: &[(&str, &str)]) -> (World, String) {
+    let w = World::on(TestApp::spawn_with(settings));
+    let card = {
+        let t = format!("/trajectories/{}", w.method().trajectory);
+        let coach = Some(w.coach_a.token.as_str());
+        let link: Value = w.app.post(&format!("{t}/card-links"), coach, &json!({"delivery": "email"})).json().unwrap();
+        let res = w.app.post(
+            &format!("/cards/{}", link["token"].as_str().unwrap()),
+            None,
+            &json!({"name": "Mohammed", "message": "We denken aan je."}),
+        );
+        assert_eq!(res.status(), 201);
+        let list: Value = w.app.get(&format!("{t}/cards"), coach).json().unwrap();
+        list["items"][0]["id"].as_str().unwrap().to_string()
+    };
+    (w, card)
+}
+
 #[test]
 fn a_card_that_was_already_delivered_cannot_be_stopped() {
     // No hold and a quick mail worker (mail is written to .eml files: delivered all the same).
-    let w = World::on(TestApp::spawn_with(&[("WILKAN_CARD_HOLD_HOURS", "0"), ("WILKAN_MAIL_POLL_MS", "100")]));
-    let m = w.method();
-    let t = format!("/trajectories/{}", m.trajectory);
+    let (w, card) = card_by_mail(&[("WILKAN_CARD_HOLD_HOURS", "0"), ("WILKAN_MAIL_POLL_MS", "100")]);
     let coach = Some(w.coach_a.token.as_str());
-    let link: Value = w.app.post(&format!("{t}/card-links"), coach, &json!({"delivery": "email"})).json().unwrap();
-    let res = w.app.post(
-        &format!("/cards/{}", link["token"].as_str().unwrap()),
-        None,
-        &json!({"name": "Mohammed", "message": "We denken aan je."}),
-    );
-    assert_eq!(res.status(), 201);
     let card_mail = || -> String {
         outbox::table
             .filter(outbox::template.eq("card-received"))
@@ -161,9 +172,6 @@ fn a_card_that_was_already_delivered_cannot_be_stopped() {
         assert!(started.elapsed() < Duration::from_secs(15), "card mail not sent: {}", card_mail());
         std::thread::sleep(Duration::from_millis(50));
     }
-    let list: Value = w.app.get(&format!("{t}/cards"), coach).json().unwrap();
-    let card = list["items"][0]["id"].as_str().unwrap().to_string();
-
     let err = problem(w.app.patch(&format!("/cards/{card}"), coach, &json!({"blocked": true})), 409);
     assert!(err["detail"].as_str().unwrap().contains("al bezorgd"), "{err}");
     // Nothing changed: the card is not marked stopped, the mail stays sent, the employee keeps it.
@@ -181,19 +189,8 @@ fn a_card_that_was_already_delivered_cannot_be_stopped() {
 #[test]
 fn a_card_mail_being_sent_is_neither_stopped_nor_sent_twice() {
     // No hold, and the app's own worker asleep: the mail is claimed by hand, as a worker would.
-    let w = World::on(TestApp::spawn_with(&[("WILKAN_CARD_HOLD_HOURS", "0"), ("WILKAN_MAIL_POLL_MS", "600000")]));
-    let m = w.method();
-    let t = format!("/trajectories/{}", m.trajectory);
+    let (w, card) = card_by_mail(&[("WILKAN_CARD_HOLD_HOURS", "0"), ("WILKAN_MAIL_POLL_MS", "600000")]);
     let coach = Some(w.coach_a.token.as_str());
-    let link: Value = w.app.post(&format!("{t}/card-links"), coach, &json!({"delivery": "email"})).json().unwrap();
-    let res = w.app.post(
-        &format!("/cards/{}", link["token"].as_str().unwrap()),
-        None,
-        &json!({"name": "Mohammed", "message": "Sterkte, we missen je."}),
-    );
-    assert_eq!(res.status(), 201);
-    let list: Value = w.app.get(&format!("{t}/cards"), coach).json().unwrap();
-    let card = list["items"][0]["id"].as_str().unwrap().to_string();
     let about = format!("card:{card}");
     let mut conn = w.app.conn();
     let card_mail = |conn: &mut wilkan::db::DbConnection| -> String {
@@ -245,19 +242,8 @@ fn a_card_mail_being_sent_is_neither_stopped_nor_sent_twice() {
 /// employee by mail when the coach lets it through.
 #[test]
 fn a_card_let_through_after_its_stopped_mail_was_cleared_away_is_mailed_anew() {
-    let w = World::on(TestApp::spawn_with(&[("WILKAN_MAIL_POLL_MS", "600000")]));
-    let m = w.method();
-    let t = format!("/trajectories/{}", m.trajectory);
+    let (w, card) = card_by_mail(&[("WILKAN_MAIL_POLL_MS", "600000")]);
     let coach = Some(w.coach_a.token.as_str());
-    let link: Value = w.app.post(&format!("{t}/card-links"), coach, &json!({"delivery": "email"})).json().unwrap();
-    let res = w.app.post(
-        &format!("/cards/{}", link["token"].as_str().unwrap()),
-        None,
-        &json!({"name": "Mohammed", "message": "Sterkte, we missen je."}),
-    );
-    assert_eq!(res.status(), 201);
-    let list: Value = w.app.get(&format!("{t}/cards"), coach).json().unwrap();
-    let card = list["items"][0]["id"].as_str().unwrap().to_string();
     let about = format!("card:{card}");
     assert_eq!(w.app.patch(&format!("/cards/{card}"), coach, &json!({"blocked": true})).status(), 200);
     let mut conn = w.app.conn();
