@@ -531,16 +531,17 @@ pub async fn block(
                     "Dit traject is gestopt of afgesloten: dit kaartje wordt niet meer bezorgd.".into(),
                 ));
             }
-            // Let through after all: the mail that the block stopped goes out, after the hold. The
-            // housekeeping deletes stopped mail after a week: then it is written anew.
-            let restored = outbox::restore(c, &about, row.deliver_after)?;
+            // Let through after all: the mail that the block stopped goes out, after the hold. It
+            // is written anew when the housekeeping deleted it (stopped mail goes after a week)
+            // or it was for an address corrected since.
+            let employee = accounts::find_user(c, &t.employee_id)?;
+            let restored = outbox::restore(c, &about, &employee.email, row.deliver_after)?;
             let on_its_way: i64 = outbox_table::table
                 .filter(outbox_table::subject_ref.eq(&about))
                 .filter(one_of(outbox_table::status, ["queued", "sending", "sent"]))
                 .count()
                 .get_result(c)?;
             if row.delivery == "email" && restored == 0 && on_its_way == 0 {
-                let employee = accounts::find_user(c, &t.employee_id)?;
                 queue_mail(c, &st.templates, &row, &employee, &t.organization_id)?;
             }
         }

@@ -132,13 +132,20 @@ pub fn cancel_to_about(conn: &mut DbConnection, address: &str, about: &str) -> R
     Ok(update(outbox::table, outbox::status.eq("cancelled"), unsent).execute(conn)?)
 }
 
-/// Queues mail about `about` that [`cancel`] stopped again, to be sent from `not_before` (or now,
-/// when that has passed); returns how many. Mail a worker was sending when it was cancelled, and
-/// still is (its claim holds), goes back to that worker, which marks it sent or queues it again:
-/// queued beside it, a second worker would send it too.
-pub fn restore(conn: &mut DbConnection, about: &str, not_before: NaiveDateTime) -> Result<usize, AppError> {
+/// Queues mail about `about` to `address` that [`cancel`] stopped again, to be sent from
+/// `not_before` (or now, when that has passed); returns how many. Mail to another address stays
+/// stopped: the address was corrected since ([`cancel_to`]). Mail a worker was sending when it
+/// was cancelled, and still is (its claim holds), goes back to that worker, which marks it sent or
+/// queues it again: queued beside it, a second worker would send it too.
+pub fn restore(
+    conn: &mut DbConnection,
+    about: &str,
+    address: &str,
+    not_before: NaiveDateTime,
+) -> Result<usize, AppError> {
     let t = now();
-    let cancelled = || outbox::subject_ref.eq(about).and(outbox::status.eq("cancelled"));
+    let cancelled =
+        || outbox::subject_ref.eq(about).and(outbox::to_address.eq(address)).and(outbox::status.eq("cancelled"));
     let in_flight = cancelled().and(outbox::locked_until.gt(t));
     let resumed = update(outbox::table, outbox::status.eq("sending"), in_flight).execute(conn)?;
     let idle = cancelled().and(outbox::locked_until.is_null().or(outbox::locked_until.le(t)));

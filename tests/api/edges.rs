@@ -213,7 +213,7 @@ fn a_card_mail_being_sent_is_neither_stopped_nor_sent_twice() {
     problem(w.app.patch(&format!("/cards/{card}"), coach, &json!({"blocked": true})), 409);
     // Let through again: back to the worker that holds it, not queued for a second one.
     let now = chrono::Utc::now().naive_utc();
-    assert_eq!(wilkan::mail::outbox::restore(&mut conn, &about, now).unwrap(), 1);
+    assert_eq!(wilkan::mail::outbox::restore(&mut conn, &about, &w.employee_a.email, now).unwrap(), 1);
     assert_eq!(card_mail(&mut conn), "sending");
     assert!(wilkan::mail::outbox::claim(&mut conn, 5).unwrap().is_empty(), "nobody else takes it");
 
@@ -223,7 +223,7 @@ fn a_card_mail_being_sent_is_neither_stopped_nor_sent_twice() {
     let timeout = wilkan::mail::sender::SendError { message: "timeout".into(), code: None, permanent: false };
     let base = chrono::TimeDelta::seconds(1);
     assert!(!wilkan::mail::outbox::mark_failed(&mut conn, &claimed[0], &timeout, base, 8).unwrap());
-    assert_eq!(wilkan::mail::outbox::restore(&mut conn, &about, now).unwrap(), 1);
+    assert_eq!(wilkan::mail::outbox::restore(&mut conn, &about, &w.employee_a.email, now).unwrap(), 1);
     assert_eq!(card_mail(&mut conn), "queued");
     let claimed = wilkan::mail::outbox::claim(&mut conn, 5).unwrap();
     assert_eq!(claimed.len(), 1);
@@ -233,13 +233,14 @@ fn a_card_mail_being_sent_is_neither_stopped_nor_sent_twice() {
     assert_eq!(wilkan::mail::outbox::cancel(&mut conn, &about).unwrap(), 1);
     assert!(wilkan::mail::outbox::mark_sent(&mut conn, &claimed[0]).unwrap());
     assert_eq!(card_mail(&mut conn), "sent");
-    assert_eq!(wilkan::mail::outbox::restore(&mut conn, &about, now).unwrap(), 0);
+    assert_eq!(wilkan::mail::outbox::restore(&mut conn, &about, &w.employee_a.email, now).unwrap(), 0);
     assert_eq!(card_mail(&mut conn), "sent");
     assert!(wilkan::mail::outbox::claim(&mut conn, 5).unwrap().is_empty());
 }
 
-/// A card stopped for longer than the outbox keeps stopped mail (a week) still reaches the
-/// employee by mail when the coach lets it through.
+/// A card stopped for longer than the outbox keeps stopped mail (a week), or while the employee's
+/// address was corrected, still reaches the employee by mail, at today's address, when the coach
+/// lets it through.
 #[test]
 fn a_card_let_through_after_its_stopped_mail_was_cleared_away_is_mailed_anew() {
     let (w, card) = card_by_mail(&[("WILKAN_MAIL_POLL_MS", "600000")]);
@@ -265,13 +266,24 @@ fn a_card_let_through_after_its_stopped_mail_was_cleared_away_is_mailed_anew() {
     // Let through again before it went: still one mail.
     assert_eq!(w.app.patch(&format!("/cards/{card}"), coach, &json!({"blocked": true})).status(), 200);
     assert_eq!(w.app.patch(&format!("/cards/{card}"), coach, &json!({"blocked": false})).status(), 200);
-    let queued: i64 = outbox::table
-        .filter(outbox::subject_ref.eq(&about))
-        .filter(outbox::status.eq("queued"))
-        .count()
-        .get_result(&mut conn)
-        .unwrap();
-    assert_eq!(queued, 1);
+    let queued = |conn: &mut wilkan::db::DbConnection| -> Vec<String> {
+        outbox::table
+            .filter(outbox::subject_ref.eq(&about))
+            .filter(outbox::status.eq("queued"))
+            .select(outbox::to_address)
+            .load(conn)
+            .unwrap()
+    };
+    assert_eq!(queued(&mut conn), [w.employee_a.email.as_str()]);
+
+    // Stopped again, and meanwhile the employee's address is corrected: let through, the card
+    // goes to the new address, not the old one.
+    assert_eq!(w.app.patch(&format!("/cards/{card}"), coach, &json!({"blocked": true})).status(), 200);
+    let admin = Some(w.admin.token.as_str());
+    let new_address = json!({"email": "nieuw.adres@wilkan.test"});
+    assert_eq!(w.app.patch(&format!("/users/{}", w.employee_a.id), admin, &new_address).status(), 200);
+    assert_eq!(w.app.patch(&format!("/cards/{card}"), coach, &json!({"blocked": false})).status(), 200);
+    assert_eq!(queued(&mut conn), ["nieuw.adres@wilkan.test"]);
 }
 
 // --- buddies ---------------------------------------------------------------------------------
