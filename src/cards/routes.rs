@@ -536,13 +536,15 @@ pub async fn block(
             // or it was for an address corrected since.
             let employee = accounts::find_user(c, &t.employee_id)?;
             let restored = outbox::restore(c, &about, &employee.email, row.deliver_after)?;
-            let on_its_way: i64 = outbox_table::table
-                .filter(outbox_table::subject_ref.eq(&about))
-                .filter(one_of(outbox_table::status, ["queued", "sending", "sent"]))
-                .count()
-                .get_result(c)?;
-            if row.delivery == "email" && restored == 0 && on_its_way == 0 {
-                queue_mail(c, &st.templates, &row, &employee, &t.organization_id)?;
+            if row.delivery == "email" && restored == 0 {
+                let on_its_way: i64 = outbox_table::table
+                    .filter(outbox_table::subject_ref.eq(&about))
+                    .filter(one_of(outbox_table::status, ["queued", "sending", "sent"]))
+                    .count()
+                    .get_result(c)?;
+                if on_its_way == 0 {
+                    queue_mail(c, &st.templates, &row, &employee, &t.organization_id)?;
+                }
             }
         }
         let block = (cards::blocked.eq(blocked), cards::blocked_by.eq(blocked.then(|| caller.user_id.clone())));
