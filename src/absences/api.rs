@@ -62,9 +62,11 @@ fn dates_in_order(a: &AbsenceIn) -> Result<(), ValidationError> {
 pub struct AbsenceUpdate {
     #[serde(default, deserialize_with = "crate::http::dates::near")]
     pub start_date: Option<NaiveDate>,
-    /// Set when the employee is better (recovered).
-    #[serde(default, deserialize_with = "crate::http::dates::near")]
-    pub end_date: Option<NaiveDate>,
+    /// Set when the employee is better (recovered). Left out: unchanged. `null`: open again (an
+    /// episode closed by mistake).
+    #[serde(default, deserialize_with = "crate::http::dates::near_or_null")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub end_date: Option<Option<NaiveDate>>,
     #[validate(range(min = 1, max = 100, message = "Kies een percentage van 1 tot en met 100."))]
     pub percentage: Option<i32>,
     /// Left out: unchanged. `null`: no category any more.
@@ -94,7 +96,12 @@ pub struct AbsenceOut {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CurrentEpisode {
     pub absence_id: String,
+    /// The first day of this episode.
     pub start_date: NaiveDate,
+    /// The first day of the absence it is part of: episodes that follow on without a day between
+    /// (a partial return is recorded as a new episode from that day) are one absence.
+    pub absence_start_date: NaiveDate,
+    /// Days absent so far, from `absence_start_date`.
     pub days: i64,
     pub percentage: i32,
 }
@@ -103,16 +110,18 @@ pub struct CurrentEpisode {
 pub struct AbsenceSummary {
     pub employee_id: String,
     pub as_of: NaiveDate,
+    /// Absences in the last 12 months: episodes that follow on without a day between count once.
     pub episodes_last_12_months: usize,
     pub current_episode: Option<CurrentEpisode>,
-    /// Current episode longer than 42 days.
+    /// The current absence longer than 42 days (from `absence_start_date`).
     pub long_term: bool,
-    /// 4 or more episodes in the last 12 months.
+    /// 4 or more absences in the last 12 months.
     pub frequent: bool,
     pub total_days_last_12_months: i64,
     /// Days weighted by the percentage absent.
     pub weighted_days_last_12_months: f64,
-    /// The poortwachter milestones of the current episode, from its first sick day. Wilkan does
-    /// not replace the absence administration; this shows where the employee stands.
+    /// The poortwachter milestones of the current absence, from its first sick day; absences
+    /// less than four weeks apart add up (without the days between), as the 104 weeks do. Wilkan
+    /// does not replace the absence administration; this shows where the employee stands.
     pub poortwachter: Vec<Milestone>,
 }

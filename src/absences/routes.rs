@@ -101,6 +101,24 @@ fn check_category(conn: &mut DbConnection, employee_id: &str, category: Option<C
     }
 }
 
+/// An episode has begun by the organisations' date, and ends today at the latest: one dated ahead
+/// (`near` lets through two years) would, left open, overlap every episode recorded after it.
+fn check_not_ahead(start: Option<NaiveDate>, end: Option<NaiveDate>, today: NaiveDate) -> Result<(), AppError> {
+    if start.is_some_and(|day| day > today) {
+        return Err(AppError::field(
+            "start_date",
+            "Een ziekteperiode kan niet in de toekomst beginnen. Vul de eerste ziektedag in.",
+        ));
+    }
+    if end.is_some_and(|day| day > today) {
+        return Err(AppError::field(
+            "end_date",
+            "Een ziekteperiode kan niet in de toekomst eindigen. Vul de laatste ziektedag in als de medewerker beter is.",
+        ));
+    }
+    Ok(())
+}
+
 fn check_overlap(others: &[Absence], start: NaiveDate, end: Option<NaiveDate>) -> Result<(), AppError> {
     let far = NaiveDate::MAX;
     let clash = others.iter().any(|o| start <= o.end_date.unwrap_or(far) && o.start_date <= end.unwrap_or(far));
@@ -162,6 +180,7 @@ pub async fn create(
         audit.about(&user.id);
         caller.require(&[Role::Coach, Role::ProjectLeader])?;
         check_category(c, &user.id, input.category)?;
+        check_not_ahead(Some(input.start_date), input.end_date, today)?;
         check_overlap(&episodes_of(c, &user.id)?, input.start_date, input.end_date)?;
         let t = now();
         let row = Absence {
@@ -202,8 +221,10 @@ pub async fn update(
         audit.about(&row.employee_id);
         caller.require(&[Role::Coach, Role::ProjectLeader])?;
         check_category(c, &row.employee_id, input.category.flatten())?;
+        check_not_ahead(input.start_date, input.end_date.flatten(), today)?;
         let start = input.start_date.unwrap_or(row.start_date);
-        let end = input.end_date.or(row.end_date);
+        // Left out: as it was; `null`: open again, if no other episode is in the way.
+        let end = input.end_date.unwrap_or(row.end_date);
         let others: Vec<Absence> = episodes_of(c, &row.employee_id)?.into_iter().filter(|a| a.id != row.id).collect();
         check_overlap(&others, start, end)?;
         reuse::update(
@@ -251,20 +272,25 @@ pub fn summarise(employee_id: &str, rows: &[Absence], today: NaiveDate) -> Absen
     let episodes: Vec<Episode> = rows.iter().map(Absence::episode).collect();
     let f = timeline::figures(&episodes, today);
     let current = rows.iter().filter(|a| a.end_date.is_none() && a.start_date <= today).max_by_key(|a| a.start_date);
+    let began = timeline::current(&episodes, today).map(|s| s.start);
     AbsenceSummary {
         employee_id: employee_id.to_string(),
         as_of: today,
         episodes_last_12_months: f.episodes_last_12_months,
-        current_episode: current.map(|a| CurrentEpisode {
-            absence_id: a.id.clone(),
-            start_date: a.start_date,
-            days: (today - a.start_date).num_days() + 1,
-            percentage: a.percentage,
+        current_episode: current.map(|a| {
+            let absence_start_date = began.unwrap_or(a.start_date).min(a.start_date);
+            CurrentEpisode {
+                absence_id: a.id.clone(),
+                start_date: a.start_date,
+                absence_start_date,
+                days: (today - absence_start_date).num_days() + 1,
+                percentage: a.percentage,
+            }
         }),
         long_term: f.long_term,
         frequent: f.frequent,
         total_days_last_12_months: f.total_days_last_12_months,
         weighted_days_last_12_months: f.weighted_days_last_12_months,
-        poortwachter: current.map(|a| timeline::poortwachter(a.start_date, today)).unwrap_or_default(),
+        poortwachter: timeline::poortwachter_of(&episodes, today),
     }
 }

@@ -17,7 +17,7 @@ pub struct Episode {
     pub percentage: i32,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Milestone {
     /// Stable key, e.g. `probleemanalyse`, `evaluation_3`.
     pub key: String,
@@ -28,8 +28,80 @@ pub struct Milestone {
     pub past: bool,
 }
 
-/// The poortwachter milestones counted from the first sick day.
-pub fn poortwachter(first_day: NaiveDate, today: NaiveDate) -> Vec<Milestone> {
+/// Periods of absence less than four weeks apart add up for the poortwachter dates (the
+/// *samentelling* of the Wet verbetering poortwachter): the 104 weeks go on where they were.
+pub const ADD_UP_WITHIN_DAYS: i64 = 28;
+
+/// One absence: episodes that follow on without a day between (a change of percentage, as at a
+/// partial return, is recorded as a new episode from that day) are one sick report, counted once
+/// and counted from its first day. `end` is `None` while it runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spell {
+    pub start: NaiveDate,
+    pub end: Option<NaiveDate>,
+}
+
+/// The episodes as absences, by first day.
+pub fn spells(episodes: &[Episode]) -> Vec<Spell> {
+    let mut sorted: Vec<&Episode> = episodes.iter().collect();
+    sorted.sort_by_key(|e| e.start);
+    let mut out: Vec<Spell> = Vec::new();
+    for e in sorted {
+        match out.last_mut() {
+            Some(last) if last.end.is_none_or(|end| e.start <= end + Duration::days(1)) => {
+                last.end = match (last.end, e.end) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                };
+            }
+            _ => out.push(Spell { start: e.start, end: e.end }),
+        }
+    }
+    out
+}
+
+/// The absence that runs today (begun by today, not ended), if any.
+pub fn current(episodes: &[Episode], today: NaiveDate) -> Option<Spell> {
+    spells(episodes).into_iter().filter(|s| s.end.is_none() && s.start <= today).max_by_key(|s| s.start)
+}
+
+/// The poortwachter milestones of the absence that runs today (none when none runs). A milestone
+/// of week `w` falls on the day after `w` weeks of sick days: counted from the first sick day,
+/// over the absences before it that followed less than four weeks apart, without the days between.
+pub fn poortwachter_of(episodes: &[Episode], today: NaiveDate) -> Vec<Milestone> {
+    let all = spells(episodes);
+    let Some(last) = all.iter().rposition(|s| s.end.is_none() && s.start <= today) else { return Vec::new() };
+    let mut first = last;
+    while first > 0 {
+        match all[first - 1].end {
+            Some(end) if (all[first].start - end).num_days() - 1 < ADD_UP_WITHIN_DAYS => first -= 1,
+            _ => break,
+        }
+    }
+    let chain = &all[first..=last];
+    milestones(today, |days| after_sick_days(chain, days))
+}
+
+/// The day after `days` sick days of `chain` (the last of which runs).
+fn after_sick_days(chain: &[Spell], days: i64) -> NaiveDate {
+    let mut left = days;
+    for s in chain {
+        match s.end.map(|end| (end - s.start).num_days() + 1) {
+            Some(len) if left >= len => left -= len,
+            _ => return s.start + Duration::days(left),
+        }
+    }
+    // Not reached: the last absence of a chain runs.
+    chain.last().map_or(NaiveDate::MIN, |s| s.start + Duration::days(left))
+}
+
+/// The poortwachter milestones counted from the first sick day, for one absence by itself.
+#[cfg(test)]
+fn poortwachter(first_day: NaiveDate, today: NaiveDate) -> Vec<Milestone> {
+    milestones(today, |days| first_day + Duration::days(days))
+}
+
+fn milestones(today: NaiveDate, on: impl Fn(i64) -> NaiveDate) -> Vec<Milestone> {
     let mut points: Vec<(String, String, i64)> = vec![
         ("probleemanalyse".into(), "Probleemanalyse".into(), 6),
         ("plan_van_aanpak".into(), "Plan van aanpak".into(), 8),
@@ -48,7 +120,7 @@ pub fn poortwachter(first_day: NaiveDate, today: NaiveDate) -> Vec<Milestone> {
     points
         .into_iter()
         .map(|(key, label, week)| {
-            let date = first_day + Duration::weeks(week);
+            let date = on(week * 7);
             Milestone { key, label, week, date, past: date < today }
         })
         .collect()
@@ -56,8 +128,13 @@ pub fn poortwachter(first_day: NaiveDate, today: NaiveDate) -> Vec<Milestone> {
 
 /// Days of `e` that fall within [from, to], both inclusive.
 fn overlap_days(e: &Episode, from: NaiveDate, to: NaiveDate) -> i64 {
-    let start = e.start.max(from);
-    let end = e.end.unwrap_or(to).min(to);
+    days_within(e.start, e.end, from, to)
+}
+
+/// Days from `start` to `end` (or on) that fall within [from, to], both inclusive.
+fn days_within(start: NaiveDate, end: Option<NaiveDate>, from: NaiveDate, to: NaiveDate) -> i64 {
+    let start = start.max(from);
+    let end = end.unwrap_or(to).min(to);
     if end < start {
         0
     } else {
@@ -76,16 +153,19 @@ pub struct Figures {
     pub weighted_days_last_12_months: f64,
 }
 
+/// Episodes and their days in the 12 months up to `today`; an episode is an absence ([`Spell`]):
+/// a partial return recorded as a new episode neither makes an absence frequent nor starts its
+/// days anew.
 pub fn figures(episodes: &[Episode], today: NaiveDate) -> Figures {
     let from = today - Duration::days(364);
     let in_window: Vec<&Episode> = episodes.iter().filter(|e| overlap_days(e, from, today) > 0).collect();
-    let current = episodes.iter().filter(|e| e.end.is_none() && e.start <= today).max_by_key(|e| e.start);
-    let current_days = current.map(|e| (today - e.start).num_days() + 1);
+    let absences = spells(episodes).into_iter().filter(|s| days_within(s.start, s.end, from, today) > 0).count();
+    let current_days = current(episodes, today).map(|s| (today - s.start).num_days() + 1);
     Figures {
-        episodes_last_12_months: in_window.len(),
+        episodes_last_12_months: absences,
         current_days,
         long_term: current_days.is_some_and(|d| d > LONG_TERM_DAYS),
-        frequent: in_window.len() >= FREQUENT_EPISODES,
+        frequent: absences >= FREQUENT_EPISODES,
         total_days_last_12_months: in_window.iter().map(|e| overlap_days(e, from, today)).sum(),
         weighted_days_last_12_months: in_window
             .iter()
@@ -118,6 +198,51 @@ mod tests {
         assert!(f.long_term);
         assert_eq!(f.total_days_last_12_months, 16 + 3 + 2 + 55);
         assert!((f.weighted_days_last_12_months - (16.0 + 3.0 + 1.0 + 55.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn episodes_that_follow_on_are_one_absence() {
+        let today = d("2026-11-24");
+        // 100% from 1 October, 50% from 1 November (a partial return): one absence of 55 days.
+        let eps = [
+            Episode { start: d("2026-11-01"), end: None, percentage: 50 },
+            Episode { start: d("2026-10-01"), end: Some(d("2026-10-31")), percentage: 100 },
+            Episode { start: d("2026-03-01"), end: Some(d("2026-03-02")), percentage: 100 },
+            Episode { start: d("2026-03-03"), end: Some(d("2026-03-04")), percentage: 50 },
+            Episode { start: d("2026-05-01"), end: Some(d("2026-05-02")), percentage: 100 },
+            Episode { start: d("2026-06-01"), end: Some(d("2026-06-02")), percentage: 100 },
+        ];
+        let f = figures(&eps, today);
+        assert_eq!((f.episodes_last_12_months, f.frequent), (4, true));
+        assert_eq!((f.current_days, f.long_term), (Some(55), true));
+        assert_eq!(f.total_days_last_12_months, 55 + 4 + 2 + 2);
+        assert!((f.weighted_days_last_12_months - (31.0 + 12.0 + 2.0 + 1.0 + 2.0 + 2.0)).abs() < 1e-9);
+        assert_eq!(current(&eps, today), Some(Spell { start: d("2026-10-01"), end: None }));
+        // Without the one of June it is three: not frequent.
+        let f = figures(&eps[..5], today);
+        assert_eq!((f.episodes_last_12_months, f.frequent), (3, false));
+        // The poortwachter dates as from 1 October.
+        assert_eq!(poortwachter_of(&eps, today)[0].date, d("2026-11-12"));
+    }
+
+    #[test]
+    fn absences_less_than_four_weeks_apart_add_up_for_the_poortwachter_dates() {
+        let today = d("2026-11-24");
+        // Sick 14 days (5 to 18 January), better 27 days, sick again from 15 February.
+        let eps = [
+            Episode { start: d("2026-01-05"), end: Some(d("2026-01-18")), percentage: 100 },
+            Episode { start: d("2026-02-15"), end: None, percentage: 100 },
+        ];
+        let t = poortwachter_of(&eps, today);
+        let get = |k: &str| t.iter().find(|m| m.key == k).unwrap().date;
+        // 42 sick days: 14 in January, then 28 more from 15 February.
+        assert_eq!(get("probleemanalyse"), d("2026-03-15"));
+        assert_eq!(get("einde_loondoorbetaling"), d("2026-02-15") + Duration::days(104 * 7 - 14));
+        // Four weeks or more between: counted anew from 15 February.
+        let apart = [Episode { start: d("2026-01-05"), end: Some(d("2026-01-17")), percentage: 100 }, eps[1]];
+        assert_eq!(poortwachter_of(&apart, today), poortwachter(d("2026-02-15"), today));
+        // Nothing runs: no dates.
+        assert!(poortwachter_of(&eps[..1], today).is_empty());
     }
 
     #[test]

@@ -153,12 +153,14 @@ pub async fn change_password(
     let ChangePasswordRequest { current_password, new_password } = body.0;
     let id = caller.user_id.clone();
     let user = db::read(&state.pool, move |c| queries::find_user(c, &id)).await?;
-    // Guesses of the current password count as failed logins of the account (a stolen session
-    // must not become a stolen password), counted before the check as a login counts them.
-    let account_key = throttle::account_key(&user.email);
-    let key = account_key.clone();
+    // Guesses of the current password are counted (a stolen session must not become a stolen
+    // password), before the check as a login counts them. On a key of their own: failed logins
+    // by others must not use them up, nor may a typo here lock the account's logins.
+    let change_key = throttle::password_change_key(&user.email);
+    let key = change_key.clone();
     let delay =
-        db::write_bookkeeping(&state.pool, move |c| throttle::count_attempt(c, &key, &throttle::PER_ACCOUNT)).await?;
+        db::write_bookkeeping(&state.pool, move |c| throttle::count_attempt(c, &key, &throttle::PER_PASSWORD_CHANGE))
+            .await?;
     let stored = user.password_hash.clone();
     let right = password::off_thread(move || password::verify(&current_password, stored.as_deref())).await?;
     if !right {
@@ -168,7 +170,7 @@ pub async fn change_password(
     let new_hash = password::off_thread(move || password::hash(&new_password)).await??;
     let ended = db::tx(&state.pool, caller.audit(), move |c, _| {
         queries::lock_user(c, &user.id)?;
-        throttle::clear(c, &account_key)?;
+        throttle::clear(c, &change_key)?;
         queries::update_user(
             c,
             &user.id,

@@ -193,8 +193,15 @@ pub struct UserQuery<'a> {
     pub limit: i64,
 }
 
+/// Accounts in id order, not the ones that keep erased people's records (their creation time is
+/// the erasure's, so listing them would tie those records to the person again).
 pub fn list_users(conn: &mut Db, q: UserQuery<'_>) -> Result<Vec<User>, AppError> {
-    let mut query = users::table.select(User::as_select()).order(users::id).limit(q.limit + 1).into_boxed();
+    let mut query = users::table
+        .filter(users::erased_at.is_null())
+        .select(User::as_select())
+        .order(users::id)
+        .limit(q.limit + 1)
+        .into_boxed();
     if let Some(org) = q.organization {
         query = query.filter(users::organization_id.eq(org.to_string()));
     }

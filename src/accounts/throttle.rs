@@ -26,11 +26,20 @@ pub const PER_ACCOUNT: Limits = Limits { max_failures: 5, window: TimeDelta::min
 /// their own desk with five wrong passwords.
 pub const PER_ACCOUNT_ANYWHERE: Limits = Limits { max_failures: 50, window: TimeDelta::minutes(15) };
 pub const PER_ADDRESS: Limits = Limits { max_failures: 20, window: TimeDelta::minutes(15) };
+/// Wrong current passwords given to change one's own password (from a session): counted on a key
+/// of their own ([`password_change_key`]), so that failed logins by others do not push them over,
+/// nor do they lock the account's logins (which count to [`PER_ACCOUNT_ANYWHERE`] on its key).
+pub const PER_PASSWORD_CHANGE: Limits = Limits { max_failures: 5, window: TimeDelta::minutes(15) };
 /// Failures after which each further failure is answered more slowly.
 const SLOW_AFTER: i32 = 2;
 
 pub fn account_key(email: &str) -> String {
     format!("email:{}", super::queries::normalize_email(email))
+}
+
+/// Guesses of an account's current password when changing it.
+pub fn password_change_key(email: &str) -> String {
+    format!("pwchange-{}", account_key(email))
 }
 
 /// One account from one client (`account_key` and `address_key`).
@@ -51,7 +60,12 @@ pub fn clear_account(conn: &mut DbConnection, email: &str) -> Result<(), AppErro
         })
         .collect();
     let per_client = login_throttle::key.like(format!("{escaped}%")).escape('\\');
-    let own = login_throttle::key.eq_any([key.clone(), format!("magic-{key}"), format!("password-{key}")]);
+    let own = login_throttle::key.eq_any([
+        key.clone(),
+        format!("magic-{key}"),
+        format!("password-{key}"),
+        password_change_key(email),
+    ]);
     diesel::delete(login_throttle::table.filter(own.or(per_client))).execute(conn)?;
     Ok(())
 }

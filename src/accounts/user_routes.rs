@@ -24,6 +24,13 @@ fn sees_user(caller: &Caller, user: &User) -> bool {
     }
 }
 
+/// Whether `user` is shown to `caller` at `/users/{id}`: not the account that keeps an erased
+/// person's records (its creation time is that of the erasure's audit entry, which would tie the
+/// records to the person again), and otherwise as [`sees_user`].
+fn shown(caller: &Caller, user: &User) -> bool {
+    user.erased_at.is_none() && sees_user(caller, user)
+}
+
 /// Accounts the caller may see: admins all (filter by organisation and role), project leaders
 /// their organisation, everybody else only themself.
 #[utoipa::path(tag = "users", params(UserFilter), responses((status = 200, body = Page<UserOut>)), security(("bearer" = [])))]
@@ -132,7 +139,7 @@ pub async fn get_one(
     let id = id.into_inner();
     let user = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let user = queries::find_user(c, &id)?;
-        if !sees_user(&caller, &user) {
+        if !shown(&caller, &user) {
             return Err(AppError::NotFound);
         }
         audit.about_user(&user.id, user.organization_id.as_deref());
@@ -165,24 +172,33 @@ pub async fn update(
         // moment either comes first and its new token is ended too, or comes after and fails.
         queries::lock_user(c, &id)?;
         let user = queries::find_user(c, &id)?;
-        if !sees_user(&caller, &user) {
+        // The account that keeps an erased person's records for the counts is not found either:
+        // giving it an address, a name or a password would tie those records to someone again.
+        if !shown(&caller, &user) {
             return Err(AppError::NotFound);
         }
         audit.about_user(&user.id, user.organization_id.as_deref());
         if !caller.may_manage_account(user.role(), user.organization_id.as_deref()) {
             return Err(AppError::Forbidden);
         }
-        // The account that keeps an erased person's records for the counts: giving it an address,
-        // a name or a password would tie those records to someone again.
-        if user.erased_at.is_some() {
-            return Err(AppError::Conflict(
-                "Dit account is gewist en kan niet meer worden gewijzigd of geopend. Maak zo nodig een nieuw account aan."
-                    .into(),
-            ));
-        }
         let new_email = input.email.as_deref().map(queries::normalize_email).filter(|e| *e != user.email);
         if !caller.is(Role::Admin) && (hash.is_some() || new_email.is_some()) {
             return Err(AppError::Forbidden);
+        }
+        // Not one's own password or address: a stolen session must not become a stolen account.
+        // The password changes with the current one (`PUT /me/password`, whose guesses are
+        // counted); the address by another admin (with it, a password link could be asked for).
+        if user.id == caller.user_id && hash.is_some() {
+            return Err(AppError::field(
+                "password",
+                "Je eigen wachtwoord verander je bij 'Mijn wachtwoord', met je huidige wachtwoord erbij.",
+            ));
+        }
+        if user.id == caller.user_id && new_email.is_some() {
+            return Err(AppError::field(
+                "email",
+                "Je eigen e-mailadres kan alleen een andere beheerder veranderen. Vraag dat aan een collega-beheerder.",
+            ));
         }
         let new_role = input.role.filter(|r| *r != user.role());
         if let Some(role) = new_role {

@@ -65,6 +65,30 @@ pub fn call_off(
     Ok(())
 }
 
+/// A check-in recorded (done or skipped) needs no reminder any more: one still waiting in the
+/// outbox (the mail server down) is taken back, as [`call_off`] does.
+pub fn recorded(c: &mut DbConnection, checkin_id: &str) -> Result<(), AppError> {
+    outbox::cancel(c, &format!("aftercare:{checkin_id}"))?;
+    Ok(())
+}
+
+/// The trajectory's check-ins still due go with it to its new coach: reminders still waiting for
+/// the coach before (who no longer coaches the person) are taken back, and the check-ins lose
+/// their marks, so that the next round reminds the new coach (of one overdue at once).
+pub fn hand_over(c: &mut DbConnection, trajectory_id: &str) -> Result<(), AppError> {
+    let due = || aftercare_checkins::trajectory_id.eq(trajectory_id).and(aftercare_checkins::status.eq("due"));
+    let ids: Vec<String> = aftercare_checkins::table.filter(due()).select(aftercare_checkins::id).load(c)?;
+    for id in &ids {
+        outbox::cancel(c, &format!("aftercare:{id}"))?;
+    }
+    let unmarked = (
+        aftercare_checkins::reminder_sent_at.eq(None::<chrono::NaiveDateTime>),
+        aftercare_checkins::overdue_reminder_sent_at.eq(None::<chrono::NaiveDateTime>),
+    );
+    update(aftercare_checkins::table, unmarked, due()).execute(c)?;
+    Ok(())
+}
+
 fn dutch_date(d: NaiveDate) -> String {
     d.format("%d-%m-%Y").to_string()
 }

@@ -517,6 +517,7 @@ pub async fn update_checkin(
             aftercare_checkins::id.eq(&row.id),
         )
         .execute(c)?;
+        super::recorded(c, &row.id)?;
         let today = crate::local_time::today(zone);
         Ok(aftercare_checkins::table.find(&row.id).select(CheckinRow::as_select()).first(c)?.out(today, Reader::Staff))
     })

@@ -124,13 +124,12 @@ fn open_pair_of(c: &mut DbConnection, employee: &str) -> Result<Option<PairRow>,
         .optional()?)
 }
 
+/// Whether the employee's trajectory runs (started, not ended), read with the trajectory held to
+/// the end of the transaction (`FOR SHARE` on PostgreSQL): a stop committing meanwhile is waited
+/// for and then found, or waits for this transaction and then ends the pair in its wind-down.
 fn has_active_trajectory(c: &mut DbConnection, employee: &str) -> Result<bool, AppError> {
-    let n: i64 = trajectories::table
-        .filter(trajectories::employee_id.eq(employee))
-        .filter(one_of(trajectories::status, ["active", "returned", "aftercare"]))
-        .count()
-        .get_result(c)?;
-    Ok(n > 0)
+    let open = crate::trajectories::queries::open_of_employee_held(c, employee)?;
+    Ok(open.is_some_and(|t| ["active", "returned", "aftercare"].contains(&t.status.as_str())))
 }
 
 fn coaches_either(c: &mut DbConnection, coach: &str, p: &PairRow) -> Result<bool, AppError> {
@@ -375,11 +374,30 @@ pub async fn confirm(
 ) -> Result<HttpResponse, AppError> {
     let contact = body.0.contact;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
+        // Both trajectories held before the pair is locked, in the order a stop takes them (the
+        // trajectory, then in its wind-down the pair): the other way round the two would deadlock.
+        // A pair's members never change, so they are read without a lock.
+        let members: Option<(String, String)> = buddy_pairs::table
+            .find(id.as_str())
+            .select((buddy_pairs::employee_a, buddy_pairs::employee_b))
+            .first(c)
+            .optional()?;
+        let running = match &members {
+            Some((a, b)) => has_active_trajectory(c, a)? && has_active_trajectory(c, b)?,
+            None => false,
+        };
         let p = load(c, &caller, &id)?;
         caller.require(&[Role::Employee])?;
         audit.about(&caller.user_id);
         if p.status == "ended" {
             return Err(AppError::Conflict("Dit buddy-koppel is al gestopt.".into()));
+        }
+        // A stop ends the pair in its wind-down; a pair proposed as that stop committed (or one
+        // whose trajectory ended otherwise) does not become active, nor share a contact.
+        if !running {
+            return Err(AppError::Conflict(
+                "Dit buddy-koppel gaat niet door: het traject van een van jullie is gestopt of afgesloten.".into(),
+            ));
         }
         let is_a = p.employee_a == caller.user_id;
         let (a_ok, b_ok) = if is_a { (true, p.b_confirmed) } else { (p.a_confirmed, true) };

@@ -191,9 +191,12 @@ pub fn progress_of(conn: &mut DbConnection, user_id: &str) -> Result<Progress, A
     // The plans of all the employee's trajectories (nearly always one), each with its trajectory's
     // id: the latest one (ids are time-ordered) is kept below, as `latest_of_employee` would pick.
     // A plain join, not a subquery with ORDER BY and LIMIT (SQLite sorted in a temporary B-tree).
+    // A plan the coach has not shared is a draft: it does not exist for the employee (as at
+    // `GET /trajectories/{id}/plan`), so neither does its order; the map reads it the same way.
     let plan = plans::table
         .inner_join(trajectories::table.on(trajectories::id.eq(plans::trajectory_id)))
         .filter(trajectories::employee_id.eq(user_id))
+        .filter(plans::shared_with_employee.eq(true))
         .select((
             plans::course_order,
             no_text(),

@@ -455,7 +455,9 @@ pub async fn save_reflection(
 /// see status only, not the text of celebrations, reflections and answers. Learning is the
 /// person's, not the trajectory's: a coach sees it while theirs is the person's latest trajectory
 /// (an earlier coach gets 404, as for absences), so what the person writes with the next coach
-/// stays between them.
+/// stays between them. Without method consent on the trajectory (proposed and not yet agreed,
+/// or withdrawn) its coach too sees status only: a coach who proposes a trajectory does not
+/// read what the person wrote before.
 #[utoipa::path(tag = "learning", params(("id" = String, Path)), responses((status = 200, body = MyCourses)), security(("bearer" = [])))]
 #[get("/trajectories/{id}/progress")]
 pub async fn trajectory_progress(
@@ -474,7 +476,7 @@ pub async fn trajectory_progress(
     })
     .await?;
     let mut courses = my_courses(&state, &t.employee_id).await?;
-    if caller.is(Role::ProjectLeader) {
+    if caller.is(Role::ProjectLeader) || (caller.is(Role::Coach) && !t.method_consent) {
         for course in &mut courses.items {
             course.celebration = None;
             course.reflection = None;
@@ -508,7 +510,8 @@ pub async fn done_on_paper(
     let choice = q.into_inner().choice;
     let course = course(&state, &slug)?;
     let (row, pages) = db::tx(&state.pool, caller.audit(), move |c, audit| {
-        let t = trajectories::load_in_scope(c, &caller, &id)?;
+        // For change: a stop or a withdrawal of consent committing meanwhile is waited for.
+        let t = trajectories::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require_coach_of(&t.coach_id)?;
         t.accepts_records()?;
@@ -555,7 +558,9 @@ fn ask_coach_for_a_talk(
 ) -> Result<(), AppError> {
     use crate::db::schema::outbox;
     use diesel::prelude::*;
-    let Some(t) = trajectories::open_of_employee(c, employee_id)? else { return Ok(()) };
+    // Held: a stop committing meanwhile either waits and then takes this request back in its
+    // wind-down, or is waited for, and there is no open trajectory to ask for.
+    let Some(t) = trajectories::open_of_employee_held(c, employee_id)? else { return Ok(()) };
     if !t.method_consent {
         return Ok(());
     }

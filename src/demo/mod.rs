@@ -355,7 +355,8 @@ fn trajectory(
     }
     let sick_from = start - Duration::days(rng.gen_range(30..120));
     let open = matches!(status, "proposed" | "active");
-    let sick_to = (!open).then(|| start + Duration::days(rng.gen_range(30..150)));
+    // Recorded when the employee is better: never after today (the API refuses that too).
+    let sick_to = (!open).then(|| (start + Duration::days(rng.gen_range(30..150))).min(today));
     let percentage = if rng.gen_bool(0.3) { 50 } else { 100 };
     absence(c, rng, &employee.id, &coach.id, sick_from.max(cursor), sick_to, percentage)?;
     s.rows += 6;

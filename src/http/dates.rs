@@ -23,15 +23,21 @@ pub const YEARS_AHEAD: i32 = 2;
 /// The serde message of such a date too far away; `http::json` gives it in Dutch.
 pub(crate) const NOT_NEAR: &str = "date too far from today";
 
-/// The first and last day [`near`] accepts today.
+/// The first and last day [`near`] accepts today. A body is read before anything knows the
+/// organisation's time zone, so "today" is taken as wide as the world's clocks go (UTC-12 to
+/// UTC+14): a check of plausibility may let through a day more, but must never refuse the last
+/// day where the user is (in Amsterdam, UTC's date is a day behind for an hour or two each night).
 pub fn near_window() -> (NaiveDate, NaiveDate) {
-    let today = chrono::Utc::now().date_naive();
-    // 29 February falls back to the 28th in a year without it.
-    let shift = |years: i32| {
-        let year = today.year() + years;
-        today.with_year(year).or_else(|| (today - chrono::Days::new(1)).with_year(year)).unwrap_or(today)
-    };
-    (shift(-YEARS_BACK), shift(YEARS_AHEAD))
+    let now = chrono::Utc::now().naive_utc();
+    let earliest = (now - chrono::TimeDelta::hours(12)).date();
+    let latest = (now + chrono::TimeDelta::hours(14)).date();
+    (shift(earliest, -YEARS_BACK), shift(latest, YEARS_AHEAD))
+}
+
+/// `day` moved by whole years; 29 February falls back to the 28th in a year without it.
+fn shift(day: NaiveDate, years: i32) -> NaiveDate {
+    let year = day.year() + years;
+    day.with_year(year).or_else(|| (day - chrono::Days::new(1)).with_year(year)).unwrap_or(day)
 }
 
 /// What a field holds that has a year (absent: nothing to check).
@@ -98,6 +104,16 @@ where
     }
 }
 
+/// [`near`] for a `PATCH` field that can be emptied (as `http::json::present`): left out is
+/// `None` (keep the value), `null` is `Some(None)` (empty it), a day is checked as `near` does.
+pub fn near_or_null<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Dated,
+{
+    near::<D, Option<T>>(d).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;
@@ -141,12 +157,33 @@ mod tests {
         at: Option<chrono::NaiveDateTime>,
     }
 
+    #[derive(Debug, Deserialize)]
+    struct Change {
+        #[serde(default, deserialize_with = "super::near_or_null")]
+        day: Option<Option<chrono::NaiveDate>>,
+    }
+
+    #[test]
+    fn a_change_leaves_a_day_out_empties_it_or_sets_a_near_one() {
+        let read = |json: &str| serde_json::from_str::<Change>(json).map(|c| c.day).map_err(|e| e.to_string());
+        assert_eq!(read("{}"), Ok(None));
+        assert_eq!(read(r#"{"day": null}"#), Ok(Some(None)));
+        let today = chrono::Utc::now().date_naive();
+        assert_eq!(read(&format!(r#"{{"day": "{today}"}}"#)), Ok(Some(Some(today))));
+        assert!(read(r#"{"day": "2199-01-01"}"#).unwrap_err().starts_with(super::NOT_NEAR));
+    }
+
     #[test]
     fn an_event_lies_within_ten_years_back_and_two_ahead() {
         let (first, last) = super::near_window();
         let today = chrono::Utc::now().date_naive();
         assert_eq!((today - first).num_days() / 365, 10);
         assert_eq!((last - today).num_days() / 365, 2);
+        // Today anywhere on earth is inside, with its whole window.
+        for hours in [-12, 0, 14] {
+            let there = (chrono::Utc::now() + chrono::TimeDelta::hours(hours)).date_naive();
+            assert!(first <= super::shift(there, -10) && super::shift(there, 2) <= last, "UTC{hours:+}");
+        }
         let read = |day: chrono::NaiveDate, at: Option<chrono::NaiveDate>| {
             let at = at.map(|a| format!(r#", "at": "{a}T09:30:00""#)).unwrap_or_default();
             serde_json::from_str::<Event>(&format!(r#"{{"day": "{day}"{at}}}"#)).map_err(|e| e.to_string())

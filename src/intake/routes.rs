@@ -157,15 +157,16 @@ pub fn plan_of(conn: &mut DbConnection, trajectory_id: &str) -> Result<Option<Pl
     row.map(PlanRow::out).transpose()
 }
 
-/// The plan's course order for a trajectory, if a plan exists (used by the paper map).
-/// The course order that applies to `t`: its own plan's, or while it has none the latest plan of
-/// the employee's earlier trajectories. `GET /me/courses` shows the latest plan the same way, so
+/// The course order that applies to `t` (used by the paper map): its own plan's, or while it has
+/// none the latest plan of the employee's earlier trajectories; only a plan shared with the
+/// employee (one not shared is a draft). `GET /me/courses` shows the latest plan the same way, so
 /// the map of the current trajectory and the screen never differ.
 pub fn course_order(conn: &mut DbConnection, t: &Trajectory) -> Result<Option<Vec<String>>, AppError> {
     use crate::db::schema::trajectories as t_table;
     let order: Option<String> = plans::table
         .inner_join(t_table::table.on(t_table::id.eq(plans::trajectory_id)))
         .filter(t_table::employee_id.eq(&t.employee_id))
+        .filter(plans::shared_with_employee.eq(true))
         .filter(t_table::id.le(&t.id))
         .order(t_table::id.desc())
         .select(plans::course_order)

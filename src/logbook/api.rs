@@ -172,8 +172,10 @@ pub struct EntryUpdate {
     /// No medical details.
     #[validate(length(max = 4000, message = "Gebruik hoogstens 4.000 tekens."))]
     pub developments: Option<String>,
-    #[serde(default, deserialize_with = "crate::http::dates::near")]
-    pub next_appointment: Option<NaiveDate>,
+    /// Left out: unchanged. `null`: no next appointment any more.
+    #[serde(default, deserialize_with = "crate::http::dates::near_or_null")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub next_appointment: Option<Option<NaiveDate>>,
     pub shared_with_employee: Option<bool>,
     #[validate(nested)]
     pub weighing: Option<Weighing>,

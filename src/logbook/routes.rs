@@ -227,7 +227,8 @@ pub async fn create(
     let e = body.0;
     let zone = state.config.time_zone;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
-        let t = trajectory_queries::load_in_scope(c, &caller, &id)?;
+        // For change: a stop or a withdrawal of consent committing meanwhile is waited for.
+        let t = trajectory_queries::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require_coach_of(&t.coach_id)?;
         t.accepts_records()?;
@@ -313,7 +314,7 @@ pub async fn update(
         }
         // The rule of a new entry holds for the entry as corrected: a new date or a new next
         // appointment alone must not put the appointment before the talk.
-        let (date, next) = (u.date.unwrap_or(row.entry_date), u.next_appointment.or(row.next_appointment));
+        let (date, next) = (u.date.unwrap_or(row.entry_date), u.next_appointment.unwrap_or(row.next_appointment));
         if u.date.is_some() {
             not_to_come(date, zone)?;
         }
@@ -338,7 +339,7 @@ pub async fn update(
                 logbook_entries::impression.eq(u.impression.or(row.impression.clone())),
                 logbook_entries::agreements.eq(u.agreements.or(row.agreements.clone())),
                 logbook_entries::developments.eq(u.developments.or(row.developments.clone())),
-                logbook_entries::next_appointment.eq(u.next_appointment.or(row.next_appointment)),
+                logbook_entries::next_appointment.eq(next),
                 logbook_entries::shared_with_employee.eq(u.shared_with_employee.unwrap_or(row.shared_with_employee)),
                 logbook_entries::weighing.eq(weighing),
                 logbook_entries::updated_at.eq(ts),

@@ -241,6 +241,7 @@ pub async fn update(
                     "Deze coach bestaat niet in jouw organisatie.",
                 )?;
                 changes.coach_id = Some(coach.clone());
+                crate::aftercare::hand_over(c, &t.id)?;
             }
         }
         if let Some(cohort) = input.cohort_id.as_ref().filter(|co| **co != t.cohort_id) {
@@ -422,9 +423,17 @@ pub async fn record_consent(
         }
         // A withdrawal on an earlier trajectory is the person's word for their latest one too:
         // recorded there as well, so that what the app shows, and a running trajectory, follow it.
+        // A coach passes it on only while still the person's coach: one whose trajectory another
+        // coach's has followed may not stop that one, nor forget the person's absence causes.
         let mut on = vec![t.clone()];
         if !input.given {
             if let Some(latest) = queries::latest_of_employee(c, &t.employee_id)?.filter(|l| l.id != t.id) {
+                if caller.is(Role::Coach) && latest.coach_id != caller.user_id {
+                    return Err(AppError::Conflict(
+                        "Je bent niet meer de coach van deze medewerker. De medewerker zelf of de huidige coach kan de toestemming intrekken."
+                            .into(),
+                    ));
+                }
                 on.push(latest);
             }
         }

@@ -11,7 +11,7 @@ use validator::Validate;
 use crate::db::reuse;
 use crate::db::schema::workplace_visits;
 use crate::db::text::{from_text, to_text};
-use crate::db::{self, new_id, now};
+use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
 use crate::http::pagination::{after_key, key_cursor, Page, PageQuery};
@@ -185,7 +185,9 @@ pub async fn create(
     let v = body.0;
     let zone = state.config.time_zone;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
-        let t = trajectories::load_in_scope(c, &caller, &id)?;
+        // Held to the insert (PostgreSQL): a stop committing meanwhile is waited for, and then
+        // refuses the visit here instead of leaving it planned past its wind-down.
+        let t = trajectories::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Employee, Role::Coach])?;
         t.accepts_records()?;
@@ -222,15 +224,25 @@ pub async fn update(
     let u = body.0;
     let zone = state.config.time_zone;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
-        let row: VisitRow = workplace_visits::table
+        // The trajectory first, locked (PostgreSQL), as a stop takes it before its wind-down
+        // cancels planned visits; then the visit as it is now, also locked. Two changes of the
+        // visit, or a change and a stop, take turns: none writes back what it read before the
+        // other committed (a cancelled visit planned again, a change lost).
+        let trajectory_id: String = workplace_visits::table
             .find(id.as_str())
-            .select(VisitRow::as_select())
+            .select(workplace_visits::trajectory_id)
             .first(c)
             .optional()?
             .ok_or(AppError::NotFound)?;
-        let t = trajectories::load_in_scope(c, &caller, &row.trajectory_id)?;
+        let t = trajectories::load_for_change(c, &caller, &trajectory_id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Employee, Role::Coach])?;
+        let one = workplace_visits::table.find(id.as_str());
+        let row: Option<VisitRow> = match c {
+            DbConnection::Pg(pg) => one.select(VisitRow::as_select()).for_update().first(pg).optional()?,
+            _ => one.select(VisitRow::as_select()).first(c).optional()?,
+        };
+        let row = row.ok_or(AppError::NotFound)?;
         let status = u.status.map(|s| to_text(&s)).unwrap_or(row.status.clone());
         if status == "done" {
             done_is_past(VisitStatus::Done, u.date.unwrap_or(row.visit_date), zone)?;

@@ -274,3 +274,75 @@ fn lists_paginate_with_a_cursor() {
     let coaches: Value = w.app.get("/users?role=coach", admin).json().unwrap();
     assert_eq!(coaches["items"].as_array().unwrap().len(), 2);
 }
+
+/// An admin editing their own account may not set its password or address here, where a stolen
+/// session would do (422, naming the field and where to go instead): the password changes with the current one (`PUT /me/password`, whose
+/// guesses are counted), the address by another admin. Other fields they change as before.
+#[test]
+fn an_admin_cannot_set_their_own_password_or_address_without_the_current_password() {
+    let w = World::new();
+    let app = &w.app;
+    let admin = Some(w.admin.token.as_str());
+    let me = format!("/users/{}", w.admin.id);
+    let before: Value = app.get(&me, admin).json().unwrap();
+    let taken = "een-nieuw-wachtwoord-2026";
+    for (change, field, hint) in [
+        (json!({"password": taken}), "password", "huidige wachtwoord"),
+        (json!({"email": "overgenomen@wilkan.test"}), "email", "andere beheerder"),
+        (
+            json!({"email": "overgenomen@wilkan.test", "password": taken, "first_name": "Dief"}),
+            "password",
+            "Mijn wachtwoord",
+        ),
+    ] {
+        let err = problem(app.patch(&me, admin, &change), 422);
+        let message = err["errors"][field][0].as_str().unwrap_or_default();
+        assert!(message.contains(hint), "{change}: {err}");
+    }
+    // Nothing was written, not even the name that came along, and the session goes on.
+    assert_eq!(app.get(&me, admin).json::<Value>().unwrap(), before);
+    assert_eq!(app.get("/me", admin).status(), 200);
+    problem(app.post("/auth/login", None, &json!({"email": "admin@wilkan.test", "password": taken})), 401);
+    app.login("admin@wilkan.test", PASSWORD);
+    // Other fields, and the address unchanged, are fine.
+    let res = app.patch(&me, admin, &json!({"first_name": "Beheer", "email": "Admin@wilkan.test"}));
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().unwrap()["first_name"], "Beheer");
+    // Another admin's password an admin still sets.
+    let other = app.create_admin("tweede.beheer@wilkan.test");
+    assert_eq!(app.patch(&format!("/users/{other}"), admin, &json!({"password": taken})).status(), 200);
+    app.login("tweede.beheer@wilkan.test", taken);
+}
+
+/// The account that keeps an erased person's records for the counts is neither listed nor found:
+/// its creation time is the erasure's, whose audit entry would tie those records to the person.
+#[test]
+fn the_account_left_by_an_erasure_is_not_listed_or_found() {
+    use diesel::prelude::*;
+    use wilkan::db::schema::users;
+    let w = World::new();
+    let app = &w.app;
+    let res = app.post(
+        &format!("/users/{}/erase", w.employee_a2.id),
+        Some(&w.admin.token),
+        &json!({"reason": "Verzoek van de medewerker (AVG)"}),
+    );
+    assert_eq!(res.status(), 200);
+    let kept: String =
+        users::table.filter(users::erased_at.is_not_null()).select(users::id).first(&mut app.conn()).unwrap();
+    let path = format!("/users/{kept}");
+    for token in [&w.admin.token, &w.pl_a.token] {
+        let (listed, _) = crate::helpers::all_pages(app, "/users", Some(token), 100);
+        assert!(listed.iter().all(|u| u["id"] != kept.as_str() && u["id"] != w.employee_a2.id.as_str()), "{listed:?}");
+        assert!(listed.iter().all(|u| u["first_name"] != "Verwijderd"), "{listed:?}");
+        problem(app.get(&path, Some(token)), 404);
+        for change in [json!({"first_name": "Kees"}), json!({"active": true})] {
+            problem(app.patch(&path, Some(token), &change), 404);
+        }
+    }
+    let (all, _) = crate::helpers::all_pages(app, "/users", Some(&w.admin.token), 100);
+    assert_eq!(all.len(), 7, "the eight accounts of the world but the erased one");
+    let (first_name, active): (String, bool) =
+        users::table.find(&kept).select((users::first_name, users::active)).first(&mut app.conn()).unwrap();
+    assert_eq!((first_name.as_str(), active), ("Verwijderd", false), "nothing written");
+}

@@ -168,24 +168,6 @@ fn repeated_failures_are_slowed_then_refused_with_429() {
 }
 
 #[test]
-fn guesses_of_the_current_password_are_counted_as_failed_logins() {
-    let app = TestApp::spawn();
-    app.create_admin("beheer@wilkan.test");
-    let session = app.login("beheer@wilkan.test", PASSWORD);
-    let token = session["access_token"].as_str();
-    let guess = json!({"current_password": "nope", "new_password": "a much better one"});
-    for _ in 0..5 {
-        problem(app.send(Method::PUT, "/me/password", token, &guess), 422);
-    }
-    // Blocked now, for the right password too, and logging in with it as well.
-    let right = json!({"current_password": PASSWORD, "new_password": "a much better one"});
-    let body = problem(app.send(Method::PUT, "/me/password", token, &right), 429);
-    assert!(body["detail"].as_str().unwrap().contains("Wacht"));
-    problem(app.post("/auth/login", None, &json!({"email": "beheer@wilkan.test", "password": PASSWORD})), 429);
-    assert_eq!(app.get("/me", token).status(), 200, "the session itself goes on");
-}
-
-#[test]
 fn a_new_role_ends_the_sessions_begun_under_the_old_one() {
     let w = World::new();
     let app = &w.app;
@@ -413,4 +395,53 @@ fn staff_choose_their_own_password_by_a_link() {
         assert_eq!(app.patch(&format!("/users/{id}"), admin, &change).status(), 200);
         problem(choose(&waiting, "zelf-gekozen-wachtwoord"), 401);
     }
+}
+
+/// Wrong current passwords for a password change are counted on a key of their own: someone
+/// else's failed logins do not use them up, and the owner's typo does not lock the logins.
+#[test]
+fn password_change_guesses_neither_lock_logins_nor_are_used_up_by_them() {
+    let app = TestApp::spawn();
+    app.create_admin("beheer@wilkan.test");
+    let session = app.login("beheer@wilkan.test", PASSWORD);
+    let token = session["access_token"].as_str();
+    for _ in 0..4 {
+        problem(app.post("/auth/login", None, &json!({"email": "beheer@wilkan.test", "password": "guess"})), 401);
+    }
+    let guess = json!({"current_password": "nope", "new_password": "a much better one"});
+    problem(app.send(Method::PUT, "/me/password", token, &guess), 422);
+    // The owner still logs in.
+    app.login("beheer@wilkan.test", PASSWORD);
+    // Guesses of the current password are still limited, at their own limit: four more make five.
+    for _ in 0..4 {
+        problem(app.send(Method::PUT, "/me/password", token, &guess), 422);
+    }
+    let right = json!({"current_password": PASSWORD, "new_password": "a much better one"});
+    let body = problem(app.send(Method::PUT, "/me/password", token, &right), 429);
+    assert!(body["detail"].as_str().unwrap().contains("Wacht"));
+    // And being blocked there does not block logging in, nor end the session.
+    app.login("beheer@wilkan.test", PASSWORD);
+    assert_eq!(app.get("/me", token).status(), 200, "the session itself goes on");
+}
+
+/// An erasure takes every counter that names the address, the password change's too.
+#[test]
+fn an_erasure_takes_the_password_change_counter_with_it() {
+    use diesel::prelude::*;
+    use wilkan::db::schema::login_throttle;
+    let w = World::new();
+    let app = &w.app;
+    let guess = json!({"current_password": "nope", "new_password": "a much better one"});
+    problem(app.send(Method::PUT, "/me/password", Some(&w.employee_a2.token), &guess), 422);
+    let keys = || -> Vec<String> { login_throttle::table.select(login_throttle::key).load(&mut app.conn()).unwrap() };
+    let before = keys();
+    assert!(before.contains(&"pwchange-email:kees@wilkan.test".to_string()), "{before:?}");
+    let res = app.post(
+        &format!("/users/{}/erase", w.employee_a2.id),
+        Some(&w.admin.token),
+        &json!({"reason": "Verzoek van de medewerker (AVG)"}),
+    );
+    assert_eq!(res.status(), 200);
+    let left = keys();
+    assert!(!left.iter().any(|k| k.contains("kees@wilkan.test")), "{left:?}");
 }

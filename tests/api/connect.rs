@@ -607,6 +607,47 @@ fn buddies_see_only_first_name_and_shared_contact() {
     problem(w.app.get("/me/buddy", Some(&w.employee_a.token)), 404);
 }
 
+/// A pair goes on only while both trajectories run. A stop ends the pair in its wind-down; a pair
+/// still proposed beside a trajectory that has stopped (what a proposal racing a stop could leave
+/// behind, set here by hand) is refused at the confirmation, and shares no contact.
+#[test]
+fn a_pair_whose_trajectory_stopped_is_not_confirmed() {
+    use wilkan::db::schema::trajectories;
+    let w = World::new();
+    let m = w.method();
+    let k = w.connect(&m);
+    let confirm = |token: &str| {
+        w.app.post(&format!("/buddy-pairs/{}/confirm", k.pair), Some(token), &json!({"contact": "06-11111111"}))
+    };
+    assert_eq!(confirm(&w.employee_a.token).status(), 200);
+    let set_status = |status: &str| {
+        #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+        diesel::update(trajectories::table.find(m.trajectory.as_str()))
+            .set(trajectories::status.eq(status))
+            .execute(&mut w.app.conn())
+            .unwrap();
+    };
+    let was: String =
+        trajectories::table.find(m.trajectory.as_str()).select(trajectories::status).first(&mut w.app.conn()).unwrap();
+    set_status("stopped");
+    let err = problem(confirm(&k.buddy_employee.token), 409);
+    assert!(err["detail"].as_str().unwrap().contains("gaat niet door"), "{err}");
+    let theirs: Value = w.app.get("/me/buddy", Some(&k.buddy_employee.token)).json().unwrap();
+    assert_eq!(theirs["status"], "proposed", "{theirs}");
+    assert_eq!(theirs["i_confirmed"], false, "{theirs}");
+    assert!(theirs["buddy_contact"].is_null(), "no contact is shared: {theirs}");
+
+    // Stopped as the API stops it, the pair has ended with it.
+    set_status(&was);
+    let stop = json!({"status": "stopped", "stop_reason": "other"});
+    assert_eq!(w.app.patch(&format!("/trajectories/{}", m.trajectory), Some(&w.coach_a.token), &stop).status(), 200);
+    let err = problem(confirm(&k.buddy_employee.token), 409);
+    assert!(err["detail"].as_str().unwrap().contains("al gestopt"), "{err}");
+    problem(w.app.get("/me/buddy", Some(&k.buddy_employee.token)), 404);
+    let counts: Value = w.app.get("/buddy-pairs/summary", Some(&w.pl_a.token)).json().unwrap();
+    assert_eq!(counts, json!({"proposed": 0, "active": 0, "ended": 1}));
+}
+
 #[test]
 fn workplace_visits_are_planned_and_recorded() {
     let w = World::new();
@@ -967,6 +1008,51 @@ fn a_reminder_reaches_the_coach_who_is_there_and_a_note_stays() {
     assert_eq!(note(json!({"status": "done", "note": "Gaat goed, wil meer uren."})), "Gaat goed, wil meer uren.");
     assert_eq!(note(json!({"status": "done"})), "Gaat goed, wil meer uren.", "left out, the note stays");
     assert_eq!(note(json!({"status": "done", "note": ""})), Value::Null, "an empty note clears it");
+}
+
+/// A trajectory handed to another coach takes its check-ins' reminders along: the one waiting for
+/// the coach before is taken back and the new coach is reminded; a check-in recorded takes back
+/// its reminder still waiting (the mail server down, say).
+#[test]
+fn a_reminder_follows_a_handed_over_check_in_and_is_taken_back_once_it_is_recorded() {
+    let smtp = SmtpServer::start();
+    // The worker looks for mail once, at start: the reminders are queued here, by hand, and wait.
+    let w = World::on(spawn_with_mail(smtp.port(), &[("WILKAN_MAIL_POLL_MS", "3600000")]));
+    let m = w.method();
+    let coach = Some(w.coach_a.token.as_str());
+    let back = json!({"date": crate::helpers::days_from_today(-15), "extent": "partial", "hours_per_week": 8.0, "own_work": true});
+    let ret: Value =
+        w.app.send(M::PUT, &format!("/trajectories/{}/return", m.trajectory), coach, &back).json().unwrap();
+    let checkin = ret["aftercare"][0]["id"].as_str().unwrap().to_string();
+    let reminders = || -> Vec<(String, String)> {
+        outbox::table
+            .filter(outbox::template.like("aftercare-%"))
+            .order(outbox::created_at)
+            .select((outbox::to_address, outbox::status))
+            .load(&mut w.app.conn())
+            .unwrap()
+    };
+    assert_eq!(queue_aftercare_reminders(&w.app), 1);
+    assert_eq!(reminders(), [(w.coach_a.email.clone(), "queued".to_string())]);
+
+    let res = w.app.post(
+        "/users",
+        Some(&w.admin.token),
+        &json!({"email": "coach.opvolger@wilkan.test", "first_name": "Opvolger", "role": "coach", "organization_id": w.org_a, "password": crate::helpers::PASSWORD}),
+    );
+    let new_coach = crate::helpers::json_id(res, 201);
+    let path = format!("/trajectories/{}", m.trajectory);
+    assert_eq!(w.app.patch(&path, Some(&w.pl_a.token), &json!({"coach_id": new_coach})).status(), 200);
+    assert_eq!(reminders(), [(w.coach_a.email.clone(), "cancelled".to_string())], "not to the coach before");
+    assert_eq!(queue_aftercare_reminders(&w.app), 1);
+    let new_address = "coach.opvolger@wilkan.test".to_string();
+    assert_eq!(reminders()[1], (new_address.clone(), "queued".to_string()));
+
+    let token = w.app.token("coach.opvolger@wilkan.test");
+    let done = json!({"status": "done", "note": "Gaat goed."});
+    assert_eq!(w.app.patch(&format!("/aftercare/{checkin}"), Some(&token), &done).status(), 200);
+    assert_eq!(reminders()[1], (new_address, "cancelled".to_string()), "about a talk already recorded");
+    assert_eq!(queue_aftercare_reminders(&w.app), 0);
 }
 
 /// An employee who asks for a talk with their coach at the end of a course: the coach hears of it

@@ -188,14 +188,22 @@ fn a_card_that_was_already_delivered_cannot_be_stopped() {
 /// again does not send it twice.
 #[test]
 fn a_card_mail_being_sent_is_neither_stopped_nor_sent_twice() {
-    // No hold, and the app's own worker asleep: the mail is claimed by hand, as a worker would.
-    let (w, card) = card_by_mail(&[("WILKAN_CARD_HOLD_HOURS", "0"), ("WILKAN_MAIL_POLL_MS", "600000")]);
+    // The mail is claimed by hand, as a worker would. The app's own worker looks only once, at
+    // start-up; the card's hold keeps the mail from it even should that round come late, and the
+    // hold is then ended by hand.
+    let (w, card) = card_by_mail(&[("WILKAN_MAIL_POLL_MS", "600000")]);
     let coach = Some(w.coach_a.token.as_str());
     let about = format!("card:{card}");
     let mut conn = w.app.conn();
     let card_mail = |conn: &mut wilkan::db::DbConnection| -> String {
         outbox::table.filter(outbox::subject_ref.eq(&about)).select(outbox::status).first(conn).unwrap()
     };
+    assert_eq!(card_mail(&mut conn), "queued");
+    #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+    diesel::update(outbox::table.filter(outbox::subject_ref.eq(&about)))
+        .set(outbox::next_attempt_at.eq((chrono::Utc::now() - chrono::Duration::seconds(1)).naive_utc()))
+        .execute(&mut conn)
+        .unwrap();
     let claimed = wilkan::mail::outbox::claim(&mut conn, 5).unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(card_mail(&mut conn), "sending");
@@ -809,6 +817,17 @@ fn a_later_coach_takes_over_the_person_s_own_records() {
 
     problem(w.app.get(&absences, first), 404);
     assert_eq!(w.app.get(&absences, Some(&later.token)).status(), 200);
+    // Nor is her consent the earlier coach's to withdraw on her behalf: it would stop the later
+    // coach's trajectory, and forget the causes of her absences.
+    let consents = w.app.count("consents");
+    for kind in ["method", "research"] {
+        let withdraw = json!({"kind": kind, "given": false});
+        let err = problem(w.app.post(&format!("/trajectories/{}/consents", m.trajectory), first, &withdraw), 409);
+        assert!(err["detail"].as_str().unwrap().contains("niet meer de coach"), "{err}");
+    }
+    assert_eq!(w.app.count("consents"), consents, "nothing recorded");
+    let still: Value = w.app.get(&format!("/trajectories/{second}"), Some(&later.token)).json().unwrap();
+    assert_eq!(still["status"], "proposed", "{still}");
     // Her learning too: what she writes with the later coach is not the earlier coach's to read,
     // nor to mark done on paper.
     let progress = format!("/trajectories/{}/progress", m.trajectory);
@@ -851,6 +870,42 @@ fn a_later_coach_takes_over_the_person_s_own_records() {
     };
     assert!(topics(&m.trajectory, &w.coach_a.token).iter().all(|t| !t.contains("Invloed")), "the later session");
     assert!(topics(&second, &later.token).iter().any(|t| t.contains("Groepsgesprek: Invloed (uitgenodigd)")));
+}
+
+/// A coach who proposes a trajectory reads the person's learning as status only until the person
+/// agrees to the method: what they wrote with an earlier coach is not opened by a proposal.
+#[test]
+fn a_proposed_trajectory_shows_its_coach_no_learning_text_before_consent() {
+    let w = World::new();
+    let m = w.method();
+    let c1 = "uitgangspunten-en-misverstanden";
+    let employee = Some(w.employee_a.token.as_str());
+    let reflection = json!({"text": "Ik zorg goed voor mezelf.", "choice": "coach_talk"});
+    assert_eq!(w.app.send(M::PUT, &format!("/me/courses/{c1}/reflection"), employee, &reflection).status(), 200);
+    let stop = json!({"status": "stopped", "stop_reason": "other"});
+    assert_eq!(w.app.patch(&format!("/trajectories/{}", m.trajectory), Some(&w.coach_a.token), &stop).status(), 200);
+
+    let later = org_a_user(&w, "coach.voorstel@wilkan.test", "coach");
+    let second = json_id(
+        w.app.post(
+            "/trajectories",
+            Some(&later.token),
+            &json!({"employee_id": w.employee_a.id, "cohort_id": m.cohort, "inclusion": inclusion_ok()}),
+        ),
+        201,
+    );
+    let progress = format!("/trajectories/{second}/progress");
+    let first_course = |token: &str| -> Value {
+        let v: Value = w.app.get(&progress, Some(token)).json().unwrap();
+        v["items"].as_array().unwrap().iter().find(|c| c["slug"] == c1).unwrap().clone()
+    };
+    let before = first_course(&later.token);
+    assert_eq!(before["status"], "completed", "{before}");
+    assert!(before["reflection"].is_null() && before["celebration"].is_null(), "{before}");
+    // Once she agrees, her coach reads it.
+    let consent = json!({"kind": "method", "given": true});
+    assert_eq!(w.app.post(&format!("/trajectories/{second}/consents"), employee, &consent).status(), 201);
+    assert_eq!(first_course(&later.token)["reflection"]["text"], "Ik zorg goed voor mezelf.");
 }
 
 /// Handing a trajectory to another coach is the project leader's, to an active coach of the same

@@ -292,6 +292,17 @@ fn absences_summary_and_poortwachter_timeline() {
     let s: Value = w.app.get(&format!("/employees/{}/absence-summary", w.employee_a.id), coach).json().unwrap();
     assert!(s["current_episode"].is_null());
     assert!(s["poortwachter"].as_array().unwrap().is_empty());
+    // A partial return recorded as a new episode from the next day is the same absence: counted
+    // once, its days and its poortwachter dates from its first day.
+    let part = json_id(w.app.post(&path, coach, &json!({"start_date": day(0), "percentage": 30})), 201);
+    let s: Value = w.app.get(&format!("/employees/{}/absence-summary", w.employee_a.id), coach).json().unwrap();
+    let current = &s["current_episode"];
+    assert_eq!((&s["episodes_last_12_months"], &s["long_term"]), (&json!(4), &json!(true)), "{s}");
+    assert_eq!((&current["absence_id"], &current["start_date"]), (&json!(part), &json!(day(0))));
+    assert_eq!((&current["absence_start_date"], &current["days"]), (&json!(day(49)), &json!(50)));
+    let milestones = s["poortwachter"].as_array().unwrap();
+    let analysis = milestones.iter().find(|x| x["key"] == "probleemanalyse").unwrap();
+    assert_eq!(analysis["date"], (today - chrono::Duration::days(49) + chrono::Duration::weeks(6)).to_string());
     // The employee reads their own, never writes; another coach does not see them.
     problem(w.app.post(&path, Some(&w.employee_a.token), &json!({"start_date": day(900)})), 403);
     problem(w.app.get(&path, Some(&w.coach_b.token)), 404);
@@ -387,6 +398,24 @@ fn the_plan_sets_course_order_and_the_map_follows_it() {
             .collect()
     };
     assert_eq!(map_order("/courses/map"), order);
+    // Taken back to a draft (not shared): the plan is not the employee's to see, nor its order,
+    // focus or paper courses, on the screen or on paper; shared again, all of it is back.
+    let advised_order = slugs(&advised);
+    let mut draft = later_first.clone();
+    draft["shared_with_employee"] = json!(false);
+    assert_eq!(w.app.send(M::PUT, &path, coach, &draft).status(), 200);
+    problem(w.app.get(&path, Some(&w.employee_a.token)), 404);
+    let mine: Value = w.app.get("/me/courses", Some(&w.employee_a.token)).json().unwrap();
+    assert_eq!(
+        (&mine["order"], &mine["focus_courses"], &mine["paper_courses"]),
+        (&json!("advised"), &json!([]), &json!([]))
+    );
+    assert_eq!(slugs(&mine), advised_order);
+    assert_eq!(map_order("/courses/map"), advised_order);
+    let html = w.app.get("/courses/map", Some(&w.employee_a.token)).text().unwrap();
+    assert!(!html.contains("volgorde van jouw plan"));
+    assert_eq!(w.app.send(M::PUT, &path, coach, &later_first).status(), 200);
+    assert_eq!(map_order("/courses/map"), order);
     // A new trajectory without a plan yet: screen and map keep to the last plan, until its own.
     let order: Vec<String> = order.iter().map(|s| s.to_string()).collect();
     let stop = json!({"status": "stopped", "stop_reason": "other"});
@@ -457,7 +486,16 @@ fn logbook_entries_weighings_and_corrections() {
 
     // A correction within 7 days changes in place; a later one keeps the original.
     let res = w.app.patch(&entry_path, coach, &json!({"duration_minutes": 50}));
-    assert_eq!(res.json::<Value>().unwrap()["revisions"], json!([]));
+    let res: Value = res.json().unwrap();
+    assert_eq!(res["revisions"], json!([]));
+    assert_eq!(res["next_appointment"], "2026-11-09", "left out: kept");
+    // A next appointment written by mistake can be taken out again.
+    let res: Value = w.app.patch(&entry_path, coach, &json!({"next_appointment": null})).json().unwrap();
+    assert!(res["next_appointment"].is_null(), "{res}");
+    let res: Value = w.app.patch(&entry_path, coach, &json!({"next_appointment": "2026-11-09"})).json().unwrap();
+    assert_eq!(res["next_appointment"], "2026-11-09");
+    let err = problem(w.app.patch(&entry_path, coach, &json!({"next_appointment": "2199-01-01"})), 422);
+    assert!(err["errors"]["next_appointment"].is_array(), "{err}");
     {
         use diesel::RunQueryDsl;
         let old = (chrono::Utc::now() - chrono::Duration::days(10)).naive_utc();
