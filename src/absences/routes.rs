@@ -248,8 +248,9 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// Episodes in 12 months, current length, long-term and frequent flags, days absent, and the
-/// poortwachter timeline of the current episode. Same callers as the episode list.
+/// Absences in 12 months (episodes that follow on count once), the current one's length,
+/// long-term and frequent flags, days absent, and the poortwachter timeline of the current
+/// absence. Same callers as the episode list.
 #[utoipa::path(tag = "absences", params(("id" = String, Path)), responses((status = 200, body = AbsenceSummary)), security(("bearer" = [])))]
 #[get("/employees/{id}/absence-summary")]
 pub async fn summary(

@@ -151,8 +151,10 @@ pub async fn get_one(
 
 /// Change an account. Admins any; project leaders coaches and employees of their organisation
 /// (not the role, the email address or the password: with those they could log in as the person
-/// and read what a project leader may not). Deactivating, a new role or a new password ends the
-/// account's sessions.
+/// and read what a project leader may not). Not one's own password or address (422: a stolen
+/// session must not become a stolen account; the password changes at `PUT /me/password`). The
+/// account that keeps an erased person's records is not found (404). Deactivating, a new role or
+/// a new password ends the account's sessions.
 #[utoipa::path(tag = "users", params(("id" = String, Path)), request_body = UpdateUser, responses((status = 200, body = UserOut)), security(("bearer" = [])))]
 #[patch("/users/{id}")]
 pub async fn update(
@@ -228,9 +230,11 @@ pub async fn update(
                 updated_at: None,
             },
         )?;
-        if new_email.is_some() {
-            // The old address may be a stranger's (a typo corrected): what still waits for it,
-            // a card or a login link, does not go there.
+        if let Some(new_email) = &new_email {
+            // The old address may be a stranger's (a typo corrected): what still waits for it
+            // does not go there. A card, an invitation or a reminder goes to the new address
+            // instead; a login or password link is not moved but dropped, with its link.
+            crate::mail::outbox::readdress(c, &user.email, new_email)?;
             crate::mail::outbox::cancel_to(c, &user.email)?;
             queries::drop_unused_login_links(c, &id)?;
         }

@@ -105,6 +105,16 @@ fn named_in_mail(conn: &mut DbConnection, id: &str) -> Result<Option<User>, AppE
     })
 }
 
+/// The coach of a trajectory, the row held until the transaction ends (PostgreSQL; SQLite has one
+/// writer at a time).
+fn coach_held(conn: &mut DbConnection, trajectory_id: &str) -> Result<Option<String>, AppError> {
+    let one = trajectories::table.find(trajectory_id).select(trajectories::coach_id);
+    Ok(match conn {
+        DbConnection::Pg(c) => one.for_share().first(c).optional()?,
+        DbConnection::Sqlite(c) => one.first(c).optional()?,
+    })
+}
+
 /// Takes back what [`call_off`] did for a relapse recorded at `since` by mistake: the check-ins it
 /// called off are due again. One whose last reminder was taken back (cancelled) loses its marks:
 /// the reminder job sends it afresh, with the date as it is now.
@@ -193,6 +203,7 @@ pub fn queue_reminders(
         ))
         .load(conn)?;
     let mut queued = 0;
+    let mut coaches_now: std::collections::HashMap<String, Option<String>> = std::collections::HashMap::new();
     for DueCheckin { id, week, due_on, reminded, coach_id, employee_id, org_id, trajectory_id } in rows {
         let overdue = (today - due_on).num_days() >= OVERDUE_AFTER_DAYS;
         let template = match (reminded.is_some(), overdue) {
@@ -207,6 +218,20 @@ pub fn queue_reminders(
         // A coach who left gets no mail: the check-in stays unmarked, so that the coach the
         // trajectory is handed to is reminded.
         if !coach.active {
+            continue;
+        }
+        // The trajectory held (PostgreSQL) before any of its check-ins is marked, after the people
+        // as an erasure takes them: a handover committing meanwhile is waited for, and its new
+        // coach is reminded in the next round, not the coach before in this one.
+        let now_coach = match coaches_now.get(&trajectory_id) {
+            Some(c) => c.clone(),
+            None => {
+                let c = coach_held(conn, &trajectory_id)?;
+                coaches_now.insert(trajectory_id.clone(), c.clone());
+                c
+            }
+        };
+        if now_coach.as_deref() != Some(coach_id.as_str()) {
             continue;
         }
         // Marked first, and only if no one marked it meanwhile: with several instances each

@@ -280,7 +280,8 @@ fn usable_link(
     if link.expires_at <= now() || link.uses >= link.max_uses {
         return Err(gone());
     }
-    let t = trajectories::find(c, &link.trajectory_id)?;
+    // Held: a card written as the trajectory stops is either refused here or stopped by the stop.
+    let t = trajectories::find_held(c, &link.trajectory_id)?;
     audit.about_trajectory(&t.employee_id, &t.organization_id);
     if !t.is_open() {
         return Err(gone());
@@ -502,7 +503,9 @@ pub async fn block(
             .first(c)
             .optional()?
             .ok_or(AppError::NotFound)?;
-        let t = trajectories::load_in_scope(c, &caller, &row.trajectory_id)?;
+        // For change (PostgreSQL): a card let through as the trajectory stops is either refused
+        // below or stopped by the stop.
+        let t = trajectories::load_for_change(c, &caller, &row.trajectory_id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require_coach_of(&t.coach_id)?;
         let about = format!("card:{}", row.id);

@@ -455,9 +455,9 @@ pub async fn save_reflection(
 /// see status only, not the text of celebrations, reflections and answers. Learning is the
 /// person's, not the trajectory's: a coach sees it while theirs is the person's latest trajectory
 /// (an earlier coach gets 404, as for absences), so what the person writes with the next coach
-/// stays between them. Without method consent on the trajectory (proposed and not yet agreed,
-/// or withdrawn) its coach too sees status only: a coach who proposes a trajectory does not
-/// read what the person wrote before.
+/// stays between them. Without method consent on that latest trajectory (proposed and not yet
+/// agreed, or withdrawn) its coach too sees status only: a coach who proposes a trajectory does
+/// not read what the person wrote before.
 #[utoipa::path(tag = "learning", params(("id" = String, Path)), responses((status = 200, body = MyCourses)), security(("bearer" = [])))]
 #[get("/trajectories/{id}/progress")]
 pub async fn trajectory_progress(
@@ -466,17 +466,20 @@ pub async fn trajectory_progress(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let c2 = caller.clone();
-    let t = db::tx(&state.pool, caller.audit(), move |c, audit| {
+    let (t, agreed) = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &c2, &id)?;
         if c2.is(Role::Coach) && !trajectories::coaches(c, &c2.user_id, &t.employee_id)? {
             return Err(AppError::NotFound);
         }
         audit.about_trajectory(&t.employee_id, &t.organization_id);
-        Ok(t)
+        // The consent that counts is the person's on their latest trajectory (the one whose coach
+        // reads here), not what an earlier one of the same coach's still says.
+        let agreed = trajectories::latest_of_employee(c, &t.employee_id)?.is_some_and(|l| l.method_consent);
+        Ok((t, agreed))
     })
     .await?;
     let mut courses = my_courses(&state, &t.employee_id).await?;
-    if caller.is(Role::ProjectLeader) || (caller.is(Role::Coach) && !t.method_consent) {
+    if caller.is(Role::ProjectLeader) || (caller.is(Role::Coach) && !agreed) {
         for course in &mut courses.items {
             course.celebration = None;
             course.reflection = None;
@@ -510,12 +513,16 @@ pub async fn done_on_paper(
     let choice = q.into_inner().choice;
     let course = course(&state, &slug)?;
     let (row, pages) = db::tx(&state.pool, caller.audit(), move |c, audit| {
-        // For change: a stop or a withdrawal of consent committing meanwhile is waited for.
-        let t = trajectories::load_for_change(c, &caller, &id)?;
+        let t = trajectories::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require_coach_of(&t.coach_id)?;
         t.accepts_records()?;
         let mut row = progress::ensure_course(c, &t.employee_id, &slug)?;
+        // Then the trajectory held for change (PostgreSQL), after the course row as the employee's
+        // reflection takes them (the other way round the two could deadlock): a stop or a
+        // withdrawal of consent committing meanwhile is waited for, and then refuses this.
+        let t = trajectories::load_for_change(c, &caller, &id)?;
+        t.accepts_records()?;
         let mut changed = false;
         if row.completed_at.is_none() {
             row.completed_at = Some(now());
@@ -542,6 +549,34 @@ pub async fn done_on_paper(
     })
     .await?;
     Ok(HttpResponse::Ok().json(MyCourse::derive(course, Some(row.into()), pages)))
+}
+
+/// The talk requests of trajectory `t` still waiting in the outbox (not yet taken by a worker) go
+/// to its new coach: the coach before no longer coaches the person and is not written about them,
+/// and the new one is asked instead (`ask_coach_for_a_talk` reads the coach as it is now). A
+/// request already sent stays sent; the new coach finds the wish in the person's progress.
+pub fn hand_over_talk_requests(
+    c: &mut db::DbConnection,
+    state: &AppState,
+    t: &crate::trajectories::model::Trajectory,
+) -> Result<(), AppError> {
+    use crate::db::schema::outbox;
+    use diesel::prelude::*;
+    let prefix = format!("talk:{}:", t.id);
+    let waiting: Vec<Option<String>> = outbox::table
+        .filter(crate::db::prefix::starts_with(outbox::subject_ref.assume_not_null(), &prefix))
+        .filter(outbox::status.eq("queued"))
+        .select(outbox::subject_ref)
+        .load(c)?;
+    for about in waiting.into_iter().flatten() {
+        crate::mail::outbox::cancel_queued(c, &about)?;
+        let slug = &about[prefix.len()..];
+        if let Some(course) = state.content.get(slug) {
+            let public_url = &state.config.public_url;
+            ask_coach_for_a_talk(c, &state.templates, public_url, &t.employee_id, slug, &course.title)?;
+        }
+    }
+    Ok(())
 }
 
 /// Queues the mail to the coach of the employee's running trajectory (with method consent) that

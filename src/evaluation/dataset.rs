@@ -66,10 +66,11 @@ pub struct Absence {
     pub days_after: i64,
     /// Days of follow-up after the start (at most 365; fewer for recent trajectories).
     pub follow_up_days: i64,
-    /// At the start: an episode of more than six weeks was running.
+    /// At the start: an absence of more than six weeks was running (its episodes that follow on
+    /// counted together, as the absence summary counts them).
     pub long_term: bool,
     /// At the start: frequent absence as the absence summary counts it (`FREQUENT_EPISODES` or
-    /// more episodes in the 12 months before).
+    /// more absences in the 12 months before).
     pub frequent: bool,
     /// Coarse category of the latest episode before the start (no diagnosis).
     pub category: Option<String>,
@@ -627,14 +628,20 @@ pub fn absence_figures(
     let before_to = start - Duration::days(1);
     let after_to = (start + Duration::days(364)).min(today);
     let mut a = Absence { follow_up_days: ((after_to - start).num_days() + 1).max(0), ..Absence::default() };
-    for (s, e, cat) in episodes {
-        if *s >= before_from && *s <= before_to {
+    // A sick report is an absence: episodes that follow on (a partial return is recorded as a new
+    // episode) are one, as the absence summary counts them.
+    use crate::absences::timeline::{spells, Episode as Part};
+    let parts: Vec<Part> = episodes.iter().map(|(s, e, _)| Part { start: *s, end: *e, percentage: 100 }).collect();
+    for spell in spells(&parts) {
+        if spell.start >= before_from && spell.start <= before_to {
             a.reports_before += 1;
         }
-        a.days_before += overlap(*s, *e, before_from, before_to);
-        if *s >= start && *s <= after_to {
+        if spell.start >= start && spell.start <= after_to {
             a.reports_after += 1;
         }
+    }
+    for (s, e, cat) in episodes {
+        a.days_before += overlap(*s, *e, before_from, before_to);
         if after_to >= start {
             a.days_after += overlap(*s, *e, start, after_to);
         }
@@ -700,6 +707,12 @@ mod tests {
         let mut overlapping = three.clone();
         overlapping.push((d("2025-02-20"), Some(d("2025-03-10")), None));
         assert!(absence_figures(&overlapping, start, start).frequent);
+        // An episode that follows on from another (a partial return) is the same sick report.
+        let mut follows_on = three.clone();
+        follows_on.push((d("2025-08-04"), Some(d("2025-08-20")), None));
+        let a = absence_figures(&follows_on, start, start);
+        assert_eq!((a.reports_before, a.frequent), (3, false));
+        assert_eq!(a.days_before, 9 + 17);
     }
 
     #[test]

@@ -353,12 +353,32 @@ fn coach_responses(
         // Ids grow with the time an answer was begun: a later row of a coach is a later answer.
         latest.extend(rows.into_iter().map(|(_, coach, answers)| (coach, answers)));
     }
-    for answers in latest.into_values() {
-        let answers = items.parse(&answers)?;
-        let consented = consent_item.as_ref().is_some_and(|k| answers.get(k).and_then(|v| v.as_bool()) == Some(true));
-        if spec.population == Population::Research && !consented {
+    // A coach's research consent is their latest word in any of their answers, not only in those
+    // of the round or organisation asked for: a "no" given with a later round takes them out of
+    // the earlier one's figures too (as a withdrawal does for employees).
+    let consents = |answers: &str| -> Result<bool, AppError> {
+        let answers = items.parse(answers)?;
+        Ok(consent_item.as_ref().is_some_and(|k| answers.get(k).and_then(|v| v.as_bool()) == Some(true)))
+    };
+    let mut word: BTreeMap<String, bool> = BTreeMap::new();
+    if spec.population == Population::Research && !latest.is_empty() {
+        let coaches: Vec<String> = latest.keys().cloned().collect();
+        let all: Vec<(String, String)> = questionnaire_responses::table
+            .filter(questionnaire_responses::questionnaire_key.eq(&coach.key))
+            .filter(questionnaire_responses::status.eq("submitted"))
+            .filter(crate::db::one_of::one_of(questionnaire_responses::respondent_id, &coaches))
+            .order(questionnaire_responses::id)
+            .select((questionnaire_responses::respondent_id, questionnaire_responses::answers))
+            .load(c)?;
+        for (who, answers) in all {
+            word.insert(who, consents(&answers)?);
+        }
+    }
+    for (who, answers) in latest {
+        if spec.population == Population::Research && word.get(&who) != Some(&true) {
             continue;
         }
+        let answers = items.parse(&answers)?;
         acc.coach(&answers);
         n += 1;
     }

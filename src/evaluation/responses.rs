@@ -100,6 +100,7 @@ pub struct ResponseOut {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ResponseQuery {
     /// Only the answers about this trajectory.
     pub trajectory: Option<String>,
@@ -244,6 +245,15 @@ fn subject_of(
             let t = trajectory_queries::load_in_scope(c, caller, tid)?;
             if caller.is(Role::Coach) {
                 caller.require_coach_of(&t.coach_id)?;
+                // Answers from paper are new records about the person: only with their consent to
+                // the method (a paper form that comes back after the close is still entered).
+                if !t.method_consent {
+                    return Err(AppError::Conflict(
+                        "De medewerker heeft (nog) geen toestemming voor de methode gegeven, of heeft die ingetrokken. \
+                         Zonder die toestemming voer je geen antwoorden in."
+                            .into(),
+                    ));
+                }
                 if !input.on_paper {
                     return Err(invalid(
                         "on_paper",
@@ -401,7 +411,9 @@ fn already_submitted() -> AppError {
 
 /// Answers to a questionnaire that the caller may see: an employee their own, a coach their own
 /// and their employees', a project leader their organisation's without the open answers
-/// (`open_answers_left_out`). Researchers use the exports.
+/// (`open_answers_left_out`), and of a coaches' questionnaire only their own (403 for the
+/// others': the coaches of one taskforce are few, and the exports show their answers only as
+/// totals over five or more). Researchers use the exports.
 /// Oldest first, in pages (an organisation's answers grow with every cohort).
 #[utoipa::path(tag = "questionnaires", params(("key" = String, Path), ResponseQuery), responses((status = 200, body = Page<ResponseOut>)), security(("bearer" = [])))]
 #[get("/questionnaires/{key}/responses")]
@@ -412,7 +424,11 @@ pub async fn responses(
     query: Query<ResponseQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Employee, Role::Coach, Role::ProjectLeader])?;
-    let inst = instrument(&state, &key)?.key.clone();
+    let found = instrument(&state, &key)?;
+    if caller.is(Role::ProjectLeader) && found.audience == Audience::Coach {
+        return Err(AppError::Forbidden);
+    }
+    let inst = found.key.clone();
     let limit = PageQuery { limit: query.limit, cursor: None }.limit()?;
     let reader = caller.clone();
     let rows = db::tx(&state.pool, caller.audit(), move |c, audit| {

@@ -330,26 +330,41 @@ fn reschedule(c: &mut DbConnection, st: &AppState, row: &SessionRow, was: &Sessi
 }
 
 /// Stops the mail about `row` still waiting in the outbox (invitations and word of an earlier
-/// change), and splits the invitees into those whose invitation was still waiting and those who
-/// may have had one.
+/// change), and splits the invitees still in the method into those whose invitation was still
+/// waiting and those who may have had one. Someone whose trajectory ended meanwhile hears no more
+/// of the session.
 fn take_back_unsent(c: &mut DbConnection, row: &SessionRow) -> Result<(Vec<User>, Vec<User>), AppError> {
     use crate::db::schema::outbox as outbox_table;
     let about = format!("group:{}", row.id);
-    let unsent: Vec<String> = outbox_table::table
-        .filter(outbox_table::subject_ref.eq(&about))
-        .filter(outbox_table::template.eq("group-invitation"))
-        .filter(outbox_table::status.eq("queued"))
-        .select(outbox_table::to_address)
-        .load(c)?;
-    outbox::cancel(c, &about)?;
-    outbox::cancel(c, &format!("group-changed:{}", row.id))?;
     let invitees: Vec<String> = group_invitations::table
         .filter(group_invitations::session_id.eq(&row.id))
         .order(group_invitations::employee_id)
         .select(group_invitations::employee_id)
         .load(c)?;
-    let mut split = (Vec::new(), Vec::new());
+    // Their trajectories held first (PostgreSQL), before any mail, as a stop takes them before
+    // it cancels their invitations: a stop committing meanwhile is waited for, and then found.
+    let mut in_method = Vec::new();
     for id in invitees {
+        if crate::trajectories::queries::open_of_employee_held(c, &id)?.is_some() {
+            in_method.push(id);
+        }
+    }
+    // The invitations no worker has taken, held (PostgreSQL) so that none is taken now: one a
+    // worker is sending is on its way, so its invitee counts as told and hears of the change (the
+    // cancel below stops it from being tried again with the old details, should it fail).
+    let queued = outbox_table::table
+        .filter(outbox_table::subject_ref.eq(&about))
+        .filter(outbox_table::template.eq("group-invitation"))
+        .filter(outbox_table::status.eq("queued"))
+        .select(outbox_table::to_address);
+    let unsent: Vec<String> = match c {
+        DbConnection::Pg(pg) => queued.for_update().load(pg)?,
+        DbConnection::Sqlite(_) => queued.load(c)?,
+    };
+    outbox::cancel(c, &about)?;
+    outbox::cancel(c, &format!("group-changed:{}", row.id))?;
+    let mut split = (Vec::new(), Vec::new());
+    for id in in_method {
         let employee = accounts::find_user(c, &id)?;
         if unsent.contains(&employee.email) {
             split.0.push(employee);
@@ -493,6 +508,12 @@ pub async fn update(
         }
         let cancelled = u.cancelled.unwrap_or(row.cancelled);
         if (row.cancelled && !cancelled) || (cancelled && !u.invite.is_empty()) {
+            return Err(called_off());
+        }
+        // Called off, it takes notes only: a new time or place would tell nobody (no mail goes
+        // about a session that does not go ahead) and read as planned to whoever opens it.
+        let moved = u.starts_at.is_some() || u.place.is_some() || u.video_link.is_some() || u.topic.is_some();
+        if row.cancelled && moved {
             return Err(called_off());
         }
         // Who came is recorded from the session's day (see `attendance`): a session moved to a

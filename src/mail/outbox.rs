@@ -98,6 +98,15 @@ pub fn recipient_held(conn: &mut DbConnection, address: &str) -> Result<bool, Ap
 /// and leaves it stopped, instead of queuing it again with what was cancelled.
 const UNSENT: [&str; 2] = ["queued", "sending"];
 
+/// Mail waiting for `from`, an address corrected to `to`, goes to `to` instead (a card, an
+/// invitation, a reminder still reach the person); returns how many. Not login and password links:
+/// those go with their links (see [`cancel_to`]), and a mail a worker has taken stays with it.
+pub fn readdress(conn: &mut DbConnection, from: &str, to: &str) -> Result<usize, AppError> {
+    let links = crate::db::one_of::one_of(outbox::template, ["magic-link", "password-link"]);
+    let waiting = outbox::to_address.eq(from).and(outbox::status.eq("queued")).and(diesel::dsl::not(links));
+    Ok(update(outbox::table, outbox::to_address.eq(to), waiting).execute(conn)?)
+}
+
 /// Cancels unsent mail to an address that is no longer an account's (it was changed); returns how
 /// many.
 pub fn cancel_to(conn: &mut DbConnection, address: &str) -> Result<usize, AppError> {

@@ -20,6 +20,17 @@ pub fn find(conn: &mut Db, id: &str) -> Result<Trajectory, AppError> {
     Ok(trajectories::table.find(id).select(Trajectory::as_select()).first(conn)?)
 }
 
+/// [`find`], the row held until the transaction ends (`FOR SHARE` on PostgreSQL; SQLite has one
+/// writer at a time), for a record that only an open trajectory may gain: a stop committing
+/// meanwhile is waited for and then found, or waits and then finds the record in its wind-down.
+pub fn find_held(conn: &mut Db, id: &str) -> Result<Trajectory, AppError> {
+    let one = trajectories::table.find(id);
+    Ok(match conn {
+        DbConnection::Pg(c) => one.select(Trajectory::as_select()).for_share().first(c)?,
+        _ => one.select(Trajectory::as_select()).first(conn)?,
+    })
+}
+
 /// The trajectory if the caller may see it; 404 otherwise (its existence is not revealed). One
 /// query: the person's erasure (see `in_scope`) is read in the same join.
 pub fn load_in_scope(conn: &mut Db, caller: &Caller, id: &str) -> Result<Trajectory, AppError> {

@@ -223,6 +223,7 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
     let zone = state.config.time_zone;
+    let st = state.clone();
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = queries::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
@@ -241,7 +242,6 @@ pub async fn update(
                     "Deze coach bestaat niet in jouw organisatie.",
                 )?;
                 changes.coach_id = Some(coach.clone());
-                crate::aftercare::hand_over(c, &t.id)?;
             }
         }
         if let Some(cohort) = input.cohort_id.as_ref().filter(|co| **co != t.cohort_id) {
@@ -250,7 +250,13 @@ pub async fn update(
             cohort_in_org(c, cohort, &t.organization_id)?;
             changes.cohort_id = Some(cohort.clone());
         }
+        let handed_over = changes.coach_id.is_some();
         queries::update(c, &t.id, changes)?;
+        if handed_over {
+            // What waits in the outbox for the coach before goes to the new one.
+            crate::aftercare::hand_over(c, &t.id)?;
+            crate::courses::hand_over_talk_requests(c, &st, &t)?;
+        }
         if input.take_back_relapse == Some(true) {
             if input.status.is_some() || input.stop_reason.is_some() || input.stop_note.is_some() {
                 return Err(AppError::field(

@@ -183,6 +183,38 @@ fn a_card_that_was_already_delivered_cannot_be_stopped() {
     assert_eq!(ids(&mine), vec![card]);
 }
 
+/// An address corrected while a card waits out its hold: the card goes to the new address, a login
+/// link asked for meanwhile does not (it goes with its link), and nothing goes to the old one.
+#[test]
+fn a_card_waiting_for_a_corrected_address_goes_to_the_new_one() {
+    let (w, card) = card_by_mail(&[("WILKAN_MAIL_POLL_MS", "600000")]);
+    let old = w.employee_a.email.clone();
+    let link = json!({"email": old});
+    assert_eq!(w.app.post("/auth/magic-link", None, &link).status(), 202);
+    let res = w.app.patch(
+        &format!("/users/{}", w.employee_a.id),
+        Some(&w.admin.token),
+        &json!({"email": "juist@wilkan.test"}),
+    );
+    assert_eq!(res.status(), 200);
+    let mails: Vec<(String, String, String)> = outbox::table
+        .order(outbox::template)
+        .select((outbox::template, outbox::to_address, outbox::status))
+        .load(&mut w.app.conn())
+        .unwrap();
+    let of = |template: &str| mails.iter().find(|m| m.0 == template).cloned().unwrap();
+    assert_eq!(of("card-received"), ("card-received".into(), "juist@wilkan.test".into(), "queued".into()), "{mails:?}");
+    assert_eq!(of("magic-link").2, "cancelled", "{mails:?}");
+    assert!(mails.iter().all(|m| m.1 != old || m.2 == "cancelled"), "{mails:?}");
+    let about = format!("card:{card}");
+    let to: String = outbox::table
+        .filter(outbox::subject_ref.eq(&about))
+        .select(outbox::to_address)
+        .first(&mut w.app.conn())
+        .unwrap();
+    assert_eq!(to, "juist@wilkan.test");
+}
+
 /// A card whose mail a worker is sending at that moment cannot be stopped (it may arrive), and
 /// mail cancelled while it was being sent is recorded as sent, so that letting the card through
 /// again does not send it twice.
@@ -850,6 +882,11 @@ fn a_later_coach_takes_over_the_person_s_own_records() {
         let active = json!({"status": "active"});
         assert_eq!(w.app.patch(&format!("/trajectories/{t}"), Some(&later.token), &active).status(), 200);
     }
+    // Running now, it is not the earlier coach's to stop either.
+    let withdraw = json!({"kind": "method", "given": false});
+    problem(w.app.post(&format!("/trajectories/{}/consents", m.trajectory), first, &withdraw), 409);
+    let still: Value = w.app.get(&format!("/trajectories/{second}"), Some(&later.token)).json().unwrap();
+    assert_eq!(still["status"], "active", "{still}");
     let pair = json!({"employee_a": w.employee_a.id, "employee_b": buddy.id});
     assert_eq!(w.app.post("/buddy-pairs", Some(&later.token), &pair).status(), 201);
     let pairs = |token: &str| -> usize {
@@ -906,6 +943,38 @@ fn a_proposed_trajectory_shows_its_coach_no_learning_text_before_consent() {
     let consent = json!({"kind": "method", "given": true});
     assert_eq!(w.app.post(&format!("/trajectories/{second}/consents"), employee, &consent).status(), 201);
     assert_eq!(first_course(&later.token)["reflection"]["text"], "Ik zorg goed voor mezelf.");
+}
+
+/// The same holds for the coach of an earlier trajectory who proposes the next: the earlier
+/// trajectory's consent does not open what the person wrote, until they agree again.
+#[test]
+fn a_coach_s_earlier_trajectory_does_not_open_learning_text_before_consent_to_the_next() {
+    let w = World::new();
+    let m = w.method();
+    let c1 = "uitgangspunten-en-misverstanden";
+    let coach = Some(w.coach_a.token.as_str());
+    let employee = Some(w.employee_a.token.as_str());
+    let reflection = json!({"text": "Ik zorg goed voor mezelf.", "choice": "none"});
+    assert_eq!(w.app.send(M::PUT, &format!("/me/courses/{c1}/reflection"), employee, &reflection).status(), 200);
+    let stop = json!({"status": "stopped", "stop_reason": "other"});
+    assert_eq!(w.app.patch(&format!("/trajectories/{}", m.trajectory), coach, &stop).status(), 200);
+    let second = json_id(
+        w.app.post(
+            "/trajectories",
+            coach,
+            &json!({"employee_id": w.employee_a.id, "cohort_id": m.cohort, "inclusion": inclusion_ok()}),
+        ),
+        201,
+    );
+    let text_through = |t: &str| -> Value {
+        let v: Value = w.app.get(&format!("/trajectories/{t}/progress"), coach).json().unwrap();
+        v["items"].as_array().unwrap().iter().find(|c| c["slug"] == c1).unwrap()["reflection"].clone()
+    };
+    assert!(text_through(&m.trajectory).is_null() && text_through(&second).is_null());
+    let consent = json!({"kind": "method", "given": true});
+    assert_eq!(w.app.post(&format!("/trajectories/{second}/consents"), employee, &consent).status(), 201);
+    assert_eq!(text_through(&m.trajectory)["text"], "Ik zorg goed voor mezelf.");
+    assert_eq!(text_through(&second)["text"], "Ik zorg goed voor mezelf.");
 }
 
 /// Handing a trajectory to another coach is the project leader's, to an active coach of the same

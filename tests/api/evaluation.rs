@@ -713,6 +713,19 @@ fn questionnaires_save_drafts_and_validate_per_item() {
     let data: Value = app.get("/me/data", emp).json().unwrap();
     assert_eq!(data["questionnaires"][0]["answers"]["age"], 44);
     assert!(app.get(path, Some(&w.employee_a2.token)).json::<Value>().unwrap()["items"].as_array().unwrap().is_empty());
+    // A parameter the list does not know is named, not left out (it would list everything).
+    let body = problem(app.get(&format!("{path}?trajectory_id={}", m.trajectory), coach), 422);
+    assert!(body["errors"]["trajectory_id"].is_array(), "{body}");
+    // The coaches' answers are not the project leader's to read one by one.
+    problem(app.get("/questionnaires/coach-evaluation/responses", Some(&w.pl_a.token)), 403);
+    // Paper answers are new records about the person: not once they withdrew their consent.
+    let withdraw = json!({"kind": "method", "given": false});
+    assert_eq!(app.post(&format!("/trajectories/{}/consents", m.trajectory), emp, &withdraw).status(), 201);
+    let before = app.count("questionnaire_responses");
+    let paper = json!({"trajectory_id": m.trajectory, "answers": {}, "on_paper": true});
+    let body = problem(app.post("/questionnaires/employee-end/responses", coach, &paper), 409);
+    assert!(body["detail"].as_str().unwrap().contains("toestemming"), "{body}");
+    assert_eq!(app.count("questionnaire_responses"), before);
 }
 
 /// Export filters that cannot work get a 422 naming the field (or 404 for another organisation),
@@ -1069,6 +1082,13 @@ fn a_coach_in_several_cohorts_counts_once() {
     let all = mark("");
     assert_eq!(all["n"], 10);
     assert!(suppressed(&all, "mean") && suppressed(&all, "sd"), "{all}");
+    // Three say no to research use with their answer in the second round: their latest word, so
+    // out of the first round's figures too, though those answers said yes.
+    for i in 5..8 {
+        coach_answers(&w, &w.app.token(&format!("coach{i}@wilkan.test")), &r2, false, 4, 10);
+    }
+    let first = mark(&format!("&cohort={r1}"));
+    assert_eq!((first["n"].clone(), first["mean"].clone()), (json!(7), json!(7.0)), "{first}");
 }
 
 /// Someone approached who never consented is counted in the funnel, not as a participant of the
