@@ -238,6 +238,7 @@ pub struct UpdateUser {
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct UserFilter {
     pub organization: Option<String>,
     pub role: Option<Role>,

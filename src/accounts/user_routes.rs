@@ -154,7 +154,8 @@ pub async fn get_one(
 /// and read what a project leader may not). Not one's own password or address (422: a stolen
 /// session must not become a stolen account; the password changes at `PUT /me/password`). The
 /// account that keeps an erased person's records is not found (404). Deactivating, a new role or
-/// a new password ends the account's sessions.
+/// a new password ends the account's sessions. A corrected address takes the mail still waiting
+/// for the old one along (not login and password links, which are dropped).
 #[utoipa::path(tag = "users", params(("id" = String, Path)), request_body = UpdateUser, responses((status = 200, body = UserOut)), security(("bearer" = [])))]
 #[patch("/users/{id}")]
 pub async fn update(

@@ -123,6 +123,7 @@ pub struct CardUpdate {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct CardListQuery {
     /// `1` for a printable HTML sheet of every card that may be handed over (one sheet, not paged).
     pub printable: Option<u8>,
@@ -280,7 +281,10 @@ fn usable_link(
     if link.expires_at <= now() || link.uses >= link.max_uses {
         return Err(gone());
     }
-    // Held: a card written as the trajectory stops is either refused here or stopped by the stop.
+    // Held, the person first as an erasure takes them (the card's mail holds them too): a card
+    // written as the trajectory stops is either refused here or stopped by the stop.
+    let employee = trajectories::find(c, &link.trajectory_id)?.employee_id;
+    accounts::find_user_held(c, &employee)?;
     let t = trajectories::find_held(c, &link.trajectory_id)?;
     audit.about_trajectory(&t.employee_id, &t.organization_id);
     if !t.is_open() {
@@ -503,8 +507,11 @@ pub async fn block(
             .first(c)
             .optional()?
             .ok_or(AppError::NotFound)?;
-        // For change (PostgreSQL): a card let through as the trajectory stops is either refused
-        // below or stopped by the stop.
+        // For change (PostgreSQL), the person first as an erasure takes them (the card's mail holds
+        // them too): a card let through as the trajectory stops is either refused below or
+        // stopped by the stop.
+        let employee = trajectories::load_in_scope(c, &caller, &row.trajectory_id)?.employee_id;
+        accounts::find_user_held(c, &employee)?;
         let t = trajectories::load_for_change(c, &caller, &row.trajectory_id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require_coach_of(&t.coach_id)?;

@@ -79,6 +79,7 @@ pub async fn image(state: web::Data<AppState>, path: web::Path<(String, String)>
 
 #[derive(serde::Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct MapQuery {
     /// `pdf` for a PDF; the default is printable HTML. `Accept: application/pdf` also gives PDF.
     pub format: Option<String>,
@@ -370,10 +371,14 @@ pub async fn save_page(
     Ok(HttpResponse::Ok().json(MyCourse::derive(course(&state, &view_slug)?, Some(row.into()), pages)))
 }
 
+/// `asks_coach`: the change may ask the coach for a talk, which reads the employee's trajectory
+/// held (see `ask_coach_for_a_talk`); it is then held before the course row, in the order a stop,
+/// an erasure and a coach's paper completion take the two (the other way round they deadlock).
 async fn update_course<'a, F>(
     state: &'a web::Data<AppState>,
     caller: &Caller,
     slug: String,
+    asks_coach: bool,
     f: F,
 ) -> Result<MyCourse<'a>, AppError>
 where
@@ -383,6 +388,9 @@ where
     let course = course(state, &slug)?;
     let uid = caller.user_id.clone();
     let (row, pages) = db::tx(&state.pool, caller.audit(), move |c, _| {
+        if asks_coach {
+            trajectories::open_of_employee_held(c, &uid)?;
+        }
         let mut row = progress::ensure_course(c, &uid, &slug)?;
         f(c, &mut row)?;
         progress::save_course(c, &row)?;
@@ -404,7 +412,7 @@ pub async fn save_celebration(
     body: ValidJson<CelebrationIn>,
 ) -> Result<HttpResponse, AppError> {
     let text = body.0.text;
-    let view = update_course(&state, &caller, slug.into_inner(), move |_, row| {
+    let view = update_course(&state, &caller, slug.into_inner(), false, move |_, row| {
         row.celebration = Some(text);
         row.celebrated_at = Some(now());
         Ok(())
@@ -432,8 +440,9 @@ pub async fn save_reflection(
     let slug = slug.into_inner();
     let title = course(&state, &slug)?.title.clone();
     let about = slug.clone();
-    let view = update_course(&state, &caller, slug, move |c, row| {
-        if matches!(input.choice, ReflectionChoice::CoachTalk | ReflectionChoice::Both) {
+    let asks_coach = matches!(input.choice, ReflectionChoice::CoachTalk | ReflectionChoice::Both);
+    let view = update_course(&state, &caller, slug, asks_coach, move |c, row| {
+        if asks_coach {
             ask_coach_for_a_talk(c, &templates, &public_url, &row.user_id, &about, &title)?;
         }
         let t = now();
@@ -513,16 +522,14 @@ pub async fn done_on_paper(
     let choice = q.into_inner().choice;
     let course = course(&state, &slug)?;
     let (row, pages) = db::tx(&state.pool, caller.audit(), move |c, audit| {
-        let t = trajectories::load_in_scope(c, &caller, &id)?;
+        // For change (PostgreSQL), before the course row, as a stop, an erasure and a reflection
+        // that asks for a talk take the two: a stop or a withdrawal of consent committing
+        // meanwhile is waited for, and then refuses this.
+        let t = trajectories::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require_coach_of(&t.coach_id)?;
         t.accepts_records()?;
         let mut row = progress::ensure_course(c, &t.employee_id, &slug)?;
-        // Then the trajectory held for change (PostgreSQL), after the course row as the employee's
-        // reflection takes them (the other way round the two could deadlock): a stop or a
-        // withdrawal of consent committing meanwhile is waited for, and then refuses this.
-        let t = trajectories::load_for_change(c, &caller, &id)?;
-        t.accepts_records()?;
         let mut changed = false;
         if row.completed_at.is_none() {
             row.completed_at = Some(now());

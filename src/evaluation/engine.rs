@@ -367,7 +367,8 @@ fn coach_responses(
             .filter(questionnaire_responses::questionnaire_key.eq(&coach.key))
             .filter(questionnaire_responses::status.eq("submitted"))
             .filter(crate::db::one_of::one_of(questionnaire_responses::respondent_id, &coaches))
-            .order(questionnaire_responses::id)
+            // In the order they were given: a draft begun early and sent late is the later word.
+            .order((questionnaire_responses::submitted_at, questionnaire_responses::id))
             .select((questionnaire_responses::respondent_id, questionnaire_responses::answers))
             .load(c)?;
         for (who, answers) in all {

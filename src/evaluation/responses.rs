@@ -242,7 +242,13 @@ fn subject_of(
             let Some(tid) = &input.trajectory_id else {
                 return Err(invalid("trajectory_id", "Kies het traject waar deze antwoorden bij horen."));
             };
-            let t = trajectory_queries::load_in_scope(c, caller, tid)?;
+            // For change when a coach enters a paper form (PostgreSQL): a withdrawal of consent
+            // committing meanwhile is waited for, and then refuses it.
+            let t = if caller.is(Role::Coach) {
+                trajectory_queries::load_for_change(c, caller, tid)?
+            } else {
+                trajectory_queries::load_in_scope(c, caller, tid)?
+            };
             if caller.is(Role::Coach) {
                 caller.require_coach_of(&t.coach_id)?;
                 // Answers from paper are new records about the person: only with their consent to
@@ -310,8 +316,9 @@ fn split(inst: &Instrument, answers: Answers) -> (Answers, Answers) {
 }
 
 /// Save answers, as a draft or finished (`submit`). An employee answers their own questionnaires;
-/// their coach may type in a paper form (`on_paper`); a coach answers the coach questionnaire.
-/// Saving again adds to the draft; a finished questionnaire cannot be changed (409).
+/// their coach may type in a paper form (`on_paper`) while the employee agrees to the method (409
+/// otherwise); a coach answers the coach questionnaire. Saving again adds to the draft; a finished
+/// questionnaire cannot be changed (409).
 #[utoipa::path(tag = "questionnaires", params(("key" = String, Path)), request_body = ResponseIn,
     responses((status = 201, body = ResponseOut), (status = 200, body = ResponseOut)), security(("bearer" = [])))]
 #[post("/questionnaires/{key}/responses")]

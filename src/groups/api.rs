@@ -129,6 +129,7 @@ pub struct SessionOut {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct InterestQuery {
     /// A course slug.
     pub topic: String,

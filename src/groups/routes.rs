@@ -308,7 +308,7 @@ fn called_off() -> AppError {
 /// A session called off: invitations still waiting in the outbox are not sent, and whoever may
 /// have had one gets word that it does not go ahead.
 fn call_off(c: &mut DbConnection, st: &AppState, row: &SessionRow) -> Result<(), AppError> {
-    let (_, told) = take_back_unsent(c, row)?;
+    let Invitees { told, .. } = take_back_unsent(c, row)?;
     for employee in told {
         tell(c, st, row, &employee, Word::Cancelled)?;
     }
@@ -317,8 +317,21 @@ fn call_off(c: &mut DbConnection, st: &AppState, row: &SessionRow) -> Result<(),
 
 /// A session moved (time, place, link or topic): whoever was told of it before gets word of the
 /// change; an invitation that had not gone out yet goes out again with the new details instead.
+/// Moved to a time to come, it loses those no longer in the method, as a stop takes back their
+/// invitations to sessions still to come (a session that had begun kept them).
 fn reschedule(c: &mut DbConnection, st: &AppState, row: &SessionRow, was: &SessionRow) -> Result<(), AppError> {
-    let (waiting, told) = take_back_unsent(c, row)?;
+    let Invitees { waiting, told, left } = take_back_unsent(c, row)?;
+    if !left.is_empty() && row.starts_at > crate::local_time::now(st.config.time_zone) {
+        let not_there =
+            group_invitations::attendance.is_null().or(group_invitations::attendance.eq("absent_with_notice"));
+        diesel::delete(
+            group_invitations::table
+                .filter(group_invitations::session_id.eq(&row.id))
+                .filter(one_of(group_invitations::employee_id, &left))
+                .filter(not_there),
+        )
+        .execute(c)?;
+    }
     let facilitator = accounts::find_user(c, &row.facilitator_id)?;
     for employee in waiting {
         tell(c, st, row, &employee, Word::Invitation(&facilitator))?;
@@ -329,11 +342,19 @@ fn reschedule(c: &mut DbConnection, st: &AppState, row: &SessionRow, was: &Sessi
     Ok(())
 }
 
+/// A session's invitees, as [`take_back_unsent`] finds them.
+struct Invitees {
+    /// In the method, their invitation still waiting in the outbox.
+    waiting: Vec<User>,
+    /// In the method, and may have had their invitation.
+    told: Vec<User>,
+    /// No longer in the method (no running trajectory with method consent): they hear no more.
+    left: Vec<String>,
+}
+
 /// Stops the mail about `row` still waiting in the outbox (invitations and word of an earlier
-/// change), and splits the invitees still in the method into those whose invitation was still
-/// waiting and those who may have had one. Someone whose trajectory ended meanwhile hears no more
-/// of the session.
-fn take_back_unsent(c: &mut DbConnection, row: &SessionRow) -> Result<(Vec<User>, Vec<User>), AppError> {
+/// change), and splits the invitees.
+fn take_back_unsent(c: &mut DbConnection, row: &SessionRow) -> Result<Invitees, AppError> {
     use crate::db::schema::outbox as outbox_table;
     let about = format!("group:{}", row.id);
     let invitees: Vec<String> = group_invitations::table
@@ -341,12 +362,17 @@ fn take_back_unsent(c: &mut DbConnection, row: &SessionRow) -> Result<(Vec<User>
         .order(group_invitations::employee_id)
         .select(group_invitations::employee_id)
         .load(c)?;
-    // Their trajectories held first (PostgreSQL), before any mail, as a stop takes them before
-    // it cancels their invitations: a stop committing meanwhile is waited for, and then found.
+    // Each person and then their trajectory held (PostgreSQL), before any mail: in the order an
+    // erasure takes them, and the trajectory before its invitation's mail as a stop takes them. A
+    // stop committing meanwhile is waited for, and then found. In the method: a trajectory that
+    // runs with method consent, as for an invitation.
     let mut in_method = Vec::new();
+    let mut left = Vec::new();
     for id in invitees {
-        if crate::trajectories::queries::open_of_employee_held(c, &id)?.is_some() {
-            in_method.push(id);
+        accounts::find_user_held(c, &id)?;
+        match crate::trajectories::queries::open_of_employee_held(c, &id)? {
+            Some(t) if t.method_consent => in_method.push(id),
+            _ => left.push(id),
         }
     }
     // The invitations no worker has taken, held (PostgreSQL) so that none is taken now: one a
@@ -363,13 +389,13 @@ fn take_back_unsent(c: &mut DbConnection, row: &SessionRow) -> Result<(Vec<User>
     };
     outbox::cancel(c, &about)?;
     outbox::cancel(c, &format!("group-changed:{}", row.id))?;
-    let mut split = (Vec::new(), Vec::new());
+    let mut split = Invitees { waiting: Vec::new(), told: Vec::new(), left };
     for id in in_method {
         let employee = accounts::find_user(c, &id)?;
         if unsent.contains(&employee.email) {
-            split.0.push(employee);
+            split.waiting.push(employee);
         } else {
-            split.1.push(employee);
+            split.told.push(employee);
         }
     }
     Ok(split)
@@ -489,8 +515,10 @@ pub async fn get_one(
 
 /// Change a session, write notes, cancel it, or invite more employees. Facilitator and project leaders.
 /// Cancelling stops invitations not yet mailed and tells the others by mail; a cancelled session
-/// takes notes only (409 for invitations, attendance or taking it back). A new time, place, link or
-/// topic tells those invited by mail, and an invitation not yet mailed goes out with the change.
+/// takes notes only (409 for invitations, attendance, a new time, place, link or topic, or taking
+/// it back). A new time, place, link or topic tells those invited who are still in the method by
+/// mail, and an invitation not yet mailed goes out with the change; moved to a time to come, the
+/// session loses the invitations of those no longer in the method.
 #[utoipa::path(tag = "groups", params(("id" = String, Path)), request_body = UpdateSession, responses((status = 200, body = SessionOut)), security(("bearer" = [])))]
 #[patch("/group-sessions/{id}")]
 pub async fn update(
@@ -510,10 +538,14 @@ pub async fn update(
         if (row.cancelled && !cancelled) || (cancelled && !u.invite.is_empty()) {
             return Err(called_off());
         }
-        // Called off, it takes notes only: a new time or place would tell nobody (no mail goes
-        // about a session that does not go ahead) and read as planned to whoever opens it.
-        let moved = u.starts_at.is_some() || u.place.is_some() || u.video_link.is_some() || u.topic.is_some();
-        if row.cancelled && moved {
+        // Called off (now or before), it takes notes only: a new time or place would tell nobody
+        // (no mail goes about a session that does not go ahead) and read as planned to whoever
+        // opens it. The same values sent again (a form saved with new notes) change nothing.
+        let moved = u.starts_at.is_some_and(|at| at != row.starts_at)
+            || u.place.as_ref().is_some_and(|p| row.place.as_ref() != Some(p))
+            || u.video_link.as_ref().is_some_and(|l| row.video_link.as_ref() != Some(l))
+            || u.topic.as_ref().is_some_and(|t| *t != row.topic);
+        if cancelled && moved {
             return Err(called_off());
         }
         // Who came is recorded from the session's day (see `attendance`): a session moved to a

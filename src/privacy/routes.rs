@@ -78,6 +78,7 @@ impl AuditRow {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct AuditFilter {
     pub actor: Option<String>,
     /// Entries about this person: reads and changes of their data, and lists that showed them.
@@ -174,6 +175,7 @@ pub async fn audit_log_list(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct DataQuery {
     /// `zip` for a ZIP with the JSON and a readable HTML page.
     pub format: Option<String>,

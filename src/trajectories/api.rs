@@ -254,6 +254,7 @@ pub struct TrajectoryOut {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct TrajectoryFilter {
     pub cohort: Option<String>,
     pub status: Option<Status>,

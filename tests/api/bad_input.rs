@@ -77,6 +77,36 @@ fn every_body_route_refuses_unknown_fields_and_writes_nothing() {
     assert_eq!(after, before, "bad input wrote nothing (the audit log included)");
 }
 
+/// A query parameter a route does not know is named (422), not left out: `?trajectory_id=` for
+/// `?trajectory=` would otherwise list everything instead of one trajectory's.
+#[test]
+fn every_route_with_query_parameters_refuses_unknown_ones() {
+    let w = World::new();
+    let m = w.method();
+    let spec: Value =
+        serde_json::from_str(&wilkan::http::openapi::to_json(&wilkan::http::openapi::document())).unwrap();
+    let mut checked = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let params = op["parameters"].as_array().map_or(&[][..], |p| p.as_slice());
+            if method != "get" || !params.iter().any(|p| p["in"] == "query") {
+                continue;
+            }
+            let concrete = path
+                .replace("{slug}", "kwaliteiten")
+                .replace("{key}", "employee-baseline")
+                .replace("{id}", &m.trajectory)
+                .replace("{token}", "x");
+            let res = w.app.get(&format!("{concrete}?unexpected_param=1"), Some(&w.admin.token));
+            let body = problem(res, 422);
+            let named = body["errors"]["unexpected_param"].as_array();
+            assert!(named.is_some_and(|m| !m.is_empty()), "GET {path}: the parameter is named: {body}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "all routes with query parameters were tried ({checked})");
+}
+
 /// A date far away is refused before anything runs: 422 naming the field, in Dutch, nothing
 /// written. The date of something that happens (a return, an absence, a talk, a visit, a group
 /// session) lies within ten years back and two ahead: "2199" typed for "2019" would otherwise

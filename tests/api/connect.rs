@@ -458,6 +458,18 @@ fn a_moved_session_tells_no_one_whose_trajectory_ended() {
         .load(&mut w.app.conn())
         .unwrap();
     assert_eq!(waiting, [w.employee_a2.email.as_str()]);
+    // Nor is she invited any more, to a session still to come (as a stop would have done).
+    let shown: Value = w.app.get(&format!("/group-sessions/{session}"), coach).json().unwrap();
+    let invited: Vec<&str> =
+        shown["invitees"].as_array().unwrap().iter().map(|i| i["employee_id"].as_str().unwrap()).collect();
+    assert_eq!(invited, [w.employee_a2.id.as_str()], "{shown}");
+    // Called off with a new place in the same breath: refused, the place would tell nobody. The
+    // same place sent again with notes is fine.
+    let path = format!("/group-sessions/{session}");
+    problem(w.app.patch(&path, coach, &json!({"cancelled": true, "place": "Zaal 9"})), 409);
+    assert_eq!(w.app.patch(&path, coach, &json!({"cancelled": true, "place": "Kantine"})).status(), 200);
+    let same = json!({"place": "Kantine", "starts_at": next_week, "notes": "Toch niet."});
+    assert_eq!(w.app.patch(&path, coach, &same).status(), 200);
 }
 
 /// A session moved: an invitation still waiting goes out with the new details instead, one that

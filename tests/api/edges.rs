@@ -206,13 +206,26 @@ fn a_card_waiting_for_a_corrected_address_goes_to_the_new_one() {
     assert_eq!(of("card-received"), ("card-received".into(), "juist@wilkan.test".into(), "queued".into()), "{mails:?}");
     assert_eq!(of("magic-link").2, "cancelled", "{mails:?}");
     assert!(mails.iter().all(|m| m.1 != old || m.2 == "cancelled"), "{mails:?}");
+    // Refused there as an unknown mailbox (mistyped again): corrected once more, it is tried anew
+    // at the right address, its failed attempts forgotten.
     let about = format!("card:{card}");
-    let to: String = outbox::table
+    #[allow(clippy::disallowed_methods)] // a fixture: the mail as the mail server refused it
+    diesel::update(outbox::table.filter(outbox::subject_ref.eq(&about)))
+        .set((outbox::status.eq("failed"), outbox::attempts.eq(1), outbox::last_error.eq("550 unknown mailbox")))
+        .execute(&mut w.app.conn())
+        .unwrap();
+    let res = w.app.patch(
+        &format!("/users/{}", w.employee_a.id),
+        Some(&w.admin.token),
+        &json!({"email": "echt.juist@wilkan.test"}),
+    );
+    assert_eq!(res.status(), 200);
+    let card_mail: (String, String, i32, Option<String>) = outbox::table
         .filter(outbox::subject_ref.eq(&about))
-        .select(outbox::to_address)
+        .select((outbox::to_address, outbox::status, outbox::attempts, outbox::last_error))
         .first(&mut w.app.conn())
         .unwrap();
-    assert_eq!(to, "juist@wilkan.test");
+    assert_eq!(card_mail, ("echt.juist@wilkan.test".into(), "queued".into(), 0, None));
 }
 
 /// A card whose mail a worker is sending at that moment cannot be stopped (it may arrive), and
