@@ -159,6 +159,16 @@ pub fn lock_user(conn: &mut Db, id: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+/// [`find_user_held`] without reading the person, and without an error when there is no such
+/// row (the caller checks that later, with its own answer): the row held before a trajectory or
+/// a course row is locked, in the order an erasure takes them.
+pub fn hold_user(conn: &mut Db, id: &str) -> Result<(), AppError> {
+    if let DbConnection::Pg(pg) = conn {
+        users::table.find(id).select(users::id).for_share().first::<String>(pg).optional()?;
+    }
+    Ok(())
+}
+
 /// The person, their row held (`FOR SHARE` on PostgreSQL) to the end of the transaction: taken
 /// before anything about them, as an erasure takes it (`FOR UPDATE`) before their records, so
 /// that the two wait for each other instead of deadlocking.

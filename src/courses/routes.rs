@@ -389,6 +389,12 @@ where
     let uid = caller.user_id.clone();
     let (row, pages) = db::tx(&state.pool, caller.audit(), move |c, _| {
         if asks_coach {
+            // The people first (the employee, then the coach the talk mail goes to), then the
+            // trajectory: in the order an erasure of either takes them.
+            crate::accounts::queries::hold_user(c, &uid)?;
+            if let Some(t) = trajectories::open_of_employee(c, &uid)? {
+                crate::accounts::queries::hold_user(c, &t.coach_id)?;
+            }
             trajectories::open_of_employee_held(c, &uid)?;
         }
         let mut row = progress::ensure_course(c, &uid, &slug)?;
@@ -522,9 +528,11 @@ pub async fn done_on_paper(
     let choice = q.into_inner().choice;
     let course = course(&state, &slug)?;
     let (row, pages) = db::tx(&state.pool, caller.audit(), move |c, audit| {
-        // For change (PostgreSQL), before the course row, as a stop, an erasure and a reflection
-        // that asks for a talk take the two: a stop or a withdrawal of consent committing
-        // meanwhile is waited for, and then refuses this.
+        // The person held, then the trajectory for change (PostgreSQL), then the course row, as
+        // an erasure, a withdrawal of consent and a reflection that asks for a talk take them: a
+        // stop or a withdrawal committing meanwhile is waited for, and then refuses this.
+        let employee = trajectories::load_in_scope(c, &caller, &id)?.employee_id;
+        crate::accounts::queries::hold_user(c, &employee)?;
         let t = trajectories::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require_coach_of(&t.coach_id)?;

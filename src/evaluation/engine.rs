@@ -326,8 +326,9 @@ fn coach_responses(
     let items = dataset::ItemKeys::of([coach]);
     let mut after = String::new();
     let mut n = 0;
-    // Coaches are few (one row each): their answers are kept until all are read.
-    let mut latest: BTreeMap<String, String> = BTreeMap::new();
+    // Coaches are few (one row each): their answers are kept until all are read, the one sent
+    // last per coach (a draft begun early and sent late is the later answer).
+    let mut latest: BTreeMap<String, (Option<chrono::NaiveDateTime>, String, String)> = BTreeMap::new();
     loop {
         let mut q = questionnaire_responses::table
             .filter(questionnaire_responses::questionnaire_key.eq(&coach.key))
@@ -339,6 +340,7 @@ fn coach_responses(
                 questionnaire_responses::id,
                 questionnaire_responses::respondent_id,
                 questionnaire_responses::answers,
+                questionnaire_responses::submitted_at,
             ))
             .into_boxed();
         if let Some(o) = &spec.scope.organization {
@@ -347,11 +349,17 @@ fn coach_responses(
         if let Some(co) = &spec.scope.cohort {
             q = q.filter(questionnaire_responses::cohort_id.eq(co.clone()));
         }
-        let rows: Vec<(String, String, String)> = q.load(c)?;
+        let rows: Vec<(String, String, String, Option<chrono::NaiveDateTime>)> = q.load(c)?;
         let Some(last) = rows.last() else { break };
         after = last.0.clone();
-        // Ids grow with the time an answer was begun: a later row of a coach is a later answer.
-        latest.extend(rows.into_iter().map(|(_, coach, answers)| (coach, answers)));
+        for (id, coach, answers, sent) in rows {
+            match latest.get(&coach) {
+                Some((was_sent, was_id, _)) if (*was_sent, was_id.as_str()) > (sent, id.as_str()) => {}
+                _ => {
+                    latest.insert(coach, (sent, id, answers));
+                }
+            }
+        }
     }
     // A coach's research consent is their latest word in any of their answers, not only in those
     // of the round or organisation asked for: a "no" given with a later round takes them out of
@@ -375,7 +383,7 @@ fn coach_responses(
             word.insert(who, consents(&answers)?);
         }
     }
-    for (who, answers) in latest {
+    for (who, (_, _, answers)) in latest {
         if spec.population == Population::Research && word.get(&who) != Some(&true) {
             continue;
         }

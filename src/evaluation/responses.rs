@@ -245,6 +245,9 @@ fn subject_of(
             // For change when a coach enters a paper form (PostgreSQL): a withdrawal of consent
             // committing meanwhile is waited for, and then refuses it.
             let t = if caller.is(Role::Coach) {
+                // The person held first, as an erasure and a withdrawal take them.
+                let employee = trajectory_queries::load_in_scope(c, caller, tid)?.employee_id;
+                crate::accounts::queries::hold_user(c, &employee)?;
                 trajectory_queries::load_for_change(c, caller, tid)?
             } else {
                 trajectory_queries::load_in_scope(c, caller, tid)?

@@ -98,28 +98,17 @@ pub fn recipient_held(conn: &mut DbConnection, address: &str) -> Result<bool, Ap
 /// and leaves it stopped, instead of queuing it again with what was cancelled.
 const UNSENT: [&str; 2] = ["queued", "sending"];
 
-/// Mail for `from`, an address corrected to `to`, goes to `to` instead (a card, an invitation, a
-/// reminder still reach the person): what waits, with its attempts at the old address forgotten,
-/// and what failed there (a mistyped address is an unknown mailbox) while its moment has not
-/// passed; returns how many. Not login and password links: those go with their links (see
-/// [`cancel_to`]), and a mail a worker has taken stays with it.
+/// Mail waiting for `from`, an address corrected to `to`, goes to `to` instead (a card, an
+/// invitation, a reminder still reach the person), its attempts at the old address forgotten;
+/// returns how many. Not login and password links: those go with their links (see
+/// [`cancel_to`]), and a mail a worker has taken stays with it. Mail that failed at the old address
+/// stays failed: what stops a card, a session or a check-in cancels only mail still unsent, so a
+/// failed one may be about something that no longer goes ahead.
 pub fn readdress(conn: &mut DbConnection, from: &str, to: &str) -> Result<usize, AppError> {
-    let t = now();
-    let mail = || {
-        let links = crate::db::one_of::one_of(outbox::template, ["magic-link", "password-link"]);
-        outbox::to_address.eq(from).and(diesel::dsl::not(links))
-    };
-    let fresh = || (outbox::to_address.eq(to), outbox::attempts.eq(0), outbox::last_error.eq(None::<String>));
-    let waiting = update(outbox::table, fresh(), mail().and(outbox::status.eq("queued"))).execute(conn)?;
-    let in_time = outbox::send_before.is_null().or(outbox::send_before.gt(t));
-    let again = (
-        fresh(),
-        outbox::status.eq("queued"),
-        outbox::next_attempt_at.eq(t),
-        outbox::locked_until.eq(None::<NaiveDateTime>),
-    );
-    let failed = update(outbox::table, again, mail().and(outbox::status.eq("failed")).and(in_time)).execute(conn)?;
-    Ok(waiting + failed)
+    let links = crate::db::one_of::one_of(outbox::template, ["magic-link", "password-link"]);
+    let waiting = outbox::to_address.eq(from).and(outbox::status.eq("queued")).and(diesel::dsl::not(links));
+    let fresh = (outbox::to_address.eq(to), outbox::attempts.eq(0), outbox::last_error.eq(None::<String>));
+    Ok(update(outbox::table, fresh, waiting).execute(conn)?)
 }
 
 /// Cancels unsent mail to an address that is no longer an account's (it was changed); returns how

@@ -225,6 +225,11 @@ pub async fn update(
     let zone = state.config.time_zone;
     let st = state.clone();
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
+        // A new coach is held before the trajectory (their mail, a handover's talk requests and
+        // reminders, holds them too), in the order an erasure of that coach takes the two.
+        if let Some(coach) = &input.coach_id {
+            crate::accounts::queries::hold_user(c, coach)?;
+        }
         let t = queries::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Coach, Role::ProjectLeader])?;
