@@ -202,6 +202,28 @@ pub fn queue_reminders(
             trajectories::id,
         ))
         .load(conn)?;
+    // A transaction per trajectory: what one holds (its people, the trajectory, its check-ins) is
+    // let go before the next, so a stop, a handover or an erasure waits for one trajectory's
+    // reminders, not for the round, and cannot meet this round holding another's rows.
+    let mut by_trajectory: BTreeMap<String, Vec<DueCheckin>> = BTreeMap::new();
+    for row in rows {
+        by_trajectory.entry(row.trajectory_id.clone()).or_default().push(row);
+    }
+    let mut queued = 0;
+    for (_, rows) in by_trajectory {
+        queued += conn.transaction(|c| remind(c, templates, public_url, today, rows))?;
+    }
+    Ok(queued)
+}
+
+/// The reminders of one trajectory's check-ins (`rows`), as [`queue_reminders`] finds them.
+fn remind(
+    conn: &mut DbConnection,
+    templates: &Templates,
+    public_url: &str,
+    today: NaiveDate,
+    rows: Vec<DueCheckin>,
+) -> Result<usize, AppError> {
     let mut queued = 0;
     let mut coaches_now: std::collections::HashMap<String, Option<String>> = std::collections::HashMap::new();
     for DueCheckin { id, week, due_on, reminded, coach_id, employee_id, org_id, trajectory_id } in rows {

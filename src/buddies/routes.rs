@@ -363,7 +363,8 @@ pub async fn create(
 }
 
 /// Say yes to a proposed pair, with the contact to share. One of the pair's two employees. The
-/// pair is active when both said yes.
+/// pair is active when both said yes. 409 once the pair ended, or a trajectory of the two no
+/// longer runs.
 #[utoipa::path(tag = "buddies", params(("id" = String, Path)), request_body = ConfirmPair, responses((status = 200, body = MyBuddy)), security(("bearer" = [])))]
 #[post("/buddy-pairs/{id}/confirm")]
 pub async fn confirm(

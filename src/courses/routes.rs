@@ -126,9 +126,9 @@ async fn render_map(
 }
 
 /// The printable map of all seven courses (HTML, or PDF): in advised order, or with `trajectory`
-/// in the order of that trajectory's plan (its employee, coach and project leaders); for an
-/// employee without `trajectory`, in the order of their own plan, as `GET /me/courses`. Any
-/// logged-in user.
+/// in the order of that trajectory's plan once shared with the employee (its employee, coach and
+/// project leaders; a draft would put paper out of step with the screen); for an employee without
+/// `trajectory`, in the order of their own plan, as `GET /me/courses`. Any logged-in user.
 #[utoipa::path(tag = "courses", params(MapQuery), responses(
     (status = 200, description = "The map as a web page, or with `?format=pdf` as a PDF", content(
         (String = "text/html"),

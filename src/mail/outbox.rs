@@ -105,10 +105,16 @@ const UNSENT: [&str; 2] = ["queued", "sending"];
 /// stays failed: what stops a card, a session or a check-in cancels only mail still unsent, so a
 /// failed one may be about something that no longer goes ahead.
 pub fn readdress(conn: &mut DbConnection, from: &str, to: &str) -> Result<usize, AppError> {
-    let links = crate::db::one_of::one_of(outbox::template, ["magic-link", "password-link"]);
-    let waiting = outbox::to_address.eq(from).and(outbox::status.eq("queued")).and(diesel::dsl::not(links));
-    let fresh = (outbox::to_address.eq(to), outbox::attempts.eq(0), outbox::last_error.eq(None::<String>));
-    Ok(update(outbox::table, fresh, waiting).execute(conn)?)
+    let waiting = || {
+        let links = crate::db::one_of::one_of(outbox::template, ["magic-link", "password-link"]);
+        outbox::to_address.eq(from).and(outbox::status.eq("queued")).and(diesel::dsl::not(links))
+    };
+    let fresh = || (outbox::to_address.eq(to), outbox::attempts.eq(0), outbox::last_error.eq(None::<String>));
+    // One that was tried is due at once at the new address; one not yet tried keeps its moment
+    // (a card's hold).
+    let tried = (fresh(), outbox::next_attempt_at.eq(now()));
+    let retried = update(outbox::table, tried, waiting().and(outbox::attempts.gt(0))).execute(conn)?;
+    Ok(retried + update(outbox::table, fresh(), waiting()).execute(conn)?)
 }
 
 /// Cancels unsent mail to an address that is no longer an account's (it was changed); returns how

@@ -172,7 +172,8 @@ pub fn tick(ctx: &Context, sender: &Sender, stop: &dyn Fn() -> bool) -> Result<(
         pool.write(|conn| {
             // The organisations' own date: a check-in due today is due from their midnight.
             let today = crate::local_time::today(ctx.config.time_zone);
-            conn.transaction(|c| crate::aftercare::queue_reminders(c, &ctx.templates, &ctx.config.public_url, today))
+            // A transaction per trajectory, inside (see `queue_reminders`).
+            crate::aftercare::queue_reminders(conn, &ctx.templates, &ctx.config.public_url, today)
         })
     });
     let base = TimeDelta::seconds(ctx.config.mail_retry_base_seconds.max(1));
