@@ -225,7 +225,6 @@ fn remind(
     rows: Vec<DueCheckin>,
 ) -> Result<usize, AppError> {
     let mut queued = 0;
-    let mut coaches_now: std::collections::HashMap<String, Option<String>> = std::collections::HashMap::new();
     for DueCheckin { id, week, due_on, reminded, coach_id, employee_id, org_id, trajectory_id } in rows {
         let overdue = (today - due_on).num_days() >= OVERDUE_AFTER_DAYS;
         let template = match (reminded.is_some(), overdue) {
@@ -245,15 +244,7 @@ fn remind(
         // The trajectory held (PostgreSQL) before any of its check-ins is marked, after the people
         // as an erasure takes them: a handover committing meanwhile is waited for, and its new
         // coach is reminded in the next round, not the coach before in this one.
-        let now_coach = match coaches_now.get(&trajectory_id) {
-            Some(c) => c.clone(),
-            None => {
-                let c = coach_held(conn, &trajectory_id)?;
-                coaches_now.insert(trajectory_id.clone(), c.clone());
-                c
-            }
-        };
-        if now_coach.as_deref() != Some(coach_id.as_str()) {
+        if coach_held(conn, &trajectory_id)?.as_deref() != Some(coach_id.as_str()) {
             continue;
         }
         // Marked first, and only if no one marked it meanwhile: with several instances each

@@ -284,7 +284,7 @@ fn usable_link(
     // Held, the person first as an erasure takes them (the card's mail holds them too): a card
     // written as the trajectory stops is either refused here or stopped by the stop.
     let employee = trajectories::find(c, &link.trajectory_id)?.employee_id;
-    accounts::find_user_held(c, &employee)?;
+    accounts::hold_user(c, &employee)?;
     let t = trajectories::find_held(c, &link.trajectory_id)?;
     audit.about_trajectory(&t.employee_id, &t.organization_id);
     if !t.is_open() {
@@ -511,7 +511,7 @@ pub async fn block(
         // them too): a card let through as the trajectory stops is either refused below or
         // stopped by the stop.
         let employee = trajectories::load_in_scope(c, &caller, &row.trajectory_id)?.employee_id;
-        accounts::find_user_held(c, &employee)?;
+        accounts::hold_user(c, &employee)?;
         let t = trajectories::load_for_change(c, &caller, &row.trajectory_id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require_coach_of(&t.coach_id)?;

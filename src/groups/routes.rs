@@ -369,9 +369,9 @@ fn take_back_unsent(c: &mut DbConnection, row: &SessionRow) -> Result<Invitees, 
     let mut in_method = Vec::new();
     let mut left = Vec::new();
     for id in invitees {
-        accounts::find_user_held(c, &id)?;
+        let employee = accounts::find_user_held(c, &id)?;
         match crate::trajectories::queries::open_of_employee_held(c, &id)? {
-            Some(t) if t.method_consent => in_method.push(id),
+            Some(t) if t.method_consent => in_method.push(employee),
             _ => left.push(id),
         }
     }
@@ -390,8 +390,7 @@ fn take_back_unsent(c: &mut DbConnection, row: &SessionRow) -> Result<Invitees, 
     outbox::cancel(c, &about)?;
     outbox::cancel(c, &format!("group-changed:{}", row.id))?;
     let mut split = Invitees { waiting: Vec::new(), told: Vec::new(), left };
-    for id in in_method {
-        let employee = accounts::find_user(c, &id)?;
+    for employee in in_method {
         if unsent.contains(&employee.email) {
             split.waiting.push(employee);
         } else {
