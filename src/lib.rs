@@ -101,7 +101,7 @@ pub fn load_instruments(
 /// Resolves secrets, waits for the database, migrates it and builds the pool.
 pub fn prepare(mut config: Config) -> Result<AppState, String> {
     config.resolve_secrets()?;
-    let content = load_content(&config)?;
+    let mut content = load_content(&config)?;
     let instruments = load_instruments(&config.content_dir, &content)?;
     let templates = mail::templates::Templates::load(&config.content_dir)?;
     let started = Instant::now();
@@ -129,6 +129,8 @@ pub fn prepare(mut config: Config) -> Result<AppState, String> {
     let tokens = TokenService::new(&config.jwt_secret, config.access_token_minutes, config.refresh_token_days);
     let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
     courses::progress::record_versions(&mut conn, &content).map_err(|e| format!("recording course versions: {e}"))?;
+    courses::progress::load_page_history(&mut conn, &mut content)
+        .map_err(|e| format!("reading course versions: {e}"))?;
     // Sessions ended shortly before a restart stay refused.
     let revocations = Arc::new(accounts::revocations::Revocations::new(config.access_token_minutes));
     revocations.sync(&mut conn).map_err(|e| format!("reading ended sessions: {e}"))?;

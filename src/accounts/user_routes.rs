@@ -165,11 +165,22 @@ pub async fn update(
     body: ValidJson<UpdateUser>,
 ) -> Result<HttpResponse, AppError> {
     let input = body.0;
+    let id = id.into_inner();
+    // Before the hash: only an admin sets a password here, and not their own. Hashing takes one
+    // of the few slots logins wait for, so it is not done for a request that will be refused.
+    if input.password.is_some() && !caller.is(Role::Admin) {
+        return Err(AppError::Forbidden);
+    }
+    if input.password.is_some() && id == caller.user_id {
+        return Err(AppError::field(
+            "password",
+            "Je eigen wachtwoord verander je bij 'Mijn wachtwoord', met je huidige wachtwoord erbij.",
+        ));
+    }
     let hash = match input.password.clone() {
         Some(p) => Some(password::off_thread(move || password::hash(&p)).await??),
         None => None,
     };
-    let id = id.into_inner();
     let (user, ended) = db::tx(&state.pool, caller.audit(), move |c, audit| {
         // Taken before the sessions are ended, as a refresh takes it: a refresh at the same
         // moment either comes first and its new token is ended too, or comes after and fails.
@@ -191,12 +202,6 @@ pub async fn update(
         // Not one's own password or address: a stolen session must not become a stolen account.
         // The password changes with the current one (`PUT /me/password`, whose guesses are
         // counted); the address by another admin (with it, a password link could be asked for).
-        if user.id == caller.user_id && hash.is_some() {
-            return Err(AppError::field(
-                "password",
-                "Je eigen wachtwoord verander je bij 'Mijn wachtwoord', met je huidige wachtwoord erbij.",
-            ));
-        }
         if user.id == caller.user_id && new_email.is_some() {
             return Err(AppError::field(
                 "email",
@@ -204,6 +209,14 @@ pub async fn update(
             ));
         }
         let new_role = input.role.filter(|r| *r != user.role());
+        // Nor one's own role or account: an admin who made themselves a researcher, or switched
+        // themselves off, may leave no one to manage accounts.
+        if user.id == caller.user_id && new_role.is_some() {
+            return Err(AppError::field("role", "Je eigen rol kan alleen een andere beheerder veranderen."));
+        }
+        if user.id == caller.user_id && input.active == Some(false) {
+            return Err(AppError::field("active", "Je eigen account kan alleen een andere beheerder uitzetten."));
+        }
         if let Some(role) = new_role {
             if !caller.is(Role::Admin) {
                 return Err(AppError::Forbidden);

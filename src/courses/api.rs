@@ -160,12 +160,14 @@ impl<'a> MyCourse<'a> {
                 }
             })
             .collect();
-        // A page not visited in a course done online page by page was added since; in a course done
-        // on paper, or closed with its reflection alone, the pages were not skipped online.
+        // Pages added since a course was completed online are new to the employee until opened:
+        // those the version it was completed on did not have. A page that version had and the
+        // employee did not open was skipped, not added. A course done on paper was not read here.
         let paper = row.as_ref().is_some_and(|r| r.completed_via.as_deref() == Some("paper"));
-        let added_since = completed && !paper && states.iter().any(|s| s.visited);
-        let new_page_ids =
-            states.iter().filter(|s| s.changed_since_done || (added_since && !s.visited)).map(|s| s.page_id).collect();
+        let completed_at = row.as_ref().and_then(|r| r.completed_at).filter(|_| !paper);
+        let added = completed_at.map_or(&[][..], |at| course.pages_added_since(at));
+        let is_added = |s: &PageState| !s.visited && added.iter().any(|id| id == s.page_id);
+        let new_page_ids = states.iter().filter(|s| s.changed_since_done || is_added(s)).map(|s| s.page_id).collect();
         let status = if completed {
             CourseStatus::Completed
         } else if started {

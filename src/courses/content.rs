@@ -177,6 +177,11 @@ pub struct Course {
     /// The course folder (images are served from its `images/`).
     #[serde(skip)]
     pub dir: std::path::PathBuf,
+    /// For each version of the course recorded, from when it was first served: the pages of this
+    /// version it did not have (`progress::load_page_history`; versions that lacked the same
+    /// pages are one entry). Empty until loaded.
+    #[serde(skip)]
+    pub added_since: Vec<(chrono::NaiveDateTime, Vec<String>)>,
 }
 
 impl Page {
@@ -189,6 +194,13 @@ impl Page {
 impl Course {
     pub fn page(&self, id: &str) -> Option<&Page> {
         self.pages.iter().find(|p| p.id == id)
+    }
+
+    /// The pages added since the version served at `at` (before the first version recorded: since
+    /// that one, the oldest known).
+    pub fn pages_added_since(&self, at: chrono::NaiveDateTime) -> &[String] {
+        let then = self.added_since.iter().rev().find(|(from, _)| *from <= at).or(self.added_since.first());
+        then.map_or(&[], |(_, added)| added.as_slice())
     }
 
     pub fn exercises(&self) -> impl Iterator<Item = (&Page, u32, &str)> {

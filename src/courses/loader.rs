@@ -232,6 +232,7 @@ fn load_course(dir: &Path, root: &Path, options: &LoadOptions) -> Result<Course,
         minutes: meta.minutes,
         pages: built,
         dir: dir.to_path_buf(),
+        added_since: Vec::new(),
     })
 }
 

@@ -77,6 +77,30 @@ pub fn record_versions(conn: &mut DbConnection, catalogue: &Catalogue) -> Result
     Ok(added)
 }
 
+/// Which pages each recorded version of each course lacked, into the catalogue: a page missing
+/// from the version an employee completed a course on was added since, where one they did not
+/// open was skipped (`MyCourse::derive`).
+pub fn load_page_history(conn: &mut DbConnection, catalogue: &mut Catalogue) -> Result<(), AppError> {
+    let versions: Vec<(String, String, NaiveDateTime)> = course_versions::table
+        .select((course_versions::course_slug, course_versions::page_hashes, course_versions::loaded_at))
+        .order((course_versions::loaded_at, course_versions::id))
+        .load(conn)?;
+    for course in &mut catalogue.courses {
+        let mut history: Vec<(NaiveDateTime, Vec<String>)> = Vec::new();
+        for (_, hashes, at) in versions.iter().filter(|v| v.0 == course.slug) {
+            let then: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(hashes).map_err(|e| AppError::internal(format!("course version: {e}")))?;
+            let added: Vec<String> =
+                course.pages.iter().filter(|p| !then.contains_key(&p.id)).map(|p| p.id.clone()).collect();
+            if history.last().is_none_or(|(_, last)| *last != added) {
+                history.push((*at, added));
+            }
+        }
+        course.added_since = history;
+    }
+    Ok(())
+}
+
 /// What an employee's view of a course needs of a course row: no bookkeeping timestamps, whose
 /// parsing from SQLite's text was the largest part of reading these rows.
 #[derive(Debug, Clone, Default)]

@@ -10,7 +10,7 @@ use super::api::{
     Catalogue, CelebrationIn, CourseOrder, CourseStatus, CourseSummary, MyCourse, MyCourses, PageProgressIn,
     PageStatus, ReflectionChoice, ReflectionIn,
 };
-use super::content::{plan_position, Block, Course};
+use super::content::{plan_position, Block, Course, Page};
 use super::progress::{self, PageProgress, PageSeen};
 use super::{map, map_pdf};
 use crate::db::{self, now};
@@ -250,8 +250,7 @@ pub async fn me_courses(state: web::Data<AppState>, caller: Caller) -> Result<Ht
 }
 
 /// Checks answers against the page: known question ids, valid option indexes, sizes.
-fn check_answers(course: &Course, page_id: &str, input: &PageProgressIn) -> Result<(), AppError> {
-    let page = course.page(page_id).ok_or(AppError::NotFound)?;
+fn check_answers(page: &Page, input: &PageProgressIn) -> Result<(), AppError> {
     let mut errors = crate::error::FieldErrors::new();
     for (id, value) in input.answers.iter().flatten() {
         let field = format!("answers.{id}");
@@ -329,13 +328,15 @@ pub async fn save_page(
     // block) twice per save was a measurable part of the write path.
     let page_hash = {
         let course = course(&state, &slug)?;
-        check_answers(course, &page_id, &input)?;
         let page = course.page(&page_id).ok_or(AppError::NotFound)?;
+        // A changed page first: answers to the page as it was need not fit the page as it is, and
+        // the employee can mend nothing in them.
         if input.page_hash.as_deref().is_some_and(|h| !page.is_current(h)) {
             return Err(AppError::Conflict(
                 "Deze pagina is net aangepast. Laad de cursus opnieuw; je eerdere antwoorden blijven bewaard.".into(),
             ));
         }
+        check_answers(page, &input)?;
         page.content_hash.clone()
     };
     let uid = caller.user_id.clone();
@@ -449,7 +450,15 @@ pub async fn save_reflection(
     let asks_coach = matches!(input.choice, ReflectionChoice::CoachTalk | ReflectionChoice::Both);
     let view = update_course(&state, &caller, slug, asks_coach, move |c, row| {
         if asks_coach {
-            ask_coach_for_a_talk(c, &templates, &public_url, &row.user_id, &about, &title)?;
+            // The reflection as it was: a talk asked for then need not be asked again (the mail
+            // may have left the outbox long since, and a typo mended a week later is no new wish).
+            let asked_at = row
+                .reflection_choice
+                .as_deref()
+                .and_then(ReflectionChoice::parse)
+                .filter(|c| matches!(c, ReflectionChoice::CoachTalk | ReflectionChoice::Both))
+                .and(row.reflected_at);
+            ask_coach_for_a_talk(c, &templates, &public_url, &row.user_id, &about, &title, asked_at)?;
         }
         let t = now();
         row.reflection = Some(input.text);
@@ -588,7 +597,7 @@ pub fn hand_over_talk_requests(
         let slug = &about[prefix.len()..];
         if let Some(course) = state.content.get(slug) {
             let public_url = &state.config.public_url;
-            ask_coach_for_a_talk(c, &state.templates, public_url, &t.employee_id, slug, &course.title)?;
+            ask_coach_for_a_talk(c, &state.templates, public_url, &t.employee_id, slug, &course.title, None)?;
         }
     }
     Ok(())
@@ -597,7 +606,8 @@ pub fn hand_over_talk_requests(
 /// Queues the mail to the coach of the employee's running trajectory (with method consent) that
 /// the employee asked for a talk after the course `slug`: once per trajectory and course (asked
 /// again, or the choice changed back and forth, the coach already knows). Without such a
-/// trajectory there is no one to ask yet; a later save asks then.
+/// trajectory there is no one to ask yet; a later save asks then. `asked_at`: when the reflection
+/// saved before asked for a talk too; asked during this trajectory, the coach already knows.
 fn ask_coach_for_a_talk(
     c: &mut db::DbConnection,
     templates: &crate::mail::templates::Templates,
@@ -605,6 +615,7 @@ fn ask_coach_for_a_talk(
     employee_id: &str,
     slug: &str,
     course: &str,
+    asked_at: Option<chrono::NaiveDateTime>,
 ) -> Result<(), AppError> {
     use crate::db::schema::outbox;
     use diesel::prelude::*;
@@ -613,6 +624,19 @@ fn ask_coach_for_a_talk(
     let Some(t) = trajectories::open_of_employee_held(c, employee_id)? else { return Ok(()) };
     if !t.method_consent {
         return Ok(());
+    }
+    if let Some(at) = asked_at {
+        // Asked since the person joined the method on this trajectory: the coach was told then.
+        use crate::db::schema::consents;
+        let joined: Option<chrono::NaiveDateTime> = consents::table
+            .filter(consents::trajectory_id.eq(&t.id))
+            .filter(consents::kind.eq("method"))
+            .filter(consents::given.eq(true))
+            .select(diesel::dsl::max(consents::recorded_at))
+            .first(c)?;
+        if joined.is_some_and(|j| at >= j) {
+            return Ok(());
+        }
     }
     let about = format!("talk:{}:{slug}", t.id);
     let asked: i64 = outbox::table

@@ -415,15 +415,15 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
         if intake {
             l.intake_minutes += i64::from(minutes);
         }
-        if agreements.is_some_and(|a| !a.trim().is_empty()) {
-            l.agreements += 1;
-        }
         // An app message or an 'other' entry is time spent, not a talk: it does not count as a
-        // session, nor in who led or in the long preparations.
+        // session, nor with agreements, nor in who led or in the long preparations.
         if !conversation {
             continue;
         }
         l.sessions += 1;
+        if agreements.is_some_and(|a| !a.trim().is_empty()) {
+            l.agreements += 1;
+        }
         if talk {
             l.coaching_talks += 1;
         }

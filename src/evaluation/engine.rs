@@ -72,11 +72,13 @@ impl Spec {
 
     /// Who the figures beyond the funnel's first steps are about: for a project leader the
     /// people who joined the method (someone approached who declined is counted in the funnel,
-    /// not as a participant), for a researcher those with research consent.
+    /// not as a participant), for a researcher those of them with research consent. A research
+    /// "yes" from someone who never joined the method counts in the funnel only, as its steps
+    /// put research consent after method consent.
     fn includes(&self, r: &Record) -> bool {
         match self.population {
             Population::Organisation => r.method_consent,
-            Population::Research => r.research_consent,
+            Population::Research => r.method_consent && r.research_consent,
         }
     }
 }

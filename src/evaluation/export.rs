@@ -162,6 +162,11 @@ pub fn plan_checked(
     if q.key.is_some() && !(8..=200).contains(&key.chars().count()) {
         return Err(field("key", "Een exportsleutel heeft 8 tot 200 tekens."));
     }
+    // A key with a NUL (every query refuses one, the command line cannot pass one) could spell
+    // out the domain of `Pseudonyms::operational`; no control character makes a useful key.
+    if key.chars().any(char::is_control) {
+        return Err(field("key", "Een exportsleutel bevat alleen letters, cijfers, spaties en leestekens."));
+    }
     let format = q.format.unwrap_or_default();
     if let Some(t) = &q.table {
         if format != Format::Csv {
@@ -169,6 +174,19 @@ pub fn plan_checked(
         }
         if !table_keys(kind).contains(t) {
             return Err(field("table", &format!("Kies een van deze tabellen: {}.", table_keys(kind).join(", "))));
+        }
+        // A table the export would not write would come out as an empty file.
+        if t == "texts" && !free_text {
+            return Err(field("table", "De tabel 'texts' bevat eigen woorden. Vraag die op met free_text=true."));
+        }
+        let table_level = t.strip_prefix('l').and_then(|r| r.split('_').next()).and_then(|d| d.parse::<u8>().ok());
+        if let (Some(want), Some(table)) = (q.level, table_level) {
+            if want != table {
+                return Err(field(
+                    "table",
+                    &format!("De tabel '{t}' hoort bij niveau {table}. Kies level={table} of laat 'level' weg."),
+                ));
+            }
         }
     }
     let filter = json!({

@@ -268,7 +268,14 @@ fn tell(
     word: Word<'_>,
 ) -> Result<(), AppError> {
     let org = accounts::find_organization(c, &row.organization_id)?;
-    let place = |r: &SessionRow| r.place.clone().or_else(|| r.video_link.clone()).unwrap_or_else(|| "online".into());
+    // Both where to come and the link to join by: a session may have either or both, and a
+    // change of link alone is a change the invitee must see.
+    let place = |r: &SessionRow| match (&r.place, &r.video_link) {
+        (Some(place), Some(link)) => format!("{place}, of online via {link}"),
+        (Some(place), None) => place.clone(),
+        (None, Some(link)) => format!("online via {link}"),
+        (None, None) => "online".into(),
+    };
     let mut vars = BTreeMap::from([
         ("first_name", employee.first_name.clone()),
         ("organization", org.name),
@@ -284,7 +291,8 @@ fn tell(
         Word::Changed(facilitator, was) => {
             vars.insert("place", place(row));
             vars.insert("facilitator", facilitator.first_name.clone());
-            vars.insert("was", format!("{}, {}", dutch_when(was.starts_at), place(was)));
+            let topic = (was.topic != row.topic).then(|| format!("{}, ", topic_title(st, &was.topic)));
+            vars.insert("was", format!("{}{}, {}", topic.unwrap_or_default(), dutch_when(was.starts_at), place(was)));
             ("group-changed", format!("group-changed:{}", row.id))
         }
         Word::Cancelled => ("group-cancelled", format!("group-cancelled:{}", row.id)),
@@ -641,7 +649,7 @@ pub async fn attendance(
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// Employees with an open trajectory who chose a group talk in the reflection of this course and
+/// Employees with an open trajectory and method consent who chose a group talk in the reflection of this course and
 /// are not invited to a session on it still to come, nor came to one: the list for inviting. A coach their own employees, a project leader the organisation's.
 #[utoipa::path(tag = "groups", params(InterestQuery), responses((status = 200, body = InterestList)), security(("bearer" = [])))]
 #[get("/group-sessions/interest")]
@@ -671,6 +679,9 @@ pub async fn interest(
             .filter(one_of(course_progress::reflection_choice, ["group_session", "both"]))
             .filter(trajectories::organization_id.eq(&org))
             .filter(diesel::dsl::not(one_of(trajectories::status, ENDED)))
+            // What someone chose in a reflection is read only with their consent to the method on
+            // the trajectory (as in the coach's view of their progress); nor could they be invited.
+            .filter(trajectories::method_consent.eq(true))
             .filter(course_progress::reflected_at.is_not_null())
             // Who is invited to a session on the course still to come, or came to one, is no
             // longer waiting for one: the list is of those still to invite (a no-show is again).

@@ -44,16 +44,23 @@ impl Allowed {
         Allowed { paths }
     }
 
-    /// The methods `path` takes, if it is an operation's path.
-    pub fn methods(&self, path: &str) -> Option<&[&'static str]> {
+    /// The methods `path` takes, if it is an operation's path: those of every path it fits, as
+    /// `/cards/{id}` (PATCH) and `/cards/{token}` (GET, POST) are one path to the router.
+    pub fn methods(&self, path: &str) -> Option<Vec<&'static str>> {
         let given: Vec<&str> = path.split('/').collect();
-        self.paths
-            .iter()
-            .find(|(segments, _)| {
-                segments.len() == given.len()
-                    && segments.iter().zip(&given).all(|(s, g)| s.as_deref().map_or(!g.is_empty(), |s| s == *g))
-            })
-            .map(|(_, methods)| methods.as_slice())
+        let mut found: Option<Vec<&'static str>> = None;
+        for (_, methods) in self.paths.iter().filter(|(segments, _)| {
+            segments.len() == given.len()
+                && segments.iter().zip(&given).all(|(s, g)| s.as_deref().map_or(!g.is_empty(), |s| s == *g))
+        }) {
+            let all = found.get_or_insert_with(Vec::new);
+            for m in methods {
+                if !all.contains(m) {
+                    all.push(m);
+                }
+            }
+        }
+        found
     }
 }
 
@@ -78,6 +85,9 @@ mod tests {
         let one = allowed.methods("/api/v1/trajectories/abc").expect("a trajectory's path");
         assert!(one.contains(&"GET") && one.contains(&"PATCH") && !one.contains(&"PUT"), "{one:?}");
         assert!(allowed.methods("/api/v1/trajectories//").is_none());
+        // Two paths the router cannot tell apart: the methods of both.
+        let card = allowed.methods("/api/v1/cards/abc").expect("a card's path");
+        assert!(["GET", "HEAD", "POST", "PATCH"].iter().all(|m| card.contains(m)), "{card:?}");
         assert!(allowed.methods("/api/v1/bestaat-niet").is_none());
     }
 }

@@ -122,6 +122,33 @@ pub struct Weighing {
     pub feedback_loop: FeedbackLoop,
 }
 
+impl Weighing {
+    /// The weighing with `mark` for every text written in it.
+    pub fn redacted(self, mark: &str) -> Weighing {
+        let out = |t: Option<String>| t.map(|_| mark.to_string());
+        let WeighingSteps { beforehand, observations, interpreting, options, prioritising, response } = self.steps;
+        let FeedbackLoop { right_decision, right_steps, contributes_to_result } = self.feedback_loop;
+        Weighing {
+            decision: mark.to_string(),
+            steps: WeighingSteps {
+                beforehand: out(beforehand),
+                observations: out(observations),
+                interpreting: out(interpreting),
+                options: out(options),
+                prioritising: out(prioritising),
+                response: out(response),
+            },
+            explanation: out(self.explanation),
+            feedback_loop: FeedbackLoop {
+                right_decision: out(right_decision),
+                right_steps: out(right_steps),
+                contributes_to_result: out(contributes_to_result),
+            },
+            ..self
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[validate(schema(function = "appointment_after_talk"))]
@@ -188,6 +215,8 @@ pub enum TextField {
     Impression,
     Agreements,
     Developments,
+    /// Every text of the weighing; which pitfalls and factors it names stays (it counts).
+    Weighing,
 }
 
 impl TextField {
@@ -196,6 +225,7 @@ impl TextField {
             TextField::Impression => "impression",
             TextField::Agreements => "agreements",
             TextField::Developments => "developments",
+            TextField::Weighing => "weighing",
         }
     }
 }

@@ -64,6 +64,10 @@ fn parse_weighing(s: Option<&str>) -> Result<Option<Weighing>, AppError> {
     s.map(|w| serde_json::from_str(w).map_err(|e| AppError::internal(e.to_string()))).transpose()
 }
 
+fn weighing_text(w: &Weighing) -> Result<String, AppError> {
+    serde_json::to_string(w).map_err(|e| AppError::internal(e.to_string()))
+}
+
 /// `revisions` are those the reader is shown: see [`render_all`] and [`for_inzage`].
 fn render(row: EntryRow, revisions: Vec<RevisionOut>, caller: &Caller) -> Result<EntryOut, AppError> {
     // The weighing is the author's private reflection.
@@ -248,12 +252,7 @@ pub async fn create(
             developments: e.developments,
             next_appointment: e.next_appointment,
             shared_with_employee: e.shared_with_employee,
-            weighing: e
-                .weighing
-                .as_ref()
-                .map(serde_json::to_string)
-                .transpose()
-                .map_err(|e| AppError::internal(e.to_string()))?,
+            weighing: e.weighing.as_ref().map(weighing_text).transpose()?,
             created_at: ts,
             updated_at: ts,
         };
@@ -325,7 +324,7 @@ pub async fn update(
             ));
         }
         let weighing = match &u.weighing {
-            Some(w) => Some(serde_json::to_string(w).map_err(|e| AppError::internal(e.to_string()))?),
+            Some(w) => Some(weighing_text(w)?),
             None => row.weighing.clone(),
         };
         reuse::update(
@@ -455,12 +454,18 @@ pub async fn redact(
         // reader sees that a text was taken out rather than never written.
         let none = Some(REDACTED.to_string());
         let has = |f: TextField| input.fields.contains(&f);
+        let weighing = if has(TextField::Weighing) {
+            parse_weighing(row.weighing.as_deref())?.map(|w| weighing_text(&w.redacted(REDACTED))).transpose()?
+        } else {
+            row.weighing.clone()
+        };
         reuse::update(
             logbook_entries::table,
             (
                 logbook_entries::impression.eq(taken_out(has(TextField::Impression), &row.impression, &none)),
                 logbook_entries::agreements.eq(taken_out(has(TextField::Agreements), &row.agreements, &none)),
                 logbook_entries::developments.eq(taken_out(has(TextField::Developments), &row.developments, &none)),
+                logbook_entries::weighing.eq(weighing),
                 logbook_entries::updated_at.eq(now()),
             ),
             logbook_entries::id.eq(&row.id),
@@ -475,9 +480,15 @@ pub async fn redact(
                 serde_json::from_str(&previous).map_err(|e| AppError::internal(e.to_string()))?;
             if let Some(map) = version.as_object_mut() {
                 for f in &fields {
-                    if map.get(*f).is_some_and(|v| !v.is_null()) {
-                        map.insert((*f).to_string(), REDACTED.into());
-                    }
+                    let Some(was) = map.get(*f).filter(|v| !v.is_null()) else { continue };
+                    // A version keeps the row as stored: its weighing as the text of its JSON.
+                    let redacted = if *f == TextField::Weighing.as_str() {
+                        let w = parse_weighing(was.as_str())?.ok_or_else(|| AppError::internal("weighing not text"))?;
+                        weighing_text(&w.redacted(REDACTED))?.into()
+                    } else {
+                        REDACTED.into()
+                    };
+                    map.insert((*f).to_string(), redacted);
                 }
             }
             reuse::update(

@@ -33,9 +33,25 @@ fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, AppError> {
     serde_json::to_value(v).map_err(|e| AppError::internal(e.to_string()))
 }
 
-/// Collects the document. Runs in one transaction so that it is a consistent picture.
+/// Collects the document. Runs in one read transaction so that it is a consistent picture (on
+/// PostgreSQL at REPEATABLE READ: at its default level each statement would see the database as
+/// it is by then, and an entry could show beside versions of it from after a change).
 /// `today` is the organisations' date (whether a check-in is overdue).
 pub fn collect(
+    c: &mut DbConnection,
+    caller: &Caller,
+    audit: &mut AuditEntry,
+    today: chrono::NaiveDate,
+) -> Result<Value, AppError> {
+    c.transaction(|c| {
+        if let DbConnection::Pg(pg) = c {
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(pg)?;
+        }
+        collect_in_snapshot(c, caller, audit, today)
+    })
+}
+
+fn collect_in_snapshot(
     c: &mut DbConnection,
     caller: &Caller,
     audit: &mut AuditEntry,

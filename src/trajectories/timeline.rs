@@ -147,14 +147,15 @@ pub async fn timeline(
                 group_sessions::starts_at,
                 group_sessions::topic,
                 group_invitations::attendance,
+                group_sessions::cancelled,
             ))
             .into_boxed();
         if let Some(next) = next {
             q = q.filter(group_invitations::invited_at.lt(next));
         }
-        let sessions: Vec<(String, chrono::NaiveDateTime, String, Option<String>)> = q.load(c)?;
-        for (ref_id, at, topic, attendance) in sessions {
-            let how = attendance.as_deref().map_or("uitgenodigd", in_dutch);
+        let sessions: Vec<(String, chrono::NaiveDateTime, String, Option<String>, bool)> = q.load(c)?;
+        for (ref_id, at, topic, attendance, cancelled) in sessions {
+            let how = if cancelled { "gaat niet door" } else { attendance.as_deref().map_or("uitgenodigd", in_dutch) };
             let topic = state.content.get(&topic).map_or(topic.as_str(), |course| course.title.as_str());
             items.push(item(at.date(), ItemKind::GroupSession, format!("Groepsgesprek: {topic} ({how})"), ref_id));
         }

@@ -248,8 +248,10 @@ pub async fn update(
             done_is_past(VisitStatus::Done, u.date.unwrap_or(row.visit_date), zone)?;
         }
         // Planning again is a new record: not once the trajectory has ended (its stop cancelled
-        // what was still planned).
-        if status == "planned" && row.status != "planned" {
+        // what was still planned, and left what had passed). Moving a planned visit to a day
+        // still to come is planning it again.
+        let moved_ahead = u.date.is_some_and(|d| d != row.visit_date && d >= crate::local_time::today(zone));
+        if status == "planned" && (row.status != "planned" || moved_ahead) {
             t.accepts_records()?;
         }
         reuse::update(

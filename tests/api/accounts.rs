@@ -277,7 +277,8 @@ fn lists_paginate_with_a_cursor() {
 
 /// An admin editing their own account may not set its password or address here, where a stolen
 /// session would do (422, naming the field and where to go instead): the password changes with the current one (`PUT /me/password`, whose
-/// guesses are counted), the address by another admin. Other fields they change as before.
+/// guesses are counted), the address by another admin. Nor their own role or active flag (the
+/// last admin could lock everyone out of account management). Other fields they change as before.
 #[test]
 fn an_admin_cannot_set_their_own_password_or_address_without_the_current_password() {
     let w = World::new();
@@ -289,6 +290,9 @@ fn an_admin_cannot_set_their_own_password_or_address_without_the_current_passwor
     for (change, field, hint) in [
         (json!({"password": taken}), "password", "huidige wachtwoord"),
         (json!({"email": "overgenomen@wilkan.test"}), "email", "andere beheerder"),
+        // Nor their own role or account: they might leave no one to manage accounts.
+        (json!({"role": "researcher"}), "role", "andere beheerder"),
+        (json!({"active": false, "first_name": "Weg"}), "active", "andere beheerder"),
         (
             json!({"email": "overgenomen@wilkan.test", "password": taken, "first_name": "Dief"}),
             "password",

@@ -375,6 +375,27 @@ fn group_sessions_invite_by_mail_keep_attendance_and_list_interest() {
     let later = json!({"starts_at": format!("{}T10:00:00", crate::helpers::days_from_today(3))});
     let err = problem(w.app.patch(&format!("/group-sessions/{held}"), Some(&w.coach_a.token), &later), 409);
     assert!(err["detail"].as_str().unwrap().contains("al wie er was"), "{err}");
+
+    // Her trajectory stopped and a new one proposed, without her consent yet: what she chose in a
+    // reflection is not read (as in the coach's view of her progress), and she is not listed.
+    let res = w.app.send(
+        M::PUT,
+        "/me/courses/kwaliteiten/reflection",
+        Some(&w.employee_a.token),
+        &json!({"text": "Vragen is oké", "choice": "both"}),
+    );
+    assert_eq!(res.status(), 200);
+    let listed = |token: &str| -> usize {
+        let v: Value = w.app.get("/group-sessions/interest?topic=kwaliteiten", Some(token)).json().unwrap();
+        v["items"].as_array().unwrap().len()
+    };
+    assert_eq!(listed(&w.pl_a.token), 1);
+    let stop = json!({"status": "stopped", "stop_reason": "too_difficult"});
+    assert_eq!(w.app.patch(&format!("/trajectories/{}", m.trajectory), Some(&w.coach_a.token), &stop).status(), 200);
+    let again = json!({"employee_id": w.employee_a.id, "coach_id": w.coach_a.id, "cohort_id": m.cohort, "inclusion": crate::helpers::inclusion_ok()});
+    crate::helpers::json_id(w.app.post("/trajectories", Some(&w.pl_a.token), &again), 201);
+    assert_eq!(listed(&w.coach_a.token), 0);
+    assert_eq!(listed(&w.pl_a.token), 0);
 }
 
 /// A session called off: an invitation still waiting is not sent, one that went out is followed
@@ -532,6 +553,13 @@ fn a_moved_group_session_tells_its_invitees_and_late_word_is_not_sent() {
     let now = mails();
     let states: Vec<(&str, &str)> = now[2..].iter().map(|m| (m.0.as_str(), m.1.as_str())).collect();
     assert_eq!(states, [("group-changed", "cancelled"), ("group-changed", "queued")]);
+    // A link to join by, beside the place: the word says where and how, and what it was.
+    let link = json!({"video_link": "https://meet.example/abc"});
+    assert_eq!(w.app.patch(&path, coach, &link).status(), 200);
+    let now = mails();
+    let last = &now.last().unwrap().2;
+    assert!(last.contains("Waar: Zaal 4, of online via https://meet.example/abc"), "{last}");
+    assert!(last.contains("om 14:30, Zaal 4."), "how it was: {last}");
 
     // The session began before the mail's turn came (the mail server was away): its word is
     // stopped, not sent late, by a server whose worker runs.
@@ -591,8 +619,17 @@ fn a_stop_takes_back_invitations_to_come_and_planned_visits() {
             .unwrap()
     };
     assert_eq!((invited(&k.session), invited(&held)), (1, 1));
+    // A visit planned for yesterday is left as it is by a stop (it may have taken place).
+    let yesterday = json!({"date": crate::helpers::days_from_today(-1), "kind": "coffee", "with_whom": "De ploeg", "status": "planned"});
+    let passed =
+        crate::helpers::json_id(w.app.post(&format!("/trajectories/{}/visits", m.trajectory), coach, &yesterday), 201);
     let stop = json!({"status": "stopped", "stop_reason": "other"});
     assert_eq!(w.app.patch(&format!("/trajectories/{}", m.trajectory), coach, &stop).status(), 200);
+    // Moved to a day still to come, it would be planned anew after the stop: 409, nothing changed.
+    let ahead = json!({"date": crate::helpers::days_from_today(3)});
+    problem(w.app.patch(&format!("/visits/{passed}"), coach, &ahead), 409);
+    let done = json!({"status": "done", "how_it_went": "Goed gesprek bij de koffie"});
+    assert_eq!(w.app.patch(&format!("/visits/{passed}"), coach, &done).status(), 200, "what took place is recorded");
     assert_eq!((invited(&k.session), invited(&held)), (0, 1), "the coming session's invitation is taken back");
     let invitations: Vec<(Option<String>, String)> = outbox::table
         .filter(outbox::template.eq("group-invitation"))
@@ -749,6 +786,13 @@ fn workplace_visits_are_planned_and_recorded() {
     }
     assert!(titles.iter().any(|t| t.starts_with("Weer aan het werk: voor een deel, 8 uur per week")), "{titles:?}");
     assert!(titles.iter().all(|t| !t.contains('_') && !t.contains("Status")), "{titles:?}");
+    // A session called off says so, not that she is invited.
+    let off = json!({"cancelled": true});
+    assert_eq!(w.app.patch(&format!("/group-sessions/{}", k.session), Some(&w.coach_a.token), &off).status(), 200);
+    let path = format!("/trajectories/{}/timeline", m.trajectory);
+    let after: Value = w.app.get(&path, Some(&w.employee_a.token)).json().unwrap();
+    let titles: Vec<&str> = after["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap()).collect();
+    assert!(titles.contains(&"Groepsgesprek: Hulp vragen (gaat niet door)"), "{titles:?}");
 }
 
 #[test]
@@ -1154,6 +1198,15 @@ fn a_wish_for_a_talk_reaches_the_coach() {
     reflect("invloed", "coach_talk");
     assert_eq!(asked().len(), 1, "once per course, however often the choice changes");
     reflect("hulp-vragen", "both");
+    assert_eq!(asked().len(), 2);
+    // Once the mail has gone and the housekeeping has cleared it from the outbox, a reflection
+    // mended later is still no new wish.
+    reflect("kwaliteiten", "coach_talk");
+    assert_eq!(asked().len(), 3);
+    diesel::delete(outbox::table.filter(outbox::subject_ref.eq(format!("talk:{}:kwaliteiten", m.trajectory))))
+        .execute(&mut w.app.conn())
+        .unwrap();
+    reflect("kwaliteiten", "coach_talk");
     assert_eq!(asked().len(), 2);
     // Stopped before the mail went out: the talk will not take place, the wish is not sent.
     let stop = json!({"status": "stopped", "stop_reason": "other"});

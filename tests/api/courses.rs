@@ -189,6 +189,10 @@ fn bad_progress_input_is_refused_and_writes_nothing() {
         409,
     );
     assert!(body["detail"].as_str().unwrap().contains("opnieuw"));
+    // Answers to a page as it was (a question since removed) still get the 409 to reload.
+    let stale = json!({"status": "done", "page_hash": "oud", "answers": {"weg": 1}});
+    let body = problem(put(&w, emp, &format!("/me/courses/{C1}/pages/{page}"), stale), 409);
+    assert!(body["detail"].as_str().unwrap().contains("opnieuw"), "{body}");
     let long = "a".repeat(5001);
     let body =
         problem(put(&w, emp, &format!("/me/courses/{C1}/reflection"), json!({"text": long, "choice": "none"})), 422);
@@ -229,6 +233,9 @@ fn a_changed_page_is_shown_as_new_and_other_progress_is_kept() {
     for p in &pages[..3] {
         assert_eq!(put(&w, emp, &format!("/me/courses/{C1}/pages/{p}"), json!({"status": "done"})).status(), 200);
     }
+    // Completed with the other pages skipped (read on paper, say).
+    let reflection = json!({"text": "Ik weet nu hoe het werkt", "choice": "none"});
+    assert_eq!(put(&w, emp, &format!("/me/courses/{C1}/reflection"), reflection).status(), 200);
     let old_hash = course["pages"][1]["content_hash"].as_str().unwrap().to_string();
 
     // A writer edits the second page; the service restarts on the same database.
@@ -240,12 +247,17 @@ fn a_changed_page_is_shown_as_new_and_other_progress_is_kept() {
         .unwrap();
     let text = std::fs::read_to_string(&file).unwrap().replacen("title = \"", "title = \"Nieuw: ", 1);
     std::fs::write(&file, text).unwrap();
+    // And adds a page before the last.
+    let added =
+        "id = \"nog-iets\"\ntitle = \"Nog iets\"\n\n[[blocks]]\ntype = \"text\"\ntext = \"Hier staat iets nieuws.\"\n";
+    std::fs::write(course_dir.join("11a-nog-iets.toml"), added).unwrap();
     let app2 = w.app.restart_with(&[("WILKAN_CONTENT_DIR", &dir)]);
     let token = app2.token(&w.employee_a.email);
 
     let mine: Value = app2.get("/me/courses", Some(&token)).json().unwrap();
     let c1 = &mine["items"][0];
-    assert_eq!(c1["new_page_ids"], json!([pages[1]]));
+    // The changed page and the added one; not those skipped when it was completed.
+    assert_eq!(c1["new_page_ids"], json!([pages[1], "nog-iets"]));
     let states = c1["pages"].as_array().unwrap();
     assert_eq!(states[0]["done"], true);
     assert_eq!(states[0]["changed_since_done"], false);
@@ -271,7 +283,11 @@ fn a_changed_page_is_shown_as_new_and_other_progress_is_kept() {
         &json!({"status": "done", "page_hash": new_hash}),
     );
     let view: Value = res.json().unwrap();
-    assert_eq!(view["new_page_ids"], json!([]));
+    assert_eq!(view["new_page_ids"], json!(["nog-iets"]));
+    let opened = json!({"status": "visited"});
+    let view: Value =
+        app2.send(Method::PUT, &format!("/me/courses/{C1}/pages/nog-iets"), Some(&token), &opened).json().unwrap();
+    assert_eq!(view["new_page_ids"], json!([]), "opened: no longer new");
     assert_eq!(app2.count("course_versions"), 8, "seven versions, and the edited one");
 }
 

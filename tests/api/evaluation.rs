@@ -748,6 +748,13 @@ fn bad_export_filters_are_refused_with_problems() {
         ("/exports/kirkpatrick?table=records".to_string(), "table"),
         ("/exports/process?format=csv&table=nope".to_string(), "table"),
         ("/exports/kirkpatrick?key=short".to_string(), "key"),
+        // A NUL (refused in every query) would let a key spell out the project leader's
+        // pseudonym domain; no control character makes a key.
+        ("/exports/kirkpatrick?key=wilkan%20operational%20export%00".to_string(), "key"),
+        ("/exports/kirkpatrick?key=studie%012026".to_string(), "key"),
+        // Tables the export would not write: an empty file is no answer.
+        ("/exports/kirkpatrick?format=csv&table=texts".to_string(), "table"),
+        ("/exports/kirkpatrick?format=csv&table=l3_signals&level=1".to_string(), "table"),
         ("/exports/process?free_text=true".to_string(), "free_text"),
         (format!("/exports/kirkpatrick?cohort={other}"), "cohort"),
         ("/exports/kirkpatrick?cohort=unknown".to_string(), "cohort"),
@@ -1099,7 +1106,7 @@ fn the_project_leaders_figures_are_about_those_who_joined() {
     let pl = w.pl_a.token.clone();
     let r1 =
         json_id(w.app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&pl), &json!({"name": "R1"})), 201);
-    let joined: Vec<Person> = (0..6).map(|i| employee(&w, &format!("deelnemer{i}"), &r1, false)).collect();
+    let joined: Vec<Person> = (0..6).map(|i| employee(&w, &format!("deelnemer{i}"), &r1, true)).collect();
     let declined = json_id(
         w.app.post(
             "/users",
@@ -1128,6 +1135,32 @@ fn the_project_leaders_figures_are_about_those_who_joined() {
     // The coach who recruited only the one who declined has no row about nobody (their minutes
     // count in the total, which over one person is hidden).
     assert_eq!(table(&p, "time_per_coach").len(), 1, "{:?}", table(&p, "time_per_coach"));
+    // A research "yes" without the method counts in the researcher's funnel, and is no
+    // participant there either (the funnel puts research consent after method consent).
+    let research = w.app.post(
+        &format!("/trajectories/{t}/consents"),
+        Some(&w.app.token("werver@wilkan.test")),
+        &json!({"kind": "research", "given": true}),
+    );
+    assert_eq!(research.status(), 201, "{}", research.text().unwrap_or_default());
+    let r = export(&w, &w.researcher.token, &format!("/exports/process?cohort={r1}"));
+    assert_eq!(find(table(&r, "reach"), "step", "approached")["n"], 7);
+    assert_eq!(find(table(&r, "reach"), "step", "research_consent")["n"], 6);
+    assert_eq!(r["row_counts"]["records"], 6, "the one who declined the method is no participant");
+    assert_eq!(find(table(&r, "participants"), "organization", "totaal")["n"], 6);
+
+    // An app message with agreements is time spent, not a talk with agreements.
+    let message = w.app.post(
+        &format!("/trajectories/{}/logbook", joined[0].trajectory),
+        Some(&w.coach_a.token),
+        &json!({"date": crate::helpers::local_today(), "kind": "message", "duration_minutes": 5,
+                "preparation_minutes": 0, "led_by": "coach", "agreements": "Bel maandag", "shared_with_employee": true}),
+    );
+    assert_eq!(message.status(), 201, "{}", message.text().unwrap_or_default());
+    let k = export(&w, &pl, &format!("/exports/kirkpatrick?cohort={r1}&level=3"));
+    let records = table(&k, "records");
+    assert_eq!(records.len(), 6);
+    assert!(records.iter().all(|r| r["sessions"] == 0 && r["agreements"] == 0), "{records:?}");
 
     // Five of the six back at work: the one who is not is a group of one, also in the `n` of the
     // figures about those who returned.

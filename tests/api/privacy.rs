@@ -486,7 +486,9 @@ fn erasure_leaves_no_personal_value_keeps_the_counts_and_cannot_be_undone() {
             json!({"first_name": "Sandra"}),
             json!({"password": "een-nieuw-wachtwoord-2026"}),
         ] {
-            problem(w.app.patch(&path, Some(token), &change), 404);
+            // A project leader sets no password of anyone's: refused before any account is read.
+            let refused = if token == &w.pl_a.token && change.get("password").is_some() { 403 } else { 404 };
+            problem(w.app.patch(&path, Some(token), &change), refused);
         }
     }
     let after: (String, bool, Option<String>) = {
@@ -687,6 +689,31 @@ fn a_text_written_by_mistake_is_taken_out_of_the_logbook_for_good() {
     let agreements = json!({"fields": ["agreements"], "reason": "Per ongeluk een naam van een arts"});
     let out: Value = w.app.post(&redact, coach, &agreements).json().unwrap();
     assert_eq!(out["agreements"], "[verwijderd]");
+
+    // A weighing too: every text in it, now and in the versions kept; which pitfalls and factors
+    // it names stays (it counts for the project leader).
+    let weighing = |observations: &str| {
+        json!({"weighing": {
+            "decision": "Werkplek aanpassen", "steps": {"observations": observations},
+            "pitfalls_checked": ["haste"], "factor_clusters": ["client_related"],
+            "explained_to_employee": false, "feedback_loop": {"right_steps": "Ja"}
+        }})
+    };
+    assert_eq!(w.app.patch(&path, coach, &weighing("Heeft reuma in de handen")).status(), 200);
+    assert_eq!(w.app.patch(&path, coach, &weighing("Tilt moeilijk")).status(), 200);
+    assert!(!find_everywhere(&w.app, "reuma").is_empty(), "kept in an earlier version");
+    let body = json!({"fields": ["weighing"], "reason": "Medisch detail in de weging"});
+    let res = w.app.post(&redact, coach, &body);
+    assert_eq!(res.status(), 200);
+    let out: Value = res.json().unwrap();
+    assert!(find_everywhere(&w.app, "reuma").is_empty(), "gone from every version");
+    let steps = &out["weighing"]["steps"];
+    assert_eq!((steps["observations"].clone(), steps["beforehand"].clone()), (json!("[verwijderd]"), Value::Null));
+    assert_eq!(out["weighing"]["decision"], "[verwijderd]");
+    assert_eq!(out["weighing"]["feedback_loop"]["right_steps"], "[verwijderd]");
+    assert_eq!(out["weighing"]["pitfalls_checked"], json!(["haste"]));
+    assert_eq!(out["impression"], "[verwijderd]", "taken out before");
+    assert_eq!(out["developments"], "Loopt elke dag een rondje", "no weighing text");
 }
 
 #[test]
