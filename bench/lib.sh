@@ -20,11 +20,13 @@ measure() {
   out=$(/usr/bin/time -f '%U %S' -o "$WORK/wrk.time" wrk -t2 -c$CONNS -d"$DURATION" --latency "$@")
   [ -n "${CPU_OF:-}" ] && s1=$(cpu_ticks "$CPU_OF") && b1=$(busy_ticks)
   local rps p50 p99 non2xx sock reqs cpu="- - -"
-  rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
+  rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out"); rps=${rps:-0}
   p50=$(ms "$(awk '$1=="50%" {print $2}' <<<"$out")")
   p99=$(ms "$(awk '$1=="99%" {print $2}' <<<"$out")")
   non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out"); non2xx=${non2xx:-0}
-  sock=$(awk -F'[ ,]+' '/Socket errors/ {print $4+$6+$8+$10}' <<<"$out"); sock=${sock:-0}
+  # "  Socket errors: connect 0, read 3, write 0, timeout 12": the line starts with two spaces (so
+  # $1 is empty), and the counts are the fields that are numbers.
+  sock=$(awk -F'[ ,]+' '/Socket errors/ {n = 0; for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) n += $i; print n}' <<<"$out"); sock=${sock:-0}
   reqs=$(awk '/requests in/ {print $1}' <<<"$out")
   if [ -n "${CPU_OF:-}" ] && [ "${reqs:-0}" -gt 0 ]; then
     cpu=$(awk -v s=$((s1 - s0)) -v b=$((b1 - b0)) -v t="$TICKS" -v n="$reqs" -v w="$(cat "$WORK/wrk.time")" \

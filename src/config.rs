@@ -406,6 +406,9 @@ impl Config {
             ("db_pool_size", config.db_pool_size as i64, 0..=1000),
             ("mail_retry_base_seconds", config.mail_retry_base_seconds, 1..=3600),
             ("mail_max_attempts", config.mail_max_attempts as i64, 1..=1000),
+            // Added to the time of a login or a card: a value meant as "never" would overflow.
+            ("refresh_token_days", config.refresh_token_days, 1..=3650),
+            ("card_hold_hours", config.card_hold_hours, 0..=720),
         ] {
             if !range.contains(&value) {
                 return Err(format!(

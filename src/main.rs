@@ -29,8 +29,9 @@ enum Command {
         #[arg(long)]
         email: String,
     },
-    /// Check the course content and record new course versions; with --check DIR only check a
-    /// folder (no database needed).
+    /// Check the course content (courses, questionnaires, mails) and migrate the database; lists
+    /// the course versions a server has not served yet (it records them when it does). With
+    /// --check DIR only check a folder (no database needed).
     ImportContent {
         #[arg(long, value_name = "DIR")]
         check: Option<PathBuf>,
@@ -241,6 +242,10 @@ fn create_admin(config: Config, email: &str) -> ExitCode {
 }
 
 fn import_content(config: Config) -> ExitCode {
+    let report = match wilkan::courses::loader::check_folder(&config.content_dir) {
+        Ok(r) => r,
+        Err(e) => return fail(&format!("course content in {} has problems:\n{e}", config.content_dir.display())),
+    };
     let catalogue = match wilkan::load_content(&config) {
         Ok(c) => c,
         Err(e) => return fail(&e),
@@ -252,12 +257,14 @@ fn import_content(config: Config) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(&e.to_string()),
     };
-    match wilkan::courses::progress::record_versions(&mut conn, &catalogue) {
-        Ok(n) => {
-            for c in &catalogue.courses {
-                println!("ok  {:>2} {:<36} {} pages, hash {}", c.number, c.slug, c.pages.len(), &c.content_hash[..12]);
+    // Not recorded here: a version's time is when it was first served, which tells pages added
+    // since an employee completed a course from pages they skipped.
+    match wilkan::courses::progress::unrecorded_versions(&mut conn, &catalogue) {
+        Ok(new) => {
+            print!("{report}");
+            for slug in &new {
+                println!("new {slug}: recorded when a server first serves it");
             }
-            println!("{n} new course version(s) recorded");
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e.to_string()),

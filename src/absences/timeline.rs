@@ -113,7 +113,7 @@ fn milestones(today: NaiveDate, on: impl Fn(i64) -> NaiveDate) -> Vec<Milestone>
     points.extend([
         ("ziekmelding_uwv".into(), "Ziekmelding bij UWV (42e week)".into(), 42),
         ("eerstejaarsevaluatie".into(), "Eerstejaarsevaluatie".into(), 52),
-        ("wia_aanvraag".into(), "Uiterste datum WIA-aanvraag".into(), 91),
+        ("wia_aanvraag".into(), "Uiterste datum WIA-aanvraag (93e week)".into(), 93),
         ("einde_loondoorbetaling".into(), "Einde loondoorbetaling (104 weken)".into(), 104),
     ]);
     points.sort_by_key(|p| p.2);
@@ -153,11 +153,21 @@ pub struct Figures {
     pub weighted_days_last_12_months: f64,
 }
 
+/// The first day of the 12 months that end with `day`: 365 days, 366 over a 29 February.
+pub fn year_ending(day: NaiveDate) -> NaiveDate {
+    day.checked_sub_months(chrono::Months::new(12)).map_or(day - Duration::days(364), |d| d + Duration::days(1))
+}
+
+/// The last day of the 12 months that begin with `day`.
+pub fn year_from(day: NaiveDate) -> NaiveDate {
+    day.checked_add_months(chrono::Months::new(12)).map_or(day + Duration::days(364), |d| d - Duration::days(1))
+}
+
 /// Episodes and their days in the 12 months up to `today`; an episode is an absence ([`Spell`]):
 /// a partial return recorded as a new episode neither makes an absence frequent nor starts its
 /// days anew.
 pub fn figures(episodes: &[Episode], today: NaiveDate) -> Figures {
-    let from = today - Duration::days(364);
+    let from = year_ending(today);
     let in_window: Vec<&Episode> = episodes.iter().filter(|e| overlap_days(e, from, today) > 0).collect();
     let absences = spells(episodes).into_iter().filter(|s| days_within(s.start, s.end, from, today) > 0).count();
     let current_days = current(episodes, today).map(|s| (today - s.start).num_days() + 1);
@@ -180,6 +190,19 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn twelve_months_are_a_calendar_year_also_over_a_leap_day() {
+        assert_eq!(year_ending(d("2026-12-07")), d("2025-12-08"));
+        assert_eq!(year_ending(d("2028-03-01")), d("2027-03-02"), "366 days over 29 February");
+        assert_eq!(year_ending(d("2028-02-29")), d("2027-03-01"));
+        assert_eq!(year_from(d("2027-03-02")), d("2028-03-01"));
+        assert_eq!(year_from(d("2028-02-29")), d("2029-02-27"));
+        // Four one-day absences, the first on the first day of the window: frequent.
+        let one = |day: &str| Episode { start: d(day), end: Some(d(day)), percentage: 100 };
+        let eps = [one("2027-03-02"), one("2027-06-01"), one("2027-09-01"), one("2028-01-10")];
+        assert!(figures(&eps, d("2028-03-01")).frequent);
     }
 
     #[test]

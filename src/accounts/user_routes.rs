@@ -151,9 +151,11 @@ pub async fn get_one(
 
 /// Change an account. Admins any; project leaders coaches and employees of their organisation
 /// (not the role, the email address or the password: with those they could log in as the person
-/// and read what a project leader may not). Not one's own password or address (422: a stolen
-/// session must not become a stolen account; the password changes at `PUT /me/password`). The
-/// account that keeps an erased person's records is not found (404). Deactivating, a new role or
+/// and read what a project leader may not; a password from anyone but an admin is refused, 403,
+/// before any account is read). Not one's own password or address (422: a stolen session must not
+/// become a stolen account; the password changes at `PUT /me/password`), nor one's own role or
+/// active flag (422: the last admin could lock everyone out). The account that keeps an erased
+/// person's records is not found (404). Deactivating, a new role or
 /// a new password ends the account's sessions. A corrected address takes the mail still waiting
 /// for the old one along (not login and password links, which are dropped).
 #[utoipa::path(tag = "users", params(("id" = String, Path)), request_body = UpdateUser, responses((status = 200, body = UserOut)), security(("bearer" = [])))]
@@ -196,7 +198,7 @@ pub async fn update(
             return Err(AppError::Forbidden);
         }
         let new_email = input.email.as_deref().map(queries::normalize_email).filter(|e| *e != user.email);
-        if !caller.is(Role::Admin) && (hash.is_some() || new_email.is_some()) {
+        if !caller.is(Role::Admin) && new_email.is_some() {
             return Err(AppError::Forbidden);
         }
         // Not one's own password or address: a stolen session must not become a stolen account.

@@ -27,9 +27,18 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// Days after the due date at which a second reminder goes out.
 pub const OVERDUE_AFTER_DAYS: i64 = 7;
 
-/// Why the check-ins still due are skipped when the trajectory goes back to `active`.
-pub const RELAPSE_REASON: &str =
-    "De medewerker is weer uitgevallen. De nazorg begint opnieuw na de volgende werkhervatting.";
+/// Why the check-ins still due are skipped when the trajectory goes back to `active`. The employee
+/// reads it: in the words of CONTENT.md, to them.
+pub const RELAPSE_REASON: &str = "Je bent weer ziek geworden. Als je weer gaat werken, plannen we nieuwe gesprekken.";
+/// Why they are skipped when the trajectory stops or closes ([`crate::trajectories::wind_down`]).
+pub const STOPPED_REASON: &str = "Het traject is gestopt.";
+pub const CLOSED_REASON: &str = "Het traject is afgesloten.";
+
+/// Whether a check-in was skipped by Wilkan ([`call_off`]), not by the coach: then its reason,
+/// not a note of the coach's, is what the employee was shown.
+pub fn called_off_by_wilkan(status: &str, skip_reason: Option<&str>) -> bool {
+    status == "skipped" && skip_reason.is_some_and(|r| [RELAPSE_REASON, STOPPED_REASON, CLOSED_REASON].contains(&r))
+}
 
 /// Skips the trajectory's check-ins still due, with Wilkan's own reason (which the employee may
 /// read: it holds no note of the coach's), and takes back their reminders still waiting in the

@@ -511,8 +511,11 @@ pub async fn update_checkin(
                 // evaluation counts aftercare by it), nor who recorded it.
                 aftercare_checkins::completed_at.eq(row.completed_at.or(Some(now()))),
                 aftercare_checkins::completed_by.eq(row.completed_by.clone().or(Some(caller.user_id.clone()))),
-                aftercare_checkins::shared_with_employee
-                    .eq(input.shared_with_employee.unwrap_or(row.shared_with_employee)),
+                // Shown to the employee because Wilkan called it off with its own reason: the
+                // coach's record of the talk is at first not shared, as any other.
+                aftercare_checkins::shared_with_employee.eq(input.shared_with_employee.unwrap_or(
+                    row.shared_with_employee && !super::called_off_by_wilkan(&row.status, row.skip_reason.as_deref()),
+                )),
             ),
             aftercare_checkins::id.eq(&row.id),
         )

@@ -438,6 +438,8 @@ pub async fn end(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
             buddy_pairs::id.eq(&p.id).and(buddy_pairs::status.ne("ended")),
         )
         .execute(c)?;
+        // The proposal's mail, if it has not gone out, would propose a pair that has ended.
+        crate::mail::outbox::cancel(c, &format!("buddy:{}", p.id))?;
         Ok(())
     })
     .await?;

@@ -529,7 +529,13 @@ pub async fn block(
                 .filter(one_of(outbox_table::status, ["sending", "sent"]).or(cancelled_in_flight))
                 .count()
                 .get_result(c)?;
-            if sent > 0 {
+            // A mailed card whose mail is gone from the outbox went out (the housekeeping clears
+            // sent mail after a week); one still held or stopped has its mail there.
+            let mail_cleared = row.delivery == "email"
+                && !row.blocked
+                && row.deliver_after <= now()
+                && outbox_table::table.filter(outbox_table::subject_ref.eq(&about)).count().get_result::<i64>(c)? == 0;
+            if sent > 0 || mail_cleared {
                 return Err(AppError::Conflict(
                     "Dit kaartje is al bezorgd of wordt nu bezorgd, en kan niet meer worden tegengehouden.".into(),
                 ));

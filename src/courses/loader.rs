@@ -362,7 +362,8 @@ fn check_options(options: &[super::content::ChoiceOption], fail: &mut impl FnMut
     }
 }
 
-/// For `wilkan import-content --check`: loads a folder and formats the result.
+/// For `wilkan import-content`: loads a folder (courses, questionnaires, mails) and formats the
+/// result.
 pub fn check_folder(dir: &Path) -> Result<String, String> {
     match load(dir, &LoadOptions::default()) {
         Ok(cat) => {
@@ -383,6 +384,11 @@ pub fn check_folder(dir: &Path) -> Result<String, String> {
                 .map_err(|errors| errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))?;
             for i in instruments.all() {
                 out.push_str(&format!("ok  questionnaire {} v{}, {} items\n", i.key, i.version, i.items.len()));
+            }
+            // The mails live beside the courses: a broken one would stop the server at start-up.
+            if dir.join("emails").is_dir() {
+                crate::mail::templates::Templates::load(dir)?;
+                out.push_str("ok  emails\n");
             }
             Ok(out)
         }

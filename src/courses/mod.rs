@@ -15,7 +15,7 @@ mod routes;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-pub use routes::{hand_over_talk_requests, my_courses};
+pub use routes::{courses_with, hand_over_talk_requests, my_courses};
 
 /// Fonts embedded in the binary for the PDF map (DejaVu Sans: all Dutch characters).
 pub const FONT_REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");

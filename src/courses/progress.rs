@@ -29,6 +29,8 @@ pub struct CourseProgress {
     pub completed_via: Option<String>,
     pub completed_by: Option<String>,
     pub updated_at: NaiveDateTime,
+    /// The trajectory whose coach was mailed the employee's wish for a talk after this course.
+    pub talk_asked_trajectory_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -44,9 +46,9 @@ pub struct PageProgress {
     pub updated_at: NaiveDateTime,
 }
 
-/// Records each course version the first time it is served.
-pub fn record_versions(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<usize, AppError> {
-    let mut added = 0;
+/// The courses whose version in `catalogue` no server has served yet.
+pub fn unrecorded_versions(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<Vec<String>, AppError> {
+    let mut new = Vec::new();
     for c in &catalogue.courses {
         let exists: i64 = course_versions::table
             .filter(course_versions::course_slug.eq(&c.slug))
@@ -54,24 +56,34 @@ pub fn record_versions(conn: &mut DbConnection, catalogue: &Catalogue) -> Result
             .count()
             .get_result(conn)?;
         if exists == 0 {
-            let pages: serde_json::Map<String, serde_json::Value> =
-                c.pages.iter().map(|p| (p.id.clone(), p.content_hash.clone().into())).collect();
-            let inserted = diesel::insert_into(course_versions::table)
-                .values((
-                    course_versions::id.eq(new_id()),
-                    course_versions::course_slug.eq(&c.slug),
-                    course_versions::content_hash.eq(&c.content_hash),
-                    course_versions::title.eq(&c.title),
-                    course_versions::page_hashes.eq(serde_json::Value::Object(pages).to_string()),
-                    course_versions::loaded_at.eq(now()),
-                ))
-                .execute(conn);
-            match inserted {
-                Ok(_) => added += 1,
-                // Another instance starting at the same moment recorded it first.
-                Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {}
-                Err(e) => return Err(e.into()),
-            }
+            new.push(c.slug.clone());
+        }
+    }
+    Ok(new)
+}
+
+/// Records each course version the first time it is served.
+pub fn record_versions(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<usize, AppError> {
+    let mut added = 0;
+    let new = unrecorded_versions(conn, catalogue)?;
+    for c in catalogue.courses.iter().filter(|c| new.contains(&c.slug)) {
+        let pages: serde_json::Map<String, serde_json::Value> =
+            c.pages.iter().map(|p| (p.id.clone(), p.content_hash.clone().into())).collect();
+        let inserted = diesel::insert_into(course_versions::table)
+            .values((
+                course_versions::id.eq(new_id()),
+                course_versions::course_slug.eq(&c.slug),
+                course_versions::content_hash.eq(&c.content_hash),
+                course_versions::title.eq(&c.title),
+                course_versions::page_hashes.eq(serde_json::Value::Object(pages).to_string()),
+                course_versions::loaded_at.eq(now()),
+            ))
+            .execute(conn);
+        match inserted {
+            Ok(_) => added += 1,
+            // Another instance starting at the same moment recorded it first.
+            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {}
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(added)
@@ -354,6 +366,7 @@ pub fn ensure_course(conn: &mut DbConnection, user_id: &str, slug: &str) -> Resu
         completed_via: None,
         completed_by: None,
         updated_at: t,
+        talk_asked_trajectory_id: None,
     };
     row.insert_ignore(conn)?;
     locked(conn)?.ok_or(AppError::NotFound)
@@ -373,6 +386,7 @@ pub fn save_course(conn: &mut DbConnection, row: &CourseProgress) -> Result<(), 
             course_progress::completed_via.eq(&row.completed_via),
             course_progress::completed_by.eq(&row.completed_by),
             course_progress::updated_at.eq(now()),
+            course_progress::talk_asked_trajectory_id.eq(&row.talk_asked_trajectory_id),
         ),
         course_progress::user_id.eq(&row.user_id).and(course_progress::course_slug.eq(&row.course_slug)),
     );

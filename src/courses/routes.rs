@@ -198,8 +198,13 @@ pub async fn course_map(
 /// map out of step with the online course confused employees.
 pub async fn my_courses<'a>(state: &'a web::Data<AppState>, user_id: &str) -> Result<MyCourses<'a>, AppError> {
     let uid = user_id.to_string();
-    let progress::Progress { courses: mut rows, pages, plan } =
-        db::read_statement_by_key(&state.pool, move |c| progress::progress_of(c, &uid)).await?;
+    let progress = db::read_statement_by_key(&state.pool, move |c| progress::progress_of(c, &uid)).await?;
+    courses_with(state, progress)
+}
+
+/// The course list of [`my_courses`] from the employee's rows as read ([`progress::progress_of`]).
+pub fn courses_with(state: &AppState, progress: progress::Progress) -> Result<MyCourses<'_>, AppError> {
+    let progress::Progress { courses: mut rows, pages, plan } = progress;
     let courses = &state.content.courses;
     // Each page row to its course in one pass (rows of a course no longer offered are left out).
     let mut by_course: Vec<Vec<PageSeen>> = courses.iter().map(|c| Vec::with_capacity(c.pages.len())).collect();
@@ -208,7 +213,7 @@ pub async fn my_courses<'a>(state: &'a web::Data<AppState>, user_id: &str) -> Re
             by_course[i].push(page);
         }
     }
-    let mut items: Vec<MyCourse<'a>> = courses
+    let mut items: Vec<MyCourse> = courses
         .iter()
         .zip(by_course)
         .map(|(course, mine)| {
@@ -450,15 +455,10 @@ pub async fn save_reflection(
     let asks_coach = matches!(input.choice, ReflectionChoice::CoachTalk | ReflectionChoice::Both);
     let view = update_course(&state, &caller, slug, asks_coach, move |c, row| {
         if asks_coach {
-            // The reflection as it was: a talk asked for then need not be asked again (the mail
-            // may have left the outbox long since, and a typo mended a week later is no new wish).
-            let asked_at = row
-                .reflection_choice
-                .as_deref()
-                .and_then(ReflectionChoice::parse)
-                .filter(|c| matches!(c, ReflectionChoice::CoachTalk | ReflectionChoice::Both))
-                .and(row.reflected_at);
-            ask_coach_for_a_talk(c, &templates, &public_url, &row.user_id, &about, &title, asked_at)?;
+            let asked = row.talk_asked_trajectory_id.as_deref();
+            if let Some(t) = ask_coach_for_a_talk(c, &templates, &public_url, &row.user_id, &about, &title, asked)? {
+                row.talk_asked_trajectory_id = Some(t);
+            }
         }
         let t = now();
         row.reflection = Some(input.text);
@@ -604,10 +604,11 @@ pub fn hand_over_talk_requests(
 }
 
 /// Queues the mail to the coach of the employee's running trajectory (with method consent) that
-/// the employee asked for a talk after the course `slug`: once per trajectory and course (asked
-/// again, or the choice changed back and forth, the coach already knows). Without such a
-/// trajectory there is no one to ask yet; a later save asks then. `asked_at`: when the reflection
-/// saved before asked for a talk too; asked during this trajectory, the coach already knows.
+/// the employee asked for a talk after the course `slug`, and returns that trajectory: once per
+/// trajectory and course (asked again, or the choice changed back and forth, the coach already
+/// knows). `asked`: the trajectory the wish went out for before (kept on the course row, as the
+/// outbox clears sent mail after a week); `None` on a handover, which asks the new coach. Without
+/// such a trajectory there is no one to ask yet; a later save asks then.
 fn ask_coach_for_a_talk(
     c: &mut db::DbConnection,
     templates: &crate::mail::templates::Templates,
@@ -615,37 +616,25 @@ fn ask_coach_for_a_talk(
     employee_id: &str,
     slug: &str,
     course: &str,
-    asked_at: Option<chrono::NaiveDateTime>,
-) -> Result<(), AppError> {
+    asked: Option<&str>,
+) -> Result<Option<String>, AppError> {
     use crate::db::schema::outbox;
     use diesel::prelude::*;
     // Held: a stop committing meanwhile either waits and then takes this request back in its
     // wind-down, or is waited for, and there is no open trajectory to ask for.
-    let Some(t) = trajectories::open_of_employee_held(c, employee_id)? else { return Ok(()) };
-    if !t.method_consent {
-        return Ok(());
+    let Some(t) = trajectories::open_of_employee_held(c, employee_id)? else { return Ok(None) };
+    if !t.method_consent || asked == Some(t.id.as_str()) {
+        return Ok(None);
     }
-    if let Some(at) = asked_at {
-        // Asked since the person joined the method on this trajectory: the coach was told then.
-        use crate::db::schema::consents;
-        let joined: Option<chrono::NaiveDateTime> = consents::table
-            .filter(consents::trajectory_id.eq(&t.id))
-            .filter(consents::kind.eq("method"))
-            .filter(consents::given.eq(true))
-            .select(diesel::dsl::max(consents::recorded_at))
-            .first(c)?;
-        if joined.is_some_and(|j| at >= j) {
-            return Ok(());
-        }
-    }
+    // A wish mailed before the course row kept it (2026-12-07) is known by its mail only.
     let about = format!("talk:{}:{slug}", t.id);
-    let asked: i64 = outbox::table
+    let mailed: i64 = outbox::table
         .filter(outbox::subject_ref.eq(&about))
         .filter(outbox::status.ne("cancelled"))
         .count()
         .get_result(c)?;
-    if asked > 0 {
-        return Ok(());
+    if mailed > 0 {
+        return Ok(None);
     }
     let coach = crate::accounts::queries::find_user(c, &t.coach_id)?;
     let employee = crate::accounts::queries::find_user(c, employee_id)?;
@@ -665,6 +654,6 @@ fn ask_coach_for_a_talk(
         not_before: None,
         send_before: None,
     };
-    crate::mail::outbox::queue(c, templates, mail)?;
-    Ok(())
+    // Not queued to a coach no longer active: not asked, and a later save may ask a new coach.
+    Ok(crate::mail::outbox::queue(c, templates, mail)?.map(|_| t.id))
 }

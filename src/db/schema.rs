@@ -97,6 +97,7 @@ diesel::table! {
         completed_via -> Nullable<Text>,
         completed_by -> Nullable<Text>,
         updated_at -> Timestamp,
+        talk_asked_trajectory_id -> Nullable<Text>,
     }
 }
 
@@ -262,6 +263,7 @@ diesel::table! {
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
         send_before -> Nullable<Timestamp>,
+        due_since -> Nullable<Timestamp>,
     }
 }
 

@@ -11,7 +11,7 @@ use crate::db::schema::questionnaire_responses;
 use crate::db::text::to_json;
 use crate::db::DbConnection;
 use crate::error::AppError;
-use crate::evaluation::instruments::{Instrument, ItemType, ItemUse};
+use crate::evaluation::instruments::{Instrument, Item, ItemType, ItemUse};
 use crate::evaluation::responses::ResponseRow;
 
 /// Answers as the API stores them: item key to value.
@@ -24,11 +24,36 @@ const OPEN: [&str; 4] = [
     "Meer tijd voor de groepsbijeenkomsten.",
 ];
 
-/// Answers to every item; `lift` (0-2) moves scale answers up, as after the method.
-fn answers(rng: &mut ChaCha8Rng, inst: &Instrument, lift: i64) -> (Answers, Answers) {
+/// The option of a course's difficulty item that says the course was not done.
+const NOT_DONE: &str = "not_done";
+
+/// The answer to an item about a course (its difficulty): `not_done` exactly when the employee did
+/// not complete it, otherwise a real difficulty. `None` when the item has no option for that.
+fn course_answer(rng: &mut ChaCha8Rng, item: &Item, done: bool) -> Option<serde_json::Value> {
+    let key = if done {
+        let real: Vec<&str> = item.options.iter().map(|o| o.key.as_str()).filter(|k| *k != NOT_DONE).collect();
+        real.choose(rng).copied()
+    } else {
+        item.options.iter().any(|o| o.key == NOT_DONE).then_some(NOT_DONE)
+    };
+    key.map(|k| serde_json::json!(k))
+}
+
+/// Answers to every item; `lift` (0-2) moves scale answers up, as after the method. `completed`:
+/// the courses the respondent had completed when answering (items about a course follow it).
+fn answers(rng: &mut ChaCha8Rng, inst: &Instrument, lift: i64, completed: &[String]) -> (Answers, Answers) {
     let mut coded = Answers::new();
     let mut open = Answers::new();
     for item in &inst.items {
+        if item.item_type == ItemType::Choice {
+            if let Some(course) = &item.course {
+                let done = completed.iter().any(|c| c == course);
+                if let Some(v) = course_answer(rng, item, done) {
+                    coded.insert(item.key.clone(), v);
+                    continue;
+                }
+            }
+        }
         if !item.required && rng.gen_bool(0.3) {
             continue;
         }
@@ -64,16 +89,18 @@ pub struct Subject<'a> {
     pub entered_by: &'a str,
 }
 
-/// Inserts a submitted response with generated answers.
+/// Inserts a submitted response with generated answers; `completed`: the courses the respondent
+/// had completed by `at`.
 pub fn insert(
     c: &mut DbConnection,
     rng: &mut ChaCha8Rng,
     inst: &Instrument,
     who: Subject<'_>,
     lift: i64,
+    completed: &[String],
     at: NaiveDateTime,
 ) -> Result<(), AppError> {
-    let (coded, open) = answers(rng, inst, lift);
+    let (coded, open) = answers(rng, inst, lift, completed);
     let row = ResponseRow {
         id: super::id_at(rng, at),
         questionnaire_key: inst.key.clone(),

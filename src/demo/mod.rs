@@ -2,6 +2,12 @@
 //! Wilkan and for the benchmarks. Rows are written with the same row types and checks as the API
 //! uses, in bulk (one transaction per organisation) so that 10,000 trajectories load in seconds.
 //! Every demo account with a password logs in with `DEMO_PASSWORD`.
+//!
+//! The data is what the API would have written: every trajectory's history fits before today (the
+//! API records nothing ahead of its date), each record of a trajectory lies before its stop or
+//! close, and what a status change ends is ended as the API ends it. The seeder reads no clock
+//! but today's date: its times are whole hours of days counted back from today, and the password
+//! hash is salted from the seed, so that a seed gives the same rows (ids included) all day.
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -60,6 +66,14 @@ const LAST: [&str; 16] = [
 ];
 const STOP_REASONS: [&str; 5] = ["medical", "too_difficult", "not_behaviour_related", "privacy_research", "other"];
 const FLOW: [&str; 5] = ["proposed", "active", "returned", "aftercare", "closed"];
+/// The organisations' aftercare weeks (`organizations.aftercare_weeks`): check-ins after a return.
+const AFTERCARE_WEEKS: [i64; 3] = [2, 6, 12];
+/// One page of the staff list as the benchmarks read it: `GET /trajectories?limit=50` as coach1.
+const FULL_PAGE: usize = 50;
+/// coach1's caseload in an organisation of at least a page of employees: more than one page.
+const LEAD_CASELOAD: usize = 60;
+/// The caseload of every other coach, and of coach1 in a smaller organisation: about this many.
+const CASELOAD: usize = 10;
 
 fn id(rng: &mut ChaCha8Rng) -> String {
     uuid::Builder::from_random_bytes(rng.gen()).into_uuid().to_string()
@@ -75,6 +89,44 @@ fn day(rng: &mut ChaCha8Rng, from: NaiveDate, span_days: i64) -> NaiveDate {
     from + Duration::days(rng.gen_range(0..span_days.max(1)))
 }
 
+/// `hour`:00 on `day`: every time the seeder writes is one of these.
+fn at(day: NaiveDate, hour: u32) -> NaiveDateTime {
+    day.and_hms_opt(hour, 0, 0).unwrap_or_default()
+}
+
+/// The hash of `DEMO_PASSWORD` (argon2id with the API's parameters), salted from the seed instead
+/// of the system's randomness: the same seed writes the same users.
+fn demo_hash(rng: &mut ChaCha8Rng) -> Result<String, AppError> {
+    use argon2::password_hash::PasswordHasher;
+    let salt: [u8; 16] = rng.gen();
+    let hashed: Result<argon2::password_hash::phc::PasswordHash, _> =
+        argon2::Argon2::default().hash_password_with_salt(DEMO_PASSWORD.as_bytes(), &salt);
+    hashed.map(|h| h.to_string()).map_err(|e| AppError::internal(format!("argon2: {e}")))
+}
+
+/// coach1's share where the organisation has a full page of employees (`None`: an even share).
+fn lead_caseload(employees: usize) -> Option<usize> {
+    (employees >= FULL_PAGE).then(|| employees.min(LEAD_CASELOAD))
+}
+
+/// How many coaches an organisation of `employees` has: coach1 (with the lead caseload, if any)
+/// and one more per `CASELOAD` employees.
+fn coach_count(employees: usize) -> usize {
+    match lead_caseload(employees) {
+        Some(lead) => 1 + (employees - lead).div_ceil(CASELOAD),
+        None => employees.div_ceil(CASELOAD).max(1),
+    }
+}
+
+/// The coach (index into the organisation's coaches) of employee `e`.
+fn coach_of(e: usize, employees: usize, coaches: usize) -> usize {
+    match lead_caseload(employees) {
+        Some(lead) if e < lead => 0,
+        Some(lead) => 1 + (e - lead) % coaches.saturating_sub(1).max(1),
+        None => e % coaches.max(1),
+    }
+}
+
 /// Fills the database; `progress` is told after each organisation.
 pub fn seed(
     conn: &mut DbConnection,
@@ -83,16 +135,24 @@ pub fn seed(
     opts: &Options,
     mut progress: impl FnMut(usize),
 ) -> Result<Summary, AppError> {
+    // Plans keep the first course first and put the second in focus, and group sessions take the
+    // courses as topics: refused before anything is written.
+    if catalogue.courses.len() < 2 {
+        return Err(AppError::BadRequest(format!(
+            "seed-demo needs at least 2 courses in the course content, found {}: demo plans order the courses and \
+             focus on the second one. Point WILKAN_CONTENT_DIR at the full course content.",
+            catalogue.courses.len()
+        )));
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
-    let hash = crate::accounts::password::hash(DEMO_PASSWORD)?;
+    let hash = demo_hash(&mut rng)?;
     let mut s = Summary::default();
     let today = now().date();
     let slugs: Vec<String> = catalogue.courses.iter().map(|c| c.slug.clone()).collect();
+    // Nothing happens after yesterday: no time of day written lies ahead of the clock.
+    let ctx = Context { hash: &hash, slugs: &slugs, catalogue, instruments, today, last: today - Duration::days(1) };
     for o in 0..opts.organizations {
-        conn.transaction(|c| {
-            let ctx = Context { hash: &hash, slugs: &slugs, catalogue, instruments, today };
-            organisation(c, &mut rng, o, opts.employees_per_org, &ctx, &mut s)
-        })?;
+        conn.transaction(|c| organisation(c, &mut rng, o, opts.employees_per_org, &ctx, &mut s))?;
         progress(o + 1);
     }
     // After a bulk load PostgreSQL has no statistics until autovacuum gets to the tables (never,
@@ -111,6 +171,25 @@ struct Context<'a> {
     catalogue: &'a Catalogue,
     instruments: &'a Instruments,
     today: NaiveDate,
+    /// The last day anything happens (yesterday).
+    last: NaiveDate,
+}
+
+/// What the organisation's shared rows (group sessions, buddy pairs) need of a trajectory.
+struct Made {
+    employee_id: String,
+    coach_id: String,
+    /// When it became active, with method consent; `None` if it never did.
+    active_at: Option<NaiveDateTime>,
+    /// When it stopped or closed.
+    ended_at: Option<NaiveDateTime>,
+}
+
+impl Made {
+    /// Runs now: started and not ended (the API's "active trajectory" of a buddy).
+    fn runs(&self) -> bool {
+        self.active_at.is_some() && self.ended_at.is_none()
+    }
 }
 
 fn organisation(
@@ -121,14 +200,14 @@ fn organisation(
     ctx: &Context<'_>,
     s: &mut Summary,
 ) -> Result<(), AppError> {
-    let (hash, slugs, today) = (ctx.hash, ctx.slugs, ctx.today);
-    let t0 = now() - Duration::days(720);
+    let (hash, slugs, today, last) = (ctx.hash, ctx.slugs, ctx.today, ctx.last);
+    let t0 = at(today - Duration::days(720), 9);
     let org = Organization {
         id: id_at(rng, t0),
         name: format!("Werkbedrijf Demo {}", index + 1),
         created_at: t0,
         updated_at: t0,
-        aftercare_weeks: "[2,6,12]".into(),
+        aftercare_weeks: json!(AFTERCARE_WEEKS).to_string(),
     };
     diesel::insert_into(organizations::table).values(&org).execute(c)?;
     let cohorts: Vec<Cohort> = (0..2)
@@ -159,26 +238,33 @@ fn organisation(
     };
     let n = index + 1;
     let pl = user(rng, "project_leader", format!("projectleider@org{n}.demo"), true);
-    let coaches: Vec<User> = (0..employees.div_ceil(10).max(1))
-        .map(|k| user(rng, "coach", format!("coach{}@org{n}.demo", k + 1), true))
-        .collect();
+    let coaches: Vec<User> =
+        (0..coach_count(employees)).map(|k| user(rng, "coach", format!("coach{}@org{n}.demo", k + 1), true)).collect();
     let staff: Vec<&User> = std::iter::once(&pl).chain(coaches.iter()).collect();
     for u in &staff {
         diesel::insert_into(users::table).values(*u).execute(c)?;
     }
     s.users += staff.len();
-    for e in 0..employees {
+    // Where each trajectory stands is drawn by systematic sampling: the shares in `trajectory`
+    // hold in every organisation (each status, and a relapse, from 24 employees on), not only on
+    // average; who gets which is random.
+    let offset: f64 = rng.gen();
+    let mut rolls: Vec<f64> = (0..employees).map(|e| (e as f64 + offset) / employees as f64).collect();
+    rolls.shuffle(rng);
+    let mut made: Vec<Made> = Vec::with_capacity(employees);
+    for (e, roll) in rolls.into_iter().enumerate() {
         let employee = user(rng, "employee", format!("medewerker{}@org{n}.demo", e + 1), true);
         diesel::insert_into(users::table).values(&employee).execute(c)?;
-        let coach = &coaches[e % coaches.len()];
+        let coach = &coaches[coach_of(e, employees, coaches.len())];
         let cohort = &cohorts[e % cohorts.len()];
-        trajectory(c, rng, &org, cohort, &employee, coach, ctx, s)?;
+        made.push(trajectory(c, rng, &org, cohort, &employee, coach, roll, ctx, s)?);
         s.users += 1;
         s.trajectories += 1;
     }
-    // Every coach answers the coach questionnaire once per cohort.
+    // Every coach answers the coach questionnaire once per cohort, some months into its round.
     if let Some(inst) = ctx.instruments.for_moment(Audience::Coach, Moment::Training) {
         for cohort in &cohorts {
+            let when = at(cohort.starts_on.unwrap_or(t0.date()) + Duration::days(120), 15).min(at(last, 15));
             for coach in &coaches {
                 let who = answers::Subject {
                     respondent_id: &coach.id,
@@ -187,70 +273,78 @@ fn organisation(
                     cohort_id: &cohort.id,
                     entered_by: &coach.id,
                 };
-                answers::insert(c, rng, inst, who, 1, now())?;
+                answers::insert(c, rng, inst, who, 1, &[], when)?;
                 s.rows += 1;
             }
         }
     }
-    // Group sessions per cohort, with invitations and attendance.
-    let people: Vec<String> = trajectories::table
-        .filter(trajectories::organization_id.eq(&org.id))
-        .select(trajectories::employee_id)
-        .load(c)?;
+    // Group sessions per cohort, with invitations (a week before) and attendance. The API invites
+    // only employees with a running trajectory with method consent: here those whose trajectory
+    // had started by the invitation and had not ended by the session (a stop would have taken
+    // back the invitation to a session still to come).
     for k in 0..cohorts.len() {
         for g in 0..3 {
-            let at = (today - Duration::days(200 - 60 * g - 30 * k as i64)).and_hms_opt(10, 0, 0).unwrap_or_default();
-            let sid = id_at(rng, at);
+            let starts = at(today - Duration::days(200 - 60 * g - 30 * k as i64), 10);
+            let invited = starts - Duration::days(7);
+            let sid = id_at(rng, invited);
             diesel::insert_into(group_sessions::table)
                 .values((
                     group_sessions::id.eq(&sid),
                     group_sessions::organization_id.eq(&org.id),
                     group_sessions::facilitator_id.eq(&coaches[0].id),
-                    group_sessions::starts_at.eq(at),
+                    group_sessions::starts_at.eq(starts),
                     group_sessions::place.eq(Some("Kantine, gebouw B")),
                     group_sessions::topic.eq(&slugs[(g as usize + k) % slugs.len()]),
                     group_sessions::notes.eq(Some("Fijn gesprek; iedereen deed mee.")),
                     group_sessions::cancelled.eq(false),
-                    group_sessions::created_at.eq(at),
-                    group_sessions::updated_at.eq(at),
+                    group_sessions::created_at.eq(invited),
+                    // Attendance and notes, after the session.
+                    group_sessions::updated_at.eq(starts + Duration::hours(2)),
                 ))
                 .execute(c)?;
-            for p in people.choose_multiple(rng, 6.min(people.len())) {
+            let eligible: Vec<&str> = made
+                .iter()
+                .filter(|m| m.active_at.is_some_and(|a| a <= invited) && m.ended_at.is_none_or(|e| e > starts))
+                .map(|m| m.employee_id.as_str())
+                .collect();
+            for p in eligible.choose_multiple(rng, 6.min(eligible.len())) {
                 let attendance = ["present", "present", "absent_with_notice", "absent"].choose(rng).copied();
                 diesel::insert_into(group_invitations::table)
                     .values((
                         group_invitations::session_id.eq(&sid),
-                        group_invitations::employee_id.eq(p),
+                        group_invitations::employee_id.eq(*p),
                         group_invitations::attendance.eq(attendance),
-                        group_invitations::invited_at.eq(at - Duration::days(7)),
+                        group_invitations::invited_at.eq(invited),
                     ))
                     .execute(c)?;
                 s.rows += 1;
             }
         }
     }
-    // A few buddy pairs among employees with an active trajectory.
-    let active: Vec<String> = trajectories::table
-        .filter(trajectories::organization_id.eq(&org.id))
-        .filter(trajectories::status.eq("active"))
-        .select(trajectories::employee_id)
-        .load(c)?;
-    for pair in active.chunks(2).take(active.len() / 8) {
+    // A few buddy pairs among employees whose trajectory runs (started with method consent, not
+    // ended), each proposed by the coach of its first employee (the API refuses another coach)
+    // once both had started.
+    let mut running: Vec<&Made> = made.iter().filter(|m| m.runs()).collect();
+    running.shuffle(rng);
+    let pairs = running.len() / 8;
+    for pair in running.chunks(2).take(pairs) {
         if let [a, b] = pair {
             let both = rng.gen_bool(0.7);
+            let since = a.active_at.max(b.active_at).map_or(last, |t| t.date());
+            let created = at(since + Duration::days(rng.gen_range(1..=14)), 11).min(at(last, 11));
             diesel::insert_into(buddy_pairs::table)
                 .values((
-                    buddy_pairs::id.eq(id(rng)),
+                    buddy_pairs::id.eq(id_at(rng, created)),
                     buddy_pairs::organization_id.eq(&org.id),
-                    buddy_pairs::employee_a.eq(a),
-                    buddy_pairs::employee_b.eq(b),
+                    buddy_pairs::employee_a.eq(&a.employee_id),
+                    buddy_pairs::employee_b.eq(&b.employee_id),
                     buddy_pairs::status.eq(if both { "active" } else { "proposed" }),
                     buddy_pairs::a_confirmed.eq(true),
                     buddy_pairs::b_confirmed.eq(both),
                     buddy_pairs::a_contact.eq(Some("Via de app")),
                     buddy_pairs::b_contact.eq(both.then_some("06-12345678")),
-                    buddy_pairs::proposed_by.eq(&coaches[0].id),
-                    buddy_pairs::created_at.eq(now()),
+                    buddy_pairs::proposed_by.eq(&a.coach_id),
+                    buddy_pairs::created_at.eq(created),
                 ))
                 .execute(c)?;
             s.rows += 1;
@@ -268,23 +362,81 @@ fn trajectory(
     cohort: &Cohort,
     employee: &User,
     coach: &User,
+    roll: f64,
     ctx: &Context<'_>,
     s: &mut Summary,
-) -> Result<(), AppError> {
-    let (slugs, catalogue, today) = (ctx.slugs, ctx.catalogue, ctx.today);
-    let start = day(rng, today - Duration::days(540), 500);
-    let created = start.and_hms_opt(9, 0, 0).unwrap_or_default();
-    // Where it stands: mostly active; some stopped at a step (the study: 12 of 52 stopped).
-    let roll: f64 = rng.gen();
-    let (reached, stopped) = match roll {
-        r if r < 0.10 => (0, false),
-        r if r < 0.45 => (1, false),
-        r if r < 0.60 => (2, false),
-        r if r < 0.75 => (3, false),
-        r if r < 0.88 => (4, false),
-        _ => (rng.gen_range(0..3), true),
+) -> Result<Made, AppError> {
+    let (slugs, catalogue, last) = (ctx.slugs, ctx.catalogue, ctx.last);
+    // Where it stands: mostly active; some stopped at a step (the study: 12 of 52 stopped). Of
+    // those back at work 15% are absent again: back to `active` (a relapse). The two relapse
+    // slices lie side by side, together wider than 1/24, so that 24 employees have one.
+    let (reached, stopped, relapse): (usize, bool, bool) = match roll {
+        r if r < 0.10 => (0, false, false),
+        r if r < 0.45 => (1, false, false),
+        r if r < 0.5775 => (2, false, false),
+        r if r < 0.60 => (2, false, true),
+        r if r < 0.6195 => (3, false, true),
+        r if r < 0.75 => (3, false, false),
+        r if r < 0.88 => (4, false, false),
+        _ => (rng.gen_range(0..3), true, false),
     };
-    let status = if stopped { "stopped" } else { FLOW[reached] };
+    let status = if stopped {
+        "stopped"
+    } else if relapse {
+        "active"
+    } else {
+        FLOW[reached]
+    };
+    // Its course, in days from the start, each step after the one before.
+    let o_active: i64 = rng.gen_range(2..=14);
+    let o_back = o_active + rng.gen_range(30..120);
+    // The return is recorded once it began (the API refuses a date still to come).
+    let o_returned = o_back + rng.gen_range(0..=3);
+    let o_aftercare = o_returned + rng.gen_range(7..=21);
+    // Before the last check-in comes due: the relapse calls off what is still due.
+    let o_relapse = (if reached >= 3 { o_aftercare } else { o_returned }) + rng.gen_range(7..=40);
+    // Closed after the last check-in had its week to be recorded.
+    let o_close = o_back + 7 * AFTERCARE_WEEKS[AFTERCARE_WEEKS.len() - 1] + 7 + rng.gen_range(1..=21);
+    let o_stop = [0, o_active, o_returned][reached.min(2)] + rng.gen_range(7..=60);
+    // The end questionnaire, some weeks after the return.
+    let o_end = o_back + rng.gen_range(7..=30);
+    // The day of its last step: the start is chosen so that it is no later than yesterday.
+    let need = match (stopped, reached) {
+        (true, _) => o_stop,
+        (false, 0) => 0,
+        // The baseline questionnaire, three days in.
+        (false, 1) => o_active.max(3),
+        (false, 4) => o_close,
+        (false, _) if relapse => o_relapse.max(o_end),
+        (false, 2) => o_returned.max(o_end),
+        (false, _) => o_aftercare.max(o_end),
+    };
+    // Proposals are recent; the others started up to a year and a half ago.
+    let earliest = if reached == 0 && !stopped { last - Duration::days(90) } else { ctx.today - Duration::days(540) };
+    let latest = last - Duration::days(need);
+    let start = day(rng, earliest, (latest - earliest).num_days() + 1).min(latest);
+    let on = |days: i64, hour: u32| at(start + Duration::days(days), hour);
+    let created = on(0, 9);
+    let started = reached >= 1;
+    let active_at = started.then(|| on(o_active, 10));
+    let back = (reached >= 2).then(|| start + Duration::days(o_back));
+    let returned_at = (reached >= 2).then(|| on(o_returned, 14));
+    let aftercare_at = (reached >= 3).then(|| on(o_aftercare, 11));
+    let relapse_at = relapse.then(|| on(o_relapse, 9));
+    let ended_at = if stopped {
+        Some(on(o_stop, 15))
+    } else if reached == 4 {
+        Some(on(o_close, 15))
+    } else {
+        None
+    };
+    // Nothing new is recorded about the trajectory once it has ended (the API refuses it).
+    let limit = ended_at.map_or(last, |end| end.date() - Duration::days(1));
+    let updated = [Some(created), active_at, returned_at, aftercare_at, relapse_at, ended_at]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(created);
     let answers = json!({"absent_over_4_weeks": true, "frequent_absence": rng.gen_bool(0.3), "expected_absence_over_2_months": true,
         "expected_return_within_2_to_12_months": true, "return_within_24_months_of_sick_report": true, "device_at_home": rng.gen_bool(0.85),
         "reading_and_digital_skills_sufficient": rng.gen_bool(0.7), "paper_route_chosen": rng.gen_bool(0.4)});
@@ -304,7 +456,7 @@ fn trajectory(
         inclusion_override_reason: (!include).then(|| "Werkt met de papieren map.".to_string()),
         created_by: coach.id.clone(),
         created_at: created,
-        updated_at: created + Duration::days(30 * reached as i64 + 1),
+        updated_at: updated,
         // Most coaches note the time a first approach took; some forget.
         recruitment_minutes: rng.gen_bool(0.85).then(|| rng.gen_range(10..=120)),
         // Set by the consent records below.
@@ -312,15 +464,25 @@ fn trajectory(
         research_consent: false,
     };
     diesel::insert_into(trajectories::table).values(&t).execute(c)?;
-    let mut at = created;
+    // Its status history, step by step, then a relapse or the stop.
     let mut from: Option<&str> = None;
-    for step in FLOW.iter().take(reached + 1) {
-        event(c, rng, &t.id, from, step, None, &coach.id, at)?;
+    let path = [
+        (FLOW[0], Some(created)),
+        (FLOW[1], active_at),
+        (FLOW[2], returned_at),
+        (FLOW[3], aftercare_at),
+        (FLOW[4], ended_at.filter(|_| !stopped)),
+    ];
+    for (step, when) in path {
+        let Some(when) = when else { continue };
+        event(c, rng, &t.id, from, step, None, None, &coach.id, when)?;
         from = Some(step);
-        at += Duration::days(30);
     }
-    if stopped {
-        event(c, rng, &t.id, from, "stopped", t.stop_reason.as_deref(), &coach.id, at)?;
+    if let Some(when) = relapse_at {
+        event(c, rng, &t.id, from, "active", None, None, &coach.id, when)?;
+    }
+    if let (true, Some(when)) = (stopped, ended_at) {
+        event(c, rng, &t.id, from, "stopped", t.stop_reason.as_deref(), t.stop_note.as_deref(), &coach.id, when)?;
     }
     // Through the API's own function, which keeps the trajectory's consent state.
     let consent = |c: &mut DbConnection, rng: &mut ChaCha8Rng, kind: &str, given: bool, at: NaiveDateTime| {
@@ -337,12 +499,13 @@ fn trajectory(
             },
         )
     };
-    if reached >= 1 || stopped {
+    if started || stopped {
         consent(c, rng, "method", true, created)?;
         if rng.gen_bool(0.7) {
             consent(c, rng, "research", true, created)?;
-            if rng.gen_bool(0.05) {
-                consent(c, rng, "research", false, created + Duration::days(40))?;
+            let withdrawn = created + Duration::days(40);
+            if rng.gen_bool(0.05) && withdrawn.date() <= limit {
+                consent(c, rng, "research", false, withdrawn)?;
             }
         }
     }
@@ -354,17 +517,22 @@ fn trajectory(
         cursor += Duration::days(rng.gen_range(40..90));
     }
     let sick_from = start - Duration::days(rng.gen_range(30..120));
-    let open = matches!(status, "proposed" | "active");
-    // Recorded when the employee is better: never after today (the API refuses that too).
-    let sick_to = (!open).then(|| (start + Duration::days(rng.gen_range(30..150))).min(today));
+    // It ends the day before the return to work; without a return it is still open, or (after a
+    // stop) ended some time later, never after yesterday (the API refuses a date still to come).
+    let sick_to = match back {
+        Some(back) => Some(back - Duration::days(1)),
+        None if stopped => Some((start + Duration::days(rng.gen_range(30..150))).min(last)),
+        None => None,
+    };
     let percentage = if rng.gen_bool(0.3) { 50 } else { 100 };
     absence(c, rng, &employee.id, &coach.id, sick_from.max(cursor), sick_to, percentage)?;
     s.rows += 6;
+    let made = Made { employee_id: employee.id.clone(), coach_id: coach.id.clone(), active_at, ended_at };
     if reached == 0 && !stopped {
-        return Ok(());
+        return Ok(made);
     }
     intake_and_plan(c, rng, &t, slugs)?;
-    // Baseline answers at the start (some on paper), end answers once back at work.
+    // Baseline answers at the start (some on paper), end answers once back at work (below).
     let who = |entered_by: &'_ str| answers::Subject {
         respondent_id: &employee.id,
         organization_id: &org.id,
@@ -374,48 +542,69 @@ fn trajectory(
     };
     if let Some(inst) = ctx.instruments.for_moment(Audience::Employee, Moment::Baseline) {
         let by = if rng.gen_bool(0.3) { "coach" } else { "employee" };
-        answers::insert(c, rng, inst, who(by), 0, created + Duration::days(3))?;
+        answers::insert(c, rng, inst, who(by), 0, &[], created + Duration::days(3))?;
         s.rows += 1;
     }
-    if reached >= 2 && !stopped {
-        if let Some(inst) = ctx.instruments.for_moment(Audience::Employee, Moment::End) {
-            let lift = rng.gen_range(0..=2);
-            answers::insert(c, rng, inst, who("employee"), lift, created + Duration::days(60))?;
-            s.rows += 1;
-        }
+    // Courses: some completed (a few on paper), one in progress, all before the trajectory ended.
+    let begun = |k: usize| created + Duration::days(7 * (k as i64 + 1));
+    let mut done = rng.gen_range(0..=slugs.len().min(reached * 3));
+    while done > 0 && (begun(done - 1) + Duration::days(3)).date() > limit {
+        done -= 1;
     }
-    // Courses: some completed (a few on paper), one in progress.
-    let done = rng.gen_range(0..=slugs.len().min(reached * 3));
+    let mut completed: Vec<(String, NaiveDateTime)> = Vec::new();
     for (k, slug) in slugs.iter().enumerate().take(done + 1) {
+        let when = begun(k);
+        if when.date() > limit {
+            break;
+        }
         let course = catalogue.get(slug);
         let finished = k < done;
-        let when = created + Duration::days(7 * (k as i64 + 1));
+        let finished_at = when + Duration::days(3);
         let choice = ["coach_talk", "group_session", "both", "none", "none"].choose(rng).copied().unwrap_or("none");
         let via = finished.then(|| if rng.gen_bool(0.2) { "paper" } else { "online" });
-        diesel::insert_into(course_progress::table)
-            .values((
-                course_progress::user_id.eq(&employee.id),
-                course_progress::course_slug.eq(slug),
-                course_progress::started_at.eq(when),
-                course_progress::last_page_id.eq(course.and_then(|c| c.pages.last()).map(|p| p.id.clone())),
-                course_progress::celebration.eq(Some("Ik ben elke dag een stukje gaan wandelen.")),
-                course_progress::celebrated_at.eq(Some(when)),
-                course_progress::reflection.eq(finished.then_some("Kleine stappen tellen ook.")),
-                course_progress::reflection_choice.eq(finished.then_some(choice)),
-                course_progress::reflected_at.eq(finished.then_some(when + Duration::days(3))),
-                course_progress::completed_at.eq(finished.then_some(when + Duration::days(3))),
-                course_progress::completed_via.eq(via),
-                course_progress::completed_by.eq(finished.then(|| employee.id.clone())),
-                course_progress::updated_at.eq(when),
-            ))
-            .execute(c)?;
+        let paper = via == Some("paper");
+        // On paper the coach records it (`POST /trajectories/{id}/progress/{slug}/paper`): no
+        // online start, celebration or reflection; the choice ticked in the map if the coach
+        // notes it; the coach as who completed it.
+        let paper_choice = paper && rng.gen_bool(0.6);
+        let online_done = finished && !paper;
         // Online every page leaves a row (with the answers given); on paper none do.
         let pages_done = match (course, via) {
             (Some(_), Some("paper")) | (None, _) => 0,
             (Some(course), Some(_)) => course.pages.len(),
             (Some(course), None) => rng.gen_range(1..course.pages.len().max(2)),
         };
-        for page in course.map_or(&[][..], |c| &c.pages[..pages_done.min(c.pages.len())]) {
+        let pages: &[crate::courses::content::Page] = match course {
+            Some(course) => &course.pages[..pages_done.min(course.pages.len())],
+            None => &[],
+        };
+        diesel::insert_into(course_progress::table)
+            .values((
+                course_progress::user_id.eq(&employee.id),
+                course_progress::course_slug.eq(slug),
+                course_progress::started_at.eq(if paper { finished_at } else { when }),
+                course_progress::last_page_id.eq(pages.last().map(|p| p.id.clone())),
+                course_progress::celebration.eq((!paper).then_some("Ik ben elke dag een stukje gaan wandelen.")),
+                course_progress::celebrated_at.eq((!paper).then_some(when)),
+                course_progress::reflection.eq(online_done.then_some("Kleine stappen tellen ook.")),
+                course_progress::reflection_choice.eq((online_done || paper_choice).then_some(choice)),
+                course_progress::reflected_at.eq((online_done || paper_choice).then_some(finished_at)),
+                course_progress::completed_at.eq(finished.then_some(finished_at)),
+                course_progress::completed_via.eq(via),
+                course_progress::completed_by.eq(via.map(|v| {
+                    if v == "paper" {
+                        coach.id.clone()
+                    } else {
+                        employee.id.clone()
+                    }
+                })),
+                course_progress::updated_at.eq(if finished { finished_at } else { when }),
+                // A reflection online that asks for a talk mailed the coach of this trajectory.
+                course_progress::talk_asked_trajectory_id
+                    .eq((online_done && matches!(choice, "coach_talk" | "both")).then_some(&t.id)),
+            ))
+            .execute(c)?;
+        for page in pages {
             diesel::insert_into(page_progress::table)
                 .values((
                     page_progress::user_id.eq(&employee.id),
@@ -430,18 +619,35 @@ fn trajectory(
                 .execute(c)?;
             s.rows += 1;
         }
+        if finished {
+            completed.push((slug.clone(), finished_at));
+        }
         s.rows += 1;
+    }
+    // The end questionnaire: a course's difficulty is asked of the courses completed by then.
+    if reached >= 2 && !stopped {
+        if let Some(inst) = ctx.instruments.for_moment(Audience::Employee, Moment::End) {
+            let when = on(o_end, 13);
+            let done_by: Vec<String> =
+                completed.iter().filter(|(_, done_at)| *done_at <= when).map(|(slug, _)| slug.clone()).collect();
+            let lift = rng.gen_range(0..=2);
+            answers::insert(c, rng, inst, who("employee"), lift, &done_by, when)?;
+            s.rows += 1;
+        }
     }
     // Logbook: talks with durations and preparation time; some with a weighing.
     for k in 0..rng.gen_range(2..9) {
         let date = start + Duration::days(7 * k);
+        if date > limit {
+            break;
+        }
         let weighing = rng.gen_bool(0.2).then(|| {
             json!({"decision": "Cursus op papier laten doen", "steps": {"beforehand": "Leest liever op papier"},
                    "pitfalls_checked": ["haste"], "factor_clusters": ["client_related"], "explained_to_employee": true,
                    "explanation": "Uitgelegd waarom", "feedback_loop": {"right_decision": "Ja"}})
             .to_string()
         });
-        let ts = date.and_hms_opt(12, 0, 0).unwrap_or_default();
+        let ts = at(date, 12);
         diesel::insert_into(logbook_entries::table)
             .values((
                 logbook_entries::id.eq(id_at(rng, ts)),
@@ -467,28 +673,37 @@ fn trajectory(
             .execute(c)?;
         s.rows += 1;
     }
-    // 'Op de koffie' and cards.
+    // 'Op de koffie': planned a week ahead, marked done on the day (all lie in the past).
     for k in 0..rng.gen_range(0..3) {
         let date = start + Duration::days(20 * (k + 1));
+        if date > limit {
+            break;
+        }
+        let planned = at((date - Duration::days(7)).max(start), 11);
         diesel::insert_into(workplace_visits::table)
             .values((
-                workplace_visits::id.eq(id(rng)),
+                workplace_visits::id.eq(id_at(rng, planned)),
                 workplace_visits::trajectory_id.eq(&t.id),
                 workplace_visits::visit_date.eq(date),
                 workplace_visits::kind
                     .eq(["coffee", "lunch", "meeting", "joining_work"].choose(rng).copied().unwrap_or("coffee")),
                 workplace_visits::with_whom.eq("De ploeg van de inpakafdeling"),
-                workplace_visits::status.eq(if date < today { "done" } else { "planned" }),
-                workplace_visits::how_it_went.eq((date < today).then_some("Fijn om iedereen te zien.")),
+                workplace_visits::status.eq("done"),
+                workplace_visits::how_it_went.eq(Some("Fijn om iedereen te zien.")),
                 workplace_visits::recorded_by.eq(&coach.id),
-                workplace_visits::created_at.eq(created),
-                workplace_visits::updated_at.eq(created),
+                workplace_visits::created_at.eq(planned),
+                workplace_visits::updated_at.eq(at(date, 16)),
             ))
             .execute(c)?;
         s.rows += 1;
     }
-    if rng.gen_bool(0.4) {
-        let link = id(rng);
+    // Cards from colleagues, through a link of the coach's that has expired by yesterday (14
+    // days), written before the trajectory ended.
+    let latest_link = (limit - Duration::days(3)).min(last - Duration::days(14));
+    if rng.gen_bool(0.4) && latest_link >= start {
+        let made_on = day(rng, start, (latest_link - start).num_days() + 1);
+        let link_at = at(made_on, 11);
+        let link = id_at(rng, link_at);
         let token_hash = id(rng);
         diesel::insert_into(card_links::table)
             .values((
@@ -499,85 +714,110 @@ fn trajectory(
                 card_links::max_uses.eq(10),
                 card_links::uses.eq(2),
                 card_links::created_by.eq(&coach.id),
-                card_links::created_at.eq(created),
-                card_links::expires_at.eq(created + Duration::days(14)),
+                card_links::created_at.eq(link_at),
+                card_links::expires_at.eq(link_at + Duration::days(14)),
             ))
             .execute(c)?;
-        for author in ["Kees", "Fatima"] {
+        for (i, author) in ["Kees", "Fatima"].into_iter().enumerate() {
+            let written = at(made_on + Duration::days(1 + i as i64), 19);
             diesel::insert_into(cards::table)
                 .values((
-                    cards::id.eq(id(rng)),
+                    cards::id.eq(id_at(rng, written)),
                     cards::trajectory_id.eq(&t.id),
                     cards::link_id.eq(&link),
                     cards::author_name.eq(author),
                     cards::message.eq("We missen je op de afdeling!"),
                     cards::delivery.eq("email"),
                     cards::blocked.eq(false),
-                    cards::deliver_after.eq(created + Duration::days(2)),
-                    cards::created_at.eq(created + Duration::days(1)),
+                    // Held for the coach as configured by default (24 hours).
+                    cards::deliver_after.eq(written + Duration::hours(24)),
+                    cards::created_at.eq(written),
                 ))
                 .execute(c)?;
             s.rows += 1;
         }
     }
-    // Return to work with hours built up, and aftercare.
-    if reached >= 2 && !stopped {
-        let back = start + Duration::days(rng.gen_range(40..150));
+    // Return to work with hours built up, and aftercare: check-ins planned from the return, each
+    // recorded by the coach, or skipped as the API skips those still due when the round ends (a
+    // relapse, a stop or the close).
+    if let (Some(back), Some(returned_at)) = (back, returned_at) {
+        let cutoff = relapse_at.or(ended_at);
         for (k, hours) in [8.0, 16.0, 24.0].iter().take(rng.gen_range(1..4)).enumerate() {
+            let date = back + Duration::weeks(4 * k as i64);
+            // The first one moved the trajectory to `returned`; each later step is recorded once
+            // it began.
+            let recorded = if k == 0 { returned_at } else { at(date + Duration::days(rng.gen_range(0..=3)), 14) };
+            if recorded.date() > last || cutoff.is_some_and(|end| recorded >= end) {
+                break;
+            }
             diesel::insert_into(work_returns::table)
                 .values((
-                    work_returns::id.eq(id(rng)),
+                    work_returns::id.eq(id_at(rng, recorded)),
                     work_returns::trajectory_id.eq(&t.id),
-                    work_returns::return_date.eq(back + Duration::weeks(4 * k as i64)),
+                    work_returns::return_date.eq(date),
                     work_returns::extent.eq(if *hours >= 24.0 { "full" } else { "partial" }),
                     work_returns::hours_per_week.eq(*hours),
                     work_returns::own_work.eq(rng.gen_bool(0.8)),
                     work_returns::recorded_by.eq(&coach.id),
-                    work_returns::recorded_at.eq(created + Duration::weeks(4 * k as i64)),
+                    work_returns::recorded_at.eq(recorded),
                 ))
                 .execute(c)?;
+            s.rows += 1;
         }
-        for week in [2, 6, 12] {
+        for week in AFTERCARE_WEEKS {
             let due = back + Duration::weeks(week);
-            let status = if due < today - Duration::days(14) {
-                ["done", "done", "skipped"].choose(rng).copied().unwrap_or("done")
+            // Most are recorded by the coach within a week of the date (`PATCH /aftercare/{id}`:
+            // when, and by whom); what is still due when the round ends is skipped as
+            // `aftercare::call_off` does, with the reason of the relapse, the stop or the close.
+            let by_coach = at(due + Duration::days(rng.gen_range(0..=7)), 13);
+            let recorded = rng.gen_bool(0.85) && by_coach.date() <= last && cutoff.is_none_or(|end| by_coach < end);
+            let (status, note, skip_reason, completed_at, shared) = if recorded {
+                let status = ["done", "done", "skipped"].choose(rng).copied().unwrap_or("done");
+                let note = (status == "done").then_some("Gaat goed.");
+                (status, note, (status == "skipped").then_some("Niet bereikbaar."), Some(by_coach), status == "done")
+            } else if let Some(end) = cutoff {
+                let reason = if relapse {
+                    crate::aftercare::RELAPSE_REASON
+                } else if stopped {
+                    crate::aftercare::STOPPED_REASON
+                } else {
+                    crate::aftercare::CLOSED_REASON
+                };
+                ("skipped", None, Some(reason), Some(end), true)
             } else {
-                "due"
+                ("due", None, None, None, false)
             };
+            // Its reminders went out while it was due: the day it came due, and a week later.
+            let still_due = |moment: NaiveDateTime| completed_at.is_none_or(|done| done > moment);
+            let first = at(due, 7);
+            let second = at(due + Duration::days(crate::aftercare::OVERDUE_AFTER_DAYS), 7);
+            let reminded = (due <= last && still_due(first)).then_some(first);
+            let overdue = (second.date() <= last && still_due(second)).then_some(second);
             diesel::insert_into(aftercare_checkins::table)
                 .values((
-                    aftercare_checkins::id.eq(id(rng)),
+                    aftercare_checkins::id.eq(id_at(rng, returned_at)),
                     aftercare_checkins::trajectory_id.eq(&t.id),
                     aftercare_checkins::week.eq(week as i32),
                     aftercare_checkins::due_on.eq(due),
                     aftercare_checkins::status.eq(status),
-                    aftercare_checkins::note.eq((status == "done").then_some("Gaat goed.")),
-                    aftercare_checkins::skip_reason.eq((status == "skipped").then_some("Niet bereikbaar.")),
-                    aftercare_checkins::reminder_sent_at.eq((due < today).then_some(created)),
-                    aftercare_checkins::shared_with_employee.eq(status == "done"),
+                    aftercare_checkins::note.eq(note),
+                    aftercare_checkins::skip_reason.eq(skip_reason),
+                    aftercare_checkins::completed_at.eq(completed_at),
+                    aftercare_checkins::completed_by.eq(completed_at.map(|_| coach.id.as_str())),
+                    aftercare_checkins::reminder_sent_at.eq(reminded),
+                    aftercare_checkins::overdue_reminder_sent_at.eq(overdue),
+                    aftercare_checkins::shared_with_employee.eq(shared),
                 ))
                 .execute(c)?;
+            s.rows += 1;
         }
-        s.rows += 6;
-        // Some are absent again after the return: back to active as the API does it (the
-        // check-ins still due called off), with a new absence from that day.
-        if matches!(status, "returned" | "aftercare") && rng.gen_bool(0.15) {
-            let relapse = created + Duration::days(30 * (reached as i64 + 1));
-            event(c, rng, &t.id, Some(status), "active", None, &coach.id, relapse)?;
-            crate::db::reuse::update(
-                trajectories::table,
-                (trajectories::status.eq("active"), trajectories::updated_at.eq(relapse)),
-                trajectories::id.eq(&t.id),
-            )
-            .execute(c)?;
-            crate::aftercare::call_off(c, &t.id, crate::aftercare::RELAPSE_REASON, &coach.id, relapse)?;
-            if relapse.date() <= today && sick_to.is_some_and(|to| to < relapse.date()) {
-                absence(c, rng, &employee.id, &coach.id, relapse.date(), None, 100)?;
-            }
-            s.rows += 2;
+        // Absent again after the relapse, from that day (the absence before ended with the return).
+        if let Some(relapse_at) = relapse_at {
+            absence(c, rng, &employee.id, &coach.id, relapse_at.date(), None, 100)?;
+            s.rows += 1;
         }
     }
-    Ok(())
+    Ok(made)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -588,6 +828,7 @@ fn event(
     from: Option<&str>,
     to: &str,
     reason: Option<&str>,
+    note: Option<&str>,
     actor: &str,
     at: NaiveDateTime,
 ) -> Result<(), AppError> {
@@ -598,7 +839,7 @@ fn event(
             from_status: from.map(str::to_string),
             to_status: to.into(),
             reason: reason.map(str::to_string),
-            note: None,
+            note: note.map(str::to_string),
             actor_id: actor.into(),
             at,
         })
@@ -653,15 +894,20 @@ fn intake_and_plan(
             intakes::updated_at.eq(t.created_at),
         ))
         .execute(c)?;
+    // The first course stays first; the one after it is in focus (`seed` refuses content of fewer
+    // than two courses, and none of this panics with fewer).
     let mut order: Vec<String> = slugs.to_vec();
-    order[1..].shuffle(rng);
+    if let Some(rest) = order.get_mut(1..) {
+        rest.shuffle(rng);
+    }
+    let focus: Vec<&String> = order.get(1).or(order.first()).into_iter().collect();
     let modes: serde_json::Map<String, serde_json::Value> =
         order.iter().map(|s| (s.clone(), json!(if rng.gen_bool(0.3) { "paper" } else { "online" }))).collect();
     diesel::insert_into(plans::table)
         .values((
             plans::trajectory_id.eq(&t.id),
             plans::course_order.eq(json!(order).to_string()),
-            plans::focus_courses.eq(json!([order[1]]).to_string()),
+            plans::focus_courses.eq(json!(focus).to_string()),
             plans::course_modes.eq(serde_json::Value::Object(modes).to_string()),
             plans::digital_skills_pretrack.eq(rng.gen_bool(0.2)),
             plans::group_sessions_interest.eq(rng.gen_bool(0.5)),

@@ -624,9 +624,10 @@ pub fn absence_figures(
     start: NaiveDate,
     today: NaiveDate,
 ) -> Absence {
-    let before_from = start - Duration::days(365);
+    use crate::absences::timeline::{year_ending, year_from};
     let before_to = start - Duration::days(1);
-    let after_to = (start + Duration::days(364)).min(today);
+    let before_from = year_ending(before_to);
+    let after_to = year_from(start).min(today);
     let mut a = Absence { follow_up_days: ((after_to - start).num_days() + 1).max(0), ..Absence::default() };
     // A sick report is an absence: episodes that follow on (a partial return is recorded as a new
     // episode) are one, as the absence summary counts them.
@@ -647,7 +648,7 @@ pub fn absence_figures(
         }
         // The cause of the absence the method began in: of an episode before the start that
         // falls in its 12 months, not one from years ago.
-        if *s < start && overlap(*s, *e, start - Duration::days(364), start) > 0 {
+        if *s < start && overlap(*s, *e, year_ending(start), start) > 0 {
             a.category = Some(cat.clone().unwrap_or_else(|| "unknown".into()));
         }
     }

@@ -177,7 +177,14 @@ pub fn plan_checked(
         }
         // A table the export would not write would come out as an empty file.
         if t == "texts" && !free_text {
-            return Err(field("table", "De tabel 'texts' bevat eigen woorden. Vraag die op met free_text=true."));
+            return Err(field(
+                "table",
+                if population == Population::Organisation {
+                    "De tabel 'texts' bevat eigen woorden. Vraag die op met free_text=true."
+                } else {
+                    "De tabel 'texts' bevat eigen woorden van deelnemers. Die zijn alleen voor de projectleider van de eigen organisatie."
+                },
+            ));
         }
         let table_level = t.strip_prefix('l').and_then(|r| r.split('_').next()).and_then(|d| d.parse::<u8>().ok());
         if let (Some(want), Some(table)) = (q.level, table_level) {

@@ -12,7 +12,7 @@ use validator::Validate;
 
 use super::instruments::{Audience, Instrument, ItemType};
 use crate::db::reuse::update;
-use crate::db::schema::{cohorts, questionnaire_responses, trajectories};
+use crate::db::schema::{cohorts, questionnaire_responses, trajectories, users};
 use crate::db::text::{from_json, to_json};
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
@@ -375,7 +375,7 @@ pub async fn answer(
             let errors = inst.check_answers(&answers, true);
             if !errors.is_empty() {
                 return Err(AppError::Validation {
-                    detail: "Nog niet alle vragen zijn beantwoord. Je antwoorden zijn niet opgeslagen; vul de open vragen in en verstuur opnieuw, of sla op zonder te versturen.".into(),
+                    detail: "Nog niet alle vragen zijn beantwoord. Je antwoorden zijn niet opgeslagen. Vul de vragen in die nog leeg zijn en verstuur opnieuw. Of sla op zonder te versturen.".into(),
                     errors,
                 });
             }
@@ -442,8 +442,11 @@ pub async fn responses(
     let limit = PageQuery { limit: query.limit, cursor: None }.limit()?;
     let reader = caller.clone();
     let rows = db::tx(&state.pool, caller.audit(), move |c, audit| {
+        let erased = users::table.filter(users::erased_at.is_not_null()).select(users::id);
         let mut q = questionnaire_responses::table
             .filter(questionnaire_responses::questionnaire_key.eq(inst))
+            // An erased person's answers stay for the counts only: in no list, as their records.
+            .filter(questionnaire_responses::respondent_id.ne_all(erased))
             .select(ResponseRow::as_select())
             .order(questionnaire_responses::id)
             .limit(limit + 1)

@@ -32,6 +32,9 @@ pub struct OutboxRow {
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
     pub send_before: Option<NaiveDateTime>,
+    /// Since when it is due: queued, let through again ([`restore`]) or moved to a corrected
+    /// address ([`readdress`]). It is tried for [`KEEP_TRYING`] from then.
+    pub due_since: Option<NaiveDateTime>,
 }
 
 /// One mail to queue.
@@ -72,6 +75,7 @@ pub fn queue(conn: &mut DbConnection, templates: &Templates, mail: Mail<'_>) -> 
         created_at: t,
         sent_at: None,
         send_before: mail.send_before,
+        due_since: Some(mail.not_before.unwrap_or(t).max(t)),
     };
     diesel::insert_into(outbox::table).values(&row).execute(conn)?;
     Ok(Some(row.id))
@@ -112,7 +116,8 @@ pub fn readdress(conn: &mut DbConnection, from: &str, to: &str) -> Result<usize,
     let fresh = || (outbox::to_address.eq(to), outbox::attempts.eq(0), outbox::last_error.eq(None::<String>));
     // One that was tried is due at once at the new address; one not yet tried keeps its moment
     // (a card's hold).
-    let tried = (fresh(), outbox::next_attempt_at.eq(now()));
+    let t = now();
+    let tried = (fresh(), outbox::next_attempt_at.eq(t), outbox::due_since.eq(Some(t)));
     let retried = update(outbox::table, tried, waiting().and(outbox::attempts.gt(0))).execute(conn)?;
     Ok(retried + update(outbox::table, fresh(), waiting()).execute(conn)?)
 }
@@ -171,6 +176,7 @@ pub fn restore(
     let again = (
         outbox::status.eq("queued"),
         outbox::next_attempt_at.eq(not_before.max(t)),
+        outbox::due_since.eq(Some(not_before.max(t))),
         outbox::locked_until.eq(None::<NaiveDateTime>),
     );
     Ok(resumed + update(outbox::table, again, idle).execute(conn)?)
@@ -290,8 +296,9 @@ fn let_go_if_cancelled(conn: &mut DbConnection, row: &OutboxRow) -> Result<(), A
     Ok(())
 }
 
-/// How long a message is tried before it is given up: a mail server away for a night or a long
-/// weekend loses no mail.
+/// How long a message is tried before it is given up, from when it was due (a card held for a day
+/// is tried for three days from its release): a mail server away for a night or a long weekend
+/// loses no mail.
 pub const KEEP_TRYING: TimeDelta = TimeDelta::days(3);
 
 /// Records a failed attempt: retried later with exponential backoff (at most an hour apart), given
@@ -306,7 +313,7 @@ pub fn mark_failed(
 ) -> Result<bool, AppError> {
     let attempts = row.attempts + 1;
     let backoff = (base * 2i32.pow((attempts - 1).clamp(0, 10) as u32)).min(TimeDelta::hours(1));
-    let given_up = attempts >= max_attempts && row.created_at + KEEP_TRYING <= now();
+    let given_up = attempts >= max_attempts && row.due_since.unwrap_or(row.created_at) + KEEP_TRYING <= now();
     let status = if given_up || error.permanent { "failed" } else { "queued" };
     let done = update(
         outbox::table,

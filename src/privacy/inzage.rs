@@ -33,21 +33,34 @@ fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, AppError> {
     serde_json::to_value(v).map_err(|e| AppError::internal(e.to_string()))
 }
 
+/// What the inzage reads: the document, the caller's learning rows (made into their course list
+/// with the loaded content) and their learning in courses no longer offered.
+pub struct Collected {
+    pub document: Value,
+    pub learning: crate::courses::progress::Progress,
+    pub learning_no_longer_offered: Vec<Value>,
+}
+
 /// Collects the document. Runs in one read transaction so that it is a consistent picture (on
 /// PostgreSQL at REPEATABLE READ: at its default level each statement would see the database as
 /// it is by then, and an entry could show beside versions of it from after a change).
-/// `today` is the organisations' date (whether a check-in is overdue).
+/// `today` is the organisations' date (whether a check-in is overdue); `offered` the courses.
 pub fn collect(
     c: &mut DbConnection,
     caller: &Caller,
     audit: &mut AuditEntry,
     today: chrono::NaiveDate,
-) -> Result<Value, AppError> {
+    offered: &[&str],
+) -> Result<Collected, AppError> {
     c.transaction(|c| {
         if let DbConnection::Pg(pg) = c {
             diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(pg)?;
         }
-        collect_in_snapshot(c, caller, audit, today)
+        Ok(Collected {
+            document: collect_in_snapshot(c, caller, audit, today)?,
+            learning: crate::courses::progress::progress_of(c, &caller.user_id)?,
+            learning_no_longer_offered: withdrawn_courses(c, &caller.user_id, offered)?,
+        })
     })
 }
 

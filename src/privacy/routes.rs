@@ -203,19 +203,16 @@ pub async fn my_data(
     let mut entry = caller.audit().named("inzage");
     entry.about(&caller.user_id);
     let today = crate::local_time::today(state.config.time_zone);
-    let mut doc = db::tx(&state.pool, entry, move |c, audit| inzage::collect(c, &caller, audit, today)).await?;
-    if let Some(p) = doc.get("account").and_then(|a| a.get("id")).and_then(|id| id.as_str()).map(str::to_string) {
-        let progress = crate::courses::my_courses(&state, &p).await?;
-        doc["learning"] = serde_json::to_value(progress.items).unwrap_or_default();
-        let st = state.clone();
-        doc["learning_of_courses_no_longer_offered"] = serde_json::Value::Array(
-            db::read(&state.pool, move |c| {
-                let offered: Vec<&str> = st.content.courses.iter().map(|c| c.slug.as_str()).collect();
-                inzage::withdrawn_courses(c, &p, &offered)
-            })
-            .await?,
-        );
-    }
+    let st = state.clone();
+    let read = db::tx(&state.pool, entry, move |c, audit| {
+        let offered: Vec<&str> = st.content.courses.iter().map(|c| c.slug.as_str()).collect();
+        inzage::collect(c, &caller, audit, today, &offered)
+    })
+    .await?;
+    let mut doc = read.document;
+    let learning = crate::courses::courses_with(&state, read.learning)?;
+    doc["learning"] = serde_json::to_value(learning.items).unwrap_or_default();
+    doc["learning_of_courses_no_longer_offered"] = serde_json::Value::Array(read.learning_no_longer_offered);
     if zip {
         return Ok(HttpResponse::Ok()
             .insert_header((header::CONTENT_TYPE, "application/zip"))

@@ -315,6 +315,15 @@ fn after_a_relapse_the_next_return_plans_aftercare_anew() {
     // A relapse is a way back from returned or aftercare only.
     assert_eq!(status("aftercare"), 200);
     assert_eq!(status("closed"), 200);
+    // A check-in the close called off (its reason shown to the employee) that the coach records
+    // after all: the coach's note is not shared until the coach shares it.
+    let now: Value = w.app.get(&format!("{t}/return"), coach).json().unwrap();
+    let off =
+        now["aftercare"].as_array().unwrap().iter().find(|c| c["skip_reason"] == wilkan::aftercare::CLOSED_REASON);
+    let off = off.expect("a check-in called off by the close")["id"].as_str().unwrap().to_string();
+    let record = json!({"status": "done", "note": "Vertelde over de situatie thuis"});
+    let recorded: Value = w.app.patch(&format!("/aftercare/{off}"), coach, &record).json().unwrap();
+    assert_eq!(recorded["shared_with_employee"], false, "{recorded}");
     let err = problem(w.app.patch(&t, coach, &json!({"status": "active"})), 409);
     assert!(err["detail"].as_str().unwrap().contains("afgesloten"), "{err}");
     let other = crate::edges::active_trajectory(&w, &w.employee_a2.id, &m.cohort);

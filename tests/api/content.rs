@@ -145,8 +145,20 @@ fn broken_content_is_reported_with_file_and_line() {
         .unwrap();
     assert!(ok.status.success());
     let report = String::from_utf8_lossy(&ok.stdout).to_string();
-    assert_eq!(report.lines().count(), 7 + 3, "{report}");
-    assert!(report.contains("questionnaire employee-baseline v1"), "{report}");
+    assert_eq!(report.lines().count(), 7 + 3 + 1, "{report}");
+    assert!(report.contains("questionnaire employee-baseline v1") && report.contains("ok  emails"), "{report}");
+    // A mail with a placeholder nobody fills would stop the server at start-up: the check says so.
+    let broken = tempfile::tempdir().unwrap();
+    crate::courses::copy_dir(content_dir(), broken.path());
+    let card = broken.path().join("emails/card-received.toml");
+    std::fs::write(&card, std::fs::read_to_string(&card).unwrap().replacen("{{first_name}}", "{{naam}}", 1)).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wilkan"))
+        .args(["import-content", "--check"])
+        .arg(broken.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("card-received"), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]

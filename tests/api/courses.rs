@@ -207,7 +207,7 @@ fn bad_progress_input_is_refused_and_writes_nothing() {
     problem(w.app.get("/me/courses", Some(&w.pl_a.token)), 403);
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();

@@ -180,7 +180,11 @@ fn a_card_that_was_already_delivered_cannot_be_stopped() {
     assert_eq!((blocked, blocked_by), (false, None));
     assert_eq!(card_mail(), "sent");
     let mine: Value = w.app.get("/me/cards", Some(&w.employee_a.token)).json().unwrap();
-    assert_eq!(ids(&mine), vec![card]);
+    assert_eq!(ids(&mine), vec![card.clone()]);
+    // A week later the housekeeping has cleared the sent mail: the card went out all the same.
+    diesel::delete(outbox::table.filter(outbox::template.eq("card-received"))).execute(&mut w.app.conn()).unwrap();
+    let err = problem(w.app.patch(&format!("/cards/{card}"), coach, &json!({"blocked": true})), 409);
+    assert!(err["detail"].as_str().unwrap().contains("al bezorgd"), "{err}");
 }
 
 /// An address corrected while a card waits out its hold: the card goes to the new address, a login

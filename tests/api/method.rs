@@ -244,7 +244,7 @@ fn absences_summary_and_poortwachter_timeline() {
     );
     assert_eq!(get("probleemanalyse")["past"], true);
     assert_eq!(get("plan_van_aanpak")["past"], false);
-    assert_eq!(get("wia_aanvraag")["week"], 91);
+    assert_eq!(get("wia_aanvraag")["week"], 93, "UWV: at the latest in the 93rd week");
     assert_eq!(get("einde_loondoorbetaling")["week"], 104);
 
     // Overlap, reversed dates and a category without research consent are refused; nothing written.

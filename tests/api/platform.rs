@@ -144,6 +144,9 @@ fn config_refuses_production_without_secret_and_unknown_settings() {
         ("WILKAN_DB_TIMEOUT_SECONDS", "0", "db_timeout_seconds"),
         ("WILKAN_MAIL_RETRY_BASE_SECONDS", "99999999999", "mail_retry_base_seconds"),
         ("WILKAN_ACCESS_TOKEN_MINUTES", "2880", "access_token_minutes"),
+        ("WILKAN_REFRESH_TOKEN_DAYS", "99999999", "refresh_token_days"),
+        ("WILKAN_CARD_HOLD_HOURS", "9999999999", "card_hold_hours"),
+        ("WILKAN_CARD_HOLD_HOURS", "-1", "card_hold_hours"),
         ("WILKAN_MAIL_FROM", "Werkbedrijf Noord, team Wilkan <noreply@example.org>", "mail_from"),
         ("WILKAN_LOG", "wilkan=loud", "setting log"),
     ] {

@@ -406,6 +406,24 @@ fn erasure_leaves_no_personal_value_keeps_the_counts_and_cannot_be_undone() {
         &json!({"date": "2026-12-01", "kind": "coffee", "with_whom": "Brouwersgracht-team", "status": "planned"}),
     );
     w.app.post("/auth/magic-link", None, &json!({"email": w.employee_a.email}));
+    // Her baseline answers: kept, coded, for the counts; in no list any more.
+    let mut baseline = json!({"sex": "female", "age": 44, "confidence_return": 3, "own_role": 2, "attention_felt": 3});
+    for k in
+        ["sr_plan", "sr_contact", "sr_information", "sr_ask_help", "sr_limits", "sr_small_goals", "sr_talk_manager"]
+    {
+        baseline[k] = json!(true);
+    }
+    let answered = w.app.post(
+        "/questionnaires/employee-baseline/responses",
+        emp,
+        &json!({"trajectory_id": m.trajectory, "answers": baseline, "submit": true}),
+    );
+    assert_eq!(answered.status(), 201, "{}", answered.text().unwrap_or_default());
+    let listed = |token: &str| -> usize {
+        let v: Value = w.app.get("/questionnaires/employee-baseline/responses", Some(token)).json().unwrap();
+        v["items"].as_array().unwrap().len()
+    };
+    assert_eq!((listed(&w.coach_a.token), listed(&w.pl_a.token)), (1, 1));
     let session = w.app.login(&w.employee_a.email, PASSWORD);
     // A list that showed her: its audit entry's set of persons names her too.
     w.app.get("/trajectories", coach);
@@ -451,6 +469,7 @@ fn erasure_leaves_no_personal_value_keeps_the_counts_and_cannot_be_undone() {
         problem(w.app.get(&trajectory, Some(token)), 404);
         problem(w.app.get(&format!("{trajectory}/logbook"), Some(token)), 404);
     }
+    assert_eq!((listed(&w.coach_a.token), listed(&w.pl_a.token)), (0, 0), "her answers in no list");
     let (listed, _) = all_pages(&w.app, "/trajectories", Some(&w.pl_a.token), 100);
     assert!(listed.iter().all(|t| t["id"] != m.trajectory.as_str()), "not in the project leader's list");
     let status: String = wilkan::db::schema::trajectories::table

@@ -1,0 +1,11 @@
+-- Which trajectory's coach was asked for a talk after a course: the outbox, which keeps sent mail
+-- for a week, cannot tell once it has been cleared, and the wish would be mailed again.
+ALTER TABLE course_progress ADD COLUMN talk_asked_trajectory_id TEXT;
+-- Since when a mail is due (queued, let through again, or moved to a corrected address): it is
+-- tried for three days from then, not from when it was written (a card held for a day).
+ALTER TABLE outbox ADD COLUMN due_since TIMESTAMP;
+UPDATE outbox SET due_since = CASE WHEN attempts = 0 AND next_attempt_at > created_at THEN next_attempt_at ELSE created_at END;
+-- The reason an employee reads on aftercare called off by a relapse, now addressed to them.
+UPDATE aftercare_checkins
+SET skip_reason = 'Je bent weer ziek geworden. Als je weer gaat werken, plannen we nieuwe gesprekken.'
+WHERE skip_reason = 'De medewerker is weer uitgevallen. De nazorg begint opnieuw na de volgende werkhervatting.';
