@@ -250,6 +250,10 @@ fn import_content(config: Config) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
+    // The server needs its mails (a folder checked with --check may hold courses only).
+    if let Err(e) = wilkan::mail::templates::Templates::load(&config.content_dir) {
+        return fail(&e);
+    }
     if let Err(e) = wilkan::db::migrate(&config.database) {
         return fail(&e);
     }

@@ -160,7 +160,8 @@ pub fn year_ending(day: NaiveDate) -> NaiveDate {
 
 /// The last day of the 12 months that begin with `day`.
 pub fn year_from(day: NaiveDate) -> NaiveDate {
-    day.checked_add_months(chrono::Months::new(12)).map_or(day + Duration::days(364), |d| d - Duration::days(1))
+    let before = day - Duration::days(1);
+    before.checked_add_months(chrono::Months::new(12)).unwrap_or(day + Duration::days(364))
 }
 
 /// Episodes and their days in the 12 months up to `today`; an episode is an absence ([`Spell`]):
@@ -198,7 +199,9 @@ mod tests {
         assert_eq!(year_ending(d("2028-03-01")), d("2027-03-02"), "366 days over 29 February");
         assert_eq!(year_ending(d("2028-02-29")), d("2027-03-01"));
         assert_eq!(year_from(d("2027-03-02")), d("2028-03-01"));
-        assert_eq!(year_from(d("2028-02-29")), d("2029-02-27"));
+        assert_eq!(year_from(d("2028-02-29")), d("2029-02-28"));
+        assert_eq!(year_from(d("2026-12-07")), d("2027-12-06"));
+        assert_eq!(year_ending(d("2029-02-28")), d("2028-02-29"), "the same year, seen from its end");
         // Four one-day absences, the first on the first day of the window: frequent.
         let one = |day: &str| Episode { start: d(day), end: Some(d(day)), percentage: 100 };
         let eps = [one("2027-03-02"), one("2027-06-01"), one("2027-09-01"), one("2028-01-10")];

@@ -563,6 +563,11 @@ pub async fn done_on_paper(
             }
             row.reflection_choice = Some(choice.as_str().to_string());
             row.reflected_at = row.reflected_at.or(Some(now()));
+            // The coach wrote down a wish for a talk with them: they know of it, and the
+            // employee's own save of it later asks nobody again.
+            if matches!(choice, ReflectionChoice::CoachTalk | ReflectionChoice::Both) {
+                row.talk_asked_trajectory_id = Some(t.id.clone());
+            }
             changed = true;
         }
         if changed {

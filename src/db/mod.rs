@@ -232,6 +232,18 @@ fn password_of(url: &str) -> Vec<String> {
     }
     let decoded: Vec<String> = found.iter().filter_map(|p| percent_decoded(p)).collect();
     found.extend(decoded);
+    // libpq splits a URL at characters a password should have escaped, and quotes the piece it
+    // could not read (a password `ab/cd` gives the port "ab"): the pieces go too.
+    let pieces: Vec<String> = found
+        .iter()
+        .flat_map(|p| p.split(['/', '?', '#', ',', ':', '@']))
+        .filter(|piece| piece.len() >= 3)
+        .map(str::to_string)
+        .collect();
+    found.extend(pieces);
+    // The longest first, so that a piece does not break up a whole password still to be replaced.
+    found.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    found.dedup();
     found
 }
 
@@ -632,6 +644,11 @@ mod tests {
             assert!(!message.contains("ab%zz9") && !message.contains("zz9"), "{message}");
         }
         assert_eq!(password_of("postgres://u:p%40ss@h/db"), ["p%40ss", "p@ss"]);
+        // A `/` in a password makes libpq read the piece before it as the port, and quote it.
+        let Err(e) = establish(&DbTarget::parse("postgres://wilkan:Xy3k/9Ab+cd==@127.0.0.1/wilkan").unwrap()) else {
+            panic!("connected")
+        };
+        assert!(!e.to_string().contains("Xy3k"), "{e}");
     }
 
     /// A PostgreSQL connection plans each prepared statement once (see [`pg_connection`]): a

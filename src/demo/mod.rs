@@ -499,7 +499,9 @@ fn trajectory(
             },
         )
     };
-    if started || stopped {
+    // Most stopped while still proposed declined the method: no consent, nothing recorded.
+    let declined = stopped && reached == 0 && rng.gen_bool(0.8);
+    if (started || stopped) && !declined {
         consent(c, rng, "method", true, created)?;
         if rng.gen_bool(0.7) {
             consent(c, rng, "research", true, created)?;
@@ -513,7 +515,7 @@ fn trajectory(
     let mut cursor = start - Duration::days(360);
     for _ in 0..rng.gen_range(0..4) {
         let len = rng.gen_range(1..8);
-        absence(c, rng, &employee.id, &coach.id, cursor, Some(cursor + Duration::days(len)), 100)?;
+        absence(c, rng, &employee.id, &coach.id, cursor, Some(cursor + Duration::days(len)), 100, created)?;
         cursor += Duration::days(rng.gen_range(40..90));
     }
     let sick_from = start - Duration::days(rng.gen_range(30..120));
@@ -525,10 +527,10 @@ fn trajectory(
         None => None,
     };
     let percentage = if rng.gen_bool(0.3) { 50 } else { 100 };
-    absence(c, rng, &employee.id, &coach.id, sick_from.max(cursor), sick_to, percentage)?;
+    absence(c, rng, &employee.id, &coach.id, sick_from.max(cursor), sick_to, percentage, created)?;
     s.rows += 6;
     let made = Made { employee_id: employee.id.clone(), coach_id: coach.id.clone(), active_at, ended_at };
-    if reached == 0 && !stopped {
+    if (reached == 0 && !stopped) || declined {
         return Ok(made);
     }
     intake_and_plan(c, rng, &t, slugs)?;
@@ -813,7 +815,7 @@ fn trajectory(
         }
         // Absent again after the relapse, from that day (the absence before ended with the return).
         if let Some(relapse_at) = relapse_at {
-            absence(c, rng, &employee.id, &coach.id, relapse_at.date(), None, 100)?;
+            absence(c, rng, &employee.id, &coach.id, relapse_at.date(), None, 100, relapse_at)?;
             s.rows += 1;
         }
     }
@@ -847,6 +849,9 @@ fn event(
     Ok(())
 }
 
+/// An absence as the coach records it: not before the trajectory (`known`, when the coach could
+/// first see the person), nor before its first day; its end, if it has one, recorded once it came.
+#[allow(clippy::too_many_arguments)]
 fn absence(
     c: &mut DbConnection,
     rng: &mut ChaCha8Rng,
@@ -855,19 +860,21 @@ fn absence(
     start: NaiveDate,
     end: Option<NaiveDate>,
     percentage: i32,
+    known: NaiveDateTime,
 ) -> Result<(), AppError> {
-    let at = start.and_hms_opt(8, 0, 0).unwrap_or_default();
+    let recorded = at(start, 8).max(known);
+    let updated = end.map_or(recorded, |end| at(end, 17).max(recorded));
     diesel::insert_into(absences::table)
         .values((
-            absences::id.eq(id_at(rng, at)),
+            absences::id.eq(id_at(rng, recorded)),
             absences::employee_id.eq(employee),
             absences::start_date.eq(start),
             absences::end_date.eq(end),
             absences::percentage.eq(percentage),
             absences::category.eq(None::<String>),
             absences::recorded_by.eq(by),
-            absences::created_at.eq(at),
-            absences::updated_at.eq(at),
+            absences::created_at.eq(recorded),
+            absences::updated_at.eq(updated),
         ))
         .execute(c)?;
     Ok(())

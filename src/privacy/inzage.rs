@@ -147,6 +147,7 @@ fn collect_in_snapshot(
             .collect(),
     );
     doc["questionnaires"] = Value::Array(crate::evaluation::responses::responses_of(c, &me.id)?);
+    doc["talk_wishes_passed_on"] = Value::Array(talk_wishes(c, &me.id)?);
     doc["buddy"] = to_value(&crate::buddies::routes::my_buddy(c, &me.id, audit)?)?;
     doc["buddy_pairs"] = Value::Array(buddy_pairs(c, &me.id, audit)?);
     doc["mail"] = Value::Array(mail_to(c, &me.email)?);
@@ -274,6 +275,19 @@ fn sign_ins(c: &mut DbConnection, me: &str) -> Result<Value, AppError> {
 
 /// Course progress of courses no longer offered, which the list of courses (`learning`) does not
 /// show: the rows as kept, with the answers of their pages.
+/// The courses after which the person's wish for a talk went to the coach of a trajectory (the
+/// mail itself went to the coach and is not in the person's own mail).
+fn talk_wishes(c: &mut DbConnection, me: &str) -> Result<Vec<Value>, AppError> {
+    use crate::db::schema::course_progress as cp;
+    let rows: Vec<(String, Option<String>)> = cp::table
+        .filter(cp::user_id.eq(me))
+        .filter(cp::talk_asked_trajectory_id.is_not_null())
+        .select((cp::course_slug, cp::talk_asked_trajectory_id))
+        .order(cp::course_slug)
+        .load(c)?;
+    Ok(rows.into_iter().map(|(course, trajectory)| json!({"course": course, "trajectory_id": trajectory})).collect())
+}
+
 pub fn withdrawn_courses(c: &mut DbConnection, me: &str, offered: &[&str]) -> Result<Vec<Value>, AppError> {
     use crate::db::schema::{course_progress as cp, page_progress as pp};
     type Row =

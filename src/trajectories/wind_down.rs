@@ -26,18 +26,19 @@ pub fn wind_down(
     let why = if to == Status::Stopped { crate::aftercare::STOPPED_REASON } else { crate::aftercare::CLOSED_REASON };
     crate::aftercare::call_off(c, &t.id, why, actor, ts)?;
     let theirs = || buddy_pairs::employee_a.eq(&t.employee_id).or(buddy_pairs::employee_b.eq(&t.employee_id));
-    // A proposal not yet mailed is not sent: it would tell the other of someone who has left.
     let pairs: Vec<String> =
         buddy_pairs::table.filter(theirs().and(buddy_pairs::status.ne("ended"))).select(buddy_pairs::id).load(c)?;
-    for pair in &pairs {
-        outbox::cancel(c, &format!("buddy:{pair}"))?;
-    }
     update(
         buddy_pairs::table,
         (buddy_pairs::status.eq("ended"), buddy_pairs::ended_at.eq(ts), buddy_pairs::ended_by.eq(actor)),
         theirs().and(buddy_pairs::status.ne("ended")),
     )
     .execute(c)?;
+    // A proposal not yet mailed is not sent: it would tell the other of someone who has left. The
+    // pair before its mail, as ending a pair takes them.
+    for pair in &pairs {
+        outbox::cancel(c, &format!("buddy:{pair}"))?;
+    }
     let held: Vec<String> = cards::table
         .filter(cards::trajectory_id.eq(&t.id))
         .filter(cards::blocked.eq(false))

@@ -238,7 +238,11 @@ fn inzage_gives_everything_about_me_as_json_and_zip() {
     assert_eq!(w.app.patch(&format!("/logbook/{}", m.entry), Some(&w.coach_a.token), &fix).status(), 200);
     let in_app: Value = w.app.get(&format!("/logbook/{}", m.entry), Some(&w.employee_a.token)).json().unwrap();
     assert_eq!(in_app["revisions"], json!([]), "the app shows the entry as it is now");
+    // A wish for a talk went to the coach by mail: the inzage says so (the mail is the coach's).
+    let wish = json!({"text": "Ik wil hierover praten", "choice": "coach_talk"});
+    assert_eq!(w.app.send(M::PUT, "/me/courses/invloed/reflection", Some(&w.employee_a.token), &wish).status(), 200);
     let doc: Value = w.app.get("/me/data", Some(&w.employee_a.token)).json().unwrap();
+    assert_eq!(doc["talk_wishes_passed_on"], json!([{"course": "invloed", "trajectory_id": m.trajectory}]));
     assert_eq!(doc["account"]["email"], w.employee_a.email.as_str());
     assert_eq!(doc["trajectories"].as_array().unwrap().len(), 1);
     // The same trajectory, names, consent and history as the employee reads it by itself.

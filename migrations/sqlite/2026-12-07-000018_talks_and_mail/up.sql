@@ -1,6 +1,13 @@
 -- Which trajectory's coach was asked for a talk after a course: the outbox, which keeps sent mail
 -- for a week, cannot tell once it has been cleared, and the wish would be mailed again.
 ALTER TABLE course_progress ADD COLUMN talk_asked_trajectory_id TEXT;
+-- A wish already made counts as told to the coach of the person's latest trajectory (ids are
+-- time-ordered): saving it again after the upgrade asks nobody again.
+UPDATE course_progress
+SET talk_asked_trajectory_id = (
+    SELECT t.id FROM trajectories t WHERE t.employee_id = course_progress.user_id ORDER BY t.id DESC LIMIT 1
+)
+WHERE reflection_choice IN ('coach_talk', 'both');
 -- Since when a mail is due (queued, let through again, or moved to a corrected address): it is
 -- tried for three days from then, not from when it was written (a card held for a day).
 ALTER TABLE outbox ADD COLUMN due_since TIMESTAMP;
