@@ -250,9 +250,13 @@ fn import_content(config: Config) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    // The server needs its mails (a folder checked with --check may hold courses only).
-    if let Err(e) = wilkan::mail::templates::Templates::load(&config.content_dir) {
-        return fail(&e);
+    // The server needs its mails (checked above when there; a folder checked with --check may
+    // hold courses only).
+    if !config.content_dir.join("emails").is_dir() {
+        return fail(&format!(
+            "{}: the mails (emails/) are missing; the server needs them",
+            config.content_dir.display()
+        ));
     }
     if let Err(e) = wilkan::db::migrate(&config.database) {
         return fail(&e);

@@ -1,7 +1,7 @@
 //! Derived absence figures: the summary flags and the Wet verbetering poortwachter timeline.
 //! Computed from the episodes every time; nothing here is stored.
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -160,8 +160,13 @@ pub fn year_ending(day: NaiveDate) -> NaiveDate {
 
 /// The last day of the 12 months that begin with `day`.
 pub fn year_from(day: NaiveDate) -> NaiveDate {
-    let before = day - Duration::days(1);
-    before.checked_add_months(chrono::Months::new(12)).unwrap_or(day + Duration::days(364))
+    let later = day.checked_add_months(chrono::Months::new(12)).unwrap_or(day + Duration::days(365));
+    // From 29 February a year on is 28 February (chrono's answer), the end of the year's last day.
+    if (day.month(), day.day()) == (2, 29) {
+        later
+    } else {
+        later - Duration::days(1)
+    }
 }
 
 /// Episodes and their days in the 12 months up to `today`; an episode is an absence ([`Spell`]):
@@ -201,6 +206,8 @@ mod tests {
         assert_eq!(year_from(d("2027-03-02")), d("2028-03-01"));
         assert_eq!(year_from(d("2028-02-29")), d("2029-02-28"));
         assert_eq!(year_from(d("2026-12-07")), d("2027-12-06"));
+        assert_eq!(year_from(d("2027-03-01")), d("2028-02-29"));
+        assert_eq!(year_ending(d("2028-02-29")), d("2027-03-01"), "the same year, seen from its end");
         assert_eq!(year_ending(d("2029-02-28")), d("2028-02-29"), "the same year, seen from its end");
         // Four one-day absences, the first on the first day of the window: frequent.
         let one = |day: &str| Episode { start: d(day), end: Some(d(day)), percentage: 100 };

@@ -202,11 +202,20 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// libpq quotes what it could not read of a URL, a password with a bad `%` escape included: the
-/// message is logged, so the password is taken out of it.
+/// libpq quotes what it could not read of a URL, a password with a bad `%` escape included, and
+/// splits a URL at characters a password should have escaped (a password `ab/cd` gives the port
+/// "ab"): the message is logged, so the password does not reach it. Where it holds such a
+/// character, libpq's message is replaced by how to write it; otherwise the password, as written
+/// and decoded, is taken out of the message.
 fn without_password(e: diesel::ConnectionError, url: &str) -> diesel::ConnectionError {
+    let passwords = password_of(url);
     let scrub = |message: String| {
-        password_of(url).into_iter().filter(|p| !p.is_empty()).fold(message, |m, p| m.replace(&p, "***"))
+        if passwords.iter().any(|p| p.contains(['/', '?', '#', ',', '&', '=', '[', ']', '@', ':'])) {
+            return "DATABASE_URL could not be read: write the special characters of its password \
+                    percent-encoded (e.g. / as %2F)"
+                .to_string();
+        }
+        passwords.iter().filter(|p| !p.is_empty()).fold(message, |m, p| m.replace(p.as_str(), "***"))
     };
     match e {
         diesel::ConnectionError::BadConnection(m) => diesel::ConnectionError::BadConnection(scrub(m)),
@@ -215,7 +224,8 @@ fn without_password(e: diesel::ConnectionError, url: &str) -> diesel::Connection
     }
 }
 
-/// The password of a PostgreSQL URL as written, and decoded where its escapes can be read.
+/// The password of a PostgreSQL URL as written (in its user part, to the last `@`, or as the
+/// `password` parameter up to the next `&`), and decoded where its escapes can be read.
 fn password_of(url: &str) -> Vec<String> {
     let mut found = Vec::new();
     if let (Some(scheme_end), Some(at)) = (url.find("://"), url.rfind('@')) {
@@ -230,20 +240,10 @@ fn password_of(url: &str) -> Vec<String> {
             }
         }
     }
-    let decoded: Vec<String> = found.iter().filter_map(|p| percent_decoded(p)).collect();
+    let decoded: Vec<String> = found.iter().filter_map(|p| percent_decoded(p)).filter(|d| !found.contains(d)).collect();
     found.extend(decoded);
-    // libpq splits a URL at characters a password should have escaped, and quotes the piece it
-    // could not read (a password `ab/cd` gives the port "ab"): the pieces go too.
-    let pieces: Vec<String> = found
-        .iter()
-        .flat_map(|p| p.split(['/', '?', '#', ',', ':', '@']))
-        .filter(|piece| piece.len() >= 3)
-        .map(str::to_string)
-        .collect();
-    found.extend(pieces);
-    // The longest first, so that a piece does not break up a whole password still to be replaced.
-    found.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-    found.dedup();
+    // The longest first, so that a shorter one does not break up a longer one still to be replaced.
+    found.sort_by_key(|p| std::cmp::Reverse(p.len()));
     found
 }
 
@@ -648,7 +648,13 @@ mod tests {
         let Err(e) = establish(&DbTarget::parse("postgres://wilkan:Xy3k/9Ab+cd==@127.0.0.1/wilkan").unwrap()) else {
             panic!("connected")
         };
-        assert!(!e.to_string().contains("Xy3k"), "{e}");
+        assert!(!e.to_string().contains("Xy3k") && e.to_string().contains("%2F"), "{e}");
+        // After a `/`, libpq reads a `?` as the start of parameters and quotes their names.
+        let Err(e) = establish(&DbTarget::parse("postgres://wilkan:Xy3k/db?Secret99=1@127.0.0.1/wilkan").unwrap())
+        else {
+            panic!("connected")
+        };
+        assert!(!e.to_string().contains("Secret99"), "{e}");
     }
 
     /// A PostgreSQL connection plans each prepared statement once (see [`pg_connection`]): a

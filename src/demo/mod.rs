@@ -601,9 +601,10 @@ fn trajectory(
                     }
                 })),
                 course_progress::updated_at.eq(if finished { finished_at } else { when }),
-                // A reflection online that asks for a talk mailed the coach of this trajectory.
+                // A reflection online that asks for a talk mailed the coach of this trajectory; on
+                // paper the coach wrote the wish down.
                 course_progress::talk_asked_trajectory_id
-                    .eq((online_done && matches!(choice, "coach_talk" | "both")).then_some(&t.id)),
+                    .eq(((online_done || paper_choice) && matches!(choice, "coach_talk" | "both")).then_some(&t.id)),
             ))
             .execute(c)?;
         for page in pages {

@@ -273,8 +273,6 @@ fn sign_ins(c: &mut DbConnection, me: &str) -> Result<Value, AppError> {
     }))
 }
 
-/// Course progress of courses no longer offered, which the list of courses (`learning`) does not
-/// show: the rows as kept, with the answers of their pages.
 /// The courses after which the person's wish for a talk went to the coach of a trajectory (the
 /// mail itself went to the coach and is not in the person's own mail).
 fn talk_wishes(c: &mut DbConnection, me: &str) -> Result<Vec<Value>, AppError> {
@@ -288,6 +286,8 @@ fn talk_wishes(c: &mut DbConnection, me: &str) -> Result<Vec<Value>, AppError> {
     Ok(rows.into_iter().map(|(course, trajectory)| json!({"course": course, "trajectory_id": trajectory})).collect())
 }
 
+/// Course progress of courses no longer offered, which the list of courses (`learning`) does not
+/// show: the rows as kept, with the answers of their pages.
 pub fn withdrawn_courses(c: &mut DbConnection, me: &str, offered: &[&str]) -> Result<Vec<Value>, AppError> {
     use crate::db::schema::{course_progress as cp, page_progress as pp};
     type Row =

@@ -31,7 +31,7 @@ pub fn wind_down(
     update(
         buddy_pairs::table,
         (buddy_pairs::status.eq("ended"), buddy_pairs::ended_at.eq(ts), buddy_pairs::ended_by.eq(actor)),
-        theirs().and(buddy_pairs::status.ne("ended")),
+        buddy_pairs::id.eq_any(&pairs),
     )
     .execute(c)?;
     // A proposal not yet mailed is not sent: it would tell the other of someone who has left. The
