@@ -192,14 +192,25 @@ pub fn queue_reminders(
 ) -> Result<usize, AppError> {
     let rows: Vec<DueCheckin> = aftercare_checkins::table
         .inner_join(trajectories::table.on(trajectories::id.eq(aftercare_checkins::trajectory_id)))
+        // A join, not `coach_id IN (SELECT id FROM users WHERE active)`: with the subquery SQLite
+        // probed the trajectories' (coach, id) index once per active user for every due check-in
+        // (0.17 s a round every two seconds at 10,000 trajectories, growing with the square).
+        .inner_join(users::table.on(users::id.eq(trajectories::coach_id)))
         .filter(aftercare_checkins::status.eq("due"))
         // Ended trajectories wind their check-ins down; this also covers those ended before that.
         .filter(diesel::dsl::not(one_of(trajectories::status, ENDED)))
         .filter(aftercare_checkins::due_on.le(today))
         .filter(aftercare_checkins::overdue_reminder_sent_at.is_null())
+        // Only what a reminder is due for (see `remind`): one reminded and not yet a week overdue
+        // waits, and is not read every round.
+        .filter(
+            aftercare_checkins::reminder_sent_at
+                .is_null()
+                .or(aftercare_checkins::due_on.le(today - chrono::Duration::days(OVERDUE_AFTER_DAYS))),
+        )
         // A coach who left is not reminded: the check-in waits for the coach it is handed to
         // (checked again below, under the lock, for a deactivation meanwhile).
-        .filter(trajectories::coach_id.eq_any(users::table.filter(users::active.eq(true)).select(users::id)))
+        .filter(users::active.eq(true))
         .select((
             aftercare_checkins::id,
             aftercare_checkins::week,

@@ -110,6 +110,24 @@ fn a_corrected_return_moves_the_check_ins_still_to_come() {
     let ret = put(&correcting(&record, -20, 8.0));
     assert_eq!(due_dates(&ret), plan_from(-20));
     assert_eq!(remind(), ["aftercare-due"]);
+    assert!(remind().is_empty(), "reminded, and not yet a week overdue");
+    // A day later it is a week overdue (its date moved back a day here): the second reminder goes.
+    let (id, due_on): (String, chrono::NaiveDate) = aftercare_checkins::table
+        .filter(aftercare_checkins::reminder_sent_at.is_not_null())
+        .select((aftercare_checkins::id, aftercare_checkins::due_on))
+        .first(&mut w.app.conn())
+        .unwrap();
+    #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+    let set_due = |on: chrono::NaiveDate| {
+        diesel::update(aftercare_checkins::table.find(&id))
+            .set(aftercare_checkins::due_on.eq(on))
+            .execute(&mut w.app.conn())
+            .unwrap();
+    };
+    set_due(due_on - chrono::TimeDelta::days(1));
+    assert_eq!(remind(), ["aftercare-overdue"]);
+    assert!(remind().is_empty(), "each reminder once");
+    set_due(due_on);
 
     // Week 2 took place; a later correction leaves its date alone.
     let week2 = ret["aftercare"].as_array().unwrap().iter().find(|c| c["week"] == 2).unwrap()["id"].clone();
