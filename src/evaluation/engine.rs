@@ -319,9 +319,13 @@ pub trait Accumulator {
 /// A coach answers once per cohort: without a cohort filter their latest answer counts, so that
 /// `n` and the rule of five count people, not answers (two coaches in three cohorts are two).
 ///
-/// Coaches are taken a batch at a time, in the order of their ids, with every answer they sent
-/// (in scope or not): memory holds one batch, not every coach's answers (10,000 coaches at
-/// 100,000 trajectories held about 10 MB).
+/// Coaches are taken a page at a time, in the order of their ids, with every answer they sent
+/// (for researchers in scope or not): memory holds one page, not every coach's answers (9,500
+/// coaches at 100,000 trajectories held about 10 MB).
+/// Coaches read at a time by [`coach_responses`], each with all their answers (a coach answers
+/// once per cohort).
+pub const COACHES_PER_PAGE: i64 = 100;
+
 fn coach_responses(
     c: &mut DbConnection,
     spec: &Spec,
@@ -344,7 +348,7 @@ fn coach_responses(
             .select(questionnaire_responses::respondent_id)
             .distinct()
             .order(questionnaire_responses::respondent_id)
-            .limit(dataset::BATCH)
+            .limit(COACHES_PER_PAGE)
             .into_boxed();
         if let Some(o) = &spec.scope.organization {
             q = q.filter(questionnaire_responses::organization_id.eq(o.clone()));
@@ -356,7 +360,7 @@ fn coach_responses(
         let Some(last) = coaches.last() else { break };
         after = last.clone();
         type Row = (String, String, String, Option<chrono::NaiveDateTime>, String, Option<String>);
-        let mut rows: Vec<Row> = questionnaire_responses::table
+        let mut q = questionnaire_responses::table
             .filter(questionnaire_responses::questionnaire_key.eq(&coach.key))
             .filter(questionnaire_responses::status.eq("submitted"))
             .filter(crate::db::one_of::one_of(questionnaire_responses::respondent_id, &coaches))
@@ -368,7 +372,17 @@ fn coach_responses(
                 questionnaire_responses::organization_id,
                 questionnaire_responses::cohort_id,
             ))
-            .load(c)?;
+            .into_boxed();
+        // Answers outside the scope matter only for a researcher's consent rule (below).
+        if spec.population != Population::Research {
+            if let Some(o) = &spec.scope.organization {
+                q = q.filter(questionnaire_responses::organization_id.eq(o.clone()));
+            }
+            if let Some(co) = &spec.scope.cohort {
+                q = q.filter(questionnaire_responses::cohort_id.eq(co.clone()));
+            }
+        }
+        let mut rows: Vec<Row> = q.load(c)?;
         // Per coach, in the order they were given: a draft begun early and sent late is the later
         // answer (ids grow with the time an answer was begun).
         rows.sort_by(|a, b| (&a.0, a.3, &a.1).cmp(&(&b.0, b.3, &b.1)));

@@ -142,6 +142,23 @@ fn an_export_of_several_batches_has_every_trajectory_once() {
     let people: std::collections::HashSet<&str> = records.iter().map(|r| r["person"].as_str().unwrap()).collect();
     // One trajectory per demo employee: a record read twice or skipped would show here.
     assert_eq!(people.len() as i64, joined);
+    // The coaches' answers are read a page of coaches at a time: each coach counts once, whatever
+    // the page boundaries.
+    let coaches: i64 = {
+        use diesel::prelude::*;
+        use wilkan::db::schema::questionnaire_responses as q;
+        q::table
+            .filter(q::questionnaire_key.eq("coach-evaluation").and(q::status.eq("submitted")))
+            .select(diesel::dsl::count(q::respondent_id).aggregate_distinct())
+            .first(&mut app.conn())
+            .unwrap()
+    };
+    assert!(coaches > wilkan::evaluation::engine::COACHES_PER_PAGE, "{coaches} coaches: one page");
+    let k: Value = app.get("/exports/kirkpatrick?level=1", Some(&leader)).json().unwrap();
+    let items = k["tables"].as_array().unwrap().iter().find(|t| t["key"] == "l1_items").unwrap();
+    let counted =
+        items["rows"].as_array().unwrap().iter().filter(|r| r["group"] == "coach").map(|r| r["n"].as_i64().unwrap());
+    assert_eq!(counted.max(), Some(coaches), "{items}");
     two_readers_write_what_one_reader_writes(&app, summary.trajectories);
 }
 
