@@ -314,18 +314,18 @@ pub trait Accumulator {
     fn tables(&mut self, names: &Names) -> Vec<(TableSpec, Vec<Vec<Cell>>)>;
 }
 
-/// Reads the coaches' submitted questionnaires in scope, batch by batch; for researchers only
-/// those where the coach agreed to research use (an instrument without that question: nobody).
-/// A coach answers once per cohort: without a cohort filter their latest answer counts, so that
-/// `n` and the rule of five count people, not answers (two coaches in three cohorts are two).
+/// Coaches read at a time by `coach_responses`, each with all their answers (a coach answers
+/// once per cohort).
+pub const COACHES_PER_PAGE: i64 = 100;
+
+/// Reads the coaches' submitted questionnaires in scope; for researchers only those where the
+/// coach agreed to research use (an instrument without that question: nobody). A coach answers
+/// once per cohort: without a cohort filter their latest answer counts, so that `n` and the rule
+/// of five count people, not answers (two coaches in three cohorts are two).
 ///
 /// Coaches are taken a page at a time, in the order of their ids, with every answer they sent
 /// (for researchers in scope or not): memory holds one page, not every coach's answers (9,500
 /// coaches at 100,000 trajectories held about 10 MB).
-/// Coaches read at a time by [`coach_responses`], each with all their answers (a coach answers
-/// once per cohort).
-pub const COACHES_PER_PAGE: i64 = 100;
-
 fn coach_responses(
     c: &mut DbConnection,
     spec: &Spec,

@@ -442,41 +442,62 @@ pub async fn responses(
     let limit = PageQuery { limit: query.limit, cursor: None }.limit()?;
     let reader = caller.clone();
     let rows = db::tx(&state.pool, caller.audit(), move |c, audit| {
-        let erased = users::table.filter(users::erased_at.is_not_null()).select(users::id);
-        let mut q = questionnaire_responses::table
-            .filter(questionnaire_responses::questionnaire_key.eq(inst))
-            // An erased person's answers stay for the counts only: in no list, as their records.
-            .filter(questionnaire_responses::respondent_id.ne_all(erased))
-            .select(ResponseRow::as_select())
-            .order(questionnaire_responses::id)
-            .limit(limit + 1)
-            .into_boxed();
-        // Ids are time-ordered, so the last id of a page is where the next one starts.
-        if let Some(after) = &query.cursor {
-            q = q.filter(questionnaire_responses::id.gt(after.clone()));
-        }
-        if let Some(t) = &query.trajectory {
-            let t = trajectory_queries::load_in_scope(c, &caller, t)?;
-            audit.about_trajectory(&t.employee_id, &t.organization_id);
-            q = q.filter(questionnaire_responses::trajectory_id.eq(t.id));
-        }
-        q = match caller.role {
-            Role::Employee => q.filter(questionnaire_responses::respondent_id.eq(caller.user_id.clone())),
+        let trajectory = match &query.trajectory {
+            Some(t) => {
+                let t = trajectory_queries::load_in_scope(c, &caller, t)?;
+                audit.about_trajectory(&t.employee_id, &t.organization_id);
+                Some(t.id)
+            }
+            None => None,
+        };
+        let base = || {
+            let erased = users::table.filter(users::erased_at.is_not_null()).select(users::id);
+            let mut q = questionnaire_responses::table
+                .filter(questionnaire_responses::questionnaire_key.eq(inst.clone()))
+                // An erased person's answers stay for the counts only: in no list, as their records.
+                .filter(questionnaire_responses::respondent_id.ne_all(erased))
+                .select(ResponseRow::as_select())
+                .order(questionnaire_responses::id)
+                .limit(limit + 1)
+                .into_boxed();
+            // Ids are time-ordered, so the last id of a page is where the next one starts.
+            if let Some(after) = &query.cursor {
+                q = q.filter(questionnaire_responses::id.gt(after.clone()));
+            }
+            if let Some(t) = &trajectory {
+                q = q.filter(questionnaire_responses::trajectory_id.eq(t.clone()));
+            }
+            q
+        };
+        let rows: Vec<ResponseRow> = match caller.role {
+            Role::Employee => {
+                base().filter(questionnaire_responses::respondent_id.eq(caller.user_id.clone())).load(c)?
+            }
+            // Two statements merged in id order, not one with `respondent = me OR trajectory in
+            // mine`: for that SQLite read every answer to the questionnaire in the database
+            // (10-16 ms a page at 10,000 trajectories); each branch has an index of its own.
             Role::Coach => {
                 let mine = trajectories::table
                     .filter(trajectories::coach_id.eq(caller.user_id.clone()))
                     .select(trajectories::id);
-                q.filter(
-                    questionnaire_responses::respondent_id
-                        .eq(caller.user_id.clone())
-                        .or(questionnaire_responses::trajectory_id.eq_any(mine.nullable())),
-                )
+                let mut rows =
+                    base().filter(questionnaire_responses::respondent_id.eq(caller.user_id.clone())).load(c)?;
+                rows.extend(
+                    base()
+                        .filter(questionnaire_responses::trajectory_id.eq_any(mine.nullable()))
+                        .filter(questionnaire_responses::respondent_id.ne(caller.user_id.clone()))
+                        .load::<ResponseRow>(c)?,
+                );
+                // Ids are lowercase UUIDs of one layout: their byte order is each database's order.
+                rows.sort_by(|a, b| a.id.cmp(&b.id));
+                rows.truncate(limit as usize + 1);
+                rows
             }
-            _ => q.filter(
-                questionnaire_responses::organization_id.eq(caller.organization_id.clone().unwrap_or_default()),
-            ),
+            _ => base()
+                .filter(questionnaire_responses::organization_id.eq(caller.organization_id.clone().unwrap_or_default()))
+                .load(c)?,
         };
-        let page = Page::from_rows(q.load::<ResponseRow>(c)?, limit, |r| r.id.clone());
+        let page = Page::from_rows(rows, limit, |r| r.id.clone());
         page.items.iter().for_each(|r| audit.shows(&r.respondent_id));
         Ok(page)
     })

@@ -254,7 +254,13 @@ fn exports_and_report_match_hand_computed_figures() {
     let (paged, pages) = all_pages(app, path, Some(&pl), 2);
     let respondents: Vec<&str> = paged.iter().map(|r| r["respondent_id"].as_str().unwrap()).collect();
     let expected: Vec<&str> = e.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!((respondents, pages), (expected.clone(), 4));
+    // Their coach pages through the same answers, those about the trajectories they coach
+    // (merged with their own answers, of which there are none here); another coach sees none.
+    let (paged, pages) = all_pages(app, path, Some(&w.coach_a.token), 2);
+    let respondents: Vec<&str> = paged.iter().map(|r| r["respondent_id"].as_str().unwrap()).collect();
     assert_eq!((respondents, pages), (expected, 4));
+    assert!(all_pages(app, path, Some(&w.coach_b.token), 2).0.is_empty());
     let all: Value = app.get(path, Some(&pl)).json().unwrap();
     assert_eq!((all["items"].as_array().unwrap().len(), all["next_cursor"].clone()), (7, Value::Null));
     assert!(problem(app.get(&format!("{path}?limit=0"), Some(&pl)), 422)["errors"]["limit"].is_array());
@@ -1072,6 +1078,13 @@ fn a_coach_in_several_cohorts_counts_once() {
         }
     };
     again(&r2, 0..5, 10);
+    // A coach lists their own answers, both rounds, and no other coach's.
+    let coach0 = w.app.token("coach0@wilkan.test");
+    let own: Value = w.app.get("/questionnaires/coach-evaluation/responses", Some(&coach0)).json().unwrap();
+    let own = own["items"].as_array().unwrap();
+    let me: Value = w.app.get("/me", Some(&coach0)).json().unwrap();
+    assert_eq!(own.len(), 2, "{own:?}");
+    assert!(own.iter().all(|r| r["respondent_id"] == me["id"]), "{own:?}");
     let mark = |query: &str| {
         let k = export(&w, &w.researcher.token, &format!("/exports/kirkpatrick?key=studie-2026{query}"));
         table(&k, "l1_items").iter().find(|r| r["group"] == "coach" && r["item"] == "mark_training").unwrap().clone()

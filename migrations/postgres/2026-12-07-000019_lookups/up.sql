@@ -7,3 +7,8 @@ CREATE INDEX users_erased ON users (id) WHERE erased_at IS NOT NULL;
 -- The reminder round (every few seconds) reads the check-ins still due without an overdue
 -- reminder; by (status, due_on) alone it walked those reminded long ago too.
 CREATE INDEX aftercare_reminders ON aftercare_checkins (status, overdue_reminder_sent_at, due_on);
+-- A coach's list of answers reads those about their trajectories by trajectory and questionnaire
+-- (by the questionnaire alone it read every answer to it); the index on the trajectory alone is
+-- its prefix.
+CREATE INDEX questionnaire_responses_trajectory_key ON questionnaire_responses (trajectory_id, questionnaire_key);
+DROP INDEX questionnaire_responses_trajectory;
