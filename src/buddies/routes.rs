@@ -428,22 +428,27 @@ pub async fn end(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
         audit.about(&p.employee_a);
         audit.shows(&p.employee_b);
         audit.detail(serde_json::json!({"employee_b": p.employee_b}));
-        update(
-            buddy_pairs::table,
-            (
-                buddy_pairs::status.eq("ended"),
-                buddy_pairs::ended_at.eq(Some(now())),
-                buddy_pairs::ended_by.eq(Some(&caller.user_id)),
-            ),
-            buddy_pairs::id.eq(&p.id).and(buddy_pairs::status.ne("ended")),
-        )
-        .execute(c)?;
-        // The proposal's mail, if it has not gone out, would propose a pair that has ended.
-        crate::mail::outbox::cancel(c, &format!("buddy:{}", p.id))?;
-        Ok(())
+        end_pairs(c, std::slice::from_ref(&p.id), &caller.user_id, now())
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Ends the pairs `ids` that have not ended yet (by `DELETE /buddy-pairs/{id}`, or with a
+/// trajectory's stop or close), and takes back a proposal's mail that has not gone out: it would
+/// propose a pair that has ended, or tell the other of someone who has left. The pair before its
+/// mail, as every change to a pair takes them.
+pub fn end_pairs(c: &mut DbConnection, ids: &[String], actor: &str, at: NaiveDateTime) -> Result<(), AppError> {
+    update(
+        buddy_pairs::table,
+        (buddy_pairs::status.eq("ended"), buddy_pairs::ended_at.eq(at), buddy_pairs::ended_by.eq(actor)),
+        buddy_pairs::id.eq_any(ids).and(buddy_pairs::status.ne("ended")),
+    )
+    .execute(c)?;
+    for id in ids {
+        outbox::cancel(c, &format!("buddy:{id}"))?;
+    }
+    Ok(())
 }
 
 /// The employee's buddy as they see it. Their first name and contact are the buddy's data: the

@@ -28,17 +28,7 @@ pub fn wind_down(
     let theirs = || buddy_pairs::employee_a.eq(&t.employee_id).or(buddy_pairs::employee_b.eq(&t.employee_id));
     let pairs: Vec<String> =
         buddy_pairs::table.filter(theirs().and(buddy_pairs::status.ne("ended"))).select(buddy_pairs::id).load(c)?;
-    update(
-        buddy_pairs::table,
-        (buddy_pairs::status.eq("ended"), buddy_pairs::ended_at.eq(ts), buddy_pairs::ended_by.eq(actor)),
-        buddy_pairs::id.eq_any(&pairs),
-    )
-    .execute(c)?;
-    // A proposal not yet mailed is not sent: it would tell the other of someone who has left. The
-    // pair before its mail, as ending a pair takes them.
-    for pair in &pairs {
-        outbox::cancel(c, &format!("buddy:{pair}"))?;
-    }
+    crate::buddies::routes::end_pairs(c, &pairs, actor, ts)?;
     let held: Vec<String> = cards::table
         .filter(cards::trajectory_id.eq(&t.id))
         .filter(cards::blocked.eq(false))
