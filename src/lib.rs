@@ -32,8 +32,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::dev::Server;
 use actix_web::{middleware::from_fn, web, App, HttpResponse, HttpServer};
-use utoipa_actix_web::service_config::ServiceConfig;
-use utoipa_actix_web::AppExt;
+use http::routes::Routes;
 
 use crate::accounts::tokens::TokenService;
 use crate::config::Config;
@@ -58,7 +57,7 @@ pub struct AppState {
 ///
 /// actix tries the routes in this order and runs a regex for each route with a `{parameter}` it
 /// passes: the most frequent requests (an employee's courses, a coach's list) come first.
-pub fn api_routes(cfg: &mut ServiceConfig) {
+pub fn api_routes(cfg: &mut Routes) {
     courses::routes(cfg);
     trajectories::routes(cfg);
     accounts::routes(cfg);
@@ -149,9 +148,9 @@ pub fn prepare(mut config: Config) -> Result<AppState, String> {
 /// No route answered: 405 where the path takes other methods, 404 where it does not exist.
 async fn not_found(
     req: actix_web::HttpRequest,
-    allowed: web::Data<http::methods::Allowed>,
+    spec: web::Data<http::openapi::Served>,
 ) -> Result<HttpResponse, AppError> {
-    match allowed.methods(req.path()) {
+    match spec.allowed().methods(req.path()) {
         Some(methods) if !methods.contains(&req.method().as_str()) => {
             Err(AppError::MethodNotAllowed { allow: methods.join(", ") })
         }
@@ -196,10 +195,8 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Service>
     let state = web::Data::new(state);
     http::memory::map_large_blocks();
     let blocking_threads = (state.pool.max_size() as usize).max(2);
-    let api = http::openapi::document();
-    let docs = http::openapi::Docs::new(&api);
-    let allowed = web::Data::new(http::methods::Allowed::of(&api));
-    drop(api);
+    let spec = web::Data::new(http::openapi::Served::default());
+    let docs = http::openapi::Docs::new(spec.clone());
     let server = HttpServer::new(move || {
         // Browsers may call the API only from configured origins; none by default.
         let cors = origins.iter().fold(
@@ -210,13 +207,11 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Service>
                 .max_age(3600),
             |cors, origin| cors.allowed_origin(origin),
         );
-        let (app, spec) = http::openapi::mount(App::new().into_utoipa_app()).split_for_parts();
-        // Registering the routes through utoipa builds a whole spec per worker (megabytes); it is
-        // not needed here, and the allocator is asked to give that memory back.
-        drop(spec);
-        http::memory::release_free();
-        app.app_data(state.clone())
-            .app_data(allowed.clone())
+        // The routes without their spec: that is built once, on first use (`openapi::Served`).
+        App::new()
+            .configure(|cfg| http::routes::all(&mut http::routes::Routes::Bare(cfg)))
+            .app_data(state.clone())
+            .app_data(spec.clone())
             .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
             .configure(|cfg| docs.register(cfg))
             .default_service(web::to(not_found))

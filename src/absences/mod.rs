@@ -4,8 +4,8 @@ pub mod api;
 pub mod routes;
 pub mod timeline;
 
-use utoipa_actix_web::service_config::ServiceConfig;
+use crate::http::routes::Routes;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut Routes) {
     cfg.service(routes::list).service(routes::create).service(routes::update).service(routes::summary);
 }

@@ -15,9 +15,9 @@ pub mod throttle;
 pub mod tokens;
 mod user_routes;
 
-use utoipa_actix_web::service_config::ServiceConfig;
+use crate::http::routes::Routes;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut Routes) {
     cfg.service(auth_routes::login)
         .service(auth_routes::refresh)
         .service(auth_routes::logout)

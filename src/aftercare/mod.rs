@@ -15,12 +15,12 @@ use crate::db::reuse::update;
 use crate::db::schema::{aftercare_checkins, organizations, trajectories, users};
 use crate::db::{now, DbConnection};
 use crate::error::AppError;
+use crate::http::routes::Routes;
 use crate::mail::outbox::{self, Mail};
 use crate::mail::templates::Templates;
 use crate::trajectories::model::ENDED;
-use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut Routes) {
     cfg.service(routes::put_return).service(routes::get_return).service(routes::due).service(routes::update_checkin);
 }
 

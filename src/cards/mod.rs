@@ -5,9 +5,9 @@
 
 pub mod routes;
 
-use utoipa_actix_web::service_config::ServiceConfig;
+use crate::http::routes::Routes;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut Routes) {
     cfg.service(routes::create_link)
         .service(routes::open_link)
         .service(routes::write_card)

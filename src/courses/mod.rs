@@ -13,7 +13,7 @@ pub mod progress;
 pub mod readability;
 mod routes;
 
-use utoipa_actix_web::service_config::ServiceConfig;
+use crate::http::routes::Routes;
 
 pub use routes::{courses_with, hand_over_talk_requests, my_courses};
 
@@ -21,7 +21,7 @@ pub use routes::{courses_with, hand_over_talk_requests, my_courses};
 pub const FONT_REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 pub const FONT_BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut Routes) {
     // `/courses/map` before `/courses/{slug}`: the first match wins. The employee's course list,
     // the most frequent request, before any route with a parameter (see `api_routes`).
     cfg.service(routes::me_courses)

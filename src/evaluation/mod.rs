@@ -19,9 +19,9 @@ pub mod responses;
 mod routes;
 pub mod table;
 
-use utoipa_actix_web::service_config::ServiceConfig;
+use crate::http::routes::Routes;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut Routes) {
     cfg.service(responses::list)
         .service(responses::one)
         .service(responses::answer)

@@ -3,9 +3,9 @@
 pub mod api;
 pub mod routes;
 
-use utoipa_actix_web::service_config::ServiceConfig;
+use crate::http::routes::Routes;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut Routes) {
     // `/group-sessions/interest` before `/group-sessions/{id}`.
     cfg.service(routes::interest)
         .service(routes::list)

@@ -13,4 +13,5 @@ pub mod middleware;
 pub mod openapi;
 pub mod pagination;
 pub mod query;
+pub mod routes;
 pub mod time;

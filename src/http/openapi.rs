@@ -1,11 +1,14 @@
-//! The OpenAPI document, assembled from the same route registration the server uses (through
-//! utoipa-actix-web), so the spec cannot drift from the router.
+//! The OpenAPI document, assembled from the same list of routes the server registers
+//! ([`super::routes::all`], through utoipa-actix-web), so the spec cannot drift from the router.
 
-use actix_web::dev::{ServiceFactory, ServiceRequest};
+use std::sync::OnceLock;
+
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr, ResponseBuilder};
 use utoipa::OpenApi;
-use utoipa_actix_web::{scope, UtoipaApp};
+
+use super::methods::Allowed;
+use super::routes::Routes;
 
 use crate::error::Problem;
 
@@ -69,17 +72,6 @@ fn add_problem_responses(api: &mut Document) {
     }
 }
 
-/// Registers every route on `app`: the server and the spec generator both start here.
-pub fn mount<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
-where
-    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
-{
-    app.openapi(ApiDoc::openapi())
-        .service(super::health::health)
-        .service(super::health::ready)
-        .service(scope("/api/v1").configure(crate::api_routes))
-}
-
 pub fn finish(mut api: Document) -> Document {
     add_problem_responses(&mut api);
     api.info.version = env!("CARGO_PKG_VERSION").to_string();
@@ -89,26 +81,53 @@ pub fn finish(mut api: Document) -> Document {
 /// The spec as served at `/openapi.json` and committed in `openapi/openapi.json`.
 pub fn document() -> Document {
     use utoipa_actix_web::AppExt;
-    let (_, api) = mount(actix_web::App::new().into_utoipa_app()).split_for_parts();
+    let (_, api) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(|cfg| super::routes::all(&mut Routes::Described(cfg)))
+        .split_for_parts();
     finish(api)
 }
 
-/// The spec and the Swagger UI, served from one serialised copy shared by every worker.
+/// What the running server takes from the spec: its serialised copy and the methods of each path.
 ///
-/// The spec as a utoipa value is about 7 MB of heap; `SwaggerUi::url` keeps one such copy per
-/// worker (and serialises it again on every request). That was most of the idle memory.
+/// Built on first use (a request for the spec, or one that no route answers), not at start-up:
+/// the spec as a utoipa value is about 7 MB of heap, and building it pages in code that an idle
+/// server never runs again.
+#[derive(Default)]
+pub struct Served {
+    built: OnceLock<(actix_web::web::Bytes, Allowed)>,
+}
+
+impl Served {
+    fn built(&self) -> &(actix_web::web::Bytes, Allowed) {
+        self.built.get_or_init(|| {
+            let api = document();
+            (api.to_json().unwrap_or_default().into(), Allowed::of(&api))
+        })
+    }
+
+    /// The spec as JSON, one copy shared by every worker.
+    pub fn json(&self) -> actix_web::web::Bytes {
+        self.built().0.clone()
+    }
+
+    /// The methods each operation's path takes.
+    pub fn allowed(&self) -> &Allowed {
+        &self.built().1
+    }
+}
+
+/// The spec and the Swagger UI, shared by every worker.
 #[derive(Clone)]
 pub struct Docs {
-    spec: actix_web::web::Bytes,
+    spec: actix_web::web::Data<Served>,
     ui: std::sync::Arc<utoipa_swagger_ui::Config<'static>>,
 }
 
 impl Docs {
-    pub fn new(api: &Document) -> Docs {
-        Docs {
-            spec: api.to_json().unwrap_or_default().into(),
-            ui: std::sync::Arc::new(utoipa_swagger_ui::Config::from("/openapi.json")),
-        }
+    pub fn new(spec: actix_web::web::Data<Served>) -> Docs {
+        Docs { spec, ui: std::sync::Arc::new(utoipa_swagger_ui::Config::from("/openapi.json")) }
     }
 
     /// `GET /openapi.json` and `GET /docs/...` (public, outside the API).
@@ -119,7 +138,7 @@ impl Docs {
         cfg.route(
             "/openapi.json",
             web::get().to(move || {
-                let spec = spec.clone();
+                let spec = spec.json();
                 async move { HttpResponse::Ok().content_type("application/json").body(spec) }
             }),
         )

@@ -3,9 +3,9 @@
 pub mod api;
 pub mod routes;
 
-use utoipa_actix_web::service_config::ServiceConfig;
+use crate::http::routes::Routes;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut Routes) {
     cfg.service(routes::get_intake)
         .service(routes::put_intake)
         .service(routes::get_plan)

@@ -3,9 +3,9 @@
 pub mod api;
 pub mod routes;
 
-use utoipa_actix_web::service_config::ServiceConfig;
+use crate::http::routes::Routes;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut Routes) {
     // `/weighings/summary` before any pattern that could match it.
     cfg.service(routes::summary)
         .service(routes::my_weighings)

@@ -7,8 +7,8 @@ pub mod inzage;
 pub mod routes;
 pub mod subject_sets;
 
-use utoipa_actix_web::service_config::ServiceConfig;
+use crate::http::routes::Routes;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut Routes) {
     cfg.service(routes::audit_log_list).service(routes::my_data).service(routes::erase_user);
 }

@@ -11,9 +11,9 @@ mod stored_answers;
 pub mod timeline;
 mod wind_down;
 
-use utoipa_actix_web::service_config::ServiceConfig;
+use crate::http::routes::Routes;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut Routes) {
     cfg.service(routes::list)
         .service(routes::create)
         .service(routes::get_one)

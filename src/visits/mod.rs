@@ -5,7 +5,6 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use crate::db::reuse;
@@ -16,11 +15,12 @@ use crate::error::AppError;
 use crate::http::json::ValidJson;
 use crate::http::pagination::{after_key, key_cursor, Page, PageQuery};
 use crate::http::query::Query;
+use crate::http::routes::Routes;
 use crate::policy::{Caller, Role};
 use crate::trajectories::queries as trajectories;
 use crate::AppState;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut Routes) {
     cfg.service(list).service(create).service(update);
 }
 
