@@ -209,7 +209,7 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Service>
         );
         // The routes without their spec: that is built once, on first use (`openapi::Served`).
         App::new()
-            .configure(|cfg| http::routes::all(&mut http::routes::Routes::Bare(cfg)))
+            .configure(|cfg| http::routes::all(&mut Routes::Bare(cfg)))
             .app_data(state.clone())
             .app_data(spec.clone())
             .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))

@@ -1,8 +1,8 @@
 //! Giving freed memory back to the operating system.
 
 /// Returns free heap pages of every allocator arena to the OS. glibc keeps freed memory in the
-/// thread's arena, where an export's readers leave theirs (`evaluation::engine`). Elsewhere this
-/// does nothing.
+/// thread's arena, where an export's readers leave theirs (`evaluation::engine`), as does the
+/// worker that builds the spec (`http::openapi::Served`). Elsewhere this does nothing.
 pub fn release_free() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only walks the allocator's own free lists; it takes no pointers.

@@ -1,5 +1,5 @@
-//! The OpenAPI document, assembled from the same list of routes the server registers
-//! ([`super::routes::all`], through utoipa-actix-web), so the spec cannot drift from the router.
+//! The OpenAPI document, assembled (through utoipa-actix-web) from the same list of routes that the
+//! server registers ([`super::routes::all`]), so the spec cannot drift from the router.
 
 use std::sync::OnceLock;
 
@@ -103,7 +103,11 @@ impl Served {
     fn built(&self) -> &(actix_web::web::Bytes, Allowed) {
         self.built.get_or_init(|| {
             let api = document();
-            (api.to_json().unwrap_or_default().into(), Allowed::of(&api))
+            let built = (api.to_json().unwrap_or_default().into(), Allowed::of(&api));
+            drop(api);
+            // The spec's megabytes were freed into this worker's allocator arena.
+            super::memory::release_free();
+            built
         })
     }
 
