@@ -1,5 +1,7 @@
 # Build stage: the release binary with SQLite and libpq built in (TLS from the system OpenSSL).
-FROM rust:1-bookworm AS build
+# The compiler is pinned to the one link/symbols.txt was written with: the code layout's names
+# carry the compiler's version (build.rs, link/order). Update both together.
+FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked

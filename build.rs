@@ -1,11 +1,13 @@
 //! Lays out the release binary's code in the order of `link/symbols.txt` (written by
 //! `link/order`): the functions a server runs sit together at the front of the code, so an idle
-//! server keeps about 4 MB of it resident instead of 15-17 MB (bench/NOTES.md, "Idle memory: the
+//! server keeps about 4 MB of it resident instead of 13-17 MB (bench/NOTES.md, "Idle memory: the
 //! code laid out by use"). Names the file lacks, or that the build no longer has, keep the
 //! compiler's order, so a stale list costs memory, never correctness.
 //!
-//! Only where rustc links with its own lld, which reads the file: release builds for x86_64 Linux
-//! from Rust 1.90 on, unless the build picks its own linker through RUSTFLAGS.
+//! Only release builds, and only where the linker takes the list: lld does (rustup's toolchains
+//! link with it on x86_64 Linux), GNU ld does not. Rather than guess from the target and the
+//! settings (a distribution's rustc, a linker chosen in RUSTFLAGS or in cargo's config), an
+//! empty program is linked with the build's own flags and the list first.
 
 use std::env;
 use std::path::Path;
@@ -13,26 +15,42 @@ use std::process::Command;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    if env::var("PROFILE").as_deref() != Ok("release") {
+        return;
+    }
     println!("cargo:rerun-if-changed=link/symbols.txt");
-    let order =
-        Path::new(&env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR")).join("link/symbols.txt");
-    if env::var("PROFILE").as_deref() == Ok("release") && links_with_lld() && order.exists() {
-        println!("cargo:rustc-link-arg-bin=wilkan=-Wl,--symbol-ordering-file={}", order.display());
-        println!("cargo:rustc-link-arg-bin=wilkan=-Wl,--no-warn-symbol-ordering");
+    let dir = env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let order = Path::new(&dir).join("link/symbols.txt");
+    let flags = [format!("-Wl,--symbol-ordering-file={}", order.display()), "-Wl,--no-warn-symbol-ordering".into()];
+    if order.exists() && links_with(&flags) {
+        for flag in flags {
+            println!("cargo:rustc-link-arg-bin=wilkan={flag}");
+        }
+    } else {
+        println!("cargo:warning=the linker does not take link/symbols.txt: the code keeps the compiler's order");
     }
 }
 
-/// rustc links with lld by default on x86_64 Linux since 1.90; flags that name a linker or
-/// linker features may have changed that.
-fn links_with_lld() -> bool {
-    let own_linker = env::var("CARGO_ENCODED_RUSTFLAGS").is_ok_and(|flags| flags.contains("linker"));
-    env::var("TARGET").as_deref() == Ok("x86_64-unknown-linux-gnu") && !own_linker && rustc_minor() >= Some(90)
-}
-
-fn rustc_minor() -> Option<u32> {
-    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let out = Command::new(rustc).arg("-vV").output().ok()?;
-    let text = String::from_utf8(out.stdout).ok()?;
-    let release = text.lines().find_map(|line| line.strip_prefix("release: "))?;
-    release.split('.').nth(1)?.parse().ok()
+/// Whether rustc, with the build's target, flags and linker, links an empty program with `flags`.
+fn links_with(flags: &[String]) -> bool {
+    let (Ok(rustc), Ok(target), Ok(out)) = (env::var("RUSTC"), env::var("TARGET"), env::var("OUT_DIR")) else {
+        return false;
+    };
+    let out = Path::new(&out);
+    let source = out.join("link_probe.rs");
+    if std::fs::write(&source, "fn main() {}\n").is_err() {
+        return false;
+    }
+    let mut probe = Command::new(rustc);
+    probe.arg("--target").arg(target).arg("-o").arg(out.join("link_probe")).arg(&source);
+    if let Ok(own) = env::var("CARGO_ENCODED_RUSTFLAGS") {
+        probe.args(own.split('\x1f').filter(|flag| !flag.is_empty()));
+    }
+    if let Ok(linker) = env::var("RUSTC_LINKER") {
+        probe.arg(format!("-Clinker={linker}"));
+    }
+    for flag in flags {
+        probe.arg(format!("-Clink-arg={flag}"));
+    }
+    probe.output().is_ok_and(|result| result.status.success())
 }

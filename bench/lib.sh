@@ -36,8 +36,8 @@ measure() {
   echo "$rps $p50 $p99 $((non2xx + sock)) $cpu"
 }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
-wait_ready() { # port path [tries]: until it answers 2xx (at most 10 s, or tries x 5 ms)
-  for _ in $(seq 1 "${3:-2000}"); do curl -fs "http://127.0.0.1:$1$2" >/dev/null 2>&1 && return 0; sleep 0.005; done; return 1
+wait_ready() { # port path: until it answers 2xx (at most 10 s)
+  for _ in $(seq 1 2000); do curl -fs "http://127.0.0.1:$1$2" >/dev/null 2>&1 && return 0; sleep 0.005; done; return 1
 }
 login() { # email -> access token (seed-demo's password)
   curl -fs "http://127.0.0.1:$PORT/api/v1/auth/login" -H 'content-type: application/json' \
