@@ -15,6 +15,9 @@ use std::process::Command;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    // `embed_migrations!` lists the folder when the crate compiles; a new migration changes no
+    // source file, so without this a build would keep the binary without it.
+    println!("cargo:rerun-if-changed=migrations");
     if env::var("PROFILE").as_deref() != Ok("release") {
         return;
     }

@@ -23,14 +23,32 @@ pub fn record_cached(conn: &mut DbConnection) -> Arc<Mutex<Vec<String>>> {
 /// SQLite database in memory. A statement that is cached by type is prepared once: the list has
 /// one entry per statement.
 pub fn cached_statements(f: impl Fn(&mut DbConnection)) -> Vec<String> {
-    let mut conn = establish(&DbTarget::parse("sqlite://:memory:").unwrap()).unwrap();
-    if let DbConnection::Sqlite(c) = &mut conn {
-        c.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
-    }
+    let mut conn = migrated_sqlite();
     let cached = record_cached(&mut conn);
     for _ in 0..3 {
         f(&mut conn);
     }
     let cached = cached.lock().unwrap().clone();
     cached
+}
+
+/// A fresh SQLite database in memory with every migration run.
+pub fn migrated_sqlite() -> DbConnection {
+    let mut conn = establish(&DbTarget::parse("sqlite://:memory:").unwrap()).unwrap();
+    if let DbConnection::Sqlite(c) = &mut conn {
+        c.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
+    }
+    conn
+}
+
+/// The steps of SQLite's plan for `sql` (its `EXPLAIN QUERY PLAN`, parameters unbound).
+pub fn query_plan(conn: &mut DbConnection, sql: &str) -> Vec<String> {
+    #[derive(diesel::QueryableByName)]
+    struct Step {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        detail: String,
+    }
+    let steps: Vec<Step> =
+        diesel::RunQueryDsl::load(diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")), conn).unwrap();
+    steps.into_iter().map(|s| s.detail).collect()
 }

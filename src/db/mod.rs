@@ -13,6 +13,7 @@ pub mod prefix;
 pub mod reuse;
 pub mod schema;
 mod sqlite_library;
+pub mod statistics;
 pub mod text;
 pub mod union_all;
 

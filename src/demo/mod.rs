@@ -156,11 +156,9 @@ pub fn seed(
         progress(o + 1);
     }
     // After a bulk load PostgreSQL has no statistics until autovacuum gets to the tables (never,
-    // where it is turned off): until then the planner guesses row counts. SQLite plans without
-    // statistics (see `.cargo/config.toml`).
-    if matches!(conn, DbConnection::Pg(_)) {
-        diesel::connection::SimpleConnection::batch_execute(conn, "ANALYZE")?;
-    }
+    // where it is turned off), and SQLite none until the server's housekeeping samples them:
+    // until then the planner guesses row counts. A full analysis once, rather than a sample.
+    crate::db::statistics::analyze_all(conn)?;
     Ok(s)
 }
 

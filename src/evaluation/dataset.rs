@@ -369,7 +369,8 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
     }
 
     let mut responses: HashMap<(String, String), Response> = HashMap::new();
-    // Status and key are checked here, not in SQL: without statistics SQLite would walk the
+    // Status and key are checked here, not in SQL: without statistics (a database the
+    // housekeeping has not sampled yet, see `db::statistics`) SQLite would walk the
     // (questionnaire_key, ...) index for every batch instead of the trajectory index, which made
     // the export quadratic in the number of trajectories.
     for (tid, key, status, version, answers, open) in questionnaire_responses::table

@@ -109,7 +109,8 @@ fn guarded<T>(job: &'static str, f: impl FnOnce() -> Result<T, AppError>) {
 
 /// Retention: pseudonymises people whose trajectories ended longer ago than `retention_days`,
 /// with an audit entry that names no one, and deletes old messages, sign-in records and ended
-/// sessions. Also `wilkan housekeeping`. Returns how many people were pseudonymised.
+/// sessions; and brings the query planner's statistics up to date (`db::statistics`). Also
+/// `wilkan housekeeping`. Returns how many people were pseudonymised.
 ///
 /// Each person is a transaction of their own, taking the writer lock (SQLite) only for them: when
 /// a cohort passes the retention period at once, requests are not held up for the whole run, and
@@ -130,6 +131,7 @@ pub fn housekeeping(pool: &DbPool, retention_days: i64, stop: &dyn Fn() -> bool)
             Ok(())
         })
     })?;
+    pool.write(crate::db::statistics::refresh)?;
     let candidates = crate::privacy::erase::retention_candidates(
         &mut *pool.get().map_err(|_| AppError::Unavailable)?,
         retention_days,

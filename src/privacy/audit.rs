@@ -126,6 +126,8 @@ pub fn write_knowing(
     }
     let others = e.others_listed();
     let subject_set = if others.is_empty() { None } else { Some(subject_sets::record(conn, &others, known)?) };
+    // The id (a UUIDv7) and `at` from one clock at one moment: the list finds a range of days as
+    // a range of ids (`privacy::routes::audit_page`).
     let insert = diesel::insert_into(audit_log::table).values((
         audit_log::id.eq(new_id()),
         audit_log::at.eq(now()),

@@ -400,3 +400,46 @@ fn a_wrong_method_is_405_with_the_right_ones() {
     // A path that does not exist stays 404.
     problem(w.app.request(reqwest::Method::DELETE, "/bestaat-niet", None).send().unwrap(), 404);
 }
+
+/// The housekeeping gives SQLite's query planner statistics of the tables as they are (SQLite
+/// keeps none by itself), and leaves them alone while the data keeps its size. PostgreSQL's
+/// autovacuum keeps its own; there the housekeeping runs as before.
+#[test]
+fn the_housekeeping_keeps_the_planners_statistics() {
+    #[derive(diesel::QueryableByName, Debug, PartialEq)]
+    struct Stat {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        idx: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        stat: String,
+    }
+    let w = World::new();
+    w.method();
+    let pool = wilkan::db::build_pool(&w.app.target, 1, std::time::Duration::from_secs(5));
+    wilkan::mail::worker::housekeeping(&pool, 730, &|| false).unwrap();
+    if w.app.target.backend == wilkan::db::Backend::Postgres {
+        return;
+    }
+    let stats = || -> Vec<Stat> {
+        diesel::RunQueryDsl::load(
+            diesel::sql_query(
+                "SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'users' AND idx IS NOT NULL ORDER BY idx",
+            ),
+            &mut w.app.conn(),
+        )
+        .unwrap()
+    };
+    let first = stats();
+    // The World's accounts: every index of `users` counted, the first number the row count.
+    let accounts: i64 =
+        diesel::RunQueryDsl::get_result(diesel::QueryDsl::count(wilkan::db::schema::users::table), &mut w.app.conn())
+            .unwrap();
+    // Its key and its unique address hold every account (`users_erased` only the erased: none).
+    let whole: Vec<&Stat> = first.iter().filter(|s| s.idx.starts_with("sqlite_autoindex_users")).collect();
+    assert!(whole.len() >= 2, "{first:?}");
+    for s in whole {
+        assert_eq!(s.stat, format!("{accounts} 1"), "{s:?}");
+    }
+    wilkan::mail::worker::housekeeping(&pool, 730, &|| false).unwrap();
+    assert_eq!(stats(), first, "the same data: not sampled again");
+}

@@ -23,16 +23,25 @@ fn the_audit_log_is_searched_by_the_organisations_days() {
     let res = w.app.get(&format!("/users/{}", w.employee_a.id), Some(&w.admin.token));
     let request_id = res.headers()["x-request-id"].to_str().unwrap().to_string();
     let at = chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap().and_hms_opt(22, 30, 0).unwrap();
+    // As if written then: an entry's id is a UUIDv7 of its moment.
+    let millis = at.and_utc().timestamp_millis() as u64;
+    let id = uuid::Builder::from_unix_timestamp_millis(millis, &[0x5a; 10]).into_uuid().to_string();
     #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
     let moved = diesel::update(audit_log::table.filter(audit_log::request_id.eq(&request_id)))
-        .set(audit_log::at.eq(at))
+        .set((audit_log::at.eq(at), audit_log::id.eq(id)))
         .execute(&mut w.app.conn())
         .unwrap();
     assert_eq!(moved, 1);
     let found = |query: &str| audit(&w, &w.admin.token, query).iter().any(|e| e["request_id"] == request_id.as_str());
     assert!(found("&from=2026-07-01&to=2026-07-01"));
+    assert!(found("&from=2026-07-01") && found("&to=2026-07-01"));
     assert!(!found("&to=2026-06-30"));
     assert!(!found("&from=2026-07-02"));
+    // As a project leader too (their organisation's entries, read by organisation and id).
+    let found_by_pl =
+        |query: &str| audit(&w, &w.pl_a.token, query).iter().any(|e| e["request_id"] == request_id.as_str());
+    assert!(found_by_pl("&from=2026-07-01&to=2026-07-01"));
+    assert!(!found_by_pl("&from=2026-07-02") && !found_by_pl("&to=2026-06-30"));
 }
 
 #[test]
