@@ -627,6 +627,15 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// A UUIDv7 of the moment `at` (its millisecond, the rest random), for a row found by its time
+/// through its id. `new_id`'s shared context keeps ids rising, so after the clock steps back its
+/// ids stay ahead of the clock until the clock catches up; this id always holds `at`'s millisecond.
+pub fn new_id_at(at: chrono::NaiveDateTime) -> String {
+    let t = at.and_utc();
+    let seconds = u64::try_from(t.timestamp()).unwrap_or(0);
+    uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, seconds, t.timestamp_subsec_nanos())).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use diesel::prelude::*;

@@ -131,7 +131,6 @@ pub fn housekeeping(pool: &DbPool, retention_days: i64, stop: &dyn Fn() -> bool)
             Ok(())
         })
     })?;
-    pool.write(crate::db::statistics::refresh)?;
     let candidates = crate::privacy::erase::retention_candidates(
         &mut *pool.get().map_err(|_| AppError::Unavailable)?,
         retention_days,
@@ -152,6 +151,13 @@ pub fn housekeeping(pool: &DbPool, retention_days: i64, stop: &dyn Fn() -> bool)
     }
     if done > 0 {
         tracing::info!(people = done, "retention: pseudonymised");
+    }
+    // After the retention, which changes tables' sizes. Statistics that could not be refreshed
+    // (the writer lock busy past its timeout) are only left as they were until the next round.
+    if !stop() {
+        if let Err(e) = pool.write(crate::db::statistics::refresh) {
+            tracing::warn!(error = %e, "planner statistics not refreshed; tried again next round");
+        }
     }
     if failed > 0 {
         return Err(AppError::internal(format!("retention: {failed} of {} people failed", candidates.len())));

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::subject_sets;
 use crate::db::schema::audit_log;
-use crate::db::{new_id, now, on_backend, DbConnection};
+use crate::db::{new_id_at, now, on_backend, DbConnection};
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]
@@ -126,11 +126,12 @@ pub fn write_knowing(
     }
     let others = e.others_listed();
     let subject_set = if others.is_empty() { None } else { Some(subject_sets::record(conn, &others, known)?) };
-    // The id (a UUIDv7) and `at` from one clock at one moment: the list finds a range of days as
-    // a range of ids (`privacy::routes::audit_page`).
+    // The id is a UUIDv7 of `at`: on SQLite the list finds a range of days as a range of ids
+    // (`privacy::routes::audit_page`).
+    let at = now();
     let insert = diesel::insert_into(audit_log::table).values((
-        audit_log::id.eq(new_id()),
-        audit_log::at.eq(now()),
+        audit_log::id.eq(new_id_at(at)),
+        audit_log::at.eq(at),
         audit_log::actor_id.eq(&e.actor_id),
         audit_log::actor_role.eq(&e.actor_role),
         audit_log::action.eq(&e.action),

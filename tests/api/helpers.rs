@@ -24,6 +24,8 @@ pub struct TestApp {
     /// Server database name on PostgreSQL (for outage tests).
     pub pg_name: Option<String>,
     server: Option<actix_web::dev::ServerHandle>,
+    /// The thread that runs the server and then stops its worker; joined on drop.
+    thread: Option<std::thread::JoinHandle<()>>,
     /// Dropped after `server` has stopped (fields drop after `Drop::drop`).
     pg_database: Option<Arc<TestDatabase>>,
     _dir: tempfile::TempDir,
@@ -47,10 +49,16 @@ impl Drop for TestDatabase {
 }
 
 impl Drop for TestApp {
-    // Stop the server so that its pool closes its connections (PostgreSQL has a client limit).
+    // Stop the server so that its pool closes its connections (PostgreSQL has a client limit),
+    // and wait until its thread has stopped the worker and dropped the pool: a worker still
+    // polling PostgreSQL (over TLS) while the last test's process exits and OpenSSL cleans up
+    // crashed the test binary after every test had passed (SIGSEGV, once in CI).
     fn drop(&mut self) {
         if let Some(handle) = self.server.take() {
             actix_web::rt::System::new().block_on(handle.stop(false));
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
     }
 }
@@ -163,7 +171,7 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind free port");
         let port = listener.local_addr().unwrap().port();
         let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
+        let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let service = wilkan::start(state, listener).expect("start server");
                 tx.send(service.handle()).expect("send handle");
@@ -177,6 +185,7 @@ impl TestApp {
             target,
             pg_name: pg_database.as_ref().map(|d| d.name.clone()),
             server,
+            thread: Some(thread),
             pg_database,
             _dir: dir,
         };
