@@ -636,6 +636,13 @@ pub fn new_id_at(at: chrono::NaiveDateTime) -> String {
     uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, seconds, t.timestamp_subsec_nanos())).to_string()
 }
 
+/// The least UUIDv7 of the moment `t` (its millisecond): every id [`new_id_at`] makes from `t` on
+/// sorts at least as high, every one from before it lower (as text, byte by byte).
+pub fn first_id_at(t: chrono::NaiveDateTime) -> String {
+    let millis = u64::try_from(t.and_utc().timestamp_millis()).unwrap_or(0);
+    uuid::Builder::from_unix_timestamp_millis(millis, &[0; 10]).into_uuid().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use diesel::prelude::*;

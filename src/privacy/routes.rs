@@ -154,12 +154,6 @@ pub async fn audit_log_list(
 /// margin takes those in too, unless the clock stepped back by more.
 const ID_MARGIN: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 
-/// The least UUIDv7 of the moment `t`: every entry written from `t` on has an id at least this.
-fn first_id_at(t: NaiveDateTime) -> String {
-    let millis = u64::try_from(t.and_utc().timestamp_millis()).unwrap_or(0);
-    uuid::Builder::from_unix_timestamp_millis(millis, &[0; 10]).into_uuid().to_string()
-}
-
 /// A page of the audit log, newest first: a project leader's is their organisation's (`org`).
 /// Paged by id, which `audit_org_pages (organization_id, id)` holds in order: the page is read
 /// from the index and stops after `limit` entries, where by `(organization_id, at)` every entry
@@ -199,14 +193,14 @@ fn audit_page(
         let start = midnight(d);
         q = q.filter(audit_log::at.ge(start));
         if by_id {
-            q = q.filter(audit_log::id.ge(first_id_at(start - ID_MARGIN)));
+            q = q.filter(audit_log::id.ge(db::first_id_at(start - ID_MARGIN)));
         }
     }
     if let Some(d) = f.to {
         let end = midnight(d + chrono::Duration::days(1));
         q = q.filter(audit_log::at.lt(end));
         if by_id {
-            q = q.filter(audit_log::id.lt(first_id_at(end + ID_MARGIN)));
+            q = q.filter(audit_log::id.lt(db::first_id_at(end + ID_MARGIN)));
         }
     }
     if let Some(c) = f.cursor {
@@ -329,8 +323,9 @@ pub async fn erase_user(
 
 #[cfg(test)]
 mod tests {
-    use super::{audit_page, first_id_at, AuditFilter, ID_MARGIN};
+    use super::{audit_page, AuditFilter, ID_MARGIN};
     use crate::db::cache_probe::{cached_statements, migrated_sqlite, query_plan};
+    use crate::db::first_id_at;
 
     fn no_filter() -> AuditFilter {
         AuditFilter { actor: None, subject: None, action: None, from: None, to: None, limit: None, cursor: None }
