@@ -1,4 +1,5 @@
-//! Tests' view of diesel's statement cache: which statements a piece of code prepares.
+//! Tests' view of the database's work: which statements a piece of code prepares (diesel's
+//! statement cache), and how SQLite plans them and with which statistics.
 
 use std::sync::{Arc, Mutex};
 
@@ -51,4 +52,19 @@ pub fn query_plan(conn: &mut DbConnection, sql: &str) -> Vec<String> {
     let steps: Vec<Step> =
         diesel::RunQueryDsl::load(diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")), conn).unwrap();
     steps.into_iter().map(|s| s.detail).collect()
+}
+
+/// SQLite's statistics of `table`'s indexes: (index, `sqlite_stat1`'s numbers), by index.
+pub fn index_stats(conn: &mut DbConnection, table: &str) -> Vec<(String, String)> {
+    #[derive(diesel::QueryableByName)]
+    struct Stat {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        idx: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        stat: String,
+    }
+    let sql = "SELECT idx, stat FROM sqlite_stat1 WHERE tbl = ? AND idx IS NOT NULL ORDER BY idx";
+    let query = diesel::sql_query(sql).bind::<diesel::sql_types::Text, _>(table);
+    let rows: Vec<Stat> = diesel::RunQueryDsl::load(query, conn).unwrap();
+    rows.into_iter().map(|s| (s.idx, s.stat)).collect()
 }

@@ -44,22 +44,8 @@ mod tests {
     use diesel::{QueryableByName, RunQueryDsl};
 
     use super::refresh;
-    use crate::db::cache_probe::migrated_sqlite;
+    use crate::db::cache_probe::{index_stats as stats_of, migrated_sqlite};
     use crate::db::DbConnection;
-
-    #[derive(QueryableByName)]
-    struct Stat {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        idx: String,
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        stat: String,
-    }
-
-    fn stats_of(conn: &mut DbConnection, table: &str) -> Vec<(String, String)> {
-        let sql = format!("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = '{table}' AND idx IS NOT NULL ORDER BY idx");
-        let rows: Vec<Stat> = diesel::sql_query(sql).load(conn).unwrap();
-        rows.into_iter().map(|s| (s.idx, s.stat)).collect()
-    }
 
     /// Statistics appear for the indexes of a filled table, follow a tenfold growth, and are left
     /// alone while the table keeps its size.

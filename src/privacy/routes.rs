@@ -324,7 +324,7 @@ pub async fn erase_user(
 #[cfg(test)]
 mod tests {
     use super::{audit_page, AuditFilter, ID_MARGIN};
-    use crate::db::cache_probe::{cached_statements, migrated_sqlite, query_plan};
+    use crate::db::cache_probe::{cached_statements, index_stats, migrated_sqlite, query_plan};
     use crate::db::first_id_at;
 
     fn no_filter() -> AuditFilter {
@@ -372,18 +372,9 @@ mod tests {
         )
         .unwrap();
         crate::db::statistics::refresh(&mut conn).unwrap();
-        #[derive(diesel::QueryableByName)]
-        struct Stat {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            stat: String,
-        }
-        let sql = "SELECT stat FROM sqlite_stat1 WHERE idx = 'audit_org_pages'";
-        let stats: Vec<Stat> = diesel::RunQueryDsl::load(diesel::sql_query(sql), &mut conn).unwrap();
-        assert!(
-            stats.len() == 1 && stats[0].stat.starts_with("30000 "),
-            "sampled: {:?}",
-            stats.first().map(|s| &s.stat)
-        );
+        let stats = index_stats(&mut conn, "audit_log");
+        let pages = stats.iter().find(|(idx, _)| idx == "audit_org_pages").map(|(_, stat)| stat.as_str());
+        assert!(pages.is_some_and(|stat| stat.starts_with("30000 ")), "sampled: {stats:?}");
         check(&mut conn);
     }
 
