@@ -531,7 +531,16 @@ fn trajectory(
     if (reached == 0 && !stopped) || declined {
         return Ok(made);
     }
-    intake_and_plan(c, rng, &t, slugs)?;
+    // Who chose the paper route at inclusion gets most courses on paper; who reads and works
+    // with a screen with difficulty more often starts with the digital-skills pretrack.
+    let plan = intake_and_plan(
+        c,
+        rng,
+        &t,
+        slugs,
+        answers["paper_route_chosen"] == true,
+        answers["reading_and_digital_skills_sufficient"] == true,
+    )?;
     // Baseline answers at the start (some on paper), end answers once back at work (below).
     let who = |entered_by: &'_ str| answers::Subject {
         respondent_id: &employee.id,
@@ -545,14 +554,16 @@ fn trajectory(
         answers::insert(c, rng, inst, who(by), 0, &[], created + Duration::days(3))?;
         s.rows += 1;
     }
-    // Courses: some completed (a few on paper), one in progress, all before the trajectory ended.
+    // Courses in the plan's order: some completed, the next one in progress, all before the
+    // trajectory ended. Each is done the way the plan says, except for a few who switch (the
+    // study: many prefer paper once they hold the map).
     let begun = |k: usize| created + Duration::days(7 * (k as i64 + 1));
-    let mut done = rng.gen_range(0..=slugs.len().min(reached * 3));
+    let mut done = rng.gen_range(0..=plan.order.len().min(reached * 3));
     while done > 0 && (begun(done - 1) + Duration::days(3)).date() > limit {
         done -= 1;
     }
     let mut completed: Vec<(String, NaiveDateTime)> = Vec::new();
-    for (k, slug) in slugs.iter().enumerate().take(done + 1) {
+    for (k, slug) in plan.order.iter().enumerate().take(done + 1) {
         let when = begun(k);
         if when.date() > limit {
             break;
@@ -561,7 +572,13 @@ fn trajectory(
         let finished = k < done;
         let finished_at = when + Duration::days(3);
         let choice = ["coach_talk", "group_session", "both", "none", "none"].choose(rng).copied().unwrap_or("none");
-        let via = finished.then(|| if rng.gen_bool(0.2) { "paper" } else { "online" });
+        let on_paper = plan.on_paper(slug);
+        // Work on paper leaves nothing to record until the coach marks the course done.
+        if on_paper && !finished {
+            break;
+        }
+        let switched = rng.gen_bool(0.1);
+        let via = finished.then_some(if on_paper != switched { "paper" } else { "online" });
         let paper = via == Some("paper");
         // On paper the coach records it (`POST /trajectories/{id}/progress/{slug}/paper`): no
         // online start, celebration or reflection; the choice ticked in the map if the coach
@@ -879,12 +896,26 @@ fn absence(
     Ok(())
 }
 
+/// The plan the seeder follows: the courses in order, and which of them go on paper.
+struct Plan {
+    order: Vec<String>,
+    paper: Vec<String>,
+}
+
+impl Plan {
+    fn on_paper(&self, slug: &str) -> bool {
+        self.paper.iter().any(|s| s == slug)
+    }
+}
+
 fn intake_and_plan(
     c: &mut DbConnection,
     rng: &mut ChaCha8Rng,
     t: &Trajectory,
     slugs: &[String],
-) -> Result<(), AppError> {
+    paper_route: bool,
+    skills_sufficient: bool,
+) -> Result<Plan, AppError> {
     let factor = |rng: &mut ChaCha8Rng| json!({"score": rng.gen_range(1..=5), "note": null});
     let factors = json!({"attitude": factor(rng), "self_efficacy": factor(rng), "social_pressure": factor(rng),
         "knowledge_and_skills": factor(rng), "capacity": factor(rng), "context": factor(rng), "self_regulation": factor(rng)});
@@ -907,15 +938,17 @@ fn intake_and_plan(
         rest.shuffle(rng);
     }
     let focus: Vec<&String> = order.get(1).or(order.first()).into_iter().collect();
+    let paper_share = if paper_route { 0.8 } else { 0.15 };
+    let paper: Vec<String> = order.iter().filter(|_| rng.gen_bool(paper_share)).cloned().collect();
     let modes: serde_json::Map<String, serde_json::Value> =
-        order.iter().map(|s| (s.clone(), json!(if rng.gen_bool(0.3) { "paper" } else { "online" }))).collect();
+        order.iter().map(|s| (s.clone(), json!(if paper.contains(s) { "paper" } else { "online" }))).collect();
     diesel::insert_into(plans::table)
         .values((
             plans::trajectory_id.eq(&t.id),
             plans::course_order.eq(json!(order).to_string()),
             plans::focus_courses.eq(json!(focus).to_string()),
             plans::course_modes.eq(serde_json::Value::Object(modes).to_string()),
-            plans::digital_skills_pretrack.eq(rng.gen_bool(0.2)),
+            plans::digital_skills_pretrack.eq(rng.gen_bool(if skills_sufficient { 0.1 } else { 0.6 })),
             plans::group_sessions_interest.eq(rng.gen_bool(0.5)),
             plans::buddy_interest.eq(rng.gen_bool(0.3)),
             plans::shared_with_employee.eq(true),
@@ -923,7 +956,7 @@ fn intake_and_plan(
             plans::updated_at.eq(t.created_at),
         ))
         .execute(c)?;
-    Ok(())
+    Ok(Plan { order, paper })
 }
 
 /// Answers to a page's questions and exercises, in the form the API saves them; `None` when the

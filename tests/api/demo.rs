@@ -60,6 +60,7 @@ fn demo_data_is_deterministic_and_works_through_the_api() {
             .unwrap();
         assert!(relapses > 0 && called_off > 0, "{relapses} relapses, {called_off} check-ins called off");
     }
+    courses_follow_the_plans(&a);
     for table in [
         "absences",
         "consents",
@@ -363,4 +364,59 @@ fn the_consent_state_follows_the_records_and_the_migration_fills_it() {
     };
     assert!(reverted.windows(2).all(|w| w[0] > w[1]), "newest first, each once: {reverted:?}");
     assert_eq!(state(&mut conn), kept);
+}
+
+/// Each employee works through the courses in their plan's order: the courses begun are the
+/// plan's first ones, completed one after the other, with at most the next one begun online.
+/// Nearly all are done the way the plan says (paper or online), and both ways occur.
+fn courses_follow_the_plans(app: &TestApp) {
+    use chrono::NaiveDateTime;
+    use diesel::prelude::*;
+    use std::collections::HashMap;
+    use wilkan::db::schema::{course_progress, plans, trajectories};
+    type Row = (String, Option<NaiveDateTime>, Option<String>);
+    let mut progress: HashMap<String, HashMap<String, Row>> = HashMap::new();
+    let rows: Vec<(String, String, Option<NaiveDateTime>, Option<String>)> = course_progress::table
+        .select((
+            course_progress::user_id,
+            course_progress::course_slug,
+            course_progress::completed_at,
+            course_progress::completed_via,
+        ))
+        .load(&mut app.conn())
+        .unwrap();
+    for (user, slug, at, via) in rows {
+        progress.entry(user).or_default().insert(slug.clone(), (slug, at, via));
+    }
+    let planned: Vec<(String, String, String)> = plans::table
+        .inner_join(trajectories::table.on(trajectories::id.eq(plans::trajectory_id)))
+        .select((trajectories::employee_id, plans::course_order, plans::course_modes))
+        .load(&mut app.conn())
+        .unwrap();
+    let (mut as_planned, mut switched, mut ways) = (0, 0, std::collections::HashSet::new());
+    for (employee, order, modes) in &planned {
+        let order: Vec<String> = serde_json::from_str(order).unwrap();
+        let modes: HashMap<String, String> = serde_json::from_str(modes).unwrap();
+        let mine = progress.remove(employee).unwrap_or_default();
+        let begun: Vec<&Row> = order.iter().map_while(|slug| mine.get(slug)).collect();
+        assert_eq!(begun.len(), mine.len(), "{employee}: courses begun out of the plan's order: {order:?} {mine:?}");
+        let completed: Vec<&Row> = begun.iter().copied().take_while(|(_, at, _)| at.is_some()).collect();
+        assert!(begun.len() - completed.len() <= 1, "{employee}: more than one course in progress: {begun:?}");
+        assert!(completed.windows(2).all(|w| w[0].1 < w[1].1), "{employee}: completed out of order: {completed:?}");
+        if let Some((slug, None, _)) = begun.last() {
+            assert_eq!(modes[slug], "online", "{employee}: work on paper shows online");
+        }
+        for (slug, _, via) in completed {
+            let via = via.as_deref().unwrap();
+            ways.insert(via.to_string());
+            if modes[slug] == via {
+                as_planned += 1;
+            } else {
+                switched += 1;
+            }
+        }
+    }
+    assert!(progress.is_empty(), "progress without a plan: {progress:?}");
+    assert_eq!(ways.len(), 2, "both paper and online completions: {ways:?}");
+    assert!(as_planned >= 4 * switched && as_planned > 0, "{as_planned} as planned, {switched} switched");
 }
