@@ -27,10 +27,18 @@ use crate::AppState;
 
 /// How long a link works.
 pub const VALID_MINUTES: i64 = 15;
-/// Login links one employee gets in a day at most.
-pub const LINKS_PER_DAY: i64 = 10;
-/// Links per account per window; more requests are answered 202 but send nothing.
-const PER_ACCOUNT: throttle::Limits = throttle::Limits { max_failures: 3, window: TimeDelta::minutes(15) };
+/// Login links one employee gets in a day at most, asked from every client together.
+pub const LINKS_PER_DAY: i64 = 25;
+/// Links for one account asked from one client in a day: a stranger who types an employee's
+/// address from one place uses up this share, not the day's, so the employee still gets links
+/// from home. Above it, and above the limits below, a request is answered 202 but sends nothing.
+pub const PER_CLIENT_DAY: throttle::Limits = throttle::Limits { max_failures: 5, window: TimeDelta::days(1) };
+/// Links for one account asked from one client per window.
+pub const PER_CLIENT: throttle::Limits = throttle::Limits { max_failures: 3, window: TimeDelta::minutes(15) };
+/// Links for one account per window from any client: higher than [`PER_CLIENT`], for the same
+/// reason; it bounds the mail that many clients together can have sent.
+pub const PER_ACCOUNT_ANYWHERE: throttle::Limits =
+    throttle::Limits { max_failures: 10, window: TimeDelta::minutes(15) };
 /// Requests per address per window before 429.
 const PER_ADDRESS: throttle::Limits = throttle::Limits { max_failures: 20, window: TimeDelta::minutes(15) };
 
@@ -78,12 +86,19 @@ pub async fn request(
     db::tx(&state.pool, crate::http::auth::anonymous_audit(&req, "magic_link.requested"), move |c, audit| {
         let address_key = format!("magic-{}", throttle::address_key(&ip));
         throttle::count_attempt(c, &address_key, &PER_ADDRESS)?;
-        let account_key = format!("magic-{}", throttle::account_key(&email));
-        // A blocked account gets the same 202 as any other, and no link.
-        match throttle::count_attempt(c, &account_key, &PER_ACCOUNT) {
-            Err(AppError::TooManyRequests { .. }) => return Ok(()),
-            other => other?,
-        };
+        // A blocked account gets the same 202 as any other, and no link. The client's own limits
+        // come first: what they refuse does not count towards the account's from anywhere.
+        let per_client = throttle::account_from_key(&email, &ip);
+        for (key, limits) in [
+            (format!("{per_client}|magic"), &PER_CLIENT),
+            (format!("{per_client}|magic-day"), &PER_CLIENT_DAY),
+            (format!("magic-{}", throttle::account_key(&email)), &PER_ACCOUNT_ANYWHERE),
+        ] {
+            match throttle::count_attempt(c, &key, limits) {
+                Err(AppError::TooManyRequests { .. }) => return Ok(()),
+                other => other?,
+            };
+        }
         let Some(user) = queries::find_user_by_email(c, &email)?.filter(|u| u.active && u.role() == Role::Employee)
         else {
             return Ok(());
@@ -91,8 +106,8 @@ pub async fn request(
         audit.about_user(&user.id, user.organization_id.as_deref());
         let t = now();
         let expires = t + TimeDelta::minutes(VALID_MINUTES);
-        // Three a quarter of an hour would still be 288 unasked mails a day to someone on sick
-        // leave whose address a stranger types in: after a day's share, the same 202 and no mail.
+        // Ten a quarter of an hour from many clients would still be 960 unasked mails a day to
+        // someone on sick leave: after a day's share, the same 202 and no mail.
         let today: i64 = magic_links::table
             .filter(magic_links::user_id.eq(&user.id))
             .filter(magic_links::created_at.gt(t - TimeDelta::days(1)))

@@ -3,7 +3,7 @@
 pub mod api;
 mod auth_routes;
 mod jwt_hs256;
-pub(crate) mod magic_routes;
+pub mod magic_routes;
 pub mod model;
 mod org_routes;
 pub mod password;

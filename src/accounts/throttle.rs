@@ -50,7 +50,8 @@ pub fn account_from_key(email: &str, ip: &str) -> String {
 /// Deletes every counter of an account (erasure): its own and those per client.
 pub fn clear_account(conn: &mut DbConnection, email: &str) -> Result<(), AppError> {
     let key = account_key(email);
-    // The per-client keys start with `email:x|`: a LIKE with its wildcards escaped (an `_` in an
+    // The per-client keys (of logins and of login links) start with `email:x|`: a LIKE with its
+    // wildcards escaped (an `_` in an
     // address is a character), not a range, whose order PostgreSQL's collation decides.
     let escaped: String = format!("{key}|")
         .chars()

@@ -296,15 +296,14 @@ fn a_guesser_elsewhere_does_not_lock_the_owner_out() {
     assert_eq!(login_from("192.0.2.201", PASSWORD), 429);
 }
 
-/// A day's share of login links (10) sent, a further request is answered the same and mails
-/// nothing.
+/// A day's share of login links sent, a further request is answered the same and mails nothing.
 #[test]
 fn an_employee_gets_at_most_a_days_share_of_login_links() {
     use diesel::prelude::*;
     use wilkan::db::schema::{magic_links, outbox};
     let w = World::new();
     let t = chrono::Utc::now().naive_utc();
-    for i in 0..10 {
+    for i in 0..wilkan::accounts::magic_routes::LINKS_PER_DAY {
         diesel::insert_into(magic_links::table)
             .values((
                 magic_links::id.eq(format!("eerder-{i}")),
@@ -321,6 +320,77 @@ fn an_employee_gets_at_most_a_days_share_of_login_links() {
     let mails: i64 =
         outbox::table.filter(outbox::to_address.eq(&w.employee_a.email)).count().get_result(&mut w.app.conn()).unwrap();
     assert_eq!(mails, 0);
+}
+
+/// A stranger who types an employee's address from one place uses up that client's share of
+/// login links, not the employee's: from home the employee still gets one. Many clients together
+/// stop at the account's limit for any client.
+#[test]
+fn a_stranger_asking_login_links_does_not_use_up_the_employees() {
+    use diesel::prelude::*;
+    use wilkan::accounts::magic_routes::{PER_ACCOUNT_ANYWHERE, PER_CLIENT, PER_CLIENT_DAY};
+    use wilkan::db::schema::{login_throttle, magic_links};
+    let w = World::on(TestApp::spawn_with(&[("WILKAN_TRUSTED_PROXIES", "127.0.0.1")]));
+    let ask_from = |client: &str| {
+        let res = w
+            .app
+            .request(Method::POST, "/auth/magic-link", None)
+            .header("x-forwarded-for", client)
+            .json(&json!({"email": w.employee_a.email}))
+            .send()
+            .unwrap();
+        assert_eq!(res.status(), 202, "the same answer, limited or not");
+    };
+    let links = || -> i64 {
+        magic_links::table
+            .filter(magic_links::user_id.eq(&w.employee_a.id))
+            .count()
+            .get_result(&mut w.app.conn())
+            .unwrap()
+    };
+    // The stranger's window of 15 minutes, moved into the past as if it had run out.
+    let window_passes = || {
+        #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+        diesel::update(login_throttle::table.filter(login_throttle::key.like("%|ip:198.51.100.66|magic")))
+            .set((
+                login_throttle::window_started_at.eq(chrono::Utc::now().naive_utc() - chrono::TimeDelta::minutes(16)),
+                login_throttle::blocked_until.eq(None::<chrono::NaiveDateTime>),
+            ))
+            .execute(&mut w.app.conn())
+            .unwrap()
+    };
+    for _ in 0..6 {
+        ask_from("198.51.100.66");
+    }
+    assert_eq!(links(), i64::from(PER_CLIENT.max_failures), "the stranger's window");
+    for _ in 0..3 {
+        assert_eq!(window_passes(), 1);
+        for _ in 0..4 {
+            ask_from("198.51.100.66");
+        }
+    }
+    assert_eq!(links(), i64::from(PER_CLIENT_DAY.max_failures), "the stranger's client's day");
+    ask_from("203.0.113.10");
+    assert_eq!(links(), i64::from(PER_CLIENT_DAY.max_failures) + 1, "the employee at home gets a link");
+    // Many clients together: nothing more for the account after the higher limit, from anywhere.
+    #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+    diesel::update(login_throttle::table.filter(login_throttle::key.eq(format!("magic-email:{}", w.employee_a.email))))
+        .set(login_throttle::failures.eq(PER_ACCOUNT_ANYWHERE.max_failures - 1))
+        .execute(&mut w.app.conn())
+        .unwrap();
+    ask_from("192.0.2.200");
+    assert_eq!(links(), i64::from(PER_CLIENT_DAY.max_failures) + 2);
+    ask_from("192.0.2.201");
+    assert_eq!(links(), i64::from(PER_CLIENT_DAY.max_failures) + 2, "the account's limit from anywhere");
+    // Erasing the person deletes the counters of their address, per client too.
+    let erase = json!({"reason": "Verzoek van de medewerker (AVG)"});
+    assert_eq!(w.app.post(&format!("/users/{}/erase", w.employee_a.id), Some(&w.admin.token), &erase).status(), 200);
+    let left: i64 = login_throttle::table
+        .filter(login_throttle::key.like(format!("%{}%", w.employee_a.email)))
+        .count()
+        .get_result(&mut w.app.conn())
+        .unwrap();
+    assert_eq!(left, 0);
 }
 
 /// The newest mail's link to choose a password, sent to `to`.
