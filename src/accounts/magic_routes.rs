@@ -28,11 +28,12 @@ use crate::AppState;
 /// How long a link works.
 pub const VALID_MINUTES: i64 = 15;
 /// Login links one employee gets in a day at most, asked from every client together.
-pub const LINKS_PER_DAY: i64 = 25;
-/// Links for one account asked from one client in a day: a stranger who types an employee's
-/// address from one place uses up this share, not the day's, so the employee still gets links
-/// from home. Above it, and above the limits below, a request is answered 202 but sends nothing.
-pub const PER_CLIENT_DAY: throttle::Limits = throttle::Limits { max_failures: 5, window: TimeDelta::days(1) };
+pub const LINKS_PER_DAY: i64 = 30;
+/// Links for one account asked from one client (an IPv4 address or an IPv6 /56, one home) in a
+/// day: a stranger who types an employee's address from one place uses up this share, not the
+/// day's, so the employee still gets links from home. Above it, and above the limits below, a
+/// request is answered 202 but sends nothing. Blocked for a day from the last one counted.
+pub const PER_CLIENT_DAY: throttle::Limits = throttle::Limits { max_failures: 10, window: TimeDelta::days(1) };
 /// Links for one account asked from one client per window.
 pub const PER_CLIENT: throttle::Limits = throttle::Limits { max_failures: 3, window: TimeDelta::minutes(15) };
 /// Links for one account per window from any client: higher than [`PER_CLIENT`], for the same
@@ -87,15 +88,17 @@ pub async fn request(
         let address_key = format!("magic-{}", throttle::address_key(&ip));
         throttle::count_attempt(c, &address_key, &PER_ADDRESS)?;
         // A blocked account gets the same 202 as any other, and no link. The client's own limits
-        // come first: what they refuse does not count towards the account's from anywhere.
-        let per_client = throttle::account_from_key(&email, &ip);
-        for (key, limits) in [
+        // come first, and a request refused by any limit counts towards none of them: a flood
+        // from elsewhere must not use up the share of the employee who asks meanwhile from home.
+        let per_client = throttle::account_from_site_key(&email, &ip);
+        let keys = [
             (format!("{per_client}|magic"), &PER_CLIENT),
             (format!("{per_client}|magic-day"), &PER_CLIENT_DAY),
             (format!("magic-{}", throttle::account_key(&email)), &PER_ACCOUNT_ANYWHERE),
-        ] {
-            match throttle::count_attempt(c, &key, limits) {
-                Err(AppError::TooManyRequests { .. }) => return Ok(()),
+        ];
+        for (n, (key, limits)) in keys.iter().enumerate() {
+            match throttle::count_attempt(c, key, limits) {
+                Err(AppError::TooManyRequests { .. }) => return take_back(c, &keys[..n]),
                 other => other?,
             };
         }
@@ -114,7 +117,7 @@ pub async fn request(
             .count()
             .get_result(c)?;
         if today >= LINKS_PER_DAY {
-            return Ok(());
+            return take_back(c, &keys);
         }
         let token = random_token();
         diesel::insert_into(magic_links::table)
@@ -153,6 +156,11 @@ pub async fn request(
                  e-mail met een inloglink. Begeleiders en beheerders loggen in met hun wachtwoord."
             .into(),
     }))
+}
+
+/// Takes back the counts of a request that a later limit refused (see [`request`]).
+fn take_back(c: &mut db::DbConnection, counted: &[(String, &throttle::Limits)]) -> Result<(), AppError> {
+    counted.iter().try_for_each(|(key, _)| throttle::take_back(c, key))
 }
 
 /// Trade the code from the email for tokens. Public. A link works once, for 15 minutes.

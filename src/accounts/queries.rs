@@ -302,8 +302,9 @@ pub fn drop_unused_login_links(conn: &mut Db, user_id: &str) -> Result<usize, Ap
 pub const KEEP_SIGN_INS_DAYS: i64 = 90;
 
 /// Housekeeping: deletes login links and sessions that expired more than [`KEEP_SIGN_INS_DAYS`]
-/// ago, and throttle counters whose window ended a day ago (they hold typed addresses, also
-/// strangers' and typos, and client addresses). Returns how many rows.
+/// ago, and throttle counters whose window began over a day ago and that block nothing any more
+/// (they hold typed addresses, also strangers' and typos, and client addresses). Returns how many
+/// rows.
 pub fn prune_sign_in_records(conn: &mut Db) -> Result<usize, AppError> {
     use crate::db::schema::{login_throttle, magic_links, password_links};
     let t = now();

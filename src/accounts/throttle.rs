@@ -71,6 +71,24 @@ pub fn clear_account(conn: &mut DbConnection, email: &str) -> Result<(), AppErro
     Ok(())
 }
 
+/// One account from one place ([`account_key`] and [`site_key`]).
+pub fn account_from_site_key(email: &str, ip: &str) -> String {
+    format!("{}|{}", account_key(email), site_key(ip))
+}
+
+/// The client's IPv4 address, or its IPv6 /56: a provider gives one home a /56, so a stranger at
+/// home has 256 /64s to pick from. For limits that keep a stranger from using up what an
+/// account's owner may ask from elsewhere; [`address_key`] for those that stop one guesser.
+pub fn site_key(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let site = std::net::Ipv6Addr::from(u128::from(v6) & !((1u128 << 72) - 1));
+            format!("ip:{site}/56")
+        }
+        _ => address_key(ip),
+    }
+}
+
 /// The client's IPv4 address, or its IPv6 /64: one IPv6 client has a whole /64 to pick from, so
 /// a limit per single address would hardly limit it.
 pub fn address_key(ip: &str) -> String {
@@ -167,7 +185,16 @@ pub fn clear(conn: &mut DbConnection, key: &str) -> Result<(), AppError> {
 
 #[cfg(test)]
 mod tests {
-    use super::address_key;
+    use super::{address_key, site_key};
+
+    #[test]
+    fn a_site_is_an_ipv4_address_or_an_ipv6_56() {
+        assert_eq!(site_key("2001:db8:1:200::1"), site_key("2001:db8:1:2ff:ffff::9"));
+        assert_eq!(site_key("2001:db8:1:2ff::1"), "ip:2001:db8:1:200::/56");
+        assert_ne!(site_key("2001:db8:1:200::1"), site_key("2001:db8:1:300::1"));
+        assert_eq!(site_key("::ffff:192.0.2.7"), "ip:192.0.2.7");
+        assert_eq!(site_key("192.0.2.7"), address_key("192.0.2.7"));
+    }
 
     #[test]
     fn an_ipv6_client_is_limited_by_its_64() {

@@ -531,14 +531,15 @@ fn trajectory(
     if (reached == 0 && !stopped) || declined {
         return Ok(made);
     }
-    // Who chose the paper route at inclusion gets most courses on paper; who reads and works
-    // with a screen with difficulty more often starts with the digital-skills pretrack.
+    // Who chose the paper route at inclusion, or was included against the advice to work with
+    // the paper map, gets most courses on paper; who reads and works with a screen with
+    // difficulty more often starts with the digital-skills pretrack.
     let plan = intake_and_plan(
         c,
         rng,
         &t,
         slugs,
-        answers["paper_route_chosen"] == true,
+        answers["paper_route_chosen"] == true || !include,
         answers["reading_and_digital_skills_sufficient"] == true,
     )?;
     // Baseline answers at the start (some on paper), end answers once back at work (below).
@@ -555,8 +556,8 @@ fn trajectory(
         s.rows += 1;
     }
     // Courses in the plan's order: some completed, the next one in progress, all before the
-    // trajectory ended. Each is done the way the plan says, except for a few who switch (the
-    // study: many prefer paper once they hold the map).
+    // trajectory ended. Each is done the way the plan says, except for a tenth who switch, either
+    // way.
     let begun = |k: usize| created + Duration::days(7 * (k as i64 + 1));
     let mut done = rng.gen_range(0..=plan.order.len().min(reached * 3));
     while done > 0 && (begun(done - 1) + Duration::days(3)).date() > limit {

@@ -322,36 +322,42 @@ fn an_employee_gets_at_most_a_days_share_of_login_links() {
     assert_eq!(mails, 0);
 }
 
-/// A stranger who types an employee's address from one place uses up that client's share of
-/// login links, not the employee's: from home the employee still gets one. Many clients together
-/// stop at the account's limit for any client.
+/// A stranger who types an employee's address from one place (an IPv4 address, an IPv6 /56) uses
+/// up that place's share of login links, not the employee's: from home the employee still gets
+/// one. Many places together stop at the account's limit for any client, and a request refused
+/// there counts towards no limit, so the employee's own share is still there afterwards.
 #[test]
 fn a_stranger_asking_login_links_does_not_use_up_the_employees() {
     use diesel::prelude::*;
     use wilkan::accounts::magic_routes::{PER_ACCOUNT_ANYWHERE, PER_CLIENT, PER_CLIENT_DAY};
     use wilkan::db::schema::{login_throttle, magic_links};
     let w = World::on(TestApp::spawn_with(&[("WILKAN_TRUSTED_PROXIES", "127.0.0.1")]));
-    let ask_from = |client: &str| {
+    let ask_from = |who: &crate::helpers::Actor, client: &str| {
         let res = w
             .app
             .request(Method::POST, "/auth/magic-link", None)
             .header("x-forwarded-for", client)
-            .json(&json!({"email": w.employee_a.email}))
+            .json(&json!({"email": who.email}))
             .send()
             .unwrap();
         assert_eq!(res.status(), 202, "the same answer, limited or not");
     };
-    let links = || -> i64 {
-        magic_links::table
-            .filter(magic_links::user_id.eq(&w.employee_a.id))
-            .count()
-            .get_result(&mut w.app.conn())
+    let links = |who: &crate::helpers::Actor| -> i64 {
+        magic_links::table.filter(magic_links::user_id.eq(&who.id)).count().get_result(&mut w.app.conn()).unwrap()
+    };
+    let anywhere = login_throttle::key.eq(format!("magic-email:{}", w.employee_a.email));
+    // Fixtures: the statement cache does not matter here.
+    #[allow(clippy::disallowed_methods)]
+    let set_anywhere = |failures: i32, blocked: Option<chrono::NaiveDateTime>| {
+        diesel::update(login_throttle::table.filter(anywhere.clone()))
+            .set((login_throttle::failures.eq(failures), login_throttle::blocked_until.eq(blocked)))
+            .execute(&mut w.app.conn())
             .unwrap()
     };
-    // The stranger's window of 15 minutes, moved into the past as if it had run out.
-    let window_passes = || {
-        #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
-        diesel::update(login_throttle::table.filter(login_throttle::key.like("%|ip:198.51.100.66|magic")))
+    // A quarter of an hour passes: every window of 15 minutes ends; the day goes on.
+    #[allow(clippy::disallowed_methods)]
+    let quarter_passes = || {
+        diesel::update(login_throttle::table.filter(login_throttle::key.not_like("%|magic-day")))
             .set((
                 login_throttle::window_started_at.eq(chrono::Utc::now().naive_utc() - chrono::TimeDelta::minutes(16)),
                 login_throttle::blocked_until.eq(None::<chrono::NaiveDateTime>),
@@ -359,34 +365,58 @@ fn a_stranger_asking_login_links_does_not_use_up_the_employees() {
             .execute(&mut w.app.conn())
             .unwrap()
     };
-    for _ in 0..6 {
-        ask_from("198.51.100.66");
+    let (day, window) = (i64::from(PER_CLIENT_DAY.max_failures), i64::from(PER_CLIENT.max_failures));
+
+    // Two IPv6 /64s of one /56 are one place; another /56 is another.
+    let a2 = &w.employee_a2;
+    for client in ["2001:db8:1:200::1", "2001:db8:1:200::1", "2001:db8:1:2ff::5", "2001:db8:1:2ff::5"] {
+        ask_from(a2, client);
     }
-    assert_eq!(links(), i64::from(PER_CLIENT.max_failures), "the stranger's window");
-    for _ in 0..3 {
-        assert_eq!(window_passes(), 1);
+    assert_eq!(links(a2), window, "one /56, one window's share");
+    ask_from(a2, "2001:db8:1:300::1");
+    assert_eq!(links(a2), window + 1, "another /56");
+
+    let a = &w.employee_a;
+    for _ in 0..6 {
+        ask_from(a, "198.51.100.66");
+    }
+    assert_eq!(links(a), window, "the stranger's window");
+    for _ in 0..day {
+        if links(a) >= day {
+            break;
+        }
+        assert!(quarter_passes() > 0);
         for _ in 0..4 {
-            ask_from("198.51.100.66");
+            ask_from(a, "198.51.100.66");
         }
     }
-    assert_eq!(links(), i64::from(PER_CLIENT_DAY.max_failures), "the stranger's client's day");
-    ask_from("203.0.113.10");
-    assert_eq!(links(), i64::from(PER_CLIENT_DAY.max_failures) + 1, "the employee at home gets a link");
-    // Many clients together: nothing more for the account after the higher limit, from anywhere.
-    #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
-    diesel::update(login_throttle::table.filter(login_throttle::key.eq(format!("magic-email:{}", w.employee_a.email))))
-        .set(login_throttle::failures.eq(PER_ACCOUNT_ANYWHERE.max_failures - 1))
-        .execute(&mut w.app.conn())
-        .unwrap();
-    ask_from("192.0.2.200");
-    assert_eq!(links(), i64::from(PER_CLIENT_DAY.max_failures) + 2);
-    ask_from("192.0.2.201");
-    assert_eq!(links(), i64::from(PER_CLIENT_DAY.max_failures) + 2, "the account's limit from anywhere");
+    assert!(quarter_passes() > 0);
+    ask_from(a, "198.51.100.66");
+    assert_eq!(links(a), day, "the stranger's place has used its day");
+    ask_from(a, "203.0.113.10");
+    assert_eq!(links(a), day + 1, "the employee at home gets a link");
+    // Many places together: nothing more for the account after the higher limit, from anywhere.
+    assert_eq!(set_anywhere(PER_ACCOUNT_ANYWHERE.max_failures - 1, None), 1);
+    ask_from(a, "192.0.2.200");
+    assert_eq!(links(a), day + 2);
+    ask_from(a, "192.0.2.201");
+    assert_eq!(links(a), day + 2, "the account's limit from anywhere");
+    // Asked from home meanwhile, refused: counted nowhere, so home's share is whole afterwards.
+    for _ in 0..window {
+        ask_from(a, "203.0.113.10");
+    }
+    assert_eq!(links(a), day + 2);
+    set_anywhere(0, None);
+    for _ in 0..window - 1 {
+        ask_from(a, "203.0.113.10");
+    }
+    assert_eq!(links(a), day + 1 + window, "home's window of 15 minutes, whole");
+
     // Erasing the person deletes the counters of their address, per client too.
     let erase = json!({"reason": "Verzoek van de medewerker (AVG)"});
-    assert_eq!(w.app.post(&format!("/users/{}/erase", w.employee_a.id), Some(&w.admin.token), &erase).status(), 200);
+    assert_eq!(w.app.post(&format!("/users/{}/erase", a.id), Some(&w.admin.token), &erase).status(), 200);
     let left: i64 = login_throttle::table
-        .filter(login_throttle::key.like(format!("%{}%", w.employee_a.email)))
+        .filter(login_throttle::key.like(format!("%{}%", a.email)))
         .count()
         .get_result(&mut w.app.conn())
         .unwrap();

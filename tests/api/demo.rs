@@ -368,7 +368,9 @@ fn the_consent_state_follows_the_records_and_the_migration_fills_it() {
 
 /// Each employee works through the courses in their plan's order: the courses begun are the
 /// plan's first ones, completed one after the other, with at most the next one begun online.
-/// Nearly all are done the way the plan says (paper or online), and both ways occur.
+/// Nearly all are done the way the plan says (paper or online), and both ways occur. Who chose the
+/// paper route at inclusion, or was included against the advice, has more courses planned on
+/// paper.
 fn courses_follow_the_plans(app: &TestApp) {
     use chrono::NaiveDateTime;
     use diesel::prelude::*;
@@ -388,15 +390,27 @@ fn courses_follow_the_plans(app: &TestApp) {
     for (user, slug, at, via) in rows {
         progress.entry(user).or_default().insert(slug.clone(), (slug, at, via));
     }
-    let planned: Vec<(String, String, String)> = plans::table
+    let planned: Vec<(String, String, String, String)> = plans::table
         .inner_join(trajectories::table.on(trajectories::id.eq(plans::trajectory_id)))
-        .select((trajectories::employee_id, plans::course_order, plans::course_modes))
+        .select((trajectories::employee_id, plans::course_order, plans::course_modes, trajectories::inclusion_answers))
         .load(&mut app.conn())
         .unwrap();
     let (mut as_planned, mut switched, mut ways) = (0, 0, std::collections::HashSet::new());
-    for (employee, order, modes) in &planned {
+    let mut in_progress = 0;
+    // Courses planned, and of them on paper, for who chose the paper route and who did not.
+    let mut paper_share = [(0, 0), (0, 0)];
+    for (employee, order, modes, inclusion) in &planned {
         let order: Vec<String> = serde_json::from_str(order).unwrap();
         let modes: HashMap<String, String> = serde_json::from_str(modes).unwrap();
+        let mode = |slug: &str| modes.get(slug).map(String::as_str).unwrap_or("not in course_modes");
+        // Included against the advice (no device, or too little reading and screen skill), the
+        // seeder's coach works with the paper map too.
+        let answers: serde_json::Value = serde_json::from_str(inclusion).unwrap();
+        let advised = answers["device_at_home"] == true
+            && (answers["reading_and_digital_skills_sufficient"] == true || answers["paper_route_chosen"] == true);
+        let share = &mut paper_share[usize::from(answers["paper_route_chosen"] == true || !advised)];
+        share.0 += order.len();
+        share.1 += order.iter().filter(|slug| mode(slug) == "paper").count();
         let mine = progress.remove(employee).unwrap_or_default();
         let begun: Vec<&Row> = order.iter().map_while(|slug| mine.get(slug)).collect();
         assert_eq!(begun.len(), mine.len(), "{employee}: courses begun out of the plan's order: {order:?} {mine:?}");
@@ -404,12 +418,13 @@ fn courses_follow_the_plans(app: &TestApp) {
         assert!(begun.len() - completed.len() <= 1, "{employee}: more than one course in progress: {begun:?}");
         assert!(completed.windows(2).all(|w| w[0].1 < w[1].1), "{employee}: completed out of order: {completed:?}");
         if let Some((slug, None, _)) = begun.last() {
-            assert_eq!(modes[slug], "online", "{employee}: work on paper shows online");
+            assert_eq!(mode(slug), "online", "{employee}: work on paper shows online");
+            in_progress += 1;
         }
         for (slug, _, via) in completed {
             let via = via.as_deref().unwrap();
             ways.insert(via.to_string());
-            if modes[slug] == via {
+            if mode(slug) == via {
                 as_planned += 1;
             } else {
                 switched += 1;
@@ -419,4 +434,7 @@ fn courses_follow_the_plans(app: &TestApp) {
     assert!(progress.is_empty(), "progress without a plan: {progress:?}");
     assert_eq!(ways.len(), 2, "both paper and online completions: {ways:?}");
     assert!(as_planned >= 4 * switched && as_planned > 0, "{as_planned} as planned, {switched} switched");
+    assert!(in_progress > 0, "someone has a course in progress");
+    let [(others, others_paper), (chose, chose_paper)] = paper_share;
+    assert!(chose_paper * others > 2 * others_paper * chose, "paper planned: {paper_share:?}");
 }
