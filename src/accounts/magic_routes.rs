@@ -29,7 +29,7 @@ use crate::AppState;
 pub const VALID_MINUTES: i64 = 15;
 /// Login links one employee gets in a day at most, asked from every client together.
 pub const LINKS_PER_DAY: i64 = 30;
-/// Links for one account asked from one client (an IPv4 address or an IPv6 /56, one home) in a
+/// Links for one account asked from one place (an IPv4 address or an IPv6 /48, one home) in a
 /// day: a stranger who types an employee's address from one place uses up this share, not the
 /// day's, so the employee still gets links from home. Above it, and above the limits below, a
 /// request is answered 202 but sends nothing. Blocked for a day from the last one counted.
@@ -153,7 +153,9 @@ pub async fn request(
     .await?;
     Ok(HttpResponse::Accepted().json(Accepted {
         detail: "Als dit e-mailadres van een medewerker bij ons bekend is, krijg je binnen een paar minuten een \
-                 e-mail met een inloglink. Begeleiders en beheerders loggen in met hun wachtwoord."
+                 e-mail met een inloglink. Geen e-mail gekregen? Kijk dan ook in de map Spam of Ongewenste \
+                 e-mail. Nog steeds niets? Probeer het later opnieuw, of vraag je coach of je e-mailadres goed \
+                 in Wilkan staat. Begeleiders en beheerders loggen in met hun wachtwoord."
             .into(),
     }))
 }

@@ -51,8 +51,8 @@ pub fn account_from_key(email: &str, ip: &str) -> String {
 pub fn clear_account(conn: &mut DbConnection, email: &str) -> Result<(), AppError> {
     let key = account_key(email);
     // The per-client keys (of logins and of login links) start with `email:x|`: a LIKE with its
-    // wildcards escaped (an `_` in an
-    // address is a character), not a range, whose order PostgreSQL's collation decides.
+    // wildcards escaped (an `_` in an address is a character), not a range, whose order
+    // PostgreSQL's collation decides.
     let escaped: String = format!("{key}|")
         .chars()
         .flat_map(|ch| match ch {
@@ -76,14 +76,15 @@ pub fn account_from_site_key(email: &str, ip: &str) -> String {
     format!("{}|{}", account_key(email), site_key(ip))
 }
 
-/// The client's IPv4 address, or its IPv6 /56: a provider gives one home a /56, so a stranger at
-/// home has 256 /64s to pick from. For limits that keep a stranger from using up what an
-/// account's owner may ask from elsewhere; [`address_key`] for those that stop one guesser.
+/// The client's IPv4 address, or its IPv6 /48: providers give one home a /48 or a /56, so a
+/// stranger at home has up to 65,536 /64s to pick from. For limits that keep a stranger from
+/// using up what an account's owner may ask from elsewhere; [`address_key`] for those that stop
+/// one guesser.
 pub fn site_key(ip: &str) -> String {
     match ip.parse::<std::net::IpAddr>() {
         Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
-            let site = std::net::Ipv6Addr::from(u128::from(v6) & !((1u128 << 72) - 1));
-            format!("ip:{site}/56")
+            let site = std::net::Ipv6Addr::from(u128::from(v6) & !((1u128 << 80) - 1));
+            format!("ip:{site}/48")
         }
         _ => address_key(ip),
     }
@@ -164,7 +165,9 @@ pub fn count_attempt(conn: &mut DbConnection, key: &str, limits: &Limits) -> Res
 }
 
 /// Takes back one attempt counted by [`count_attempt`] that turned out not to be a failure (a
-/// login with the right password, counted against its address before the check).
+/// login with the right password, counted against its address before the check), or that a later
+/// limit refused. It lifts a block too: right for an attempt this same transaction counted,
+/// since [`count_attempt`] refuses a key that was blocked already without counting it.
 pub fn take_back(conn: &mut DbConnection, key: &str) -> Result<(), AppError> {
     update(
         login_throttle::table,
@@ -188,10 +191,10 @@ mod tests {
     use super::{address_key, site_key};
 
     #[test]
-    fn a_site_is_an_ipv4_address_or_an_ipv6_56() {
-        assert_eq!(site_key("2001:db8:1:200::1"), site_key("2001:db8:1:2ff:ffff::9"));
-        assert_eq!(site_key("2001:db8:1:2ff::1"), "ip:2001:db8:1:200::/56");
-        assert_ne!(site_key("2001:db8:1:200::1"), site_key("2001:db8:1:300::1"));
+    fn a_site_is_an_ipv4_address_or_an_ipv6_48() {
+        assert_eq!(site_key("2001:db8:1:200::1"), site_key("2001:db8:1:ffff:ffff::9"));
+        assert_eq!(site_key("2001:db8:1:2ff::1"), "ip:2001:db8:1::/48");
+        assert_ne!(site_key("2001:db8:1::1"), site_key("2001:db8:2::1"));
         assert_eq!(site_key("::ffff:192.0.2.7"), "ip:192.0.2.7");
         assert_eq!(site_key("192.0.2.7"), address_key("192.0.2.7"));
     }

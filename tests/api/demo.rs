@@ -390,25 +390,29 @@ fn courses_follow_the_plans(app: &TestApp) {
     for (user, slug, at, via) in rows {
         progress.entry(user).or_default().insert(slug.clone(), (slug, at, via));
     }
-    let planned: Vec<(String, String, String, String)> = plans::table
+    let planned: Vec<(String, String, String, String, String)> = plans::table
         .inner_join(trajectories::table.on(trajectories::id.eq(plans::trajectory_id)))
-        .select((trajectories::employee_id, plans::course_order, plans::course_modes, trajectories::inclusion_answers))
+        .select((
+            trajectories::employee_id,
+            plans::course_order,
+            plans::course_modes,
+            trajectories::inclusion_answers,
+            trajectories::inclusion_advice,
+        ))
         .load(&mut app.conn())
         .unwrap();
     let (mut as_planned, mut switched, mut ways) = (0, 0, std::collections::HashSet::new());
     let mut in_progress = 0;
     // Courses planned, and of them on paper, for who chose the paper route and who did not.
     let mut paper_share = [(0, 0), (0, 0)];
-    for (employee, order, modes, inclusion) in &planned {
+    for (employee, order, modes, inclusion, advice) in &planned {
         let order: Vec<String> = serde_json::from_str(order).unwrap();
         let modes: HashMap<String, String> = serde_json::from_str(modes).unwrap();
         let mode = |slug: &str| modes.get(slug).map(String::as_str).unwrap_or("not in course_modes");
         // Included against the advice (no device, or too little reading and screen skill), the
         // seeder's coach works with the paper map too.
         let answers: serde_json::Value = serde_json::from_str(inclusion).unwrap();
-        let advised = answers["device_at_home"] == true
-            && (answers["reading_and_digital_skills_sufficient"] == true || answers["paper_route_chosen"] == true);
-        let share = &mut paper_share[usize::from(answers["paper_route_chosen"] == true || !advised)];
+        let share = &mut paper_share[usize::from(answers["paper_route_chosen"] == true || advice == "exclude")];
         share.0 += order.len();
         share.1 += order.iter().filter(|slug| mode(slug) == "paper").count();
         let mine = progress.remove(employee).unwrap_or_default();
