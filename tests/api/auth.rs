@@ -332,7 +332,7 @@ fn an_employee_gets_at_most_a_days_share_of_login_links() {
     assert!(counted.iter().all(|(_, failures)| *failures == 0), "{counted:?}");
 }
 
-/// A stranger who types an employee's address from one place (an IPv4 address, an IPv6 /56) uses
+/// A stranger who types an employee's address from one place (an IPv4 address, an IPv6 /48) uses
 /// up that place's share of login links, not the employee's: from home the employee still gets
 /// one. Many places together stop at the account's limit for any client, and a request refused
 /// there counts towards no limit, so the employee's own share is still there afterwards.
