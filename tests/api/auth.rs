@@ -214,19 +214,21 @@ fn deactivated_accounts_cannot_log_in_or_refresh() {
     problem(w.app.post("/auth/login", None, &json!({"email": w.employee_a.email, "password": PASSWORD})), 401);
 }
 
-/// `n` login-link requests from `client`, through a proxy that names it in X-Forwarded-For.
+/// A login-link request for `email` from `client`, through a proxy that names it in
+/// X-Forwarded-For; its status.
+fn link_request_from(app: &TestApp, client: &str, email: &str) -> u16 {
+    app.request(Method::POST, "/auth/magic-link", None)
+        .header("x-forwarded-for", client)
+        .json(&json!({ "email": email }))
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// `n` login-link requests from `client`, each for another address.
 fn link_requests_from(app: &TestApp, client: &str, n: usize) -> Vec<u16> {
-    (0..n)
-        .map(|i| {
-            app.request(Method::POST, "/auth/magic-link", None)
-                .header("x-forwarded-for", client)
-                .json(&json!({"email": format!("iemand{i}@wilkan.test")}))
-                .send()
-                .unwrap()
-                .status()
-                .as_u16()
-        })
-        .collect()
+    (0..n).map(|i| link_request_from(app, client, &format!("iemand{i}@wilkan.test"))).collect()
 }
 
 #[test]
@@ -343,14 +345,7 @@ fn a_stranger_asking_login_links_does_not_use_up_the_employees() {
     use wilkan::db::schema::{login_throttle, magic_links};
     let w = World::on(TestApp::spawn_with(&[("WILKAN_TRUSTED_PROXIES", "127.0.0.1")]));
     let ask_from = |who: &crate::helpers::Actor, client: &str| {
-        let res = w
-            .app
-            .request(Method::POST, "/auth/magic-link", None)
-            .header("x-forwarded-for", client)
-            .json(&json!({"email": who.email}))
-            .send()
-            .unwrap();
-        assert_eq!(res.status(), 202, "the same answer, limited or not");
+        assert_eq!(link_request_from(&w.app, client, &who.email), 202, "the same answer, limited or not");
     };
     let links = |who: &crate::helpers::Actor| -> i64 {
         magic_links::table.filter(magic_links::user_id.eq(&who.id)).count().get_result(&mut w.app.conn()).unwrap()
