@@ -303,9 +303,6 @@ pub async fn create(
                 }
                 Err(e) => return Err(e),
             };
-            if !has_active_trajectory(c, id)? {
-                return Err(AppError::field(field, "Deze medewerker heeft geen actief traject."));
-            }
             people.push(u);
         }
         let row = PairRow {
@@ -323,8 +320,15 @@ pub async fn create(
             ended_at: None,
             ended_by: None,
         };
+        // Before anything about the two is told: a coach of neither must not learn from the
+        // answer whether someone is in a trajectory.
         if caller.is(Role::Coach) && !coaches_either(c, &caller.user_id, &row)? {
             return Err(AppError::Forbidden);
+        }
+        for (field, id) in [("employee_a", &input.employee_a), ("employee_b", &input.employee_b)] {
+            if !has_active_trajectory(c, id)? {
+                return Err(AppError::field(field, "Deze medewerker heeft geen actief traject."));
+            }
         }
         for id in [&input.employee_a, &input.employee_b] {
             if open_pair_of(c, id)?.is_some() {

@@ -25,8 +25,9 @@ use crate::policy::{Caller, Role};
 use crate::trajectories::queries as trajectories;
 use crate::AppState;
 
-/// Cards one address may write per hour (on any link).
-const PER_ADDRESS: throttle::Limits = throttle::Limits { max_failures: 10, window: TimeDelta::hours(1) };
+/// Cards one address may write per hour (on any link). Above what a team link holds (50): a team
+/// behind one office address shares it, and each link's own uses bound what reaches the employee.
+const PER_ADDRESS: throttle::Limits = throttle::Limits { max_failures: 60, window: TimeDelta::hours(1) };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -288,7 +289,11 @@ fn usable_link(
     let t = trajectories::find_held(c, &link.trajectory_id)?;
     audit.about_trajectory(&t.employee_id, &t.organization_id);
     if !t.is_open() {
-        return Err(gone());
+        // Not "ask for a new link": an ended trajectory gets none. Nor why: that the colleague
+        // stopped or finished is not the writer's to know.
+        return Err(AppError::Gone(
+            "Via deze link kun je geen kaartje meer sturen. Bedankt dat je aan je collega dacht.".into(),
+        ));
     }
     Ok((link, t))
 }

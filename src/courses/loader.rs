@@ -111,16 +111,18 @@ pub fn load(content_dir: &Path, options: &LoadOptions) -> Result<Catalogue, Vec<
     let mut seen_slugs = HashSet::new();
     let mut seen_numbers = HashSet::new();
     for c in &courses {
-        let file = format!("courses/{:02}-{}/course.toml", c.number, c.slug);
+        // The course's own file and line, whatever its folder is called (it loaded, so it reads).
+        let at = |key: &str| match Source::read(&c.dir.join("course.toml"), content_dir) {
+            Ok(src) => (src.display.clone(), src.key_line(key)),
+            Err(e) => (e.file, 0),
+        };
         if !seen_slugs.insert(c.slug.clone()) {
-            errors.push(ContentError {
-                file: file.clone(),
-                line: 1,
-                message: format!("slug '{}' is used by two courses", c.slug),
-            });
+            let (file, line) = at("slug");
+            errors.push(ContentError { file, line, message: format!("slug '{}' is used by two courses", c.slug) });
         }
         if !seen_numbers.insert(c.number) {
-            errors.push(ContentError { file, line: 1, message: format!("number {} is used by two courses", c.number) });
+            let (file, line) = at("number");
+            errors.push(ContentError { file, line, message: format!("number {} is used by two courses", c.number) });
         }
     }
     if courses.is_empty() && errors.is_empty() {
@@ -152,12 +154,29 @@ fn load_course(dir: &Path, root: &Path, options: &LoadOptions) -> Result<Course,
         }
     }
 
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| vec![meta_src.err(0, e.to_string())])?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.file_name().is_some_and(|n| n != "course.toml"))
-        .collect();
+    let mut files: Vec<PathBuf> = Vec::new();
+    for path in std::fs::read_dir(dir).map_err(|e| vec![meta_src.err(0, e.to_string())])?.filter_map(|e| e.ok()) {
+        let path = path.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if name == "course.toml" || (name == "images" && path.is_dir()) || name.starts_with('.') {
+            continue;
+        }
+        // Pages are read in the order of their names, so every name starts with two digits (a
+        // `10-` would come before a `9-`); any other file would be left out online and on paper.
+        let numbered = name.len() > 2 && name.as_bytes()[..2].iter().all(u8::is_ascii_digit);
+        if numbered && name.ends_with(".toml") && path.is_file() {
+            files.push(path);
+        } else {
+            let display = path.strip_prefix(root).unwrap_or(&path).display().to_string();
+            errors.push(ContentError {
+                file: display,
+                line: 0,
+                message: "not a page: a course folder holds course.toml, pages named like 01-welkom.toml, \
+                          and images/"
+                    .into(),
+            });
+        }
+    }
     files.sort();
 
     let mut pages = Vec::new();

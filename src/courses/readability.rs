@@ -46,11 +46,38 @@ fn is_word(token: &str) -> bool {
     token.chars().any(char::is_alphabetic)
 }
 
-/// Scores a text. Sentences end at . ! ? : ; and at the end of a line (list items, headings).
+/// The pieces of a text that end a sentence whatever their punctuation: paragraphs (separated by
+/// a blank line), list items ("- ") and headings ("#"). The lines of one paragraph are one run of
+/// text (FORMAT.md; the map joins them too), so a sentence wrapped over lines counts once.
+fn units(text: &str) -> Vec<String> {
+    let mut units: Vec<String> = Vec::new();
+    let mut open = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() {
+            open = false;
+            continue;
+        }
+        let item = line.starts_with("- ") || line.starts_with('#');
+        let line = line.trim_start_matches("- ").trim_start_matches('#').trim().replace("**", "");
+        match units.last_mut() {
+            Some(last) if open && !item => {
+                last.push(' ');
+                last.push_str(&line);
+            }
+            _ => units.push(line),
+        }
+        // A list item is a unit of its own; the lines after it start the next.
+        open = !item;
+    }
+    units
+}
+
+/// Scores a text. Sentences end at . ! and ? (not the dot in "2.1"), and at the end of a
+/// paragraph, list item or heading (`units`).
 pub fn score(text: &str) -> Score {
     let (mut words, mut sentences, mut syl) = (0, 0, 0);
-    for line in text.lines() {
-        let line = line.trim().trim_start_matches("- ").replace("**", "");
+    for unit in units(text) {
         let mut sentence_words = 0;
         let mut token = String::new();
         let flush = |token: &mut String, sentence_words: &mut usize, words: &mut usize, syl: &mut usize| {
@@ -62,10 +89,13 @@ pub fn score(text: &str) -> Score {
             }
             token.clear();
         };
-        for ch in line.chars() {
+        let chars: Vec<char> = unit.chars().collect();
+        for (i, &ch) in chars.iter().enumerate() {
+            let between_digits =
+                i > 0 && chars[i - 1].is_ascii_digit() && chars.get(i + 1).is_some_and(char::is_ascii_digit);
             if ch.is_whitespace() {
                 flush(&mut token, &mut sentence_words, &mut words, &mut syl);
-            } else if ".!?:;".contains(ch) {
+            } else if ".!?".contains(ch) && !between_digits {
                 flush(&mut token, &mut sentence_words, &mut words, &mut syl);
                 if sentence_words > 0 {
                     sentences += 1;
@@ -88,13 +118,14 @@ pub fn score(text: &str) -> Score {
     Score { flesch_douma, words, sentences, syllables: syl }
 }
 
-/// All text a reader sees on a page, title included.
+/// All text a reader sees on a page, title included; each text a paragraph of its own (a title,
+/// a question, an answer to choose).
 pub fn page_text(page: &super::content::Page) -> String {
     let mut parts = vec![page.title.as_str()];
     for b in &page.blocks {
         parts.extend(b.visible_texts());
     }
-    parts.join("\n")
+    parts.join("\n\n")
 }
 
 #[cfg(test)]
@@ -109,6 +140,18 @@ mod tests {
         assert_eq!(syllables("geëerd"), 2);
         assert_eq!(syllables("ruimte"), 2);
         assert_eq!(syllables("123"), 1);
+    }
+
+    #[test]
+    fn a_sentence_ends_at_its_stop_not_at_a_line_or_a_number() {
+        let wrapped = "Als je weer gaat werken maak je met je werkleider\nen je coach afspraken over je uren\nen over wat je doet als het niet lukt.";
+        assert_eq!(score(wrapped).sentences, 1);
+        assert_eq!(score("Kijk naar opdracht 2.1 en 2.2.").sentences, 1);
+        assert_eq!(score("Bel je coach; die helpt je.").sentences, 1);
+        // Paragraphs, list items and headings end a sentence without a stop.
+        let list =
+            "# Wat ga je doen\nDit zijn de stappen\n\nEerst dit\n- Bel je coach\n- Maak een plan\nDaarna rust je uit.";
+        assert_eq!(score(list).sentences, 6, "{:?}", units(list));
     }
 
     #[test]

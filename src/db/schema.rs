@@ -264,6 +264,7 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
         send_before -> Nullable<Timestamp>,
         due_since -> Nullable<Timestamp>,
+        recipient_id -> Nullable<Text>,
     }
 }
 

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use super::dataset::{Answers, Record};
 use super::disclosure::{At, Linked, Sum};
 use super::engine::{
-    answer, answer_column, distribution_table, item_table, record_columns, Accumulator, ItemAcc, Names, Spec, Used,
+    answer, answer_column, distribution_table, item_table, record_columns, Accumulator, ItemAcc, Names, Population,
+    Spec, Used,
 };
 use super::instruments::{Item, ItemType};
 use super::table::{col, Cell, Dist, Kind, Stat, TableSpec, MIN_CELL};
@@ -157,8 +158,10 @@ impl Accumulator for Kirkpatrick<'_> {
                 col("sessions", "Gesprekken", "Sessions", Kind::Integer),
                 col("agreements", "Gesprekken met afspraken", "Sessions with agreements", Kind::Integer),
                 col("group_attended", "Groepsbijeenkomsten bijgewoond", "Group sessions attended", Kind::Integer),
-                col("buddy", "Buddy", "Buddy", Kind::Boolean),
             ]);
+            if s.population != Population::Research {
+                cols.push(col("buddy", "Buddy", "Buddy", Kind::Boolean));
+            }
         }
         if s.wants(4) {
             cols.extend([
@@ -232,12 +235,12 @@ impl Accumulator for Kirkpatrick<'_> {
             g.group_attended.push(r.group_attended as f64);
             g.with_group += i64::from(r.group_attended > 0);
             g.with_buddy += i64::from(r.buddy);
-            row.extend([
-                Cell::Int(l.sessions),
-                Cell::Int(l.agreements),
-                Cell::Int(r.group_attended),
-                Cell::Bool(r.buddy),
-            ]);
+            row.extend([Cell::Int(l.sessions), Cell::Int(l.agreements), Cell::Int(r.group_attended)]);
+            // Researchers get buddy pairs as counts only (DOMAIN.md): two records marked in a
+            // cohort would show which two pseudonyms are a pair.
+            if s.population != Population::Research {
+                row.push(Cell::Bool(r.buddy));
+            }
         }
         if s.wants(4) {
             let a = &r.absence;
@@ -423,15 +426,18 @@ impl Kirkpatrick<'_> {
             .iter()
             .map(|(slug, title)| {
                 let c = self.course_acc.get(slug).unwrap_or(&empty);
+                // Each count is of people who began the course: beside `started` it also tells
+                // how many did not (finish, write, ask), which may be a small group.
+                let of_started = |n: i64| Cell::people_of(n, c.started);
                 vec![
                     Cell::text(slug),
                     Cell::text(title),
                     Cell::people(c.started),
-                    Cell::people(c.completed),
-                    Cell::people(c.reflected),
+                    of_started(c.completed),
+                    of_started(c.reflected),
                     // Who asked for both counts in both columns.
-                    Cell::people(c.choices.get("coach_talk") + c.choices.get("both")),
-                    Cell::people(c.choices.get("group_session") + c.choices.get("both")),
+                    of_started(c.choices.get("coach_talk") + c.choices.get("both")),
+                    of_started(c.choices.get("group_session") + c.choices.get("both")),
                 ]
             })
             .collect();

@@ -53,8 +53,8 @@ struct Figures {
     session_minutes: Stat,
     preparation_minutes: Stat,
     intake_minutes: Stat,
-    /// Over everyone approached with a recorded time, like the funnel: recruiting people who
-    /// then declined is time invested too.
+    /// Over everyone approached with a recorded time, like the funnel (recruiting people who
+    /// then declined is time invested too); for a researcher over the people in the export only.
     recruitment_minutes: Stat,
     sessions: i64,
     long_preparations: i64,
@@ -153,6 +153,12 @@ impl<'a> Process<'a> {
         n
     }
 
+    /// Whether a record shows part `i` of the method: researchers get buddy pairs as counts only
+    /// (DOMAIN.md), since two records marked in a cohort would show which two are a pair.
+    fn shows_part(&self, i: usize) -> bool {
+        PARTS[i].0 != "buddy" || self.spec.population != Population::Research
+    }
+
     fn parts_of(r: &Record) -> [bool; 9] {
         [
             r.intake_done,
@@ -211,7 +217,13 @@ impl Accumulator for Process<'_> {
             col("recruitment_minutes", "Minuten werving", "Recruitment minutes", Kind::Integer),
             col("courses_completed", "Cursussen afgerond", "Courses completed", Kind::Integer),
         ]);
-        cols.extend(PARTS.iter().map(|(k, nl, en)| col(&format!("used_{k}"), nl, en, Kind::Boolean)));
+        cols.extend(
+            PARTS
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| self.shows_part(*i))
+                .map(|(_, (k, nl, en))| col(&format!("used_{k}"), nl, en, Kind::Boolean)),
+        );
         TableSpec::new("records", "Per traject (pseudoniem)", "Per trajectory (pseudonymised)", cols)
     }
 
@@ -261,7 +273,7 @@ impl Accumulator for Process<'_> {
             r.recruitment_minutes.map_or(Cell::Null, Cell::Int),
             Cell::Int(done as i64),
         ];
-        row.extend(parts.iter().map(|b| Cell::Bool(*b)));
+        row.extend(parts.iter().enumerate().filter(|(i, _)| self.shows_part(*i)).map(|(_, b)| Cell::Bool(*b)));
         row
     }
 
@@ -446,9 +458,11 @@ impl Figures {
     }
 
     fn funnel(&mut self, r: &Record, coach: u32, org_mode: bool, top: usize) {
-        if let Some(m) = r.recruitment_minutes {
+        // The time spent on everyone approached who counts in this export (for a researcher those
+        // in its records: another's time is theirs to withhold, and the total less the records'
+        // minutes would give it away), per coach too, so that the coaches add up to it.
+        if let Some(m) = r.recruitment_minutes.filter(|_| org_mode || (r.method_consent && r.research_consent)) {
             self.recruitment_minutes.push(m as f64);
-            // Per coach too, for everyone approached, so that the coaches add up to the total.
             self.coaches.entry(coach).or_default().recruitment += m;
         }
         for step in 0..=top {
@@ -575,7 +589,7 @@ impl Figures {
             ),
             (
                 "recruitment_minutes_total",
-                "Minuten werving, samen (iedereen die benaderd is)",
+                "Minuten werving, samen (iedereen die benaderd is en in deze export meetelt)",
                 recruited,
                 Cell::over(recruited, Some(self.recruitment_minutes.sum())),
             ),

@@ -35,6 +35,9 @@ pub struct OutboxRow {
     /// Since when it is due: queued, let through again ([`restore`]) or moved to a corrected
     /// address ([`readdress`]). It is tried for [`KEEP_TRYING`] from then.
     pub due_since: Option<NaiveDateTime>,
+    /// The account it is for (its address may change, and later be another's): what the inzage
+    /// and an erasure find a person's mail by. `None` only for mail queued before it was kept.
+    pub recipient_id: Option<String>,
 }
 
 /// One mail to queue.
@@ -54,9 +57,9 @@ pub struct Mail<'a> {
 /// Queues a mail to a user's address; `None` (nothing queued) when no user has that address any
 /// more, because that person was erased meanwhile.
 pub fn queue(conn: &mut DbConnection, templates: &Templates, mail: Mail<'_>) -> Result<Option<String>, AppError> {
-    if !recipient_held(conn, mail.to)? {
+    let Some(recipient) = recipient_held(conn, mail.to)? else {
         return Ok(None);
-    }
+    };
     let rendered = templates.render(mail.template, &mail.vars).map_err(AppError::internal)?;
     let t = now();
     let row = OutboxRow {
@@ -76,25 +79,26 @@ pub fn queue(conn: &mut DbConnection, templates: &Templates, mail: Mail<'_>) -> 
         sent_at: None,
         send_before: mail.send_before,
         due_since: Some(mail.not_before.unwrap_or(t).max(t)),
+        recipient_id: Some(recipient),
     };
     diesel::insert_into(outbox::table).values(&row).execute(conn)?;
     Ok(Some(row.id))
 }
 
-/// Whether an active user still has this address (a deactivated account, say of a coach who
-/// left, gets no more mail about employees). On PostgreSQL the row stays locked (`FOR SHARE`) until
+/// The active user who has this address, if any (a deactivated account, say of a coach who left,
+/// gets no more mail about employees). On PostgreSQL the row stays locked (`FOR SHARE`) until
 /// the mail is committed: an erasure locks the person's row before it clears their mail, so it
 /// either waits for this mail and clears it too, or has finished and the address is gone. Without
 /// the lock, a mail queued during an erasure could keep the erased address. (SQLite writers take
 /// turns, so there the question alone is enough.)
-pub fn recipient_held(conn: &mut DbConnection, address: &str) -> Result<bool, AppError> {
+pub fn recipient_held(conn: &mut DbConnection, address: &str) -> Result<Option<String>, AppError> {
     use crate::db::schema::users;
     let user = users::table.filter(users::email.eq(address)).filter(users::active.eq(true)).select(users::id);
     let found = match conn {
         DbConnection::Pg(c) => user.for_share().first::<String>(c).optional()?,
         DbConnection::Sqlite(c) => user.first::<String>(c).optional()?,
     };
-    Ok(found.is_some())
+    Ok(found)
 }
 
 /// Statuses of mail not (known to be) sent. A message a worker is sending at this moment is

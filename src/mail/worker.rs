@@ -200,7 +200,8 @@ pub fn tick(ctx: &Context, sender: &Sender, stop: &dyn Fn() -> bool) -> Result<(
                 }
                 return Ok(());
             }
-            let held = outbox::recipient_held(&mut *pool.get().map_err(|_| AppError::Unavailable)?, &row.to_address)?;
+            let held = outbox::recipient_held(&mut *pool.get().map_err(|_| AppError::Unavailable)?, &row.to_address)?
+                .is_some();
             let kept = if let Some(reason) = stale(row, held) {
                 tracing::info!(id = %row.id, template = %row.template, "not sent: {reason}");
                 recorded(pool, |conn| outbox::mark_stale(conn, row, reason))?

@@ -66,7 +66,8 @@ enum Org {
     Response,
     /// Through `user_id`.
     User,
-    /// A mail, through the account of its address (none for a colleague's address: searched).
+    /// A mail, through the account it is for, else the account of its address (none for a
+    /// colleague's address: searched).
     Recipient,
 }
 
@@ -87,7 +88,10 @@ impl Org {
                 by_trajectory(table)
             ),
             Org::User => format!("(SELECT u.organization_id FROM users u WHERE u.id = {table}.user_id)"),
-            Org::Recipient => format!("(SELECT u.organization_id FROM users u WHERE u.email = {table}.to_address)"),
+            Org::Recipient => format!(
+                "COALESCE((SELECT u.organization_id FROM users u WHERE u.id = {table}.recipient_id), \
+                 (SELECT u.organization_id FROM users u WHERE u.email = {table}.to_address))"
+            ),
         }
     }
 }
@@ -317,7 +321,9 @@ pub fn erase_person(c: &mut DbConnection, user_id: &str) -> Result<(String, Vec<
     exec(c, &format!("DELETE FROM password_links WHERE user_id = {old}"))?;
     // Its own counters and those per client (see `clear_account`).
     crate::accounts::throttle::clear_account(c, &user.email)?;
-    exec(c, &format!("DELETE FROM outbox WHERE to_address = {}", quote(&user.email)))?;
+    // Their mail, also that to an address they had before (by account), and any left to their
+    // address from before the account was kept with the mail.
+    exec(c, &format!("DELETE FROM outbox WHERE recipient_id = {old} OR to_address = {}", quote(&user.email)))?;
     exec(c, &format!("DELETE FROM users WHERE id = {old}"))?;
 
     // Free text written about this person as an employee, and their own answers.

@@ -150,7 +150,7 @@ fn collect_in_snapshot(
     doc["talk_wishes_passed_on"] = Value::Array(talk_wishes(c, &me.id)?);
     doc["buddy"] = to_value(&crate::buddies::routes::my_buddy(c, &me.id, audit)?)?;
     doc["buddy_pairs"] = Value::Array(buddy_pairs(c, &me.id, audit)?);
-    doc["mail"] = Value::Array(mail_to(c, &me.email)?);
+    doc["mail"] = Value::Array(mail_to(c, &me.id)?);
     doc["sign_ins"] = sign_ins(c, &me.id)?;
     doc["who_used_my_data"] = Value::Array(who_used(c, &me.id)?);
     // Staff: what Wilkan keeps about them is mostly what they did, and a coach's weighings are
@@ -223,12 +223,13 @@ fn buddy_pairs(c: &mut DbConnection, me: &str, audit: &mut AuditEntry) -> Result
     Ok(out)
 }
 
-/// Mail Wilkan still keeps that went, or is to go, to my address (housekeeping deletes sent
-/// mail after 7 days): what it was about and when.
-fn mail_to(c: &mut DbConnection, address: &str) -> Result<Vec<Value>, AppError> {
+/// Mail Wilkan still keeps that went, or is to go, to me (housekeeping deletes sent mail after 7
+/// days): what it was about and when. By account, not address: mail sent to an address I had
+/// before is mine, and mail to an address I have now but another account had before is not.
+fn mail_to(c: &mut DbConnection, me: &str) -> Result<Vec<Value>, AppError> {
     use crate::db::schema::outbox;
     let rows: Vec<(String, String, String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> = outbox::table
-        .filter(outbox::to_address.eq(address))
+        .filter(outbox::recipient_id.eq(me))
         .order(outbox::created_at)
         .select((outbox::template, outbox::subject, outbox::status, outbox::created_at, outbox::sent_at))
         .load(c)?;

@@ -243,6 +243,48 @@ pub fn set_status(
     Ok(())
 }
 
+/// Sets right the reason or note of a stop (either may be left as it is): on the trajectory, and
+/// in the stop's event of its history, so that the two say the same.
+pub fn correct_stop(
+    conn: &mut Db,
+    t: &Trajectory,
+    reason: Option<StopReason>,
+    note: Option<&str>,
+) -> Result<(), AppError> {
+    let reason = reason.map(|r| r.as_str().to_string()).or_else(|| t.stop_reason.clone());
+    let note = match note {
+        Some(n) => Some(n.trim()).filter(|n| !n.is_empty()).map(str::to_string),
+        None => t.stop_note.clone(),
+    };
+    let changed = reuse::update(
+        trajectories::table,
+        (trajectories::stop_reason.eq(&reason), trajectories::stop_note.eq(&note), trajectories::updated_at.eq(now())),
+        trajectories::id.eq(&t.id).and(trajectories::status.eq(Status::Stopped.as_str())),
+    )
+    .execute(conn)?;
+    if changed == 0 {
+        return Err(AppError::Conflict(
+            "Dit traject is net door iemand anders gewijzigd. Laad het opnieuw en probeer het nog eens.".into(),
+        ));
+    }
+    let stop: Option<String> = trajectory_events::table
+        .filter(trajectory_events::trajectory_id.eq(&t.id))
+        .filter(trajectory_events::to_status.eq(Status::Stopped.as_str()))
+        .order((trajectory_events::at.desc(), trajectory_events::id.desc()))
+        .select(trajectory_events::id)
+        .first(conn)
+        .optional()?;
+    if let Some(event) = stop {
+        reuse::update(
+            trajectory_events::table,
+            (trajectory_events::reason.eq(&reason), trajectory_events::note.eq(&note)),
+            trajectory_events::id.eq(event),
+        )
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Takes back a relapse recorded by mistake, while it is the trajectory's latest change of status
 /// (a return after it would have been one): the trajectory goes back to the status it left, the
 /// relapse leaves its history (the caller puts it in the audit log), and the check-ins it called

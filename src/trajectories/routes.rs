@@ -207,11 +207,12 @@ pub async fn get_one(
 /// recording the return, `PUT /trajectories/{id}/return`), back to `active` after a relapse (from
 /// `returned` or `aftercare`: the check-ins still due are called off, and the next return plans a
 /// new round; one recorded by mistake is taken back with `take_back_relapse`, while no return
-/// followed), or stop it with a reason (and a `stop_note`, only then); a project leader may also
+/// followed), or stop it with a reason (and a `stop_note`, only then; on a stopped trajectory the
+/// two may be set right afterwards, with or without `status: stopped`); a project leader may also
 /// change its coach or cohort; its coach and project leaders record the time spent on
 /// recruitment. Becoming active needs method consent. A stop or the close ends what still runs:
 /// due aftercare check-ins are skipped, the employee's buddy pair ends, colleagues' cards on hold
-/// are not mailed, invitations to group sessions still to come are taken back and planned
+/// are held back (neither mailed nor shown), invitations to group sessions still to come are taken back and planned
 /// workplace visits cancelled.
 #[utoipa::path(tag = "trajectories", params(("id" = String, Path)), request_body = UpdateTrajectory, responses((status = 200, body = TrajectoryOut)), security(("bearer" = [])))]
 #[patch("/trajectories/{id}")]
@@ -279,6 +280,16 @@ pub async fn update(
             // What left the status history stays in the audit log.
             audit.detail(serde_json::json!({"takes_back_relapse": {
                 "event": undone.id, "from_status": undone.from_status, "actor_id": undone.actor_id, "at": undone.at,
+            }}));
+        } else if t.status == Status::Stopped.as_str()
+            && input.status.is_none_or(|s| s == Status::Stopped)
+            && (input.stop_reason.is_some() || input.stop_note.is_some())
+        {
+            // A stop's reason or note set right afterwards: the evaluation counts stops by reason.
+            // What it said before stays in the audit log (the note's text not: it may be personal).
+            queries::correct_stop(c, &t, input.stop_reason, input.stop_note.as_deref())?;
+            audit.detail(serde_json::json!({"corrects_stop": {
+                "stop_reason": t.stop_reason, "stop_note_changed": input.stop_note.is_some(),
             }}));
         } else if let Some(to) = input.status {
             change_status(c, &t, to, input.stop_reason, input.stop_note.as_deref(), &caller.user_id, zone)?;

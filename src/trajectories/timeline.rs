@@ -129,7 +129,9 @@ pub async fn timeline(
             items.push(item(date, ItemKind::Visit, text, ref_id));
         }
         // Invitations are the employee's: this trajectory shows those made while it was the
-        // latest, as the exports count them (`evaluation::periods`).
+        // latest, and its first one those made before it too, as the exports count them
+        // (`evaluation::periods`). By the moment of the invitation, both in UTC: a session's
+        // start is wall-clock time and does not compare with `created_at`.
         use crate::db::schema::trajectories;
         let next: Option<chrono::NaiveDateTime> = trajectories::table
             .filter(trajectories::employee_id.eq(&t.employee_id))
@@ -138,10 +140,16 @@ pub async fn timeline(
             .select(trajectories::created_at)
             .first(c)
             .optional()?;
+        let first = trajectories::table
+            .filter(trajectories::employee_id.eq(&t.employee_id))
+            .filter(trajectories::id.lt(&t.id))
+            .select(trajectories::id)
+            .first::<String>(c)
+            .optional()?
+            .is_none();
         let mut q = group_invitations::table
             .inner_join(group_sessions::table.on(group_sessions::id.eq(group_invitations::session_id)))
             .filter(group_invitations::employee_id.eq(&t.employee_id))
-            .filter(group_sessions::starts_at.ge(t.created_at))
             .select((
                 group_sessions::id,
                 group_sessions::starts_at,
@@ -150,6 +158,9 @@ pub async fn timeline(
                 group_sessions::cancelled,
             ))
             .into_boxed();
+        if !first {
+            q = q.filter(group_invitations::invited_at.ge(t.created_at));
+        }
         if let Some(next) = next {
             q = q.filter(group_invitations::invited_at.lt(next));
         }

@@ -1,9 +1,10 @@
 //! What ends with a trajectory. A stop (also by a withdrawn consent) or the close ends the
 //! employee's part in the method, so what still runs on it stops in the same transaction:
 //! aftercare check-ins no longer come due (nor remind the coach by mail), the buddy pair ends (no
-//! more contact details shared), colleagues' cards still on hold are not mailed, invitations to
-//! group sessions still to come are taken back (with their mail, if it had not gone out), and
-//! workplace visits planned from today on are cancelled. What already happened stays recorded.
+//! more contact details shared), colleagues' cards still on hold are held back (neither mailed nor
+//! shown), invitations to group sessions still to come are taken back (with their mail, if it had
+//! not gone out), and workplace visits planned from today on are cancelled. What already happened
+//! stays recorded.
 
 use diesel::prelude::*;
 
@@ -37,6 +38,14 @@ pub fn wind_down(
     for card in held {
         outbox::cancel(c, &format!("card:{card}"))?;
     }
+    // Nor shown to the employee once their hold is over (`/me/cards`, the timeline, the print
+    // sheet): held back as a coach holds one back, which an ended trajectory does not undo.
+    update(
+        cards::table,
+        (cards::blocked.eq(true), cards::blocked_by.eq(actor)),
+        cards::trajectory_id.eq(&t.id).and(cards::blocked.eq(false)).and(cards::deliver_after.gt(ts)),
+    )
+    .execute(c)?;
     // A wish for a talk that had not reached the coach yet: the talk will not take place now.
     outbox::cancel_prefix(c, &format!("talk:{}:", t.id))?;
     // Visits still to come; one planned for a day that has passed may have been held and only not

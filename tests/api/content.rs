@@ -161,6 +161,42 @@ fn broken_content_is_reported_with_file_and_line() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("card-received"), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// A file in a course folder that is not a page would be left out online and on paper alike:
+/// refused, as is a page whose name does not start with two digits (pages go by name). Two
+/// courses with one slug are reported in the file that says so, at its line.
+#[test]
+fn stray_files_and_duplicate_slugs_are_reported_where_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    crate::courses::copy_dir(content_dir(), root);
+    let first = "courses/01-uitgangspunten-en-misverstanden";
+    write(root, &format!("{first}/05-extra.md"), "Een pagina in het verkeerde formaat.\n");
+    write(root, &format!("{first}/9-los.toml"), "id = \"los\"\ntitle = \"Los\"\n");
+    write(root, &format!("{first}/.gitkeep"), "");
+    let errors = load(root, &LoadOptions::default()).unwrap_err();
+    let shown: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    for stray in ["05-extra.md", "9-los.toml"] {
+        assert!(shown.iter().any(|e| e.contains(&format!("{first}/{stray}")) && e.contains("not a page")), "{shown:?}");
+    }
+    assert!(!shown.iter().any(|e| e.contains(".gitkeep")), "hidden files are left alone: {shown:?}");
+    assert_eq!(errors.len(), 2, "{shown:?}");
+    for stray in ["05-extra.md", "9-los.toml"] {
+        std::fs::remove_file(root.join(first).join(stray)).unwrap();
+    }
+    let second = root.join("courses/02-kwaliteiten/course.toml");
+    let text = std::fs::read_to_string(&second).unwrap();
+    let slug_line = text.lines().position(|l| l.starts_with("slug")).unwrap() + 1;
+    let first_slug = std::fs::read_to_string(root.join(first).join("course.toml")).unwrap();
+    let first_slug = first_slug.lines().find(|l| l.starts_with("slug")).unwrap().to_string();
+    let changed: Vec<&str> =
+        text.lines().map(|l| if l.starts_with("slug") { first_slug.as_str() } else { l }).collect();
+    std::fs::write(&second, changed.join("\n") + "\n").unwrap();
+    let errors = load(root, &LoadOptions::default()).unwrap_err();
+    let shown: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    let duplicate = format!("courses/02-kwaliteiten/course.toml:{slug_line}: slug");
+    assert!(shown.iter().any(|e| e.starts_with(&duplicate) && e.contains("two courses")), "{shown:?}");
+}
+
 #[test]
 fn the_pdf_map_has_the_online_exercise_order_and_page_numbers() {
     use wilkan::courses::{map, map_pdf, FONT_BOLD, FONT_REGULAR};

@@ -98,7 +98,13 @@ fn a_card_link_of_a_stopped_trajectory_is_gone() {
     assert_eq!(res.json::<Value>().unwrap()["status"], "stopped");
     let mails_before = w.app.count("outbox");
     let err = problem(w.app.post(&format!("/cards/{token}"), None, &json!({"name": "Priya", "message": "Hoi"})), 410);
-    assert!(err["detail"].as_str().unwrap().contains("nieuwe link"), "{err}");
+    // Not to ask the coach for a new link, which an ended trajectory does not get; nor why.
+    let detail = err["detail"].as_str().unwrap();
+    assert!(detail.contains("geen kaartje meer") && !detail.contains("nieuwe link"), "{err}");
+    assert!(!detail.contains("gestopt") && !detail.contains("afgesloten"), "{err}");
+    let err =
+        problem(w.app.post(&format!("{t}/card-links"), Some(&w.coach_a.token), &json!({"delivery": "email"})), 409);
+    assert!(err["detail"].is_string(), "{err}");
     assert_eq!(w.app.count("cards"), 0);
     assert_eq!(link_uses(&w.app, link_id), 0);
     assert_eq!(w.app.count("outbox"), mails_before, "no card mail queued");
@@ -696,7 +702,7 @@ fn organisations_are_listed_to_members_as_their_own_only() {
 
 /// A stop, here by the employee withdrawing method consent, ends what still ran on the
 /// trajectory: aftercare no longer comes due (nor reminds the coach), the buddy pair ends and
-/// shares no contact, and a colleague's card on hold is not mailed.
+/// shares no contact, and a colleague's card on hold is neither mailed nor shown.
 #[test]
 fn a_stop_ends_aftercare_the_buddy_pair_and_cards_on_hold() {
     let w = World::new();
@@ -745,6 +751,19 @@ fn a_stop_ends_aftercare_the_buddy_pair_and_cards_on_hold() {
     let pair: String = buddy_pairs::table.find(&k.pair).select(buddy_pairs::status).first(&mut w.app.conn()).unwrap();
     assert_eq!(pair, "ended");
     assert_eq!((card_mail("queued"), card_mail("cancelled")), (0, 1));
+    // Nor shown to her once the hold is over: held back, as the coach's list says.
+    let list: Value = w.app.get(&format!("/trajectories/{}/cards", m.trajectory), coach).json().unwrap();
+    assert_eq!(list["items"][0]["blocked"], true, "{list}");
+    let past = chrono::Utc::now().naive_utc() - chrono::TimeDelta::hours(1);
+    #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+    let moved =
+        diesel::update(cards::table.find(&k.card)).set(cards::deliver_after.eq(past)).execute(&mut w.app.conn());
+    assert_eq!(moved.unwrap(), 1);
+    let mine: Value = w.app.get("/me/cards", Some(&w.employee_a.token)).json().unwrap();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 0, "{mine}");
+    let timeline: Value =
+        w.app.get(&format!("/trajectories/{}/timeline", m.trajectory), Some(&w.employee_a.token)).json().unwrap();
+    assert!(timeline["items"].as_array().unwrap().iter().all(|i| i["kind"] != "card"), "{timeline}");
     // Nor can it be let through again after a block.
     let card = format!("/cards/{}", k.card);
     assert_eq!(w.app.patch(&card, coach, &json!({"blocked": true})).status(), 200);

@@ -356,23 +356,24 @@ fn exports_and_report_match_hand_computed_figures() {
 
     // 5 of 6 sessions: the hour-long talk's 40 minutes are not a long preparation.
     assert_eq!(v("long_preparation_percent_of_sessions"), json!(83.3));
-    // Recruitment counts everyone approached, like the funnel's first step: E7 too.
-    assert_eq!(find(time, "measure", "recruitment_minutes_total")["n"], 7);
+    // Recruitment counts everyone approached who is in the export: not E7, who gave no research
+    // consent (the total less the records' minutes would be her time).
+    assert_eq!(find(time, "measure", "recruitment_minutes_total")["n"], 6);
     assert!(find(time, "measure", "recruitment_minutes_total")["label"]
         .as_str()
         .unwrap()
         .starts_with("Minuten werving"));
     assert!(time.iter().all(|r| r["label"].as_str().is_some_and(|l| !l.is_empty())), "every measure in Dutch");
-    assert_eq!(v("recruitment_minutes_total"), json!(360.0));
-    assert_eq!(v("recruitment_minutes_per_approached"), json!(51.43)); // 360 / 7
+    assert_eq!(v("recruitment_minutes_total"), json!(270.0));
+    assert_eq!(v("recruitment_minutes_per_approached"), json!(45.0)); // 270 / 6
     let records = table(&p, "records");
     let recruited: i64 = records.iter().map(|r| r["recruitment_minutes"].as_i64().unwrap()).sum();
-    assert_eq!(recruited, 270, "per-trajectory rows: E1-E6 only");
+    assert_eq!(recruited, 270, "per-trajectory rows: E1-E6 only, as the total");
     let per_coach = table(&p, "time_per_coach");
     assert_eq!(per_coach.len(), 1);
     assert_eq!((per_coach[0]["trajectories"].clone(), per_coach[0]["session_minutes"].clone()), (json!(6), json!(285)));
-    // Per coach like the total: everyone approached (E7 too), so the coaches add up to it.
-    assert_eq!(per_coach[0]["recruitment_minutes"], 360);
+    // Per coach like the total, so the coaches add up to it.
+    assert_eq!(per_coach[0]["recruitment_minutes"], 270);
     assert!(per_coach[0]["coach"].as_str().unwrap().starts_with("C-"));
     let fidelity = table(&p, "fidelity");
     assert_eq!(find(fidelity, "part", "intake")["n"], 6);
@@ -1056,6 +1057,27 @@ fn a_second_trajectory_counts_only_what_was_begun_in_it() {
     let attended: i64 = records.iter().map(|r| r["group_attended"].as_i64().unwrap()).sum();
     let completed: i64 = records.iter().map(|r| r["courses_completed"].as_i64().unwrap()).sum();
     assert_eq!((with_buddy, attended, completed), (2, 1, 2), "each counted once");
+    // A researcher gets buddy pairs as counts only: no record says who has one.
+    let k = export(&w, &w.researcher.token, &format!("/exports/kirkpatrick?cohort={cohort}"));
+    let records = table(&k, "records");
+    assert!(!records.is_empty() && records.iter().all(|r| r.get("buddy").is_none()), "{records:?}");
+    let p = export(&w, &w.researcher.token, &format!("/exports/process?cohort={cohort}"));
+    let records = table(&p, "records");
+    assert!(!records.is_empty() && records.iter().all(|r| r.get("used_buddy").is_none()), "{records:?}");
+    assert!(records.iter().all(|r| r.get("used_intake").is_some()), "the other parts stay: {records:?}");
+    assert!(table(&p, "fidelity").iter().any(|r| r["part"] == "buddy"), "counted there");
+
+    // The timelines divide the invitations as the export does, by when they were made: a session
+    // held yesterday and recorded now is the second trajectory's, though it began before it.
+    let held = json!({"starts_at": format!("{}T09:00:00", crate::helpers::days_from_today(-1)), "place": "Kantine", "topic": "invloed", "invite": [e[0].id]});
+    json_id(app.post("/group-sessions", coach, &held), 201);
+    let sessions = |t: &str| -> Vec<String> {
+        let v: Value = app.get(&format!("/trajectories/{t}/timeline"), coach).json().unwrap();
+        let items = v["items"].as_array().unwrap().iter();
+        items.filter(|i| i["kind"] == "group_session").map(|i| i["title"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(sessions(&e[0].trajectory), Vec::<String>::new(), "the first trajectory's timeline");
+    assert_eq!(sessions(&second).len(), 2, "the second's: {:?}", sessions(&second));
 }
 
 /// A coach answers once per cohort; across cohorts they are one person: `n` and the rule of five

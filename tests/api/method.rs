@@ -104,8 +104,35 @@ fn a_trajectory_moves_through_its_statuses_with_history() {
     let t: Value = res.json().unwrap();
     assert_eq!((t["status"].as_str(), t["stop_reason"].as_str()), (Some("stopped"), Some("too_difficult")));
     assert_eq!(t["history"][1]["actor_id"], w.pl_a.id.as_str());
+    // A reason chosen wrongly is set right, with or without the status, on the trajectory and
+    // in its history alike; the reason it had stays in the audit log.
+    let t: Value = app.patch(&second, coach, &json!({"status": "stopped", "stop_reason": "medical"})).json().unwrap();
+    assert_eq!((t["status"].as_str(), t["stop_reason"].as_str()), (Some("stopped"), Some("medical")), "{t}");
+    assert_eq!(
+        (t["history"][1]["reason"].as_str(), t["stop_note"].as_str()),
+        (Some("medical"), Some("Taalniveau te hoog"))
+    );
+    let t: Value = app.patch(&second, coach, &json!({"stop_note": "Wil eerst herstellen"})).json().unwrap();
+    assert_eq!((t["stop_reason"].as_str(), t["stop_note"].as_str()), (Some("medical"), Some("Wil eerst herstellen")));
+    assert_eq!(t["history"][1]["note"], "Wil eerst herstellen", "{t}");
+    assert_eq!(t["history"].as_array().unwrap().len(), 2, "no new step in the history: {t}");
+    let log: Value = app.get(&format!("/audit?subject={}", w.employee_a.id), Some(&w.pl_a.token)).json().unwrap();
+    let corrections: Vec<Value> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| serde_json::from_str::<Value>(e["detail"].as_str()?).ok())
+        .filter_map(|d| d.get("corrects_stop").cloned())
+        .collect();
+    assert_eq!(corrections.len(), 2, "{log}");
+    assert!(corrections.iter().any(|c| c["stop_reason"] == "too_difficult"), "{corrections:?}");
+    assert!(!log.to_string().contains("Taalniveau"), "no note's text in the log: {log}");
+    // Not on a closed trajectory: there it would be a stop.
+    let err = problem(app.patch(&path, coach, &json!({"stop_reason": "other"})), 422);
+    assert!(err["errors"]["status"].is_array(), "{err}");
     // The employee reads but never changes it.
     problem(app.patch(&second, Some(&w.employee_a.token), &json!({"status": "active"})), 403);
+    problem(app.patch(&second, Some(&w.employee_a.token), &json!({"stop_reason": "other"})), 403);
 }
 
 #[test]

@@ -303,6 +303,54 @@ struct N {
     n: i64,
 }
 
+/// Mail is the account's, not the address's: after an address change the inzage still shows the
+/// mail that went to the old address, an account given that address later does not see it, and
+/// an erasure clears it.
+#[test]
+fn mail_stays_with_the_account_when_the_address_changes() {
+    use wilkan::db::schema::outbox as outbox_table;
+    let w = World::new();
+    let m = w.method();
+    w.connect(&m);
+    let admin = Some(w.admin.token.as_str());
+    let old = w.employee_a.email.clone();
+    let invitations = |to: &str| -> i64 {
+        outbox_table::table
+            .filter(outbox_table::template.eq("group-invitation"))
+            .filter(outbox_table::to_address.eq(to))
+            .count()
+            .get_result(&mut w.app.conn())
+            .unwrap()
+    };
+    assert_eq!(invitations(&old), 1, "the fixture invites her");
+    // Gone out before the change: it stays under the address it went to.
+    #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+    let sent = diesel::update(outbox_table::table.filter(outbox_table::to_address.eq(&old)))
+        .set(outbox_table::status.eq("sent"))
+        .execute(&mut w.app.conn());
+    assert!(sent.unwrap() >= 1);
+    let new = "sandra.nieuw@wilkan.test";
+    assert_eq!(w.app.patch(&format!("/users/{}", w.employee_a.id), admin, &json!({"email": new})).status(), 200);
+    assert_eq!(w.app.patch(&format!("/users/{}", w.employee_a2.id), admin, &json!({"email": old})).status(), 200);
+    let kinds = |token: &str| -> Vec<String> {
+        let doc: Value = w.app.get("/me/data", Some(token)).json().unwrap();
+        doc["mail"].as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap().to_string()).collect()
+    };
+    assert!(kinds(&w.employee_a.token).contains(&"group-invitation".to_string()), "hers, at her old address");
+    let theirs = kinds(&w.employee_a2.token);
+    assert!(!theirs.contains(&"group-invitation".to_string()), "not for who has the address now: {theirs:?}");
+    // Erased: her mail goes, also what went to the address she had before.
+    let erase = json!({"reason": "Verzoek van de medewerker (AVG)"});
+    assert_eq!(w.app.post(&format!("/users/{}/erase", w.employee_a.id), admin, &erase).status(), 200);
+    assert_eq!(invitations(&old), 0);
+    let left: i64 = outbox_table::table
+        .filter(outbox_table::recipient_id.eq(&w.employee_a.id))
+        .count()
+        .get_result(&mut w.app.conn())
+        .unwrap();
+    assert_eq!(left, 0);
+}
+
 /// A mail queued to a person while they are being erased does not outlive the erasure. Here the
 /// mail's transaction locks the person first (as a request does when it queues mail to them),
 /// and the erasure starts meanwhile: it waits, then clears that mail too. Once they are erased,

@@ -1,0 +1,2 @@
+DROP INDEX outbox_recipient;
+ALTER TABLE outbox DROP COLUMN recipient_id;
