@@ -294,6 +294,15 @@ pub async fn create(
                 .for_update()
                 .load::<String>(pg)?;
         }
+        // Before anything about the two is told (whether they are employees here, or in a
+        // trajectory): a coach of neither is refused.
+        let coaches_one = |c: &mut DbConnection| -> Result<bool, AppError> {
+            Ok(crate::trajectories::queries::coaches(c, &caller.user_id, &input.employee_a)?
+                || crate::trajectories::queries::coaches(c, &caller.user_id, &input.employee_b)?)
+        };
+        if caller.is(Role::Coach) && !coaches_one(c)? {
+            return Err(AppError::Forbidden);
+        }
         let mut people: Vec<User> = Vec::new();
         for (field, id) in [("employee_a", &input.employee_a), ("employee_b", &input.employee_b)] {
             let u = match accounts::find_user(c, id) {
@@ -320,11 +329,6 @@ pub async fn create(
             ended_at: None,
             ended_by: None,
         };
-        // Before anything about the two is told: a coach of neither must not learn from the
-        // answer whether someone is in a trajectory.
-        if caller.is(Role::Coach) && !coaches_either(c, &caller.user_id, &row)? {
-            return Err(AppError::Forbidden);
-        }
         for (field, id) in [("employee_a", &input.employee_a), ("employee_b", &input.employee_b)] {
             if !has_active_trajectory(c, id)? {
                 return Err(AppError::field(field, "Deze medewerker heeft geen actief traject."));

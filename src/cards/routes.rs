@@ -279,23 +279,29 @@ fn usable_link(
         .first(c)
         .optional()?
         .ok_or(AppError::NotFound)?;
+    let before = trajectories::find(c, &link.trajectory_id)?;
+    if !before.is_open() {
+        return Err(ended());
+    }
     if link.expires_at <= now() || link.uses >= link.max_uses {
         return Err(gone());
     }
     // Held, the person first as an erasure takes them (the card's mail holds them too): a card
     // written as the trajectory stops is either refused here or stopped by the stop.
-    let employee = trajectories::find(c, &link.trajectory_id)?.employee_id;
-    accounts::hold_user(c, &employee)?;
+    accounts::hold_user(c, &before.employee_id)?;
     let t = trajectories::find_held(c, &link.trajectory_id)?;
     audit.about_trajectory(&t.employee_id, &t.organization_id);
     if !t.is_open() {
-        // Not "ask for a new link": an ended trajectory gets none. Nor why: that the colleague
-        // stopped or finished is not the writer's to know.
-        return Err(AppError::Gone(
-            "Via deze link kun je geen kaartje meer sturen. Bedankt dat je aan je collega dacht.".into(),
-        ));
+        return Err(ended());
     }
     Ok((link, t))
+}
+
+/// A link of a trajectory that has ended, spent or not. Not "ask for a new link": an ended
+/// trajectory gets none. Nor why: that the colleague stopped or finished is not the writer's to
+/// know.
+fn ended() -> AppError {
+    AppError::Gone("Via deze link kun je geen kaartje meer sturen. Bedankt dat je aan je collega dacht.".into())
 }
 
 fn gone() -> AppError {

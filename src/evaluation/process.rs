@@ -595,7 +595,7 @@ impl Figures {
             ),
             (
                 "recruitment_minutes_per_approached",
-                "Minuten werving per benaderde medewerker",
+                "Minuten werving per benaderde medewerker die in deze export meetelt",
                 recruited,
                 Cell::over(recruited, self.recruitment_minutes.mean()),
             ),
@@ -614,7 +614,7 @@ impl Figures {
             .collect();
         let mut piece = Piece::new(rows, keys, 4);
         // Two groups: the trajectories (every row but the recruitment ones) and everyone
-        // approached with a recorded time. Each group's count stands in several rows: one of
+        // approached with a recorded time who counts here (for a researcher, those in the export). Each group's count stands in several rows: one of
         // them is the count, hidden with every figure over the same group.
         for (first, group) in [(0, vec![0, 1, 2, 3, 4, 7, 8]), (5, vec![5, 6])] {
             piece.counts.insert((first, 2), if first == 0 { n } else { recruited });

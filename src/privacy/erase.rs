@@ -321,9 +321,15 @@ pub fn erase_person(c: &mut DbConnection, user_id: &str) -> Result<(String, Vec<
     exec(c, &format!("DELETE FROM password_links WHERE user_id = {old}"))?;
     // Its own counters and those per client (see `clear_account`).
     crate::accounts::throttle::clear_account(c, &user.email)?;
-    // Their mail, also that to an address they had before (by account), and any left to their
-    // address from before the account was kept with the mail.
-    exec(c, &format!("DELETE FROM outbox WHERE recipient_id = {old} OR to_address = {}", quote(&user.email)))?;
+    // Their mail, also that to an address they had before (by account), and any to their address
+    // from before the account was kept with the mail; not another's to an address they have now.
+    exec(
+        c,
+        &format!(
+            "DELETE FROM outbox WHERE recipient_id = {old} OR (recipient_id IS NULL AND to_address = {})",
+            quote(&user.email)
+        ),
+    )?;
     exec(c, &format!("DELETE FROM users WHERE id = {old}"))?;
 
     // Free text written about this person as an employee, and their own answers.

@@ -132,7 +132,7 @@ fn collect_in_snapshot(
     doc["cards"] = Value::Array(
         my_cards
             .into_iter()
-            .map(|(author, message, at, blocked)| json!({"author_name": author, "message": message, "created_at": at, "held_back_by_coach": blocked}))
+            .map(|(author, message, at, blocked)| json!({"author_name": author, "message": message, "created_at": at, "held_back": blocked}))
             .collect(),
     );
     let sessions: Vec<(String, chrono::NaiveDateTime, String, Option<String>)> = group_invitations::table

@@ -244,13 +244,29 @@ pub fn set_status(
 }
 
 /// Sets right the reason or note of a stop (either may be left as it is): on the trajectory, and
-/// in the stop's event of its history, so that the two say the same.
+/// in the stop's event of its history, so that the two say the same. Not a stop that a withdrawn
+/// method consent made (409).
 pub fn correct_stop(
     conn: &mut Db,
     t: &Trajectory,
     reason: Option<StopReason>,
     note: Option<&str>,
 ) -> Result<(), AppError> {
+    // A stop made by a withdrawn method consent says why in the person's own word: it stays.
+    let withdrawn = !t.method_consent
+        && t.stop_reason.as_deref() == Some(StopReason::PrivacyResearch.as_str())
+        && diesel::select(diesel::dsl::exists(
+            consents::table
+                .filter(consents::trajectory_id.eq(&t.id))
+                .filter(consents::kind.eq("method"))
+                .filter(consents::given.eq(false)),
+        ))
+        .get_result::<bool>(conn)?;
+    if withdrawn {
+        return Err(AppError::Conflict(
+            "Dit traject stopte doordat de toestemming voor de methode is ingetrokken. Die reden blijft staan.".into(),
+        ));
+    }
     let reason = reason.map(|r| r.as_str().to_string()).or_else(|| t.stop_reason.clone());
     let note = match note {
         Some(n) => Some(n.trim()).filter(|n| !n.is_empty()).map(str::to_string),

@@ -108,6 +108,14 @@ fn a_card_link_of_a_stopped_trajectory_is_gone() {
     assert_eq!(w.app.count("cards"), 0);
     assert_eq!(link_uses(&w.app, link_id), 0);
     assert_eq!(w.app.count("outbox"), mails_before, "no card mail queued");
+    // Expired as well: still not to ask the coach.
+    #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+    let expired = diesel::update(card_links::table.find(link_id))
+        .set(card_links::expires_at.eq(chrono::Utc::now().naive_utc() - chrono::TimeDelta::hours(1)))
+        .execute(&mut w.app.conn());
+    assert_eq!(expired.unwrap(), 1);
+    let err = problem(w.app.get(&format!("/cards/{token}"), None), 410);
+    assert!(err["detail"].as_str().unwrap().contains("geen kaartje meer"), "{err}");
 }
 
 #[test]

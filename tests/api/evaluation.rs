@@ -1078,6 +1078,43 @@ fn a_second_trajectory_counts_only_what_was_begun_in_it() {
     };
     assert_eq!(sessions(&e[0].trajectory), Vec::<String>::new(), "the first trajectory's timeline");
     assert_eq!(sessions(&second).len(), 2, "the second's: {:?}", sessions(&second));
+    // An invitation from before the first trajectory is the first's, as in the exports.
+    #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+    let moved = {
+        use diesel::prelude::*;
+        use wilkan::db::schema::group_invitations as gi;
+        let long_ago = chrono::Utc::now().naive_utc() - chrono::TimeDelta::days(400);
+        diesel::update(gi::table.filter(gi::employee_id.eq(&e[0].id)))
+            .set(gi::invited_at.eq(long_ago))
+            .execute(&mut app.conn())
+            .unwrap()
+    };
+    assert_eq!(moved, 2);
+    assert_eq!(sessions(&e[0].trajectory).len(), 2, "{:?}", sessions(&e[0].trajectory));
+    assert_eq!(sessions(&second), Vec::<String>::new());
+}
+
+/// Level 2's per-course counts are each of people who began the course: beside `started` a
+/// count also tells how many did not finish, so it is hidden when they are 1 to 4.
+#[test]
+fn a_course_count_is_hidden_when_few_of_those_who_began_did_not_finish() {
+    let w = World::new();
+    let cohort = json_id(
+        w.app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&w.pl_a.token), &json!({"name": "R"})),
+        201,
+    );
+    let e: Vec<Person> = (1..=6).map(|i| employee(&w, &format!("l{i}"), &cohort, true)).collect();
+    for p in &e[..5] {
+        complete(&w, p, C2);
+    }
+    let page = format!("/me/courses/{C2}/pages/successen-vieren");
+    assert_eq!(w.app.send(Method::PUT, &page, Some(&e[5].token), &json!({"status": "visited"})).status(), 200);
+    let k = export(&w, &w.researcher.token, &format!("/exports/kirkpatrick?cohort={cohort}&level=2"));
+    let row = find(table(&k, "l2_courses"), "course", C2);
+    assert_eq!(row["started"], 6, "{row}");
+    // Five finished and wrote a reflection, one did not: 6 - 5 would be that one.
+    assert!(suppressed(row, "completed") && suppressed(row, "reflections"), "{row}");
+    assert_eq!(row["talk_coach"], 0, "nobody asked: no one to point at");
 }
 
 /// A coach answers once per cohort; across cohorts they are one person: `n` and the rule of five

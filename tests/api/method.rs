@@ -127,6 +127,24 @@ fn a_trajectory_moves_through_its_statuses_with_history() {
     assert_eq!(corrections.len(), 2, "{log}");
     assert!(corrections.iter().any(|c| c["stop_reason"] == "too_difficult"), "{corrections:?}");
     assert!(!log.to_string().contains("Taalniveau"), "no note's text in the log: {log}");
+    // Not a stop that a withdrawn consent made: the person's own word stays the reason.
+    let third = json_id(
+        app.post(
+            "/trajectories",
+            coach,
+            &json!({"employee_id": w.employee_a.id, "cohort_id": cohort, "inclusion": inclusion_ok()}),
+        ),
+        201,
+    );
+    let consents = format!("/trajectories/{third}/consents");
+    for given in [true, false] {
+        let body = json!({"kind": "method", "given": given});
+        assert_eq!(app.post(&consents, Some(&w.employee_a.token), &body).status(), 201);
+    }
+    let err = problem(app.patch(&format!("/trajectories/{third}"), coach, &json!({"stop_reason": "medical"})), 409);
+    assert!(err["detail"].as_str().unwrap().contains("ingetrokken"), "{err}");
+    let t: Value = app.get(&format!("/trajectories/{third}"), coach).json().unwrap();
+    assert_eq!((t["status"].as_str(), t["stop_reason"].as_str()), (Some("stopped"), Some("privacy_research")));
     // Not on a closed trajectory: there it would be a stop.
     let err = problem(app.patch(&path, coach, &json!({"stop_reason": "other"})), 422);
     assert!(err["errors"]["status"].is_array(), "{err}");

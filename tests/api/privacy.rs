@@ -339,8 +339,11 @@ fn mail_stays_with_the_account_when_the_address_changes() {
     assert!(kinds(&w.employee_a.token).contains(&"group-invitation".to_string()), "hers, at her old address");
     let theirs = kinds(&w.employee_a2.token);
     assert!(!theirs.contains(&"group-invitation".to_string()), "not for who has the address now: {theirs:?}");
-    // Erased: her mail goes, also what went to the address she had before.
+    // Erasing who has the address now leaves her mail alone; erasing her takes it, also what
+    // went to the address she had before.
     let erase = json!({"reason": "Verzoek van de medewerker (AVG)"});
+    assert_eq!(w.app.post(&format!("/users/{}/erase", w.employee_a2.id), admin, &erase).status(), 200);
+    assert!(kinds(&w.employee_a.token).contains(&"group-invitation".to_string()), "still hers");
     assert_eq!(w.app.post(&format!("/users/{}/erase", w.employee_a.id), admin, &erase).status(), 200);
     assert_eq!(invitations(&old), 0);
     let left: i64 = outbox_table::table
