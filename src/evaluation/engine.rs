@@ -12,7 +12,7 @@ use super::disclosure::Sum;
 use super::instruments::{Audience, Instrument, Instruments, ItemType, ItemUse, Moment};
 use super::output::Sink;
 use super::pseudonym::Pseudonyms;
-use super::table::{col, Cell, Column, Dist, Kind, Stat, TableSpec};
+use super::table::{col, Cell, Column, Dist, Kind, Stat, TableSpec, MIN_CELL};
 use crate::courses::content::Catalogue;
 use crate::db::schema::{cohorts, organizations, questionnaire_responses, trajectories};
 use crate::db::DbConnection;
@@ -274,12 +274,36 @@ pub fn run(
     crate::http::memory::release_free();
     sink.end()?;
     summary.row_counts.push((records.key.clone(), written));
-    summary.coach_responses = coach_responses(c, spec, used.coach, acc.as_mut())?;
+    summary.coach_responses = coach_responses(c, spec, &spec.scope, used.coach, &mut |a| acc.coach(a))?;
+    if acc.compares_coaches() {
+        for (i, wider) in wider_scopes(c, spec)?.iter().enumerate() {
+            acc.wider_scope();
+            coach_responses(c, spec, wider, used.coach, &mut |a| acc.wider_coach(i, a))?;
+        }
+    }
     for (t, rows) in acc.tables(&names) {
         table(sink, &mut summary.row_counts, t, rows)?;
     }
     sink.finish(&summary.row_counts)?;
     Ok(summary)
+}
+
+/// The scopes wider than the one asked for that the caller may ask for too: a cohort's
+/// organisation, and for a researcher all organisations.
+fn wider_scopes(c: &mut DbConnection, spec: &Spec) -> Result<Vec<Scope>, AppError> {
+    let mut out = Vec::new();
+    if let Some(cohort) = &spec.scope.cohort {
+        let org = match &spec.scope.organization {
+            Some(o) => Some(o.clone()),
+            None => cohorts::table.find(cohort).select(cohorts::organization_id).first::<String>(c).optional()?,
+        };
+        out.extend(org.map(|o| Scope { organization: Some(o), cohort: None }));
+    }
+    let narrower = spec.scope.organization.is_some() || spec.scope.cohort.is_some();
+    if spec.population == Population::Research && narrower {
+        out.push(Scope { organization: None, cohort: None });
+    }
+    Ok(out)
 }
 
 /// The columns every record table starts with.
@@ -311,6 +335,14 @@ pub trait Accumulator {
     fn add(&mut self, r: &Record, person: &str) -> Vec<Cell>;
     /// A submitted coach questionnaire in scope.
     fn coach(&mut self, _answers: &dataset::Answers) {}
+    /// Whether the coaches' answers in each wider scope the caller may ask for are wanted too
+    /// (`wider_scope`, then `wider_coach` for each answer in it), to hide this scope's coach
+    /// figures where a wider scope's would differ from them by a few coaches.
+    fn compares_coaches(&self) -> bool {
+        false
+    }
+    fn wider_scope(&mut self) {}
+    fn wider_coach(&mut self, _scope: usize, _answers: &dataset::Answers) {}
     fn tables(&mut self, names: &Names) -> Vec<(TableSpec, Vec<Vec<Cell>>)>;
 }
 
@@ -329,14 +361,15 @@ pub const COACHES_PER_PAGE: i64 = 100;
 fn coach_responses(
     c: &mut DbConnection,
     spec: &Spec,
+    scope: &Scope,
     coach: &Instrument,
-    acc: &mut dyn Accumulator,
+    counted: &mut dyn FnMut(&dataset::Answers),
 ) -> Result<usize, AppError> {
     let consent_item = coach.items.iter().find(|i| i.item_use == Some(ItemUse::Consent)).map(|i| i.key.clone());
     let items = dataset::ItemKeys::of([coach]);
     let in_scope = |org: &str, cohort: Option<&str>| {
-        spec.scope.organization.as_deref().is_none_or(|o| o == org)
-            && spec.scope.cohort.as_deref().is_none_or(|co| Some(co) == cohort)
+        scope.organization.as_deref().is_none_or(|o| o == org)
+            && scope.cohort.as_deref().is_none_or(|co| Some(co) == cohort)
     };
     let mut after = String::new();
     let mut n = 0;
@@ -350,10 +383,10 @@ fn coach_responses(
             .order(questionnaire_responses::respondent_id)
             .limit(COACHES_PER_PAGE)
             .into_boxed();
-        if let Some(o) = &spec.scope.organization {
+        if let Some(o) = &scope.organization {
             q = q.filter(questionnaire_responses::organization_id.eq(o.clone()));
         }
-        if let Some(co) = &spec.scope.cohort {
+        if let Some(co) = &scope.cohort {
             q = q.filter(questionnaire_responses::cohort_id.eq(co.clone()));
         }
         let coaches: Vec<String> = q.load(c)?;
@@ -375,10 +408,10 @@ fn coach_responses(
             .into_boxed();
         // Answers outside the scope matter only for a researcher's consent rule (below).
         if spec.population != Population::Research {
-            if let Some(o) = &spec.scope.organization {
+            if let Some(o) = &scope.organization {
                 q = q.filter(questionnaire_responses::organization_id.eq(o.clone()));
             }
-            if let Some(co) = &spec.scope.cohort {
+            if let Some(co) = &scope.cohort {
                 q = q.filter(questionnaire_responses::cohort_id.eq(co.clone()));
             }
         }
@@ -388,7 +421,7 @@ fn coach_responses(
         rows.sort_by(|a, b| (&a.0, a.3, &a.1).cmp(&(&b.0, b.3, &b.1)));
         for answers in rows.chunk_by(|a, b| a.0 == b.0) {
             // The latest answer in the scope asked for counts.
-            let Some(counted) = answers.iter().rev().find(|r| in_scope(&r.4, r.5.as_deref())) else { continue };
+            let Some(answer) = answers.iter().rev().find(|r| in_scope(&r.4, r.5.as_deref())) else { continue };
             // A coach's research consent is their latest word in any of their answers, not only
             // in those of the round or organisation asked for: a "no" given with a later round
             // takes them out of the earlier one's figures too (as a withdrawal does for employees).
@@ -400,7 +433,7 @@ fn coach_responses(
                     continue;
                 }
             }
-            acc.coach(&items.parse(&counted.2)?);
+            counted(&items.parse(&answer.2)?);
             n += 1;
         }
     }
@@ -473,7 +506,7 @@ pub fn item_table(
                 Cell::text(&a.instrument),
                 Cell::text(&a.item.key),
                 Cell::text(&a.item.text),
-                Cell::people(a.stat.n()),
+                if f.n_withheld && a.stat.n() >= MIN_CELL { Cell::Withheld } else { Cell::people(a.stat.n()) },
                 f.mean.clone(),
                 f.sd.clone(),
             ]
@@ -488,6 +521,25 @@ pub struct ItemFigures {
     pub distribution: Vec<Vec<Cell>>,
     pub mean: Cell,
     pub sd: Cell,
+    /// The item's `n` withheld too (`withhold`).
+    pub n_withheld: bool,
+}
+
+impl ItemFigures {
+    /// Withholds every figure shown (the distribution's counts and shares, the mean and sd).
+    pub fn withhold(&mut self) {
+        let hide = |c: &mut Cell| {
+            if !matches!(c, Cell::Suppressed | Cell::Null) {
+                *c = Cell::Withheld;
+            }
+        };
+        for row in &mut self.distribution {
+            row.iter_mut().skip(3).for_each(hide);
+        }
+        hide(&mut self.mean);
+        hide(&mut self.sd);
+        self.n_withheld = true;
+    }
 }
 
 impl ItemAcc {
@@ -524,7 +576,7 @@ impl ItemAcc {
             // categories): nothing can be vouched for.
             if self.dist.n != n {
                 let withheld = |c: Cell| if let Cell::Dec(_) = c { Cell::Withheld } else { c };
-                return ItemFigures { distribution: rows, mean: withheld(mean), sd: withheld(sd) };
+                return ItemFigures { distribution: rows, mean: withheld(mean), sd: withheld(sd), n_withheld: false };
             }
             let categories: Vec<(f64, Shown)> = values
                 .into_iter()
@@ -548,7 +600,7 @@ impl ItemAcc {
                 }
             }
         }
-        ItemFigures { distribution: rows, mean, sd }
+        ItemFigures { distribution: rows, mean, sd, n_withheld: false }
     }
 }
 

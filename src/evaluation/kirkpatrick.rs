@@ -66,6 +66,8 @@ pub struct Kirkpatrick<'a> {
     /// Employees' end answers (not paired, not per course) and coaches' answers, per level.
     employee_items: Vec<ItemAcc>,
     coach_items: Vec<ItemAcc>,
+    /// The same coach items over each wider scope the caller may ask for (`compares_coaches`).
+    wider_coach_items: Vec<Vec<ItemAcc>>,
     /// The items shown per person in the record table.
     record_items: Vec<Item>,
     pairs: Vec<Pair>,
@@ -117,6 +119,7 @@ impl<'a> Kirkpatrick<'a> {
             courses: catalogue.courses.iter().map(|c| (c.slug.clone(), c.title.clone())).collect(),
             employee_items,
             coach_items,
+            wider_coach_items: Vec::new(),
             record_items,
             pairs,
             difficulty,
@@ -300,6 +303,21 @@ impl Accumulator for Kirkpatrick<'_> {
         }
     }
 
+    fn compares_coaches(&self) -> bool {
+        true
+    }
+
+    fn wider_scope(&mut self) {
+        let empty = self.coach_items.iter().map(|a| ItemAcc::new(a.audience, &a.instrument, &a.item)).collect();
+        self.wider_coach_items.push(empty);
+    }
+
+    fn wider_coach(&mut self, scope: usize, answers: &Answers) {
+        for acc in &mut self.wider_coach_items[scope] {
+            acc.push(answers.get(&acc.item.key));
+        }
+    }
+
     fn tables(&mut self, _names: &Names) -> Vec<(TableSpec, Vec<Vec<Cell>>)> {
         let s = self.spec;
         let mut out = Vec::new();
@@ -313,7 +331,16 @@ impl Accumulator for Kirkpatrick<'_> {
             let mut items = by_level(&self.employee_items, level);
             items.extend(by_level(&self.coach_items, level));
             let refs: Vec<&ItemAcc> = items.iter().collect();
-            let figures: Vec<_> = refs.iter().map(|a| a.figures()).collect();
+            let figures: Vec<_> = refs
+                .iter()
+                .map(|a| {
+                    let mut f = a.figures();
+                    if a.audience == "coach" && self.a_few_coaches_away(a) {
+                        f.withhold();
+                    }
+                    f
+                })
+                .collect();
             out.push(item_table(
                 &format!("l{level}_items"),
                 &format!("Niveau {level}: vragen (gemiddelde en spreiding)"),
@@ -360,6 +387,22 @@ impl Accumulator for Kirkpatrick<'_> {
 }
 
 impl Kirkpatrick<'_> {
+    /// Whether a wider scope the caller may ask for too (this cohort's organisation, all
+    /// organisations) shows 1 to 4 coaches more for this item, or for one of its answers, than
+    /// this scope shows: that export less this one would be their answers. Such an item's
+    /// figures are withheld here, in the narrower scope; the wider one shows them. Counts hidden
+    /// under five in either export give nothing to subtract. (Scopes beside this one, such as
+    /// the other cohorts, are not compared: see the README.)
+    fn a_few_coaches_away(&self, mine: &ItemAcc) -> bool {
+        let shown = |n: i64| !(1..MIN_CELL).contains(&n);
+        let few = |wider: i64, here: i64| shown(wider) && shown(here) && (1..MIN_CELL).contains(&(wider - here));
+        self.wider_coach_items.iter().filter_map(|w| w.iter().find(|a| a.item.key == mine.item.key)).any(|w| {
+            few(w.stat.n(), mine.stat.n())
+                || few(w.dist.n, mine.dist.n)
+                || mine.item.categories().iter().any(|c| few(w.dist.get(c), mine.dist.get(c)))
+        })
+    }
+
     fn difficulty_table(&self) -> (TableSpec, Vec<Vec<Cell>>) {
         let spec = TableSpec::new(
             "l1_difficulty",

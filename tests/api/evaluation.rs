@@ -1117,6 +1117,54 @@ fn a_course_count_is_hidden_when_few_of_those_who_began_did_not_finish() {
     assert_eq!(row["talk_coach"], 0, "nobody asked: no one to point at");
 }
 
+/// A cohort's coach figures beside its organisation's: when the organisation has one to four
+/// coaches more, the organisation's export less the cohort's would be their answers, so the
+/// cohort's are withheld (the organisation's are shown).
+#[test]
+fn a_cohort_s_coach_figures_are_withheld_when_its_organisation_has_a_few_more() {
+    let w = World::new();
+    let pl = w.pl_a.token.clone();
+    let cohort = |name: &str| {
+        json_id(w.app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&pl), &json!({"name": name})), 201)
+    };
+    let (r1, r2) = (cohort("Ronde 1"), cohort("Ronde 2"));
+    for i in 0..5 {
+        coach(&w, i, &r1, true, 4, 8);
+    }
+    let training = |token: &str, query: &str| -> (Value, Value) {
+        let k = export(&w, token, &format!("/exports/kirkpatrick?level=1{query}"));
+        let row = table(&k, "l1_items")
+            .iter()
+            .find(|r| r["group"] == "coach" && r["item"] == "mark_training")
+            .unwrap()
+            .clone();
+        let eight = table(&k, "l1_distribution")
+            .iter()
+            .find(|r| r["group"] == "coach" && r["item"] == "mark_training" && r["answer"] == "8")
+            .unwrap()
+            .clone();
+        (row, eight)
+    };
+    let (row, _) = training(&pl, &format!("&cohort={r1}"));
+    assert_eq!((row["n"].clone(), row["mean"].clone()), (json!(5), json!(8.0)), "alone in the organisation: {row}");
+    // One more coach, in the second round, with a 3.
+    coach(&w, 5, &r2, true, 4, 3);
+    for token in [&pl, &w.researcher.token] {
+        let (all, _) = training(token, "");
+        assert_eq!(all["n"], 6, "{all}");
+        let (row, eight) = training(token, &format!("&cohort={r1}"));
+        for col in ["n", "mean"] {
+            assert!(suppressed(&row, col), "{col} of the first round, 6 - 5 = 1 coach away: {row}");
+        }
+        assert!(suppressed(&eight, "n") && suppressed(&eight, "percent"), "{eight}");
+        let (row, _) = training(token, &format!("&cohort={r2}"));
+        assert!(suppressed(&row, "n"), "one coach: {row}");
+    }
+    // An organisation with every coach of the study keeps its figures: nobody is a few away.
+    let (row, _) = training(&w.researcher.token, &format!("&organization={}", w.org_a));
+    assert_eq!(row["n"], 6, "{row}");
+}
+
 /// A coach answers once per cohort; across cohorts they are one person: `n` and the rule of five
 /// count coaches, with each coach's latest answer.
 #[test]
