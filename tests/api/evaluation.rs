@@ -186,6 +186,12 @@ fn stop_and_start_again(w: &World, p: &Person, cohort: &str) -> String {
     )
 }
 
+/// A cohort of organisation A, made by its project leader.
+fn new_cohort(w: &World, name: &str) -> String {
+    let path = format!("/organizations/{}/cohorts", w.org_a);
+    json_id(w.app.post(&path, Some(&w.pl_a.token), &json!({"name": name})), 201)
+}
+
 fn export(w: &World, token: &str, path: &str) -> Value {
     let r = w.app.get(path, Some(token));
     assert_eq!(r.status(), 200, "{path}");
@@ -1099,10 +1105,7 @@ fn a_second_trajectory_counts_only_what_was_begun_in_it() {
 #[test]
 fn a_course_count_is_hidden_when_few_of_those_who_began_did_not_finish() {
     let w = World::new();
-    let cohort = json_id(
-        w.app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&w.pl_a.token), &json!({"name": "R"})),
-        201,
-    );
+    let cohort = new_cohort(&w, "R");
     let e: Vec<Person> = (1..=6).map(|i| employee(&w, &format!("l{i}"), &cohort, true)).collect();
     for p in &e[..5] {
         complete(&w, p, C2);
@@ -1124,10 +1127,7 @@ fn a_course_count_is_hidden_when_few_of_those_who_began_did_not_finish() {
 fn a_cohort_s_coach_figures_are_withheld_when_its_organisation_has_a_few_more() {
     let w = World::new();
     let pl = w.pl_a.token.clone();
-    let cohort = |name: &str| {
-        json_id(w.app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&pl), &json!({"name": name})), 201)
-    };
-    let (r1, r2) = (cohort("Ronde 1"), cohort("Ronde 2"));
+    let (r1, r2) = (new_cohort(&w, "Ronde 1"), new_cohort(&w, "Ronde 2"));
     for i in 0..5 {
         coach(&w, i, &r1, true, 4, 8);
     }
@@ -1170,11 +1170,7 @@ fn a_cohort_s_coach_figures_are_withheld_when_its_organisation_has_a_few_more() 
 #[test]
 fn a_coach_in_several_cohorts_counts_once() {
     let w = World::new();
-    let pl = w.pl_a.token.clone();
-    let cohort = |name: &str| {
-        json_id(w.app.post(&format!("/organizations/{}/cohorts", w.org_a), Some(&pl), &json!({"name": name})), 201)
-    };
-    let (r1, r2, r3) = (cohort("Ronde 1"), cohort("Ronde 2"), cohort("Ronde 3"));
+    let (r1, r2, r3) = (new_cohort(&w, "Ronde 1"), new_cohort(&w, "Ronde 2"), new_cohort(&w, "Ronde 3"));
     for i in 0..10 {
         coach(&w, i, &r1, true, 4, 7);
     }
