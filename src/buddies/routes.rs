@@ -132,9 +132,8 @@ fn has_active_trajectory(c: &mut DbConnection, employee: &str) -> Result<bool, A
     Ok(open.is_some_and(|t| ["active", "returned", "aftercare"].contains(&t.status.as_str())))
 }
 
-fn coaches_either(c: &mut DbConnection, coach: &str, p: &PairRow) -> Result<bool, AppError> {
-    Ok(crate::trajectories::queries::coaches(c, coach, &p.employee_a)?
-        || crate::trajectories::queries::coaches(c, coach, &p.employee_b)?)
+fn coaches_either(c: &mut DbConnection, coach: &str, a: &str, b: &str) -> Result<bool, AppError> {
+    Ok(crate::trajectories::queries::coaches(c, coach, a)? || crate::trajectories::queries::coaches(c, coach, b)?)
 }
 
 /// The pair if the caller may see it: its two employees, a coach of either, project leaders of
@@ -150,7 +149,7 @@ fn load(c: &mut DbConnection, caller: &Caller, id: &str) -> Result<PairRow, AppE
     let p = p.ok_or(AppError::NotFound)?;
     let visible = match caller.role {
         Role::Employee => caller.user_id == p.employee_a || caller.user_id == p.employee_b,
-        Role::Coach => coaches_either(c, &caller.user_id, &p)?,
+        Role::Coach => coaches_either(c, &caller.user_id, &p.employee_a, &p.employee_b)?,
         Role::ProjectLeader => caller.in_org(&p.organization_id),
         _ => false,
     };
@@ -296,11 +295,7 @@ pub async fn create(
         }
         // Before anything about the two is told (whether they are employees here, or in a
         // trajectory): a coach of neither is refused.
-        let coaches_one = |c: &mut DbConnection| -> Result<bool, AppError> {
-            Ok(crate::trajectories::queries::coaches(c, &caller.user_id, &input.employee_a)?
-                || crate::trajectories::queries::coaches(c, &caller.user_id, &input.employee_b)?)
-        };
-        if caller.is(Role::Coach) && !coaches_one(c)? {
+        if caller.is(Role::Coach) && !coaches_either(c, &caller.user_id, &input.employee_a, &input.employee_b)? {
             return Err(AppError::Forbidden);
         }
         let mut people: Vec<User> = Vec::new();
