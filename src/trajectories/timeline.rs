@@ -133,20 +133,15 @@ pub async fn timeline(
         // (`evaluation::periods`). By the moment of the invitation, both in UTC: a session's
         // start is wall-clock time and does not compare with `created_at`.
         use crate::db::schema::trajectories;
-        let next: Option<chrono::NaiveDateTime> = trajectories::table
+        // The employee's trajectories (a few) in the order they began: the one after this and
+        // whether one came before, in one read.
+        let theirs: Vec<(String, chrono::NaiveDateTime)> = trajectories::table
             .filter(trajectories::employee_id.eq(&t.employee_id))
-            .filter(trajectories::id.gt(&t.id))
             .order(trajectories::id)
-            .select(trajectories::created_at)
-            .first(c)
-            .optional()?;
-        let first = trajectories::table
-            .filter(trajectories::employee_id.eq(&t.employee_id))
-            .filter(trajectories::id.lt(&t.id))
-            .select(trajectories::id)
-            .first::<String>(c)
-            .optional()?
-            .is_none();
+            .select((trajectories::id, trajectories::created_at))
+            .load(c)?;
+        let first = theirs.first().is_none_or(|(id, _)| *id == t.id);
+        let next = theirs.iter().find(|(id, _)| *id > t.id).map(|(_, at)| *at);
         let mut q = group_invitations::table
             .inner_join(group_sessions::table.on(group_sessions::id.eq(group_invitations::session_id)))
             .filter(group_invitations::employee_id.eq(&t.employee_id))
