@@ -78,7 +78,7 @@ impl AppError {
             AppError::NotFound => (
                 "not-found",
                 "Not found",
-                "Dit bestaat niet, of je mag het niet zien. Controleer de link of vraag het je coach.".into(),
+                "Dit bestaat niet, of je mag het niet zien. Kijk of de link of het adres klopt.".into(),
             ),
             AppError::Conflict(d) => ("conflict", "Conflict", d.clone()),
             AppError::Gone(d) => ("gone", "Gone", d.clone()),

@@ -24,6 +24,8 @@ pub struct Milestone {
     /// Dutch name as coaches know it.
     pub label: String,
     pub week: i64,
+    /// The last day of that week, counted from the first sick day (day 1 of week 1): the date by
+    /// which the step is due.
     pub date: NaiveDate,
     pub past: bool,
 }
@@ -120,7 +122,8 @@ fn milestones(today: NaiveDate, on: impl Fn(i64) -> NaiveDate) -> Vec<Milestone>
     points
         .into_iter()
         .map(|(key, label, week)| {
-            let date = on(week * 7);
+            // "In week 6" is due by its last day, the 42nd sick day: the first sick day is day 1.
+            let date = on(week * 7 - 1);
             Milestone { key, label, week, date, past: date < today }
         })
         .collect()
@@ -255,7 +258,7 @@ mod tests {
         let f = figures(&eps[..5], today);
         assert_eq!((f.episodes_last_12_months, f.frequent), (3, false));
         // The poortwachter dates as from 1 October.
-        assert_eq!(poortwachter_of(&eps, today)[0].date, d("2026-11-12"));
+        assert_eq!(poortwachter_of(&eps, today)[0].date, d("2026-11-11"));
     }
 
     #[test]
@@ -268,9 +271,9 @@ mod tests {
         ];
         let t = poortwachter_of(&eps, today);
         let get = |k: &str| t.iter().find(|m| m.key == k).unwrap().date;
-        // 42 sick days: 14 in January, then 28 more from 15 February.
-        assert_eq!(get("probleemanalyse"), d("2026-03-15"));
-        assert_eq!(get("einde_loondoorbetaling"), d("2026-02-15") + Duration::days(104 * 7 - 14));
+        // The 42nd sick day: 14 in January, then the 28th from 15 February.
+        assert_eq!(get("probleemanalyse"), d("2026-03-14"));
+        assert_eq!(get("einde_loondoorbetaling"), d("2026-02-15") + Duration::days(104 * 7 - 14 - 1));
         // Four weeks or more between: counted anew from 15 February.
         let apart = [Episode { start: d("2026-01-05"), end: Some(d("2026-01-17")), percentage: 100 }, eps[1]];
         assert_eq!(poortwachter_of(&apart, today), poortwachter(d("2026-02-15"), today));
@@ -283,12 +286,14 @@ mod tests {
         let first = d("2026-01-05");
         let t = poortwachter(first, d("2026-03-01"));
         let get = |k: &str| t.iter().find(|m| m.key == k).unwrap();
-        assert_eq!(get("probleemanalyse").date, d("2026-02-16"));
+        // Monday 5 January is day 1: week 6 ends on Sunday 15 February, week 8 on 1 March.
+        assert_eq!(get("probleemanalyse").date, d("2026-02-15"));
         assert!(get("probleemanalyse").past);
-        assert_eq!(get("plan_van_aanpak").date, d("2026-03-02"));
-        assert!(!get("plan_van_aanpak").past);
+        assert_eq!(get("plan_van_aanpak").date, d("2026-03-01"));
+        assert!(!get("plan_van_aanpak").past, "due today is not past");
         assert_eq!(get("ziekmelding_uwv").week, 42);
-        assert_eq!(get("einde_loondoorbetaling").date, first + Duration::weeks(104));
+        assert_eq!(get("einde_loondoorbetaling").date, first + Duration::weeks(104) - Duration::days(1));
+        assert_eq!(get("wia_aanvraag").date, first + Duration::days(93 * 7 - 1), "the last day of week 93");
         assert!(t.windows(2).all(|w| w[0].week <= w[1].week));
     }
 }

@@ -45,8 +45,7 @@ pub fn create_admin(
     email: &str,
     password: &str,
 ) -> Result<model::User, crate::error::AppError> {
-    use validator::ValidateEmail;
-    if !email.validate_email() {
+    if api::mail_address(email).is_err() {
         return Err(crate::error::AppError::field("email", "Vul een geldig e-mailadres in."));
     }
     if password.chars().count() < 10 {

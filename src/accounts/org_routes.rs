@@ -8,7 +8,7 @@ use super::queries;
 use crate::db::{self, new_id, now};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
-use crate::http::pagination::{Page, PageQuery};
+use crate::http::pagination::{check_id_cursor, Page, PageQuery};
 use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::AppState;
@@ -22,6 +22,7 @@ pub async fn list(
     page: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let limit = page.limit()?;
+    check_id_cursor(page.cursor.as_deref())?;
     let only =
         if matches!(caller.role, Role::Admin | Role::Researcher) { None } else { caller.organization_id.clone() };
     let cursor = page.cursor.clone();
@@ -101,6 +102,7 @@ pub async fn list_cohorts(
     caller.organization_scope(&id)?;
     caller.require(&[Role::Admin, Role::Researcher, Role::ProjectLeader, Role::Coach])?;
     let limit = page.limit()?;
+    check_id_cursor(page.cursor.as_deref())?;
     let (id, cursor) = (id.into_inner(), page.cursor.clone());
     let rows = db::tx(&state.pool, caller.audit(), move |c, _| {
         queries::find_organization(c, &id)?;

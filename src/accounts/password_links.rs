@@ -56,6 +56,8 @@ pub enum Why {
     Invitation,
     /// The person asked for it.
     Forgotten,
+    /// An admin gave the account a new address, and its password went with the old one.
+    AddressChanged,
 }
 
 /// Creates a link for `user` and queues its mail, in the caller's transaction. An earlier link
@@ -84,6 +86,10 @@ pub fn send(c: &mut DbConnection, state: &AppState, user: &User, why: Why) -> Re
         Why::Invitation => (
             "Er is een account voor je gemaakt bij Wilkan. Kies eerst een wachtwoord.",
             "Vragen over dit account? Stel ze aan wie het voor je heeft gemaakt.",
+        ),
+        Why::AddressChanged => (
+            "Je e-mailadres bij Wilkan is veranderd. Daarom werkt je oude wachtwoord niet meer. Kies een nieuw wachtwoord.",
+            "Vragen hierover? Stel ze aan de beheerder van Wilkan in je organisatie.",
         ),
         Why::Forgotten => (
             "Je hebt gevraagd om een nieuw wachtwoord voor Wilkan.",

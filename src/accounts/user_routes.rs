@@ -10,7 +10,7 @@ use super::{password, queries};
 use crate::db;
 use crate::error::AppError;
 use crate::http::json::ValidJson;
-use crate::http::pagination::{Page, PageQuery};
+use crate::http::pagination::{check_id_cursor, Page, PageQuery};
 use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::AppState;
@@ -42,6 +42,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let filter = filter.into_inner();
     let limit = PageQuery { limit: filter.limit, cursor: None }.limit()?;
+    check_id_cursor(filter.cursor.as_deref())?;
     let rows = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let (organization, ids) = match caller.role {
             Role::Admin => (filter.organization, None),
@@ -155,9 +156,11 @@ pub async fn get_one(
 /// before any account is read). Not one's own password or address (422: a stolen session must not
 /// become a stolen account; the password changes at `PUT /me/password`), nor one's own role or
 /// active flag (422: the last admin could lock everyone out). The account that keeps an erased
-/// person's records is not found (404). Deactivating, a new role or
-/// a new password ends the account's sessions. A corrected address takes the mail still waiting
-/// for the old one along (not login and password links, which are dropped).
+/// person's records is not found (404). Deactivating, a new role, a new password or a new
+/// address ends the account's sessions. A corrected address takes the mail still waiting for the
+/// old one along (not login and password links, which are dropped); a staff account given a new
+/// address without a new password loses its password and gets a mail at the new address to
+/// choose one, since whoever read the old address may have chosen it.
 #[utoipa::path(tag = "users", params(("id" = String, Path)), request_body = UpdateUser, responses((status = 200, body = UserOut)), security(("bearer" = [])))]
 #[patch("/users/{id}")]
 pub async fn update(
@@ -183,6 +186,7 @@ pub async fn update(
         Some(p) => Some(password::off_thread(move || password::hash(&p)).await??),
         None => None,
     };
+    let st = state.clone();
     let (user, ended) = db::tx(&state.pool, caller.audit(), move |c, audit| {
         // Taken before the sessions are ended, as a refresh takes it: a refresh at the same
         // moment either comes first and its new token is ended too, or comes after and fails.
@@ -232,7 +236,20 @@ pub async fn update(
         }
         // A role is in every access token and refresh hands out the role as stored: a session
         // started under the old role (an employee's login link) must not go on under the new one.
-        let ends_sessions = input.active == Some(false) || hash.is_some() || new_role.is_some();
+        // A corrected address may have been a stranger's, who logged in with a link sent to it.
+        let ends_sessions =
+            input.active == Some(false) || hash.is_some() || new_role.is_some() || new_email.is_some();
+        // And chose the password of a staff account through its invitation: it goes, and the new
+        // address gets a link to choose one (unless the admin sets one now).
+        let new_password_link = new_email.is_some()
+            && hash.is_none()
+            && new_role.unwrap_or(user.role()) != Role::Employee
+            && input.active.unwrap_or(user.active);
+        let password_hash = match hash {
+            Some(h) => Some(Some(h)),
+            None if new_password_link => Some(None),
+            None => None,
+        };
         queries::update_user(
             c,
             &id,
@@ -242,7 +259,7 @@ pub async fn update(
                 last_name: input.last_name.map(|s| Some(s.trim().to_string()).filter(|s| !s.is_empty())),
                 role: input.role.map(|r| r.as_str().to_string()),
                 active: input.active,
-                password_hash: hash.map(Some),
+                password_hash,
                 updated_at: None,
             },
         )?;
@@ -260,7 +277,11 @@ pub async fn update(
             password_links::drop_unused(c, &id)?;
         }
         let ended = if ends_sessions { queries::revoke_all_for_user(c, &id)? } else { Vec::new() };
-        Ok((queries::find_user(c, &id)?, ended))
+        let user = queries::find_user(c, &id)?;
+        if new_password_link {
+            password_links::send(c, &st, &user, password_links::Why::AddressChanged)?;
+        }
+        Ok((user, ended))
     })
     .await?;
     state.revocations.add(ended);

@@ -21,7 +21,11 @@ use crate::mail::templates::Templates;
 use crate::trajectories::model::ENDED;
 
 pub fn routes(cfg: &mut Routes) {
-    cfg.service(routes::put_return).service(routes::get_return).service(routes::due).service(routes::update_checkin);
+    cfg.service(routes::put_return)
+        .service(routes::get_return)
+        .service(routes::withdraw_return)
+        .service(routes::due)
+        .service(routes::update_checkin);
 }
 
 /// Days after the due date at which a second reminder goes out.
@@ -136,13 +140,7 @@ pub fn undo_call_off(c: &mut DbConnection, trajectory_id: &str, since: chrono::N
         .select(aftercare_checkins::id)
         .load(c)?;
     for id in ids {
-        let last_mail: Option<String> = crate::db::schema::outbox::table
-            .filter(crate::db::schema::outbox::subject_ref.eq(format!("aftercare:{id}")))
-            .order((crate::db::schema::outbox::created_at.desc(), crate::db::schema::outbox::id.desc()))
-            .select(crate::db::schema::outbox::status)
-            .first(c)
-            .optional()?;
-        let unsent = last_mail.as_deref() == Some("cancelled");
+        let unsent = last_reminder_taken_back(c, &id)?;
         let due = (
             aftercare_checkins::status.eq("due"),
             aftercare_checkins::skip_reason.eq(None::<String>),
@@ -167,6 +165,20 @@ pub fn undo_call_off(c: &mut DbConnection, trajectory_id: &str, since: chrono::N
         }
     }
     Ok(())
+}
+
+/// Whether the last reminder of check-in `id` was taken back before it went out (cancelled, as
+/// recording the check-in does): one due again then loses its marks, so that the reminder job
+/// sends it afresh, with the date as it is now.
+pub fn last_reminder_taken_back(c: &mut DbConnection, id: &str) -> Result<bool, AppError> {
+    use crate::db::schema::outbox;
+    let last_mail: Option<String> = outbox::table
+        .filter(outbox::subject_ref.eq(format!("aftercare:{id}")))
+        .order((outbox::created_at.desc(), outbox::id.desc()))
+        .select(outbox::status)
+        .first(c)
+        .optional()?;
+    Ok(last_mail.as_deref() == Some("cancelled"))
 }
 
 /// A check-in still to be reminded of, with whom the reminder goes to and names.

@@ -1,6 +1,6 @@
 //! Return to work and the aftercare check-ins.
 
-use actix_web::{get, patch, put, web, HttpResponse};
+use actix_web::{delete, get, patch, put, web, HttpResponse};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -148,7 +148,8 @@ pub fn return_out(
 /// leaders. A new record: 409 before the trajectory is active, once it has ended, or without
 /// method consent. A correction is also possible after the end (the evaluation counts the date).
 /// 422 for a date still to come, a return after a relapse dated on or before the return before
-/// it, or a record to correct that is not this trajectory's.
+/// it, or a record to correct that is not this trajectory's. The same step sent again (date,
+/// extent, hours, own work) is recorded once.
 #[utoipa::path(tag = "aftercare", params(("id" = String, Path)), request_body = ReturnIn, responses((status = 200, body = ReturnOut)), security(("bearer" = [])))]
 #[put("/trajectories/{id}/return")]
 pub async fn put_return(
@@ -231,6 +232,21 @@ pub async fn put_return(
             replan(c, &t.id, &round, today)?;
             return return_out(c, &t.id, today, Reader::Staff);
         }
+        // The same step sent twice (a double click, a retry after a lost answer) is recorded once.
+        let mut same = work_returns::table
+            .filter(work_returns::trajectory_id.eq(&t.id))
+            .filter(work_returns::return_date.eq(input.date))
+            .filter(work_returns::extent.eq(extent))
+            .filter(work_returns::hours_per_week.eq(input.hours_per_week))
+            .filter(work_returns::own_work.eq(input.own_work))
+            .count()
+            .into_boxed();
+        if let Some(at) = round.relapse {
+            same = same.filter(work_returns::recorded_at.gt(at));
+        }
+        if same.get_result::<i64>(c)? > 0 {
+            return return_out(c, &t.id, today, Reader::Staff);
+        }
         let row = ReturnRow {
             id: new_id(),
             trajectory_id: t.id.clone(),
@@ -277,6 +293,90 @@ pub async fn put_return(
         } else {
             replan(c, &t.id, &round, today)?;
         }
+        return_out(c, &t.id, today, Reader::Staff)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Take back a return recorded by mistake (on the wrong trajectory, or one that did not go
+/// ahead): the record leaves the history. A later step of the current round goes by itself and the
+/// round's check-ins still due are planned from what is left. The round's only record takes its
+/// check-ins with it (their reminders still waiting too) and the trajectory is `active` again, the
+/// change to `returned` gone from its history: not a relapse, of which the employee would read.
+/// Kept in the audit log with its values. The trajectory's coach and project leaders. 404 for a
+/// record not of this trajectory; 409 for a record from before a relapse (correct its date
+/// instead), or the round's only record once the trajectory has moved on from `returned` or a
+/// check-in of the round has been recorded.
+#[utoipa::path(tag = "aftercare", params(("id" = String, Path), ("record_id" = String, Path)), responses((status = 200, body = ReturnOut)), security(("bearer" = [])))]
+#[delete("/trajectories/{id}/return/{record_id}")]
+pub async fn withdraw_return(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, record_id) = path.into_inner();
+    let zone = state.config.time_zone;
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
+        let t = trajectory_queries::load_for_change(c, &caller, &id)?;
+        audit.about_trajectory(&t.employee_id, &t.organization_id);
+        caller.require(&[Role::Coach, Role::ProjectLeader])?;
+        let record: ReturnRow = work_returns::table
+            .find(&record_id)
+            .filter(work_returns::trajectory_id.eq(&t.id))
+            .select(ReturnRow::as_select())
+            .first(c)
+            .optional()?
+            .ok_or(AppError::NotFound)?;
+        let today = crate::local_time::today(zone);
+        let round = Round::of(c, &t.id)?;
+        if !round.holds(&record) {
+            return Err(AppError::Conflict(
+                "Deze werkhervatting was vóór een terugval. Die haal je niet weg; verbeter zo nodig de datum.".into(),
+            ));
+        }
+        let mut in_round = work_returns::table.filter(work_returns::trajectory_id.eq(&t.id)).count().into_boxed();
+        if let Some(at) = round.relapse {
+            in_round = in_round.filter(work_returns::recorded_at.gt(at));
+        }
+        let alone = in_round.get_result::<i64>(c)? == 1;
+        audit.detail(serde_json::json!({"withdraws": record.id, "before": {
+            "date": record.return_date, "extent": record.extent,
+            "hours_per_week": record.hours_per_week, "own_work": record.own_work,
+        }}));
+        if !alone {
+            diesel::delete(work_returns::table.find(&record.id)).execute(c)?;
+            replan(c, &t.id, &round, today)?;
+            return return_out(c, &t.id, today, Reader::Staff);
+        }
+        // The round's check-ins were planned with this record, in its transaction: their ids
+        // (time-ordered) come after its id.
+        let checkins: Vec<CheckinRow> = aftercare_checkins::table
+            .filter(aftercare_checkins::trajectory_id.eq(&t.id))
+            .filter(aftercare_checkins::id.gt(&record.id))
+            .select(CheckinRow::as_select())
+            .load(c)?;
+        if checkins.iter().any(|k| k.status != "due") {
+            return Err(AppError::Conflict(
+                "Bij deze werkhervatting is al nazorg vastgelegd. Haal die eerst weg (zet hem terug op 'due'), of \
+                 verbeter de datum van de werkhervatting."
+                    .into(),
+            ));
+        }
+        if t.status != Status::Returned.as_str()
+            || !trajectory_queries::take_back_change(c, &t, Status::Active, Status::Returned, record.recorded_at)?
+        {
+            return Err(AppError::Conflict(
+                "Het traject is na deze werkhervatting al verder gegaan. Zet eerst de status terug, of verbeter de \
+                 datum van de werkhervatting."
+                    .into(),
+            ));
+        }
+        for k in &checkins {
+            crate::mail::outbox::cancel(c, &format!("aftercare:{}", k.id))?;
+            diesel::delete(aftercare_checkins::table.find(&k.id)).execute(c)?;
+        }
+        diesel::delete(work_returns::table.find(&record.id)).execute(c)?;
         return_out(c, &t.id, today, Reader::Staff)
     })
     .await?;
@@ -460,7 +560,9 @@ pub async fn due(state: web::Data<AppState>, caller: Caller, page: Query<PageQue
 
 /// Record a check-in as done (with a note) or skipped (with a reason), and whether the employee
 /// may read them. The trajectory's coach, who may also correct one recorded before: it keeps the
-/// moment it was first recorded.
+/// moment it was first recorded (one Wilkan called off becomes the coach's record, of now). A
+/// check-in recorded by mistake is set back to `due` (its note and reason go) while the
+/// trajectory is in aftercare; 409 once it has ended, or for one Wilkan called off.
 #[utoipa::path(tag = "aftercare", params(("id" = String, Path)), request_body = CheckinUpdate, responses((status = 200, body = CheckinOut)), security(("bearer" = [])))]
 #[patch("/aftercare/{id}")]
 pub async fn update_checkin(
@@ -483,10 +585,10 @@ pub async fn update_checkin(
         caller.require_coach_of(&t.coach_id)?;
         let skip_reason = input.skip_reason.as_deref().is_some_and(|r| !r.trim().is_empty());
         let status = match input.status {
-            CheckinStatus::Done if skip_reason => {
+            CheckinStatus::Done | CheckinStatus::Due if skip_reason => {
                 return Err(AppError::field(
                     "skip_reason",
-                    "Een reden om over te slaan hoort bij 'skipped', niet bij 'done'.",
+                    "Een reden om over te slaan hoort alleen bij 'overgeslagen' (skipped).",
                 ))
             }
             CheckinStatus::Done => "done",
@@ -494,7 +596,13 @@ pub async fn update_checkin(
             CheckinStatus::Skipped => {
                 return Err(AppError::field("skip_reason", "Schrijf op waarom deze nazorg niet doorgaat."))
             }
-            CheckinStatus::Due => return Err(AppError::field("status", "Kies done of skipped.")),
+            CheckinStatus::Due => return due_again(c, &row, &t, zone),
+        };
+        // Wilkan's call-off (a stop, a relapse) is not the coach's record: theirs is made now.
+        let wilkan_s = super::called_off_by_wilkan(&row.status, row.skip_reason.as_deref());
+        let (completed_at, completed_by) = match (&row.completed_at, &row.completed_by) {
+            (Some(at), by) if !wilkan_s => (*at, by.clone().unwrap_or_else(|| caller.user_id.clone())),
+            _ => (now(), caller.user_id.clone()),
         };
         update(
             aftercare_checkins::table,
@@ -509,13 +617,12 @@ pub async fn update_checkin(
                 aftercare_checkins::skip_reason.eq(input.skip_reason),
                 // A correction does not move when the check-in took place (the process
                 // evaluation counts aftercare by it), nor who recorded it.
-                aftercare_checkins::completed_at.eq(row.completed_at.or(Some(now()))),
-                aftercare_checkins::completed_by.eq(row.completed_by.clone().or(Some(caller.user_id.clone()))),
+                aftercare_checkins::completed_at.eq(Some(completed_at)),
+                aftercare_checkins::completed_by.eq(Some(completed_by)),
                 // Shown to the employee because Wilkan called it off with its own reason: the
                 // coach's record of the talk is at first not shared, as any other.
-                aftercare_checkins::shared_with_employee.eq(input.shared_with_employee.unwrap_or(
-                    row.shared_with_employee && !super::called_off_by_wilkan(&row.status, row.skip_reason.as_deref()),
-                )),
+                aftercare_checkins::shared_with_employee
+                    .eq(input.shared_with_employee.unwrap_or(row.shared_with_employee && !wilkan_s)),
             ),
             aftercare_checkins::id.eq(&row.id),
         )
@@ -526,4 +633,52 @@ pub async fn update_checkin(
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// A check-in recorded by mistake, due again: while the trajectory is in aftercare, and not one
+/// Wilkan called off (a relapse is taken back by setting the trajectory's status back). Its
+/// reminder, taken back when it was recorded, goes out afresh.
+fn due_again(
+    c: &mut DbConnection,
+    row: &CheckinRow,
+    t: &crate::trajectories::model::Trajectory,
+    zone: chrono_tz::Tz,
+) -> Result<CheckinOut, AppError> {
+    let today = crate::local_time::today(zone);
+    let read = |c: &mut DbConnection| -> Result<CheckinOut, AppError> {
+        Ok(aftercare_checkins::table.find(&row.id).select(CheckinRow::as_select()).first(c)?.out(today, Reader::Staff))
+    };
+    if row.status == "due" {
+        return read(c);
+    }
+    if !["returned", "aftercare"].contains(&t.status.as_str()) {
+        return Err(AppError::Conflict(
+            "Deze nazorg kan niet meer open worden gezet: het traject is niet meer in de nazorg.".into(),
+        ));
+    }
+    if super::called_off_by_wilkan(&row.status, row.skip_reason.as_deref()) {
+        return Err(AppError::Conflict(
+            "Wilkan heeft deze nazorg zelf overgeslagen. Die zet je niet terug; leg hem vast als gedaan als het gesprek toch is gevoerd."
+                .into(),
+        ));
+    }
+    let unmarked = super::last_reminder_taken_back(c, &row.id)?;
+    let open_again = (
+        aftercare_checkins::status.eq("due"),
+        aftercare_checkins::note.eq(None::<String>),
+        aftercare_checkins::skip_reason.eq(None::<String>),
+        aftercare_checkins::completed_at.eq(None::<NaiveDateTime>),
+        aftercare_checkins::completed_by.eq(None::<String>),
+        aftercare_checkins::shared_with_employee.eq(false),
+    );
+    if unmarked {
+        let marks = (
+            aftercare_checkins::reminder_sent_at.eq(None::<NaiveDateTime>),
+            aftercare_checkins::overdue_reminder_sent_at.eq(None::<NaiveDateTime>),
+        );
+        update(aftercare_checkins::table, (open_again, marks), aftercare_checkins::id.eq(&row.id)).execute(c)?;
+    } else {
+        update(aftercare_checkins::table, open_again, aftercare_checkins::id.eq(&row.id)).execute(c)?;
+    }
+    read(c)
 }

@@ -103,7 +103,8 @@ pub fn plan(
     if population == Population::Organisation {
         let own = caller.organization_id.clone().ok_or(AppError::Forbidden)?;
         match &organization {
-            Some(o) if *o != own => return Err(AppError::NotFound),
+            // The same answer as for one that does not exist: nothing learnt about others.
+            Some(o) if *o != own => return Err(unknown_organization()),
             _ => organization = Some(own),
         }
     }
@@ -115,6 +116,13 @@ pub fn plan(
         ));
     }
     plan_checked(c, state, kind, q, population, organization, free_text, caller.user_id.clone())
+}
+
+fn unknown_organization() -> AppError {
+    field(
+        "organization",
+        "Deze organisatie kennen we niet, of je mag haar cijfers niet zien. Kies een organisatie uit de lijst, of laat 'organization' weg.",
+    )
 }
 
 /// The checks that do not depend on the caller (also used by the CLI).
@@ -132,7 +140,7 @@ pub fn plan_checked(
     if let Some(o) = &organization {
         let found: i64 = organizations::table.filter(organizations::id.eq(o)).count().get_result(c)?;
         if found == 0 {
-            return Err(AppError::NotFound);
+            return Err(unknown_organization());
         }
     }
     if let Some(co) = &q.cohort {

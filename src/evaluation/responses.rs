@@ -17,7 +17,7 @@ use crate::db::text::{from_json, to_json};
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
-use crate::http::pagination::{Page, PageQuery};
+use crate::http::pagination::{check_id_cursor, Page, PageQuery};
 use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::trajectories::queries as trajectory_queries;
@@ -440,6 +440,7 @@ pub async fn responses(
     }
     let inst = found.key.clone();
     let limit = PageQuery { limit: query.limit, cursor: None }.limit()?;
+    check_id_cursor(query.cursor.as_deref())?;
     let reader = caller.clone();
     let rows = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let trajectory = match &query.trajectory {

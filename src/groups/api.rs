@@ -155,6 +155,6 @@ pub struct InterestList {
     /// Employees with an open trajectory who chose "group session" in this course's reflection,
     /// in the order they chose it.
     pub items: Vec<Interested>,
-    /// Pass as `cursor` to get the next page; absent on the last page.
+    /// Pass as `cursor` to get the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }

@@ -73,7 +73,7 @@ pub fn parse<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, AppError>
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
         // 1e400 is JSON all the same, only too large for a number we can hold.
         if e.to_string().starts_with("number out of range") {
-            return AppError::field("body", TOO_LARGE_NUMBER);
+            return AppError::field(&out_of_range_field(body), TOO_LARGE_NUMBER);
         }
         AppError::BadRequest(
             "Wat je stuurde is geen geldige JSON. Controleer de gegevens en probeer het opnieuw.".into(),
@@ -92,6 +92,16 @@ pub fn parse<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, AppError>
     })?;
     parsed.validate().map_err(validation_error)?;
     Ok(parsed)
+}
+
+/// The field whose number is out of range (`body` for a bare number): read again, noting the
+/// path, only for such a document.
+fn out_of_range_field(body: &[u8]) -> String {
+    let mut document = serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, serde_json::Value>(&mut document) {
+        Err(e) if e.path().to_string() != "." => e.path().to_string(),
+        _ => "body".into(),
+    }
 }
 
 const TOO_LARGE_NUMBER: &str = "Dit getal is te groot of te klein. Controleer het getal.";

@@ -38,7 +38,7 @@ impl PageQuery {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    /// Pass as `cursor` to get the next page; absent on the last page.
+    /// Pass as `cursor` to get the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
 
@@ -47,6 +47,18 @@ pub struct Page<T> {
 /// The id breaks ties, so pages have no gaps and no repeats when two items share a key.
 pub fn key_cursor(key: &str, id: &str) -> String {
     format!("{key}~{id}")
+}
+
+/// Checks the cursor of a list sorted by id (its `next_cursor` is the last item's id): anything but
+/// a whole id gets a 422, as a bad [`key_cursor`] does. A cut-off id would bring back rows of
+/// pages before, a made-up one an empty page that reads as the end of the list.
+pub fn check_id_cursor(cursor: Option<&str>) -> Result<(), AppError> {
+    match cursor {
+        Some(c) if uuid::Uuid::try_parse(c).map_or(true, |id| id.to_string() != c) => {
+            Err(AppError::field("cursor", "Deze cursor kennen we niet. Vraag de lijst opnieuw op, zonder cursor."))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A moment as a cursor key: to the microsecond (as stored), readable back by `NaiveDateTime`'s `FromStr`.

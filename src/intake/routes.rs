@@ -73,7 +73,8 @@ pub async fn get_intake(
 }
 
 /// Write the intake (the whole of it). Only the trajectory's own coach. Notes: no medical details.
-/// 409 once the trajectory has ended, or before method consent.
+/// 409 before method consent, and once the trajectory has ended unless an intake is there to
+/// correct.
 #[utoipa::path(tag = "intake", params(("id" = String, Path)), request_body = IntakeIn, responses((status = 200, body = IntakeOut)), security(("bearer" = [])))]
 #[put("/trajectories/{id}/intake")]
 pub async fn put_intake(
@@ -89,7 +90,8 @@ pub async fn put_intake(
         let t = trajectories::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require_coach_of(&t.coach_id)?;
-        t.accepts_records()?;
+        let exists = intakes::table.find(&t.id).count().get_result::<i64>(c)? > 0;
+        t.accepts_change(exists)?;
         let row = IntakeRow {
             trajectory_id: t.id.clone(),
             factors: json(&input.factors)?,
@@ -223,7 +225,8 @@ pub async fn get_plan(
 }
 
 /// Write the plan (course order, focus, online or paper, pre-track, group and buddy interest).
-/// Only the trajectory's own coach. 409 once the trajectory has ended, or before method consent.
+/// Only the trajectory's own coach. 409 before method consent, and once the trajectory has ended
+/// unless a plan is there to correct.
 #[utoipa::path(tag = "intake", params(("id" = String, Path)), request_body = PlanIn, responses((status = 200, body = PlanOut)), security(("bearer" = [])))]
 #[put("/trajectories/{id}/plan")]
 pub async fn put_plan(
@@ -243,7 +246,8 @@ pub async fn put_plan(
         let t = trajectories::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require_coach_of(&t.coach_id)?;
-        t.accepts_records()?;
+        let exists = plans::table.find(&t.id).count().get_result::<i64>(c)? > 0;
+        t.accepts_change(exists)?;
         let row = PlanRow {
             trajectory_id: t.id.clone(),
             course_order: json(&input.course_order)?,

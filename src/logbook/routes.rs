@@ -363,20 +363,26 @@ pub async fn my_weighings(
 ) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Coach])?;
     let (limit, after) = page.keyset::<NaiveDate>()?;
-    let out = db::tx(&state.pool, caller.audit(), move |c, _| {
+    let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let mut q = logbook_entries::table
+            .inner_join(trajectories::table.on(trajectories::id.eq(logbook_entries::trajectory_id)))
             .filter(logbook_entries::author_id.eq(&caller.user_id))
             .filter(logbook_entries::weighing.is_not_null())
             .order((logbook_entries::entry_date.desc(), logbook_entries::id.desc()))
             .limit(limit + 1)
-            .select(EntryRow::as_select())
+            .select((EntryRow::as_select(), trajectories::employee_id))
             .into_boxed();
         q = after_key!(q, (logbook_entries::entry_date, logbook_entries::id) < after);
-        let rows = Page::from_rows(q.load::<EntryRow>(c)?, limit, |r| key_cursor(&r.entry_date.to_string(), &r.id));
+        let rows = Page::from_rows(q.load::<(EntryRow, String)>(c)?, limit, |(r, _)| {
+            key_cursor(&r.entry_date.to_string(), &r.id)
+        });
         let items = rows
             .items
             .into_iter()
-            .map(|r| {
+            .map(|(r, employee)| {
+                // The coach's reflection holds what they observed of the person: a read of it is
+                // in the person's inzage, also once another coach has taken over.
+                audit.shows(&employee);
                 Ok(WeighingItem {
                     weighing: parse_weighing(r.weighing.as_deref())?.ok_or(AppError::NotFound)?,
                     entry_id: r.id,

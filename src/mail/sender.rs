@@ -97,14 +97,63 @@ impl Sender {
     }
 }
 
-/// Whether a refusal is about the recipient (RFC 5321: 550 mailbox unavailable, 551 not local,
-/// 553 mailbox name not allowed), so that trying again cannot help. Any other refusal, also a
-/// permanent one (535 wrong login, 554, a policy status 5.7.x such as "relaying denied", a
-/// refused sender 5.1.7 or 5.1.8 such as a sender domain that does not exist), is about the
-/// server or Wilkan's settings: once they are put right, the mail must still go out.
+/// Whether a refusal is about the recipient, so that trying again cannot help: a permanent reply
+/// whose enhanced status code (RFC 3463) names the mailbox or its address (5.1.1 no such mailbox,
+/// 5.1.2 no such domain, 5.1.3 bad address syntax, 5.1.6 moved, 5.1.10 the domain takes no mail,
+/// 5.2.1 mailbox disabled), or 551 (not local: only ever said of a recipient). Any other refusal,
+/// also a permanent one (550 with a quota 5.4.5 or a policy 5.7.x, a refused sender or HELO
+/// without a code, 535 a wrong login, 554), may be about the server or Wilkan's settings: once
+/// they are put right, the mail must still go out. A bad mailbox without a code is tried for the
+/// days a message is tried, then given up.
 fn refuses_recipient(e: &lettre::transport::smtp::Error) -> bool {
-    let recipient_code = e.status().is_some_and(|c| matches!(c.to_string().as_str(), "550" | "551" | "553"));
-    let text = e.to_string();
-    let not_the_recipient = ["5.7.", "5.1.7", "5.1.8"].iter().any(|s| text.contains(s));
-    e.is_permanent() && recipient_code && !not_the_recipient
+    e.is_permanent() && recipient_refusal(e.status().map(|c| c.to_string()).as_deref(), &e.to_string())
+}
+
+fn recipient_refusal(code: Option<&str>, text: &str) -> bool {
+    const ABOUT_THE_RECIPIENT: [&str; 6] = ["5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10", "5.2.1"];
+    match enhanced_status(text) {
+        Some(status) => ABOUT_THE_RECIPIENT.contains(&status),
+        None => code == Some("551"),
+    }
+}
+
+/// The first enhanced status code (`5.x.y`) in a reply's text.
+fn enhanced_status(text: &str) -> Option<&str> {
+    text.split(|ch: char| ch.is_whitespace() || ch == ',' || ch == ':' || ch == '(' || ch == ')').find(|word| {
+        let parts: Vec<&str> = word.split('.').collect();
+        parts.len() == 3
+            && parts[0] == "5"
+            && parts[1..].iter().all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::recipient_refusal;
+
+    #[test]
+    fn only_a_refusal_of_the_mailbox_is_for_good() {
+        for (code, text) in [
+            ("550", "permanent error (550): 5.1.1 The email account that you tried to reach does not exist"),
+            ("550", "permanent error (550): 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found"),
+            ("553", "permanent error (553): 5.1.3 Bad recipient address syntax"),
+            ("550", "permanent error (550): 5.2.1 Mailbox disabled, not accepting messages"),
+            ("551", "permanent error (551): User not local; please try <jan@elders.nl>"),
+        ] {
+            assert!(recipient_refusal(Some(code), text), "{text}");
+        }
+        for (code, text) in [
+            ("550", "permanent error (550): 5.4.5 Daily sending quota exceeded"),
+            ("550", "permanent error (550): 5.7.1 Relaying denied"),
+            ("550", "permanent error (550): 5.1.7 Invalid sender address"),
+            ("550", "permanent error (550): 5.1.8 Sender domain does not exist"),
+            ("550", "permanent error (550): Sender verify failed"),
+            ("550", "permanent error (550): Access denied - Invalid HELO name"),
+            ("553", "permanent error (553): sorry, that domain isn't in my list of allowed rcpthosts"),
+            ("554", "permanent error (554): 5.3.0 Other mail system problem"),
+            ("535", "permanent error (535): 5.7.8 Authentication credentials invalid"),
+        ] {
+            assert!(!recipient_refusal(Some(code), text), "{text}");
+        }
+    }
 }

@@ -1,5 +1,6 @@
-//! The background worker: sends queued mail and runs periodic jobs (aftercare reminders,
-//! housekeeping), and beside it a thread that keeps the list of ended sessions current.
+//! The background worker: sends queued mail and runs its periodic jobs (aftercare reminders),
+//! and beside it a thread that keeps the list of ended sessions current and one for
+//! housekeeping.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -40,18 +41,13 @@ impl Worker {
         let stopping = Arc::new(AtomicBool::new(false));
         let flag = stopping.clone();
         let (sessions_pool, sessions_revocations) = (ctx.pool.clone(), ctx.revocations.clone());
+        let (housekeeping_pool, retention_days) = (ctx.pool.clone(), ctx.config.retention_days);
         let thread = std::thread::Builder::new()
             .name("wilkan-worker".into())
             .spawn(move || {
                 let stop = || flag.load(Ordering::Relaxed);
-                let mut last_housekeeping: Option<std::time::Instant> = None;
                 loop {
                     guarded("mail round", || tick(&ctx, &sender, &stop));
-                    // Retention runs hourly, not every round.
-                    if !stop() && last_housekeeping.is_none_or(|t| t.elapsed() > HOUSEKEEPING_EVERY) {
-                        last_housekeeping = Some(std::time::Instant::now());
-                        guarded("housekeeping", || housekeeping(&ctx.pool, ctx.config.retention_days, &stop));
-                    }
                     match rx.recv_timeout(poll) {
                         Err(RecvTimeoutError::Timeout) => continue,
                         _ => break,
@@ -73,7 +69,29 @@ impl Worker {
                 }
             })
             .map_err(|e| e.to_string())?;
-        Ok(Worker { stops: vec![tx, sessions_tx], stopping, threads: vec![thread, sessions] })
+        // Retention at start and then hourly, on a thread of its own: a cohort passing the
+        // retention period at once takes a while, and mail (login links valid for 15 minutes)
+        // must not wait for it.
+        let (housekeeping_tx, housekeeping_rx) = mpsc::channel();
+        let flag = stopping.clone();
+        let housekeeper = std::thread::Builder::new()
+            .name("wilkan-housekeeping".into())
+            .spawn(move || {
+                let stop = || flag.load(Ordering::Relaxed);
+                loop {
+                    guarded("housekeeping", || housekeeping(&housekeeping_pool, retention_days, &stop));
+                    match housekeeping_rx.recv_timeout(HOUSEKEEPING_EVERY) {
+                        Err(RecvTimeoutError::Timeout) => continue,
+                        _ => break,
+                    }
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(Worker {
+            stops: vec![tx, sessions_tx, housekeeping_tx],
+            stopping,
+            threads: vec![thread, sessions, housekeeper],
+        })
     }
 
     /// Stops after the message or the person at hand.

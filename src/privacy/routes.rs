@@ -15,7 +15,7 @@ use crate::db::schema::audit_log;
 use crate::db::{self};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
-use crate::http::pagination::{Page, PageQuery};
+use crate::http::pagination::{check_id_cursor, Page, PageQuery};
 use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::trajectories::api::Status;
@@ -111,6 +111,16 @@ pub async fn audit_log_list(
     caller.require(&[Role::Admin, Role::ProjectLeader, Role::Employee])?;
     let mut f = f.into_inner();
     let limit = PageQuery { limit: f.limit, cursor: None }.limit()?;
+    check_id_cursor(f.cursor.as_deref())?;
+    // An empty page would read as "nobody looked".
+    if let (Some(from), Some(to)) = (f.from, f.to) {
+        if to < from {
+            return Err(AppError::field(
+                "to",
+                "De einddatum ligt vóór de begindatum. Kies een einddatum op of na de begindatum.",
+            ));
+        }
+    }
     let own_only = caller.is(Role::Employee);
     if own_only {
         if f.subject.as_ref().is_some_and(|s| *s != caller.user_id) {

@@ -46,6 +46,16 @@ impl Trajectory {
     /// method: before the consent, and after a stop or the close, there is no ground to record
     /// more. Corrections of existing entries stay possible.
     pub fn accepts_records(&self) -> Result<(), AppError> {
+        self.accepts_change(false)
+    }
+
+    /// As [`Self::accepts_records`], for a record written whole again (the intake, the plan):
+    /// one that `exists` may be corrected after the end as well, so that a detail that should
+    /// not have been written (a medical one) can be taken out.
+    pub fn accepts_change(&self, exists: bool) -> Result<(), AppError> {
+        if exists && !self.is_open() {
+            return Ok(());
+        }
         if !self.is_open() {
             return Err(AppError::Conflict(
                 "Dit traject is gestopt of afgesloten: er kan niets nieuws meer bij.".into(),
@@ -53,8 +63,10 @@ impl Trajectory {
         }
         if !self.method_consent {
             return Err(AppError::Conflict(
-                "De medewerker heeft (nog) geen toestemming voor de methode gegeven. Leg eerst de toestemming vast; \
-                 daarna kun je dit opslaan."
+                // Read by the employee as well as the coach (work values, a visit): to neither in
+                // the third person.
+                "Er is nog geen toestemming voor de methode. Eerst moet die toestemming er zijn; daarna kun je dit \
+                 opslaan."
                     .into(),
             ));
         }

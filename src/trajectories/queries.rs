@@ -127,15 +127,27 @@ pub fn open_of_employee_held(conn: &mut Db, employee_id: &str) -> Result<Option<
 /// Whether the person's research consent stands: their latest research record on any of their
 /// trajectories (a withdrawal on an earlier one counts, as the exports count it).
 pub fn person_research_consent(conn: &mut Db, employee_id: &str) -> Result<bool, AppError> {
+    Ok(latest_research_record(conn, employee_id)?.is_some_and(|r| r.given))
+}
+
+/// The person's latest research record on any of their trajectories: whether it gave consent,
+/// and whether a coach recorded it on their behalf.
+pub fn latest_research_record(conn: &mut Db, employee_id: &str) -> Result<Option<LatestRecord>, AppError> {
     let theirs = trajectories::table.filter(trajectories::employee_id.eq(employee_id)).select(trajectories::id);
-    let latest: Option<bool> = consents::table
+    let latest: Option<(bool, bool)> = consents::table
         .filter(consents::trajectory_id.eq_any(theirs))
         .filter(consents::kind.eq("research"))
         .order((consents::recorded_at.desc(), consents::id.desc()))
-        .select(consents::given)
+        .select((consents::given, consents::on_behalf_of_employee))
         .first(conn)
         .optional()?;
-    Ok(latest.unwrap_or(false))
+    Ok(latest.map(|(given, on_behalf_of_employee)| LatestRecord { given, on_behalf_of_employee }))
+}
+
+/// See [`latest_research_record`].
+pub struct LatestRecord {
+    pub given: bool,
+    pub on_behalf_of_employee: bool,
 }
 
 /// The employee's latest trajectory (open or not).
@@ -241,6 +253,41 @@ pub fn set_status(
         super::wind_down::wind_down(conn, t, to, actor, zone)?;
     }
     Ok(())
+}
+
+/// Takes back the trajectory's latest status change when it moved `from` → `to` at `since` or
+/// later (a change recorded with something now withdrawn as a mistake: a return to work): the
+/// change leaves the history, as if never made, and the status is `from` again. `false` when the
+/// latest change is another (nothing is changed then).
+pub fn take_back_change(
+    conn: &mut Db,
+    t: &Trajectory,
+    from: Status,
+    to: Status,
+    since: NaiveDateTime,
+) -> Result<bool, AppError> {
+    let latest: Option<TrajectoryEvent> = trajectory_events::table
+        .filter(trajectory_events::trajectory_id.eq(&t.id))
+        .order((trajectory_events::at.desc(), trajectory_events::id.desc()))
+        .select(TrajectoryEvent::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(event) = latest
+        .filter(|e| e.from_status.as_deref() == Some(from.as_str()) && e.to_status == to.as_str() && e.at >= since)
+    else {
+        return Ok(false);
+    };
+    let moved = reuse::update(
+        trajectories::table,
+        (trajectories::status.eq(from.as_str()), trajectories::updated_at.eq(now())),
+        trajectories::id.eq(&t.id).and(trajectories::status.eq(to.as_str())),
+    )
+    .execute(conn)?;
+    if moved == 0 {
+        return Ok(false);
+    }
+    diesel::delete(trajectory_events::table.find(&event.id)).execute(conn)?;
+    Ok(true)
 }
 
 /// Sets right the reason or note of a stop (either may be left as it is): on the trajectory, and

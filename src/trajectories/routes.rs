@@ -16,7 +16,7 @@ use crate::db::schema::cohorts;
 use crate::db::{self, new_id, now, DbConnection};
 use crate::error::AppError;
 use crate::http::json::ValidJson;
-use crate::http::pagination::{Page, PageQuery};
+use crate::http::pagination::{check_id_cursor, Page, PageQuery};
 use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::privacy::audit::AuditEntry;
@@ -69,6 +69,7 @@ pub async fn list(
     caller.require(&[Role::Coach, Role::ProjectLeader, Role::Employee])?;
     let f = filter.into_inner();
     let limit = PageQuery { limit: f.limit, cursor: None }.limit()?;
+    check_id_cursor(f.cursor.as_deref())?;
     let audit = caller.audit();
     // The page is written as its rows are read (`list_json::PageWriter`). A coach's or an
     // employee's list is bounded by its key (their own trajectories) and may run on the worker
@@ -294,7 +295,10 @@ pub async fn update(
         } else if let Some(to) = input.status {
             change_status(c, &t, to, input.stop_reason, input.stop_note.as_deref(), &caller.user_id, zone)?;
         } else if input.stop_reason.is_some() || input.stop_note.is_some() {
-            return Err(AppError::field("status", "Een reden om te stoppen hoort bij status 'stopped'."));
+            return Err(AppError::field(
+                "status",
+                "Een reden om te stoppen hoort alleen bij de status 'gestopt' (stopped).",
+            ));
         }
         one(c, &t.id)
     })
@@ -312,10 +316,16 @@ fn change_status(
     zone: chrono_tz::Tz,
 ) -> Result<(), AppError> {
     if to != Status::Stopped && reason.is_some() {
-        return Err(AppError::field("stop_reason", "Een reden om te stoppen hoort bij status 'stopped'."));
+        return Err(AppError::field(
+            "stop_reason",
+            "Een reden om te stoppen hoort alleen bij de status 'gestopt' (stopped).",
+        ));
     }
     if to != Status::Stopped && note.is_some() {
-        return Err(AppError::field("stop_note", "Een toelichting bij het stoppen hoort bij status 'stopped'."));
+        return Err(AppError::field(
+            "stop_note",
+            "Een toelichting bij het stoppen hoort alleen bij de status 'gestopt' (stopped).",
+        ));
     }
     let from = Status::parse(&t.status).unwrap_or(Status::Proposed);
     if from == to {
@@ -405,7 +415,8 @@ fn consents_out(c: &mut DbConnection, trajectory_id: &str) -> Result<ConsentsOut
 /// (recorded as such). Withdrawal is immediate, on any of the person's trajectories; withdrawing
 /// method consent stops an open trajectory (with what a stop ends, see `PATCH /trajectories/{id}`).
 /// Consent is given on the person's latest trajectory only, and once it has ended only by the
-/// employee (409 otherwise).
+/// employee (409 otherwise); research consent the employee withdrew themselves is given again
+/// only by the employee (409 for the coach).
 #[utoipa::path(tag = "trajectories", params(("id" = String, Path)), request_body = ConsentIn, responses((status = 201, body = ConsentsOut)), security(("bearer" = [])))]
 #[post("/trajectories/{id}/consents")]
 pub async fn record_consent(
@@ -440,6 +451,18 @@ pub async fn record_consent(
             if !t.is_open() && !caller.is(Role::Employee) {
                 return Err(AppError::Conflict(
                     "Dit traject is gestopt of afgesloten. Alleen de medewerker zelf kan nu nog toestemming geven.".into(),
+                ));
+            }
+            // A withdrawal the person made themselves is theirs to take back: a coach's record
+            // "on their behalf" would otherwise overrule their own latest word.
+            if input.kind == ConsentKind::Research
+                && caller.is(Role::Coach)
+                && queries::latest_research_record(c, &t.employee_id)?
+                    .is_some_and(|r| !r.given && !r.on_behalf_of_employee)
+            {
+                return Err(AppError::Conflict(
+                    "De medewerker heeft de toestemming voor het onderzoek zelf ingetrokken. Alleen de medewerker zelf kan die weer geven."
+                        .into(),
                 ));
             }
         }

@@ -83,6 +83,11 @@ fn rows(w: &World) -> Vec<Row> {
     // Written by the coach or the project leader.
     let staff_writes = [401, 403, 404, 200, 404, 200, 404, 404, 404];
     let k = w.connect(&m);
+    // A later step of the fixture's return, for the row that takes a return back.
+    let step = json!({"date": crate::helpers::days_from_today(-1), "extent": "full", "hours_per_week": 24.0, "own_work": true});
+    let res = w.app.send(Method::PUT, &format!("/trajectories/{}/return", m.trajectory), Some(&w.coach_a.token), &step);
+    assert_eq!(res.status(), 200);
+    let later_step = res.json::<Value>().unwrap()["current"]["id"].as_str().unwrap().to_string();
     // A team's link: every caller in the matrix writes a card through it.
     let team_link: Value = w
         .app
@@ -462,6 +467,14 @@ fn rows(w: &World) -> Vec<Row> {
             staff_writes,
         ),
         row(M::GET, "/api/v1/trajectories/{id}/return", format!("{t}/return"), None, read),
+        // The own coach takes the step back; the project leader, next in line, finds it gone.
+        row(
+            M::DELETE,
+            "/api/v1/trajectories/{id}/return/{record_id}",
+            format!("{t}/return/{later_step}"),
+            None,
+            [401, 403, 404, 200, 404, 404, 404, 404, 404],
+        ),
         row(M::GET, "/api/v1/aftercare/due", "/aftercare/due".into(), None, staff_list),
         row(
             M::PATCH,

@@ -105,6 +105,18 @@ fn validation_errors_name_the_fields_and_write_nothing() {
     for field in ["email", "first_name", "password"] {
         assert!(errors.contains_key(field), "{field} named in {errors:?}");
     }
+    // Addresses no mail can be sent to, though they look like one: no account is made for them.
+    for email in ["jan..de.vries@wilkan.test", "jan.@wilkan.test"] {
+        let body = problem(
+            app.post(
+                "/users",
+                admin,
+                &json!({"email": email, "first_name": "Jan", "role": "employee", "organization_id": w.org_a}),
+            ),
+            422,
+        );
+        assert!(body["errors"]["email"][0].as_str().unwrap().contains("naam@voorbeeld.nl"), "{email}: {body}");
+    }
     // Unknown field, wrong type, missing field, unknown role: each named.
     let body = problem(app.post("/users", admin, &json!({"email": "a@b.nl", "first_name": "A", "role": "employee", "organization_id": w.org_a, "is_admin": true})), 422);
     assert!(body["errors"]["is_admin"].is_array());
@@ -316,6 +328,51 @@ fn an_admin_cannot_set_their_own_password_or_address_without_the_current_passwor
     let other = app.create_admin("tweede.beheer@wilkan.test");
     assert_eq!(app.patch(&format!("/users/{other}"), admin, &json!({"password": taken})).status(), 200);
     app.login("tweede.beheer@wilkan.test", taken);
+}
+
+/// A corrected address may have been a stranger's, who logged in with a link sent to it or chose
+/// a staff account's password through its invitation: the change ends every session of the
+/// account, and a staff account loses its password and gets a mail at the new address to choose
+/// one. An admin who sets a password with the new address sends no such mail.
+#[test]
+fn a_new_address_ends_the_sessions_and_a_staff_password_goes_with_the_old_one() {
+    use diesel::prelude::*;
+    use wilkan::db::schema::outbox;
+    let w = World::new();
+    let app = &w.app;
+    let admin = Some(w.admin.token.as_str());
+    let employee = app.login(&w.employee_a.email, PASSWORD);
+    let change = |id: &str, body: Value| assert_eq!(app.patch(&format!("/users/{id}"), admin, &body).status(), 200);
+    change(&w.employee_a.id, json!({"email": "sandra.juist@wilkan.test"}));
+    for token in [w.employee_a.token.as_str(), employee["access_token"].as_str().unwrap()] {
+        problem(app.get("/me", Some(token)), 401);
+    }
+    problem(app.post("/auth/refresh", None, &json!({"refresh_token": employee["refresh_token"]})), 401);
+    let links = |to: &str| -> Vec<String> {
+        outbox::table
+            .filter(outbox::template.eq("password-link"))
+            .filter(outbox::to_address.eq(to))
+            .select(outbox::body_text)
+            .load(&mut app.conn())
+            .unwrap()
+    };
+    assert!(links("sandra.juist@wilkan.test").is_empty(), "an employee logs in with a login link");
+    app.login("sandra.juist@wilkan.test", PASSWORD);
+
+    change(&w.coach_a.id, json!({"email": "coach.juist@wilkan.test"}));
+    problem(app.get("/me", Some(&w.coach_a.token)), 401);
+    problem(app.post("/auth/login", None, &json!({"email": "coach.juist@wilkan.test", "password": PASSWORD})), 401);
+    let coach: Value = app.get(&format!("/users/{}", w.coach_a.id), admin).json().unwrap();
+    assert_eq!(coach["has_password"], false, "{coach}");
+    let mails = links("coach.juist@wilkan.test");
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].contains("e-mailadres bij Wilkan is veranderd"), "{}", mails[0]);
+    assert!(links(&w.coach_a.email).is_empty(), "nothing to the old address");
+
+    let chosen = "een-nieuw-wachtwoord-2026";
+    change(&w.coach_b.id, json!({"email": "coach.zuid.juist@wilkan.test", "password": chosen}));
+    app.login("coach.zuid.juist@wilkan.test", chosen);
+    assert!(links("coach.zuid.juist@wilkan.test").is_empty());
 }
 
 /// The account that keeps an erased person's records for the counts is neither listed nor found:

@@ -338,10 +338,18 @@ fn after_a_relapse_the_next_return_plans_aftercare_anew() {
     let now: Value = w.app.get(&format!("{t}/return"), coach).json().unwrap();
     let off =
         now["aftercare"].as_array().unwrap().iter().find(|c| c["skip_reason"] == wilkan::aftercare::CLOSED_REASON);
-    let off = off.expect("a check-in called off by the close")["id"].as_str().unwrap().to_string();
+    let off = off.expect("a check-in called off by the close").clone();
+    let called_off_at = off["completed_at"].clone();
+    let off = off["id"].as_str().unwrap().to_string();
+    // Not set back to due: the trajectory has ended.
+    let err = problem(w.app.patch(&format!("/aftercare/{off}"), coach, &json!({"status": "due"})), 409);
+    assert!(err["detail"].as_str().unwrap().contains("niet meer in de nazorg"), "{err}");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     let record = json!({"status": "done", "note": "Vertelde over de situatie thuis"});
     let recorded: Value = w.app.patch(&format!("/aftercare/{off}"), coach, &record).json().unwrap();
     assert_eq!(recorded["shared_with_employee"], false, "{recorded}");
+    // The coach's record is of now, not of Wilkan's call-off at the close.
+    assert!(recorded["completed_at"].as_str() > called_off_at.as_str(), "{recorded} after {called_off_at}");
     let err = problem(w.app.patch(&t, coach, &json!({"status": "active"})), 409);
     assert!(err["detail"].as_str().unwrap().contains("afgesloten"), "{err}");
     let other = crate::edges::active_trajectory(&w, &w.employee_a2.id, &m.cohort);
@@ -460,4 +468,93 @@ fn a_relapse_recorded_by_mistake_is_taken_back() {
     assert_eq!(status("active"), 200);
     put_return(&w, &t, &back(-1, 4.0));
     problem(take_back(), 409);
+}
+
+/// A return recorded by mistake is taken back: a later step by itself (the round's check-ins
+/// planned from what is left), the round's only record with its check-ins, and the trajectory is
+/// `active` again without a relapse in its history or on the employee's timeline. Not once a
+/// check-in of the round is recorded, nor a return from before a relapse; another trajectory's
+/// record is not found. The audit log keeps what was taken back.
+#[test]
+fn a_return_recorded_by_mistake_is_taken_back() {
+    let (_smtp, w) = world_with_mail_held();
+    let m = w.method();
+    let t = format!("/trajectories/{}", m.trajectory);
+    let coach = Some(w.coach_a.token.as_str());
+    let pl = Some(w.pl_a.token.as_str());
+    let put = |body: &Value| put_return(&w, &t, body);
+    let withdraw =
+        |record: &str, token: Option<&str>| w.app.send(M::DELETE, &format!("{t}/return/{record}"), token, &json!(null));
+    let still_due = |ret: &Value| -> Vec<(i64, String)> {
+        let due: Value =
+            ret["aftercare"].as_array().unwrap().iter().filter(|c| c["status"] == "due").cloned().collect();
+        due_dates(&json!({ "aftercare": due }))
+    };
+    let status = || -> String { w.app.get(&t, coach).json::<Value>().unwrap()["status"].as_str().unwrap().to_string() };
+
+    let first = put(&back(-10, 8.0))["current"]["id"].as_str().unwrap().to_string();
+    let twice = put(&back(-10, 8.0));
+    assert_eq!(twice["history"].as_array().unwrap().len(), 1, "the same step sent twice is one: {twice}");
+    let ret = put(&back(-12, 12.0));
+    assert_eq!(still_due(&ret), plan_from(-12), "a step about an earlier day moves the plan");
+    let step = ret["history"][0]["id"].as_str().unwrap().to_string();
+    assert_ne!(step, first);
+    assert_eq!(queue_aftercare_reminders(&w.app), 0);
+    // The later record by itself (here a step about an earlier day): the plan goes back to the first.
+    let res = withdraw(&step, pl);
+    assert_eq!(res.status(), 200);
+    let ret: Value = res.json().unwrap();
+    assert_eq!(ret["history"].as_array().unwrap().len(), 1, "{ret}");
+    assert_eq!(still_due(&ret), plan_from(-10));
+    assert_eq!(status(), "returned");
+
+    // The only record: its check-ins go, and the trajectory runs on as before the return.
+    let events_before = w.app.get(&t, coach).json::<Value>().unwrap()["history"].as_array().unwrap().len();
+    let res = withdraw(&first, coach);
+    assert_eq!(res.status(), 200);
+    let ret: Value = res.json().unwrap();
+    assert!(ret["current"].is_null() && ret["aftercare"].as_array().unwrap().is_empty(), "{ret}");
+    let now: Value = w.app.get(&t, coach).json().unwrap();
+    assert_eq!(now["status"], "active");
+    let history = now["history"].as_array().unwrap();
+    assert_eq!(history.len(), events_before - 1, "the change to returned is gone: {now}");
+    assert!(history.iter().all(|e| e["to_status"] != "returned"), "{now}");
+    let timeline: Value = w.app.get(&format!("{t}/timeline"), Some(&w.employee_a.token)).json().unwrap();
+    assert!(!timeline.to_string().contains("weer uitgevallen"), "no relapse: {timeline}");
+    assert_eq!(w.app.count("aftercare_checkins"), 0);
+    let log: Value = w.app.get(&format!("/audit?subject={}", w.employee_a.id), pl).json().unwrap();
+    let kept = log["items"].as_array().unwrap().iter().any(|e| {
+        e["detail"].as_str().is_some_and(|d| {
+            let d: Value = serde_json::from_str(d).unwrap();
+            d["withdraws"] == first.as_str() && d["before"]["hours_per_week"] == 8.0
+        })
+    });
+    assert!(kept, "{log}");
+    problem(withdraw(&first, coach), 404);
+
+    // Recorded anew; once a check-in of it is recorded, it stays (its date can still be corrected).
+    let ret = put(&back(-5, 8.0));
+    assert_eq!(still_due(&ret), plan_from(-5));
+    let again = ret["current"]["id"].as_str().unwrap().to_string();
+    let week2 = ret["aftercare"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(w.app.patch(&format!("/aftercare/{week2}"), coach, &json!({"status": "done"})).status(), 200);
+    let err = problem(withdraw(&again, coach), 409);
+    assert!(err["detail"].as_str().unwrap().contains("al nazorg vastgelegd"), "{err}");
+    // Nor by the employee, nor by a coach or project leader of elsewhere.
+    problem(withdraw(&again, Some(&w.employee_a.token)), 403);
+    problem(withdraw(&again, Some(&w.coach_b.token)), 404);
+    problem(withdraw(&again, Some(&w.pl_b.token)), 404);
+
+    // Before a relapse: corrected, not taken back.
+    assert_eq!(w.app.patch(&t, coach, &json!({"status": "active"})).status(), 200);
+    put(&back(-1, 4.0));
+    let err = problem(withdraw(&again, coach), 409);
+    assert!(err["detail"].as_str().unwrap().contains("vóór een terugval"), "{err}");
+    // Another trajectory's record through this one: not found.
+    let other = crate::edges::active_trajectory(&w, &w.employee_a2.id, &m.cohort);
+    let theirs = put_return(&w, &format!("/trajectories/{other}"), &back(-2, 8.0))["current"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    problem(withdraw(&theirs, coach), 404);
 }

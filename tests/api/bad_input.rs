@@ -179,14 +179,17 @@ fn dates_far_away_are_refused_naming_the_field() {
     let mut huge = crate::helpers::entry_body(true);
     huge["duration_minutes"] = json!(3_000_000_000u64);
     assert!(message(w.app.post(&format!("{t}/logbook"), coach, &huge), "duration_minutes").contains("te groot"));
-    let raw = w
-        .app
-        .request(reqwest::Method::POST, &format!("{t}/logbook"), coach)
-        .header("content-type", "application/json")
-        .body(r#"{"duration_minutes": 1e400}"#)
-        .send()
-        .unwrap();
-    assert!(message(raw, "body").contains("te groot"));
+    let raw = |body: &'static str| {
+        w.app
+            .request(reqwest::Method::POST, &format!("{t}/logbook"), coach)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .unwrap()
+    };
+    assert!(message(raw(r#"{"duration_minutes": 1e400}"#), "duration_minutes").contains("te groot"));
+    assert!(message(raw(r#"{"weighing": {"steps": [1, -1e999]}}"#), "weighing.steps[1]").contains("te groot"));
+    assert!(message(raw("1e400"), "body").contains("te groot"));
     // A correction keeps to the same rule (the entry is of 2026-11-02, its next appointment 11-09).
     let entry_path = format!("/logbook/{}", m.entry);
     assert!(message(w.app.patch(&entry_path, coach, &json!({"next_appointment": "2026-11-01"})), "next_appointment")

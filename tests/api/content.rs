@@ -62,6 +62,11 @@ fn the_seven_courses_have_what_the_method_needs() {
         assert!((20..=30).contains(&course.minutes), "{} takes 20-30 minutes", course.slug);
         let words: usize = course.pages.iter().map(|p| readability::score(&readability::page_text(p)).words).sum();
         assert!(words >= 1200, "{} has real content ({words} words)", course.slug);
+        // The catalogue's summary is what an employee reads to choose: CONTENT.md's short sentences.
+        for sentence in course.summary.split_inclusive(['.', '!', '?']) {
+            let n = sentence.split_whitespace().count();
+            assert!(n <= 12, "{}'s summary has a sentence of {n} words: {sentence}", course.slug);
+        }
         // Employee texts avoid jargon, the catalogue's title and summary too.
         for (file, text) in course
             .pages

@@ -591,7 +591,7 @@ fn no_return_to_work_on_a_closed_or_stopped_trajectory() {
 }
 
 #[test]
-fn a_check_in_is_skipped_with_a_reason_and_never_set_back_to_due() {
+fn a_check_in_is_skipped_with_a_reason_and_set_back_to_due_when_recorded_by_mistake() {
     let w = World::new();
     let m = w.method();
     let coach = Some(w.coach_a.token.as_str());
@@ -641,11 +641,23 @@ fn a_check_in_is_skipped_with_a_reason_and_never_set_back_to_due() {
         422,
     );
     field_messages(&err, "skip_reason");
-    // `due` is not a status to set: neither on an open check-in nor to undo the skip.
-    for id in [&checkins[1], &checkins[0]] {
-        let err = problem(w.app.patch(&format!("/aftercare/{id}"), coach, &json!({"status": "due"})), 422);
-        assert_eq!(field_messages(&err, "status"), ["Kies done of skipped."]);
-    }
+    // Recorded by mistake: back to `due`, its reason and moment gone (one still due stays so),
+    // and recorded again. A reason goes only with `skipped`.
+    let due = json!({"status": "due"});
+    let still: Value = w.app.patch(&format!("/aftercare/{}", checkins[1]), coach, &due).json().unwrap();
+    assert_eq!(still["status"], "due", "{still}");
+    let err = problem(
+        w.app.patch(&format!("/aftercare/{}", checkins[0]), coach, &json!({"status": "due", "skip_reason": reason})),
+        422,
+    );
+    field_messages(&err, "skip_reason");
+    let undone: Value = w.app.patch(&format!("/aftercare/{}", checkins[0]), coach, &due).json().unwrap();
+    assert_eq!(
+        (&undone["status"], &undone["skip_reason"], &undone["note"], &undone["completed_at"]),
+        (&json!("due"), &Value::Null, &Value::Null, &Value::Null),
+        "{undone}"
+    );
+    assert_eq!(w.app.patch(&format!("/aftercare/{}", checkins[0]), coach, &redo).status(), 200);
     let rows: Vec<(String, String, Option<String>)> = aftercare_checkins::table
         .select((aftercare_checkins::id, aftercare_checkins::status, aftercare_checkins::skip_reason))
         .load(&mut w.app.conn())
@@ -837,11 +849,23 @@ fn records_need_a_running_trajectory_with_consent() {
     let stop = json!({"status": "stopped", "stop_reason": "other"});
     assert_eq!(w.app.patch(&format!("/trajectories/{}", m.trajectory), coach, &stop).status(), 200);
     let before = counts();
-    for res in attempts(&m.trajectory) {
+    let mut after_the_stop = attempts(&m.trajectory).into_iter();
+    // The intake and the plan are there, and are written whole again: a correction.
+    for res in after_the_stop.by_ref().take(2) {
+        assert_eq!(res.status(), 200, "the intake and the plan can still be corrected");
+    }
+    for res in after_the_stop {
         let err = problem(res, 409);
         assert_eq!(err["detail"], "Dit traject is gestopt of afgesloten: er kan niets nieuws meer bij.");
     }
-    assert_eq!(counts(), before, "nothing written after the stop");
+    assert_eq!(counts(), before, "nothing new written after the stop");
+    // Not a first intake or plan on a trajectory that stopped without them.
+    assert_eq!(w.app.patch(&format!("/trajectories/{proposed}"), coach, &stop).status(), 200);
+    for res in attempts(&proposed).into_iter().take(2) {
+        let err = problem(res, 409);
+        assert_eq!(err["detail"], "Dit traject is gestopt of afgesloten: er kan niets nieuws meer bij.");
+    }
+    assert_eq!(counts(), before, "nothing written");
     let fix = w.app.patch(&format!("/logbook/{entry}"), coach, &json!({"agreements": "Volgende week bellen."}));
     assert_eq!(fix.status(), 200, "a correction of what was written stays possible");
 }
@@ -1103,6 +1127,33 @@ fn consent_is_given_on_the_latest_trajectory_and_withdrawn_anywhere() {
     assert_eq!(w.app.post(&format!("{first}/consents"), employee, &method).status(), 201);
     let now: Value = w.app.get(&second, coach).json().unwrap();
     assert_eq!(now["status"], "stopped", "{now}");
+}
+
+/// Research consent the employee withdrew themselves is theirs to give again: their coach's
+/// record on their behalf would overrule their own latest word. A withdrawal the coach recorded
+/// for them, the coach may record taken back.
+#[test]
+fn a_withdrawal_by_the_employee_is_undone_by_the_employee_only() {
+    let w = World::new();
+    let m = w.method();
+    let coach = Some(w.coach_a.token.as_str());
+    let employee = Some(w.employee_a.token.as_str());
+    let consents = format!("/trajectories/{}/consents", m.trajectory);
+    let research = |given: bool| json!({"kind": "research", "given": given});
+    let current = || -> Value { w.app.get(&consents, coach).json::<Value>().unwrap()["current"]["research"].clone() };
+    assert_eq!(w.app.post(&consents, coach, &research(true)).status(), 201);
+    assert_eq!(w.app.post(&consents, employee, &research(false)).status(), 201);
+    let err = problem(w.app.post(&consents, coach, &research(true)), 409);
+    assert!(err["detail"].as_str().unwrap().contains("zelf ingetrokken"), "{err}");
+    assert_eq!(current(), false, "the refused record changed nothing");
+    // The employee's own "yes", then a withdrawal the coach records for them: the coach may undo that.
+    assert_eq!(w.app.post(&consents, employee, &research(true)).status(), 201);
+    assert_eq!(w.app.post(&consents, coach, &research(false)).status(), 201);
+    assert_eq!(current(), false);
+    assert_eq!(w.app.post(&consents, coach, &research(true)).status(), 201);
+    assert_eq!(current(), true);
+    // Method consent is not touched by the rule: it is given on an open trajectory as before.
+    assert_eq!(w.app.post(&consents, coach, &json!({"kind": "method", "given": true})).status(), 201);
 }
 
 /// A stop note only with a stop; the cohort, which decides where a trajectory counts, only by a

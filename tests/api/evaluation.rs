@@ -621,7 +621,8 @@ fn exports_and_report_match_hand_computed_figures() {
     }
     assert!(!html.contains("<script") && !html.contains("<link") && !html.contains("@import"));
     assert!(!html.contains("e1@wilkan.test"));
-    problem(app.get(&format!("/reports/evaluation?organization={}", w.org_b), Some(&pl)), 404);
+    let err = problem(app.get(&format!("/reports/evaluation?organization={}", w.org_b), Some(&pl)), 422);
+    assert!(err["errors"]["organization"].is_array(), "{err}");
 
     // --- Withdrawing method consent: still a participant who stopped, but their own words are
     // no longer handed on.
@@ -783,8 +784,12 @@ fn bad_export_filters_are_refused_with_problems() {
     let body =
         problem(app.get(&format!("/exports/kirkpatrick?organization={}&cohort={other}", w.org_a), researcher), 422);
     assert!(body["errors"]["cohort"].is_array());
-    problem(app.get(&format!("/exports/process?organization={}", w.org_b), pl), 404);
-    problem(app.get("/exports/process?organization=unknown", researcher), 404);
+    // Another organisation and one that does not exist get the same answer, naming the field.
+    let theirs = problem(app.get(&format!("/exports/process?organization={}", w.org_b), pl), 422);
+    let unknown = problem(app.get("/exports/process?organization=unknown", pl), 422);
+    assert_eq!(theirs, unknown);
+    assert!(theirs["errors"]["organization"].is_array(), "{theirs}");
+    problem(app.get("/exports/process?organization=unknown", researcher), 422);
     // Wrong parameters are named, not their values.
     let body = problem(app.get(&format!("/exports/process?cohort={}&surprise=1", m.cohort), pl), 422);
     assert!(body["errors"]["surprise"].is_array(), "{body}");

@@ -285,7 +285,7 @@ fn absences_summary_and_poortwachter_timeline() {
     let get = |key: &str| milestones.iter().find(|x| x["key"] == key).unwrap();
     assert_eq!(
         get("probleemanalyse")["date"],
-        (today - chrono::Duration::days(49) + chrono::Duration::weeks(6)).to_string()
+        (today - chrono::Duration::days(49) + chrono::Duration::days(41)).to_string()
     );
     assert_eq!(get("probleemanalyse")["past"], true);
     assert_eq!(get("plan_van_aanpak")["past"], false);
@@ -347,7 +347,7 @@ fn absences_summary_and_poortwachter_timeline() {
     assert_eq!((&current["absence_start_date"], &current["days"]), (&json!(day(49)), &json!(50)));
     let milestones = s["poortwachter"].as_array().unwrap();
     let analysis = milestones.iter().find(|x| x["key"] == "probleemanalyse").unwrap();
-    assert_eq!(analysis["date"], (today - chrono::Duration::days(49) + chrono::Duration::weeks(6)).to_string());
+    assert_eq!(analysis["date"], (today - chrono::Duration::days(49) + chrono::Duration::days(41)).to_string());
     // The employee reads their own, never writes; another coach does not see them.
     problem(w.app.post(&path, Some(&w.employee_a.token), &json!({"start_date": day(900)})), 403);
     problem(w.app.get(&path, Some(&w.coach_b.token)), 404);
@@ -564,6 +564,10 @@ fn logbook_entries_weighings_and_corrections() {
     // Own weighings across trajectories, newest first, page by page; counts for the project leader.
     let list: Value = w.app.get("/weighings", coach).json().unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    // What the coach observed of the person: the read is in the person's part of the log.
+    let log: Value = w.app.get(&format!("/audit?subject={}", w.employee_a.id), Some(&w.pl_a.token)).json().unwrap();
+    let reads = log["items"].as_array().unwrap().iter().filter(|e| e["action"] == "GET /api/v1/weighings").count();
+    assert_eq!(reads, 1, "{log}");
     for _ in 0..2 {
         let body = crate::helpers::entry_body(true);
         json_id(w.app.post(&format!("/trajectories/{}/logbook", m.trajectory), coach, &body), 201);

@@ -87,6 +87,23 @@ fn every_list_pages_without_gaps_or_repeats() {
         assert!(problem(app.get(&format!("{path}{join}limit=0"), token), 422)["errors"]["limit"].is_array());
         assert!(problem(app.get(&format!("{path}{join}cursor=gisteren"), token), 422)["errors"]["cursor"].is_array());
     }
+    // Lists sorted by id: a cursor that is not a whole id is refused, not read as the list's end
+    // (made up) or as a place pages back (cut off).
+    let cut_off = &w.employee_a.id[..8];
+    for (path, token) in [
+        ("/users", Some(w.admin.token.as_str())),
+        ("/organizations", Some(w.admin.token.as_str())),
+        ("/trajectories", coach),
+        ("/questionnaires/coach-evaluation/responses", coach),
+        ("/audit", Some(w.pl_a.token.as_str())),
+        (&*format!("/organizations/{}/cohorts", w.org_a), Some(w.pl_a.token.as_str())),
+    ] {
+        for cursor in ["gisteren", cut_off] {
+            let err = problem(app.get(&format!("{path}?cursor={cursor}"), token), 422);
+            assert!(err["errors"]["cursor"].is_array(), "{path} {cursor}: {err}");
+        }
+        assert_eq!(app.get(&format!("{path}?cursor={}", w.employee_a.id), token).status(), 200, "{path}");
+    }
     // The orders the lists promise.
     let key = |path: &str, token, field: &str| -> Vec<String> {
         let (items, _) = all_pages(app, path, token, 1);

@@ -42,6 +42,9 @@ fn the_audit_log_is_searched_by_the_organisations_days() {
         |query: &str| audit(&w, &w.pl_a.token, query).iter().any(|e| e["request_id"] == request_id.as_str());
     assert!(found_by_pl("&from=2026-07-01&to=2026-07-01"));
     assert!(!found_by_pl("&from=2026-07-02") && !found_by_pl("&to=2026-06-30"));
+    // An end before the start is a mistake, not an empty log.
+    let err = problem(w.app.get("/audit?from=2026-07-02&to=2026-07-01", Some(&w.pl_a.token)), 422);
+    assert!(err["errors"]["to"].is_array(), "{err}");
 }
 
 #[test]
@@ -336,14 +339,16 @@ fn mail_stays_with_the_account_when_the_address_changes() {
         let doc: Value = w.app.get("/me/data", Some(token)).json().unwrap();
         doc["mail"].as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap().to_string()).collect()
     };
-    assert!(kinds(&w.employee_a.token).contains(&"group-invitation".to_string()), "hers, at her old address");
-    let theirs = kinds(&w.employee_a2.token);
+    // A new address ends the sessions: both log in again.
+    let (hers, theirs) = (w.app.token(new), w.app.token(&old));
+    assert!(kinds(&hers).contains(&"group-invitation".to_string()), "hers, at her old address");
+    let theirs = kinds(&theirs);
     assert!(!theirs.contains(&"group-invitation".to_string()), "not for who has the address now: {theirs:?}");
     // Erasing who has the address now leaves her mail alone; erasing her takes it, also what
     // went to the address she had before.
     let erase = json!({"reason": "Verzoek van de medewerker (AVG)"});
     assert_eq!(w.app.post(&format!("/users/{}/erase", w.employee_a2.id), admin, &erase).status(), 200);
-    assert!(kinds(&w.employee_a.token).contains(&"group-invitation".to_string()), "still hers");
+    assert!(kinds(&hers).contains(&"group-invitation".to_string()), "still hers");
     assert_eq!(w.app.post(&format!("/users/{}/erase", w.employee_a.id), admin, &erase).status(), 200);
     assert_eq!(invitations(&old), 0);
     let left: i64 = outbox_table::table

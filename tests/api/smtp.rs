@@ -164,6 +164,9 @@ fn session(stream: TcpStream, messages: &Mutex<Vec<Received>>) -> io::Result<()>
                 Some(recipient) if recipient.starts_with("bestaat-niet") => b"550 5.1.1 No such user\r\n",
                 // A refusal of the server's policy, not of the mailbox: worth trying again.
                 Some(recipient) if recipient.starts_with("relay-geweigerd") => b"550 5.7.1 Relaying denied\r\n",
+                // The server's own limits or settings, not the mailbox: worth trying again too.
+                Some(recipient) if recipient.starts_with("quotum-op") => b"550 5.4.5 Daily sending quota exceeded\r\n",
+                Some(recipient) if recipient.starts_with("zonder-code") => b"550 Sender verify failed\r\n",
                 Some(recipient) => {
                     to.push(recipient);
                     b"250 2.1.5 OK\r\n"
