@@ -7,5 +7,9 @@ pub mod timeline;
 use crate::http::routes::Routes;
 
 pub fn routes(cfg: &mut Routes) {
-    cfg.service(routes::list).service(routes::create).service(routes::update).service(routes::summary);
+    cfg.service(routes::list)
+        .service(routes::create)
+        .service(routes::update)
+        .service(routes::delete)
+        .service(routes::summary);
 }

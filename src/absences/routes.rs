@@ -1,6 +1,6 @@
 //! Absence episodes of an employee, and the derived summary with the poortwachter timeline.
 
-use actix_web::{get, patch, post, web, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
@@ -246,6 +246,31 @@ pub async fn update(
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// Remove an episode recorded by mistake (for the wrong employee, say), which a correction could
+/// only shrink: it would go on counting towards the flags and the poortwachter dates. The
+/// employee's coach and project leaders; the audit entry names the episode only (its dates are
+/// absence data, which the admins who read the log may not see).
+#[utoipa::path(tag = "absences", params(("id" = String, Path)), responses((status = 204)), security(("bearer" = [])))]
+#[delete("/absences/{id}")]
+pub async fn delete(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    db::tx(&state.pool, caller.audit(), move |c, audit| {
+        let row: Absence = absences::table.find(id.as_str()).select(Absence::as_select()).first(c)?;
+        accounts::lock_user(c, &row.employee_id)?;
+        employee_in_scope(c, &caller, &row.employee_id)?;
+        audit.about(&row.employee_id);
+        caller.require(&[Role::Coach, Role::ProjectLeader])?;
+        audit.detail(serde_json::json!({"removed_absence": row.id}));
+        diesel::delete(absences::table.find(&row.id)).execute(c)?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Absences in 12 months (episodes that follow on count once), the current one's length,

@@ -68,7 +68,7 @@ pub fn current(episodes: &[Episode], today: NaiveDate) -> Option<Spell> {
 }
 
 /// The poortwachter milestones of the absence that runs today (none when none runs). A milestone
-/// of week `w` falls on the day after `w` weeks of sick days: counted from the first sick day,
+/// of week `w` falls on the last day of `w` weeks of sick days: counted from the first sick day,
 /// over the absences before it that followed less than four weeks apart, without the days between.
 pub fn poortwachter_of(episodes: &[Episode], today: NaiveDate) -> Vec<Milestone> {
     let all = spells(episodes);

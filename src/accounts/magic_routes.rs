@@ -73,7 +73,8 @@ struct LinkRow {
 }
 
 /// Ask for a login link by email; links go to employees only (staff log in with a password).
-/// Public; always 202 (429 when one address asks too often).
+/// Public; always 202 (429 when one address asks too often), known address or not, and no sooner
+/// than 100 ms after the request (a known address's link would otherwise answer a little later).
 #[utoipa::path(tag = "auth", request_body = MagicLinkRequest, responses((status = 202, body = Accepted)))]
 #[post("/auth/magic-link")]
 pub async fn request(
@@ -81,6 +82,7 @@ pub async fn request(
     req: HttpRequest,
     body: ValidJson<MagicLinkRequest>,
 ) -> Result<HttpResponse, AppError> {
+    let started = std::time::Instant::now();
     let email = body.0.email;
     let ip = state.config.trusted_proxies.client_address(&req);
     let st = state.clone();
@@ -151,6 +153,7 @@ pub async fn request(
         Ok(())
     })
     .await?;
+    super::pace::no_sooner_than(started).await;
     Ok(HttpResponse::Accepted().json(Accepted {
         detail: "Als dit e-mailadres van een medewerker bij ons bekend is, krijg je binnen een paar minuten een \
                  e-mail met een inloglink. Geen e-mail gekregen? Kijk dan ook in de map Spam of Ongewenste \

@@ -6,6 +6,7 @@ mod jwt_hs256;
 pub mod magic_routes;
 pub mod model;
 mod org_routes;
+pub mod pace;
 pub mod password;
 pub mod password_links;
 pub mod queries;
@@ -36,7 +37,8 @@ pub fn routes(cfg: &mut Routes) {
         .service(user_routes::list)
         .service(user_routes::create)
         .service(user_routes::get_one)
-        .service(user_routes::update);
+        .service(user_routes::update)
+        .service(user_routes::invite_again);
 }
 
 /// Creates an admin account (the `create-admin` command and tests use this).

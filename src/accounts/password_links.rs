@@ -127,7 +127,7 @@ pub fn drop_unused(c: &mut DbConnection, user_id: &str) -> Result<usize, AppErro
 
 /// Ask for a link to choose a new password (a forgotten one). Public; for staff (employees log in
 /// with a login link); 202 whether the address is known or not, so addresses cannot be probed
-/// (429 when one client asks too often).
+/// (429 when one client asks too often), no sooner than 100 ms after the request either way.
 #[utoipa::path(tag = "auth", request_body = PasswordLinkRequest, responses((status = 202, body = Accepted)))]
 #[post("/auth/password-link")]
 pub async fn request(
@@ -135,6 +135,7 @@ pub async fn request(
     req: HttpRequest,
     body: ValidJson<PasswordLinkRequest>,
 ) -> Result<HttpResponse, AppError> {
+    let started = std::time::Instant::now();
     let email = body.0.email;
     let ip = state.config.trusted_proxies.client_address(&req);
     let st = state.clone();
@@ -153,6 +154,7 @@ pub async fn request(
         send(c, &st, &user, Why::Forgotten)
     })
     .await?;
+    super::pace::no_sooner_than(started).await;
     Ok(HttpResponse::Accepted().json(Accepted {
         detail: "Als dit e-mailadres van een coach, projectleider, onderzoeker of beheerder bij ons bekend is, \
                  krijg je binnen een paar minuten een e-mail met een link om een nieuw wachtwoord te kiezen."

@@ -239,15 +239,20 @@ pub async fn update(
         // A corrected address may have been a stranger's, who logged in with a link sent to it.
         let ends_sessions =
             input.active == Some(false) || hash.is_some() || new_role.is_some() || new_email.is_some();
-        // And chose the password of a staff account through its invitation: it goes, and the new
-        // address gets a link to choose one (unless the admin sets one now).
-        let new_password_link = new_email.is_some()
-            && hash.is_none()
-            && new_role.unwrap_or(user.role()) != Role::Employee
-            && input.active.unwrap_or(user.active);
+        // And chose the password of a staff account through its invitation: it goes (unless the
+        // admin sets one now), and an active account gets a link at the new address to choose
+        // one: an invitation again when it never had a password.
+        let clears_password =
+            new_email.is_some() && hash.is_none() && new_role.unwrap_or(user.role()) != Role::Employee;
+        let why = match user.password_hash {
+            Some(_) => password_links::Why::AddressChanged,
+            None => password_links::Why::Invitation,
+        };
+        let new_password_link = clears_password.then_some(why);
+        let new_password_link = new_password_link.filter(|_| input.active.unwrap_or(user.active));
         let password_hash = match hash {
             Some(h) => Some(Some(h)),
-            None if new_password_link => Some(None),
+            None if clears_password => Some(None),
             None => None,
         };
         queries::update_user(
@@ -278,12 +283,56 @@ pub async fn update(
         }
         let ended = if ends_sessions { queries::revoke_all_for_user(c, &id)? } else { Vec::new() };
         let user = queries::find_user(c, &id)?;
-        if new_password_link {
-            password_links::send(c, &st, &user, password_links::Why::AddressChanged)?;
+        if let Some(why) = new_password_link {
+            password_links::send(c, &st, &user, why)?;
         }
         Ok((user, ended))
     })
     .await?;
     state.revocations.add(ended);
     Ok(HttpResponse::Ok().json(UserOut::from(user)))
+}
+
+/// Send a staff account that has no password yet a new invitation: a link to choose one (the
+/// first was lost, or its 72 hours passed). An earlier link stops working. Admins any staff
+/// account, project leaders coaches of their organisation (403 otherwise; an employee logs in
+/// with a login link). 409 for an account that has a password already (a forgotten one gets a
+/// link from the login page) or is switched off.
+#[utoipa::path(tag = "users", params(("id" = String, Path)), responses((status = 202, body = crate::accounts::magic_routes::Accepted)), security(("bearer" = [])))]
+#[post("/users/{id}/invitation")]
+pub async fn invite_again(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let st = state.clone();
+    db::tx(&state.pool, caller.audit(), move |c, audit| {
+        queries::lock_user(c, &id)?;
+        let user = queries::find_user(c, &id)?;
+        if !shown(&caller, &user) {
+            return Err(AppError::NotFound);
+        }
+        audit.about_user(&user.id, user.organization_id.as_deref());
+        if !caller.may_manage_account(user.role(), user.organization_id.as_deref()) || user.role() == Role::Employee {
+            return Err(AppError::Forbidden);
+        }
+        if !user.active {
+            return Err(AppError::Conflict(
+                "Dit account staat uit. Zet het eerst weer aan; daarna kun je een uitnodiging sturen.".into(),
+            ));
+        }
+        if user.password_hash.is_some() {
+            return Err(AppError::Conflict(
+                "Dit account heeft al een wachtwoord. Is het vergeten? Dan vraagt de gebruiker een nieuwe link aan \
+                 op de inlogpagina."
+                    .into(),
+            ));
+        }
+        password_links::send(c, &st, &user, password_links::Why::Invitation)
+    })
+    .await?;
+    Ok(HttpResponse::Accepted().json(crate::accounts::magic_routes::Accepted {
+        detail: "De uitnodiging is opnieuw verstuurd. De link in de vorige e-mail werkt niet meer.".into(),
+    }))
 }

@@ -349,26 +349,23 @@ pub async fn withdraw_return(
             replan(c, &t.id, &round, today)?;
             return return_out(c, &t.id, today, Reader::Staff);
         }
-        // The round's check-ins were planned with this record, in its transaction: their ids
-        // (time-ordered) come after its id.
-        let checkins: Vec<CheckinRow> = aftercare_checkins::table
-            .filter(aftercare_checkins::trajectory_id.eq(&t.id))
-            .filter(aftercare_checkins::id.gt(&record.id))
-            .select(CheckinRow::as_select())
-            .load(c)?;
+        // Held on PostgreSQL: a coach's record of one of them made meanwhile is waited for and
+        // then seen, not deleted with the others.
+        let checkins = round.checkins(c, &t.id)?;
         if checkins.iter().any(|k| k.status != "due") {
             return Err(AppError::Conflict(
-                "Bij deze werkhervatting is al nazorg vastgelegd. Haal die eerst weg (zet hem terug op 'due'), of \
+                "Bij deze werkhervatting is al nazorg vastgelegd. Zet die eerst terug op 'open' (due), of \
                  verbeter de datum van de werkhervatting."
                     .into(),
             ));
         }
+        let since = round.relapse.unwrap_or(NaiveDateTime::MIN);
         if t.status != Status::Returned.as_str()
-            || !trajectory_queries::take_back_change(c, &t, Status::Active, Status::Returned, record.recorded_at)?
+            || !trajectory_queries::take_back_change(c, &t, Status::Active, Status::Returned, since)?
         {
             return Err(AppError::Conflict(
-                "Het traject is na deze werkhervatting al verder gegaan. Zet eerst de status terug, of verbeter de \
-                 datum van de werkhervatting."
+                "Het traject is na deze werkhervatting al verder gegaan. Verbeter daarom de datum van de \
+                 werkhervatting, in plaats van hem weg te halen."
                     .into(),
             ));
         }
@@ -446,6 +443,23 @@ impl Round {
     /// Whether a record belongs to this round.
     fn holds(&self, record: &ReturnRow) -> bool {
         self.relapse.is_none_or(|at| record.recorded_at > at)
+    }
+
+    /// Whether a check-in belongs to this round: planned after the relapse (ids are UUIDv7 of
+    /// the moment they were made; the relapse called off those of the rounds before).
+    fn plans(&self, checkin_id: &str) -> bool {
+        self.relapse.is_none_or(|at| checkin_id >= crate::db::first_id_at(at).as_str())
+    }
+
+    /// The round's check-ins, held until the transaction ends on PostgreSQL (as [`replan`] holds
+    /// them): a coach's record of one made meanwhile is waited for and then seen.
+    fn checkins(&self, c: &mut DbConnection, trajectory_id: &str) -> Result<Vec<CheckinRow>, AppError> {
+        let q = aftercare_checkins::table.filter(aftercare_checkins::trajectory_id.eq(trajectory_id));
+        let all: Vec<CheckinRow> = match c {
+            DbConnection::Pg(pg) => q.select(CheckinRow::as_select()).for_update().load(pg)?,
+            DbConnection::Sqlite(_) => q.select(CheckinRow::as_select()).load(c)?,
+        };
+        Ok(all.into_iter().filter(|k| self.plans(&k.id)).collect())
     }
 }
 
@@ -596,7 +610,18 @@ pub async fn update_checkin(
             CheckinStatus::Skipped => {
                 return Err(AppError::field("skip_reason", "Schrijf op waarom deze nazorg niet doorgaat."))
             }
-            CheckinStatus::Due => return due_again(c, &row, &t, zone),
+            CheckinStatus::Due if input.note.is_some() || input.shared_with_employee.is_some() => {
+                return Err(AppError::field(
+                    "status",
+                    "Een nazorg die weer open staat heeft nog geen verslag. Laat 'note' en 'shared_with_employee' weg.",
+                ))
+            }
+            CheckinStatus::Due => {
+                // Held as a stop or a relapse holds it: a check-in opened again is not left open on
+                // a trajectory that ended meanwhile.
+                let t = trajectory_queries::load_for_change(c, &caller, &t.id)?;
+                return due_again(c, &row, &t, zone);
+            }
         };
         // Wilkan's call-off (a stop, a relapse) is not the coach's record: theirs is made now.
         let wilkan_s = super::called_off_by_wilkan(&row.status, row.skip_reason.as_deref());
@@ -662,6 +687,11 @@ fn due_again(
                 .into(),
         ));
     }
+    if !Round::of(c, &t.id)?.plans(&row.id) {
+        return Err(AppError::Conflict(
+            "Deze nazorg hoort bij een werkhervatting van vóór een terugval. Die zet je niet terug.".into(),
+        ));
+    }
     let unmarked = super::last_reminder_taken_back(c, &row.id)?;
     let open_again = (
         aftercare_checkins::status.eq("due"),
@@ -680,5 +710,7 @@ fn due_again(
     } else {
         update(aftercare_checkins::table, open_again, aftercare_checkins::id.eq(&row.id)).execute(c)?;
     }
+    // Due again from the round's date as it stands now (corrected since it was recorded, say).
+    replan_round(c, &t.id, today)?;
     read(c)
 }

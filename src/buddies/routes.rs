@@ -440,11 +440,18 @@ pub async fn end(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
 /// Ends the pairs `ids` that have not ended yet (by `DELETE /buddy-pairs/{id}`, or with a
 /// trajectory's stop or close), and takes back a proposal's mail that has not gone out: it would
 /// propose a pair that has ended, or tell the other of someone who has left. The pair before its
-/// mail, as every change to a pair takes them.
+/// mail, as every change to a pair takes them. The contact details go: they were given for the
+/// pair, and nobody is shown them once it has ended.
 pub fn end_pairs(c: &mut DbConnection, ids: &[String], actor: &str, at: NaiveDateTime) -> Result<(), AppError> {
     update(
         buddy_pairs::table,
-        (buddy_pairs::status.eq("ended"), buddy_pairs::ended_at.eq(at), buddy_pairs::ended_by.eq(actor)),
+        (
+            buddy_pairs::status.eq("ended"),
+            buddy_pairs::ended_at.eq(at),
+            buddy_pairs::ended_by.eq(actor),
+            buddy_pairs::a_contact.eq(None::<String>),
+            buddy_pairs::b_contact.eq(None::<String>),
+        ),
         buddy_pairs::id.eq_any(ids).and(buddy_pairs::status.ne("ended")),
     )
     .execute(c)?;

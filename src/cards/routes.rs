@@ -354,6 +354,9 @@ pub async fn write_card(
         if link.delivery == "email" {
             queue_mail(c, &st.templates, &card, &employee, &t.organization_id)?;
         }
+        if card.deliver_after > ts {
+            tell_the_coach(c, &st, &t, &employee, &card)?;
+        }
         Ok(CardThanks {
             detail: format!("Dank je wel! Je kaartje voor {} is ontvangen.", employee.first_name),
             employee_first_name: employee.first_name,
@@ -361,6 +364,50 @@ pub async fn write_card(
     })
     .await?;
     Ok(HttpResponse::Created().json(out))
+}
+
+/// Tells the trajectory's coach that a card waits out its hold: the hold is for the coach to read
+/// it first, and a coach who is not told would have to look every day. One mail while an earlier
+/// one has not gone out yet (a team writing fifty cards is one mail); it says when the card goes.
+fn tell_the_coach(
+    c: &mut db::DbConnection,
+    st: &AppState,
+    t: &crate::trajectories::model::Trajectory,
+    employee: &crate::accounts::model::User,
+    card: &CardRow,
+) -> Result<(), AppError> {
+    let about = format!("card-waiting:{}", t.id);
+    let waiting: i64 = outbox_table::table
+        .filter(outbox_table::subject_ref.eq(&about))
+        .filter(outbox_table::status.eq("queued"))
+        .count()
+        .get_result(c)?;
+    if waiting > 0 {
+        return Ok(());
+    }
+    let coach = accounts::find_user(c, &t.coach_id)?;
+    let org = accounts::find_organization(c, &t.organization_id)?;
+    let goes = chrono::TimeZone::from_utc_datetime(&st.config.time_zone, &card.deliver_after).naive_local();
+    let vars = BTreeMap::from([
+        ("first_name", coach.first_name.clone()),
+        ("organization", org.name),
+        ("employee", employee.first_name.clone()),
+        ("when", crate::groups::routes::dutch_when(goes)),
+        ("link", crate::mail::links::cards(&st.config.public_url, &t.id)),
+    ]);
+    outbox::queue(
+        c,
+        &st.templates,
+        outbox::Mail {
+            template: "card-waiting",
+            to: &coach.email,
+            vars,
+            about: Some(about),
+            not_before: None,
+            send_before: Some(card.deliver_after),
+        },
+    )?;
+    Ok(())
 }
 
 /// Queues the mail that brings `card` to `employee`, after its hold.
@@ -446,7 +493,11 @@ pub async fn of_trajectory(
     q: Query<CardListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = q.into_inner();
-    let printable = q.printable == Some(1);
+    let printable = match q.printable {
+        None => false,
+        Some(1) => true,
+        Some(_) => return Err(AppError::field("printable", "Kies 1 voor het printblad, of laat 'printable' weg.")),
+    };
     let (limit, after) = PageQuery { limit: q.limit, cursor: q.cursor }.keyset::<NaiveDateTime>()?;
     let (rows, first_name) = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &caller, &id)?;
@@ -499,8 +550,9 @@ pub async fn of_trajectory(
     Ok(HttpResponse::Ok().json(Page { items, next_cursor: rows.next_cursor }))
 }
 
-/// Stop a card (e.g. hurtful): it is never delivered. Only the trajectory's own coach; 409 when
-/// the card was already sent.
+/// Stop a card (e.g. hurtful): it is never delivered. The trajectory's own coach, and project
+/// leaders of the organisation (when the coach is away, someone must be able to); 409 when the
+/// card was already sent.
 #[utoipa::path(tag = "cards", params(("id" = String, Path)), request_body = CardUpdate, responses((status = 200, body = CoachCard)), security(("bearer" = [])))]
 #[patch("/cards/{id}")]
 pub async fn block(
@@ -525,7 +577,10 @@ pub async fn block(
         accounts::hold_user(c, &employee)?;
         let t = trajectories::load_for_change(c, &caller, &row.trajectory_id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
-        caller.require_coach_of(&t.coach_id)?;
+        // In scope: a project leader of the trajectory's organisation.
+        if !caller.is(Role::ProjectLeader) {
+            caller.require_coach_of(&t.coach_id)?;
+        }
         let about = format!("card:{}", row.id);
         if blocked {
             // First stop what is still queued, then look for what is not: the worker may have

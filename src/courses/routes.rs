@@ -481,7 +481,8 @@ pub async fn save_reflection(
 /// (an earlier coach gets 404, as for absences), so what the person writes with the next coach
 /// stays between them. Without method consent on that latest trajectory (proposed and not yet
 /// agreed, or withdrawn) its coach too sees status only: a coach who proposes a trajectory does
-/// not read what the person wrote before.
+/// not read what the person wrote before. Nor once that trajectory has ended: the person is back
+/// in regular guidance, and what they write in the courses afterwards is theirs.
 #[utoipa::path(tag = "learning", params(("id" = String, Path)), responses((status = 200, body = MyCourses)), security(("bearer" = [])))]
 #[get("/trajectories/{id}/progress")]
 pub async fn trajectory_progress(
@@ -498,7 +499,8 @@ pub async fn trajectory_progress(
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         // The consent that counts is the person's on their latest trajectory (the one whose coach
         // reads here), not what an earlier one of the same coach's still says.
-        let agreed = trajectories::latest_of_employee(c, &t.employee_id)?.is_some_and(|l| l.method_consent);
+        let agreed =
+            trajectories::latest_of_employee(c, &t.employee_id)?.is_some_and(|l| l.method_consent && l.is_open());
         Ok((t, agreed))
     })
     .await?;

@@ -326,7 +326,8 @@ fn call_off(c: &mut DbConnection, st: &AppState, row: &SessionRow) -> Result<(),
 /// A session moved (time, place, link or topic): whoever was told of it before gets word of the
 /// change; an invitation that had not gone out yet goes out again with the new details instead.
 /// Moved to a time to come, it loses those no longer in the method, as a stop takes back their
-/// invitations to sessions still to come (a session that had begun kept them).
+/// invitations to sessions still to come (a session that had begun kept them). Moved to another
+/// time, notices of absence for the old one are cleared.
 fn reschedule(c: &mut DbConnection, st: &AppState, row: &SessionRow, was: &SessionRow) -> Result<(), AppError> {
     let Invitees { waiting, told, left } = take_back_unsent(c, row)?;
     if !left.is_empty() && row.starts_at > crate::local_time::now(st.config.time_zone) {
@@ -337,6 +338,16 @@ fn reschedule(c: &mut DbConnection, st: &AppState, row: &SessionRow, was: &Sessi
                 .filter(group_invitations::session_id.eq(&row.id))
                 .filter(one_of(group_invitations::employee_id, &left))
                 .filter(not_there),
+        )
+        .execute(c)?;
+    }
+    // A notice of absence was for the old time: at the new one the person may well come, and
+    // the mail about the change asks them to say so again if not.
+    if row.starts_at != was.starts_at {
+        reuse::update(
+            group_invitations::table,
+            group_invitations::attendance.eq(None::<String>),
+            group_invitations::session_id.eq(&row.id).and(group_invitations::attendance.eq("absent_with_notice")),
         )
         .execute(c)?;
     }

@@ -26,6 +26,11 @@ pub fn trajectory(public_url: &str, trajectory_id: &str) -> String {
     format!("{public_url}/trajecten/{trajectory_id}")
 }
 
+/// A trajectory's cards, where its coach reads one on hold and may stop it.
+pub fn cards(public_url: &str, trajectory_id: &str) -> String {
+    format!("{public_url}/trajecten/{trajectory_id}/kaartjes")
+}
+
 /// A trajectory's return to work and aftercare check-ins.
 pub fn aftercare(public_url: &str, trajectory_id: &str) -> String {
     format!("{public_url}/trajecten/{trajectory_id}/nazorg")

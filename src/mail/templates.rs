@@ -16,13 +16,14 @@ pub struct Template {
 
 /// Templates the code sends, with the placeholders it fills in each: start-up fails when one is
 /// missing or uses a placeholder the code does not fill (a mail would show "{{link}}").
-pub const REQUIRED: [(&str, &[&str]); 10] = [
+pub const REQUIRED: [(&str, &[&str]); 11] = [
     ("magic-link", &["first_name", "organization", "link", "minutes"]),
     ("password-link", &["first_name", "organization", "intro", "closing", "link", "hours"]),
     ("group-invitation", &["first_name", "organization", "topic", "when", "place", "facilitator"]),
     ("group-changed", &["first_name", "organization", "topic", "when", "place", "facilitator", "was"]),
     ("group-cancelled", &["first_name", "organization", "topic", "when"]),
     ("card-received", &["first_name", "organization", "author", "message"]),
+    ("card-waiting", &["first_name", "organization", "employee", "when", "link"]),
     ("aftercare-due", &["first_name", "organization", "employee", "due", "week", "link"]),
     ("aftercare-overdue", &["first_name", "organization", "employee", "due", "week", "link"]),
     ("buddy-proposed", &["first_name", "organization", "buddy", "link"]),

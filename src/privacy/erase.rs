@@ -269,7 +269,9 @@ fn replace(text: &str, needle: &str, fold: bool, anywhere: bool) -> String {
     while let Some(pos) = folded[from..].find(needle).map(|p| p + from) {
         let end = pos + needle.len();
         let whole_chars = begins_a_char(pos) && begins_a_char(end);
-        let whole_word = !word(text[..origin[pos]].chars().next_back()) && !word(text[origin[end]..].chars().next());
+        let before = &text[..origin[pos]];
+        let whole_word =
+            (!word(before.chars().next_back()) || after_an_escape(before)) && !word(text[origin[end]..].chars().next());
         if whole_chars && (anywhere || whole_word) {
             result.push_str(&text[last..origin[pos]]);
             result.push_str(REDACTED);
@@ -279,6 +281,17 @@ fn replace(text: &str, needle: &str, fold: bool, anywhere: bool) -> String {
     }
     result.push_str(&text[last..]);
     result
+}
+
+/// Whether `before` ends in a JSON escape of a line break or tab (`\n`, `\r`, `\t`: a backslash,
+/// itself not escaped, and a letter): texts kept as JSON (answers, an intake's notes, an audit
+/// detail) write a name at the start of a line right after it, and the letter is no part of the
+/// name's word.
+fn after_an_escape(before: &str) -> bool {
+    let b = before.as_bytes();
+    let Some((&letter, rest)) = b.split_last() else { return false };
+    let backslashes = rest.iter().rev().take_while(|&&ch| ch == b'\\').count();
+    matches!(letter, b'n' | b'r' | b't') && backslashes % 2 == 1
 }
 
 /// Erases `user_id`; returns the new, unlinkable id under which aggregate rows remain, and the
@@ -455,8 +468,8 @@ pub fn retention_candidates(c: &mut DbConnection, days: i64) -> Result<Vec<Strin
 }
 
 /// Pseudonymises one candidate of [`retention_candidates`] if they still qualify: not back in
-/// the method meanwhile, and not erased by another instance's housekeeping at the same moment
-/// (the person's row is locked first). Returns whether they were.
+/// the method meanwhile, their data not in use again since (see [`in_use_since`]), and not erased by another instance's housekeeping at the same
+/// moment (the person's row is locked first). Returns whether they were.
 pub fn retain(c: &mut DbConnection, employee: &str, days: i64) -> Result<bool, AppError> {
     use crate::db::schema::trajectories;
     let cutoff = now() - chrono::TimeDelta::days(days);
@@ -467,7 +480,7 @@ pub fn retain(c: &mut DbConnection, employee: &str, days: i64) -> Result<bool, A
         .filter(diesel::dsl::not(over!()).or(trajectories::updated_at.ge(cutoff)))
         .count()
         .get_result(c)?;
-    if !still_here || recent > 0 {
+    if !still_here || recent > 0 || in_use_since(c, employee, cutoff)? {
         return Ok(false);
     }
     // Its ended sessions reach every instance through the worker's next round.
@@ -478,6 +491,34 @@ pub fn retain(c: &mut DbConnection, employee: &str, days: i64) -> Result<bool, A
     entry.detail(serde_json::json!({"people": 1, "retention_days": days}));
     crate::privacy::audit::write(c, &entry)?;
     Ok(true)
+}
+
+/// Whether the person's records show them back since `cutoff` without a trajectory yet: an
+/// absence recorded or corrected (a new trajectory being weighed), work in a course, a buddy pair
+/// that stands. Their data is in use, and retention waits until it is not.
+fn in_use_since(c: &mut DbConnection, employee: &str, cutoff: chrono::NaiveDateTime) -> Result<bool, AppError> {
+    use crate::db::schema::{absences, buddy_pairs, course_progress, page_progress};
+    let absences: i64 = absences::table
+        .filter(absences::employee_id.eq(employee))
+        .filter(absences::updated_at.ge(cutoff))
+        .count()
+        .get_result(c)?;
+    let learning: i64 = course_progress::table
+        .filter(course_progress::user_id.eq(employee))
+        .filter(course_progress::updated_at.ge(cutoff))
+        .count()
+        .get_result(c)?;
+    let pages: i64 = page_progress::table
+        .filter(page_progress::user_id.eq(employee))
+        .filter(page_progress::updated_at.ge(cutoff))
+        .count()
+        .get_result(c)?;
+    let pairs: i64 = buddy_pairs::table
+        .filter(buddy_pairs::employee_a.eq(employee).or(buddy_pairs::employee_b.eq(employee)))
+        .filter(buddy_pairs::status.ne("ended"))
+        .count()
+        .get_result(c)?;
+    Ok(absences + learning + pages + pairs > 0)
 }
 
 #[cfg(test)]
@@ -495,6 +536,24 @@ mod tests {
             redact("Jan belde; JAN is blij. januari. mail A.B@x.nl. jan de vries, De Vries", &n),
             "[verwijderd] belde; [verwijderd] is blij. januari. mail [verwijderd]. [verwijderd], [verwijderd]"
         );
+    }
+
+    /// Texts kept as JSON write a line break as `\n`: a name after it is still a word of its own,
+    /// in answers as in an intake's notes; an escaped backslash before an `n` is not a break.
+    #[test]
+    fn a_name_at_the_start_of_a_line_in_json_is_taken_out() {
+        let n = Needle::of("jan@x.nl", "Jan", Some("de Vries"));
+        let stored =
+            serde_json::to_string(&serde_json::json!({"q1": "Fijn gesprek.\nJan hielp me.\n\tJan de Vries ook."}))
+                .unwrap();
+        let cleaned: serde_json::Value = serde_json::from_str(&redact(&stored, &n)).unwrap();
+        assert_eq!(cleaned["q1"], "Fijn gesprek.\n[verwijderd] hielp me.\n\t[verwijderd] ook.");
+        assert_eq!(
+            redact(r"map c:\\nJan", &n),
+            r"map c:\\nJan",
+            "a backslash kept as JSON keeps it, then the letter n"
+        );
+        assert_eq!(redact("Rijnjan", &[any("jan")]), "Rijnjan");
     }
 
     /// A first or last name alone is taken out where it is written as a name, not where the same

@@ -39,7 +39,13 @@ pub struct Collected {
     pub document: Value,
     pub learning: crate::courses::progress::Progress,
     pub learning_no_longer_offered: Vec<Value>,
+    /// Pages taken out of, or renamed in, a course still offered: the course list shows the
+    /// pages as they are now, so the work on these would be in no list.
+    pub pages_no_longer_offered: Vec<Value>,
 }
+
+/// The courses offered, each with the ids of its pages.
+pub type Offered<'a> = std::collections::BTreeMap<&'a str, std::collections::BTreeSet<&'a str>>;
 
 /// Collects the document. Runs in one read transaction so that it is a consistent picture (on
 /// PostgreSQL at REPEATABLE READ: at its default level each statement would see the database as
@@ -50,7 +56,7 @@ pub fn collect(
     caller: &Caller,
     audit: &mut AuditEntry,
     today: chrono::NaiveDate,
-    offered: &[&str],
+    offered: &Offered,
 ) -> Result<Collected, AppError> {
     c.transaction(|c| {
         if let DbConnection::Pg(pg) = c {
@@ -60,6 +66,7 @@ pub fn collect(
             document: collect_in_snapshot(c, caller, audit, today)?,
             learning: crate::courses::progress::progress_of(c, &caller.user_id)?,
             learning_no_longer_offered: withdrawn_courses(c, &caller.user_id, offered)?,
+            pages_no_longer_offered: withdrawn_pages(c, &caller.user_id, offered)?,
         })
     })
 }
@@ -124,15 +131,21 @@ fn collect_in_snapshot(
     doc["absences"] = to_value(
         &crate::absences::routes::episodes_of(c, &me.id)?.into_iter().map(|a| a.out(today)).collect::<Vec<_>>(),
     )?;
-    let my_cards: Vec<(String, String, chrono::NaiveDateTime, bool)> = cards::table
+    let my_cards: Vec<(String, String, chrono::NaiveDateTime, bool, chrono::NaiveDateTime)> = cards::table
         .filter(one_of(cards::trajectory_id, &ids))
         .order(cards::created_at)
-        .select((cards::author_name, cards::message, cards::created_at, cards::blocked))
+        .select((cards::author_name, cards::message, cards::created_at, cards::blocked, cards::deliver_after))
         .load(c)?;
+    // Every card is the person's data, also one the coach held back or has not looked at yet;
+    // which is which is said, so that neither reads as a card passed on.
+    let moment = crate::db::now();
     doc["cards"] = Value::Array(
         my_cards
             .into_iter()
-            .map(|(author, message, at, blocked)| json!({"author_name": author, "message": message, "created_at": at, "held_back": blocked}))
+            .map(|(author, message, at, blocked, deliver_after)| {
+                json!({"author_name": author, "message": message, "created_at": at, "held_back": blocked,
+                       "on_hold": !blocked && deliver_after > moment})
+            })
             .collect(),
     );
     let sessions: Vec<(String, chrono::NaiveDateTime, String, Option<String>)> = group_invitations::table
@@ -289,7 +302,7 @@ fn talk_wishes(c: &mut DbConnection, me: &str) -> Result<Vec<Value>, AppError> {
 
 /// Course progress of courses no longer offered, which the list of courses (`learning`) does not
 /// show: the rows as kept, with the answers of their pages.
-pub fn withdrawn_courses(c: &mut DbConnection, me: &str, offered: &[&str]) -> Result<Vec<Value>, AppError> {
+pub fn withdrawn_courses(c: &mut DbConnection, me: &str, offered: &Offered) -> Result<Vec<Value>, AppError> {
     use crate::db::schema::{course_progress as cp, page_progress as pp};
     type Row =
         (String, chrono::NaiveDateTime, Option<String>, Option<String>, Option<String>, Option<chrono::NaiveDateTime>);
@@ -306,26 +319,51 @@ pub fn withdrawn_courses(c: &mut DbConnection, me: &str, offered: &[&str]) -> Re
         .load(c)?;
     let mut out = Vec::new();
     for (slug, started_at, celebration, reflection, choice, completed_at) in rows {
-        if offered.contains(&slug.as_str()) {
+        if offered.contains_key(slug.as_str()) {
             continue;
         }
-        type Page = (String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>, Option<String>);
-        let pages: Vec<Page> = pp::table
+        let pages: Vec<PageRow> = pp::table
             .filter(pp::user_id.eq(me))
             .filter(pp::course_slug.eq(&slug))
             .select((pp::page_id, pp::visited_at, pp::done_at, pp::answers))
             .load(c)?;
-        let pages: Vec<Value> = pages
-            .into_iter()
-            .map(|(page, visited_at, done_at, answers)| {
-                let answers = answers.and_then(|a: String| serde_json::from_str::<Value>(&a).ok());
-                json!({"page_id": page, "visited_at": visited_at, "done_at": done_at, "answers": answers})
-            })
-            .collect();
+        let pages: Vec<Value> = pages.into_iter().map(page_json).collect();
         out.push(
             json!({"course": slug, "started_at": started_at, "celebration": celebration, "reflection": reflection,
                         "reflection_choice": choice, "completed_at": completed_at, "pages": pages}),
         );
+    }
+    Ok(out)
+}
+
+/// A page's progress: its id, when visited and done, the answers (JSON).
+type PageRow = (String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>, Option<String>);
+
+fn page_json((page, visited_at, done_at, answers): PageRow) -> Value {
+    let answers = answers.and_then(|a: String| serde_json::from_str::<Value>(&a).ok());
+    json!({"page_id": page, "visited_at": visited_at, "done_at": done_at, "answers": answers})
+}
+
+/// The caller's work on pages no longer in a course that is still offered (taken out or renamed
+/// by a content update), per course.
+fn withdrawn_pages(c: &mut DbConnection, me: &str, offered: &Offered) -> Result<Vec<Value>, AppError> {
+    use crate::db::schema::page_progress as pp;
+    let rows: Vec<(String, PageRow)> = pp::table
+        .filter(pp::user_id.eq(me))
+        .order((pp::course_slug, pp::page_id))
+        .select((pp::course_slug, (pp::page_id, pp::visited_at, pp::done_at, pp::answers)))
+        .load(c)?;
+    let mut out: Vec<Value> = Vec::new();
+    for (slug, (page, visited_at, done_at, answers)) in rows {
+        let Some(pages) = offered.get(slug.as_str()) else { continue };
+        if pages.contains(page.as_str()) {
+            continue;
+        }
+        let entry = page_json((page, visited_at, done_at, answers));
+        match out.last_mut().filter(|last| last["course"] == slug.as_str()) {
+            Some(last) => last["pages"].as_array_mut().map(|p| p.push(entry)).unwrap_or_default(),
+            None => out.push(json!({"course": slug, "pages": [entry]})),
+        }
     }
     Ok(out)
 }

@@ -251,7 +251,12 @@ pub async fn my_data(
     let today = crate::local_time::today(state.config.time_zone);
     let st = state.clone();
     let read = db::tx(&state.pool, entry, move |c, audit| {
-        let offered: Vec<&str> = st.content.courses.iter().map(|c| c.slug.as_str()).collect();
+        let offered: inzage::Offered = st
+            .content
+            .courses
+            .iter()
+            .map(|c| (c.slug.as_str(), c.pages.iter().map(|p| p.id.as_str()).collect()))
+            .collect();
         inzage::collect(c, &caller, audit, today, &offered)
     })
     .await?;
@@ -259,6 +264,7 @@ pub async fn my_data(
     let learning = crate::courses::courses_with(&state, read.learning)?;
     doc["learning"] = serde_json::to_value(learning.items).unwrap_or_default();
     doc["learning_of_courses_no_longer_offered"] = serde_json::Value::Array(read.learning_no_longer_offered);
+    doc["learning_of_pages_no_longer_offered"] = serde_json::Value::Array(read.pages_no_longer_offered);
     if zip {
         return Ok(HttpResponse::Ok()
             .insert_header((header::CONTENT_TYPE, "application/zip"))

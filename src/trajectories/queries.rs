@@ -127,27 +127,23 @@ pub fn open_of_employee_held(conn: &mut Db, employee_id: &str) -> Result<Option<
 /// Whether the person's research consent stands: their latest research record on any of their
 /// trajectories (a withdrawal on an earlier one counts, as the exports count it).
 pub fn person_research_consent(conn: &mut Db, employee_id: &str) -> Result<bool, AppError> {
-    Ok(latest_research_record(conn, employee_id)?.is_some_and(|r| r.given))
+    Ok(latest_research_word(conn, employee_id, false)?.unwrap_or(false))
 }
 
-/// The person's latest research record on any of their trajectories: whether it gave consent,
-/// and whether a coach recorded it on their behalf.
-pub fn latest_research_record(conn: &mut Db, employee_id: &str) -> Result<Option<LatestRecord>, AppError> {
+/// The person's latest research record on any of their trajectories (`own`: of those they
+/// recorded themselves, not a coach on their behalf): whether it gave consent.
+pub fn latest_research_word(conn: &mut Db, employee_id: &str, own: bool) -> Result<Option<bool>, AppError> {
     let theirs = trajectories::table.filter(trajectories::employee_id.eq(employee_id)).select(trajectories::id);
-    let latest: Option<(bool, bool)> = consents::table
+    let mut q = consents::table
         .filter(consents::trajectory_id.eq_any(theirs))
         .filter(consents::kind.eq("research"))
         .order((consents::recorded_at.desc(), consents::id.desc()))
-        .select((consents::given, consents::on_behalf_of_employee))
-        .first(conn)
-        .optional()?;
-    Ok(latest.map(|(given, on_behalf_of_employee)| LatestRecord { given, on_behalf_of_employee }))
-}
-
-/// See [`latest_research_record`].
-pub struct LatestRecord {
-    pub given: bool,
-    pub on_behalf_of_employee: bool,
+        .select(consents::given)
+        .into_boxed();
+    if own {
+        q = q.filter(consents::on_behalf_of_employee.eq(false));
+    }
+    Ok(q.first(conn).optional()?)
 }
 
 /// The employee's latest trajectory (open or not).

@@ -428,9 +428,10 @@ pub async fn record_consent(
     let input = body.0;
     let zone = state.config.time_zone;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
-        if input.kind == ConsentKind::Research && !input.given {
+        if input.kind == ConsentKind::Research {
             // The person before the trajectory, in the order an erasure takes them: a withdrawal
-            // that forgets absence categories and an absence recorded meanwhile take turns.
+            // that forgets absence categories and an absence recorded meanwhile take turns, and
+            // so do a withdrawal (on any of their trajectories) and a coach's "yes".
             let employee = queries::load_in_scope(c, &caller, &id)?.employee_id;
             crate::accounts::queries::lock_user(c, &employee)?;
         }
@@ -454,11 +455,11 @@ pub async fn record_consent(
                 ));
             }
             // A withdrawal the person made themselves is theirs to take back: a coach's record
-            // "on their behalf" would otherwise overrule their own latest word.
+            // "on their behalf" (also after a withdrawal of their own recorded as well) would
+            // otherwise overrule their own latest word.
             if input.kind == ConsentKind::Research
                 && caller.is(Role::Coach)
-                && queries::latest_research_record(c, &t.employee_id)?
-                    .is_some_and(|r| !r.given && !r.on_behalf_of_employee)
+                && queries::latest_research_word(c, &t.employee_id, true)? == Some(false)
             {
                 return Err(AppError::Conflict(
                     "De medewerker heeft de toestemming voor het onderzoek zelf ingetrokken. Alleen de medewerker zelf kan die weer geven."

@@ -14,6 +14,8 @@ use crate::db::schema::{
     workplace_visits,
 };
 use crate::error::AppError;
+use crate::http::pagination::{key_cursor, Page, PageQuery};
+use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::AppState;
 
@@ -43,21 +45,25 @@ pub struct TimelineItem {
 pub struct Timeline {
     pub trajectory_id: String,
     pub items: Vec<TimelineItem>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
 fn item(date: NaiveDate, kind: ItemKind, title: String, ref_id: String) -> TimelineItem {
     TimelineItem { date, kind, title, ref_id }
 }
 
-/// The trajectory's timeline, oldest first. Its coach and project leaders see everything; the
-/// employee sees what is theirs to see (logbook entries only when shared).
-#[utoipa::path(tag = "trajectories", params(("id" = String, Path)), responses((status = 200, body = Timeline)), security(("bearer" = [])))]
+/// The trajectory's timeline, oldest first, a page at a time. Its coach and project leaders see
+/// everything; the employee sees what is theirs to see (logbook entries only when shared).
+#[utoipa::path(tag = "trajectories", params(("id" = String, Path), PageQuery), responses((status = 200, body = Timeline)), security(("bearer" = [])))]
 #[get("/trajectories/{id}/timeline")]
 pub async fn timeline(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let (limit, after) = page.keyset::<NaiveDate>()?;
     let st = state.clone();
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let state = st;
@@ -205,7 +211,14 @@ pub async fn timeline(
             ));
         }
         items.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.ref_id.cmp(&b.ref_id)));
-        Ok(Timeline { trajectory_id: t.id, items })
+        // Built whole from the trajectory's records (a few hundred at most), then paged: each
+        // item has its own record, so (date, ref_id) orders them without ties.
+        if let Some((date, ref_id)) = &after {
+            items.retain(|i| (i.date, &i.ref_id) > (*date, ref_id));
+        }
+        items.truncate(limit as usize + 1);
+        let page = Page::from_rows(items, limit, |i| key_cursor(&i.date.to_string(), &i.ref_id));
+        Ok(Timeline { trajectory_id: t.id, items: page.items, next_cursor: page.next_cursor })
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))

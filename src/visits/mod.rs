@@ -173,6 +173,18 @@ fn done_is_past(status: VisitStatus, date: chrono::NaiveDate, zone: chrono_tz::T
     Ok(())
 }
 
+/// A visit planned is still to come: one planned for a day that has passed would stay planned for
+/// good (a stop cancels only what is still to come).
+fn planned_is_ahead(date: chrono::NaiveDate, zone: chrono_tz::Tz) -> Result<(), AppError> {
+    if date < crate::local_time::today(zone) {
+        return Err(AppError::field(
+            "date",
+            "Een gepland bezoek ligt vandaag of later. Was het bezoek al? Kies dan 'gedaan' (done).",
+        ));
+    }
+    Ok(())
+}
+
 /// Plan or record a visit. The employee and their coach. 409 once the trajectory has ended, or before method consent.
 #[utoipa::path(tag = "visits", params(("id" = String, Path)), request_body = VisitIn, responses((status = 201, body = VisitOut)), security(("bearer" = [])))]
 #[post("/trajectories/{id}/visits")]
@@ -192,6 +204,9 @@ pub async fn create(
         caller.require(&[Role::Employee, Role::Coach])?;
         t.accepts_records()?;
         done_is_past(v.status, v.date, zone)?;
+        if v.status == VisitStatus::Planned {
+            planned_is_ahead(v.date, zone)?;
+        }
         let ts = now();
         let row = VisitRow {
             id: new_id(),
@@ -246,6 +261,11 @@ pub async fn update(
         let status = u.status.map(|s| to_text(&s)).unwrap_or(row.status.clone());
         if status == "done" {
             done_is_past(VisitStatus::Done, u.date.unwrap_or(row.visit_date), zone)?;
+        }
+        // Planned anew, or moved, to a day that has passed (left as it was, a planned visit may
+        // lie in the past: it is then for the coach to say whether it took place).
+        if status == "planned" && (row.status != "planned" || u.date.is_some_and(|d| d != row.visit_date)) {
+            planned_is_ahead(u.date.unwrap_or(row.visit_date), zone)?;
         }
         // Planning again is a new record: not once the trajectory has ended (its stop cancelled
         // what was still planned, and left what had passed). Moving a planned visit to a day

@@ -83,6 +83,22 @@ fn rows(w: &World) -> Vec<Row> {
     // Written by the coach or the project leader.
     let staff_writes = [401, 403, 404, 200, 404, 200, 404, 404, 404];
     let k = w.connect(&m);
+    // An absence recorded by mistake, for the row that removes one.
+    let res = w.app.post(
+        &format!("/employees/{emp}/absences"),
+        Some(&w.coach_a.token),
+        &json!({"start_date": "2019-03-01", "end_date": "2019-03-05"}),
+    );
+    assert_eq!(res.status(), 201);
+    let mistaken = res.json::<Value>().unwrap()["id"].as_str().unwrap().to_string();
+    // A coach of organisation A who has not chosen a password yet, for the invitation sent again.
+    let res = w.app.post(
+        "/users",
+        Some(&w.admin.token),
+        &json!({"email": "coach.uitgenodigd@wilkan.test", "first_name": "Uitgenodigd", "role": "coach", "organization_id": org}),
+    );
+    assert_eq!(res.status(), 201);
+    let invited = res.json::<Value>().unwrap()["id"].as_str().unwrap().to_string();
     // A later step of the fixture's return, for the row that takes a return back.
     let step = json!({"date": crate::helpers::days_from_today(-1), "extent": "full", "hours_per_week": 24.0, "own_work": true});
     let res = w.app.send(Method::PUT, &format!("/trajectories/{}/return", m.trajectory), Some(&w.coach_a.token), &step);
@@ -212,6 +228,13 @@ fn rows(w: &World) -> Vec<Row> {
             [401, 403, 404, 404, 404, 200, 404, 404, 200],
         ),
         row(
+            M::POST,
+            "/api/v1/users/{id}/invitation",
+            format!("/users/{invited}/invitation"),
+            None,
+            [401, 404, 404, 404, 404, 202, 404, 404, 202],
+        ),
+        row(
             M::GET,
             "/api/v1/trajectories",
             "/trajectories".into(),
@@ -252,6 +275,14 @@ fn rows(w: &World) -> Vec<Row> {
             format!("/absences/{}", m.absence),
             Some(json!({"percentage": 50})),
             staff_writes,
+        ),
+        // The own coach removes it; the project leader, next in line, finds it gone.
+        row(
+            M::DELETE,
+            "/api/v1/absences/{id}",
+            format!("/absences/{mistaken}"),
+            None,
+            [401, 403, 404, 204, 404, 404, 404, 404, 404],
         ),
         row(M::GET, "/api/v1/employees/{id}/absence-summary", format!("/employees/{emp}/absence-summary"), None, read),
         // The intake is not shared: the employee does not see it.
@@ -412,7 +443,9 @@ fn rows(w: &World) -> Vec<Row> {
             M::POST,
             "/api/v1/trajectories/{id}/visits",
             format!("{t}/visits"),
-            Some(json!({"date": "2026-12-10", "kind": "lunch", "with_whom": "Team groen", "status": "planned"})),
+            Some(
+                json!({"date": crate::helpers::days_from_today(3), "kind": "lunch", "with_whom": "Team groen", "status": "planned"}),
+            ),
             [401, 201, 404, 201, 404, 403, 404, 404, 404],
         ),
         row(
@@ -457,7 +490,7 @@ fn rows(w: &World) -> Vec<Row> {
             "/api/v1/cards/{id}",
             format!("/cards/{}", k.card),
             Some(json!({"blocked": false})),
-            coach_writes,
+            staff_writes,
         ),
         row(
             M::PUT,

@@ -373,6 +373,25 @@ fn a_new_address_ends_the_sessions_and_a_staff_password_goes_with_the_old_one() 
     change(&w.coach_b.id, json!({"email": "coach.zuid.juist@wilkan.test", "password": chosen}));
     app.login("coach.zuid.juist@wilkan.test", chosen);
     assert!(links("coach.zuid.juist@wilkan.test").is_empty());
+
+    // An invitation sent to a mistyped address: the corrected one gets an invitation, not word
+    // of an old password it never had.
+    let invited = app.post(
+        "/users",
+        admin,
+        &json!({"email": "nieuwe.coahc@wilkan.test", "first_name": "Nieuw", "role": "coach", "organization_id": w.org_a}),
+    );
+    assert_eq!(invited.status(), 201);
+    let invited = invited.json::<Value>().unwrap()["id"].as_str().unwrap().to_string();
+    change(&invited, json!({"email": "nieuwe.coach@wilkan.test"}));
+    let mails = links("nieuwe.coach@wilkan.test");
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].contains("Er is een account voor je gemaakt"), "{}", mails[0]);
+    // Switched off with the new address: the password goes all the same, and no link is sent.
+    change(&w.pl_b.id, json!({"email": "pl.zuid.juist@wilkan.test", "active": false}));
+    let pl: Value = app.get(&format!("/users/{}", w.pl_b.id), admin).json().unwrap();
+    assert_eq!((&pl["has_password"], &pl["active"]), (&json!(false), &json!(false)), "{pl}");
+    assert!(links("pl.zuid.juist@wilkan.test").is_empty());
 }
 
 /// The account that keeps an erased person's records for the counts is neither listed nor found:
@@ -406,4 +425,46 @@ fn the_account_left_by_an_erasure_is_not_listed_or_found() {
     let (first_name, active): (String, bool) =
         users::table.find(&kept).select((users::first_name, users::active)).first(&mut app.conn()).unwrap();
     assert_eq!((first_name.as_str(), active), ("Verwijderd", false), "nothing written");
+}
+
+/// An invitation lost or run out is sent again, to a staff account without a password only: the
+/// earlier link stops working. Not to an employee (a login link), nor to an account with a
+/// password or one switched off.
+#[test]
+fn an_invitation_is_sent_again_to_an_account_without_a_password() {
+    use diesel::prelude::*;
+    use wilkan::db::schema::{outbox, password_links};
+    let w = World::new();
+    let app = &w.app;
+    let admin = Some(w.admin.token.as_str());
+    let res = app.post(
+        "/users",
+        admin,
+        &json!({"email": "ayse@wilkan.test", "first_name": "Ayse", "role": "coach", "organization_id": w.org_a}),
+    );
+    let ayse = res.json::<Value>().unwrap()["id"].as_str().unwrap().to_string();
+    let again = |id: &str, token: &str| app.post(&format!("/users/{id}/invitation"), Some(token), &json!(null));
+    assert_eq!(again(&ayse, &w.pl_a.token).status(), 202);
+    let invitations: Vec<String> = outbox::table
+        .filter(outbox::to_address.eq("ayse@wilkan.test"))
+        .select(outbox::body_text)
+        .load(&mut app.conn())
+        .unwrap();
+    assert_eq!(invitations.len(), 2);
+    assert!(invitations.iter().all(|m| m.contains("Er is een account voor je gemaakt")), "{invitations:?}");
+    let unused: i64 = password_links::table
+        .filter(password_links::user_id.eq(&ayse))
+        .filter(password_links::used_at.is_null())
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
+    assert_eq!(unused, 1, "only the newest link works");
+
+    problem(again(&w.employee_a.id, &w.admin.token), 403);
+    let err = problem(again(&w.coach_a.id, &w.admin.token), 409);
+    assert!(err["detail"].as_str().unwrap().contains("al een wachtwoord"), "{err}");
+    assert_eq!(app.patch(&format!("/users/{ayse}"), admin, &json!({"active": false})).status(), 200);
+    let err = problem(again(&ayse, &w.admin.token), 409);
+    assert!(err["detail"].as_str().unwrap().contains("staat uit"), "{err}");
+    problem(again(&ayse, &w.pl_b.token), 404);
 }

@@ -492,21 +492,26 @@ fn a_return_recorded_by_mistake_is_taken_back() {
     };
     let status = || -> String { w.app.get(&t, coach).json::<Value>().unwrap()["status"].as_str().unwrap().to_string() };
 
-    let first = put(&back(-10, 8.0))["current"]["id"].as_str().unwrap().to_string();
-    let twice = put(&back(-10, 8.0));
+    // Recorded first but taken back second: which record planned the check-ins does not matter.
+    let planner = put(&back(-30, 8.0))["current"]["id"].as_str().unwrap().to_string();
+    let first = put(&back(-20, 8.0))["current"]["id"].as_str().unwrap().to_string();
+    let ret = withdraw(&planner, coach).json::<Value>().unwrap();
+    assert_eq!(still_due(&ret), plan_from(-20), "planned from what is left: {ret}");
+    let twice = put(&back(-20, 8.0));
     assert_eq!(twice["history"].as_array().unwrap().len(), 1, "the same step sent twice is one: {twice}");
-    let ret = put(&back(-12, 12.0));
-    assert_eq!(still_due(&ret), plan_from(-12), "a step about an earlier day moves the plan");
+    let ret = put(&back(-22, 12.0));
+    assert_eq!(still_due(&ret), plan_from(-22), "a step about an earlier day moves the plan");
     let step = ret["history"][0]["id"].as_str().unwrap().to_string();
     assert_ne!(step, first);
-    assert_eq!(queue_aftercare_reminders(&w.app), 0);
     // The later record by itself (here a step about an earlier day): the plan goes back to the first.
     let res = withdraw(&step, pl);
     assert_eq!(res.status(), 200);
     let ret: Value = res.json().unwrap();
     assert_eq!(ret["history"].as_array().unwrap().len(), 1, "{ret}");
-    assert_eq!(still_due(&ret), plan_from(-10));
+    assert_eq!(still_due(&ret), plan_from(-20));
     assert_eq!(status(), "returned");
+    // Week 2 is overdue: its reminder waits in the outbox (the mail server held).
+    assert_eq!(queue_aftercare_reminders(&w.app), 1);
 
     // The only record: its check-ins go, and the trajectory runs on as before the return.
     let events_before = w.app.get(&t, coach).json::<Value>().unwrap()["history"].as_array().unwrap().len();
@@ -522,6 +527,12 @@ fn a_return_recorded_by_mistake_is_taken_back() {
     let timeline: Value = w.app.get(&format!("{t}/timeline"), Some(&w.employee_a.token)).json().unwrap();
     assert!(!timeline.to_string().contains("weer uitgevallen"), "no relapse: {timeline}");
     assert_eq!(w.app.count("aftercare_checkins"), 0);
+    let reminders: Vec<String> = outbox::table
+        .filter(outbox::template.like("aftercare-%"))
+        .select(outbox::status)
+        .load(&mut w.app.conn())
+        .unwrap();
+    assert_eq!(reminders, ["cancelled"], "the reminder about a talk that does not take place");
     let log: Value = w.app.get(&format!("/audit?subject={}", w.employee_a.id), pl).json().unwrap();
     let kept = log["items"].as_array().unwrap().iter().any(|e| {
         e["detail"].as_str().is_some_and(|d| {
@@ -540,15 +551,20 @@ fn a_return_recorded_by_mistake_is_taken_back() {
     assert_eq!(w.app.patch(&format!("/aftercare/{week2}"), coach, &json!({"status": "done"})).status(), 200);
     let err = problem(withdraw(&again, coach), 409);
     assert!(err["detail"].as_str().unwrap().contains("al nazorg vastgelegd"), "{err}");
+    let kept: Value = w.app.get(&format!("{t}/return"), coach).json().unwrap();
+    assert_eq!(kept["current"]["id"], again.as_str(), "nothing taken back: {kept}");
+    assert_eq!((kept["aftercare"].as_array().unwrap().len(), status()), (3, "returned".to_string()));
     // Nor by the employee, nor by a coach or project leader of elsewhere.
     problem(withdraw(&again, Some(&w.employee_a.token)), 403);
     problem(withdraw(&again, Some(&w.coach_b.token)), 404);
     problem(withdraw(&again, Some(&w.pl_b.token)), 404);
 
-    // Before a relapse: corrected, not taken back.
+    // Before a relapse: corrected, not taken back; nor its check-in set back to due.
     assert_eq!(w.app.patch(&t, coach, &json!({"status": "active"})).status(), 200);
     put(&back(-1, 4.0));
     let err = problem(withdraw(&again, coach), 409);
+    assert!(err["detail"].as_str().unwrap().contains("vóór een terugval"), "{err}");
+    let err = problem(w.app.patch(&format!("/aftercare/{week2}"), coach, &json!({"status": "due"})), 409);
     assert!(err["detail"].as_str().unwrap().contains("vóór een terugval"), "{err}");
     // Another trajectory's record through this one: not found.
     let other = crate::edges::active_trajectory(&w, &w.employee_a2.id, &m.cohort);

@@ -174,11 +174,22 @@ fn without_smtp_mail_is_written_as_eml_files() {
 #[test]
 fn magic_links_are_for_employees_answer_the_same_for_unknown_addresses_and_expire() {
     let w = World::new();
-    let res = w.app.post("/auth/magic-link", None, &json!({"email": "onbekend@wilkan.test"}));
+    // Not in the answer, nor in its timing: both come no sooner than a fixed time after the
+    // request (a known address's link and mail would otherwise make it a little later).
+    let timed = |path: &str, email: &str| {
+        let started = std::time::Instant::now();
+        let res = w.app.post(path, None, &json!({"email": email}));
+        assert!(started.elapsed() >= wilkan::accounts::pace::ANSWER_AFTER, "{path} {email}");
+        res
+    };
+    let res = timed("/auth/magic-link", "onbekend@wilkan.test");
     assert_eq!(res.status(), 202);
-    let known = w.app.post("/auth/magic-link", None, &json!({"email": w.employee_a.email}));
+    let known = timed("/auth/magic-link", &w.employee_a.email);
     let known_body: Value = known.json().unwrap();
     assert_eq!(res.json::<Value>().unwrap(), known_body, "no difference to probe");
+    for email in ["onbekend@wilkan.test", w.coach_a.email.as_str()] {
+        assert_eq!(timed("/auth/password-link", email).status(), 202);
+    }
     assert_eq!(w.app.count("magic_links"), 1);
     // Staff log in with their password: no link for them, and the same answer.
     for staff in [&w.coach_a, &w.pl_a, &w.researcher, &w.admin] {
@@ -531,8 +542,22 @@ fn a_moved_group_session_tells_its_invitees_and_late_word_is_not_sent() {
         .set(outbox::status.eq("sent"))
         .execute(&mut w.app.conn())
         .unwrap();
+    // She sent word she cannot come: that was for the old time.
+    let notice = json!({"attendance": {w.employee_a.id.clone(): "absent_with_notice"}});
+    let attendance = format!("{path}/attendance");
+    assert_eq!(w.app.send(M::PUT, &attendance, coach, &notice).status(), 200);
+    let hers = || -> Value {
+        let s: Value = w.app.get(&path, coach).json().unwrap();
+        s["invitees"].as_array().unwrap().iter().find(|i| i["employee_id"] == w.employee_a.id.as_str()).unwrap()
+            ["attendance"]
+            .clone()
+    };
+    assert_eq!(hers(), "absent_with_notice");
     let day = crate::helpers::days_from_today(9);
     assert_eq!(w.app.patch(&path, coach, &json!({"starts_at": format!("{day}T14:30:00")})).status(), 200);
+    assert_eq!(hers(), Value::Null, "asked anew by the word of the change");
+    // Word for the new time stays when only the place changes.
+    assert_eq!(w.app.send(M::PUT, &attendance, coach, &notice).status(), 200);
     let now = mails();
     assert_eq!(now.len(), 3, "{now:?}");
     let changed = &now[2];
@@ -550,6 +575,7 @@ fn a_moved_group_session_tells_its_invitees_and_late_word_is_not_sent() {
     assert_eq!(w.app.patch(&path, coach, &json!({"notes": "Koffie regelen"})).status(), 200);
     assert_eq!(mails().len(), 3);
     assert_eq!(w.app.patch(&path, coach, &json!({"place": "Zaal 4"})).status(), 200);
+    assert_eq!(hers(), "absent_with_notice");
     let now = mails();
     let states: Vec<(&str, &str)> = now[2..].iter().map(|m| (m.0.as_str(), m.1.as_str())).collect();
     assert_eq!(states, [("group-changed", "cancelled"), ("group-changed", "queued")]);
@@ -619,10 +645,16 @@ fn a_stop_takes_back_invitations_to_come_and_planned_visits() {
             .unwrap()
     };
     assert_eq!((invited(&k.session), invited(&held)), (1, 1));
-    // A visit planned for yesterday is left as it is by a stop (it may have taken place).
-    let yesterday = json!({"date": crate::helpers::days_from_today(-1), "kind": "coffee", "with_whom": "De ploeg", "status": "planned"});
+    // A visit planned for yesterday is left as it is by a stop (it may have taken place). Planned
+    // before, its day has passed (as a fixture: a visit is planned for a day to come).
+    let planned = json!({"date": crate::helpers::days_from_today(1), "kind": "coffee", "with_whom": "De ploeg", "status": "planned"});
     let passed =
-        crate::helpers::json_id(w.app.post(&format!("/trajectories/{}/visits", m.trajectory), coach, &yesterday), 201);
+        crate::helpers::json_id(w.app.post(&format!("/trajectories/{}/visits", m.trajectory), coach, &planned), 201);
+    #[allow(clippy::disallowed_methods)] // a fixture: the visit's day as if it had passed
+    diesel::update(wilkan::db::schema::workplace_visits::table.find(&passed))
+        .set(wilkan::db::schema::workplace_visits::visit_date.eq(crate::helpers::local_today() - chrono::Days::new(1)))
+        .execute(&mut w.app.conn())
+        .unwrap();
     let stop = json!({"status": "stopped", "stop_reason": "other"});
     assert_eq!(w.app.patch(&format!("/trajectories/{}", m.trajectory), coach, &stop).status(), 200);
     // Moved to a day still to come, it would be planned anew after the stop: 409, nothing changed.
@@ -754,15 +786,25 @@ fn workplace_visits_are_planned_and_recorded() {
         w.app.post(
             &format!("/trajectories/{}/visits", m.trajectory),
             Some(&w.coach_a.token),
-            &json!({"date": "2026-12-01", "kind": "party", "with_whom": "x", "status": "planned"}),
+            &json!({"date": crate::helpers::days_from_today(2), "kind": "party", "with_whom": "x", "status": "planned"}),
         ),
         422,
     );
+    // Planned for a day that has passed: it would stay planned for good.
+    let err = problem(
+        w.app.post(
+            &format!("/trajectories/{}/visits", m.trajectory),
+            Some(&w.coach_a.token),
+            &json!({"date": crate::helpers::days_from_today(-2), "kind": "coffee", "with_whom": "x", "status": "planned"}),
+        ),
+        422,
+    );
+    assert!(err["errors"]["date"][0].as_str().unwrap().contains("gedaan"), "{err}");
     problem(
         w.app.post(
             &format!("/trajectories/{}/visits", m.trajectory),
             Some(&w.coach_a.token),
-            &json!({"date": "2026-12-01", "kind": "coffee", "with_whom": "", "status": "planned"}),
+            &json!({"date": crate::helpers::days_from_today(2), "kind": "coffee", "with_whom": "", "status": "planned"}),
         ),
         422,
     );
@@ -936,6 +978,11 @@ fn cards_without_hold_reach_the_employee_by_mail_and_print() {
     let sheet = w.app.get(&format!("{t}/cards?printable=1"), Some(&w.coach_a.token));
     assert!(sheet.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     assert!(sheet.text().unwrap().contains("We denken aan je."));
+    // Any other value is a mistake, not the list.
+    for value in ["0", "2", "ja"] {
+        let err = problem(w.app.get(&format!("{t}/cards?printable={value}"), Some(&w.coach_a.token)), 422);
+        assert!(err["errors"]["printable"].is_array(), "{value}: {err}");
+    }
 }
 
 #[test]

@@ -169,11 +169,55 @@ fn card_by_mail(settings: &[(&str, &str)]) -> (World, String) {
     (w, card)
 }
 
+/// A card on hold is for the coach to read first: the coach is told by mail when it goes (one
+/// mail while the last has not gone out, however many cards come), and a project leader may stop
+/// a card too, when the coach is away. Without a hold there is nothing to tell.
+#[test]
+fn the_coach_is_told_of_a_card_on_hold_and_a_project_leader_may_stop_it() {
+    let (w, card) = card_by_mail(&[("WILKAN_MAIL_POLL_MS", "600000")]);
+    let notices = || -> Vec<(String, String)> {
+        outbox::table
+            .filter(outbox::template.eq("card-waiting"))
+            .select((outbox::to_address, outbox::body_text))
+            .load(&mut w.app.conn())
+            .unwrap()
+    };
+    let told = notices();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].0, w.coach_a.email);
+    assert!(told[0].1.contains("Een collega heeft een kaartje geschreven voor sandra"), "{}", told[0].1);
+    assert!(told[0].1.contains("/kaartjes"), "{}", told[0].1);
+    assert!(!told[0].1.contains("We denken aan je"), "the card's words are read in the app, not mailed");
+    // A second card while the notice waits: no second notice.
+    let t: Value = w.app.get("/trajectories", Some(&w.coach_a.token)).json().unwrap();
+    let t = t["items"][0]["id"].as_str().unwrap().to_string();
+    let link: Value = w
+        .app
+        .post(&format!("/trajectories/{t}/card-links"), Some(&w.coach_a.token), &json!({"delivery": "email"}))
+        .json()
+        .unwrap();
+    let res = w.app.post(
+        &format!("/cards/{}", link["token"].as_str().unwrap()),
+        None,
+        &json!({"name": "Kees", "message": "Sterkte!"}),
+    );
+    assert_eq!(res.status(), 201);
+    assert_eq!(notices().len(), 1);
+    // The project leader stops the first card.
+    let res = w.app.patch(&format!("/cards/{card}"), Some(&w.pl_a.token), &json!({"blocked": true}));
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().unwrap()["blocked"], true);
+    problem(w.app.patch(&format!("/cards/{card}"), Some(&w.pl_b.token), &json!({"blocked": false})), 404);
+}
+
 #[test]
 fn a_card_that_was_already_delivered_cannot_be_stopped() {
     // No hold and a quick mail worker (mail is written to .eml files: delivered all the same).
     let (w, card) = card_by_mail(&[("WILKAN_CARD_HOLD_HOURS", "0"), ("WILKAN_MAIL_POLL_MS", "100")]);
     let coach = Some(w.coach_a.token.as_str());
+    let notices: i64 =
+        outbox::table.filter(outbox::template.eq("card-waiting")).count().get_result(&mut w.app.conn()).unwrap();
+    assert_eq!(notices, 0, "no hold: nothing for the coach to read first");
     let card_mail = || -> String {
         outbox::table
             .filter(outbox::template.eq("card-received"))
@@ -265,6 +309,11 @@ fn a_card_mail_being_sent_is_neither_stopped_nor_sent_twice() {
     #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
     diesel::update(outbox::table.filter(outbox::subject_ref.eq(&about)))
         .set(outbox::next_attempt_at.eq((chrono::Utc::now() - chrono::Duration::seconds(1)).naive_utc()))
+        .execute(&mut conn)
+        .unwrap();
+    #[allow(clippy::disallowed_methods)] // a fixture: the coach's notice of the card went out
+    diesel::update(outbox::table.filter(outbox::template.eq("card-waiting")))
+        .set(outbox::status.eq("sent"))
         .execute(&mut conn)
         .unwrap();
     let claimed = wilkan::mail::outbox::claim(&mut conn, 5).unwrap();
@@ -1043,6 +1092,9 @@ fn a_coach_s_earlier_trajectory_does_not_open_learning_text_before_consent_to_th
     assert_eq!(w.app.post(&format!("/trajectories/{second}/consents"), employee, &consent).status(), 201);
     assert_eq!(text_through(&m.trajectory)["text"], "Ik zorg goed voor mezelf.");
     assert_eq!(text_through(&second)["text"], "Ik zorg goed voor mezelf.");
+    // Ended, the person is back in regular guidance: what they write since is theirs.
+    assert_eq!(w.app.patch(&format!("/trajectories/{second}"), coach, &stop).status(), 200);
+    assert!(text_through(&second).is_null(), "no texts once the trajectory has ended");
 }
 
 /// Handing a trajectory to another coach is the project leader's, to an active coach of the same
@@ -1146,6 +1198,9 @@ fn a_withdrawal_by_the_employee_is_undone_by_the_employee_only() {
     let err = problem(w.app.post(&consents, coach, &research(true)), 409);
     assert!(err["detail"].as_str().unwrap().contains("zelf ingetrokken"), "{err}");
     assert_eq!(current(), false, "the refused record changed nothing");
+    // Nor after recording a withdrawal of their own on top of hers.
+    assert_eq!(w.app.post(&consents, coach, &research(false)).status(), 201);
+    problem(w.app.post(&consents, coach, &research(true)), 409);
     // The employee's own "yes", then a withdrawal the coach records for them: the coach may undo that.
     assert_eq!(w.app.post(&consents, employee, &research(true)).status(), 201);
     assert_eq!(w.app.post(&consents, coach, &research(false)).status(), 201);

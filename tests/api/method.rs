@@ -291,6 +291,34 @@ fn absences_summary_and_poortwachter_timeline() {
     assert_eq!(get("plan_van_aanpak")["past"], false);
     assert_eq!(get("wia_aanvraag")["week"], 93, "UWV: at the latest in the 93rd week");
     assert_eq!(get("einde_loondoorbetaling")["week"], 104);
+    // An episode recorded by mistake is removed, not only shrunk: three absences, not frequent.
+    let mistaken: Value = w.app.get(&path, coach).json().unwrap();
+    let mistaken = mistaken["items"].as_array().unwrap().iter().find(|a| a["start_date"] == day(200)).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    problem(
+        w.app.send(reqwest::Method::DELETE, &format!("/absences/{mistaken}"), Some(&w.employee_a.token), &json!(null)),
+        403,
+    );
+    problem(
+        w.app.send(reqwest::Method::DELETE, &format!("/absences/{mistaken}"), Some(&w.coach_b.token), &json!(null)),
+        404,
+    );
+    let res = w.app.send(reqwest::Method::DELETE, &format!("/absences/{mistaken}"), coach, &json!(null));
+    assert_eq!(res.status(), 204);
+    let s: Value = w.app.get(&format!("/employees/{}/absence-summary", w.employee_a.id), coach).json().unwrap();
+    assert_eq!((&s["episodes_last_12_months"], &s["frequent"]), (&json!(3), &json!(false)), "{s}");
+    let log: Value = w.app.get(&format!("/audit?subject={}", w.employee_a.id), Some(&w.pl_a.token)).json().unwrap();
+    let kept = log["items"].as_array().unwrap().iter().any(|e| {
+        e["detail"]
+            .as_str()
+            .is_some_and(|d| serde_json::from_str::<Value>(d).unwrap()["removed_absence"] == mistaken.as_str())
+    });
+    assert!(kept, "{log}");
+    problem(w.app.send(reqwest::Method::DELETE, &format!("/absences/{mistaken}"), coach, &json!(null)), 404);
+    // It was hers after all: recorded again, as before.
+    assert_eq!(w.app.post(&path, coach, &json!({"start_date": day(200), "end_date": day(199)})).status(), 201);
 
     // Overlap, reversed dates and a category without research consent are refused; nothing written.
     let before = w.app.count("absences");

@@ -39,7 +39,7 @@ fn every_list_pages_without_gaps_or_repeats() {
     // Three of everything, two of them on the same date where the list sorts by date.
     for _ in 0..2 {
         json_id(app.post(&format!("{t}/logbook"), coach, &entry_body(true)), 201);
-        let visit = json!({"date": "2026-12-03", "kind": "coffee", "with_whom": "De ploeg", "status": "planned"});
+        let visit = json!({"date": day(-5), "kind": "coffee", "with_whom": "De ploeg", "status": "planned"});
         json_id(app.post(&format!("{t}/visits"), coach, &visit), 201);
     }
     let absences = format!("/employees/{}/absences", w.employee_a.id);
@@ -87,6 +87,13 @@ fn every_list_pages_without_gaps_or_repeats() {
         assert!(problem(app.get(&format!("{path}{join}limit=0"), token), 422)["errors"]["limit"].is_array());
         assert!(problem(app.get(&format!("{path}{join}cursor=gisteren"), token), 422)["errors"]["cursor"].is_array());
     }
+    // The timeline, built from many kinds of records, pages as the others do.
+    let timeline = format!("{t}/timeline");
+    let (all, pages) = all_pages(app, &timeline, coach, 200);
+    assert!(all.len() >= 5 && pages == 1, "{} items", all.len());
+    let (paged, pages) = all_pages(app, &timeline, coach, 2);
+    assert_eq!((paged, pages), (all.clone(), all.len().div_ceil(2)));
+    assert!(problem(app.get(&format!("{timeline}?cursor=gisteren"), coach), 422)["errors"]["cursor"].is_array());
     // Lists sorted by id: a cursor that is not a whole id is refused, not read as the list's end
     // (made up) or as a place pages back (cut off).
     let cut_off = &w.employee_a.id[..8];

@@ -472,7 +472,7 @@ fn erasure_leaves_no_personal_value_keeps_the_counts_and_cannot_be_undone() {
     w.app.post(
         &format!("/trajectories/{}/visits", m.trajectory),
         emp,
-        &json!({"date": "2026-12-01", "kind": "coffee", "with_whom": "Brouwersgracht-team", "status": "planned"}),
+        &json!({"date": crate::helpers::days_from_today(2), "kind": "coffee", "with_whom": "Brouwersgracht-team", "status": "planned"}),
     );
     w.app.post("/auth/magic-link", None, &json!({"email": w.employee_a.email}));
     // Her baseline answers: kept, coded, for the counts; in no list any more.
@@ -617,6 +617,10 @@ fn retention_pseudonymises_long_ended_trajectories() {
     let old = (chrono::Utc::now() - chrono::Duration::days(800)).naive_utc();
     #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
     diesel::update(trajectories::table).set(trajectories::updated_at.eq(old)).execute(&mut w.app.conn()).unwrap();
+    // Her absence was recorded during the trajectory, as long ago.
+    use wilkan::db::schema::absences;
+    #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+    diesel::update(absences::table).set(absences::updated_at.eq(old)).execute(&mut w.app.conn()).unwrap();
     assert_eq!(people(), 2);
     // An entry per person, each written in that person's own transaction, naming no one.
     let entries = audit(&w, &w.admin.token, "&action=retention.pseudonymised");
@@ -631,7 +635,8 @@ fn retention_pseudonymises_long_ended_trajectories() {
 }
 
 /// Retention is about people whose every trajectory ended long ago: one who came back into the
-/// method, or whose later trajectory ended recently, keeps their data.
+/// method, whose later trajectory ended recently, or whose records were in use since (an absence
+/// recorded), keeps their data.
 #[test]
 fn retention_keeps_a_person_back_in_the_method() {
     let w = World::new();
@@ -665,8 +670,15 @@ fn retention_keeps_a_person_back_in_the_method() {
     age(&second, 1);
     kept("the later trajectory ended recently");
     assert!(audit(&w, &w.admin.token, "&action=retention.pseudonymised").is_empty());
-    // Both long ago: now she is.
+    // Both long ago, but an absence of hers recorded since (a new trajectory being weighed): her
+    // data is in use again.
     age(&second, 731);
+    kept("an absence recorded within the period");
+    // That too long ago: now she is.
+    use wilkan::db::schema::absences;
+    let long_ago = (chrono::Utc::now() - chrono::Duration::days(731)).naive_utc();
+    #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+    diesel::update(absences::table).set(absences::updated_at.eq(long_ago)).execute(&mut w.app.conn()).unwrap();
     assert_eq!(people(), 1);
 }
 
@@ -897,8 +909,8 @@ fn erasure_takes_out_the_name_not_the_word_and_not_elsewhere() {
     assert!(!text.contains("Özlem"));
 }
 
-/// The inzage covers what the screens no longer show: ended buddy pairs with the contact the
-/// person shared, the mail kept for them, when they signed in, and their work in a course that is
+/// The inzage covers what the screens no longer show: ended buddy pairs (the contact the person
+/// shared went with the pair: it is no longer held), the mail kept for them, when they signed in, and their work in a course that is
 /// no longer offered.
 #[test]
 fn inzage_covers_ended_pairs_mail_sign_ins_and_withdrawn_courses() {
@@ -940,6 +952,19 @@ fn inzage_covers_ended_pairs_mail_sign_ins_and_withdrawn_courses() {
         ))
         .execute(&mut conn)
         .unwrap();
+    // And on a page since renamed in a course still offered.
+    diesel::insert_into(pp::table)
+        .values((
+            pp::user_id.eq(&w.employee_a.id),
+            pp::course_slug.eq("invloed"),
+            pp::page_id.eq("oude-oefening"),
+            pp::page_hash.eq("h"),
+            pp::visited_at.eq(at),
+            pp::answers.eq(r#"{"answers":{"q1":"wat ik toen schreef"}}"#),
+            pp::updated_at.eq(at),
+        ))
+        .execute(&mut conn)
+        .unwrap();
 
     let doc: Value = w.app.get("/me/data", Some(&w.employee_a.token)).json().unwrap();
     assert!(doc["buddy"].is_null(), "no current buddy");
@@ -947,12 +972,21 @@ fn inzage_covers_ended_pairs_mail_sign_ins_and_withdrawn_courses() {
     assert_eq!(pairs.len(), 1);
     assert_eq!(
         (pairs[0]["status"].as_str(), pairs[0]["my_contact"].as_str(), pairs[0]["buddy_first_name"].as_str()),
-        (Some("ended"), Some("06-11111111"), Some("Ayşe"))
+        (Some("ended"), None, Some("Ayşe"))
     );
     assert!(doc["mail"].as_array().unwrap().iter().any(|m| m["kind"] == "group-invitation"), "{}", doc["mail"]);
+    // The colleague's card, still in its hold: there, and said to be not yet passed on.
+    let card = &doc["cards"][0];
+    assert_eq!((&card["on_hold"], &card["held_back"]), (&json!(true), &json!(false)), "{card}");
     assert!(!doc["sign_ins"]["sessions"].as_array().unwrap().is_empty());
     let old = &doc["learning_of_courses_no_longer_offered"];
     assert_eq!(old.as_array().unwrap().len(), 1, "{old}");
+    let renamed = &doc["learning_of_pages_no_longer_offered"];
+    assert_eq!(renamed.as_array().unwrap().len(), 1, "{renamed}");
+    assert_eq!(
+        (&renamed[0]["course"], &renamed[0]["pages"][0]["answers"]["answers"]["q1"]),
+        (&json!("invloed"), &json!("wat ik toen schreef"))
+    );
     assert_eq!(old[0]["reflection"], "Wat ik meenam uit de oude cursus.");
     assert_eq!(old[0]["pages"][0]["answers"]["answers"]["q1"], "mijn antwoord");
     // Her buddy's first name was in it: the buddy's inzage shows that look.
