@@ -32,6 +32,12 @@ fn due_dates(ret: &Value) -> Vec<(i64, String)> {
     out
 }
 
+/// Due date per week of the check-ins still due, in week order.
+fn still_due(ret: &Value) -> Vec<(i64, String)> {
+    let due: Value = ret["aftercare"].as_array().unwrap().iter().filter(|c| c["status"] == "due").cloned().collect();
+    due_dates(&json!({ "aftercare": due }))
+}
+
 fn plan_from(days: i64) -> Vec<(i64, String)> {
     [2, 6, 12].into_iter().map(|w| (w, days_from_today(days + 7 * w))).collect()
 }
@@ -247,11 +253,6 @@ fn after_a_relapse_the_next_return_plans_aftercare_anew() {
     let coach = Some(w.coach_a.token.as_str());
     let put = |body: &Value| put_return(&w, &t, body);
     let status = |to: &str| w.app.patch(&t, coach, &json!({"status": to})).status().as_u16();
-    let still_due = |ret: &Value| -> Vec<(i64, String)> {
-        let due: Value =
-            ret["aftercare"].as_array().unwrap().iter().filter(|c| c["status"] == "due").cloned().collect();
-        due_dates(&json!({ "aftercare": due }))
-    };
 
     let ret = put(&back(-60, 8.0));
     let first = ret["current"]["id"].as_str().unwrap().to_string();
@@ -485,11 +486,6 @@ fn a_return_recorded_by_mistake_is_taken_back() {
     let put = |body: &Value| put_return(&w, &t, body);
     let withdraw =
         |record: &str, token: Option<&str>| w.app.send(M::DELETE, &format!("{t}/return/{record}"), token, &json!(null));
-    let still_due = |ret: &Value| -> Vec<(i64, String)> {
-        let due: Value =
-            ret["aftercare"].as_array().unwrap().iter().filter(|c| c["status"] == "due").cloned().collect();
-        due_dates(&json!({ "aftercare": due }))
-    };
     let status = || -> String { w.app.get(&t, coach).json::<Value>().unwrap()["status"].as_str().unwrap().to_string() };
 
     // Recorded first but taken back second: which record planned the check-ins does not matter.
