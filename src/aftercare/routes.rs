@@ -611,15 +611,17 @@ pub async fn update_checkin(
                 return Err(AppError::field("skip_reason", "Schrijf op waarom deze nazorg niet doorgaat."))
             }
             CheckinStatus::Due if input.note.is_some() || input.shared_with_employee.is_some() => {
+                let field = if input.note.is_some() { "note" } else { "shared_with_employee" };
                 return Err(AppError::field(
-                    "status",
+                    field,
                     "Een nazorg die weer open staat heeft nog geen verslag. Laat 'note' en 'shared_with_employee' weg.",
-                ))
+                ));
             }
             CheckinStatus::Due => {
                 // Held as a stop or a relapse holds it: a check-in opened again is not left open on
-                // a trajectory that ended meanwhile.
+                // a trajectory that ended meanwhile, nor by a coach it was handed away from.
                 let t = trajectory_queries::load_for_change(c, &caller, &t.id)?;
+                caller.require_coach_of(&t.coach_id)?;
                 return due_again(c, &row, &t, zone);
             }
         };

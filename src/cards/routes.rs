@@ -367,8 +367,9 @@ pub async fn write_card(
 }
 
 /// Tells the trajectory's coach that a card waits out its hold: the hold is for the coach to read
-/// it first, and a coach who is not told would have to look every day. One mail while an earlier
-/// one has not gone out yet (a team writing fifty cards is one mail); it says when the card goes.
+/// it first, and a coach who is not told would have to look every day. Not while another card of
+/// the trajectory is on hold: the coach was told of that one and will find this beside it (a team
+/// writing fifty cards in a morning is one mail). It says when the card goes.
 fn tell_the_coach(
     c: &mut db::DbConnection,
     st: &AppState,
@@ -376,15 +377,17 @@ fn tell_the_coach(
     employee: &crate::accounts::model::User,
     card: &CardRow,
 ) -> Result<(), AppError> {
-    let about = format!("card-waiting:{}", t.id);
-    let waiting: i64 = outbox_table::table
-        .filter(outbox_table::subject_ref.eq(&about))
-        .filter(outbox_table::status.eq("queued"))
+    let on_hold: i64 = cards::table
+        .filter(cards::trajectory_id.eq(&t.id))
+        .filter(cards::id.ne(&card.id))
+        .filter(cards::blocked.eq(false))
+        .filter(cards::deliver_after.gt(card.created_at))
         .count()
         .get_result(c)?;
-    if waiting > 0 {
+    if on_hold > 0 {
         return Ok(());
     }
+    let about = format!("card-waiting:{}", t.id);
     let coach = accounts::find_user(c, &t.coach_id)?;
     let org = accounts::find_organization(c, &t.organization_id)?;
     let goes = chrono::TimeZone::from_utc_datetime(&st.config.time_zone, &card.deliver_after).naive_local();
@@ -551,8 +554,8 @@ pub async fn of_trajectory(
 }
 
 /// Stop a card (e.g. hurtful): it is never delivered. The trajectory's own coach, and project
-/// leaders of the organisation (when the coach is away, someone must be able to); 409 when the
-/// card was already sent.
+/// leaders of the organisation (when the coach is away, someone must be able to; letting a card
+/// through again is the coach's, 403 for them); 409 when the card was already sent.
 #[utoipa::path(tag = "cards", params(("id" = String, Path)), request_body = CardUpdate, responses((status = 200, body = CoachCard)), security(("bearer" = [])))]
 #[patch("/cards/{id}")]
 pub async fn block(
@@ -577,9 +580,12 @@ pub async fn block(
         accounts::hold_user(c, &employee)?;
         let t = trajectories::load_for_change(c, &caller, &row.trajectory_id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
-        // In scope: a project leader of the trajectory's organisation.
+        // In scope: a project leader of the trajectory's organisation, who may stop a card (the
+        // coach away) but not let one through: that is the coach's judgement of the card.
         if !caller.is(Role::ProjectLeader) {
             caller.require_coach_of(&t.coach_id)?;
+        } else if !blocked {
+            return Err(AppError::Forbidden);
         }
         let about = format!("card:{}", row.id);
         if blocked {

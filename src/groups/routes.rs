@@ -327,7 +327,7 @@ fn call_off(c: &mut DbConnection, st: &AppState, row: &SessionRow) -> Result<(),
 /// change; an invitation that had not gone out yet goes out again with the new details instead.
 /// Moved to a time to come, it loses those no longer in the method, as a stop takes back their
 /// invitations to sessions still to come (a session that had begun kept them). Moved to another
-/// time, notices of absence for the old one are cleared.
+/// time still to come, notices of absence for the old one are cleared.
 fn reschedule(c: &mut DbConnection, st: &AppState, row: &SessionRow, was: &SessionRow) -> Result<(), AppError> {
     let Invitees { waiting, told, left } = take_back_unsent(c, row)?;
     if !left.is_empty() && row.starts_at > crate::local_time::now(st.config.time_zone) {
@@ -343,7 +343,7 @@ fn reschedule(c: &mut DbConnection, st: &AppState, row: &SessionRow, was: &Sessi
     }
     // A notice of absence was for the old time: at the new one the person may well come, and
     // the mail about the change asks them to say so again if not.
-    if row.starts_at != was.starts_at {
+    if row.starts_at != was.starts_at && row.starts_at > crate::local_time::now(st.config.time_zone) {
         reuse::update(
             group_invitations::table,
             group_invitations::attendance.eq(None::<String>),

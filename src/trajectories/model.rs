@@ -65,9 +65,7 @@ impl Trajectory {
             return Err(AppError::Conflict(
                 // Read by the employee as well as the coach (work values, a visit): to neither in
                 // the third person.
-                "Er is nog geen toestemming voor de methode. De medewerker geeft die in de app, of de coach legt \
-                 die vast. Daarna kun je dit opslaan."
-                    .into(),
+                "Er is nog geen toestemming voor de methode. Zodra die er is, kun je dit opslaan.".into(),
             ));
         }
         Ok(())

@@ -179,7 +179,7 @@ fn planned_is_ahead(date: chrono::NaiveDate, zone: chrono_tz::Tz) -> Result<(), 
     if date < crate::local_time::today(zone) {
         return Err(AppError::field(
             "date",
-            "Een gepland bezoek ligt vandaag of later. Was het bezoek al? Kies dan 'gedaan' (done).",
+            "Deze dag is al voorbij. Plan het bezoek op vandaag of later. Was het bezoek al? Kies dan 'gedaan'.",
         ));
     }
     Ok(())

@@ -490,7 +490,7 @@ fn rows(w: &World) -> Vec<Row> {
             "/api/v1/cards/{id}",
             format!("/cards/{}", k.card),
             Some(json!({"blocked": false})),
-            staff_writes,
+            coach_writes,
         ),
         row(
             M::PUT,

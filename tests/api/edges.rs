@@ -169,8 +169,8 @@ fn card_by_mail(settings: &[(&str, &str)]) -> (World, String) {
     (w, card)
 }
 
-/// A card on hold is for the coach to read first: the coach is told by mail when it goes (one
-/// mail while the last has not gone out, however many cards come), and a project leader may stop
+/// A card on hold is for the coach to read first: the coach is told by mail when it goes (not
+/// again while another card is on hold, however many cards come), and a project leader may stop
 /// a card too, when the coach is away. Without a hold there is nothing to tell.
 #[test]
 fn the_coach_is_told_of_a_card_on_hold_and_a_project_leader_may_stop_it() {
@@ -207,6 +207,8 @@ fn the_coach_is_told_of_a_card_on_hold_and_a_project_leader_may_stop_it() {
     let res = w.app.patch(&format!("/cards/{card}"), Some(&w.pl_a.token), &json!({"blocked": true}));
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().unwrap()["blocked"], true);
+    // Letting it through again is the coach's judgement of the card.
+    problem(w.app.patch(&format!("/cards/{card}"), Some(&w.pl_a.token), &json!({"blocked": false})), 403);
     problem(w.app.patch(&format!("/cards/{card}"), Some(&w.pl_b.token), &json!({"blocked": false})), 404);
 }
 
