@@ -689,7 +689,8 @@ fn due_again(
                 .into(),
         ));
     }
-    if !Round::of(c, &t.id)?.plans(&row.id) {
+    let round = Round::of(c, &t.id)?;
+    if !round.plans(&row.id) {
         return Err(AppError::Conflict(
             "Deze nazorg hoort bij een werkhervatting van vóór een terugval. Die zet je niet terug.".into(),
         ));
@@ -713,6 +714,6 @@ fn due_again(
         update(aftercare_checkins::table, open_again, aftercare_checkins::id.eq(&row.id)).execute(c)?;
     }
     // Due again from the round's date as it stands now (corrected since it was recorded, say).
-    replan_round(c, &t.id, today)?;
+    replan(c, &t.id, &round, today)?;
     read(c)
 }

@@ -262,16 +262,12 @@ pub async fn update(
         if status == "done" {
             done_is_past(VisitStatus::Done, u.date.unwrap_or(row.visit_date), zone)?;
         }
-        // Planned anew, or moved, to a day that has passed (left as it was, a planned visit may
-        // lie in the past: it is then for the coach to say whether it took place).
+        // Planned anew, or moved: planning it again, to a day still to come (left as it was, a
+        // planned visit may lie in the past: it is then for the coach to say whether it took
+        // place). A new record: not once the trajectory has ended (its stop cancelled what was
+        // still planned, and left what had passed).
         if status == "planned" && (row.status != "planned" || u.date.is_some_and(|d| d != row.visit_date)) {
             planned_is_ahead(u.date.unwrap_or(row.visit_date), zone)?;
-        }
-        // Planning again is a new record: not once the trajectory has ended (its stop cancelled
-        // what was still planned, and left what had passed). Moving a planned visit to a day
-        // still to come is planning it again.
-        let moved_ahead = u.date.is_some_and(|d| d != row.visit_date && d >= crate::local_time::today(zone));
-        if status == "planned" && (row.status != "planned" || moved_ahead) {
             t.accepts_records()?;
         }
         reuse::update(
