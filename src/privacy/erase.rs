@@ -468,8 +468,9 @@ pub fn retention_candidates(c: &mut DbConnection, days: i64) -> Result<Vec<Strin
 }
 
 /// Pseudonymises one candidate of [`retention_candidates`] if they still qualify: not back in
-/// the method meanwhile, their data not in use again since (see [`in_use_since`]), and not erased by another instance's housekeeping at the same
-/// moment (the person's row is locked first). Returns whether they were.
+/// the method meanwhile, their data not in use again since (see [`in_use_since`]), and not erased
+/// by another instance's housekeeping at the same moment (the person's row is locked first).
+/// Returns whether they were.
 pub fn retain(c: &mut DbConnection, employee: &str, days: i64) -> Result<bool, AppError> {
     use crate::db::schema::trajectories;
     let cutoff = now() - chrono::TimeDelta::days(days);

@@ -62,12 +62,10 @@ pub fn collect(
         if let DbConnection::Pg(pg) = c {
             diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(pg)?;
         }
-        Ok(Collected {
-            document: collect_in_snapshot(c, caller, audit, today)?,
-            learning: crate::courses::progress::progress_of(c, &caller.user_id)?,
-            learning_no_longer_offered: withdrawn_courses(c, &caller.user_id, offered)?,
-            pages_no_longer_offered: withdrawn_pages(c, &caller.user_id, offered)?,
-        })
+        let document = collect_in_snapshot(c, caller, audit, today)?;
+        let learning = crate::courses::progress::progress_of(c, &caller.user_id)?;
+        let (learning_no_longer_offered, pages_no_longer_offered) = no_longer_offered(c, &caller.user_id, offered)?;
+        Ok(Collected { document, learning, learning_no_longer_offered, pages_no_longer_offered })
     })
 }
 
@@ -300,10 +298,20 @@ fn talk_wishes(c: &mut DbConnection, me: &str) -> Result<Vec<Value>, AppError> {
     Ok(rows.into_iter().map(|(course, trajectory)| json!({"course": course, "trajectory_id": trajectory})).collect())
 }
 
-/// Course progress of courses no longer offered, which the list of courses (`learning`) does not
-/// show: the rows as kept, with the answers of their pages.
-pub fn withdrawn_courses(c: &mut DbConnection, me: &str, offered: &Offered) -> Result<Vec<Value>, AppError> {
+/// The caller's learning that their course list (made from the content as it is now) does not
+/// show: in courses no longer offered, and on pages taken out of, or renamed in, a course still
+/// offered (per course). Each table is read once.
+fn no_longer_offered(c: &mut DbConnection, me: &str, offered: &Offered) -> Result<(Vec<Value>, Vec<Value>), AppError> {
     use crate::db::schema::{course_progress as cp, page_progress as pp};
+    let mut pages: std::collections::BTreeMap<String, Vec<PageRow>> = std::collections::BTreeMap::new();
+    let page_rows: Vec<(String, PageRow)> = pp::table
+        .filter(pp::user_id.eq(me))
+        .order((pp::course_slug, pp::page_id))
+        .select((pp::course_slug, (pp::page_id, pp::visited_at, pp::done_at, pp::answers)))
+        .load(c)?;
+    for (slug, row) in page_rows {
+        pages.entry(slug).or_default().push(row);
+    }
     type Row =
         (String, chrono::NaiveDateTime, Option<String>, Option<String>, Option<String>, Option<chrono::NaiveDateTime>);
     let rows: Vec<Row> = cp::table
@@ -317,23 +325,27 @@ pub fn withdrawn_courses(c: &mut DbConnection, me: &str, offered: &Offered) -> R
             cp::completed_at,
         ))
         .load(c)?;
-    let mut out = Vec::new();
+    let mut courses = Vec::new();
     for (slug, started_at, celebration, reflection, choice, completed_at) in rows {
         if offered.contains_key(slug.as_str()) {
             continue;
         }
-        let pages: Vec<PageRow> = pp::table
-            .filter(pp::user_id.eq(me))
-            .filter(pp::course_slug.eq(&slug))
-            .select((pp::page_id, pp::visited_at, pp::done_at, pp::answers))
-            .load(c)?;
-        let pages: Vec<Value> = pages.into_iter().map(page_json).collect();
-        out.push(
+        let done: Vec<Value> = pages.remove(&slug).unwrap_or_default().into_iter().map(page_json).collect();
+        courses.push(
             json!({"course": slug, "started_at": started_at, "celebration": celebration, "reflection": reflection,
-                        "reflection_choice": choice, "completed_at": completed_at, "pages": pages}),
+                        "reflection_choice": choice, "completed_at": completed_at, "pages": done}),
         );
     }
-    Ok(out)
+    let mut withdrawn_pages = Vec::new();
+    for (slug, rows) in pages {
+        let Some(current) = offered.get(slug.as_str()) else { continue };
+        let gone: Vec<Value> =
+            rows.into_iter().filter(|(page, ..)| !current.contains(page.as_str())).map(page_json).collect();
+        if !gone.is_empty() {
+            withdrawn_pages.push(json!({"course": slug, "pages": gone}));
+        }
+    }
+    Ok((courses, withdrawn_pages))
 }
 
 /// A page's progress: its id, when visited and done, the answers (JSON).
@@ -342,30 +354,6 @@ type PageRow = (String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>, Op
 fn page_json((page, visited_at, done_at, answers): PageRow) -> Value {
     let answers = answers.and_then(|a: String| serde_json::from_str::<Value>(&a).ok());
     json!({"page_id": page, "visited_at": visited_at, "done_at": done_at, "answers": answers})
-}
-
-/// The caller's work on pages no longer in a course that is still offered (taken out or renamed
-/// by a content update), per course.
-fn withdrawn_pages(c: &mut DbConnection, me: &str, offered: &Offered) -> Result<Vec<Value>, AppError> {
-    use crate::db::schema::page_progress as pp;
-    let rows: Vec<(String, PageRow)> = pp::table
-        .filter(pp::user_id.eq(me))
-        .order((pp::course_slug, pp::page_id))
-        .select((pp::course_slug, (pp::page_id, pp::visited_at, pp::done_at, pp::answers)))
-        .load(c)?;
-    let mut out: Vec<Value> = Vec::new();
-    for (slug, (page, visited_at, done_at, answers)) in rows {
-        let Some(pages) = offered.get(slug.as_str()) else { continue };
-        if pages.contains(page.as_str()) {
-            continue;
-        }
-        let entry = page_json((page, visited_at, done_at, answers));
-        match out.last_mut().filter(|last| last["course"] == slug.as_str()) {
-            Some(last) => last["pages"].as_array_mut().map(|p| p.push(entry)).unwrap_or_default(),
-            None => out.push(json!({"course": slug, "pages": [entry]})),
-        }
-    }
-    Ok(out)
 }
 
 /// Who looked at or changed my data: entries about me, and lists that showed me (two queries,
