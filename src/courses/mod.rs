@@ -11,6 +11,7 @@ pub mod map_picture;
 mod my_courses_json;
 pub mod progress;
 pub mod readability;
+pub mod rounds;
 mod routes;
 
 use crate::http::routes::Routes;

@@ -475,14 +475,14 @@ pub async fn save_reflection(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// Progress of a trajectory's employee in every course. Its coach and employee; project leaders
+/// Progress of a trajectory's employee in every course, in that trajectory's learning round
+/// (`courses::rounds`), in the order of its plan. Its coach and employee; project leaders
 /// see status only, not the text of celebrations, reflections and answers. Learning is the
-/// person's, not the trajectory's: a coach sees it while theirs is the person's latest trajectory
-/// (an earlier coach gets 404, as for absences), so what the person writes with the next coach
-/// stays between them. Without method consent on that latest trajectory (proposed and not yet
-/// agreed, or withdrawn) its coach too sees status only: a coach who proposes a trajectory does
-/// not read what the person wrote before. Nor once that trajectory has ended: the person is back
-/// in regular guidance, and what they write in the courses afterwards is theirs.
+/// person's: a coach sees it while theirs is the person's latest trajectory (an earlier coach gets
+/// 404, as for absences), and a new coach reads only the new round. Without method consent on that
+/// latest trajectory (proposed and not yet agreed, or withdrawn) its coach too sees status only:
+/// a proposal does not open what the person wrote before. Nor once that trajectory has ended: the
+/// person is back in regular guidance, and what they write in the courses afterwards is theirs.
 #[utoipa::path(tag = "learning", params(("id" = String, Path)), responses((status = 200, body = MyCourses)), security(("bearer" = [])))]
 #[get("/trajectories/{id}/progress")]
 pub async fn trajectory_progress(
@@ -491,7 +491,7 @@ pub async fn trajectory_progress(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let c2 = caller.clone();
-    let (t, agreed) = db::tx(&state.pool, caller.audit(), move |c, audit| {
+    let (progress, agreed) = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = trajectories::load_in_scope(c, &c2, &id)?;
         if c2.is(Role::Coach) && !trajectories::coaches(c, &c2.user_id, &t.employee_id)? {
             return Err(AppError::NotFound);
@@ -501,10 +501,10 @@ pub async fn trajectory_progress(
         // reads here), not what an earlier one of the same coach's still says.
         let agreed =
             trajectories::latest_of_employee(c, &t.employee_id)?.is_some_and(|l| l.method_consent && l.is_open());
-        Ok((t, agreed))
+        Ok((super::rounds::progress_of_round(c, &t)?, agreed))
     })
     .await?;
-    let mut courses = my_courses(&state, &t.employee_id).await?;
+    let mut courses = courses_with(&state, progress)?;
     if caller.is(Role::ProjectLeader) || (caller.is(Role::Coach) && !agreed) {
         for course in &mut courses.items {
             course.celebration = None;

@@ -115,6 +115,40 @@ diesel::table! {
 }
 
 diesel::table! {
+    past_course_progress (trajectory_id, course_slug) {
+        trajectory_id -> Text,
+        user_id -> Text,
+        course_slug -> Text,
+        started_at -> Timestamp,
+        last_page_id -> Nullable<Text>,
+        celebration -> Nullable<Text>,
+        celebrated_at -> Nullable<Timestamp>,
+        reflection -> Nullable<Text>,
+        reflection_choice -> Nullable<Text>,
+        reflected_at -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+        completed_via -> Nullable<Text>,
+        completed_by -> Nullable<Text>,
+        updated_at -> Timestamp,
+        talk_asked_trajectory_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    past_page_progress (trajectory_id, course_slug, page_id) {
+        trajectory_id -> Text,
+        user_id -> Text,
+        course_slug -> Text,
+        page_id -> Text,
+        page_hash -> Text,
+        visited_at -> Timestamp,
+        done_at -> Nullable<Timestamp>,
+        answers -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     trajectories (id) {
         id -> Text,
         organization_id -> Text,
@@ -464,6 +498,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     course_versions,
     course_progress,
     page_progress,
+    past_course_progress,
+    past_page_progress,
     trajectories,
     trajectory_events,
     consents,

@@ -11,7 +11,8 @@ use crate::db::key_range::{in_keys, Keys};
 use crate::db::one_of::one_of;
 use crate::db::schema::{
     absences, aftercare_checkins, buddy_pairs, cards, consents, course_progress, group_invitations, intakes,
-    logbook_entries, plans, questionnaire_responses, trajectories, trajectory_events, work_returns, workplace_visits,
+    logbook_entries, past_course_progress, plans, questionnaire_responses, trajectories, trajectory_events,
+    work_returns, workplace_visits,
 };
 use crate::db::text::from_json;
 use crate::db::DbConnection;
@@ -328,7 +329,9 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
         .collect();
 
     // Whether a course was completed and a reflection written, asked of the database: the
-    // timestamps and texts themselves are not needed (texts only with free text, below).
+    // timestamps and texts themselves are not needed (texts only with free text, below). The
+    // employee's list holds the rows of their latest learning round; earlier rounds' rows are
+    // kept with their trajectory (`courses::rounds`).
     type Progress = (String, String, bool, bool, Option<String>);
     let progress_rows: Vec<(Progress, NaiveDateTime)> = course_progress::table
         .filter(one_of(course_progress::user_id, &employees))
@@ -352,19 +355,52 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
             progress.entry(t.to_string()).or_default().push(p);
         }
     }
+    for (t, p) in past_course_progress::table
+        .filter(one_of(past_course_progress::user_id, &employees))
+        .order((past_course_progress::trajectory_id, past_course_progress::course_slug))
+        .select((
+            past_course_progress::trajectory_id,
+            (
+                past_course_progress::user_id,
+                past_course_progress::course_slug,
+                past_course_progress::completed_at.is_not_null(),
+                past_course_progress::reflection.is_not_null(),
+                past_course_progress::reflection_choice,
+            ),
+        ))
+        .load::<(String, Progress)>(c)?
+    {
+        progress.entry(t).or_default().push(p);
+    }
+    // By (trajectory, course).
     let mut reflection_texts: HashMap<(String, String), String> = HashMap::new();
     if texts {
-        for (user, slug, text) in course_progress::table
+        for (user, slug, started_at, text) in course_progress::table
             .filter(one_of(course_progress::user_id, &employees))
             .select((
                 course_progress::user_id,
                 course_progress::course_slug,
+                course_progress::started_at,
                 course_progress::reflection.assume_not_null(),
             ))
             .filter(course_progress::reflection.is_not_null())
+            .load::<(String, String, NaiveDateTime, String)>(c)?
+        {
+            if let Some(t) = periods.owner(&user, started_at) {
+                reflection_texts.insert((t.to_string(), slug), text);
+            }
+        }
+        for (t, slug, text) in past_course_progress::table
+            .filter(one_of(past_course_progress::user_id, &employees))
+            .select((
+                past_course_progress::trajectory_id,
+                past_course_progress::course_slug,
+                past_course_progress::reflection.assume_not_null(),
+            ))
+            .filter(past_course_progress::reflection.is_not_null())
             .load::<(String, String, String)>(c)?
         {
-            reflection_texts.insert((user, slug), text);
+            reflection_texts.insert((t, slug), text);
         }
     }
 
@@ -559,7 +595,7 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
                 .map(|p| Reflection {
                     course: p.1.clone(),
                     written: p.3,
-                    text: if texts { reflection_texts.get(&(p.0.clone(), p.1.clone())).cloned() } else { None },
+                    text: if texts { reflection_texts.get(&(id.clone(), p.1.clone())).cloned() } else { None },
                     choice: p.4.clone(),
                 })
                 .collect(),

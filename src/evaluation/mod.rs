@@ -11,7 +11,7 @@ pub mod kirkpatrick;
 pub mod mean_disclosure;
 pub mod nested;
 pub mod output;
-mod periods;
+pub(crate) mod periods;
 pub mod process;
 pub mod pseudonym;
 pub mod report;

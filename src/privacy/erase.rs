@@ -33,6 +33,9 @@ const USER_REFERENCES: &[(&str, &str)] = &[
     ("course_progress", "user_id"),
     ("course_progress", "completed_by"),
     ("page_progress", "user_id"),
+    ("past_course_progress", "user_id"),
+    ("past_course_progress", "completed_by"),
+    ("past_page_progress", "user_id"),
     ("group_sessions", "facilitator_id"),
     ("group_invitations", "employee_id"),
     ("buddy_pairs", "employee_a"),
@@ -117,6 +120,9 @@ const FREE_TEXT: &[(&str, &str, &str, Org)] = &[
     ("course_progress", COURSE_KEY, "celebration", Org::User),
     ("course_progress", COURSE_KEY, "reflection", Org::User),
     ("page_progress", PAGE_KEY, "answers", Org::User),
+    ("past_course_progress", PAST_COURSE_KEY, "celebration", Org::Trajectory),
+    ("past_course_progress", PAST_COURSE_KEY, "reflection", Org::Trajectory),
+    ("past_page_progress", PAST_PAGE_KEY, "answers", Org::Trajectory),
     ("group_sessions", "id", "notes", Org::Column),
     ("group_sessions", "id", "topic", Org::Column),
     ("group_sessions", "id", "place", Org::Column),
@@ -137,6 +143,8 @@ const FREE_TEXT: &[(&str, &str, &str, Org)] = &[
 /// The progress tables have composite keys: one text that names the row.
 const COURSE_KEY: &str = "user_id || '/' || course_slug";
 const PAGE_KEY: &str = "user_id || '/' || course_slug || '/' || page_id";
+const PAST_COURSE_KEY: &str = "trajectory_id || '/' || course_slug";
+const PAST_PAGE_KEY: &str = "trajectory_id || '/' || course_slug || '/' || page_id";
 
 /// A name or address searched for in other people's texts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -350,6 +358,8 @@ pub fn erase_person(c: &mut DbConnection, user_id: &str) -> Result<(String, Vec<
     for sql in [
         format!("UPDATE course_progress SET celebration = NULL, reflection = NULL WHERE user_id = {new}"),
         format!("UPDATE page_progress SET answers = NULL WHERE user_id = {new}"),
+        format!("UPDATE past_course_progress SET celebration = NULL, reflection = NULL WHERE user_id = {new}"),
+        format!("UPDATE past_page_progress SET answers = NULL WHERE user_id = {new}"),
         format!("UPDATE buddy_pairs SET a_contact = NULL WHERE employee_a = {new}"),
         format!("UPDATE buddy_pairs SET b_contact = NULL WHERE employee_b = {new}"),
         format!("UPDATE questionnaire_responses SET open_answers = '{{}}' WHERE respondent_id = {new}"),

@@ -159,6 +159,7 @@ fn collect_in_snapshot(
     );
     doc["questionnaires"] = Value::Array(crate::evaluation::responses::responses_of(c, &me.id)?);
     doc["talk_wishes_passed_on"] = Value::Array(talk_wishes(c, &me.id)?);
+    doc["learning_of_earlier_trajectories"] = Value::Array(earlier_rounds(c, &me.id)?);
     doc["buddy"] = to_value(&crate::buddies::routes::my_buddy(c, &me.id, audit)?)?;
     doc["buddy_pairs"] = Value::Array(buddy_pairs(c, &me.id, audit)?);
     doc["mail"] = Value::Array(mail_to(c, &me.id)?);
@@ -286,15 +287,24 @@ fn sign_ins(c: &mut DbConnection, me: &str) -> Result<Value, AppError> {
 }
 
 /// The courses after which the person's wish for a talk went to the coach of a trajectory (the
-/// mail itself went to the coach and is not in the person's own mail).
+/// mail itself went to the coach and is not in the person's own mail), in earlier learning rounds
+/// and in this one.
 fn talk_wishes(c: &mut DbConnection, me: &str) -> Result<Vec<Value>, AppError> {
-    use crate::db::schema::course_progress as cp;
-    let rows: Vec<(String, Option<String>)> = cp::table
-        .filter(cp::user_id.eq(me))
-        .filter(cp::talk_asked_trajectory_id.is_not_null())
-        .select((cp::course_slug, cp::talk_asked_trajectory_id))
-        .order(cp::course_slug)
+    use crate::db::schema::{course_progress as cp, past_course_progress as xc};
+    let mut rows: Vec<(String, Option<String>)> = xc::table
+        .filter(xc::user_id.eq(me))
+        .filter(xc::talk_asked_trajectory_id.is_not_null())
+        .select((xc::course_slug, xc::talk_asked_trajectory_id))
+        .order((xc::trajectory_id, xc::course_slug))
         .load(c)?;
+    rows.extend(
+        cp::table
+            .filter(cp::user_id.eq(me))
+            .filter(cp::talk_asked_trajectory_id.is_not_null())
+            .select((cp::course_slug, cp::talk_asked_trajectory_id))
+            .order(cp::course_slug)
+            .load::<(String, Option<String>)>(c)?,
+    );
     Ok(rows.into_iter().map(|(course, trajectory)| json!({"course": course, "trajectory_id": trajectory})).collect())
 }
 
@@ -346,6 +356,59 @@ fn no_longer_offered(c: &mut DbConnection, me: &str, offered: &Offered) -> Resul
         }
     }
     Ok((courses, withdrawn_pages))
+}
+
+/// The caller's learning in the rounds of earlier trajectories (`courses::rounds`): per course, with
+/// the trajectory it was done in, its texts and its pages, in order of trajectory and course.
+fn earlier_rounds(c: &mut DbConnection, me: &str) -> Result<Vec<Value>, AppError> {
+    use crate::db::schema::{past_course_progress as xc, past_page_progress as xp};
+    let mut pages: std::collections::BTreeMap<(String, String), Vec<PageRow>> = std::collections::BTreeMap::new();
+    let page_rows: Vec<(String, String, PageRow)> = xp::table
+        .filter(xp::user_id.eq(me))
+        .order((xp::trajectory_id, xp::course_slug, xp::page_id))
+        .select((xp::trajectory_id, xp::course_slug, (xp::page_id, xp::visited_at, xp::done_at, xp::answers)))
+        .load(c)?;
+    for (trajectory, slug, row) in page_rows {
+        pages.entry((trajectory, slug)).or_default().push(row);
+    }
+    type Row = (
+        String,
+        String,
+        chrono::NaiveDateTime,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<chrono::NaiveDateTime>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = xc::table
+        .filter(xc::user_id.eq(me))
+        .order((xc::trajectory_id, xc::course_slug))
+        .select((
+            xc::trajectory_id,
+            xc::course_slug,
+            xc::started_at,
+            xc::celebration,
+            xc::reflection,
+            xc::reflection_choice,
+            xc::completed_at,
+            xc::completed_via,
+        ))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|(trajectory, slug, started_at, celebration, reflection, choice, completed_at, via)| {
+            let done: Vec<Value> = pages
+                .remove(&(trajectory.clone(), slug.clone()))
+                .unwrap_or_default()
+                .into_iter()
+                .map(page_json)
+                .collect();
+            json!({"trajectory_id": trajectory, "course": slug, "started_at": started_at, "celebration": celebration,
+                   "reflection": reflection, "reflection_choice": choice, "completed_at": completed_at,
+                   "completed_via": via, "pages": done})
+        })
+        .collect())
 }
 
 /// A page's progress: its id, when visited and done, the answers (JSON).

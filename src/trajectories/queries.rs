@@ -242,6 +242,10 @@ pub fn set_status(
     // it called off by it.
     let at = now();
     record_event(conn, &t.id, Status::parse(&t.status), to, reason, note, actor, at)?;
+    // Begun with the method consent already; this covers consent recorded before rounds were kept.
+    if Status::parse(&t.status) == Some(Status::Proposed) && to == Status::Active {
+        crate::courses::rounds::begin(conn, t)?;
+    }
     if Status::parse(&t.status).is_some_and(|from| from.relapses_to(to)) {
         crate::aftercare::call_off(conn, &t.id, crate::aftercare::RELAPSE_REASON, actor, at)?;
     }

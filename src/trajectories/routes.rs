@@ -511,6 +511,11 @@ pub async fn record_consent(
         if input.kind == ConsentKind::Research && !input.given {
             crate::absences::routes::forget_categories(c, &t.employee_id)?;
         }
+        // The person agrees to the new trajectory: its learning round begins (and so its records,
+        // a course the coach marks as done on paper among them, are its own).
+        if input.kind == ConsentKind::Method && input.given && t.is_open() {
+            crate::courses::rounds::begin(c, &t)?;
+        }
         consents_out(c, &t.id)
     })
     .await?;

@@ -445,3 +445,163 @@ fn attr_values(html: &str, attr: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// Each trajectory is a learning round of its own (`courses::rounds`): while the next one is only
+/// proposed, the employee's list is as it was; once it begins, the list starts afresh. What was
+/// learnt in the first stays with the first (its progress, the inzage), and the course done again
+/// has its own reflection, which asks the coach for a talk again.
+#[test]
+fn a_new_trajectory_begins_a_new_learning_round() {
+    use crate::helpers::{inclusion_ok, json_id};
+    use diesel::prelude::*;
+    use wilkan::db::schema::outbox;
+    let w = World::new();
+    let m = w.method();
+    let (emp, coach, pl) = (w.employee_a.token.as_str(), w.coach_a.token.as_str(), w.pl_a.token.as_str());
+    let course: Value = w.app.get(&format!("/courses/{C1}"), Some(emp)).json().unwrap();
+    let (page, question, _) = choice_page(&course);
+    let celebration = json!({"text": "Ik heb elke dag gewandeld."});
+    assert_eq!(put(&w, emp, &format!("/me/courses/{C1}/celebration"), celebration).status(), 200);
+    let answer = json!({"status": "done", "answers": {question.clone(): 0}});
+    assert_eq!(put(&w, emp, &format!("/me/courses/{C1}/pages/{page}"), answer).status(), 200);
+    let reflection = json!({"text": "Kleine stappen tellen.", "choice": "coach_talk"});
+    assert_eq!(put(&w, emp, &format!("/me/courses/{C1}/reflection"), reflection).status(), 200);
+    let talks = || -> i64 {
+        outbox::table.filter(outbox::template.eq("talk-requested")).count().get_result(&mut w.app.conn()).unwrap()
+    };
+    assert_eq!(talks(), 1);
+    let course_in = |path: &str, token: &str| -> Value {
+        let res = w.app.get(path, Some(token));
+        assert_eq!(res.status(), 200, "{path}");
+        let list: Value = res.json().unwrap();
+        list["items"].as_array().unwrap().iter().find(|c| c["slug"] == C1).unwrap().clone()
+    };
+
+    let first = m.trajectory.clone();
+    let stop = json!({"status": "stopped", "stop_reason": "other"});
+    assert_eq!(w.app.patch(&format!("/trajectories/{first}"), Some(coach), &stop).status(), 200);
+    let proposal = json!({"employee_id": w.employee_a.id, "coach_id": w.coach_a.id, "cohort_id": m.cohort,
+                          "inclusion": inclusion_ok()});
+    let second = json_id(w.app.post("/trajectories", Some(pl), &proposal), 201);
+    assert_eq!(course_in("/me/courses", emp)["status"], "completed", "only proposed: the list is as it was");
+    let consent = json!({"kind": "method", "given": true});
+    assert_eq!(w.app.post(&format!("/trajectories/{second}/consents"), Some(emp), &consent).status(), 201);
+    assert_eq!(course_in("/me/courses", emp)["status"], "not_started", "agreed to: the new round begins");
+    let start = json!({"status": "active"});
+    assert_eq!(w.app.patch(&format!("/trajectories/{second}"), Some(coach), &start).status(), 200);
+
+    let fresh = course_in("/me/courses", emp);
+    assert_eq!(fresh["status"], "not_started", "{fresh}");
+    assert!(fresh["celebration"].is_null() && fresh["reflection"].is_null(), "{fresh}");
+    assert!(fresh["pages"].as_array().unwrap().iter().all(|p| p["done"] == false && p["answers"].is_null()), "{fresh}");
+    assert_eq!(course_in(&format!("/trajectories/{second}/progress"), coach)["status"], "not_started");
+    // The first trajectory keeps its round: its employee reads it whole, a project leader without texts.
+    let then = course_in(&format!("/trajectories/{first}/progress"), emp);
+    assert_eq!((&then["status"], &then["reflection"]["text"]), (&json!("completed"), &json!("Kleine stappen tellen.")));
+    assert_eq!(then["celebration"], "Ik heb elke dag gewandeld.");
+    let done = then["pages"].as_array().unwrap().iter().find(|p| p["page_id"] == page.as_str()).unwrap();
+    assert_eq!((&done["done"], &done["answers"]["answers"][&question]), (&json!(true), &json!(0)), "{then}");
+    let seen_by_pl = course_in(&format!("/trajectories/{first}/progress"), pl);
+    assert_eq!(seen_by_pl["status"], "completed");
+    assert!(seen_by_pl["celebration"].is_null() && seen_by_pl["reflection"]["text"].is_null(), "{seen_by_pl}");
+
+    // The course again, in the new round: a reflection of its own, and the wish for a talk goes to
+    // the coach of this trajectory.
+    let again = json!({"text": "Nu durf ik hulp te vragen.", "choice": "coach_talk"});
+    assert_eq!(put(&w, emp, &format!("/me/courses/{C1}/reflection"), again).status(), 200);
+    assert_eq!(talks(), 2);
+    assert_eq!(
+        course_in(&format!("/trajectories/{second}/progress"), coach)["reflection"]["text"],
+        "Nu durf ik hulp te vragen."
+    );
+    assert_eq!(
+        course_in(&format!("/trajectories/{first}/progress"), emp)["reflection"]["text"],
+        "Kleine stappen tellen."
+    );
+
+    // The inzage holds both rounds: this one in the list, the first apart, with its trajectory.
+    let doc: Value = w.app.get("/me/data", Some(emp)).json().unwrap();
+    let earlier = doc["learning_of_earlier_trajectories"].as_array().unwrap();
+    assert_eq!(earlier.len(), 1, "{earlier:?}");
+    assert_eq!((&earlier[0]["trajectory_id"], &earlier[0]["course"]), (&json!(first), &json!(C1)));
+    assert_eq!(earlier[0]["reflection"], "Kleine stappen tellen.");
+    let pages = earlier[0]["pages"].as_array().unwrap();
+    assert_eq!(pages.len(), 1);
+    assert_eq!(pages[0]["answers"]["answers"][&question], 0);
+    let learning = doc["learning"].as_array().unwrap().iter().find(|c| c["slug"] == C1).unwrap();
+    assert_eq!(learning["reflection"]["text"], "Nu durf ik hulp te vragen.");
+    let wishes: Vec<&Value> =
+        doc["talk_wishes_passed_on"].as_array().unwrap().iter().map(|w| &w["trajectory_id"]).collect();
+    assert_eq!(wishes, [&json!(first), &json!(second)]);
+}
+
+/// Migration 000022 finds the earlier rounds in rows kept before it: a course started in the
+/// first trajectory and not touched since the second began moves to the first; one worked on
+/// again since stays in the list (taking it out would lose work of the running round). Taken
+/// back, the migration puts the rows back in the list.
+#[test]
+fn the_learning_rounds_migration_moves_earlier_rounds_and_back() {
+    use crate::helpers::{inclusion_ok, json_id};
+    use diesel::prelude::*;
+    use diesel_migrations::MigrationHarness;
+    use wilkan::db::schema::{course_progress as cp, past_course_progress as xc};
+    use wilkan::db::DbConnection;
+    const C2: &str = "kwaliteiten";
+    let w = World::new();
+    let m = w.method();
+    let (emp, coach) = (w.employee_a.token.as_str(), w.coach_a.token.as_str());
+    let reflection = json!({"text": "Kleine stappen tellen.", "choice": "none"});
+    assert_eq!(put(&w, emp, &format!("/me/courses/{C1}/reflection"), reflection).status(), 200);
+    let celebration = json!({"text": "Ik heb gewandeld."});
+    assert_eq!(put(&w, emp, &format!("/me/courses/{C2}/celebration"), celebration).status(), 200);
+    let stop = json!({"status": "stopped", "stop_reason": "other"});
+    assert_eq!(w.app.patch(&format!("/trajectories/{}", m.trajectory), Some(coach), &stop).status(), 200);
+    let proposal = json!({"employee_id": w.employee_a.id, "coach_id": w.coach_a.id, "cohort_id": m.cohort,
+                          "inclusion": inclusion_ok()});
+    let second = json_id(w.app.post("/trajectories", Some(&w.pl_a.token), &proposal), 201);
+    let consent = json!({"kind": "method", "given": true});
+    assert_eq!(w.app.post(&format!("/trajectories/{second}/consents"), Some(emp), &consent).status(), 201);
+    assert_eq!(
+        w.app.patch(&format!("/trajectories/{second}"), Some(coach), &json!({"status": "active"})).status(),
+        200
+    );
+
+    let mut conn = w.app.conn();
+    let live = |c: &mut DbConnection| -> Vec<String> {
+        cp::table
+            .filter(cp::user_id.eq(&w.employee_a.id))
+            .select(cp::course_slug)
+            .order(cp::course_slug)
+            .load(c)
+            .unwrap()
+    };
+    let past = |c: &mut DbConnection| -> Vec<(String, String)> {
+        xc::table.select((xc::trajectory_id, xc::course_slug)).order(xc::course_slug).load(c).unwrap()
+    };
+    let first = m.trajectory.clone();
+    let both = vec![(first.clone(), C2.to_string()), (first.clone(), C1.to_string())]; // by slug
+    assert_eq!((live(&mut conn), past(&mut conn)), (vec![], both), "moved as the second began");
+
+    // Back: both in the list, as before the migration.
+    let back = match &mut conn {
+        DbConnection::Pg(c) => c.revert_last_migration(wilkan::db::PG_MIGRATIONS).unwrap().to_string(),
+        DbConnection::Sqlite(c) => c.revert_last_migration(wilkan::db::SQLITE_MIGRATIONS).unwrap().to_string(),
+    };
+    assert!(back.ends_with("000022"), "{back}");
+    assert_eq!(live(&mut conn), [C2, C1]);
+    // Worked on again after the second began (by a server before the migration).
+    #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
+    diesel::update(cp::table.filter(cp::course_slug.eq(C2)))
+        .set(cp::updated_at.eq(chrono::Utc::now().naive_utc() + chrono::TimeDelta::seconds(1)))
+        .execute(&mut conn)
+        .unwrap();
+    match &mut conn {
+        DbConnection::Pg(c) => c.run_pending_migrations(wilkan::db::PG_MIGRATIONS).map(|_| ()).unwrap(),
+        DbConnection::Sqlite(c) => c.run_pending_migrations(wilkan::db::SQLITE_MIGRATIONS).map(|_| ()).unwrap(),
+    }
+    assert_eq!((live(&mut conn), past(&mut conn)), (vec![C2.to_string()], vec![(first, C1.to_string())]));
+    let mine: Value = w.app.get("/me/courses", Some(emp)).json().unwrap();
+    let status =
+        |slug: &str| mine["items"].as_array().unwrap().iter().find(|c| c["slug"] == slug).unwrap()["status"].clone();
+    assert_eq!((status(C1), status(C2)), (json!("not_started"), json!("in_progress")));
+}

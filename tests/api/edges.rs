@@ -1029,12 +1029,13 @@ fn a_later_coach_takes_over_the_person_s_own_records() {
 }
 
 /// A coach who proposes a trajectory reads the person's learning as status only until the person
-/// agrees to the method: what they wrote with an earlier coach is not opened by a proposal.
+/// agrees to the method; and what they wrote with an earlier coach is the earlier trajectory's
+/// learning round (`courses::rounds`), which the new coach does not read at all.
 #[test]
 fn a_proposed_trajectory_shows_its_coach_no_learning_text_before_consent() {
     let w = World::new();
     let m = w.method();
-    let c1 = "uitgangspunten-en-misverstanden";
+    let (c1, c2) = ("uitgangspunten-en-misverstanden", "kwaliteiten");
     let employee = Some(w.employee_a.token.as_str());
     let reflection = json!({"text": "Ik zorg goed voor mezelf.", "choice": "coach_talk"});
     assert_eq!(w.app.send(M::PUT, &format!("/me/courses/{c1}/reflection"), employee, &reflection).status(), 200);
@@ -1050,22 +1051,35 @@ fn a_proposed_trajectory_shows_its_coach_no_learning_text_before_consent() {
         ),
         201,
     );
+    // Begun while the new trajectory is proposed: its round.
+    let celebration = json!({"text": "Ik heb weer gefietst."});
+    assert_eq!(w.app.send(M::PUT, &format!("/me/courses/{c2}/celebration"), employee, &celebration).status(), 200);
     let progress = format!("/trajectories/{second}/progress");
-    let first_course = |token: &str| -> Value {
-        let v: Value = w.app.get(&progress, Some(token)).json().unwrap();
-        v["items"].as_array().unwrap().iter().find(|c| c["slug"] == c1).unwrap().clone()
+    let course = |slug: &str| -> Value {
+        let v: Value = w.app.get(&progress, Some(&later.token)).json().unwrap();
+        v["items"].as_array().unwrap().iter().find(|c| c["slug"] == slug).unwrap().clone()
     };
-    let before = first_course(&later.token);
-    assert_eq!(before["status"], "completed", "{before}");
-    assert!(before["reflection"].is_null() && before["celebration"].is_null(), "{before}");
-    // Once she agrees, her coach reads it.
+    assert_eq!(course(c1)["status"], "not_started", "the earlier round is not this trajectory's");
+    let before = course(c2);
+    assert_eq!(before["status"], "in_progress", "{before}");
+    assert!(before["celebration"].is_null(), "{before}");
+    problem(w.app.get(&format!("/trajectories/{}/progress", m.trajectory), Some(&later.token)), 404);
+    // Once she agrees, her coach reads what she wrote in this round, and still nothing of the earlier one.
     let consent = json!({"kind": "method", "given": true});
     assert_eq!(w.app.post(&format!("/trajectories/{second}/consents"), employee, &consent).status(), 201);
-    assert_eq!(first_course(&later.token)["reflection"]["text"], "Ik zorg goed voor mezelf.");
+    assert_eq!(course(c2)["celebration"], "Ik heb weer gefietst.");
+    assert_eq!(
+        w.app.patch(&progress.replace("/progress", ""), Some(&later.token), &json!({"status": "active"})).status(),
+        200
+    );
+    assert_eq!(course(c2)["celebration"], "Ik heb weer gefietst.", "kept as the round begins");
+    assert!(course(c1)["reflection"].is_null() && course(c1)["status"] == "not_started");
+    problem(w.app.get(&format!("/trajectories/{}/progress", m.trajectory), Some(&later.token)), 404);
 }
 
 /// The same holds for the coach of an earlier trajectory who proposes the next: the earlier
-/// trajectory's consent does not open what the person wrote, until they agree again.
+/// trajectory's consent does not open what the person wrote, until they agree again; then the
+/// earlier round is read through the earlier trajectory (the next has a round of its own).
 #[test]
 fn a_coach_s_earlier_trajectory_does_not_open_learning_text_before_consent_to_the_next() {
     let w = World::new();
@@ -1085,18 +1099,27 @@ fn a_coach_s_earlier_trajectory_does_not_open_learning_text_before_consent_to_th
         ),
         201,
     );
-    let text_through = |t: &str| -> Value {
+    let course_through = |t: &str| -> Value {
         let v: Value = w.app.get(&format!("/trajectories/{t}/progress"), coach).json().unwrap();
-        v["items"].as_array().unwrap().iter().find(|c| c["slug"] == c1).unwrap()["reflection"].clone()
+        v["items"].as_array().unwrap().iter().find(|c| c["slug"] == c1).unwrap().clone()
     };
-    assert!(text_through(&m.trajectory).is_null() && text_through(&second).is_null());
+    let first = course_through(&m.trajectory);
+    assert_eq!(first["status"], "completed");
+    assert!(first["reflection"].is_null(), "{first}");
+    assert_eq!(course_through(&second)["status"], "not_started");
     let consent = json!({"kind": "method", "given": true});
     assert_eq!(w.app.post(&format!("/trajectories/{second}/consents"), employee, &consent).status(), 201);
-    assert_eq!(text_through(&m.trajectory)["text"], "Ik zorg goed voor mezelf.");
-    assert_eq!(text_through(&second)["text"], "Ik zorg goed voor mezelf.");
-    // Ended, the person is back in regular guidance: what they write since is theirs.
+    assert_eq!(course_through(&m.trajectory)["reflection"]["text"], "Ik zorg goed voor mezelf.");
+    assert_eq!(w.app.patch(&format!("/trajectories/{second}"), coach, &json!({"status": "active"})).status(), 200);
+    assert_eq!(
+        course_through(&m.trajectory)["reflection"]["text"],
+        "Ik zorg goed voor mezelf.",
+        "moved, still its own"
+    );
+    assert_eq!(course_through(&second)["status"], "not_started");
+    // Ended, the person is back in regular guidance: what they wrote is theirs again.
     assert_eq!(w.app.patch(&format!("/trajectories/{second}"), coach, &stop).status(), 200);
-    assert!(text_through(&second).is_null(), "no texts once the trajectory has ended");
+    assert!(course_through(&m.trajectory)["reflection"].is_null(), "no texts once the latest trajectory has ended");
 }
 
 /// Handing a trajectory to another coach is the project leader's, to an active coach of the same

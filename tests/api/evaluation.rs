@@ -1014,9 +1014,10 @@ fn an_export_whose_audit_entry_fails_does_not_arrive_whole() {
     assert!(failed.get("tables").is_none(), "{failed}");
 }
 
-/// Courses, group invitations and buddy pairs are kept per employee, not per trajectory: an
+/// Courses, group invitations and buddy pairs are the employee's, not the trajectory's: an
 /// employee's second trajectory shows what was begun in it, and the first keeps its own, so
-/// nothing is counted twice.
+/// nothing is counted twice. A course done again in the second (a learning round of its own,
+/// `courses::rounds`) counts for each.
 #[test]
 fn a_second_trajectory_counts_only_what_was_begun_in_it() {
     let w = World::new();
@@ -1033,7 +1034,9 @@ fn a_second_trajectory_counts_only_what_was_begun_in_it() {
     assert_eq!(app.post(&path, Some(&e[0].token), &json!({"kind": "method", "given": true})).status(), 201);
     assert_eq!(app.patch(&format!("/trajectories/{second}"), coach, &json!({"status": "active"})).status(), 200);
 
-    // In the second trajectory: another course, a group session attended and a buddy.
+    // In the second trajectory: the first course again, another course, a group session attended
+    // and a buddy.
+    complete(&w, &e[0], C1);
     complete(&w, &e[0], C2);
     let session = json_id(
         app.post(
@@ -1063,12 +1066,12 @@ fn a_second_trajectory_counts_only_what_was_begun_in_it() {
     let theirs: Vec<&Value> = records.iter().filter(|r| r["person"] == first["person"]).collect();
     assert_eq!(theirs.len(), 2);
     let now = theirs.into_iter().find(|r| r["status"] != "stopped").unwrap();
-    assert_eq!(figures(now), (json!(1), json!(1), json!(true)), "the second has what was begun in it: {now}");
+    assert_eq!(figures(now), (json!(2), json!(1), json!(true)), "the second has what was begun in it: {now}");
     // The buddy's own single trajectory has the pair too; the others have nothing.
     let with_buddy = records.iter().filter(|r| r["buddy"] == true).count();
     let attended: i64 = records.iter().map(|r| r["group_attended"].as_i64().unwrap()).sum();
     let completed: i64 = records.iter().map(|r| r["courses_completed"].as_i64().unwrap()).sum();
-    assert_eq!((with_buddy, attended, completed), (2, 1, 2), "each counted once");
+    assert_eq!((with_buddy, attended, completed), (2, 1, 3), "each counted once");
     // A researcher gets buddy pairs as counts only: no record says who has one.
     let k = export(&w, &w.researcher.token, &format!("/exports/kirkpatrick?cohort={cohort}"));
     let records = table(&k, "records");

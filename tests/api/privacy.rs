@@ -1012,3 +1012,39 @@ fn a_list_names_only_the_people_on_its_page() {
     assert!(about(&shown).iter().any(|e| e["request_id"] == request_id.as_str()));
     assert!(about(&next).iter().all(|e| e["request_id"] != request_id.as_str()), "{:?}", about(&next));
 }
+
+/// A learning round of an earlier trajectory (`courses::rounds`) is erased with the rest: its
+/// texts and the person's id; the rows stay for the counts.
+#[test]
+fn erasure_takes_the_learning_of_earlier_trajectories_too() {
+    let w = World::new();
+    let m = w.method();
+    let (emp, coach) = (Some(w.employee_a.token.as_str()), Some(w.coach_a.token.as_str()));
+    let name = json!({"first_name": "Zwaantje", "last_name": "Brouwersgracht"});
+    assert_eq!(w.app.patch(&format!("/users/{}", w.employee_a.id), Some(&w.pl_a.token), &name).status(), 200);
+    let course = "/me/courses/uitgangspunten-en-misverstanden";
+    let celebration = json!({"text": "Brouwersgracht is mijn straat."});
+    assert_eq!(w.app.send(M::PUT, &format!("{course}/celebration"), emp, &celebration).status(), 200);
+    let reflection = json!({"text": "Ik, Zwaantje, neem mee: rust.", "choice": "none"});
+    assert_eq!(w.app.send(M::PUT, &format!("{course}/reflection"), emp, &reflection).status(), 200);
+    let stop = json!({"status": "stopped", "stop_reason": "other"});
+    assert_eq!(w.app.patch(&format!("/trajectories/{}", m.trajectory), coach, &stop).status(), 200);
+    let proposal = json!({"employee_id": w.employee_a.id, "coach_id": w.coach_a.id, "cohort_id": m.cohort,
+                          "inclusion": crate::helpers::inclusion_ok()});
+    let second = crate::helpers::json_id(w.app.post("/trajectories", Some(&w.pl_a.token), &proposal), 201);
+    let consent = json!({"kind": "method", "given": true});
+    assert_eq!(w.app.post(&format!("/trajectories/{second}/consents"), emp, &consent).status(), 201);
+    assert_eq!(w.app.patch(&format!("/trajectories/{second}"), coach, &json!({"status": "active"})).status(), 200);
+    let hits = find_everywhere(&w.app, "zwaantje");
+    assert!(hits.contains(&"past_course_progress.reflection".to_string()), "{hits:?}");
+    assert!(find_everywhere(&w.app, &w.employee_a.id).contains(&"past_course_progress.user_id".to_string()));
+    assert_eq!(w.app.count("past_course_progress"), 1);
+
+    let erase = json!({"reason": "Verzoek van de medewerker (AVG)"});
+    assert_eq!(w.app.post(&format!("/users/{}/erase", w.employee_a.id), Some(&w.admin.token), &erase).status(), 200);
+    for needle in ["zwaantje", "brouwersgracht", &w.employee_a.id] {
+        let hits = find_everywhere(&w.app, needle);
+        assert!(hits.is_empty(), "{needle} still in {hits:?}");
+    }
+    assert_eq!(w.app.count("past_course_progress"), 1, "the row stays for the counts");
+}
