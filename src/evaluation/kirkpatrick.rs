@@ -464,7 +464,7 @@ impl Kirkpatrick<'_> {
             ],
         );
         let empty = CourseAcc::default();
-        let rows = self
+        let mut rows: Vec<Vec<Cell>> = self
             .courses
             .iter()
             .map(|(slug, title)| {
@@ -484,6 +484,17 @@ impl Kirkpatrick<'_> {
                 ]
             })
             .collect();
+        // The records give each person's number of courses completed, so the column's total is
+        // known: one course's count hidden alone would be that total minus the others.
+        let completed: Vec<At> = (0..rows.len()).map(|r| (r, 3)).collect();
+        let counts = self
+            .courses
+            .iter()
+            .zip(&completed)
+            .map(|((slug, _), at)| (*at, self.course_acc.get(slug).map_or(0, |c| c.completed)))
+            .collect();
+        Linked { rows: &mut rows, counts, companions: HashMap::new() }
+            .protect(&[Sum { total: None, parts: completed }]);
         (spec, rows)
     }
 
@@ -578,7 +589,7 @@ impl Kirkpatrick<'_> {
         let attended = g.group_attended.sum().round() as i64;
         let attended_mean =
             if (1..MIN_CELL).contains(&attended) { Cell::Withheld } else { Cell::over(n, g.group_attended.mean()) };
-        let rows = vec![
+        let mut rows = vec![
             vec![Cell::text("sessions_mean"), Cell::people(n), Cell::over(n, g.sessions.mean())],
             vec![Cell::text("sessions_total"), Cell::people(n), Cell::over(n, Some(g.sessions.sum()))],
             vec![Cell::text("agreements_mean"), Cell::people(n), Cell::over(n, g.agreements.mean())],
@@ -601,6 +612,11 @@ impl Kirkpatrick<'_> {
             vec![Cell::text("with_group_session_percent"), Cell::people(n), Cell::share(g.with_group, n)],
             vec![Cell::text("with_buddy_percent"), Cell::people(n), Cell::share(g.with_buddy, n)],
         ];
+        // Who led: the three shares add up to 100%, so one hidden alone is the rest.
+        let led = [(3, 2), (4, 2), (5, 2)];
+        let counts = HashMap::from([(led[0], g.led_by_employee), (led[1], g.led_by_coach), (led[2], g.led_together)]);
+        Linked { rows: &mut rows, counts, companions: HashMap::new() }
+            .protect(&[Sum { total: None, parts: led.to_vec() }]);
         (spec, rows)
     }
 }

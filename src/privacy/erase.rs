@@ -356,9 +356,17 @@ pub fn erase_person(c: &mut DbConnection, user_id: &str) -> Result<(String, Vec<
     // Free text written about this person as an employee, and their own answers.
     scrub_trajectories(c, &format!("(SELECT id FROM trajectories WHERE employee_id = {new})"))?;
     for sql in [
-        format!("UPDATE course_progress SET celebration = NULL, reflection = NULL WHERE user_id = {new}"),
+        // A reflection written, and agreements made (below), are counted by the evaluation: the
+        // text goes, a marker stays ("aggregate counts kept without identity", DOMAIN.md).
+        format!(
+            "UPDATE course_progress SET celebration = NULL, reflection = {} WHERE user_id = {new}",
+            marker("reflection")
+        ),
         format!("UPDATE page_progress SET answers = NULL WHERE user_id = {new}"),
-        format!("UPDATE past_course_progress SET celebration = NULL, reflection = NULL WHERE user_id = {new}"),
+        format!(
+            "UPDATE past_course_progress SET celebration = NULL, reflection = {} WHERE user_id = {new}",
+            marker("reflection")
+        ),
         format!("UPDATE past_page_progress SET answers = NULL WHERE user_id = {new}"),
         format!("UPDATE buddy_pairs SET a_contact = NULL WHERE employee_a = {new}"),
         format!("UPDATE buddy_pairs SET b_contact = NULL WHERE employee_b = {new}"),
@@ -382,7 +390,7 @@ fn scrub_trajectories(c: &mut DbConnection, theirs: &str) -> Result<(), AppError
         format!("UPDATE trajectory_events SET note = NULL WHERE trajectory_id IN {theirs}"),
         format!("UPDATE intakes SET goals = '{{}}', expectations = '{{}}' WHERE trajectory_id IN {theirs}"),
         format!("UPDATE plans SET help_needed = NULL, first_course_reason = NULL WHERE trajectory_id IN {theirs}"),
-        format!("UPDATE logbook_entries SET impression = NULL, agreements = NULL, developments = NULL, weighing = NULL WHERE trajectory_id IN {theirs}"),
+        format!("UPDATE logbook_entries SET impression = NULL, agreements = {}, developments = NULL, weighing = NULL WHERE trajectory_id IN {theirs}", marker("agreements")),
         format!("DELETE FROM logbook_revisions WHERE entry_id IN (SELECT id FROM logbook_entries WHERE trajectory_id IN {theirs})"),
         format!("UPDATE cards SET author_name = {r}, message = {r} WHERE trajectory_id IN {theirs}", r = quote(REDACTED)),
         format!("UPDATE workplace_visits SET with_whom = {r}, how_it_went = NULL WHERE trajectory_id IN {theirs}", r = quote(REDACTED)),
@@ -393,6 +401,12 @@ fn scrub_trajectories(c: &mut DbConnection, theirs: &str) -> Result<(), AppError
     }
     drop_notes(c, "intakes", "trajectory_id", "factors", theirs)?;
     drop_notes(c, "work_value_snapshots", "id", "card", theirs)
+}
+
+/// `column` as [`REDACTED`] where it holds text (a blank one stays blank), NULL where it held none:
+/// whether there was text is what a count reads.
+fn marker(column: &str) -> String {
+    format!("CASE WHEN {column} IS NULL THEN NULL WHEN TRIM({column}) = '' THEN {column} ELSE {} END", quote(REDACTED))
 }
 
 /// Redacts `needles` in every free-text column, within `organization` when the person has one.

@@ -232,6 +232,11 @@ pub async fn update(
         if let Some(coach) = &input.coach_id {
             crate::accounts::queries::hold_user(c, coach)?;
         }
+        // So is the person when the trajectory starts: that may begin a learning round.
+        if input.status == Some(Status::Active) {
+            let employee = queries::load_in_scope(c, &caller, &id)?.employee_id;
+            crate::accounts::queries::hold_user(c, &employee)?;
+        }
         let t = queries::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
         caller.require(&[Role::Coach, Role::ProjectLeader])?;
@@ -434,6 +439,11 @@ pub async fn record_consent(
             // so do a withdrawal (on any of their trajectories) and a coach's "yes".
             let employee = queries::load_in_scope(c, &caller, &id)?.employee_id;
             crate::accounts::queries::lock_user(c, &employee)?;
+        } else if input.given {
+            // A "yes" may begin a learning round, whose rows name the person: held first, as
+            // an erasure takes them, or the two deadlock (PostgreSQL).
+            let employee = queries::load_in_scope(c, &caller, &id)?.employee_id;
+            crate::accounts::queries::hold_user(c, &employee)?;
         }
         let t = queries::load_for_change(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);

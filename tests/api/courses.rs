@@ -535,13 +535,14 @@ fn a_new_trajectory_begins_a_new_learning_round() {
     assert_eq!(wishes, [&json!(first), &json!(second)]);
 }
 
-/// Migration 000022 finds the earlier rounds in rows kept before it: a course started in the
-/// first trajectory and not touched since the second began moves to the first; one worked on
-/// again since stays in the list (taking it out would lose work of the running round). Taken
-/// back, the migration puts the rows back in the list.
+/// Migration 000022 finds the earlier rounds in rows kept before it: a course started before a
+/// later trajectory that began (started, or only agreed to) and not touched since moves to the
+/// trajectory it was started in (one started before the first trajectory: to the first); one
+/// worked on again since stays in the list (taking it out would lose work of the running round).
+/// Taken back, the migration puts the rows back in the list.
 #[test]
 fn the_learning_rounds_migration_moves_earlier_rounds_and_back() {
-    use crate::helpers::{inclusion_ok, json_id};
+    use crate::helpers::{inclusion_ok, json_id, Actor};
     use diesel::prelude::*;
     use diesel_migrations::MigrationHarness;
     use wilkan::db::schema::{course_progress as cp, past_course_progress as xc};
@@ -549,58 +550,81 @@ fn the_learning_rounds_migration_moves_earlier_rounds_and_back() {
     const C2: &str = "kwaliteiten";
     let w = World::new();
     let m = w.method();
-    let (emp, coach) = (w.employee_a.token.as_str(), w.coach_a.token.as_str());
-    let reflection = json!({"text": "Kleine stappen tellen.", "choice": "none"});
-    assert_eq!(put(&w, emp, &format!("/me/courses/{C1}/reflection"), reflection).status(), 200);
-    let celebration = json!({"text": "Ik heb gewandeld."});
-    assert_eq!(put(&w, emp, &format!("/me/courses/{C2}/celebration"), celebration).status(), 200);
-    let stop = json!({"status": "stopped", "stop_reason": "other"});
-    assert_eq!(w.app.patch(&format!("/trajectories/{}", m.trajectory), Some(coach), &stop).status(), 200);
-    let proposal = json!({"employee_id": w.employee_a.id, "coach_id": w.coach_a.id, "cohort_id": m.cohort,
-                          "inclusion": inclusion_ok()});
-    let second = json_id(w.app.post("/trajectories", Some(&w.pl_a.token), &proposal), 201);
+    let (coach, pl) = (Some(w.coach_a.token.as_str()), Some(w.pl_a.token.as_str()));
     let consent = json!({"kind": "method", "given": true});
-    assert_eq!(w.app.post(&format!("/trajectories/{second}/consents"), Some(emp), &consent).status(), 201);
-    assert_eq!(
-        w.app.patch(&format!("/trajectories/{second}"), Some(coach), &json!({"status": "active"})).status(),
-        200
-    );
+    let propose = |who: &Actor| -> String {
+        let proposal = json!({"employee_id": who.id, "coach_id": w.coach_a.id, "cohort_id": m.cohort,
+                              "inclusion": inclusion_ok()});
+        let t = json_id(w.app.post("/trajectories", pl, &proposal), 201);
+        assert_eq!(w.app.post(&format!("/trajectories/{t}/consents"), Some(&who.token), &consent).status(), 201);
+        t
+    };
+    let start = |t: &str| {
+        assert_eq!(w.app.patch(&format!("/trajectories/{t}"), coach, &json!({"status": "active"})).status(), 200);
+    };
+    let stop = |t: &str| {
+        let stop = json!({"status": "stopped", "stop_reason": "other"});
+        assert_eq!(w.app.patch(&format!("/trajectories/{t}"), coach, &stop).status(), 200);
+    };
+    let (a, b) = (&w.employee_a, &w.employee_a2);
+    let reflection = json!({"text": "Kleine stappen tellen.", "choice": "none"});
+    // Her first trajectory (the fixture's): two courses; her second is started.
+    assert_eq!(put(&w, &a.token, &format!("/me/courses/{C1}/reflection"), reflection.clone()).status(), 200);
+    let celebration = json!({"text": "Ik heb gewandeld."});
+    assert_eq!(put(&w, &a.token, &format!("/me/courses/{C2}/celebration"), celebration).status(), 200);
+    stop(&m.trajectory);
+    start(&propose(a));
+    // His first: one course; his second is agreed to, not started.
+    let first_b = propose(b);
+    start(&first_b);
+    assert_eq!(put(&w, &b.token, &format!("/me/courses/{C1}/reflection"), reflection).status(), 200);
+    stop(&first_b);
+    propose(b);
 
     let mut conn = w.app.conn();
-    let live = |c: &mut DbConnection| -> Vec<String> {
-        cp::table
-            .filter(cp::user_id.eq(&w.employee_a.id))
-            .select(cp::course_slug)
-            .order(cp::course_slug)
-            .load(c)
-            .unwrap()
+    let live = |c: &mut DbConnection, who: &Actor| -> Vec<String> {
+        cp::table.filter(cp::user_id.eq(&who.id)).select(cp::course_slug).order(cp::course_slug).load(c).unwrap()
     };
-    let past = |c: &mut DbConnection| -> Vec<(String, String)> {
-        xc::table.select((xc::trajectory_id, xc::course_slug)).order(xc::course_slug).load(c).unwrap()
+    let past = |c: &mut DbConnection, who: &Actor| -> Vec<(String, String)> {
+        let rows = xc::table.filter(xc::user_id.eq(&who.id)).select((xc::trajectory_id, xc::course_slug));
+        rows.order(xc::course_slug).load(c).unwrap()
     };
-    let first = m.trajectory.clone();
-    let both = vec![(first.clone(), C2.to_string()), (first.clone(), C1.to_string())]; // by slug
-    assert_eq!((live(&mut conn), past(&mut conn)), (vec![], both), "moved as the second began");
+    let of = |t: &str, slug: &str| (t.to_string(), slug.to_string());
+    let none: Vec<String> = vec![];
+    assert_eq!(
+        (live(&mut conn, a), past(&mut conn, a)),
+        (none.clone(), vec![of(&m.trajectory, C2), of(&m.trajectory, C1)])
+    );
+    assert_eq!((live(&mut conn, b), past(&mut conn, b)), (none.clone(), vec![of(&first_b, C1)]), "agreed to: begun");
 
-    // Back: both in the list, as before the migration.
+    // Back: all in the lists, as before the migration.
     let back = match &mut conn {
         DbConnection::Pg(c) => c.revert_last_migration(wilkan::db::PG_MIGRATIONS).unwrap().to_string(),
         DbConnection::Sqlite(c) => c.revert_last_migration(wilkan::db::SQLITE_MIGRATIONS).unwrap().to_string(),
     };
     assert!(back.ends_with("000022"), "{back}");
-    assert_eq!(live(&mut conn), [C2, C1]);
-    // Worked on again after the second began (by a server before the migration).
+    assert_eq!((live(&mut conn, a), live(&mut conn, b)), (vec![C2.to_string(), C1.to_string()], vec![C1.to_string()]));
+    // As a server before the migration could have left them: her second course worked on again
+    // after the second trajectory began, her first begun before her first trajectory.
     #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
-    diesel::update(cp::table.filter(cp::course_slug.eq(C2)))
-        .set(cp::updated_at.eq(chrono::Utc::now().naive_utc() + chrono::TimeDelta::seconds(1)))
-        .execute(&mut conn)
-        .unwrap();
+    {
+        let now = chrono::Utc::now().naive_utc();
+        let hers = cp::table.filter(cp::user_id.eq(&a.id));
+        let again = diesel::update(hers.filter(cp::course_slug.eq(C2)))
+            .set(cp::updated_at.eq(now + chrono::TimeDelta::seconds(1)))
+            .execute(&mut conn);
+        let early = diesel::update(hers.filter(cp::course_slug.eq(C1)))
+            .set(cp::started_at.eq(now - chrono::TimeDelta::days(400)))
+            .execute(&mut conn);
+        assert_eq!((again.unwrap(), early.unwrap()), (1, 1));
+    }
     match &mut conn {
         DbConnection::Pg(c) => c.run_pending_migrations(wilkan::db::PG_MIGRATIONS).map(|_| ()).unwrap(),
         DbConnection::Sqlite(c) => c.run_pending_migrations(wilkan::db::SQLITE_MIGRATIONS).map(|_| ()).unwrap(),
     }
-    assert_eq!((live(&mut conn), past(&mut conn)), (vec![C2.to_string()], vec![(first, C1.to_string())]));
-    let mine: Value = w.app.get("/me/courses", Some(emp)).json().unwrap();
+    assert_eq!((live(&mut conn, a), past(&mut conn, a)), (vec![C2.to_string()], vec![of(&m.trajectory, C1)]));
+    assert_eq!((live(&mut conn, b), past(&mut conn, b)), (none, vec![of(&first_b, C1)]));
+    let mine: Value = w.app.get("/me/courses", Some(&a.token)).json().unwrap();
     let status =
         |slug: &str| mine["items"].as_array().unwrap().iter().find(|c| c["slug"] == slug).unwrap()["status"].clone();
     assert_eq!((status(C1), status(C2)), (json!("not_started"), json!("in_progress")));

@@ -1035,10 +1035,21 @@ fn erasure_takes_the_learning_of_earlier_trajectories_too() {
     let consent = json!({"kind": "method", "given": true});
     assert_eq!(w.app.post(&format!("/trajectories/{second}/consents"), emp, &consent).status(), 201);
     assert_eq!(w.app.patch(&format!("/trajectories/{second}"), coach, &json!({"status": "active"})).status(), 200);
+    // A colleague's earlier round names her too.
+    let kees = Some(w.employee_a2.token.as_str());
+    let his = json!({"employee_id": w.employee_a2.id, "coach_id": w.coach_a.id, "cohort_id": m.cohort,
+                     "inclusion": crate::helpers::inclusion_ok()});
+    let his_first = crate::helpers::json_id(w.app.post("/trajectories", Some(&w.pl_a.token), &his), 201);
+    assert_eq!(w.app.post(&format!("/trajectories/{his_first}/consents"), kees, &consent).status(), 201);
+    let named = json!({"text": "Zwaantje liet me zien hoe het kan.", "choice": "none"});
+    assert_eq!(w.app.send(M::PUT, &format!("{course}/reflection"), kees, &named).status(), 200);
+    assert_eq!(w.app.patch(&format!("/trajectories/{his_first}"), coach, &stop).status(), 200);
+    let his_second = crate::helpers::json_id(w.app.post("/trajectories", Some(&w.pl_a.token), &his), 201);
+    assert_eq!(w.app.post(&format!("/trajectories/{his_second}/consents"), kees, &consent).status(), 201);
+    assert_eq!(w.app.count("past_course_progress"), 2);
     let hits = find_everywhere(&w.app, "zwaantje");
     assert!(hits.contains(&"past_course_progress.reflection".to_string()), "{hits:?}");
     assert!(find_everywhere(&w.app, &w.employee_a.id).contains(&"past_course_progress.user_id".to_string()));
-    assert_eq!(w.app.count("past_course_progress"), 1);
 
     let erase = json!({"reason": "Verzoek van de medewerker (AVG)"});
     assert_eq!(w.app.post(&format!("/users/{}/erase", w.employee_a.id), Some(&w.admin.token), &erase).status(), 200);
@@ -1046,5 +1057,11 @@ fn erasure_takes_the_learning_of_earlier_trajectories_too() {
         let hits = find_everywhere(&w.app, needle);
         assert!(hits.is_empty(), "{needle} still in {hits:?}");
     }
-    assert_eq!(w.app.count("past_course_progress"), 1, "the row stays for the counts");
+    assert_eq!(w.app.count("past_course_progress"), 2, "the rows stay for the counts");
+    let kept: Option<String> = {
+        use wilkan::db::schema::past_course_progress as xc;
+        let his = xc::table.filter(xc::user_id.eq(&w.employee_a2.id)).select(xc::reflection);
+        his.first(&mut w.app.conn()).unwrap()
+    };
+    assert_eq!(kept.as_deref(), Some("[verwijderd] liet me zien hoe het kan."), "his own words stay");
 }

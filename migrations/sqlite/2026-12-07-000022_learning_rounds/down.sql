@@ -1,5 +1,7 @@
 -- Back into the employee's list where it holds nothing of that course: of each course, the rows
 -- of the latest trajectory. Pages first, while the course's absence still tells which to take.
+-- Lossy: the list has one row per course, so the rows of other earlier rounds are dropped with the
+-- tables (and the evaluation no longer counts them).
 INSERT INTO page_progress (user_id, course_slug, page_id, page_hash, visited_at, done_at, answers, updated_at)
 SELECT g.user_id, g.course_slug, g.page_id, g.page_hash, g.visited_at, g.done_at, g.answers, g.updated_at
 FROM past_page_progress g

@@ -38,10 +38,11 @@ CREATE TABLE past_page_progress (
 CREATE INDEX past_page_progress_user ON past_page_progress (user_id);
 
 -- Rows of an earlier round already in the list: a course started before a later trajectory of the
--- same employee was created, where that later one was started and is not their first. A row the
--- employee worked on again after that trajectory began stays in their list: moving it now would
--- take work of the running round out of it. Each moved row goes to the trajectory the evaluation
--- counted it for (`evaluation::periods`): the latest one created by its start, else the first.
+-- same employee was created, where that later one began (the person agreed to the method on it, or
+-- it was started) and is not their first. A row the employee worked on again after that trajectory
+-- began stays in their list: moving it now would take work of the running round out of it. Each
+-- moved row goes to the trajectory the evaluation counted it for (`evaluation::periods`): the
+-- latest one created by its start, else the first.
 INSERT INTO past_course_progress (trajectory_id, user_id, course_slug, started_at, last_page_id, celebration,
     celebrated_at, reflection, reflection_choice, reflected_at, completed_at, completed_via, completed_by,
     updated_at, talk_asked_trajectory_id)
@@ -54,10 +55,13 @@ SELECT COALESCE(
     p.talk_asked_trajectory_id
 FROM course_progress p
 WHERE EXISTS (
-    SELECT 1 FROM trajectories t JOIN trajectory_events e ON e.trajectory_id = t.id
-    WHERE t.employee_id = p.user_id AND e.from_status = 'proposed' AND e.to_status = 'active'
-      AND p.started_at < t.created_at AND p.updated_at < e.at
+    SELECT 1 FROM trajectories t
+    WHERE t.employee_id = p.user_id AND p.started_at < t.created_at
       AND EXISTS (SELECT 1 FROM trajectories f WHERE f.employee_id = t.employee_id AND f.created_at < t.created_at)
+      AND (p.updated_at < (SELECT MIN(e.at) FROM trajectory_events e WHERE e.trajectory_id = t.id
+                             AND e.from_status = 'proposed' AND e.to_status = 'active')
+           OR p.updated_at < (SELECT MIN(k.recorded_at) FROM consents k WHERE k.trajectory_id = t.id
+                                AND k.kind = 'method' AND k.given = TRUE))
 );
 INSERT INTO past_page_progress (trajectory_id, user_id, course_slug, page_id, page_hash, visited_at, done_at,
     answers, updated_at)
