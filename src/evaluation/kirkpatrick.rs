@@ -288,7 +288,7 @@ impl Accumulator for Kirkpatrick<'_> {
                     }
                 }
             }
-            if let Some(e) = &r.end {
+            for e in [&r.baseline, &r.end].into_iter().flatten() {
                 for (k, t) in &e.open {
                     self.text(person, format!("{} {k}", e.key), t);
                 }

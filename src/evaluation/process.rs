@@ -697,7 +697,7 @@ fn reach_spec() -> TableSpec {
         vec![
             col("step", "Stap", "Step", Kind::Text),
             col("label", "Omschrijving", "Label", Kind::Text),
-            col("n", "Aantal", "n", Kind::Integer),
+            col("n", "Aantal trajecten", "Trajectories", Kind::Integer),
             col("stopped_here", "Gestopt bij deze stap", "Stopped at this step", Kind::Integer),
             col("percent_of_approached", "% van benaderd", "% of approached", Kind::Decimal),
         ],
@@ -721,7 +721,8 @@ fn participants_spec(items: &[Item]) -> TableSpec {
     let mut cols = vec![
         col("organization", "Organisatie", "Organisation", Kind::Text),
         col("cohort", "Ronde", "Cohort", Kind::Text),
-        col("n", "Aantal", "n", Kind::Integer),
+        // Trajectories: someone approached again in a later round counts in each.
+        col("n", "Aantal trajecten", "Trajectories", Kind::Integer),
     ];
     for item in items {
         match item.item_type {

@@ -17,7 +17,12 @@ pub struct Names {
 
 impl Names {
     pub fn load(c: &mut DbConnection, plan: &Plan) -> Result<Names, AppError> {
-        let organization = match &plan.spec.scope.organization {
+        // A cohort names its organisation too (a researcher may ask for a cohort alone).
+        let of_cohort = match (&plan.spec.scope.organization, &plan.spec.scope.cohort) {
+            (None, Some(co)) => cohorts::table.find(co).select(cohorts::organization_id).first(c).optional()?,
+            (o, _) => o.clone(),
+        };
+        let organization = match &of_cohort {
             Some(o) => organizations::table.find(o).select(organizations::name).first(c).optional()?,
             None => None,
         };

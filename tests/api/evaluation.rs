@@ -64,7 +64,8 @@ fn intake(w: &World, p: &Person) {
 }
 
 fn baseline(sex: &str, age: i64, confidence: i64, sr: bool) -> Value {
-    let mut a = json!({"sex": sex, "age": age, "confidence_return": confidence, "own_role": 2, "attention_felt": 3});
+    let mut a = json!({"sex": sex, "age": age, "confidence_return": confidence, "own_role": 2, "attention_felt": 3,
+        "view_on_return": "Eerst een paar uur per week."});
     for k in
         ["sr_plan", "sr_contact", "sr_information", "sr_ask_help", "sr_limits", "sr_small_goals", "sr_talk_manager"]
     {
@@ -507,6 +508,9 @@ fn exports_and_report_match_hand_computed_figures() {
     let texts = table(&texts, "texts");
     assert_eq!(texts.iter().filter(|t| t["about"] == format!("reflectie {C1}")).count(), 5);
     assert!(texts.iter().any(|t| t["text"] == "Dat ik zelf kleine stappen kan zetten."));
+    // The open answers of the baseline too.
+    let at_start: Vec<&Value> = texts.iter().filter(|t| t["about"] == "employee-baseline view_on_return").collect();
+    assert!(!at_start.is_empty() && at_start.iter().all(|t| t["text"] == "Eerst een paar uur per week."), "{texts:?}");
     let body = problem(app.get(&format!("/exports/kirkpatrick?cohort={r1}&free_text=true"), Some(&researcher)), 422);
     assert!(body["errors"]["free_text"].is_array());
 
@@ -567,7 +571,7 @@ fn exports_and_report_match_hand_computed_figures() {
     // E1-E4 and E6 now, five people. But cohort 2 has four with research consent, and the
     // researcher can also export the organisation: the organisation minus this cohort would give
     // cohort 2's figures. So this cohort's are withheld, in this export and in every other.
-    assert_eq!((row[col("Aantal")].as_str(), row[col("age gemiddeld")].as_str()), ("x", "x"));
+    assert_eq!((row[col("Aantal trajecten")].as_str(), row[col("age gemiddeld")].as_str()), ("x", "x"));
     assert_eq!(row[col("age laagst")], "x");
     let org = app.get(
         &format!("/exports/process?organization={}&format=csv&locale=nl&table=participants", w.org_a),
@@ -625,6 +629,9 @@ fn exports_and_report_match_hand_computed_figures() {
     }
     assert!(!html.contains("<script") && !html.contains("<link") && !html.contains("@import"));
     assert!(!html.contains("e1@wilkan.test"));
+    // A researcher's report of a cohort names the cohort's organisation too.
+    let theirs = app.get(&format!("/reports/evaluation?cohort={r1}"), Some(&researcher)).text().unwrap();
+    assert!(theirs.contains("Werkbedrijf Noord") && !theirs.contains("alle organisaties"), "{theirs}");
     let err = problem(app.get(&format!("/reports/evaluation?organization={}", w.org_b), Some(&pl)), 422);
     assert!(err["errors"]["organization"].is_array(), "{err}");
 
