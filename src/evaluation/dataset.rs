@@ -384,6 +384,9 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
                 course_progress::reflection.assume_not_null(),
             ))
             .filter(course_progress::reflection.is_not_null())
+            // An erased person's mark (counted above) is no text of theirs: as a text it would
+            // tell which pseudonym was erased.
+            .filter(course_progress::reflection.ne(crate::privacy::erase::REDACTED))
             .load::<(String, String, NaiveDateTime, String)>(c)?
         {
             if let Some(t) = periods.owner(&user, started_at) {
@@ -398,6 +401,7 @@ pub fn batch(c: &mut DbConnection, scope: &Scope, page: &Page, reading: &Reading
                 past_course_progress::reflection.assume_not_null(),
             ))
             .filter(past_course_progress::reflection.is_not_null())
+            .filter(past_course_progress::reflection.ne(crate::privacy::erase::REDACTED))
             .load::<(String, String, String)>(c)?
         {
             reflection_texts.insert((t, slug), text);

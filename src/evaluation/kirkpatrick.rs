@@ -493,8 +493,23 @@ impl Kirkpatrick<'_> {
             .zip(&completed)
             .map(|((slug, _), at)| (*at, self.course_acc.get(slug).map_or(0, |c| c.completed)))
             .collect();
-        Linked { rows: &mut rows, counts, companions: HashMap::new() }
-            .protect(&[Sum { total: None, parts: completed }]);
+        // Reflections and the wishes to talk are made as a course is completed: hidden with its
+        // count, which they would otherwise bound from below (a 0 bounds nothing: it stays).
+        let companions = self
+            .courses
+            .iter()
+            .zip(&completed)
+            .map(|((slug, _), &(r, c))| {
+                let acc = self.course_acc.get(slug).unwrap_or(&empty);
+                let bounds = [
+                    (4, acc.reflected),
+                    (5, acc.choices.get("coach_talk") + acc.choices.get("both")),
+                    (6, acc.choices.get("group_session") + acc.choices.get("both")),
+                ];
+                ((r, c), bounds.into_iter().filter(|(_, n)| *n > 0).map(|(col, _)| (r, col)).collect())
+            })
+            .collect();
+        Linked { rows: &mut rows, counts, companions }.protect(&[Sum { total: None, parts: completed }]);
         (spec, rows)
     }
 

@@ -712,7 +712,7 @@ fn stops_spec() -> TableSpec {
         vec![
             col("step", "Stap", "Step", Kind::Text),
             col("reason", "Reden", "Reason", Kind::Text),
-            col("n", "Aantal", "n", Kind::Integer),
+            col("n", "Aantal trajecten", "Trajectories", Kind::Integer),
         ],
     )
 }

@@ -172,7 +172,7 @@ pub fn render(names: &Names, plan: &Plan, process: &Collect, kirkpatrick: &Colle
         who
     ));
 
-    body.push_str("<h2>Bereik</h2><p>Hoeveel medewerkers kwamen bij elke stap? En wie stopte waar?</p>");
+    body.push_str("<h2>Bereik</h2><p>Hoeveel trajecten kwamen bij elke stap? En wie stopte waar? Wie later opnieuw begon, telt in elk traject.</p>");
     if let Some((t, rows)) = process.table("reach") {
         let (l, n) = (col_index(t, "label"), col_index(t, "n"));
         let groups: Vec<(String, Vec<Option<f64>>)> = rows
@@ -188,7 +188,7 @@ pub fn render(names: &Names, plan: &Plan, process: &Collect, kirkpatrick: &Colle
             })
             .collect();
         let max = groups.first().and_then(|g| g.1[0]).unwrap_or(1.0);
-        body.push_str(&bar_chart("Aantal medewerkers per stap", &["medewerkers"], &groups, max));
+        body.push_str(&bar_chart("Aantal trajecten per stap", &["trajecten"], &groups, max));
         body.push_str(&html_table(t, rows));
     }
     section(&mut body, process, "reach_stops", "Redenen om te stoppen, per stap.");

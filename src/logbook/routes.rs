@@ -60,11 +60,11 @@ struct RevisionRow {
     revised_at: NaiveDateTime,
 }
 
-fn parse_weighing(s: Option<&str>) -> Result<Option<Weighing>, AppError> {
+pub(crate) fn parse_weighing(s: Option<&str>) -> Result<Option<Weighing>, AppError> {
     s.map(|w| serde_json::from_str(w).map_err(|e| AppError::internal(e.to_string()))).transpose()
 }
 
-fn weighing_text(w: &Weighing) -> Result<String, AppError> {
+pub(crate) fn weighing_text(w: &Weighing) -> Result<String, AppError> {
     serde_json::to_string(w).map_err(|e| AppError::internal(e.to_string()))
 }
 
@@ -364,10 +364,16 @@ pub async fn my_weighings(
     caller.require(&[Role::Coach])?;
     let (limit, after) = page.keyset::<NaiveDate>()?;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
+        // Not about an erased person: what is kept of their weighings (pitfalls and factors, the
+        // texts taken out) is for the project leaders' counts only.
+        let erased = crate::db::schema::users::table
+            .filter(crate::db::schema::users::erased_at.is_not_null())
+            .select(crate::db::schema::users::id);
         let mut q = logbook_entries::table
             .inner_join(trajectories::table.on(trajectories::id.eq(logbook_entries::trajectory_id)))
             .filter(logbook_entries::author_id.eq(&caller.user_id))
             .filter(logbook_entries::weighing.is_not_null())
+            .filter(trajectories::employee_id.ne_all(erased))
             .order((logbook_entries::entry_date.desc(), logbook_entries::id.desc()))
             .limit(limit + 1)
             .select((EntryRow::as_select(), trajectories::employee_id))

@@ -390,7 +390,7 @@ fn scrub_trajectories(c: &mut DbConnection, theirs: &str) -> Result<(), AppError
         format!("UPDATE trajectory_events SET note = NULL WHERE trajectory_id IN {theirs}"),
         format!("UPDATE intakes SET goals = '{{}}', expectations = '{{}}' WHERE trajectory_id IN {theirs}"),
         format!("UPDATE plans SET help_needed = NULL, first_course_reason = NULL WHERE trajectory_id IN {theirs}"),
-        format!("UPDATE logbook_entries SET impression = NULL, agreements = {}, developments = NULL, weighing = NULL WHERE trajectory_id IN {theirs}", marker("agreements")),
+        format!("UPDATE logbook_entries SET impression = NULL, agreements = {}, developments = NULL WHERE trajectory_id IN {theirs}", marker("agreements")),
         format!("DELETE FROM logbook_revisions WHERE entry_id IN (SELECT id FROM logbook_entries WHERE trajectory_id IN {theirs})"),
         format!("UPDATE cards SET author_name = {r}, message = {r} WHERE trajectory_id IN {theirs}", r = quote(REDACTED)),
         format!("UPDATE workplace_visits SET with_whom = {r}, how_it_went = NULL WHERE trajectory_id IN {theirs}", r = quote(REDACTED)),
@@ -399,14 +399,36 @@ fn scrub_trajectories(c: &mut DbConnection, theirs: &str) -> Result<(), AppError
     ] {
         exec(c, &sql)?;
     }
+    redact_weighings(c, theirs)?;
     drop_notes(c, "intakes", "trajectory_id", "factors", theirs)?;
     drop_notes(c, "work_value_snapshots", "id", "card", theirs)
+}
+
+/// The weighings of the trajectories `theirs` with every text taken out (`Weighing::redacted`, as
+/// `POST /logbook/{id}/redact` does): which pitfalls and factors they name stays, for the project
+/// leaders' counts. One that cannot be read goes whole.
+fn redact_weighings(c: &mut DbConnection, theirs: &str) -> Result<(), AppError> {
+    use crate::logbook::routes::{parse_weighing, weighing_text};
+    let rows: Vec<KeyText> = diesel::sql_query(format!(
+        "SELECT id AS k, weighing AS v FROM logbook_entries WHERE weighing IS NOT NULL AND trajectory_id IN {theirs}"
+    ))
+    .load(c)?;
+    for row in rows {
+        let kept = match parse_weighing(Some(&row.v)).ok().flatten() {
+            Some(w) => quote(&weighing_text(&w.redacted(REDACTED))?),
+            None => "NULL".to_string(),
+        };
+        exec(c, &format!("UPDATE logbook_entries SET weighing = {kept} WHERE id = {}", quote(&row.k)))?;
+    }
+    Ok(())
 }
 
 /// `column` as [`REDACTED`] where it holds text (a blank one stays blank), NULL where it held none:
 /// whether there was text is what a count reads.
 fn marker(column: &str) -> String {
-    format!("CASE WHEN {column} IS NULL THEN NULL WHEN TRIM({column}) = '' THEN {column} ELSE {} END", quote(REDACTED))
+    // Blank as the evaluation reads it (`str::trim`): line breaks and tabs are white space too.
+    let spaced = format!("REPLACE(REPLACE(REPLACE({column}, '\n', ' '), '\r', ' '), '\t', ' ')");
+    format!("CASE WHEN {column} IS NULL THEN NULL WHEN TRIM({spaced}) = '' THEN {column} ELSE {} END", quote(REDACTED))
 }
 
 /// Redacts `needles` in every free-text column, within `organization` when the person has one.

@@ -573,7 +573,8 @@ fn the_learning_rounds_migration_moves_earlier_rounds_and_back() {
     let celebration = json!({"text": "Ik heb gewandeld."});
     assert_eq!(put(&w, &a.token, &format!("/me/courses/{C2}/celebration"), celebration).status(), 200);
     stop(&m.trajectory);
-    start(&propose(a));
+    let second_a = propose(a);
+    start(&second_a);
     // His first: one course; his second is agreed to, not started.
     let first_b = propose(b);
     start(&first_b);
@@ -605,13 +606,27 @@ fn the_learning_rounds_migration_moves_earlier_rounds_and_back() {
     assert!(back.ends_with("000022"), "{back}");
     assert_eq!((live(&mut conn, a), live(&mut conn, b)), (vec![C2.to_string(), C1.to_string()], vec![C1.to_string()]));
     // As a server before the migration could have left them: her second course worked on again
-    // after the second trajectory began, her first begun before her first trajectory.
+    // after the second trajectory began (she agreed, and it was not yet started), her first begun
+    // before her first trajectory.
     #[allow(clippy::disallowed_methods)] // a fixture: the statement cache does not matter here
     {
+        use wilkan::db::schema::{consents, trajectory_events as ev};
         let now = chrono::Utc::now().naive_utc();
+        let agreed: chrono::NaiveDateTime = consents::table
+            .filter(consents::trajectory_id.eq(&second_a))
+            .select(consents::recorded_at)
+            .first(&mut conn)
+            .unwrap();
+        let started: chrono::NaiveDateTime = ev::table
+            .filter(ev::trajectory_id.eq(&second_a))
+            .filter(ev::to_status.eq("active"))
+            .select(ev::at)
+            .first(&mut conn)
+            .unwrap();
+        assert!(agreed < started);
         let hers = cp::table.filter(cp::user_id.eq(&a.id));
         let again = diesel::update(hers.filter(cp::course_slug.eq(C2)))
-            .set(cp::updated_at.eq(now + chrono::TimeDelta::seconds(1)))
+            .set(cp::updated_at.eq(agreed + (started - agreed) / 2))
             .execute(&mut conn);
         let early = diesel::update(hers.filter(cp::course_slug.eq(C1)))
             .set(cp::started_at.eq(now - chrono::TimeDelta::days(400)))

@@ -1064,4 +1064,10 @@ fn erasure_takes_the_learning_of_earlier_trajectories_too() {
         his.first(&mut w.app.conn()).unwrap()
     };
     assert_eq!(kept.as_deref(), Some("[verwijderd] liet me zien hoe het kan."), "his own words stay");
+    let hers: Vec<(Option<String>, Option<String>)> = {
+        use wilkan::db::schema::past_course_progress as xc;
+        let hers = xc::table.filter(xc::user_id.ne(&w.employee_a2.id)).select((xc::celebration, xc::reflection));
+        hers.load(&mut w.app.conn()).unwrap()
+    };
+    assert_eq!(hers, [(None, Some("[verwijderd]".to_string()))], "a mark where she wrote, which counts");
 }

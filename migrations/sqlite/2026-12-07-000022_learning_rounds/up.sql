@@ -58,10 +58,17 @@ WHERE EXISTS (
     SELECT 1 FROM trajectories t
     WHERE t.employee_id = p.user_id AND p.started_at < t.created_at
       AND EXISTS (SELECT 1 FROM trajectories f WHERE f.employee_id = t.employee_id AND f.created_at < t.created_at)
-      AND (p.updated_at < (SELECT MIN(e.at) FROM trajectory_events e WHERE e.trajectory_id = t.id
-                             AND e.from_status = 'proposed' AND e.to_status = 'active')
-           OR p.updated_at < (SELECT MIN(k.recorded_at) FROM consents k WHERE k.trajectory_id = t.id
-                                AND k.kind = 'method' AND k.given = TRUE))
+      -- Not touched since that trajectory began: its start or its first method consent, whichever
+      -- came first (none of either: not begun, the comparison with NULL is not true).
+      AND p.updated_at < (
+          SELECT MIN(b.at) FROM (
+              SELECT e.at AS at FROM trajectory_events e
+              WHERE e.trajectory_id = t.id AND e.from_status = 'proposed' AND e.to_status = 'active'
+              UNION ALL
+              SELECT k.recorded_at AS at FROM consents k
+              WHERE k.trajectory_id = t.id AND k.kind = 'method' AND k.given = TRUE
+          ) b
+      )
 );
 INSERT INTO past_page_progress (trajectory_id, user_id, course_slug, page_id, page_hash, visited_at, done_at,
     answers, updated_at)
