@@ -356,8 +356,8 @@ pub fn erase_person(c: &mut DbConnection, user_id: &str) -> Result<(String, Vec<
     // Free text written about this person as an employee, and their own answers.
     scrub_trajectories(c, &format!("(SELECT id FROM trajectories WHERE employee_id = {new})"))?;
     for sql in [
-        // A reflection written, and agreements made (below), are counted by the evaluation: the
-        // text goes, a marker stays ("aggregate counts kept without identity", DOMAIN.md).
+        // A reflection written, and agreements made (`mark_agreements`), are counted by the
+        // evaluation: the text goes, a mark stays ("aggregate counts kept without identity").
         format!(
             "UPDATE course_progress SET celebration = NULL, reflection = {} WHERE user_id = {new}",
             marker("reflection")
@@ -390,7 +390,7 @@ fn scrub_trajectories(c: &mut DbConnection, theirs: &str) -> Result<(), AppError
         format!("UPDATE trajectory_events SET note = NULL WHERE trajectory_id IN {theirs}"),
         format!("UPDATE intakes SET goals = '{{}}', expectations = '{{}}' WHERE trajectory_id IN {theirs}"),
         format!("UPDATE plans SET help_needed = NULL, first_course_reason = NULL WHERE trajectory_id IN {theirs}"),
-        format!("UPDATE logbook_entries SET impression = NULL, agreements = {}, developments = NULL WHERE trajectory_id IN {theirs}", marker("agreements")),
+        format!("UPDATE logbook_entries SET impression = NULL, developments = NULL WHERE trajectory_id IN {theirs}"),
         format!("DELETE FROM logbook_revisions WHERE entry_id IN (SELECT id FROM logbook_entries WHERE trajectory_id IN {theirs})"),
         format!("UPDATE cards SET author_name = {r}, message = {r} WHERE trajectory_id IN {theirs}", r = quote(REDACTED)),
         format!("UPDATE workplace_visits SET with_whom = {r}, how_it_went = NULL WHERE trajectory_id IN {theirs}", r = quote(REDACTED)),
@@ -399,6 +399,7 @@ fn scrub_trajectories(c: &mut DbConnection, theirs: &str) -> Result<(), AppError
     ] {
         exec(c, &sql)?;
     }
+    mark_agreements(c, theirs)?;
     redact_weighings(c, theirs)?;
     drop_notes(c, "intakes", "trajectory_id", "factors", theirs)?;
     drop_notes(c, "work_value_snapshots", "id", "card", theirs)
@@ -423,12 +424,24 @@ fn redact_weighings(c: &mut DbConnection, theirs: &str) -> Result<(), AppError> 
     Ok(())
 }
 
-/// `column` as [`REDACTED`] where it holds text (a blank one stays blank), NULL where it held none:
-/// whether there was text is what a count reads.
+/// `column` as [`REDACTED`] where it holds a text, NULL where it held none: the evaluation counts
+/// a reflection that is there (`is_not_null`).
 fn marker(column: &str) -> String {
-    // Blank as the evaluation reads it (`str::trim`): line breaks and tabs are white space too.
-    let spaced = format!("REPLACE(REPLACE(REPLACE({column}, '\n', ' '), '\r', ' '), '\t', ' ')");
-    format!("CASE WHEN {column} IS NULL THEN NULL WHEN TRIM({spaced}) = '' THEN {column} ELSE {} END", quote(REDACTED))
+    format!("CASE WHEN {column} IS NULL THEN NULL ELSE {} END", quote(REDACTED))
+}
+
+/// The agreements of the trajectories `theirs` as [`REDACTED`] where the evaluation counts them
+/// (a text not blank as `str::trim` reads it, decided here the same way), NULL elsewhere.
+fn mark_agreements(c: &mut DbConnection, theirs: &str) -> Result<(), AppError> {
+    let rows: Vec<KeyText> = diesel::sql_query(format!(
+        "SELECT id AS k, agreements AS v FROM logbook_entries WHERE agreements IS NOT NULL AND trajectory_id IN {theirs}"
+    ))
+    .load(c)?;
+    for row in rows {
+        let kept = if row.v.trim().is_empty() { "NULL".to_string() } else { quote(REDACTED) };
+        exec(c, &format!("UPDATE logbook_entries SET agreements = {kept} WHERE id = {}", quote(&row.k)))?;
+    }
+    Ok(())
 }
 
 /// Redacts `needles` in every free-text column, within `organization` when the person has one.

@@ -189,9 +189,15 @@ fn what_i_did(c: &mut DbConnection, me: &str) -> Result<Vec<Value>, AppError> {
 /// A coach's weighings: the entry's date and the weighing, without the entry's texts about the
 /// employee.
 fn my_weighings(c: &mut DbConnection, me: &str) -> Result<Vec<Value>, AppError> {
+    // Not about an erased person: what is kept of those (pitfalls and factors) is for counts only.
+    let erased = users::table.filter(users::erased_at.is_not_null()).select(users::id);
+    let about_the_erased = crate::db::schema::trajectories::table
+        .filter(crate::db::schema::trajectories::employee_id.eq_any(erased))
+        .select(crate::db::schema::trajectories::id);
     let rows: Vec<(String, chrono::NaiveDate, Option<String>)> = logbook_entries::table
         .filter(logbook_entries::author_id.eq(me))
         .filter(logbook_entries::weighing.is_not_null())
+        .filter(logbook_entries::trajectory_id.ne_all(about_the_erased))
         .order((logbook_entries::entry_date, logbook_entries::id))
         .select((logbook_entries::id, logbook_entries::entry_date, logbook_entries::weighing))
         .load(c)?;

@@ -1337,6 +1337,13 @@ fn an_erasure_keeps_the_counts_of_reflections_and_agreements() {
         complete(&w, p, C1);
         logbook(&w, p, 30, 10, "together");
     }
+    // Agreements of white space only (a line break, a no-break space): not counted, before the
+    // erasure or after.
+    let blank = json!({"date": crate::helpers::local_today(), "kind": "coaching_talk", "duration_minutes": 20,
+                       "preparation_minutes": 5, "led_by": "together", "agreements": "\u{a0}\n",
+                       "shared_with_employee": true});
+    let r = w.app.post(&format!("/trajectories/{}/logbook", e[0].trajectory), Some(&w.coach_a.token), &blank);
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
     // A weighing with one of them: counted in the project leaders' summary.
     let weighed = w.app.post(
         &format!("/trajectories/{}/logbook", e[0].trajectory),

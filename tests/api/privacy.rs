@@ -687,7 +687,7 @@ fn retention_keeps_a_person_back_in_the_method() {
 #[test]
 fn a_coach_s_inzage_holds_what_they_did_and_their_weighings() {
     let w = World::new();
-    let _m = w.method();
+    let m = w.method();
     let doc: Value = w.app.get("/me/data", Some(&w.coach_a.token)).json().unwrap();
     assert_eq!(doc["account"]["email"], w.coach_a.email.as_str());
     let weighings = doc["my_weighings"].as_array().unwrap();
@@ -701,6 +701,20 @@ fn a_coach_s_inzage_holds_what_they_did_and_their_weighings() {
     // The employee's own document still leaves the weighings out, and has no staff sections.
     let hers: Value = w.app.get("/me/data", Some(&w.employee_a.token)).json().unwrap();
     assert!(hers.get("my_weighings").is_none() && hers.get("what_i_did").is_none());
+
+    // Once she is erased, her weighing keeps its pitfalls and factors for the counts, no text, and
+    // it is no longer in the coach's document.
+    let erase = json!({"reason": "Verzoek van de medewerker (AVG)"});
+    assert_eq!(w.app.post(&format!("/users/{}/erase", w.employee_a.id), Some(&w.admin.token), &erase).status(), 200);
+    let kept: Option<String> = {
+        use wilkan::db::schema::logbook_entries as l;
+        l::table.find(&m.entry).select(l::weighing).first(&mut w.app.conn()).unwrap()
+    };
+    let kept: Value = serde_json::from_str(&kept.expect("a weighing kept")).unwrap();
+    assert_eq!(kept["decision"], "[verwijderd]", "{kept}");
+    assert_eq!(kept["pitfalls_checked"], json!(["haste", "anchoring"]), "{kept}");
+    let doc: Value = w.app.get("/me/data", Some(&w.coach_a.token)).json().unwrap();
+    assert_eq!(doc["my_weighings"], json!([]), "{doc}");
 }
 
 /// A proposal the person never consented to (they declined, no one stopped it) does not keep
