@@ -1,6 +1,7 @@
 //! Absences (sick-leave episodes), the summary flags and the poortwachter timeline.
 
 pub mod api;
+pub mod inclusion;
 pub mod routes;
 pub mod timeline;
 

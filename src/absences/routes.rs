@@ -34,7 +34,7 @@ pub struct Absence {
 }
 
 impl Absence {
-    fn episode(&self) -> Episode {
+    pub fn episode(&self) -> Episode {
         Episode { start: self.start_date, end: self.end_date, percentage: self.percentage }
     }
 
@@ -67,6 +67,15 @@ pub fn employee_in_scope(conn: &mut DbConnection, caller: &Caller, employee_id: 
         Ok(user)
     } else {
         Err(AppError::NotFound)
+    }
+}
+
+/// Whether the caller may read the employee's absence records ([`employee_in_scope`]).
+pub fn may_read(conn: &mut DbConnection, caller: &Caller, employee_id: &str) -> Result<bool, AppError> {
+    match employee_in_scope(conn, caller, employee_id) {
+        Ok(_) => Ok(true),
+        Err(AppError::NotFound) => Ok(false),
+        Err(e) => Err(e),
     }
 }
 

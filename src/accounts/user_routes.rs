@@ -272,7 +272,7 @@ pub async fn update(
             // The old address may be a stranger's (a typo corrected): what still waits for it
             // does not go there. A card, an invitation or a reminder goes to the new address
             // instead; a login or password link is not moved but dropped, with its link.
-            crate::mail::outbox::readdress(c, &user.email, new_email)?;
+            crate::mail::outbox::readdress(c, &user.id, &user.email, new_email)?;
             crate::mail::outbox::cancel_to(c, &user.email)?;
             queries::drop_unused_login_links(c, &id)?;
         }

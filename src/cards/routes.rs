@@ -387,10 +387,42 @@ fn tell_the_coach(
     if on_hold > 0 {
         return Ok(());
     }
+    notify_coach(c, st, t, employee, card.deliver_after)
+}
+
+/// A trajectory handed to another coach (`t` as it is now): the notice of a card on hold still
+/// waiting for the coach before, who no longer coaches the person, is taken back, and while a card
+/// is on hold the new coach is told of the first to go (the others go after it, as they would
+/// have found them beside it).
+pub fn hand_over_notice(
+    c: &mut db::DbConnection,
+    st: &AppState,
+    t: &crate::trajectories::model::Trajectory,
+) -> Result<(), AppError> {
+    outbox::cancel(c, &format!("card-waiting:{}", t.id))?;
+    let first_to_go: Option<NaiveDateTime> = cards::table
+        .filter(cards::trajectory_id.eq(&t.id))
+        .filter(cards::blocked.eq(false))
+        .filter(cards::deliver_after.gt(now()))
+        .select(diesel::dsl::min(cards::deliver_after))
+        .first(c)?;
+    let Some(goes) = first_to_go else { return Ok(()) };
+    let employee = accounts::find_user(c, &t.employee_id)?;
+    notify_coach(c, st, t, &employee, goes)
+}
+
+/// Queues the notice to the trajectory's coach that a card for `employee` is on hold until `goes`.
+fn notify_coach(
+    c: &mut db::DbConnection,
+    st: &AppState,
+    t: &crate::trajectories::model::Trajectory,
+    employee: &crate::accounts::model::User,
+    goes_at: NaiveDateTime,
+) -> Result<(), AppError> {
     let about = format!("card-waiting:{}", t.id);
     let coach = accounts::find_user(c, &t.coach_id)?;
     let org = accounts::find_organization(c, &t.organization_id)?;
-    let goes = chrono::TimeZone::from_utc_datetime(&st.config.time_zone, &card.deliver_after).naive_local();
+    let goes = chrono::TimeZone::from_utc_datetime(&st.config.time_zone, &goes_at).naive_local();
     let vars = BTreeMap::from([
         ("first_name", coach.first_name.clone()),
         ("organization", org.name),
@@ -407,7 +439,7 @@ fn tell_the_coach(
             vars,
             about: Some(about),
             not_before: None,
-            send_before: Some(card.deliver_after),
+            send_before: Some(goes_at),
         },
     )?;
     Ok(())

@@ -582,9 +582,9 @@ pub async fn done_on_paper(
     Ok(HttpResponse::Ok().json(MyCourse::derive(course, Some(row.into()), pages)))
 }
 
-/// The talk requests of trajectory `t` still waiting in the outbox (not yet taken by a worker) go
-/// to its new coach: the coach before no longer coaches the person and is not written about them,
-/// and the new one is asked instead (`ask_coach_for_a_talk` reads the coach as it is now). A
+/// The talk requests of trajectory `t` still waiting in the outbox (not yet taken by a worker, or
+/// given up at the coach's address) go to its new coach: the coach before no longer coaches the
+/// person and is not written about them, and the new one is asked instead (`ask_coach_for_a_talk` reads the coach as it is now). A
 /// request already sent stays sent; the new coach finds the wish in the person's progress.
 pub fn hand_over_talk_requests(
     c: &mut db::DbConnection,
@@ -596,7 +596,7 @@ pub fn hand_over_talk_requests(
     let prefix = format!("talk:{}:", t.id);
     let waiting: Vec<Option<String>> = outbox::table
         .filter(crate::db::prefix::starts_with(outbox::subject_ref.assume_not_null(), &prefix))
-        .filter(outbox::status.eq("queued"))
+        .filter(outbox::status.eq_any(["queued", "failed"]))
         .select(outbox::subject_ref)
         .load(c)?;
     for about in waiting.into_iter().flatten() {

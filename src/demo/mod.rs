@@ -435,7 +435,11 @@ fn trajectory(
         .flatten()
         .max()
         .unwrap_or(created);
-    let answers = json!({"absent_over_4_weeks": true, "frequent_absence": rng.gen_bool(0.3), "expected_absence_over_2_months": true,
+    // Short absences in the year before (recorded below, with the long one that led here): the
+    // coach answers the guide's absence questions as the records say.
+    let short_absences = rng.gen_range(0..4);
+    let frequent = short_absences + 1 >= crate::absences::timeline::FREQUENT_EPISODES;
+    let answers = json!({"absent_over_4_weeks": true, "frequent_absence": frequent, "expected_absence_over_2_months": true,
         "expected_return_within_2_to_12_months": true, "return_within_24_months_of_sick_report": true, "device_at_home": rng.gen_bool(0.85),
         "reading_and_digital_skills_sufficient": rng.gen_bool(0.7), "paper_route_chosen": rng.gen_bool(0.4)});
     let include = answers["device_at_home"] == true
@@ -511,7 +515,7 @@ fn trajectory(
     }
     // Absences: episodes in the year before, the long one that led here, and a few after.
     let mut cursor = start - Duration::days(360);
-    for _ in 0..rng.gen_range(0..4) {
+    for _ in 0..short_absences {
         let len = rng.gen_range(1..8);
         absence(c, rng, &employee.id, &coach.id, cursor, Some(cursor + Duration::days(len)), 100, created)?;
         cursor += Duration::days(rng.gen_range(40..90));

@@ -363,7 +363,7 @@ fn reschedule(c: &mut DbConnection, st: &AppState, row: &SessionRow, was: &Sessi
 
 /// A session's invitees, as [`take_back_unsent`] finds them.
 struct Invitees {
-    /// In the method, their invitation still waiting in the outbox.
+    /// In the method, their invitation not delivered (still waiting in the outbox, or given up).
     waiting: Vec<User>,
     /// In the method, and may have had their invitation.
     told: Vec<User>,
@@ -394,23 +394,32 @@ fn take_back_unsent(c: &mut DbConnection, row: &SessionRow) -> Result<Invitees, 
             _ => left.push(id),
         }
     }
-    // The invitations no worker has taken, held (PostgreSQL) so that none is taken now: one a
-    // worker is sending is on its way, so its invitee counts as told and hears of the change (the
-    // cancel below stops it from being tried again with the old details, should it fail).
+    // The invitations no worker has taken (waiting, or given up: neither reached the invitee),
+    // held (PostgreSQL) so that none is taken now: one a worker is sending is on its way, so its
+    // invitee counts as told and hears of the change (the cancel below stops it from being tried
+    // again with the old details, should it fail).
     let queued = outbox_table::table
         .filter(outbox_table::subject_ref.eq(&about))
         .filter(outbox_table::template.eq("group-invitation"))
-        .filter(outbox_table::status.eq("queued"))
-        .select(outbox_table::to_address);
-    let unsent: Vec<String> = match c {
+        .filter(outbox_table::status.eq_any(["queued", "failed"]))
+        .select((outbox_table::recipient_id, outbox_table::to_address));
+    let unsent: Vec<(Option<String>, String)> = match c {
         DbConnection::Pg(pg) => queued.for_update().load(pg)?,
         DbConnection::Sqlite(_) => queued.load(c)?,
+    };
+    // Whose it is: by account (the address may have changed since), else (mail queued before
+    // the account was kept) by address.
+    let undelivered = |employee: &User| {
+        unsent.iter().any(|(recipient, address)| match recipient {
+            Some(id) => *id == employee.id,
+            None => *address == employee.email,
+        })
     };
     outbox::cancel(c, &about)?;
     outbox::cancel(c, &format!("group-changed:{}", row.id))?;
     let mut split = Invitees { waiting: Vec::new(), told: Vec::new(), left };
     for employee in in_method {
-        if unsent.contains(&employee.email) {
+        if undelivered(&employee) {
             split.waiting.push(employee);
         } else {
             split.told.push(employee);

@@ -106,57 +106,71 @@ pub fn recipient_held(conn: &mut DbConnection, address: &str) -> Result<Option<S
 /// and leaves it stopped, instead of queuing it again with what was cancelled.
 const UNSENT: [&str; 2] = ["queued", "sending"];
 
-/// Mail waiting for `from`, an address corrected to `to`, goes to `to` instead (a card, an
-/// invitation, a reminder still reach the person), its attempts at the old address forgotten;
-/// returns how many. Not login and password links: those go with their links (see
-/// [`cancel_to`]), and a mail a worker has taken stays with it. Mail that failed at the old address
-/// stays failed: what stops a card, a session or a check-in cancels only mail still unsent, so a
-/// failed one may be about something that no longer goes ahead.
-pub fn readdress(conn: &mut DbConnection, from: &str, to: &str) -> Result<usize, AppError> {
-    let waiting = || {
+/// [`UNSENT`] and mail given up ("failed"): what calls off the thing a mail is about stops a failed
+/// mail about it too, so that a mail still failed is about something that still goes ahead, and
+/// may be tried again at a corrected address ([`readdress`]).
+const NOT_SENT: [&str; 3] = ["queued", "sending", "failed"];
+
+/// Mail for `from`, the address of account `recipient` corrected to `to`, goes to `to` instead (a
+/// card, an invitation, a reminder still reach the person), its attempts at the old address
+/// forgotten; returns how many. That is mail waiting, and mail given up at the old address (a
+/// mistyped address the mail server refused) unless it is too late for it (`send_before`) or was
+/// for another account that had the address before. Not login and password links: those go with
+/// their links (see [`cancel_to`]); and a mail a worker has taken stays with it.
+pub fn readdress(conn: &mut DbConnection, recipient: &str, from: &str, to: &str) -> Result<usize, AppError> {
+    let t = now();
+    // Mail queued before `recipient_id` was kept has none: waiting for this address, it is this
+    // account's (an address changed cancels what waits for the old one, `cancel_to`).
+    let theirs = || outbox::recipient_id.eq(recipient).or(outbox::recipient_id.is_null());
+    let not_links = || {
         let links = crate::db::one_of::one_of(outbox::template, ["magic-link", "password-link"]);
-        outbox::to_address.eq(from).and(outbox::status.eq("queued")).and(diesel::dsl::not(links))
+        outbox::to_address.eq(from).and(diesel::dsl::not(links))
     };
     let fresh = || (outbox::to_address.eq(to), outbox::attempts.eq(0), outbox::last_error.eq(None::<String>));
     // One that was tried is due at once at the new address; one not yet tried keeps its moment
     // (a card's hold).
-    let t = now();
-    let tried = (fresh(), outbox::next_attempt_at.eq(t), outbox::due_since.eq(Some(t)));
-    let retried = update(outbox::table, tried, waiting().and(outbox::attempts.gt(0))).execute(conn)?;
-    Ok(retried + update(outbox::table, fresh(), waiting()).execute(conn)?)
+    let at_once = || (fresh(), outbox::next_attempt_at.eq(t), outbox::due_since.eq(Some(t)));
+    let in_time = outbox::send_before.is_null().or(outbox::send_before.gt(t));
+    let given_up = not_links().and(outbox::status.eq("failed")).and(outbox::recipient_id.eq(recipient)).and(in_time);
+    let again = update(outbox::table, (at_once(), outbox::status.eq("queued")), given_up).execute(conn)?;
+    let waiting = || not_links().and(outbox::status.eq("queued")).and(theirs());
+    let retried = update(outbox::table, at_once(), waiting().and(outbox::attempts.gt(0))).execute(conn)?;
+    Ok(again + retried + update(outbox::table, fresh(), waiting()).execute(conn)?)
 }
 
 /// Cancels unsent mail to an address that is no longer an account's (it was changed); returns how
-/// many.
+/// many. Mail given up there stays failed, for the operator to look into.
 pub fn cancel_to(conn: &mut DbConnection, address: &str) -> Result<usize, AppError> {
     let unsent = outbox::to_address.eq(address).and(outbox::status.eq_any(UNSENT));
     Ok(update(outbox::table, outbox::status.eq("cancelled"), unsent).execute(conn)?)
 }
 
-/// Cancels unsent mail about `about`; returns how many.
+/// Cancels mail about `about` not sent, given up included ([`NOT_SENT`]); returns how many.
 pub fn cancel(conn: &mut DbConnection, about: &str) -> Result<usize, AppError> {
-    let unsent = outbox::subject_ref.eq(about).and(outbox::status.eq_any(UNSENT));
+    let unsent = outbox::subject_ref.eq(about).and(outbox::status.eq_any(NOT_SENT));
     Ok(update(outbox::table, outbox::status.eq("cancelled"), unsent).execute(conn)?)
 }
 
-/// Cancels mail about `about` that no worker has taken yet; returns how many. For a caller that
-/// must answer truthfully whether the mail was stopped: what a worker is sending may arrive.
+/// Cancels mail about `about` that no worker has taken (queued, or given up); returns how many.
+/// For a caller that must answer truthfully whether the mail was stopped: what a worker is
+/// sending may arrive.
 pub fn cancel_queued(conn: &mut DbConnection, about: &str) -> Result<usize, AppError> {
-    let queued = outbox::subject_ref.eq(about).and(outbox::status.eq("queued"));
+    let queued = outbox::subject_ref.eq(about).and(outbox::status.eq_any(["queued", "failed"]));
     Ok(update(outbox::table, outbox::status.eq("cancelled"), queued).execute(conn)?)
 }
 
-/// Cancels unsent mail about anything that begins with `prefix` (every course of one trajectory's
-/// talk requests); returns how many.
+/// Cancels mail not sent ([`NOT_SENT`]) about anything that begins with `prefix` (every course of
+/// one trajectory's talk requests); returns how many.
 pub fn cancel_prefix(conn: &mut DbConnection, prefix: &str) -> Result<usize, AppError> {
     let unsent = crate::db::prefix::starts_with(outbox::subject_ref.assume_not_null(), prefix)
-        .and(outbox::status.eq_any(UNSENT));
+        .and(outbox::status.eq_any(NOT_SENT));
     Ok(update(outbox::table, outbox::status.eq("cancelled"), unsent).execute(conn)?)
 }
 
-/// Cancels unsent mail about `about` to one address (one invitee's invitation); returns how many.
+/// Cancels mail not sent ([`NOT_SENT`]) about `about` to one address (one invitee's invitation);
+/// returns how many.
 pub fn cancel_to_about(conn: &mut DbConnection, address: &str, about: &str) -> Result<usize, AppError> {
-    let unsent = outbox::to_address.eq(address).and(outbox::subject_ref.eq(about)).and(outbox::status.eq_any(UNSENT));
+    let unsent = outbox::to_address.eq(address).and(outbox::subject_ref.eq(about)).and(outbox::status.eq_any(NOT_SENT));
     Ok(update(outbox::table, outbox::status.eq("cancelled"), unsent).execute(conn)?)
 }
 
@@ -338,7 +352,9 @@ pub fn mark_failed(
 }
 
 /// Days a sent or stopped message is kept (for a question about it), and a failed one (for the
-/// operator to look into). Their texts hold names, a card's words and login codes: kept no longer.
+/// operator to look into; one given up and then stopped, because what it was about was called
+/// off, goes as stopped mail). Their texts hold names, a card's words and login codes: kept no
+/// longer.
 pub const KEEP_SENT_DAYS: i64 = 7;
 pub const KEEP_FAILED_DAYS: i64 = 30;
 

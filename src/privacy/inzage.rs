@@ -50,19 +50,20 @@ pub type Offered<'a> = std::collections::BTreeMap<&'a str, std::collections::BTr
 /// Collects the document. Runs in one read transaction so that it is a consistent picture (on
 /// PostgreSQL at REPEATABLE READ: at its default level each statement would see the database as
 /// it is by then, and an entry could show beside versions of it from after a change).
-/// `today` is the organisations' date (whether a check-in is overdue); `offered` the courses.
+/// `zone` is the organisations' (their date: whether a check-in is overdue, the day a trajectory
+/// was proposed); `offered` the courses.
 pub fn collect(
     c: &mut DbConnection,
     caller: &Caller,
     audit: &mut AuditEntry,
-    today: chrono::NaiveDate,
+    zone: chrono_tz::Tz,
     offered: &Offered,
 ) -> Result<Collected, AppError> {
     c.transaction(|c| {
         if let DbConnection::Pg(pg) = c {
             diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(pg)?;
         }
-        let document = collect_in_snapshot(c, caller, audit, today)?;
+        let document = collect_in_snapshot(c, caller, audit, zone)?;
         let learning = crate::courses::progress::progress_of(c, &caller.user_id)?;
         let (learning_no_longer_offered, pages_no_longer_offered) = no_longer_offered(c, &caller.user_id, offered)?;
         Ok(Collected { document, learning, learning_no_longer_offered, pages_no_longer_offered })
@@ -73,8 +74,9 @@ fn collect_in_snapshot(
     c: &mut DbConnection,
     caller: &Caller,
     audit: &mut AuditEntry,
-    today: chrono::NaiveDate,
+    zone: chrono_tz::Tz,
 ) -> Result<Value, AppError> {
+    let today = crate::local_time::today(zone);
     let me = accounts::find_user(c, &caller.user_id)?;
     let organization = match &me.organization_id {
         Some(o) => Some(to_value(&crate::accounts::api::OrganizationOut::from(accounts::find_organization(c, o)?))?),
@@ -87,10 +89,14 @@ fn collect_in_snapshot(
         "account": to_value(&UserOut::from(me.clone()))?,
         "organization": organization,
     });
-    let rendered = crate::trajectories::queries::with_history(
+    let mut rendered = crate::trajectories::queries::with_history(
         c,
         crate::trajectories::queries::ListQuery::new(crate::trajectories::queries::Scope::Employee(&me.id)),
     )?;
+    // Each as the employee reads it by itself: with the absence records beside the guide.
+    for t in &mut rendered {
+        crate::trajectories::queries::add_absence_records(c, t, zone)?;
+    }
     let ids: Vec<String> = rendered.iter().map(|t| t.id.clone()).collect();
     let consents: Vec<Value> = crate::trajectories::queries::consents_of(c, &ids)?
         .into_iter()

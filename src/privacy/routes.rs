@@ -248,7 +248,7 @@ pub async fn my_data(
     };
     let mut entry = caller.audit().named("inzage");
     entry.about(&caller.user_id);
-    let today = crate::local_time::today(state.config.time_zone);
+    let zone = state.config.time_zone;
     let st = state.clone();
     let read = db::tx(&state.pool, entry, move |c, audit| {
         let offered: inzage::Offered = st
@@ -257,7 +257,7 @@ pub async fn my_data(
             .iter()
             .map(|c| (c.slug.as_str(), c.pages.iter().map(|p| p.id.as_str()).collect()))
             .collect();
-        inzage::collect(c, &caller, audit, today, &offered)
+        inzage::collect(c, &caller, audit, zone, &offered)
     })
     .await?;
     let mut doc = read.document;

@@ -1,6 +1,6 @@
 //! Request and response types of trajectories, the inclusion guide and consent.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -100,7 +100,7 @@ impl StopReason {
 pub struct InclusionAnswers {
     /// Absent for more than 4 weeks now.
     pub absent_over_4_weeks: bool,
-    /// Frequent absence: 4 or more episodes in the last 12 months.
+    /// Frequent absence: 4 or more absences in the last 12 months.
     pub frequent_absence: bool,
     /// Absence is expected to last more than 2 months.
     pub expected_absence_over_2_months: bool,
@@ -142,6 +142,94 @@ impl InclusionAnswers {
     }
 }
 
+/// The inclusion guide as a proposal answers it. The two absence questions may be left out:
+/// Wilkan then answers them from the employee's absence records, when the caller may read those
+/// (a project leader; a coach who already coaches the employee) and there are any. The fields are
+/// [`InclusionAnswers`]' own (a proposal names no other), two of them optional.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InclusionIn {
+    /// Absent for more than 4 weeks now. Left out: from the absence records.
+    pub absent_over_4_weeks: Option<bool>,
+    /// Frequent absence: 4 or more absences in the last 12 months. Left out: from the absence records.
+    pub frequent_absence: Option<bool>,
+    pub expected_absence_over_2_months: bool,
+    pub expected_return_within_2_to_12_months: bool,
+    pub return_within_24_months_of_sick_report: bool,
+    pub device_at_home: bool,
+    pub reading_and_digital_skills_sufficient: bool,
+    pub paper_route_chosen: bool,
+}
+
+impl InclusionIn {
+    /// The answers, the two absence questions given (by the coach, or from the records).
+    pub fn answers(&self, absent_over_4_weeks: bool, frequent_absence: bool) -> InclusionAnswers {
+        InclusionAnswers {
+            absent_over_4_weeks,
+            frequent_absence,
+            expected_absence_over_2_months: self.expected_absence_over_2_months,
+            expected_return_within_2_to_12_months: self.expected_return_within_2_to_12_months,
+            return_within_24_months_of_sick_report: self.return_within_24_months_of_sick_report,
+            device_at_home: self.device_at_home,
+            reading_and_digital_skills_sufficient: self.reading_and_digital_skills_sufficient,
+            paper_route_chosen: self.paper_route_chosen,
+        }
+    }
+}
+
+/// What the absence records say about the guide's two absence questions on the day the
+/// trajectory was proposed (the organisation's date), read from the records as they are now.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AbsenceRecords {
+    pub as_of: NaiveDate,
+    /// Absences recorded as begun by then (episodes that follow on count once). With none, the
+    /// records say nothing: the two answers below are then `false` and nothing is compared.
+    pub absences_recorded: i64,
+    /// The absence that ran that day had lasted more than 4 weeks.
+    pub absent_over_4_weeks: bool,
+    /// 4 or more absences in the 12 months up to that day.
+    pub frequent_absence: bool,
+    /// Where the guide's answers differ from the records, in plain Dutch.
+    pub differences: Vec<String>,
+}
+
+impl AbsenceRecords {
+    pub fn new(as_of: NaiveDate, records: crate::absences::inclusion::Criteria, answers: &InclusionAnswers) -> Self {
+        let mut differences = Vec::new();
+        if records.absences > 0 {
+            match (answers.absent_over_4_weeks, records.absent_over_4_weeks) {
+                (true, false) => differences.push(
+                    "Volgens het vastgelegde verzuim was de medewerker bij het voorstel niet langer dan 4 weken afwezig."
+                        .to_string(),
+                ),
+                (false, true) => differences.push(
+                    "Volgens het vastgelegde verzuim was de medewerker bij het voorstel al langer dan 4 weken afwezig."
+                        .to_string(),
+                ),
+                _ => {}
+            }
+            match (answers.frequent_absence, records.frequent_absence) {
+                (true, false) => differences.push(
+                    "Volgens het vastgelegde verzuim was de medewerker in de 12 maanden voor het voorstel minder dan 4 keer ziek."
+                        .to_string(),
+                ),
+                (false, true) => differences.push(
+                    "Volgens het vastgelegde verzuim was de medewerker in de 12 maanden voor het voorstel 4 keer of vaker ziek."
+                        .to_string(),
+                ),
+                _ => {}
+            }
+        }
+        AbsenceRecords {
+            as_of,
+            absences_recorded: records.absences as i64,
+            absent_over_4_weeks: records.absent_over_4_weeks,
+            frequent_absence: records.frequent_absence,
+            differences,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Advice {
@@ -157,6 +245,10 @@ pub struct InclusionOut {
     pub unmet_criteria: Vec<String>,
     /// Why the coach included the employee against the advice.
     pub override_reason: Option<String>,
+    /// The absence records beside the answers: only on single-trajectory answers, and only for
+    /// whoever may read the employee's absences now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absence_records: Option<AbsenceRecords>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -167,7 +259,7 @@ pub struct CreateTrajectory {
     pub coach_id: Option<String>,
     pub cohort_id: String,
     #[validate(nested)]
-    pub inclusion: InclusionAnswers,
+    pub inclusion: InclusionIn,
     /// Required when the guide advises against inclusion. Work matters only: no medical details.
     #[validate(
         custom(function = "crate::accounts::api::not_blank"),

@@ -80,6 +80,10 @@ fn write_trajectory(out: &mut Vec<u8>, t: &TrajectoryOut) -> serde_json::Result<
     );
     texts(out, b",\"unmet_criteria\":", &t.inclusion.unmet_criteria)?;
     optional_text(out, b",\"override_reason\":", t.inclusion.override_reason.as_deref())?;
+    // Not on lists (single answers only), but written as serde would if it is there.
+    if let Some(records) = &t.inclusion.absence_records {
+        field(out, b",\"absence_records\":", records)?;
+    }
     out.push(b'}');
     field(out, b",\"recruitment_minutes\":", &t.recruitment_minutes)?;
     flag(out, b",\"consent\":{\"method\":", t.consent.method);
@@ -132,7 +136,7 @@ mod tests {
         }
         writer.finish(page.next_cursor.as_deref()).expect("writes")
     }
-    use crate::trajectories::api::{ConsentState, EventOut, InclusionOut, Status};
+    use crate::trajectories::api::{AbsenceRecords, ConsentState, EventOut, InclusionOut, Status};
 
     fn status() -> impl Strategy<Value = Status> {
         proptest::sample::select(Status::ALL.to_vec())
@@ -156,14 +160,30 @@ mod tests {
         })
     }
 
+    /// Lists carry none, but a single answer written this way would.
+    fn absence_records() -> impl Strategy<Value = Option<AbsenceRecords>> {
+        let records =
+            (0i64..4_000_000_000, 0i64..30, any::<bool>(), any::<bool>(), proptest::collection::vec(text(), 0..3));
+        proptest::option::of(records.prop_map(|(at, absences_recorded, absent, frequent, differences)| {
+            AbsenceRecords {
+                as_of: time(at).date(),
+                absences_recorded,
+                absent_over_4_weeks: absent,
+                frequent_absence: frequent,
+                differences,
+            }
+        }))
+    }
+
     fn inclusion() -> impl Strategy<Value = InclusionOut> {
         (
             proptest::array::uniform8(any::<bool>()),
             any::<bool>(),
             proptest::collection::vec(text(), 0..3),
             proptest::option::of(text()),
+            absence_records(),
         )
-            .prop_map(|(a, include, unmet_criteria, override_reason)| InclusionOut {
+            .prop_map(|(a, include, unmet_criteria, override_reason, absence_records)| InclusionOut {
                 answers: InclusionAnswers {
                     absent_over_4_weeks: a[0],
                     frequent_absence: a[1],
@@ -177,6 +197,7 @@ mod tests {
                 advice: if include { Advice::Include } else { Advice::Exclude },
                 unmet_criteria,
                 override_reason,
+                absence_records,
             })
     }
 

@@ -582,6 +582,7 @@ fn answer(
             answers,
             advice: if t.inclusion_advice == "include" { Advice::Include } else { Advice::Exclude },
             override_reason: t.inclusion_override_reason,
+            absence_records: None,
         },
         recruitment_minutes: t.recruitment_minutes,
         consent,
@@ -593,6 +594,15 @@ fn answer(
         created_at: t.created_at,
         updated_at: t.updated_at,
     })
+}
+
+/// Puts the absence records beside the trajectory's inclusion answers, as of the organisations'
+/// date it was proposed on (`zone`). The caller has decided that they may be read.
+pub fn add_absence_records(conn: &mut Db, t: &mut TrajectoryOut, zone: chrono_tz::Tz) -> Result<(), AppError> {
+    let as_of = crate::local_time::date_of(zone, t.created_at);
+    let records = crate::absences::inclusion::of_employee(conn, &t.employee.id, as_of)?;
+    t.inclusion.absence_records = Some(super::api::AbsenceRecords::new(as_of, records, &t.inclusion.answers));
+    Ok(())
 }
 
 pub fn history(conn: &mut Db, trajectory_id: &str) -> Result<Vec<EventOut>, AppError> {

@@ -4,12 +4,13 @@ use actix_web::http::header::ContentType;
 use actix_web::{get, patch, post, web, HttpResponse};
 
 use super::api::{
-    Advice, ConsentIn, ConsentKind, ConsentOut, ConsentsOut, CreateTrajectory, Status, StopReason, TrajectoryFilter,
-    TrajectoryOut, UpdateTrajectory,
+    Advice, ConsentIn, ConsentKind, ConsentOut, ConsentsOut, CreateTrajectory, InclusionAnswers, InclusionIn, Status,
+    StopReason, TrajectoryFilter, TrajectoryOut, UpdateTrajectory,
 };
 use super::list_json::PageWriter;
 use super::model::{Consent, Trajectory};
 use super::queries;
+use crate::absences;
 use crate::accounts::model::User;
 use crate::accounts::queries as accounts;
 use crate::db::schema::cohorts;
@@ -21,6 +22,8 @@ use crate::http::query::Query;
 use crate::policy::{Caller, Role};
 use crate::privacy::audit::AuditEntry;
 use crate::AppState;
+use chrono::NaiveDate;
+use chrono_tz::Tz;
 use diesel::prelude::*;
 
 fn user_in_org(
@@ -51,10 +54,56 @@ fn cohort_in_org(conn: &mut DbConnection, cohort_id: &str, org: &str) -> Result<
 }
 
 /// The answer for one trajectory, with its history, read after the caller's checks and changes.
-fn one(conn: &mut DbConnection, id: &str) -> Result<TrajectoryOut, AppError> {
-    queries::with_history(conn, queries::ListQuery::new(queries::Scope::Trajectory(id)))?
+/// The trajectory as one answer: with its status history, and the absence records beside its
+/// inclusion answers for whoever may read the employee's absences now.
+fn one(conn: &mut DbConnection, caller: &Caller, id: &str, zone: Tz) -> Result<TrajectoryOut, AppError> {
+    let mut out = queries::with_history(conn, queries::ListQuery::new(queries::Scope::Trajectory(id)))?
         .pop()
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::NotFound)?;
+    if absences::routes::may_read(conn, caller, &out.employee.id)? {
+        queries::add_absence_records(conn, &mut out, zone)?;
+    }
+    Ok(out)
+}
+
+/// The guide's answers of a proposal. The absence questions it leaves out are answered from the
+/// records, which the caller must be allowed to read (a coach who does not coach the employee yet
+/// may not: the answer would tell them) and which must hold an absence.
+fn inclusion_answers(
+    c: &mut DbConnection,
+    caller: &Caller,
+    employee_id: &str,
+    input: &InclusionIn,
+    today: NaiveDate,
+) -> Result<InclusionAnswers, AppError> {
+    if let (Some(absent), Some(frequent)) = (input.absent_over_4_weeks, input.frequent_absence) {
+        return Ok(input.answers(absent, frequent));
+    }
+    let refuse = |message: &str| {
+        let left_out = [
+            ("inclusion.absent_over_4_weeks", input.absent_over_4_weeks),
+            ("inclusion.frequent_absence", input.frequent_absence),
+        ];
+        let errors = left_out
+            .into_iter()
+            .filter(|(_, answer)| answer.is_none())
+            .map(|(field, _)| (field.to_string(), vec![message.to_string()]))
+            .collect();
+        AppError::Validation { detail: "Niet alle gegevens kloppen. Kijk de velden hieronder na.".into(), errors }
+    };
+    if !absences::routes::may_read(c, caller, employee_id)? {
+        return Err(refuse("Je kunt het verzuim van deze medewerker nog niet inzien. Beantwoord deze vraag zelf."));
+    }
+    let records = absences::inclusion::of_employee(c, employee_id, today)?;
+    if records.absences == 0 {
+        return Err(refuse(
+            "Er is nog geen verzuim van deze medewerker vastgelegd. Beantwoord deze vraag zelf, of leg eerst het verzuim vast.",
+        ));
+    }
+    Ok(input.answers(
+        input.absent_over_4_weeks.unwrap_or(records.absent_over_4_weeks),
+        input.frequent_absence.unwrap_or(records.frequent_absence),
+    ))
 }
 
 /// Trajectories in the caller's scope: a coach their own, a project leader their organisation's
@@ -135,14 +184,7 @@ pub async fn create(
         (_, Some(id)) => id.clone(),
         (_, None) => return Err(AppError::field("coach_id", "Kies de coach van dit traject.")),
     };
-    let unmet = input.inclusion.unmet();
-    let advice = if unmet.is_empty() { Advice::Include } else { Advice::Exclude };
-    if advice == Advice::Exclude && input.inclusion_override_reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-        return Err(AppError::field(
-            "inclusion_override_reason",
-            "De handreiking raadt af om deze medewerker op te nemen. Wil je het toch? Schrijf dan op waarom.",
-        ));
-    }
+    let zone = state.config.time_zone;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         user_in_org(
             c,
@@ -152,12 +194,23 @@ pub async fn create(
             "employee_id",
             "Deze medewerker bestaat niet in jouw organisatie.",
         )?;
+        // The moment it is proposed: the records answer for its day (`absence_records` shows them
+        // for the same day).
+        let t = now();
+        let today = crate::local_time::date_of(zone, t);
+        let answers = inclusion_answers(c, &caller, &input.employee_id, &input.inclusion, today)?;
+        let advice = if answers.unmet().is_empty() { Advice::Include } else { Advice::Exclude };
+        if advice == Advice::Exclude && input.inclusion_override_reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            return Err(AppError::field(
+                "inclusion_override_reason",
+                "De handreiking raadt af om deze medewerker op te nemen. Wil je het toch? Schrijf dan op waarom.",
+            ));
+        }
         user_in_org(c, &coach_id, Role::Coach, &org, "coach_id", "Deze coach bestaat niet in jouw organisatie.")?;
         cohort_in_org(c, &input.cohort_id, &org)?;
         if queries::open_of_employee(c, &input.employee_id)?.is_some() {
             return Err(AppError::Conflict("Deze medewerker heeft al een lopend traject.".into()));
         }
-        let t = now();
         let row = Trajectory {
             id: new_id(),
             organization_id: org,
@@ -167,8 +220,7 @@ pub async fn create(
             status: Status::Proposed.as_str().into(),
             stop_reason: None,
             stop_note: None,
-            inclusion_answers: serde_json::to_string(&input.inclusion)
-                .map_err(|e| AppError::internal(e.to_string()))?,
+            inclusion_answers: serde_json::to_string(&answers).map_err(|e| AppError::internal(e.to_string()))?,
             inclusion_advice: if advice == Advice::Include { "include" } else { "exclude" }.into(),
             inclusion_override_reason: input.inclusion_override_reason.filter(|_| advice == Advice::Exclude),
             created_by: caller.user_id.clone(),
@@ -181,7 +233,7 @@ pub async fn create(
         queries::insert(c, &row)?;
         audit.about_trajectory(&row.employee_id, &row.organization_id);
         queries::record_event(c, &row.id, None, Status::Proposed, None, None, &caller.user_id, row.created_at)?;
-        one(c, &row.id)
+        one(c, &caller, &row.id, zone)
     })
     .await?;
     Ok(HttpResponse::Created().json(out))
@@ -195,10 +247,11 @@ pub async fn get_one(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let zone = state.config.time_zone;
     let out = db::tx(&state.pool, caller.audit(), move |c, audit| {
         let t = queries::load_in_scope(c, &caller, &id)?;
         audit.about_trajectory(&t.employee_id, &t.organization_id);
-        one(c, &t.id)
+        one(c, &caller, &t.id, zone)
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -262,12 +315,13 @@ pub async fn update(
             cohort_in_org(c, cohort, &t.organization_id)?;
             changes.cohort_id = Some(cohort.clone());
         }
-        let handed_over = changes.coach_id.is_some();
+        let new_coach = changes.coach_id.clone();
         queries::update(c, &t.id, changes)?;
-        if handed_over {
+        if let Some(coach_id) = new_coach {
             // What waits in the outbox for the coach before goes to the new one.
             crate::aftercare::hand_over(c, &t.id)?;
             crate::courses::hand_over_talk_requests(c, &st, &t)?;
+            crate::cards::routes::hand_over_notice(c, &st, &Trajectory { coach_id, ..t.clone() })?;
         }
         if input.take_back_relapse == Some(true) {
             if input.status.is_some() || input.stop_reason.is_some() || input.stop_note.is_some() {
@@ -305,7 +359,7 @@ pub async fn update(
                 "Een reden om te stoppen hoort alleen bij de status 'gestopt' (stopped).",
             ));
         }
-        one(c, &t.id)
+        one(c, &caller, &t.id, zone)
     })
     .await?;
     Ok(HttpResponse::Ok().json(out))

@@ -38,6 +38,8 @@ pub fn wind_down(
     for card in held {
         outbox::cancel(c, &format!("card:{card}"))?;
     }
+    // Nor is the coach told of one on hold any more.
+    outbox::cancel(c, &format!("card-waiting:{}", t.id))?;
     // Nor shown to the employee once their hold is over (`/me/cards`, the timeline, the print
     // sheet): held back as a coach holds one back, which an ended trajectory does not undo.
     update(

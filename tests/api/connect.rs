@@ -512,6 +512,35 @@ fn a_moved_session_tells_no_one_whose_trajectory_ended() {
 /// A session moved: an invitation still waiting goes out with the new details instead, one that
 /// went out is followed by word of the change; notes alone tell nobody. Mail about a session that
 /// has begun is not sent late.
+/// An invitation given up (the mail server refused the address) never reached the invitee: a
+/// change to the session invites them anew, with the new details, rather than sending word of a
+/// change to a session they never heard of.
+#[test]
+fn a_changed_session_invites_anew_whoever_never_had_the_invitation() {
+    let smtp = SmtpServer::start();
+    // This server's worker looks for mail once, at start: what is queued stays queued.
+    let w = World::on(spawn_with_mail(smtp.port(), &[("WILKAN_MAIL_POLL_MS", "3600000")]));
+    let m = w.method();
+    let k = w.connect(&m);
+    #[allow(clippy::disallowed_methods)] // a fixture: the invitation as the worker leaves one refused for good
+    diesel::update(outbox::table.filter(outbox::template.eq("group-invitation")))
+        .set((outbox::status.eq("failed"), outbox::attempts.eq(1), outbox::last_error.eq("550 5.1.1 No such user")))
+        .execute(&mut w.app.conn())
+        .unwrap();
+    let path = format!("/group-sessions/{}", k.session);
+    assert_eq!(w.app.patch(&path, Some(&w.coach_a.token), &json!({"place": "Zaal 7"})).status(), 200);
+    let mails: Vec<(String, String, String)> = outbox::table
+        .filter(outbox::template.like("group-%"))
+        .filter(outbox::to_address.eq(&w.employee_a.email))
+        .order(outbox::created_at)
+        .select((outbox::template, outbox::status, outbox::body_text))
+        .load(&mut w.app.conn())
+        .unwrap();
+    let states: Vec<(&str, &str)> = mails.iter().map(|m| (m.0.as_str(), m.1.as_str())).collect();
+    assert_eq!(states, [("group-invitation", "cancelled"), ("group-invitation", "queued")]);
+    assert!(mails[1].2.contains("Waar: Zaal 7"), "{}", mails[1].2);
+}
+
 #[test]
 fn a_moved_group_session_tells_its_invitees_and_late_word_is_not_sent() {
     let smtp = SmtpServer::start();
@@ -990,6 +1019,63 @@ fn cards_without_hold_reach_the_employee_by_mail_and_print() {
     }
 }
 
+/// A mail the mail server refused for good (a mistyped address) goes out once an admin corrects
+/// the address, unless what it was about was called off meanwhile (a card the coach stopped);
+/// a login link does not (the employee asks for a new one).
+#[test]
+fn mail_refused_at_a_mistyped_address_goes_to_the_corrected_one() {
+    let smtp = SmtpServer::start();
+    let w = World::on(spawn_with_mail(smtp.port(), &[("WILKAN_CARD_HOLD_HOURS", "0")]));
+    let m = w.method();
+    let t = format!("/trajectories/{}", m.trajectory);
+    let coach = Some(w.coach_a.token.as_str());
+    let user = format!("/users/{}", w.employee_a.id);
+    let mistyped = "bestaat-niet.sandra@wilkan.test";
+    assert_eq!(w.app.patch(&user, Some(&w.admin.token), &json!({"email": mistyped})).status(), 200);
+    let write_card = |message: &str| {
+        let link: Value = w.app.post(&format!("{t}/card-links"), coach, &json!({"delivery": "email"})).json().unwrap();
+        let body = json!({"name": "Mohammed", "message": message});
+        assert_eq!(w.app.post(&format!("/cards/{}", link["token"].as_str().unwrap()), None, &body).status(), 201);
+    };
+    write_card("We denken aan je.");
+    write_card("Tot gauw bij de koffie.");
+    assert_eq!(w.app.post("/auth/magic-link", None, &json!({"email": mistyped})).status(), 202);
+    let by_template = || -> Vec<(String, String, String)> {
+        outbox::table
+            .order((outbox::template, outbox::status.desc()))
+            .select((outbox::template, outbox::to_address, outbox::status))
+            .load(&mut w.app.conn())
+            .unwrap()
+    };
+    let started = std::time::Instant::now();
+    while by_template().iter().any(|m| m.2 != "failed") && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let given_up = by_template();
+    assert_eq!(given_up.len(), 3, "{given_up:?}");
+    assert!(given_up.iter().all(|m| m.1 == mistyped && m.2 == "failed"), "refused for good: {given_up:?}");
+    // The coach stops the second card: its mail is called off, failed or not.
+    let cards: Value = w.app.get(&format!("{t}/cards"), coach).json().unwrap();
+    let second = cards["items"].as_array().unwrap().iter().find(|c| c["message"] == "Tot gauw bij de koffie.").unwrap();
+    let stop = w.app.patch(&format!("/cards/{}", second["id"].as_str().unwrap()), coach, &json!({"blocked": true}));
+    assert_eq!(stop.status(), 200);
+
+    let corrected = "sandra.jansen@wilkan.test";
+    assert_eq!(w.app.patch(&user, Some(&w.admin.token), &json!({"email": corrected})).status(), 200);
+    let got = smtp.wait_for(1, Duration::from_secs(15));
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].to, vec![corrected.to_string()]);
+    assert!(got[0].text_body().contains("We denken aan je."), "{}", got[0].text_body());
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(smtp.messages().len(), 1, "neither the stopped card nor the login link");
+    let after = by_template();
+    let of = |template: &str| {
+        after.iter().filter(|m| m.0 == template).map(|m| (m.1.as_str(), m.2.as_str())).collect::<Vec<_>>()
+    };
+    assert_eq!(of("card-received"), [(corrected, "sent"), (mistyped, "cancelled")], "{after:?}");
+    assert_eq!(of("magic-link"), [(mistyped, "failed")], "{after:?}");
+}
+
 #[test]
 fn return_to_work_schedules_aftercare_and_reminds_the_coach() {
     let smtp = SmtpServer::start();
@@ -1198,6 +1284,34 @@ fn what_waits_for_the_coach_before_goes_to_the_new_coach_and_a_recorded_check_in
             .unwrap()
     };
     assert_eq!(talks(), [(w.coach_a.email.clone(), "queued".to_string())]);
+    // A second wish, whose mail the coach's mail server refused: given up, and still the coach
+    // before's to hear of, were the address corrected.
+    assert_eq!(
+        w.app.send(M::PUT, "/me/courses/kwaliteiten/reflection", Some(&w.employee_a.token), &wish).status(),
+        200
+    );
+    #[allow(clippy::disallowed_methods)] // a fixture: the mail as the worker leaves one refused for good
+    diesel::update(outbox::table.filter(outbox::subject_ref.like("talk:%:kwaliteiten")))
+        .set((outbox::status.eq("failed"), outbox::attempts.eq(1), outbox::last_error.eq("550 5.1.1 No such user")))
+        .execute(&mut w.app.conn())
+        .unwrap();
+    // A colleague's card on hold: the coach is told.
+    let link: Value = w
+        .app
+        .post(&format!("/trajectories/{}/card-links", m.trajectory), coach, &json!({"delivery": "email"}))
+        .json()
+        .unwrap();
+    let card = json!({"name": "Mohammed", "message": "We denken aan je."});
+    assert_eq!(w.app.post(&format!("/cards/{}", link["token"].as_str().unwrap()), None, &card).status(), 201);
+    let notices = || -> Vec<(String, String)> {
+        outbox::table
+            .filter(outbox::template.eq("card-waiting"))
+            .order(outbox::created_at)
+            .select((outbox::to_address, outbox::status))
+            .load(&mut w.app.conn())
+            .unwrap()
+    };
+    assert_eq!(notices(), [(w.coach_a.email.clone(), "queued".to_string())]);
 
     let res = w.app.post(
         "/users",
@@ -1209,9 +1323,14 @@ fn what_waits_for_the_coach_before_goes_to_the_new_coach_and_a_recorded_check_in
     assert_eq!(w.app.patch(&path, Some(&w.pl_a.token), &json!({"coach_id": new_coach})).status(), 200);
     assert_eq!(reminders(), [(w.coach_a.email.clone(), "cancelled".to_string())], "not to the coach before");
     let new_address = "coach.opvolger@wilkan.test".to_string();
+    let before = (w.coach_a.email.clone(), "cancelled".to_string());
     let talks_now = talks();
-    assert_eq!(talks_now[0], (w.coach_a.email.clone(), "cancelled".to_string()));
-    assert_eq!(talks_now[1..], [(new_address.clone(), "queued".to_string())]);
+    assert_eq!(talks_now[..2], [before.clone(), before.clone()], "the one given up too");
+    assert_eq!(
+        talks_now[2..],
+        [(new_address.clone(), "queued".to_string()), (new_address.clone(), "queued".to_string())]
+    );
+    assert_eq!(notices(), [before, (new_address.clone(), "queued".to_string())], "the new coach is told of the card");
     assert_eq!(queue_aftercare_reminders(&w.app), 1);
     assert_eq!(reminders()[1], (new_address.clone(), "queued".to_string()));
 

@@ -599,11 +599,15 @@ fn the_learning_rounds_migration_moves_earlier_rounds_and_back() {
     assert_eq!((live(&mut conn, b), past(&mut conn, b)), (none.clone(), vec![of(&first_b, C1)]), "agreed to: begun");
 
     // Back: all in the lists, as before the migration.
-    let back = match &mut conn {
-        DbConnection::Pg(c) => c.revert_last_migration(wilkan::db::PG_MIGRATIONS).unwrap().to_string(),
-        DbConnection::Sqlite(c) => c.revert_last_migration(wilkan::db::SQLITE_MIGRATIONS).unwrap().to_string(),
-    };
-    assert!(back.ends_with("000022"), "{back}");
+    // The migrations after it are taken back first.
+    let mut reverted = Vec::new();
+    while !reverted.last().is_some_and(|name: &String| name.ends_with("000022")) {
+        reverted.push(match &mut conn {
+            DbConnection::Pg(c) => c.revert_last_migration(wilkan::db::PG_MIGRATIONS).unwrap().to_string(),
+            DbConnection::Sqlite(c) => c.revert_last_migration(wilkan::db::SQLITE_MIGRATIONS).unwrap().to_string(),
+        });
+        assert!(reverted.len() < 5, "{reverted:?}");
+    }
     assert_eq!((live(&mut conn, a), live(&mut conn, b)), (vec![C2.to_string(), C1.to_string()], vec![C1.to_string()]));
     // As a server before the migration could have left them: her second course worked on again
     // after the second trajectory began (she agreed, and it was not yet started), her first begun

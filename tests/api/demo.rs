@@ -87,6 +87,13 @@ fn demo_data_is_deterministic_and_works_through_the_api() {
     let coach = login("coach1@org1.demo");
     let page: Value = a.get("/trajectories?limit=50", Some(&coach)).json().unwrap();
     assert!(!page["items"].as_array().unwrap().is_empty());
+    // The coaches answered the guide's absence questions as the absences recorded say.
+    for t in page["items"].as_array().unwrap().iter().take(10) {
+        let one: Value = a.get(&format!("/trajectories/{}", t["id"].as_str().unwrap()), Some(&coach)).json().unwrap();
+        let records = &one["inclusion"]["absence_records"];
+        assert!(records["absences_recorded"].as_i64().unwrap() >= 1, "{records}");
+        assert_eq!(records["differences"], json!([]), "{one}");
+    }
     let employee = login("medewerker1@org1.demo");
     assert_eq!(a.get("/me/courses", Some(&employee)).status(), 200);
     // A course done online has every page done, with answers where the page asks something.

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use reqwest::Method as M;
 use serde_json::{json, Value};
 use wilkan::db::schema::{aftercare_checkins, buddy_pairs, card_links, cards, outbox};
+use wilkan::mail::outbox::OutboxRow;
 
 use crate::helpers::{days_from_today, inclusion_ok, json_id, problem, Actor, TestApp, World, PASSWORD};
 
@@ -290,6 +291,91 @@ fn a_card_waiting_for_a_corrected_address_goes_to_the_new_one() {
         .first(&mut w.app.conn())
         .unwrap();
     assert_eq!(card_mail, ("echt.juist@wilkan.test".into(), "queued".into(), 0, None));
+    // Given up there (the mail server refused the address), it goes again once the address is
+    // corrected; not mail given up that was another account's at that address before, nor mail
+    // whose moment has passed (an invitation to a session that has begun).
+    #[allow(clippy::disallowed_methods)] // a fixture: the mail as the worker leaves one refused for good
+    diesel::update(outbox::table.filter(outbox::subject_ref.eq(&about)))
+        .set((outbox::status.eq("failed"), outbox::attempts.eq(1), outbox::last_error.eq("550 5.1.1 No such user")))
+        .execute(&mut w.app.conn())
+        .unwrap();
+    let given_up: OutboxRow = outbox::table
+        .filter(outbox::subject_ref.eq(&about))
+        .select(OutboxRow::as_select())
+        .first(&mut w.app.conn())
+        .unwrap();
+    let past = (chrono::Utc::now() - chrono::Duration::hours(1)).naive_utc();
+    let others = [
+        OutboxRow { id: "of-someone-before".into(), recipient_id: Some(w.coach_a.id.clone()), ..given_up.clone() },
+        OutboxRow {
+            id: "too-late".into(),
+            subject_ref: Some("group:x".into()),
+            send_before: Some(past),
+            ..given_up.clone()
+        },
+    ];
+    for row in &others {
+        diesel::insert_into(outbox::table).values(row).execute(&mut w.app.conn()).unwrap();
+    }
+    let res = w.app.patch(
+        &format!("/users/{}", w.employee_a.id),
+        Some(&w.admin.token),
+        &json!({"email": "definitief@wilkan.test"}),
+    );
+    assert_eq!(res.status(), 200);
+    let now: Vec<(String, String, String, i32)> = outbox::table
+        .filter(outbox::subject_ref.eq(&about).or(outbox::subject_ref.eq("group:x")))
+        .order(outbox::id)
+        .select((outbox::id, outbox::to_address, outbox::status, outbox::attempts))
+        .load(&mut w.app.conn())
+        .unwrap();
+    let old = "echt.juist@wilkan.test".to_string();
+    assert_eq!(
+        now,
+        [
+            (given_up.id.clone(), "definitief@wilkan.test".into(), "queued".into(), 0),
+            ("of-someone-before".into(), old.clone(), "failed".into(), 1),
+            ("too-late".into(), old, "failed".into(), 1),
+        ]
+    );
+}
+
+/// Mail given up before the version that sends it again at a corrected address may be about
+/// something called off since (the cancels left it alone then): migration 000023 stops it, so a
+/// correction after the upgrade does not send it.
+#[test]
+fn mail_given_up_before_the_upgrade_stays_unsent() {
+    use diesel_migrations::MigrationHarness;
+    use wilkan::db::DbConnection;
+    let (w, card) = card_by_mail(&[("WILKAN_MAIL_POLL_MS", "600000")]);
+    let about = format!("card:{card}");
+    let mut conn = w.app.conn();
+    let reverted = match &mut conn {
+        DbConnection::Pg(c) => c.revert_last_migration(wilkan::db::PG_MIGRATIONS).unwrap().to_string(),
+        DbConnection::Sqlite(c) => c.revert_last_migration(wilkan::db::SQLITE_MIGRATIONS).unwrap().to_string(),
+    };
+    assert!(reverted.ends_with("000023"), "{reverted}");
+    #[allow(clippy::disallowed_methods)] // a fixture: the mail as an older worker left one refused for good
+    diesel::update(outbox::table.filter(outbox::subject_ref.eq(&about)))
+        .set((outbox::status.eq("failed"), outbox::attempts.eq(1), outbox::last_error.eq("550 5.1.1 No such user")))
+        .execute(&mut conn)
+        .unwrap();
+    match &mut conn {
+        DbConnection::Pg(c) => c.run_pending_migrations(wilkan::db::PG_MIGRATIONS).map(|_| ()).unwrap(),
+        DbConnection::Sqlite(c) => c.run_pending_migrations(wilkan::db::SQLITE_MIGRATIONS).map(|_| ()).unwrap(),
+    }
+    let res = w.app.patch(
+        &format!("/users/{}", w.employee_a.id),
+        Some(&w.admin.token),
+        &json!({"email": "juist@wilkan.test"}),
+    );
+    assert_eq!(res.status(), 200);
+    let mail: (String, String) = outbox::table
+        .filter(outbox::subject_ref.eq(&about))
+        .select((outbox::to_address, outbox::status))
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(mail, (w.employee_a.email.clone(), "cancelled".to_string()));
 }
 
 /// A card whose mail a worker is sending at that moment cannot be stopped (it may arrive), and

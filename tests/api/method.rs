@@ -189,6 +189,108 @@ fn the_inclusion_guide_advises_and_a_coach_may_override_with_a_reason() {
 }
 
 #[test]
+fn the_inclusion_guide_answers_its_absence_questions_from_the_records() {
+    let w = World::new();
+    let cohort = cohort(&w);
+    let pl = Some(w.pl_a.token.as_str());
+    let employee = &w.employee_a2.id;
+    let mut inclusion = inclusion_ok();
+    let left_out = inclusion.as_object_mut().unwrap();
+    left_out.remove("absent_over_4_weeks");
+    left_out.remove("frequent_absence");
+    let propose = |token: &str, inclusion: &Value| {
+        let body =
+            json!({"employee_id": employee, "coach_id": w.coach_a.id, "cohort_id": cohort, "inclusion": inclusion});
+        w.app.post("/trajectories", Some(token), &body)
+    };
+    let both_named = |err: &Value, words: &str| {
+        for field in ["inclusion.absent_over_4_weeks", "inclusion.frequent_absence"] {
+            assert!(err["errors"][field][0].as_str().unwrap().contains(words), "{field}: {err}");
+        }
+    };
+    // A coach who does not coach this employee may not have the records answer: that would tell
+    // them about the person's absences. A project leader may, once there is a record.
+    both_named(&problem(propose(&w.coach_a.token, &inclusion), 422), "nog niet inzien");
+    both_named(&problem(propose(&w.pl_a.token, &inclusion), 422), "nog geen verzuim");
+    assert_eq!(w.app.count("trajectories"), 0);
+    let path = format!("/employees/{employee}/absences");
+    let today = crate::helpers::local_today();
+    let day = |days_ago: i64| (today - chrono::Duration::days(days_ago)).to_string();
+    let mut episodes = Vec::new();
+    let mut record = |start: i64, end: Option<i64>| {
+        let body = json!({"start_date": day(start), "end_date": end.map(day)});
+        episodes.push(json_id(w.app.post(&path, pl, &body), 201));
+    };
+    // One short absence long ago: neither question is met, so the guide advises against.
+    record(300, Some(298));
+    let err = problem(propose(&w.pl_a.token, &inclusion), 422);
+    assert!(err["errors"]["inclusion_override_reason"].is_array(), "{err}");
+    assert_eq!(w.app.count("trajectories"), 0);
+    // Four absences in the year, the last running for 41 days: both met. The project leader
+    // answers one question (the records need not be complete) and leaves the other to them.
+    record(200, Some(199));
+    record(120, Some(118));
+    record(40, None);
+    let mut partly = inclusion.clone();
+    partly["absent_over_4_weeks"] = json!(false);
+    let t: Value = propose(&w.pl_a.token, &partly).json().unwrap();
+    let answers = &t["inclusion"]["answers"];
+    assert_eq!((&answers["absent_over_4_weeks"], &answers["frequent_absence"]), (&json!(false), &json!(true)), "{t}");
+    assert_eq!(t["inclusion"]["advice"], "include");
+    let records = &t["inclusion"]["absence_records"];
+    assert_eq!(records["as_of"], today.to_string());
+    assert_eq!(records["absences_recorded"], 4);
+    assert_eq!((&records["absent_over_4_weeks"], &records["frequent_absence"]), (&json!(true), &json!(true)));
+    let differences = records["differences"].as_array().unwrap();
+    assert_eq!(differences.len(), 1, "{records}");
+    assert!(differences[0].as_str().unwrap().contains("al langer dan 4 weken"));
+    // The coach and the employee read them too; a list does not carry them.
+    let one = format!("/trajectories/{}", t["id"].as_str().unwrap());
+    for token in [&w.coach_a.token, &w.employee_a2.token] {
+        let seen: Value = w.app.get(&one, Some(token)).json().unwrap();
+        assert_eq!(seen["inclusion"]["absence_records"], *records);
+    }
+    let list: Value = w.app.get("/trajectories", Some(&w.coach_a.token)).json().unwrap();
+    assert!(list["items"][0]["inclusion"].get("absence_records").is_none(), "{list}");
+    // Read from the records as they are: an episode removed as a mistake is not counted, while
+    // the answers stay as given when the trajectory was proposed.
+    let mistaken = &episodes[1];
+    assert_eq!(w.app.request(M::DELETE, &format!("/absences/{mistaken}"), pl).send().unwrap().status(), 204);
+    let seen: Value = w.app.get(&one, pl).json().unwrap();
+    let records = &seen["inclusion"]["absence_records"];
+    assert_eq!((&records["absences_recorded"], &records["frequent_absence"]), (&json!(3), &json!(false)));
+    assert_eq!(seen["inclusion"]["answers"]["frequent_absence"], true);
+    let differences: Vec<&str> =
+        records["differences"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
+    assert!(differences[1].contains("minder dan 4 keer"), "{differences:?}");
+    // A coach who no longer coaches the person keeps their trajectory, not the person's absences.
+    let stop = json!({"status": "stopped", "stop_reason": "other"});
+    assert_eq!(w.app.patch(&one, pl, &stop).status(), 200);
+    let res = w.app.post(
+        "/users",
+        Some(&w.admin.token),
+        &json!({"email": "coach.twee@wilkan.test", "first_name": "Twee", "role": "coach", "organization_id": w.org_a, "password": crate::helpers::PASSWORD}),
+    );
+    let next_coach = json_id(res, 201);
+    let body = json!({"employee_id": employee, "coach_id": next_coach, "cohort_id": cohort, "inclusion": inclusion});
+    let next: Value = w.app.post("/trajectories", pl, &body).json().unwrap();
+    assert_eq!(next["inclusion"]["answers"]["frequent_absence"], false, "three absences now: {next}");
+    let earlier: Value = w.app.get(&one, Some(&w.coach_a.token)).json().unwrap();
+    assert_eq!(earlier["status"], "stopped");
+    assert!(earlier["inclusion"].get("absence_records").is_none(), "{earlier}");
+    let token = w.app.token("coach.twee@wilkan.test");
+    let seen: Value =
+        w.app.get(&format!("/trajectories/{}", next["id"].as_str().unwrap()), Some(&token)).json().unwrap();
+    assert_eq!(seen["inclusion"]["absence_records"]["absences_recorded"], 3);
+    // With nothing recorded, the records say nothing against the coach's own answers.
+    let body = json!({"employee_id": w.employee_a.id, "cohort_id": cohort, "inclusion": inclusion_ok()});
+    let t: Value = w.app.post("/trajectories", Some(&w.coach_a.token), &body).json().unwrap();
+    let records = &t["inclusion"]["absence_records"];
+    assert_eq!((&records["absences_recorded"], &records["differences"]), (&json!(0), &json!([])), "{t}");
+    assert_eq!(t["inclusion"]["answers"]["absent_over_4_weeks"], true);
+}
+
+#[test]
 fn consent_withdrawal_is_immediate_and_stops_the_method() {
     let w = World::new();
     let m = w.method();
@@ -218,11 +320,13 @@ fn consent_withdrawal_is_immediate_and_stops_the_method() {
 }
 
 /// The list (one statement with names and the latest consent of each kind) shows what reading the
-/// trajectory by itself shows, without its history, to the coach and to the project leader.
+/// trajectory by itself shows, without its history and the absence records beside the guide, to
+/// the coach and to the project leader.
 fn assert_listed_as_read(w: &World, id: &str, consent: Value) {
     for token in [&w.coach_a.token, &w.pl_a.token] {
         let mut one: Value = w.app.get(&format!("/trajectories/{id}"), Some(token)).json().unwrap();
         one.as_object_mut().unwrap().remove("history");
+        assert!(one["inclusion"].as_object_mut().unwrap().remove("absence_records").is_some(), "{one}");
         let page: Value = w.app.get("/trajectories", Some(token)).json().unwrap();
         let listed = page["items"].as_array().unwrap().iter().find(|t| t["id"] == id).expect("listed");
         assert_eq!(listed["consent"], consent);
