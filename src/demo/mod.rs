@@ -173,6 +173,27 @@ struct Context<'a> {
     last: NaiveDate,
 }
 
+/// Which of an employee's trajectories is being written. Someone in the method now may have been
+/// in it before: an earlier trajectory that ended (stopped, or closed after a return) long enough
+/// ago that its absences and the later one's do not meet, with its own learning round.
+#[derive(Debug, Clone, Copy)]
+enum Round {
+    /// Their only trajectory.
+    Only,
+    /// The earlier one: everything of it happens by `until`.
+    Earlier { until: NaiveDate },
+    /// The later one: it is proposed some months after `after`, and the absence that led to it
+    /// began after that day.
+    Later { after: NaiveDate },
+}
+
+/// The end of a returning employee's earlier trajectory, in days before today: the later one is
+/// proposed within the last 100 days, its absence having begun at most 120 days before that.
+const EARLIER_ENDS_DAYS_AGO: i64 = 250;
+/// Where the two slices of returning employees begin among the rolls of `trajectory` (inside the
+/// active ones, 0.10 to 0.45).
+const RETURNING_FROM: f64 = 0.30;
+
 /// What the organisation's shared rows (group sessions, buddy pairs) need of a trajectory.
 struct Made {
     employee_id: String,
@@ -255,7 +276,19 @@ fn organisation(
         diesel::insert_into(users::table).values(&employee).execute(c)?;
         let coach = &coaches[coach_of(e, employees, coaches.len())];
         let cohort = &cohorts[e % cohorts.len()];
-        made.push(trajectory(c, rng, &org, cohort, &employee, coach, roll, ctx, s)?);
+        // Of those on their way now (one in twelve, two slices of the active ones beside each
+        // other: every 24 employees have both), some were in the method before, with the same
+        // coach and in the first cohort: closed after a return, or stopped.
+        let round = if (RETURNING_FROM..RETURNING_FROM + 2.0 / 24.0).contains(&roll) {
+            let until = today - Duration::days(EARLIER_ENDS_DAYS_AGO);
+            let earlier_roll = if roll < RETURNING_FROM + 1.0 / 24.0 { 0.8 } else { 0.95 };
+            trajectory(c, rng, &org, &cohorts[0], &employee, coach, earlier_roll, Round::Earlier { until }, ctx, s)?;
+            s.trajectories += 1;
+            Round::Later { after: until }
+        } else {
+            Round::Only
+        };
+        made.push(trajectory(c, rng, &org, cohort, &employee, coach, roll, round, ctx, s)?);
         s.users += 1;
         s.trajectories += 1;
     }
@@ -361,10 +394,15 @@ fn trajectory(
     employee: &User,
     coach: &User,
     roll: f64,
+    round: Round,
     ctx: &Context<'_>,
     s: &mut Summary,
 ) -> Result<Made, AppError> {
-    let (slugs, catalogue, last) = (ctx.slugs, ctx.catalogue, ctx.last);
+    let (slugs, catalogue) = (ctx.slugs, ctx.catalogue);
+    let last = match round {
+        Round::Earlier { until } => until,
+        _ => ctx.last,
+    };
     // Where it stands: mostly active; some stopped at a step (the study: 12 of 52 stopped). Of
     // those back at work 15% are absent again: back to `active` (a relapse). The two relapse
     // slices lie side by side, together wider than 1/24, so that 24 employees have one.
@@ -411,6 +449,12 @@ fn trajectory(
     };
     // Proposals are recent; the others started up to a year and a half ago.
     let earliest = if reached == 0 && !stopped { last - Duration::days(90) } else { ctx.today - Duration::days(540) };
+    // Proposed again: the absence that led here (up to 120 days before) began after the earlier
+    // trajectory's last day.
+    let earliest = match round {
+        Round::Later { after } => earliest.max(after + Duration::days(150)),
+        _ => earliest,
+    };
     let latest = last - Duration::days(need);
     let start = day(rng, earliest, (latest - earliest).num_days() + 1).min(latest);
     let on = |days: i64, hour: u32| at(start + Duration::days(days), hour);
@@ -437,7 +481,8 @@ fn trajectory(
         .unwrap_or(created);
     // Short absences in the year before (recorded below, with the long one that led here): the
     // coach answers the guide's absence questions as the records say.
-    let short_absences = rng.gen_range(0..4);
+    // Someone in the method twice has the absences of the two (one each), none besides.
+    let short_absences = if matches!(round, Round::Only) { rng.gen_range(0..4) } else { 0 };
     let frequent = short_absences + 1 >= crate::absences::timeline::FREQUENT_EPISODES;
     let answers = json!({"absent_over_4_weeks": true, "frequent_absence": frequent, "expected_absence_over_2_months": true,
         "expected_return_within_2_to_12_months": true, "return_within_24_months_of_sick_report": true, "device_at_home": rng.gen_bool(0.85),
@@ -505,6 +550,10 @@ fn trajectory(
     let declined = stopped && reached == 0 && rng.gen_bool(0.8);
     if (started || stopped) && !declined {
         consent(c, rng, "method", true, created)?;
+        // Agreeing to the method on a later trajectory begins its learning round, as the API does.
+        if matches!(round, Round::Later { .. }) {
+            crate::courses::rounds::begin(c, &t)?;
+        }
         if rng.gen_bool(0.7) {
             consent(c, rng, "research", true, created)?;
             let withdrawn = created + Duration::days(40);

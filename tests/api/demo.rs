@@ -60,6 +60,24 @@ fn demo_data_is_deterministic_and_works_through_the_api() {
             .unwrap();
         assert!(relapses > 0 && called_off > 0, "{relapses} relapses, {called_off} check-ins called off");
     }
+    // Some were in the method before: a second trajectory, the first one's learning kept with it.
+    {
+        use diesel::prelude::*;
+        use wilkan::db::schema::{past_course_progress, trajectories};
+        let people: i64 = trajectories::table
+            .select(diesel::dsl::count(trajectories::employee_id).aggregate_distinct())
+            .get_result(&mut a.conn())
+            .unwrap();
+        assert!(sa.trajectories as i64 > people, "{} trajectories of {people} people", sa.trajectories);
+        let earlier: Vec<String> =
+            past_course_progress::table.select(past_course_progress::trajectory_id).load(&mut a.conn()).unwrap();
+        let ended: Vec<String> = trajectories::table
+            .filter(trajectories::status.eq_any(["closed", "stopped"]))
+            .select(trajectories::id)
+            .load(&mut a.conn())
+            .unwrap();
+        assert!(!earlier.is_empty() && earlier.iter().all(|t| ended.contains(t)), "{earlier:?}");
+    }
     courses_follow_the_plans(&a);
     for table in [
         "absences",
@@ -148,8 +166,20 @@ fn an_export_of_several_batches_has_every_trajectory_once() {
     let records =
         doc["tables"].as_array().unwrap().iter().find(|t| t["key"] == "records").unwrap()["rows"].as_array().unwrap();
     let people: std::collections::HashSet<&str> = records.iter().map(|r| r["person"].as_str().unwrap()).collect();
-    // One trajectory per demo employee: a record read twice or skipped would show here.
-    assert_eq!(people.len() as i64, joined);
+    // A record per trajectory, a pseudonym per person (some demo employees joined twice): a
+    // record read twice or skipped would show here.
+    let joined_people: i64 = {
+        use diesel::prelude::*;
+        use wilkan::db::schema::{consents, trajectories};
+        consents::table
+            .inner_join(trajectories::table.on(trajectories::id.eq(consents::trajectory_id)))
+            .filter(consents::kind.eq("method").and(consents::given.eq(true)))
+            .select(diesel::dsl::count(trajectories::employee_id).aggregate_distinct())
+            .first(&mut app.conn())
+            .unwrap()
+    };
+    assert!(joined_people < joined, "{joined_people} people, {joined} trajectories");
+    assert_eq!((records.len() as i64, people.len() as i64), (joined, joined_people));
     // The coaches' answers are read a page of coaches at a time: each coach counts once, whatever
     // the page boundaries.
     let coaches: i64 = {
@@ -373,33 +403,24 @@ fn the_consent_state_follows_the_records_and_the_migration_fills_it() {
     assert_eq!(state(&mut conn), kept);
 }
 
-/// Each employee works through the courses in their plan's order: the courses begun are the
-/// plan's first ones, completed one after the other, with at most the next one begun online.
-/// Nearly all are done the way the plan says (paper or online), and both ways occur. Who chose the
-/// paper route at inclusion, or was included against the advice, has more courses planned on
-/// paper.
+/// Each employee works through the courses in their plan's order, in each learning round: the
+/// courses begun are the plan's first ones, completed one after the other, with at most the next
+/// one begun online. The rows in the course list follow the plan of the employee's latest
+/// trajectory that has one (a later trajectory only proposed has not begun its round); those of an
+/// earlier round, their own trajectory's plan. Nearly all are done the way the plan says (paper or
+/// online), and both ways occur. Who chose the paper route at inclusion, or was included against
+/// the advice, has more courses planned on paper.
 fn courses_follow_the_plans(app: &TestApp) {
     use chrono::NaiveDateTime;
     use diesel::prelude::*;
     use std::collections::HashMap;
-    use wilkan::db::schema::{course_progress, plans, trajectories};
+    use wilkan::db::schema::{course_progress, past_course_progress, plans, trajectories};
     type Row = (String, Option<NaiveDateTime>, Option<String>);
-    let mut progress: HashMap<String, HashMap<String, Row>> = HashMap::new();
-    let rows: Vec<(String, String, Option<NaiveDateTime>, Option<String>)> = course_progress::table
-        .select((
-            course_progress::user_id,
-            course_progress::course_slug,
-            course_progress::completed_at,
-            course_progress::completed_via,
-        ))
-        .load(&mut app.conn())
-        .unwrap();
-    for (user, slug, at, via) in rows {
-        progress.entry(user).or_default().insert(slug.clone(), (slug, at, via));
-    }
-    let planned: Vec<(String, String, String, String, String)> = plans::table
+    let planned: Vec<(String, String, String, String, String, String)> = plans::table
         .inner_join(trajectories::table.on(trajectories::id.eq(plans::trajectory_id)))
+        .order(trajectories::id)
         .select((
+            trajectories::id,
             trajectories::employee_id,
             plans::course_order,
             plans::course_modes,
@@ -408,11 +429,41 @@ fn courses_follow_the_plans(app: &TestApp) {
         ))
         .load(&mut app.conn())
         .unwrap();
+    // Ids sort by creation: the last one seen is the latest.
+    let latest_planned: HashMap<&str, &str> = planned.iter().map(|p| (p.1.as_str(), p.0.as_str())).collect();
+    // Progress by the trajectory whose round it is.
+    let mut progress: HashMap<String, HashMap<String, Row>> = HashMap::new();
+    let live: Vec<(String, String, Option<NaiveDateTime>, Option<String>)> = course_progress::table
+        .select((
+            course_progress::user_id,
+            course_progress::course_slug,
+            course_progress::completed_at,
+            course_progress::completed_via,
+        ))
+        .load(&mut app.conn())
+        .unwrap();
+    let past: Vec<(String, String, Option<NaiveDateTime>, Option<String>)> = past_course_progress::table
+        .select((
+            past_course_progress::trajectory_id,
+            past_course_progress::course_slug,
+            past_course_progress::completed_at,
+            past_course_progress::completed_via,
+        ))
+        .load(&mut app.conn())
+        .unwrap();
+    assert!(!past.is_empty(), "someone has an earlier round");
+    let live = live.into_iter().map(|(user, slug, at, via)| {
+        let round = latest_planned.get(user.as_str()).map_or(format!("no plan: {user}"), |t| t.to_string());
+        (round, slug, at, via)
+    });
+    for (round, slug, at, via) in live.chain(past) {
+        progress.entry(round).or_default().insert(slug.clone(), (slug, at, via));
+    }
     let (mut as_planned, mut switched, mut ways) = (0, 0, std::collections::HashSet::new());
     let mut in_progress = 0;
     // Courses planned, and of them on paper, for who chose the paper route and who did not.
     let mut paper_share = [(0, 0), (0, 0)];
-    for (employee, order, modes, inclusion, advice) in &planned {
+    for (round, _, order, modes, inclusion, advice) in &planned {
         let order: Vec<String> = serde_json::from_str(order).unwrap();
         let modes: HashMap<String, String> = serde_json::from_str(modes).unwrap();
         let mode = |slug: &str| modes.get(slug).map(String::as_str).unwrap_or("not in course_modes");
@@ -422,14 +473,14 @@ fn courses_follow_the_plans(app: &TestApp) {
         let share = &mut paper_share[usize::from(answers["paper_route_chosen"] == true || advice == "exclude")];
         share.0 += order.len();
         share.1 += order.iter().filter(|slug| mode(slug) == "paper").count();
-        let mine = progress.remove(employee).unwrap_or_default();
+        let mine = progress.remove(round).unwrap_or_default();
         let begun: Vec<&Row> = order.iter().map_while(|slug| mine.get(slug)).collect();
-        assert_eq!(begun.len(), mine.len(), "{employee}: courses begun out of the plan's order: {order:?} {mine:?}");
+        assert_eq!(begun.len(), mine.len(), "{round}: courses begun out of the plan's order: {order:?} {mine:?}");
         let completed: Vec<&Row> = begun.iter().copied().take_while(|(_, at, _)| at.is_some()).collect();
-        assert!(begun.len() - completed.len() <= 1, "{employee}: more than one course in progress: {begun:?}");
-        assert!(completed.windows(2).all(|w| w[0].1 < w[1].1), "{employee}: completed out of order: {completed:?}");
+        assert!(begun.len() - completed.len() <= 1, "{round}: more than one course in progress: {begun:?}");
+        assert!(completed.windows(2).all(|w| w[0].1 < w[1].1), "{round}: completed out of order: {completed:?}");
         if let Some((slug, None, _)) = begun.last() {
-            assert_eq!(mode(slug), "online", "{employee}: work on paper shows online");
+            assert_eq!(mode(slug), "online", "{round}: work on paper shows online");
             in_progress += 1;
         }
         for (slug, _, via) in completed {
