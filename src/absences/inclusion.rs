@@ -12,12 +12,15 @@ use crate::error::AppError;
 /// "More than 4 weeks": the 29th sick day onwards.
 pub const OVER_FOUR_WEEKS_DAYS: i64 = 28;
 
-/// The records as they stood on a day.
+/// The records as they stood on a day. Each answer says something only where the records do: the
+/// first while an absence ran that day, the second with an absence in the 12 months up to it
+/// (without, `false` is for want of records, not by them: often the absence is not recorded yet).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Criteria {
-    /// Absences (episodes that follow on count once) begun by that day. With none the records say
-    /// nothing, and the two answers below are `false` for want of records, not by them.
-    pub absences: usize,
+    /// An absence ran that day.
+    pub absence_running: bool,
+    /// Absences in the 12 months up to that day (episodes that follow on count once).
+    pub absences_last_12_months: usize,
     pub absent_over_4_weeks: bool,
     pub frequent_absence: bool,
 }
@@ -32,7 +35,8 @@ pub fn on(episodes: &[Episode], day: NaiveDate) -> Criteria {
         .collect();
     let figures = timeline::figures(&then, day);
     Criteria {
-        absences: timeline::spells(&then).len(),
+        absence_running: figures.current_days.is_some(),
+        absences_last_12_months: figures.episodes_last_12_months,
         absent_over_4_weeks: figures.current_days.is_some_and(|d| d > OVER_FOUR_WEEKS_DAYS),
         frequent_absence: figures.frequent,
     }
@@ -65,8 +69,10 @@ mod tests {
         // return recorded as a new episode.
         let ended = [ep("2026-10-01", Some("2026-10-20")), ep("2026-10-21", Some("2026-12-01"))];
         assert!(on(&ended, d("2026-11-15")).absent_over_4_weeks);
-        assert_eq!(on(&ended, d("2026-11-15")).absences, 1);
-        assert!(!on(&ended, d("2026-12-02")).absent_over_4_weeks, "better again by then");
+        assert_eq!(on(&ended, d("2026-11-15")).absences_last_12_months, 1);
+        let later = on(&ended, d("2026-12-02"));
+        assert!(!later.absent_over_4_weeks && !later.absence_running, "better again by then");
+        assert_eq!(later.absences_last_12_months, 1);
         // On its last sick day it still runs.
         assert!(on(&ended, d("2026-12-01")).absent_over_4_weeks);
     }
@@ -80,12 +86,19 @@ mod tests {
             ep("2026-09-01", Some("2026-09-02")),
         ];
         let before_the_fourth = on(&eps, d("2026-08-31"));
-        assert_eq!((before_the_fourth.absences, before_the_fourth.frequent_absence), (3, false));
+        assert_eq!((before_the_fourth.absences_last_12_months, before_the_fourth.frequent_absence), (3, false));
         let after = on(&eps, d("2026-09-01"));
-        assert_eq!((after.absences, after.frequent_absence, after.absent_over_4_weeks), (4, true, false));
-        assert_eq!(
-            on(&[], d("2026-09-01")),
-            Criteria { absences: 0, absent_over_4_weeks: false, frequent_absence: false }
-        );
+        assert_eq!((after.absences_last_12_months, after.frequent_absence, after.absence_running), (4, true, true));
+        assert!(!after.absent_over_4_weeks);
+        // A year on, the first has left the 12 months.
+        assert_eq!(on(&eps, d("2027-01-05")).absences_last_12_months, 4, "its last day is in them");
+        assert_eq!(on(&eps, d("2027-01-06")).absences_last_12_months, 3);
+        let nothing = Criteria {
+            absence_running: false,
+            absences_last_12_months: 0,
+            absent_over_4_weeks: false,
+            frequent_absence: false,
+        };
+        assert_eq!(on(&[], d("2026-09-01")), nothing);
     }
 }

@@ -400,6 +400,10 @@ pub fn hand_over_notice(
     t: &crate::trajectories::model::Trajectory,
 ) -> Result<(), AppError> {
     outbox::cancel(c, &format!("card-waiting:{}", t.id))?;
+    // An ended trajectory has no card on hold (its stop held them back).
+    if !t.is_open() {
+        return Ok(());
+    }
     let first_to_go: Option<NaiveDateTime> = cards::table
         .filter(cards::trajectory_id.eq(&t.id))
         .filter(cards::blocked.eq(false))

@@ -596,7 +596,7 @@ pub fn hand_over_talk_requests(
     let prefix = format!("talk:{}:", t.id);
     let waiting: Vec<Option<String>> = outbox::table
         .filter(crate::db::prefix::starts_with(outbox::subject_ref.assume_not_null(), &prefix))
-        .filter(outbox::status.eq_any(["queued", "failed"]))
+        .filter(outbox::status.eq_any(crate::mail::outbox::NOT_TAKEN))
         .select(outbox::subject_ref)
         .load(c)?;
     for about in waiting.into_iter().flatten() {

@@ -401,7 +401,7 @@ fn take_back_unsent(c: &mut DbConnection, row: &SessionRow) -> Result<Invitees, 
     let queued = outbox_table::table
         .filter(outbox_table::subject_ref.eq(&about))
         .filter(outbox_table::template.eq("group-invitation"))
-        .filter(outbox_table::status.eq_any(["queued", "failed"]))
+        .filter(outbox_table::status.eq_any(outbox::NOT_TAKEN))
         .select((outbox_table::recipient_id, outbox_table::to_address));
     let unsent: Vec<(Option<String>, String)> = match c {
         DbConnection::Pg(pg) => queued.for_update().load(pg)?,

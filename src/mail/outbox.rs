@@ -111,6 +111,10 @@ const UNSENT: [&str; 2] = ["queued", "sending"];
 /// may be tried again at a corrected address ([`readdress`]).
 const NOT_SENT: [&str; 3] = ["queued", "sending", "failed"];
 
+/// Mail not sent that no worker holds: waiting, or given up. Neither reached its recipient, and
+/// neither can reach them while it is cancelled or moved (as a handover moves a talk request).
+pub const NOT_TAKEN: [&str; 2] = ["queued", "failed"];
+
 /// Mail for `from`, the address of account `recipient` corrected to `to`, goes to `to` instead (a
 /// card, an invitation, a reminder still reach the person), its attempts at the old address
 /// forgotten; returns how many. That is mail waiting, and mail given up at the old address (a
@@ -155,7 +159,7 @@ pub fn cancel(conn: &mut DbConnection, about: &str) -> Result<usize, AppError> {
 /// For a caller that must answer truthfully whether the mail was stopped: what a worker is
 /// sending may arrive.
 pub fn cancel_queued(conn: &mut DbConnection, about: &str) -> Result<usize, AppError> {
-    let queued = outbox::subject_ref.eq(about).and(outbox::status.eq_any(["queued", "failed"]));
+    let queued = outbox::subject_ref.eq(about).and(outbox::status.eq_any(NOT_TAKEN));
     Ok(update(outbox::table, outbox::status.eq("cancelled"), queued).execute(conn)?)
 }
 

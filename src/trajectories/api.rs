@@ -182,21 +182,24 @@ impl InclusionIn {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AbsenceRecords {
     pub as_of: NaiveDate,
-    /// Absences recorded as begun by then (episodes that follow on count once). With none, the
-    /// records say nothing: the two answers below are then `false` and nothing is compared.
-    pub absences_recorded: i64,
+    /// An absence ran that day. Without, the records say nothing about the first question (the
+    /// absence may not have been recorded), and it is not compared.
+    pub absence_running: bool,
+    /// Absences in the 12 months up to that day (episodes that follow on count once). With none,
+    /// the records say nothing about the second question, and it is not compared.
+    pub absences_last_12_months: i64,
     /// The absence that ran that day had lasted more than 4 weeks.
     pub absent_over_4_weeks: bool,
     /// 4 or more absences in the 12 months up to that day.
     pub frequent_absence: bool,
-    /// Where the guide's answers differ from the records, in plain Dutch.
+    /// Where the guide's answers differ from what the records say, in plain Dutch.
     pub differences: Vec<String>,
 }
 
 impl AbsenceRecords {
     pub fn new(as_of: NaiveDate, records: crate::absences::inclusion::Criteria, answers: &InclusionAnswers) -> Self {
         let mut differences = Vec::new();
-        if records.absences > 0 {
+        if records.absence_running {
             match (answers.absent_over_4_weeks, records.absent_over_4_weeks) {
                 (true, false) => differences.push(
                     "Volgens het vastgelegde verzuim was de medewerker bij het voorstel niet langer dan 4 weken afwezig."
@@ -208,6 +211,8 @@ impl AbsenceRecords {
                 ),
                 _ => {}
             }
+        }
+        if records.absences_last_12_months > 0 {
             match (answers.frequent_absence, records.frequent_absence) {
                 (true, false) => differences.push(
                     "Volgens het vastgelegde verzuim was de medewerker in de 12 maanden voor het voorstel minder dan 4 keer ziek."
@@ -222,7 +227,8 @@ impl AbsenceRecords {
         }
         AbsenceRecords {
             as_of,
-            absences_recorded: records.absences as i64,
+            absence_running: records.absence_running,
+            absences_last_12_months: records.absences_last_12_months as i64,
             absent_over_4_weeks: records.absent_over_4_weeks,
             frequent_absence: records.frequent_absence,
             differences,

@@ -162,16 +162,14 @@ mod tests {
 
     /// Lists carry none, but a single answer written this way would.
     fn absence_records() -> impl Strategy<Value = Option<AbsenceRecords>> {
-        let records =
-            (0i64..4_000_000_000, 0i64..30, any::<bool>(), any::<bool>(), proptest::collection::vec(text(), 0..3));
-        proptest::option::of(records.prop_map(|(at, absences_recorded, absent, frequent, differences)| {
-            AbsenceRecords {
-                as_of: time(at).date(),
-                absences_recorded,
-                absent_over_4_weeks: absent,
-                frequent_absence: frequent,
-                differences,
-            }
+        let records = (0i64..4_000_000_000, 0i64..30, any::<[bool; 3]>(), proptest::collection::vec(text(), 0..3));
+        proptest::option::of(records.prop_map(|(at, absences_last_12_months, flags, differences)| AbsenceRecords {
+            as_of: time(at).date(),
+            absence_running: flags[0],
+            absences_last_12_months,
+            absent_over_4_weeks: flags[1],
+            frequent_absence: flags[2],
+            differences,
         }))
     }
 

@@ -53,9 +53,9 @@ fn cohort_in_org(conn: &mut DbConnection, cohort_id: &str, org: &str) -> Result<
     Ok(())
 }
 
-/// The answer for one trajectory, with its history, read after the caller's checks and changes.
-/// The trajectory as one answer: with its status history, and the absence records beside its
-/// inclusion answers for whoever may read the employee's absences now.
+/// The trajectory as one answer, read after the caller's checks and changes: with its status
+/// history, and the absence records beside its inclusion answers for whoever may read the
+/// employee's absences now.
 fn one(conn: &mut DbConnection, caller: &Caller, id: &str, zone: Tz) -> Result<TrajectoryOut, AppError> {
     let mut out = queries::with_history(conn, queries::ListQuery::new(queries::Scope::Trajectory(id)))?
         .pop()
@@ -68,7 +68,9 @@ fn one(conn: &mut DbConnection, caller: &Caller, id: &str, zone: Tz) -> Result<T
 
 /// The guide's answers of a proposal. The absence questions it leaves out are answered from the
 /// records, which the caller must be allowed to read (a coach who does not coach the employee yet
-/// may not: the answer would tell them) and which must hold an absence.
+/// may not: the answer would tell them) and which must say something about the question: an
+/// absence running that day for "more than 4 weeks" (none running may as well be one not
+/// recorded yet), an absence in the 12 months before for "frequent".
 fn inclusion_answers(
     c: &mut DbConnection,
     caller: &Caller,
@@ -79,26 +81,36 @@ fn inclusion_answers(
     if let (Some(absent), Some(frequent)) = (input.absent_over_4_weeks, input.frequent_absence) {
         return Ok(input.answers(absent, frequent));
     }
-    let refuse = |message: &str| {
-        let left_out = [
-            ("inclusion.absent_over_4_weeks", input.absent_over_4_weeks),
-            ("inclusion.frequent_absence", input.frequent_absence),
-        ];
-        let errors = left_out
-            .into_iter()
-            .filter(|(_, answer)| answer.is_none())
-            .map(|(field, _)| (field.to_string(), vec![message.to_string()]))
-            .collect();
-        AppError::Validation { detail: "Niet alle gegevens kloppen. Kijk de velden hieronder na.".into(), errors }
+    const ABSENT: &str = "inclusion.absent_over_4_weeks";
+    const FREQUENT: &str = "inclusion.frequent_absence";
+    let refuse = |errors: Vec<(&str, &str)>| AppError::Validation {
+        detail: "Niet alle gegevens kloppen. Kijk de velden hieronder na.".into(),
+        errors: errors.into_iter().map(|(field, message)| (field.to_string(), vec![message.to_string()])).collect(),
+    };
+    let left_out = |field: &str| match field {
+        ABSENT => input.absent_over_4_weeks.is_none(),
+        _ => input.frequent_absence.is_none(),
     };
     if !absences::routes::may_read(c, caller, employee_id)? {
-        return Err(refuse("Je kunt het verzuim van deze medewerker nog niet inzien. Beantwoord deze vraag zelf."));
+        let message = "Je kunt het verzuim van deze medewerker nog niet inzien. Beantwoord deze vraag zelf.";
+        return Err(refuse([ABSENT, FREQUENT].into_iter().filter(|f| left_out(f)).map(|f| (f, message)).collect()));
     }
     let records = absences::inclusion::of_employee(c, employee_id, today)?;
-    if records.absences == 0 {
-        return Err(refuse(
-            "Er is nog geen verzuim van deze medewerker vastgelegd. Beantwoord deze vraag zelf, of leg eerst het verzuim vast.",
+    let mut silent = Vec::new();
+    if left_out(ABSENT) && !records.absence_running {
+        silent.push((
+            ABSENT,
+            "Er is geen lopende ziekteperiode van deze medewerker vastgelegd. Beantwoord deze vraag zelf, of leg eerst het verzuim vast.",
         ));
+    }
+    if left_out(FREQUENT) && records.absences_last_12_months == 0 {
+        silent.push((
+            FREQUENT,
+            "Er is geen verzuim van deze medewerker in de afgelopen 12 maanden vastgelegd. Beantwoord deze vraag zelf, of leg eerst het verzuim vast.",
+        ));
+    }
+    if !silent.is_empty() {
+        return Err(refuse(silent));
     }
     Ok(input.answers(
         input.absent_over_4_weeks.unwrap_or(records.absent_over_4_weeks),

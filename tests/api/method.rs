@@ -211,7 +211,7 @@ fn the_inclusion_guide_answers_its_absence_questions_from_the_records() {
     // A coach who does not coach this employee may not have the records answer: that would tell
     // them about the person's absences. A project leader may, once there is a record.
     both_named(&problem(propose(&w.coach_a.token, &inclusion), 422), "nog niet inzien");
-    both_named(&problem(propose(&w.pl_a.token, &inclusion), 422), "nog geen verzuim");
+    both_named(&problem(propose(&w.pl_a.token, &inclusion), 422), "Beantwoord deze vraag zelf");
     assert_eq!(w.app.count("trajectories"), 0);
     let path = format!("/employees/{employee}/absences");
     let today = crate::helpers::local_today();
@@ -221,9 +221,18 @@ fn the_inclusion_guide_answers_its_absence_questions_from_the_records() {
         let body = json!({"start_date": day(start), "end_date": end.map(day)});
         episodes.push(json_id(w.app.post(&path, pl, &body), 201));
     };
-    // One short absence long ago: neither question is met, so the guide advises against.
+    // One short absence months ago: about a running absence the records say nothing (it may not
+    // have been recorded yet), about frequent absence they do.
     record(300, Some(298));
     let err = problem(propose(&w.pl_a.token, &inclusion), 422);
+    let named: Vec<&String> = err["errors"].as_object().unwrap().keys().collect();
+    assert_eq!(named, ["inclusion.absent_over_4_weeks"], "{err}");
+    assert!(err["errors"]["inclusion.absent_over_4_weeks"][0].as_str().unwrap().contains("geen lopende"), "{err}");
+    // Not absent now, as the project leader answers, and not frequently, as the records say:
+    // the guide advises against.
+    let mut not_now = inclusion.clone();
+    not_now["absent_over_4_weeks"] = json!(false);
+    let err = problem(propose(&w.pl_a.token, &not_now), 422);
     assert!(err["errors"]["inclusion_override_reason"].is_array(), "{err}");
     assert_eq!(w.app.count("trajectories"), 0);
     // Four absences in the year, the last running for 41 days: both met. The project leader
@@ -239,7 +248,7 @@ fn the_inclusion_guide_answers_its_absence_questions_from_the_records() {
     assert_eq!(t["inclusion"]["advice"], "include");
     let records = &t["inclusion"]["absence_records"];
     assert_eq!(records["as_of"], today.to_string());
-    assert_eq!(records["absences_recorded"], 4);
+    assert_eq!((&records["absence_running"], &records["absences_last_12_months"]), (&json!(true), &json!(4)));
     assert_eq!((&records["absent_over_4_weeks"], &records["frequent_absence"]), (&json!(true), &json!(true)));
     let differences = records["differences"].as_array().unwrap();
     assert_eq!(differences.len(), 1, "{records}");
@@ -258,7 +267,7 @@ fn the_inclusion_guide_answers_its_absence_questions_from_the_records() {
     assert_eq!(w.app.request(M::DELETE, &format!("/absences/{mistaken}"), pl).send().unwrap().status(), 204);
     let seen: Value = w.app.get(&one, pl).json().unwrap();
     let records = &seen["inclusion"]["absence_records"];
-    assert_eq!((&records["absences_recorded"], &records["frequent_absence"]), (&json!(3), &json!(false)));
+    assert_eq!((&records["absences_last_12_months"], &records["frequent_absence"]), (&json!(3), &json!(false)));
     assert_eq!(seen["inclusion"]["answers"]["frequent_absence"], true);
     let differences: Vec<&str> =
         records["differences"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
@@ -281,12 +290,13 @@ fn the_inclusion_guide_answers_its_absence_questions_from_the_records() {
     let token = w.app.token("coach.twee@wilkan.test");
     let seen: Value =
         w.app.get(&format!("/trajectories/{}", next["id"].as_str().unwrap()), Some(&token)).json().unwrap();
-    assert_eq!(seen["inclusion"]["absence_records"]["absences_recorded"], 3);
+    assert_eq!(seen["inclusion"]["absence_records"]["absences_last_12_months"], 3);
     // With nothing recorded, the records say nothing against the coach's own answers.
     let body = json!({"employee_id": w.employee_a.id, "cohort_id": cohort, "inclusion": inclusion_ok()});
     let t: Value = w.app.post("/trajectories", Some(&w.coach_a.token), &body).json().unwrap();
     let records = &t["inclusion"]["absence_records"];
-    assert_eq!((&records["absences_recorded"], &records["differences"]), (&json!(0), &json!([])), "{t}");
+    let nothing = (&records["absence_running"], &records["absences_last_12_months"], &records["differences"]);
+    assert_eq!(nothing, (&json!(false), &json!(0), &json!([])), "{t}");
     assert_eq!(t["inclusion"]["answers"]["absent_over_4_weeks"], true);
 }
 
