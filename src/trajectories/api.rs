@@ -198,33 +198,32 @@ pub struct AbsenceRecords {
 
 impl AbsenceRecords {
     pub fn new(as_of: NaiveDate, records: crate::absences::inclusion::Criteria, answers: &InclusionAnswers) -> Self {
-        let mut differences = Vec::new();
-        if records.absence_running {
-            match (answers.absent_over_4_weeks, records.absent_over_4_weeks) {
-                (true, false) => differences.push(
-                    "Volgens het vastgelegde verzuim was de medewerker bij het voorstel niet langer dan 4 weken afwezig."
-                        .to_string(),
-                ),
-                (false, true) => differences.push(
-                    "Volgens het vastgelegde verzuim was de medewerker bij het voorstel al langer dan 4 weken afwezig."
-                        .to_string(),
-                ),
-                _ => {}
-            }
-        }
-        if records.absences_last_12_months > 0 {
-            match (answers.frequent_absence, records.frequent_absence) {
-                (true, false) => differences.push(
-                    "Volgens het vastgelegde verzuim was de medewerker in de 12 maanden voor het voorstel minder dan 4 keer ziek."
-                        .to_string(),
-                ),
-                (false, true) => differences.push(
-                    "Volgens het vastgelegde verzuim was de medewerker in de 12 maanden voor het voorstel 4 keer of vaker ziek."
-                        .to_string(),
-                ),
-                _ => {}
-            }
-        }
+        // Per question: whether the records say something about it, the answer, what they say,
+        // and the words for what they say (no, yes).
+        let compared = [
+            (
+                records.absence_running,
+                answers.absent_over_4_weeks,
+                records.absent_over_4_weeks,
+                ["bij het voorstel niet langer dan 4 weken afwezig", "bij het voorstel al langer dan 4 weken afwezig"],
+            ),
+            (
+                records.absences_last_12_months > 0,
+                answers.frequent_absence,
+                records.frequent_absence,
+                [
+                    "in de 12 maanden voor het voorstel minder dan 4 keer ziek",
+                    "in de 12 maanden voor het voorstel 4 keer of vaker ziek",
+                ],
+            ),
+        ];
+        let differences = compared
+            .into_iter()
+            .filter(|(said, answer, recorded, _)| *said && answer != recorded)
+            .map(|(_, _, recorded, says)| {
+                format!("Volgens het vastgelegde verzuim was de medewerker {}.", says[usize::from(recorded)])
+            })
+            .collect();
         AbsenceRecords {
             as_of,
             absence_running: records.absence_running,
