@@ -584,8 +584,9 @@ pub async fn done_on_paper(
 
 /// The talk requests of trajectory `t` still waiting in the outbox (not yet taken by a worker, or
 /// given up at the coach's address) go to its new coach: the coach before no longer coaches the
-/// person and is not written about them, and the new one is asked instead (`ask_coach_for_a_talk` reads the coach as it is now). A
-/// request already sent stays sent; the new coach finds the wish in the person's progress.
+/// person and is not written about them, and the new one is asked instead
+/// (`ask_coach_for_a_talk` reads the coach as it is now). A request already sent stays sent; the
+/// new coach finds the wish in the person's progress.
 pub fn hand_over_talk_requests(
     c: &mut db::DbConnection,
     state: &AppState,

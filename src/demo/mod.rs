@@ -479,9 +479,9 @@ fn trajectory(
         .flatten()
         .max()
         .unwrap_or(created);
-    // Short absences in the year before (recorded below, with the long one that led here): the
-    // coach answers the guide's absence questions as the records say.
-    // Someone in the method twice has the absences of the two (one each), none besides.
+    // Short absences in the year before (recorded below, with the long one that led here; someone
+    // in the method twice has only the long one of each time): the coach answers the guide's
+    // absence questions as the records say.
     let short_absences = if matches!(round, Round::Only) { rng.gen_range(0..4) } else { 0 };
     let frequent = short_absences + 1 >= crate::absences::timeline::FREQUENT_EPISODES;
     let answers = json!({"absent_over_4_weeks": true, "frequent_absence": frequent, "expected_absence_over_2_months": true,
